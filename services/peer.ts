@@ -1,0 +1,74 @@
+// The peer transport as protocols see it. Implemented in server/peer/ (PeerNode); protocols in
+// services/ only use these interfaces, so they never see HTTP, keys or envelopes.
+//
+// Matching computations: each call to `open` draws a fresh random instance id (the party's
+// computation nonce). Every message carries (network uuid, sender instance); a receiver binds,
+// per sender, the first instance it sees for its session on that uuid, and buffers messages for
+// a uuid it has no session for yet (bounded in count, bytes and time). Calls with the same uuid
+// on one server are served one after the other (FIFO), so the i-th call at each party meet.
+
+import type { Json } from './microservice.js';
+
+/** What every party must agree on before any secret-dependent data is used. */
+export interface Terms {
+  readonly microprotocol: string;
+  readonly nodes: readonly string[];
+  /** Protocol parameters (ring width, tensor manifest, …); compared key by key. */
+  readonly [param: string]: Json | readonly string[];
+}
+
+export interface OpenOptions {
+  /** The network uuid the clients chose (may be reused for consecutive computations). */
+  readonly uuid: string;
+  /** This party's index in terms.nodes. */
+  readonly myself: number;
+  readonly terms: Terms;
+  /** The stages this protocol declares, in order; messages for any other stage are rejected. */
+  readonly stages: readonly string[];
+  /** Per-wait timeout; defaults to the server's --stage-timeout. */
+  readonly timeoutMs?: number;
+}
+
+export interface Session {
+  readonly uuid: string;
+  readonly myself: number;
+  /** Number of parties n. */
+  readonly parties: number;
+  readonly nodes: readonly string[];
+  /** Fires when the session fails (a peer aborted or disagreed on the terms, or it was closed). */
+  readonly signal: AbortSignal;
+  /**
+   * Encrypt, authenticate and deliver one message to party `to`. Resolves when the peer has
+   * accepted it; rejects with PeerError/TimeoutError naming the party. `seq` numbers chunks of a
+   * streamed stage (default 0). The receiver applies backpressure: send waits while its inbox is full.
+   */
+  send(to: number, stage: string, payload: Uint8Array, seq?: number): Promise<void>;
+  /**
+   * The payload of (stage, seq) from party `from`. A duplicate identical message is ignored; a
+   * conflicting one is rejected at delivery. Rejects with TimeoutError naming the missing party,
+   * or PeerError when the session failed (abort, terms mismatch).
+   */
+  receive(from: number, stage: string, seq?: number, timeoutMs?: number): Promise<Uint8Array>;
+  /** Tell every peer this party gives up (they fail promptly, naming it) and fail local waits. */
+  abort(reason: string): Promise<void>;
+  /** Free everything the session holds; later messages of this instance are rejected as replays. */
+  close(): void;
+}
+
+export interface PeerNetwork {
+  /**
+   * Validate the network (nodes are URLs, distinct, trusted; nodes[myself] is this server),
+   * authenticate every peer, and open a session. Throws BadInputError naming the field
+   * (e.g. "kwargs.network.nodes[2]") for a malformed or untrusted node.
+   */
+  open(options: OpenOptions): Promise<Session>;
+  readonly stageTimeoutMs: number;
+}
+
+/** The server side of the peer API, mounted by the HTTP layer without knowing its internals. */
+export interface PeerEndpoint {
+  /** GET /peer/identity: this server's public identity (and, with a network secret, a proof). */
+  identity(challenge: string | undefined): Promise<Record<string, unknown>> | Record<string, unknown>;
+  /** POST /peer/messages: one sealed envelope. Throws a TesseraError when rejected. */
+  deliver(envelope: Buffer): Promise<void>;
+}
