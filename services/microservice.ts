@@ -31,7 +31,21 @@ export interface CallContext {
  */
 export type Member = (args: unknown[], kwargs: Record<string, unknown>, ctx: CallContext) => unknown | Promise<unknown>;
 
-export interface Microservice {
+/**
+ * Anything with an explicit member list: microservices, and server-side objects a member returns
+ * (e.g. a prepared computation a client calls later). The bus allows attribute access and calls
+ * on these only through `members`.
+ */
+export interface ServerObject {
+  readonly [SERVER_OBJECT]: true;
+  readonly members: Readonly<Record<string, Member>>;
+}
+export const SERVER_OBJECT = Symbol.for('tessera.serverObject');
+export function isServerObject(value: unknown): value is ServerObject {
+  return typeof value === 'object' && value !== null && SERVER_OBJECT in value;
+}
+
+export interface Microservice extends ServerObject {
   readonly description: Description;
   /**
    * The explicit list of members a client may reach with GET /representation/{uuid}/{name}.
