@@ -21,8 +21,11 @@ export function parseNetwork(value: unknown, where = 'kwargs.network'): Network 
   if (!Array.isArray(nodes) || nodes.length < 2) {
     throw new BadInputError('network.nodes must be a list of at least two server URLs', { where: `${where}.nodes` });
   }
+  // Normalised (origin + path, no trailing slash) so that "http://A:1/" and "http://a:1" are one
+  // node for every party: the parties compare node lists when they agree on the terms.
+  const normalised: string[] = [];
   const seen = new Map<string, number>();
-  nodes.forEach((node, i) => {
+  nodes.forEach((node: unknown, i) => {
     const at = `${where}.nodes[${i}]`;
     if (typeof node !== 'string') throw new BadInputError('a node must be a URL string', { where: at });
     let url: URL;
@@ -30,6 +33,9 @@ export function parseNetwork(value: unknown, where = 'kwargs.network'): Network 
       url = new URL(node);
     } catch {
       throw new BadInputError(`"${node.slice(0, 200)}" is not a URL`, { where: at });
+    }
+    if (url.username || url.password || url.hash || url.search) {
+      throw new BadInputError('a node URL must not carry credentials, a query or a fragment', { where: at });
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new BadInputError(`a node must be an http or https URL, not ${url.protocol}`, { where: at });
@@ -40,6 +46,7 @@ export function parseNetwork(value: unknown, where = 'kwargs.network'): Network 
       throw new BadInputError(`node ${node} is listed twice (also at nodes[${earlier}])`, { where: at });
     }
     seen.set(key, i);
+    normalised.push(key);
   });
   if (typeof uuid !== 'string' || uuid.length === 0 || uuid.length > MAX_UUID_LENGTH) {
     throw new BadInputError(`network.uuid must be a non-empty string of at most ${MAX_UUID_LENGTH} characters`, {
@@ -51,5 +58,5 @@ export function parseNetwork(value: unknown, where = 'kwargs.network'): Network 
       where: `${where}.myself`,
     });
   }
-  return { nodes: nodes as string[], uuid, myself };
+  return { nodes: normalised, uuid, myself };
 }
