@@ -1,0 +1,254 @@
+// Vectors over the rings Z_2^64 and Z_2^32 on typed arrays, and the fixed-point code that maps
+// float tensors into them — the arithmetic under SecureFedAvg (DESIGN.md §4 "Arithmetic").
+//
+// Representation (no BigInt per element, which would cost ~100x):
+//   - Z_2^32: one Uint32Array word per element; typed-array stores reduce modulo 2^32 for free.
+//   - Z_2^64: two words per element, interleaved [lo0, hi0, lo1, hi1, ...]. On a little-endian host
+//     these bytes are exactly those of a BigUint64Array, so a vector travels as raw bytes and PRG
+//     output (AES-CTR keystream bytes) is read as ring elements without any conversion. Addition
+//     adds the low words as float64 (exact below 2^53), and carries 1 into the high word when the
+//     low sum reaches 2^32.
+//
+// Fixed point (Catrina & Saxena, "Secure computation with fixed-point numbers", FC 2010, §2):
+// a real x is encoded as round(x · m) with m = s · 2^f, where f is the number of fractional bits
+// and s ≤ 1 an optional public-to-the-party scale (SecureFedAvg's n_k / N); signed values use the
+// two's-complement half ranges [-2^(k-1), 2^(k-1)). Every |x| must be at most
+// bound = 2^(k-1-f) - 1 (checked on the unscaled x): then any convex combination Σ s_k·x_k with
+// Σ s_k = 1 also fits after rounding (it exceeds the bound by at most n/2 units of 2^-f, and
+// 2^f > n/2 for every f this module accepts with n ≤ 2^(f+1)), so a sum in the ring decodes to the
+// true value, never a wrapped one. A value above the bound, NaN or ±Inf is a BadInputError naming
+// the tensor and the element: never a clip, never a wrap.
+//
+// Error: each encoding rounds by at most 2^-(f+1) (plus a float64 rounding of x·m, relative 2^-53),
+// so a sum of n encodings decodes within n·2^-(f+1) of the exact weighted sum.
+//
+// Nothing here branches on a secret value except the range check, which only reveals (by
+// throwing) that the party's own input is invalid, to that party. Timing is "algorithmic constant
+// time" at best: JavaScript gives no stronger guarantee.
+
+import { endianness } from 'node:os';
+import { BadInputError } from '../errors.js';
+
+if (endianness() !== 'LE') {
+  // The ring byte layout (and safetensors) is little-endian; a big-endian host would need byte swaps.
+  throw new BadInputError('Tessera ring vectors need a little-endian host', { where: 'services/common/vector.ts' });
+}
+
+export type RingBits = 32 | 64;
+export type FloatArray = Float32Array | Float64Array;
+
+const TWO32 = 4294967296;
+const INV_TWO32 = 1 / TWO32;
+
+/** Uint32 words per ring element. */
+export function wordsPerElement(bits: RingBits): 1 | 2 {
+  return bits === 64 ? 2 : 1;
+}
+
+/** Bytes per ring element on the wire. */
+export function bytesPerElement(bits: RingBits): 4 | 8 {
+  return bits === 64 ? 8 : 4;
+}
+
+export function checkRingBits(value: unknown, where: string): RingBits {
+  if (value === 64 || value === 32) return value;
+  throw new BadInputError(`ring width must be 64 or 32 bits, got ${JSON.stringify(value)}`, { where });
+}
+
+/** A zero vector of `length` ring elements. */
+export function allocRing(bits: RingBits, length: number): Uint32Array {
+  return new Uint32Array(length * wordsPerElement(bits));
+}
+
+/** The bytes of a ring vector (a view, no copy): what is sent over the wire. */
+export function ringBytes(words: Uint32Array): Uint8Array {
+  return new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+}
+
+/** Elements [start, end) of a ring vector (a view, no copy). */
+export function ringSlice(bits: RingBits, words: Uint32Array, start: number, end: number): Uint32Array {
+  const w = wordsPerElement(bits);
+  return words.subarray(start * w, end * w);
+}
+
+/**
+ * A Uint32Array over `bytes`: a view when 4-byte aligned, else a copy into `scratch` (grown as
+ * needed) — received payloads may sit at any offset of a pooled buffer.
+ */
+export function wordsOf(bytes: Uint8Array, scratch?: { buffer?: Uint32Array }): Uint32Array {
+  if (bytes.byteLength % 4 !== 0) {
+    throw new BadInputError(`a ring vector has a multiple of 4 bytes, got ${bytes.byteLength}`, { where: 'payload' });
+  }
+  if (bytes.byteOffset % 4 === 0) return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  const words = bytes.byteLength / 4;
+  let out: Uint32Array;
+  if (scratch !== undefined) {
+    if (scratch.buffer === undefined || scratch.buffer.length < words) scratch.buffer = new Uint32Array(words);
+    out = scratch.buffer.subarray(0, words);
+  } else {
+    out = new Uint32Array(words);
+  }
+  new Uint8Array(out.buffer, out.byteOffset, bytes.byteLength).set(bytes);
+  return out;
+}
+
+/**
+ * target ← target + sign·source (mod 2^k), element-wise; both are ring vectors of equal length.
+ * This one primitive serves adding received partial sums (sign 1) and applying pairwise masks:
+ * the lower-indexed party of a pair adds the mask, the higher one subtracts it (Bonawitz et al.,
+ * "Practical Secure Aggregation for Privacy-Preserving Machine Learning", CCS 2017, §4), so the
+ * masks cancel in the sum over all parties.
+ */
+export function addInto(bits: RingBits, target: Uint32Array, source: Uint32Array, sign: 1 | -1 = 1): void {
+  if (target.length !== source.length) {
+    throw new BadInputError(`ring vectors differ in length: ${target.length} vs ${source.length} words`, { where: 'addInto' });
+  }
+  const n = target.length;
+  if (bits === 32) {
+    // Typed-array stores take the value modulo 2^32 (ToUint32), so no explicit reduction.
+    if (sign === 1) for (let i = 0; i < n; i++) target[i] = target[i]! + source[i]!;
+    else for (let i = 0; i < n; i++) target[i] = target[i]! - source[i]!;
+    return;
+  }
+  if (sign === 1) {
+    for (let i = 0; i < n; i += 2) {
+      const lo = target[i]! + source[i]!; // < 2^33, exact
+      target[i] = lo; // stored modulo 2^32
+      target[i + 1] = target[i + 1]! + source[i + 1]! + (lo >= TWO32 ? 1 : 0);
+    }
+  } else {
+    for (let i = 0; i < n; i += 2) {
+      const lo = target[i]! - source[i]!; // > -2^32, exact
+      target[i] = lo;
+      target[i + 1] = target[i + 1]! - source[i + 1]! - (lo < 0 ? 1 : 0);
+    }
+  }
+}
+
+/**
+ * target ← target + sign·bytes, reading `bytes` (e.g. AES-CTR keystream, or a received payload)
+ * as little-endian ring elements. Zero-copy when `bytes` is 4-byte aligned.
+ */
+export function addBytesInto(bits: RingBits, target: Uint32Array, bytes: Uint8Array, sign: 1 | -1 = 1, scratch?: { buffer?: Uint32Array }): void {
+  addInto(bits, target, wordsOf(bytes, scratch), sign);
+}
+
+/** The fixed-point code of one computation: ring width and fractional bits. */
+export interface FixedPoint {
+  readonly bits: RingBits;
+  /** Fractional bits f: the resolution is 2^-f. */
+  readonly fracBits: number;
+  /** 2^f. */
+  readonly scale: number;
+  /** Largest |x| accepted: 2^(k-1-f) - 1, so that any convex combination decodes exactly. */
+  readonly bound: number;
+}
+
+/**
+ * Defaults (see the error analysis at the top):
+ *   - 64-bit ring, f = 32: |x| ≤ 2^31 - 1 ≈ 2.1e9, a sum of n parties within n·2^-33 ≈ n·1.2e-10.
+ *   - 32-bit ring, f = 20: |x| ≤ 2^11 - 1 = 2047, a sum of n parties within n·2^-21 ≈ n·4.8e-7.
+ *     (Half the bandwidth, at the precision of a float32 near 4 and a range that covers usual
+ *     neural-network weights; `frac_bits` trades range for precision.)
+ */
+export const DEFAULT_FRAC_BITS: Readonly<Record<RingBits, number>> = { 64: 32, 32: 20 };
+
+export function fixedPoint(bits: RingBits, fracBits: number = DEFAULT_FRAC_BITS[bits], where = 'frac_bits'): FixedPoint {
+  // At least 8 fractional bits keeps the rounding slack of n ≤ 2^(f+1) parties below one unit of
+  // the bound (see above); at least 1 integer bit besides the sign keeps the bound ≥ 1.
+  const max = bits - 2;
+  if (!Number.isInteger(fracBits) || fracBits < 8 || fracBits > max) {
+    throw new BadInputError(`fractional bits for a ${bits}-bit ring must be an integer in 8..${max}, got ${JSON.stringify(fracBits)}`, { where });
+  }
+  return Object.freeze({ bits, fracBits, scale: 2 ** fracBits, bound: 2 ** (bits - 1 - fracBits) - 1 });
+}
+
+function rejectValue(x: number, index: number, bound: number, where: string): never {
+  const what = Number.isNaN(x) ? 'NaN' : !Number.isFinite(x) ? String(x) : `${x}, outside the encodable range ±${bound}`;
+  throw new BadInputError(`element ${index} is ${what} (the fixed-point ring cannot represent it; values are never clipped)`, {
+    where,
+    extra: { element: index },
+  });
+}
+
+/**
+ * Encode `values` into ring elements, target[i] = round(values[i] · multiplier) (mode 'set') or
+ * target[i] += round(values[i] · multiplier) (mode 'add', to encode straight into a mask vector).
+ * `multiplier` = share · 2^f with 0 ≤ share ≤ 1; the range check is on the unscaled value.
+ * `where` names the tensor; `firstIndex` is the index of values[0] within it, for error messages.
+ * Checks every value before writing anything, so a rejected tensor leaves `target` unchanged.
+ */
+export function encodeInto(
+  fp: FixedPoint,
+  target: Uint32Array,
+  values: FloatArray,
+  multiplier: number,
+  mode: 'set' | 'add',
+  where: string,
+  firstIndex = 0,
+): void {
+  const n = values.length;
+  const w = wordsPerElement(fp.bits);
+  if (target.length !== n * w) {
+    throw new BadInputError(`target holds ${target.length / w} elements, values ${n}`, { where });
+  }
+  if (!(multiplier >= 0 && multiplier <= fp.scale)) {
+    throw new BadInputError(`multiplier ${multiplier} is outside [0, 2^${fp.fracBits}]`, { where });
+  }
+  const bound = fp.bound;
+  // First pass: validation only (cheap compared with the encoding; comparisons are false for NaN).
+  for (let i = 0; i < n; i++) {
+    const x = values[i]!;
+    if (!(x <= bound && x >= -bound)) rejectValue(x, firstIndex + i, bound, where);
+  }
+  if (fp.bits === 32) {
+    if (mode === 'set') for (let i = 0; i < n; i++) target[i] = Math.round(values[i]! * multiplier);
+    else for (let i = 0; i < n; i++) target[i] = target[i]! + Math.round(values[i]! * multiplier);
+    return;
+  }
+  // 64 bits: r = round(x·m) is an integer-valued double with |r| < 2^63. Its low word is r mod 2^32
+  // (what a Uint32Array store computes, exactly, per ToUint32) and its high word floor(r / 2^32)
+  // (power-of-two scaling is exact), which lies in [-2^31, 2^31) and stores as two's complement.
+  if (mode === 'set') {
+    for (let i = 0, j = 0; i < n; i++, j += 2) {
+      const r = Math.round(values[i]! * multiplier);
+      target[j] = r; // ToUint32: r mod 2^32, exact for an integer-valued double
+      target[j + 1] = Math.floor(r * INV_TWO32);
+    }
+  } else {
+    for (let i = 0, j = 0; i < n; i++, j += 2) {
+      const r = Math.round(values[i]! * multiplier);
+      const hi = Math.floor(r * INV_TWO32);
+      const lo = target[j]! + (r - hi * TWO32); // r - hi·2^32 ∈ [0, 2^32), exact
+      target[j] = lo;
+      target[j + 1] = target[j + 1]! + hi + (lo >= TWO32 ? 1 : 0);
+    }
+  }
+}
+
+/**
+ * Decode ring elements as signed fixed-point values: out[i] = signed(source[i]) / 2^f, rounded
+ * once to the output's precision (float64: exact below 2^53 units, then one rounding; float32:
+ * one more rounding to the nearest float32).
+ */
+export function decodeInto(fp: FixedPoint, source: Uint32Array, out: FloatArray): void {
+  const n = out.length;
+  const w = wordsPerElement(fp.bits);
+  if (source.length !== n * w) {
+    throw new BadInputError(`source holds ${source.length / w} elements, output ${n}`, { where: 'decodeInto' });
+  }
+  const inv = 1 / fp.scale; // a power of two: multiplying by it is exact
+  if (fp.bits === 32) {
+    for (let i = 0; i < n; i++) out[i] = (source[i]! | 0) * inv;
+    return;
+  }
+  for (let i = 0, j = 0; i < n; i++, j += 2) {
+    out[i] = ((source[j + 1]! | 0) * TWO32 + source[j]!) * inv;
+  }
+}
+
+/** Signed integer value of element i (exact as a bigint), for tests and diagnostics. */
+export function elementAt(bits: RingBits, words: Uint32Array, i: number): bigint {
+  if (bits === 32) return BigInt(words[i]! | 0);
+  return BigInt.asIntN(64, (BigInt(words[2 * i + 1]!) << 32n) | BigInt(words[2 * i]!));
+}
