@@ -1,0 +1,179 @@
+// The stage machine on top of a peer Session (services/peer.ts). A protocol declares its stages
+// once (defineStages); each stage is a scatter/broadcast of this party's messages and a gather
+// that completes when it holds exactly one valid message from each expected sender — senders are
+// counted by party, not messages (duplicates are resolved by the Session: an identical one is
+// ignored, a conflicting one refused). A gather fails fast on the first failing sender and its
+// error names that party; runProtocol turns any failure into an abort the other parties see at
+// once instead of waiting for their timeout.
+
+import { BadInputError, PeerError, TesseraError, TimeoutError } from '../errors.js';
+import type { Session } from '../peer.js';
+
+/** The ordered stage list (`all`, for Session OpenOptions.stages) and one constant per stage. */
+export type Stages<N extends readonly string[]> = { readonly all: N } & { readonly [K in N[number]]: K };
+/** The union of a protocol's stage names: `StageOf<typeof SECURE_SUM_STAGES>`. */
+export type StageOf<S extends { readonly all: readonly string[] }> = S['all'][number];
+
+export function defineStages<const N extends readonly string[]>(names: N): Stages<N> {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (!/^[a-z][A-Za-z0-9_-]*$/.test(name) || name === 'all' || seen.has(name)) {
+      throw new BadInputError(`invalid or repeated stage name ${JSON.stringify(name)}`, { where: 'stages' });
+    }
+    seen.add(name);
+  }
+  if (seen.size === 0) throw new BadInputError('a protocol needs at least one stage', { where: 'stages' });
+  const stages: Record<string, unknown> = { all: Object.freeze([...names]) };
+  for (const name of names) stages[name] = name;
+  return Object.freeze(stages) as Stages<N>;
+}
+
+/** "party 2 (http://127.0.0.1:55503)": how errors name a peer. */
+export function partyName(session: Session, index: number): string {
+  return `party ${index} (${session.nodes[index] ?? 'unknown node'})`;
+}
+
+export interface StageOptions {
+  /** Chunk number within a streamed stage (default 0). */
+  readonly seq?: number;
+  /** Overrides the session's per-wait timeout. */
+  readonly timeoutMs?: number;
+}
+
+/** Every party but this one, in index order. */
+export function otherParties(session: Session): number[] {
+  return Array.from({ length: session.parties }, (_, i) => i).filter((i) => i !== session.myself);
+}
+
+function checkPeers(session: Session, peers: readonly number[], stage: string): void {
+  const seen = new Set<number>();
+  for (const p of peers) {
+    if (!Number.isInteger(p) || p < 0 || p >= session.parties || p === session.myself || seen.has(p)) {
+      throw new BadInputError(`stage ${stage}: invalid or repeated peer index ${p}`, { where: 'stages' });
+    }
+    seen.add(p);
+  }
+}
+
+/**
+ * Errors keep their type when they already name a place; anything else (a decoder's own error,
+ * a bare Error from a transport) becomes a PeerError naming the party, so the problem a client
+ * sees always says which party failed.
+ */
+function blame(err: unknown, session: Session, from: number, stage: string, what: string): TesseraError {
+  const party = partyName(session, from);
+  if (err instanceof TesseraError && err.where !== undefined && !(err instanceof BadInputError)) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof TimeoutError) {
+    return new TimeoutError(`stage ${stage}: ${party} did not send in time`, { where: party });
+  }
+  return new PeerError(`stage ${stage}: ${what} ${party}: ${message}`, { where: party });
+}
+
+/** Rejects when the session fails, so a gather does not outlive an abort. */
+function whenAborted(session: Session): { promise: Promise<never>; dispose: () => void } {
+  let dispose = () => {};
+  const promise = new Promise<never>((_, reject) => {
+    const fail = () => {
+      const reason: unknown = session.signal.reason;
+      reject(reason instanceof TesseraError ? reason : new PeerError(`session failed: ${reason instanceof Error ? reason.message : String(reason)}`));
+    };
+    if (session.signal.aborted) return fail();
+    session.signal.addEventListener('abort', fail, { once: true });
+    dispose = () => session.signal.removeEventListener('abort', fail);
+  });
+  promise.catch(() => {}); // the race below reports it; never an unhandled rejection
+  return { promise, dispose };
+}
+
+/**
+ * Receives this stage's message from every sender concurrently and decodes each. Resolves with
+ * one decoded value per sender (in `senders` order) once all have arrived; rejects on the first
+ * failure — a timeout, an abort, or a message `decode` refuses — naming the party.
+ */
+export async function gather<T>(
+  session: Session,
+  stage: string,
+  senders: readonly number[],
+  decode: (payload: Uint8Array, from: number) => T,
+  options: StageOptions = {},
+): Promise<Map<number, T>> {
+  checkPeers(session, senders, stage);
+  const aborted = whenAborted(session);
+  try {
+    const received = senders.map(async (from): Promise<[number, T]> => {
+      let payload: Uint8Array;
+      try {
+        payload = await session.receive(from, stage, options.seq ?? 0, options.timeoutMs);
+      } catch (err) {
+        throw blame(err, session, from, stage, 'receiving from');
+      }
+      try {
+        return [from, decode(payload, from)];
+      } catch (err) {
+        throw blame(err, session, from, stage, 'invalid message from');
+      }
+    });
+    return new Map(await Promise.race([Promise.all(received), aborted.promise]));
+  } finally {
+    aborted.dispose();
+  }
+}
+
+/** Sends `payloadFor(to)` to each of `to` (default: every other party) concurrently. */
+export async function scatter(
+  session: Session,
+  stage: string,
+  payloadFor: (to: number) => Uint8Array,
+  options: StageOptions & { readonly to?: readonly number[] } = {},
+): Promise<void> {
+  const recipients = options.to ?? otherParties(session);
+  checkPeers(session, recipients, stage);
+  await Promise.all(
+    recipients.map(async (to) => {
+      const payload = payloadFor(to);
+      try {
+        await session.send(to, stage, payload, options.seq ?? 0);
+      } catch (err) {
+        throw blame(err, session, to, stage, 'sending to');
+      }
+    }),
+  );
+}
+
+/** The same payload to every other party. */
+export function broadcast(session: Session, stage: string, payload: Uint8Array, options: StageOptions = {}): Promise<void> {
+  return scatter(session, stage, () => payload, options);
+}
+
+/** How long a failing party waits for its abort notices before giving up on them. */
+const ABORT_GRACE_MS = 2_000;
+
+/**
+ * Runs a protocol body on an open session. On failure it tells the other parties (best effort,
+ * bounded wait) so they fail promptly naming this party, and rethrows the original error; the
+ * session is closed either way. The abort reason carries only our own typed error's message
+ * (which names a place, never a secret value), not arbitrary exception text.
+ */
+export async function runProtocol<T>(
+  session: Session,
+  body: () => Promise<T>,
+  options: { readonly abortGraceMs?: number } = {},
+): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    const reason = err instanceof TesseraError ? `${err.name}: ${err.message}`.slice(0, 500) : 'internal error';
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      session.abort(reason).catch(() => {}),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, options.abortGraceMs ?? ABORT_GRACE_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    throw err;
+  } finally {
+    session.close();
+  }
+}
