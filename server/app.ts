@@ -1,0 +1,319 @@
+// The HTTP app, built from openapi.yaml: express-openapi-validator checks every request (and,
+// when asked, every response) against the spec; handlers are bound by operationId through a
+// typed map; one error mapper turns every failure into application/problem+json.
+// Handlers stay thin: parse, call the bus or the peer endpoint, respond. Logic lives in services/.
+
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import * as OpenApiValidator from 'express-openapi-validator';
+import swaggerUi from 'swagger-ui-express';
+import { BadInputError, NotImplementedError, TesseraError } from '../services/errors.js';
+import type { Logger } from '../services/microservice.js';
+import type { PeerEndpoint, PeerNetwork } from '../services/peer.js';
+import { TensorSet } from '../services/common/tensors.js';
+import { createBarrier, createBroadcast } from '../services/sync/index.js';
+import { createKeyValueStorage } from '../services/util/index.js';
+import { createSimon } from '../services/simon/index.js';
+import { RepresentationBus, type BusLimits } from './bus.js';
+import { Registry } from './registry.js';
+import { PROBLEM_MEDIA_TYPE, instancePath, problem, problemHandler } from './http/problem.js';
+import { OPERATION_IDS, expressPath, loadSpec, type OperationId } from './http/spec.js';
+
+export const DEFAULT_JSON_LIMIT_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_BINARY_LIMIT_BYTES = 512 * 1024 * 1024;
+
+export interface AppLimits extends BusLimits {
+  /** Largest application/json body. Default 16 MiB. */
+  jsonBodyBytes?: number;
+  /** Largest application/octet-stream body (safetensors uploads, peer envelopes). Default 512 MiB. */
+  binaryBodyBytes?: number;
+}
+
+export interface AppOptions {
+  bus: RepresentationBus;
+  log: Logger;
+  /** The peer API's server side; without it the peer routes answer 501. */
+  peerEndpoint?: PeerEndpoint;
+  /** Validate every response against the spec (tests turn it on). */
+  validateResponses?: boolean;
+  limits?: AppLimits;
+  /** When the server started (for /health); default now. */
+  startedAt?: number;
+}
+
+export type Handler = (req: Request, res: Response) => void | Promise<void>;
+export type HandlerMap = { readonly [K in OperationId]: Handler };
+
+/** The microservices every Tessera server offers, matched by description. */
+export function createDefaultRegistry(): Registry {
+  const registry = new Registry();
+  registry.register(createSimon());
+  registry.register(createBarrier());
+  registry.register(createBroadcast());
+  registry.register(createKeyValueStorage());
+  return registry;
+}
+
+/** A PeerNetwork for servers without a peer layer (unit tests): every open fails clearly. */
+export function unavailablePeers(stageTimeoutMs = 30_000): PeerNetwork {
+  return {
+    stageTimeoutMs,
+    open() {
+      return Promise.reject(new NotImplementedError('this server runs without a peer layer', { where: 'network' }));
+    },
+  };
+}
+
+export function createBus(options: { log: Logger; peers?: PeerNetwork; registry?: Registry; limits?: BusLimits; now?: () => number }): RepresentationBus {
+  return new RepresentationBus({
+    registry: options.registry ?? createDefaultRegistry(),
+    peers: options.peers ?? unavailablePeers(),
+    log: options.log,
+    ...(options.limits !== undefined ? { limits: options.limits } : {}),
+    ...(options.now !== undefined ? { now: options.now } : {}),
+  });
+}
+
+export function createApp(options: AppOptions): Express {
+  const { bus, log } = options;
+  const spec = loadSpec();
+  const startedAt = options.startedAt ?? Date.now();
+  const jsonLimit = options.limits?.jsonBodyBytes ?? DEFAULT_JSON_LIMIT_BYTES;
+  const binaryLimit = options.limits?.binaryBodyBytes ?? DEFAULT_BINARY_LIMIT_BYTES;
+
+  const handlers = makeHandlers({ bus, log, spec, startedAt, ...(options.peerEndpoint ? { peer: options.peerEndpoint } : {}) });
+  checkHandlersMatchSpec(handlers, spec.operations.map((o) => o.operationId));
+
+  const app = express();
+  app.disable('x-powered-by');
+  // Flat query strings only: `?challenge[a]=b` stays a string the validator rejects, not an object.
+  app.set('query parser', 'simple');
+
+  app.use(requestLog(log));
+  // Swagger UI's static assets (CSS, JS) under /docs/…; the page itself is the getDocs operation.
+  const docsAssets = swaggerUi.serveFiles(undefined, { swaggerUrl: '/openapi.json' });
+  app.use('/docs', (req, res, next) => (req.path === '/' ? next() : runAll(docsAssets, req, res, next)));
+
+  app.use(express.json({ limit: jsonLimit, strict: true }));
+  app.use(express.raw({ type: 'application/octet-stream', limit: binaryLimit }));
+  app.use(acceptEmptyBodyOnGetAndDelete);
+
+  app.use(
+    OpenApiValidator.middleware({
+      // A copy: the validator annotates the document it is given.
+      apiSpec: structuredClone(spec.document) as never,
+      validateRequests: { allowUnknownQueryParameters: false, coerceTypes: false },
+      validateResponses: options.validateResponses === true ? { removeAdditional: false } : false,
+      validateSecurity: false,
+      validateFormats: true,
+    }),
+  );
+
+  for (const op of spec.operations) {
+    const handler = handlers[op.operationId as OperationId];
+    app[op.method](expressPath(op.path), asyncHandler(handler));
+  }
+
+  app.use(problemHandler(log));
+  // Last resort, reached only when writing the problem itself failed: never Express's default
+  // handler, which would print a stack trace.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    log.error({ err, instance: req.originalUrl }, 'unhandled error');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(500).setHeader('Content-Type', `${PROBLEM_MEDIA_TYPE}; charset=utf-8`);
+    res.end(JSON.stringify(problem(500, 'internal', 'internal error; see the server log', { instance: instancePath(req.originalUrl) })));
+  });
+  return app;
+}
+
+/** Startup fails when the spec and the handler map disagree in either direction. */
+export function checkHandlersMatchSpec(handlers: Readonly<Record<string, Handler>>, specOperationIds: readonly string[]): void {
+  const inSpec = new Set(specOperationIds);
+  for (const id of specOperationIds) {
+    if (!Object.hasOwn(handlers, id)) {
+      throw new NotImplementedError(`operation '${id}' in openapi.yaml has no handler`, { where: `operationId ${id}` });
+    }
+  }
+  for (const id of Object.keys(handlers)) {
+    if (!inSpec.has(id)) {
+      throw new BadInputError(`handler '${id}' has no operation in openapi.yaml`, { where: `operationId ${id}` });
+    }
+  }
+}
+
+interface HandlerDeps {
+  bus: RepresentationBus;
+  log: Logger;
+  spec: ReturnType<typeof loadSpec>;
+  startedAt: number;
+  peer?: PeerEndpoint;
+}
+
+function makeHandlers({ bus, spec, startedAt, peer }: HandlerDeps): HandlerMap {
+  const docsHtml = swaggerUi
+    .generateHTML(undefined, { swaggerUrl: '/openapi.json', customSiteTitle: 'Tessera API' })
+    // The page is served at /docs (no trailing slash), so its relative asset URLs must be rooted.
+    .replace(/(href|src)="\.\//g, '$1="/docs/');
+  const specJson = JSON.stringify(spec.document);
+  const requirePeer = (): PeerEndpoint => {
+    if (peer === undefined) throw new NotImplementedError('this server runs without a peer layer', { where: 'peer' });
+    return peer;
+  };
+
+  return {
+    listRepresentations(_req, res) {
+      res.json({ type: 'list', list: bus.list() });
+    },
+    createRepresentation(req, res) {
+      const { args, kwargs } = argsKwargs(req.body);
+      if (args.length > 0) {
+        throw new BadInputError('create takes its requirements as keyword arguments only', { where: 'args' });
+      }
+      res.json({ type: 'uuid', uuid: bus.create(kwargs) });
+    },
+    uploadRepresentation(req, res) {
+      if (req.is('application/octet-stream')) {
+        if (!Buffer.isBuffer(req.body)) throw new BadInputError('the body must be a safetensors file', { where: 'body' });
+        res.json({ type: 'uuid', uuid: bus.upload(TensorSet.parseSafetensors(req.body)) });
+        return;
+      }
+      const { args } = argsKwargs(req.body);
+      res.json({ type: 'uuid', uuid: bus.upload(args[0]) });
+    },
+    downloadRepresentation(req, res) {
+      const found = bus.download(uuidParam(req));
+      const wantsBinary = req.accepts(['application/json', 'application/octet-stream']) === 'application/octet-stream';
+      if (wantsBinary) {
+        if (found.kind !== 'tensors') {
+          throw new NotAcceptableError('only named tensors can be downloaded as application/octet-stream');
+        }
+        res.type('application/octet-stream').send(found.value.toSafetensors());
+        return;
+      }
+      res.json({ type: 'object', object: found.kind === 'tensors' ? found.value.toJson() : found.value });
+    },
+    async callRepresentation(req, res) {
+      const { args, kwargs } = argsKwargs(req.body);
+      const uuid = await bus.call(uuidParam(req), args, kwargs, clientGone(res));
+      res.json(uuid === undefined ? { type: 'none' } : { type: 'uuid', uuid });
+    },
+    releaseRepresentation(req, res) {
+      bus.release(uuidParam(req));
+      res.json({ type: 'none' });
+    },
+    createAttribute(req, res) {
+      const name = req.params.attribute_name;
+      if (name === undefined) throw new BadInputError('attribute_name is required', { where: 'attribute_name' });
+      res.json({ type: 'uuid', uuid: bus.attribute(uuidParam(req), name) });
+    },
+    async getPeerIdentity(req, res) {
+      const challenge = typeof req.query.challenge === 'string' ? req.query.challenge : undefined;
+      res.json(await requirePeer().identity(challenge));
+    },
+    async deliverPeerMessage(req, res) {
+      if (!Buffer.isBuffer(req.body)) throw new BadInputError('the body must be one sealed envelope', { where: 'body' });
+      await requirePeer().deliver(req.body);
+      res.status(204).end();
+    },
+    getHealth(_req, res) {
+      res.json({
+        status: 'ok',
+        version: spec.version,
+        uptimeSeconds: Math.max(0, (Date.now() - startedAt) / 1000),
+        representations: bus.size,
+      });
+    },
+    getOpenApiYaml(_req, res) {
+      res.type('application/yaml').send(spec.yamlText);
+    },
+    getOpenApiJson(_req, res) {
+      res.type('application/json').send(specJson);
+    },
+    getDocs(_req, res) {
+      res.type('text/html').send(docsHtml);
+    },
+  };
+}
+
+/** 406, for content negotiation; not one of the domain errors, so defined with the HTTP layer. */
+class NotAcceptableError extends TesseraError {
+  readonly status = 406;
+  readonly slug = 'not-acceptable';
+}
+
+function argsKwargs(body: unknown): { args: unknown[]; kwargs: Record<string, unknown> } {
+  // The validator has checked the shape; missing members default as the model's server does.
+  const b = (body ?? {}) as { args?: unknown[]; kwargs?: Record<string, unknown> };
+  return { args: b.args ?? [], kwargs: b.kwargs ?? {} };
+}
+
+function uuidParam(req: Request): string {
+  const uuid = req.params.representation_uuid;
+  if (uuid === undefined) throw new BadInputError('representation_uuid is required', { where: 'representation_uuid' });
+  return uuid;
+}
+
+/** Aborts when the client goes away before the answer is written (e.g. a cancelled long wait). */
+function clientGone(res: Response): AbortSignal {
+  const controller = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) controller.abort(new Error('client went away'));
+  });
+  return controller.signal;
+}
+
+/**
+ * Clients of the v0.6 API send a JSON body `{}` with GET and DELETE. Accept exactly that (or no
+ * body); anything else in such a body is a mistake worth a clear 400 rather than silence.
+ */
+function acceptEmptyBodyOnGetAndDelete(req: Request, _res: Response, next: NextFunction): void {
+  if (req.method === 'GET' || req.method === 'DELETE' || req.method === 'HEAD') {
+    const body: unknown = req.body;
+    const empty =
+      body === undefined ||
+      (typeof body === 'object' && body !== null && !Buffer.isBuffer(body) && !Array.isArray(body) && Object.keys(body).length === 0) ||
+      (Buffer.isBuffer(body) && body.length === 0);
+    if (!empty) {
+      next(new BadInputError(`a ${req.method} request takes no body (an empty JSON object is accepted)`, { where: 'body' }));
+      return;
+    }
+    req.body = undefined;
+  }
+  next();
+}
+
+function asyncHandler(handler: Handler): RequestHandler {
+  return (req, res, next) => {
+    try {
+      const result = handler(req, res);
+      if (result instanceof Promise) result.catch(next);
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+function runAll(middlewares: readonly RequestHandler[], req: Request, res: Response, next: NextFunction): void {
+  const [first, ...rest] = middlewares;
+  if (first === undefined) {
+    next();
+    return;
+  }
+  first(req, res, (err?: unknown) => (err === undefined ? runAll(rest, req, res, next) : next(err)));
+}
+
+/** One debug line per request: method, path (no query: it may carry a challenge), status, time. */
+function requestLog(log: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      log.debug(
+        { method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+        'request',
+      );
+    });
+    next();
+  };
+}

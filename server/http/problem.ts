@@ -1,0 +1,196 @@
+// The one error mapper: every error the server answers with becomes an RFC 9457 problem document
+// (application/problem+json). It also carries `code` and `message`, which clients of the
+// Federated Secure Computing v0.6 API read, and `where`, the field, tensor or party at fault.
+//
+// Three sources of errors, one table each:
+// - TesseraError subclasses (services/errors.ts): their own `status` and `slug`.
+// - express-openapi-validator's HttpError (schema violations, unknown routes, wrong methods,
+//   wrong content types): their `status`, each violation listed in `errors` with its path.
+// - body-parser's errors (malformed JSON, body too large, unsupported charset): by their `type`.
+// Anything else is a bug: a 500 with a generic message; the details go to the log only.
+// A stack trace never reaches a response.
+
+import { STATUS_CODES } from 'node:http';
+import type { ErrorRequestHandler, Response } from 'express';
+import { error as validatorErrors } from 'express-openapi-validator';
+import { TesseraError } from '../../services/errors.js';
+import type { Logger } from '../../services/microservice.js';
+
+export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
+/** Problem `type` URIs are this base plus a stable slug (RFC 9457 section 3.1.1). */
+export const PROBLEM_TYPE_BASE = 'https://tessera.dev/problems/';
+
+export interface ProblemItem {
+  path?: string;
+  message: string;
+  errorCode?: string;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  code: number;
+  message: string;
+  where?: string;
+  errors?: ProblemItem[];
+  [extra: string]: unknown;
+}
+
+/** Slugs of the statuses the HTTP layer itself produces (validator and body parser). */
+const HTTP_SLUGS: Readonly<Record<number, string>> = {
+  400: 'bad-input',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not-found',
+  405: 'method-not-allowed',
+  406: 'not-acceptable',
+  413: 'too-large',
+  415: 'unsupported-media-type',
+  429: 'limit-reached',
+};
+
+/** Members a TesseraError's `extra` may not overwrite: they define the problem itself. */
+const RESERVED = new Set(['type', 'title', 'status', 'detail', 'instance', 'code', 'message', 'where', 'errors']);
+
+export function problem(status: number, slug: string, detail: string, more: Partial<Problem> = {}): Problem {
+  const out: Problem = {
+    type: PROBLEM_TYPE_BASE + slug,
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
+    detail,
+    code: status,
+    message: detail,
+  };
+  if (more.instance !== undefined) out.instance = more.instance;
+  if (more.where !== undefined) out.where = more.where;
+  if (more.errors !== undefined && more.errors.length > 0) out.errors = more.errors;
+  return out;
+}
+
+/** Where in the request a validator path points: "/body/kwargs/x" -> "body.kwargs.x". */
+function validatorWhere(path: string | undefined): string | undefined {
+  if (path === undefined || path === '') return undefined;
+  const trimmed = path.replace(/^\.?\/?/, '').replace(/\//g, '.');
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function isValidatorError(err: unknown): err is InstanceType<typeof validatorErrors.BadRequest> {
+  // Every validator error class extends HttpError; its classes are exported individually.
+  return Object.values(validatorErrors).some((cls) => err instanceof cls);
+}
+
+interface BodyParserError {
+  type: string;
+  status: number;
+  limit?: number;
+  charset?: string;
+  encoding?: string;
+}
+function isBodyParserError(err: unknown): err is BodyParserError {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as { type?: unknown }).type === 'string' &&
+    typeof (err as { status?: unknown }).status === 'number' &&
+    ((err as { type: string }).type.startsWith('entity.') ||
+      (err as { type: string }).type.endsWith('.unsupported') ||
+      (err as { type: string }).type === 'request.aborted' ||
+      (err as { type: string }).type === 'request.size.invalid' ||
+      (err as { type: string }).type === 'stream.encoding.set')
+  );
+}
+
+/**
+ * Map any thrown value to a problem. `log` receives the details of unexpected errors (and of
+ * response-validation failures, which are server bugs too).
+ */
+export function toProblem(err: unknown, instance: string, log: Logger): Problem {
+  if (err instanceof TesseraError) {
+    const out = problem(err.status, err.slug, err.message, { instance, ...(err.where !== undefined ? { where: err.where } : {}) });
+    for (const [key, value] of Object.entries(err.extra ?? {})) {
+      if (!RESERVED.has(key)) out[key] = value;
+    }
+    if (err.status >= 500 && err.status !== 501 && err.status !== 502 && err.status !== 504) {
+      log.error({ err, instance }, 'request failed');
+    }
+    return out;
+  }
+  if (isValidatorError(err) && err.status < 500) {
+    const errors = (err.errors ?? []).map((item) => {
+      const entry: ProblemItem = { message: item.message };
+      const where = validatorWhere(item.path);
+      if (where !== undefined) entry.path = where;
+      if (item.errorCode !== undefined) entry.errorCode = item.errorCode;
+      return entry;
+    });
+    const first = errors[0];
+    const slug = HTTP_SLUGS[err.status] ?? 'bad-input';
+    if (err.status === 415) {
+      return problem(415, slug, err.message.replace('media type undefined', 'media type: the request has no Content-Type'), {
+        instance,
+        where: 'Content-Type',
+      });
+    }
+    // The validator's message joins every violation with its path ("request/body must have …").
+    return problem(err.status, slug, err.message, {
+      instance,
+      ...(first?.path !== undefined ? { where: first.path } : {}),
+      errors,
+    });
+  }
+  if (isBodyParserError(err) && err.status < 500) {
+    switch (err.type) {
+      case 'entity.parse.failed':
+        return problem(400, 'bad-input', 'malformed JSON in the request body', { instance, where: 'body' });
+      case 'entity.too.large':
+        return problem(413, 'too-large', `request body larger than ${err.limit ?? 'the limit'} bytes`, { instance, where: 'body' });
+      case 'charset.unsupported':
+        return problem(415, 'unsupported-media-type', `unsupported charset ${err.charset ?? ''}`.trim(), { instance, where: 'Content-Type' });
+      case 'encoding.unsupported':
+        return problem(415, 'unsupported-media-type', `unsupported content encoding ${err.encoding ?? ''}`.trim(), { instance, where: 'Content-Encoding' });
+      default:
+        return problem(err.status, HTTP_SLUGS[err.status] ?? 'bad-input', 'the request body could not be read', { instance, where: 'body' });
+    }
+  }
+  log.error({ err, instance }, 'internal error');
+  return problem(500, 'internal', 'internal error; see the server log', { instance });
+}
+
+/** The request path without its query string: the problem's `instance` (RFC 9457 section 3.1.5). */
+export function instancePath(originalUrl: string): string {
+  const q = originalUrl.indexOf('?');
+  return q === -1 ? originalUrl : originalUrl.slice(0, q);
+}
+
+export function sendProblem(res: Response, body: Problem): void {
+  res.status(body.status);
+  res.setHeader('Content-Type', `${PROBLEM_MEDIA_TYPE}; charset=utf-8`);
+  res.json(body);
+}
+
+/** The Express error middleware: last in the chain. */
+export function problemHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    if (res.headersSent) {
+      // Too late for a problem document: the client sees a cut connection; the log has why.
+      log.error({ err, instance: req.originalUrl }, 'error after the response started');
+      next(err);
+      return;
+    }
+    const body = toProblem(err, instancePath(req.originalUrl), log);
+    if (body.status === 405 && typeof (err as { headers?: { Allow?: string } }).headers?.Allow === 'string') {
+      res.setHeader('Allow', (err as { headers: { Allow: string } }).headers.Allow);
+    }
+    try {
+      sendProblem(res, body);
+    } catch (validationError) {
+      // Response validation rejected the problem itself: a server bug; answer without the spec.
+      log.error({ err: validationError, instance: req.originalUrl }, 'problem document failed response validation');
+      res.status(500).setHeader('Content-Type', `${PROBLEM_MEDIA_TYPE}; charset=utf-8`);
+      res.end(JSON.stringify(problem(500, 'internal', 'internal error; see the server log', { instance: instancePath(req.originalUrl) })));
+    }
+  };
+}

@@ -1,0 +1,74 @@
+// The contract, loaded once from the openapi.yaml at the repository root, and the list of its
+// operations. OPERATION_IDS is what the handler map is typed by; createApp checks at startup
+// that the spec declares exactly these, so spec and code cannot drift apart silently.
+
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+
+export const OPERATION_IDS = [
+  'listRepresentations',
+  'createRepresentation',
+  'uploadRepresentation',
+  'downloadRepresentation',
+  'callRepresentation',
+  'releaseRepresentation',
+  'createAttribute',
+  'getPeerIdentity',
+  'deliverPeerMessage',
+  'getHealth',
+  'getOpenApiYaml',
+  'getOpenApiJson',
+  'getDocs',
+] as const;
+
+export type OperationId = (typeof OPERATION_IDS)[number];
+
+export const SPEC_PATH = new URL('../../openapi.yaml', import.meta.url);
+
+export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+export interface SpecOperation {
+  readonly operationId: string;
+  readonly method: HttpMethod;
+  /** The OpenAPI path template, e.g. /representation/{representation_uuid}. */
+  readonly path: string;
+}
+
+export interface LoadedSpec {
+  readonly yamlText: string;
+  /** The parsed document. Treat as read-only: hand the validator a structuredClone. */
+  readonly document: Record<string, unknown>;
+  readonly operations: readonly SpecOperation[];
+  readonly version: string;
+}
+
+let cached: LoadedSpec | undefined;
+
+export function loadSpec(): LoadedSpec {
+  if (cached !== undefined) return cached;
+  const yamlText = readFileSync(SPEC_PATH, 'utf8');
+  const document = parse(yamlText) as Record<string, unknown>;
+  const operations: SpecOperation[] = [];
+  const paths = (document.paths ?? {}) as Record<string, Record<string, unknown>>;
+  for (const [path, item] of Object.entries(paths)) {
+    for (const method of HTTP_METHODS) {
+      const op = item[method] as { operationId?: unknown } | undefined;
+      if (op === undefined) continue;
+      operations.push({ operationId: typeof op.operationId === 'string' ? op.operationId : '', method, path });
+    }
+  }
+  const info = (document.info ?? {}) as { version?: unknown };
+  cached = Object.freeze({
+    yamlText,
+    document,
+    operations: Object.freeze(operations),
+    version: typeof info.version === 'string' ? info.version : '0.0.0',
+  });
+  return cached;
+}
+
+/** /representation/{representation_uuid} -> /representation/:representation_uuid */
+export function expressPath(template: string): string {
+  return template.replace(/\{([^}]+)\}/g, ':$1');
+}
