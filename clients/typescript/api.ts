@@ -1,0 +1,313 @@
+// The ergonomic client: reads like the Federated Secure Computing Python client
+// (`api.create(protocol="Simon")`, attribute access, calls, `api.download`, `api.release`),
+// on top of an openapi-fetch client typed by the types generated from openapi.yaml.
+//
+//   const api = new Api('http://127.0.0.1:55501');
+//   const simon = await api.create<'compute'>({ protocol: 'Simon' });
+//   const result = await simon.compute({ microprotocol: 'SecureSum', data: 19, network });
+//   console.log(await api.download(result));   // { inputs: 3, result: { samples: 3, sum: 85 } }
+//   await api.release(result);
+
+import createClient, { type Client } from 'openapi-fetch';
+import type { components, paths } from './generated/schema.js';
+import { TesseraApiError, TesseraRequestError, TesseraTimeoutError, toProblem } from './errors.js';
+import { TensorSet, type Tensor } from '../../services/common/tensors.js';
+
+export type Schemas = components['schemas'];
+export type Description = Schemas['Description'];
+export type Network = Schemas['Network'];
+export type SecureSumInput = Schemas['SecureSumInput'];
+export type SecureSumResult = Schemas['SecureSumResult'];
+export type SecureFedAvgInput = Schemas['SecureFedAvgInput'];
+export type SecureFedAvgResult = Schemas['SecureFedAvgResult'];
+
+/** Anything that names a representation: the wrapper object, a `{representation_uuid}` reference, or the uuid. */
+export type RepresentationLike = Representation | { readonly representation_uuid: string } | string;
+
+/** Named tensors as the client accepts them: a TensorSet, or named typed arrays (1-D) / Tensor objects. */
+export type TensorsLike = TensorSet | Readonly<Record<string, Float32Array | Float64Array | Tensor>>;
+
+export interface ApiOptions {
+  /** Bearer token, for servers reachable beyond loopback. */
+  token?: string;
+  /** Time limit of every request in milliseconds (default 120 000: a compute call waits for all parties). */
+  timeoutMs?: number;
+  /** Extra headers on every request. */
+  headers?: Record<string, string>;
+  /** A fetch implementation (default: the global fetch). */
+  fetch?: (input: Request) => Promise<Response>;
+}
+
+export interface RequestOptions {
+  /** Overrides ApiOptions.timeoutMs for this request. */
+  timeoutMs?: number;
+  /** Aborts the request early (combined with the timeout). */
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_TIMEOUT_MS = 120_000;
+
+/** Calls a member by name: keyword arguments first (as the model's Python client passes them), then positional ones. */
+export type MemberCall = (kwargs?: Record<string, unknown>, ...args: unknown[]) => Promise<Remote | undefined>;
+
+/**
+ * A representation with member access: `rep.compute({...})` reads the attribute `compute`, calls
+ * it, and releases the attribute. Name the members you use in the type parameter
+ * (`api.create<'compute'>(...)`) to call them as properties; `rep.member(name)` works for any name.
+ */
+export type Remote<M extends string = never> = Representation & { readonly [K in M]: MemberCall };
+
+/** Property names the member-access proxy never turns into a remote call (promise and JSON protocols, inspectors). */
+const NOT_MEMBERS = new Set(['then', 'catch', 'finally', 'toJSON', 'inspect', 'asymmetricMatch', 'nodeType', '$$typeof']);
+
+/** A server-side object named by a UUID: a microservice, a bound member, an uploaded value, a result. */
+export class Representation {
+  constructor(
+    readonly api: Api,
+    readonly uuid: string,
+  ) {}
+
+  /** A new representation of the attribute `name` (GET /representation/{uuid}/{name}). */
+  attribute<M extends string = never>(name: string, options?: RequestOptions): Promise<Remote<M>> {
+    return this.api.attribute<M>(this, name, options);
+  }
+
+  /** Call this representation (a bound member); resolves to the result, or undefined when the member returns nothing. */
+  call(kwargs: Record<string, unknown> = {}, ...args: unknown[]): Promise<Remote | undefined> {
+    return this.api.call(this, kwargs, args);
+  }
+
+  /** A function that calls the member `name`: attribute, call, then release of the attribute. */
+  member(name: string): MemberCall {
+    return async (kwargs = {}, ...args) => {
+      const bound = await this.api.attribute(this, name);
+      try {
+        return await this.api.call(bound, kwargs, args);
+      } finally {
+        // The bound member is a representation too; free it so repeated calls leave nothing behind.
+        await this.api.release(bound).catch(() => undefined);
+      }
+    };
+  }
+
+  download<T = unknown>(options?: RequestOptions): Promise<T> {
+    return this.api.download<T>(this, options);
+  }
+
+  downloadTensors(options?: RequestOptions): Promise<TensorSet> {
+    return this.api.downloadTensors(this, options);
+  }
+
+  release(options?: RequestOptions): Promise<void> {
+    return this.api.release(this, options);
+  }
+
+  /** As an argument of a call or upload, a representation stands for the object it names. */
+  toJSON(): { representation_uuid: string } {
+    return { representation_uuid: this.uuid };
+  }
+
+  toString(): string {
+    return `Representation(${this.uuid})`;
+  }
+}
+
+function remote<M extends string>(api: Api, uuid: string): Remote<M> {
+  const target = new Representation(api, uuid);
+  return new Proxy(target, {
+    get(t, prop) {
+      if (typeof prop === 'symbol' || prop in t || NOT_MEMBERS.has(prop)) return Reflect.get(t, prop, t);
+      return t.member(prop);
+    },
+  }) as Remote<M>;
+}
+
+function uuidOf(rep: RepresentationLike, operation: string): string {
+  const uuid = typeof rep === 'string' ? rep : rep instanceof Representation ? rep.uuid : rep?.representation_uuid;
+  if (typeof uuid !== 'string') {
+    throw new TypeError(`${operation}: expected a representation (a Representation, {representation_uuid} or a uuid), got ${String(rep)}`);
+  }
+  return uuid;
+}
+
+type FetchResult<T> = { data?: T; error?: unknown; response: Response };
+
+export class Api {
+  /** The typed openapi-fetch client the wrapper uses; for anything the wrapper does not cover. */
+  readonly client: Client<paths>;
+  readonly baseUrl: string;
+  readonly timeoutMs: number;
+
+  constructor(baseUrl: string, options: ApiOptions = {}) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
+    this.client = createClient<paths>({ baseUrl: this.baseUrl, headers, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  }
+
+  /** Runs one request with its time limit and turns every failure into a typed error. */
+  async #send<T>(operation: string, options: RequestOptions | undefined, request: (signal: AbortSignal) => Promise<FetchResult<T>>): Promise<T> {
+    const timeoutMs = options?.timeoutMs ?? this.timeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = options?.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    let result: FetchResult<T>;
+    try {
+      result = await request(signal);
+    } catch (err) {
+      if (timeout.aborted) throw new TesseraTimeoutError(operation, timeoutMs, { cause: err });
+      throw new TesseraRequestError(operation, err instanceof Error ? err.message : String(err), { cause: err });
+    }
+    const { response } = result;
+    if (!response.ok) throw new TesseraApiError(operation, response.status, toProblem(response.status, response.statusText, result.error));
+    return result.data as T;
+  }
+
+  #path(rep: RepresentationLike, operation: string) {
+    return { path: { representation_uuid: uuidOf(rep, operation) } };
+  }
+
+  /** The descriptions of the microservices this server offers. */
+  async list(options?: RequestOptions): Promise<Description[]> {
+    const data = await this.#send('listRepresentations', options, (signal) => this.client.GET('/representations', { signal }));
+    return data.list;
+  }
+
+  /** A representation of the first microservice whose description has every requirement. */
+  async create<M extends string = never>(requirements: Record<string, string>, options?: RequestOptions): Promise<Remote<M>> {
+    const data = await this.#send('createRepresentation', options, (signal) =>
+      this.client.POST('/representations', { body: { args: [], kwargs: requirements }, signal }),
+    );
+    return remote<M>(this, data.uuid);
+  }
+
+  /** Upload a JSON value (representations inside it stand for the objects they name). */
+  async upload(value: unknown, options?: RequestOptions): Promise<Remote> {
+    const data = await this.#send('uploadRepresentation', options, (signal) =>
+      this.client.PUT('/representations', { body: { args: [value], kwargs: {} }, signal }),
+    );
+    return remote<never>(this, data.uuid);
+  }
+
+  /** Upload named tensors in binary, as a safetensors file. */
+  async uploadTensors(tensors: TensorsLike, options?: RequestOptions): Promise<Remote> {
+    const set = tensors instanceof TensorSet ? tensors : TensorSet.from(tensors);
+    // A Blob of the chunks: the header and each tensor's bytes, without assembling one more copy here.
+    const body = new Blob(set.safetensorsChunks() as BlobPart[], { type: 'application/octet-stream' });
+    const data = await this.#send('uploadRepresentation', options, (signal) =>
+      this.client.PUT('/representations', {
+        body,
+        bodySerializer: (b: unknown) => b,
+        headers: { 'Content-Type': 'application/octet-stream' },
+        signal,
+      }),
+    );
+    return remote<never>(this, data.uuid);
+  }
+
+  /** A representation of the attribute `name` of `rep`. */
+  async attribute<M extends string = never>(rep: RepresentationLike, name: string, options?: RequestOptions): Promise<Remote<M>> {
+    const representation_uuid = uuidOf(rep, 'createAttribute');
+    const data = await this.#send('createAttribute', options, (signal) =>
+      this.client.GET('/representation/{representation_uuid}/{attribute_name}', {
+        params: { path: { representation_uuid, attribute_name: name } },
+        signal,
+      }),
+    );
+    return remote<M>(this, data.uuid);
+  }
+
+  /** Call `rep`; resolves to the result's representation, or undefined when the member returns nothing. */
+  async call(rep: RepresentationLike, kwargs: Record<string, unknown> = {}, args: unknown[] = [], options?: RequestOptions): Promise<Remote | undefined> {
+    const data = await this.#send('callRepresentation', options, (signal) =>
+      this.client.PATCH('/representation/{representation_uuid}', {
+        params: this.#path(rep, 'callRepresentation'),
+        body: { args, kwargs },
+        signal,
+      }),
+    );
+    if (data.type === 'none') return undefined;
+    if (typeof data.uuid !== 'string') {
+      throw new TesseraRequestError('callRepresentation', `the server answered type "uuid" without a uuid`);
+    }
+    return remote<never>(this, data.uuid);
+  }
+
+  /**
+   * The value `rep` names, as JSON (tensors come as `{name: {dtype, shape, data}}`). `undefined`
+   * (a call that returned nothing) is refused with a TypeError rather than sent as a request.
+   */
+  async download<T = unknown>(rep: RepresentationLike | undefined, options?: RequestOptions): Promise<T> {
+    if (rep === undefined) throw new TypeError('download: nothing to download (the call returned none)');
+    // The operation answers JSON or safetensors; with Accept: application/json it is the JSON one.
+    const data = await this.#send<Schemas['ObjectResponse']>('downloadRepresentation', options, (signal) =>
+      this.client.GET('/representation/{representation_uuid}', {
+        params: this.#path(rep, 'downloadRepresentation'),
+        headers: { Accept: 'application/json' },
+        signal,
+      }) as Promise<FetchResult<Schemas['ObjectResponse']>>,
+    );
+    return data.object as T;
+  }
+
+  /** The named tensors `rep` names, downloaded in binary (safetensors). */
+  async downloadTensors(rep: RepresentationLike | undefined, options?: RequestOptions): Promise<TensorSet> {
+    if (rep === undefined) throw new TypeError('downloadTensors: nothing to download (the call returned none)');
+    const buffer = await this.#send<ArrayBuffer>('downloadRepresentation', options, (signal) =>
+      this.client.GET('/representation/{representation_uuid}', {
+        params: this.#path(rep, 'downloadRepresentation'),
+        headers: { Accept: 'application/octet-stream' },
+        parseAs: 'arrayBuffer',
+        signal,
+      }) as Promise<FetchResult<ArrayBuffer>>,
+    );
+    return TensorSet.parseSafetensors(new Uint8Array(buffer));
+  }
+
+  /** Free `rep` on the server. Releasing `undefined` (a call that returned nothing) does nothing. */
+  async release(rep: RepresentationLike | undefined, options?: RequestOptions): Promise<void> {
+    if (rep === undefined) return;
+    await this.#send('releaseRepresentation', options, (signal) =>
+      this.client.DELETE('/representation/{representation_uuid}', { params: this.#path(rep, 'releaseRepresentation'), signal }),
+    );
+  }
+
+  // ---- Known microprotocols -------------------------------------------------------------------
+  // Each helper runs one SIMON computation end to end and frees every representation it made.
+  // Every party calls the same helper on its own server, with the same network nodes and uuid.
+
+  /**
+   * Run `compute(microprotocol, data, network)` on this server's Simon microservice and return
+   * the result's representation (the caller downloads and releases it).
+   */
+  async compute(microprotocol: string, data: unknown, network: Network, options?: RequestOptions): Promise<Remote> {
+    const simon = await this.create({ protocol: 'Simon' }, options);
+    try {
+      const compute = await simon.attribute('compute', options);
+      try {
+        const result = await this.call(compute, { microprotocol, data, network }, [], options);
+        if (result === undefined) throw new TesseraRequestError('callRepresentation', `${microprotocol} returned no result`);
+        return result;
+      } finally {
+        await this.release(compute).catch(() => undefined);
+      }
+    } finally {
+      await this.release(simon).catch(() => undefined);
+    }
+  }
+
+  /** SecureSum: every party gives a number (or a list); every party gets the sum and the counts. */
+  async secureSum(input: { data: SecureSumInput; network: Network } & RequestOptions): Promise<SecureSumResult> {
+    const { data, network, ...options } = input;
+    const result = await this.compute('SecureSum', data, network, options);
+    try {
+      return await this.download<SecureSumResult>(result, options);
+    } finally {
+      await this.release(result).catch(() => undefined);
+    }
+  }
+
+  // secureFedAvg(...) lands here with the SecureFedAvg issue: upload the model with
+  // uploadTensors, compute('SecureFedAvg', { tensors: <that representation>, weight }, network),
+  // then downloadTensors(result) and release every representation made on the way.
+}

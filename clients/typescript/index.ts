@@ -1,0 +1,23 @@
+// Tessera's TypeScript client: the generated types, the raw openapi-fetch client, and the
+// ergonomic wrapper (Api, Representation) that reads like the Federated Secure Computing client.
+export {
+  Api,
+  Representation,
+  DEFAULT_TIMEOUT_MS,
+  type ApiOptions,
+  type RequestOptions,
+  type Remote,
+  type MemberCall,
+  type RepresentationLike,
+  type TensorsLike,
+  type Schemas,
+  type Description,
+  type Network,
+  type SecureSumInput,
+  type SecureSumResult,
+  type SecureFedAvgInput,
+  type SecureFedAvgResult,
+} from './api.js';
+export { TesseraApiError, TesseraRequestError, TesseraTimeoutError, type Problem } from './errors.js';
+export { TensorSet, type Tensor, type DType } from '../../services/common/tensors.js';
+export type { paths, components, operations } from './generated/schema.js';
