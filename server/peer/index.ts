@@ -1,15 +1,30 @@
 // The peer layer: this server's identity, trust in other servers, sealed envelopes, and the
 // routing of peer messages into computation sessions (services/peer.ts describes the contract).
+//
+// Wiring (server/main.ts): `const peers = await createPeerNode({...})`; mount
+//   GET  /peer/identity?challenge=...  -> res.json(await peers.identity(req.query.challenge))
+//   POST /peer/messages (raw body, application/octet-stream, limit >= maxMessageBytes + 1 MiB)
+//                                      -> await peers.deliver(body); res.status(204).end()
+// and map thrown TesseraErrors to problem documents including their `extra` members (a 401 with
+// `reason: "receiver-boot-changed"` tells a sender to refetch the identity and retry).
 
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { BadInputError } from '../../services/errors.js';
 import type { Logger } from '../../services/microservice.js';
 import type { PeerEndpoint, PeerNetwork } from '../../services/peer.js';
-import { NotImplementedError } from '../../services/errors.js';
+import { loadOrCreateIdentity, loadOrCreateLocalSecret } from './identity.js';
+import { DEFAULT_LIMITS, PeerRouter, type PeerLimits } from './node.js';
+import { readPeersFile, Trust } from './trust.js';
+
+export { BOOT_CHANGED, DEFAULT_LIMITS, REPLAY_WINDOW_MS } from './node.js';
+export type { TrustMode } from './trust.js';
 
 export interface PeerNodeOptions {
   /** Identity key lives here (created on first start, file mode 0600). */
   dataDir: string;
   log: Logger;
-  /** Trust mode "shared network secret". */
+  /** Trust mode "shared network secret" (at least 16 bytes). */
   networkSecret?: Buffer;
   /** Trust mode "pinned peers": JSON [{ "url": "...", "publicKey": "<base64url>" }]. */
   peersFile?: string;
@@ -31,7 +46,39 @@ export interface PeerNodeOptions {
 
 export type PeerNode = PeerNetwork & PeerEndpoint & { readonly publicKey: string; close(): Promise<void> };
 
+export const DEFAULT_STAGE_TIMEOUT_MS = 30_000;
+
+export function defaultUserConfigDir(): string {
+  return join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'tessera');
+}
+
 export async function createPeerNode(opts: PeerNodeOptions): Promise<PeerNode> {
-  void opts;
-  throw new NotImplementedError('peer node is being written');
+  const { log } = opts;
+  const identity = await loadOrCreateIdentity(opts.dataDir, log);
+  let trust: Trust;
+  if (opts.peersFile !== undefined) {
+    trust = new Trust({ pinned: await readPeersFile(opts.peersFile), secret: opts.networkSecret });
+  } else if (opts.networkSecret !== undefined) {
+    trust = new Trust({ secret: opts.networkSecret, allowPeerUrls: opts.allowPeerUrls });
+  } else {
+    if (opts.allowPeerUrls?.length) {
+      log.warn({ allowPeerUrls: opts.allowPeerUrls }, 'allowPeerUrls needs a network secret or a peers file; without them only loopback peers are allowed');
+    }
+    const secret = await loadOrCreateLocalSecret(opts.userConfigDir ?? defaultUserConfigDir(), log);
+    trust = new Trust({ secret, secretIsLocal: true });
+  }
+  const limits: Record<string, number> = { ...DEFAULT_LIMITS };
+  for (const [name, value] of Object.entries(opts.limits ?? {})) {
+    if (value === undefined) continue;
+    if (!Number.isSafeInteger(value) || value <= 0) throw new BadInputError('a limit must be a positive integer', { where: `limits.${name}` });
+    limits[name] = value;
+  }
+  const stageTimeoutMs = opts.stageTimeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS;
+  const router = new PeerRouter({ identity, trust, log, stageTimeoutMs, limits: limits as unknown as PeerLimits });
+  // The mode and the public key are not secret; the secret itself is never logged.
+  log.info(
+    { trustMode: trust.mode, publicKey: identity.publicKey, bootId: identity.bootId, peers: trust.allowDescription, stageTimeoutMs },
+    `peer layer ready (trust: ${trust.mode})`,
+  );
+  return router;
 }

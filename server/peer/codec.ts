@@ -1,0 +1,50 @@
+// Small encodings shared by the peer layer: base64url keys, node URLs, canonical JSON of terms.
+
+import { BadInputError } from '../../services/errors.js';
+
+export function toBase64Url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+}
+
+/** Decodes base64url of exactly `length` bytes, or returns undefined (no throw: callers name the field). */
+export function fromBase64Url(text: unknown, length?: number): Buffer | undefined {
+  if (typeof text !== 'string' || !/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
+  const bytes = Buffer.from(text, 'base64url');
+  // Reject non-canonical spellings so one key has one name (caches and pins compare strings).
+  if (bytes.toString('base64url') !== text) return undefined;
+  if (length !== undefined && bytes.length !== length) return undefined;
+  return bytes;
+}
+
+/**
+ * The one spelling of a node URL: origin + path without trailing slashes, the same rule as
+ * services/simon/network.ts, so pins, allowlists, caches and terms compare equal strings.
+ * Throws BadInputError at `where` for anything that is not a plain http(s) URL.
+ */
+export function normaliseNodeUrl(node: unknown, where: string): string {
+  if (typeof node !== 'string') throw new BadInputError('a node must be a URL string', { where });
+  if (node.length > 2048) throw new BadInputError('a node URL must be at most 2048 characters', { where });
+  let url: URL;
+  try {
+    url = new URL(node);
+  } catch {
+    throw new BadInputError(`"${node.slice(0, 200)}" is not a URL`, { where });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new BadInputError(`a node must be an http or https URL, not ${url.protocol}`, { where });
+  }
+  if (url.username || url.password || url.hash || url.search || node.includes('#') || node.includes('?')) {
+    throw new BadInputError('a node URL must not carry credentials, a query or a fragment', { where });
+  }
+  return url.origin + url.pathname.replace(/\/+$/, '');
+}
+
+/** JSON with object keys sorted, so two parties' equal terms give equal strings. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.keys(value as object)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+  return `{${entries.join(',')}}`;
+}

@@ -1,0 +1,96 @@
+// Who is at a peer URL: fetches GET <url>/peer/identity?challenge=<fresh random>, checks the
+// answer against the trust mode (pinned key, or an HMAC proof of the network secret over the
+// key, the boot id and our challenge, so an answer cannot be replayed from another exchange),
+// and caches it per URL until the peer says its boot changed.
+
+import { randomBytes } from 'node:crypto';
+import { PeerError, TimeoutError } from '../../services/errors.js';
+import { fromBase64Url } from './codec.js';
+import type { Identity } from './identity.js';
+import type { Trust } from './trust.js';
+
+export interface PeerIdentity {
+  readonly url: string;
+  readonly publicKey: string;
+  readonly bootId: string;
+}
+
+const MAX_IDENTITY_BYTES = 16 * 1024;
+const MAX_CACHED = 1024;
+
+export class PeerDirectory {
+  private readonly cache = new Map<string, PeerIdentity>();
+  private readonly inflight = new Map<string, Promise<PeerIdentity>>();
+
+  constructor(
+    private readonly self: Identity,
+    private readonly trust: Trust,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** The authenticated identity at `url` (trusted, normalised); `where` names the party in errors. */
+  async get(url: string, where: string, refresh = false): Promise<PeerIdentity> {
+    // A peers file that pins this URL to our own key names us: no need to ask ourselves.
+    if (this.trust.pinnedKey(url) === this.self.publicKey) {
+      return { url, publicKey: this.self.publicKey, bootId: this.self.bootId };
+    }
+    if (!refresh) {
+      const cached = this.cache.get(url);
+      if (cached) return cached;
+    }
+    let pending = this.inflight.get(url);
+    if (!pending) {
+      pending = this.fetchIdentity(url, where).finally(() => this.inflight.delete(url));
+      this.inflight.set(url, pending);
+    }
+    return pending;
+  }
+
+  forget(url: string): void {
+    this.cache.delete(url);
+  }
+
+  private async fetchIdentity(url: string, where: string): Promise<PeerIdentity> {
+    const challenge = randomBytes(32);
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(`${url}/peer/identity?challenge=${challenge.toString('base64url')}`, {
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(this.timeoutMs),
+        redirect: 'error', // a trusted URL must not bounce us to an untrusted one
+      });
+      text = await response.text();
+    } catch (err) {
+      const name = (err as Error).name;
+      if (name === 'TimeoutError' || name === 'AbortError') {
+        throw new TimeoutError(`${where} did not answer its identity request within ${this.timeoutMs} ms`, { where });
+      }
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      throw new PeerError(`cannot reach ${where}: ${cause}`, { where });
+    }
+    if (!response.ok) throw new PeerError(`${where} answered its identity request with HTTP ${response.status}`, { where });
+    if (text.length > MAX_IDENTITY_BYTES) throw new PeerError(`${where} sent an oversized identity`, { where });
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new PeerError(`${where} sent an identity that is not JSON`, { where });
+    }
+    const publicKey = fromBase64Url(body.publicKey, 32);
+    const bootId = fromBase64Url(body.bootId, 16);
+    if (!publicKey || !bootId) throw new PeerError(`${where} sent a malformed identity`, { where });
+    const pinned = this.trust.pinnedKey(url);
+    if (pinned !== undefined && pinned !== body.publicKey) {
+      throw new PeerError(`${where} presented a public key that is not the one pinned in the peers file`, { where });
+    }
+    const proof = body.proof === undefined ? undefined : fromBase64Url(body.proof, 32);
+    if (!this.trust.verifyProof(publicKey, bootId, challenge, proof)) {
+      throw new PeerError(`${where} could not prove it holds the network secret`, { where });
+    }
+    const identity: PeerIdentity = { url, publicKey: body.publicKey as string, bootId: body.bootId as string };
+    if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(url, identity);
+    return identity;
+  }
+}

@@ -1,0 +1,191 @@
+// The one binary envelope of every peer message (POST /peer/messages):
+//
+//   "TSPM" | version (1 byte) | header length (uint32 BE) | header (UTF-8 JSON)
+//          | nonce (12 bytes) | AES-256-GCM ciphertext of the payload | tag (16 bytes)
+//
+// The header travels in clear but is the GCM associated data, so it is authenticated with the
+// payload (NIST SP 800-38D). The per-direction key is
+//   HKDF-SHA256(ikm = X25519(own private, peer public)           -- RFC 7748 section 6.1
+//               salt = trust salt (trust.ts),                     -- RFC 5869 section 2.2
+//               info = "tessera/v1/message" || senderPub || receiverPub || senderBoot || receiverBoot)
+// so a key is bound to both identities, the direction, and both processes' boots: an envelope
+// recorded before either side restarted never decrypts afterwards.
+
+import { createCipheriv, createDecipheriv, createPublicKey, diffieHellman, hkdfSync, randomBytes } from 'node:crypto';
+import { BadInputError, UnauthenticatedError } from '../../services/errors.js';
+import type { Terms } from '../../services/peer.js';
+import { fromBase64Url } from './codec.js';
+import type { Identity } from './identity.js';
+import type { Trust } from './trust.js';
+
+export const MAGIC = Buffer.from('TSPM', 'latin1');
+export const VERSION = 1;
+const PREFIX_BYTES = MAGIC.length + 1 + 4;
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+export const ENVELOPE_OVERHEAD = PREFIX_BYTES + NONCE_BYTES + TAG_BYTES;
+export const MAX_HEADER_BYTES = 1 << 20;
+const MESSAGE_INFO = Buffer.from('tessera/v1/message');
+
+export interface EnvelopeHeader {
+  readonly v: 1;
+  /** The network uuid the clients chose. */
+  readonly uuid: string;
+  /** The sender's computation instance (16 random bytes, base64url). */
+  readonly instance: string;
+  readonly stage: string;
+  readonly seq: number;
+  readonly from: number;
+  readonly to: number;
+  /** Sender's clock, ms since the epoch (replay window). */
+  readonly ts: number;
+  readonly senderKey: string;
+  readonly senderBoot: string;
+  readonly receiverKey: string;
+  readonly receiverBoot: string;
+  readonly terms: Terms;
+}
+
+export interface ParsedEnvelope {
+  readonly header: EnvelopeHeader;
+  readonly headerBytes: Buffer;
+  readonly nonce: Buffer;
+  readonly ciphertext: Buffer;
+  readonly tag: Buffer;
+}
+
+function bad(message: string, field?: string): BadInputError {
+  return new BadInputError(message, { where: field ? `envelope.header.${field}` : 'envelope' });
+}
+
+const B64_16 = (v: unknown) => fromBase64Url(v, 16) !== undefined;
+const B64_32 = (v: unknown) => fromBase64Url(v, 32) !== undefined;
+const INDEX = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v < 1 << 16;
+const SHORT_STRING = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 256;
+
+const HEADER_FIELDS: Record<Exclude<keyof EnvelopeHeader, 'v'>, (v: unknown) => boolean> = {
+  uuid: SHORT_STRING,
+  instance: B64_16,
+  stage: SHORT_STRING,
+  seq: (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0,
+  from: INDEX,
+  to: INDEX,
+  ts: (v) => typeof v === 'number' && Number.isSafeInteger(v) && v > 0,
+  senderKey: B64_32,
+  senderBoot: B64_16,
+  receiverKey: B64_32,
+  receiverBoot: B64_16,
+  terms: (v) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) &&
+    typeof (v as Record<string, unknown>).microprotocol === 'string' &&
+    Array.isArray((v as Record<string, unknown>).nodes),
+};
+
+/** Splits an envelope and checks the header's shape. Nothing in it is authentic until `open` succeeds. */
+export function parseEnvelope(envelope: Buffer): ParsedEnvelope {
+  if (envelope.length < ENVELOPE_OVERHEAD) throw bad(`envelope truncated (${envelope.length} bytes)`);
+  if (!envelope.subarray(0, MAGIC.length).equals(MAGIC)) throw bad('not a Tessera peer envelope (bad magic)');
+  const version = envelope[MAGIC.length];
+  if (version !== VERSION) throw bad(`unsupported envelope version ${version}`);
+  const headerLength = envelope.readUInt32BE(MAGIC.length + 1);
+  if (headerLength > MAX_HEADER_BYTES || PREFIX_BYTES + headerLength + NONCE_BYTES + TAG_BYTES > envelope.length) {
+    throw bad('envelope truncated or header length out of range');
+  }
+  const headerBytes = envelope.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(headerBytes.toString('utf8'));
+  } catch {
+    throw bad('envelope header is not JSON');
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('envelope header is not an object');
+  const fields = raw as Record<string, unknown>;
+  if (fields.v !== VERSION) throw bad('header version mismatch', 'v');
+  for (const [name, valid] of Object.entries(HEADER_FIELDS)) {
+    if (!Object.hasOwn(fields, name) || !valid(fields[name])) throw bad(`missing or malformed ${name}`, name);
+  }
+  const nonceAt = PREFIX_BYTES + headerLength;
+  const tagAt = envelope.length - TAG_BYTES;
+  return {
+    header: raw as EnvelopeHeader,
+    headerBytes,
+    nonce: envelope.subarray(nonceAt, nonceAt + NONCE_BYTES),
+    ciphertext: envelope.subarray(nonceAt + NONCE_BYTES, tagAt),
+    tag: envelope.subarray(tagAt),
+  };
+}
+
+/** Derives and caches the per-direction message keys of this server. */
+export class ChannelKeys {
+  private readonly cache = new Map<string, Buffer>();
+  private static readonly MAX_CACHED = 4096;
+
+  constructor(
+    private readonly identity: Identity,
+    private readonly trust: Trust,
+  ) {}
+
+  private key(senderKey: string, receiverKey: string, senderBoot: string, receiverBoot: string): Buffer {
+    const id = `${senderKey}.${receiverKey}.${senderBoot}.${receiverBoot}`;
+    const cached = this.cache.get(id);
+    if (cached) return cached;
+    const peer = senderKey === this.identity.publicKey ? receiverKey : senderKey;
+    let shared: Buffer;
+    try {
+      const peerKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: peer }, format: 'jwk' });
+      shared = diffieHellman({ privateKey: this.identity.privateKey, publicKey: peerKey });
+    } catch {
+      throw new UnauthenticatedError('the peer public key is not a valid X25519 key', { where: 'envelope.header.senderKey' });
+    }
+    // RFC 7748 section 6.1: an all-zero shared secret means a small-order public key; refuse it.
+    if (shared.every((b) => b === 0)) {
+      throw new UnauthenticatedError('the peer public key is a small-order point', { where: 'envelope.header.senderKey' });
+    }
+    const info = Buffer.concat([
+      MESSAGE_INFO,
+      fromBase64Url(senderKey, 32)!,
+      fromBase64Url(receiverKey, 32)!,
+      fromBase64Url(senderBoot, 16)!,
+      fromBase64Url(receiverBoot, 16)!,
+    ]);
+    const key = Buffer.from(hkdfSync('sha256', shared, this.trust.messageSalt, info, 32));
+    if (this.cache.size >= ChannelKeys.MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(id, key);
+    return key;
+  }
+
+  /** Seals `payload` for the peer named in `header` (header.senderKey must be ours). */
+  seal(header: EnvelopeHeader, payload: Uint8Array): Buffer {
+    const key = this.key(header.senderKey, header.receiverKey, header.senderBoot, header.receiverBoot);
+    const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+    const nonce = randomBytes(NONCE_BYTES); // 96-bit random nonces: fine far below 2^32 messages per key (SP 800-38D 8.3)
+    const cipher = createCipheriv('aes-256-gcm', key, nonce);
+    cipher.setAAD(headerBytes);
+    const prefix = Buffer.allocUnsafe(PREFIX_BYTES);
+    MAGIC.copy(prefix, 0);
+    prefix[MAGIC.length] = VERSION;
+    prefix.writeUInt32BE(headerBytes.length, MAGIC.length + 1);
+    const body = cipher.update(payload);
+    const rest = cipher.final();
+    const tag = cipher.getAuthTag();
+    return Buffer.concat([prefix, headerBytes, nonce, body, rest, tag]);
+  }
+
+  /** Verifies and decrypts; throws UnauthenticatedError when the tag does not verify. */
+  open(parsed: ParsedEnvelope): Buffer {
+    const { header } = parsed;
+    const key = this.key(header.senderKey, header.receiverKey, header.senderBoot, header.receiverBoot);
+    const decipher = createDecipheriv('aes-256-gcm', key, parsed.nonce);
+    decipher.setAAD(parsed.headerBytes);
+    decipher.setAuthTag(parsed.tag);
+    const body = decipher.update(parsed.ciphertext);
+    try {
+      const rest = decipher.final();
+      return rest.length === 0 ? body : Buffer.concat([body, rest]);
+    } catch {
+      throw new UnauthenticatedError('envelope does not authenticate (wrong key, wrong secret, or tampered)', {
+        where: 'envelope',
+      });
+    }
+  }
+}

@@ -1,0 +1,531 @@
+// The peer node: opens sessions (services/peer.ts), serves the peer endpoint (identity, deliver),
+// and routes each authenticated envelope to the session it belongs to, or buffers it (bounded in
+// count, bytes and time) until that session opens.
+
+import { randomBytes } from 'node:crypto';
+import {
+  BadInputError,
+  ConflictError,
+  ForbiddenError,
+  LimitError,
+  PeerError,
+  TesseraError,
+  TimeoutError,
+  TooLargeError,
+  UnauthenticatedError,
+} from '../../services/errors.js';
+import type { Logger } from '../../services/microservice.js';
+import type { OpenOptions, PeerEndpoint, PeerNetwork, Session } from '../../services/peer.js';
+import { canonicalJson, fromBase64Url, normaliseNodeUrl } from './codec.js';
+import { PeerDirectory } from './directory.js';
+import { ChannelKeys, ENVELOPE_OVERHEAD, MAX_HEADER_BYTES, parseEnvelope, type EnvelopeHeader } from './envelope.js';
+import type { Identity } from './identity.js';
+import { ABORT_STAGE, PeerSession, type SessionHost } from './session.js';
+import type { Trust } from './trust.js';
+
+export interface PeerLimits {
+  readonly maxBufferedMessages: number;
+  readonly maxBufferedBytes: number;
+  readonly maxInboxBytes: number;
+  readonly maxMessageBytes: number;
+  readonly maxParties: number;
+  readonly maxSessions: number;
+}
+
+export const DEFAULT_LIMITS: PeerLimits = {
+  maxBufferedMessages: 4096,
+  maxBufferedBytes: 64 * 1024 * 1024,
+  maxInboxBytes: 64 * 1024 * 1024,
+  maxMessageBytes: 32 * 1024 * 1024,
+  maxParties: 64,
+  maxSessions: 1000,
+};
+
+/** Envelopes outside this window of the receiver's clock are refused (replays of old traffic). */
+export const REPLAY_WINDOW_MS = 5 * 60 * 1000;
+/** Members of the 401 a receiver answers after a restart, so the sender refetches and retries. */
+export const BOOT_CHANGED = 'receiver-boot-changed';
+const MAX_FINISHED = 100_000;
+const MAX_PROBLEM_CHARS = 2000;
+
+interface Buffered {
+  readonly header: EnvelopeHeader;
+  readonly payload: Buffer;
+  readonly expiresAt: number;
+}
+
+/** FIFO of opens per network uuid: the i-th open here meets the i-th open at every other party. */
+interface Lane {
+  busy: boolean;
+  readonly queue: (() => void)[];
+}
+
+export interface PeerNodeConfig {
+  readonly identity: Identity;
+  readonly trust: Trust;
+  readonly log: Logger;
+  readonly stageTimeoutMs: number;
+  readonly limits: PeerLimits;
+}
+
+export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
+  readonly stageTimeoutMs: number;
+  readonly maxInboxBytes: number;
+  private readonly self: Identity;
+  private readonly trust: Trust;
+  private readonly log: Logger;
+  private readonly limits: PeerLimits;
+  private readonly keys: ChannelKeys;
+  readonly directory: PeerDirectory;
+  private readonly sessions = new Map<string, PeerSession>();
+  private readonly lanes = new Map<string, Lane>();
+  private readonly buffer = new Map<string, Buffered[]>();
+  private bufferedCount = 0;
+  private bufferedBytes = 0;
+  /** uuid|senderKey|instance of computations that ended here, until the replay window passes. */
+  private readonly finished = new Map<string, number>();
+  private active = 0;
+  private readonly sweeper: NodeJS.Timeout;
+  private closing = false;
+
+  constructor(config: PeerNodeConfig) {
+    this.self = config.identity;
+    this.trust = config.trust;
+    this.log = config.log;
+    this.limits = config.limits;
+    this.stageTimeoutMs = config.stageTimeoutMs;
+    this.maxInboxBytes = config.limits.maxInboxBytes;
+    this.keys = new ChannelKeys(this.self, this.trust);
+    this.directory = new PeerDirectory(this.self, this.trust, Math.min(this.stageTimeoutMs, 10_000));
+    this.sweeper = setInterval(() => this.sweep(), Math.min(1000, this.stageTimeoutMs)).unref();
+  }
+
+  get publicKey(): string {
+    return this.self.publicKey;
+  }
+
+  get bootId(): string {
+    return this.self.bootId;
+  }
+
+  /** For tests and metrics: what the node holds right now. */
+  stats(): { sessions: number; active: number; bufferedMessages: number; bufferedBytes: number; finished: number } {
+    return {
+      sessions: this.sessions.size,
+      active: this.active,
+      bufferedMessages: this.bufferedCount,
+      bufferedBytes: this.bufferedBytes,
+      finished: this.finished.size,
+    };
+  }
+
+  warn(obj: object, msg: string): void {
+    this.log.warn(obj, msg);
+  }
+
+  // ---------------------------------------------------------------- GET /peer/identity
+
+  identity(challenge: string | undefined): Record<string, unknown> {
+    const answer: Record<string, unknown> = { publicKey: this.self.publicKey, bootId: this.self.bootId };
+    if (challenge === undefined || challenge === '') return answer;
+    const bytes = fromBase64Url(challenge);
+    if (!bytes || bytes.length < 16 || bytes.length > 64) {
+      throw new BadInputError('challenge must be 16 to 64 bytes of base64url', { where: 'challenge' });
+    }
+    const proof = this.trust.proof(this.self.publicKeyBytes, this.self.bootIdBytes, bytes);
+    if (proof) answer.proof = proof.toString('base64url');
+    return answer;
+  }
+
+  // ---------------------------------------------------------------- open
+
+  async open(options: OpenOptions): Promise<Session> {
+    if (this.closing) throw new PeerError('the server is shutting down', { where: 'server' });
+    const { uuid, myself, terms, stages } = options;
+    if (typeof uuid !== 'string' || uuid.length === 0 || uuid.length > 256) {
+      throw new BadInputError('network uuid must be a non-empty string of at most 256 characters', { where: 'kwargs.network.uuid' });
+    }
+    const nodes = this.checkNodes(terms?.nodes);
+    if (typeof myself !== 'number' || !Number.isInteger(myself) || myself < 0 || myself >= nodes.length) {
+      throw new BadInputError(`myself must be an index into nodes (0..${nodes.length - 1})`, { where: 'kwargs.network.myself' });
+    }
+    if (typeof terms.microprotocol !== 'string') throw new BadInputError('terms need a microprotocol', { where: 'terms.microprotocol' });
+    if (canonicalJson(terms).length > MAX_HEADER_BYTES / 2) throw new BadInputError('terms are too large', { where: 'terms' });
+    if (!Array.isArray(stages) || stages.length === 0 || new Set(stages).size !== stages.length ||
+        stages.some((s) => typeof s !== 'string' || s.length === 0 || s.length > 256 || s === ABORT_STAGE)) {
+      throw new BadInputError(`stages must be distinct non-empty names other than "${ABORT_STAGE}"`, { where: 'stages' });
+    }
+    const timeoutMs = options.timeoutMs ?? this.stageTimeoutMs;
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new BadInputError('timeoutMs must be positive', { where: 'timeoutMs' });
+    // Trust before contact: a client must not make this server talk to arbitrary URLs.
+    nodes.forEach((url, i) => {
+      if (!this.trust.isTrustedUrl(url)) {
+        throw new BadInputError(`${url} is not a trusted peer (this server accepts ${this.trust.allowDescription})`, {
+          where: `kwargs.network.nodes[${i}]`,
+        });
+      }
+    });
+    if (this.active >= this.limits.maxSessions) {
+      throw new LimitError(`this server already runs ${this.active} computations (limit ${this.limits.maxSessions})`, { where: 'kwargs.network.uuid' });
+    }
+    this.active += 1;
+    const ticket = this.enqueue(uuid);
+    let granted = false;
+    try {
+      const party = (i: number) => `party ${i} (${nodes[i]})`;
+      const identities = await Promise.all(nodes.map((url, i) => this.directory.get(url, party(i))));
+      if (identities[myself]!.publicKey !== this.self.publicKey) {
+        // The cache may predate a change of server at that URL: ask once more before refusing.
+        identities[myself] = await this.directory.get(nodes[myself]!, party(myself), true);
+      }
+      if (identities[myself]!.publicKey !== this.self.publicKey) {
+        throw new BadInputError(`nodes[${myself}] (${nodes[myself]}) is not this server`, { where: 'kwargs.network.myself' });
+      }
+      const seen = new Map<string, number>();
+      identities.forEach((peer, i) => {
+        const earlier = seen.get(peer.publicKey);
+        if (earlier !== undefined) {
+          throw new BadInputError(`nodes[${i}] is the same server as nodes[${earlier}]`, { where: `kwargs.network.nodes[${i}]` });
+        }
+        seen.set(peer.publicKey, i);
+      });
+      await ticket.wait(timeoutMs);
+      granted = true;
+      if (this.closing) throw new PeerError('the server is shutting down', { where: 'server' });
+      const session = new PeerSession(
+        this,
+        uuid,
+        myself,
+        nodes,
+        identities.map((p) => p.publicKey),
+        identities.map((p) => p.bootId),
+        terms,
+        stages,
+        timeoutMs,
+        randomBytes(16).toString('base64url'),
+      );
+      this.adopt(session);
+      this.sessions.set(uuid, session);
+      return session;
+    } catch (err) {
+      this.active -= 1;
+      if (granted) this.release(uuid);
+      else ticket.cancel();
+      throw err;
+    }
+  }
+
+  private checkNodes(value: unknown): string[] {
+    if (!Array.isArray(value) || value.length < 2 || value.length > this.limits.maxParties) {
+      throw new BadInputError(`nodes must be a list of 2 to ${this.limits.maxParties} server URLs`, { where: 'kwargs.network.nodes' });
+    }
+    const seen = new Map<string, number>();
+    return value.map((node: unknown, i) => {
+      const where = `kwargs.network.nodes[${i}]`;
+      const url = normaliseNodeUrl(node, where);
+      const earlier = seen.get(url);
+      if (earlier !== undefined) throw new BadInputError(`${url} is listed twice (also at nodes[${earlier}])`, { where });
+      seen.set(url, i);
+      return url;
+    });
+  }
+
+  private enqueue(uuid: string): { wait(timeoutMs: number): Promise<void>; cancel(): void } {
+    let lane = this.lanes.get(uuid);
+    if (!lane) {
+      lane = { busy: false, queue: [] };
+      this.lanes.set(uuid, lane);
+    }
+    const current = lane;
+    if (!current.busy) {
+      current.busy = true;
+      return { wait: () => Promise.resolve(), cancel: () => this.release(uuid) };
+    }
+    let grant: () => void = () => undefined;
+    let isGranted = false;
+    const turn = new Promise<void>((resolve) => {
+      grant = () => {
+        isGranted = true;
+        resolve();
+      };
+    });
+    current.queue.push(grant);
+    return {
+      wait: async (timeoutMs) => {
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new TimeoutError(`an earlier computation on network uuid ${uuid} is still running here after ${timeoutMs} ms`, { where: 'kwargs.network.uuid' })),
+            timeoutMs,
+          );
+        });
+        try {
+          await Promise.race([turn, late]);
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+      cancel: () => {
+        if (isGranted) this.release(uuid);
+        else current.queue.splice(current.queue.indexOf(grant), 1);
+      },
+    };
+  }
+
+  private release(uuid: string): void {
+    const lane = this.lanes.get(uuid);
+    if (!lane) return;
+    const next = lane.queue.shift();
+    if (next) next();
+    else this.lanes.delete(uuid);
+  }
+
+  /** A new session takes, per sender, the first buffered instance for its uuid and everything of that instance. */
+  private adopt(session: PeerSession): void {
+    const list = this.buffer.get(session.uuid);
+    if (!list) return;
+    const keep: Buffered[] = [];
+    for (const message of list) {
+      const { header } = message;
+      const from = header.from;
+      const fits = session.nodeKeys[from] === header.senderKey && from !== session.myself;
+      if (fits && session.bound[from] === undefined) session.bound[from] = header.instance;
+      if (!fits || session.bound[from] !== header.instance) {
+        keep.push(message);
+        continue;
+      }
+      this.bufferedCount -= 1;
+      this.bufferedBytes -= message.payload.length;
+      session.accept(header, message.payload, true).catch((err: Error) => {
+        this.log.warn({ sender: session.party(from), uuid: session.uuid, stage: header.stage, err: err.message }, 'buffered peer message rejected');
+      });
+    }
+    if (keep.length > 0) this.buffer.set(session.uuid, keep);
+    else this.buffer.delete(session.uuid);
+  }
+
+  sessionClosed(session: PeerSession): void {
+    if (this.sessions.get(session.uuid) === session) this.sessions.delete(session.uuid);
+    const expiresAt = Date.now() + REPLAY_WINDOW_MS;
+    session.bound.forEach((instance, i) => {
+      if (instance !== undefined) this.markFinished(session.uuid, session.nodeKeys[i]!, instance, expiresAt);
+    });
+    this.active -= 1;
+    this.release(session.uuid);
+  }
+
+  private markFinished(uuid: string, senderKey: string, instance: string, expiresAt: number): void {
+    if (this.finished.size >= MAX_FINISHED) this.finished.delete(this.finished.keys().next().value!);
+    this.finished.set(`${uuid}|${senderKey}|${instance}`, expiresAt);
+    // Nothing of a finished instance stays buffered.
+    const list = this.buffer.get(uuid);
+    if (!list) return;
+    const keep = list.filter((m) => !(m.header.senderKey === senderKey && m.header.instance === instance));
+    for (const m of list) {
+      if (m.header.senderKey === senderKey && m.header.instance === instance) {
+        this.bufferedCount -= 1;
+        this.bufferedBytes -= m.payload.length;
+      }
+    }
+    if (keep.length > 0) this.buffer.set(uuid, keep);
+    else this.buffer.delete(uuid);
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [uuid, list] of this.buffer) {
+      const keep = list.filter((m) => m.expiresAt > now);
+      if (keep.length === list.length) continue;
+      for (const m of list) {
+        if (m.expiresAt <= now) {
+          this.bufferedCount -= 1;
+          this.bufferedBytes -= m.payload.length;
+          this.log.warn({ uuid, stage: m.header.stage, sender: m.header.senderKey }, 'dropped a buffered peer message no computation claimed in time');
+        }
+      }
+      if (keep.length > 0) this.buffer.set(uuid, keep);
+      else this.buffer.delete(uuid);
+    }
+    for (const [key, expiresAt] of this.finished) {
+      if (expiresAt <= now) this.finished.delete(key);
+    }
+  }
+
+  // ---------------------------------------------------------------- POST /peer/messages
+
+  async deliver(envelope: Buffer): Promise<void> {
+    let header: EnvelopeHeader | undefined;
+    try {
+      if (envelope.length > this.limits.maxMessageBytes + ENVELOPE_OVERHEAD + MAX_HEADER_BYTES) {
+        throw new TooLargeError(`peer message of ${envelope.length} bytes exceeds the limit of ${this.limits.maxMessageBytes}`, { where: 'envelope' });
+      }
+      const parsed = parseEnvelope(envelope);
+      header = parsed.header;
+      if (parsed.ciphertext.length > this.limits.maxMessageBytes) {
+        throw new TooLargeError(`peer message payload exceeds the limit of ${this.limits.maxMessageBytes} bytes`, { where: 'envelope' });
+      }
+      this.checkAddress(header);
+      const payload = this.keys.open(parsed);
+      // Authentic from here on: the header was the associated data.
+      if (Math.abs(Date.now() - header.ts) > REPLAY_WINDOW_MS) {
+        throw new UnauthenticatedError('peer message timestamp is outside the replay window', { where: 'envelope.header.ts' });
+      }
+      if (this.finished.has(`${header.uuid}|${header.senderKey}|${header.instance}`)) {
+        throw new ConflictError('this computation already finished or was aborted here (replayed message)', { where: 'envelope.header.instance' });
+      }
+      await this.route(header, payload);
+    } catch (err) {
+      if (err instanceof TesseraError) {
+        // Never the payload: sender, uuid and stage are enough to investigate.
+        this.log.warn(
+          { status: err.status, sender: header?.senderKey, from: header?.from, uuid: header?.uuid, stage: header?.stage, where: err.where, err: err.message },
+          'peer message rejected',
+        );
+      }
+      throw err;
+    }
+  }
+
+  private checkAddress(header: EnvelopeHeader): void {
+    if (header.receiverKey !== this.self.publicKey) {
+      throw new UnauthenticatedError('peer message is sealed for another server', { where: 'envelope.header.receiverKey' });
+    }
+    if (header.receiverBoot !== this.self.bootId) {
+      throw new UnauthenticatedError('peer message is sealed for an earlier run of this server; fetch its identity again', {
+        where: 'envelope.header.receiverBoot',
+        extra: { reason: BOOT_CHANGED, bootId: this.self.bootId },
+      });
+    }
+    if (header.senderKey === this.self.publicKey || !this.trust.mayBeSender(header.senderKey)) {
+      throw new UnauthenticatedError('peer message from an unknown sender', { where: 'envelope.header.senderKey' });
+    }
+  }
+
+  private async route(header: EnvelopeHeader, payload: Buffer): Promise<void> {
+    const session = this.sessions.get(header.uuid);
+    if (session) {
+      const from = header.from;
+      if (session.nodeKeys[from] !== header.senderKey || from === session.myself) {
+        throw new ForbiddenError(`the sender is not ${from < session.parties ? session.party(from) : `party ${from}`}: not part of this computation`, {
+          where: 'envelope.header.from',
+        });
+      }
+      // Buffered instances were adopted when the session opened, so an unbound sender has none:
+      // the first instance seen now is this computation's.
+      if (session.bound[from] === undefined) session.bound[from] = header.instance;
+      if (session.bound[from] === header.instance) {
+        await session.accept(header, payload);
+        return;
+      }
+    }
+    this.hold(header, payload);
+  }
+
+  /** Parks a message of a computation that has not started here yet (or a later one on the same uuid). */
+  private hold(header: EnvelopeHeader, payload: Buffer): void {
+    const list = this.buffer.get(header.uuid) ?? [];
+    const twin = list.find(
+      (m) => m.header.senderKey === header.senderKey && m.header.instance === header.instance &&
+        m.header.stage === header.stage && m.header.seq === header.seq,
+    );
+    if (twin) {
+      if (twin.payload.equals(payload)) return;
+      throw new ConflictError(`two different "${header.stage}" messages with seq ${header.seq} from one sender`, { where: 'envelope.header.seq' });
+    }
+    if (this.bufferedCount + 1 > this.limits.maxBufferedMessages) {
+      throw new LimitError(`this server already holds ${this.bufferedCount} early peer messages (limit)`, { where: 'envelope' });
+    }
+    if (this.bufferedBytes + payload.length > this.limits.maxBufferedBytes) {
+      throw new TooLargeError(`early peer messages would exceed ${this.limits.maxBufferedBytes} buffered bytes`, { where: 'envelope' });
+    }
+    list.push({ header, payload, expiresAt: Date.now() + this.stageTimeoutMs });
+    this.buffer.set(header.uuid, list);
+    this.bufferedCount += 1;
+    this.bufferedBytes += payload.length;
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  async post(
+    session: PeerSession,
+    to: number,
+    stage: string,
+    seq: number,
+    payload: Uint8Array,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ): Promise<void> {
+    const party = session.party(to);
+    const url = session.nodes[to]!;
+    for (let attempt = 0; ; attempt += 1) {
+      const header: EnvelopeHeader = {
+        v: 1,
+        uuid: session.uuid,
+        instance: session.instance,
+        stage,
+        seq,
+        from: session.myself,
+        to,
+        ts: Date.now(),
+        senderKey: this.self.publicKey,
+        senderBoot: this.self.bootId,
+        receiverKey: session.nodeKeys[to]!,
+        receiverBoot: session.nodeBoots[to]!,
+        terms: session.terms,
+      };
+      const envelope = this.keys.seal(header, payload);
+      let response: Response;
+      let text: string;
+      try {
+        response = await fetch(`${url}/peer/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/octet-stream' },
+          // A view, not a copy: payloads of several MB go out as sealed.
+          body: new Uint8Array(envelope.buffer as ArrayBuffer, envelope.byteOffset, envelope.byteLength),
+          signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+          redirect: 'error',
+        });
+        text = await response.text();
+      } catch (err) {
+        if (signal.aborted && signal.reason instanceof TesseraError) throw signal.reason;
+        const name = (err as Error).name;
+        if (name === 'TimeoutError' || name === 'AbortError') {
+          throw new TimeoutError(`${party} did not accept the "${stage}" message within ${timeoutMs} ms`, { where: party, extra: { party: to, stage } });
+        }
+        const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+        throw new PeerError(`cannot reach ${party}: ${cause}`, { where: party, extra: { party: to } });
+      }
+      if (response.ok) return;
+      if (response.status === 401 && attempt === 0) {
+        // Perhaps the peer restarted (new boot): learn its current identity and seal again, once.
+        const fresh = await this.directory.get(url, party, true);
+        if (fresh.bootId !== header.receiverBoot && fresh.publicKey === header.receiverKey) {
+          session.nodeBoots[to] = fresh.bootId;
+          continue;
+        }
+      }
+      let detail = text.slice(0, MAX_PROBLEM_CHARS);
+      try {
+        const problem = JSON.parse(text) as Record<string, unknown>;
+        if (typeof problem.detail === 'string') detail = problem.detail;
+        else if (typeof problem.title === 'string') detail = problem.title;
+      } catch {
+        // not a problem document: keep the text
+      }
+      throw new PeerError(`${party} refused the "${stage}" message (HTTP ${response.status}): ${detail}`, {
+        where: party,
+        extra: { party: to, peerStatus: response.status },
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.sweeper);
+    const err = new PeerError('the server is shutting down', { where: 'server' });
+    for (const session of this.sessions.values()) session.fail(err);
+    this.buffer.clear();
+    this.bufferedCount = 0;
+    this.bufferedBytes = 0;
+  }
+}

@@ -1,0 +1,300 @@
+// One party's side of one computation: its inbox of authenticated payloads, the instance it bound
+// per sender, duplicate detection, backpressure, failure (abort, terms mismatch) and timeouts.
+// The node (node.ts) routes envelopes here; protocols see only the Session interface.
+
+import { createHash } from 'node:crypto';
+import {
+  BadInputError,
+  ConflictError,
+  LimitError,
+  PeerError,
+  TesseraError,
+  TimeoutError,
+} from '../../services/errors.js';
+import type { Session, Terms } from '../../services/peer.js';
+import { canonicalJson } from './codec.js';
+import type { EnvelopeHeader } from './envelope.js';
+
+export const ABORT_STAGE = 'abort';
+const MAX_REASON_CHARS = 1000;
+
+/** What a session needs from its node. */
+export interface SessionHost {
+  readonly maxInboxBytes: number;
+  post(session: PeerSession, to: number, stage: string, seq: number, payload: Uint8Array, signal: AbortSignal, timeoutMs: number): Promise<void>;
+  sessionClosed(session: PeerSession): void;
+  warn(obj: object, msg: string): void;
+}
+
+interface Waiter {
+  resolve(payload: Buffer): void;
+  reject(err: Error): void;
+}
+
+function slot(from: number, stage: string, seq: number): string {
+  return `${from}\u0000${stage}\u0000${seq}`;
+}
+
+function digest(payload: Uint8Array): Buffer {
+  return createHash('sha256').update(payload).digest();
+}
+
+function shortJson(value: unknown): string {
+  const text = value === undefined ? 'nothing' : canonicalJson(value);
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+export class PeerSession implements Session {
+  readonly parties: number;
+  readonly signal: AbortSignal;
+  readonly termsJson: string;
+  /** The sender instance bound per party (undefined until its first message). */
+  readonly bound: (string | undefined)[];
+  private readonly controller = new AbortController();
+  private readonly stageSet: Set<string>;
+  private readonly inbox = new Map<string, Buffer>();
+  private inboxBytes = 0;
+  private readonly consumed = new Map<string, Buffer>();
+  private readonly waiters = new Map<string, Waiter>();
+  private readonly spaceWaiters = new Set<() => void>();
+  private failure: TesseraError | undefined;
+  private closed = false;
+  private abortSent = false;
+
+  constructor(
+    private readonly host: SessionHost,
+    readonly uuid: string,
+    readonly myself: number,
+    readonly nodes: readonly string[],
+    /** The authenticated public key and boot of every party (ours at `myself`). */
+    readonly nodeKeys: string[],
+    readonly nodeBoots: string[],
+    readonly terms: Terms,
+    stages: readonly string[],
+    readonly timeoutMs: number,
+    /** This party's computation nonce for this session (16 random bytes, base64url). */
+    readonly instance: string,
+  ) {
+    this.parties = nodes.length;
+    this.signal = this.controller.signal;
+    this.termsJson = canonicalJson(terms);
+    this.stageSet = new Set(stages);
+    this.bound = nodes.map(() => undefined);
+  }
+
+  party(i: number): string {
+    return `party ${i} (${this.nodes[i]})`;
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && this.failure === undefined;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private checkPeer(index: unknown, field: string): number {
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= this.parties || index === this.myself) {
+      throw new BadInputError(`${field} must be the index of another party (0..${this.parties - 1}, not ${this.myself})`, { where: field });
+    }
+    return index;
+  }
+
+  private checkStage(stage: unknown, field: string): string {
+    if (typeof stage !== 'string' || !this.stageSet.has(stage)) {
+      throw new BadInputError(`stage ${JSON.stringify(stage)} is not declared by this protocol (${[...this.stageSet].join(', ')})`, { where: field });
+    }
+    return stage;
+  }
+
+  private checkSeq(seq: unknown): number {
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
+      throw new BadInputError('seq must be a non-negative integer', { where: 'seq' });
+    }
+    return seq;
+  }
+
+  async send(to: number, stage: string, payload: Uint8Array, seq = 0): Promise<void> {
+    this.checkPeer(to, 'to');
+    this.checkStage(stage, 'stage');
+    this.checkSeq(seq);
+    if (this.failure) throw this.failure;
+    await this.host.post(this, to, stage, seq, payload, this.signal, this.timeoutMs);
+  }
+
+  receive(from: number, stage: string, seq = 0, timeoutMs = this.timeoutMs): Promise<Uint8Array> {
+    try {
+      this.checkPeer(from, 'from');
+      this.checkStage(stage, 'stage');
+      this.checkSeq(seq);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const key = slot(from, stage, seq);
+    const ready = this.inbox.get(key);
+    if (ready) return Promise.resolve(this.take(key, ready));
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.waiters.has(key)) {
+      return Promise.reject(new BadInputError(`already waiting for ${stage}[${seq}] from ${this.party(from)}`, { where: 'stage' }));
+    }
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(key);
+        reject(
+          new TimeoutError(`${this.party(from)} sent no "${stage}" message within ${timeoutMs} ms`, {
+            where: this.party(from),
+            extra: { party: from, stage },
+          }),
+        );
+      }, timeoutMs);
+      this.waiters.set(key, {
+        resolve: (payload) => {
+          clearTimeout(timer);
+          resolve(payload);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      });
+    });
+  }
+
+  private take(key: string, payload: Buffer): Buffer {
+    this.inbox.delete(key);
+    this.inboxBytes -= payload.length;
+    // Remember what was consumed, so a late duplicate is told apart from a conflicting resend.
+    this.consumed.set(key, digest(payload));
+    for (const wake of this.spaceWaiters) wake();
+    return payload;
+  }
+
+  /**
+   * Accepts one authenticated message of this session's bound instance from party `from`.
+   * `buffered` messages were already counted against the node's buffer: never wait for them.
+   * Throws (the sender sees it) on a terms mismatch, an undeclared stage or a conflicting duplicate.
+   */
+  async accept(header: EnvelopeHeader, payload: Buffer, buffered = false): Promise<void> {
+    const from = header.from;
+    if (this.closed || this.failure) {
+      if (header.stage === ABORT_STAGE) return;
+      throw new ConflictError(`computation ${this.uuid} is already finished or aborted here`, { where: this.party(this.myself) });
+    }
+    if (header.stage === ABORT_STAGE) {
+      const reason = payload.toString('utf8').slice(0, MAX_REASON_CHARS);
+      this.fail(new PeerError(`${this.party(from)} aborted the computation: ${reason}`, { where: this.party(from), extra: { party: from } }));
+      return;
+    }
+    if (canonicalJson(header.terms) !== this.termsJson) {
+      const err = this.termsConflict(from, header.terms);
+      this.fail(err);
+      void this.abort(err.message);
+      throw err;
+    }
+    if (header.to !== this.myself) {
+      throw new BadInputError(`message addressed to party ${header.to}, but this server is party ${this.myself}`, { where: 'envelope.header.to' });
+    }
+    this.checkStage(header.stage, 'envelope.header.stage');
+    const key = slot(from, header.stage, header.seq);
+    if (this.isDuplicate(key, payload)) return;
+    // Backpressure: while the inbox holds more than its limit of unconsumed bytes, hold the
+    // sender's request (bounded by the stage timeout) unless a receive is waiting for exactly this.
+    if (!buffered) {
+      const deadline = Date.now() + this.timeoutMs;
+      while (!this.waiters.has(key) && this.inboxBytes > 0 && this.inboxBytes + payload.length > this.host.maxInboxBytes) {
+        await this.waitForSpace(deadline, from);
+        if (this.failure) throw new ConflictError(`computation ${this.uuid} was aborted here`, { where: this.party(this.myself) });
+        if (this.isDuplicate(key, payload)) return;
+      }
+    }
+    const waiter = this.waiters.get(key);
+    if (waiter) {
+      this.waiters.delete(key);
+      this.consumed.set(key, digest(payload));
+      waiter.resolve(payload);
+      return;
+    }
+    this.inbox.set(key, payload);
+    this.inboxBytes += payload.length;
+  }
+
+  /** True for an identical resend (accepted idempotently); throws for a conflicting one. */
+  private isDuplicate(key: string, payload: Buffer): boolean {
+    const held = this.inbox.get(key);
+    const seen = held === undefined ? this.consumed.get(key) : undefined;
+    if (held === undefined && seen === undefined) return false;
+    const same = held !== undefined ? held.equals(payload) : seen!.equals(digest(payload));
+    if (same) return true;
+    const [from, stage, seq] = key.split('\u0000');
+    throw new ConflictError(`${this.party(Number(from))} sent two different "${stage}" messages with seq ${seq}`, {
+      where: this.party(Number(from)),
+    });
+  }
+
+  private waitForSpace(deadline: number, from: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.spaceWaiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.spaceWaiters.delete(wake);
+        reject(new LimitError(`the inbox of computation ${this.uuid} stayed full; ${this.party(from)} must wait`, { where: this.party(from) }));
+      }, Math.max(0, deadline - Date.now()));
+      this.spaceWaiters.add(wake);
+    });
+  }
+
+  private termsConflict(from: number, theirs: Terms): ConflictError {
+    const ours = this.terms as Record<string, unknown>;
+    const other = theirs as Record<string, unknown>;
+    const keys = [...new Set([...Object.keys(ours), ...Object.keys(other)])].sort();
+    // microprotocol and nodes first: they explain most disagreements.
+    keys.sort((a, b) => Number(b === 'microprotocol') - Number(a === 'microprotocol') || Number(b === 'nodes') - Number(a === 'nodes'));
+    const key = keys.find((k) => canonicalJson(ours[k]) !== canonicalJson(other[k])) ?? 'terms';
+    return new ConflictError(
+      `${this.party(from)} disagrees on ${key}: ${shortJson(ours[key])} here, ${shortJson(other[key])} there`,
+      { where: this.party(from), extra: { party: from, term: key } },
+    );
+  }
+
+  /** Fails every local wait with `err` and frees the inbox; the first failure wins. */
+  fail(err: TesseraError): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.controller.abort(err);
+    for (const waiter of this.waiters.values()) waiter.reject(err);
+    this.waiters.clear();
+    for (const wake of this.spaceWaiters) wake();
+    this.inbox.clear();
+    this.inboxBytes = 0;
+  }
+
+  async abort(reason: string): Promise<void> {
+    this.fail(new PeerError(`this party aborted the computation: ${reason}`, { where: this.party(this.myself) }));
+    if (this.abortSent) return;
+    this.abortSent = true;
+    const payload = Buffer.from(String(reason).slice(0, MAX_REASON_CHARS), 'utf8');
+    const timeoutMs = Math.min(this.timeoutMs, 5000);
+    const results = await Promise.allSettled(
+      this.nodes.map((_, i) =>
+        i === this.myself ? Promise.resolve() : this.host.post(this, i, ABORT_STAGE, 0, payload, AbortSignal.timeout(timeoutMs), timeoutMs),
+      ),
+    );
+    results.forEach((result, i) => {
+      if (result.status === 'rejected') {
+        this.host.warn({ uuid: this.uuid, party: this.party(i), err: (result.reason as Error).message }, 'could not deliver abort');
+      }
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.fail(new PeerError(`computation ${this.uuid} is closed`, { where: this.party(this.myself) }));
+    this.closed = true;
+    this.consumed.clear();
+    this.host.sessionClosed(this);
+  }
+}

@@ -1,0 +1,199 @@
+// Test parties for the peer layer: each is a real node:http server on an ephemeral loopback port
+// that mounts a PeerNode's identity and deliver endpoints (the Express app mounts the same two).
+
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TesseraError } from '../../../services/errors.js';
+import type { Logger } from '../../../services/microservice.js';
+import { createPeerNode, type PeerNode, type PeerNodeOptions } from '../../../server/peer/index.js';
+import { loadOrCreateIdentity } from '../../../server/peer/identity.js';
+
+export interface LogEntry {
+  level: string;
+  obj: Record<string, unknown>;
+  msg: string | undefined;
+}
+
+export function memoryLog(entries: LogEntry[] = []): Logger & { entries: LogEntry[] } {
+  const at = (level: string) => (obj: object, msg?: string) => entries.push({ level, obj: obj as Record<string, unknown>, msg });
+  return { entries, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+export interface Party {
+  readonly url: string;
+  node: PeerNode;
+  readonly log: ReturnType<typeof memoryLog>;
+  readonly dataDir: string;
+  /** Every envelope this party's server received, as sent (for replay and forgery tests). */
+  readonly received: Buffer[];
+  /** Requests this server answered, by path. */
+  readonly requests: string[];
+  /** Replaces the node by a fresh process start on the same data dir (new bootId). */
+  restart(): Promise<void>;
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+function problem(res: ServerResponse, err: unknown): void {
+  const status = err instanceof TesseraError ? err.status : 500;
+  const body = err instanceof TesseraError
+    ? { title: err.name, status, detail: err.message, where: err.where, ...(err.extra ?? {}) }
+    : { title: 'Internal Server Error', status, detail: String(err) };
+  res.writeHead(status, { 'content-type': 'application/problem+json' }).end(JSON.stringify(body));
+}
+
+function handler(party: { node: PeerNode | undefined; received: Buffer[]; requests: string[] }) {
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    party.requests.push(url.pathname);
+    try {
+      const node = party.node;
+      if (!node) throw new Error('node not ready');
+      if (req.method === 'GET' && url.pathname === '/peer/identity') {
+        const answer = await node.identity(url.searchParams.get('challenge') ?? undefined);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+      } else if (req.method === 'POST' && url.pathname === '/peer/messages') {
+        const body = await readBody(req, 64 * 1024 * 1024);
+        if (!body) {
+          res.writeHead(413).end();
+          return;
+        }
+        party.received.push(body);
+        await node.deliver(body);
+        res.writeHead(204).end();
+      } else {
+        res.writeHead(404).end();
+      }
+    } catch (err) {
+      problem(res, err);
+    }
+  };
+}
+
+export type Trust =
+  | { mode: 'secret'; secret?: Buffer }
+  | { mode: 'pinned' }
+  | { mode: 'local' };
+
+export interface Network {
+  readonly parties: Party[];
+  readonly urls: string[];
+  readonly root: string;
+  close(): Promise<void>;
+}
+
+/** Starts `n` parties; `options(i)` adds per-party node options (limits, timeouts, allowlists). */
+export async function startNetwork(
+  n: number,
+  trust: Trust = { mode: 'secret' },
+  options: (i: number, urls: string[]) => Partial<PeerNodeOptions> = () => ({}),
+): Promise<Network> {
+  const root = await mkdtemp(join(tmpdir(), 'tessera-peer-'));
+  const secret = trust.mode === 'secret' ? (trust.secret ?? Buffer.alloc(32, 7)) : undefined;
+  const servers: Server[] = [];
+  const states = Array.from({ length: n }, () => ({ node: undefined as PeerNode | undefined, received: [] as Buffer[], requests: [] as string[] }));
+  const urls: string[] = [];
+  for (const state of states) {
+    const server = createServer(handler(state));
+    server.keepAliveTimeout = 1000;
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    servers.push(server);
+    urls.push(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  }
+  let peersFile: string | undefined;
+  if (trust.mode === 'pinned') {
+    const pins = [];
+    for (let i = 0; i < n; i++) {
+      const identity = await loadOrCreateIdentity(join(root, `party${i}`), memoryLog());
+      pins.push({ url: urls[i], publicKey: identity.publicKey });
+    }
+    peersFile = join(root, 'peers.json');
+    await writeFile(peersFile, JSON.stringify(pins));
+  }
+  const parties: Party[] = [];
+  for (let i = 0; i < n; i++) {
+    const state = states[i]!;
+    const log = memoryLog();
+    const dataDir = join(root, `party${i}`);
+    const nodeOptions: PeerNodeOptions = {
+      dataDir,
+      log,
+      userConfigDir: join(root, 'user-config'),
+      stageTimeoutMs: 5000,
+      ...(secret ? { networkSecret: secret } : {}),
+      ...(peersFile ? { peersFile } : {}),
+      ...options(i, urls),
+    };
+    state.node = await createPeerNode(nodeOptions);
+    parties.push({
+      url: urls[i]!,
+      get node() {
+        return state.node!;
+      },
+      set node(value: PeerNode) {
+        state.node = value;
+      },
+      log,
+      dataDir,
+      received: state.received,
+      requests: state.requests,
+      async restart() {
+        await state.node!.close();
+        state.node = await createPeerNode(nodeOptions);
+      },
+    });
+  }
+  return {
+    parties,
+    urls,
+    root,
+    async close() {
+      for (const state of states) await state.node?.close();
+      for (const server of servers) {
+        server.closeAllConnections();
+        server.close();
+      }
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export const STAGES = ['share', 'result'] as const;
+
+export function termsFor(urls: readonly string[], extra: Record<string, string | number> = {}) {
+  return { microprotocol: 'SecureSum', nodes: urls, ...extra };
+}
+
+/** Opens the same computation at every party (in parallel, as their clients would). */
+export function openAll(net: Network, uuid: string, extra: Record<string, string | number> = {}, timeoutMs?: number) {
+  return Promise.all(
+    net.parties.map((p, myself) =>
+      p.node.open({ uuid, myself, terms: termsFor(net.urls, extra), stages: STAGES, ...(timeoutMs ? { timeoutMs } : {}) }),
+    ),
+  );
+}
+
+/** Rejects after `ms`, so no test can hang on a promise that never settles. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+    }),
+  ]);
+}

@@ -1,0 +1,201 @@
+// Sessions over real HTTP between two and three peer nodes: delivery, matching of computations
+// that reuse one uuid, buffering of early messages, terms agreement, abort, timeouts.
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { ConflictError, PeerError, TimeoutError } from '../../../services/errors.js';
+import { openAll, STAGES, startNetwork, termsFor, within, type Network } from './harness.js';
+
+describe('peer sessions, three parties (network secret)', () => {
+  let net: Network;
+  before(async () => {
+    net = await startNetwork(3);
+  });
+  after(() => net.close());
+
+  for (const [name, size] of [
+    ['a small message', 16],
+    ['an empty message', 0],
+    ['an 8 MB message', 8 * 1024 * 1024],
+  ] as const) {
+    test(`round trip of ${name}`, async () => {
+      const sessions = await within(openAll(net, `round-trip-${size}`), 5000, 'open');
+      try {
+        const payload = randomBytes(size);
+        const [sent, got] = await within(Promise.all([sessions[0]!.send(2, 'share', payload), sessions[2]!.receive(0, 'share')]), 10_000, 'send');
+        assert.equal(sent, undefined);
+        assert.ok(Buffer.from(got).equals(payload));
+        assert.equal(sessions[2]!.parties, 3);
+      } finally {
+        sessions.forEach((s) => s.close());
+      }
+    });
+  }
+
+  test('every pair exchanges, chunks by seq, and nothing stays held after close', async () => {
+    const sessions = await within(openAll(net, 'all-pairs'), 5000, 'open');
+    const payload = (from: number, to: number, seq: number) => Buffer.from(`${from}->${to}#${seq}`);
+    await within(
+      Promise.all(
+        sessions.flatMap((s, from) =>
+          [0, 1, 2].filter((to) => to !== from).flatMap((to) => [0, 1].map((seq) => s.send(to, 'share', payload(from, to, seq), seq))),
+        ),
+      ),
+      5000,
+      'sends',
+    );
+    for (const [to, s] of sessions.entries()) {
+      for (const from of [0, 1, 2].filter((f) => f !== to)) {
+        for (const seq of [1, 0]) {
+          assert.equal(Buffer.from(await s.receive(from, 'share', seq)).toString(), `${from}->${to}#${seq}`);
+        }
+      }
+    }
+    sessions.forEach((s) => s.close());
+    for (const p of net.parties) {
+      const stats = (p.node as unknown as { stats(): Record<string, number> }).stats();
+      assert.equal(stats.bufferedMessages, 0);
+      assert.equal(stats.sessions, 0);
+    }
+  });
+
+  test('consecutive computations on one uuid meet in order (FIFO), even when one party runs ahead', async () => {
+    const uuid = 'reused-uuid';
+    const rounds = 3;
+    // Party 0 and 1 run three computations back to back; party 2 starts late, then catches up.
+    const runParty = async (i: number, delayMs: number) => {
+      await new Promise((r) => setTimeout(r, delayMs));
+      const results: string[] = [];
+      for (let round = 0; round < rounds; round++) {
+        const s = await net.parties[i]!.node.open({ uuid, myself: i, terms: termsFor(net.urls), stages: STAGES });
+        try {
+          await Promise.all([0, 1, 2].filter((to) => to !== i).map((to) => s.send(to, 'share', Buffer.from(`r${round}p${i}`))));
+          const got = await Promise.all([0, 1, 2].filter((f) => f !== i).map((f) => s.receive(f, 'share')));
+          results.push(got.map((b) => Buffer.from(b).toString()).join(','));
+        } finally {
+          s.close();
+        }
+      }
+      return results;
+    };
+    const [r0, r1, r2] = await within(Promise.all([runParty(0, 0), runParty(1, 0), runParty(2, 300)]), 15_000, 'rounds');
+    for (let round = 0; round < rounds; round++) {
+      assert.equal(r0![round], `r${round}p1,r${round}p2`);
+      assert.equal(r1![round], `r${round}p0,r${round}p2`);
+      assert.equal(r2![round], `r${round}p0,r${round}p1`);
+    }
+  });
+
+  test('messages that arrive before the receiver opens are buffered, then adopted', async () => {
+    const uuid = 'early-bird';
+    const s0 = await net.parties[0]!.node.open({ uuid, myself: 0, terms: termsFor(net.urls), stages: STAGES });
+    // Party 1 has not opened yet: its server must hold the message.
+    await within(s0.send(1, 'share', Buffer.from('early')), 5000, 'early send');
+    const held = (net.parties[1]!.node as unknown as { stats(): { bufferedMessages: number } }).stats();
+    assert.equal(held.bufferedMessages, 1);
+    const s1 = await net.parties[1]!.node.open({ uuid, myself: 1, terms: termsFor(net.urls), stages: STAGES });
+    assert.equal(Buffer.from(await within(s1.receive(0, 'share'), 2000, 'receive')).toString(), 'early');
+    assert.equal((net.parties[1]!.node as unknown as { stats(): { bufferedMessages: number } }).stats().bufferedMessages, 0);
+    s0.close();
+    s1.close();
+  });
+
+  test('an identical resend is accepted once; a different payload for the same stage is a conflict', async () => {
+    const sessions = await openAll(net, 'duplicates');
+    await sessions[0]!.send(1, 'share', Buffer.from('one'));
+    await sessions[0]!.send(1, 'share', Buffer.from('one'));
+    await assert.rejects(sessions[0]!.send(1, 'share', Buffer.from('two')), (err: Error) => err instanceof PeerError && /409/.test(err.message));
+    assert.equal(Buffer.from(await sessions[1]!.receive(0, 'share')).toString(), 'one');
+    // Also after it was consumed.
+    await sessions[0]!.send(1, 'share', Buffer.from('one'));
+    await assert.rejects(sessions[0]!.send(1, 'share', Buffer.from('two')), PeerError);
+    sessions.forEach((s) => s.close());
+  });
+
+  test('parties that disagree on the terms fail, naming the party and the differing term', async () => {
+    const uuid = 'disagree';
+    const open = (i: number, microprotocol: string) =>
+      net.parties[i]!.node.open({ uuid, myself: i, terms: { ...termsFor(net.urls), microprotocol }, stages: STAGES });
+    const [s0, s1, s2] = await Promise.all([open(0, 'SecureSum'), open(1, 'SecureFedAvg'), open(2, 'SecureSum')]);
+    const sent = s0!.send(1, 'share', Buffer.from('x'));
+    await assert.rejects(sent, (err: Error) => err instanceof PeerError && /disagrees on microprotocol/.test(err.message));
+    // The receiver names party 0 and both values.
+    await assert.rejects(s1!.receive(0, 'share'), (err: Error) => {
+      assert.ok(err instanceof ConflictError, err.message);
+      assert.equal(err.message, `party 0 (${net.urls[0]}) disagrees on microprotocol: "SecureFedAvg" here, "SecureSum" there`);
+      assert.equal(err.where, `party 0 (${net.urls[0]})`);
+      return true;
+    });
+    // Party 1 aborted: party 2 fails promptly, naming party 1, long before its 5 s timeout.
+    const started = Date.now();
+    await assert.rejects(within(s2!.receive(0, 'share'), 3000, 'abort'), (err: Error) => err instanceof PeerError && err.where === `party 1 (${net.urls[1]})` && /disagrees on microprotocol/.test(err.message));
+    assert.ok(Date.now() - started < 2000);
+    [s0, s1, s2].forEach((s) => s!.close());
+  });
+
+  test('abort reaches every other party promptly with the reason', async () => {
+    const sessions = await openAll(net, 'abort');
+    // Settled into values at once: the rejections arrive while the abort is still being sent.
+    const waits = [sessions[0]!.receive(2, 'share'), sessions[1]!.receive(2, 'result')].map((w) =>
+      within(w, 2000, 'abort').then(() => assert.fail('receive should fail'), (err: Error) => err),
+    );
+    const started = Date.now();
+    await sessions[2]!.abort('data is NaN');
+    for (const wait of waits) {
+      await assert.rejects(wait.then((err) => Promise.reject(err)), (err: Error) => {
+        assert.ok(err instanceof PeerError);
+        assert.equal(err.where, `party 2 (${net.urls[2]})`);
+        assert.match(err.message, /aborted the computation: data is NaN/);
+        return true;
+      });
+    }
+    assert.ok(Date.now() - started < 2000);
+    assert.ok(sessions[0]!.signal.aborted);
+    await assert.rejects(sessions[2]!.send(0, 'share', Buffer.from('late')), PeerError);
+    sessions.forEach((s) => s.close());
+  });
+
+  test('a missing party times out, naming the party and the stage', async () => {
+    const s0 = await net.parties[0]!.node.open({ uuid: 'no-show', myself: 0, terms: termsFor(net.urls), stages: STAGES, timeoutMs: 300 });
+    await assert.rejects(within(s0.receive(2, 'share'), 2000, 'timeout'), (err: Error) => {
+      assert.ok(err instanceof TimeoutError);
+      assert.equal(err.where, `party 2 (${net.urls[2]})`);
+      assert.match(err.message, /"share"/);
+      return true;
+    });
+    s0.close();
+  });
+});
+
+describe('peer sessions, two parties with a small inbox (backpressure)', () => {
+  let net: Network;
+  before(async () => {
+    net = await startNetwork(2, { mode: 'secret' }, () => ({ limits: { maxInboxBytes: 1024 * 1024 } }));
+  });
+  after(() => net.close());
+
+  test('a fast sender of a streamed model waits for the receiver instead of filling its memory', async () => {
+    const [s0, s1] = await openAll(net, 'stream');
+    const chunk = randomBytes(512 * 1024);
+    const chunks = 12; // 6 MB through a 1 MB inbox
+    let sent = 0;
+    const sender = (async () => {
+      for (let seq = 0; seq < chunks; seq++) {
+        await s0!.send(1, 'share', chunk, seq);
+        sent += 1;
+      }
+    })();
+    const senderDone = within(sender, 10_000, 'sender');
+    await new Promise((r) => setTimeout(r, 300));
+    // The receiver has read nothing: at most the inbox limit (plus one chunk in flight) is held.
+    assert.ok(sent <= 3, `sender got ${sent} chunks accepted while nothing was read`);
+    for (let seq = 0; seq < chunks; seq++) {
+      assert.ok(Buffer.from(await within(s1!.receive(0, 'share', seq), 5000, `chunk ${seq}`)).equals(chunk));
+    }
+    await senderDone;
+    assert.equal(sent, chunks);
+    s0!.close();
+    s1!.close();
+  });
+});
