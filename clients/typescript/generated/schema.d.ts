@@ -460,8 +460,6 @@ export interface components {
             bootId: string;
             /** @description With a network secret and a challenge, proof of knowing the secret. */
             proof?: string;
-        } & {
-            [key: string]: unknown;
         };
         Health: {
             /** @enum {string} */
