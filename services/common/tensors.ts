@@ -11,7 +11,6 @@
 // other safetensors dtype is refused with a message that names it. NaN and ±Inf pass the codec: the
 // protocols reject them later, naming the party that gave them.
 
-import { endianness } from 'node:os';
 import { BadInputError, TooLargeError } from '../errors.js';
 
 export type DType = 'F32' | 'F64';
@@ -43,7 +42,10 @@ export const DEFAULT_MAX_HEADER_BYTES = 100_000_000;
 /** The header key that holds free-form string metadata rather than a tensor. */
 const METADATA_KEY = '__metadata__';
 
-const LITTLE_ENDIAN_HOST = endianness() === 'LE';
+// Probed with typed arrays rather than node:os, so the codec also runs in browsers (the TypeScript
+// client bundles it); everything below except toSafetensors() needs no Node API.
+const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+const utf8 = new TextEncoder();
 
 export function bytesPerElement(dtype: DType): 4 | 8 {
   return dtype === 'F32' ? 4 : 8;
@@ -51,7 +53,10 @@ export function bytesPerElement(dtype: DType): 4 | 8 {
 
 /** Names in the byte order of their UTF-8 encoding, the order the reference implementation uses. */
 function compareNames(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  const x = utf8.encode(a);
+  const y = utf8.encode(b);
+  for (let i = 0; i < x.length && i < y.length; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
 }
 
 function describeShape(shape: readonly number[]): string {
@@ -400,15 +405,15 @@ export class TensorSet {
       offset += t.data.byteLength;
       chunks.push(littleEndianBytes(t.data));
     }
-    const json = Buffer.from(JSON.stringify(header), 'utf8');
+    const json = utf8.encode(JSON.stringify(header));
     const padded = json.length + ((8 - (json.length % 8)) % 8);
-    const head = Buffer.alloc(8 + padded, 0x20);
-    head.writeBigUInt64LE(BigInt(padded), 0);
-    json.copy(head, 8);
+    const head = new Uint8Array(8 + padded).fill(0x20);
+    new DataView(head.buffer).setBigUint64(0, BigInt(padded), true);
+    head.set(json, 8);
     return [head, ...chunks];
   }
 
-  /** The whole safetensors file in one buffer. */
+  /** The whole safetensors file in one buffer (Node; in a browser, `new Blob(safetensorsChunks())`). */
   toSafetensors(): Buffer {
     return Buffer.concat(this.safetensorsChunks());
   }
