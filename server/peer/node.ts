@@ -401,10 +401,31 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
     }
   }
 
+  /**
+   * A sender whose key is not the one this session knows for its index may be that party after
+   * it was set up anew (new data dir) while our cache still held its old key. Ask its URL once;
+   * adopt the new key only if the URL now authenticates with it and nothing came from the old one.
+   */
+  private async refreshPeerKey(session: PeerSession, from: number, senderKey: string): Promise<void> {
+    if (session.bound[from] !== undefined || this.trust.pinnedKey(session.nodes[from]!) !== undefined) return;
+    try {
+      const fresh = await this.directory.get(session.nodes[from]!, session.party(from), true);
+      if (fresh.publicKey === senderKey && session.bound[from] === undefined) {
+        session.nodeKeys[from] = fresh.publicKey;
+        session.nodeBoots[from] = fresh.bootId;
+      }
+    } catch {
+      // unreachable or unproven: the message is refused as not part of this computation
+    }
+  }
+
   private async route(header: EnvelopeHeader, payload: Buffer): Promise<void> {
     const session = this.sessions.get(header.uuid);
     if (session) {
       const from = header.from;
+      if (session.nodeKeys[from] !== header.senderKey && from !== session.myself && from < session.parties) {
+        await this.refreshPeerKey(session, from, header.senderKey);
+      }
       if (session.nodeKeys[from] !== header.senderKey || from === session.myself) {
         throw new ForbiddenError(`the sender is not ${from < session.parties ? session.party(from) : `party ${from}`}: not part of this computation`, {
           where: 'envelope.header.from',
@@ -499,7 +520,11 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
       if (response.status === 401 && attempt === 0) {
         // Perhaps the peer restarted (new boot): learn its current identity and seal again, once.
         const fresh = await this.directory.get(url, party, true);
-        if (fresh.bootId !== header.receiverBoot && fresh.publicKey === header.receiverKey) {
+        // A new key (the peer was set up anew) is adopted only while nothing of this computation
+        // came from the old one; the directory already authenticated it (pin or proof).
+        const rekeyed = fresh.publicKey !== header.receiverKey && session.bound[to] === undefined;
+        if (fresh.bootId !== header.receiverBoot && (fresh.publicKey === header.receiverKey || rekeyed)) {
+          session.nodeKeys[to] = fresh.publicKey;
           session.nodeBoots[to] = fresh.bootId;
           continue;
         }

@@ -189,6 +189,27 @@ describe('attacks on a network-secret deployment', () => {
     sessions.forEach((s) => s.close());
   });
 
+  test('authentic envelopes with an undeclared stage or addressed to another party are refused (400)', async () => {
+    const sessions = await openAll(net, 'misdirected');
+    const alice = await loadOrCreateIdentity(net.parties[0]!.dataDir, memoryLog());
+    const forge = await forger(alice, new Trust({ secret: SECRET }));
+    // Bind party 0's real instance first, so the forged ones are judged as part of this computation.
+    await sessions[0]!.send(1, 'share', Buffer.from('bind'));
+    const instance = (sessions[0] as unknown as { instance: string }).instance;
+    for (const [name, header, where] of [
+      ['an undeclared stage', { stage: 'exfiltrate' }, 'envelope.header.stage'],
+      ['another receiver index', { to: 2 }, 'envelope.header.to'],
+    ] as const) {
+      const envelope = await forge(net.parties[1]!, { uuid: 'misdirected', terms: termsFor(net.urls), instance, seq: 7, ...header }, Buffer.from('x'));
+      const { status, problem } = await post(net.urls[1]!, envelope);
+      assert.equal(status, 400, name);
+      assert.equal(problem.where, where, name);
+    }
+    assert.equal(Buffer.from(await sessions[1]!.receive(0, 'share')).toString(), 'bind');
+    await stillWorks(sessions);
+    sessions.forEach((s) => s.close());
+  });
+
   test('malformed envelopes are refused with 400/413, never a crash', async () => {
     const url = net.urls[1]!;
     const header = Buffer.from(JSON.stringify({ v: 1, uuid: 'x' }));
@@ -230,6 +251,21 @@ describe('attacks on a network-secret deployment', () => {
     assert.equal(Buffer.from(await s1.receive(0, 'share', 2))[0], 2);
     s1.close();
     assert.equal(stats().bufferedMessages, 0);
+  });
+
+  test('early messages nobody claims are dropped after the stage timeout', async () => {
+    const quick = await startNetwork(2, { mode: 'secret', secret: SECRET }, () => ({ stageTimeoutMs: 200 }));
+    try {
+      const s0 = await quick.parties[0]!.node.open({ uuid: 'unclaimed', myself: 0, terms: termsFor(quick.urls), stages: STAGES });
+      await s0.send(1, 'share', Buffer.from('nobody reads this'));
+      const stats = () => (quick.parties[1]!.node as unknown as { stats(): { bufferedMessages: number } }).stats();
+      assert.equal(stats().bufferedMessages, 1);
+      await new Promise((r) => setTimeout(r, 700));
+      assert.equal(stats().bufferedMessages, 0);
+      s0.close();
+    } finally {
+      await quick.close();
+    }
   });
 
   test('a client cannot make the server contact an untrusted URL (no proxying): refused before any request', async () => {

@@ -32,8 +32,8 @@ export interface Party {
   readonly received: Buffer[];
   /** Requests this server answered, by path. */
   readonly requests: string[];
-  /** Replaces the node by a fresh process start on the same data dir (new bootId). */
-  restart(): Promise<void>;
+  /** Replaces the node by a fresh process start (new bootId) on the same or another data dir (new key). */
+  restart(dataDir?: string): Promise<void>;
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
@@ -151,9 +151,9 @@ export async function startNetwork(
       dataDir,
       received: state.received,
       requests: state.requests,
-      async restart() {
+      async restart(newDataDir?: string) {
         await state.node!.close();
-        state.node = await createPeerNode(nodeOptions);
+        state.node = await createPeerNode(newDataDir ? { ...nodeOptions, dataDir: newDataDir } : nodeOptions);
       },
     });
   }

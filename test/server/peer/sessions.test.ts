@@ -168,6 +168,29 @@ describe('peer sessions, three parties (network secret)', () => {
   });
 });
 
+describe('a peer set up anew (new identity key at the same URL)', () => {
+  let net: Network;
+  before(async () => {
+    net = await startNetwork(2);
+  });
+  after(() => net.close());
+
+  test('its peers learn the new key on the next computation, in both directions', async () => {
+    const first = await openAll(net, 'before-rekey');
+    await first[0]!.send(1, 'share', Buffer.from('old key'));
+    await first[1]!.receive(0, 'share');
+    first.forEach((s) => s.close());
+    await net.parties[1]!.restart(`${net.parties[1]!.dataDir}-new`);
+    for (const round of [0, 1]) {
+      const sessions = await within(openAll(net, `after-rekey-${round}`), 5000, 'open');
+      await within(Promise.all([sessions[0]!.send(1, 'share', Buffer.from('to new')), sessions[1]!.send(0, 'share', Buffer.from('from new'))]), 5000, 'send');
+      assert.equal(Buffer.from(await sessions[1]!.receive(0, 'share')).toString(), 'to new');
+      assert.equal(Buffer.from(await sessions[0]!.receive(1, 'share')).toString(), 'from new');
+      sessions.forEach((s) => s.close());
+    }
+  });
+});
+
 describe('peer sessions, two parties with a small inbox (backpressure)', () => {
   let net: Network;
   before(async () => {
