@@ -1,0 +1,97 @@
+// `tessera serve` as a user runs it: a child process on a free port, health, SIGTERM, exit 0.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseServeArgs, DEFAULT_PORT } from '../../server/cli.js';
+
+const BIN = 'bin/tessera.mjs';
+
+test('tessera serve --port 0: prints its URL and the Swagger UI, serves, exits 0 on SIGTERM', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-cli-'));
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', dir, '--log-level', 'warn'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no URL within 30 s; stdout: ${stdout}; stderr: ${stderr}`)), 30_000);
+      const check = (): void => {
+        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+        if (m?.[1] !== undefined && /Swagger UI: http:\/\/127\.0\.0\.1:\d+\/docs/.test(stdout)) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      };
+      child.stdout.on('data', check);
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`exited ${code} early; stderr: ${stderr}`));
+      });
+    });
+    const health = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5000) });
+    assert.equal(health.status, 200);
+    assert.equal(((await health.json()) as { status: string }).status, 'ok');
+    child.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 15_000))]);
+    assert.equal(code, 0, `exit ${String(code)}; stderr: ${stderr}`);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('tessera serve with an unknown flag exits 2 with a clear message; --help exits 0', () => {
+  const bad = spawnSync(process.execPath, [BIN, 'serve', '--prot', '1'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /Unknown option '--prot'/);
+  const help = spawnSync(process.execPath, [BIN, 'serve', '--help'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /--data-dir/);
+  const unknown = spawnSync(process.execPath, [BIN, 'launch'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown command 'launch'/);
+});
+
+test('parseServeArgs: defaults and flags', () => {
+  const defaults = parseServeArgs([], {});
+  assert.equal(defaults.port, DEFAULT_PORT);
+  assert.equal(defaults.config.host, '127.0.0.1');
+  assert.match(defaults.config.dataDir, new RegExp(`\\.tessera[/\\\\]${DEFAULT_PORT}$`));
+  assert.deepEqual(defaults.config.peer, {});
+
+  const full = parseServeArgs(
+    ['--port', '55501', '--host', '0.0.0.0', '--stage-timeout', '2.5', '--max-representations', '7', '--representation-ttl', '60', '--allow-peer-url', 'http://a', '--allow-peer-url', 'http://b'],
+    { TESSERA_NETWORK_SECRET: 'from-env' },
+  );
+  assert.equal(full.config.port, 55501);
+  assert.equal(full.config.host, '0.0.0.0');
+  assert.equal(full.config.peer?.stageTimeoutMs, 2500);
+  assert.deepEqual(full.config.peer?.allowPeerUrls, ['http://a', 'http://b']);
+  assert.equal(full.config.peer?.networkSecret?.toString('utf8'), 'from-env');
+  assert.deepEqual(full.config.limits, { maxRepresentations: 7, representationTtlMs: 60_000 });
+  // The flag wins over the environment.
+  assert.equal(parseServeArgs(['--network-secret', 'flag'], { TESSERA_NETWORK_SECRET: 'env' }).config.peer?.networkSecret?.toString(), 'flag');
+});
+
+for (const [argv, pattern] of [
+  [['--port', '70000'], /--port must be a number from 0 to 65535/],
+  [['--port', 'abc'], /--port/],
+  [['--port', '1.5'], /--port must be an integer/],
+  [['--log-level', 'loud'], /--log-level must be one of/],
+  [['--stage-timeout', '0'], /--stage-timeout/],
+  [['--network-secret', ''], /must not be empty/],
+  [['--port'], /argument missing|--port/],
+  [['extra'], /positional|Unexpected argument/],
+] as const) {
+  test(`parseServeArgs rejects ${argv.join(' ')}`, () => {
+    assert.throws(() => parseServeArgs([...argv], {}), pattern);
+  });
+}
