@@ -1,10 +1,11 @@
 // The SIMON microservice, registered as the model's clients look for it:
-// create(namespace="federatedsecure", protocol="Simon", version="0.6.0"), then compute(...).
-// This is the registration point only; the microprotocols (SecureSum, ...) replace the body of
-// `compute` here without any change to the server.
+// create(namespace="federatedsecure", protocol="Simon", version="0.6.0"), then
+// compute(microprotocol=NAME, data=INPUT, network={nodes, uuid, myself}).
+// `compute` only dispatches: each microprotocol is a small module on the shared machinery.
 
-import { NotImplementedError } from '../errors.js';
-import { SERVER_OBJECT, type Member, type Microservice } from '../microservice.js';
+import { BadInputError, NotImplementedError } from '../errors.js';
+import { SERVER_OBJECT, type CallContext, type Member, type Microservice } from '../microservice.js';
+import { secureSum } from './securesum.js';
 
 export const SIMON_DESCRIPTION = Object.freeze({
   namespace: 'federatedsecure',
@@ -12,9 +13,45 @@ export const SIMON_DESCRIPTION = Object.freeze({
   version: '0.6.0',
 });
 
+export type Microprotocol = (kwargs: Record<string, unknown>, ctx: CallContext) => Promise<unknown>;
+
+/** What `compute(microprotocol=…)` runs. */
+export const MICROPROTOCOLS: Readonly<Record<string, Microprotocol>> = Object.freeze({
+  SecureSum: secureSum,
+});
+
+/** Members of the SIMON family that exist in the model but not (yet) here: a clear 501. */
+const LATER = new Set([
+  'StatisticsUnivariate',
+  'StatisticsBivariate',
+  'MinimumMaximum',
+  'Median',
+  'SetIntersection',
+  'SetUnion',
+  'ContingencyTable',
+  'MatrixMultiplication',
+  'RegressionOLS',
+]);
+
 export function createSimon(): Microservice {
-  const compute: Member = () => {
-    throw new NotImplementedError('SecureSum lands with issue 3', { where: 'compute' });
+  const compute: Member = (_args, kwargs, ctx) => {
+    const name = kwargs['microprotocol'];
+    if (typeof name !== 'string') {
+      throw new BadInputError('microprotocol must be a string such as "SecureSum"', { where: 'kwargs.microprotocol' });
+    }
+    const run = Object.hasOwn(MICROPROTOCOLS, name) ? MICROPROTOCOLS[name] : undefined;
+    if (run === undefined) {
+      const known = Object.keys(MICROPROTOCOLS).join(', ');
+      if (LATER.has(name)) {
+        throw new NotImplementedError(`microprotocol ${name} is not implemented yet; available: ${known}`, {
+          where: 'kwargs.microprotocol',
+        });
+      }
+      throw new BadInputError(`unknown microprotocol "${name.slice(0, 100)}"; available: ${known}`, {
+        where: 'kwargs.microprotocol',
+      });
+    }
+    return run(kwargs, ctx);
   };
   return {
     [SERVER_OBJECT]: true,
