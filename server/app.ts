@@ -189,7 +189,12 @@ function makeHandlers({ bus, spec, startedAt, peer }: HandlerDeps): HandlerMap {
         if (found.kind !== 'tensors') {
           throw new NotAcceptableError('only named tensors can be downloaded as application/octet-stream');
         }
-        res.type('application/octet-stream').send(found.value.toSafetensors());
+        // Written chunk by chunk (header, then each tensor's bytes): no second copy of a large model.
+        const chunks = found.value.safetensorsChunks();
+        res.type('application/octet-stream');
+        res.setHeader('Content-Length', chunks.reduce((n, c) => n + c.byteLength, 0));
+        for (const chunk of chunks) res.write(chunk);
+        res.end();
         return;
       }
       res.json({ type: 'object', object: found.kind === 'tensors' ? found.value.toJson() : found.value });

@@ -1,0 +1,93 @@
+// The representation bus and the registry on their own: resolution bounds, registration rules,
+// matching, and what a close does to running calls.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createBus, createDefaultRegistry } from '../../server/app.js';
+import { Registry, matches } from '../../server/registry.js';
+import { SIMON_DESCRIPTION, createSimon } from '../../services/simon/index.js';
+import { SERVER_OBJECT, type Microservice } from '../../services/microservice.js';
+import { BadInputError, NotFoundError } from '../../services/errors.js';
+import { memoryLog } from './helpers.js';
+
+test('matches: every requirement present with an equal value', () => {
+  for (const [requirements, want] of [
+    [{}, true],
+    [{ protocol: 'Simon' }, true],
+    [{ protocol: 'Simon', version: '0.6.0' }, true],
+    [{ protocol: 'simon' }, false],
+    [{ protocol: 'Simon', plugin: 'Sync' }, false],
+    [{ version: 0.6 }, false],
+    [{ toString: 'x' }, false],
+  ] as const) {
+    assert.equal(matches(SIMON_DESCRIPTION, requirements), want, JSON.stringify(requirements));
+  }
+});
+
+test('registering two microservices with one description is refused', () => {
+  const registry = new Registry();
+  registry.register(createSimon());
+  assert.throws(() => registry.register(createSimon()), BadInputError);
+});
+
+test('argument resolution is bounded in depth and names where it stopped', async () => {
+  const bus = createBus({ log: memoryLog(), limits: { maxArgumentDepth: 4 } });
+  try {
+    let deep: unknown = 1;
+    for (let i = 0; i < 6; i++) deep = [deep];
+    assert.throws(() => bus.resolve(deep, 'args'), (err: unknown) => err instanceof BadInputError && err.where === 'args[0][0][0][0][0]');
+    assert.deepEqual(bus.resolve([[[1]]], 'args'), [[[1]]]);
+    assert.throws(
+      () => bus.resolve({ a: { representation_uuid: 5 } }, 'kwargs'),
+      (err: unknown) => err instanceof BadInputError && err.where === 'kwargs.a.representation_uuid',
+    );
+    // An object with more members than representation_uuid is plain data.
+    assert.deepEqual(bus.resolve({ representation_uuid: 'x', note: 1 }, 'kwargs'), { representation_uuid: 'x', note: 1 });
+    assert.throws(() => bus.resolve({ representation_uuid: 'x' }, 'kwargs.v'), (err: unknown) => err instanceof NotFoundError && err.where === 'kwargs.v');
+  } finally {
+    await bus.close();
+  }
+});
+
+test('a microservice reference resolves to the microservice; a bound member is refused as an argument', async () => {
+  const bus = createBus({ log: memoryLog() });
+  try {
+    const service = bus.create({ protocol: 'Simon' });
+    const resolved = bus.resolve({ representation_uuid: service }, 'args[0]') as Microservice;
+    assert.deepEqual(resolved.description, SIMON_DESCRIPTION);
+    const member = bus.attribute(service, 'compute');
+    assert.throws(() => bus.resolve({ representation_uuid: member }, 'args[0]'), BadInputError);
+  } finally {
+    await bus.close();
+  }
+});
+
+test('closing the bus aborts the signal running calls see, and closes every microservice', async () => {
+  let closed = 0;
+  let sawAbort = false;
+  const registry = createDefaultRegistry();
+  registry.register({
+    [SERVER_OBJECT]: true,
+    description: { plugin: 'Slow' },
+    members: {
+      wait: (_a, _k, ctx) =>
+        new Promise<void>((resolve) => {
+          ctx.signal.addEventListener('abort', () => {
+            sawAbort = true;
+            resolve();
+          });
+        }),
+    },
+    close: () => {
+      closed++;
+    },
+  });
+  const bus = createBus({ log: memoryLog(), registry });
+  const member = bus.attribute(bus.create({ plugin: 'Slow' }), 'wait');
+  const running = bus.call(member, [], {});
+  await bus.close();
+  assert.equal(await running, undefined);
+  assert.ok(sawAbort);
+  assert.equal(closed, 1);
+  assert.equal(bus.size, 0);
+});
