@@ -133,6 +133,13 @@ describe('Swagger UI at /docs in chromium', () => {
     const live = block.locator('.live-responses-table');
     const response = live.locator('tr.response').first();
     await response.waitFor();
+    // The request must go to the server that served the page, whatever its port, not to the
+    // example server of the spec's `servers` list.
+    const requestUrl = (await block.locator('.request-url pre').textContent())?.trim() ?? '';
+    assert.ok(
+      requestUrl.startsWith(`${server.url}/`),
+      `Try it out called ${requestUrl}, not this server (${server.url}): the document the UI loads must list this server first`,
+    );
     assert.equal((await response.locator('.response-col_status').textContent())?.trim(), '200');
     const body = JSON.parse((await response.locator('.highlight-code pre').first().textContent()) ?? '') as {
       type: string;
@@ -143,9 +150,6 @@ describe('Swagger UI at /docs in chromium', () => {
       body.list.some((d) => d.protocol === 'Simon' && d.namespace === 'federatedsecure'),
       `the Simon microservice is listed: ${JSON.stringify(body.list)}`,
     );
-    // The request went to the server that served the page, not to the spec's example server.
-    const requestUrl = (await block.locator('.request-url pre').textContent())?.trim() ?? '';
-    assert.ok(requestUrl.startsWith(server.url), `Try it out called ${requestUrl}, not ${server.url}`);
   });
 
   test('no console errors, page errors or failed requests', () => {
