@@ -165,10 +165,26 @@ export function fixedPoint(bits: RingBits, fracBits: number = DEFAULT_FRAC_BITS[
 
 function rejectValue(x: number, index: number, bound: number, where: string): never {
   const what = Number.isNaN(x) ? 'NaN' : !Number.isFinite(x) ? String(x) : `${x}, outside the encodable range ±${bound}`;
-  throw new BadInputError(`element ${index} is ${what} (the fixed-point ring cannot represent it; values are never clipped)`, {
+  // The message names the tensor too: it travels to the other parties in the abort notice.
+  throw new BadInputError(`element ${index} of ${where} is ${what} (the fixed-point ring cannot represent it; values are never clipped)`, {
     where,
     extra: { element: index },
   });
+}
+
+/**
+ * Checks that every value is encodable (|x| ≤ bound, not NaN, not ±Inf); throws a BadInputError
+ * naming `where` (the tensor) and the element index otherwise. `firstIndex` is the index of
+ * values[0] within the tensor.
+ */
+export function checkEncodable(fp: FixedPoint, values: FloatArray, where: string, firstIndex = 0): void {
+  const bound = fp.bound;
+  const n = values.length;
+  // Comparisons with NaN are false, so one test catches NaN, ±Inf and out-of-range values.
+  for (let i = 0; i < n; i++) {
+    const x = values[i]!;
+    if (!(x <= bound && x >= -bound)) rejectValue(x, firstIndex + i, bound, where);
+  }
 }
 
 /**
@@ -176,7 +192,8 @@ function rejectValue(x: number, index: number, bound: number, where: string): ne
  * target[i] += round(values[i] · multiplier) (mode 'add', to encode straight into a mask vector).
  * `multiplier` = share · 2^f with 0 ≤ share ≤ 1; the range check is on the unscaled value.
  * `where` names the tensor; `firstIndex` is the index of values[0] within it, for error messages.
- * Checks every value before writing anything, so a rejected tensor leaves `target` unchanged.
+ * Checks every value before writing anything (unless the caller already ran checkEncodable and
+ * says so with `checked`), so a rejected tensor leaves `target` unchanged.
  */
 export function encodeInto(
   fp: FixedPoint,
@@ -186,6 +203,7 @@ export function encodeInto(
   mode: 'set' | 'add',
   where: string,
   firstIndex = 0,
+  checked = false,
 ): void {
   const n = values.length;
   const w = wordsPerElement(fp.bits);
@@ -195,12 +213,8 @@ export function encodeInto(
   if (!(multiplier >= 0 && multiplier <= fp.scale)) {
     throw new BadInputError(`multiplier ${multiplier} is outside [0, 2^${fp.fracBits}]`, { where });
   }
-  const bound = fp.bound;
-  // First pass: validation only (cheap compared with the encoding; comparisons are false for NaN).
-  for (let i = 0; i < n; i++) {
-    const x = values[i]!;
-    if (!(x <= bound && x >= -bound)) rejectValue(x, firstIndex + i, bound, where);
-  }
+  // Validation first, in its own pass (cheap next to the encoding), so nothing is half-written.
+  if (!checked) checkEncodable(fp, values, where, firstIndex);
   if (fp.bits === 32) {
     if (mode === 'set') for (let i = 0; i < n; i++) target[i] = Math.round(values[i]! * multiplier);
     else for (let i = 0; i < n; i++) target[i] = target[i]! + Math.round(values[i]! * multiplier);

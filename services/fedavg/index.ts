@@ -1,0 +1,175 @@
+// SecureFedAvg and PlainFedAvg as SIMON microprotocols: argument parsing and the entry points the
+// Simon microservice dispatches to. The protocol itself is in protocol.ts.
+//
+//   compute(microprotocol="SecureFedAvg", data={"tensors": T, "weight": n_k}, network=N,
+//           ring_bits=64|32, frac_bits=f)
+//     T: an uploaded safetensors model (the bus resolves {"representation_uuid"} to a TensorSet) or
+//     a JSON object of named arrays. Returns the weighted average as a TensorSet with T's names,
+//     shapes and dtypes (downloads as JSON or safetensors); its metadata carries the party count,
+//     the total weight and this party's cost (bytes sent, prepare/online milliseconds).
+//
+//   prepare(microprotocol="SecureFedAvg", data={"tensors": T0} or {"manifest": M}, network=N, ...)
+//     "Announce first, model later": agrees on the manifest and expands the masks now, while the
+//     model trains; returns a prepared computation whose `submit(data={"tensors": T, "weight": n_k},
+//     timeout=seconds)` runs only the online part. `cancel()` gives up (the peers fail naming this
+//     party); unsubmitted computations expire after `ttl` seconds (default 3600).
+//
+// Precision (DESIGN.md §4, services/common/vector.ts): each party encodes round(w·n_k/N·2^f), so the
+// result is within n·2^-(f+1) of the exact weighted average before the final rounding to the
+// tensor's dtype.
+//   ring_bits 64 (default), f = 32: |w| ≤ 2^31 − 1; error ≤ n·1.2e-10 (50 parties: 5.8e-9).
+//   ring_bits 32,           f = 20: |w| ≤ 2047;     error ≤ n·4.8e-7  (3 parties: 1.4e-6).
+//   frac_bits moves the split: range 2^(k−1−f) − 1, error n·2^-(f+1).
+// A value beyond the range, NaN or ±Inf is a 400 naming the tensor and element, for the party that
+// gave it; the other parties fail naming that party. Never a clip, never a wrap.
+//
+// PlainFedAvg is the same aggregation WITHOUT ANY SECRECY: every party sees the others' scaled
+// weights in clear. It exists as the benchmark baseline; never use it for private models.
+
+import { BadInputError } from '../errors.js';
+import { SERVER_OBJECT, type CallContext, type ServerObject } from '../microservice.js';
+import { TensorSet } from '../common/tensors.js';
+import { checkRingBits, DEFAULT_FRAC_BITS, fixedPoint } from '../common/vector.js';
+import { parseNetwork } from '../simon/network.js';
+import { manifestOf, parseManifest, type Manifest } from './layout.js';
+import { checkWeight, FEDAVG_STAGES, FedAvgComputation, MAX_PARTIES, termsFor, type FedAvgParams, type ModelInput, type Variant } from './protocol.js';
+
+export { FedAvgComputation, FEDAVG_STAGES } from './protocol.js';
+
+/** How long a prepared computation waits for its model before it gives up (seconds). */
+export const DEFAULT_PREPARED_TTL_S = 3600;
+/** How long submit waits for the other parties' models by default (they may still train). */
+export const DEFAULT_SUBMIT_WAIT_S = 600;
+const MAX_WAIT_S = 24 * 3600;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof TensorSet);
+}
+
+function seconds(value: unknown, fallback: number, where: string): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !(value > 0) || value > MAX_WAIT_S) {
+    throw new BadInputError(`must be a number of seconds in (0, ${MAX_WAIT_S}]`, { where });
+  }
+  return value;
+}
+
+export function parseParams(variant: Variant, kwargs: Record<string, unknown>): FedAvgParams {
+  if (variant === 'PlainFedAvg') return { variant };
+  const bits = checkRingBits(kwargs.ring_bits ?? 64, 'kwargs.ring_bits');
+  const frac = kwargs.frac_bits ?? DEFAULT_FRAC_BITS[bits];
+  return { variant, fixedPoint: fixedPoint(bits, frac as number, 'kwargs.frac_bits') };
+}
+
+function parseData(kwargs: Record<string, unknown>, args: unknown[] = []): Record<string, unknown> {
+  const data = kwargs.data ?? args[0];
+  if (!isObject(data)) throw new BadInputError('data must be an object {"tensors": ..., "weight": n}', { where: 'kwargs.data' });
+  return data;
+}
+
+function parseTensors(value: unknown, where: string): TensorSet {
+  if (value === undefined) throw new BadInputError('the model is missing', { where });
+  const tensors = TensorSet.fromJson(value, where);
+  if (tensors.size === 0) throw new BadInputError('a model needs at least one tensor', { where });
+  return tensors;
+}
+
+/** The model (and weight) of a compute or submit call. */
+export function parseModelInput(data: Record<string, unknown>, waitMs?: number): ModelInput {
+  const where = 'kwargs.data.tensors';
+  return {
+    tensors: parseTensors(data.tensors, where),
+    weight: checkWeight(data.weight, 'kwargs.data.weight'),
+    where,
+    ...(waitMs === undefined ? {} : { waitMs }),
+  };
+}
+
+async function open(variant: Variant, kwargs: Record<string, unknown>, manifest: Manifest, ctx: CallContext, ttlMs: number): Promise<FedAvgComputation> {
+  const network = parseNetwork(kwargs.network);
+  if (network.nodes.length > MAX_PARTIES) {
+    throw new BadInputError(`at most ${MAX_PARTIES} parties`, { where: 'kwargs.network.nodes' });
+  }
+  const params = parseParams(variant, kwargs);
+  const session = await ctx.peers.open({
+    uuid: network.uuid,
+    myself: network.myself,
+    terms: termsFor(params, network.nodes),
+    stages: FEDAVG_STAGES.all,
+  });
+  return FedAvgComputation.start(session, manifest, params, ttlMs);
+}
+
+/** Runs `work` for `computation`, aborting it if the call's signal fires (server shutdown). */
+async function whileCalled<T>(computation: FedAvgComputation, ctx: CallContext, work: () => Promise<T>): Promise<T> {
+  const onAbort = () => computation.cancel('the server is shutting down or the client went away');
+  if (ctx.signal.aborted) onAbort();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await work();
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+async function computeDirect(variant: Variant, kwargs: Record<string, unknown>, ctx: CallContext): Promise<TensorSet> {
+  const input = parseModelInput(parseData(kwargs));
+  parseParams(variant, kwargs); // option errors before any peer is contacted
+  const computation = await open(variant, kwargs, manifestOf(input.tensors), ctx, DEFAULT_PREPARED_TTL_S * 1000);
+  return whileCalled(computation, ctx, () => computation.submit(input));
+}
+
+/** compute(microprotocol="SecureFedAvg", data={tensors, weight}, network, ring_bits?, frac_bits?). */
+export function secureFedAvg(kwargs: Record<string, unknown>, ctx: CallContext): Promise<unknown> {
+  return computeDirect('SecureFedAvg', kwargs, ctx);
+}
+
+/** compute(microprotocol="PlainFedAvg", ...): INSECURE baseline, no masks; see the header. */
+export function plainFedAvg(kwargs: Record<string, unknown>, ctx: CallContext): Promise<unknown> {
+  return computeDirect('PlainFedAvg', kwargs, ctx);
+}
+
+/** The manifest of a prepare call: data.manifest, or the names/shapes/dtypes of data.tensors. */
+function parsePrepareManifest(data: Record<string, unknown>): Manifest {
+  if (data.manifest !== undefined) return parseManifest(data.manifest, 'kwargs.data.manifest');
+  return manifestOf(parseTensors(data.tensors, 'kwargs.data.tensors'));
+}
+
+/**
+ * prepare(...): set up a computation before the model exists; returns a server object with
+ * members `submit(data={tensors, weight}, timeout?)`, `cancel()` and `status()`.
+ * `kwargs.microprotocol` selects SecureFedAvg (default) or PlainFedAvg.
+ */
+export async function prepareFedAvg(kwargs: Record<string, unknown>, ctx: CallContext): Promise<ServerObject> {
+  const variant: Variant = kwargs.microprotocol === 'PlainFedAvg' ? 'PlainFedAvg' : 'SecureFedAvg';
+  const manifest = parsePrepareManifest(parseData(kwargs));
+  parseParams(variant, kwargs);
+  const ttlMs = seconds(kwargs.ttl, DEFAULT_PREPARED_TTL_S, 'kwargs.ttl') * 1000;
+  const computation = await open(variant, kwargs, manifest, ctx, ttlMs);
+  return preparedObject(computation);
+}
+
+export function preparePlainFedAvg(kwargs: Record<string, unknown>, ctx: CallContext): Promise<ServerObject> {
+  return prepareFedAvg({ ...kwargs, microprotocol: 'PlainFedAvg' }, ctx);
+}
+
+function preparedObject(computation: FedAvgComputation): ServerObject {
+  return {
+    [SERVER_OBJECT]: true,
+    members: Object.freeze({
+      submit: (args: unknown[], kwargs: Record<string, unknown>, ctx: CallContext) => {
+        const waitMs = seconds(kwargs.timeout, DEFAULT_SUBMIT_WAIT_S, 'kwargs.timeout') * 1000;
+        const input = parseModelInput(parseData(kwargs, args), waitMs);
+        return whileCalled(computation, ctx, () => computation.submit(input));
+      },
+      cancel: () => {
+        computation.cancel();
+        return undefined;
+      },
+      status: () => {
+        const state = computation.state;
+        return state.stage === 'failed' ? { stage: state.stage, error: state.error.message } : { stage: state.stage };
+      },
+    }),
+  };
+}

@@ -1,0 +1,621 @@
+// SecureFedAvg and its insecure baseline PlainFedAvg as one stage machine over a peer Session.
+//
+// Every party gives named tensors w_k and a weight n_k; every party receives Σ n_k·w_k / Σ n_k.
+// Construction (DESIGN.md §4; Bonawitz et al., "Practical Secure Aggregation for
+// Privacy-Preserving Machine Learning", CCS 2017, §4 without the dropout recovery):
+//
+//   setup    (before the model exists) each party sends every other party its tensor manifest and
+//            32 fresh CSPRNG bytes r_{i→j}. Manifests are compared here, so a mismatch is reported
+//            — naming the tensor and the party — before any masked data exists. Each pair derives
+//            its seed s_ij = HKDF-SHA256(r_{lo→hi} ‖ r_{hi→lo}, info = pair) (RFC 5869): both
+//            contribute, so one party's bad randomness alone cannot fix it, and it is fresh per
+//            computation even when the network uuid is reused. Each party expands its masks with
+//            AES-256-CTR (services/common/prg.ts) into one combined mask
+//            M_i = Σ_{j>i} PRG(s_ij) − Σ_{j<i} PRG(s_ji) over Z_2^k; Σ_i M_i = 0.
+//   weights  (online) each party sends q_i + m_i (its fixed-point weight, masked the same way
+//            under its own PRG label) to all; everyone learns N = Σ q_i and nothing else.
+//   reduce   each party encodes x_i = round(w_i · (q_i/N) · 2^f) into M_i (range-checked before
+//            anything is sent) and sends segment j of x_i + M_i to party j (a direct reduce-scatter:
+//            each party sends (n−1)/n of the model, like one half of a ring all-reduce, in one hop).
+//            Party j adds the n contributions of its segment: the masks cancel, leaving Σ x_i.
+//   gather   party j decodes its segment — that is the public output — and sends it to all, in the
+//            tensors' own dtypes (float32 for a float32 model: the output carries no more).
+//
+// Bytes sent per party: (n−1)/n·E·(k/8 + dtype bytes), i.e. 1.5x a plain float32 all-reduce with
+// k = 64 and 1.0x with k = 32. A strict subset of the parties sees only masked contributions and
+// partial sums that stay masked by the pairs it lacks, so a coalition of up to n−1 parties learns
+// nothing beyond the output (and N). PlainFedAvg runs the same stages with floats and no masks:
+// every party sees the others' scaled weights in clear — a baseline, never for private data.
+//
+// Memory: the combined mask (E·k/8 bytes) becomes the masked vector in place; the output tensors
+// are written chunk by chunk; messages stream in chunks of CHUNK_ELEMENTS with seq numbers.
+
+import { hkdfSync, randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { BadInputError, ConflictError, PeerError, TesseraError, TimeoutError } from '../errors.js';
+import type { Session, Terms } from '../peer.js';
+import { MaskStream, SEED_BYTES } from '../common/prg.js';
+import { defineStages, gather, otherParties, partyName, runProtocol, scatter } from '../common/stages.js';
+import { TensorSet, type Tensor } from '../common/tensors.js';
+import {
+  addBytesInto,
+  allocRing,
+  checkEncodable,
+  decodeInto,
+  elementAt,
+  encodeInto,
+  ringBytes,
+  ringSlice,
+  wordsOf,
+  type FixedPoint,
+  type FloatArray,
+} from '../common/vector.js';
+import { allocOutputs, compareManifests, floatRangeBytes, Layout, parseManifest, writeFloatRange, type Manifest } from './layout.js';
+
+export const FEDAVG_STAGES = defineStages(['setup', 'weights', 'reduce', 'gather'] as const);
+
+export type Variant = 'SecureFedAvg' | 'PlainFedAvg';
+
+/** Protocol version in the terms: parties running different wire formats fail at the first message. */
+export const FEDAVG_VERSION = 'tessera-fedavg/1';
+
+/** Elements per streamed message: 1 MiB of float32, 2 MiB of Z_2^64. */
+export const CHUNK_ELEMENTS = 1 << 18;
+
+/** Weights are fixed point with this many fractional bits in Z_2^64 (integers are exact). */
+export const WEIGHT_FRAC_BITS = 24;
+/** Largest weight: with n ≤ 256 parties, Σ q_i < 2^(30+24+8) = 2^62 fits Z_2^64 signed. */
+export const MAX_WEIGHT = 2 ** 30;
+export const MAX_PARTIES = 256;
+
+/** Bytes of PRG output expanded per step (MaskStream returns up to 1 MiB without a copy). */
+const PRG_STEP_BYTES = 1 << 20;
+/** Messages in flight per destination: two keep the link busy while the next chunk is prepared. */
+const SEND_WINDOW = 2;
+
+const LABEL_MODEL = `SecureFedAvg/v1/model`;
+const LABEL_WEIGHT = `SecureFedAvg/v1/weight`;
+
+export interface FedAvgParams {
+  readonly variant: Variant;
+  /** Fixed-point code (SecureFedAvg only). */
+  readonly fixedPoint?: FixedPoint;
+  readonly chunkElements?: number;
+}
+
+export interface ModelInput {
+  readonly tensors: TensorSet;
+  readonly weight: number;
+  /** Field path of the tensors, for errors ("kwargs.data.tensors"). */
+  readonly where: string;
+  /** How long to wait for the other parties' models (they may still be training). */
+  readonly waitMs?: number;
+}
+
+export function termsFor(params: FedAvgParams, nodes: readonly string[]): Terms {
+  const base = { microprotocol: params.variant, nodes, fedavg: FEDAVG_VERSION, chunk_elements: params.chunkElements ?? CHUNK_ELEMENTS };
+  if (params.variant === 'PlainFedAvg') return base;
+  const fp = params.fixedPoint!;
+  // "ring_frac_bits" sorts after "ring_bits", so a ring width mismatch is reported as such (peers
+  // report the first differing key) rather than as the fractional bits that follow from it.
+  return { ...base, ring_bits: fp.bits, ring_frac_bits: fp.fracBits };
+}
+
+/** Counts the payload bytes this party sends (reported with the result). */
+class CountingSession implements Session {
+  bytesSent = 0;
+  constructor(private readonly inner: Session) {}
+  get uuid() { return this.inner.uuid; }
+  get myself() { return this.inner.myself; }
+  get parties() { return this.inner.parties; }
+  get nodes() { return this.inner.nodes; }
+  get signal() { return this.inner.signal; }
+  send(to: number, stage: string, payload: Uint8Array, seq?: number): Promise<void> {
+    this.bytesSent += payload.length;
+    return this.inner.send(to, stage, payload, seq);
+  }
+  receive(from: number, stage: string, seq?: number, timeoutMs?: number): Promise<Uint8Array> {
+    return this.inner.receive(from, stage, seq, timeoutMs);
+  }
+  abort(reason: string): Promise<void> { return this.inner.abort(reason); }
+  close(): void { this.inner.close(); }
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(err: unknown): void;
+}
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
+  return { promise, resolve, reject };
+}
+
+/** How long a failed party waits for an abort notice that explains its failure. */
+const ROOT_CAUSE_GRACE_MS = 250;
+
+/**
+ * When party p aborts, its notice races with our own messages to a third party q that has already
+ * failed from p's notice: q refuses them ("already aborted here"), which would blame q. Abort
+ * notices reach everyone at about the same time, so wait briefly for ours and report the party
+ * that actually gave up.
+ */
+async function rootCause(session: Session, err: unknown): Promise<unknown> {
+  if (!(err instanceof PeerError || err instanceof ConflictError || err instanceof TimeoutError)) return err;
+  if (!session.signal.aborted) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ROOT_CAUSE_GRACE_MS);
+      session.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      }, { once: true });
+    });
+  }
+  const reason: unknown = session.signal.reason;
+  const notice = reason instanceof PeerError && / aborted the computation: /.test(reason.message) && !reason.message.startsWith('this party');
+  return notice ? reason : err;
+}
+
+/** Rejects with the session's failure once its signal fires. */
+function sessionFailure(session: Session): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    const fail = () => {
+      const reason: unknown = session.signal.reason;
+      reject(reason instanceof Error ? reason : new PeerError(`the computation failed: ${String(reason)}`));
+    };
+    if (session.signal.aborted) fail();
+    else session.signal.addEventListener('abort', fail, { once: true });
+  });
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** What setup leaves for the online part. */
+interface Prepared {
+  readonly layout: Layout;
+  /** SecureFedAvg: the combined mask M_i over the flat model, and the weight's mask m_i. */
+  readonly modelMask?: Uint32Array;
+  readonly weightMask?: Uint32Array;
+  readonly prepareMs: number;
+}
+
+/** The stage of a computation as its client sees it. */
+export type ComputationStage =
+  | { readonly stage: 'setup' }
+  | { readonly stage: 'prepared' }
+  | { readonly stage: 'running' }
+  | { readonly stage: 'done' }
+  | { readonly stage: 'failed'; readonly error: Error };
+
+/**
+ * One FedAvg computation on an open session. `start` runs setup and resolves once masks are ready;
+ * `submit` gives the model (once) and resolves with the averaged tensors. If no model comes within
+ * `ttlMs`, or `cancel` is called, the computation aborts (the peers fail naming this party) and
+ * frees everything.
+ */
+export class FedAvgComputation {
+  #state: ComputationStage = { stage: 'setup' };
+  readonly #model = deferred<ModelInput>();
+  readonly #result: Promise<TensorSet>;
+  readonly #ready = deferred<void>();
+  readonly #session: CountingSession;
+  readonly #ttl: NodeJS.Timeout;
+
+  private constructor(session: Session, readonly manifest: Manifest, readonly params: FedAvgParams, ttlMs: number) {
+    this.#session = new CountingSession(session);
+    // Each concurrent wait (two receive loops per peer, plus sends) listens on the session signal.
+    setMaxListeners(8 * session.parties + 16, session.signal);
+    this.#ttl = setTimeout(() => this.cancel(`no model was submitted within ${Math.round(ttlMs / 1000)} s`), ttlMs);
+    this.#ttl.unref();
+    this.#result = runProtocol(this.#session, () => this.#run());
+    this.#result.then(
+      () => {
+        this.#state = { stage: 'done' };
+      },
+      (error: Error) => {
+        this.#state = { stage: 'failed', error };
+        this.#ready.reject(error);
+      },
+    );
+    this.#result.catch(() => {}).finally(() => clearTimeout(this.#ttl));
+  }
+
+  /** Opens the computation and waits until setup (manifests, seeds, masks) is done. */
+  static async start(session: Session, manifest: Manifest, params: FedAvgParams, ttlMs: number): Promise<FedAvgComputation> {
+    const computation = new FedAvgComputation(session, manifest, params, ttlMs);
+    await computation.#ready.promise;
+    return computation;
+  }
+
+  get state(): ComputationStage {
+    return this.#state;
+  }
+
+  /** Gives this party's model; resolves with the average every party receives. */
+  submit(input: ModelInput): Promise<TensorSet> {
+    if (this.#state.stage !== 'prepared') {
+      const why = this.#state.stage === 'failed' ? `it failed: ${this.#state.error.message}` : `it is ${this.#state.stage}`;
+      return Promise.reject(new ConflictError(`this computation cannot take a model: ${why}`, { where: 'submit' }));
+    }
+    this.#state = { stage: 'running' };
+    clearTimeout(this.#ttl);
+    this.#model.resolve(input);
+    return this.#result;
+  }
+
+  /** Gives up before the model is submitted; the other parties fail promptly, naming this party. */
+  cancel(reason = 'cancelled by the client'): void {
+    const stage = this.#state.stage;
+    if (stage === 'prepared') {
+      this.#model.reject(new ConflictError(`the computation was cancelled: ${reason}`, { where: 'submit' }));
+    } else if (stage === 'setup' || stage === 'running') {
+      // Fails every local wait at once; runProtocol then tells the peers and closes the session.
+      this.#session.abort(reason).catch(() => {});
+    }
+  }
+
+  async #run(): Promise<TensorSet> {
+    const session = this.#session;
+    const t0 = performance.now();
+    const prepared = await this.#setup(session, t0);
+    this.#state = { stage: 'prepared' };
+    this.#ready.resolve();
+    // A peer that aborts (or dies) while this party waits for its model fails it right away.
+    const input = await Promise.race([this.#model.promise, sessionFailure(session)]);
+    const t1 = performance.now();
+    let result: { outputs: FloatArray[]; totalWeight: number };
+    try {
+      result = await this.#online(session, prepared, input);
+    } catch (err) {
+      throw await rootCause(session, err);
+    }
+    const metadata: Record<string, string> = {
+      'tessera.microprotocol': this.params.variant,
+      'tessera.parties': String(session.parties),
+      'tessera.weight': String(result.totalWeight),
+      'tessera.bytes_sent': String(session.bytesSent),
+      'tessera.prepare_ms': prepared.prepareMs.toFixed(1),
+      'tessera.online_ms': (performance.now() - t1).toFixed(1),
+    };
+    if (this.params.fixedPoint) {
+      metadata['tessera.ring_bits'] = String(this.params.fixedPoint.bits);
+      metadata['tessera.frac_bits'] = String(this.params.fixedPoint.fracBits);
+    }
+    const tensors = new Map<string, Tensor>();
+    prepared.layout.tensors.forEach((t, i) => tensors.set(t.name, { dtype: t.dtype, shape: t.shape, data: result.outputs[i]! }));
+    return new TensorSet(tensors, metadata);
+  }
+
+  /** Stage "setup": exchange manifests and seed contributions; expand the masks. */
+  async #setup(session: Session, t0: number): Promise<Prepared> {
+    const secure = this.params.variant === 'SecureFedAvg';
+    const others = otherParties(session);
+    const manifestBytes = Buffer.from(JSON.stringify(this.manifest), 'utf8');
+    const contributions = new Map(others.map((j) => [j, secure ? randomBytes(SEED_BYTES) : Buffer.alloc(0)]));
+    const seedBytes = secure ? SEED_BYTES : 0;
+    const [, received] = await Promise.all([
+      scatter(session, FEDAVG_STAGES.setup, (to) => Buffer.concat([contributions.get(to)!, manifestBytes])),
+      gather(session, FEDAVG_STAGES.setup, others, (payload, from) => {
+        const party = partyName(session, from);
+        const fail = (message: string) => new PeerError(`setup message: ${message}`, { where: party });
+        if (payload.length < seedBytes) throw fail('too short');
+        let json: unknown;
+        try {
+          json = JSON.parse(Buffer.from(payload.subarray(seedBytes)).toString('utf8'));
+        } catch {
+          throw fail('the manifest is not JSON');
+        }
+        return { seed: Buffer.from(payload.subarray(0, seedBytes)), manifest: parseManifest(json, party, fail) };
+      }),
+    ]);
+    for (const j of others) {
+      const conflict = compareManifests(this.manifest, received.get(j)!.manifest, partyName(session, j), j);
+      if (conflict) throw conflict;
+    }
+    const layout = new Layout(this.manifest, session.parties, this.params.chunkElements ?? CHUNK_ELEMENTS);
+    if (!secure) return { layout, prepareMs: performance.now() - t0 };
+
+    const bits = this.params.fixedPoint!.bits;
+    const me = session.myself;
+    const modelMask = allocRing(bits, layout.total);
+    const weightMask = allocRing(64, 1);
+    for (const j of others) {
+      const [lo, hi] = me < j ? [me, j] : [j, me];
+      const ikm = me < j ? Buffer.concat([contributions.get(j)!, received.get(j)!.seed]) : Buffer.concat([received.get(j)!.seed, contributions.get(j)!]);
+      const seed = Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), `tessera/SecureFedAvg/v1/pair-seed/${lo}/${hi}`, SEED_BYTES));
+      ikm.fill(0);
+      // The lower-indexed party adds the pair's mask, the higher one subtracts it.
+      const sign = me < j ? 1 : -1;
+      addBytesInto(64, weightMask, MaskStream.bytes(seed, LABEL_WEIGHT, 8), sign);
+      const stream = new MaskStream(seed, LABEL_MODEL);
+      seed.fill(0);
+      const bytes = modelMask.byteLength;
+      for (let at = 0; at < bytes; at += PRG_STEP_BYTES) {
+        const n = Math.min(PRG_STEP_BYTES, bytes - at);
+        addBytesInto(bits, modelMask.subarray(at / 4, (at + n) / 4), stream.next(n), sign);
+        // Let the server answer other requests (and peers' messages) during a long expansion.
+        if ((at / PRG_STEP_BYTES) % 64 === 63) await yieldToEventLoop();
+      }
+    }
+    for (const c of contributions.values()) c.fill(0);
+    return { layout, modelMask, weightMask, prepareMs: performance.now() - t0 };
+  }
+
+  async #online(session: Session, prepared: Prepared, input: ModelInput): Promise<{ outputs: FloatArray[]; totalWeight: number }> {
+    const { layout } = prepared;
+    const others = otherParties(session);
+    checkAgainstManifest(this.manifest, input);
+    const waitOptions = input.waitMs === undefined ? {} : { timeoutMs: input.waitMs };
+    const fp = this.params.fixedPoint;
+    if (fp) {
+      // Range-check the whole model before the first online message: a party with a bad value
+      // fails here and aborts, so the others learn why (naming it) and nothing masked is sent.
+      for (const t of layout.tensors) {
+        checkEncodable(fp, input.tensors.get(t.name)!.data, `${input.where}.${t.name}`);
+        if (t.length > 1 << 22) await yieldToEventLoop();
+      }
+    }
+
+    // Stage "weights".
+    let share: number;
+    let totalWeight: number;
+    if (this.params.variant === 'SecureFedAvg') {
+      const q = quantiseWeight(input.weight);
+      const masked = prepared.weightMask!;
+      addBytesInto(64, masked, ringBytes(ringFromBigInt(BigInt(q))), 1);
+      const [, theirs] = await Promise.all([
+        scatter(session, FEDAVG_STAGES.weights, () => ringBytes(masked)),
+        gather(session, FEDAVG_STAGES.weights, others, (p, from) => {
+          if (p.length !== 8) throw new PeerError(`weights message of ${p.length} bytes`, { where: partyName(session, from) });
+          return wordsOf(p).slice();
+        }, waitOptions),
+      ]);
+      const sum = masked.slice();
+      for (const w of theirs.values()) addBytesInto(64, sum, ringBytes(w), 1);
+      const total = elementAt(64, sum, 0);
+      if (total <= 0n) throw new PeerError('the weights do not sum to a positive total (a party sent a malformed weight)');
+      const totalQ = Number(total);
+      share = q / totalQ;
+      totalWeight = totalQ / 2 ** WEIGHT_FRAC_BITS;
+    } else {
+      const own = Float64Array.of(input.weight);
+      const [, theirs] = await Promise.all([
+        scatter(session, FEDAVG_STAGES.weights, () => new Uint8Array(own.buffer)),
+        gather(session, FEDAVG_STAGES.weights, others, (p, from) => {
+          const w = p.length === 8 ? Buffer.from(p).readDoubleLE(0) : NaN;
+          if (!(w > 0 && w <= MAX_WEIGHT)) throw new PeerError('malformed weight', { where: partyName(session, from) });
+          return w;
+        }, waitOptions),
+      ]);
+      // Summed in party order, so every party computes the same float total.
+      totalWeight = 0;
+      for (let i = 0; i < session.parties; i++) totalWeight += i === session.myself ? input.weight : theirs.get(i)!;
+      share = input.weight / totalWeight;
+    }
+
+    const outputs = allocOutputs(layout);
+    const aggregator =
+      this.params.variant === 'SecureFedAvg'
+        ? secureAggregator(this.params.fixedPoint!, layout, prepared.modelMask!, input, share, outputs)
+        : plainAggregator(layout, input, share, outputs, session.myself);
+    await aggregator.ready;
+    await reduceAndGather(session, layout, aggregator, outputs);
+    return { outputs, totalWeight };
+  }
+}
+
+/** The submitted model must be the one announced at setup: same names, dtypes, shapes. */
+function checkAgainstManifest(manifest: Manifest, input: ModelInput): void {
+  const conflict = compareManifests(manifest, input.tensors.manifest(), 'the submitted model', -1);
+  if (conflict) {
+    throw new BadInputError(conflict.message.replace('the models differ', 'the submitted model differs from the announced one'), {
+      where: `${input.where}.${String(conflict.extra?.tensor ?? '')}`,
+    });
+  }
+}
+
+export function checkWeight(weight: unknown, where: string): number {
+  if (typeof weight !== 'number' || !(weight > 0) || !(weight <= MAX_WEIGHT)) {
+    throw new BadInputError(`weight must be a number greater than 0 and at most ${MAX_WEIGHT}, got ${JSON.stringify(weight)}`, { where });
+  }
+  if (quantiseWeight(weight) === 0) {
+    throw new BadInputError(`weight ${weight} is below the resolution 2^-${WEIGHT_FRAC_BITS}`, { where });
+  }
+  return weight;
+}
+
+/** q = round(n·2^24): the weight as it is summed. Every party scales by q/Σq, so the average is exact in q. */
+function quantiseWeight(weight: number): number {
+  return Math.round(weight * 2 ** WEIGHT_FRAC_BITS);
+}
+
+function ringFromBigInt(v: bigint): Uint32Array {
+  const u = BigInt.asUintN(64, v);
+  return Uint32Array.of(Number(u & 0xffffffffn), Number(u >> 32n));
+}
+
+/** The per-variant arithmetic of the reduce-scatter; the message flow is shared. */
+interface Aggregator {
+  /** Resolves when this party's contribution is encoded (and range-checked). */
+  readonly ready: Promise<void>;
+  /** This party's contribution to flat range [start, end) of another party's segment. */
+  contribution(start: number, end: number): Uint8Array;
+  /** Adds a received contribution to flat range [start, end) of this party's segment. */
+  accumulate(start: number, end: number, payload: Uint8Array, party: string): void;
+  /** All contributions to [start, end) are in: write the output values. */
+  finish(start: number, end: number): void;
+}
+
+function secureAggregator(
+  fp: FixedPoint,
+  layout: Layout,
+  mask: Uint32Array,
+  input: ModelInput,
+  share: number,
+  outputs: FloatArray[],
+): Aggregator {
+  const bits = fp.bits;
+  const width = bits / 8;
+  const scratch: { buffer?: Uint32Array } = {};
+  const ready = (async () => {
+    // x_i + M_i, in place over the mask (values were range-checked before the weights stage).
+    const multiplier = share * fp.scale;
+    for (const t of layout.tensors) {
+      const data = input.tensors.get(t.name)!.data;
+      encodeInto(fp, ringSlice(bits, mask, t.offset, t.offset + t.length), data, multiplier, 'add', `${input.where}.${t.name}`, 0, true);
+      if (t.length > 1 << 20) await yieldToEventLoop();
+    }
+  })();
+  return {
+    ready,
+    contribution: (start, end) => ringBytes(ringSlice(bits, mask, start, end)),
+    accumulate(start, end, payload, party) {
+      if (payload.length !== (end - start) * width) {
+        throw new PeerError(`expected ${(end - start) * width} bytes for elements ${start}..${end}, got ${payload.length}`, { where: party });
+      }
+      addBytesInto(bits, ringSlice(bits, mask, start, end), payload, 1, scratch);
+    },
+    finish(start, end) {
+      for (const p of layout.pieces(start, end)) {
+        const t = layout.tensors[p.tensor]!;
+        decodeInto(fp, ringSlice(bits, mask, t.offset + p.from, t.offset + p.to), outputs[p.tensor]!.subarray(p.from, p.to));
+      }
+    },
+  };
+}
+
+function plainAggregator(layout: Layout, input: ModelInput, share: number, outputs: FloatArray[], me: number): Aggregator {
+  const [segStart, segEnd] = layout.segment(me);
+  // This party's segment, summed in float64 (the contributions arrive rounded to their dtype).
+  const sums = new Float64Array(segEnd - segStart);
+  const data = layout.tensors.map((t) => input.tensors.get(t.name)!.data);
+  const reject = (tensor: string, index: number, x: number): never => {
+    throw new BadInputError(`element ${index} of ${input.where}.${tensor} is ${x}`, { where: `${input.where}.${tensor}`, extra: { element: index } });
+  };
+  return {
+    ready: Promise.resolve().then(() => {
+      for (const p of layout.pieces(segStart, segEnd)) {
+        const t = layout.tensors[p.tensor]!;
+        const src = data[p.tensor]!;
+        const base = t.offset - segStart;
+        for (let i = p.from; i < p.to; i++) {
+          const x = src[i]!;
+          if (!Number.isFinite(x)) reject(t.name, i, x);
+          sums[base + i] = x * share;
+        }
+      }
+    }),
+    contribution(start, end) {
+      const parts: Uint8Array[] = [];
+      for (const p of layout.pieces(start, end)) {
+        const t = layout.tensors[p.tensor]!;
+        const src = data[p.tensor]!;
+        const out = t.dtype === 'F32' ? new Float32Array(p.to - p.from) : new Float64Array(p.to - p.from);
+        for (let i = p.from; i < p.to; i++) {
+          const x = src[i]!;
+          if (!Number.isFinite(x)) reject(t.name, i, x);
+          out[i - p.from] = x * share;
+        }
+        parts.push(new Uint8Array(out.buffer));
+      }
+      return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    },
+    accumulate(start, end, payload, party) {
+      const expected = layout.floatBytes(start, end);
+      if (payload.length !== expected) {
+        throw new PeerError(`expected ${expected} bytes for elements ${start}..${end}, got ${payload.length}`, { where: party });
+      }
+      // Typed-array views need aligned offsets; a received payload may sit anywhere in a pool.
+      const bytes = payload.byteOffset % 8 === 0 ? payload : Uint8Array.from(payload);
+      let at = bytes.byteOffset;
+      for (const p of layout.pieces(start, end)) {
+        const t = layout.tensors[p.tensor]!;
+        const n = p.to - p.from;
+        const aligned = at % (t.dtype === 'F32' ? 4 : 8) === 0;
+        const raw = aligned ? bytes.buffer : bytes.buffer.slice(at, at + n * (t.dtype === 'F32' ? 4 : 8));
+        const offset = aligned ? at : 0;
+        const values = t.dtype === 'F32' ? new Float32Array(raw, offset, n) : new Float64Array(raw, offset, n);
+        const base = t.offset + p.from - segStart;
+        for (let i = 0; i < n; i++) sums[base + i] = sums[base + i]! + values[i]!;
+        at += values.byteLength;
+      }
+    },
+    finish(start, end) {
+      for (const p of layout.pieces(start, end)) {
+        const t = layout.tensors[p.tensor]!;
+        outputs[p.tensor]!.set(sums.subarray(t.offset + p.from - segStart, t.offset + p.to - segStart), p.from);
+      }
+    },
+  };
+}
+
+/**
+ * Stages "reduce" and "gather", streamed: chunk c of segment j goes from every party to j; once j
+ * holds all n−1 contributions to chunk c it finishes it and sends the result to everyone, while
+ * later chunks are still arriving. Per destination at most SEND_WINDOW messages are in flight
+ * (the receiver's inbox applies backpressure on top), so memory stays bounded by the chunk size.
+ */
+async function reduceAndGather(session: Session, layout: Layout, aggregator: Aggregator, outputs: FloatArray[]): Promise<void> {
+  const me = session.myself;
+  const others = otherParties(session);
+  const myChunks = layout.chunkCount(me);
+  const arrived = new Array<number>(myChunks).fill(0);
+  const finished = Array.from({ length: myChunks }, () => deferred<Uint8Array>());
+
+  const windowed = async (to: number, stage: string, count: number, payload: (c: number) => Promise<Uint8Array> | Uint8Array) => {
+    const inflight: Promise<void>[] = [];
+    for (let c = 0; c < count; c++) {
+      if (inflight.length >= SEND_WINDOW) await inflight.shift();
+      const bytes = await payload(c);
+      const sent = scatter(session, stage, () => bytes, { to: [to], seq: c });
+      sent.catch(() => {});
+      inflight.push(sent);
+    }
+    await Promise.all(inflight);
+  };
+
+  const reduceSend = (to: number) =>
+    windowed(to, FEDAVG_STAGES.reduce, layout.chunkCount(to), (c) => {
+      const [start, end] = layout.chunk(to, c);
+      return aggregator.contribution(start, end);
+    });
+
+  const reduceReceive = async (from: number) => {
+    const party = partyName(session, from);
+    for (let c = 0; c < myChunks; c++) {
+      const [start, end] = layout.chunk(me, c);
+      await gather(session, FEDAVG_STAGES.reduce, [from], (p) => aggregator.accumulate(start, end, p, party), { seq: c });
+      arrived[c] = arrived[c]! + 1;
+      if (arrived[c] === others.length) {
+        aggregator.finish(start, end);
+        finished[c]!.resolve(floatRangeBytes(layout, outputs, start, end));
+      }
+    }
+  };
+
+  const gatherSend = (to: number) => windowed(to, FEDAVG_STAGES.gather, myChunks, (c) => finished[c]!.promise);
+
+  const gatherReceive = async (from: number) => {
+    const party = partyName(session, from);
+    for (let c = 0; c < layout.chunkCount(from); c++) {
+      const [start, end] = layout.chunk(from, c);
+      await gather(session, FEDAVG_STAGES.gather, [from], (p) => writeFloatRange(layout, outputs, start, end, p, party), { seq: c });
+    }
+  };
+
+  const loops = others.flatMap((j) => [reduceSend(j), reduceReceive(j), gatherSend(j), gatherReceive(j)]);
+  try {
+    await Promise.all(loops);
+  } catch (err) {
+    // Fail the whole session at once so every other loop stops at its next wait.
+    // The caller (runProtocol) aborts the session, which ends every other loop at its next wait.
+    for (const f of finished) f.reject(err);
+    throw err instanceof TesseraError ? err : new PeerError(`FedAvg failed: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,198 @@
+// An in-memory PeerNetwork for protocol unit tests: n parties in one process, no HTTP, no crypto.
+// It keeps the contract's semantics that protocols rely on — messages matched by (from, stage,
+// seq), early messages buffered until the receiver opens its session, terms compared on every
+// message (a mismatch fails both sides naming the key), abort fails the peers naming the party,
+// per-wait timeouts — and counts the bytes each party sends. Transport security is
+// server/peer's job and is tested there.
+
+import { ConflictError, PeerError, TimeoutError, BadInputError } from '../../../services/errors.js';
+import type { OpenOptions, PeerNetwork, Session, Terms } from '../../../services/peer.js';
+
+interface Message {
+  from: number;
+  stage: string;
+  seq: number;
+  payload: Uint8Array;
+  terms: string;
+  abort?: boolean;
+}
+
+function party(nodes: readonly string[], i: number): string {
+  return `party ${i} (${nodes[i]})`;
+}
+
+class MemorySession implements Session {
+  readonly parties: number;
+  readonly signal: AbortSignal;
+  readonly #controller = new AbortController();
+  readonly #inbox = new Map<string, Uint8Array>();
+  readonly #waiters = new Map<string, { resolve(p: Uint8Array): void; reject(e: Error): void }>();
+  #failure: Error | undefined;
+  #closed = false;
+  readonly termsJson: string;
+
+  constructor(
+    readonly hub: MemoryHub,
+    readonly uuid: string,
+    readonly myself: number,
+    readonly nodes: readonly string[],
+    terms: Terms,
+    readonly stages: ReadonlySet<string>,
+    readonly timeoutMs: number,
+  ) {
+    this.parties = nodes.length;
+    this.signal = this.#controller.signal;
+    this.termsJson = JSON.stringify(terms, Object.keys(terms).sort());
+  }
+
+  get open(): boolean {
+    return !this.#closed && this.#failure === undefined;
+  }
+
+  async send(to: number, stage: string, payload: Uint8Array, seq = 0): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    if (!this.stages.has(stage)) throw new BadInputError(`undeclared stage ${stage}`, { where: 'stage' });
+    this.hub.bytesSent[this.myself] = (this.hub.bytesSent[this.myself] ?? 0) + payload.length;
+    // A copy, as a real transport would deliver: the sender may reuse its buffer afterwards.
+    await this.hub.deliver(this.uuid, to, { from: this.myself, stage, seq, payload: Uint8Array.from(payload), terms: this.termsJson });
+  }
+
+  receive(from: number, stage: string, seq = 0, timeoutMs = this.timeoutMs): Promise<Uint8Array> {
+    const key = `${from}/${stage}/${seq}`;
+    const ready = this.#inbox.get(key);
+    if (ready) {
+      this.#inbox.delete(key);
+      return Promise.resolve(ready);
+    }
+    if (this.#failure) return Promise.reject(this.#failure);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters.delete(key);
+        reject(new TimeoutError(`${party(this.nodes, from)} sent no "${stage}" message within ${timeoutMs} ms`, { where: party(this.nodes, from) }));
+      }, timeoutMs);
+      this.#waiters.set(key, {
+        resolve: (p) => {
+          clearTimeout(timer);
+          resolve(p);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+    });
+  }
+
+  accept(m: Message): void {
+    if (!this.open) {
+      if (m.abort) return;
+      throw new ConflictError(`computation ${this.uuid} is already finished or aborted here`, { where: party(this.nodes, this.myself) });
+    }
+    if (m.abort) {
+      this.fail(new PeerError(`${party(this.nodes, m.from)} aborted the computation: ${Buffer.from(m.payload).toString()}`, { where: party(this.nodes, m.from) }));
+      return;
+    }
+    if (m.terms !== this.termsJson) {
+      const ours = JSON.parse(this.termsJson) as Record<string, unknown>;
+      const theirs = JSON.parse(m.terms) as Record<string, unknown>;
+      const keys = [...new Set([...Object.keys(ours), ...Object.keys(theirs)])].sort();
+      // As server/peer does: microprotocol and nodes first, then alphabetical.
+      keys.sort((a, b) => Number(b === 'microprotocol') - Number(a === 'microprotocol') || Number(b === 'nodes') - Number(a === 'nodes'));
+      const key = keys.find((k) => JSON.stringify(ours[k]) !== JSON.stringify(theirs[k]));
+      const err = new ConflictError(`${party(this.nodes, m.from)} disagrees on ${key}`, { where: party(this.nodes, m.from) });
+      this.fail(err);
+      void this.abort(err.message);
+      throw err;
+    }
+    const key = `${m.from}/${m.stage}/${m.seq}`;
+    const waiter = this.#waiters.get(key);
+    if (waiter) {
+      this.#waiters.delete(key);
+      waiter.resolve(m.payload);
+    } else {
+      this.#inbox.set(key, m.payload);
+      this.hub.peakInbox = Math.max(this.hub.peakInbox, this.#inbox.size);
+    }
+  }
+
+  fail(err: Error): void {
+    if (this.#failure) return;
+    this.#failure = err;
+    this.#controller.abort(err);
+    for (const w of this.#waiters.values()) w.reject(err);
+    this.#waiters.clear();
+    this.#inbox.clear();
+  }
+
+  async abort(reason: string): Promise<void> {
+    const first = this.#failure === undefined;
+    this.fail(new PeerError(`this party aborted the computation: ${reason}`, { where: party(this.nodes, this.myself) }));
+    if (!first && this.hub.abortsSent.has(`${this.uuid}/${this.myself}`)) return;
+    this.hub.abortsSent.add(`${this.uuid}/${this.myself}`);
+    for (let i = 0; i < this.parties; i++) {
+      if (i !== this.myself) {
+        await this.hub
+          .deliver(this.uuid, i, { from: this.myself, stage: 'abort', seq: 0, payload: Buffer.from(reason), terms: this.termsJson, abort: true })
+          .catch(() => {});
+      }
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.fail(new PeerError(`computation ${this.uuid} is closed`));
+    this.#closed = true;
+    this.hub.closed.push(`${this.uuid}/${this.myself}`);
+  }
+}
+
+export class MemoryHub {
+  readonly sessions = new Map<string, MemorySession>();
+  readonly pending = new Map<string, Message[]>();
+  readonly bytesSent: number[] = [];
+  readonly closed: string[] = [];
+  readonly abortsSent = new Set<string>();
+  peakInbox = 0;
+  /** Every message sent: who, to whom, which stage and chunk, and (when `capture`) its payload. */
+  readonly log: { from: number; to: number; stage: string; seq: number; bytes: number; payload?: Uint8Array }[] = [];
+  capture = false;
+  /** Parties whose messages are dropped from now on (a dead server). */
+  readonly dead = new Set<number>();
+
+  constructor(readonly nodes: readonly string[], readonly timeoutMs = 5000) {}
+
+  async deliver(uuid: string, to: number, m: Message): Promise<void> {
+    if (this.dead.has(m.from)) return new Promise(() => {}); // a dead server sends nothing, ever
+    if (!m.abort) this.log.push({ from: m.from, to, stage: m.stage, seq: m.seq, bytes: m.payload.length, ...(this.capture ? { payload: m.payload } : {}) });
+    if (this.dead.has(to)) throw new PeerError(`${party(this.nodes, to)} is unreachable`, { where: party(this.nodes, to) });
+    await new Promise((resolve) => setImmediate(resolve)); // asynchronous, like a network
+    const session = this.sessions.get(`${uuid}/${to}`);
+    if (session) session.accept(m);
+    else {
+      const list = this.pending.get(`${uuid}/${to}`) ?? [];
+      list.push(m);
+      this.pending.set(`${uuid}/${to}`, list);
+    }
+  }
+
+  network(myself: number): PeerNetwork {
+    return {
+      stageTimeoutMs: this.timeoutMs,
+      open: async (options: OpenOptions) => {
+        if (options.myself !== myself) throw new BadInputError('myself is not this server', { where: 'kwargs.network.myself' });
+        const key = `${options.uuid}/${myself}`;
+        const session = new MemorySession(this, options.uuid, myself, options.terms.nodes, options.terms, new Set(options.stages), options.timeoutMs ?? this.timeoutMs);
+        this.sessions.set(key, session);
+        for (const m of this.pending.get(key) ?? []) {
+          try {
+            session.accept(m);
+          } catch {
+            // the mismatch already failed the session
+          }
+        }
+        this.pending.delete(key);
+        return session;
+      },
+    };
+  }
+}

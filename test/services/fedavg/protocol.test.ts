@@ -1,0 +1,403 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryHub } from './memory-network.js';
+import { plainFedAvg, prepareFedAvg, secureFedAvg } from '../../../services/fedavg/index.js';
+import { CHUNK_ELEMENTS } from '../../../services/fedavg/protocol.js';
+import { TensorSet, type DType, type Tensor } from '../../../services/common/tensors.js';
+import { BadInputError, ConflictError, PeerError, TesseraError, TimeoutError } from '../../../services/errors.js';
+import { isServerObject, type CallContext, type ServerObject } from '../../../services/microservice.js';
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+let uuidCounter = 0;
+
+function nodes(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `http://127.0.0.1:${56000 + i}`);
+}
+
+function ctxFor(hub: MemoryHub, i: number): CallContext {
+  return { signal: new AbortController().signal, peers: hub.network(i), log: silent };
+}
+
+/** Deterministic pseudo-random numbers for test data (not secret: xorshift is fine here). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 2 ** 32;
+  };
+}
+
+interface Spec {
+  name: string;
+  dtype: DType;
+  shape: number[];
+}
+
+/** A model of `specs`, values in ±scale with some tiny and negative ones. */
+function model(specs: Spec[], seed: number, scale: number): TensorSet {
+  const r = rng(seed);
+  const map = new Map<string, Tensor>();
+  for (const s of specs) {
+    const count = s.shape.reduce((a, b) => a * b, 1);
+    const data = s.dtype === 'F32' ? new Float32Array(count) : new Float64Array(count);
+    for (let i = 0; i < count; i++) {
+      const kind = r();
+      data[i] = kind < 0.1 ? (r() - 0.5) * 1e-9 : kind < 0.15 ? 0 : (r() * 2 - 1) * scale;
+    }
+    map.set(s.name, { dtype: s.dtype, shape: s.shape, data });
+  }
+  return new TensorSet(map);
+}
+
+/** Σ n_k·w_k / Σ n_k in float64, per tensor. */
+function reference(models: TensorSet[], weights: number[]): Map<string, Float64Array> {
+  const total = weights.reduce((a, b) => a + b, 0);
+  const out = new Map<string, Float64Array>();
+  for (const name of models[0]!.names()) {
+    const len = models[0]!.get(name)!.data.length;
+    const acc = new Float64Array(len);
+    models.forEach((m, k) => {
+      const d = m.get(name)!.data;
+      for (let i = 0; i < len; i++) acc[i] = acc[i]! + (weights[k]! * d[i]!) / total;
+    });
+    out.set(name, acc);
+  }
+  return out;
+}
+
+type Entry = (kwargs: Record<string, unknown>, ctx: CallContext) => Promise<unknown>;
+
+async function runAll(entry: Entry, hub: MemoryHub, kwargsFor: (i: number) => Record<string, unknown>): Promise<PromiseSettledResult<unknown>[]> {
+  const uuid = `fedavg-test-${++uuidCounter}`;
+  return Promise.allSettled(
+    hub.nodes.map((_, i) =>
+      entry({ ...kwargsFor(i), network: { nodes: hub.nodes, uuid, myself: i } }, ctxFor(hub, i)),
+    ),
+  );
+}
+
+function results(settled: PromiseSettledResult<unknown>[]): TensorSet[] {
+  return settled.map((s, i) => {
+    if (s.status === 'rejected') throw new Error(`party ${i} failed: ${(s.reason as Error).message}`);
+    assert.ok(s.value instanceof TensorSet);
+    return s.value;
+  });
+}
+
+function maxError(got: TensorSet, want: Map<string, Float64Array>): number {
+  let worst = 0;
+  for (const [name, ref] of want) {
+    const d = got.get(name)!.data;
+    for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(d[i]! - ref[i]!));
+  }
+  return worst;
+}
+
+const MIXED: Spec[] = [
+  { name: 'conv.weight', dtype: 'F32', shape: [3, 4, 5] },
+  { name: 'conv.bias', dtype: 'F64', shape: [7] },
+  { name: 'scalar', dtype: 'F32', shape: [] },
+  { name: 'empty', dtype: 'F64', shape: [0, 3] },
+  { name: 'dense', dtype: 'F32', shape: [33, 17] },
+];
+
+describe('SecureFedAvg against a float64 reference', () => {
+  // [name, {parties, ring_bits, scale of |w|}]
+  const cases: [string, { n: number; ringBits: 64 | 32; scale: number }][] = [
+    ['2 parties, 64-bit, |w| ≤ 1', { n: 2, ringBits: 64, scale: 1 }],
+    ['3 parties, 64-bit, |w| ≤ 1e3', { n: 3, ringBits: 64, scale: 1e3 }],
+    ['5 parties, 64-bit, |w| ≤ 10', { n: 5, ringBits: 64, scale: 10 }],
+    ['7 parties, 64-bit, |w| ≤ 1e3', { n: 7, ringBits: 64, scale: 1e3 }],
+    ['3 parties, 32-bit, |w| ≤ 1e3', { n: 3, ringBits: 32, scale: 1e3 }],
+    ['7 parties, 32-bit, |w| ≤ 1', { n: 7, ringBits: 32, scale: 1 }],
+  ];
+  for (const [name, { n, ringBits, scale }] of cases) {
+    test(name, async () => {
+      const hub = new MemoryHub(nodes(n));
+      const models = Array.from({ length: n }, (_, k) => model(MIXED, 100 * n + k + ringBits, scale));
+      const weights = Array.from({ length: n }, (_, k) => [120, 7, 1, 3000, 0.5, 42, 9][k]!);
+      const got = results(await runAll(secureFedAvg, hub, (i) => ({ data: { tensors: models[i], weight: weights[i] }, ring_bits: ringBits })));
+      const want = reference(models, weights);
+      const f = ringBits === 64 ? 32 : 20;
+      for (const r of got) {
+        // Names, shapes and dtypes as given.
+        assert.deepEqual(r.manifest(), models[0]!.manifest());
+        // Error bound: n roundings of 2^-(f+1), then one rounding to the output dtype.
+        for (const [tensor, ref] of want) {
+          const t = r.get(tensor)!;
+          const eps = t.dtype === 'F32' ? 2 ** -24 : 2 ** -52;
+          for (let i = 0; i < ref.length; i++) {
+            const bound = n * 2 ** -(f + 1) + Math.abs(ref[i]!) * eps * 1.01 + 1e-300;
+            assert.ok(Math.abs(t.data[i]! - ref[i]!) <= bound, `${tensor}[${i}]: ${t.data[i]} vs ${ref[i]}`);
+          }
+        }
+        if (ringBits === 64) assert.ok(maxError(r, want) <= 1e-6 * Math.max(1, scale), 'the issue\'s exactness target');
+        // Every party receives bit-identical tensors.
+        assert.deepEqual(r.toSafetensors().subarray(8 + Number(r.toSafetensors().readBigUInt64LE(0))), got[0]!.toSafetensors().subarray(8 + Number(got[0]!.toSafetensors().readBigUInt64LE(0))));
+        assert.equal(r.metadata?.['tessera.parties'], String(n));
+        assert.equal(Number(r.metadata?.['tessera.weight']), weights.reduce((a, b) => a + b, 0));
+      }
+    });
+  }
+
+  test('50 parties, |w| up to 1e3: max error ≤ 1e-6·max(1, max|w|)', async () => {
+    const n = 50;
+    const hub = new MemoryHub(nodes(n), 20_000);
+    const specs: Spec[] = [{ name: 'w', dtype: 'F64', shape: [64] }, { name: 'b', dtype: 'F32', shape: [5] }];
+    const models = Array.from({ length: n }, (_, k) => model(specs, 7000 + k, 1e3));
+    const weights = Array.from({ length: n }, (_, k) => 1 + k * 17);
+    const got = results(await runAll(secureFedAvg, hub, (i) => ({ data: { tensors: models[i], weight: weights[i] } })));
+    const want = reference(models, weights);
+    for (const r of got) assert.ok(maxError(r, want) <= 1e-6 * 1e3);
+  });
+
+  test('a multi-chunk model streams every segment in chunks of CHUNK_ELEMENTS', async () => {
+    const n = 3;
+    const hub = new MemoryHub(nodes(n));
+    const specs: Spec[] = [{ name: 'big', dtype: 'F32', shape: [CHUNK_ELEMENTS * 4 + 12345] }, { name: 'small', dtype: 'F64', shape: [3] }];
+    const models = Array.from({ length: n }, (_, k) => model(specs, 33 + k, 5));
+    const weights = [1, 2, 3];
+    const got = results(await runAll(secureFedAvg, hub, (i) => ({ data: { tensors: models[i], weight: weights[i] } })));
+    const want = reference(models, weights);
+    for (const r of got) assert.ok(maxError(r, want) <= 1e-6 * 5);
+    const reduce = hub.log.filter((m) => m.stage === 'reduce');
+    assert.ok(Math.max(...reduce.map((m) => m.seq)) >= 1, 'more than one chunk per segment');
+    assert.ok(Math.max(...reduce.map((m) => m.bytes)) <= CHUNK_ELEMENTS * 8);
+    // Bytes per party: (n−1)/n of the model as ring elements (8 B) plus as float32 (4 B), and a few
+    // hundred bytes of setup and weights.
+    const total = CHUNK_ELEMENTS * 4 + 12345 + 3;
+    for (let i = 0; i < n; i++) {
+      const sent = hub.log.filter((m) => m.from === i && (m.stage === 'reduce' || m.stage === 'gather')).reduce((a, m) => a + m.bytes, 0);
+      const ideal = ((n - 1) / n) * total * 12;
+      assert.ok(Math.abs(sent - ideal) / ideal < 0.01, `party ${i} sent ${sent}, ideal ${ideal}`);
+      assert.ok(hub.bytesSent[i]! - sent < 2000, 'setup and weights are small');
+    }
+  });
+
+  test('masks are fresh per computation: identical inputs give different reduce messages', async () => {
+    const n = 2;
+    const hub = new MemoryHub(nodes(n));
+    hub.capture = true;
+    const m = model([{ name: 'w', dtype: 'F32', shape: [16] }], 5, 1);
+    for (let run = 0; run < 2; run++) {
+      results(await runAll(secureFedAvg, hub, () => ({ data: { tensors: m, weight: 1 } })));
+    }
+    const reduce = hub.log.filter((x) => x.stage === 'reduce' && x.from === 0);
+    assert.equal(reduce.length, 2);
+    assert.notDeepEqual(reduce[0]!.payload, reduce[1]!.payload);
+    // And a masked contribution is not the plain encoding: no element equals round(w·½·2^32).
+    const words = new Uint32Array(Uint8Array.from(reduce[0]!.payload!).buffer);
+    const w = m.get('w')!.data;
+    const start = Math.floor(16 / 2);
+    for (let e = 0; e < 8; e++) {
+      const plainHi = Math.floor(Math.round(w[start + e]! * 0.5 * 2 ** 32) / 2 ** 32) >>> 0;
+      assert.ok(words[2 * e + 1] !== plainHi || words[2 * e] !== (Math.round(w[start + e]! * 0.5 * 2 ** 32) >>> 0));
+    }
+  });
+});
+
+describe('PlainFedAvg (insecure baseline)', () => {
+  test('3 parties agree with the float64 reference to float32 precision', async () => {
+    const n = 3;
+    const hub = new MemoryHub(nodes(n));
+    const models = Array.from({ length: n }, (_, k) => model(MIXED, 900 + k, 100));
+    const weights = [3, 1, 2];
+    const got = results(await runAll(plainFedAvg, hub, (i) => ({ data: { tensors: models[i], weight: weights[i] } })));
+    const want = reference(models, weights);
+    for (const r of got) {
+      assert.ok(maxError(r, want) <= 1e-4, `max error ${maxError(r, want)}`);
+      assert.equal(r.metadata?.['tessera.microprotocol'], 'PlainFedAvg');
+      assert.deepEqual(r.toJson(), got[0]!.toJson());
+    }
+    // Bytes: the model's own dtype both ways, (n−1)/n each.
+    const bytes = hub.log.filter((m) => m.from === 0 && (m.stage === 'reduce' || m.stage === 'gather')).reduce((a, m) => a + m.bytes, 0);
+    assert.ok(bytes < models[0]!.byteLength * 2 * ((n - 1) / n) * 1.05);
+  });
+});
+
+function assertNames(err: unknown, ...needles: string[]): void {
+  assert.ok(err instanceof TesseraError, `expected a TesseraError, got ${String(err)}`);
+  const text = `${err.message} ${err.where ?? ''}`;
+  for (const needle of needles) assert.ok(text.includes(needle), `"${text}" should name ${needle}`);
+}
+
+describe('mismatches are found before any masked data is sent', () => {
+  // [name, {the spec party 1 uses instead, the tensor that must be named}]
+  const cases: [string, { specs: Spec[]; tensor: string }][] = [
+    ['a different shape', { specs: [{ name: 'a', dtype: 'F32', shape: [4] }, { name: 'b', dtype: 'F32', shape: [3, 2] }], tensor: 'b' }],
+    ['a different dtype', { specs: [{ name: 'a', dtype: 'F64', shape: [4] }, { name: 'b', dtype: 'F32', shape: [2, 3] }], tensor: 'a' }],
+    ['a missing tensor', { specs: [{ name: 'a', dtype: 'F32', shape: [4] }], tensor: 'b' }],
+    ['an extra tensor', { specs: [{ name: 'a', dtype: 'F32', shape: [4] }, { name: 'b', dtype: 'F32', shape: [2, 3] }, { name: 'c', dtype: 'F32', shape: [1] }], tensor: 'c' }],
+  ];
+  const base: Spec[] = [{ name: 'a', dtype: 'F32', shape: [4] }, { name: 'b', dtype: 'F32', shape: [2, 3] }];
+  for (const [name, { specs, tensor }] of cases) {
+    test(`${name}: every party gets a problem naming tensor "${tensor}" and the other party`, async () => {
+      const hub = new MemoryHub(nodes(3));
+      const settled = await runAll(secureFedAvg, hub, (i) => ({ data: { tensors: model(i === 1 ? specs : base, i, 1), weight: 1 } }));
+      settled.forEach((s, i) => {
+        assert.equal(s.status, 'rejected', `party ${i} must fail`);
+        const err = (s as PromiseRejectedResult).reason;
+        assertNames(err, `"${tensor}"`);
+        // Party 1 names one of the others, the others name party 1.
+        assertNames(err, i === 1 ? 'party ' : 'party 1');
+      });
+      assert.deepEqual(hub.log.filter((m) => m.stage !== 'setup'), [], 'nothing but manifests was sent');
+      assert.equal(hub.closed.length, 3, 'every session closed');
+    });
+  }
+
+  test('a different ring width is a conflict naming ring_bits, before any masked data', async () => {
+    const hub = new MemoryHub(nodes(2));
+    const settled = await runAll(secureFedAvg, hub, (i) => ({ data: { tensors: model(base, 1, 1), weight: 1 }, ring_bits: i === 0 ? 64 : 32 }));
+    for (const s of settled) {
+      assert.equal(s.status, 'rejected');
+      assertNames((s as PromiseRejectedResult).reason, 'ring_bits');
+    }
+    assert.deepEqual(hub.log.filter((m) => m.stage !== 'setup'), []);
+  });
+});
+
+describe('bad values are errors for the party that gave them', () => {
+  // [name, the bad value]
+  const cases: [string, number][] = [['NaN', NaN], ['+Inf', Infinity], ['beyond the 64-bit range', 3e9]];
+  for (const [name, bad] of cases) {
+    test(`${name}: that party gets a 400 naming tensor and element, the others a peer error naming it`, async () => {
+      const hub = new MemoryHub(nodes(3));
+      const specs: Spec[] = [{ name: 'layer.w', dtype: 'F64', shape: [10] }];
+      const settled = await runAll(secureFedAvg, hub, (i) => {
+        const m = model(specs, i, 1);
+        if (i === 2) (m.get('layer.w')!.data as Float64Array)[7] = bad;
+        return { data: { tensors: m, weight: 1 } };
+      });
+      const [a, b, c] = settled.map((s) => (s as PromiseRejectedResult).reason);
+      assert.ok(c instanceof BadInputError);
+      assert.equal(c.where, 'kwargs.data.tensors.layer.w');
+      assert.match(c.message, /element 7/);
+      for (const err of [a, b]) {
+        assert.ok(err instanceof PeerError, String(err));
+        assertNames(err, 'party 2', 'layer.w', 'element 7');
+      }
+      assert.equal(hub.log.filter((m) => m.from === 2 && m.stage === 'reduce').length, 0, 'no masked data left party 2');
+    });
+  }
+
+  test('the 32-bit ring refuses |w| > 2047 rather than wrapping', async () => {
+    const hub = new MemoryHub(nodes(2));
+    const settled = await runAll(secureFedAvg, hub, (i) => ({ data: { tensors: TensorSet.from({ w: Float32Array.of(1, i === 0 ? 2048 : 0) }), weight: 1 }, ring_bits: 32 }));
+    assert.ok((settled[0] as PromiseRejectedResult).reason instanceof BadInputError);
+  });
+
+  // [name, kwargs, field]
+  const invalid: [string, Record<string, unknown>, string][] = [
+    ['weight 0', { data: { tensors: { w: [1] }, weight: 0 } }, 'kwargs.data.weight'],
+    ['weight missing', { data: { tensors: { w: [1] } } }, 'kwargs.data.weight'],
+    ['no tensors', { data: { weight: 1 } }, 'kwargs.data.tensors'],
+    ['ring_bits 16', { data: { tensors: { w: [1] }, weight: 1 }, ring_bits: 16 }, 'kwargs.ring_bits'],
+    ['frac_bits 40 in a 32-bit ring', { data: { tensors: { w: [1] }, weight: 1 }, ring_bits: 32, frac_bits: 40 }, 'kwargs.frac_bits'],
+    ['data not an object', { data: 5 }, 'kwargs.data'],
+  ];
+  for (const [name, kwargs, field] of invalid) {
+    test(`${name} is a 400 naming ${field}, before any peer is contacted`, async () => {
+      const hub = new MemoryHub(nodes(2));
+      await assert.rejects(
+        secureFedAvg({ ...kwargs, network: { nodes: hub.nodes, uuid: 'x', myself: 0 } }, ctxFor(hub, 0)),
+        (err: unknown) => err instanceof BadInputError && err.where === field,
+      );
+      assert.equal(hub.log.length, 0);
+    });
+  }
+});
+
+describe('announce first, model later', () => {
+  async function prepareAll(hub: MemoryHub, specs: Spec[], extra: Record<string, unknown> = {}): Promise<ServerObject[]> {
+    const settled = await runAll(prepareFedAvg, hub, () => ({ data: { manifest: specs }, ...extra }));
+    return settled.map((s) => {
+      assert.equal(s.status, 'fulfilled');
+      const v = (s as PromiseFulfilledResult<unknown>).value;
+      assert.ok(isServerObject(v));
+      return v;
+    });
+  }
+  const specs: Spec[] = [{ name: 'w', dtype: 'F32', shape: [100] }, { name: 'b', dtype: 'F64', shape: [3] }];
+
+  test('prepare, then submit: masks exist before the model, the online part sends no setup', async () => {
+    const hub = new MemoryHub(nodes(3));
+    const prepared = await prepareAll(hub, specs);
+    const setupMessages = hub.log.length;
+    assert.deepEqual(prepared[0]!.members.status!([], {}, ctxFor(hub, 0)), { stage: 'prepared' });
+    const models = [0, 1, 2].map((k) => model(specs, 50 + k, 3));
+    const weights = [5, 10, 15];
+    const got = results(
+      await Promise.allSettled(prepared.map((p, i) => p.members.submit!([], { data: { tensors: models[i], weight: weights[i] } }, ctxFor(hub, i)) as Promise<unknown>)),
+    );
+    assert.ok(hub.log.slice(setupMessages).every((m) => m.stage !== 'setup'));
+    const want = reference(models, weights);
+    for (const r of got) assert.ok(maxError(r, want) <= 3e-6);
+    // A second submit is refused.
+    await assert.rejects(
+      Promise.resolve(prepared[0]!.members.submit!([], { data: { tensors: models[0], weight: 1 } }, ctxFor(hub, 0))),
+      ConflictError,
+    );
+    assert.deepEqual(prepared[0]!.members.status!([], {}, ctxFor(hub, 0)), { stage: 'done' });
+  });
+
+  test('a submitted model that differs from the announced manifest is a 400 naming the tensor', async () => {
+    const hub = new MemoryHub(nodes(2));
+    const prepared = await prepareAll(hub, specs, { ttl: 5 });
+    const wrong = model([{ name: 'w', dtype: 'F32', shape: [101] }, { name: 'b', dtype: 'F64', shape: [3] }], 1, 1);
+    await assert.rejects(
+      Promise.resolve(prepared[0]!.members.submit!([], { data: { tensors: wrong, weight: 1 } }, ctxFor(hub, 0))),
+      (err: unknown) => err instanceof BadInputError && err.where === 'kwargs.data.tensors.w',
+    );
+    // The other party learns that party 0 gave up.
+    await assert.rejects(
+      Promise.resolve(prepared[1]!.members.submit!([], { data: { tensors: model(specs, 2, 1), weight: 1 } }, ctxFor(hub, 1))),
+      (err: unknown) => err instanceof PeerError && String(err.where).includes('party 0'),
+    );
+  });
+
+  test('a party that dies after setup makes the others fail within the timeout, naming it, with every session closed', async () => {
+    const hub = new MemoryHub(nodes(3), 400);
+    const prepared = await prepareAll(hub, specs);
+    hub.dead.add(2);
+    const started = Date.now();
+    const settled = await Promise.allSettled(
+      [0, 1].map((i) => prepared[i]!.members.submit!([], { data: { tensors: model(specs, i, 1), weight: 1 }, timeout: 0.5 }, ctxFor(hub, i)) as Promise<unknown>),
+    );
+    assert.ok(Date.now() - started < 3000);
+    for (const s of settled) {
+      assert.equal(s.status, 'rejected');
+      const err = (s as PromiseRejectedResult).reason;
+      assert.ok(err instanceof TimeoutError || err instanceof PeerError, String(err));
+      assertNames(err, 'party 2');
+    }
+    assert.ok(hub.closed.includes(`${[...hub.sessions.keys()][0]!.split('/')[0]}/0`));
+    assert.ok(hub.closed.filter((k) => k.endsWith('/0') || k.endsWith('/1')).length >= 2);
+    prepared[2]!.members.cancel!([], {}, ctxFor(hub, 2));
+  });
+
+  test('cancel before submit: the peers fail promptly naming the cancelling party', async () => {
+    const hub = new MemoryHub(nodes(2), 5000);
+    const prepared = await prepareAll(hub, specs);
+    prepared[0]!.members.cancel!([], {}, ctxFor(hub, 0));
+    const started = Date.now();
+    // Whether party 1 hears the abort first (PeerError) or hits party 0's closed session
+    // (ConflictError) depends on timing; either way it fails at once, naming party 0.
+    await assert.rejects(
+      Promise.resolve(prepared[1]!.members.submit!([], { data: { tensors: model(specs, 1, 1), weight: 1 } }, ctxFor(hub, 1))),
+      (err: unknown) => (err instanceof PeerError || err instanceof ConflictError) && String(err.where).includes('party 0'),
+    );
+    assert.ok(Date.now() - started < 2000, 'well before the 5 s timeout');
+    // Once the abort has arrived, the prepared computation reports it.
+    const p2 = await prepareAll(hub, specs);
+    p2[0]!.members.cancel!([], {}, ctxFor(hub, 0));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const status = p2[1]!.members.status!([], {}, ctxFor(hub, 1)) as { stage: string; error?: string };
+    assert.equal(status.stage, 'failed');
+    assert.match(status.error ?? '', /party 0/);
+  });
+});
