@@ -26,6 +26,7 @@ const TAG_BYTES = 16;
 export const ENVELOPE_OVERHEAD = PREFIX_BYTES + NONCE_BYTES + TAG_BYTES;
 export const MAX_HEADER_BYTES = 1 << 20;
 const MESSAGE_INFO = Buffer.from('tessera/v1/message');
+const SEAL_SLICE_BYTES = 1 << 20;
 
 export interface EnvelopeHeader {
   readonly v: 1;
@@ -161,14 +162,21 @@ export class ChannelKeys {
     const nonce = randomBytes(NONCE_BYTES); // 96-bit random nonces: fine far below 2^32 messages per key (SP 800-38D 8.3)
     const cipher = createCipheriv('aes-256-gcm', key, nonce);
     cipher.setAAD(headerBytes);
-    const prefix = Buffer.allocUnsafe(PREFIX_BYTES);
-    MAGIC.copy(prefix, 0);
-    prefix[MAGIC.length] = VERSION;
-    prefix.writeUInt32BE(headerBytes.length, MAGIC.length + 1);
-    const body = cipher.update(payload);
-    const rest = cipher.final();
-    const tag = cipher.getAuthTag();
-    return Buffer.concat([prefix, headerBytes, nonce, body, rest, tag]);
+    // One allocation of the final size; the payload is encrypted in slices straight behind the
+    // header, so a large message never exists twice in ciphertext form.
+    const envelope = Buffer.allocUnsafe(PREFIX_BYTES + headerBytes.length + NONCE_BYTES + payload.byteLength + TAG_BYTES);
+    MAGIC.copy(envelope, 0);
+    envelope[MAGIC.length] = VERSION;
+    envelope.writeUInt32BE(headerBytes.length, MAGIC.length + 1);
+    let at = PREFIX_BYTES;
+    at += headerBytes.copy(envelope, at);
+    at += nonce.copy(envelope, at);
+    for (let offset = 0; offset < payload.byteLength; offset += SEAL_SLICE_BYTES) {
+      at += cipher.update(payload.subarray(offset, offset + SEAL_SLICE_BYTES)).copy(envelope, at);
+    }
+    at += cipher.final().copy(envelope, at);
+    cipher.getAuthTag().copy(envelope, at);
+    return envelope;
   }
 
   /** Verifies and decrypts; throws UnauthenticatedError when the tag does not verify. */

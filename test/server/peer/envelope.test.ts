@@ -1,0 +1,60 @@
+// The sealed envelope on its own: round trips across slice boundaries, and the bindings of the
+// key (direction, receiver boot, trust salt) that make reflected or stale envelopes useless.
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { UnauthenticatedError } from '../../../services/errors.js';
+import { ChannelKeys, parseEnvelope, type EnvelopeHeader } from '../../../server/peer/envelope.js';
+import { loadOrCreateIdentity, type Identity } from '../../../server/peer/identity.js';
+import { Trust } from '../../../server/peer/trust.js';
+import { memoryLog } from './harness.js';
+
+describe('envelope', () => {
+  let dir: string;
+  let alice: Identity;
+  let bob: Identity;
+  const trust = new Trust({ secret: Buffer.alloc(32, 1) });
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tessera-envelope-'));
+    alice = await loadOrCreateIdentity(join(dir, 'alice'), memoryLog());
+    bob = await loadOrCreateIdentity(join(dir, 'bob'), memoryLog());
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  const header = (from: Identity, to: Identity): EnvelopeHeader => ({
+    v: 1, uuid: 'u', instance: randomBytes(16).toString('base64url'), stage: 'share', seq: 0, from: 0, to: 1, ts: Date.now(),
+    senderKey: from.publicKey, senderBoot: from.bootId, receiverKey: to.publicKey, receiverBoot: to.bootId,
+    terms: { microprotocol: 'SecureSum', nodes: ['http://a', 'http://b'] },
+  });
+
+  for (const size of [0, 1, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3 * (1 << 20) + 7]) {
+    test(`round trip of ${size} bytes`, () => {
+      const payload = randomBytes(size);
+      const sealed = new ChannelKeys(alice, trust).seal(header(alice, bob), payload);
+      assert.ok(new ChannelKeys(bob, trust).open(parseEnvelope(sealed)).equals(payload));
+    });
+  }
+
+  test('reflection: an envelope Alice sealed for Bob does not open as one from Bob to Alice', () => {
+    const sealed = new ChannelKeys(alice, trust).seal(header(alice, bob), Buffer.from('x'));
+    const parsed = parseEnvelope(sealed);
+    const reflected = { ...parsed, header: { ...parsed.header, senderKey: bob.publicKey, receiverKey: alice.publicKey, senderBoot: bob.bootId, receiverBoot: alice.bootId } };
+    assert.throws(() => new ChannelKeys(alice, trust).open(reflected), UnauthenticatedError);
+  });
+
+  test('stale boot: after Bob restarts, an envelope sealed for his old boot no longer opens', async () => {
+    const sealed = new ChannelKeys(alice, trust).seal(header(alice, bob), Buffer.from('x'));
+    const restarted = await loadOrCreateIdentity(join(dir, 'bob'), memoryLog());
+    const parsed = parseEnvelope(sealed);
+    assert.throws(() => new ChannelKeys(restarted, trust).open({ ...parsed, header: { ...parsed.header, receiverBoot: restarted.bootId } }), UnauthenticatedError);
+  });
+
+  test('wrong network secret: same keys, other salt, no message', () => {
+    const sealed = new ChannelKeys(alice, new Trust({ secret: Buffer.alloc(32, 2) })).seal(header(alice, bob), Buffer.from('x'));
+    assert.throws(() => new ChannelKeys(bob, trust).open(parseEnvelope(sealed)), UnauthenticatedError);
+  });
+});
