@@ -156,7 +156,13 @@ function makeHandlers({ bus, spec, startedAt, peer }: HandlerDeps): HandlerMap {
     .generateHTML(undefined, { swaggerUrl: '/openapi.json', customSiteTitle: 'Tessera API' })
     // The page is served at /docs (no trailing slash), so its relative asset URLs must be rooted.
     .replace(/(href|src)="\.\//g, '$1="/docs/');
-  const specJson = JSON.stringify(spec.document);
+  // The JSON copy (the one Swagger UI loads) lists "this server" first: a relative server URL
+  // resolves against where the document was fetched (OpenAPI 3.0.3, Server Object), so "Try it
+  // out" calls the server that served the page, whatever port it runs on. The YAML stays the file.
+  const specJson = JSON.stringify({
+    ...spec.document,
+    servers: [{ url: '/', description: 'This server' }, ...((spec.document.servers as unknown[] | undefined) ?? [])],
+  });
   const requirePeer = (): PeerEndpoint => {
     if (peer === undefined) throw new NotImplementedError('this server runs without a peer layer', { where: 'peer' });
     return peer;

@@ -429,6 +429,8 @@ describe('operations', () => {
     const jsonRes = await request(app).get('/openapi.json');
     assert.equal(jsonRes.status, 200);
     assert.equal(jsonRes.body.openapi, '3.0.3');
+    // Swagger UI's "Try it out" must call the server that served it, whatever its port.
+    assert.deepEqual(jsonRes.body.servers[0], { url: '/', description: 'This server' });
     assert.ok(jsonRes.body.paths['/representations']);
   });
 
