@@ -99,7 +99,7 @@ describe('client API: list and create', () => {
     ['a requirement no description has', { protocol: 'Simon', colour: 'blue' }],
     ['a value of another type', { version: 0.6 }],
     ['an inherited name', { constructor: 'Object' }],
-  ] as const) {
+  ] as [string, Record<string, unknown>][]) {
     test(`create with ${name} is a 404`, async () => {
       const res = await request(app).post('/representations').send({ args: [], kwargs });
       assertProblem(res, 404, /no microservice matches/, 'kwargs');
