@@ -14,10 +14,11 @@ import { BadInputError } from '../../services/errors.js';
 import type { Logger } from '../../services/microservice.js';
 import type { PeerEndpoint, PeerNetwork } from '../../services/peer.js';
 import { loadOrCreateIdentity, loadOrCreateLocalSecret } from './identity.js';
-import { DEFAULT_LIMITS, PeerRouter, type PeerLimits } from './node.js';
+import { DEFAULT_LIMITS, PeerRouter, type PeerLimits, type PeerStats } from './node.js';
 import { readPeersFile, Trust } from './trust.js';
 
 export { BOOT_CHANGED, DEFAULT_LIMITS, REPLAY_WINDOW_MS } from './node.js';
+export type { PeerLimits, PeerStats } from './node.js';
 export type { TrustMode } from './trust.js';
 
 export interface PeerNodeOptions {
@@ -44,7 +45,13 @@ export interface PeerNodeOptions {
   };
 }
 
-export type PeerNode = PeerNetwork & PeerEndpoint & { readonly publicKey: string; close(): Promise<void> };
+export type PeerNode = PeerNetwork &
+  PeerEndpoint & {
+    readonly publicKey: string;
+    close(): Promise<void>;
+    /** What the node holds right now (for /health, metrics and tests). An addition to the agreed signature. */
+    stats(): PeerStats;
+  };
 
 export const DEFAULT_STAGE_TIMEOUT_MS = 30_000;
 

@@ -41,6 +41,18 @@ export const DEFAULT_LIMITS: PeerLimits = {
   maxSessions: 1000,
 };
 
+export interface PeerStats {
+  /** Open sessions. */
+  readonly sessions: number;
+  /** Open sessions plus opens still authenticating peers or waiting for their uuid's turn. */
+  readonly active: number;
+  /** Early messages held for computations that have not started here. */
+  readonly bufferedMessages: number;
+  readonly bufferedBytes: number;
+  /** Sender instances remembered as finished, to refuse their replays. */
+  readonly finished: number;
+}
+
 /** Envelopes outside this window of the receiver's clock are refused (replays of old traffic). */
 export const REPLAY_WINDOW_MS = 5 * 60 * 1000;
 /** Members of the 401 a receiver answers after a restart, so the sender refetches and retries. */
@@ -108,8 +120,7 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
     return this.self.bootId;
   }
 
-  /** For tests and metrics: what the node holds right now. */
-  stats(): { sessions: number; active: number; bufferedMessages: number; bufferedBytes: number; finished: number } {
+  stats(): PeerStats {
     return {
       sessions: this.sessions.size,
       active: this.active,

@@ -202,7 +202,13 @@ export class PeerSession implements Session {
     // sender's request (bounded by the stage timeout) unless a receive is waiting for exactly this.
     if (!buffered) {
       const deadline = Date.now() + this.timeoutMs;
-      while (!this.waiters.has(key) && this.inboxBytes > 0 && this.inboxBytes + payload.length > this.host.maxInboxBytes) {
+      // Each held delivery keeps its (already read) body in memory: hold a few, refuse the rest,
+      // so a sender that fires its chunks in parallel cannot defeat the bound.
+      const mustWait = () => !this.waiters.has(key) && this.inboxBytes > 0 && this.inboxBytes + payload.length > this.host.maxInboxBytes;
+      if (mustWait() && this.spaceWaiters.size >= 2 * this.parties) {
+        throw new LimitError(`the inbox of computation ${this.uuid} is full; send chunks one after the other`, { where: this.party(from) });
+      }
+      while (mustWait()) {
         await this.waitForSpace(deadline, from);
         if (this.failure) throw new ConflictError(`computation ${this.uuid} was aborted here`, { where: this.party(this.myself) });
         if (this.isDuplicate(key, payload)) return;

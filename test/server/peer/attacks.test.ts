@@ -239,7 +239,7 @@ describe('attacks on a network-secret deployment', () => {
     const s0 = await net.parties[0]!.node.open({ uuid: 'flood', myself: 0, terms: termsFor(net.urls), stages: STAGES });
     for (let seq = 0; seq < 3; seq++) await s0.send(1, 'share', Buffer.alloc(10, seq), seq);
     await assert.rejects(s0.send(1, 'share', Buffer.alloc(10), 3), (err: Error) => err instanceof PeerError && /HTTP 429/.test(err.message));
-    const stats = () => (net.parties[1]!.node as unknown as { stats(): { bufferedMessages: number; bufferedBytes: number } }).stats();
+    const stats = () => net.parties[1]!.node.stats();
     assert.deepEqual([stats().bufferedMessages, stats().bufferedBytes], [3, 30]);
     s0.close();
     const s0b = await net.parties[0]!.node.open({ uuid: 'flood-bytes', myself: 0, terms: termsFor(net.urls), stages: STAGES });
@@ -258,7 +258,7 @@ describe('attacks on a network-secret deployment', () => {
     try {
       const s0 = await quick.parties[0]!.node.open({ uuid: 'unclaimed', myself: 0, terms: termsFor(quick.urls), stages: STAGES });
       await s0.send(1, 'share', Buffer.from('nobody reads this'));
-      const stats = () => (quick.parties[1]!.node as unknown as { stats(): { bufferedMessages: number } }).stats();
+      const stats = () => quick.parties[1]!.node.stats();
       assert.equal(stats().bufferedMessages, 1);
       await new Promise((r) => setTimeout(r, 700));
       assert.equal(stats().bufferedMessages, 0);

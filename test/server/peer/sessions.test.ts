@@ -54,7 +54,7 @@ describe('peer sessions, three parties (network secret)', () => {
     }
     sessions.forEach((s) => s.close());
     for (const p of net.parties) {
-      const stats = (p.node as unknown as { stats(): Record<string, number> }).stats();
+      const stats = p.node.stats();
       assert.equal(stats.bufferedMessages, 0);
       assert.equal(stats.sessions, 0);
     }
@@ -92,11 +92,11 @@ describe('peer sessions, three parties (network secret)', () => {
     const s0 = await net.parties[0]!.node.open({ uuid, myself: 0, terms: termsFor(net.urls), stages: STAGES });
     // Party 1 has not opened yet: its server must hold the message.
     await within(s0.send(1, 'share', Buffer.from('early')), 5000, 'early send');
-    const held = (net.parties[1]!.node as unknown as { stats(): { bufferedMessages: number } }).stats();
+    const held = net.parties[1]!.node.stats();
     assert.equal(held.bufferedMessages, 1);
     const s1 = await net.parties[1]!.node.open({ uuid, myself: 1, terms: termsFor(net.urls), stages: STAGES });
     assert.equal(Buffer.from(await within(s1.receive(0, 'share'), 2000, 'receive')).toString(), 'early');
-    assert.equal((net.parties[1]!.node as unknown as { stats(): { bufferedMessages: number } }).stats().bufferedMessages, 0);
+    assert.equal(net.parties[1]!.node.stats().bufferedMessages, 0);
     s0.close();
     s1.close();
   });
@@ -218,6 +218,20 @@ describe('peer sessions, two parties with a small inbox (backpressure)', () => {
     }
     await senderDone;
     assert.equal(sent, chunks);
+    s0!.close();
+    s1!.close();
+  });
+
+  test('a sender that fires all its chunks at once is refused (429) past a few held deliveries', async () => {
+    const [s0, s1] = await openAll(net, 'parallel-flood', {}, 800);
+    const chunk = randomBytes(512 * 1024);
+    const outcomes = await within(
+      Promise.allSettled(Array.from({ length: 12 }, (_, seq) => s0!.send(1, 'share', chunk, seq))),
+      10_000,
+      'flood',
+    );
+    const refused = outcomes.filter((o) => o.status === 'rejected' && /HTTP 429/.test((o.reason as Error).message));
+    assert.ok(refused.length > 0, 'some parallel chunks must be refused');
     s0!.close();
     s1!.close();
   });
