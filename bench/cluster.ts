@@ -1,0 +1,90 @@
+// Party servers as separate processes (as in a real deployment, each with its own event loop),
+// for the benchmarks. They trust each other through one fresh network secret.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface ProcessCluster {
+  readonly nodes: string[];
+  readonly children: ChildProcess[];
+  close(): Promise<void>;
+}
+
+export async function startProcessCluster(parties: number, extraArgs: string[] = []): Promise<ProcessCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-bench-'));
+  const env = { ...process.env, TESSERA_NETWORK_SECRET: randomBytes(32).toString('base64url') };
+  const children: ChildProcess[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+            child.once('exit', () => {
+              clearTimeout(force);
+              resolve();
+            });
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const nodes = await Promise.all(
+      Array.from({ length: parties }, (_, i) => {
+        const child = spawn(
+          process.execPath,
+          ['bin/tessera.mjs', 'serve', '--port', '0', '--data-dir', join(dir, `party${i}`), '--log-level', 'error', ...extraArgs],
+          { env, stdio: ['ignore', 'pipe', 'inherit'] },
+        );
+        children.push(child);
+        return new Promise<string>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('a server did not start within 30 s')), 30_000);
+          let out = '';
+          const onData = (c: Buffer): void => {
+            out += c.toString();
+            const url = out.match(/listening on (https?:\/\/\S+)/)?.[1];
+            if (!url) return;
+            clearTimeout(timer);
+            child.stdout!.off('data', onData);
+            child.stdout!.resume();
+            resolve(url);
+          };
+          child.stdout!.on('data', onData);
+          child.once('exit', (code) => reject(new Error(`a server exited with code ${code}`)));
+        });
+      }),
+    );
+    return { nodes, children, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** Resident set size of a process in bytes, from /proc (Linux). */
+export async function rssOf(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(status.match(/VmRSS:\s+(\d+) kB/)?.[1] ?? 0);
+  return kb * 1024;
+}
+
+export function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/** Prints rows as a Markdown table. */
+export function printTable(header: string[], rows: (string | number)[][]): void {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  const line = (r: string[]): string => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of cells.slice(1)) console.log(line(r));
+}
