@@ -5,7 +5,7 @@ This is the classic Federated Secure Computing example: each party runs this scr
 own Tessera server with its own secret; every party learns the sum (and the count), nobody learns
 another party's secret.
 
-    # three servers (in three terminals, or: npm run demo starts them for you)
+    # three servers (three terminals)
     npx tessera serve --port 55501
     npx tessera serve --port 55502
     npx tessera serve --port 55503
