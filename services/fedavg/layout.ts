@@ -148,6 +148,17 @@ export class Layout {
     return Math.ceil((end - start) / this.chunkElements);
   }
 
+  /** Chunks over all segments: chunk c of segment j has the global id chunkId(j, c), in flat order. */
+  get chunkTotal(): number {
+    return this.chunkId(this.parties, 0);
+  }
+
+  chunkId(party: number, c: number): number {
+    let id = c;
+    for (let j = 0; j < party; j++) id += this.chunkCount(j);
+    return id;
+  }
+
   /** Flat element range [start, end) of chunk c of party j's segment. */
   chunk(party: number, c: number): [number, number] {
     const [start, end] = this.segment(party);

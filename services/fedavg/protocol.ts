@@ -179,8 +179,12 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 /** What setup leaves for the online part. */
 interface Prepared {
   readonly layout: Layout;
-  /** SecureFedAvg: the combined mask M_i over the flat model, and the weight's mask m_i. */
-  readonly modelMask?: Uint32Array;
+  /**
+   * SecureFedAvg: the combined mask M_i over the flat model, one buffer per chunk (global chunk
+   * id), so each chunk's memory is released as soon as it has been sent or finished; and the
+   * weight's mask m_i.
+   */
+  readonly modelMask?: (Uint32Array | undefined)[];
   readonly weightMask?: Uint32Array;
   readonly prepareMs: number;
 }
@@ -323,27 +327,42 @@ export class FedAvgComputation {
 
     const bits = this.params.fixedPoint!.bits;
     const me = session.myself;
-    const modelMask = allocRing(bits, layout.total);
     const weightMask = allocRing(64, 1);
-    for (const j of others) {
+    const pairs = others.map((j) => {
       const [lo, hi] = me < j ? [me, j] : [j, me];
       const ikm = me < j ? Buffer.concat([contributions.get(j)!, received.get(j)!.seed]) : Buffer.concat([received.get(j)!.seed, contributions.get(j)!]);
       const seed = Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), `tessera/SecureFedAvg/v1/pair-seed/${lo}/${hi}`, SEED_BYTES));
       ikm.fill(0);
       // The lower-indexed party adds the pair's mask, the higher one subtracts it.
-      const sign = me < j ? 1 : -1;
+      const sign: 1 | -1 = me < j ? 1 : -1;
       addBytesInto(64, weightMask, MaskStream.bytes(seed, LABEL_WEIGHT, 8), sign);
       const stream = new MaskStream(seed, LABEL_MODEL);
       seed.fill(0);
-      const bytes = modelMask.byteLength;
-      for (let at = 0; at < bytes; at += PRG_STEP_BYTES) {
-        const n = Math.min(PRG_STEP_BYTES, bytes - at);
-        addBytesInto(bits, modelMask.subarray(at / 4, (at + n) / 4), stream.next(n), sign);
+      return { stream, sign };
+    });
+    for (const c of contributions.values()) c.fill(0);
+    // One keystream per pair over the flat model, cut into the chunks in flat order.
+    const modelMask: Uint32Array[] = [];
+    let expanded = 0;
+    for (let j = 0; j < session.parties; j++) {
+      for (let c = 0; c < layout.chunkCount(j); c++) {
+        const [start, end] = layout.chunk(j, c);
+        const chunk = allocRing(bits, end - start);
+        for (const { stream, sign } of pairs) {
+          for (let at = 0; at < chunk.byteLength; at += PRG_STEP_BYTES) {
+            const n = Math.min(PRG_STEP_BYTES, chunk.byteLength - at);
+            addBytesInto(bits, chunk.subarray(at / 4, (at + n) / 4), stream.next(n), sign);
+          }
+        }
+        modelMask.push(chunk);
         // Let the server answer other requests (and peers' messages) during a long expansion.
-        if ((at / PRG_STEP_BYTES) % 64 === 63) await yieldToEventLoop();
+        expanded += chunk.byteLength * pairs.length;
+        if (expanded >= 64 * PRG_STEP_BYTES) {
+          expanded = 0;
+          await yieldToEventLoop();
+        }
       }
     }
-    for (const c of contributions.values()) c.fill(0);
     return { layout, modelMask, weightMask, prepareMs: performance.now() - t0 };
   }
 
@@ -402,7 +421,7 @@ export class FedAvgComputation {
     const outputs = allocOutputs(layout);
     const aggregator =
       this.params.variant === 'SecureFedAvg'
-        ? secureAggregator(this.params.fixedPoint!, layout, prepared.modelMask!, input, share, outputs)
+        ? secureAggregator(this.params.fixedPoint!, layout, prepared.modelMask!, input, share, outputs, session.myself)
         : plainAggregator(layout, input, share, outputs, session.myself);
     await aggregator.ready;
     await reduceAndGather(session, layout, aggregator, outputs);
@@ -442,50 +461,73 @@ function ringFromBigInt(v: bigint): Uint32Array {
 
 /** The per-variant arithmetic of the reduce-scatter; the message flow is shared. */
 interface Aggregator {
-  /** Resolves when this party's contribution is encoded (and range-checked). */
+  /** Resolves when this party's contribution is encoded. */
   readonly ready: Promise<void>;
-  /** This party's contribution to flat range [start, end) of another party's segment. */
-  contribution(start: number, end: number): Uint8Array;
-  /** Adds a received contribution to flat range [start, end) of this party's segment. */
-  accumulate(start: number, end: number, payload: Uint8Array, party: string): void;
-  /** All contributions to [start, end) are in: write the output values. */
-  finish(start: number, end: number): void;
+  /** This party's contribution to chunk c of party j's segment. */
+  contribution(j: number, c: number): Uint8Array;
+  /** That contribution has been delivered: its memory may go. */
+  sent(j: number, c: number): void;
+  /** Adds a received contribution to chunk c of this party's segment. */
+  accumulate(c: number, payload: Uint8Array, party: string): void;
+  /** All contributions to chunk c of this party's segment are in: write the output values. */
+  finish(c: number): void;
 }
 
 function secureAggregator(
   fp: FixedPoint,
   layout: Layout,
-  mask: Uint32Array,
+  mask: (Uint32Array | undefined)[],
   input: ModelInput,
   share: number,
   outputs: FloatArray[],
+  me: number,
 ): Aggregator {
   const bits = fp.bits;
-  const width = bits / 8;
   const scratch: { buffer?: Uint32Array } = {};
+  const chunkOf = (j: number, c: number): Uint32Array => {
+    const chunk = mask[layout.chunkId(j, c)];
+    if (chunk === undefined) throw new PeerError(`chunk ${c} of segment ${j} was already used`, { where: `segment ${j}` });
+    return chunk;
+  };
   const ready = (async () => {
     // x_i + M_i, in place over the mask (values were range-checked before the weights stage).
     const multiplier = share * fp.scale;
-    for (const t of layout.tensors) {
-      const data = input.tensors.get(t.name)!.data;
-      encodeInto(fp, ringSlice(bits, mask, t.offset, t.offset + t.length), data, multiplier, 'add', `${input.where}.${t.name}`, 0, true);
-      if (t.length > 1 << 20) await yieldToEventLoop();
+    for (let j = 0; j < layout.parties; j++) {
+      for (let c = 0; c < layout.chunkCount(j); c++) {
+        const [start, end] = layout.chunk(j, c);
+        const chunk = chunkOf(j, c);
+        for (const p of layout.pieces(start, end)) {
+          const t = layout.tensors[p.tensor]!;
+          const data = input.tensors.get(t.name)!.data.subarray(p.from, p.to);
+          const at = t.offset + p.from - start;
+          encodeInto(fp, ringSlice(bits, chunk, at, at + data.length), data, multiplier, 'add', `${input.where}.${t.name}`, p.from, true);
+        }
+      }
+      await yieldToEventLoop();
     }
   })();
   return {
     ready,
-    contribution: (start, end) => ringBytes(ringSlice(bits, mask, start, end)),
-    accumulate(start, end, payload, party) {
-      if (payload.length !== (end - start) * width) {
-        throw new PeerError(`expected ${(end - start) * width} bytes for elements ${start}..${end}, got ${payload.length}`, { where: party });
-      }
-      addBytesInto(bits, ringSlice(bits, mask, start, end), payload, 1, scratch);
+    contribution: (j, c) => ringBytes(chunkOf(j, c)),
+    sent(j, c) {
+      mask[layout.chunkId(j, c)] = undefined;
     },
-    finish(start, end) {
+    accumulate(c, payload, party) {
+      const chunk = chunkOf(me, c);
+      if (payload.length !== chunk.byteLength) {
+        throw new PeerError(`expected ${chunk.byteLength} bytes for chunk ${c}, got ${payload.length}`, { where: party });
+      }
+      addBytesInto(bits, chunk, payload, 1, scratch);
+    },
+    finish(c) {
+      const [start, end] = layout.chunk(me, c);
+      const chunk = chunkOf(me, c);
       for (const p of layout.pieces(start, end)) {
         const t = layout.tensors[p.tensor]!;
-        decodeInto(fp, ringSlice(bits, mask, t.offset + p.from, t.offset + p.to), outputs[p.tensor]!.subarray(p.from, p.to));
+        const at = t.offset + p.from - start;
+        decodeInto(fp, ringSlice(bits, chunk, at, at + p.to - p.from), outputs[p.tensor]!.subarray(p.from, p.to));
       }
+      mask[layout.chunkId(me, c)] = undefined;
     },
   };
 }
@@ -511,7 +553,8 @@ function plainAggregator(layout: Layout, input: ModelInput, share: number, outpu
         }
       }
     }),
-    contribution(start, end) {
+    contribution(j, c) {
+      const [start, end] = layout.chunk(j, c);
       const parts: Uint8Array[] = [];
       for (const p of layout.pieces(start, end)) {
         const t = layout.tensors[p.tensor]!;
@@ -526,7 +569,9 @@ function plainAggregator(layout: Layout, input: ModelInput, share: number, outpu
       }
       return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     },
-    accumulate(start, end, payload, party) {
+    sent() {},
+    accumulate(c, payload, party) {
+      const [start, end] = layout.chunk(me, c);
       const expected = layout.floatBytes(start, end);
       if (payload.length !== expected) {
         throw new PeerError(`expected ${expected} bytes for elements ${start}..${end}, got ${payload.length}`, { where: party });
@@ -546,7 +591,8 @@ function plainAggregator(layout: Layout, input: ModelInput, share: number, outpu
         at += values.byteLength;
       }
     },
-    finish(start, end) {
+    finish(c) {
+      const [start, end] = layout.chunk(me, c);
       for (const p of layout.pieces(start, end)) {
         const t = layout.tensors[p.tensor]!;
         outputs[p.tensor]!.set(sums.subarray(t.offset + p.from - segStart, t.offset + p.to - segStart), p.from);
@@ -568,12 +614,12 @@ async function reduceAndGather(session: Session, layout: Layout, aggregator: Agg
   const arrived = new Array<number>(myChunks).fill(0);
   const finished = Array.from({ length: myChunks }, () => deferred<Uint8Array>());
 
-  const windowed = async (to: number, stage: string, count: number, payload: (c: number) => Promise<Uint8Array> | Uint8Array) => {
+  const windowed = async (to: number, stage: string, count: number, payload: (c: number) => Promise<Uint8Array> | Uint8Array, done?: (c: number) => void) => {
     const inflight: Promise<void>[] = [];
     for (let c = 0; c < count; c++) {
       if (inflight.length >= SEND_WINDOW) await inflight.shift();
       const bytes = await payload(c);
-      const sent = scatter(session, stage, () => bytes, { to: [to], seq: c });
+      const sent = scatter(session, stage, () => bytes, { to: [to], seq: c }).then(() => done?.(c));
       sent.catch(() => {});
       inflight.push(sent);
     }
@@ -581,19 +627,22 @@ async function reduceAndGather(session: Session, layout: Layout, aggregator: Agg
   };
 
   const reduceSend = (to: number) =>
-    windowed(to, FEDAVG_STAGES.reduce, layout.chunkCount(to), (c) => {
-      const [start, end] = layout.chunk(to, c);
-      return aggregator.contribution(start, end);
-    });
+    windowed(
+      to,
+      FEDAVG_STAGES.reduce,
+      layout.chunkCount(to),
+      (c) => aggregator.contribution(to, c),
+      (c) => aggregator.sent(to, c),
+    );
 
   const reduceReceive = async (from: number) => {
     const party = partyName(session, from);
     for (let c = 0; c < myChunks; c++) {
-      const [start, end] = layout.chunk(me, c);
-      await gather(session, FEDAVG_STAGES.reduce, [from], (p) => aggregator.accumulate(start, end, p, party), { seq: c });
+      await gather(session, FEDAVG_STAGES.reduce, [from], (p) => aggregator.accumulate(c, p, party), { seq: c });
       arrived[c] = arrived[c]! + 1;
       if (arrived[c] === others.length) {
-        aggregator.finish(start, end);
+        aggregator.finish(c);
+        const [start, end] = layout.chunk(me, c);
         finished[c]!.resolve(floatRangeBytes(layout, outputs, start, end));
       }
     }

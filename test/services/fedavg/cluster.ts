@@ -39,7 +39,8 @@ function fedAvgTestService(): Microservice {
   return { [SERVER_OBJECT]: true, description: { namespace: 'tessera-test', protocol: 'FedAvgTest' }, members: Object.freeze({ compute, prepare }) };
 }
 
-async function startParty(dataDir: string, networkSecret: Buffer, stageTimeoutMs: number): Promise<Party> {
+/** One party's server offering FedAvg (also used by bench/fedavg.ts for its child processes). */
+export async function startParty(dataDir: string, networkSecret: Buffer, stageTimeoutMs: number): Promise<Party> {
   if (SIMON_HAS_FEDAVG) {
     const s = await startServer({ dataDir, port: 0, logLevel: 'silent', validateResponses: true, peer: { networkSecret, stageTimeoutMs } });
     return s;

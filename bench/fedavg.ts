@@ -1,0 +1,272 @@
+// SecureFedAvg benchmark: three party servers, each its own child process (so peak RSS is per
+// server), models of 1M, 10M and 25M float32 parameters; SecureFedAvg with a 64- and a 32-bit ring
+// and the insecure PlainFedAvg baseline, measured in the same run. Prints a table.
+//
+//   npx tsx bench/fedavg.ts [sizes in millions, default 1,10,25]   the protocol table
+//   npx tsx bench/fedavg.ts vector [millions, default 25]          throughput of the ring primitives
+//
+// Per configuration, fresh servers are started (peak RSS is the child's VmHWM from /proc), every
+// party uploads its model in binary, then the computation runs in two calls as a training loop
+// would: `prepare` (manifests, seeds, mask expansion — while the model would still be training)
+// and `submit` (the online part). Times are wall-clock at the clients, the slowest party; bytes
+// are the protocol payload bytes a party sent (from the result's metadata; AES-GCM envelopes and
+// HTTP add a few hundred bytes per 1–2 MiB message). A benchmark prints; it asserts nothing.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Api } from '../clients/typescript/index.js';
+import { TensorSet } from '../services/common/tensors.js';
+import { MaskStream, freshSeed } from '../services/common/prg.js';
+import { addBytesInto, addInto, allocRing, decodeInto, encodeInto, fixedPoint, type RingBits } from '../services/common/vector.js';
+import { FEDAVG_SERVICE, startParty } from '../test/services/fedavg/cluster.js';
+
+const PARTIES = 3;
+const STAGE_TIMEOUT_MS = 120_000;
+const here = fileURLToPath(import.meta.url);
+
+// ---- child: one party's server ------------------------------------------------------------------
+
+async function serve(): Promise<void> {
+  const secret = Buffer.from(process.env.TESSERA_BENCH_SECRET ?? '', 'hex');
+  const dataDir = process.env.TESSERA_BENCH_DIR!;
+  const party = await startParty(dataDir, secret, STAGE_TIMEOUT_MS);
+  process.stdout.write(`${JSON.stringify({ url: party.url })}\n`);
+  const stop = () => void party.close().then(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+// ---- parent ---------------------------------------------------------------------------------------
+
+interface Child {
+  readonly url: string;
+  readonly process: ChildProcess;
+}
+
+async function startChildren(): Promise<{ children: Child[]; stop(): Promise<void> }> {
+  const secret = randomBytes(32).toString('hex');
+  const dirs = await Promise.all(Array.from({ length: PARTIES }, () => mkdtemp(join(tmpdir(), 'tessera-bench-'))));
+  const children = await Promise.all(
+    dirs.map(
+      (dir) =>
+        new Promise<Child>((resolve, reject) => {
+          const child = spawn(process.execPath, ['--import', 'tsx', here, 'serve'], {
+            env: { ...process.env, TESSERA_BENCH_SECRET: secret, TESSERA_BENCH_DIR: dir },
+            stdio: ['ignore', 'pipe', 'inherit'],
+          });
+          const timer = setTimeout(() => reject(new Error('a server did not start within 30 s')), 30_000);
+          child.once('exit', (code) => reject(new Error(`a server exited with ${code}`)));
+          createInterface({ input: child.stdout! }).once('line', (line) => {
+            clearTimeout(timer);
+            resolve({ url: (JSON.parse(line) as { url: string }).url, process: child });
+          });
+        }),
+    ),
+  );
+  return {
+    children,
+    async stop() {
+      await Promise.all(
+        children.map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              const timer = setTimeout(() => {
+                c.process.kill('SIGKILL');
+                resolve();
+              }, 10_000);
+              c.process.removeAllListeners('exit');
+              c.process.once('exit', () => {
+                clearTimeout(timer);
+                resolve();
+              });
+              c.process.kill('SIGTERM');
+            }),
+        ),
+      );
+      await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    },
+  };
+}
+
+/** Peak resident set of a process (VmHWM), in bytes. */
+function peakRss(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+  return kb === undefined ? NaN : Number(kb) * 1024;
+}
+
+/** A float32 model of `parameters` values in ±1, split into a few tensors like a real network's. */
+function model(parameters: number, seed: number): TensorSet {
+  const sizes = [parameters - 1000 - 24, 1000, 24];
+  let s = seed >>> 0 || 1;
+  const tensors: Record<string, Float32Array> = {};
+  sizes.forEach((size, t) => {
+    const data = new Float32Array(size);
+    for (let i = 0; i < size; i++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      data[i] = s / 2 ** 31 - 1;
+    }
+    tensors[`layer${t}.weight`] = data;
+  });
+  return TensorSet.from(tensors);
+}
+
+/** The safetensors metadata of a result, reading only the header off the download stream. */
+async function resultMetadata(url: string, uuid: string): Promise<Record<string, string>> {
+  const res = await fetch(`${url}/representation/${uuid}`, { headers: { Accept: 'application/octet-stream' }, signal: AbortSignal.timeout(60_000) });
+  const reader = res.body!.getReader();
+  let buffered = Buffer.alloc(0);
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (value) buffered = Buffer.concat([buffered, value]);
+    if (buffered.length >= 8) {
+      const length = Number(buffered.readBigUInt64LE(0));
+      if (buffered.length >= 8 + length || done) {
+        await reader.cancel();
+        const header = JSON.parse(buffered.subarray(8, 8 + length).toString('utf8')) as { __metadata__?: Record<string, string> };
+        return header.__metadata__ ?? {};
+      }
+    }
+    if (done) throw new Error('the download ended before its header');
+  }
+}
+
+interface Row {
+  size: number;
+  variant: string;
+  prepareMs: number;
+  onlineMs: number;
+  totalMs: number;
+  bytesSent: number;
+  peakRss: number;
+}
+
+const VARIANTS: { name: string; microprotocol: string; options: Record<string, unknown> }[] = [
+  { name: 'PlainFedAvg', microprotocol: 'PlainFedAvg', options: {} },
+  { name: 'SecureFedAvg 64', microprotocol: 'SecureFedAvg', options: { ring_bits: 64 } },
+  { name: 'SecureFedAvg 32', microprotocol: 'SecureFedAvg', options: { ring_bits: 32 } },
+];
+
+async function runOne(size: number, variant: (typeof VARIANTS)[number], models: TensorSet[]): Promise<Row> {
+  const { children, stop } = await startChildren();
+  try {
+    const nodes = children.map((c) => c.url);
+    const apis = nodes.map((url) => new Api(url, { timeoutMs: 600_000 }));
+    const uploaded = await Promise.all(apis.map((api, i) => api.uploadTensors(models[i]!)));
+    const uuid = randomUUID();
+    const manifest = models[0]!.manifest();
+    const t0 = performance.now();
+    const prepared = await Promise.all(
+      apis.map(async (api, myself) => {
+        const service = await api.create(FEDAVG_SERVICE);
+        const prepare = await service.attribute('prepare');
+        const p = await api.call(prepare, { microprotocol: variant.microprotocol, data: { manifest }, network: { nodes, uuid, myself }, ...variant.options });
+        return { api, submit: await p!.attribute('submit') };
+      }),
+    );
+    const t1 = performance.now();
+    const results = await Promise.all(
+      prepared.map(({ api, submit }, i) => api.call(submit, { data: { tensors: uploaded[i], weight: 100 * (i + 1) } })),
+    );
+    const t2 = performance.now();
+    const metadata = await Promise.all(results.map((r, i) => resultMetadata(nodes[i]!, r!.uuid)));
+    const rss = children.map((c) => peakRss(c.process.pid!));
+    return {
+      size,
+      variant: variant.name,
+      prepareMs: t1 - t0,
+      onlineMs: t2 - t1,
+      totalMs: t2 - t0,
+      bytesSent: Math.max(...metadata.map((m) => Number(m['tessera.bytes_sent']))),
+      peakRss: Math.max(...rss),
+    };
+  } finally {
+    await stop();
+  }
+}
+
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+
+async function protocolTable(sizesInMillions: number[]): Promise<void> {
+  const rows: Row[] = [];
+  for (const millions of sizesInMillions) {
+    const size = Math.round(millions * 1e6);
+    const models = Array.from({ length: PARTIES }, (_, k) => model(size, 17 + k));
+    for (const variant of VARIANTS) {
+      const row = await runOne(size, variant, models);
+      rows.push(row);
+      process.stderr.write(`  ${millions}M ${variant.name}: online ${row.onlineMs.toFixed(0)} ms\n`);
+    }
+  }
+  console.log(`\nFedAvg, ${PARTIES} parties (one process each), float32 models; slowest party; bytes = payload sent per party`);
+  console.log('| params | protocol | prepare s | online s | total s | sent MiB | peak RSS MiB | RSS/model | online/plain | bytes/plain |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const row of rows) {
+    const plain = rows.find((r) => r.size === row.size && r.variant === 'PlainFedAvg')!;
+    const modelBytes = row.size * 4;
+    console.log(
+      `| ${row.size / 1e6}M | ${row.variant} | ${(row.prepareMs / 1000).toFixed(2)} | ${(row.onlineMs / 1000).toFixed(2)} | ${(row.totalMs / 1000).toFixed(2)} | ` +
+        `${mb(row.bytesSent)} | ${mb(row.peakRss)} | ${(row.peakRss / modelBytes).toFixed(2)} | ` +
+        `${(row.onlineMs / plain.onlineMs).toFixed(2)} | ${(row.bytesSent / plain.bytesSent).toFixed(2)} |`,
+    );
+  }
+}
+
+// ---- the ring primitives on their own ---------------------------------------------------------------
+
+function vectorTable(millions: number): void {
+  const n = Math.round(millions * 1e6);
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = ((i * 7919) % 2001) / 1000 - 1;
+  const out = new Float32Array(n);
+  const rows: [string, number][] = [];
+  const time = (name: string, f: () => void) => {
+    f(); // warm-up (JIT)
+    const t = performance.now();
+    f();
+    rows.push([name, performance.now() - t]);
+  };
+  for (const bits of [64, 32] as RingBits[]) {
+    const fp = fixedPoint(bits);
+    const a = allocRing(bits, n);
+    const b = allocRing(bits, n);
+    const seed = freshSeed();
+    time(`encode f32 -> Z_2^${bits} (set, range-checked)`, () => encodeInto(fp, a, x, fp.scale / 3, 'set', 'x'));
+    time(`encode f32 -> Z_2^${bits} (add into mask)`, () => encodeInto(fp, b, x, fp.scale / 3, 'add', 'x'));
+    time(`add Z_2^${bits}`, () => addInto(bits, a, b, 1));
+    time(`subtract Z_2^${bits}`, () => addInto(bits, a, b, -1));
+    time(`AES-256-CTR mask + add Z_2^${bits}`, () => {
+      const stream = new MaskStream(seed, 'bench');
+      const step = 1 << 20;
+      for (let at = 0; at < a.byteLength; at += step) {
+        const len = Math.min(step, a.byteLength - at);
+        addBytesInto(bits, a.subarray(at / 4, (at + len) / 4), stream.next(len), 1);
+      }
+    });
+    time(`decode Z_2^${bits} -> f32`, () => decodeInto(fp, a, out));
+  }
+  console.log(`\nRing primitives on ${millions}M elements (one core)`);
+  console.log('| primitive | ms | M elements/s |');
+  console.log('|---|---:|---:|');
+  for (const [name, ms] of rows) console.log(`| ${name} | ${ms.toFixed(1)} | ${(n / ms / 1e3).toFixed(0)} |`);
+}
+
+const [mode, arg] = process.argv.slice(2);
+if (mode === 'serve') {
+  await serve();
+} else if (mode === 'vector') {
+  vectorTable(Number(arg ?? 25));
+} else {
+  const sizes = (mode ?? '1,10,25').split(',').map(Number);
+  if (sizes.some((s) => !(s > 0))) {
+    console.error('usage: npx tsx bench/fedavg.ts [1,10,25] | vector [25]');
+    process.exit(2);
+  }
+  await protocolTable(sizes);
+}
