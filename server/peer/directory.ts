@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { PeerError, TimeoutError } from '../../services/errors.js';
 import { fromBase64Url } from './codec.js';
 import type { Identity } from './identity.js';
+import { describeTransportError, PeerTransport } from './transport.js';
 import type { Trust } from './trust.js';
 
 export interface PeerIdentity {
@@ -26,6 +27,7 @@ export class PeerDirectory {
     private readonly self: Identity,
     private readonly trust: Trust,
     private readonly timeoutMs: number,
+    private readonly transport: PeerTransport = new PeerTransport(),
   ) {}
 
   /** The authenticated identity at `url` (trusted, normalised); `where` names the party in errors. */
@@ -52,24 +54,24 @@ export class PeerDirectory {
 
   private async fetchIdentity(url: string, where: string): Promise<PeerIdentity> {
     const challenge = randomBytes(32);
-    let response: Response;
-    let text: string;
+    let response: { status: number; text: string };
     try {
-      response = await fetch(`${url}/peer/identity?challenge=${challenge.toString('base64url')}`, {
+      response = await this.transport.request(`${url}/peer/identity?challenge=${challenge.toString('base64url')}`, {
+        method: 'GET',
         headers: { accept: 'application/json' },
         signal: AbortSignal.timeout(this.timeoutMs),
-        redirect: 'error', // a trusted URL must not bounce us to an untrusted one
+        maxResponseBytes: MAX_IDENTITY_BYTES,
       });
-      text = await response.text();
     } catch (err) {
       const name = (err as Error).name;
       if (name === 'TimeoutError' || name === 'AbortError') {
         throw new TimeoutError(`${where} did not answer its identity request within ${this.timeoutMs} ms`, { where });
       }
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new PeerError(`cannot reach ${where}: ${cause}`, { where });
+      if ((err as { code?: unknown }).code === 'ERESPONSETOOLARGE') throw new PeerError(`${where} sent an oversized identity`, { where });
+      throw new PeerError(`cannot reach ${where}: ${describeTransportError(err)}`, { where });
     }
-    if (!response.ok) throw new PeerError(`${where} answered its identity request with HTTP ${response.status}`, { where });
+    const { text } = response;
+    if (response.status < 200 || response.status > 299) throw new PeerError(`${where} answered its identity request with HTTP ${response.status}`, { where });
     if (text.length > MAX_IDENTITY_BYTES) throw new PeerError(`${where} sent an oversized identity`, { where });
     let body: Record<string, unknown>;
     try {
@@ -77,6 +79,8 @@ export class PeerDirectory {
     } catch {
       throw new PeerError(`${where} sent an identity that is not JSON`, { where });
     }
+    // `null`, a number or a list is JSON too: a garbage answer must be a PeerError, not a TypeError.
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new PeerError(`${where} sent a malformed identity`, { where });
     const publicKey = fromBase64Url(body.publicKey, 32);
     const bootId = fromBase64Url(body.bootId, 16);
     if (!publicKey || !bootId) throw new PeerError(`${where} sent a malformed identity`, { where });

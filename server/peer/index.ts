@@ -15,6 +15,7 @@ import type { Logger } from '../../services/microservice.js';
 import type { PeerEndpoint, PeerNetwork } from '../../services/peer.js';
 import { loadOrCreateIdentity, loadOrCreateLocalSecret } from './identity.js';
 import { DEFAULT_LIMITS, PeerRouter, type PeerLimits, type PeerStats } from './node.js';
+import { PeerTransport } from './transport.js';
 import { readPeersFile, Trust } from './trust.js';
 
 export { BOOT_CHANGED, DEFAULT_LIMITS, REPLAY_WINDOW_MS } from './node.js';
@@ -33,6 +34,8 @@ export interface PeerNodeOptions {
   allowPeerUrls?: string[];
   /** Default 30000. */
   stageTimeoutMs?: number;
+  /** PEM certificates of private CAs trusted for https peers, besides the well-known roots. */
+  tlsCa?: string | Buffer | (string | Buffer)[];
   /** Default ~/.config/tessera (for the local user secret). */
   userConfigDir?: string;
   limits?: {
@@ -81,7 +84,8 @@ export async function createPeerNode(opts: PeerNodeOptions): Promise<PeerNode> {
     limits[name] = value;
   }
   const stageTimeoutMs = opts.stageTimeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS;
-  const router = new PeerRouter({ identity, trust, log, stageTimeoutMs, limits: limits as unknown as PeerLimits });
+  const transport = new PeerTransport(opts.tlsCa !== undefined ? { ca: opts.tlsCa } : {});
+  const router = new PeerRouter({ identity, trust, log, stageTimeoutMs, limits: limits as unknown as PeerLimits, transport });
   // The mode and the public key are not secret; the secret itself is never logged.
   log.info(
     { trustMode: trust.mode, publicKey: identity.publicKey, bootId: identity.bootId, peers: trust.allowDescription, stageTimeoutMs },

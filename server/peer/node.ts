@@ -21,6 +21,7 @@ import { PeerDirectory } from './directory.js';
 import { ChannelKeys, ENVELOPE_OVERHEAD, MAX_HEADER_BYTES, parseEnvelope, type EnvelopeHeader } from './envelope.js';
 import type { Identity } from './identity.js';
 import { ABORT_STAGE, PeerSession, type SessionHost } from './session.js';
+import { describeTransportError, PeerTransport, type PeerResponse } from './transport.js';
 import type { Trust } from './trust.js';
 
 export interface PeerLimits {
@@ -78,6 +79,8 @@ export interface PeerNodeConfig {
   readonly log: Logger;
   readonly stageTimeoutMs: number;
   readonly limits: PeerLimits;
+  /** How peers are reached (node:http/https with the configured CAs). Default: well-known CAs only. */
+  readonly transport?: PeerTransport;
 }
 
 export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
@@ -89,6 +92,7 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
   private readonly limits: PeerLimits;
   private readonly keys: ChannelKeys;
   readonly directory: PeerDirectory;
+  private readonly transport: PeerTransport;
   private readonly sessions = new Map<string, PeerSession>();
   private readonly lanes = new Map<string, Lane>();
   private readonly buffer = new Map<string, Buffered[]>();
@@ -108,7 +112,8 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
     this.stageTimeoutMs = config.stageTimeoutMs;
     this.maxInboxBytes = config.limits.maxInboxBytes;
     this.keys = new ChannelKeys(this.self, this.trust);
-    this.directory = new PeerDirectory(this.self, this.trust, Math.min(this.stageTimeoutMs, 10_000));
+    this.transport = config.transport ?? new PeerTransport();
+    this.directory = new PeerDirectory(this.self, this.trust, Math.min(this.stageTimeoutMs, 10_000), this.transport);
     this.sweeper = setInterval(() => this.sweep(), Math.min(1000, this.stageTimeoutMs)).unref();
   }
 
@@ -506,28 +511,25 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
         terms: session.terms,
       };
       const envelope = this.keys.seal(header, payload);
-      let response: Response;
-      let text: string;
+      let response: PeerResponse;
       try {
-        response = await fetch(`${url}/peer/messages`, {
+        response = await this.transport.request(`${url}/peer/messages`, {
           method: 'POST',
           headers: { 'content-type': 'application/octet-stream' },
-          // A view, not a copy: payloads of several MB go out as sealed.
-          body: new Uint8Array(envelope.buffer as ArrayBuffer, envelope.byteOffset, envelope.byteLength),
+          body: envelope,
           signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
-          redirect: 'error',
+          maxResponseBytes: MAX_PROBLEM_CHARS * 8,
         });
-        text = await response.text();
       } catch (err) {
         if (signal.aborted && signal.reason instanceof TesseraError) throw signal.reason;
         const name = (err as Error).name;
         if (name === 'TimeoutError' || name === 'AbortError') {
           throw new TimeoutError(`${party} did not accept the "${stage}" message within ${timeoutMs} ms`, { where: party, extra: { party: to, stage } });
         }
-        const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-        throw new PeerError(`cannot reach ${party}: ${cause}`, { where: party, extra: { party: to } });
+        throw new PeerError(`cannot reach ${party}: ${describeTransportError(err)}`, { where: party, extra: { party: to } });
       }
-      if (response.ok) return;
+      const { text } = response;
+      if (response.status >= 200 && response.status <= 299) return;
       if (response.status === 401 && attempt === 0) {
         // Perhaps the peer restarted (new boot): learn its current identity and seal again, once.
         const fresh = await this.directory.get(url, party, true);
@@ -563,5 +565,6 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
     this.buffer.clear();
     this.bufferedCount = 0;
     this.bufferedBytes = 0;
+    this.transport.close();
   }
 }

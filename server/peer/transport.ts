@@ -1,0 +1,143 @@
+// How this server reaches its peers: plain node:http / node:https requests through one keep-alive
+// agent per scheme. Not the global fetch: Node 20's fetch cannot take a CA per request without the
+// `undici` package, and a private CA (--tls-ca) must apply to peer requests only, never to the
+// whole process (NODE_EXTRA_CA_CERTS would). node:https verifies the peer's certificate chain and
+// its name against the URL's host (RFC 9110 section 4.3.4, RFC 6125) and refuses on failure.
+//
+// Every request is bounded: by the caller's signal (the stage timeout), and by the size of the
+// answer it reads (a hostile peer cannot make us buffer an endless response). Redirects are never
+// followed: a trusted URL must not bounce this server to an untrusted one.
+
+import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http';
+import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
+import { rootCertificates } from 'node:tls';
+
+export interface PeerResponse {
+  readonly status: number;
+  readonly text: string;
+}
+
+export interface PeerRequest {
+  readonly method: 'GET' | 'POST';
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: Uint8Array;
+  /** Ends the request (connect, send and the answer) when it fires; the rejection is its reason. */
+  readonly signal: AbortSignal;
+  /** Answers longer than this are cut off and refused. Default 1 MiB (problems and identities are small). */
+  readonly maxResponseBytes?: number;
+}
+
+export interface TransportOptions {
+  /**
+   * PEM certificates of private CAs to trust for https peers, in addition to the well-known
+   * roots Node ships (tls.rootCertificates).
+   */
+  readonly ca?: string | Buffer | readonly (string | Buffer)[];
+}
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/** Node's codes for a certificate that did not verify; the message then says how to fix it. */
+const CERTIFICATE_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** A short, log-safe reason for a failed request: the error code, with a hint for certificates. */
+export function describeTransportError(err: unknown): string {
+  const e = err as { code?: unknown; cause?: { code?: unknown }; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : undefined;
+  if (code !== undefined && CERTIFICATE_ERRORS.has(code)) {
+    return `its TLS certificate did not verify (${code}); give its CA with --tls-ca`;
+  }
+  return code ?? (typeof e.message === 'string' ? e.message : 'request failed');
+}
+
+export class PeerTransport {
+  readonly #http = new HttpAgent({ keepAlive: true, scheduling: 'lifo' });
+  readonly #https: HttpsAgent;
+
+  constructor(options: TransportOptions = {}) {
+    const extra = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
+    this.#https = new HttpsAgent({
+      keepAlive: true,
+      scheduling: 'lifo',
+      // `ca` replaces Node's default roots, so the well-known ones are listed with the private ones.
+      ...(extra.length > 0 ? { ca: [...rootCertificates, ...extra.map((c) => c.toString())] } : {}),
+      rejectUnauthorized: true,
+    });
+  }
+
+  request(url: string, req: PeerRequest): Promise<PeerResponse> {
+    const target = new URL(url);
+    const secure = target.protocol === 'https:';
+    const limit = req.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    const { signal } = req;
+    return new Promise<PeerResponse>((resolve, reject) => {
+      if (signal.aborted) {
+        reject(abortReason(signal));
+        return;
+      }
+      let settled = false;
+      const finish = (err: unknown, value?: PeerResponse): void => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        if (err === undefined) resolve(value!);
+        else reject(err);
+      };
+      const headers: Record<string, string | number> = { ...req.headers };
+      if (req.body !== undefined) headers['content-length'] = req.body.byteLength;
+      const outgoing = (secure ? httpsRequest : httpRequest)(
+        target,
+        { method: req.method, headers, agent: secure ? this.#https : this.#http },
+        (response: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          response.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > limit) {
+              const err = Object.assign(new Error(`answer larger than ${limit} bytes`), { code: 'ERESPONSETOOLARGE' });
+              response.destroy();
+              outgoing.destroy();
+              finish(err);
+              return;
+            }
+            chunks.push(chunk);
+          });
+          response.on('end', () => finish(undefined, { status: response.statusCode ?? 0, text: Buffer.concat(chunks, size).toString('utf8') }));
+          response.on('error', (err) => finish(err));
+          response.on('aborted', () => finish(Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' })));
+        },
+      );
+      const onAbort = (): void => {
+        const reason = abortReason(signal);
+        outgoing.destroy();
+        finish(reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      outgoing.on('error', (err) => finish(err));
+      if (req.body !== undefined) outgoing.end(req.body);
+      else outgoing.end();
+    });
+  }
+
+  /** Closes pooled connections; later requests open new ones. */
+  close(): void {
+    this.#http.destroy();
+    this.#https.destroy();
+  }
+}
+
+/** The signal's reason as an Error (a DOMException "TimeoutError" for AbortSignal.timeout). */
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error || (typeof reason === 'object' && reason !== null && 'name' in reason)) return reason as Error;
+  return Object.assign(new Error('the request was aborted'), { name: 'AbortError' });
+}
