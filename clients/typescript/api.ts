@@ -12,6 +12,7 @@ import createClient, { type Client } from 'openapi-fetch';
 import type { components, paths } from './generated/schema.js';
 import { TesseraApiError, TesseraRequestError, TesseraTimeoutError, toProblem } from './errors.js';
 import { TensorSet, type Tensor } from '../../services/common/tensors.js';
+import { secureFedAvg, type Averaged, type SecureFedAvgRequest } from './fedavg.js';
 
 export type Schemas = components['schemas'];
 export type Description = Schemas['Description'];
@@ -307,7 +308,14 @@ export class Api {
     }
   }
 
-  // secureFedAvg(...) lands here with the SecureFedAvg issue: upload the model with
-  // uploadTensors, compute('SecureFedAvg', { tensors: <that representation>, weight }, network),
-  // then downloadTensors(result) and release every representation made on the way.
+  /**
+   * SecureFedAvg: every party gives named tensors and a weight n_k; every party gets
+   * Σ n_k·w_k / Σ n_k tensor by tensor, in the form it gave them (same names, dtypes, shapes).
+   * Uploads and downloads in binary (safetensors); releases every representation it made.
+   * `microprotocol: 'PlainFedAvg'` is the insecure baseline. See fedavg.ts, and its
+   * FederatedAveraging for training loops.
+   */
+  secureFedAvg<T extends TensorsLike>(request: SecureFedAvgRequest<T>): Promise<Averaged<T>> {
+    return secureFedAvg(this, request);
+  }
 }

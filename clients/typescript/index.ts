@@ -18,6 +18,23 @@ export {
   type SecureFedAvgInput,
   type SecureFedAvgResult,
 } from './api.js';
+export {
+  FederatedAveraging,
+  secureFedAvg,
+  roundUuid,
+  isTfModel,
+  tfWeightsToTensorSet,
+  setTfWeights,
+  type SecureFedAvgRequest,
+  type Averaged,
+  type FedAvgMicroprotocol,
+  type RingBits,
+  type FederatedAveragingOptions,
+  type RoundReport,
+  type TfLike,
+  type TfModelLike,
+  type TfTensorLike,
+} from './fedavg.js';
 export { TesseraApiError, TesseraRequestError, TesseraTimeoutError, type Problem } from './errors.js';
 export { TensorSet, type Tensor, type DType } from '../../services/common/tensors.js';
 export type { paths, components, operations } from './generated/schema.js';
