@@ -17,8 +17,13 @@ import { TesseraError } from '../../services/errors.js';
 import type { Logger } from '../../services/microservice.js';
 
 export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
-/** Problem `type` URIs are this base plus a stable slug (RFC 9457 section 3.1.1). */
-export const PROBLEM_TYPE_BASE = 'https://tessera.dev/problems/';
+/**
+ * Problem `type`s are this base plus a stable slug: a relative URI reference (RFC 9457 section
+ * 3.1.1), resolved against the request URI, so it names the kind of problem on the server that
+ * answered without claiming a domain the project does not own. Clients compare the string; they
+ * should not dereference it (section 3.1.1); `about:blank` (section 4.2) would say less.
+ */
+export const PROBLEM_TYPE_BASE = '/problems/';
 
 export interface ProblemItem {
   path?: string;

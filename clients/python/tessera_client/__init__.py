@@ -22,8 +22,6 @@ from tessera_client.api.representations_api import RepresentationsApi
 from tessera_client.api_client import ApiClient
 from tessera_client.configuration import Configuration
 # import models into sdk package
-from tessera_client.models.any_of_object_response_object import AnyOfObjectResponseObject
-from tessera_client.models.any_ofrepresentation_representation_uuid_body import AnyOfrepresentationRepresentationUuidBody
 from tessera_client.models.args_kwargs import ArgsKwargs
 from tessera_client.models.call_response import CallResponse
 from tessera_client.models.compute_call import ComputeCall
@@ -42,7 +40,6 @@ from tessera_client.models.peer_identity import PeerIdentity
 from tessera_client.models.problem import Problem
 from tessera_client.models.problem_errors import ProblemErrors
 from tessera_client.models.representation_ref import RepresentationRef
-from tessera_client.models.representation_representation_uuid_body import RepresentationRepresentationUuidBody
 from tessera_client.models.secure_fed_avg_input import SecureFedAvgInput
 from tessera_client.models.secure_fed_avg_result import SecureFedAvgResult
 from tessera_client.models.secure_sum_input import SecureSumInput

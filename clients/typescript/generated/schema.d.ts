@@ -308,8 +308,17 @@ export interface components {
         ObjectResponse: {
             /** @enum {string} */
             type: "object";
-            /** @description The value: any JSON value. Results of known microprotocols have the typed shapes listed here. */
-            object: components["schemas"]["SecureSumResult"] | components["schemas"]["SecureFedAvgResult"] | components["schemas"]["NamedTensors"] | unknown;
+            /**
+             * @description The value, any JSON value (free-form on purpose: a union here makes generators such as
+             *     swagger-codegen's Go client drop members). What it is depends on what the
+             *     representation names:
+             *     - a SecureSum result: `SecureSumResult`, e.g. `{"inputs": 3, "result": {"samples": 3, "sum": 85}}`;
+             *     - named tensors (an upload, or a SecureFedAvg / PlainFedAvg result): `NamedTensors` with
+             *       every tensor as `TensorJson`, `{"name": {"dtype": "F32", "shape": [2], "data": [0.5, -1]}}`
+             *       (`SecureFedAvgResult`);
+             *     - anything else: the JSON value that was uploaded or that a member returned.
+             */
+            object: unknown;
         };
         /** @description An RFC 9457 problem document, plus `code` and `message` for v0.6 clients. */
         Problem: {
@@ -446,12 +455,45 @@ export interface components {
             /** @description This party's number of training examples. */
             weight: number;
         };
+        /**
+         * @description What a SecureFedAvg (or PlainFedAvg) result downloads as, in JSON: the weighted average
+         *     Σ n_k·w_k / Σ n_k tensor by tensor, with the names, dtypes and shapes every party gave,
+         *     each tensor as a `TensorJson` (`data` flat, row-major). Nothing else: the object's keys
+         *     are the tensor names.
+         *
+         *     With `Accept: application/octet-stream` the same representation downloads as a
+         *     safetensors file instead; only that file carries the computation's metadata, as strings
+         *     in its `__metadata__` header: `tessera.microprotocol`, `tessera.parties`, `tessera.weight`
+         *     (the total weight Σ n_k), `tessera.bytes_sent`, `tessera.prepare_ms`, `tessera.online_ms`,
+         *     and for SecureFedAvg `tessera.ring_bits` and `tessera.frac_bits`.
+         * @example {
+         *       "dense.bias": {
+         *         "dtype": "F32",
+         *         "shape": [
+         *           2
+         *         ],
+         *         "data": [
+         *           0.25,
+         *           -0.5
+         *         ]
+         *       },
+         *       "dense.weight": {
+         *         "dtype": "F32",
+         *         "shape": [
+         *           2,
+         *           2
+         *         ],
+         *         "data": [
+         *           0.5,
+         *           -1,
+         *           2,
+         *           0.25
+         *         ]
+         *       }
+         *     }
+         */
         SecureFedAvgResult: {
-            /** @description Number of parties. */
-            inputs: number;
-            /** @description The total weight. */
-            weight: number;
-            tensors: components["schemas"]["NamedTensors"];
+            [key: string]: components["schemas"]["TensorJson"];
         };
         PeerIdentity: {
             /** @description The server's long-term public key. */
@@ -508,7 +550,7 @@ export interface components {
             content: {
                 /**
                  * @example {
-                 *       "type": "https://tessera.dev/problems/bad-input",
+                 *       "type": "/problems/bad-input",
                  *       "title": "Bad Request",
                  *       "status": 400,
                  *       "detail": "request/body must have required property 'args'",
@@ -528,7 +570,7 @@ export interface components {
             content: {
                 /**
                  * @example {
-                 *       "type": "https://tessera.dev/problems/unauthenticated",
+                 *       "type": "/problems/unauthenticated",
                  *       "title": "Unauthorized",
                  *       "status": 401,
                  *       "detail": "envelope authentication failed",
@@ -547,7 +589,7 @@ export interface components {
             content: {
                 /**
                  * @example {
-                 *       "type": "https://tessera.dev/problems/forbidden",
+                 *       "type": "/problems/forbidden",
                  *       "title": "Forbidden",
                  *       "status": 403,
                  *       "detail": "attribute '__proto__' is not accessible",
@@ -567,7 +609,7 @@ export interface components {
             content: {
                 /**
                  * @example {
-                 *       "type": "https://tessera.dev/problems/not-found",
+                 *       "type": "/problems/not-found",
                  *       "title": "Not Found",
                  *       "status": 404,
                  *       "detail": "no representation 0b0c6f7e-3a51-4e43-9a59-0f7b2e7f8c11 (unknown, released or expired)",
@@ -587,7 +629,7 @@ export interface components {
             content: {
                 /**
                  * @example {
-                 *       "type": "https://tessera.dev/problems/not-acceptable",
+                 *       "type": "/problems/not-acceptable",
                  *       "title": "Not Acceptable",
                  *       "status": 406,
                  *       "detail": "only named tensors can be downloaded as application/octet-stream",
@@ -606,7 +648,7 @@ export interface components {
             content: {
                 /**
                  * @example {
-                 *       "type": "https://tessera.dev/problems/conflict",
+                 *       "type": "/problems/conflict",
                  *       "title": "Conflict",
                  *       "status": 409,
                  *       "detail": "a different message for this stage was already received",
@@ -626,7 +668,7 @@ export interface components {
             content: {
                 /**
                  * @example {
-                 *       "type": "https://tessera.dev/problems/too-large",
+                 *       "type": "/problems/too-large",
                  *       "title": "Content Too Large",
                  *       "status": 413,
                  *       "detail": "request body larger than 16777216 bytes",
@@ -646,7 +688,7 @@ export interface components {
             content: {
                 /**
                  * @example {
-                 *       "type": "https://tessera.dev/problems/unsupported-media-type",
+                 *       "type": "/problems/unsupported-media-type",
                  *       "title": "Unsupported Media Type",
                  *       "status": 415,
                  *       "detail": "unsupported media type text/plain",
@@ -666,7 +708,7 @@ export interface components {
             content: {
                 /**
                  * @example {
-                 *       "type": "https://tessera.dev/problems/limit-reached",
+                 *       "type": "/problems/limit-reached",
                  *       "title": "Too Many Requests",
                  *       "status": 429,
                  *       "detail": "at most 10000 representations; release some first",
@@ -685,7 +727,7 @@ export interface components {
             content: {
                 /**
                  * @example {
-                 *       "type": "https://tessera.dev/problems/not-implemented",
+                 *       "type": "/problems/not-implemented",
                  *       "title": "Not Implemented",
                  *       "status": 501,
                  *       "detail": "SecureSum lands with issue 3",
@@ -705,7 +747,7 @@ export interface components {
             content: {
                 /**
                  * @example {
-                 *       "type": "https://tessera.dev/problems/timeout",
+                 *       "type": "/problems/timeout",
                  *       "title": "Gateway Timeout",
                  *       "status": 504,
                  *       "detail": "barrier 'round-1' timed out with 2 of 3 parties",
@@ -725,7 +767,7 @@ export interface components {
             content: {
                 /**
                  * @example {
-                 *       "type": "about:blank",
+                 *       "type": "/problems/internal",
                  *       "title": "Internal Server Error",
                  *       "status": 500,
                  *       "detail": "internal error; see the server log",
@@ -883,7 +925,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ComputeCall"] | components["schemas"]["ArgsKwargs"];
+                "application/json": components["schemas"]["ArgsKwargs"];
             };
         };
         responses: {

@@ -42,7 +42,7 @@ class RepresentationsApi(object):
         >>> result = thread.get()
 
         :param async_req bool
-        :param RepresentationRepresentationUuidBody body: (required)
+        :param ArgsKwargs body: (required)
         :param str representation_uuid: The UUID a previous call returned. (required)
         :return: CallResponse
                  If the method is called asynchronously,
@@ -65,7 +65,7 @@ class RepresentationsApi(object):
         >>> result = thread.get()
 
         :param async_req bool
-        :param RepresentationRepresentationUuidBody body: (required)
+        :param ArgsKwargs body: (required)
         :param str representation_uuid: The UUID a previous call returned. (required)
         :return: CallResponse
                  If the method is called asynchronously,

@@ -29,7 +29,7 @@ class ObjectResponse(object):
     """
     swagger_types = {
         'type': 'str',
-        'object': 'AnyOfObjectResponseObject'
+        'object': 'object'
     }
 
     attribute_map = {
@@ -78,10 +78,10 @@ class ObjectResponse(object):
     def object(self):
         """Gets the object of this ObjectResponse.  # noqa: E501
 
-        The value: any JSON value. Results of known microprotocols have the typed shapes listed here.   # noqa: E501
+        The value, any JSON value (free-form on purpose: a union here makes generators such as swagger-codegen's Go client drop members). What it is depends on what the representation names: - a SecureSum result: `SecureSumResult`, e.g. `{\"inputs\": 3, \"result\": {\"samples\": 3, \"sum\": 85}}`; - named tensors (an upload, or a SecureFedAvg / PlainFedAvg result): `NamedTensors` with   every tensor as `TensorJson`, `{\"name\": {\"dtype\": \"F32\", \"shape\": [2], \"data\": [0.5, -1]}}`   (`SecureFedAvgResult`); - anything else: the JSON value that was uploaded or that a member returned.   # noqa: E501
 
         :return: The object of this ObjectResponse.  # noqa: E501
-        :rtype: AnyOfObjectResponseObject
+        :rtype: object
         """
         return self._object
 
@@ -89,10 +89,10 @@ class ObjectResponse(object):
     def object(self, object):
         """Sets the object of this ObjectResponse.
 
-        The value: any JSON value. Results of known microprotocols have the typed shapes listed here.   # noqa: E501
+        The value, any JSON value (free-form on purpose: a union here makes generators such as swagger-codegen's Go client drop members). What it is depends on what the representation names: - a SecureSum result: `SecureSumResult`, e.g. `{\"inputs\": 3, \"result\": {\"samples\": 3, \"sum\": 85}}`; - named tensors (an upload, or a SecureFedAvg / PlainFedAvg result): `NamedTensors` with   every tensor as `TensorJson`, `{\"name\": {\"dtype\": \"F32\", \"shape\": [2], \"data\": [0.5, -1]}}`   (`SecureFedAvgResult`); - anything else: the JSON value that was uploaded or that a member returned.   # noqa: E501
 
         :param object: The object of this ObjectResponse.  # noqa: E501
-        :type: AnyOfObjectResponseObject
+        :type: object
         """
         if object is None:
             raise ValueError("Invalid value for `object`, must not be `None`")  # noqa: E501
