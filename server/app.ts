@@ -16,16 +16,24 @@ import { createSimon } from '../services/simon/index.js';
 import { RepresentationBus, type BusLimits } from './bus.js';
 import { Registry } from './registry.js';
 import { PROBLEM_MEDIA_TYPE, instancePath, problem, problemHandler } from './http/problem.js';
+import { browserGuard, clientAuthentication, type SecurityOptions } from './http/security.js';
 import { OPERATION_IDS, expressPath, loadSpec, type OperationId } from './http/spec.js';
 
 export const DEFAULT_JSON_LIMIT_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_BINARY_LIMIT_BYTES = 512 * 1024 * 1024;
+/** The peer node's largest message (32 MiB) plus its header and envelope overhead. */
+export const DEFAULT_PEER_BODY_LIMIT_BYTES = 34 * 1024 * 1024;
+export const DEFAULT_JSON_DEPTH = 100;
 
 export interface AppLimits extends BusLimits {
   /** Largest application/json body. Default 16 MiB. */
   jsonBodyBytes?: number;
-  /** Largest application/octet-stream body (safetensors uploads, peer envelopes). Default 512 MiB. */
+  /** Largest application/octet-stream upload (PUT /representations, safetensors). Default 512 MiB. */
   binaryBodyBytes?: number;
+  /** Largest peer envelope (POST /peer/messages). Default 34 MiB. */
+  peerBodyBytes?: number;
+  /** Deepest nesting of arrays and objects in a JSON body. Default 100. */
+  jsonDepth?: number;
 }
 
 export interface AppOptions {
@@ -38,6 +46,8 @@ export interface AppOptions {
   limits?: AppLimits;
   /** When the server started (for /health); default now. */
   startedAt?: number;
+  /** Client token, CORS origins, accepted Host names (server/http/security.ts). Default: none of them. */
+  security?: SecurityOptions;
 }
 
 export type Handler = (req: Request, res: Response) => void | Promise<void>;
@@ -79,6 +89,9 @@ export function createApp(options: AppOptions): Express {
   const startedAt = options.startedAt ?? Date.now();
   const jsonLimit = options.limits?.jsonBodyBytes ?? DEFAULT_JSON_LIMIT_BYTES;
   const binaryLimit = options.limits?.binaryBodyBytes ?? DEFAULT_BINARY_LIMIT_BYTES;
+  const peerLimit = options.limits?.peerBodyBytes ?? DEFAULT_PEER_BODY_LIMIT_BYTES;
+  const jsonDepth = options.limits?.jsonDepth ?? DEFAULT_JSON_DEPTH;
+  const security = options.security ?? {};
 
   const handlers = makeHandlers({ bus, log, spec, startedAt, ...(options.peerEndpoint ? { peer: options.peerEndpoint } : {}) });
   checkHandlersMatchSpec(handlers, spec.operations.map((o) => o.operationId));
@@ -89,12 +102,22 @@ export function createApp(options: AppOptions): Express {
   app.set('query parser', 'simple');
 
   app.use(requestLog(log));
+  // Before anything else reads the request: foreign origins and hosts, then client tokens, so an
+  // unauthenticated caller never makes this server read a body (server/http/security.ts).
+  app.use(browserGuard(security, log));
+  app.use(clientAuthentication(spec, security.clientToken, log));
   // Swagger UI's static assets (CSS, JS) under /docs/…; the page itself is the getDocs operation.
   const docsAssets = swaggerUi.serveFiles(undefined, { swaggerUrl: '/openapi.json' });
   app.use('/docs', (req, res, next) => (req.path === '/' ? next() : runAll(docsAssets, req, res, next)));
 
+  // One body limit per content type and route: JSON everywhere; binary up to the upload limit for
+  // safetensors uploads only, up to the envelope limit for peer messages, and small elsewhere (the
+  // validator refuses those bodies anyway; they must not be read in full first).
   app.use(express.json({ limit: jsonLimit, strict: true }));
-  app.use(express.raw({ type: 'application/octet-stream', limit: binaryLimit }));
+  app.use(rejectDeepJson(jsonDepth));
+  app.use('/peer/messages', express.raw({ type: 'application/octet-stream', limit: peerLimit }));
+  app.use('/representations', express.raw({ type: 'application/octet-stream', limit: binaryLimit }));
+  app.use(express.raw({ type: 'application/octet-stream', limit: Math.min(jsonLimit, binaryLimit) }));
   app.use(acceptEmptyBodyOnGetAndDelete);
 
   app.use(
@@ -293,6 +316,32 @@ function acceptEmptyBodyOnGetAndDelete(req: Request, _res: Response, next: NextF
     req.body = undefined;
   }
   next();
+}
+
+/**
+ * JSON nested deeper than `maxDepth` is refused before anything walks it: JSON.parse copes with
+ * any depth, but recursive code later (validation, serialisation of a download) would exhaust the
+ * stack on a few hundred kilobytes of brackets. Iterative, so the check itself cannot overflow.
+ */
+function rejectDeepJson(maxDepth: number): RequestHandler {
+  return (req, _res, next) => {
+    const body: unknown = req.body;
+    if (typeof body !== 'object' || body === null || Buffer.isBuffer(body)) {
+      next();
+      return;
+    }
+    const stack: [unknown, number][] = [[body, 1]];
+    while (stack.length > 0) {
+      const [value, depth] = stack.pop()!;
+      if (depth > maxDepth) {
+        next(new BadInputError(`the JSON body is nested deeper than ${maxDepth} levels`, { where: 'body' }));
+        return;
+      }
+      const children = Array.isArray(value) ? value : Object.values(value as object);
+      for (const child of children) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+    next();
+  };
 }
 
 function asyncHandler(handler: Handler): RequestHandler {

@@ -4,13 +4,17 @@
 
 import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { isIP } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Express } from 'express';
 import pino, { type Level } from 'pino';
+import { BadInputError } from '../services/errors.js';
 import type { Logger } from '../services/microservice.js';
-import { createApp, createBus, type AppLimits } from './app.js';
+import { createApp, createBus, DEFAULT_PEER_BODY_LIMIT_BYTES, type AppLimits } from './app.js';
 import type { RepresentationBus } from './bus.js';
-import { createPeerNode } from './peer/index.js';
+import { checkClientToken, isLoopbackHost, LOOPBACK_HOSTS, normaliseOrigin } from './http/security.js';
+import { createPeerNode, type PeerNodeOptions, type PeerStats } from './peer/index.js';
 
 export interface ServerConfig {
   /** Interface to bind. Default 127.0.0.1 (loopback only). */
@@ -30,6 +34,23 @@ export interface ServerConfig {
     peersFile?: string;
     allowPeerUrls?: string[];
     stageTimeoutMs?: number;
+    /** Concurrent computations, buffered early messages and bytes, largest message, parties. */
+    limits?: PeerNodeOptions['limits'];
+  };
+  /** Who may call this server (SECURITY.md). */
+  security?: {
+    /** Bearer token of the client API (at least 16 characters). */
+    clientToken?: string;
+    /** Bind beyond loopback without a client token: every client that reaches the port is trusted. */
+    unauthenticatedClients?: boolean;
+    /** Browser origins allowed to call the client API (CORS). Default none. */
+    corsOrigins?: string[];
+  };
+  /** Serve HTTPS with this certificate and key (PEM); `ca`: private CAs trusted for https peers. */
+  tls?: {
+    cert?: string | Buffer;
+    key?: string | Buffer;
+    ca?: string | Buffer | (string | Buffer)[];
   };
   /** How long close() lets in-flight requests finish before cutting connections. Default 5 s. */
   shutdownGraceMs?: number;
@@ -41,18 +62,44 @@ export interface RunningServer {
   readonly port: number;
   readonly app: Express;
   readonly bus: RepresentationBus;
+  /** This server's peer identity key (base64url X25519). */
+  readonly publicKey: string;
+  /** What the peer node holds right now: sessions, buffered messages and bytes (read-only). */
+  peerStats(): PeerStats;
   /** Stop accepting, end running calls, close connections, the bus and the peer node. Idempotent. */
   close(): Promise<void>;
 }
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const host = config.host ?? '127.0.0.1';
+  const security = config.security ?? {};
+  const clientToken = security.clientToken === undefined ? undefined : checkClientToken(security.clientToken, 'security.clientToken');
+  const loopbackOnly = isLoopbackBind(host);
+  // DESIGN.md section 5: bound beyond loopback, a server demands a client token, or an explicit
+  // statement that its clients are not authenticated.
+  if (!loopbackOnly && clientToken === undefined && security.unauthenticatedClients !== true) {
+    throw new BadInputError(
+      `refusing to listen on ${host} without a client token: give --token-file (or TESSERA_TOKEN), or --unauthenticated-clients if every host that reaches this port may use the server`,
+      { where: 'host' },
+    );
+  }
+  const corsOrigins = (security.corsOrigins ?? []).map((o) => normaliseOrigin(o, 'security.corsOrigins'));
+  const tls = config.tls ?? {};
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    throw new BadInputError('HTTPS needs both a certificate and its key', { where: tls.cert === undefined ? 'tls.cert' : 'tls.key' });
+  }
   // Logs go to stderr: stdout is for what the CLI prints (where it listens).
   const log: Logger = config.log ?? pino({ level: config.logLevel ?? 'info' }, pino.destination(2));
   const startedAt = Date.now();
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
 
+  if (!loopbackOnly && clientToken === undefined) {
+    log.warn({ host }, `CLIENTS ARE NOT AUTHENTICATED: anyone who reaches ${host} can use this server's client API and its data`);
+  }
   const peer = config.peer ?? {};
+  // Our own certificate is trusted for peer requests too: a server checks that nodes[myself] is
+  // itself by asking its own URL. A self-signed certificate as trust anchor vouches for itself only.
+  const peerCas = [...(tls.ca === undefined ? [] : Array.isArray(tls.ca) ? tls.ca : [tls.ca]), ...(tls.cert !== undefined ? [tls.cert] : [])];
   const peerNode = await createPeerNode({
     dataDir: config.dataDir,
     log,
@@ -60,21 +107,40 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     ...(peer.peersFile !== undefined ? { peersFile: peer.peersFile } : {}),
     ...(peer.allowPeerUrls !== undefined ? { allowPeerUrls: peer.allowPeerUrls } : {}),
     ...(peer.stageTimeoutMs !== undefined ? { stageTimeoutMs: peer.stageTimeoutMs } : {}),
+    ...(peer.limits !== undefined ? { limits: peer.limits } : {}),
+    ...(peerCas.length > 0 ? { tlsCa: peerCas } : {}),
   });
+  const maxMessageBytes = peer.limits?.maxMessageBytes;
+  const limits: AppLimits = {
+    // The envelope body limit follows the peer node's message limit (plus header and overhead).
+    ...(maxMessageBytes !== undefined ? { peerBodyBytes: maxMessageBytes + (DEFAULT_PEER_BODY_LIMIT_BYTES - 32 * 1024 * 1024) } : {}),
+    ...config.limits,
+  };
 
   let bus: RepresentationBus | undefined;
   let server: Server | undefined;
   try {
-    bus = createBus({ log, peers: peerNode, ...(config.limits !== undefined ? { limits: config.limits } : {}) });
+    bus = createBus({ log, peers: peerNode, limits });
     const app = createApp({
       bus,
       log,
       peerEndpoint: peerNode,
       startedAt,
       ...(config.validateResponses !== undefined ? { validateResponses: config.validateResponses } : {}),
-      ...(config.limits !== undefined ? { limits: config.limits } : {}),
+      limits,
+      security: {
+        ...(clientToken !== undefined ? { clientToken } : {}),
+        corsOrigins,
+        // Without a token, a loopback server is reachable by name only as loopback: a web page
+        // whose domain was rebound to 127.0.0.1 sends its own name as Host and is refused.
+        ...(clientToken === undefined && loopbackOnly ? { allowedHosts: [...LOOPBACK_HOSTS, host] } : {}),
+      },
     });
-    server = createServer(app);
+    server = tls.cert !== undefined && tls.key !== undefined ? createHttpsServer({ cert: tls.cert, key: tls.key }, app) : createServer(app);
+    // Slow-loris bounds: headers within 30 s; a body within 5 minutes (a large upload on a slow link).
+    server.headersTimeout = 30_000;
+    server.requestTimeout = 300_000;
+    server.maxHeadersCount = 100;
     const sockets = new Set<Socket>();
     server.on('connection', (socket) => {
       sockets.add(socket);
@@ -82,7 +148,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     });
     await listen(server, config.port ?? 0, host);
     const port = (server.address() as AddressInfo).port;
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const scheme = tls.cert !== undefined ? 'https' : 'http';
+    const url = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
     log.info({ url }, 'listening');
 
     const runningBus = bus;
@@ -104,13 +171,21 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       })();
       return closing;
     };
-    return { url, port, app, bus: runningBus, close };
+    return { url, port, app, bus: runningBus, publicKey: peerNode.publicKey, peerStats: () => peerNode.stats(), close };
   } catch (err) {
     server?.close();
     await bus?.close();
     await peerNode.close();
     throw err;
   }
+}
+
+/** True when `host` only accepts connections from this machine. */
+export function isLoopbackBind(host: string): boolean {
+  const bare = host.startsWith('[') ? host.slice(1, -1) : host;
+  if (bare === 'localhost') return true;
+  if (isIP(bare) === 0) return false;
+  return isLoopbackHost(bare.includes(':') ? `[${bare}]` : bare);
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

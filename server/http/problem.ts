@@ -186,6 +186,11 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
       return;
     }
     const body = toProblem(err, instancePath(req.originalUrl), log);
+    // Every refusal leaves a line (attacks and mistakes alike); what was refused and where, never
+    // a body, a token or a key. 5xx were logged with their cause by toProblem.
+    if (body.status < 500) {
+      log.info({ status: body.status, method: req.method, instance: body.instance, where: body.where, remote: req.socket.remoteAddress }, `refused: ${body.detail.slice(0, 200)}`);
+    }
     if (body.status === 405 && typeof (err as { headers?: { Allow?: string } }).headers?.Allow === 'string') {
       res.setHeader('Allow', (err as { headers: { Allow: string } }).headers.Allow);
     }
