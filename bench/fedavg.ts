@@ -4,6 +4,9 @@
 //
 //   npx tsx bench/fedavg.ts [sizes in millions, default 1,10,25]   the protocol table
 //   npx tsx bench/fedavg.ts vector [millions, default 25]          throughput of the ring primitives
+//   TESSERA_BENCH_REPS=3 runs each configuration 3 times (the fastest online run is reported);
+//   TESSERA_BENCH_ONLY="SecureFedAvg 64" runs one variant; TESSERA_BENCH_PROFILE=<dir> writes
+//   the servers' CPU profiles there.
 //
 // Per configuration, fresh servers are started (peak RSS is the child's VmHWM from /proc), every
 // party uploads its model in binary, then the computation runs in two calls as a training loop
@@ -27,6 +30,8 @@ import { addBytesInto, addInto, allocRing, decodeInto, encodeInto, fixedPoint, t
 import { FEDAVG_SERVICE, startParty } from '../test/services/fedavg/cluster.js';
 
 const PARTIES = 3;
+/** Repetitions per configuration (TESSERA_BENCH_REPS, default 1); the fastest online run is reported. */
+const REPS = Math.max(1, Number(process.env.TESSERA_BENCH_REPS ?? 1) || 1);
 const STAGE_TIMEOUT_MS = 120_000;
 const here = fileURLToPath(import.meta.url);
 
@@ -56,7 +61,7 @@ async function startChildren(): Promise<{ children: Child[]; stop(): Promise<voi
     dirs.map(
       (dir) =>
         new Promise<Child>((resolve, reject) => {
-          const child = spawn(process.execPath, ['--import', 'tsx', here, 'serve'], {
+          const child = spawn(process.execPath, [...(process.env.TESSERA_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.TESSERA_BENCH_PROFILE}`] : []), '--import', 'tsx', here, 'serve'], {
             env: { ...process.env, TESSERA_BENCH_SECRET: secret, TESSERA_BENCH_DIR: dir },
             stdio: ['ignore', 'pipe', 'inherit'],
           });
@@ -203,22 +208,29 @@ async function protocolTable(sizesInMillions: number[]): Promise<void> {
   for (const millions of sizesInMillions) {
     const size = Math.round(millions * 1e6);
     const models = Array.from({ length: PARTIES }, (_, k) => model(size, 17 + k));
-    for (const variant of VARIANTS) {
-      const row = await runOne(size, variant, models);
-      rows.push(row);
-      process.stderr.write(`  ${millions}M ${variant.name}: online ${row.onlineMs.toFixed(0)} ms\n`);
+    // Variants interleaved within each repetition, so a change in the machine's load hits all of
+    // them alike; per variant the repetition with the shortest online time is kept.
+    const best = new Map<string, Row>();
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const variant of VARIANTS.filter((v) => !process.env.TESSERA_BENCH_ONLY || v.name === process.env.TESSERA_BENCH_ONLY)) {
+        const row = await runOne(size, variant, models);
+        const kept = best.get(variant.name);
+        if (kept === undefined || row.onlineMs < kept.onlineMs) best.set(variant.name, row);
+        process.stderr.write(`  ${millions}M ${variant.name} (run ${rep + 1}/${REPS}): online ${row.onlineMs.toFixed(0)} ms\n`);
+      }
     }
+    rows.push(...best.values());
   }
-  console.log(`\nFedAvg, ${PARTIES} parties (one process each), float32 models; slowest party; bytes = payload sent per party`);
+  console.log(`\nFedAvg, ${PARTIES} parties (one process each), float32 models; slowest party, best of ${REPS}; bytes = payload sent per party`);
   console.log('| params | protocol | prepare s | online s | total s | sent MiB | RSS after upload MiB | peak RSS MiB | peak/model | online/plain | bytes/plain |');
   console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) {
-    const plain = rows.find((r) => r.size === row.size && r.variant === 'PlainFedAvg')!;
+    const plain = rows.find((r) => r.size === row.size && r.variant === "PlainFedAvg");
     const modelBytes = row.size * 4;
     console.log(
       `| ${row.size / 1e6}M | ${row.variant} | ${(row.prepareMs / 1000).toFixed(2)} | ${(row.onlineMs / 1000).toFixed(2)} | ${(row.totalMs / 1000).toFixed(2)} | ` +
         `${mb(row.bytesSent)} | ${mb(row.rssUploaded)} | ${mb(row.peakRss)} | ${(row.peakRss / modelBytes).toFixed(2)} | ` +
-        `${(row.onlineMs / plain.onlineMs).toFixed(2)} | ${(row.bytesSent / plain.bytesSent).toFixed(2)} |`,
+        `${plain ? (row.onlineMs / plain.onlineMs).toFixed(2) : "-"} | ${plain ? (row.bytesSent / plain.bytesSent).toFixed(2) : "-"} |`,
     );
   }
 }
