@@ -11,22 +11,30 @@ export interface paths {
         };
         /**
          * List the microservices this server offers
-         * @description Returns the description of every registered microservice. A client matches one of
-         *     them with `createRepresentation`. Clients of the v0.6 API send the body `{}`; it is accepted.
+         * @description The description of every registered microservice, in registration order. Pick one by
+         *     passing some of its keys as the `kwargs` of `createRepresentation`. Clients of the v0.6
+         *     API send the body `{}`; it is accepted.
          */
         get: operations["listRepresentations"];
         /**
          * Upload a value and return its representation
-         * @description `application/json`: the value is the single positional argument, `{"args": [value], "kwargs": {}}`.
-         *     `application/octet-stream`: a safetensors file (8-byte little-endian header length, JSON
-         *     header, raw little-endian data) becomes a set of named tensors.
+         * @description Makes a value available on the server, to be passed to a call as
+         *     `{"representation_uuid": "..."}` (or downloaded again).
+         *
+         *     - `application/json`: the value is the one positional argument, `{"args": [value], "kwargs": {}}`.
+         *       Named tensors may be given as JSON (`NamedTensors`).
+         *     - `application/octet-stream`: a [safetensors](https://github.com/huggingface/safetensors)
+         *       file (8-byte little-endian header length, JSON header `{name: {dtype, shape,
+         *       data_offsets}}`, raw little-endian data) becomes a set of named tensors. That is how
+         *       PyTorch, NumPy and Hugging Face users save models; F32 and F64 are carried.
          */
         put: operations["uploadRepresentation"];
         /**
          * Create a representation of a microservice
-         * @description `kwargs` are requirements: a microservice matches when every requirement key is present
-         *     in its description with an equal value. The first match is returned as a new
-         *     representation (releasing it never removes the microservice). No match is a 404.
+         * @description Step 1 of the walk-through. `kwargs` are requirements: a microservice matches when every
+         *     requirement key is present in its description (see `listRepresentations`) with an equal
+         *     value. The first match is returned as a new representation; releasing it never removes
+         *     the microservice. No match is a 404. `args` must be empty.
          */
         post: operations["createRepresentation"];
         delete?: never;
@@ -50,26 +58,47 @@ export interface paths {
         };
         /**
          * Download the value a representation names
-         * @description JSON values come back as `{"type": "object", "object": value}`. Named tensors come back
-         *     as JSON tensors, or as a safetensors file with `Accept: application/octet-stream`
-         *     (406 when the value is not tensors). Microservices and bound members are not downloadable (400).
+         * @description Step 4 of the walk-through. JSON values come back as `{"type": "object", "object": value}`:
+         *     a `SecureSumResult`, a `SecureFedAvgResult` (named tensors as `TensorJson`), or whatever
+         *     JSON was uploaded or returned. Named tensors also come as a safetensors file with
+         *     `Accept: application/octet-stream` (406 when the value is not tensors); that file also
+         *     carries a FedAvg result's metadata. Microservices, members and prepared computations are
+         *     not downloadable (400).
          */
         get: operations["downloadRepresentation"];
         put?: never;
         post?: never;
         /**
          * Release a representation
-         * @description Frees the representation. Releasing the representation of a microservice never removes
-         *     the microservice itself. Clients of the v0.6 API send the body `{}`; it is accepted.
+         * @description Step 5 of the walk-through: frees the representation (a representation unused for an
+         *     hour, by default, also expires). Releasing the representation of a microservice never removes the
+         *     microservice itself. Clients of the v0.6 API send the body `{}`; it is accepted.
          */
         delete: operations["releaseRepresentation"];
         options?: never;
         head?: never;
         /**
-         * Call a representation (a bound member)
-         * @description Calls the member a representation names with positional and keyword arguments. An
-         *     argument `{"representation_uuid": "..."}` stands for the object that representation names.
-         *     The result becomes a new representation; a member that returns nothing answers `{"type": "none"}`.
+         * Call a representation (a member of a microservice)
+         * @description Step 3 of the walk-through: calls the member a representation names with positional and
+         *     keyword arguments. An argument `{"representation_uuid": "..."}` stands for the object that
+         *     representation names. The result becomes a new representation; a member that returns
+         *     nothing answers `{"type": "none"}`.
+         *
+         *     The body is always `ArgsKwargs`; what `kwargs` holds depends on the member:
+         *
+         *     | member | `kwargs` | result |
+         *     |---|---|---|
+         *     | Simon `compute` | `ComputeKwargs` (`microprotocol`, `data`, `network`) | `SecureSumResult` or `SecureFedAvgResult` |
+         *     | Simon `prepare` | `PrepareKwargs` | a prepared computation (members `submit`, `status`, `cancel`) |
+         *     | prepared `submit` | `SubmitKwargs` | `SecureFedAvgResult` |
+         *     | KeyValueStorage `set`, `get`, `delete`, `keys` | `key`, `value` (or positional) | the value, or none |
+         *     | Barrier, Broadcast | see the v0.6 model | |
+         *
+         *     A multi-party call returns once every party in `network.nodes` has made the same call on
+         *     its own server with the same `uuid`; a party that never comes fails the others with a 504
+         *     naming it, a party that gave bad input fails them with a 502 naming it, and parties that
+         *     disagree (node lists, microprotocol, tensor names or shapes) with a 409. Try the examples
+         *     at every party's server, with that party's `myself`.
          */
         patch: operations["callRepresentation"];
         trace?: never;
@@ -85,8 +114,9 @@ export interface paths {
                  */
                 representation_uuid: components["parameters"]["RepresentationUuid"];
                 /**
-                 * @description A member of a microservice (or server object), or an own property of a JSON object value.
-                 *     Names starting with `_`, `__proto__`, `constructor` and `prototype` are refused (403).
+                 * @description A member of a microservice or server object (`compute`, `prepare`, `submit`, `set`, ...),
+                 *     or an own property of a JSON object value. Names starting with `_`, `__proto__`,
+                 *     `constructor` and `prototype` are refused (403).
                  * @example compute
                  */
                 attribute_name: string;
@@ -95,8 +125,10 @@ export interface paths {
         };
         /**
          * Create a representation of an attribute
-         * @description Only the explicit member list of a microservice is reachable; nothing is looked up by
-         *     reflection. Unknown names are a 404, private or prototype names a 403.
+         * @description Step 2 of the walk-through: `GET /representation/{uuid}/compute` on the Simon
+         *     representation gives the member to call. Only the explicit member list of a microservice
+         *     is reachable; nothing is looked up by reflection. Unknown names are a 404, private or
+         *     prototype names a 403.
          */
         get: operations["createAttribute"];
         put?: never;
@@ -115,8 +147,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * This server's public identity
-         * @description The long-term public key and the id of this boot. With a `challenge` and a network
+         * This server's public identity (server to server)
+         * @description Server to server: another party's server reads it to authenticate this one before it
+         *     opens an encrypted channel; people read it to pin this server's key in a peers file.
+         *     The long-term public key and the id of this boot. With a `challenge` and a network
          *     secret configured, `proof` shows knowledge of the secret bound to the challenge.
          */
         get: operations["getPeerIdentity"];
@@ -138,9 +172,13 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Deliver one sealed envelope from a peer
-         * @description One authenticated, encrypted envelope of a running computation. Accepted envelopes
-         *     answer 204; forged, replayed or malformed ones a problem.
+         * Deliver one sealed envelope from a peer (server to server)
+         * @description Server to server only: the parties' Tessera servers send each other the messages of
+         *     running computations here (shares, masked chunks, protocol terms). A client never calls
+         *     it; anything but a sealed envelope from a trusted peer is refused. Each envelope is
+         *     authenticated and encrypted end to end (AES-256-GCM under per-direction keys from X25519
+         *     and HKDF), bound to a task, a stage, a sender and a receiver. Accepted envelopes answer
+         *     204; forged, replayed or malformed ones a problem.
          */
         post: operations["deliverPeerMessage"];
         delete?: never;
@@ -234,7 +272,11 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
-         * @description Positional and keyword arguments of a call.
+         * @description The body of every create and call, as the v0.6 clients send it: positional and keyword
+         *     arguments. What `kwargs` holds depends on the member called: requirements for
+         *     `createRepresentation`; `ComputeKwargs` for Simon `compute`, `PrepareKwargs` for
+         *     `prepare`, `SubmitKwargs` for a prepared computation's `submit`. (Those are typed models
+         *     for clients to build `kwargs` with; the body itself stays this generic shape.)
          * @example {
          *       "args": [],
          *       "kwargs": {
@@ -245,7 +287,7 @@ export interface components {
         ArgsKwargs: {
             /** @description Positional arguments (any JSON values); `{"representation_uuid": ...}` stands for a representation. */
             args?: unknown[];
-            /** @description Keyword arguments (any JSON values). */
+            /** @description Keyword arguments (any JSON values), e.g. a ComputeKwargs. */
             kwargs?: {
                 [key: string]: unknown;
             };
@@ -276,17 +318,20 @@ export interface components {
         Description: {
             [key: string]: string;
         };
+        /** @description The answer to `listRepresentations`. */
         ListResponse: {
             /** @enum {string} */
             type: "list";
             list: components["schemas"]["Description"][];
         };
+        /** @description A new representation, named by its UUID. */
         UuidResponse: {
             /** @enum {string} */
             type: "uuid";
             /** Format: uuid */
             uuid: string;
         };
+        /** @description Done; nothing to return. */
         NoneResponse: {
             /** @enum {string} */
             type: "none";
@@ -305,13 +350,12 @@ export interface components {
              */
             uuid?: string;
         };
+        /** @description A downloaded value. */
         ObjectResponse: {
             /** @enum {string} */
             type: "object";
             /**
-             * @description The value, any JSON value (free-form on purpose: a union here makes generators such as
-             *     swagger-codegen's Go client drop members). What it is depends on what the
-             *     representation names:
+             * @description The value, any JSON value. What it is depends on what the representation names:
              *     - a SecureSum result: `SecureSumResult`, e.g. `{"inputs": 3, "result": {"samples": 3, "sum": 85}}`;
              *     - named tensors (an upload, or a SecureFedAvg / PlainFedAvg result): `NamedTensors` with
              *       every tensor as `TensorJson`, `{"name": {"dtype": "F32", "shape": [2], "data": [0.5, -1]}}`
@@ -322,7 +366,11 @@ export interface components {
         };
         /** @description An RFC 9457 problem document, plus `code` and `message` for v0.6 clients. */
         Problem: {
-            /** @description A URI naming the kind of problem. */
+            /**
+             * @description The kind of problem: a relative URI reference `/problems/<slug>` (RFC 9457 §3.1.1),
+             *     such as `/problems/bad-input`. Compare it as a string.
+             * @example /problems/bad-input
+             */
             type: string;
             title: string;
             status: number;
@@ -343,7 +391,8 @@ export interface components {
             }[];
         };
         /**
-         * @description Stands for the object a representation names (resolved by the server before a call).
+         * @description Stands for the object a representation names; the server resolves it before the call.
+         *     Pass an uploaded model as `{"representation_uuid": "<uuid of the upload>"}`.
          * @example {
          *       "representation_uuid": "0b0c6f7e-3a51-4e43-9a59-0f7b2e7f8c11"
          *     }
@@ -353,42 +402,102 @@ export interface components {
             representation_uuid: string;
         };
         /**
-         * @description The parties of a computation; every party passes the same `nodes` and `uuid`.
+         * @description The parties of a multi-party computation. Every party passes the same `nodes` (the
+         *     parties' server URLs, in the same order) and `uuid`, and its own index as `myself`; each
+         *     calls its own server, `nodes[myself]`. The `uuid` is chosen by the clients and may be
+         *     reused for consecutive computations of the same parties: each call is a new computation.
          * @example {
          *       "nodes": [
          *         "http://127.0.0.1:55501",
          *         "http://127.0.0.1:55502",
          *         "http://127.0.0.1:55503"
          *       ],
-         *       "uuid": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+         *       "uuid": "a7f4fea2-b5f4-4d64-9705-45b3629a8145",
          *       "myself": 0
          *     }
          */
         Network: {
+            /** @description The parties' server URLs (http or https), the same list at every party. */
             nodes: string[];
-            /** @description Chosen by the clients; reused for consecutive computations. */
+            /** @description Names the network; the same at every party (at most 128 characters). */
             uuid: string;
+            /** @description This party's index into `nodes`. */
             myself: number;
         };
-        /** @description The body of a call to SIMON `compute`. */
+        /**
+         * @description A whole call to SIMON `compute`, for clients that build the body as one typed object:
+         *     no positional arguments, `ComputeKwargs` as keyword arguments. It is an `ArgsKwargs`.
+         * @example {
+         *       "args": [],
+         *       "kwargs": {
+         *         "microprotocol": "SecureSum",
+         *         "data": 19,
+         *         "network": {
+         *           "nodes": [
+         *             "http://127.0.0.1:55501",
+         *             "http://127.0.0.1:55502",
+         *             "http://127.0.0.1:55503"
+         *           ],
+         *           "uuid": "a7f4fea2-b5f4-4d64-9705-45b3629a8145",
+         *           "myself": 0
+         *         }
+         *       }
+         *     }
+         */
         ComputeCall: {
             args: unknown[];
             kwargs: components["schemas"]["ComputeKwargs"];
         };
-        /** @description Keyword arguments of SIMON `compute`. */
+        /**
+         * @description Keyword arguments of SIMON `compute`: run one microprotocol among the parties of
+         *     `network` and return its result. `microprotocol` is `SecureSum` (`data`: SecureSumInput,
+         *     result: SecureSumResult), `SecureFedAvg` (`data`: SecureFedAvgInput, result:
+         *     SecureFedAvgResult) or `PlainFedAvg` (the same, but the INSECURE baseline without masks:
+         *     benchmarks only).
+         * @example {
+         *       "microprotocol": "SecureSum",
+         *       "data": 19,
+         *       "network": {
+         *         "nodes": [
+         *           "http://127.0.0.1:55501",
+         *           "http://127.0.0.1:55502",
+         *           "http://127.0.0.1:55503"
+         *         ],
+         *         "uuid": "a7f4fea2-b5f4-4d64-9705-45b3629a8145",
+         *         "myself": 0
+         *       }
+         *     }
+         */
         ComputeKwargs: {
-            /** @example SecureSum */
+            /**
+             * @description SecureSum, SecureFedAvg or PlainFedAvg (INSECURE baseline).
+             * @example SecureSum
+             */
             microprotocol: string;
-            /** @description The party's input (SecureSumInput, SecureFedAvgInput, ...). */
+            /** @description This party's input (SecureSumInput, or SecureFedAvgInput for the FedAvgs). */
             data: components["schemas"]["SecureSumInput"] | components["schemas"]["SecureFedAvgInput"];
             network: components["schemas"]["Network"];
+            /**
+             * @description SecureFedAvg only: the ring Z_2^k the masked values live in, 64 (default) or 32.
+             *     Every party must pass the same value.
+             * @enum {integer}
+             */
+            ring_bits?: 32 | 64;
+            /**
+             * @description SecureFedAvg only: fraction bits f of the fixed-point encoding (default 32 with a
+             *     64-bit ring, 20 with 32 bits). Values must stay within ±(2^(k−1−f) − 1); the average
+             *     is within n·2^-(f+1) of the exact one.
+             */
+            frac_bits?: number;
         };
         /**
-         * @description One number, or a list of numbers (each item counts as a sample).
+         * @description One party's SecureSum input: one number, or a list of numbers (each item counts as a
+         *     sample). Exact for integers up to 2^53; NaN and infinities are refused (400).
          * @example 19
          */
         SecureSumInput: number | number[];
         /**
+         * @description What every party downloads after a SecureSum.
          * @example {
          *       "inputs": 3,
          *       "result": {
@@ -398,23 +507,28 @@ export interface components {
          *     }
          */
         SecureSumResult: {
-            /** @description Number of parties. */
+            /** @description The number of parties. */
             inputs: number;
             result: {
+                /** @description How many numbers were summed over all parties. */
                 samples: number;
+                /** @description The exact sum, rounded to the nearest double once. */
                 sum: number;
             };
         };
         /**
-         * @description One tensor; `data` is row-major, its length the product of `shape`.
+         * @description One tensor; `data` is flat in row-major order, its length the product of `shape`.
          * @example {
          *       "dtype": "F32",
          *       "shape": [
+         *         2,
          *         2
          *       ],
          *       "data": [
          *         0.5,
-         *         -1
+         *         -1,
+         *         2,
+         *         0.25
          *       ]
          *     }
          */
@@ -425,16 +539,30 @@ export interface components {
             data: number[];
         };
         /**
-         * @description Tensors by name; a plain (nested) array of numbers is taken as F64.
+         * @description A model: tensors by name. Each is a `TensorJson`; on upload a plain (nested) array of
+         *     numbers is also taken, as F64 with its shape inferred.
          * @example {
-         *       "bias": {
+         *       "dense.weight": {
+         *         "dtype": "F32",
+         *         "shape": [
+         *           2,
+         *           2
+         *         ],
+         *         "data": [
+         *           0.5,
+         *           -1,
+         *           2,
+         *           0.25
+         *         ]
+         *       },
+         *       "dense.bias": {
          *         "dtype": "F32",
          *         "shape": [
          *           2
          *         ],
          *         "data": [
-         *           0.5,
-         *           -1
+         *           0.25,
+         *           -0.5
          *         ]
          *       }
          *     }
@@ -443,6 +571,9 @@ export interface components {
             [key: string]: components["schemas"]["TensorJson"] | unknown[];
         };
         /**
+         * @description One party's SecureFedAvg (or PlainFedAvg) input: its model and its weight n_k. Every
+         *     party must give the same tensor names, dtypes and shapes (else a 409 naming the tensor
+         *     and the party, before any masked data is sent). The result is Σ n_k·w_k / Σ n_k.
          * @example {
          *       "tensors": {
          *         "representation_uuid": "0b0c6f7e-3a51-4e43-9a59-0f7b2e7f8c11"
@@ -451,8 +582,9 @@ export interface components {
          *     }
          */
         SecureFedAvgInput: {
+            /** @description The model, best uploaded as safetensors and passed by reference; or inline NamedTensors. */
             tensors: components["schemas"]["RepresentationRef"] | components["schemas"]["NamedTensors"];
-            /** @description This party's number of training examples. */
+            /** @description This party's number of training examples (any positive number up to 2^30). */
             weight: number;
         };
         /**
@@ -473,8 +605,8 @@ export interface components {
          *           2
          *         ],
          *         "data": [
-         *           0.25,
-         *           -0.5
+         *           0.125,
+         *           0
          *         ]
          *       },
          *       "dense.weight": {
@@ -484,10 +616,10 @@ export interface components {
          *           2
          *         ],
          *         "data": [
-         *           0.5,
-         *           -1,
-         *           2,
-         *           0.25
+         *           1,
+         *           -0.5,
+         *           1,
+         *           0.5
          *         ]
          *       }
          *     }
@@ -495,6 +627,154 @@ export interface components {
         SecureFedAvgResult: {
             [key: string]: components["schemas"]["TensorJson"];
         };
+        /**
+         * @description The dtype and shape of one tensor, without its values.
+         * @example {
+         *       "dtype": "F32",
+         *       "shape": [
+         *         2,
+         *         2
+         *       ]
+         *     }
+         */
+        TensorSpec: {
+            /** @enum {string} */
+            dtype: "F32" | "F64";
+            shape: number[];
+        };
+        /**
+         * @description The tensors of a model by name, without values (as in a safetensors header).
+         * @example {
+         *       "dense.weight": {
+         *         "dtype": "F32",
+         *         "shape": [
+         *           2,
+         *           2
+         *         ]
+         *       },
+         *       "dense.bias": {
+         *         "dtype": "F32",
+         *         "shape": [
+         *           2
+         *         ]
+         *       }
+         *     }
+         */
+        TensorManifest: {
+            [key: string]: components["schemas"]["TensorSpec"];
+        };
+        /**
+         * @description What a prepared FedAvg will average: a `manifest`, or `tensors` (any model of the same
+         *     names, dtypes and shapes, e.g. the untrained one) whose manifest is taken.
+         * @example {
+         *       "manifest": {
+         *         "dense.weight": {
+         *           "dtype": "F32",
+         *           "shape": [
+         *             2,
+         *             2
+         *           ]
+         *         },
+         *         "dense.bias": {
+         *           "dtype": "F32",
+         *           "shape": [
+         *             2
+         *           ]
+         *         }
+         *       }
+         *     }
+         */
+        PrepareInput: {
+            manifest?: components["schemas"]["TensorManifest"];
+            tensors?: components["schemas"]["RepresentationRef"] | components["schemas"]["NamedTensors"];
+        };
+        /**
+         * @description Keyword arguments of SIMON `prepare` ("announce first, model later"): the parties agree
+         *     on the tensors and the protocol terms and prepare the masks now, while the model trains.
+         *     Returns a prepared computation with the members `submit` (`SubmitKwargs`), `status`
+         *     (downloads as `PreparedStatus`) and `cancel`.
+         * @example {
+         *       "microprotocol": "SecureFedAvg",
+         *       "data": {
+         *         "manifest": {
+         *           "dense.weight": {
+         *             "dtype": "F32",
+         *             "shape": [
+         *               2,
+         *               2
+         *             ]
+         *           },
+         *           "dense.bias": {
+         *             "dtype": "F32",
+         *             "shape": [
+         *               2
+         *             ]
+         *           }
+         *         }
+         *       },
+         *       "network": {
+         *         "nodes": [
+         *           "http://127.0.0.1:55501",
+         *           "http://127.0.0.1:55502",
+         *           "http://127.0.0.1:55503"
+         *         ],
+         *         "uuid": "5d1e8a42-6a87-4c1f-9a43-0c2b1f6e3d70",
+         *         "myself": 0
+         *       }
+         *     }
+         */
+        PrepareKwargs: {
+            /**
+             * @description SecureFedAvg, or PlainFedAvg (INSECURE baseline).
+             * @example SecureFedAvg
+             */
+            microprotocol: string;
+            data: components["schemas"]["PrepareInput"];
+            network: components["schemas"]["Network"];
+            /** @description Seconds the prepared computation waits for `submit` before it expires (default 3600). */
+            ttl?: number;
+            /**
+             * @description As in ComputeKwargs.
+             * @enum {integer}
+             */
+            ring_bits?: 32 | 64;
+            /** @description As in ComputeKwargs. */
+            frac_bits?: number;
+        };
+        /**
+         * @description Keyword arguments of a prepared computation's `submit`: the trained model and weight.
+         *     Returns when every party has submitted; the result downloads as `SecureFedAvgResult`.
+         * @example {
+         *       "data": {
+         *         "tensors": {
+         *           "representation_uuid": "0b0c6f7e-3a51-4e43-9a59-0f7b2e7f8c11"
+         *         },
+         *         "weight": 120
+         *       },
+         *       "timeout": 600
+         *     }
+         */
+        SubmitKwargs: {
+            data: components["schemas"]["SecureFedAvgInput"];
+            /** @description Seconds to wait for the other parties' models, which may still train (default 600). */
+            timeout?: number;
+        };
+        /**
+         * @description What a prepared computation's `status` member returns (download it).
+         * @example {
+         *       "stage": "prepared"
+         *     }
+         */
+        PreparedStatus: {
+            /**
+             * @description setup, then prepared (waiting for `submit`), running, and done or failed.
+             * @enum {string}
+             */
+            stage: "setup" | "prepared" | "running" | "done" | "failed";
+            /** @description Why it failed (stage `failed` only). */
+            error?: string;
+        };
+        /** @description A server's public identity, for its peers. */
         PeerIdentity: {
             /** @description The server's long-term public key. */
             publicKey: string;
@@ -503,6 +783,7 @@ export interface components {
             /** @description With a network secret and a challenge, proof of knowing the secret. */
             proof?: string;
         };
+        /** @description The server is up, with a few counters. */
         Health: {
             /** @enum {string} */
             status: "ok";
@@ -739,7 +1020,30 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description A wait ran out of time. */
+        /**
+         * @description Another party failed the computation (bad input at that party, or it aborted); `where`
+         *     names the party.
+         */
+        PeerFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/peer-failed",
+                 *       "title": "Bad Gateway",
+                 *       "status": 502,
+                 *       "detail": "stage shares: aborted by party 1 (http://127.0.0.1:55502): expected a number, got string",
+                 *       "code": 502,
+                 *       "message": "stage shares: aborted by party 1 (http://127.0.0.1:55502): expected a number, got string",
+                 *       "where": "party 1 (http://127.0.0.1:55502)"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description A wait ran out of time; `where` names what or whom it waited for. */
         Timeout: {
             headers: {
                 [name: string]: unknown;
@@ -941,10 +1245,12 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRepresentations"];
             501: components["responses"]["NotImplemented"];
+            502: components["responses"]["PeerFailed"];
             504: components["responses"]["Timeout"];
             default: components["responses"]["Error"];
         };
@@ -960,8 +1266,9 @@ export interface operations {
                  */
                 representation_uuid: components["parameters"]["RepresentationUuid"];
                 /**
-                 * @description A member of a microservice (or server object), or an own property of a JSON object value.
-                 *     Names starting with `_`, `__proto__`, `constructor` and `prototype` are refused (403).
+                 * @description A member of a microservice or server object (`compute`, `prepare`, `submit`, `set`, ...),
+                 *     or an own property of a JSON object value. Names starting with `_`, `__proto__`,
+                 *     `constructor` and `prototype` are refused (403).
                  * @example compute
                  */
                 attribute_name: string;

@@ -3,7 +3,7 @@
 """
     Tessera party server API
 
-    One party's Tessera server. Three surfaces, all described here:  - **Client API** (tag `representations`): the generic representation API of Federated Secure   Computing v0.6. A client creates representations (server-side objects named by a UUID),   reads their attributes, calls them, downloads and releases them. Unmodified clients of that   API work against Tessera: the paths, bodies and `{\"type\": ...}` response shapes are the same.   Clients of that API send a JSON body `{}` with GET and DELETE too; the server accepts it. - **Peer API** (tag `peer`): server-to-server messages of running computations. HTTP-level   authentication is not used; every envelope is authenticated and encrypted end to end. - **Operations** (tag `operations`): health, this document, Swagger UI.  Every error is an RFC 9457 `application/problem+json` document; it also carries `code` and `message`, which older clients read, and `where` (the field, tensor or party at fault).   # noqa: E501
+    One party's Tessera server. Several organisations each run one, next to their private data. The servers compute jointly (a sum, the weighted average of federated-learning models) peer-to-peer on secret shares and masked values: every party learns the agreed result and nothing else about the others' inputs. A party's own programs talk only to their own server, through the client API below.  ## The representation model  The client API (tag `representations`) is the generic representation API of Federated Secure Computing v0.6, answered exactly so: unmodified clients of that API work against Tessera. The server holds *representations*, server-side objects named by a UUID: a microservice, a member of one, an uploaded value, a result. A client  1. **creates** a representation of a microservice by matching its description    (`POST /representations`), or of a value by uploading it (`PUT /representations`); 2. takes an **attribute** of it, such as the member `compute` (`GET /representation/{uuid}/compute`); 3. **calls** that (`PATCH /representation/{uuid}` with `{\"args\": [...], \"kwargs\": {...}}`); the    result is a new representation; 4. **downloads** a result (`GET /representation/{uuid}`: `{\"type\": \"object\", \"object\": ...}`); 5. **releases** every representation it made (`DELETE /representation/{uuid}`).  An argument `{\"representation_uuid\": \"...\"}` stands for the object that representation names (an uploaded model, say). Clients of the v0.6 API send a JSON body `{}` with GET and DELETE; it is accepted.  ## Walk-through: a SecureSum of 19, 5 and 61  Three parties run a server each (`npx tessera serve --port 55501`, `55502`, `55503`). Each party's client talks to its own server; party 0 does:  | step | request | answer | |---|---|---| | create | `POST /representations` `{\"args\": [], \"kwargs\": {\"protocol\": \"Simon\"}}` | `{\"type\": \"uuid\", \"uuid\": S}` | | attribute | `GET /representation/S/compute` | `{\"type\": \"uuid\", \"uuid\": C}` | | call | `PATCH /representation/C` with the body below | `{\"type\": \"uuid\", \"uuid\": R}`, once all three have called | | download | `GET /representation/R` | `{\"type\": \"object\", \"object\": {\"inputs\": 3, \"result\": {\"samples\": 3, \"sum\": 85}}}` | | release | `DELETE /representation/R`, then C and S | `{\"type\": \"none\"}` |  ```json {\"args\": [], \"kwargs\": {\"microprotocol\": \"SecureSum\", \"data\": 19,   \"network\": {\"nodes\": [\"http://127.0.0.1:55501\", \"http://127.0.0.1:55502\", \"http://127.0.0.1:55503\"],               \"uuid\": \"a7f4fea2-b5f4-4d64-9705-45b3629a8145\", \"myself\": 0}}} ```  Party 1 sends `\"data\": 5, \"myself\": 1` to its server, party 2 `\"data\": 61, \"myself\": 2`, with the same `nodes` and `uuid`. Each call returns when the sum is known (within the servers' stage timeout, 30 s by default); every party gets 85, and no server sees another party's secret. The same `uuid` may be reused for the next computation of the same parties.  ## Microprotocols  The `Simon` microservice (`{\"protocol\": \"Simon\"}`) has two members. `compute` takes `ComputeKwargs` as its keyword arguments:  | `microprotocol` | `data` | the result downloads as | |---|---|---| | `SecureSum` | `SecureSumInput`: a number, or a list of numbers | `SecureSumResult` | | `SecureFedAvg` | `SecureFedAvgInput`: `{\"tensors\": model, \"weight\": n_k}` | `SecureFedAvgResult`, or a safetensors file | | `PlainFedAvg` | as SecureFedAvg | as SecureFedAvg. **INSECURE baseline**: no masks, each party's scaled model travels in clear; for benchmarks only, never for private models |  `prepare` (`PrepareKwargs`) announces a SecureFedAvg or PlainFedAvg before the model exists: the parties agree on the tensors and prepare the masks while training runs. It returns a prepared computation whose member `submit` (`SubmitKwargs`) gives the model and weight and returns the result; `status` and `cancel` are members too.  Other SIMON microprotocols (statistics, min/max, median, set intersection, ...) answer 501.  ## Other surfaces  - **Peer API** (tag `peer`): server to server only. Parties' servers exchange sealed   envelopes of running computations; clients never call it. - **Operations** (tag `operations`): health, this document, the Swagger UI.  ## Errors  Every error is an RFC 9457 `application/problem+json` document with `type`, `title`, `status` and `detail`; also `code` and `message` (the same as `status` and `detail`), which v0.6 clients read, and `where`: the field, tensor or party at fault. `type` is a relative URI reference `/problems/<slug>` (RFC 9457 §3.1.1), one of `bad-input`, `unauthenticated`, `forbidden`, `not-found`, `method-not-allowed`, `not-acceptable`, `conflict`, `too-large`, `unsupported-media-type`, `limit-reached`, `internal`, `not-implemented`, `peer-failed`, `timeout`. Compare it as a string; it is not meant to be fetched.   # noqa: E501
 
     OpenAPI spec version: 0.1.0
     
@@ -33,9 +33,9 @@ class RepresentationsApi(object):
         self.api_client = api_client
 
     def call_representation(self, body, representation_uuid, **kwargs):  # noqa: E501
-        """Call a representation (a bound member)  # noqa: E501
+        """Call a representation (a member of a microservice)  # noqa: E501
 
-        Calls the member a representation names with positional and keyword arguments. An argument `{\"representation_uuid\": \"...\"}` stands for the object that representation names. The result becomes a new representation; a member that returns nothing answers `{\"type\": \"none\"}`.   # noqa: E501
+        Step 3 of the walk-through: calls the member a representation names with positional and keyword arguments. An argument `{\"representation_uuid\": \"...\"}` stands for the object that representation names. The result becomes a new representation; a member that returns nothing answers `{\"type\": \"none\"}`.  The body is always `ArgsKwargs`; what `kwargs` holds depends on the member:  | member | `kwargs` | result | |---|---|---| | Simon `compute` | `ComputeKwargs` (`microprotocol`, `data`, `network`) | `SecureSumResult` or `SecureFedAvgResult` | | Simon `prepare` | `PrepareKwargs` | a prepared computation (members `submit`, `status`, `cancel`) | | prepared `submit` | `SubmitKwargs` | `SecureFedAvgResult` | | KeyValueStorage `set`, `get`, `delete`, `keys` | `key`, `value` (or positional) | the value, or none | | Barrier, Broadcast | see the v0.6 model | |  A multi-party call returns once every party in `network.nodes` has made the same call on its own server with the same `uuid`; a party that never comes fails the others with a 504 naming it, a party that gave bad input fails them with a 502 naming it, and parties that disagree (node lists, microprotocol, tensor names or shapes) with a 409. Try the examples at every party's server, with that party's `myself`.   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.call_representation(body, representation_uuid, async_req=True)
@@ -56,9 +56,9 @@ class RepresentationsApi(object):
             return data
 
     def call_representation_with_http_info(self, body, representation_uuid, **kwargs):  # noqa: E501
-        """Call a representation (a bound member)  # noqa: E501
+        """Call a representation (a member of a microservice)  # noqa: E501
 
-        Calls the member a representation names with positional and keyword arguments. An argument `{\"representation_uuid\": \"...\"}` stands for the object that representation names. The result becomes a new representation; a member that returns nothing answers `{\"type\": \"none\"}`.   # noqa: E501
+        Step 3 of the walk-through: calls the member a representation names with positional and keyword arguments. An argument `{\"representation_uuid\": \"...\"}` stands for the object that representation names. The result becomes a new representation; a member that returns nothing answers `{\"type\": \"none\"}`.  The body is always `ArgsKwargs`; what `kwargs` holds depends on the member:  | member | `kwargs` | result | |---|---|---| | Simon `compute` | `ComputeKwargs` (`microprotocol`, `data`, `network`) | `SecureSumResult` or `SecureFedAvgResult` | | Simon `prepare` | `PrepareKwargs` | a prepared computation (members `submit`, `status`, `cancel`) | | prepared `submit` | `SubmitKwargs` | `SecureFedAvgResult` | | KeyValueStorage `set`, `get`, `delete`, `keys` | `key`, `value` (or positional) | the value, or none | | Barrier, Broadcast | see the v0.6 model | |  A multi-party call returns once every party in `network.nodes` has made the same call on its own server with the same `uuid`; a party that never comes fails the others with a 504 naming it, a party that gave bad input fails them with a 502 naming it, and parties that disagree (node lists, microprotocol, tensor names or shapes) with a 409. Try the examples at every party's server, with that party's `myself`.   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.call_representation_with_http_info(body, representation_uuid, async_req=True)
@@ -142,7 +142,7 @@ class RepresentationsApi(object):
     def create_attribute(self, representation_uuid, attribute_name, **kwargs):  # noqa: E501
         """Create a representation of an attribute  # noqa: E501
 
-        Only the explicit member list of a microservice is reachable; nothing is looked up by reflection. Unknown names are a 404, private or prototype names a 403.   # noqa: E501
+        Step 2 of the walk-through: `GET /representation/{uuid}/compute` on the Simon representation gives the member to call. Only the explicit member list of a microservice is reachable; nothing is looked up by reflection. Unknown names are a 404, private or prototype names a 403.   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.create_attribute(representation_uuid, attribute_name, async_req=True)
@@ -150,7 +150,7 @@ class RepresentationsApi(object):
 
         :param async_req bool
         :param str representation_uuid: The UUID a previous call returned. (required)
-        :param str attribute_name: A member of a microservice (or server object), or an own property of a JSON object value. Names starting with `_`, `__proto__`, `constructor` and `prototype` are refused (403).  (required)
+        :param str attribute_name: A member of a microservice or server object (`compute`, `prepare`, `submit`, `set`, ...), or an own property of a JSON object value. Names starting with `_`, `__proto__`, `constructor` and `prototype` are refused (403).  (required)
         :return: UuidResponse
                  If the method is called asynchronously,
                  returns the request thread.
@@ -165,7 +165,7 @@ class RepresentationsApi(object):
     def create_attribute_with_http_info(self, representation_uuid, attribute_name, **kwargs):  # noqa: E501
         """Create a representation of an attribute  # noqa: E501
 
-        Only the explicit member list of a microservice is reachable; nothing is looked up by reflection. Unknown names are a 404, private or prototype names a 403.   # noqa: E501
+        Step 2 of the walk-through: `GET /representation/{uuid}/compute` on the Simon representation gives the member to call. Only the explicit member list of a microservice is reachable; nothing is looked up by reflection. Unknown names are a 404, private or prototype names a 403.   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.create_attribute_with_http_info(representation_uuid, attribute_name, async_req=True)
@@ -173,7 +173,7 @@ class RepresentationsApi(object):
 
         :param async_req bool
         :param str representation_uuid: The UUID a previous call returned. (required)
-        :param str attribute_name: A member of a microservice (or server object), or an own property of a JSON object value. Names starting with `_`, `__proto__`, `constructor` and `prototype` are refused (403).  (required)
+        :param str attribute_name: A member of a microservice or server object (`compute`, `prepare`, `submit`, `set`, ...), or an own property of a JSON object value. Names starting with `_`, `__proto__`, `constructor` and `prototype` are refused (403).  (required)
         :return: UuidResponse
                  If the method is called asynchronously,
                  returns the request thread.
@@ -245,7 +245,7 @@ class RepresentationsApi(object):
     def create_representation(self, body, **kwargs):  # noqa: E501
         """Create a representation of a microservice  # noqa: E501
 
-        `kwargs` are requirements: a microservice matches when every requirement key is present in its description with an equal value. The first match is returned as a new representation (releasing it never removes the microservice). No match is a 404.   # noqa: E501
+        Step 1 of the walk-through. `kwargs` are requirements: a microservice matches when every requirement key is present in its description (see `listRepresentations`) with an equal value. The first match is returned as a new representation; releasing it never removes the microservice. No match is a 404. `args` must be empty.   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.create_representation(body, async_req=True)
@@ -267,7 +267,7 @@ class RepresentationsApi(object):
     def create_representation_with_http_info(self, body, **kwargs):  # noqa: E501
         """Create a representation of a microservice  # noqa: E501
 
-        `kwargs` are requirements: a microservice matches when every requirement key is present in its description with an equal value. The first match is returned as a new representation (releasing it never removes the microservice). No match is a 404.   # noqa: E501
+        Step 1 of the walk-through. `kwargs` are requirements: a microservice matches when every requirement key is present in its description (see `listRepresentations`) with an equal value. The first match is returned as a new representation; releasing it never removes the microservice. No match is a 404. `args` must be empty.   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.create_representation_with_http_info(body, async_req=True)
@@ -344,7 +344,7 @@ class RepresentationsApi(object):
     def download_representation(self, representation_uuid, **kwargs):  # noqa: E501
         """Download the value a representation names  # noqa: E501
 
-        JSON values come back as `{\"type\": \"object\", \"object\": value}`. Named tensors come back as JSON tensors, or as a safetensors file with `Accept: application/octet-stream` (406 when the value is not tensors). Microservices and bound members are not downloadable (400).   # noqa: E501
+        Step 4 of the walk-through. JSON values come back as `{\"type\": \"object\", \"object\": value}`: a `SecureSumResult`, a `SecureFedAvgResult` (named tensors as `TensorJson`), or whatever JSON was uploaded or returned. Named tensors also come as a safetensors file with `Accept: application/octet-stream` (406 when the value is not tensors); that file also carries a FedAvg result's metadata. Microservices, members and prepared computations are not downloadable (400).   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.download_representation(representation_uuid, async_req=True)
@@ -366,7 +366,7 @@ class RepresentationsApi(object):
     def download_representation_with_http_info(self, representation_uuid, **kwargs):  # noqa: E501
         """Download the value a representation names  # noqa: E501
 
-        JSON values come back as `{\"type\": \"object\", \"object\": value}`. Named tensors come back as JSON tensors, or as a safetensors file with `Accept: application/octet-stream` (406 when the value is not tensors). Microservices and bound members are not downloadable (400).   # noqa: E501
+        Step 4 of the walk-through. JSON values come back as `{\"type\": \"object\", \"object\": value}`: a `SecureSumResult`, a `SecureFedAvgResult` (named tensors as `TensorJson`), or whatever JSON was uploaded or returned. Named tensors also come as a safetensors file with `Accept: application/octet-stream` (406 when the value is not tensors); that file also carries a FedAvg result's metadata. Microservices, members and prepared computations are not downloadable (400).   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.download_representation_with_http_info(representation_uuid, async_req=True)
@@ -439,7 +439,7 @@ class RepresentationsApi(object):
     def list_representations(self, **kwargs):  # noqa: E501
         """List the microservices this server offers  # noqa: E501
 
-        Returns the description of every registered microservice. A client matches one of them with `createRepresentation`. Clients of the v0.6 API send the body `{}`; it is accepted.   # noqa: E501
+        The description of every registered microservice, in registration order. Pick one by passing some of its keys as the `kwargs` of `createRepresentation`. Clients of the v0.6 API send the body `{}`; it is accepted.   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.list_representations(async_req=True)
@@ -460,7 +460,7 @@ class RepresentationsApi(object):
     def list_representations_with_http_info(self, **kwargs):  # noqa: E501
         """List the microservices this server offers  # noqa: E501
 
-        Returns the description of every registered microservice. A client matches one of them with `createRepresentation`. Clients of the v0.6 API send the body `{}`; it is accepted.   # noqa: E501
+        The description of every registered microservice, in registration order. Pick one by passing some of its keys as the `kwargs` of `createRepresentation`. Clients of the v0.6 API send the body `{}`; it is accepted.   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.list_representations_with_http_info(async_req=True)
@@ -526,7 +526,7 @@ class RepresentationsApi(object):
     def release_representation(self, representation_uuid, **kwargs):  # noqa: E501
         """Release a representation  # noqa: E501
 
-        Frees the representation. Releasing the representation of a microservice never removes the microservice itself. Clients of the v0.6 API send the body `{}`; it is accepted.   # noqa: E501
+        Step 5 of the walk-through: frees the representation (a representation unused for an hour, by default, also expires). Releasing the representation of a microservice never removes the microservice itself. Clients of the v0.6 API send the body `{}`; it is accepted.   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.release_representation(representation_uuid, async_req=True)
@@ -548,7 +548,7 @@ class RepresentationsApi(object):
     def release_representation_with_http_info(self, representation_uuid, **kwargs):  # noqa: E501
         """Release a representation  # noqa: E501
 
-        Frees the representation. Releasing the representation of a microservice never removes the microservice itself. Clients of the v0.6 API send the body `{}`; it is accepted.   # noqa: E501
+        Step 5 of the walk-through: frees the representation (a representation unused for an hour, by default, also expires). Releasing the representation of a microservice never removes the microservice itself. Clients of the v0.6 API send the body `{}`; it is accepted.   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.release_representation_with_http_info(representation_uuid, async_req=True)
@@ -621,7 +621,7 @@ class RepresentationsApi(object):
     def upload_representation(self, body, **kwargs):  # noqa: E501
         """Upload a value and return its representation  # noqa: E501
 
-        `application/json`: the value is the single positional argument, `{\"args\": [value], \"kwargs\": {}}`. `application/octet-stream`: a safetensors file (8-byte little-endian header length, JSON header, raw little-endian data) becomes a set of named tensors.   # noqa: E501
+        Makes a value available on the server, to be passed to a call as `{\"representation_uuid\": \"...\"}` (or downloaded again).  - `application/json`: the value is the one positional argument, `{\"args\": [value], \"kwargs\": {}}`.   Named tensors may be given as JSON (`NamedTensors`). - `application/octet-stream`: a [safetensors](https://github.com/huggingface/safetensors)   file (8-byte little-endian header length, JSON header `{name: {dtype, shape,   data_offsets}}`, raw little-endian data) becomes a set of named tensors. That is how   PyTorch, NumPy and Hugging Face users save models; F32 and F64 are carried.   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.upload_representation(body, async_req=True)
@@ -643,7 +643,7 @@ class RepresentationsApi(object):
     def upload_representation_with_http_info(self, body, **kwargs):  # noqa: E501
         """Upload a value and return its representation  # noqa: E501
 
-        `application/json`: the value is the single positional argument, `{\"args\": [value], \"kwargs\": {}}`. `application/octet-stream`: a safetensors file (8-byte little-endian header length, JSON header, raw little-endian data) becomes a set of named tensors.   # noqa: E501
+        Makes a value available on the server, to be passed to a call as `{\"representation_uuid\": \"...\"}` (or downloaded again).  - `application/json`: the value is the one positional argument, `{\"args\": [value], \"kwargs\": {}}`.   Named tensors may be given as JSON (`NamedTensors`). - `application/octet-stream`: a [safetensors](https://github.com/huggingface/safetensors)   file (8-byte little-endian header length, JSON header `{name: {dtype, shape,   data_offsets}}`, raw little-endian data) becomes a set of named tensors. That is how   PyTorch, NumPy and Hugging Face users save models; F32 and F64 are carried.   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.upload_representation_with_http_info(body, async_req=True)
@@ -720,7 +720,7 @@ class RepresentationsApi(object):
     def upload_representation(self, body, **kwargs):  # noqa: E501
         """Upload a value and return its representation  # noqa: E501
 
-        `application/json`: the value is the single positional argument, `{\"args\": [value], \"kwargs\": {}}`. `application/octet-stream`: a safetensors file (8-byte little-endian header length, JSON header, raw little-endian data) becomes a set of named tensors.   # noqa: E501
+        Makes a value available on the server, to be passed to a call as `{\"representation_uuid\": \"...\"}` (or downloaded again).  - `application/json`: the value is the one positional argument, `{\"args\": [value], \"kwargs\": {}}`.   Named tensors may be given as JSON (`NamedTensors`). - `application/octet-stream`: a [safetensors](https://github.com/huggingface/safetensors)   file (8-byte little-endian header length, JSON header `{name: {dtype, shape,   data_offsets}}`, raw little-endian data) becomes a set of named tensors. That is how   PyTorch, NumPy and Hugging Face users save models; F32 and F64 are carried.   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.upload_representation(body, async_req=True)
@@ -742,7 +742,7 @@ class RepresentationsApi(object):
     def upload_representation_with_http_info(self, body, **kwargs):  # noqa: E501
         """Upload a value and return its representation  # noqa: E501
 
-        `application/json`: the value is the single positional argument, `{\"args\": [value], \"kwargs\": {}}`. `application/octet-stream`: a safetensors file (8-byte little-endian header length, JSON header, raw little-endian data) becomes a set of named tensors.   # noqa: E501
+        Makes a value available on the server, to be passed to a call as `{\"representation_uuid\": \"...\"}` (or downloaded again).  - `application/json`: the value is the one positional argument, `{\"args\": [value], \"kwargs\": {}}`.   Named tensors may be given as JSON (`NamedTensors`). - `application/octet-stream`: a [safetensors](https://github.com/huggingface/safetensors)   file (8-byte little-endian header length, JSON header `{name: {dtype, shape,   data_offsets}}`, raw little-endian data) becomes a set of named tensors. That is how   PyTorch, NumPy and Hugging Face users save models; F32 and F64 are carried.   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.upload_representation_with_http_info(body, async_req=True)
