@@ -414,14 +414,15 @@ export class FederatedAveraging {
 
   /** Start preparing round `round` in the background; `update` picks it up. */
   #announce(round: number, tensors: TensorSet): void {
-    const manifest = tensors.manifest();
+    // The TensorManifest form of openapi.yaml: {name: {dtype, shape}}, as in a safetensors header.
+    const manifest = Object.fromEntries(tensors.manifest().map(({ name, dtype, shape }) => [name, { dtype, shape }]));
     const computation = (async () => {
       const uuid = await roundUuid(this.#options.network.uuid, round);
       return callSimon(this.#api, 'prepare', { ...this.#protocol, data: { manifest }, network: this.#network(uuid) }, this.#requestOptions());
     })();
     // Its failure surfaces when update() or close() awaits it, not as an unhandled rejection.
     computation.catch(() => undefined);
-    this.#next = { round, manifest: JSON.stringify(manifest), computation };
+    this.#next = { round, manifest: JSON.stringify(tensors.manifest()), computation };
   }
 
   async #cancel(computation: Remote): Promise<void> {

@@ -199,7 +199,8 @@ describe('FederatedAveraging.update with TensorFlow.js models', { timeout: 120_0
       const weights = [50, 30, 20];
       const models = [0, 1, 2].map((k) => tfModel(10 * k + 1));
       const averagers = cluster.apis.map(
-        (api, myself) => new FederatedAveraging(api, { network: { nodes: cluster.nodes, uuid: base, myself }, weight: weights[myself]!, tf, prepareNext, timeoutMs: 30_000 }),
+        // Party 2 passes no `tf`: the client then loads @tensorflow/tfjs itself, on first use.
+        (api, myself) => new FederatedAveraging(api, { network: { nodes: cluster.nodes, uuid: base, myself }, weight: weights[myself]!, ...(myself === 2 ? {} : { tf }), prepareNext, timeoutMs: 30_000 }),
       );
       try {
         for (let round = 0; round < 2; round++) {
@@ -234,4 +235,28 @@ describe('FederatedAveraging.update with TensorFlow.js models', { timeout: 120_0
       assert.deepEqual(busSizes(cluster), baseline);
     });
   }
+
+  test('named arrays: update returns new averaged arrays; weights change per round; a model whose shape changed after an announcement is refused', async () => {
+    const baseline = busSizes(cluster);
+    const base = randomUUID();
+    const averagers = cluster.apis.map((api, myself) => new FederatedAveraging(api, { network: { nodes: cluster.nodes, uuid: base, myself }, weight: 1, prepareNext: true, timeoutMs: 30_000 }));
+    try {
+      const inputs = [0, 1, 2].map((k) => ({ w: Float64Array.of(k, 10 * k) }));
+      const first = await within(30_000, 'round 0', Promise.all(averagers.map((f, k) => f.update(inputs[k]!))));
+      for (const got of first) assert.deepEqual(Array.from(got.w), [1, 10]);
+      // Round 1 with per-round weights 1, 1, 2: (0 + 1 + 2·2) / 4 and (0 + 10 + 2·20) / 4.
+      const second = await within(30_000, 'round 1', Promise.all(averagers.map((f, k) => f.update(inputs[k]!, { weight: k === 2 ? 2 : 1 }))));
+      for (const got of second) assert.deepEqual(Array.from(got.w), [1.25, 12.5]);
+      assert.ok(second[0]!.w instanceof Float64Array && second[0]!.w !== inputs[0]!.w);
+      // Round 2 was announced with w of length 2; a longer w cannot use it.
+      const third = await within(30_000, 'round 2', Promise.allSettled(averagers.map((f) => f.update({ w: new Float64Array(3) }))));
+      for (const s of third) {
+        assert.equal(s.status, 'rejected');
+        assert.match(String(s.reason), /changed since round 2 was announced/);
+      }
+    } finally {
+      await within(30_000, 'close', Promise.all(averagers.map((f) => f.close())));
+    }
+    assert.deepEqual(busSizes(cluster), baseline);
+  });
 });
