@@ -91,8 +91,9 @@ export interface paths {
          *     | Simon `compute` | `ComputeKwargs` (`microprotocol`, `data`, `network`) | `SecureSumResult` or `SecureFedAvgResult` |
          *     | Simon `prepare` | `PrepareKwargs` | a prepared computation (members `submit`, `status`, `cancel`) |
          *     | prepared `submit` | `SubmitKwargs` | `SecureFedAvgResult` |
-         *     | KeyValueStorage `set`, `get`, `delete`, `keys` | `key`, `value` (or positional) | the value, or none |
-         *     | Barrier, Broadcast | see the v0.6 model | |
+         *     | KeyValueStorage `set`, `get`, `delete`, `keys` | `key`, `value` (or positionally) | the value, or none |
+         *     | Barrier `wait` | `name`, `parties`, `timeout_seconds` | none, once `parties` clients of this server have arrived |
+         *     | Broadcast `send`, `receive` | `name`, `value`; `name`, `timeout_seconds` | none; the latest value |
          *
          *     A multi-party call returns once every party in `network.nodes` has made the same call on
          *     its own server with the same `uuid`; a party that never comes fails the others with a 504
