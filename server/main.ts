@@ -161,13 +161,19 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         const closed = new Promise<void>((resolve) => runningServer.close(() => resolve()));
         // Ends long waits (barriers, computations): their requests answer and their sockets free.
         await runningBus.close();
+        // Fails the running sessions now (they answer "shutting down" and tell their peers), rather
+        // than after the grace period: a computation waiting for a peer does not watch the bus.
+        await peerNode.close();
+        // Connections whose answer was just written become idle: close them as they do, so a
+        // shutdown takes as long as its slowest answer, not the whole grace period.
         runningServer.closeIdleConnections();
+        const idle = setInterval(() => runningServer.closeIdleConnections(), 25);
         const grace = setTimeout(() => runningServer.closeAllConnections(), config.shutdownGraceMs ?? 5000);
         grace.unref();
         await closed;
+        clearInterval(idle);
         clearTimeout(grace);
         for (const socket of sockets) socket.destroy();
-        await peerNode.close();
       })();
       return closing;
     };

@@ -1,0 +1,90 @@
+// A controllable HTTP proxy in front of one party, so fault tests can make that party slow,
+// silent, dead, or a source of garbage answers, and restart it behind the same URL (its node URL
+// stays what every client named). Listens on an ephemeral loopback port; close() ends everything.
+
+import { once } from 'node:events';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export type ProxyMode =
+  | { kind: 'pass' }
+  /** Forward each request after `ms`. */
+  | { kind: 'delay'; ms: number }
+  /** Hold peer messages forever (until close); identity requests still pass. */
+  | { kind: 'hang-messages' }
+  /** Cut every connection at once, as a dead host would. */
+  | { kind: 'down' }
+  /** Answer peer messages with `status` and random bytes; identity requests still pass. */
+  | { kind: 'garbage'; status: number };
+
+export interface Proxy {
+  readonly url: string;
+  /** Where requests go (the party's current server). */
+  target: string;
+  mode: ProxyMode;
+  /** Called for every request before the mode applies; may change the mode or target (awaited). */
+  onRequest: ((method: string, path: string) => void | Promise<void>) | undefined;
+  /** Paths of requests seen, in order. */
+  readonly seen: string[];
+  close(): Promise<void>;
+}
+
+export async function startProxy(target: string): Promise<Proxy> {
+  const sockets = new Set<Socket>();
+  const held = new Set<ServerResponse>();
+  const state: Proxy = {
+    url: '',
+    target,
+    mode: { kind: 'pass' },
+    onRequest: undefined,
+    seen: [],
+    close: async () => {
+      for (const res of held) res.destroy();
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = req.url ?? '/';
+    state.seen.push(`${req.method} ${path.split('?')[0]}`);
+    await state.onRequest?.(req.method ?? 'GET', path);
+    const mode = state.mode;
+    const isMessage = path.startsWith('/peer/messages');
+    if (mode.kind === 'down') {
+      req.socket.destroy();
+      return;
+    }
+    if (mode.kind === 'hang-messages' && isMessage) {
+      held.add(res);
+      res.on('close', () => held.delete(res));
+      return;
+    }
+    const body: Buffer[] = [];
+    for await (const chunk of req) body.push(chunk as Buffer);
+    if (mode.kind === 'garbage' && isMessage) {
+      const junk = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 7919 + 13) % 256));
+      res.writeHead(mode.status, { 'content-type': 'application/octet-stream' }).end(junk);
+      return;
+    }
+    if (mode.kind === 'delay') await new Promise((r) => setTimeout(r, mode.ms));
+    const upstream = request(new URL(path, state.target), { method: req.method, headers: { ...req.headers, host: new URL(state.target).host } }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    upstream.end(Buffer.concat(body));
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(() => res.destroy());
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  (state as { url: string }).url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return state;
+}
