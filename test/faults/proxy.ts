@@ -26,6 +26,8 @@ export interface Proxy {
   onRequest: ((method: string, path: string) => void | Promise<void>) | undefined;
   /** Paths of requests seen, in order. */
   readonly seen: string[];
+  /** Bodies of the peer messages forwarded, in order (sealed envelopes, for inspection). */
+  readonly envelopes: Buffer[];
   close(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function startProxy(target: string): Promise<Proxy> {
     mode: { kind: 'pass' },
     onRequest: undefined,
     seen: [],
+    envelopes: [],
     close: async () => {
       for (const res of held) res.destroy();
       for (const s of sockets) s.destroy();
@@ -68,6 +71,7 @@ export async function startProxy(target: string): Promise<Proxy> {
       return;
     }
     if (mode.kind === 'delay') await new Promise((r) => setTimeout(r, mode.ms));
+    if (isMessage) state.envelopes.push(Buffer.concat(body));
     const upstream = request(new URL(path, state.target), { method: req.method, headers: { ...req.headers, host: new URL(state.target).host } }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);

@@ -1,0 +1,74 @@
+// A restarted server never reuses randomness (DESIGN.md section 4): the same party, with the same
+// identity key, the same input and the same network uuid, deals different shares after a restart
+// (and in every computation), under a new boot id and a new computation instance. The test opens
+// the envelopes party 0 received with party 0's own key, so it sees the shares themselves.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, type RunningServer } from '../../server/main.js';
+import { ChannelKeys, parseEnvelope } from '../../server/peer/envelope.js';
+import { loadOrCreateIdentity } from '../../server/peer/identity.js';
+import { Trust } from '../../server/peer/trust.js';
+import { within } from '../integration/cluster.js';
+import { RawClient } from '../security/http.js';
+import { startProxy, type Proxy } from './proxy.js';
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+describe('randomness after a restart', { timeout: 60_000 }, () => {
+  const secret = randomBytes(32);
+  let root: string;
+  let a: RunningServer;
+  let b: RunningServer;
+  let proxy: Proxy;
+  const start = (dir: string, port = 0) => startServer({ dataDir: join(root, dir), port, logLevel: 'silent', peer: { networkSecret: secret, stageTimeoutMs: 5000 } });
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'tessera-restart-'));
+    [a, b] = await Promise.all([start('a'), start('b')]);
+    proxy = await startProxy(a.url);
+  });
+  after(async () => {
+    await proxy.close();
+    await Promise.all([a.close(), b.close()]);
+    await rm(root, { recursive: true, force: true });
+  });
+
+  test('the same party, input and uuid: fresh shares, instance and boot after a restart and in every run', async () => {
+    const nodes = [proxy.url, b.url];
+    const uuid = 'a7f4fea2-b5f4-4d64-9705-45b3629a8145';
+    // Party 0's key opens what party 1 sealed for it.
+    const keys = new ChannelKeys(await loadOrCreateIdentity(join(root, 'a'), silent), new Trust({ secret }));
+    const runs: { share: Buffer; instance: string; boot: string; senderKey: string }[] = [];
+    const run = async (): Promise<void> => {
+      const before = proxy.envelopes.length;
+      const results = await within(20_000, 'sum', Promise.all([7, 11].map((v, i) => new RawClient(i === 0 ? a.url : b.url).secureSum(v, { nodes, uuid, myself: i }))));
+      for (const r of results) assert.equal(r.result.sum, 18);
+      const shares = proxy.envelopes.slice(before).map(parseEnvelope).filter((e) => e.header.stage === 'shares' && e.header.from === 1);
+      assert.equal(shares.length, 1);
+      const envelope = shares[0]!;
+      runs.push({ share: keys.open(envelope), instance: envelope.header.instance, boot: envelope.header.senderBoot, senderKey: envelope.header.senderKey });
+    };
+    await run();
+    await run();
+    const port = b.port;
+    await b.close();
+    b = await start('b', port); // same URL, same data dir: the same party, a new process
+    await run();
+    await run();
+
+    assert.equal(new Set(runs.map((r) => r.senderKey)).size, 1, 'the identity key survives the restart');
+    assert.equal(new Set(runs.map((r) => r.boot)).size, 2, 'a new boot id after the restart');
+    assert.equal(new Set(runs.map((r) => r.instance)).size, runs.length, 'a new instance per computation');
+    assert.equal(new Set(runs.map((r) => r.share.toString('hex'))).size, runs.length, 'no share repeats');
+    // Shares are uniform ring elements: no two runs agree even on a long prefix.
+    for (let i = 0; i < runs.length; i++) {
+      for (let j = i + 1; j < runs.length; j++) {
+        assert.notDeepEqual(runs[i]!.share.subarray(0, 16), runs[j]!.share.subarray(0, 16));
+      }
+    }
+  });
+});
