@@ -844,7 +844,10 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The envelope or token did not authenticate. */
+        /**
+         * @description The client API without the bearer token this server demands (a wrong or missing
+         *     `Authorization: Bearer`), or a peer envelope that did not authenticate.
+         */
         Unauthenticated: {
             headers: {
                 [name: string]: unknown;
@@ -855,15 +858,19 @@ export interface components {
                  *       "type": "/problems/unauthenticated",
                  *       "title": "Unauthorized",
                  *       "status": 401,
-                 *       "detail": "envelope authentication failed",
+                 *       "detail": "this server requires a client token: send \"Authorization: Bearer <token>\"",
                  *       "code": 401,
-                 *       "message": "envelope authentication failed"
+                 *       "message": "this server requires a client token: send \"Authorization: Bearer <token>\"",
+                 *       "where": "Authorization"
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The name exists but is not reachable by a client (private or prototype names). */
+        /**
+         * @description Not reachable by a client: a private or prototype attribute name, or a browser request
+         *     from an origin this server does not allow.
+         */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -1116,6 +1123,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
             default: components["responses"]["Error"];
         };
     };
@@ -1135,6 +1143,7 @@ export interface operations {
         responses: {
             200: components["responses"]["Uuid"];
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRepresentations"];
@@ -1156,6 +1165,7 @@ export interface operations {
         responses: {
             200: components["responses"]["Uuid"];
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -1189,6 +1199,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
             404: components["responses"]["NotFound"];
             406: components["responses"]["NotAcceptable"];
             default: components["responses"]["Error"];
@@ -1211,6 +1222,7 @@ export interface operations {
         responses: {
             200: components["responses"]["None"];
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
             404: components["responses"]["NotFound"];
             default: components["responses"]["Error"];
         };
@@ -1244,6 +1256,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
@@ -1280,6 +1293,7 @@ export interface operations {
         responses: {
             200: components["responses"]["Uuid"];
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRepresentations"];
