@@ -49,10 +49,22 @@ export interface Session {
    * or PeerError when the session failed (abort, terms mismatch).
    */
   receive(from: number, stage: string, seq?: number, timeoutMs?: number): Promise<Uint8Array>;
-  /** Tell every peer this party gives up (they fail promptly, naming it) and fail local waits. */
-  abort(reason: string): Promise<void>;
+  /**
+   * Tell every peer this party gives up (they fail promptly, naming it) and fail local waits.
+   * `cause` is the typed error behind it: a timeout travels as a timeout, so every party's
+   * problem names the party that never arrived, not the one that gave up first.
+   */
+  abort(reason: string, cause?: AbortCause): Promise<void>;
   /** Free everything the session holds; later messages of this instance are rejected as replays. */
   close(): void;
+}
+
+/** Why a party aborted, as far as the other parties need to know it (never a secret). */
+export interface AbortCause {
+  /** The TesseraError slug, e.g. "timeout", "bad-input", "conflict". */
+  readonly slug: string;
+  /** For a timeout: the party that did not arrive ("party 2 (http://…)"). */
+  readonly where?: string;
 }
 
 export interface PeerNetwork {

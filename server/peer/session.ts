@@ -11,7 +11,7 @@ import {
   TesseraError,
   TimeoutError,
 } from '../../services/errors.js';
-import type { Session, Terms } from '../../services/peer.js';
+import type { AbortCause, Session, Terms } from '../../services/peer.js';
 import { canonicalJson } from './codec.js';
 import type { EnvelopeHeader } from './envelope.js';
 
@@ -182,8 +182,7 @@ export class PeerSession implements Session {
       throw new ConflictError(`computation ${this.uuid} is already finished or aborted here`, { where: this.party(this.myself) });
     }
     if (header.stage === ABORT_STAGE) {
-      const reason = payload.toString('utf8').slice(0, MAX_REASON_CHARS);
-      this.fail(new PeerError(`${this.party(from)} aborted the computation: ${reason}`, { where: this.party(from), extra: { party: from } }));
+      this.fail(abortError(this.party(from), from, payload));
       return;
     }
     if (canonicalJson(header.terms) !== this.termsJson) {
@@ -278,11 +277,12 @@ export class PeerSession implements Session {
     this.inboxBytes = 0;
   }
 
-  async abort(reason: string): Promise<void> {
+  async abort(reason: string, cause?: AbortCause): Promise<void> {
     this.fail(new PeerError(`this party aborted the computation: ${reason}`, { where: this.party(this.myself) }));
     if (this.abortSent) return;
     this.abortSent = true;
-    const payload = Buffer.from(String(reason).slice(0, MAX_REASON_CHARS), 'utf8');
+    const notice: AbortNotice = { reason: String(reason).slice(0, MAX_REASON_CHARS), ...cause };
+    const payload = Buffer.from(JSON.stringify(notice), 'utf8');
     const timeoutMs = Math.min(this.timeoutMs, 5000);
     const results = await Promise.allSettled(
       this.nodes.map((_, i) =>
@@ -303,4 +303,31 @@ export class PeerSession implements Session {
     this.consumed.clear();
     this.host.sessionClosed(this);
   }
+}
+
+/** The payload of an "abort" message. */
+interface AbortNotice {
+  reason: string;
+  slug?: string;
+  where?: string;
+}
+
+/**
+ * The error a party raises when a peer aborts. A peer that gave up waiting for someone passes the
+ * timeout on: every party answers 504 naming the party that never arrived (whoever timed out
+ * first). Any other abort is the aborting party's failure: 502 naming it.
+ */
+function abortError(party: string, from: number, payload: Buffer): TesseraError {
+  let notice: AbortNotice = { reason: payload.toString('utf8') };
+  try {
+    const parsed = JSON.parse(notice.reason) as unknown;
+    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as AbortNotice).reason === 'string') notice = parsed as AbortNotice;
+  } catch {
+    // A plain-text reason.
+  }
+  const reason = notice.reason.slice(0, MAX_REASON_CHARS);
+  if (notice.slug === 'timeout' && typeof notice.where === 'string' && /^party \d+ \(/.test(notice.where)) {
+    return new TimeoutError(`${party} gave up waiting: ${reason}`, { where: notice.where.slice(0, 300), extra: { party: from } });
+  }
+  return new PeerError(`${party} aborted the computation: ${reason}`, { where: party, extra: { party: from } });
 }

@@ -166,7 +166,7 @@ export async function runProtocol<T>(
     const reason = err instanceof TesseraError ? `${err.name}: ${err.message}`.slice(0, 500) : 'internal error';
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      session.abort(reason).catch(() => {}),
+      session.abort(reason, err instanceof TesseraError ? { slug: err.slug, ...(err.where !== undefined ? { where: err.where } : {}) } : undefined).catch(() => {}),
       new Promise<void>((resolve) => {
         timer = setTimeout(resolve, options.abortGraceMs ?? ABORT_GRACE_MS);
       }),

@@ -105,19 +105,21 @@ export async function runSecureSum(session: Session, readInput: () => LocalInput
     const others = otherParties(session);
 
     // Stage "shares": deal, keep our own, exchange the rest.
+    // Sending and receiving run together: a stage costs one delivery, not a delivery plus the
+    // acknowledgement of our own sends.
     const dealt = dealShares(input, session.parties);
-    await scatter(session, SECURE_SUM_STAGES.shares, (to) => dealt[to]!);
-    const received = await gather(session, SECURE_SUM_STAGES.shares, others, (p, from) =>
-      decodePair(p, partyName(session, from)),
-    );
+    const [, received] = await Promise.all([
+      scatter(session, SECURE_SUM_STAGES.shares, (to) => dealt[to]!),
+      gather(session, SECURE_SUM_STAGES.shares, others, (p, from) => decodePair(p, partyName(session, from))),
+    ]);
     const own = decodePair(dealt[session.myself]!, 'own share');
 
     // Stage "partials": publish the sum of held shares; the sum of all partials is the result.
     const mine = partialSum([own, ...received.values()]);
-    await broadcast(session, SECURE_SUM_STAGES.partials, encodePair(...mine));
-    const partials = await gather(session, SECURE_SUM_STAGES.partials, others, (p, from) =>
-      decodePair(p, partyName(session, from)),
-    );
+    const [, partials] = await Promise.all([
+      broadcast(session, SECURE_SUM_STAGES.partials, encodePair(...mine)),
+      gather(session, SECURE_SUM_STAGES.partials, others, (p, from) => decodePair(p, partyName(session, from))),
+    ]);
     const [total, count] = partialSum([mine, ...partials.values()]);
 
     return {

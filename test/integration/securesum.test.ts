@@ -88,6 +88,25 @@ describe('SecureSum with three parties', { timeout: 120_000 }, () => {
     assert.equal(results[0]!.result.sum, 6);
   });
 
+  test('a timeout passed on by the party that gave up first still names the missing party', async () => {
+    const uuid = randomUUID();
+    const call = (myself: number) =>
+      cluster.apis[myself]!.secureSum({ data: 1, network: { nodes: cluster.nodes, uuid, myself } }).then(
+        () => assert.fail('must not succeed without party 2'),
+        (err: unknown) => err as TesseraApiError,
+      );
+    const first = call(0);
+    // Party 1 joins a second later, so party 0 always times out first and aborts it.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const started = Date.now();
+    const late = await within(15_000, 'cascaded timeout', call(1));
+    await within(15_000, 'first timeout', first);
+    assert.equal(late.status, 504, late.message);
+    assert.equal(late.problem.where, `party 2 (${cluster.nodes[2]})`);
+    assert.match(late.problem.detail ?? '', new RegExp(`party 0 \\(${cluster.nodes[0]}\\) gave up waiting`));
+    assert.ok(Date.now() - started < 2900, 'party 1 fails when party 0 gives up, before its own timeout');
+  });
+
   test('a non-number input fails at its party and aborts the others promptly', async () => {
     const uuid = randomUUID();
     const started = Date.now();
