@@ -156,12 +156,15 @@ export class MemoryHub {
   /** Every message sent: who, to whom, which stage and chunk, and (when `capture`) its payload. */
   readonly log: { from: number; to: number; stage: string; seq: number; bytes: number; payload?: Uint8Array }[] = [];
   capture = false;
+  /** Party `party` dies (sends nothing more) after sending `messages` messages. */
+  dieAfter: { party: number; messages: number } | undefined;
   /** Parties whose messages are dropped from now on (a dead server). */
   readonly dead = new Set<number>();
 
   constructor(readonly nodes: readonly string[], readonly timeoutMs = 5000) {}
 
   async deliver(uuid: string, to: number, m: Message): Promise<void> {
+    if (this.dieAfter && m.from === this.dieAfter.party && !m.abort && --this.dieAfter.messages < 0) this.dead.add(m.from);
     if (this.dead.has(m.from)) return new Promise(() => {}); // a dead server sends nothing, ever
     if (!m.abort) this.log.push({ from: m.from, to, stage: m.stage, seq: m.seq, bytes: m.payload.length, ...(this.capture ? { payload: m.payload } : {}) });
     if (this.dead.has(to)) throw new PeerError(`${party(this.nodes, to)} is unreachable`, { where: party(this.nodes, to) });

@@ -380,6 +380,23 @@ describe('announce first, model later', () => {
     prepared[2]!.members.cancel!([], {}, ctxFor(hub, 2));
   });
 
+  test('a party that dies in the middle of streaming: the others fail within the timeout, naming it', async () => {
+    const hub = new MemoryHub(nodes(3), 400);
+    const big: Spec[] = [{ name: 'w', dtype: 'F32', shape: [CHUNK_ELEMENTS * 6] }];
+    // Setup (2 messages), weights (2), then a few reduce chunks, then nothing.
+    hub.dieAfter = { party: 1, messages: 7 };
+    const started = Date.now();
+    const settled = await runAll(secureFedAvg, hub, (i) => ({ data: { tensors: model(big, i, 1), weight: 1 } }));
+    assert.ok(Date.now() - started < 5000);
+    assert.ok(hub.log.some((m) => m.from === 1 && m.stage === 'reduce'), 'party 1 died mid-stream');
+    for (const i of [0, 2]) {
+      const s = settled[i]!;
+      assert.equal(s.status, 'rejected');
+      assertNames((s as PromiseRejectedResult).reason, 'party 1');
+    }
+    assert.ok(hub.closed.includes(`${[...hub.sessions.keys()][0]!.split('/')[0]}/0`) && hub.closed.some((k) => k.endsWith('/2')), 'sessions closed');
+  });
+
   test('cancel before submit: the peers fail promptly naming the cancelling party', async () => {
     const hub = new MemoryHub(nodes(2), 5000);
     const prepared = await prepareAll(hub, specs);
