@@ -489,26 +489,27 @@ function secureAggregator(
     if (chunk === undefined) throw new PeerError(`chunk ${c} of segment ${j} was already used`, { where: `segment ${j}` });
     return chunk;
   };
-  const ready = (async () => {
-    // x_i + M_i, in place over the mask (values were range-checked before the weights stage).
-    const multiplier = share * fp.scale;
-    for (let j = 0; j < layout.parties; j++) {
-      for (let c = 0; c < layout.chunkCount(j); c++) {
-        const [start, end] = layout.chunk(j, c);
-        const chunk = chunkOf(j, c);
-        for (const p of layout.pieces(start, end)) {
-          const t = layout.tensors[p.tensor]!;
-          const data = input.tensors.get(t.name)!.data.subarray(p.from, p.to);
-          const at = t.offset + p.from - start;
-          encodeInto(fp, ringSlice(bits, chunk, at, at + data.length), data, multiplier, 'add', `${input.where}.${t.name}`, p.from, true);
-        }
-      }
-      await yieldToEventLoop();
+  const multiplier = share * fp.scale;
+  /** x_i + M_i over chunk c of segment j, in place over the mask (values were range-checked before the weights stage). */
+  const encodeChunk = (j: number, c: number): Uint32Array => {
+    const [start, end] = layout.chunk(j, c);
+    const chunk = chunkOf(j, c);
+    for (const p of layout.pieces(start, end)) {
+      const t = layout.tensors[p.tensor]!;
+      const data = input.tensors.get(t.name)!.data.subarray(p.from, p.to);
+      const at = t.offset + p.from - start;
+      encodeInto(fp, ringSlice(bits, chunk, at, at + data.length), data, multiplier, 'add', `${input.where}.${t.name}`, p.from, true);
     }
+    return chunk;
+  };
+  // This party's own segment first (the others' contributions are added onto it); the chunks it
+  // sends are encoded just before sending, so encoding overlaps the transfer.
+  const ready = (async () => {
+    for (let c = 0; c < layout.chunkCount(me); c++) encodeChunk(me, c);
   })();
   return {
     ready,
-    contribution: (j, c) => ringBytes(chunkOf(j, c)),
+    contribution: (j, c) => ringBytes(encodeChunk(j, c)),
     sent(j, c) {
       mask[layout.chunkId(j, c)] = undefined;
     },
