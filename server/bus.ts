@@ -182,7 +182,7 @@ export class RepresentationBus {
 
   release(uuid: string): void {
     this.#lookup(uuid, 'representation_uuid');
-    this.#slots.delete(uuid);
+    this.#drop(uuid);
   }
 
   /** The entry a uuid names, for callers inside the server (404 when unknown or expired). */
@@ -237,7 +237,7 @@ export class RepresentationBus {
     let dropped = 0;
     for (const [uuid, slot] of this.#slots) {
       if (slot.lastUsed < cutoff) {
-        this.#slots.delete(uuid);
+        this.#drop(uuid);
         dropped++;
       }
     }
@@ -248,7 +248,7 @@ export class RepresentationBus {
   async close(): Promise<void> {
     clearInterval(this.#sweeper);
     this.#shutdown.abort(new Error('server shutting down'));
-    this.#slots.clear();
+    for (const uuid of [...this.#slots.keys()]) this.#drop(uuid);
     await this.#registry.close();
   }
 
@@ -266,11 +266,25 @@ export class RepresentationBus {
     return uuid;
   }
 
+  /** Forget an entry; a server object held by value is told, so it frees what it holds. */
+  #drop(uuid: string): void {
+    const slot = this.#slots.get(uuid);
+    this.#slots.delete(uuid);
+    const value = slot?.entry.kind === 'value' ? slot.entry.value : undefined;
+    if (isServerObject(value) && typeof value.release === 'function') {
+      try {
+        value.release();
+      } catch (err) {
+        this.#log.warn({ err: (err as Error).message, uuid }, 'releasing a server object failed');
+      }
+    }
+  }
+
   #lookup(uuid: string, where: string): Entry {
     const slot = this.#slots.get(uuid);
     const now = this.#now();
     if (slot === undefined || slot.lastUsed < now - this.#ttlMs) {
-      if (slot !== undefined) this.#slots.delete(uuid);
+      if (slot !== undefined) this.#drop(uuid);
       throw new NotFoundError(`no representation ${uuid} (unknown, released or expired)`, { where });
     }
     slot.lastUsed = now;

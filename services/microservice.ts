@@ -39,6 +39,12 @@ export type Member = (args: unknown[], kwargs: Record<string, unknown>, ctx: Cal
 export interface ServerObject {
   readonly [SERVER_OBJECT]: true;
   readonly members: Readonly<Record<string, Member>>;
+  /**
+   * Called once when the client releases the representation holding this object, when it
+   * expires, or when the server shuts down: free what it holds (a prepared computation's masks)
+   * now rather than at its own deadline. Not a member: a client cannot call it by name.
+   */
+  release?(): void;
 }
 export const SERVER_OBJECT = Symbol.for('tessera.serverObject');
 export function isServerObject(value: unknown): value is ServerObject {

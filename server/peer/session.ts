@@ -3,6 +3,7 @@
 // The node (node.ts) routes envelopes here; protocols see only the Session interface.
 
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import {
   BadInputError,
   ConflictError,
@@ -77,6 +78,9 @@ export class PeerSession implements Session {
   ) {
     this.parties = nodes.length;
     this.signal = this.controller.signal;
+    // Every concurrent wait (one per party and streamed chunk) listens on this signal: with many
+    // parties that legitimately exceeds Node's default of 10 listeners.
+    setMaxListeners(0, this.signal);
     this.termsJson = canonicalJson(terms);
     this.stageSet = new Set(stages);
     this.bound = nodes.map(() => undefined);
@@ -179,7 +183,11 @@ export class PeerSession implements Session {
     const from = header.from;
     if (this.closed || this.failure) {
       if (header.stage === ABORT_STAGE) return;
-      throw new ConflictError(`computation ${this.uuid} is already finished or aborted here`, { where: this.party(this.myself) });
+      // Say why: a sender that arrives after the failure must learn its cause, not blame us.
+      const why = this.failure ? `: ${this.failure.message}` : '';
+      throw new ConflictError(`computation ${this.uuid} is already finished or aborted here${why}`.slice(0, 1000), {
+        where: this.failure?.where ?? this.party(this.myself),
+      });
     }
     if (header.stage === ABORT_STAGE) {
       this.fail(abortError(this.party(from), from, payload));

@@ -171,5 +171,10 @@ function preparedObject(computation: FedAvgComputation): ServerObject {
         return state.stage === 'failed' ? { stage: state.stage, error: state.error.message } : { stage: state.stage };
       },
     }),
+    // Released (or expired) before its model came: give up now and free the masks, rather than
+    // hold them until the ttl. A submit already running keeps its own reference and finishes.
+    release: () => {
+      if (computation.state.stage !== 'running') computation.cancel('the client released the prepared computation');
+    },
   };
 }

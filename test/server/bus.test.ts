@@ -91,3 +91,40 @@ test('closing the bus aborts the signal running calls see, and closes every micr
   assert.equal(closed, 1);
   assert.equal(bus.size, 0);
 });
+
+test('a server object is told when its representation is released, expires, or the server closes', async () => {
+  const released: string[] = [];
+  const registry = createDefaultRegistry();
+  registry.register({
+    [SERVER_OBJECT]: true,
+    description: { plugin: 'Maker' },
+    members: {
+      make: (args) => ({
+        [SERVER_OBJECT]: true,
+        members: {},
+        release: () => {
+          released.push(String(args[0]));
+        },
+      }),
+    },
+  });
+  let now = 0;
+  const bus = createBus({ log: memoryLog(), registry, now: () => now, limits: { representationTtlMs: 1000 } });
+  const make = bus.attribute(bus.create({ plugin: 'Maker' }), 'make');
+  const made = async (name: string): Promise<string> => (await bus.call(make, [name], {}))!;
+
+  const a = await made('a');
+  bus.release(a);
+  assert.deepEqual(released, ['a'], 'released by the client');
+  assert.throws(() => bus.release(a), NotFoundError);
+  assert.deepEqual(released, ['a'], 'told once');
+
+  await made('b');
+  now += 5000;
+  bus.sweep();
+  assert.deepEqual(released, ['a', 'b'], 'expired');
+
+  await bus.call(bus.attribute(bus.create({ plugin: 'Maker' }), 'make'), ['c'], {});
+  await bus.close();
+  assert.deepEqual(released, ['a', 'b', 'c'], 'server closed');
+});

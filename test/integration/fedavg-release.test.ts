@@ -1,0 +1,45 @@
+// A prepared SecureFedAvg that its client releases before giving the model frees its masks at
+// once and the other parties fail promptly naming it, instead of waiting for the ttl.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { TesseraApiError, type Remote } from '../../clients/typescript/index.js';
+import { startCluster, within, type Cluster } from './cluster.js';
+
+let cluster: Cluster;
+before(async () => {
+  cluster = await startCluster(2, { stageTimeoutMs: 10_000 });
+});
+after(async () => {
+  await cluster.close();
+});
+
+test('releasing a prepared computation cancels it: the other party fails promptly, naming it', { timeout: 60_000 }, async () => {
+  const uuid = randomUUID();
+  const tensors = { w: { dtype: 'F32', shape: [2], data: [1, 2] } };
+  const prepared: Remote[] = await within(
+    20_000,
+    'prepare',
+    Promise.all(
+      cluster.apis.map(async (api, myself) => {
+        const simon = await api.create({ protocol: 'Simon' });
+        const prepare = await simon.attribute('prepare');
+        const rep = await prepare.call({ microprotocol: 'SecureFedAvg', data: { tensors }, network: { nodes: cluster.nodes, uuid, myself } });
+        return rep!;
+      }),
+    ),
+  );
+  const sizeBefore = cluster.servers[0]!.bus.size;
+  const submit = prepared[1]!.member('submit')({ data: { tensors, weight: 1 } }).then(
+    () => assert.fail('must fail: party 0 released its computation'),
+    (err: unknown) => err as TesseraApiError,
+  );
+  const started = Date.now();
+  await cluster.apis[0]!.release(prepared[0]!);
+  const err = await within(15_000, 'submit after release', submit);
+  assert.ok(err instanceof TesseraApiError, String(err));
+  assert.equal(err.status, 502);
+  assert.match(err.problem.detail ?? '', new RegExp(`party 0 \\(${cluster.nodes[0]}\\) aborted.*released`));
+  assert.ok(Date.now() - started < 5000, 'promptly, not at a timeout');
+  assert.equal(cluster.servers[0]!.bus.size, sizeBefore - 1);
+});
