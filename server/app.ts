@@ -93,7 +93,7 @@ export function createApp(options: AppOptions): Express {
   const jsonDepth = options.limits?.jsonDepth ?? DEFAULT_JSON_DEPTH;
   const security = options.security ?? {};
 
-  const handlers = makeHandlers({ bus, log, spec, startedAt, ...(options.peerEndpoint ? { peer: options.peerEndpoint } : {}) });
+  const handlers = makeHandlers({ bus, log, spec, startedAt, jsonDepth, ...(options.peerEndpoint ? { peer: options.peerEndpoint } : {}) });
   checkHandlersMatchSpec(handlers, spec.operations.map((o) => o.operationId));
 
   const app = express();
@@ -171,10 +171,12 @@ interface HandlerDeps {
   log: Logger;
   spec: ReturnType<typeof loadSpec>;
   startedAt: number;
+  /** Deepest nesting of a client's JSON (bodies and safetensors headers). */
+  jsonDepth: number;
   peer?: PeerEndpoint;
 }
 
-function makeHandlers({ bus, spec, startedAt, peer }: HandlerDeps): HandlerMap {
+function makeHandlers({ bus, spec, startedAt, jsonDepth, peer }: HandlerDeps): HandlerMap {
   const docsHtml = swaggerUi
     .generateHTML(undefined, { swaggerUrl: '/openapi.json', customSiteTitle: 'Tessera API' })
     // The page is served at /docs (no trailing slash), so its relative asset URLs must be rooted.
@@ -205,6 +207,7 @@ function makeHandlers({ bus, spec, startedAt, peer }: HandlerDeps): HandlerMap {
     uploadRepresentation(req, res) {
       if (req.is('application/octet-stream')) {
         if (!Buffer.isBuffer(req.body)) throw new BadInputError('the body must be a safetensors file', { where: 'body' });
+        checkSafetensorsHeaderDepth(req.body, jsonDepth);
         res.json({ type: 'uuid', uuid: bus.upload(TensorSet.parseSafetensors(req.body)) });
         return;
       }
@@ -318,30 +321,52 @@ function acceptEmptyBodyOnGetAndDelete(req: Request, _res: Response, next: NextF
   next();
 }
 
+/** True when `value` nests arrays and objects deeper than `maxDepth`. Iterative: it cannot overflow. */
+export function nestedDeeperThan(value: unknown, maxDepth: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (depth > maxDepth) return true;
+    const children = Array.isArray(item) ? item : Object.values(item as object);
+    for (const child of children) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /**
  * JSON nested deeper than `maxDepth` is refused before anything walks it: JSON.parse copes with
- * any depth, but recursive code later (validation, serialisation of a download) would exhaust the
- * stack on a few hundred kilobytes of brackets. Iterative, so the check itself cannot overflow.
+ * any depth, but recursive code later (validation, serialisation of a download, an error message
+ * that quotes a value) would exhaust the stack on a few hundred kilobytes of brackets.
  */
 function rejectDeepJson(maxDepth: number): RequestHandler {
   return (req, _res, next) => {
     const body: unknown = req.body;
-    if (typeof body !== 'object' || body === null || Buffer.isBuffer(body)) {
-      next();
+    if (typeof body === 'object' && body !== null && !Buffer.isBuffer(body) && nestedDeeperThan(body, maxDepth)) {
+      next(new BadInputError(`the JSON body is nested deeper than ${maxDepth} levels`, { where: 'body' }));
       return;
-    }
-    const stack: [unknown, number][] = [[body, 1]];
-    while (stack.length > 0) {
-      const [value, depth] = stack.pop()!;
-      if (depth > maxDepth) {
-        next(new BadInputError(`the JSON body is nested deeper than ${maxDepth} levels`, { where: 'body' }));
-        return;
-      }
-      const children = Array.isArray(value) ? value : Object.values(value as object);
-      for (const child of children) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
     }
     next();
   };
+}
+
+/**
+ * The same bound for the JSON header of a safetensors upload (8-byte little-endian length, then
+ * the header). A header that does not parse is left to the safetensors parser, which says why.
+ */
+function checkSafetensorsHeaderDepth(file: Buffer, maxDepth: number): void {
+  if (file.length < 8) return;
+  const length = file.readBigUInt64LE(0);
+  if (length > BigInt(file.length - 8)) return;
+  let header: unknown;
+  try {
+    header = JSON.parse(file.subarray(8, 8 + Number(length)).toString('utf8'));
+  } catch {
+    return;
+  }
+  if (nestedDeeperThan(header, maxDepth)) {
+    throw new BadInputError(`the safetensors header is nested deeper than ${maxDepth} levels`, { where: 'body' });
+  }
 }
 
 function asyncHandler(handler: Handler): RequestHandler {

@@ -33,6 +33,14 @@ function pathSegment(s: string): string {
   }
 }
 
+/** A safetensors file with the given header text and no data. */
+function safetensorsWithHeader(header: string): Buffer {
+  const text = Buffer.from(header);
+  const prefix = Buffer.alloc(8);
+  prefix.writeBigUInt64LE(BigInt(text.length));
+  return Buffer.concat([prefix, text]);
+}
+
 interface FuzzRequest {
   method: string;
   path: string;
@@ -161,6 +169,7 @@ describe('fuzzing every operation of a running server', { timeout: 180_000 }, ()
       return Buffer.concat([prefix, Buffer.from(header)]);
     }),
     fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
+    fc.integer({ min: 1, max: 50_000 }).map((n) => safetensorsWithHeader(`{"w":{"dtype":"F32","shape":${'['.repeat(n)}${']'.repeat(n)},"data_offsets":[0,0]}}`)),
     fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.concat([Buffer.from('TSPM\x01'), Buffer.from(b)])),
     fc.tuple(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.json()).map(([len, header]) => {
       const prefix = Buffer.alloc(9);
@@ -302,6 +311,7 @@ describe('fuzzing every operation of a running server', { timeout: 180_000 }, ()
     ['nesting far beyond the depth limit', { method: 'PUT', path: '/representations', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: `{"args":[${'['.repeat(500_000)}${']'.repeat(500_000)}],"kwargs":{}}` }, [400]],
     ['a peer envelope over its limit', { method: 'POST', path: '/peer/messages', headers: { 'content-type': 'application/octet-stream' }, body: Buffer.alloc(35 * 1024 * 1024) }, [413]],
     ['a binary body on a route that takes none', { method: 'PATCH', path: `/representation/${randomUUID()}`, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/octet-stream' }, body: Buffer.alloc(17 * 1024 * 1024) }, [413, 415]],
+    ['a safetensors header nested 200000 deep (its error message once quoted it: a stack overflow)', { method: 'PUT', path: '/representations', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/octet-stream' }, body: safetensorsWithHeader(`{"w":{"dtype":"F32","shape":${'['.repeat(200_000)}${']'.repeat(200_000)},"data_offsets":[0,0]}}`) }, [400]],
     ['a safetensors header claiming 2^63 bytes', { method: 'PUT', path: '/representations', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/octet-stream' }, body: Buffer.from('ffffffffffffff7f7b7d', 'hex') }, [400, 413]],
   ];
   for (const [name, req, expected] of edgeCases) {
