@@ -16,6 +16,8 @@ export async function startProcessCluster(parties: number, extraArgs: string[] =
   const dir = await mkdtemp(join(tmpdir(), 'tessera-bench-'));
   const env = { ...process.env, TESSERA_NETWORK_SECRET: randomBytes(32).toString('base64url') };
   const children: ChildProcess[] = [];
+  // E.g. TESSERA_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles each server.
+  const nodeArgs = (process.env.TESSERA_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const close = async (): Promise<void> => {
     await Promise.all(
       children.map(
@@ -38,7 +40,7 @@ export async function startProcessCluster(parties: number, extraArgs: string[] =
       Array.from({ length: parties }, (_, i) => {
         const child = spawn(
           process.execPath,
-          ['bin/tessera.mjs', 'serve', '--port', '0', '--data-dir', join(dir, `party${i}`), '--log-level', 'error', ...extraArgs],
+          [...nodeArgs, 'bin/tessera.mjs', 'serve', '--port', '0', '--data-dir', join(dir, `party${i}`), '--log-level', 'error', ...extraArgs],
           { env, stdio: ['ignore', 'pipe', 'inherit'] },
         );
         children.push(child);

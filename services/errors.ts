@@ -55,6 +55,11 @@ export class TooLargeError extends TesseraError {
   readonly status = 413;
   readonly slug = 'too-large';
 }
+/** 415: the body is not of the media type the operation takes. */
+export class UnsupportedMediaTypeError extends TesseraError {
+  readonly status = 415;
+  readonly slug = 'unsupported-media-type';
+}
 /** 429: a count limit (representations, concurrent computations, buffered messages) is reached. */
 export class LimitError extends TesseraError {
   readonly status = 429;
