@@ -1,7 +1,8 @@
 // Who may use the HTTP surfaces (DESIGN.md section 5, SECURITY.md):
 //
-// - Client API: the operations whose effective `security` in openapi.yaml names `bearerAuth`.
-//   With a client token configured, each request must carry `Authorization: Bearer <token>`
+// - Client API: the operations whose effective `security` in openapi.yaml names `bearerAuth`, and
+//   anything that is not an open operation (deny by default). With a client token configured, each
+//   such request must carry `Authorization: Bearer <token>`
 //   (RFC 6750 section 2.1); the comparison is constant-time over SHA-256 digests of fixed length,
 //   so neither the token's content nor its length leaks through timing. Failures are 401 problems
 //   with `WWW-Authenticate: Bearer` (RFC 6750 section 3) and a warning in the log (never the token).
@@ -92,16 +93,25 @@ function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
+/** The path templates of operations a client may call without a token (`security: []` in the spec). */
+export function openOperations(spec: LoadedSpec): { method: string; path: string }[] {
+  const guarded = new Set(protectedOperations(spec).map((op) => `${op.method} ${op.path}`));
+  return spec.operations.filter((op) => !guarded.has(`${op.method} ${op.path}`)).map((op) => ({ method: op.method, path: op.path }));
+}
+
 /**
- * Bearer authentication of the client API. Runs before any body is read, so an unauthenticated
+ * Bearer authentication of the client API. Deny by default: with a token configured, every request
+ * needs it except those for the open operations of the spec (health, the spec, Swagger UI and its
+ * assets, the peer API), matched exactly and case-sensitively — so no spelling of a client path
+ * (case, encoding, slashes) slips past it. Runs before any body is read, so an unauthenticated
  * caller cannot make the server parse a large body.
  */
 export function clientAuthentication(spec: LoadedSpec, token: string | undefined, log: Logger): RequestHandler {
   if (token === undefined) return (_req, _res, next) => next();
   const expected = sha256(checkClientToken(token));
-  const guarded = protectedOperations(spec).map((op) => templateRegExp(op.path));
+  const open = [...openOperations(spec).map((op) => templateRegExp(op.path)), /^\/docs\/[A-Za-z0-9._-]+$/];
   return (req: Request, res: Response, next: NextFunction) => {
-    if (!guarded.some((re) => re.test(req.path))) {
+    if (open.some((re) => re.test(req.path))) {
       next();
       return;
     }
@@ -117,7 +127,7 @@ export function clientAuthentication(spec: LoadedSpec, token: string | undefined
       return;
     }
     const reason = header === undefined ? 'missing' : presented === undefined ? 'malformed' : 'invalid';
-    log.warn({ reason, method: req.method, path: req.path, remote: req.socket.remoteAddress }, 'client authentication failed');
+    log.warn({ reason, method: req.method, path: req.path.slice(0, 200), remote: req.socket.remoteAddress }, 'client authentication failed');
     res.setHeader('WWW-Authenticate', reason === 'missing' ? 'Bearer realm="tessera"' : 'Bearer realm="tessera", error="invalid_token"');
     next(
       new UnauthenticatedError(

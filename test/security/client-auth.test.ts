@@ -82,6 +82,30 @@ describe('a server started with a client token', () => {
     }
   }
 
+  // Deny by default: every spelling of a client path that routing, decoding or normalisation could
+  // map to an operation needs the token (POST /REPRESENTATIONS once reached createRepresentation).
+  const spellings = [
+    '/REPRESENTATIONS', '/Representations', '/representations/', '/representations//', '//representations', '/representations%2F',
+    '/./representations', '/representation/x/../../representations', '/%72epresentations', '/representations;x', '/representations?x=1',
+    `/representation/${UNKNOWN}/%63ompute`, `/REPRESENTATION/${UNKNOWN}`, '/HEALTH/../representations', '/docs/../representations', '/peer/../representations',
+  ];
+  for (const path of spellings) {
+    test(`no spelling of a client path passes without the token: ${path}`, async () => {
+      const before = server.bus.size;
+      for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']) {
+        const res = await rawRequest(server.url, path, { method, exactPath: true, jsonBody: { args: [1], kwargs: { protocol: 'Simon' } } });
+        assertProblem(res, 401);
+      }
+      assert.equal(server.bus.size, before, 'nothing was created');
+    });
+  }
+
+  test('with the token, only the spec\'s own spelling of a path is an operation (routing is case-sensitive)', async () => {
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    const res = await rawRequest(server.url, '/REPRESENTATIONS', { method: 'POST', headers, exactPath: true, jsonBody: { args: [], kwargs: { protocol: 'Simon' } } });
+    assertProblem(res, 404);
+  });
+
   test('with the token every client operation works (the scheme is case-insensitive)', async () => {
     for (const scheme of ['Bearer', 'bearer', 'BEARER']) {
       const headers = { authorization: `${scheme} ${TOKEN}` };

@@ -2,7 +2,7 @@
 // (Host, Origin, Authorization, Content-Type) and the body bytes, which fetch does not give, and
 // a CA per request for HTTPS servers with test certificates. Every request has a timeout.
 
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 export interface RawResponse {
@@ -24,10 +24,12 @@ export interface RawOptions {
   readonly ca?: string | Buffer;
   readonly timeoutMs?: number;
   readonly agent?: HttpAgent | HttpsAgent;
+  /** Send `path` byte for byte (no URL normalisation of dots, slashes or percent-encoding). */
+  readonly exactPath?: boolean;
 }
 
 export function rawRequest(base: string, path: string, options: RawOptions = {}): Promise<RawResponse> {
-  const url = new URL(path, base);
+  const url = new URL(options.exactPath === true ? '/' : path, base);
   const secure = url.protocol === 'https:';
   const headers: Record<string, string | number> = { ...options.headers };
   let body: Uint8Array | string | undefined = options.body;
@@ -38,32 +40,33 @@ export function rawRequest(base: string, path: string, options: RawOptions = {})
   if (body !== undefined) headers['content-length'] = Buffer.byteLength(body);
   const timeoutMs = options.timeoutMs ?? 30_000;
   return new Promise<RawResponse>((resolve, reject) => {
-    const req = (secure ? httpsRequest : httpRequest)(
-      url,
-      {
-        method: options.method ?? 'GET',
-        headers,
-        signal: AbortSignal.timeout(timeoutMs),
-        ...(options.agent !== undefined ? { agent: options.agent } : {}),
-        ...(secure && options.ca !== undefined ? { ca: options.ca } : {}),
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const buf = Buffer.concat(chunks);
-          const text = buf.toString('utf8');
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: buf, text, json });
-        });
-      },
-    );
+    const requestOptions = {
+      method: options.method ?? 'GET',
+      headers,
+      signal: AbortSignal.timeout(timeoutMs),
+      ...(options.agent !== undefined ? { agent: options.agent } : {}),
+      ...(secure && options.ca !== undefined ? { ca: options.ca } : {}),
+    };
+    const send = secure ? httpsRequest : httpRequest;
+    const onResponse = (res: IncomingMessage): void => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const buf = Buffer.concat(chunks);
+        const text = buf.toString('utf8');
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: buf, text, json });
+      });
+    };
+    const req = options.exactPath === true
+      ? send({ hostname: url.hostname, port: url.port, path, ...requestOptions }, onResponse)
+      : send(url, requestOptions, onResponse);
     req.on('error', reject);
     req.end(body);
   });
