@@ -125,7 +125,7 @@ describe('a server started with a client token', () => {
   });
 
   test('health, the spec and Swagger UI stay open (they hold nothing of a party)', async () => {
-    for (const path of ['/health', '/openapi.yaml', '/openapi.json', '/docs']) {
+    for (const path of ['/health', '/openapi.yaml', '/openapi.json', '/docs', '/docs/swagger-ui.css', '/docs/swagger-ui-init.js', '/peer/identity']) {
       const res = await rawRequest(server.url, path);
       assert.equal(res.status, 200, `${path}: ${res.text.slice(0, 200)}`);
     }
