@@ -22,6 +22,7 @@ import { RawClient, rawRequest, type RawResponse } from './http.js';
 const TOKEN = randomBytes(24).toString('base64url');
 const STAGE_TIMEOUT_MS = 800;
 const RUNS = Number(process.env.TESSERA_FUZZ_RUNS ?? 5000);
+const OPEN_PATHS = [/^\/health\/?$/, /^\/openapi\.(yaml|json)\/?$/, /^\/docs(\/[A-Za-z0-9._-]*)?$/, /^\/peer\/(identity|messages)\/?$/];
 const LIVE_KINDS = ['simon', 'kv', 'barrier', 'compute', 'prepare', 'set', 'get', 'keys', 'value', 'tensors'] as const;
 
 /** A path segment from any string; lone surrogates become the percent-encoding of invalid UTF-8. */
@@ -203,8 +204,9 @@ describe('fuzzing every operation of a running server', { timeout: 180_000 }, ()
     .record({
       op: fc.constantFrom(
         'list', 'create', 'upload', 'upload-binary', 'download', 'download-binary', 'call', 'call-compute', 'release', 'attribute',
-        'identity', 'deliver', 'health', 'yaml', 'json', 'docs', 'wrong-method', 'unknown-path',
+        'identity', 'deliver', 'health', 'yaml', 'json', 'docs', 'wrong-method', 'unknown-path', 'respelled',
       ),
+      respelling: fc.tuple(fc.constantFrom('/representations', '/representations', '/representation/{uuid}', '/representation/{simon}/compute', '/health', '/peer/identity'), fc.array(fc.nat(), { maxLength: 6 }), fc.constantFrom('', '/', '//', '/.', ';x', '%2F', '?a=1')),
       uuid: uuidSegment,
       attribute,
       json: jsonBody,
@@ -263,6 +265,26 @@ describe('fuzzing every operation of a running server', { timeout: 180_000 }, ()
           path = ['/health', '/openapi.json', '/peer/identity', `/representation/${r.uuid}/${r.attribute}`, '/docs'][r.challenge.length % 5]!;
           break;
         case 'unknown-path': path = `/${r.attribute}/${r.uuid}`; break;
+        case 'respelled': {
+          // Another spelling of a real path (case flips, percent-encoded letters, a suffix), with a
+          // body that would succeed: only the token may decide.
+          const [template, flips, suffix] = r.respelling;
+          const chars = [...template.replace('{uuid}', live.value ?? 'x').replace('{simon}', live.simon ?? 'x')];
+          for (const f of flips) {
+            const i = f % chars.length;
+            const c = chars[i]!;
+            if (/[a-z]/.test(c)) chars[i] = f % 2 === 0 ? c.toUpperCase() : `%${c.charCodeAt(0).toString(16)}`;
+          }
+          path = chars.join('') + suffix;
+          body = undefined;
+          if (template === '/representations' && r.method !== 'GET') {
+            method = r.method === 'PUT' ? 'PUT' : 'POST';
+            body = JSON.stringify(method === 'PUT' ? { args: [1], kwargs: {} } : { args: [], kwargs: { protocol: 'Simon' } });
+            headers['content-type'] = 'application/json';
+          }
+          if (flips.length % 2 === 0) delete headers.authorization;
+          break;
+        }
       }
       return { method, path, headers, body };
     });
@@ -280,6 +302,11 @@ describe('fuzzing every operation of a running server', { timeout: 180_000 }, ()
       assert.ok(!res.text.includes(TOKEN), 'the token is never echoed');
     }
     assert.notEqual(res.headers['access-control-allow-origin'], '*');
+    // Without the token, only the spec's open operations ever succeed, however a path is spelled.
+    if (req.headers.authorization !== `Bearer ${TOKEN}` && res.status < 300) {
+      const bare = req.path.split('?')[0]!;
+      assert.ok(OPEN_PATHS.some((re) => re.test(bare)), `${req.method} ${req.path} answered ${res.status} without the token`);
+    }
   }
 
   async function send(req: FuzzRequest): Promise<RawResponse> {
@@ -289,6 +316,7 @@ describe('fuzzing every operation of a running server', { timeout: 180_000 }, ()
       ...(req.body !== undefined ? { body: req.body } : {}),
       agent,
       timeoutMs: 20_000,
+      exactPath: true,
     });
   }
 
