@@ -203,6 +203,20 @@ async function runOne(size: number, variant: (typeof VARIANTS)[number], models: 
 
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
+const paired = new Map<string, number[]>();
+function pairedRatios(key: string): number[] {
+  let list = paired.get(key);
+  if (list === undefined) paired.set(key, (list = []));
+  return list;
+}
+function medianText(values: number[]): string {
+  if (values.length === 0) return '-';
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return `${median.toFixed(2)} (n=${values.length})`;
+}
+
 async function protocolTable(sizesInMillions: number[]): Promise<void> {
   const rows: Row[] = [];
   for (const millions of sizesInMillions) {
@@ -212,25 +226,31 @@ async function protocolTable(sizesInMillions: number[]): Promise<void> {
     // them alike; per variant the repetition with the shortest online time is kept.
     const best = new Map<string, Row>();
     for (let rep = 0; rep < REPS; rep++) {
+      let plainOnline: number | undefined;
       for (const variant of VARIANTS.filter((v) => !process.env.TESSERA_BENCH_ONLY || v.name === process.env.TESSERA_BENCH_ONLY)) {
         const row = await runOne(size, variant, models);
         const kept = best.get(variant.name);
         if (kept === undefined || row.onlineMs < kept.onlineMs) best.set(variant.name, row);
+        // The ratio to the plain run of the same repetition (same moment, same load): their
+        // median is steadier than a ratio of two bests taken at different moments.
+        if (variant.name === 'PlainFedAvg') plainOnline = row.onlineMs;
+        else if (plainOnline !== undefined) pairedRatios(`${size}/${variant.name}`).push(row.onlineMs / plainOnline);
         process.stderr.write(`  ${millions}M ${variant.name} (run ${rep + 1}/${REPS}): online ${row.onlineMs.toFixed(0)} ms\n`);
       }
     }
     rows.push(...best.values());
   }
   console.log(`\nFedAvg, ${PARTIES} parties (one process each), float32 models; slowest party, best of ${REPS}; bytes = payload sent per party`);
-  console.log('| params | protocol | prepare s | online s | total s | sent MiB | RSS after upload MiB | peak RSS MiB | peak/model | online/plain | bytes/plain |');
-  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| params | protocol | prepare s | online s | total s | sent MiB | RSS after upload MiB | peak RSS MiB | peak/model | online/plain | online/plain, median of paired runs | bytes/plain |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) {
     const plain = rows.find((r) => r.size === row.size && r.variant === "PlainFedAvg");
     const modelBytes = row.size * 4;
     console.log(
       `| ${row.size / 1e6}M | ${row.variant} | ${(row.prepareMs / 1000).toFixed(2)} | ${(row.onlineMs / 1000).toFixed(2)} | ${(row.totalMs / 1000).toFixed(2)} | ` +
         `${mb(row.bytesSent)} | ${mb(row.rssUploaded)} | ${mb(row.peakRss)} | ${(row.peakRss / modelBytes).toFixed(2)} | ` +
-        `${plain ? (row.onlineMs / plain.onlineMs).toFixed(2) : "-"} | ${plain ? (row.bytesSent / plain.bytesSent).toFixed(2) : "-"} |`,
+        `${plain ? (row.onlineMs / plain.onlineMs).toFixed(2) : "-"} | ${medianText(pairedRatios(`${row.size}/${row.variant}`))} | ` +
+        `${plain ? (row.bytesSent / plain.bytesSent).toFixed(2) : "-"} |`,
     );
   }
 }

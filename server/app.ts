@@ -10,6 +10,7 @@ import { BadInputError, NotFoundError, NotImplementedError, TesseraError, Unsupp
 import type { Logger } from '../services/microservice.js';
 import type { PeerEndpoint, PeerNetwork } from '../services/peer.js';
 import { TensorSet } from '../services/common/tensors.js';
+import { nestedDeeperThan } from '../services/common/json.js';
 import { createBarrier, createBroadcast } from '../services/sync/index.js';
 import { createKeyValueStorage } from '../services/util/index.js';
 import { createSimon } from '../services/simon/index.js';
@@ -227,7 +228,6 @@ function makeHandlers({ bus, spec, startedAt, jsonDepth, peer }: HandlerDeps): H
     uploadRepresentation(req, res) {
       if (req.is('application/octet-stream')) {
         if (!Buffer.isBuffer(req.body)) throw new BadInputError('the body must be a safetensors file', { where: 'body' });
-        checkSafetensorsHeaderDepth(req.body, jsonDepth);
         res.json({ type: 'uuid', uuid: bus.upload(TensorSet.parseSafetensors(req.body)) });
         return;
       }
@@ -342,18 +342,6 @@ function acceptEmptyBodyOnGetAndDelete(req: Request, _res: Response, next: NextF
 }
 
 /** True when `value` nests arrays and objects deeper than `maxDepth`. Iterative: it cannot overflow. */
-export function nestedDeeperThan(value: unknown, maxDepth: number): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop()!;
-    if (depth > maxDepth) return true;
-    const children = Array.isArray(item) ? item : Object.values(item as object);
-    for (const child of children) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
-  }
-  return false;
-}
-
 /**
  * JSON nested deeper than `maxDepth` is refused before anything walks it: JSON.parse copes with
  * any depth, but recursive code later (validation, serialisation of a download, an error message
@@ -368,25 +356,6 @@ function rejectDeepJson(maxDepth: number): RequestHandler {
     }
     next();
   };
-}
-
-/**
- * The same bound for the JSON header of a safetensors upload (8-byte little-endian length, then
- * the header). A header that does not parse is left to the safetensors parser, which says why.
- */
-function checkSafetensorsHeaderDepth(file: Buffer, maxDepth: number): void {
-  if (file.length < 8) return;
-  const length = file.readBigUInt64LE(0);
-  if (length > BigInt(file.length - 8)) return;
-  let header: unknown;
-  try {
-    header = JSON.parse(file.subarray(8, 8 + Number(length)).toString('utf8'));
-  } catch {
-    return;
-  }
-  if (nestedDeeperThan(header, maxDepth)) {
-    throw new BadInputError(`the safetensors header is nested deeper than ${maxDepth} levels`, { where: 'body' });
-  }
 }
 
 /** 415 problem unless the request body has this media type (what the validator would say). */

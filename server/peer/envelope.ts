@@ -11,6 +11,7 @@
 // so a key is bound to both identities, the direction, and both processes' boots: an envelope
 // recorded before either side restarted never decrypts afterwards.
 
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../services/common/json.js';
 import { createCipheriv, createDecipheriv, createPublicKey, diffieHellman, hkdfSync, randomBytes } from 'node:crypto';
 import { BadInputError, UnauthenticatedError } from '../../services/errors.js';
 import type { Terms } from '../../services/peer.js';
@@ -100,6 +101,8 @@ export function parseEnvelope(envelope: Buffer): ParsedEnvelope {
     throw bad('envelope header is not JSON');
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('envelope header is not an object');
+  // The terms are compared by a recursive canonical serialisation: bound their depth first.
+  if (nestedDeeperThan(raw, MAX_JSON_DEPTH)) throw bad(`envelope header is nested deeper than ${MAX_JSON_DEPTH} levels`);
   const fields = raw as Record<string, unknown>;
   if (fields.v !== VERSION) throw bad('header version mismatch', 'v');
   for (const [name, valid] of Object.entries(HEADER_FIELDS)) {

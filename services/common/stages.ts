@@ -163,7 +163,12 @@ export async function runProtocol<T>(
   try {
     return await body();
   } catch (err) {
-    const reason = err instanceof TesseraError ? `${err.name}: ${err.message}`.slice(0, 500) : 'internal error';
+    // Our own typed error's message and place (they name a field or a party, never a secret
+    // value), so the others learn who is at fault, e.g. "… (at party 2 (http://…))".
+    const reason =
+      err instanceof TesseraError
+        ? `${err.name}: ${err.message}${err.where !== undefined && !err.message.includes(err.where) ? ` (at ${err.where})` : ''}`.slice(0, 500)
+        : 'internal error';
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       session.abort(reason, err instanceof TesseraError ? { slug: err.slug, ...(err.where !== undefined ? { where: err.where } : {}) } : undefined).catch(() => {}),

@@ -11,7 +11,22 @@
 // other safetensors dtype is refused with a message that names it. NaN and ±Inf pass the codec: the
 // protocols reject them later, naming the party that gave them.
 
+import { MAX_JSON_DEPTH, nestedDeeperThan } from './json.js';
 import { BadInputError, TooLargeError } from '../errors.js';
+
+/**
+ * An untrusted value in an error message: JSON, cut to a few hundred characters, and never a
+ * deep recursion (a shape nested 100 000 levels deep must not overflow the stack).
+ */
+function quote(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = Array.isArray(value) ? 'a deeply nested list' : typeof value;
+  }
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
 
 export type DType = 'F32' | 'F64';
 export const DTYPES: readonly DType[] = ['F32', 'F64'];
@@ -69,13 +84,13 @@ function describeShape(shape: readonly number[]): string {
  */
 function elementCount(shape: unknown, where: string): number {
   if (!Array.isArray(shape)) {
-    throw new BadInputError(`shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`, { where });
+    throw new BadInputError(`shape must be a list of non-negative integers, got ${quote(shape)}`, { where });
   }
   let count = 1;
   for (const [i, dim] of shape.entries()) {
     if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim < 0) {
       throw new BadInputError(
-        `shape must be a list of non-negative integers, but dimension ${i} is ${JSON.stringify(dim)}`,
+        `shape must be a list of non-negative integers, but dimension ${i} is ${quote(dim)}`,
         { where },
       );
     }
@@ -91,7 +106,7 @@ function checkDType(dtype: unknown, where: string): DType {
   if (dtype === 'F32' || dtype === 'F64') return dtype;
   const known = typeof dtype === 'string' && SAFETENSORS_DTYPES.has(dtype);
   throw new BadInputError(
-    `unsupported dtype ${JSON.stringify(dtype)}${known ? ' (a safetensors dtype Tessera does not carry)' : ''}; ` +
+    `unsupported dtype ${quote(dtype)}${known ? ' (a safetensors dtype Tessera does not carry)' : ''}; ` +
       `Tessera supports ${DTYPES.join(' and ')} only (convert to float32 or float64 first)`,
     { where },
   );
@@ -152,7 +167,7 @@ function flattenNested(value: unknown[], where: string): { shape: number[]; valu
   const walk = (node: unknown, depth: number, path: string): void => {
     if (depth === shape.length) {
       if (typeof node !== 'number') {
-        throw new BadInputError(`expected a number at ${path || 'the top'}, got ${JSON.stringify(node) ?? typeof node}`, { where });
+        throw new BadInputError(`expected a number at ${path || 'the top'}, got ${quote(node) ?? typeof node}`, { where });
       }
       values.push(node);
       return;
@@ -283,6 +298,9 @@ export class TensorSet {
     } catch (err) {
       throw new BadInputError(`header is not JSON: ${(err as Error).message}`, { where: 'header' });
     }
+    if (nestedDeeperThan(header, MAX_JSON_DEPTH)) {
+      throw new BadInputError(`header is nested deeper than ${MAX_JSON_DEPTH} levels`, { where: 'header' });
+    }
     if (!isPlainObject(header)) {
       throw new BadInputError(
         `header must be a JSON object of tensors, got ${Array.isArray(header) ? 'an array' : header === null ? 'null' : typeof header}`,
@@ -299,7 +317,7 @@ export class TensorSet {
       metadata = {};
       for (const [key, value] of Object.entries(rawMetadata)) {
         if (typeof value !== 'string') {
-          throw new BadInputError(`__metadata__ values must be strings, "${key}" is ${JSON.stringify(value)}`, { where: METADATA_KEY });
+          throw new BadInputError(`__metadata__ values must be strings, "${key}" is ${quote(value)}`, { where: METADATA_KEY });
         }
         metadata[key] = value;
       }
@@ -326,7 +344,7 @@ export class TensorSet {
         !offsets.every((o) => typeof o === 'number' && Number.isSafeInteger(o) && o >= 0)
       ) {
         throw new BadInputError(
-          `data_offsets must be [begin, end], two non-negative integers, got ${JSON.stringify(offsets)}`,
+          `data_offsets must be [begin, end], two non-negative integers, got ${quote(offsets)}`,
           { where: name },
         );
       }
