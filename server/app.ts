@@ -16,6 +16,7 @@ import { createKeyValueStorage } from '../services/util/index.js';
 import { createSimon } from '../services/simon/index.js';
 import { RepresentationBus, type BusLimits } from './bus.js';
 import { Registry } from './registry.js';
+import { binaryBody } from './http/body.js';
 import { PROBLEM_MEDIA_TYPE, instancePath, problem, problemHandler } from './http/problem.js';
 import { browserGuard, clientAuthentication, type SecurityOptions } from './http/security.js';
 import { OPERATION_IDS, expressPath, loadSpec, type OperationId } from './http/spec.js';
@@ -125,14 +126,14 @@ export function createApp(options: AppOptions): Express {
   app.post(
     '/peer/messages',
     requireMediaType('application/octet-stream'),
-    express.raw({ type: 'application/octet-stream', limit: peerLimit }),
+    binaryBody(peerLimit),
     asyncHandler(handlers.deliverPeerMessage),
   );
 
   app.use(express.json({ limit: jsonLimit, strict: true }));
   app.use(rejectDeepJson(jsonDepth));
   app.use('/peer/messages', express.raw({ type: 'application/octet-stream', limit: peerLimit }));
-  app.use('/representations', express.raw({ type: 'application/octet-stream', limit: binaryLimit }));
+  app.use('/representations', binaryBody(binaryLimit));
   app.use(express.raw({ type: 'application/octet-stream', limit: Math.min(jsonLimit, binaryLimit) }));
   app.use(acceptEmptyBodyOnGetAndDelete);
 
