@@ -243,8 +243,12 @@ export class FedAvgComputation {
 
   /** Gives this party's model; resolves with the average every party receives. */
   submit(input: ModelInput): Promise<TensorSet> {
-    if (this.#state.stage !== 'prepared') {
-      const why = this.#state.stage === 'failed' ? `it failed: ${this.#state.error.message}` : `it is ${this.#state.stage}`;
+    const state = this.#state;
+    // Failed already (a peer aborted, died, or disagreed): that failure is the answer, with its
+    // own status and the party it names, not a generic conflict.
+    if (state.stage === 'failed' && state.error instanceof TesseraError) return Promise.reject(state.error);
+    if (state.stage !== 'prepared') {
+      const why = state.stage === 'failed' ? `it failed: ${state.error.message}` : `it is ${state.stage}`;
       return Promise.reject(new ConflictError(`this computation cannot take a model: ${why}`, { where: 'submit' }));
     }
     this.#state = { stage: 'running' };

@@ -43,3 +43,35 @@ test('releasing a prepared computation cancels it: the other party fails promptl
   assert.ok(Date.now() - started < 5000, 'promptly, not at a timeout');
   assert.equal(cluster.servers[0]!.bus.size, sizeBefore - 1);
 });
+
+test('a model submitted after a peer already gave up gets that failure (502 naming the peer), not a generic conflict', { timeout: 60_000 }, async () => {
+  const uuid = randomUUID();
+  const tensors = { w: { dtype: 'F32', shape: [2], data: [1, 2] } };
+  const prepared: Remote[] = await within(
+    20_000,
+    'prepare',
+    Promise.all(
+      cluster.apis.map(async (api, myself) => {
+        const prepare = await (await api.create({ protocol: 'Simon' })).attribute('prepare');
+        return (await prepare.call({ microprotocol: 'SecureFedAvg', data: { tensors }, network: { nodes: cluster.nodes, uuid, myself } }))!;
+      }),
+    ),
+  );
+  await prepared[0]!.member('cancel')();
+  // Wait until party 1 knows: its prepared computation reports the failure.
+  const deadline = Date.now() + 10_000;
+  let status: { stage?: string } = {};
+  while (status.stage !== 'failed' && Date.now() < deadline) {
+    const rep = await prepared[1]!.member('status')();
+    status = await cluster.apis[1]!.download(rep);
+    if (status.stage !== 'failed') await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal(status.stage, 'failed');
+  const err = await prepared[1]!.member('submit')({ data: { tensors, weight: 1 } }).then(
+    () => assert.fail('must fail'),
+    (e: unknown) => e as TesseraApiError,
+  );
+  assert.ok(err instanceof TesseraApiError, String(err));
+  assert.equal(err.status, 502, err.message);
+  assert.match(err.problem.detail ?? '', new RegExp(`party 0 \\(${cluster.nodes[0]}\\) aborted`));
+});
