@@ -215,7 +215,8 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
         nodes,
         identities.map((p) => p.publicKey),
         identities.map((p) => p.bootId),
-        terms,
+        // The agreed terms carry the normalised node list, whatever spelling the client used.
+        { ...terms, nodes },
         stages,
         timeoutMs,
         randomBytes(16).toString('base64url'),

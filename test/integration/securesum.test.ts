@@ -60,6 +60,21 @@ describe('SecureSum with three parties', { timeout: 120_000 }, () => {
     }
   });
 
+  test('a party that spells the node URLs differently still agrees (URLs are normalised)', async () => {
+    const uuid = randomUUID();
+    const spelled = cluster.nodes.map((url) => `${url}/`.replace('http://', 'HTTP://'));
+    const results = await within(
+      20_000,
+      'spelling',
+      Promise.all([
+        cluster.apis[0]!.secureSum({ data: 1, network: { nodes: cluster.nodes, uuid, myself: 0 } }),
+        cluster.apis[1]!.secureSum({ data: 2, network: { nodes: spelled, uuid, myself: 1 } }),
+        cluster.apis[2]!.secureSum({ data: 3, network: { nodes: cluster.nodes, uuid, myself: 2 } }),
+      ]),
+    );
+    assert.deepEqual(results.map((r) => r.result.sum), [6, 6, 6]);
+  });
+
   test('20 concurrent computations with different uuids do not mix', async () => {
     const runs = Array.from({ length: 20 }, (_, k) => secureSumAll(cluster, [k, 100 * k, 10_000 * k]));
     const all = await within(60_000, '20 concurrent sums', Promise.all(runs));
