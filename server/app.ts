@@ -19,7 +19,7 @@ import { Registry } from './registry.js';
 import { binaryBody } from './http/body.js';
 import { PROBLEM_MEDIA_TYPE, instancePath, problem, problemHandler } from './http/problem.js';
 import { browserGuard, clientAuthentication, type SecurityOptions } from './http/security.js';
-import { OPERATION_IDS, expressPath, loadSpec, type OperationId } from './http/spec.js';
+import { expressPath, loadSpec, type OperationId } from './http/spec.js';
 
 export const DEFAULT_JSON_LIMIT_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_BINARY_LIMIT_BYTES = 512 * 1024 * 1024;
@@ -95,7 +95,7 @@ export function createApp(options: AppOptions): Express {
   const jsonDepth = options.limits?.jsonDepth ?? DEFAULT_JSON_DEPTH;
   const security = options.security ?? {};
 
-  const handlers = makeHandlers({ bus, log, spec, startedAt, jsonDepth, ...(options.peerEndpoint ? { peer: options.peerEndpoint } : {}) });
+  const handlers = makeHandlers({ bus, log, spec, startedAt, ...(options.peerEndpoint ? { peer: options.peerEndpoint } : {}) });
   checkHandlersMatchSpec(handlers, spec.operations.map((o) => o.operationId));
 
   const app = express();
@@ -193,12 +193,10 @@ interface HandlerDeps {
   log: Logger;
   spec: ReturnType<typeof loadSpec>;
   startedAt: number;
-  /** Deepest nesting of a client's JSON (bodies and safetensors headers). */
-  jsonDepth: number;
   peer?: PeerEndpoint;
 }
 
-function makeHandlers({ bus, spec, startedAt, jsonDepth, peer }: HandlerDeps): HandlerMap {
+function makeHandlers({ bus, spec, startedAt, peer }: HandlerDeps): HandlerMap {
   const docsHtml = swaggerUi
     .generateHTML(undefined, { swaggerUrl: '/openapi.json', customSiteTitle: 'Tessera API' })
     // The page is served at /docs (no trailing slash), so its relative asset URLs must be rooted.
