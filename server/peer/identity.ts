@@ -2,7 +2,8 @@
 //
 // Both are created once, atomically (written to a private temporary file, then hard-linked into
 // place, so two servers starting at the same time never read a half-written key), with file
-// mode 0600 inside a 0700 directory, and loaded on every later start.
+// mode 0600 inside a 0700 directory, and loaded on every later start. Key material is generated
+// only when the file does not exist yet, so a normal start writes no secret to disk.
 
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { chmod, link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
@@ -39,6 +40,20 @@ async function createExclusive(path: string, content: Buffer | string): Promise<
   }
 }
 
+/**
+ * Creates `path` from `make()` only when it does not exist yet (ENOENT); `make` runs only then.
+ * Returns true when this call created the file; false when it existed or a concurrent start won.
+ */
+async function createIfMissing(path: string, make: () => Buffer | string): Promise<boolean> {
+  try {
+    await stat(path);
+    return false;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  return createExclusive(path, make());
+}
+
 async function warnIfLoose(path: string, log: Logger): Promise<void> {
   const { mode } = await stat(path);
   if ((mode & 0o077) !== 0) {
@@ -55,15 +70,16 @@ interface IdentityFile {
   d: string;
 }
 
+function freshIdentityFile(): string {
+  const jwk = generateKeyPairSync('x25519').privateKey.export({ format: 'jwk' });
+  const fresh: IdentityFile = { version: 1, kty: 'OKP', crv: 'X25519', x: jwk.x!, d: jwk.d! };
+  return `${JSON.stringify(fresh)}\n`;
+}
+
 export async function loadOrCreateIdentity(dataDir: string, log: Logger): Promise<Identity> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const path = join(dataDir, IDENTITY_FILE);
-  const { privateKey } = generateKeyPairSync('x25519');
-  const jwk = privateKey.export({ format: 'jwk' });
-  const fresh: IdentityFile = { version: 1, kty: 'OKP', crv: 'X25519', x: jwk.x!, d: jwk.d! };
-  if (await createExclusive(path, `${JSON.stringify(fresh)}\n`)) {
-    log.info({ path, publicKey: fresh.x }, 'created a new peer identity key');
-  }
+  const created = await createIfMissing(path, freshIdentityFile);
   await warnIfLoose(path, log);
   let stored: Partial<IdentityFile>;
   try {
@@ -78,6 +94,7 @@ export async function loadOrCreateIdentity(dataDir: string, log: Logger): Promis
   // The stored public half must be the one the private half gives, or peers would pin a lie.
   const x = createPublicKey(key).export({ format: 'jwk' }).x;
   if (x === undefined || x !== stored.x) throw new BadInputError(`${path}: public and private key do not match`, { where: 'dataDir' });
+  if (created) log.info({ path, publicKey: x }, 'created a new peer identity key');
   const bootIdBytes = randomBytes(16);
   return {
     privateKey: key,
@@ -97,7 +114,7 @@ export async function loadOrCreateLocalSecret(userConfigDir: string, log: Logger
   await mkdir(userConfigDir, { recursive: true, mode: 0o700 });
   await chmod(userConfigDir, 0o700).catch(() => undefined);
   const path = join(userConfigDir, LOCAL_SECRET_FILE);
-  if (await createExclusive(path, randomBytes(32))) log.info({ path }, 'created the local network secret');
+  if (await createIfMissing(path, () => randomBytes(32))) log.info({ path }, 'created the local network secret');
   await warnIfLoose(path, log);
   const secret = await readFile(path);
   if (secret.length !== 32) {
