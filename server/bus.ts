@@ -103,11 +103,6 @@ export class RepresentationBus {
     return this.#slots.size;
   }
 
-  /** Aborted when the bus closes: every running call sees it in its CallContext. */
-  get signal(): AbortSignal {
-    return this.#shutdown.signal;
-  }
-
   list(): Description[] {
     return this.#registry.descriptions();
   }
@@ -183,11 +178,6 @@ export class RepresentationBus {
   release(uuid: string): void {
     this.#lookup(uuid, 'representation_uuid');
     this.#drop(uuid);
-  }
-
-  /** The entry a uuid names, for callers inside the server (404 when unknown or expired). */
-  entry(uuid: string): Entry {
-    return this.#lookup(uuid, 'representation_uuid');
   }
 
   /**

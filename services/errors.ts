@@ -1,5 +1,5 @@
-// Typed domain errors. Services throw these; the HTTP layer maps each `name` to one status and
-// an RFC 9457 problem (server/http/problem.ts). No string throws anywhere in the code base.
+// Typed domain errors. Services throw these; the HTTP layer turns each into an RFC 9457 problem
+// with the class's `status` and `slug` (server/http/problem.ts). No string throws anywhere in the code base.
 //
 // `where` says where the fault is (a field path such as "kwargs.network.nodes[2]", a tensor name,
 // a party): bad input must say what was wrong and where.
