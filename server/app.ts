@@ -132,7 +132,6 @@ export function createApp(options: AppOptions): Express {
 
   app.use(express.json({ limit: jsonLimit, strict: true }));
   app.use(rejectDeepJson(jsonDepth));
-  app.use('/peer/messages', express.raw({ type: 'application/octet-stream', limit: peerLimit }));
   app.use('/representations', binaryBody(binaryLimit));
   app.use(express.raw({ type: 'application/octet-stream', limit: Math.min(jsonLimit, binaryLimit) }));
   app.use(acceptEmptyBodyOnGetAndDelete);
