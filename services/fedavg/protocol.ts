@@ -33,7 +33,7 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { BadInputError, ConflictError, PeerError, TesseraError, TimeoutError } from '../errors.js';
-import type { Session, Terms } from '../peer.js';
+import type { AbortCause, Session, Terms } from '../peer.js';
 import { MaskStream, SEED_BYTES } from '../common/prg.js';
 import { defineStages, gather, otherParties, partyName, runProtocol, scatter } from '../common/stages.js';
 import { TensorSet, type Tensor } from '../common/tensors.js';
@@ -117,7 +117,7 @@ class CountingSession implements Session {
   receive(from: number, stage: string, seq?: number, timeoutMs?: number): Promise<Uint8Array> {
     return this.inner.receive(from, stage, seq, timeoutMs);
   }
-  abort(reason: string): Promise<void> { return this.inner.abort(reason); }
+  abort(reason: string, cause?: AbortCause): Promise<void> { return this.inner.abort(reason, cause); }
   close(): void { this.inner.close(); }
 }
 
