@@ -15,6 +15,7 @@ import { createBarrier, createBroadcast } from '../services/sync/index.js';
 import { createKeyValueStorage } from '../services/util/index.js';
 import { createSimon } from '../services/simon/index.js';
 import { RepresentationBus, type BusLimits } from './bus.js';
+import { DEFAULT_STAGE_TIMEOUT_MS } from './peer/index.js';
 import { Registry } from './registry.js';
 import { binaryBody } from './http/body.js';
 import { PROBLEM_MEDIA_TYPE, instancePath, problem, problemHandler } from './http/problem.js';
@@ -66,7 +67,7 @@ export function createDefaultRegistry(): Registry {
 }
 
 /** A PeerNetwork for servers without a peer layer (unit tests): every open fails clearly. */
-export function unavailablePeers(stageTimeoutMs = 30_000): PeerNetwork {
+export function unavailablePeers(stageTimeoutMs = DEFAULT_STAGE_TIMEOUT_MS): PeerNetwork {
   return {
     stageTimeoutMs,
     open() {

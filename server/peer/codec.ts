@@ -2,10 +2,6 @@
 
 import { BadInputError } from '../../services/errors.js';
 
-export function toBase64Url(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
-}
-
 /** Decodes base64url of exactly `length` bytes, or returns undefined (no throw: callers name the field). */
 export function fromBase64Url(text: unknown, length?: number): Buffer | undefined {
   if (typeof text !== 'string' || !/^[A-Za-z0-9_-]*$/.test(text)) return undefined;

@@ -48,10 +48,6 @@ export class PeerDirectory {
     return pending;
   }
 
-  forget(url: string): void {
-    this.cache.delete(url);
-  }
-
   private async fetchIdentity(url: string, where: string): Promise<PeerIdentity> {
     const challenge = randomBytes(32);
     let response: { status: number; text: string };

@@ -18,9 +18,7 @@ import { DEFAULT_LIMITS, PeerRouter, type PeerLimits, type PeerStats } from './n
 import { PeerTransport } from './transport.js';
 import { readPeersFile, Trust } from './trust.js';
 
-export { BOOT_CHANGED, DEFAULT_LIMITS, REPLAY_WINDOW_MS } from './node.js';
-export type { PeerLimits, PeerStats } from './node.js';
-export type { TrustMode } from './trust.js';
+export type { PeerStats } from './node.js';
 
 export interface PeerNodeOptions {
   /** Identity key lives here (created on first start, file mode 0600). */

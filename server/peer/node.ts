@@ -121,10 +121,6 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
     return this.self.publicKey;
   }
 
-  get bootId(): string {
-    return this.self.bootId;
-  }
-
   stats(): PeerStats {
     return {
       sessions: this.sessions.size,

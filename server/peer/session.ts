@@ -90,14 +90,6 @@ export class PeerSession implements Session {
     return `party ${i} (${this.nodes[i]})`;
   }
 
-  get isOpen(): boolean {
-    return !this.closed && this.failure === undefined;
-  }
-
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   private checkPeer(index: unknown, field: string): number {
     if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= this.parties || index === this.myself) {
       throw new BadInputError(`${field} must be the index of another party (0..${this.parties - 1}, not ${this.myself})`, { where: field });

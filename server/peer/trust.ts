@@ -133,10 +133,6 @@ export class Trust {
     return this.pinnedKeys === undefined || this.pinnedKeys.has(publicKey);
   }
 
-  get hasSecret(): boolean {
-    return this.proofKey !== undefined;
-  }
-
   /** HMAC-SHA256(proof key, label || publicKey || bootId || challenge): "I hold the network secret, and this is my key". */
   proof(publicKey: Buffer, bootId: Buffer, challenge: Buffer): Buffer | undefined {
     if (!this.proofKey) return undefined;
