@@ -70,8 +70,11 @@ function blame(err: unknown, session: Session, from: number, stage: string, what
   return new PeerError(`stage ${stage}: ${what} ${party}: ${message}`, { where: party });
 }
 
-/** Rejects when the session fails, so a gather does not outlive an abort. */
-function whenAborted(session: Session): { promise: Promise<never>; dispose: () => void } {
+/**
+ * Rejects with the session's failure once its signal fires, so a wait (a gather, a party waiting
+ * for its own model) does not outlive an abort. `dispose` removes the listener when the wait ends.
+ */
+export function whenAborted(session: Session): { promise: Promise<never>; dispose: () => void } {
   let dispose = () => {};
   const promise = new Promise<never>((_, reject) => {
     const fail = () => {

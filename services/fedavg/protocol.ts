@@ -31,11 +31,10 @@
 // are written chunk by chunk; messages stream in chunks of CHUNK_ELEMENTS with seq numbers.
 
 import { hkdfSync, randomBytes } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import { BadInputError, ConflictError, PeerError, TesseraError, TimeoutError } from '../errors.js';
 import type { AbortCause, Session, Terms } from '../peer.js';
 import { MaskStream, SEED_BYTES } from '../common/prg.js';
-import { defineStages, gather, otherParties, partyName, runProtocol, scatter } from '../common/stages.js';
+import { defineStages, gather, otherParties, partyName, runProtocol, scatter, whenAborted } from '../common/stages.js';
 import { TensorSet, type Tensor } from '../common/tensors.js';
 import {
   addBytesInto,
@@ -162,18 +161,6 @@ async function rootCause(session: Session, err: unknown): Promise<unknown> {
   return notice ? reason : err;
 }
 
-/** Rejects with the session's failure once its signal fires. */
-function sessionFailure(session: Session): Promise<never> {
-  return new Promise<never>((_, reject) => {
-    const fail = () => {
-      const reason: unknown = session.signal.reason;
-      reject(reason instanceof Error ? reason : new PeerError(`the computation failed: ${String(reason)}`));
-    };
-    if (session.signal.aborted) fail();
-    else session.signal.addEventListener('abort', fail, { once: true });
-  });
-}
-
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** What setup leaves for the online part. */
@@ -213,8 +200,6 @@ export class FedAvgComputation {
 
   private constructor(session: Session, readonly manifest: Manifest, readonly params: FedAvgParams, ttlMs: number) {
     this.#session = new CountingSession(session);
-    // Each concurrent wait (two receive loops per peer, plus sends) listens on the session signal.
-    setMaxListeners(8 * session.parties + 16, session.signal);
     this.#ttl = setTimeout(() => this.cancel(`no model was submitted within ${Math.round(ttlMs / 1000)} s`), ttlMs);
     this.#ttl.unref();
     this.#result = runProtocol(this.#session, () => this.#run());
@@ -275,7 +260,13 @@ export class FedAvgComputation {
     this.#state = { stage: 'prepared' };
     this.#ready.resolve();
     // A peer that aborts (or dies) while this party waits for its model fails it right away.
-    const input = await Promise.race([this.#model.promise, sessionFailure(session)]);
+    const aborted = whenAborted(session);
+    let input: ModelInput;
+    try {
+      input = await Promise.race([this.#model.promise, aborted.promise]);
+    } finally {
+      aborted.dispose();
+    }
     const t1 = performance.now();
     let result: { outputs: FloatArray[]; totalWeight: number };
     try {

@@ -5,6 +5,7 @@
 // per-wait timeouts — and counts the bytes each party sends. Transport security is
 // server/peer's job and is tested there.
 
+import { setMaxListeners } from 'node:events';
 import { ConflictError, PeerError, TimeoutError, BadInputError } from '../../../services/errors.js';
 import type { OpenOptions, PeerNetwork, Session, Terms } from '../../../services/peer.js';
 
@@ -42,6 +43,8 @@ class MemorySession implements Session {
   ) {
     this.parties = nodes.length;
     this.signal = this.#controller.signal;
+    // As server/peer/session.ts does: every concurrent wait listens on this signal.
+    setMaxListeners(0, this.signal);
     this.termsJson = JSON.stringify(terms, Object.keys(terms).sort());
   }
 
