@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { makeDataSet, runFederatedTraining, startParties, DEFAULT_TRAINING, type Parties, type RunResult, type TrainingOptions } from '../../examples/federated_learning/federated.js';
 import { AGREEMENT, curvesSvg, maxDifference, weightDifference } from '../../examples/federated_learning/train.js';
 import { niceTicks } from '../../examples/federated_learning/chart.js';
-import { within } from '../integration/cluster.js';
+import { within } from '../within.js';
 
 const ARTIFACTS = join('test-artifacts', 'federated-learning');
 const SMALL: TrainingOptions = { ...DEFAULT_TRAINING, rounds: 3, epochs: 1, dataScale: 0.5 };

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../server/main.js';
 import { createPeerNode, type PeerNode } from '../../server/peer/index.js';
 import { TesseraError } from '../../services/errors.js';
-import { within } from '../integration/cluster.js';
+import { within } from '../within.js';
 import { ProblemError, RawClient } from '../security/http.js';
 import { spawnParty, type ChildParty } from './child.js';
 import { startProxy, type Proxy } from './proxy.js';

@@ -12,7 +12,7 @@ import { startServer, type RunningServer } from '../../server/main.js';
 import { ChannelKeys, parseEnvelope } from '../../server/peer/envelope.js';
 import { loadOrCreateIdentity } from '../../server/peer/identity.js';
 import { Trust } from '../../server/peer/trust.js';
-import { within } from '../integration/cluster.js';
+import { within } from '../within.js';
 import { RawClient } from '../security/http.js';
 import { startProxy, type Proxy } from './proxy.js';
 

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Api, TesseraApiError } from '../../clients/typescript/index.js';
 import { TensorSet, type DType, type Tensor } from '../../services/common/tensors.js';
 import { FEDAVG_SERVICE, startFedAvgCluster, type FedAvgCluster } from '../services/fedavg/cluster.js';
-import { within } from './cluster.js';
+import { within } from '../within.js';
 
 interface Spec {
   name: string;
@@ -180,6 +180,37 @@ describe('SecureFedAvg faults across real servers', { timeout: 120_000 }, () => 
         assert.match(text, /party 1/);
       }
     });
+  });
+
+  test('a timeout passed on by the party that gave up first still names the missing party', async () => {
+    const uuid = randomUUID();
+    const call = async (myself: number) => {
+      const api = new Api(cluster.nodes[myself]!, { timeoutMs: 60_000 });
+      const service = await api.create(FEDAVG_SERVICE);
+      const compute = await service.attribute('compute');
+      return api
+        .call(compute, { microprotocol: 'SecureFedAvg', data: { tensors: model(SPECS, myself, 1).toJson(), weight: 1 }, network: { nodes: cluster.nodes, uuid, myself } })
+        .then(
+          () => assert.fail('must not succeed without party 2'),
+          (err: unknown) => err,
+        );
+    };
+    const first = call(0);
+    // Party 1 joins a second later, so party 0 always times out first (1.5 s stage timeout) and aborts it.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const started = Date.now();
+    const late = await within(15_000, 'cascaded timeout', call(1));
+    const elapsed = Date.now() - started;
+    const early = await within(15_000, 'first timeout', first);
+    const missing = `party 2 (${cluster.nodes[2]})`;
+    for (const err of [early, late]) {
+      assert.ok(err instanceof TesseraApiError, String(err));
+      assert.equal(err.status, 504, err.message);
+      assert.equal(err.problem.where, missing);
+    }
+    assert.ok(late instanceof TesseraApiError);
+    assert.match(late.problem.detail ?? '', new RegExp(`party 0 \\(${cluster.nodes[0]}\\) gave up waiting`));
+    assert.ok(elapsed < 1500, `party 1 fails when party 0 gives up, before its own timeout could (${elapsed} ms)`);
   });
 
   test('a party that dies after preparing: the others fail within the timeout naming it, and the survivors still compute', async () => {

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { startCluster, within, type Cluster } from '../integration/cluster.js';
+import { startCluster, type Cluster } from '../integration/cluster.js';
+import { within } from '../within.js';
 
 const COMPUTATIONS = 200;
 /** Heap growth tolerated after everything was released (allocator slack, JIT code, caches). */

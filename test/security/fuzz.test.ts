@@ -16,7 +16,7 @@ import fc from 'fast-check';
 import { startServer, type RunningServer } from '../../server/main.js';
 import { TensorSet } from '../../services/common/tensors.js';
 import { memoryLog } from '../server/helpers.js';
-import { within } from '../integration/cluster.js';
+import { within } from '../within.js';
 import { RawClient, rawRequest, type RawResponse } from './http.js';
 
 const TOKEN = randomBytes(24).toString('base64url');

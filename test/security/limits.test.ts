@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../server/main.js';
 import { TensorSet } from '../../services/common/tensors.js';
-import { within } from '../integration/cluster.js';
+import { within } from '../within.js';
 import { ProblemError, RawClient, rawRequest, type RawResponse } from './http.js';
 
 function assertProblem(res: RawResponse, status: number, pattern?: RegExp): void {

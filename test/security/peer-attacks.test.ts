@@ -16,7 +16,7 @@ import { createPeerNode, type PeerNode } from '../../server/peer/index.js';
 import { ChannelKeys, parseEnvelope, type EnvelopeHeader } from '../../server/peer/envelope.js';
 import { Trust } from '../../server/peer/trust.js';
 import { TesseraError } from '../../services/errors.js';
-import { within } from '../integration/cluster.js';
+import { within } from '../within.js';
 import { memoryLog } from '../server/helpers.js';
 import { startProxy, type Proxy } from '../faults/proxy.js';
 import { RawClient, rawRequest } from './http.js';

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../server/main.js';
-import { within } from '../integration/cluster.js';
+import { within } from '../within.js';
 import { ProblemError, RawClient, rawRequest } from './http.js';
 
 interface Pem {

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { startCluster, within, type Cluster } from '../integration/cluster.js';
+import { startCluster, type Cluster } from '../integration/cluster.js';
+import { within } from '../within.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const WAIT_MS = 30_000;

@@ -14,7 +14,8 @@ import type { Session } from '../../../services/peer.js';
 import { ChannelKeys, type EnvelopeHeader } from '../../../server/peer/envelope.js';
 import { loadOrCreateIdentity, type Identity } from '../../../server/peer/identity.js';
 import { Trust } from '../../../server/peer/trust.js';
-import { memoryLog, openAll, STAGES, startNetwork, termsFor, within, type Network, type Party } from './harness.js';
+import { memoryLog, openAll, STAGES, startNetwork, termsFor, type Network, type Party } from './harness.js';
+import { within } from '../../within.js';
 
 const SECRET = Buffer.alloc(32, 7); // the harness's default network secret
 
@@ -64,7 +65,7 @@ function rejectedLogs(party: Party): number {
 /** The computation still completes after an attack: party 0 -> party 1, stage "result". */
 async function stillWorks(sessions: Session[]): Promise<void> {
   await sessions[0]!.send(1, 'result', Buffer.from('fine'));
-  assert.equal(Buffer.from(await within(sessions[1]!.receive(0, 'result'), 3000, 'result')).toString(), 'fine');
+  assert.equal(Buffer.from(await within(3000, 'result', sessions[1]!.receive(0, 'result'))).toString(), 'fine');
 }
 
 describe('attacks on a network-secret deployment', () => {

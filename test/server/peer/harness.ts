@@ -186,14 +186,3 @@ export function openAll(net: Network, uuid: string, extra: Record<string, string
     ),
   );
 }
-
-/** Rejects after `ms`, so no test can hang on a promise that never settles. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-    }),
-  ]);
-}

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { ConflictError, PeerError, TimeoutError } from '../../../services/errors.js';
-import { openAll, STAGES, startNetwork, termsFor, within, type Network } from './harness.js';
+import { openAll, STAGES, startNetwork, termsFor, type Network } from './harness.js';
+import { within } from '../../within.js';
 
 describe('peer sessions, three parties (network secret)', () => {
   let net: Network;
@@ -20,10 +21,10 @@ describe('peer sessions, three parties (network secret)', () => {
     ['an 8 MB message', 8 * 1024 * 1024],
   ] as const) {
     test(`round trip of ${name}`, async () => {
-      const sessions = await within(openAll(net, `round-trip-${size}`), 5000, 'open');
+      const sessions = await within(5000, 'open', openAll(net, `round-trip-${size}`));
       try {
         const payload = randomBytes(size);
-        const [sent, got] = await within(Promise.all([sessions[0]!.send(2, 'share', payload), sessions[2]!.receive(0, 'share')]), 10_000, 'send');
+        const [sent, got] = await within(10_000, 'send', Promise.all([sessions[0]!.send(2, 'share', payload), sessions[2]!.receive(0, 'share')]));
         assert.equal(sent, undefined);
         assert.ok(Buffer.from(got).equals(payload));
         assert.equal(sessions[2]!.parties, 3);
@@ -34,16 +35,16 @@ describe('peer sessions, three parties (network secret)', () => {
   }
 
   test('every pair exchanges, chunks by seq, and nothing stays held after close', async () => {
-    const sessions = await within(openAll(net, 'all-pairs'), 5000, 'open');
+    const sessions = await within(5000, 'open', openAll(net, 'all-pairs'));
     const payload = (from: number, to: number, seq: number) => Buffer.from(`${from}->${to}#${seq}`);
     await within(
+      5000,
+      'sends',
       Promise.all(
         sessions.flatMap((s, from) =>
           [0, 1, 2].filter((to) => to !== from).flatMap((to) => [0, 1].map((seq) => s.send(to, 'share', payload(from, to, seq), seq))),
         ),
       ),
-      5000,
-      'sends',
     );
     for (const [to, s] of sessions.entries()) {
       for (const from of [0, 1, 2].filter((f) => f !== to)) {
@@ -79,7 +80,7 @@ describe('peer sessions, three parties (network secret)', () => {
       }
       return results;
     };
-    const [r0, r1, r2] = await within(Promise.all([runParty(0, 0), runParty(1, 0), runParty(2, 300)]), 15_000, 'rounds');
+    const [r0, r1, r2] = await within(15_000, 'rounds', Promise.all([runParty(0, 0), runParty(1, 0), runParty(2, 300)]));
     for (let round = 0; round < rounds; round++) {
       assert.equal(r0![round], `r${round}p1,r${round}p2`);
       assert.equal(r1![round], `r${round}p0,r${round}p2`);
@@ -91,11 +92,11 @@ describe('peer sessions, three parties (network secret)', () => {
     const uuid = 'early-bird';
     const s0 = await net.parties[0]!.node.open({ uuid, myself: 0, terms: termsFor(net.urls), stages: STAGES });
     // Party 1 has not opened yet: its server must hold the message.
-    await within(s0.send(1, 'share', Buffer.from('early')), 5000, 'early send');
+    await within(5000, 'early send', s0.send(1, 'share', Buffer.from('early')));
     const held = net.parties[1]!.node.stats();
     assert.equal(held.bufferedMessages, 1);
     const s1 = await net.parties[1]!.node.open({ uuid, myself: 1, terms: termsFor(net.urls), stages: STAGES });
-    assert.equal(Buffer.from(await within(s1.receive(0, 'share'), 2000, 'receive')).toString(), 'early');
+    assert.equal(Buffer.from(await within(2000, 'receive', s1.receive(0, 'share'))).toString(), 'early');
     assert.equal(net.parties[1]!.node.stats().bufferedMessages, 0);
     s0.close();
     s1.close();
@@ -129,7 +130,7 @@ describe('peer sessions, three parties (network secret)', () => {
     });
     // Party 1 aborted: party 2 fails promptly, naming party 1, long before its 5 s timeout.
     const started = Date.now();
-    await assert.rejects(within(s2!.receive(0, 'share'), 3000, 'abort'), (err: Error) => err instanceof PeerError && err.where === `party 1 (${net.urls[1]})` && /disagrees on microprotocol/.test(err.message));
+    await assert.rejects(within(3000, 'abort', s2!.receive(0, 'share')), (err: Error) => err instanceof PeerError && err.where === `party 1 (${net.urls[1]})` && /disagrees on microprotocol/.test(err.message));
     assert.ok(Date.now() - started < 2000);
     [s0, s1, s2].forEach((s) => s!.close());
   });
@@ -138,7 +139,7 @@ describe('peer sessions, three parties (network secret)', () => {
     const sessions = await openAll(net, 'abort');
     // Settled into values at once: the rejections arrive while the abort is still being sent.
     const waits = [sessions[0]!.receive(2, 'share'), sessions[1]!.receive(2, 'result')].map((w) =>
-      within(w, 2000, 'abort').then(() => assert.fail('receive should fail'), (err: Error) => err),
+      within(2000, 'abort', w).then(() => assert.fail('receive should fail'), (err: Error) => err),
     );
     const started = Date.now();
     await sessions[2]!.abort('data is NaN');
@@ -158,7 +159,7 @@ describe('peer sessions, three parties (network secret)', () => {
 
   test('a missing party times out, naming the party and the stage', async () => {
     const s0 = await net.parties[0]!.node.open({ uuid: 'no-show', myself: 0, terms: termsFor(net.urls), stages: STAGES, timeoutMs: 300 });
-    await assert.rejects(within(s0.receive(2, 'share'), 2000, 'timeout'), (err: Error) => {
+    await assert.rejects(within(2000, 'timeout', s0.receive(2, 'share')), (err: Error) => {
       assert.ok(err instanceof TimeoutError);
       assert.equal(err.where, `party 2 (${net.urls[2]})`);
       assert.match(err.message, /"share"/);
@@ -182,8 +183,8 @@ describe('a peer set up anew (new identity key at the same URL)', () => {
     first.forEach((s) => s.close());
     await net.parties[1]!.restart(`${net.parties[1]!.dataDir}-new`);
     for (const round of [0, 1]) {
-      const sessions = await within(openAll(net, `after-rekey-${round}`), 5000, 'open');
-      await within(Promise.all([sessions[0]!.send(1, 'share', Buffer.from('to new')), sessions[1]!.send(0, 'share', Buffer.from('from new'))]), 5000, 'send');
+      const sessions = await within(5000, 'open', openAll(net, `after-rekey-${round}`));
+      await within(5000, 'send', Promise.all([sessions[0]!.send(1, 'share', Buffer.from('to new')), sessions[1]!.send(0, 'share', Buffer.from('from new'))]));
       assert.equal(Buffer.from(await sessions[1]!.receive(0, 'share')).toString(), 'to new');
       assert.equal(Buffer.from(await sessions[0]!.receive(1, 'share')).toString(), 'from new');
       sessions.forEach((s) => s.close());
@@ -209,12 +210,12 @@ describe('peer sessions, two parties with a small inbox (backpressure)', () => {
         sent += 1;
       }
     })();
-    const senderDone = within(sender, 10_000, 'sender');
+    const senderDone = within(10_000, 'sender', sender);
     await new Promise((r) => setTimeout(r, 300));
     // The receiver has read nothing: at most the inbox limit (plus one chunk in flight) is held.
     assert.ok(sent <= 3, `sender got ${sent} chunks accepted while nothing was read`);
     for (let seq = 0; seq < chunks; seq++) {
-      assert.ok(Buffer.from(await within(s1!.receive(0, 'share', seq), 5000, `chunk ${seq}`)).equals(chunk));
+      assert.ok(Buffer.from(await within(5000, `chunk ${seq}`, s1!.receive(0, 'share', seq))).equals(chunk));
     }
     await senderDone;
     assert.equal(sent, chunks);
@@ -226,9 +227,9 @@ describe('peer sessions, two parties with a small inbox (backpressure)', () => {
     const [s0, s1] = await openAll(net, 'parallel-flood', {}, 800);
     const chunk = randomBytes(512 * 1024);
     const outcomes = await within(
-      Promise.allSettled(Array.from({ length: 12 }, (_, seq) => s0!.send(1, 'share', chunk, seq))),
       10_000,
       'flood',
+      Promise.allSettled(Array.from({ length: 12 }, (_, seq) => s0!.send(1, 'share', chunk, seq))),
     );
     const refused = outcomes.filter((o) => o.status === 'rejected' && /HTTP 429/.test((o.reason as Error).message));
     assert.ok(refused.length > 0, 'some parallel chunks must be refused');
