@@ -85,12 +85,11 @@ export function parseModelInput(data: Record<string, unknown>, waitMs?: number):
   };
 }
 
-async function open(variant: Variant, kwargs: Record<string, unknown>, manifest: Manifest, ctx: CallContext, ttlMs: number): Promise<FedAvgComputation> {
+async function open(params: FedAvgParams, kwargs: Record<string, unknown>, manifest: Manifest, ctx: CallContext, ttlMs: number): Promise<FedAvgComputation> {
   const network = parseNetwork(kwargs.network);
   if (network.nodes.length > MAX_PARTIES) {
     throw new BadInputError(`at most ${MAX_PARTIES} parties`, { where: 'kwargs.network.nodes' });
   }
-  const params = parseParams(variant, kwargs);
   const session = await ctx.peers.open({
     uuid: network.uuid,
     myself: network.myself,
@@ -114,8 +113,8 @@ async function whileCalled<T>(computation: FedAvgComputation, ctx: CallContext, 
 
 async function computeDirect(variant: Variant, kwargs: Record<string, unknown>, ctx: CallContext): Promise<TensorSet> {
   const input = parseModelInput(parseData(kwargs));
-  parseParams(variant, kwargs); // option errors before any peer is contacted
-  const computation = await open(variant, kwargs, manifestOf(input.tensors), ctx, DEFAULT_PREPARED_TTL_S * 1000);
+  const params = parseParams(variant, kwargs); // option errors before any peer is contacted
+  const computation = await open(params, kwargs, manifestOf(input.tensors), ctx, DEFAULT_PREPARED_TTL_S * 1000);
   return whileCalled(computation, ctx, () => computation.submit(input));
 }
 
@@ -143,14 +142,10 @@ function parsePrepareManifest(data: Record<string, unknown>): Manifest {
 export async function prepareFedAvg(kwargs: Record<string, unknown>, ctx: CallContext): Promise<ServerObject> {
   const variant: Variant = kwargs.microprotocol === 'PlainFedAvg' ? 'PlainFedAvg' : 'SecureFedAvg';
   const manifest = parsePrepareManifest(parseData(kwargs));
-  parseParams(variant, kwargs);
+  const params = parseParams(variant, kwargs);
   const ttlMs = seconds(kwargs.ttl, DEFAULT_PREPARED_TTL_S, 'kwargs.ttl') * 1000;
-  const computation = await open(variant, kwargs, manifest, ctx, ttlMs);
+  const computation = await open(params, kwargs, manifest, ctx, ttlMs);
   return preparedObject(computation);
-}
-
-export function preparePlainFedAvg(kwargs: Record<string, unknown>, ctx: CallContext): Promise<ServerObject> {
-  return prepareFedAvg({ ...kwargs, microprotocol: 'PlainFedAvg' }, ctx);
 }
 
 function preparedObject(computation: FedAvgComputation): ServerObject {
