@@ -4,10 +4,10 @@
 // and caches it per URL until the peer says its boot changed.
 
 import { randomBytes } from 'node:crypto';
-import { PeerError, TimeoutError } from '../../services/errors.js';
+import { PeerError } from '../../services/errors.js';
 import { fromBase64Url } from './codec.js';
 import type { Identity } from './identity.js';
-import { describeTransportError, PeerTransport } from './transport.js';
+import { PeerTransport, transportFailure } from './transport.js';
 import type { Trust } from './trust.js';
 
 export interface PeerIdentity {
@@ -59,16 +59,12 @@ export class PeerDirectory {
         maxResponseBytes: MAX_IDENTITY_BYTES,
       });
     } catch (err) {
-      const name = (err as Error).name;
-      if (name === 'TimeoutError' || name === 'AbortError') {
-        throw new TimeoutError(`${where} did not answer its identity request within ${this.timeoutMs} ms`, { where });
-      }
       if ((err as { code?: unknown }).code === 'ERESPONSETOOLARGE') throw new PeerError(`${where} sent an oversized identity`, { where });
-      throw new PeerError(`cannot reach ${where}: ${describeTransportError(err)}`, { where });
+      throw transportFailure(err, where, `${where} did not answer its identity request within ${this.timeoutMs} ms`);
     }
+    // The transport already refused an answer longer than MAX_IDENTITY_BYTES.
     const { text } = response;
     if (response.status < 200 || response.status > 299) throw new PeerError(`${where} answered its identity request with HTTP ${response.status}`, { where });
-    if (text.length > MAX_IDENTITY_BYTES) throw new PeerError(`${where} sent an oversized identity`, { where });
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(text) as Record<string, unknown>;

@@ -21,7 +21,7 @@ import { PeerDirectory } from './directory.js';
 import { ChannelKeys, ENVELOPE_OVERHEAD, MAX_HEADER_BYTES, parseEnvelope, type EnvelopeHeader } from './envelope.js';
 import type { Identity } from './identity.js';
 import { ABORT_STAGE, PeerSession, type SessionHost } from './session.js';
-import { describeTransportError, PeerTransport, type PeerResponse } from './transport.js';
+import { PeerTransport, transportFailure, type PeerResponse } from './transport.js';
 import type { Trust } from './trust.js';
 
 export interface PeerLimits {
@@ -519,11 +519,10 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
         });
       } catch (err) {
         if (signal.aborted && signal.reason instanceof TesseraError) throw signal.reason;
-        const name = (err as Error).name;
-        if (name === 'TimeoutError' || name === 'AbortError') {
-          throw new TimeoutError(`${party} did not accept the "${stage}" message within ${timeoutMs} ms`, { where: party, extra: { party: to, stage } });
-        }
-        throw new PeerError(`cannot reach ${party}: ${describeTransportError(err)}`, { where: party, extra: { party: to } });
+        throw transportFailure(err, party, `${party} did not accept the "${stage}" message within ${timeoutMs} ms`, {
+          onTimeout: { party: to, stage },
+          onFailure: { party: to },
+        });
       }
       const { text } = response;
       if (response.status >= 200 && response.status <= 299) return;

@@ -11,6 +11,7 @@
 import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { rootCertificates } from 'node:tls';
+import { PeerError, TimeoutError } from '../../services/errors.js';
 
 export interface PeerResponse {
   readonly status: number;
@@ -50,13 +51,35 @@ const CERTIFICATE_ERRORS = new Set([
 ]);
 
 /** A short, log-safe reason for a failed request: the error code, with a hint for certificates. */
-export function describeTransportError(err: unknown): string {
+function describeTransportError(err: unknown): string {
   const e = err as { code?: unknown; cause?: { code?: unknown }; message?: unknown };
   const code = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : undefined;
   if (code !== undefined && CERTIFICATE_ERRORS.has(code)) {
     return `its TLS certificate did not verify (${code}); give its CA with --tls-ca`;
   }
   return code ?? (typeof e.message === 'string' ? e.message : 'request failed');
+}
+
+/** Problem-document members for the error transportFailure returns, per kind of failure. */
+export interface TransportFailureExtra {
+  readonly onTimeout?: Record<string, unknown>;
+  readonly onFailure?: Record<string, unknown>;
+}
+
+/**
+ * The Tessera error for a request that failed in transport, at `where` (the party): a
+ * TimeoutError saying `timeoutMessage` when the request's signal fired, otherwise a PeerError
+ * "cannot reach" with the log-safe reason (describeTransportError).
+ */
+export function transportFailure(err: unknown, where: string, timeoutMessage: string, extra: TransportFailureExtra = {}): TimeoutError | PeerError {
+  const name = (err as Error).name;
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return new TimeoutError(timeoutMessage, { where, ...(extra.onTimeout !== undefined ? { extra: extra.onTimeout } : {}) });
+  }
+  return new PeerError(`cannot reach ${where}: ${describeTransportError(err)}`, {
+    where,
+    ...(extra.onFailure !== undefined ? { extra: extra.onFailure } : {}),
+  });
 }
 
 export class PeerTransport {
