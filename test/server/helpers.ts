@@ -11,7 +11,7 @@ import type { PeerEndpoint } from '../../services/peer.js';
 
 export interface LogLine {
   level: 'debug' | 'info' | 'warn' | 'error';
-  obj: object;
+  obj: Record<string, unknown>;
   msg: string | undefined;
 }
 
@@ -19,7 +19,7 @@ export interface LogLine {
 export function memoryLog(): Logger & { lines: LogLine[] } {
   const lines: LogLine[] = [];
   const at = (level: LogLine['level']) => (obj: object, msg?: string) => {
-    lines.push({ level, obj, msg });
+    lines.push({ level, obj: obj as Record<string, unknown>, msg });
   };
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

@@ -14,7 +14,8 @@ import type { Session } from '../../../services/peer.js';
 import { ChannelKeys, type EnvelopeHeader } from '../../../server/peer/envelope.js';
 import { loadOrCreateIdentity, type Identity } from '../../../server/peer/identity.js';
 import { Trust } from '../../../server/peer/trust.js';
-import { memoryLog, openAll, STAGES, startNetwork, termsFor, type Network, type Party } from './harness.js';
+import { memoryLog } from '../helpers.js';
+import { openAll, STAGES, startNetwork, termsFor, type Network, type Party } from './harness.js';
 import { within } from '../../within.js';
 
 const SECRET = Buffer.alloc(32, 7); // the harness's default network secret
@@ -59,7 +60,7 @@ async function forger(identity: Identity, trust: Trust) {
 }
 
 function rejectedLogs(party: Party): number {
-  return party.log.entries.filter((e) => e.level === 'warn' && e.msg === 'peer message rejected').length;
+  return party.log.lines.filter((e) => e.level === 'warn' && e.msg === 'peer message rejected').length;
 }
 
 /** The computation still completes after an attack: party 0 -> party 1, stage "result". */
@@ -100,7 +101,7 @@ describe('attacks on a network-secret deployment', () => {
       assert.equal(status, 401, what);
     }
     assert.equal(rejectedLogs(b), logged + 4);
-    assert.ok(!b.log.entries.some((e) => JSON.stringify(e).includes('genuine share')), 'payload never logged');
+    assert.ok(!b.log.lines.some((e) => JSON.stringify(e).includes('genuine share')), 'payload never logged');
     assert.equal(Buffer.from(await sessions[1]!.receive(0, 'share')).toString(), 'genuine share');
     await stillWorks(sessions);
     sessions.forEach((s) => s.close());

@@ -11,7 +11,7 @@ import { UnauthenticatedError } from '../../../services/errors.js';
 import { ChannelKeys, parseEnvelope, type EnvelopeHeader } from '../../../server/peer/envelope.js';
 import { loadOrCreateIdentity, type Identity } from '../../../server/peer/identity.js';
 import { Trust } from '../../../server/peer/trust.js';
-import { memoryLog } from './harness.js';
+import { memoryLog } from '../helpers.js';
 
 describe('envelope', () => {
   let dir: string;

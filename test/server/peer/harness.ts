@@ -8,20 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TesseraError } from '../../../services/errors.js';
-import type { Logger } from '../../../services/microservice.js';
 import { createPeerNode, type PeerNode, type PeerNodeOptions } from '../../../server/peer/index.js';
 import { loadOrCreateIdentity } from '../../../server/peer/identity.js';
-
-export interface LogEntry {
-  level: string;
-  obj: Record<string, unknown>;
-  msg: string | undefined;
-}
-
-export function memoryLog(entries: LogEntry[] = []): Logger & { entries: LogEntry[] } {
-  const at = (level: string) => (obj: object, msg?: string) => entries.push({ level, obj: obj as Record<string, unknown>, msg });
-  return { entries, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
+import { memoryLog } from '../helpers.js';
 
 export interface Party {
   readonly url: string;

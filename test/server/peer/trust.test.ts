@@ -12,7 +12,8 @@ import { fromBase64Url } from '../../../server/peer/codec.js';
 import { createPeerNode } from '../../../server/peer/index.js';
 import { IDENTITY_FILE, LOCAL_SECRET_FILE, loadOrCreateIdentity } from '../../../server/peer/identity.js';
 import { compileUrlPattern, Trust } from '../../../server/peer/trust.js';
-import { memoryLog, openAll, STAGES, startNetwork, termsFor, type Network } from './harness.js';
+import { memoryLog } from '../helpers.js';
+import { openAll, STAGES, startNetwork, termsFor, type Network } from './harness.js';
 
 let scratch: string;
 before(async () => {
@@ -60,9 +61,9 @@ describe('trust modes', () => {
       assert.equal(secret.length, 32);
       assert.equal((await stat(join(userConfigDir, LOCAL_SECRET_FILE))).mode & 0o777, 0o600);
       assert.equal((await stat(userConfigDir)).mode & 0o777, 0o700);
-      const ready = log.entries.find((e) => e.level === 'info' && e.obj.trustMode !== undefined);
+      const ready = log.lines.find((e) => e.level === 'info' && e.obj.trustMode !== undefined);
       assert.equal(ready?.obj.trustMode, 'local user secret');
-      const logged = JSON.stringify(log.entries);
+      const logged = JSON.stringify(log.lines);
       for (const encoding of ['hex', 'base64', 'base64url'] as const) assert.ok(!logged.includes(secret.toString(encoding)));
       // A proof of the local secret: another node of the same user verifies it.
       const challenge = randomBytes(32);
