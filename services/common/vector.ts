@@ -45,11 +45,6 @@ export function wordsPerElement(bits: RingBits): 1 | 2 {
   return bits === 64 ? 2 : 1;
 }
 
-/** Bytes per ring element on the wire. */
-export function bytesPerElement(bits: RingBits): 4 | 8 {
-  return bits === 64 ? 8 : 4;
-}
-
 export function checkRingBits(value: unknown, where: string): RingBits {
   if (value === 64 || value === 32) return value;
   throw new BadInputError(`ring width must be 64 or 32 bits, got ${JSON.stringify(value)}`, { where });

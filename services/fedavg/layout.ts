@@ -148,11 +148,7 @@ export class Layout {
     return Math.ceil((end - start) / this.chunkElements);
   }
 
-  /** Chunks over all segments: chunk c of segment j has the global id chunkId(j, c), in flat order. */
-  get chunkTotal(): number {
-    return this.chunkId(this.parties, 0);
-  }
-
+  /** The global id of chunk c of party j's segment: chunks are numbered over all segments in flat order. */
   chunkId(party: number, c: number): number {
     let id = c;
     for (let j = 0; j < party; j++) id += this.chunkCount(j);

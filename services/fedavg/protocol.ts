@@ -30,10 +30,10 @@
 // Memory: the combined mask (E·k/8 bytes) becomes the masked vector in place; the output tensors
 // are written chunk by chunk; messages stream in chunks of CHUNK_ELEMENTS with seq numbers.
 
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { hkdfSync } from 'node:crypto';
 import { BadInputError, ConflictError, PeerError, TesseraError, TimeoutError } from '../errors.js';
 import type { AbortCause, Session, Terms } from '../peer.js';
-import { MaskStream, SEED_BYTES } from '../common/prg.js';
+import { freshSeed, MaskStream, SEED_BYTES } from '../common/prg.js';
 import { defineStages, gather, otherParties, partyName, runProtocol, scatter, whenAborted } from '../common/stages.js';
 import { TensorSet, type Tensor } from '../common/tensors.js';
 import {
@@ -296,7 +296,7 @@ export class FedAvgComputation {
     const secure = this.params.variant === 'SecureFedAvg';
     const others = otherParties(session);
     const manifestBytes = Buffer.from(JSON.stringify(this.manifest), 'utf8');
-    const contributions = new Map(others.map((j) => [j, secure ? randomBytes(SEED_BYTES) : Buffer.alloc(0)]));
+    const contributions = new Map(others.map((j) => [j, secure ? freshSeed() : Buffer.alloc(0)]));
     const seedBytes = secure ? SEED_BYTES : 0;
     const [, received] = await Promise.all([
       scatter(session, FEDAVG_STAGES.setup, (to) => Buffer.concat([contributions.get(to)!, manifestBytes])),
@@ -658,8 +658,8 @@ async function reduceAndGather(session: Session, layout: Layout, aggregator: Agg
   try {
     await Promise.all(loops);
   } catch (err) {
-    // Fail the whole session at once so every other loop stops at its next wait.
-    // The caller (runProtocol) aborts the session, which ends every other loop at its next wait.
+    // Release the gather sends still waiting for chunks that will never be finished; the caller
+    // (runProtocol) then aborts the session, which ends every other loop at its next wait.
     for (const f of finished) f.reject(err);
     throw err instanceof TesseraError ? err : new PeerError(`FedAvg failed: ${(err as Error).message}`);
   }
