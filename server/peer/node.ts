@@ -295,26 +295,38 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
 
   /** A new session takes, per sender, the first buffered instance for its uuid and everything of that instance. */
   private adopt(session: PeerSession): void {
-    const list = this.buffer.get(session.uuid);
-    if (!list) return;
-    const keep: Buffered[] = [];
-    for (const message of list) {
-      const { header } = message;
+    // In arrival order: a sender's first message binds its instance, later ones must match it.
+    const adopted = this.unbuffer(session.uuid, ({ header }) => {
       const from = header.from;
       const fits = session.nodeKeys[from] === header.senderKey && from !== session.myself;
       if (fits && session.bound[from] === undefined) session.bound[from] = header.instance;
-      if (!fits || session.bound[from] !== header.instance) {
-        keep.push(message);
-        continue;
-      }
-      this.bufferedCount -= 1;
-      this.bufferedBytes -= message.payload.length;
-      session.accept(header, message.payload, true).catch((err: Error) => {
-        this.log.warn({ sender: session.party(from), uuid: session.uuid, stage: header.stage, err: err.message }, 'buffered peer message rejected');
+      return fits && session.bound[from] === header.instance;
+    });
+    for (const { header, payload } of adopted) {
+      session.accept(header, payload, true).catch((err: Error) => {
+        this.log.warn({ sender: session.party(header.from), uuid: session.uuid, stage: header.stage, err: err.message }, 'buffered peer message rejected');
       });
     }
-    if (keep.length > 0) this.buffer.set(session.uuid, keep);
-    else this.buffer.delete(session.uuid);
+  }
+
+  /**
+   * Takes out of the early-message buffer of `uuid` every message `take` claims (called once per
+   * message, in arrival order), keeping the buffered count and bytes in step; returns them.
+   */
+  private unbuffer(uuid: string, take: (message: Buffered) => boolean): Buffered[] {
+    const list = this.buffer.get(uuid);
+    if (!list) return [];
+    const keep: Buffered[] = [];
+    const taken: Buffered[] = [];
+    for (const message of list) (take(message) ? taken : keep).push(message);
+    if (taken.length === 0) return taken;
+    for (const message of taken) {
+      this.bufferedCount -= 1;
+      this.bufferedBytes -= message.payload.length;
+    }
+    if (keep.length > 0) this.buffer.set(uuid, keep);
+    else this.buffer.delete(uuid);
+    return taken;
   }
 
   sessionClosed(session: PeerSession): void {
@@ -331,33 +343,15 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
     if (this.finished.size >= MAX_FINISHED) this.finished.delete(this.finished.keys().next().value!);
     this.finished.set(`${uuid}|${senderKey}|${instance}`, expiresAt);
     // Nothing of a finished instance stays buffered.
-    const list = this.buffer.get(uuid);
-    if (!list) return;
-    const keep = list.filter((m) => !(m.header.senderKey === senderKey && m.header.instance === instance));
-    for (const m of list) {
-      if (m.header.senderKey === senderKey && m.header.instance === instance) {
-        this.bufferedCount -= 1;
-        this.bufferedBytes -= m.payload.length;
-      }
-    }
-    if (keep.length > 0) this.buffer.set(uuid, keep);
-    else this.buffer.delete(uuid);
+    this.unbuffer(uuid, (m) => m.header.senderKey === senderKey && m.header.instance === instance);
   }
 
   private sweep(): void {
     const now = Date.now();
-    for (const [uuid, list] of this.buffer) {
-      const keep = list.filter((m) => m.expiresAt > now);
-      if (keep.length === list.length) continue;
-      for (const m of list) {
-        if (m.expiresAt <= now) {
-          this.bufferedCount -= 1;
-          this.bufferedBytes -= m.payload.length;
-          this.log.warn({ uuid, stage: m.header.stage, sender: m.header.senderKey }, 'dropped a buffered peer message no computation claimed in time');
-        }
+    for (const uuid of [...this.buffer.keys()]) {
+      for (const m of this.unbuffer(uuid, (message) => message.expiresAt <= now)) {
+        this.log.warn({ uuid, stage: m.header.stage, sender: m.header.senderKey }, 'dropped a buffered peer message no computation claimed in time');
       }
-      if (keep.length > 0) this.buffer.set(uuid, keep);
-      else this.buffer.delete(uuid);
     }
     for (const [key, expiresAt] of this.finished) {
       if (expiresAt <= now) this.finished.delete(key);
