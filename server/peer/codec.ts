@@ -13,8 +13,9 @@ export function fromBase64Url(text: unknown, length?: number): Buffer | undefine
 }
 
 /**
- * The one spelling of a node URL: origin + path without trailing slashes, the same rule as
- * services/simon/network.ts, so pins, allowlists, caches and terms compare equal strings.
+ * The one spelling of a node URL: origin + path without trailing slashes, so pins, allowlists,
+ * caches and terms compare equal strings. The only check of node URLs: services only check types
+ * (services/simon/network.ts) and leave the URL rules to the peer layer.
  * Throws BadInputError at `where` for anything that is not a plain http(s) URL.
  */
 export function normaliseNodeUrl(node: unknown, where: string): string {

@@ -1,11 +1,12 @@
 // The peer layer: this server's identity, trust in other servers, sealed envelopes, and the
 // routing of peer messages into computation sessions (services/peer.ts describes the contract).
 //
-// Wiring (server/main.ts): `const peers = await createPeerNode({...})`; mount
-//   GET  /peer/identity?challenge=...  -> res.json(await peers.identity(req.query.challenge))
-//   POST /peer/messages (raw body, application/octet-stream, limit >= maxMessageBytes + 1 MiB)
-//                                      -> await peers.deliver(body); res.status(204).end()
-// and map thrown TesseraErrors to problem documents including their `extra` members (a 401 with
+// Wiring: server/main.ts creates the node (`createPeerNode({...})`); server/app.ts mounts it
+//   GET  /peer/identity?challenge=...  -> res.json(await peer.identity(req.query.challenge))
+//   POST /peer/messages (raw body, application/octet-stream, limit maxMessageBytes + 2 MiB: room
+//        for the header, at most MAX_HEADER_BYTES = 1 MiB, and the envelope overhead)
+//                                      -> await peer.deliver(body); res.status(204).end()
+// and maps thrown TesseraErrors to problem documents including their `extra` members (a 401 with
 // `reason: "receiver-boot-changed"` tells a sender to refetch the identity and retry).
 
 import { homedir } from 'node:os';
