@@ -2,6 +2,7 @@
 // for the benchmarks. They trust each other through one fresh network secret.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,12 +69,11 @@ export async function startProcessCluster(parties: number, extraArgs: string[] =
   }
 }
 
-/** Resident set size of a process in bytes, from /proc (Linux). */
-export async function rssOf(pid: number): Promise<number> {
-  const { readFile } = await import('node:fs/promises');
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(status.match(/VmRSS:\s+(\d+) kB/)?.[1] ?? 0);
-  return kb * 1024;
+/** Peak resident set of a process (VmHWM, from /proc on Linux), in bytes. */
+export function peakRss(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+  return kb === undefined ? NaN : Number(kb) * 1024;
 }
 
 export function quantile(sorted: number[], q: number): number {

@@ -5,8 +5,8 @@
 //   npx tsx bench/fedavg.ts [sizes in millions, default 1,10,25]   the protocol table
 //   npx tsx bench/fedavg.ts vector [millions, default 25]          throughput of the ring primitives
 //   TESSERA_BENCH_REPS=3 runs each configuration 3 times (the fastest online run is reported);
-//   TESSERA_BENCH_ONLY="SecureFedAvg 64" runs one variant; TESSERA_BENCH_PROFILE=<dir> writes
-//   the servers' CPU profiles there.
+//   TESSERA_BENCH_ONLY="SecureFedAvg 64" runs one variant; TESSERA_BENCH_NODE_ARGS (bench/cluster.ts)
+//   passes Node options such as --cpu-prof to the servers.
 //
 // Per configuration, fresh servers are started (peak RSS is the child's VmHWM from /proc), every
 // party uploads its model in binary, then the computation runs in two calls as a training loop
@@ -15,96 +15,18 @@
 // are the protocol payload bytes a party sent (from the result's metadata; AES-GCM envelopes and
 // HTTP add a few hundred bytes per 1–2 MiB message). A benchmark prints; it asserts nothing.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
 import { Api } from '../clients/typescript/index.js';
 import { TensorSet } from '../services/common/tensors.js';
 import { MaskStream, freshSeed } from '../services/common/prg.js';
 import { addBytesInto, addInto, allocRing, decodeInto, encodeInto, fixedPoint, type RingBits } from '../services/common/vector.js';
-import { FEDAVG_SERVICE, startParty } from '../test/services/fedavg/cluster.js';
+import { peakRss, startProcessCluster } from './cluster.js';
 
 const PARTIES = 3;
 /** Repetitions per configuration (TESSERA_BENCH_REPS, default 1); the fastest online run is reported. */
 const REPS = Math.max(1, Number(process.env.TESSERA_BENCH_REPS ?? 1) || 1);
-const STAGE_TIMEOUT_MS = 120_000;
-const here = fileURLToPath(import.meta.url);
-
-// ---- child: one party's server ------------------------------------------------------------------
-
-async function serve(): Promise<void> {
-  const secret = Buffer.from(process.env.TESSERA_BENCH_SECRET ?? '', 'hex');
-  const dataDir = process.env.TESSERA_BENCH_DIR!;
-  const party = await startParty(dataDir, secret, STAGE_TIMEOUT_MS);
-  process.stdout.write(`${JSON.stringify({ url: party.url })}\n`);
-  const stop = () => void party.close().then(() => process.exit(0));
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-}
-
-// ---- parent ---------------------------------------------------------------------------------------
-
-interface Child {
-  readonly url: string;
-  readonly process: ChildProcess;
-}
-
-async function startChildren(): Promise<{ children: Child[]; stop(): Promise<void> }> {
-  const secret = randomBytes(32).toString('hex');
-  const dirs = await Promise.all(Array.from({ length: PARTIES }, () => mkdtemp(join(tmpdir(), 'tessera-bench-'))));
-  const children = await Promise.all(
-    dirs.map(
-      (dir) =>
-        new Promise<Child>((resolve, reject) => {
-          const child = spawn(process.execPath, [...(process.env.TESSERA_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.TESSERA_BENCH_PROFILE}`] : []), '--import', 'tsx', here, 'serve'], {
-            env: { ...process.env, TESSERA_BENCH_SECRET: secret, TESSERA_BENCH_DIR: dir },
-            stdio: ['ignore', 'pipe', 'inherit'],
-          });
-          const timer = setTimeout(() => reject(new Error('a server did not start within 30 s')), 30_000);
-          child.once('exit', (code) => reject(new Error(`a server exited with ${code}`)));
-          createInterface({ input: child.stdout! }).once('line', (line) => {
-            clearTimeout(timer);
-            resolve({ url: (JSON.parse(line) as { url: string }).url, process: child });
-          });
-        }),
-    ),
-  );
-  return {
-    children,
-    async stop() {
-      await Promise.all(
-        children.map(
-          (c) =>
-            new Promise<void>((resolve) => {
-              const timer = setTimeout(() => {
-                c.process.kill('SIGKILL');
-                resolve();
-              }, 10_000);
-              c.process.removeAllListeners('exit');
-              c.process.once('exit', () => {
-                clearTimeout(timer);
-                resolve();
-              });
-              c.process.kill('SIGTERM');
-            }),
-        ),
-      );
-      await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-    },
-  };
-}
-
-/** Peak resident set of a process (VmHWM), in bytes. */
-function peakRss(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
-  return kb === undefined ? NaN : Number(kb) * 1024;
-}
+/** FedAvg is reached through the Simon microservice, as every client reaches it. */
+const FEDAVG_SERVICE = { protocol: 'Simon' };
 
 /** A float32 model of `parameters` values in ±1, split into a few tensors like a real network's. */
 function model(parameters: number, seed: number): TensorSet {
@@ -161,13 +83,13 @@ const VARIANTS: { name: string; microprotocol: string; options: Record<string, u
 ];
 
 async function runOne(size: number, variant: (typeof VARIANTS)[number], models: TensorSet[]): Promise<Row> {
-  const { children, stop } = await startChildren();
+  // Fresh servers per configuration, so each peak RSS belongs to this run alone.
+  const { nodes, children, close } = await startProcessCluster(PARTIES, ['--stage-timeout', '120']);
   try {
-    const nodes = children.map((c) => c.url);
     const apis = nodes.map((url) => new Api(url, { timeoutMs: 600_000 }));
     const uploaded = await Promise.all(apis.map((api, i) => api.uploadTensors(models[i]!)));
     // What a server holds before the computation: runtime, HTTP stack, the uploaded model.
-    const rssUploaded = Math.max(...children.map((c) => peakRss(c.process.pid!)));
+    const rssUploaded = Math.max(...children.map((c) => peakRss(c.pid!)));
     const uuid = randomUUID();
     const manifest = models[0]!.manifest();
     const t0 = performance.now();
@@ -185,7 +107,7 @@ async function runOne(size: number, variant: (typeof VARIANTS)[number], models: 
     );
     const t2 = performance.now();
     const metadata = await Promise.all(results.map((r, i) => resultMetadata(nodes[i]!, r!.uuid)));
-    const rss = children.map((c) => peakRss(c.process.pid!));
+    const rss = children.map((c) => peakRss(c.pid!));
     return {
       size,
       variant: variant.name,
@@ -197,7 +119,7 @@ async function runOne(size: number, variant: (typeof VARIANTS)[number], models: 
       rssUploaded,
     };
   } finally {
-    await stop();
+    await close();
   }
 }
 
@@ -295,9 +217,7 @@ function vectorTable(millions: number): void {
 }
 
 const [mode, arg] = process.argv.slice(2);
-if (mode === 'serve') {
-  await serve();
-} else if (mode === 'vector') {
+if (mode === 'vector') {
   vectorTable(Number(arg ?? 25));
 } else {
   const sizes = (mode ?? '1,10,25').split(',').map(Number);

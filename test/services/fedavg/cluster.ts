@@ -1,5 +1,5 @@
 // Real party servers (startServer: HTTP app, validation, bus, peer node with encrypted envelopes)
-// on ephemeral ports, for the FedAvg integration tests and the benchmark's child processes.
+// on ephemeral ports, for the FedAvg integration tests.
 // FedAvg is reached through the Simon microservice, as every client reaches it.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,7 +15,7 @@ export interface Party {
 /** The requirements a client passes to `create` to reach FedAvg (`compute` and `prepare`). */
 export const FEDAVG_SERVICE: Record<string, string> = { protocol: 'Simon' };
 
-/** One party's server (also started by bench/fedavg.ts in its child processes). */
+/** One party's server. */
 export async function startParty(dataDir: string, networkSecret: Buffer, stageTimeoutMs: number): Promise<Party> {
   return startServer({ dataDir, port: 0, logLevel: 'silent', validateResponses: true, peer: { networkSecret, stageTimeoutMs } });
 }
