@@ -156,8 +156,10 @@ async function rootCause(session: Session, err: unknown): Promise<unknown> {
       }, { once: true });
     });
   }
+  // A peer's abort notice names the party that gave up in extra.party (server/peer/session.ts
+  // abortError); this party's own abort, a closed session or a shutdown names no party.
   const reason: unknown = session.signal.reason;
-  const notice = reason instanceof PeerError && / aborted the computation: /.test(reason.message) && !reason.message.startsWith('this party');
+  const notice = reason instanceof PeerError && typeof reason.extra?.party === 'number';
   return notice ? reason : err;
 }
 

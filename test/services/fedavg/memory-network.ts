@@ -92,7 +92,13 @@ class MemorySession implements Session {
       throw new ConflictError(`computation ${this.uuid} is already finished or aborted here`, { where: party(this.nodes, this.myself) });
     }
     if (m.abort) {
-      this.fail(new PeerError(`${party(this.nodes, m.from)} aborted the computation: ${Buffer.from(m.payload).toString()}`, { where: party(this.nodes, m.from) }));
+      // As server/peer/session.ts abortError: the notice names the party that gave up in extra.party.
+      this.fail(
+        new PeerError(`${party(this.nodes, m.from)} aborted the computation: ${Buffer.from(m.payload).toString()}`, {
+          where: party(this.nodes, m.from),
+          extra: { party: m.from },
+        }),
+      );
       return;
     }
     if (m.terms !== this.termsJson) {
