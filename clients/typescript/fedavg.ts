@@ -210,6 +210,16 @@ export function isTfModel(value: unknown): value is TfModelLike {
 }
 
 /**
+ * The name weight `i` travels under: the caller's `names`, else the layer variable's
+ * `originalName`, its `name`, the tensor's own name, or its position. Reading and writing back
+ * use the same chain, so a weight comes back to where it came from.
+ */
+function weightName(model: TfModelLike, i: number, w: TfTensorLike, names?: (index: number, weight: TfTensorLike) => string): string {
+  const variable = model.weights?.[i];
+  return names?.(i, w) ?? variable?.originalName ?? variable?.name ?? w.name ?? `weight_${i}`;
+}
+
+/**
  * A tfjs model's weights as named float32 tensors. Names come from the layer variables'
  * `originalName` (e.g. "hidden/kernel"), which is the same in every party's process when the
  * layers are named; tfjs appends "_1", "_2" to `.name` when one process builds several models,
@@ -220,8 +230,7 @@ export function tfWeightsToTensorSet(model: TfModelLike, names?: (index: number,
   const weights = model.getWeights();
   const tensors = new Map<string, Tensor>();
   weights.forEach((w, i) => {
-    const variable = model.weights?.[i];
-    const name = names?.(i, w) ?? variable?.originalName ?? variable?.name ?? w.name ?? `weight_${i}`;
+    const name = weightName(model, i, w, names);
     if (w.dtype !== 'float32') throw new BadInputError(`only float32 weights can be averaged, this one is ${w.dtype}`, { where: name });
     if (tensors.has(name)) {
       throw new BadInputError('two weights of the model have this name; name the layers uniquely or pass `names`', { where: name });
@@ -236,8 +245,7 @@ export function tfWeightsToTensorSet(model: TfModelLike, names?: (index: number,
 export function setTfWeights(model: TfModelLike, averaged: TensorSet, tf: TfLike, names?: (index: number, weight: TfTensorLike) => string): void {
   const current = model.getWeights();
   const tensors = current.map((w, i) => {
-    const variable = model.weights?.[i];
-    const name = names?.(i, w) ?? variable?.originalName ?? variable?.name ?? w.name ?? `weight_${i}`;
+    const name = weightName(model, i, w, names);
     const t = averaged.get(name);
     if (t === undefined || t.dtype !== 'F32') throw new BadInputError('the averaged model has no float32 tensor of this name', { where: name });
     return tf.tensor(t.data as Float32Array, [...t.shape], 'float32');
