@@ -37,7 +37,7 @@ function transform(schemaObject) {
   return undefined;
 }
 
-export async function generate() {
+async function generate() {
   const ast = await openapiTS(spec, { transform, silent: true });
   return HEADER + astToString(ast);
 }
