@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Api, FederatedAveraging, type FedAvgMicroprotocol, type RoundReport } from '../../clients/typescript/index.js';
 import { startServer, type RunningServer } from '../../server/main.js';
-import { CLASSES, FEATURES, makeDataSet, permutation, seededRandom, type DataSet, type Partition, type PartyData } from './data.js';
+import { CLASSES, FEATURES, permutation, seededRandom, type DataSet, type Partition, type PartyData } from './data.js';
 
 // tfjs prints a hint to install tfjs-node on first use in Node; it prints warnings only outside
 // production mode. The example runs on the pure-JS CPU backend on purpose (no native build).
@@ -208,5 +208,3 @@ export async function runFederatedTraining(
   }
   return { microprotocol, metrics, partyDivergence, finalWeights, seconds: (performance.now() - started) / 1000 };
 }
-
-export { makeDataSet };

@@ -12,7 +12,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { lineChartSvg } from './chart.js';
-import { DEFAULT_TRAINING, makeDataSet, runFederatedTraining, startParties, type RunResult, type TrainingOptions } from './federated.js';
+import { makeDataSet } from './data.js';
+import { DEFAULT_TRAINING, runFederatedTraining, startParties, type RunResult, type TrainingOptions } from './federated.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_OUT = join(HERE, 'curves.svg');
