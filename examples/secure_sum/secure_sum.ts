@@ -4,6 +4,7 @@
 //   npx tsx examples/secure_sum/secure_sum.ts <myself> <secret> [--nodes url0,url1,url2] [--uuid U]
 //
 // Start the servers first, one per party:  npx tessera serve --port 55501  (and 55502, 55503).
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Api } from '../../clients/typescript/index.js';
 
@@ -43,7 +44,8 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// Run as a script (not imported): compared as URLs, so a path that needs percent-encoding matches.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: unknown) => {
