@@ -6,7 +6,7 @@
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import swaggerUi from 'swagger-ui-express';
-import { BadInputError, NotFoundError, NotImplementedError, TesseraError, UnsupportedMediaTypeError } from '../services/errors.js';
+import { BadInputError, NotFoundError, NotImplementedError, TesseraError } from '../services/errors.js';
 import type { Logger } from '../services/microservice.js';
 import type { PeerEndpoint, PeerNetwork } from '../services/peer.js';
 import { TensorSet } from '../services/common/tensors.js';
@@ -126,8 +126,7 @@ export function createApp(options: AppOptions): Express {
   // its cost. Every other method on this path still goes through the validator (405).
   app.post(
     '/peer/messages',
-    requireMediaType('application/octet-stream'),
-    binaryBody(peerLimit),
+    binaryBody(peerLimit, { required: true }),
     asyncHandler(handlers.deliverPeerMessage),
   );
 
@@ -340,7 +339,6 @@ function acceptEmptyBodyOnGetAndDelete(req: Request, _res: Response, next: NextF
   next();
 }
 
-/** True when `value` nests arrays and objects deeper than `maxDepth`. Iterative: it cannot overflow. */
 /**
  * JSON nested deeper than `maxDepth` is refused before anything walks it: JSON.parse copes with
  * any depth, but recursive code later (validation, serialisation of a download, an error message
@@ -354,15 +352,6 @@ function rejectDeepJson(maxDepth: number): RequestHandler {
       return;
     }
     next();
-  };
-}
-
-/** 415 problem unless the request body has this media type (what the validator would say). */
-function requireMediaType(mediaType: string): RequestHandler {
-  return (req, _res, next) => {
-    const given = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (given === mediaType) return next();
-    next(new UnsupportedMediaTypeError(`the body must be ${mediaType}, not ${given || 'missing'}`, { where: 'content-type' }));
   };
 }
 

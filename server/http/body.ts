@@ -11,14 +11,18 @@ const MEDIA_TYPE = 'application/octet-stream';
 /**
  * Sets `req.body` to a Buffer for an application/octet-stream request of at most `limitBytes`;
  * leaves any other request alone (the validator answers 415 where the operation takes no such
- * body). Too large: 413 before reading (when declared) or as soon as the limit is passed; a body
+ * body), or with `required` answers that 415 itself. Too large: 413 before reading (when declared) or as soon as the limit is passed; a body
  * shorter than its Content-Length (the client went away): 400. On an error the connection is
  * closed rather than drained, so a refused 500 MB upload is not read to its end.
  */
-export function binaryBody(limitBytes: number): RequestHandler {
+export function binaryBody(limitBytes: number, options: { required?: boolean } = {}): RequestHandler {
   return (req, res, next) => {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== MEDIA_TYPE) return next();
+    if (type !== MEDIA_TYPE) {
+      // `required`: a route that skips the validator answers the 415 the validator would.
+      if (!options.required) return next();
+      return next(new UnsupportedMediaTypeError(`the body must be ${MEDIA_TYPE}, not ${type || 'missing'}`, { where: 'content-type' }));
+    }
     const fail = (err: Error): void => {
       res.setHeader('Connection', 'close');
       req.unpipe();
