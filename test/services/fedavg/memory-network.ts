@@ -8,6 +8,7 @@
 import { setMaxListeners } from 'node:events';
 import { ConflictError, PeerError, TimeoutError, BadInputError } from '../../../services/errors.js';
 import type { OpenOptions, PeerNetwork, Session, Terms } from '../../../services/peer.js';
+import { canonicalJson } from '../../../server/peer/codec.js';
 
 interface Message {
   from: number;
@@ -45,7 +46,8 @@ class MemorySession implements Session {
     this.signal = this.#controller.signal;
     // As server/peer/session.ts does: every concurrent wait listens on this signal.
     setMaxListeners(0, this.signal);
-    this.termsJson = JSON.stringify(terms, Object.keys(terms).sort());
+    // As server/peer does: canonical at every depth (a replacer array would also drop nested keys).
+    this.termsJson = canonicalJson(terms);
   }
 
   get open(): boolean {
