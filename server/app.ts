@@ -15,6 +15,7 @@ import { createBarrier, createBroadcast } from '../services/sync/index.js';
 import { createKeyValueStorage } from '../services/util/index.js';
 import { createSimon } from '../services/simon/index.js';
 import { RepresentationBus, type BusLimits } from './bus.js';
+import { configDefault } from './config.js';
 import { DEFAULT_STAGE_TIMEOUT_MS } from './peer/index.js';
 import { Registry } from './registry.js';
 import { binaryBody } from './http/body.js';
@@ -22,11 +23,13 @@ import { PROBLEM_MEDIA_TYPE, instancePath, problem, problemHandler } from './htt
 import { browserGuard, clientAuthentication, type SecurityOptions } from './http/security.js';
 import { expressPath, loadSpec, type OperationId } from './http/spec.js';
 
-export const DEFAULT_JSON_LIMIT_BYTES = 16 * 1024 * 1024;
-export const DEFAULT_BINARY_LIMIT_BYTES = 512 * 1024 * 1024;
-/** The peer node's largest message (32 MiB) plus its header and envelope overhead. */
-export const DEFAULT_PEER_BODY_LIMIT_BYTES = 34 * 1024 * 1024;
-export const DEFAULT_JSON_DEPTH = 100;
+export const DEFAULT_JSON_LIMIT_BYTES = configDefault('limits.jsonBodyBytes');
+export const DEFAULT_BINARY_LIMIT_BYTES = configDefault('limits.binaryBodyBytes');
+/** Room for a peer envelope's header (at most 1 MiB) and overhead besides its payload. */
+export const PEER_BODY_OVERHEAD_BYTES = 2 * 1024 * 1024;
+/** The peer node's largest message plus its header and envelope overhead. */
+export const DEFAULT_PEER_BODY_LIMIT_BYTES = configDefault('peer.limits.maxMessageBytes') + PEER_BODY_OVERHEAD_BYTES;
+export const DEFAULT_JSON_DEPTH = configDefault('limits.jsonDepth');
 
 export interface AppLimits extends BusLimits {
   /** Largest application/json body. Default 16 MiB. */

@@ -24,6 +24,7 @@ import {
 } from '../services/microservice.js';
 import type { PeerNetwork } from '../services/peer.js';
 import { TensorSet } from '../services/common/tensors.js';
+import { configDefault } from './config.js';
 import type { Registry } from './registry.js';
 
 export interface BusLimits {
@@ -38,8 +39,8 @@ export interface BusLimits {
 }
 
 export const DEFAULT_BUS_LIMITS: Required<Omit<BusLimits, 'sweepIntervalMs'>> = {
-  maxRepresentations: 10_000,
-  representationTtlMs: 60 * 60 * 1000,
+  maxRepresentations: configDefault('limits.maxRepresentations'),
+  representationTtlMs: configDefault('limits.representationTtlMs'),
   maxArgumentDepth: 32,
 };
 

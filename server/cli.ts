@@ -5,70 +5,34 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Level } from 'pino';
 import { TesseraError } from '../services/errors.js';
-import { checkClientToken, normaliseOrigin } from './http/security.js';
-import { isLoopbackBind, startServer, type ServerConfig } from './main.js';
+import { configDefault, optionsHelp, parseArgsOptions, resolveOptions, setPath } from './config.js';
+import { isLoopback } from './loopback.js';
+import { startServer, type ServerConfig } from './main.js';
 
-export const DEFAULT_PORT = 55500;
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const DEFAULT_PORT = configDefault('port');
+
+/** The package's version (package.json, one directory up from server/). */
+export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export const USAGE = `Usage: tessera serve [options]
+       tessera --version
 
-Run one party's Tessera server.
+Run one party's Tessera server. Every option can also be set by the environment variable in
+brackets; a flag wins over its variable.
 
-Options:
-  --port <n>                  TCP port (default ${DEFAULT_PORT}; 0 picks a free port)
-  --host <addr>               interface to bind (default 127.0.0.1, loopback only)
-  --data-dir <dir>            identity key and state (default ./.tessera/<port>)
-  --log-level <level>         ${LOG_LEVELS.join(', ')} (default info); logs go to stderr
-  --stage-timeout <seconds>   how long a protocol stage waits for a peer (default 30)
-  --network-secret <secret>   trust peers that know this shared secret; prefer the
-                              TESSERA_NETWORK_SECRET environment variable (not visible in ps)
-  --peers-file <file>         trust exactly the peers pinned in this JSON file
-  --allow-peer-url <prefix>   a URL prefix clients may name as a node (repeatable)
+${optionsHelp()}
+Other:
+  -h, --help                    show this help
+  --version                     print the version and exit
 
-Clients and browsers:
-  --token-file <file>         clients must send "Authorization: Bearer <token>" with the
-                              token in this file (or TESSERA_TOKEN; --token <t> is visible in ps)
-  --unauthenticated-clients   allow binding beyond loopback without a token (every host that
-                              reaches the port may use the server)
-  --cors-origin <origin>      a web origin allowed to call this server (repeatable; no '*')
-
-HTTPS:
-  --tls-cert <file>           serve HTTPS with this PEM certificate (chain)
-  --tls-key <file>            and this PEM private key
-  --tls-ca <file>             trust this PEM CA for https peers, besides the well-known roots
-
-Limits:
-  --max-representations <n>   live representations at most (default 10000)
-  --representation-ttl <s>    a representation unused this long expires (default 3600)
-  --max-json-body <bytes>     largest JSON request body (default 16777216)
-  --max-json-depth <n>        deepest nesting in a JSON body (default 100)
-  --max-binary-body <bytes>   largest safetensors upload (default 536870912)
-  --max-computations <n>      computations running at once (default 1000)
-  --max-buffered-messages <n> early peer messages held for computations not started (default 4096)
-  --max-buffered-bytes <b>    their bytes (default 67108864)
-  --max-peer-message <bytes>  largest peer message payload (default 33554432)
-  --max-parties <n>           parties in one computation (default 64)
-  -h, --help                  show this help
-
-Swagger UI: http://<host>:<port>/docs   Spec: /openapi.yaml, /openapi.json
+Swagger UI: http://<host>:<port>/docs   Spec: /openapi.yaml   Metrics: /metrics   Health: /health
 `;
 
 /** A command-line mistake: printed with the usage hint, exit status 2. */
 class UsageError extends TesseraError {
   readonly status = 400;
   readonly slug = 'usage';
-}
-
-function integer(value: string | undefined, flag: string, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !Number.isFinite(n) || n < min || n > max) {
-    throw new UsageError(`${flag} must be a number from ${min} to ${max}, got '${value}'`, { where: flag });
-  }
-  return n;
 }
 
 export interface ParsedServe {
@@ -79,7 +43,10 @@ export interface ParsedServe {
   readonly tokenOnCommandLine: boolean;
 }
 
-/** Parse `serve` options into a server config (no side effects). */
+/**
+ * Parse `serve` options into a server config (no side effects but reading the files named). The
+ * config holds only what was given; startServer fills in the defaults from the same table.
+ */
 export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedServe {
   let parsed;
   try {
@@ -87,131 +54,28 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       args: [...argv],
       strict: true,
       allowPositionals: false,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        'data-dir': { type: 'string' },
-        'log-level': { type: 'string' },
-        'stage-timeout': { type: 'string' },
-        'network-secret': { type: 'string' },
-        'peers-file': { type: 'string' },
-        'allow-peer-url': { type: 'string', multiple: true },
-        'max-representations': { type: 'string' },
-        'representation-ttl': { type: 'string' },
-        'max-json-body': { type: 'string' },
-        'max-binary-body': { type: 'string' },
-        'max-json-depth': { type: 'string' },
-        'max-computations': { type: 'string' },
-        'max-buffered-messages': { type: 'string' },
-        'max-buffered-bytes': { type: 'string' },
-        'max-peer-message': { type: 'string' },
-        'max-parties': { type: 'string' },
-        token: { type: 'string' },
-        'token-file': { type: 'string' },
-        'unauthenticated-clients': { type: 'boolean' },
-        'cors-origin': { type: 'string', multiple: true },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        'tls-ca': { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: { ...parseArgsOptions(), help: { type: 'boolean', short: 'h' } },
     });
   } catch (err) {
     // parseArgs explains unknown flags and missing values well; keep its words.
     throw new UsageError(err instanceof Error ? err.message : 'invalid arguments');
   }
-  const v = parsed.values;
-  const port = integer(v.port, '--port', 0, 65535) ?? DEFAULT_PORT;
-  if (!Number.isInteger(port)) throw new UsageError('--port must be an integer', { where: '--port' });
-  const logLevel = v['log-level'];
-  if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`, { where: '--log-level' });
-  }
-  const secret = v['network-secret'] ?? env.TESSERA_NETWORK_SECRET;
-  if (secret !== undefined && secret.length === 0) {
-    throw new UsageError('the network secret must not be empty', { where: '--network-secret' });
-  }
-  const stageTimeout = integer(v['stage-timeout'], '--stage-timeout', 0.001, 86_400);
-  const maxRepresentations = integer(v['max-representations'], '--max-representations', 1, 10_000_000);
-  const ttl = integer(v['representation-ttl'], '--representation-ttl', 0.001, 30 * 86_400);
-  const jsonBody = integer(v['max-json-body'], '--max-json-body', 1024, 2 ** 31);
-  const binaryBody = integer(v['max-binary-body'], '--max-binary-body', 1024, 2 ** 33);
-  const jsonDepth = integer(v['max-json-depth'], '--max-json-depth', 8, 10_000);
-  const maxComputations = integer(v['max-computations'], '--max-computations', 1, 1_000_000);
-  const maxBufferedMessages = integer(v['max-buffered-messages'], '--max-buffered-messages', 1, 10_000_000);
-  const maxBufferedBytes = integer(v['max-buffered-bytes'], '--max-buffered-bytes', 1024, 2 ** 40);
-  const maxPeerMessage = integer(v['max-peer-message'], '--max-peer-message', 1024, 2 ** 31);
-  const maxParties = integer(v['max-parties'], '--max-parties', 2, 10_000);
-
-  // The client token: a flag, the environment, or a file (one line; surrounding whitespace dropped).
-  if (v.token !== undefined && v['token-file'] !== undefined) {
-    throw new UsageError('give the client token once: --token or --token-file', { where: '--token' });
-  }
-  let clientToken: string | undefined;
-  if (v['token-file'] !== undefined) clientToken = readText(v['token-file'], '--token-file').trim();
-  else clientToken = v.token ?? (env.TESSERA_TOKEN !== undefined && env.TESSERA_TOKEN !== '' ? env.TESSERA_TOKEN : undefined);
-  const tokenFlag = v['token-file'] !== undefined ? '--token-file' : v.token !== undefined ? '--token' : 'TESSERA_TOKEN';
-  if (clientToken !== undefined) asUsage(() => checkClientToken(clientToken!, tokenFlag));
-  const corsOrigins = (v['cors-origin'] ?? []).map((o) => asUsage(() => normaliseOrigin(o, '--cors-origin')));
-  if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined)) {
-    throw new UsageError('--tls-cert and --tls-key go together', { where: v['tls-cert'] === undefined ? '--tls-cert' : '--tls-key' });
-  }
-  const tls: NonNullable<ServerConfig['tls']> = {
-    ...(v['tls-cert'] !== undefined ? { cert: readText(v['tls-cert'], '--tls-cert') } : {}),
-    ...(v['tls-key'] !== undefined ? { key: readText(v['tls-key'], '--tls-key') } : {}),
-    ...(v['tls-ca'] !== undefined ? { ca: v['tls-ca'].map((f) => readText(f, '--tls-ca')) } : {}),
-  };
-  const host = v.host ?? '127.0.0.1';
-  const unauthenticatedClients = v['unauthenticated-clients'] === true;
-
-  const limits: NonNullable<ServerConfig['limits']> = {
-    ...(maxRepresentations !== undefined ? { maxRepresentations: Math.floor(maxRepresentations) } : {}),
-    ...(ttl !== undefined ? { representationTtlMs: Math.round(ttl * 1000) } : {}),
-    ...(jsonBody !== undefined ? { jsonBodyBytes: Math.floor(jsonBody) } : {}),
-    ...(binaryBody !== undefined ? { binaryBodyBytes: Math.floor(binaryBody) } : {}),
-    ...(jsonDepth !== undefined ? { jsonDepth: Math.floor(jsonDepth) } : {}),
-  };
-  const peerLimits: NonNullable<NonNullable<ServerConfig['peer']>['limits']> = {
-    ...(maxComputations !== undefined ? { maxSessions: Math.floor(maxComputations) } : {}),
-    ...(maxBufferedMessages !== undefined ? { maxBufferedMessages: Math.floor(maxBufferedMessages) } : {}),
-    ...(maxBufferedBytes !== undefined ? { maxBufferedBytes: Math.floor(maxBufferedBytes) } : {}),
-    ...(maxPeerMessage !== undefined ? { maxMessageBytes: Math.floor(maxPeerMessage) } : {}),
-    ...(maxParties !== undefined ? { maxParties: Math.floor(maxParties) } : {}),
-  };
-  const peer: NonNullable<ServerConfig['peer']> = {
-    ...(secret !== undefined ? { networkSecret: Buffer.from(secret, 'utf8') } : {}),
-    ...(v['peers-file'] !== undefined ? { peersFile: resolve(v['peers-file']) } : {}),
-    ...(v['allow-peer-url'] !== undefined ? { allowPeerUrls: v['allow-peer-url'] } : {}),
-    ...(stageTimeout !== undefined ? { stageTimeoutMs: Math.round(stageTimeout * 1000) } : {}),
-    ...(Object.keys(peerLimits).length > 0 ? { limits: peerLimits } : {}),
-  };
+  const given = asUsage(() => resolveOptions(parsed.values, env));
+  const config: Record<string, unknown> = {};
+  for (const { option, value } of given) setPath(config, option.path, value);
+  const port = (config.port as number | undefined) ?? DEFAULT_PORT;
+  config.port = port;
+  config.host ??= configDefault('host');
+  config.dataDir ??= resolve(`.tessera/${port}`);
+  config.logLevel ??= configDefault('logLevel');
+  config.logFormat ??= configDefault('logFormat');
+  for (const key of ['limits', 'peer', 'security'] as const) config[key] ??= {};
   return {
-    help: v.help === true,
+    help: parsed.values.help === true,
     port,
-    config: {
-      host,
-      port,
-      dataDir: resolve(v['data-dir'] ?? `.tessera/${port}`),
-      logLevel: (logLevel ?? 'info') as Level | 'silent',
-      limits,
-      peer,
-      security: {
-        ...(clientToken !== undefined ? { clientToken } : {}),
-        ...(unauthenticatedClients ? { unauthenticatedClients } : {}),
-        ...(corsOrigins.length > 0 ? { corsOrigins } : {}),
-      },
-      ...(Object.keys(tls).length > 0 ? { tls } : {}),
-    },
-    tokenOnCommandLine: v.token !== undefined,
+    config: config as unknown as ServerConfig,
+    tokenOnCommandLine: given.some((g) => g.option.flag === 'token' && g.source.fromFlag),
   };
-}
-
-function readText(path: string, flag: string): string {
-  try {
-    return readFileSync(resolve(path), 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { where: flag });
-  }
 }
 
 /** Runs a check that throws a TesseraError and rethrows it as a usage error (exit 2). */
@@ -230,6 +94,10 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     process.stderr.write(line + '\n');
   };
   const [command, ...rest] = argv;
+  if (command === '--version' || command === '-v' || command === 'version' || (command === 'serve' && rest.includes('--version'))) {
+    out(`tessera ${VERSION}`);
+    return 0;
+  }
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     out(USAGE);
     return command === undefined ? 2 : 0;
@@ -263,7 +131,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     err('tessera serve: warning: --token is visible to every user of this machine (ps); prefer --token-file or TESSERA_TOKEN');
   }
   const security = parsed.config.security ?? {};
-  if (security.clientToken === undefined && !isLoopbackBind(parsed.config.host ?? '127.0.0.1')) {
+  if (security.clientToken === undefined && !isLoopback(parsed.config.host ?? configDefault('host'))) {
     err(
       [
         '',

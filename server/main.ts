@@ -5,26 +5,31 @@
 import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { isIP } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Express } from 'express';
 import pino, { type Level } from 'pino';
+import pretty from 'pino-pretty';
 import { BadInputError } from '../services/errors.js';
 import type { Logger } from '../services/microservice.js';
-import { createApp, createBus, DEFAULT_PEER_BODY_LIMIT_BYTES, type AppLimits } from './app.js';
+import { createApp, createBus, PEER_BODY_OVERHEAD_BYTES, type AppLimits } from './app.js';
+import { checkNumbers, configDefault } from './config.js';
 import type { RepresentationBus } from './bus.js';
-import { checkClientToken, isLoopbackHost, LOOPBACK_HOSTS, normaliseOrigin } from './http/security.js';
+import { checkClientToken, normaliseOrigin } from './http/security.js';
+import { isLoopback } from './loopback.js';
 import { createPeerNode, type PeerNodeOptions, type PeerStats } from './peer/index.js';
 
 export interface ServerConfig {
+  // The options and their defaults are listed once, in server/config.ts (OPTIONS, by `path`).
   /** Interface to bind. Default 127.0.0.1 (loopback only). */
   host?: string;
-  /** TCP port; 0 picks a free one. Default 0. */
+  /** TCP port; 0 picks a free one. Default 0 here (the CLI's default is 55500). */
   port?: number;
   /** Identity key and other state of this party. Created if missing. */
   dataDir: string;
   /** Default 'info'; 'silent' for none. */
   logLevel?: Level | 'silent';
+  /** 'json' (default): one JSON object per line; 'pretty': readable lines for a terminal (pino-pretty). */
+  logFormat?: 'json' | 'pretty';
   /** A logger to use instead of a new pino logger on stderr (tests). */
   log?: Logger;
   validateResponses?: boolean;
@@ -71,10 +76,11 @@ export interface RunningServer {
 }
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
-  const host = config.host ?? '127.0.0.1';
+  checkNumbers(config);
+  const host = config.host ?? configDefault('host');
   const security = config.security ?? {};
   const clientToken = security.clientToken === undefined ? undefined : checkClientToken(security.clientToken, 'security.clientToken');
-  const loopbackOnly = isLoopbackBind(host);
+  const loopbackOnly = isLoopback(host);
   // DESIGN.md section 5: bound beyond loopback, a server demands a client token, or an explicit
   // statement that its clients are not authenticated.
   if (!loopbackOnly && clientToken === undefined && security.unauthenticatedClients !== true) {
@@ -88,8 +94,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   if ((tls.cert === undefined) !== (tls.key === undefined)) {
     throw new BadInputError('HTTPS needs both a certificate and its key', { where: tls.cert === undefined ? 'tls.cert' : 'tls.key' });
   }
-  // Logs go to stderr: stdout is for what the CLI prints (where it listens).
-  const log: Logger = config.log ?? pino({ level: config.logLevel ?? 'info' }, pino.destination(2));
+  const log: Logger = config.log ?? createLogger(config.logLevel ?? configDefault('logLevel'), config.logFormat ?? configDefault('logFormat'));
   const startedAt = Date.now();
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
 
@@ -113,7 +118,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const maxMessageBytes = peer.limits?.maxMessageBytes;
   const limits: AppLimits = {
     // The envelope body limit follows the peer node's message limit (plus header and overhead).
-    ...(maxMessageBytes !== undefined ? { peerBodyBytes: maxMessageBytes + (DEFAULT_PEER_BODY_LIMIT_BYTES - 32 * 1024 * 1024) } : {}),
+    ...(maxMessageBytes !== undefined ? { peerBodyBytes: maxMessageBytes + PEER_BODY_OVERHEAD_BYTES } : {}),
     ...config.limits,
   };
 
@@ -133,7 +138,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         corsOrigins,
         // Without a token, a loopback server is reachable by name only as loopback: a web page
         // whose domain was rebound to 127.0.0.1 sends its own name as Host and is refused.
-        ...(clientToken === undefined && loopbackOnly ? { allowedHosts: [...LOOPBACK_HOSTS, host] } : {}),
+        ...(clientToken === undefined && loopbackOnly ? { allowedHosts: [host] } : {}),
       },
     });
     server = tls.cert !== undefined && tls.key !== undefined ? createHttpsServer({ cert: tls.cert, key: tls.key }, app) : createServer(app);
@@ -186,12 +191,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   }
 }
 
-/** True when `host` only accepts connections from this machine. */
-export function isLoopbackBind(host: string): boolean {
-  const bare = host.startsWith('[') ? host.slice(1, -1) : host;
-  if (bare === 'localhost') return true;
-  if (isIP(bare) === 0) return false;
-  return isLoopbackHost(bare.includes(':') ? `[${bare}]` : bare);
+/**
+ * Logs go to stderr: stdout is for what the CLI prints (where it listens). 'pretty' formats each
+ * line for a terminal with pino-pretty in this process (sync, so a line is not lost at exit).
+ */
+function createLogger(level: Level | 'silent', format: 'json' | 'pretty'): Logger {
+  if (format === 'pretty') {
+    return pino({ level }, pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+  }
+  return pino({ level }, pino.destination(2));
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -20,12 +20,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { BadInputError, ForbiddenError, UnauthenticatedError } from '../../services/errors.js';
 import type { Logger } from '../../services/microservice.js';
+import { isLoopback } from '../loopback.js';
 import type { LoadedSpec } from './spec.js';
 
 export const MIN_TOKEN_LENGTH = 16;
 export const BEARER_SCHEME = 'bearerAuth';
-/** Names that always mean this machine (the Host header's host part, without the port). */
-export const LOOPBACK_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '[::1]'];
 
 export interface SecurityOptions {
   /** The bearer token clients must present on the client API. Unset: clients are not authenticated. */
@@ -33,8 +32,9 @@ export interface SecurityOptions {
   /** Browser origins (scheme://host[:port]) allowed to call this server. Default: none. */
   corsOrigins?: readonly string[];
   /**
-   * Host names (without port) this server answers to on its non-peer routes; unset: any. The
-   * server sets it to the loopback names when it listens on loopback without a client token.
+   * Host names (without port) this server answers to on its non-peer routes besides loopback
+   * names (server/loopback.ts); unset: any. The server sets it to its own bind address when it
+   * listens on loopback without a client token.
    */
   allowedHosts?: readonly string[];
 }
@@ -150,11 +150,6 @@ export function hostName(host: string): string {
   return colon === -1 ? lower : lower.slice(0, colon);
 }
 
-export function isLoopbackHost(host: string): boolean {
-  const name = hostName(host);
-  return LOOPBACK_HOSTS.includes(name) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name) || name === '::1';
-}
-
 const ALLOWED_METHODS = 'GET, PUT, POST, PATCH, DELETE';
 const ALLOWED_HEADERS = 'Authorization, Content-Type, Accept';
 
@@ -172,7 +167,7 @@ export function browserGuard(options: SecurityOptions, log: Logger): RequestHand
       return;
     }
     const host = req.headers.host ?? '';
-    if (hosts !== undefined && !(hosts.has(hostName(host)) || isLoopbackHost(host))) {
+    if (hosts !== undefined && !(hosts.has(hostName(host)) || isLoopback(hostName(host)))) {
       log.warn({ host: host.slice(0, 200), path: req.path, remote: req.socket.remoteAddress }, 'request for another host refused');
       next(new ForbiddenError(`this server answers to loopback names only, not "${host.slice(0, 200)}"`, { where: 'Host' }));
       return;

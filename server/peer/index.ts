@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { BadInputError } from '../../services/errors.js';
 import type { Logger } from '../../services/microservice.js';
 import type { PeerEndpoint, PeerNetwork } from '../../services/peer.js';
+import { configDefault } from '../config.js';
 import { loadOrCreateIdentity, loadOrCreateLocalSecret } from './identity.js';
 import { DEFAULT_LIMITS, PeerRouter, type PeerLimits, type PeerStats } from './node.js';
 import { PeerTransport } from './transport.js';
@@ -55,7 +56,7 @@ export type PeerNode = PeerNetwork &
     stats(): PeerStats;
   };
 
-export const DEFAULT_STAGE_TIMEOUT_MS = 30_000;
+export const DEFAULT_STAGE_TIMEOUT_MS = configDefault('peer.stageTimeoutMs');
 
 export function defaultUserConfigDir(): string {
   return join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'tessera');

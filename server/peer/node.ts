@@ -16,6 +16,7 @@ import {
 } from '../../services/errors.js';
 import type { Logger } from '../../services/microservice.js';
 import type { OpenOptions, PeerEndpoint, PeerNetwork, Session } from '../../services/peer.js';
+import { configDefault } from '../config.js';
 import { canonicalJson, fromBase64Url, normaliseNodeUrl } from './codec.js';
 import { PeerDirectory } from './directory.js';
 import { ChannelKeys, ENVELOPE_OVERHEAD, MAX_HEADER_BYTES, parseEnvelope, type EnvelopeHeader } from './envelope.js';
@@ -33,13 +34,14 @@ export interface PeerLimits {
   readonly maxSessions: number;
 }
 
+/** The limits with flags take their defaults from server/config.ts; the inbox bound has no flag. */
 export const DEFAULT_LIMITS: PeerLimits = {
-  maxBufferedMessages: 4096,
-  maxBufferedBytes: 64 * 1024 * 1024,
+  maxBufferedMessages: configDefault('peer.limits.maxBufferedMessages'),
+  maxBufferedBytes: configDefault('peer.limits.maxBufferedBytes'),
   maxInboxBytes: 64 * 1024 * 1024,
-  maxMessageBytes: 32 * 1024 * 1024,
-  maxParties: 64,
-  maxSessions: 1000,
+  maxMessageBytes: configDefault('peer.limits.maxMessageBytes'),
+  maxParties: configDefault('peer.limits.maxParties'),
+  maxSessions: configDefault('peer.limits.maxSessions'),
 };
 
 export interface PeerStats {

@@ -9,6 +9,7 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { BadInputError } from '../../services/errors.js';
+import { isLoopbackUrl } from '../loopback.js';
 import { fromBase64Url, normaliseNodeUrl } from './codec.js';
 
 export type TrustMode = 'pinned peers' | 'network secret' | 'local user secret';
@@ -17,8 +18,6 @@ const SECRET_SALT = Buffer.from('tessera/v1/network-secret');
 const PINNED_SALT = Buffer.from('tessera/v1/pinned-peers');
 const IDENTITY_LABEL = Buffer.from('tessera/v1/identity');
 export const MIN_SECRET_BYTES = 16;
-
-const LOOPBACK = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/.*)?$/;
 
 /** One allowlist entry: a URL prefix ("https://lab.example", "http://10.0.0.5:8080/tessera") or a glob with `*`. */
 export function compileUrlPattern(pattern: string): (url: string) => boolean {
@@ -106,7 +105,7 @@ export class Trust {
     } else {
       this.mode = opts.secretIsLocal ? 'local user secret' : 'network secret';
       const patterns = opts.secretIsLocal ? [] : (opts.allowPeerUrls ?? []);
-      this.allowed = patterns.length > 0 ? patterns.map(compileUrlPattern) : [(url) => LOOPBACK.test(url)];
+      this.allowed = patterns.length > 0 ? patterns.map(compileUrlPattern) : [isLoopbackUrl];
       this.allowDescription = patterns.length > 0 ? `the allowed peer URLs (${patterns.join(', ')})` : 'loopback URLs';
     }
     if (opts.secret) {

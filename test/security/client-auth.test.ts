@@ -210,14 +210,14 @@ describe('binding beyond loopback', () => {
 
   for (const host of ['127.0.0.1', '127.8.9.10', '::1', '[::1]', 'localhost']) {
     test(`loopback ${host} needs no token`, async () => {
-      const { isLoopbackBind } = await import('../../server/main.js');
-      assert.equal(isLoopbackBind(host), true);
+      const { isLoopback } = await import('../../server/loopback.js');
+      assert.equal(isLoopback(host), true);
     });
   }
   for (const host of ['0.0.0.0', '::', '10.0.0.5', 'example.org', '192.168.1.1']) {
     test(`${host} is not loopback`, async () => {
-      const { isLoopbackBind } = await import('../../server/main.js');
-      assert.equal(isLoopbackBind(host), false);
+      const { isLoopback } = await import('../../server/loopback.js');
+      assert.equal(isLoopback(host), false);
     });
   }
 
