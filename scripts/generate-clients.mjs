@@ -163,6 +163,16 @@ if (outRel === '' || !relative(out, root).startsWith('..') || outRel === 'client
 if (existsSync(out) && readdirSync(out).length > 0 && !existsSync(join(out, 'GENERATED.md'))) {
   usage(`refusing to delete ${out}: it was not made by this script (no GENERATED.md); choose another --out`);
 }
+// swagger-codegen is a Java program: say so plainly when there is no Java, rather than "could not run java".
+const javaCheck = spawnSync('java', ['-version'], { encoding: 'utf8' });
+if (javaCheck.error !== undefined) {
+  console.error(
+    'generate-clients: Java is missing (swagger-codegen 3 runs on Java 17 or later; `java` is not on PATH).\n' +
+      '  Debian/Ubuntu: apt-get install default-jre-headless   (or, as root: npm run setup)\n' +
+      '  elsewhere: install a Java 17+ runtime, e.g. from https://adoptium.net, and put `java` on PATH.',
+  );
+  process.exit(1);
+}
 const jar = generatorJar();
 const known = spawnSync('java', ['-jar', jar, 'langs'], { encoding: 'utf8' });
 const languages = /\[(.*)\]/.exec(known.stdout ?? '')?.[1]?.split(',').map((l) => l.trim()) ?? [];
