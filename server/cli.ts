@@ -1,5 +1,6 @@
 // `tessera serve`: run one party's server until SIGINT/SIGTERM.
-// Started as `npx tessera serve` (bin/tessera.mjs) or `tsx server/cli.ts serve` (npm run serve).
+// Started as `npx tessera serve`, `node bin/tessera.mjs serve` or `npm run serve` (which execs the
+// same bin/tessera.mjs): one node process, which SIGINT/SIGTERM stop gracefully.
 
 import { readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -89,7 +90,16 @@ function asUsage<T>(check: () => T): T {
 }
 
 /** Run the CLI; resolves with the process exit status (after shutdown, for `serve`). */
-export async function main(argv: readonly string[], out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {
+export interface MainOptions {
+  /** The parent's pid when the process started (bin/tessera.mjs reads it before loading the CLI). */
+  readonly parentPid?: number;
+}
+
+export async function main(
+  argv: readonly string[],
+  out: (line: string) => void = (l) => process.stdout.write(l + '\n'),
+  options: MainOptions = {},
+): Promise<number> {
   const err = (line: string): void => {
     process.stderr.write(line + '\n');
   };
@@ -117,10 +127,42 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     out(USAGE);
     return 0;
   }
+  // A stop request may come while the server is still starting (loading takes seconds on a busy
+  // machine): remember it, and stop as soon as the server is up.
+  let requested: string | undefined;
+  let onStop: ((why: string) => void) | undefined;
+  const request = (why: string): void => {
+    if (requested !== undefined) return;
+    requested = why;
+    onStop?.(why);
+  };
+  const onSigint = (): void => request('Received SIGINT');
+  const onSigterm = (): void => request('Received SIGTERM');
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigterm);
+  // Started through npm (`npx tessera serve`, `npm run serve`), this process may sit under a shell
+  // that npm signals instead of it (npm -> sh -> node): when that parent goes away, the user
+  // stopped the command they started, so stop as if signalled. Only under npm (which sets
+  // npm_command for its children): a server started by a shell that later exits (nohup) stays.
+  const parentPid = options.parentPid ?? process.ppid;
+  const watch =
+    process.env.npm_command !== undefined
+      ? setInterval(() => {
+          if (process.ppid !== parentPid) request('The process that started this server exited');
+        }, 100)
+      : undefined;
+  watch?.unref();
+  const stopWatching = (): void => {
+    clearInterval(watch);
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+  };
+
   let server;
   try {
     server = await startServer(parsed.config);
   } catch (e) {
+    stopWatching();
     const code = (e as { code?: unknown }).code;
     if (code === 'EADDRINUSE') err(`tessera serve: port ${parsed.port} is already in use (try --port 0 or another port)`);
     else if (e instanceof TesseraError) err(`tessera serve: ${e.message}${e.where !== undefined ? ` (${e.where})` : ''}`);
@@ -149,11 +191,9 @@ export async function main(argv: readonly string[], out: (line: string) => void 
   out(`Swagger UI: ${server.url}/docs${security.clientToken !== undefined ? ' (client API: Authorize with the bearer token)' : ''}`);
   const running = server;
   return new Promise<number>((resolveExit) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals): void => {
-      if (stopping) return;
-      stopping = true;
-      out(`Received ${signal}; shutting down`);
+    onStop = (why) => {
+      stopWatching();
+      out(`${why}; shutting down`);
       running.close().then(
         () => resolveExit(0),
         (e: unknown) => {
@@ -162,8 +202,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
         },
       );
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    if (requested !== undefined) onStop(requested);
   });
 }
 

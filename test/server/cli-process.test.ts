@@ -1,0 +1,70 @@
+// `tessera serve` is one process to the user: whichever way it was started (npx, npm run serve,
+// bin/tessera.mjs), a SIGTERM or SIGINT to the process the user started stops the server and
+// releases its port — also when npm put a shell between itself and node (npm -> sh -> node).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+const WAYS: [string, string, string[], NodeJS.Signals][] = [
+  ['npx tessera serve', 'npx', ['tessera', 'serve'], 'SIGTERM'],
+  ['npm run serve', 'npm', ['run', 'serve', '--'], 'SIGTERM'],
+  ['node bin/tessera.mjs serve', process.execPath, ['bin/tessera.mjs', 'serve'], 'SIGINT'],
+];
+
+for (const [name, command, args, signal] of WAYS) {
+  test(`${name}: ${signal} to the started pid stops the server and frees its port`, { timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-process-'));
+    const child = spawn(command, [...args, '--port', '0', '--data-dir', dir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let port: number | undefined;
+    try {
+      port = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`not listening within 60 s: ${stdout} ${stderr}`)), 60_000);
+        child.stdout.on('data', () => {
+          const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
+          if (m?.[1] !== undefined) {
+            clearTimeout(timer);
+            resolve(Number(m[1]));
+          }
+        });
+        void exited.then((code) => {
+          clearTimeout(timer);
+          reject(new Error(`exited ${code} before listening: ${stderr}`));
+        });
+      });
+      assert.equal(await portAnswers(port), true);
+      child.kill(signal);
+      await Promise.race([exited, new Promise((_, reject) => setTimeout(() => reject(new Error('the started process did not exit')), 30_000))]);
+      // The issue asks for a free port within a second; a loaded test machine gets a few.
+      let free = false;
+      for (let i = 0; i < 50 && !free; i++) {
+        free = !(await portAnswers(port));
+        if (!free) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(free, true, `port ${port} still answers after the started process exited`);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+}
