@@ -54,7 +54,22 @@ export interface AppOptions {
   startedAt?: number;
   /** Client token, CORS origins, accepted Host names (server/http/security.ts). Default: none of them. */
   security?: SecurityOptions;
+  /** GET /metrics (server/metrics.ts); without it the operation answers 501. */
+  metrics?: MetricsEndpoint;
+  /**
+   * What GET /health checks before it says "ok", by name (the server adds its data directory and
+   * identity; a relay connection adds its own). A failing check answers 503.
+   */
+  readiness?: Readonly<Record<string, ReadinessCheck>>;
 }
+
+export interface MetricsEndpoint {
+  readonly contentType: string;
+  text(): Promise<string>;
+}
+
+/** Resolves when ready; rejects (or throws) with what is wrong, which /health reports. */
+export type ReadinessCheck = () => Promise<void> | void;
 
 export type Handler = (req: Request, res: Response) => void | Promise<void>;
 export type HandlerMap = { readonly [K in OperationId]: Handler };
@@ -99,7 +114,11 @@ export function createApp(options: AppOptions): Express {
   const jsonDepth = options.limits?.jsonDepth ?? DEFAULT_JSON_DEPTH;
   const security = options.security ?? {};
 
-  const handlers = makeHandlers({ bus, log, spec, startedAt, ...(options.peerEndpoint ? { peer: options.peerEndpoint } : {}) });
+  const handlers = makeHandlers({
+    bus, log, spec, startedAt, readiness: options.readiness ?? {},
+    ...(options.peerEndpoint ? { peer: options.peerEndpoint } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+  });
   checkHandlersMatchSpec(handlers, spec.operations.map((o) => o.operationId));
 
   const app = express();
@@ -195,10 +214,12 @@ interface HandlerDeps {
   log: Logger;
   spec: ReturnType<typeof loadSpec>;
   startedAt: number;
+  readiness: Readonly<Record<string, ReadinessCheck>>;
   peer?: PeerEndpoint;
+  metrics?: MetricsEndpoint;
 }
 
-function makeHandlers({ bus, spec, startedAt, peer }: HandlerDeps): HandlerMap {
+function makeHandlers({ bus, spec, startedAt, peer, metrics, readiness }: HandlerDeps): HandlerMap {
   const docsHtml = swaggerUi
     .generateHTML(undefined, { swaggerUrl: '/openapi.json', customSiteTitle: 'Tessera API' })
     // The page is served at /docs (no trailing slash), so its relative asset URLs must be rooted.
@@ -275,13 +296,36 @@ function makeHandlers({ bus, spec, startedAt, peer }: HandlerDeps): HandlerMap {
       await requirePeer().deliver(req.body);
       res.status(204).end();
     },
-    getHealth(_req, res) {
-      res.json({
-        status: 'ok',
+    async getHealth(_req, res) {
+      const checks: Record<string, { status: 'ok' | 'failing'; detail?: string }> = {};
+      await Promise.all(
+        Object.entries(readiness).map(async ([name, check]) => {
+          try {
+            await check();
+            checks[name] = { status: 'ok' };
+          } catch (err) {
+            checks[name] = { status: 'failing', detail: (err instanceof Error ? err.message : String(err)).slice(0, 300) };
+          }
+        }),
+      );
+      const ready = Object.values(checks).every((c) => c.status === 'ok');
+      res.status(ready ? 200 : 503).json({
+        status: ready ? 'ok' : 'unavailable',
         version: spec.version,
         uptimeSeconds: Math.max(0, (Date.now() - startedAt) / 1000),
         representations: bus.size,
+        checks,
       });
+    },
+    async getMetrics(_req, res) {
+      if (metrics === undefined) throw new NotImplementedError('this server keeps no metrics', { where: 'path' });
+      const text = await metrics.text();
+      res.setHeader('Content-Type', metrics.contentType);
+      res.send(text);
+    },
+    getRoot(_req, res) {
+      // A browser pointed at the server's address lands on its API documentation.
+      res.type('text/html').send(ROOT_PAGE);
     },
     getOpenApiYaml(_req, res) {
       res.type('application/yaml').send(spec.yamlText);
@@ -294,6 +338,11 @@ function makeHandlers({ bus, spec, startedAt, peer }: HandlerDeps): HandlerMap {
     },
   };
 }
+
+const ROOT_PAGE =
+  '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Tessera</title>' +
+  '<meta http-equiv="refresh" content="0; url=/docs"></head>' +
+  '<body><p>This is a Tessera server. Its API documentation is at <a href="/docs">/docs</a>.</p></body></html>';
 
 /** 406, for content negotiation; not one of the domain errors, so defined with the HTTP layer. */
 class NotAcceptableError extends TesseraError {

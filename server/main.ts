@@ -2,7 +2,8 @@
 // the representation bus with the built-in microservices, the HTTP app, the listening socket.
 // Tests start several of these in one process on ephemeral ports (port 0).
 
-import { mkdir } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -16,6 +17,7 @@ import { checkNumbers, configDefault } from './config.js';
 import type { RepresentationBus } from './bus.js';
 import { checkClientToken, normaliseOrigin } from './http/security.js';
 import { isLoopback } from './loopback.js';
+import { ServerMetrics } from './metrics.js';
 import { createPeerNode, type PeerNodeOptions, type PeerStats } from './peer/index.js';
 
 export interface ServerConfig {
@@ -102,6 +104,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     log.warn({ host }, `CLIENTS ARE NOT AUTHENTICATED: anyone who reaches ${host} can use this server's client API and its data`);
   }
   const peer = config.peer ?? {};
+  // The bus and the peer node exist only below; the gauges read them when /metrics is scraped.
+  let bus: RepresentationBus | undefined;
+  let stats: (() => PeerStats) | undefined;
+  const metrics = new ServerMetrics(
+    {
+      peerStats: () => stats?.() ?? { sessions: 0, active: 0, bufferedMessages: 0, bufferedBytes: 0, finished: 0 },
+      representations: () => bus?.size ?? 0,
+    },
+    log,
+  );
   // Our own certificate is trusted for peer requests too: a server checks that nodes[myself] is
   // itself by asking its own URL. A self-signed certificate as trust anchor vouches for itself only.
   const peerCas = [...(tls.ca === undefined ? [] : Array.isArray(tls.ca) ? tls.ca : [tls.ca]), ...(tls.cert !== undefined ? [tls.cert] : [])];
@@ -114,7 +126,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     ...(peer.stageTimeoutMs !== undefined ? { stageTimeoutMs: peer.stageTimeoutMs } : {}),
     ...(peer.limits !== undefined ? { limits: peer.limits } : {}),
     ...(peerCas.length > 0 ? { tlsCa: peerCas } : {}),
+    observer: metrics.observer,
   });
+  stats = () => peerNode.stats();
   const maxMessageBytes = peer.limits?.maxMessageBytes;
   const limits: AppLimits = {
     // The envelope body limit follows the peer node's message limit (plus header and overhead).
@@ -122,7 +136,6 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     ...config.limits,
   };
 
-  let bus: RepresentationBus | undefined;
   let server: Server | undefined;
   try {
     bus = createBus({ log, peers: peerNode, limits });
@@ -133,6 +146,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       startedAt,
       ...(config.validateResponses !== undefined ? { validateResponses: config.validateResponses } : {}),
       limits,
+      metrics,
+      // What /health checks before it says ready. A relay, when configured, adds its connection here.
+      readiness: {
+        dataDir: () => access(config.dataDir, fsConstants.W_OK),
+        identity: () => {
+          if (peerNode.publicKey.length === 0) throw new Error('no peer identity loaded');
+        },
+      },
       security: {
         ...(clientToken !== undefined ? { clientToken } : {}),
         corsOrigins,

@@ -16,6 +16,8 @@ export const OPERATION_IDS = [
   'getPeerIdentity',
   'deliverPeerMessage',
   'getHealth',
+  'getMetrics',
+  'getRoot',
   'getOpenApiYaml',
   'getOpenApiJson',
   'getDocs',

@@ -17,10 +17,12 @@ import type { PeerEndpoint, PeerNetwork } from '../../services/peer.js';
 import { configDefault } from '../config.js';
 import { loadOrCreateIdentity, loadOrCreateLocalSecret } from './identity.js';
 import { DEFAULT_LIMITS, PeerRouter, type PeerLimits, type PeerStats } from './node.js';
+import type { PeerObserver } from './observer.js';
 import { PeerTransport } from './transport.js';
 import { readPeersFile, Trust } from './trust.js';
 
 export type { PeerStats } from './node.js';
+export type { ComputationRecord, PeerObserver } from './observer.js';
 
 export interface PeerNodeOptions {
   /** Identity key lives here (created on first start, file mode 0600). */
@@ -38,6 +40,8 @@ export interface PeerNodeOptions {
   tlsCa?: string | Buffer | (string | Buffer)[];
   /** Default ~/.config/tessera (for the local user secret). */
   userConfigDir?: string;
+  /** Told of every peer message and every computation's end (server/metrics.ts); never of contents. */
+  observer?: PeerObserver;
   limits?: {
     maxBufferedMessages?: number;
     maxBufferedBytes?: number;
@@ -85,7 +89,10 @@ export async function createPeerNode(opts: PeerNodeOptions): Promise<PeerNode> {
   }
   const stageTimeoutMs = opts.stageTimeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS;
   const transport = new PeerTransport(opts.tlsCa !== undefined ? { ca: opts.tlsCa } : {});
-  const router = new PeerRouter({ identity, trust, log, stageTimeoutMs, limits: limits as unknown as PeerLimits, transport });
+  const router = new PeerRouter({
+    identity, trust, log, stageTimeoutMs, limits: limits as unknown as PeerLimits, transport,
+    ...(opts.observer !== undefined ? { observer: opts.observer } : {}),
+  });
   // The mode and the public key are not secret; the secret itself is never logged.
   log.info(
     { trustMode: trust.mode, publicKey: identity.publicKey, bootId: identity.bootId, peers: trust.allowDescription, stageTimeoutMs },

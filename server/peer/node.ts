@@ -21,6 +21,7 @@ import { canonicalJson, fromBase64Url, normaliseNodeUrl } from './codec.js';
 import { PeerDirectory } from './directory.js';
 import { ChannelKeys, ENVELOPE_OVERHEAD, MAX_HEADER_BYTES, parseEnvelope, type EnvelopeHeader } from './envelope.js';
 import type { Identity } from './identity.js';
+import { NO_OBSERVER, type PeerObserver } from './observer.js';
 import { ABORT_STAGE, PeerSession, type SessionHost } from './session.js';
 import { PeerTransport, transportFailure, type PeerResponse } from './transport.js';
 import type { Trust } from './trust.js';
@@ -83,6 +84,8 @@ export interface PeerNodeConfig {
   readonly limits: PeerLimits;
   /** How peers are reached (node:http/https with the configured CAs). Default: well-known CAs only. */
   readonly transport?: PeerTransport;
+  /** Told of every message and of every computation's end (metrics, the computation log line). */
+  readonly observer?: PeerObserver;
 }
 
 export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
@@ -95,6 +98,7 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
   private readonly keys: ChannelKeys;
   readonly directory: PeerDirectory;
   private readonly transport: PeerTransport;
+  private readonly observer: PeerObserver;
   private readonly sessions = new Map<string, PeerSession>();
   private readonly lanes = new Map<string, Lane>();
   private readonly buffer = new Map<string, Buffered[]>();
@@ -115,6 +119,7 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
     this.maxInboxBytes = config.limits.maxInboxBytes;
     this.keys = new ChannelKeys(this.self, this.trust);
     this.transport = config.transport ?? new PeerTransport();
+    this.observer = config.observer ?? NO_OBSERVER;
     this.directory = new PeerDirectory(this.self, this.trust, Math.min(this.stageTimeoutMs, 10_000), this.transport);
     this.sweeper = setInterval(() => this.sweep(), Math.min(1000, this.stageTimeoutMs)).unref();
   }
@@ -135,6 +140,10 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
 
   warn(obj: object, msg: string): void {
     this.log.warn(obj, msg);
+  }
+
+  debug(obj: object, msg: string): void {
+    this.log.debug(obj, msg);
   }
 
   // ---------------------------------------------------------------- GET /peer/identity
@@ -226,6 +235,13 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
       this.active -= 1;
       if (granted) this.release(uuid);
       else ticket.cancel();
+      // A computation that never started here still ended: count it and log it with its cause.
+      this.observer.computationEnded({
+        uuid, microprotocol: terms.microprotocol, myself, nodes, durationMs: 0,
+        bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0,
+        outcome: err instanceof TesseraError ? err.slug : 'internal',
+        ...(err instanceof TesseraError && err.where !== undefined ? { where: err.where } : {}),
+      });
       throw err;
     }
   }
@@ -332,6 +348,7 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
   }
 
   sessionClosed(session: PeerSession): void {
+    this.observer.computationEnded(session.record());
     if (this.sessions.get(session.uuid) === session) this.sessions.delete(session.uuid);
     const expiresAt = Date.now() + REPLAY_WINDOW_MS;
     session.bound.forEach((instance, i) => {
@@ -383,6 +400,7 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
         throw new ConflictError('this computation already finished or was aborted here (replayed message)', { where: 'envelope.header.instance' });
       }
       await this.route(header, payload);
+      this.observer.message('in', envelope.length);
     } catch (err) {
       if (err instanceof TesseraError) {
         // Never the payload: sender, uuid and stage are enough to investigate.
@@ -521,7 +539,10 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
         });
       }
       const { text } = response;
-      if (response.status >= 200 && response.status <= 299) return;
+      if (response.status >= 200 && response.status <= 299) {
+        this.observer.message('out', envelope.length);
+        return;
+      }
       if (response.status === 401 && attempt === 0) {
         // Perhaps the peer restarted (new boot): learn its current identity and seal again, once.
         const fresh = await this.directory.get(url, party, true);

@@ -15,6 +15,7 @@ import {
 import type { AbortCause, Session, Terms } from '../../services/peer.js';
 import { canonicalJson } from './codec.js';
 import type { EnvelopeHeader } from './envelope.js';
+import type { ComputationRecord } from './observer.js';
 
 export const ABORT_STAGE = 'abort';
 const MAX_REASON_CHARS = 1000;
@@ -25,6 +26,7 @@ export interface SessionHost {
   post(session: PeerSession, to: number, stage: string, seq: number, payload: Uint8Array, signal: AbortSignal, timeoutMs: number): Promise<void>;
   sessionClosed(session: PeerSession): void;
   warn(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
 }
 
 interface Waiter {
@@ -59,8 +61,16 @@ export class PeerSession implements Session {
   private readonly waiters = new Map<string, Waiter>();
   private readonly spaceWaiters = new Set<() => void>();
   private failure: TesseraError | undefined;
+  /** The typed cause this party gave when it aborted (its own failure, as the others learn it). */
+  private abortCause: AbortCause | undefined;
   private closed = false;
   private abortSent = false;
+  /** What the computation's log line and metrics report: sizes and counts, never contents. */
+  private readonly openedAt = Date.now();
+  private readonly traffic = { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0 };
+  /** Stages this party has begun sending, for the debug log of a long computation's progress. */
+  private readonly stagesBegun = new Set<string>();
+  private finalRecord: ComputationRecord | undefined;
 
   constructor(
     private readonly host: SessionHost,
@@ -116,7 +126,16 @@ export class PeerSession implements Session {
     this.checkStage(stage, 'stage');
     this.checkSeq(seq);
     if (this.failure) throw this.failure;
+    if (!this.stagesBegun.has(stage)) {
+      this.stagesBegun.add(stage);
+      this.host.debug(
+        { uuid: this.uuid, party: this.myself, stage, stagesDone: this.stagesBegun.size - 1, stages: this.stageSet.size, ms: Date.now() - this.openedAt },
+        `computation ${this.uuid}: stage ${stage}`,
+      );
+    }
     await this.host.post(this, to, stage, seq, payload, this.signal, this.timeoutMs);
+    this.traffic.bytesSent += payload.byteLength;
+    this.traffic.messagesSent += 1;
   }
 
   receive(from: number, stage: string, seq = 0, timeoutMs = this.timeoutMs): Promise<Uint8Array> {
@@ -213,6 +232,8 @@ export class PeerSession implements Session {
         if (this.isDuplicate(key, payload)) return;
       }
     }
+    this.traffic.bytesReceived += payload.length;
+    this.traffic.messagesReceived += 1;
     const waiter = this.waiters.get(key);
     if (waiter) {
       this.waiters.delete(key);
@@ -278,6 +299,7 @@ export class PeerSession implements Session {
   }
 
   async abort(reason: string, cause?: AbortCause): Promise<void> {
+    this.abortCause ??= cause ?? { slug: 'peer-failed' };
     this.fail(new PeerError(`this party aborted the computation: ${reason}`, { where: this.party(this.myself) }));
     if (this.abortSent) return;
     this.abortSent = true;
@@ -296,8 +318,26 @@ export class PeerSession implements Session {
     });
   }
 
+  /** This computation as the operations side sees it (server/peer/observer.ts). */
+  record(): ComputationRecord {
+    if (this.finalRecord !== undefined) return this.finalRecord;
+    const cause = this.abortCause ?? this.failure;
+    return {
+      uuid: this.uuid,
+      microprotocol: this.terms.microprotocol,
+      myself: this.myself,
+      nodes: this.nodes,
+      durationMs: Date.now() - this.openedAt,
+      ...this.traffic,
+      outcome: cause === undefined ? 'ok' : (cause.slug ?? 'peer-failed'),
+      ...(cause?.where !== undefined ? { where: cause.where } : {}),
+    };
+  }
+
   close(): void {
     if (this.closed) return;
+    // The outcome is read before close() records its own "closed" failure.
+    this.finalRecord = this.record();
     this.fail(new PeerError(`computation ${this.uuid} is closed`, { where: this.party(this.myself) }));
     this.closed = true;
     this.consumed.clear();

@@ -21,8 +21,8 @@ test('an operation without a handler fails startup, naming it', () => {
 
 test('a handler without an operation fails startup, naming it', () => {
   assert.throws(
-    () => checkHandlersMatchSpec({ ...all, getMetrics: noop }, OPERATION_IDS),
-    (err: unknown) => err instanceof BadInputError && /getMetrics/.test(err.message),
+    () => checkHandlersMatchSpec({ ...all, getStatistics: noop }, OPERATION_IDS),
+    (err: unknown) => err instanceof BadInputError && /getStatistics/.test(err.message),
   );
 });
 

@@ -196,10 +196,57 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Liveness and a few counters
-         * @description Answers while the server serves requests.
+         * Liveness, readiness and a few counters
+         * @description Answers while the server serves requests: 200 when every readiness check passes (the data
+         *     directory is writable, the peer identity is loaded, and a relay is connected when one is
+         *     configured), 503 naming the failing check otherwise.
          */
         get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics
+         * @description Metrics in the Prometheus text exposition format (version 0.0.4): computations by
+         *     microprotocol and outcome (`tessera_computations_total`) and their durations
+         *     (`tessera_computation_duration_seconds`), peer bytes and messages in and out, buffered
+         *     early messages, open sessions, representations held, and the process metrics of
+         *     prom-client. Sizes, counts and times only: never an input or a result. Behind the same
+         *     bearer token as the client API when the server has one.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Points a browser at the Swagger UI
+         * @description A tiny page that sends a browser on to `/docs`, the interactive documentation of this API.
+         */
+        get: operations["getRoot"];
         put?: never;
         post?: never;
         delete?: never;
@@ -784,14 +831,27 @@ export interface components {
             /** @description With a network secret and a challenge, proof of knowing the secret. */
             proof?: string;
         };
-        /** @description The server is up, with a few counters. */
+        /** @description The server is up, whether it is ready, and a few counters. */
         Health: {
-            /** @enum {string} */
-            status: "ok";
+            /**
+             * @description `ok` when every check passes.
+             * @enum {string}
+             */
+            status: "ok" | "unavailable";
+            /** @description Each readiness check by name (dataDir, identity, and relay when one is configured). */
+            checks: {
+                [key: string]: components["schemas"]["ReadinessCheck"];
+            };
             version: string;
             uptimeSeconds: number;
             /** @description Live representations on the bus. */
             representations: number;
+        };
+        ReadinessCheck: {
+            /** @enum {string} */
+            status: "ok" | "failing";
+            /** @description What is wrong, for a failing check. */
+            detail?: string;
         };
     };
     responses: {
@@ -1372,7 +1432,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The server is up. */
+            /** @description The server is up and ready. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1383,10 +1443,95 @@ export interface operations {
                      *       "status": "ok",
                      *       "version": "0.1.0",
                      *       "uptimeSeconds": 12.5,
-                     *       "representations": 3
+                     *       "representations": 3,
+                     *       "checks": {
+                     *         "dataDir": {
+                     *           "status": "ok"
+                     *         },
+                     *         "identity": {
+                     *           "status": "ok"
+                     *         }
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description The server is up but not ready; `checks` says what is failing. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "unavailable",
+                     *       "version": "0.1.0",
+                     *       "uptimeSeconds": 12.5,
+                     *       "representations": 0,
+                     *       "checks": {
+                     *         "dataDir": {
+                     *           "status": "failing",
+                     *           "detail": "EACCES: permission denied"
+                     *         },
+                     *         "identity": {
+                     *           "status": "ok"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The current metrics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP tessera_computations_total Computations that ended on this server, by microprotocol and outcome
+                     *     # TYPE tessera_computations_total counter
+                     *     tessera_computations_total{microprotocol="SecureSum",outcome="ok"} 3
+                     */
+                    "text/plain": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getRoot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page that refreshes to `/docs` and links to it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!DOCTYPE html><meta http-equiv="refresh" content="0; url=/docs"><a href="/docs">/docs</a> */
+                    "text/html": string;
                 };
             };
             400: components["responses"]["BadRequest"];

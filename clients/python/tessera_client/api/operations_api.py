@@ -120,9 +120,9 @@ class OperationsApi(object):
             collection_formats=collection_formats)
 
     def get_health(self, **kwargs):  # noqa: E501
-        """Liveness and a few counters  # noqa: E501
+        """Liveness, readiness and a few counters  # noqa: E501
 
-        Answers while the server serves requests.  # noqa: E501
+        Answers while the server serves requests: 200 when every readiness check passes (the data directory is writable, the peer identity is loaded, and a relay is connected when one is configured), 503 naming the failing check otherwise.   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.get_health(async_req=True)
@@ -141,9 +141,9 @@ class OperationsApi(object):
             return data
 
     def get_health_with_http_info(self, **kwargs):  # noqa: E501
-        """Liveness and a few counters  # noqa: E501
+        """Liveness, readiness and a few counters  # noqa: E501
 
-        Answers while the server serves requests.  # noqa: E501
+        Answers while the server serves requests: 200 when every readiness check passes (the data directory is writable, the peer identity is loaded, and a relay is connected when one is configured), 503 naming the failing check otherwise.   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.get_health_with_http_info(async_req=True)
@@ -199,6 +199,93 @@ class OperationsApi(object):
             post_params=form_params,
             files=local_var_files,
             response_type='Health',  # noqa: E501
+            auth_settings=auth_settings,
+            async_req=params.get('async_req'),
+            _return_http_data_only=params.get('_return_http_data_only'),
+            _preload_content=params.get('_preload_content', True),
+            _request_timeout=params.get('_request_timeout'),
+            collection_formats=collection_formats)
+
+    def get_metrics(self, **kwargs):  # noqa: E501
+        """Prometheus metrics  # noqa: E501
+
+        Metrics in the Prometheus text exposition format (version 0.0.4): computations by microprotocol and outcome (`tessera_computations_total`) and their durations (`tessera_computation_duration_seconds`), peer bytes and messages in and out, buffered early messages, open sessions, representations held, and the process metrics of prom-client. Sizes, counts and times only: never an input or a result. Behind the same bearer token as the client API when the server has one.   # noqa: E501
+        This method makes a synchronous HTTP request by default. To make an
+        asynchronous HTTP request, please pass async_req=True
+        >>> thread = api.get_metrics(async_req=True)
+        >>> result = thread.get()
+
+        :param async_req bool
+        :return: str
+                 If the method is called asynchronously,
+                 returns the request thread.
+        """
+        kwargs['_return_http_data_only'] = True
+        if kwargs.get('async_req'):
+            return self.get_metrics_with_http_info(**kwargs)  # noqa: E501
+        else:
+            (data) = self.get_metrics_with_http_info(**kwargs)  # noqa: E501
+            return data
+
+    def get_metrics_with_http_info(self, **kwargs):  # noqa: E501
+        """Prometheus metrics  # noqa: E501
+
+        Metrics in the Prometheus text exposition format (version 0.0.4): computations by microprotocol and outcome (`tessera_computations_total`) and their durations (`tessera_computation_duration_seconds`), peer bytes and messages in and out, buffered early messages, open sessions, representations held, and the process metrics of prom-client. Sizes, counts and times only: never an input or a result. Behind the same bearer token as the client API when the server has one.   # noqa: E501
+        This method makes a synchronous HTTP request by default. To make an
+        asynchronous HTTP request, please pass async_req=True
+        >>> thread = api.get_metrics_with_http_info(async_req=True)
+        >>> result = thread.get()
+
+        :param async_req bool
+        :return: str
+                 If the method is called asynchronously,
+                 returns the request thread.
+        """
+
+        all_params = []  # noqa: E501
+        all_params.append('async_req')
+        all_params.append('_return_http_data_only')
+        all_params.append('_preload_content')
+        all_params.append('_request_timeout')
+
+        params = locals()
+        for key, val in six.iteritems(params['kwargs']):
+            if key not in all_params:
+                raise TypeError(
+                    "Got an unexpected keyword argument '%s'"
+                    " to method get_metrics" % key
+                )
+            params[key] = val
+        del params['kwargs']
+
+        collection_formats = {}
+
+        path_params = {}
+
+        query_params = []
+
+        header_params = {}
+
+        form_params = []
+        local_var_files = {}
+
+        body_params = None
+        # HTTP header `Accept`
+        header_params['Accept'] = self.api_client.select_header_accept(
+            ['text/plain', 'application/problem+json'])  # noqa: E501
+
+        # Authentication setting
+        auth_settings = ['bearerAuth']  # noqa: E501
+
+        return self.api_client.call_api(
+            '/metrics', 'GET',
+            path_params,
+            query_params,
+            header_params,
+            body=body_params,
+            post_params=form_params,
+            files=local_var_files,
+            response_type='str',  # noqa: E501
             auth_settings=auth_settings,
             async_req=params.get('async_req'),
             _return_http_data_only=params.get('_return_http_data_only'),
@@ -366,6 +453,93 @@ class OperationsApi(object):
 
         return self.api_client.call_api(
             '/openapi.yaml', 'GET',
+            path_params,
+            query_params,
+            header_params,
+            body=body_params,
+            post_params=form_params,
+            files=local_var_files,
+            response_type='str',  # noqa: E501
+            auth_settings=auth_settings,
+            async_req=params.get('async_req'),
+            _return_http_data_only=params.get('_return_http_data_only'),
+            _preload_content=params.get('_preload_content', True),
+            _request_timeout=params.get('_request_timeout'),
+            collection_formats=collection_formats)
+
+    def get_root(self, **kwargs):  # noqa: E501
+        """Points a browser at the Swagger UI  # noqa: E501
+
+        A tiny page that sends a browser on to `/docs`, the interactive documentation of this API.  # noqa: E501
+        This method makes a synchronous HTTP request by default. To make an
+        asynchronous HTTP request, please pass async_req=True
+        >>> thread = api.get_root(async_req=True)
+        >>> result = thread.get()
+
+        :param async_req bool
+        :return: str
+                 If the method is called asynchronously,
+                 returns the request thread.
+        """
+        kwargs['_return_http_data_only'] = True
+        if kwargs.get('async_req'):
+            return self.get_root_with_http_info(**kwargs)  # noqa: E501
+        else:
+            (data) = self.get_root_with_http_info(**kwargs)  # noqa: E501
+            return data
+
+    def get_root_with_http_info(self, **kwargs):  # noqa: E501
+        """Points a browser at the Swagger UI  # noqa: E501
+
+        A tiny page that sends a browser on to `/docs`, the interactive documentation of this API.  # noqa: E501
+        This method makes a synchronous HTTP request by default. To make an
+        asynchronous HTTP request, please pass async_req=True
+        >>> thread = api.get_root_with_http_info(async_req=True)
+        >>> result = thread.get()
+
+        :param async_req bool
+        :return: str
+                 If the method is called asynchronously,
+                 returns the request thread.
+        """
+
+        all_params = []  # noqa: E501
+        all_params.append('async_req')
+        all_params.append('_return_http_data_only')
+        all_params.append('_preload_content')
+        all_params.append('_request_timeout')
+
+        params = locals()
+        for key, val in six.iteritems(params['kwargs']):
+            if key not in all_params:
+                raise TypeError(
+                    "Got an unexpected keyword argument '%s'"
+                    " to method get_root" % key
+                )
+            params[key] = val
+        del params['kwargs']
+
+        collection_formats = {}
+
+        path_params = {}
+
+        query_params = []
+
+        header_params = {}
+
+        form_params = []
+        local_var_files = {}
+
+        body_params = None
+        # HTTP header `Accept`
+        header_params['Accept'] = self.api_client.select_header_accept(
+            ['text/html', 'application/problem+json'])  # noqa: E501
+
+        # Authentication setting
+        auth_settings = []  # noqa: E501
+
+        return self.api_client.call_api(
+            '/', 'GET',
             path_params,
             query_params,
             header_params,

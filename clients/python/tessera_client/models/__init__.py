@@ -35,6 +35,7 @@ from tessera_client.models.prepare_kwargs import PrepareKwargs
 from tessera_client.models.prepared_status import PreparedStatus
 from tessera_client.models.problem import Problem
 from tessera_client.models.problem_errors import ProblemErrors
+from tessera_client.models.readiness_check import ReadinessCheck
 from tessera_client.models.representation_ref import RepresentationRef
 from tessera_client.models.secure_fed_avg_input import SecureFedAvgInput
 from tessera_client.models.secure_fed_avg_result import SecureFedAvgResult

@@ -29,6 +29,7 @@ class Health(object):
     """
     swagger_types = {
         'status': 'str',
+        'checks': 'dict(str, ReadinessCheck)',
         'version': 'str',
         'uptime_seconds': 'float',
         'representations': 'int'
@@ -36,19 +37,22 @@ class Health(object):
 
     attribute_map = {
         'status': 'status',
+        'checks': 'checks',
         'version': 'version',
         'uptime_seconds': 'uptimeSeconds',
         'representations': 'representations'
     }
 
-    def __init__(self, status=None, version=None, uptime_seconds=None, representations=None):  # noqa: E501
+    def __init__(self, status=None, checks=None, version=None, uptime_seconds=None, representations=None):  # noqa: E501
         """Health - a model defined in Swagger"""  # noqa: E501
         self._status = None
+        self._checks = None
         self._version = None
         self._uptime_seconds = None
         self._representations = None
         self.discriminator = None
         self.status = status
+        self.checks = checks
         self.version = version
         self.uptime_seconds = uptime_seconds
         self.representations = representations
@@ -57,6 +61,7 @@ class Health(object):
     def status(self):
         """Gets the status of this Health.  # noqa: E501
 
+        `ok` when every check passes.  # noqa: E501
 
         :return: The status of this Health.  # noqa: E501
         :rtype: str
@@ -67,13 +72,14 @@ class Health(object):
     def status(self, status):
         """Sets the status of this Health.
 
+        `ok` when every check passes.  # noqa: E501
 
         :param status: The status of this Health.  # noqa: E501
         :type: str
         """
         if status is None:
             raise ValueError("Invalid value for `status`, must not be `None`")  # noqa: E501
-        allowed_values = ["ok"]  # noqa: E501
+        allowed_values = ["ok", "unavailable"]  # noqa: E501
         if status not in allowed_values:
             raise ValueError(
                 "Invalid value for `status` ({0}), must be one of {1}"  # noqa: E501
@@ -81,6 +87,31 @@ class Health(object):
             )
 
         self._status = status
+
+    @property
+    def checks(self):
+        """Gets the checks of this Health.  # noqa: E501
+
+        Each readiness check by name (dataDir, identity, and relay when one is configured).  # noqa: E501
+
+        :return: The checks of this Health.  # noqa: E501
+        :rtype: dict(str, ReadinessCheck)
+        """
+        return self._checks
+
+    @checks.setter
+    def checks(self, checks):
+        """Sets the checks of this Health.
+
+        Each readiness check by name (dataDir, identity, and relay when one is configured).  # noqa: E501
+
+        :param checks: The checks of this Health.  # noqa: E501
+        :type: dict(str, ReadinessCheck)
+        """
+        if checks is None:
+            raise ValueError("Invalid value for `checks`, must not be `None`")  # noqa: E501
+
+        self._checks = checks
 
     @property
     def version(self):
