@@ -10,7 +10,7 @@
 
 import createClient, { type Client } from 'openapi-fetch';
 import type { components, paths } from './generated/schema.js';
-import { TesseraApiError, TesseraRequestError, TesseraTimeoutError, toProblem } from './errors.js';
+import { TesseraApiError, TesseraRequestError, TesseraTimeoutError, toProblem, unreachable } from './errors.js';
 import { TensorSet, type Tensor } from '../../services/common/tensors.js';
 import { secureFedAvg, type Averaged, type SecureFedAvgRequest } from './fedavg.js';
 
@@ -156,8 +156,8 @@ export class Api {
     try {
       result = await request(signal);
     } catch (err) {
-      if (timeout.aborted) throw new TesseraTimeoutError(operation, timeoutMs, { cause: err });
-      throw new TesseraRequestError(operation, err instanceof Error ? err.message : String(err), { cause: err });
+      if (timeout.aborted) throw new TesseraTimeoutError(operation, timeoutMs, { cause: err, url: this.baseUrl });
+      throw new TesseraRequestError(operation, unreachable(this.baseUrl, err), { cause: err, url: this.baseUrl });
     }
     const { response } = result;
     if (!response.ok) throw new TesseraApiError(operation, response.status, toProblem(response.status, response.statusText, result.error));

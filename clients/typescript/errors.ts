@@ -28,18 +28,31 @@ export class TesseraApiError extends Error {
 /** The request got no HTTP answer: connection refused, reset, DNS, … (`cause` has the details). */
 export class TesseraRequestError extends Error {
   readonly operation: string;
-  constructor(operation: string, message: string, options?: { cause?: unknown }) {
-    super(`${operation}: ${message}`, options);
+  /** The server's base URL, when the request was on its way to one. */
+  readonly url: string | undefined;
+  constructor(operation: string, message: string, options?: { cause?: unknown; url?: string }) {
+    super(`${operation}: ${message}`, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = 'TesseraRequestError';
     this.operation = operation;
+    this.url = options?.url;
   }
+}
+
+/**
+ * "cannot reach the Tessera server at http://…: connect ECONNREFUSED 127.0.0.1:55501": fetch says
+ * only "fetch failed" and keeps the reason (refused, DNS, TLS) in its cause.
+ */
+export function unreachable(url: string, err: unknown): string {
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return `cannot reach the Tessera server at ${url}: ${reason}`;
 }
 
 /** The request's time ran out (ApiOptions.timeoutMs or the per-call timeoutMs). */
 export class TesseraTimeoutError extends TesseraRequestError {
   readonly timeoutMs: number;
-  constructor(operation: string, timeoutMs: number, options?: { cause?: unknown }) {
-    super(operation, `no answer within ${timeoutMs} ms`, options);
+  constructor(operation: string, timeoutMs: number, options?: { cause?: unknown; url?: string }) {
+    super(operation, `no answer${options?.url !== undefined ? ` from ${options.url}` : ''} within ${timeoutMs} ms`, options);
     this.name = 'TesseraTimeoutError';
     this.timeoutMs = timeoutMs;
   }

@@ -228,7 +228,7 @@ describe('TypeScript client without a working server', () => {
   test('a server that never answers is a TesseraTimeoutError after timeoutMs', async () => {
     const api = new Api(silentUrl, { timeoutMs: 200 });
     const started = Date.now();
-    await assert.rejects(api.list(), (err: unknown) => err instanceof TesseraTimeoutError && err.timeoutMs === 200 && err.operation === 'listRepresentations');
+    await assert.rejects(api.list(), (err: unknown) => err instanceof TesseraTimeoutError && err.timeoutMs === 200 && err.operation === 'listRepresentations' && err.message.includes(silentUrl));
     assert.ok(Date.now() - started < 5000);
     // A per-call timeout overrides the default.
     await assert.rejects(api.list({ timeoutMs: 50 }), (err: unknown) => err instanceof TesseraTimeoutError && err.timeoutMs === 50);
@@ -241,5 +241,12 @@ describe('TypeScript client without a working server', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const api = new Api(`http://127.0.0.1:${port}`, { timeoutMs: 5000 });
     await assert.rejects(api.list(), (err: unknown) => err instanceof TesseraRequestError && !(err instanceof TesseraTimeoutError));
+    // It names the server it could not reach and why, not just "fetch failed".
+    await assert.rejects(api.list(), (err: unknown) => {
+      assert.ok(err instanceof TesseraRequestError);
+      assert.equal(err.url, `http://127.0.0.1:${port}`);
+      assert.match(err.message, new RegExp(`^listRepresentations: cannot reach the Tessera server at http://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`));
+      return true;
+    });
   });
 });
