@@ -44,6 +44,57 @@ export interface SecureFedAvgRequest<T extends TensorsLike = TensorsLike> extend
    * |w| < 2^31, error ≤ n·1.2e-10) or 32 (half the bytes, |w| ≤ 2047, error ≤ n·4.8e-7).
    */
   ringBits?: RingBits;
+  /** Told how the averaging goes: bytes uploaded, stages done (a progress bar for a large model). */
+  onProgress?: (progress: FedAvgProgress) => void;
+}
+
+/** The stages of one averaging as a client sees it, in order. */
+export const FEDAVG_STAGES = ['upload', 'compute', 'download'] as const;
+
+/**
+ * Where one averaging is. `stage` is the stage under way ("done" at the end); `stagesDone` of
+ * `stages` are finished. The upload reports its bytes as they go; the compute stage waits for the
+ * other parties and runs the protocol on the servers; the download reports its size when done.
+ */
+export interface FedAvgProgress {
+  readonly stage: (typeof FEDAVG_STAGES)[number] | 'done';
+  readonly stagesDone: number;
+  readonly stages: number;
+  readonly bytesUploaded: number;
+  readonly bytesToUpload: number;
+  readonly bytesDownloaded: number;
+}
+
+/** Reports progress through `onProgress` (if any); a throwing callback never breaks the averaging. */
+function progressReporter(onProgress: ((p: FedAvgProgress) => void) | undefined) {
+  const state = { stage: 'upload' as FedAvgProgress['stage'], stagesDone: 0, bytesUploaded: 0, bytesToUpload: 0, bytesDownloaded: 0 };
+  const emit = (): void => {
+    if (onProgress === undefined) return;
+    try {
+      onProgress({ ...state, stages: FEDAVG_STAGES.length });
+    } catch {
+      // A progress display must not fail the computation.
+    }
+  };
+  return {
+    uploading: (sent: number, total: number): void => {
+      state.bytesUploaded = sent;
+      state.bytesToUpload = total;
+      emit();
+    },
+    stage: (stage: FedAvgProgress['stage'], stagesDone: number): void => {
+      state.stage = stage;
+      state.stagesDone = stagesDone;
+      emit();
+    },
+    downloaded: (bytes: number): void => {
+      state.bytesDownloaded = bytes;
+    },
+  };
+}
+
+function safetensorsBytes(set: TensorSet): number {
+  return set.safetensorsChunks().reduce((n, c) => n + c.byteLength, 0);
 }
 
 /**
@@ -140,14 +191,20 @@ async function downloadAndRelease(api: Api, result: Remote, options: RequestOpti
  * uuid; it resolves when all parties have given their models.
  */
 export async function secureFedAvg<T extends TensorsLike>(api: Api, request: SecureFedAvgRequest<T>): Promise<Averaged<T>> {
-  const { tensors, weight, network, microprotocol = 'SecureFedAvg', ringBits, ...options } = request;
+  const { tensors, weight, network, microprotocol = 'SecureFedAvg', ringBits, onProgress, ...options } = request;
   const protocol = protocolKwargs(microprotocol, ringBits);
   checkWeight(weight);
   const sent = toTensorSet(tensors);
-  const uploaded = await api.uploadTensors(sent, options);
+  const progress = progressReporter(onProgress);
+  progress.stage('upload', 0);
+  const uploaded = await api.uploadTensors(sent, { ...options, onUploadProgress: progress.uploading });
   try {
+    progress.stage('compute', 1);
     const result = await callSimon(api, 'compute', { ...protocol, data: { tensors: uploaded, weight }, network }, options);
+    progress.stage('download', 2);
     const averaged = await downloadAndRelease(api, result, options);
+    progress.downloaded(safetensorsBytes(averaged));
+    progress.stage('done', 3);
     checkSameManifest(sent, averaged);
     return like(tensors, averaged);
   } finally {
@@ -292,6 +349,8 @@ export interface FederatedAveragingOptions extends RequestOptions {
   tf?: TfLike;
   /** Tensor names of a tfjs model's weights (default: the layer variables' originalName). */
   names?: (index: number, weight: TfTensorLike) => string;
+  /** Told how each round's averaging goes: bytes uploaded, stages done. */
+  onProgress?: (progress: FedAvgProgress & { readonly round: number }) => void;
 }
 
 /** What the server reports about the last round (the result's safetensors metadata). */
@@ -392,9 +451,13 @@ export class FederatedAveraging {
       }
       prepared = computation;
     }
-    const uploaded = await api.uploadTensors(tensors, options);
+    const onProgress = this.#options.onProgress;
+    const progress = progressReporter(onProgress === undefined ? undefined : (p) => onProgress({ ...p, round }));
+    progress.stage('upload', 0);
+    const uploaded = await api.uploadTensors(tensors, { ...options, onUploadProgress: progress.uploading });
     let averaged: TensorSet;
     try {
+      progress.stage('compute', 1);
       const data = { tensors: uploaded, weight };
       let result: Remote | undefined;
       if (prepared !== undefined) {
@@ -409,7 +472,10 @@ export class FederatedAveraging {
       } else {
         result = await callSimon(api, 'compute', { ...this.#protocol, data, network: this.#network(uuid) }, options);
       }
+      progress.stage('download', 2);
       averaged = await downloadAndRelease(api, result, options);
+      progress.downloaded(safetensorsBytes(averaged));
+      progress.stage('done', 3);
     } finally {
       await api.release(uploaded).catch(() => undefined);
     }

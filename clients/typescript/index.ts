@@ -31,6 +31,8 @@ export {
   type RingBits,
   type FederatedAveragingOptions,
   type RoundReport,
+  type FedAvgProgress,
+  FEDAVG_STAGES,
   type TfLike,
   type TfModelLike,
   type TfTensorLike,

@@ -14,7 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { Api, FederatedAveraging, type FedAvgMicroprotocol, type RoundReport } from '../../clients/typescript/index.js';
+import { Api, FederatedAveraging, type FedAvgMicroprotocol, type FedAvgProgress, type RoundReport } from '../../clients/typescript/index.js';
 import { startServer, type RunningServer } from '../../server/main.js';
 import { CLASSES, FEATURES, permutation, seededRandom, type DataSet, type Partition, type PartyData } from './data.js';
 
@@ -35,6 +35,8 @@ export interface TrainingOptions {
   dataScale: number;
   /** Announce each next round while the parties train (masks prepared during training). */
   prepareNext: boolean;
+  /** Party 0's averaging progress (bytes uploaded, stages done), e.g. for a progress bar. */
+  onProgress?: (progress: FedAvgProgress & { readonly round: number }) => void;
 }
 
 export const DEFAULT_TRAINING: TrainingOptions = {
@@ -179,6 +181,7 @@ export async function runFederatedTraining(
         tf,
         prepareNext: options.prepareNext,
         rounds: options.rounds,
+        ...(myself === 0 && options.onProgress !== undefined ? { onProgress: options.onProgress } : {}),
       }),
   );
   const metrics: RoundMetrics[] = [];

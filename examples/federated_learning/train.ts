@@ -133,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
     );
     const runs: RunResult[] = [];
     for (const microprotocol of ['SecureFedAvg', 'PlainFedAvg'] as const) {
-      const run = await runFederatedTraining(parties.nodes, data, microprotocol, training, (m) =>
+      const run = await runFederatedTraining(parties.nodes, data, microprotocol, { ...training, ...progressBar() }, (m) =>
         console.log(`  ${microprotocol} round ${m.round}: test loss ${f4(m.loss)}, accuracy ${f4(m.accuracy)}`),
       );
       console.log(`  ${microprotocol}: ${run.seconds.toFixed(1)} s; parties' averaged weights identical: ${run.partyDivergence === 0}`);
@@ -170,4 +170,25 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
       process.exit(1);
     },
   );
+}
+
+/**
+ * A one-line progress bar of party 0's averaging on a terminal (stderr), redrawn in place:
+ * "round 3 [########------------] compute (1/3 stages), 1.2 of 1.2 MB uploaded". Off a terminal
+ * (CI, a pipe) nothing is drawn.
+ */
+function progressBar(): Pick<TrainingOptions, 'onProgress'> {
+  if (!process.stderr.isTTY) return {};
+  const WIDTH = 20;
+  const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+  return {
+    onProgress(p) {
+      // The upload fills the first third of the bar byte by byte; each later stage a third.
+      const uploaded = p.bytesToUpload > 0 ? p.bytesUploaded / p.bytesToUpload : 0;
+      const fraction = p.stage === 'upload' ? uploaded / p.stages : p.stagesDone / p.stages;
+      const filled = Math.round(fraction * WIDTH);
+      const line = `round ${p.round} [${'#'.repeat(filled)}${'-'.repeat(WIDTH - filled)}] ${p.stage} (${p.stagesDone}/${p.stages} stages), ${mb(p.bytesUploaded)} of ${mb(p.bytesToUpload)} MB uploaded`;
+      process.stderr.write(`\r${line}\x1b[K${p.stage === 'done' ? '\r\x1b[K' : ''}`);
+    },
+  };
 }
