@@ -1,4 +1,4 @@
-// The representation bus: the server-side objects a client holds by UUID (DESIGN.md section 2).
+// The representation bus: the server-side objects a client holds by UUID (docs/architecture.md §2).
 //
 // An entry is one of
 // - a microservice alias: `create` answers a fresh uuid that points at the registered root

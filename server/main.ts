@@ -83,7 +83,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const security = config.security ?? {};
   const clientToken = security.clientToken === undefined ? undefined : checkClientToken(security.clientToken, 'security.clientToken');
   const loopbackOnly = isLoopback(host);
-  // DESIGN.md section 5: bound beyond loopback, a server demands a client token, or an explicit
+  // docs/architecture.md §5: bound beyond loopback, a server demands a client token, or an explicit
   // statement that its clients are not authenticated.
   if (!loopbackOnly && clientToken === undefined && security.unauthenticatedClients !== true) {
     throw new BadInputError(

@@ -1,6 +1,6 @@
 // The registry of microservices a client can create representations of. A client names what it
 // wants by requirements (`create(protocol="Simon")`); a microservice matches when every
-// requirement key is present in its flat description with an equal value (DESIGN.md section 2).
+// requirement key is present in its flat description with an equal value (docs/architecture.md §2).
 
 import { BadInputError, NotFoundError } from '../services/errors.js';
 import type { Description, Microservice } from '../services/microservice.js';

@@ -221,7 +221,7 @@ const utf8 = new TextEncoder();
  * without talking: SHA-256 over a domain-separated encoding of (base, round), formatted as a
  * name-based UUID version 8 (RFC 9562 §5.8, Appendix B.2 uses SHA-256 the same way). The uuid only
  * names the computation; it is no secret and no mask derives from it (masks come from fresh
- * per-computation seeds, DESIGN.md §4), so a guessable uuid costs nothing.
+ * per-computation seeds, docs/architecture.md §4), so a guessable uuid costs nothing.
  */
 export async function roundUuid(base: string, round: number): Promise<string> {
   if (typeof base !== 'string' || base.length === 0) throw new BadInputError('the base uuid must be a non-empty string', { where: 'network.uuid' });

@@ -76,7 +76,7 @@ export interface Parties {
 }
 
 export async function startParties(count: number): Promise<Parties> {
-  // One shared network secret authenticates the three servers to each other (DESIGN.md §5).
+  // One shared network secret authenticates the three servers to each other (docs/architecture.md §5).
   const networkSecret = randomBytes(32);
   const dirs = await Promise.all(Array.from({ length: count }, () => mkdtemp(join(tmpdir(), 'tessera-fl-party-'))));
   const started = await Promise.allSettled(dirs.map((dataDir) => startServer({ dataDir, port: 0, logLevel: 'silent', peer: { networkSecret } })));

@@ -3,7 +3,7 @@
 
 Each party holds a model (named NumPy arrays, float32 or float64) and its number of training
 examples n_k. Every party receives the weighted average sum_k n_k * w_k / sum_k n_k, tensor by
-tensor; no server sees another party's model, only masked values (DESIGN.md, SecureFedAvg).
+tensor; no server sees another party's model, only masked values (docs/architecture.md §4, SecureFedAvg).
 
     # three servers (three terminals)
     npx tessera serve --port 55501

@@ -19,7 +19,7 @@ import struct
 
 import numpy as np
 
-# Tessera's tensors are float32 or float64 (DESIGN.md §4, SecureFedAvg).
+# Tessera's tensors are float32 or float64 (docs/architecture.md §4, SecureFedAvg).
 _DTYPES = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
 _NAMES = {np.dtype("float32"): "F32", np.dtype("float64"): "F64"}
 

@@ -1,4 +1,4 @@
-// Who may use the HTTP surfaces (DESIGN.md section 5, SECURITY.md):
+// Who may use the HTTP surfaces (docs/architecture.md §5, SECURITY.md):
 //
 // - Client API: the operations whose effective `security` in openapi.yaml names `bearerAuth`, and
 //   anything that is not an open operation (deny by default). With a client token configured, each

@@ -1,4 +1,4 @@
-// Whom this server trusts, and how (DESIGN.md section 5):
+// Whom this server trusts, and how (docs/architecture.md §5):
 //   "pinned peers"      a peers file pins each peer URL to its X25519 public key;
 //   "network secret"    every party holds one secret; peers prove they hold it;
 //   "local user secret" no configuration: the secret of one OS user on one machine

@@ -1,5 +1,5 @@
 // Vectors over the rings Z_2^64 and Z_2^32 on typed arrays, and the fixed-point code that maps
-// float tensors into them — the arithmetic under SecureFedAvg (DESIGN.md §4 "Arithmetic").
+// float tensors into them — the arithmetic under SecureFedAvg (docs/architecture.md §4 "Arithmetic").
 //
 // Representation (no BigInt per element, which would cost ~100x):
 //   - Z_2^32: one Uint32Array word per element; typed-array stores reduce modulo 2^32 for free.

@@ -14,7 +14,7 @@
 //     timeout=seconds)` runs only the online part. `cancel()` gives up (the peers fail naming this
 //     party); unsubmitted computations expire after `ttl` seconds (default 3600).
 //
-// Precision (DESIGN.md §4, services/common/vector.ts): each party encodes round(w·n_k/N·2^f), so the
+// Precision (docs/architecture.md §4, services/common/vector.ts): each party encodes round(w·n_k/N·2^f), so the
 // result is within n·2^-(f+1) of the exact weighted average before the final rounding to the
 // tensor's dtype.
 //   ring_bits 64 (default), f = 32: |w| ≤ 2^31 − 1; error ≤ n·1.2e-10 (50 parties: 5.8e-9).

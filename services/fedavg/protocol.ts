@@ -1,7 +1,7 @@
 // SecureFedAvg and its insecure baseline PlainFedAvg as one stage machine over a peer Session.
 //
 // Every party gives named tensors w_k and a weight n_k; every party receives Σ n_k·w_k / Σ n_k.
-// Construction (DESIGN.md §4; Bonawitz et al., "Practical Secure Aggregation for
+// Construction (docs/architecture.md §4; Bonawitz et al., "Practical Secure Aggregation for
 // Privacy-Preserving Machine Learning", CCS 2017, §4 without the dropout recovery):
 //
 //   setup    (before the model exists) each party sends every other party its tensor manifest and

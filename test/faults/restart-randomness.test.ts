@@ -1,4 +1,4 @@
-// A restarted server never reuses randomness (DESIGN.md section 4): the same party, with the same
+// A restarted server never reuses randomness (docs/architecture.md §4 "Randomness"): the same party, with the same
 // identity key, the same input and the same network uuid, deals different shares after a restart
 // (and in every computation), under a new boot id and a new computation instance. The test opens
 // the envelopes party 0 received with party 0's own key, so it sees the shares themselves.
