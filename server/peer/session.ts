@@ -157,7 +157,7 @@ export class PeerSession implements Session {
       const timer = setTimeout(() => {
         this.waiters.delete(key);
         reject(
-          new TimeoutError(`${this.party(from)} sent no "${stage}" message within ${timeoutMs} ms`, {
+          new TimeoutError(`${this.party(from)} sent no "${stage}" message within ${timeoutMs} ms${this.silentParties()}`, {
             where: this.party(from),
             extra: { party: from, stage },
           }),
@@ -174,6 +174,16 @@ export class PeerSession implements Session {
         },
       });
     });
+  }
+
+  /**
+   * The parties nothing at all has come from in this computation, for a timeout's message: the
+   * usual cause is that their clients have not started it (the parties must run together).
+   */
+  private silentParties(): string {
+    const silent = this.nodes.map((_, i) => i).filter((i) => i !== this.myself && this.bound[i] === undefined);
+    if (silent.length === 0) return '';
+    return `; nothing at all has come from ${silent.map((i) => this.party(i)).join(', ')}: every party's client must start this computation (same nodes and uuid) at about the same time`;
   }
 
   private take(key: string, payload: Buffer): Buffer {
