@@ -27,6 +27,9 @@ Options:
                               TESSERA_NETWORK_SECRET environment variable (not visible in ps)
   --peers-file <file>         trust exactly the peers pinned in this JSON file
   --allow-peer-url <prefix>   a URL prefix clients may name as a node (repeatable)
+  --min-cell-count <k>        disclosure policy: withhold a SIMON frequency/contingency table
+                              with a non-zero cell below k, and a statistic over fewer than k
+                              samples (default off; every party must use the same k)
 
 Clients and browsers:
   --token-file <file>         clients must send "Authorization: Bearer <token>" with the
@@ -96,6 +99,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         'network-secret': { type: 'string' },
         'peers-file': { type: 'string' },
         'allow-peer-url': { type: 'string', multiple: true },
+        'min-cell-count': { type: 'string' },
         'max-representations': { type: 'string' },
         'representation-ttl': { type: 'string' },
         'max-json-body': { type: 'string' },
@@ -142,6 +146,10 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   const maxBufferedBytes = integer(v['max-buffered-bytes'], '--max-buffered-bytes', 1024, 2 ** 40);
   const maxPeerMessage = integer(v['max-peer-message'], '--max-peer-message', 1024, 2 ** 31);
   const maxParties = integer(v['max-parties'], '--max-parties', 2, 10_000);
+  const minCellCount = integer(v['min-cell-count'], '--min-cell-count', 1, 1_000_000_000);
+  if (minCellCount !== undefined && !Number.isInteger(minCellCount)) {
+    throw new UsageError('--min-cell-count must be a whole number', { where: '--min-cell-count' });
+  }
 
   // The client token: a flag, the environment, or a file (one line; surrounding whitespace dropped).
   if (v.token !== undefined && v['token-file'] !== undefined) {
@@ -195,6 +203,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       logLevel: (logLevel ?? 'info') as Level | 'silent',
       limits,
       peer,
+      ...(minCellCount !== undefined ? { disclosure: { minCellCount } } : {}),
       security: {
         ...(clientToken !== undefined ? { clientToken } : {}),
         ...(unauthenticatedClients ? { unauthenticatedClients } : {}),

@@ -15,6 +15,7 @@ import { createApp, createBus, DEFAULT_PEER_BODY_LIMIT_BYTES, type AppLimits } f
 import type { RepresentationBus } from './bus.js';
 import { checkClientToken, isLoopbackHost, LOOPBACK_HOSTS, normaliseOrigin } from './http/security.js';
 import { createPeerNode, type PeerNodeOptions, type PeerStats } from './peer/index.js';
+import type { DisclosurePolicy } from '../services/simon/engine.js';
 
 export interface ServerConfig {
   /** Interface to bind. Default 127.0.0.1 (loopback only). */
@@ -29,6 +30,8 @@ export interface ServerConfig {
   log?: Logger;
   validateResponses?: boolean;
   limits?: AppLimits;
+  /** The SIMON disclosure policy: `minCellCount` (--min-cell-count), off by default. */
+  disclosure?: DisclosurePolicy;
   peer?: {
     networkSecret?: Buffer;
     peersFile?: string;
@@ -120,7 +123,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   let bus: RepresentationBus | undefined;
   let server: Server | undefined;
   try {
-    bus = createBus({ log, peers: peerNode, limits });
+    bus = createBus({ log, peers: peerNode, limits, ...(config.disclosure !== undefined ? { disclosure: config.disclosure } : {}) });
     const app = createApp({
       bus,
       log,
