@@ -85,12 +85,26 @@ export function microprotocol<R>(spec: MicroprotocolSpec<R>): Microprotocol {
       stages: spec.stages,
       order,
     });
-    return runProtocol(session, () => {
+    // A withheld result is not a failure of the protocol: every party opened the same values and
+    // refuses alike, so no party aborts the others (an abort would race their own refusal).
+    let withheld: WithheldError | undefined;
+    const result = await runProtocol(session, async () => {
       checkKeywords(kwargs);
-      return spec.run({ session, data: kwargs['data'], policy: { minCellCount } });
+      try {
+        return await spec.run({ session, data: kwargs['data'], policy: { minCellCount } });
+      } catch (err) {
+        if (!(err instanceof WithheldError)) throw err;
+        withheld = err;
+        return undefined;
+      }
     });
+    if (withheld !== undefined) throw withheld;
+    return result;
   };
 }
+
+/** 403: the disclosure policy withholds a result every party computed alike. */
+export class WithheldError extends ForbiddenError {}
 
 /**
  * The disclosure check, run by every party on the opened result before it is returned, so that
@@ -102,7 +116,7 @@ export function enforceMinimumCount(policy: Run['policy'], counts: Iterable<numb
   if (k === undefined) return;
   for (const c of counts) {
     if (c > 0 && c < k) {
-      throw new ForbiddenError(`the disclosure policy (--min-cell-count ${k}) withholds this result: ${what} below ${k}`, {
+      throw new WithheldError(`the disclosure policy (--min-cell-count ${k}) withholds this result: ${what} below ${k}`, {
         where: 'disclosure policy',
         extra: { minCellCount: k },
       });
