@@ -1,6 +1,7 @@
 // `tessera serve`: run one party's server until SIGINT/SIGTERM.
 // Started as `npx tessera serve` (bin/tessera.mjs) or `tsx server/cli.ts serve` (npm run serve).
 
+import { runSimulate } from './simulate-cli.js';
 import { readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,6 +15,7 @@ export const DEFAULT_PORT = 55500;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const USAGE = `Usage: tessera serve [options]
+       tessera simulate --parties <n> --microprotocol <name> --data <file>  (see --help there)
 
 Run one party's Tessera server.
 
@@ -243,6 +245,7 @@ export async function main(argv: readonly string[], out: (line: string) => void 
     out(USAGE);
     return command === undefined ? 2 : 0;
   }
+  if (command === 'simulate') return runSimulate(rest, out, err);
   if (command !== 'serve') {
     err(`tessera: unknown command '${command}'\n\n${USAGE}`);
     return 2;

@@ -94,7 +94,11 @@ class MemorySession implements Session {
   accept(m: Message): void {
     if (!this.open) {
       if (m.abort) return;
-      throw new ConflictError(`computation ${this.uuid} is already finished or aborted here`, { where: party(this.nodes, this.myself) });
+      // As server/peer/session.ts does: a sender that arrives after the failure learns its cause.
+      const failure = this.#failure;
+      const why = failure ? `: ${failure.message}` : '';
+      const where = failure instanceof PeerError && failure.where !== undefined ? failure.where : party(this.nodes, this.myself);
+      throw new ConflictError(`computation ${this.uuid} is already finished or aborted here${why}`.slice(0, 1000), { where });
     }
     if (m.abort) {
       // As server/peer/session.ts abortError: the notice names the party that gave up in extra.party.
