@@ -146,6 +146,15 @@ describe('SIMON linear statistics on three servers', { timeout: 300_000 }, () =>
     for (const o of outcomes) assert.ok(o.ok && o.text.includes('"x_1":{"1_y":0.0,"y":1.0}'));
   });
 
+  test('the typed TypeScript helper: api.simon(name, data, network)', async () => {
+    const uuid = randomUUID();
+    const given: [number, number][][] = [[[1, 2]], [[2, 4.5]], [[3, 5]]];
+    const all = await within(30_000, 'api.simon', Promise.all(
+      given.map((data, myself) => (cluster.apis[myself] as Api).simon('StatisticsBivariate', data, { nodes: cluster.nodes, uuid, myself })),
+    ));
+    for (const r of all) assertClose(r.result, bivariateReference(given.flat()));
+  });
+
   const badInputs: [string, string, unknown, string][] = [
     ['a string among numbers', 'StatisticsUnivariate', [1, 'two', 3], 'kwargs.data[1]'],
     ['a boolean as a number', 'StatisticsUnivariate', [1, true], 'kwargs.data[1]'],
