@@ -71,7 +71,7 @@ describe('SIMON linear statistics on three servers', { timeout: 300_000 }, () =>
     const outcomes = await computeAll(cluster, 'StatisticsUnivariate', [[3.0, 1.5, 6.0], [2.0, 2.5], 4.5]);
     const r = agreed(outcomes);
     assert.equal(r.inputs, 3);
-    // The numbers FSC downloaded (SIMON contract §2.8); harmonic_mean is the exact value, FSC truncated Σ1/x.
+    // The numbers FSC's original server gave for this input; harmonic_mean is the exact value, FSC truncated Σ1/x.
     assertClose(r.result, {
       coefficient_of_variation: 0.521717691009636, coefficient_of_variation_mle: 0.47626091335914644,
       geometric_mean: 2.9102103463370597, harmonic_mean: 2.6213592233009706, hyper_flatness: 5.684461247637049,

@@ -10,7 +10,7 @@
 // a party holding a 0 (a value ≤ 0) adds a uniform ring element to its Σ1/x (Σ ln x), so that sum
 // opens as noise exactly when the harmonic (geometric) mean is null and is not used.
 //
-// Formulas (FSC's, SIMON contract §2.8): x̄ = S1/N, C_k = Σ(x−x̄)^k from S_1…S_k exactly,
+// Formulas (FSC's StatisticsUnivariate accumulator): x̄ = S1/N, C_k = Σ(x−x̄)^k from S_1…S_k exactly,
 // m_k = C_k/N. Undefined statistics are null (FSC crashed or hung): the N−1 forms when N = 1;
 // skewness, kurtosis and the hyper_* when m2 = 0; the coefficients of variation when x̄ = 0; the
 // geometric mean when a value is ≤ 0; the harmonic mean when a value is 0 (or Σ1/x = 0).

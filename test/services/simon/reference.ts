@@ -1,5 +1,5 @@
 // Plaintext references for the SIMON linear statistics: the formulas of FSC's accumulators
-// (SIMON contract §2.8–2.11), computed directly on the pooled data in doubles, with Tessera's
+// (FSC's accumulators for these microprotocols), computed directly on the pooled data in doubles, with Tessera's
 // documented nulls. The secure protocols must agree with these to 1e-9 relative.
 
 export function univariateReference(values: number[]): Record<string, number | null> {
