@@ -85,22 +85,33 @@ export function microprotocol<R>(spec: MicroprotocolSpec<R>): Microprotocol {
       stages: spec.stages,
       order,
     });
-    // A withheld result is not a failure of the protocol: every party opened the same values and
-    // refuses alike, so no party aborts the others (an abort would race their own refusal).
-    let withheld: WithheldError | undefined;
+    // An error every party derives alike from opened values (a withheld result, N = 0) is not a
+    // failure of the protocol: no party aborts the others, which would race their own answer.
+    let agreed: Error | undefined;
     const result = await runProtocol(session, async () => {
       checkKeywords(kwargs);
       try {
         return await spec.run({ session, data: kwargs['data'], policy: { minCellCount } });
       } catch (err) {
-        if (!(err instanceof WithheldError)) throw err;
-        withheld = err;
+        if (!(err instanceof Error && UNANIMOUS.has(err))) throw err;
+        agreed = err;
         return undefined;
       }
     });
-    if (withheld !== undefined) throw withheld;
+    if (agreed !== undefined) throw agreed;
     return result;
   };
+}
+
+const UNANIMOUS = new WeakSet<Error>();
+
+/**
+ * Marks an error that every party reaches alike from the same opened values (so each answers it
+ * itself, and none aborts the others), and returns it: `throw unanimous(new BadInputError(…))`.
+ */
+export function unanimous<E extends Error>(err: E): E {
+  UNANIMOUS.add(err);
+  return err;
 }
 
 /** 403: the disclosure policy withholds a result every party computed alike. */
@@ -116,10 +127,10 @@ export function enforceMinimumCount(policy: Run['policy'], counts: Iterable<numb
   if (k === undefined) return;
   for (const c of counts) {
     if (c > 0 && c < k) {
-      throw new WithheldError(`the disclosure policy (--min-cell-count ${k}) withholds this result: ${what} below ${k}`, {
+      throw unanimous(new WithheldError(`the disclosure policy (--min-cell-count ${k}) withholds this result: ${what} below ${k}`, {
         where: 'disclosure policy',
         extra: { minCellCount: k },
-      });
+      }));
     }
   }
 }

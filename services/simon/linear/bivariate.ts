@@ -14,7 +14,7 @@
 import { BadInputError } from '../../errors.js';
 import { withFloats } from '../../common/resultjson.js';
 import { COUNT_RING, secureVectorSum, vectorSumStages } from '../../common/vectorsum.js';
-import { enforceMinimumCount, microprotocol } from '../engine.js';
+import { enforceMinimumCount, microprotocol, unanimous } from '../engine.js';
 import { F, finiteNumber, powerRing, ratio, scaledPower, scaledProduct } from './exact.js';
 
 const LINEAR = powerRing(1);
@@ -89,7 +89,7 @@ export const statisticsBivariate = microprotocol({
       { group: COUNT_RING, values: [BigInt(pairs.length)] },
     ]);
     const n = counts![0]!;
-    if (n === 0n) throw new BadInputError('no party gave any pair (N = 0)', { where: 'kwargs.data' });
+    if (n === 0n) throw unanimous(new BadInputError('no party gave any pair (N = 0)', { where: 'kwargs.data' }));
     enforceMinimumCount(policy, [Number(n)], 'the number of samples is');
     const [X, Y] = linear!.map((v) => LINEAR.toSigned(v));
     const [XX, YY, XY] = quadratic!.map((v) => QUADRATIC.toSigned(v));

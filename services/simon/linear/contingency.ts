@@ -13,7 +13,7 @@ import { BadInputError } from '../../errors.js';
 import { withFloats } from '../../common/resultjson.js';
 import { labelUnion, labelUnionStages } from '../../common/labelunion.js';
 import { vectorSumStages } from '../../common/vectorsum.js';
-import { enforceMinimumCount, microprotocol } from '../engine.js';
+import { enforceMinimumCount, microprotocol, unanimous } from '../engine.js';
 import { countsOver, label, tally } from './categories.js';
 import { modeOf } from './frequency.js';
 
@@ -55,7 +55,7 @@ export const statisticsContingency = microprotocol({
     const xs = union.filter((t) => t.startsWith('x')).map((t) => t.slice(1));
     const ys = union.filter((t) => t.startsWith('y')).map((t) => t.slice(1));
     if (xs.length * ys.length > MAX_CELLS) {
-      throw new BadInputError(`the table would have ${xs.length * ys.length} cells (at most ${MAX_CELLS})`, { where: 'kwargs.data' });
+      throw unanimous(new BadInputError(`the table would have ${xs.length * ys.length} cells (at most ${MAX_CELLS})`, { where: 'kwargs.data' }));
     }
     const cells = xs.flatMap((x) => ys.map((y) => [x, y] as [string, string]));
     const counts = await countsOver(session, COUNTS, cells.map(([x, y]) => cell(x, y)), local);

@@ -20,7 +20,7 @@ import { withFloats } from '../../common/resultjson.js';
 import { COUNT_RING, REAL_RING, secureVectorSum, vectorSumStages, type Lane } from '../../common/vectorsum.js';
 import { EXACT_SCALAR } from '../../common/fixedpoint.js';
 import { F25519 } from '../../common/field.js';
-import { enforceMinimumCount, microprotocol } from '../engine.js';
+import { enforceMinimumCount, microprotocol, unanimous } from '../engine.js';
 import { minMaxStages, secureMinMax } from '../order/extremes.js';
 import { binomial, F, numberList, powerRing, ratio, scaledPower } from './exact.js';
 
@@ -133,7 +133,7 @@ export const statisticsUnivariate = microprotocol({
     const [reciprocals, logs] = sums[DEGREE]!;
     const n = sums[DEGREE + 1]![0]!;
     const [anyZero, anyNonPositive] = sums[DEGREE + 2]!;
-    if (n === 0n) throw new BadInputError('no party gave any value (N = 0)', { where: 'kwargs.data' });
+    if (n === 0n) throw unanimous(new BadInputError('no party gave any value (N = 0)', { where: 'kwargs.data' }));
     enforceMinimumCount(policy, [Number(n)], 'the number of samples is');
     const extremes = await secureMinMax(session, values, EXTREMES);
     const result = univariateFromSums(
