@@ -14,6 +14,8 @@ import { nestedDeeperThan } from '../services/common/json.js';
 import { createBarrier, createBroadcast } from '../services/sync/index.js';
 import { createKeyValueStorage } from '../services/util/index.js';
 import { createSimon } from '../services/simon/index.js';
+import type { DisclosurePolicy } from '../services/simon/engine.js';
+import { floatSpecOf, writeResultJson } from '../services/common/resultjson.js';
 import { RepresentationBus, type BusLimits } from './bus.js';
 import { configDefault } from './config.js';
 import { DEFAULT_STAGE_TIMEOUT_MS } from './peer/index.js';
@@ -75,9 +77,9 @@ export type Handler = (req: Request, res: Response) => void | Promise<void>;
 export type HandlerMap = { readonly [K in OperationId]: Handler };
 
 /** The microservices every Tessera server offers, matched by description. */
-export function createDefaultRegistry(): Registry {
+export function createDefaultRegistry(options: { disclosure?: DisclosurePolicy } = {}): Registry {
   const registry = new Registry();
-  registry.register(createSimon());
+  registry.register(createSimon(options.disclosure !== undefined ? { disclosure: options.disclosure } : {}));
   registry.register(createBarrier());
   registry.register(createBroadcast());
   registry.register(createKeyValueStorage());
@@ -94,9 +96,17 @@ export function unavailablePeers(stageTimeoutMs = DEFAULT_STAGE_TIMEOUT_MS): Pee
   };
 }
 
-export function createBus(options: { log: Logger; peers?: PeerNetwork; registry?: Registry; limits?: BusLimits; now?: () => number }): RepresentationBus {
+export function createBus(options: {
+  log: Logger;
+  peers?: PeerNetwork;
+  registry?: Registry;
+  limits?: BusLimits;
+  now?: () => number;
+  /** The SIMON disclosure policy (--min-cell-count). */
+  disclosure?: DisclosurePolicy;
+}): RepresentationBus {
   return new RepresentationBus({
-    registry: options.registry ?? createDefaultRegistry(),
+    registry: options.registry ?? createDefaultRegistry(options.disclosure !== undefined ? { disclosure: options.disclosure } : {}),
     peers: options.peers ?? unavailablePeers(),
     log: options.log,
     ...(options.limits !== undefined ? { limits: options.limits } : {}),
@@ -269,6 +279,12 @@ function makeHandlers({ bus, spec, startedAt, peer, metrics, readiness }: Handle
         res.setHeader('Content-Length', chunks.reduce((n, c) => n + c.byteLength, 0));
         for (const chunk of chunks) res.write(chunk);
         res.end();
+        return;
+      }
+      if (found.kind === 'json' && floatSpecOf(found.value) !== undefined) {
+        // A result with float-typed fields (SIMON's counts and statistics): written so that `6.0`
+        // stays a float for clients that tell ints from floats (services/common/resultjson.ts).
+        res.type('application/json').send(`{"type":"object","object":${writeResultJson(found.value)}}`);
         return;
       }
       res.json({ type: 'object', object: found.kind === 'tensors' ? found.value.toJson() : found.value });

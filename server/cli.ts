@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TesseraError } from '../services/errors.js';
+import { runSimulate } from './simulate-cli.js';
 import { configDefault, optionsHelp, parseArgsOptions, resolveOptions, setPath } from './config.js';
 import { isLoopback } from './loopback.js';
 import { startServer, type ServerConfig } from './main.js';
@@ -17,6 +18,7 @@ export const DEFAULT_PORT = configDefault('port');
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export const USAGE = `Usage: tessera serve [options]
+       tessera simulate --parties <n> --microprotocol <name> --data <file>  (see --help there)
        tessera --version
 
 Run one party's Tessera server. Every option can also be set by the environment variable in
@@ -112,6 +114,7 @@ export async function main(
     out(USAGE);
     return command === undefined ? 2 : 0;
   }
+  if (command === 'simulate') return runSimulate(rest, out, err);
   if (command !== 'serve') {
     err(`tessera: unknown command '${command}'\n\n${USAGE}`);
     return 2;

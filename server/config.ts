@@ -84,6 +84,8 @@ export const OPTIONS = [
     check: (file: string) => resolve(file) },
   { flag: 'allow-peer-url', env: 'TESSERA_ALLOW_PEER_URL', section: 'Peers', kind: 'list', path: 'peer.allowPeerUrls', arg: '<prefix>', defaultText: 'loopback',
     help: 'a URL prefix clients may name as a node (repeatable)' },
+  { flag: 'min-cell-count', env: 'TESSERA_MIN_CELL_COUNT', section: 'Peers', kind: 'whole', min: 1, max: 1_000_000_000, path: 'disclosure.minCellCount', arg: '<k>', defaultText: 'off',
+    help: 'disclosure policy: withhold a SIMON frequency/contingency table with a non-zero cell below k, or a statistic over fewer than k samples (403 at every party); every party must use the same k' },
   // ---------------------------------------------------------------- Clients and browsers
   { flag: 'token-file', env: 'TESSERA_TOKEN_FILE', section: 'Clients and browsers', kind: 'file', path: 'security.clientToken', arg: '<file>',
     help: 'clients must send "Authorization: Bearer <token>" with the token in this file (else 401)',

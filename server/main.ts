@@ -19,6 +19,7 @@ import { checkClientToken, normaliseOrigin } from './http/security.js';
 import { isLoopback } from './loopback.js';
 import { ServerMetrics } from './metrics.js';
 import { createPeerNode, type PeerNodeOptions, type PeerStats } from './peer/index.js';
+import type { DisclosurePolicy } from '../services/simon/engine.js';
 
 export interface ServerConfig {
   // The options and their defaults are listed once, in server/config.ts (OPTIONS, by `path`).
@@ -36,6 +37,8 @@ export interface ServerConfig {
   log?: Logger;
   validateResponses?: boolean;
   limits?: AppLimits;
+  /** The SIMON disclosure policy: `minCellCount` (--min-cell-count), off by default. */
+  disclosure?: DisclosurePolicy;
   peer?: {
     networkSecret?: Buffer;
     peersFile?: string;
@@ -138,7 +141,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
   let server: Server | undefined;
   try {
-    bus = createBus({ log, peers: peerNode, limits });
+    bus = createBus({ log, peers: peerNode, limits, ...(config.disclosure !== undefined ? { disclosure: config.disclosure } : {}) });
     const app = createApp({
       bus,
       log,

@@ -27,6 +27,16 @@ export interface OpenOptions {
   readonly stages: readonly string[];
   /** Per-wait timeout; defaults to the server's --stage-timeout. */
   readonly timeoutMs?: number;
+  /**
+   * The order a sender's messages may arrive in (services/common/stages.ts StageOrder). When
+   * given, a message for a stage out of order is refused at delivery, naming the sender.
+   */
+  readonly order?: StageOrderCheck;
+}
+
+/** Whether a sender whose last message was for `previous` may now send `next`. */
+export interface StageOrderCheck {
+  allows(previous: string | undefined, next: string): boolean;
 }
 
 export interface Session {

@@ -20,6 +20,24 @@ export type Network = Schemas['Network'];
 export type SecureSumInput = Schemas['SecureSumInput'];
 export type SecureSumResult = Schemas['SecureSumResult'];
 export type SecureFedAvgInput = Schemas['SecureFedAvgInput'];
+
+/** Each SIMON microprotocol's `data` and result, by FSC's name (schemas from openapi.yaml). */
+export interface SimonMicroprotocols {
+  SecureSum: { data: Schemas['SecureSumInput']; result: Schemas['SecureSumResult'] };
+  StatisticsUnivariate: { data: Schemas['StatisticsUnivariateInput']; result: Schemas['StatisticsUnivariateResult'] };
+  StatisticsBivariate: { data: Schemas['StatisticsBivariateInput']; result: Schemas['StatisticsBivariateResult'] };
+  StatisticsFrequency: { data: Schemas['StatisticsFrequencyInput']; result: Schemas['StatisticsFrequencyResult'] };
+  StatisticsContingency: { data: Schemas['StatisticsContingencyInput']; result: Schemas['StatisticsContingencyResult'] };
+  SecureMedian: { data: Schemas['SecureMedianInput']; result: Schemas['SecureMedianResult'] };
+  KthElement: { data: Schemas['KthElementInput']; result: Schemas['KthElementResult'] };
+  MinimumMaximum: { data: Schemas['MinimumMaximumInput']; result: Schemas['MinimumMaximumResult'] };
+  SetIntersection: { data: Schemas['SetIntersectionInput']; result: Schemas['SetIntersectionResult'] };
+  SetIntersectionSize: { data: Schemas['SetIntersectionInput']; result: Schemas['SetIntersectionSizeResult'] };
+  StatisticsContingencyVertical: { data: Schemas['StatisticsContingencyVerticalInput']; result: Schemas['StatisticsContingencyVerticalResult'] };
+  SecureMatrixMultiplication: { data: Schemas['SecureMatrixMultiplicationInput']; result: Schemas['SecureMatrixMultiplicationResult'] };
+  StatisticsRegressionOLSVertical: { data: Schemas['StatisticsRegressionOLSVerticalInput']; result: Schemas['StatisticsRegressionOLSVerticalResult'] };
+}
+export type SimonName = keyof SimonMicroprotocols;
 export type SecureFedAvgResult = Schemas['SecureFedAvgResult'];
 
 /** Anything that names a representation: the wrapper object, a `{representation_uuid}` reference, or the uuid. */
@@ -334,6 +352,20 @@ export class Api {
       }
     } finally {
       await this.release(simon).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Any SIMON microprotocol, typed by name: `await api.simon('StatisticsUnivariate', [1, 2.5],
+   * network)` gives a StatisticsUnivariateResult. Runs the computation end to end and frees every
+   * representation it made.
+   */
+  async simon<N extends SimonName>(name: N, data: SimonMicroprotocols[N]['data'], network: Network, options?: RequestOptions): Promise<SimonMicroprotocols[N]['result']> {
+    const result = await this.compute(name, data, network, options);
+    try {
+      return await this.download<SimonMicroprotocols[N]['result']>(result, options);
+    } finally {
+      await this.release(result).catch(() => undefined);
     }
   }
 

@@ -17,6 +17,8 @@ export {
   type SecureSumResult,
   type SecureFedAvgInput,
   type SecureFedAvgResult,
+  type SimonMicroprotocols,
+  type SimonName,
 } from './api.js';
 export {
   FederatedAveraging,

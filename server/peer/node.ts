@@ -228,6 +228,7 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
         timeoutMs,
         randomBytes(16).toString('base64url'),
       );
+      session.order = options.order;
       this.adopt(session);
       this.sessions.set(uuid, session);
       return session;

@@ -12,7 +12,7 @@ import {
   TesseraError,
   TimeoutError,
 } from '../../services/errors.js';
-import type { AbortCause, Session, Terms } from '../../services/peer.js';
+import type { AbortCause, Session, StageOrderCheck, Terms } from '../../services/peer.js';
 import { canonicalJson } from './codec.js';
 import type { EnvelopeHeader } from './envelope.js';
 import type { ComputationRecord } from './observer.js';
@@ -105,6 +105,21 @@ export class PeerSession implements Session {
       throw new BadInputError(`${field} must be the index of another party (0..${this.parties - 1}, not ${this.myself})`, { where: field });
     }
     return index;
+  }
+
+  /** The protocol's declared order, if any (OpenOptions.order), and each sender's last stage. */
+  order: StageOrderCheck | undefined;
+  private readonly lastStage = new Map<number, string>();
+
+  private checkOrder(from: number, stage: string): void {
+    if (this.order === undefined) return;
+    const previous = this.lastStage.get(from);
+    if (!this.order.allows(previous, stage)) {
+      throw new ConflictError(`${this.party(from)} sent a "${stage}" message after "${previous ?? '(none)'}": out of order for this protocol`, {
+        where: this.party(from),
+      });
+    }
+    this.lastStage.set(from, stage);
   }
 
   private checkStage(stage: unknown, field: string): string {
@@ -224,6 +239,7 @@ export class PeerSession implements Session {
       throw new BadInputError(`message addressed to party ${header.to}, but this server is party ${this.myself}`, { where: 'envelope.header.to' });
     }
     this.checkStage(header.stage, 'envelope.header.stage');
+    this.checkOrder(from, header.stage);
     const key = slot(from, header.stage, header.seq);
     if (this.isDuplicate(key, payload)) return;
     // Backpressure: while the inbox holds more than its limit of unconsumed bytes, hold the

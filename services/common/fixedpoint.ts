@@ -24,7 +24,7 @@ export interface FixedPointOptions {
 const scratch = new DataView(new ArrayBuffer(8));
 
 /** x = sign · m · 2^e exactly, with m a non-negative integer < 2^53. */
-function decompose(x: number): { negative: boolean; m: bigint; e: number } {
+export function decompose(x: number): { negative: boolean; m: bigint; e: number } {
   scratch.setFloat64(0, x);
   const bits = scratch.getBigUint64(0);
   const negative = bits >> 63n === 1n;

@@ -6,7 +6,7 @@
 // error names that party; runProtocol turns any failure into an abort the other parties see at
 // once instead of waiting for their timeout.
 
-import { BadInputError, PeerError, TesseraError, TimeoutError } from '../errors.js';
+import { BadInputError, ConflictError, PeerError, TesseraError, TimeoutError } from '../errors.js';
 import type { Session } from '../peer.js';
 
 /** The ordered stage list (`all`, for Session OpenOptions.stages) and one constant per stage. */
@@ -14,10 +14,13 @@ export type Stages<N extends readonly string[]> = { readonly all: N } & { readon
 /** The union of a protocol's stage names: `StageOf<typeof SECURE_SUM_STAGES>`. */
 export type StageOf<S extends { readonly all: readonly string[] }> = S['all'][number];
 
+/** A stage name, or a sub-protocol's stage under its id: "sum.shares", "minmax.partials". */
+const STAGE_NAME = /^[a-z][A-Za-z0-9_-]*(\.[a-z][A-Za-z0-9_-]*)*$/;
+
 export function defineStages<const N extends readonly string[]>(names: N): Stages<N> {
   const seen = new Set<string>();
   for (const name of names) {
-    if (!/^[a-z][A-Za-z0-9_-]*$/.test(name) || name === 'all' || seen.has(name)) {
+    if (!STAGE_NAME.test(name) || name === 'all' || seen.has(name)) {
       throw new BadInputError(`invalid or repeated stage name ${JSON.stringify(name)}`, { where: 'stages' });
     }
     seen.add(name);
@@ -26,6 +29,82 @@ export function defineStages<const N extends readonly string[]>(names: N): Stage
   const stages: Record<string, unknown> = { all: Object.freeze([...names]) };
   for (const name of names) stages[name] = name;
   return Object.freeze(stages) as Stages<N>;
+}
+
+/**
+ * A sub-protocol's stages under a deterministic id, so one microprotocol can run several
+ * sub-protocols in one session without their messages meeting: `subProtocol('moments',
+ * VECTOR_SUM_STAGES)` names its stages "moments.shares" and "moments.partials". The id is chosen
+ * by the calling code (never by a peer), as FSC derives a sub-task's id from its parent's and JIFF
+ * its operation ids from a counter every party advances alike. A sub-protocol that runs several
+ * times (the rounds of a search) numbers its runs with `seq`.
+ */
+export type SubStages<N extends readonly string[]> = { readonly all: readonly string[] } & { readonly [K in N[number]]: string };
+
+export function subProtocol<const N extends readonly string[]>(id: string, stages: Stages<N>): SubStages<N> {
+  const named: Record<string, unknown> = {};
+  const all = stages.all.map((stage) => `${id}.${stage}`);
+  defineStages(all); // the same rules: valid, distinct names
+  stages.all.forEach((stage, i) => {
+    named[stage] = all[i];
+  });
+  named['all'] = Object.freeze(all);
+  return Object.freeze(named) as SubStages<N>;
+}
+
+/**
+ * The order in which one sender's messages may arrive, declared once per protocol (Flower's
+ * secure aggregation checks every message's stage against its state machine the same way).
+ * Stages are in protocol order: after a message of stage i, a sender may send stage i again
+ * (another chunk or another party's share), or any later stage (it may send us nothing in the
+ * stages between), or, along a declared `loop` edge [last, first], start a sub-protocol's next
+ * run. Anything else — an earlier stage, a stage of a finished loop's past — is out of order.
+ * Every step of our protocols awaits its sends before the next stage starts, so per sender the
+ * order of delivery is the order of sending and an honest party never trips this check.
+ */
+export class StageOrder {
+  readonly #index: ReadonlyMap<string, number>;
+  readonly #loops: ReadonlySet<string>;
+
+  constructor(
+    readonly stages: readonly string[],
+    loops: readonly (readonly [from: string, to: string])[] = [],
+  ) {
+    this.#index = new Map(stages.map((s, i) => [s, i]));
+    for (const [from, to] of loops) {
+      const a = this.#index.get(from);
+      const b = this.#index.get(to);
+      if (a === undefined || b === undefined || b > a) {
+        throw new BadInputError(`loop ${from} -> ${to} must go back to an earlier declared stage`, { where: 'stages' });
+      }
+    }
+    this.#loops = new Set(loops.map(([from, to]) => `${from}\u0000${to}`));
+  }
+
+  /** Whether a sender whose last message was for `previous` (undefined: none yet) may send `next`. */
+  allows(previous: string | undefined, next: string): boolean {
+    const j = this.#index.get(next);
+    if (j === undefined) return false;
+    if (previous === undefined) return true;
+    const i = this.#index.get(previous);
+    if (i === undefined) return false;
+    return j >= i || this.#loops.has(`${previous}\u0000${next}`);
+  }
+
+  /** A per-session tracker: `accept(from, stage)` throws ConflictError on an out-of-order message. */
+  tracker(describe: (party: number) => string): (from: number, stage: string) => void {
+    const last = new Map<number, string>();
+    return (from, stage) => {
+      const previous = last.get(from);
+      if (!this.allows(previous, stage)) {
+        throw new ConflictError(
+          `${describe(from)} sent a "${stage}" message after "${previous ?? '(none)'}": out of order for this protocol`,
+          { where: describe(from) },
+        );
+      }
+      last.set(from, stage);
+    };
+  }
 }
 
 /** "party 2 (http://127.0.0.1:55503)": how errors name a peer. */

@@ -1,12 +1,29 @@
 // The SIMON microservice, registered as the model's clients look for it:
 // create(namespace="federatedsecure", protocol="Simon", version="0.6.0"), then
 // compute(microprotocol=NAME, data=INPUT, network={nodes, uuid, myself}).
-// `compute` only dispatches: each microprotocol is a small module on the shared machinery.
+//
+// `compute` only dispatches, by FSC's exact names, through the table below. Each microprotocol
+// is one file under its family's folder (linear/, order/, sets/, products/) on the shared engine
+// (engine.ts, services/common/). A name of the family that is not implemented yet answers 501
+// at every party, at once.
 
 import { BadInputError, NotImplementedError } from '../errors.js';
-import { SERVER_OBJECT, type CallContext, type Member, type Microservice } from '../microservice.js';
+import { SERVER_OBJECT, type Member, type Microservice } from '../microservice.js';
 import { plainFedAvg, prepareFedAvg, secureFedAvg } from '../fedavg/index.js';
-import { secureSum } from './securesum.js';
+import { checkKeywords, type DisclosurePolicy, type Microprotocol, type SimonContext } from './engine.js';
+
+// linear statistics: services/simon/linear/
+import { secureSum } from './linear/securesum.js';
+import { statisticsUnivariate } from './linear/univariate.js';
+import { statisticsBivariate } from './linear/bivariate.js';
+import { statisticsFrequency } from './linear/frequency.js';
+import { statisticsContingency } from './linear/contingency.js';
+
+// order statistics: services/simon/order/
+
+// sets: services/simon/sets/
+
+// products: services/simon/products/
 
 export const SIMON_DESCRIPTION = Object.freeze({
   namespace: 'federatedsecure',
@@ -14,57 +31,78 @@ export const SIMON_DESCRIPTION = Object.freeze({
   version: '0.6.0',
 });
 
-export type Microprotocol = (kwargs: Record<string, unknown>, ctx: CallContext) => Promise<unknown>;
+export type { Microprotocol } from './engine.js';
 
-/** What `compute(microprotocol=…)` runs. */
-export const MICROPROTOCOLS: Readonly<Record<string, Microprotocol>> = Object.freeze({
+/** A member of the family that exists in FSC but not (yet) here. */
+const LATER = 'not implemented yet';
+
+/** Checks FedAvg's documented options before it runs (it opens its own session). */
+function withOptions(options: readonly string[], run: Microprotocol): Microprotocol {
+  return (kwargs, ctx) => {
+    checkKeywords(kwargs, options);
+    return run(kwargs, ctx);
+  };
+}
+
+/** What `compute(microprotocol=…)` runs, by FSC's exact names. */
+export const MICROPROTOCOLS: Readonly<Record<string, Microprotocol | typeof LATER>> = Object.freeze({
+  // linear statistics
   SecureSum: secureSum,
-  SecureFedAvg: secureFedAvg,
+  StatisticsUnivariate: statisticsUnivariate,
+  StatisticsBivariate: statisticsBivariate,
+  StatisticsFrequency: statisticsFrequency,
+  StatisticsContingency: statisticsContingency,
+
+  // order statistics
+  KthElement: LATER,
+  SecureMedian: LATER,
+  MinimumMaximum: LATER,
+
+  // sets
+  SetIntersection: LATER,
+  SetIntersectionSize: LATER,
+  StatisticsContingencyVertical: LATER,
+
+  // products
+  SecureMatrixMultiplication: LATER,
+  StatisticsRegressionOLSVertical: LATER,
+
+  // federated averaging (services/fedavg/)
+  SecureFedAvg: withOptions(['ring_bits', 'frac_bits'], secureFedAvg),
   // INSECURE baseline (no masks): for benchmarks and comparisons only; see services/fedavg.
-  PlainFedAvg: plainFedAvg,
+  PlainFedAvg: withOptions([], plainFedAvg),
 });
 
 /** Microprotocols that can be announced before their input exists (`prepare`, then `submit`). */
-const PREPARABLE: Readonly<Record<string, Microprotocol>> = Object.freeze({
-  SecureFedAvg: prepareFedAvg,
-  PlainFedAvg: prepareFedAvg,
+const PREPARABLE: Readonly<Record<string, Microprotocol | typeof LATER>> = Object.freeze({
+  SecureFedAvg: withOptions(['ring_bits', 'frac_bits', 'ttl'], prepareFedAvg),
+  PlainFedAvg: withOptions(['ttl'], prepareFedAvg),
 });
 
-function pick(table: Readonly<Record<string, Microprotocol>>, kwargs: Record<string, unknown>): Microprotocol {
+function pick(table: Readonly<Record<string, Microprotocol | typeof LATER>>, kwargs: Record<string, unknown>): Microprotocol {
   const name = kwargs['microprotocol'];
   if (typeof name !== 'string') {
     throw new BadInputError('microprotocol must be a string such as "SecureSum"', { where: 'kwargs.microprotocol' });
   }
   const run = Object.hasOwn(table, name) ? table[name] : undefined;
-  if (run !== undefined) return run;
-  const known = Object.keys(table).join(', ');
-  if (LATER.has(name)) {
-    throw new NotImplementedError(`microprotocol ${name} is not implemented yet; available: ${known}`, {
-      where: 'kwargs.microprotocol',
-    });
+  const known = Object.keys(table).filter((k) => table[k] !== LATER).join(', ');
+  if (run === LATER) {
+    throw new NotImplementedError(`microprotocol ${name} is not implemented yet; available: ${known}`, { where: 'kwargs.microprotocol' });
   }
-  throw new BadInputError(`unknown microprotocol "${name.slice(0, 100)}"; available: ${known}`, {
-    where: 'kwargs.microprotocol',
-  });
+  if (run !== undefined) return run;
+  throw new BadInputError(`unknown microprotocol "${name.slice(0, 100)}"; available: ${known}`, { where: 'kwargs.microprotocol' });
 }
 
-/** Members of the SIMON family that exist in the model but not (yet) here: a clear 501. */
-const LATER = new Set([
-  'StatisticsUnivariate',
-  'StatisticsBivariate',
-  'MinimumMaximum',
-  'Median',
-  'SetIntersection',
-  'SetUnion',
-  'ContingencyTable',
-  'MatrixMultiplication',
-  'RegressionOLS',
-]);
+export interface SimonOptions {
+  /** This server's disclosure policy (`--min-cell-count`). */
+  readonly disclosure?: DisclosurePolicy;
+}
 
-export function createSimon(): Microservice {
-  const compute: Member = (_args, kwargs, ctx) => pick(MICROPROTOCOLS, kwargs)(kwargs, ctx);
+export function createSimon(options: SimonOptions = {}): Microservice {
+  const context = (ctx: Parameters<Member>[2]): SimonContext => ({ ...ctx, ...(options.disclosure ? { disclosure: options.disclosure } : {}) });
+  const compute: Member = (_args, kwargs, ctx) => pick(MICROPROTOCOLS, kwargs)(kwargs, context(ctx));
   // Announce a computation first (agree on terms, prepare masks) and give the input later.
-  const prepare: Member = (_args, kwargs, ctx) => pick(PREPARABLE, kwargs)(kwargs, ctx);
+  const prepare: Member = (_args, kwargs, ctx) => pick(PREPARABLE, kwargs)(kwargs, context(ctx));
   return {
     [SERVER_OBJECT]: true,
     description: SIMON_DESCRIPTION,

@@ -17,6 +17,7 @@ import { startServer, type RunningServer } from '../../server/main.js';
 import { createPeerNode, type PeerNode } from '../../server/peer/index.js';
 import { TesseraError } from '../../services/errors.js';
 import { within } from '../within.js';
+import { SECURE_SUM_STAGES } from '../../services/simon/linear/securesum.js';
 import { ProblemError, RawClient } from '../security/http.js';
 import { spawnParty, type ChildParty } from './child.js';
 import { startProxy, type Proxy } from './proxy.js';
@@ -224,8 +225,8 @@ describe('a peer that fails mid-computation', { timeout: 180_000 }, () => {
       const uuid = randomUUID();
       const started = Date.now();
       const others = Promise.allSettled([19, 5].map((v, i) => client(i).secureSum(v, { nodes, uuid, myself: i })));
-      const session = await rogue.open({ uuid, myself: 2, terms: { microprotocol: 'SecureSum', nodes }, stages: ['shares', 'partials'] });
-      await Promise.allSettled([0, 1].map((to) => session.send(to, 'shares', randomBytes(37))));
+      const session = await rogue.open({ uuid, myself: 2, terms: { microprotocol: 'SecureSum', nodes }, stages: SECURE_SUM_STAGES.all });
+      await Promise.allSettled([0, 1].map((to) => session.send(to, SECURE_SUM_STAGES.shares, randomBytes(37))));
       const outcomes = await within(FAIL_WITHIN_MS + 5000, 'garbage shares', others);
       // The party that decodes the garbage first names party 2 and aborts; the other may hear
       // that abort first, whose reason carries the decoding error.
@@ -234,7 +235,7 @@ describe('a peer that fails mid-computation', { timeout: 180_000 }, () => {
         return ((o as PromiseRejectedResult).reason as ProblemError).problem;
       });
       assert.ok(problems.some((p) => p.where === `party 2 (${proxy.url})`), JSON.stringify(problems));
-      for (const p of problems) assert.match(String(p.detail), /malformed SecureSum message/);
+      for (const p of problems) assert.match(String(p.detail), /malformed vector-sum message/);
       assert.ok(Date.now() - started < FAIL_WITHIN_MS);
       session.close();
       await Promise.all([assertNothingLeft(s0, 'party 0'), assertNothingLeft(s1, 'party 1')]);

@@ -13,6 +13,7 @@ import { ChannelKeys, parseEnvelope } from '../../server/peer/envelope.js';
 import { loadOrCreateIdentity } from '../../server/peer/identity.js';
 import { Trust } from '../../server/peer/trust.js';
 import { within } from '../within.js';
+import { SECURE_SUM_STAGES } from '../../services/simon/linear/securesum.js';
 import { RawClient } from '../security/http.js';
 import { startProxy, type Proxy } from './proxy.js';
 
@@ -47,7 +48,7 @@ describe('randomness after a restart', { timeout: 60_000 }, () => {
       const before = proxy.envelopes.length;
       const results = await within(20_000, 'sum', Promise.all([7, 11].map((v, i) => new RawClient(i === 0 ? a.url : b.url).secureSum(v, { nodes, uuid, myself: i }))));
       for (const r of results) assert.equal(r.result.sum, 18);
-      const shares = proxy.envelopes.slice(before).map(parseEnvelope).filter((e) => e.header.stage === 'shares' && e.header.from === 1);
+      const shares = proxy.envelopes.slice(before).map(parseEnvelope).filter((e) => e.header.stage === SECURE_SUM_STAGES.shares && e.header.from === 1);
       assert.equal(shares.length, 1);
       const envelope = shares[0]!;
       runs.push({ share: keys.open(envelope), instance: envelope.header.instance, boot: envelope.header.senderBoot, senderKey: envelope.header.senderKey });

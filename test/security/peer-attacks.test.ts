@@ -17,6 +17,7 @@ import { ChannelKeys, parseEnvelope, type EnvelopeHeader } from '../../server/pe
 import { Trust } from '../../server/peer/trust.js';
 import { TesseraError } from '../../services/errors.js';
 import { within } from '../within.js';
+import { SECURE_SUM_STAGES } from '../../services/simon/linear/securesum.js';
 import { memoryLog } from '../server/helpers.js';
 import { startProxy, type Proxy } from '../faults/proxy.js';
 import { RawClient, rawRequest } from './http.js';
@@ -73,7 +74,7 @@ describe('attacks on the peer API during a live computation', { timeout: 60_000 
     // Parties 0 and 1 start; party 2 comes later, so party 0's computation is live during the attacks.
     const early = [0, 1].map((i) => new RawClient(i === 0 ? servers[0]!.url : servers[1]!.url).secureSum([19, 5][i]!, { nodes, uuid, myself: i }));
     const deadline = Date.now() + 5000;
-    while (!proxy.envelopes.some((e) => parseEnvelope(e).header.uuid === uuid && parseEnvelope(e).header.stage === 'shares')) {
+    while (!proxy.envelopes.some((e) => parseEnvelope(e).header.uuid === uuid && parseEnvelope(e).header.stage === SECURE_SUM_STAGES.shares)) {
       assert.ok(Date.now() < deadline, 'party 1 sent its shares to party 0');
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -104,8 +105,8 @@ describe('attacks on the peer API during a live computation', { timeout: 60_000 
 
     // A party with the secret, outside this computation, posing as party 2 of the same uuid.
     const outsiderUrl = `http://127.0.0.1:${(outsiderServer.address() as AddressInfo).port}`;
-    const session = await outsider.open({ uuid, myself: 2, terms: { microprotocol: 'SecureSum', nodes: [proxy.url, servers[1]!.url, outsiderUrl] }, stages: ['shares', 'partials'] });
-    await assert.rejects(session.send(0, 'shares', randomBytes(280)), /HTTP 403|not part of this computation/);
+    const session = await outsider.open({ uuid, myself: 2, terms: { microprotocol: 'SecureSum', nodes: [proxy.url, servers[1]!.url, outsiderUrl] }, stages: SECURE_SUM_STAGES.all });
+    await assert.rejects(session.send(0, SECURE_SUM_STAGES.shares, randomBytes(280)), /HTTP 403|not part of this computation/);
     session.close();
 
     // Party 2 arrives: the computation under attack completes, right.

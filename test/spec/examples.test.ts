@@ -226,6 +226,22 @@ describe('openapi.yaml examples, tried against three real servers', () => {
     for (const result of results) assert.deepEqual(result, { inputs: 3, result: { samples: 4, sum: 85 } });
   });
 
+  test('statisticsFrequency: every party downloads the `statisticsFrequency` example', async () => {
+    const others = [null, ['bird', 'cat', 'dog', 'dog'], ['fish', 'cat']];
+    const results = await everyParty(cluster, 'StatisticsFrequency', async (base, myself) => {
+      const simon = await member(base, 'simon', 'compute');
+      const body = asParty(requestExample('callRepresentation', 'statisticsFrequency'), cluster, myself);
+      if (myself > 0) kwargsOf(body).data = others[myself]!;
+      const result = await uuidOf(base, 'PATCH', `/representation/${simon.member}`, body);
+      const object = await download(base, result);
+      await release(base, result, simon.member, simon.service);
+      return object;
+    });
+    const expected = (responseExample('downloadRepresentation', 'statisticsFrequency') as JsonObject).object;
+    for (const result of results) assert.deepEqual(result, expected);
+    assert.deepEqual(expected, spec.components.schemas.StatisticsFrequencyResult?.example, 'the schema example tells the same story');
+  });
+
   const fedAvgResult = () => (responseExample('downloadRepresentation', 'secureFedAvg') as JsonObject).object;
 
   for (const example of ['secureFedAvg', 'plainFedAvg'] as const) {

@@ -88,7 +88,7 @@ export interface paths {
          *
          *     | member | `kwargs` | result |
          *     |---|---|---|
-         *     | Simon `compute` | `ComputeKwargs` (`microprotocol`, `data`, `network`) | `SecureSumResult` or `SecureFedAvgResult` |
+         *     | Simon `compute` | `ComputeKwargs` (`microprotocol`, `data`, `network`) | the microprotocol's result (`SecureSumResult`, `StatisticsUnivariateResult`, …: the table in `ComputeKwargs`) |
          *     | Simon `prepare` | `PrepareKwargs` | a prepared computation (members `submit`, `status`, `cancel`) |
          *     | prepared `submit` | `SubmitKwargs` | `SecureFedAvgResult` |
          *     | KeyValueStorage `set`, `get`, `delete`, `keys` | `key`, `value` (or positionally) | the value, or none |
@@ -404,7 +404,9 @@ export interface components {
             type: "object";
             /**
              * @description The value, any JSON value. What it is depends on what the representation names:
-             *     - a SecureSum result: `SecureSumResult`, e.g. `{"inputs": 3, "result": {"samples": 3, "sum": 85}}`;
+             *     - a SIMON result: `SecureSumResult`, e.g. `{"inputs": 3, "result": {"samples": 3, "sum": 85.0}}`,
+             *       or another microprotocol's result (the table in `ComputeKwargs`); fields its schema
+             *       calls floats are written with a decimal point (`6.0`);
              *     - named tensors (an upload, or a SecureFedAvg / PlainFedAvg result): `NamedTensors` with
              *       every tensor as `TensorJson`, `{"name": {"dtype": "F32", "shape": [2], "data": [0.5, -1]}}`
              *       (`SecureFedAvgResult`);
@@ -498,10 +500,32 @@ export interface components {
         };
         /**
          * @description Keyword arguments of SIMON `compute`: run one microprotocol among the parties of
-         *     `network` and return its result. `microprotocol` is `SecureSum` (`data`: SecureSumInput,
-         *     result: SecureSumResult), `SecureFedAvg` (`data`: SecureFedAvgInput, result:
-         *     SecureFedAvgResult) or `PlainFedAvg` (the same, but the INSECURE baseline without masks:
-         *     benchmarks only).
+         *     `network` and return its result. `compute` takes exactly `microprotocol`, `data` and
+         *     `network` (plus the options documented below for the FedAvgs); any other keyword is
+         *     refused (400 naming it). The microprotocols, by FSC's names, with their `data` and result
+         *     schemas (docs/simon.md says what each reveals):
+         *
+         *     | microprotocol | `data` | result |
+         *     |---|---|---|
+         *     | `SecureSum` | SecureSumInput | SecureSumResult |
+         *     | `StatisticsUnivariate` | StatisticsUnivariateInput | StatisticsUnivariateResult |
+         *     | `StatisticsBivariate` | StatisticsBivariateInput | StatisticsBivariateResult |
+         *     | `StatisticsFrequency` | StatisticsFrequencyInput | StatisticsFrequencyResult |
+         *     | `StatisticsContingency` | StatisticsContingencyInput | StatisticsContingencyResult |
+         *     | `SecureMedian` | SecureMedianInput | SecureMedianResult |
+         *     | `KthElement` | KthElementInput | KthElementResult |
+         *     | `MinimumMaximum` | MinimumMaximumInput | MinimumMaximumResult |
+         *     | `SetIntersection` | SetIntersectionInput | SetIntersectionResult |
+         *     | `SetIntersectionSize` | SetIntersectionInput | SetIntersectionSizeResult |
+         *     | `StatisticsContingencyVertical` (two-party) | StatisticsContingencyVerticalInput | StatisticsContingencyVerticalResult |
+         *     | `SecureMatrixMultiplication` (two-party) | SecureMatrixMultiplicationInput | SecureMatrixMultiplicationResult |
+         *     | `StatisticsRegressionOLSVertical` (two-party) | StatisticsRegressionOLSVerticalInput | StatisticsRegressionOLSVerticalResult |
+         *     | `SecureFedAvg` | SecureFedAvgInput | SecureFedAvgResult |
+         *     | `PlainFedAvg` | the same, the INSECURE baseline without masks: benchmarks only | |
+         *
+         *     A member of the family this server does not implement yet answers 501 at every party.
+         *     Two-party microprotocols run on exactly `nodes[0]` and `nodes[1]` (400 naming
+         *     `kwargs.network.nodes` otherwise).
          * @example {
          *       "microprotocol": "SecureSum",
          *       "data": 19,
@@ -522,8 +546,8 @@ export interface components {
              * @example SecureSum
              */
             microprotocol: string;
-            /** @description This party's input (SecureSumInput, or SecureFedAvgInput for the FedAvgs). */
-            data: components["schemas"]["SecureSumInput"] | components["schemas"]["SecureFedAvgInput"];
+            /** @description This party's input, by microprotocol (the table above). */
+            data: components["schemas"]["SecureSumInput"] | components["schemas"]["SecureFedAvgInput"] | components["schemas"]["StatisticsUnivariateInput"] | components["schemas"]["StatisticsBivariateInput"] | components["schemas"]["StatisticsFrequencyInput"] | components["schemas"]["StatisticsContingencyInput"] | components["schemas"]["SecureMedianInput"] | components["schemas"]["KthElementInput"] | components["schemas"]["MinimumMaximumInput"] | components["schemas"]["SetIntersectionInput"] | components["schemas"]["StatisticsContingencyVerticalInput"] | components["schemas"]["SecureMatrixMultiplicationInput"] | components["schemas"]["StatisticsRegressionOLSVerticalInput"];
             network: components["schemas"]["Network"];
             /**
              * @description SecureFedAvg only: the ring Z_2^k the masked values live in, 64 (default) or 32.
@@ -539,11 +563,12 @@ export interface components {
             frac_bits?: number;
         };
         /**
-         * @description One party's SecureSum input: one number, or a list of numbers (each item counts as a
+         * @description One party's SecureSum input: one number, or a list whose items are numbers or lists of
+         *     numbers (FSC reads two levels: `[[1, 2], [3]]` adds 1 + 2 + 3; every number counts as a
          *     sample). Exact for integers up to 2^53; NaN and infinities are refused (400).
          * @example 19
          */
-        SecureSumInput: number | number[];
+        SecureSumInput: number | (number | number[])[];
         /**
          * @description What every party downloads after a SecureSum.
          * @example {
@@ -560,8 +585,256 @@ export interface components {
             result: {
                 /** @description How many numbers were summed over all parties. */
                 samples: number;
-                /** @description The exact sum, rounded to the nearest double once. */
+                /** @description The exact sum, rounded to the nearest double once (a float on the wire, `6.0`). */
                 sum: number;
+            };
+        };
+        /**
+         * @description One party's numbers (a bare number is one value). A party may give `[]`.
+         * @example [
+         *       3,
+         *       1.5,
+         *       6
+         *     ]
+         */
+        StatisticsUnivariateInput: number | number[];
+        /**
+         * @description The 22 statistics of all parties' numbers together (FSC's keys). Floats, except `minimum`
+         *     and `maximum`, which are the values themselves. `null` where a statistic is undefined:
+         *     the N−1 forms when N = 1; skewness, kurtosis, kurtosis_excess and the hyper_* when the
+         *     variance is 0; the coefficients of variation when the mean is 0; `geometric_mean` when a
+         *     value is ≤ 0; `harmonic_mean` when a value is 0 (or Σ1/x = 0).
+         */
+        StatisticsUnivariateResult: {
+            inputs: number;
+            result: {
+                /** @description N (float) */
+                samples: number;
+                sum: number;
+                mean: number;
+                minimum: number;
+                maximum: number;
+                harmonic_mean: number | null;
+                geometric_mean: number | null;
+                /** @description C2/(N−1) */
+                variance: number | null;
+                /** @description C2/N */
+                variance_mle: number;
+                variance_of_sample_mean: number | null;
+                standard_deviation: number | null;
+                standard_deviation_mle: number;
+                standard_error_of_sample_mean: number | null;
+                coefficient_of_variation: number | null;
+                coefficient_of_variation_mle: number | null;
+                root_mean_square: number;
+                root_mean_square_deviation: number;
+                skewness: number | null;
+                kurtosis: number | null;
+                kurtosis_excess: number | null;
+                hyper_skewness: number | null;
+                hyper_flatness: number | null;
+            };
+        };
+        /** @description One (x, y) pair. */
+        Pair: number[];
+        /**
+         * @description One party's (x, y) pairs; a single pair is `[[x, y]]` (a bare `[x, y]` is refused).
+         * @example [
+         *       [
+         *         1,
+         *         3.5
+         *       ],
+         *       [
+         *         2,
+         *         4
+         *       ]
+         *     ]
+         */
+        StatisticsBivariateInput: components["schemas"]["Pair"][];
+        /**
+         * @description The 7 statistics of all parties' pairs together, all floats (`regression_interceipt` is
+         *     FSC's spelling). `null` where undefined: covariance and correlation when N = 1, the
+         *     correlation when a variance is 0, the slope and intercept when x has no variance,
+         *     `regression_slope_only` when Σx² = 0.
+         */
+        StatisticsBivariateResult: {
+            inputs: number;
+            result: {
+                samples: number;
+                covariance_mle: number;
+                covariance: number | null;
+                correlation_coefficient: number | null;
+                regression_slope: number | null;
+                regression_interceipt: number | null;
+                regression_slope_only: number | null;
+            };
+        };
+        /** @description A category label, any characters; a number is read as its string form (`1` → "1"). */
+        Category: string | number;
+        /**
+         * @description One party's items (a bare item is one item).
+         * @example [
+         *       "cat",
+         *       "dog",
+         *       "cat"
+         *     ]
+         */
+        StatisticsFrequencyInput: components["schemas"]["Category"] | components["schemas"]["Category"][];
+        /**
+         * @description The histogram of all parties' items (float counts, keys in Unicode code-point order) and
+         *     its mode: the item with the largest count, ties to the smallest item in code-point order.
+         *     `{"histogram": {}, "mode": null}` when no party gave an item.
+         * @example {
+         *       "inputs": 3,
+         *       "result": {
+         *         "histogram": {
+         *           "bird": 1,
+         *           "cat": 4,
+         *           "dog": 3,
+         *           "fish": 1
+         *         },
+         *         "mode": "cat"
+         *       }
+         *     }
+         */
+        StatisticsFrequencyResult: {
+            inputs: number;
+            result: {
+                histogram: {
+                    [key: string]: number;
+                };
+                mode: string | null;
+            };
+        };
+        /**
+         * @description One party's (x, y) pairs of categories; a single pair is `[[x, y]]`.
+         * @example [
+         *       [
+         *         "urban",
+         *         "yes"
+         *       ],
+         *       [
+         *         "rural",
+         *         "no"
+         *       ]
+         *     ]
+         */
+        StatisticsContingencyInput: components["schemas"]["Category"][][];
+        /**
+         * @description The table of counts (floats) over the full product of every x and every y any party
+         *     gave, keyed by x then y; cells are keyed by the pair, so any characters work. `mode` is
+         *     the largest cell, ties to the smallest x, then y, in code-point order; `null` (and `{}`)
+         *     when no party gave a pair.
+         */
+        StatisticsContingencyResult: {
+            inputs: number;
+            result: {
+                table: {
+                    [key: string]: {
+                        [key: string]: number;
+                    };
+                };
+                mode: string[] | null;
+            };
+        };
+        /** @description One party's numbers (a bare number is one value). */
+        SecureMedianInput: number | number[];
+        /** @description The median of all parties' numbers (a float); for even N the mean of ranks N/2 and N/2+1. */
+        SecureMedianResult: {
+            inputs: number;
+            result: {
+                median: number;
+            };
+        };
+        /** @description One party's values and the rank and bounds every party gives alike. */
+        KthElementRecord: {
+            array: number[];
+            rank: number;
+            lower_bound: number;
+            upper_bound: number;
+        };
+        /** @description A KthElementRecord, bare or in a one-element list. */
+        KthElementInput: components["schemas"]["KthElementRecord"] | components["schemas"]["KthElementRecord"][];
+        KthElementResult: {
+            inputs: number;
+            result: {
+                /** @description The k-th smallest of all values. */
+                item: number;
+                /** @description N, the number of values. */
+                samples: number;
+            };
+        };
+        MinMaxRecord: {
+            minimum: number;
+            maximum: number;
+        };
+        /** @description One record (one sample) or a list of records. */
+        MinimumMaximumInput: components["schemas"]["MinMaxRecord"] | components["schemas"]["MinMaxRecord"][];
+        MinimumMaximumResult: {
+            inputs: number;
+            result: {
+                minimum: number;
+                maximum: number;
+                /** @description The number of records. */
+                samples: number;
+            };
+        };
+        /**
+         * @description A list of sets (lists of strings); the party's set is the intersection of its lists.
+         * @example [
+         *       [
+         *         "Basel",
+         *         "Genf",
+         *         "Zürich"
+         *       ]
+         *     ]
+         */
+        SetIntersectionInput: string[][];
+        SetIntersectionResult: {
+            inputs: number;
+            result: {
+                /** @description The items every party holds (order arbitrary, the same at every party). */
+                intersection: string[];
+                size_intersection: number;
+            };
+        };
+        SetIntersectionSizeResult: {
+            inputs: number;
+            result: {
+                size_intersection: number;
+            };
+        };
+        /** @description Two-party. `[id, category]` pairs; party 0's categories are the rows, party 1's the columns. */
+        StatisticsContingencyVerticalInput: string[][];
+        /** @description Two-party (`inputs` is 2). Integer counts of joined ids per (row, column) category. */
+        StatisticsContingencyVerticalResult: {
+            inputs: number;
+            result: {
+                table: {
+                    [key: string]: {
+                        [key: string]: number;
+                    };
+                };
+                mode: string[] | null;
+            };
+        };
+        /** @description A matrix as a list of rows. */
+        Matrix: number[][];
+        /** @description Two-party. Party 0 gives `[X]` (p×n), party 1 gives `[Y]` (n×q). */
+        SecureMatrixMultiplicationInput: components["schemas"]["Matrix"][];
+        SecureMatrixMultiplicationResult: {
+            inputs: number;
+            result: {
+                product: components["schemas"]["Matrix"];
+            };
+        };
+        /** @description Two-party. Party 0 gives `[X]` (N×p design matrix), party 1 gives `[y]` (N responses). */
+        StatisticsRegressionOLSVerticalInput: unknown[][];
+        StatisticsRegressionOLSVerticalResult: {
+            inputs: number;
+            result: {
+                /** @description β = (XᵀX)⁻¹Xᵀy as a p×1 list of one-element lists. */
+                mle: number[][];
             };
         };
         /**

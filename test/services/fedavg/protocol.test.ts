@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryHub } from './memory-network.js';
+import { MemoryHub } from '../../../services/simulation/network.js';
 import { plainFedAvg, prepareFedAvg, secureFedAvg } from '../../../services/fedavg/index.js';
 import { CHUNK_ELEMENTS } from '../../../services/fedavg/protocol.js';
 import { TensorSet, type DType, type Tensor } from '../../../services/common/tensors.js';

@@ -29,7 +29,7 @@ class ComputeKwargs(object):
     """
     swagger_types = {
         'microprotocol': 'str',
-        'data': 'OneOfComputeKwargsData',
+        'data': 'AnyOfComputeKwargsData',
         'network': 'Network',
         'ring_bits': 'int',
         'frac_bits': 'int'
@@ -88,10 +88,10 @@ class ComputeKwargs(object):
     def data(self):
         """Gets the data of this ComputeKwargs.  # noqa: E501
 
-        This party's input (SecureSumInput, or SecureFedAvgInput for the FedAvgs).  # noqa: E501
+        This party's input, by microprotocol (the table above).  # noqa: E501
 
         :return: The data of this ComputeKwargs.  # noqa: E501
-        :rtype: OneOfComputeKwargsData
+        :rtype: AnyOfComputeKwargsData
         """
         return self._data
 
@@ -99,10 +99,10 @@ class ComputeKwargs(object):
     def data(self, data):
         """Sets the data of this ComputeKwargs.
 
-        This party's input (SecureSumInput, or SecureFedAvgInput for the FedAvgs).  # noqa: E501
+        This party's input, by microprotocol (the table above).  # noqa: E501
 
         :param data: The data of this ComputeKwargs.  # noqa: E501
-        :type: OneOfComputeKwargsData
+        :type: AnyOfComputeKwargsData
         """
         if data is None:
             raise ValueError("Invalid value for `data`, must not be `None`")  # noqa: E501

@@ -78,7 +78,7 @@ class ObjectResponse(object):
     def object(self):
         """Gets the object of this ObjectResponse.  # noqa: E501
 
-        The value, any JSON value. What it is depends on what the representation names: - a SecureSum result: `SecureSumResult`, e.g. `{\"inputs\": 3, \"result\": {\"samples\": 3, \"sum\": 85}}`; - named tensors (an upload, or a SecureFedAvg / PlainFedAvg result): `NamedTensors` with   every tensor as `TensorJson`, `{\"name\": {\"dtype\": \"F32\", \"shape\": [2], \"data\": [0.5, -1]}}`   (`SecureFedAvgResult`); - anything else: the JSON value that was uploaded or that a member returned.   # noqa: E501
+        The value, any JSON value. What it is depends on what the representation names: - a SIMON result: `SecureSumResult`, e.g. `{\"inputs\": 3, \"result\": {\"samples\": 3, \"sum\": 85.0}}`,   or another microprotocol's result (the table in `ComputeKwargs`); fields its schema   calls floats are written with a decimal point (`6.0`); - named tensors (an upload, or a SecureFedAvg / PlainFedAvg result): `NamedTensors` with   every tensor as `TensorJson`, `{\"name\": {\"dtype\": \"F32\", \"shape\": [2], \"data\": [0.5, -1]}}`   (`SecureFedAvgResult`); - anything else: the JSON value that was uploaded or that a member returned.   # noqa: E501
 
         :return: The object of this ObjectResponse.  # noqa: E501
         :rtype: object
@@ -89,7 +89,7 @@ class ObjectResponse(object):
     def object(self, object):
         """Sets the object of this ObjectResponse.
 
-        The value, any JSON value. What it is depends on what the representation names: - a SecureSum result: `SecureSumResult`, e.g. `{\"inputs\": 3, \"result\": {\"samples\": 3, \"sum\": 85}}`; - named tensors (an upload, or a SecureFedAvg / PlainFedAvg result): `NamedTensors` with   every tensor as `TensorJson`, `{\"name\": {\"dtype\": \"F32\", \"shape\": [2], \"data\": [0.5, -1]}}`   (`SecureFedAvgResult`); - anything else: the JSON value that was uploaded or that a member returned.   # noqa: E501
+        The value, any JSON value. What it is depends on what the representation names: - a SIMON result: `SecureSumResult`, e.g. `{\"inputs\": 3, \"result\": {\"samples\": 3, \"sum\": 85.0}}`,   or another microprotocol's result (the table in `ComputeKwargs`); fields its schema   calls floats are written with a decimal point (`6.0`); - named tensors (an upload, or a SecureFedAvg / PlainFedAvg result): `NamedTensors` with   every tensor as `TensorJson`, `{\"name\": {\"dtype\": \"F32\", \"shape\": [2], \"data\": [0.5, -1]}}`   (`SecureFedAvgResult`); - anything else: the JSON value that was uploaded or that a member returned.   # noqa: E501
 
         :param object: The object of this ObjectResponse.  # noqa: E501
         :type: object

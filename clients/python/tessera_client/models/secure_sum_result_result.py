@@ -74,7 +74,7 @@ class SecureSumResultResult(object):
     def sum(self):
         """Gets the sum of this SecureSumResultResult.  # noqa: E501
 
-        The exact sum, rounded to the nearest double once.  # noqa: E501
+        The exact sum, rounded to the nearest double once (a float on the wire, `6.0`).  # noqa: E501
 
         :return: The sum of this SecureSumResultResult.  # noqa: E501
         :rtype: float
@@ -85,7 +85,7 @@ class SecureSumResultResult(object):
     def sum(self, sum):
         """Sets the sum of this SecureSumResultResult.
 
-        The exact sum, rounded to the nearest double once.  # noqa: E501
+        The exact sum, rounded to the nearest double once (a float on the wire, `6.0`).  # noqa: E501
 
         :param sum: The sum of this SecureSumResultResult.  # noqa: E501
         :type: float

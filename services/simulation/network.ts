@@ -1,4 +1,5 @@
-// An in-memory PeerNetwork for protocol unit tests: n parties in one process, no HTTP, no crypto.
+// An in-memory PeerNetwork: n parties in one process, no HTTP, no transport encryption. It is
+// simulation mode's network (services/simulation/index.ts) and the tests' one in-memory double.
 // It keeps the contract's semantics that protocols rely on — messages matched by (from, stage,
 // seq), early messages buffered until the receiver opens its session, terms compared on every
 // message (a mismatch fails both sides naming the key), abort fails the peers naming the party,
@@ -6,9 +7,9 @@
 // server/peer's job and is tested there.
 
 import { setMaxListeners } from 'node:events';
-import { ConflictError, PeerError, TimeoutError, BadInputError } from '../../../services/errors.js';
-import type { OpenOptions, PeerNetwork, Session, Terms } from '../../../services/peer.js';
-import { canonicalJson } from '../../../server/peer/codec.js';
+import { ConflictError, PeerError, TimeoutError, BadInputError } from '../errors.js';
+import type { OpenOptions, PeerNetwork, Session, StageOrderCheck, Terms } from '../peer.js';
+import { canonicalJson } from '../../server/peer/codec.js';
 
 interface Message {
   from: number;
@@ -31,6 +32,7 @@ class MemorySession implements Session {
   readonly #waiters = new Map<string, { resolve(p: Uint8Array): void; reject(e: Error): void }>();
   #failure: Error | undefined;
   #closed = false;
+  readonly #lastStage = new Map<number, string>();
   readonly termsJson: string;
 
   constructor(
@@ -41,6 +43,7 @@ class MemorySession implements Session {
     terms: Terms,
     readonly stages: ReadonlySet<string>,
     readonly timeoutMs: number,
+    readonly order?: StageOrderCheck,
   ) {
     this.parties = nodes.length;
     this.signal = this.#controller.signal;
@@ -91,7 +94,11 @@ class MemorySession implements Session {
   accept(m: Message): void {
     if (!this.open) {
       if (m.abort) return;
-      throw new ConflictError(`computation ${this.uuid} is already finished or aborted here`, { where: party(this.nodes, this.myself) });
+      // As server/peer/session.ts does: a sender that arrives after the failure learns its cause.
+      const failure = this.#failure;
+      const why = failure ? `: ${failure.message}` : '';
+      const where = failure instanceof PeerError && failure.where !== undefined ? failure.where : party(this.nodes, this.myself);
+      throw new ConflictError(`computation ${this.uuid} is already finished or aborted here${why}`.slice(0, 1000), { where });
     }
     if (m.abort) {
       // As server/peer/session.ts abortError: the notice names the party that gave up in extra.party.
@@ -114,6 +121,19 @@ class MemorySession implements Session {
       this.fail(err);
       void this.abort(err.message);
       throw err;
+    }
+    if (!this.stages.has(m.stage)) {
+      throw new BadInputError(`stage ${JSON.stringify(m.stage)} is not declared by this protocol`, { where: 'envelope.header.stage' });
+    }
+    // As server/peer/session.ts does: a stage out of the protocol's declared order is refused.
+    if (this.order !== undefined) {
+      const previous = this.#lastStage.get(m.from);
+      if (!this.order.allows(previous, m.stage)) {
+        throw new ConflictError(`${party(this.nodes, m.from)} sent a "${m.stage}" message after "${previous ?? '(none)'}": out of order for this protocol`, {
+          where: party(this.nodes, m.from),
+        });
+      }
+      this.#lastStage.set(m.from, m.stage);
     }
     const key = `${m.from}/${m.stage}/${m.seq}`;
     const waiter = this.#waiters.get(key);
@@ -195,7 +215,7 @@ export class MemoryHub {
       open: async (options: OpenOptions) => {
         if (options.myself !== myself) throw new BadInputError('myself is not this server', { where: 'kwargs.network.myself' });
         const key = `${options.uuid}/${myself}`;
-        const session = new MemorySession(this, options.uuid, myself, options.terms.nodes, options.terms, new Set(options.stages), options.timeoutMs ?? this.timeoutMs);
+        const session = new MemorySession(this, options.uuid, myself, options.terms.nodes, options.terms, new Set(options.stages), options.timeoutMs ?? this.timeoutMs, options.order);
         this.sessions.set(key, session);
         for (const m of this.pending.get(key) ?? []) {
           try {

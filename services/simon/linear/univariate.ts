@@ -1,0 +1,148 @@
+// StatisticsUnivariate: the 22 descriptive statistics of all parties' numbers together.
+//
+// Construction: one secure vector sum of each party's local aggregates — the count N, the power
+// sums S_1…S_6 (exact, services/simon/linear/exact.ts), Σ1/x over x ≠ 0, Σ ln x over x > 0, and
+// how many values are 0 or ≤ 0 (which decide whether the harmonic and geometric means exist) —
+// then the minimum and maximum by the order-statistics seam (order/extremes.ts). Every opened
+// value is a function of the output: the moments give S_1…S_6 back; whether any value is 0
+// (or ≤ 0) is opened only as that bit, by a zero test over F_p (a party with such a value adds
+// r·1 with r uniform and nonzero, see order/extremes.ts), which the nulls of the output show; and
+// a party holding a 0 (a value ≤ 0) adds a uniform ring element to its Σ1/x (Σ ln x), so that sum
+// opens as noise exactly when the harmonic (geometric) mean is null and is not used.
+//
+// Formulas (FSC's StatisticsUnivariate accumulator): x̄ = S1/N, C_k = Σ(x−x̄)^k from S_1…S_k exactly,
+// m_k = C_k/N. Undefined statistics are null (FSC crashed or hung): the N−1 forms when N = 1;
+// skewness, kurtosis and the hyper_* when m2 = 0; the coefficients of variation when x̄ = 0; the
+// geometric mean when a value is ≤ 0; the harmonic mean when a value is 0 (or Σ1/x = 0).
+
+import { BadInputError } from '../../errors.js';
+import { withFloats } from '../../common/resultjson.js';
+import { COUNT_RING, REAL_RING, secureVectorSum, vectorSumStages, type Lane } from '../../common/vectorsum.js';
+import { EXACT_SCALAR } from '../../common/fixedpoint.js';
+import { F25519 } from '../../common/field.js';
+import { enforceMinimumCount, microprotocol, unanimous } from '../engine.js';
+import { minMaxStages, secureMinMax } from '../order/extremes.js';
+import { binomial, F, numberList, powerRing, ratio, scaledPower } from './exact.js';
+
+const DEGREE = 6;
+const POWER_RINGS = Array.from({ length: DEGREE }, (_, j) => powerRing(j + 1));
+const MOMENTS = vectorSumStages('moments');
+const EXTREMES = minMaxStages('extremes');
+
+export type UnivariateStatistics = Record<
+  | 'samples' | 'sum' | 'mean' | 'minimum' | 'maximum' | 'harmonic_mean' | 'geometric_mean' | 'variance' | 'variance_mle'
+  | 'variance_of_sample_mean' | 'standard_deviation' | 'standard_deviation_mle' | 'standard_error_of_sample_mean'
+  | 'coefficient_of_variation' | 'coefficient_of_variation_mle' | 'root_mean_square' | 'root_mean_square_deviation'
+  | 'skewness' | 'kurtosis' | 'kurtosis_excess' | 'hyper_skewness' | 'hyper_flatness',
+  number | null
+>;
+
+/** A party's local aggregates, as the lanes of one vector sum. */
+export function localAggregates(values: readonly number[], where = 'kwargs.data'): Lane[] {
+  const powers = POWER_RINGS.map(() => 0n);
+  let reciprocals = 0n;
+  let logs = 0n;
+  let zeros = 0n;
+  let nonPositive = 0n;
+  values.forEach((x, i) => {
+    for (let j = 0; j < DEGREE; j++) powers[j] = POWER_RINGS[j]!.add(powers[j]!, scaledPower(x, j + 1));
+    if (x === 0) zeros += 1n;
+    else {
+      const r = 1 / x;
+      if (!Number.isFinite(r)) throw new BadInputError('the reciprocal of this (subnormal) value overflows a double', { where: `${where}[${i}]` });
+      reciprocals = REAL_RING.add(reciprocals, EXACT_SCALAR.encode(r, `${where}[${i}]`));
+    }
+    if (x <= 0) nonPositive += 1n;
+    else logs = REAL_RING.add(logs, EXACT_SCALAR.encode(Math.log(x), `${where}[${i}]`));
+  });
+  // Where the mean is undefined for this party's data, its sum opens as uniform noise.
+  if (zeros > 0n) reciprocals = REAL_RING.random();
+  if (nonPositive > 0n) logs = REAL_RING.random();
+  const any = (count: bigint) => (count > 0n ? F25519.random() || 1n : 0n);
+  return [
+    ...POWER_RINGS.map((group, j) => ({ group, values: [powers[j]!] })),
+    { group: REAL_RING, values: [reciprocals, logs] },
+    { group: COUNT_RING, values: [BigInt(values.length)] },
+    { group: F25519, values: [any(zeros), any(nonPositive)] },
+  ];
+}
+
+/** The statistics from the opened sums (every party computes the same numbers). */
+export function univariateFromSums(
+  s: readonly bigint[], // s[j] = S_j·2^(1074·j) for j = 1…6, signed; s[0] unused
+  n: bigint,
+  /** Σ1/x, or null where some value is 0. */
+  reciprocals: number | null,
+  /** Σ ln x, or null where some value is ≤ 0. */
+  logs: number | null,
+  extremes: { minimum: number; maximum: number },
+): UnivariateStatistics {
+  const N = Number(n);
+  const scale = (k: number) => 1n << BigInt(F * k);
+  // T_k = N^k·C_k·2^(1074·k) = Σ_j C(k,j)·s_j·(−s_1)^(k−j)·N^j, with s_0 = N.
+  const T = (k: number): bigint => {
+    let t = 0n;
+    for (let j = 0; j <= k; j++) t += binomial(k, j) * (j === 0 ? n : s[j]!) * (-s[1]!) ** BigInt(k - j) * n ** BigInt(j);
+    return t;
+  };
+  const m = (k: number) => ratio(T(k), n ** BigInt(k + 1) * scale(k)); // m_k = C_k/N
+  const mean = ratio(s[1]!, n * scale(1));
+  const t2 = T(2);
+  const m2 = m(2);
+  const variance = N > 1 ? ratio(t2, n * n * (n - 1n) * scale(2)) : null;
+  const standardDeviation = variance === null ? null : Math.sqrt(variance);
+  const standardDeviationMle = Math.sqrt(m2);
+  const varianceOfMean = variance === null ? null : variance / N;
+  const spread = t2 !== 0n;
+  return {
+    samples: N,
+    sum: ratio(s[1]!, scale(1)),
+    mean,
+    minimum: extremes.minimum,
+    maximum: extremes.maximum,
+    harmonic_mean: reciprocals !== null && reciprocals !== 0 ? N / reciprocals : null,
+    geometric_mean: logs !== null ? Math.exp(logs / N) : null,
+    variance,
+    variance_mle: m2,
+    variance_of_sample_mean: varianceOfMean,
+    standard_deviation: standardDeviation,
+    standard_deviation_mle: standardDeviationMle,
+    standard_error_of_sample_mean: varianceOfMean === null ? null : Math.sqrt(varianceOfMean),
+    coefficient_of_variation: standardDeviation === null || mean === 0 ? null : standardDeviation / mean,
+    coefficient_of_variation_mle: mean === 0 ? null : standardDeviationMle / mean,
+    root_mean_square: Math.sqrt(ratio(s[2]!, n * scale(2))),
+    root_mean_square_deviation: standardDeviationMle,
+    skewness: spread ? m(3) / m2 ** 1.5 : null,
+    kurtosis: spread ? m(4) / m2 ** 2 : null,
+    kurtosis_excess: spread ? m(4) / m2 ** 2 - 3 : null,
+    hyper_skewness: spread ? m(5) / m2 ** 2.5 : null,
+    hyper_flatness: spread ? m(6) / m2 ** 3 : null,
+  };
+}
+
+/** `compute(microprotocol="StatisticsUnivariate", data, network)`. */
+export const statisticsUnivariate = microprotocol({
+  name: 'StatisticsUnivariate',
+  stages: [...MOMENTS.all, ...EXTREMES.all],
+  loops: [EXTREMES.loop],
+  disclosure: true,
+  async run({ session, data, policy }) {
+    const values = numberList(data);
+    const sums = await secureVectorSum(session, MOMENTS, localAggregates(values));
+    const s = [0n, ...POWER_RINGS.map((ring, j) => ring.toSigned(sums[j]![0]!))];
+    const [reciprocals, logs] = sums[DEGREE]!;
+    const n = sums[DEGREE + 1]![0]!;
+    const [anyZero, anyNonPositive] = sums[DEGREE + 2]!;
+    if (n === 0n) throw unanimous(new BadInputError('no party gave any value (N = 0)', { where: 'kwargs.data' }));
+    enforceMinimumCount(policy, [Number(n)], 'the number of samples is');
+    const extremes = await secureMinMax(session, values, EXTREMES);
+    const result = univariateFromSums(
+      s,
+      n,
+      anyZero === 0n ? EXACT_SCALAR.decode(reciprocals!, 'Σ1/x') : null,
+      anyNonPositive === 0n ? EXACT_SCALAR.decode(logs!, 'Σ ln x') : null,
+      extremes,
+    );
+    return withFloats({ inputs: session.parties, result }, { result: { '*': true, minimum: false, maximum: false } });
+  },
+});
