@@ -7,6 +7,8 @@ import { BadInputError, NotImplementedError } from '../errors.js';
 import { SERVER_OBJECT, type CallContext, type Member, type Microservice } from '../microservice.js';
 import { plainFedAvg, prepareFedAvg, secureFedAvg } from '../fedavg/index.js';
 import { secureSum } from './securesum.js';
+import { secureMatrixMultiplication } from './products/secure-matrix-multiplication.js';
+import { regressionOLSVertical } from './products/regression-ols-vertical.js';
 
 export const SIMON_DESCRIPTION = Object.freeze({
   namespace: 'federatedsecure',
@@ -19,6 +21,8 @@ export type Microprotocol = (kwargs: Record<string, unknown>, ctx: CallContext) 
 /** What `compute(microprotocol=…)` runs. */
 export const MICROPROTOCOLS: Readonly<Record<string, Microprotocol>> = Object.freeze({
   SecureSum: secureSum,
+  SecureMatrixMultiplication: secureMatrixMultiplication,
+  StatisticsRegressionOLSVertical: regressionOLSVertical,
   SecureFedAvg: secureFedAvg,
   // INSECURE baseline (no masks): for benchmarks and comparisons only; see services/fedavg.
   PlainFedAvg: plainFedAvg,
