@@ -8,7 +8,8 @@
 // (OpenSSL's DH_compute_key, i.e. BN_mod_exp_mont_consttime: constant-time in the exponent's
 // value for a given exponent length). OpenSSL does not need m to be prime for that (Node only
 // reports `verifyError`), only odd — a Paillier N² and the p², q² of its CRT are odd.
-// DH_check_pub_key refuses a "public key" outside [2, m−2]; those bases are answered here.
+// DH_check_pub_key refuses a "public key" outside [2, m−2]; those bases are answered here, and
+// the one result OpenSSL will not return (1) by BigInt.
 
 import { createDiffieHellman, type DiffieHellman } from 'node:crypto';
 import { BadInputError } from '../errors.js';
@@ -64,7 +65,24 @@ export class ModExp {
     if (exponent === 0n) return 1n;
     if (b <= 1n) return b;
     if (b === m - 1n) return exponent % 2n === 0n ? 1n : b;
-    this.#dh.setPrivateKey(bigintToBytes(exponent));
-    return bytesToBigint(this.#dh.computeSecret(bigintToBytes(b)));
+    try {
+      this.#dh.setPrivateKey(bigintToBytes(exponent));
+      return bytesToBigint(this.#dh.computeSecret(bigintToBytes(b)));
+    } catch {
+      // OpenSSL refuses a shared secret of 1 (NIST SP 800-56A §5.7.1.1 demands Z ≠ 1), which is
+      // a legitimate power here (a CRT decryption of a multiple of p); BigInt answers it.
+      return slowPow(b, exponent, m);
+    }
   }
+}
+
+/** Square-and-multiply in BigInt: the rare case OpenSSL will not compute. */
+function slowPow(base: bigint, exponent: bigint, m: bigint): bigint {
+  let result = 1n;
+  let b = base % m;
+  for (let e = exponent; e > 0n; e >>= 1n) {
+    if (e & 1n) result = (result * b) % m;
+    b = (b * b) % m;
+  }
+  return result;
 }
