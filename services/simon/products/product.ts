@@ -170,6 +170,18 @@ async function evaluator(session: Session, input: ProductInput, { p, n, q }: Siz
   const who = partyName(session, 1);
   const pk = PaillierPublicKey.fromBytes(await wait(PRODUCT_STAGES.key, 0, KEY_BUDGET_MS), who);
   const X = input.matrix;
+  const total = p * q;
+
+  // The randomisers of stage "masked" depend on nothing but the key: draw them while P1 is still
+  // encrypting (the two loops interleave at their checkpoints), not after its last chunk.
+  const randomizers: bigint[] = [];
+  const drawing = (async () => {
+    while (randomizers.length < total) {
+      randomizers.push(pk.randomizer());
+      await checkpoint(session);
+    }
+  })();
+  drawing.catch(() => {}); // awaited below; a failure here is the session's, reported there
 
   // Σ_k X_ik·Enc(Y_kj) as two products, of the terms with positive and with negative X_ik, so that
   // every exponent is a short |X_ik| (one inversion per output instead of a 2048-bit exponent).
@@ -195,7 +207,7 @@ async function evaluator(session: Session, input: ProductInput, { p, n, q }: Siz
 
   // Stage "masked": Enc(XY + R) with a fresh randomiser, so that its randomness (which P1 can
   // extract with its key) is uniform and independent of X.
-  const total = p * q;
+  await drawing;
   const r: bigint[] = [];
   const sends: Promise<void>[] = [];
   for (let s = 0; s < chunks(total); s++) {
@@ -203,7 +215,7 @@ async function evaluator(session: Session, input: ProductInput, { p, n, q }: Siz
     for (let out = s * CHUNK; out < Math.min(total, (s + 1) * CHUNK); out++) {
       const mask = uniformBelow(pk.n + 1n) - 1n; // uniform in [0, N)
       r.push(mask);
-      let c = pk.add(positive[out]!, pk.encryptWith(mask, pk.randomizer()));
+      let c = pk.add(positive[out]!, pk.encryptWith(mask, randomizers[out]!));
       if (negative[out] !== 1n) c = pk.add(c, pk.negate(negative[out]!));
       masked.push(c);
       await checkpoint(session);
