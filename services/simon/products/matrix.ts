@@ -127,7 +127,7 @@ function euclidean(x: Float64Array): number {
 
 /**
  * M = (XᵀX)⁻¹Xᵀ (p×N) for an N×p design matrix X, through a Householder QR decomposition
- * X = QR (Golub & Van Loan, "Matrix Computations", 4th ed., §5.2.1): M = R⁻¹Qᵀ, without forming
+ * X = QR (Golub & Van Loan, "Matrix Computations", 4th ed., §5.2): M = R⁻¹Qᵀ, without forming
  * XᵀX, whose condition number is the square of X's. A column whose remaining norm after the
  * reflections is negligible lies in the span of the columns before it: XᵀX is singular, and
  * the error names that column.
