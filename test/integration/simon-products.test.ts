@@ -225,6 +225,17 @@ describe('SecureMatrixMultiplication and StatisticsRegressionOLSVertical on two 
     }
   });
 
+  test('a product beyond the limit of Σ terms is a 413 at both parties, before any encryption', async () => {
+    const X = Array.from({ length: 200 }, () => new Array<number>(1000).fill(1));
+    const Y = Array.from({ length: 1000 }, () => new Array<number>(20).fill(1));
+    const outcomes = await computeBoth(cluster, 'SecureMatrixMultiplication', [[X], [Y]]);
+    for (const outcome of outcomes) {
+      const err = failed(outcome);
+      assert.equal(err.status, 413, err.message);
+      assert.match(err.problem.detail ?? '', /X 200×1000 and Y 1000×20 takes 4000000 products; at most 2000000/);
+    }
+  });
+
   test('a two-party microprotocol on three nodes is a 400 naming kwargs.network.nodes', async () => {
     const nodes = [...cluster.nodes, 'http://127.0.0.1:9'];
     for (const name of ['SecureMatrixMultiplication', 'StatisticsRegressionOLSVertical']) {

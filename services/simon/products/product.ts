@@ -28,8 +28,8 @@ export const PRODUCT_STAGES = defineStages(['shapes', 'key', 'encrypted', 'maske
 
 /** Entries per message: 256 ciphertexts are 128 KiB and about a second of work. */
 export const CHUNK = 256;
-/** Most Σ terms (p·n·q exponentiations at party 0) one product may take. */
-export const MAX_TERMS = 20_000_000;
+/** Most Σ terms (p·n·q exponentiations at party 0, a few ms each) one product may take: about two hours. */
+export const MAX_TERMS = 2_000_000;
 
 // Budgets on top of the stage timeout, generous for a loaded machine (measured costs are about
 // a tenth: bench/simon-products.ts). They bound a wait; they do not slow anything down.
