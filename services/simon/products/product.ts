@@ -20,7 +20,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ConflictError, PeerError, TesseraError, TooLargeError } from '../../errors.js';
 import type { Session } from '../../peer.js';
-import { defineStages, partyName } from '../../common/stages.js';
+import { defineStages, gather, partyName, scatter } from '../../common/stages.js';
 import { PaillierPublicKey, serverPaillierKey, uniformBelow, type PaillierKeyPair } from '../../common/paillier.js';
 import { decodeProduct, type Shape } from './matrix.js';
 
@@ -89,17 +89,15 @@ async function checkpoint(session: Session): Promise<void> {
  */
 export async function secureProduct(session: Session, input: ProductInput, options: ProductOptions): Promise<number[][]> {
   const me = session.myself;
-  const other = 1 - me;
-  const who = partyName(session, other);
-  const wait = (stage: string, seq: number, budgetMs: number) =>
-    session.receive(other, stage, seq, options.stageTimeoutMs + budgetMs).catch((err: unknown) => {
-      throw err instanceof TesseraError ? err : new PeerError(`stage ${stage}: ${String(err)}`, { where: who });
-    });
+  const peer = peerLink(session, options.stageTimeoutMs);
 
   // Stage "shapes": agree on the shapes before anything else is sent.
-  const [, theirs] = await Promise.all([session.send(other, PRODUCT_STAGES.shapes, encodeShape(input.shape)), wait(PRODUCT_STAGES.shapes, 0, 0)]);
-  const x = me === 0 ? input.shape : decodeShape(theirs, who);
-  const y = me === 1 ? input.shape : decodeShape(theirs, who);
+  const [, theirs] = await Promise.all([
+    peer.send(PRODUCT_STAGES.shapes, encodeShape(input.shape)),
+    peer.receive(PRODUCT_STAGES.shapes, 0, 0, decodeShape),
+  ]);
+  const x = me === 0 ? input.shape : theirs;
+  const y = me === 1 ? input.shape : theirs;
   if (x.cols !== y.rows) {
     throw new ConflictError(options.mismatch(x, y), { where: 'kwargs.data', extra: { x: [x.rows, x.cols], y: [y.rows, y.cols] } });
   }
@@ -107,11 +105,35 @@ export async function secureProduct(session: Session, input: ProductInput, optio
     throw new TooLargeError(`X·Y with X ${x.rows}×${x.cols} and Y ${y.rows}×${y.cols} takes ${x.rows * x.cols * y.cols} products; at most ${MAX_TERMS}`, { where: 'kwargs.data' });
   }
   const sizes = { p: x.rows, n: x.cols, q: y.cols };
-  const product = me === 1 ? await keyOwner(session, input, sizes, wait) : await evaluator(session, input, sizes, wait);
-  return product;
+  return me === 1 ? keyOwner(session, peer, input, sizes) : evaluator(session, peer, input, sizes);
 }
 
-type Wait = (stage: string, seq: number, budgetMs: number) => Promise<Uint8Array>;
+/** The other party, through stages.ts (errors name the party and the stage). */
+interface PeerLink {
+  /** Sends one message; the promise is already handled, so it may be awaited later. */
+  send(stage: string, payload: Uint8Array, seq?: number): Promise<void>;
+  /** Waits the stage timeout plus `budgetMs` (the work the other party does first). */
+  receive<T>(stage: string, seq: number, budgetMs: number, decode: (payload: Uint8Array, where: string) => T): Promise<T>;
+}
+
+function peerLink(session: Session, stageTimeoutMs: number): PeerLink {
+  const other = 1 - session.myself;
+  const who = partyName(session, other);
+  return {
+    send(stage, payload, seq = 0) {
+      const sent = scatter(session, stage, () => payload, { seq, to: [other] });
+      // A send that fails while this party computes must not be an unhandled rejection; it is
+      // reported where it is awaited, and the session's abort stops the computation.
+      sent.catch(() => {});
+      return sent;
+    },
+    async receive(stage, seq, budgetMs, decode) {
+      const got = await gather(session, stage, [other], (payload) => decode(payload, who), { seq, timeoutMs: stageTimeoutMs + budgetMs });
+      return got.get(other)!;
+    },
+  };
+}
+
 interface Sizes {
   readonly p: number;
   readonly n: number;
@@ -119,11 +141,10 @@ interface Sizes {
 }
 
 /** Party 1: encrypts Y under its key, decrypts the masked product. */
-async function keyOwner(session: Session, input: ProductInput, { p, n, q }: Sizes, wait: Wait): Promise<number[][]> {
+async function keyOwner(session: Session, peer: PeerLink, input: ProductInput, { p, n, q }: Sizes): Promise<number[][]> {
   const key: PaillierKeyPair = await serverPaillierKey();
   const pk = key.publicKey;
-  const who = partyName(session, 0);
-  await session.send(0, PRODUCT_STAGES.key, pk.toBytes());
+  await peer.send(PRODUCT_STAGES.key, pk.toBytes());
 
   // Stage "encrypted": Y row-major, one chunk at a time; a chunk's send overlaps the next one's
   // encryption.
@@ -136,7 +157,7 @@ async function keyOwner(session: Session, input: ProductInput, { p, n, q }: Size
       await checkpoint(session);
     }
     await sending;
-    sending = session.send(0, PRODUCT_STAGES.encrypted, pk.encodeCiphertexts(cts), s);
+    sending = peer.send(PRODUCT_STAGES.encrypted, pk.encodeCiphertexts(cts), s);
   }
   await sending;
 
@@ -147,28 +168,28 @@ async function keyOwner(session: Session, input: ProductInput, { p, n, q }: Size
   const sends: Promise<void>[] = [];
   for (let s = 0; s < chunks(total); s++) {
     const count = Math.min(CHUNK, total - s * CHUNK);
-    const masked = pk.decodeCiphertexts(await wait(PRODUCT_STAGES.masked, s, s === 0 ? firstBudget : CHUNK * OUTPUT_BUDGET_MS), count, who);
+    const budget = s === 0 ? firstBudget : CHUNK * OUTPUT_BUDGET_MS;
+    const masked = await peer.receive(PRODUCT_STAGES.masked, s, budget, (b, who) => pk.decodeCiphertexts(b, count, who));
     const plain: bigint[] = [];
     for (const c of masked) {
       plain.push(key.decrypt(c));
       await checkpoint(session);
     }
     z.push(...plain);
-    sends.push(session.send(0, PRODUCT_STAGES.opened, pk.encodeResidues(plain), s));
+    sends.push(peer.send(PRODUCT_STAGES.opened, pk.encodeResidues(plain), s));
   }
   const r: bigint[] = [];
   for (let s = 0; s < chunks(total); s++) {
     const count = Math.min(CHUNK, total - s * CHUNK);
-    r.push(...pk.decodeResidues(await wait(PRODUCT_STAGES.opened, s, 0), count, who));
+    r.push(...(await peer.receive(PRODUCT_STAGES.opened, s, 0, (b, who) => pk.decodeResidues(b, count, who))));
   }
   await Promise.all(sends);
   return open(pk, z, r, p, q);
 }
 
 /** Party 0: evaluates X·Enc(Y) + Enc(R) on P1's ciphertexts. */
-async function evaluator(session: Session, input: ProductInput, { p, n, q }: Sizes, wait: Wait): Promise<number[][]> {
-  const who = partyName(session, 1);
-  const pk = PaillierPublicKey.fromBytes(await wait(PRODUCT_STAGES.key, 0, KEY_BUDGET_MS), who);
+async function evaluator(session: Session, peer: PeerLink, input: ProductInput, { p, n, q }: Sizes): Promise<number[][]> {
+  const pk = await peer.receive(PRODUCT_STAGES.key, 0, KEY_BUDGET_MS, (b, who) => PaillierPublicKey.fromBytes(b, who));
   const X = input.matrix;
   const total = p * q;
 
@@ -189,7 +210,7 @@ async function evaluator(session: Session, input: ProductInput, { p, n, q }: Siz
   const negative = Array.from({ length: p * q }, () => 1n);
   for (let s = 0; s < chunks(n * q); s++) {
     const count = Math.min(CHUNK, n * q - s * CHUNK);
-    const cts = pk.decodeCiphertexts(await wait(PRODUCT_STAGES.encrypted, s, CHUNK * ENCRYPT_BUDGET_MS), count, who);
+    const cts = await peer.receive(PRODUCT_STAGES.encrypted, s, CHUNK * ENCRYPT_BUDGET_MS, (b, who) => pk.decodeCiphertexts(b, count, who));
     for (let t = 0; t < count; t++) {
       const index = s * CHUNK + t;
       const k = Math.floor(index / q);
@@ -220,7 +241,7 @@ async function evaluator(session: Session, input: ProductInput, { p, n, q }: Siz
       masked.push(c);
       await checkpoint(session);
     }
-    sends.push(session.send(1, PRODUCT_STAGES.masked, pk.encodeCiphertexts(masked), s));
+    sends.push(peer.send(PRODUCT_STAGES.masked, pk.encodeCiphertexts(masked), s));
   }
   await Promise.all(sends);
 
@@ -228,11 +249,11 @@ async function evaluator(session: Session, input: ProductInput, { p, n, q }: Siz
   const z: bigint[] = [];
   const opened: Promise<void>[] = [];
   for (let s = 0; s < chunks(total); s++) {
-    opened.push(session.send(1, PRODUCT_STAGES.opened, pk.encodeResidues(r.slice(s * CHUNK, (s + 1) * CHUNK)), s));
+    opened.push(peer.send(PRODUCT_STAGES.opened, pk.encodeResidues(r.slice(s * CHUNK, (s + 1) * CHUNK)), s));
   }
   for (let s = 0; s < chunks(total); s++) {
     const count = Math.min(CHUNK, total - s * CHUNK);
-    z.push(...pk.decodeResidues(await wait(PRODUCT_STAGES.opened, s, CHUNK * DECRYPT_BUDGET_MS), count, who));
+    z.push(...(await peer.receive(PRODUCT_STAGES.opened, s, CHUNK * DECRYPT_BUDGET_MS, (b, who) => pk.decodeResidues(b, count, who))));
   }
   await Promise.all(opened);
   return open(pk, z, r, p, q);
