@@ -252,3 +252,32 @@ describe('SecureMatrixMultiplication and StatisticsRegressionOLSVertical on two 
     }
   });
 });
+
+describe('a product whose other party never arrives', { timeout: 120_000 }, () => {
+  let cluster: Cluster;
+  before(async () => {
+    cluster = await startCluster(2, { stageTimeoutMs: 3000 });
+  });
+  after(async () => {
+    await cluster.close();
+  });
+
+  for (const [present, name] of [[0, 'SecureMatrixMultiplication'], [1, 'StatisticsRegressionOLSVertical']] as const) {
+    test(`${name}: party ${present} alone fails with a 504 naming party ${1 - present}, within the stage timeout`, async () => {
+      const started = Date.now();
+      const data = present === 0 ? [[[1, 2], [3, 4], [5, 7]]] : [[1, 2, 3]];
+      const err = await within(
+        30_000,
+        'a lone party',
+        cluster.apis[present]!.compute(name, data, { nodes: cluster.nodes, uuid: randomUUID(), myself: present }).then(
+          () => assert.fail('must not succeed alone'),
+          (e: unknown) => e,
+        ),
+      );
+      assert.ok(err instanceof TesseraApiError, String(err));
+      assert.equal(err.status, 504, err.message);
+      assert.equal(err.problem.where, `party ${1 - present} (${cluster.nodes[1 - present]})`);
+      assert.ok(Date.now() - started < 20_000, 'fails at the stage timeout, not at a budget for work that never started');
+    });
+  }
+});
