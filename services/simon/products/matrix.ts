@@ -9,7 +9,7 @@
 // Fixed point: every entry is rounded to a multiple of 2^-64 (ENTRY, |x| < 2^63); the product of
 // two entries has scale 2^-128 (PRODUCT). The integer product is exact, so a result entry is the
 // exact Σ_k x̃_ik·ỹ_kj of the rounded inputs, rounded once to the nearest double. Entries that are
-// multiples of 2^-64 (integers, halves, 0.1-free dyadics) are exact; any entry x is off by at most
+// multiples of 2^-64 (integers, halves, quarters, …) are exact; any entry x is off by at most
 // 2^-65 (a relative 2^-65/|x|, below 1e-9 for |x| > 3e-11).
 
 import { BadInputError, TooLargeError } from '../../errors.js';
