@@ -24,6 +24,8 @@ import { statisticsContingency } from './linear/contingency.js';
 // sets: services/simon/sets/
 
 // products: services/simon/products/
+import { secureMatrixMultiplication } from './products/secure-matrix-multiplication.js';
+import { regressionOLSVertical } from './products/regression-ols-vertical.js';
 
 export const SIMON_DESCRIPTION = Object.freeze({
   namespace: 'federatedsecure',
@@ -64,8 +66,8 @@ export const MICROPROTOCOLS: Readonly<Record<string, Microprotocol | typeof LATE
   StatisticsContingencyVertical: LATER,
 
   // products
-  SecureMatrixMultiplication: LATER,
-  StatisticsRegressionOLSVertical: LATER,
+  SecureMatrixMultiplication: withOptions([], secureMatrixMultiplication),
+  StatisticsRegressionOLSVertical: withOptions([], regressionOLSVertical),
 
   // federated averaging (services/fedavg/)
   SecureFedAvg: withOptions(['ring_bits', 'frac_bits'], secureFedAvg),

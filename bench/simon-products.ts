@@ -1,0 +1,117 @@
+// Benchmark of the two-party products: SecureMatrixMultiplication and
+// StatisticsRegressionOLSVertical on two servers in separate processes, plus the Paillier
+// operations they are made of (ours against paillier-bigint's BigInt versions). Latency is
+// wall-clock at the clients (the slower party); "sent" is what each server process wrote to its
+// sockets and files during the run (/proc/<pid>/io wchar: peer payloads with their envelopes and
+// HTTP, plus the small client answers). A benchmark prints; it asserts nothing.
+//
+//   npm run bench:simon-products                 all rows
+//   TESSERA_BENCH_QUICK=1 npm run bench:simon-products   the small rows only
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { generateRandomKeys } from 'paillier-bigint';
+import { Api } from '../clients/typescript/index.js';
+import { generatePaillierKeyPair } from '../services/common/paillier.js';
+import { printTable, startProcessCluster, type ProcessCluster } from './cluster.js';
+
+const QUICK = process.env.TESSERA_BENCH_QUICK === '1';
+
+function written(pid: number): number {
+  return Number(/wchar:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
+}
+
+function time<T>(f: () => T, reps: number): number {
+  const t = performance.now();
+  for (let i = 0; i < reps; i++) f();
+  return (performance.now() - t) / reps;
+}
+
+async function primitives(): Promise<void> {
+  let t = performance.now();
+  const ours = await generatePaillierKeyPair();
+  const keygen = performance.now() - t;
+  t = performance.now();
+  const { publicKey, privateKey } = await generateRandomKeys(2048, true);
+  const theirKeygen = performance.now() - t;
+  const c = ours.encrypt(123456789n);
+  const theirs = publicKey.encrypt(123456789n);
+  const x = (1n << 84n) - 987654321n; // |x|·2^64 for |x| ≈ 10^6: a typical fixed-point exponent
+  const reps = QUICK ? 3 : 10;
+  const rows: [string, number, number][] = [
+    ['key generation (2048-bit N)', theirKeygen, keygen],
+    ['encryption by the key owner', time(() => publicKey.encrypt(42n), reps), time(() => ours.encrypt(42n), reps)],
+    ['encryption with the public key only (re-randomisation)', time(() => publicKey.encrypt(42n), reps), time(() => ours.publicKey.encrypt(42n), reps)],
+    ['c^x for an 84-bit x (one Σ term)', time(() => publicKey.multiply(theirs, x), reps), time(() => ours.publicKey.scale(c, x), reps * 5)],
+    ['decryption', time(() => privateKey.decrypt(theirs), reps), time(() => ours.decrypt(c), reps)],
+  ];
+  console.log('\nPaillier operations, ms each (paillier-bigint in BigInt vs services/common/paillier.ts)\n');
+  printTable(['operation', 'paillier-bigint', 'Tessera', 'speed-up'], rows.map(([name, a, b]) => [name, a.toFixed(1), b.toFixed(1), `${(a / b).toFixed(1)}×`]));
+}
+
+interface Row {
+  readonly name: string;
+  readonly sizes: string;
+  readonly data: [unknown, unknown];
+}
+
+async function run(cluster: ProcessCluster, apis: Api[], microprotocol: string, data: [unknown, unknown]) {
+  const uuid = randomUUID();
+  const before = cluster.children.map((c) => written(c.pid!));
+  const t = performance.now();
+  await Promise.all(
+    data.map(async (d, myself) => {
+      const rep = await apis[myself]!.compute(microprotocol, d, { nodes: cluster.nodes, uuid, myself });
+      await apis[myself]!.download(rep);
+      await apis[myself]!.release(rep);
+    }),
+  );
+  const ms = performance.now() - t;
+  const sent = cluster.children.map((c, i) => written(c.pid!) - before[i]!);
+  return { ms, sent };
+}
+
+function matrix(rows: number, cols: number): number[][] {
+  return Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => ((i * 31 + j * 17) % 23) / 4 - 2.5));
+}
+
+function design(n: number): [number[][], number[]] {
+  const X = Array.from({ length: n }, (_, i) => [1, Math.sin(i) * 10, (i % 97) / 3]);
+  const y = X.map((r, i) => 2 + 0.5 * r[1]! - 0.25 * r[2]! + Math.cos(i));
+  return [X, y];
+}
+
+async function main(): Promise<void> {
+  await primitives();
+  const cluster = await startProcessCluster(2, ['--stage-timeout', '600']);
+  const apis = cluster.nodes.map((url) => new Api(url, { timeoutMs: 3_600_000 }));
+  try {
+    const first = await run(cluster, apis, 'SecureMatrixMultiplication', [[[[1]]], [[[1]]]]);
+    console.log(`\nFirst product on a fresh server (party 1 generates its 2048-bit key): ${(first.ms / 1000).toFixed(2)} s\n`);
+
+    const products: Row[] = [
+      { name: 'SecureMatrixMultiplication', sizes: '2×4 · 4×2 (SIMON §2.2)', data: [[matrix(2, 4)], [matrix(4, 2)]] },
+      { name: 'SecureMatrixMultiplication', sizes: '5×5 · 5×5', data: [[matrix(5, 5)], [matrix(5, 5)]] },
+      { name: 'SecureMatrixMultiplication', sizes: '10×10 · 10×10', data: [[matrix(10, 10)], [matrix(10, 10)]] },
+      ...(QUICK ? [] : [{ name: 'SecureMatrixMultiplication', sizes: '20×20 · 20×20', data: [[matrix(20, 20)], [matrix(20, 20)]] as [unknown, unknown] }]),
+      ...[100, 1000, ...(QUICK ? [] : [10_000])].map((n): Row => {
+        const [X, y] = design(n);
+        return { name: 'StatisticsRegressionOLSVertical', sizes: `N = ${n}, p = 3`, data: [[X], [y]] };
+      }),
+    ];
+    const rows: (string | number)[][] = [];
+    for (const row of products) {
+      const { ms, sent } = await run(cluster, apis, row.name, row.data);
+      rows.push([row.name, row.sizes, (ms / 1000).toFixed(2), (sent[0]! / 1024).toFixed(0), (sent[1]! / 1024).toFixed(0)]);
+      console.error(`done: ${row.name} ${row.sizes}`);
+    }
+    console.log('Two-party products, two servers in separate processes on one machine (key already generated)\n');
+    printTable(['microprotocol', 'sizes', 'latency s', 'sent KiB, party 0', 'sent KiB, party 1'], rows);
+  } finally {
+    await cluster.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

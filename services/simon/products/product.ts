@@ -1,0 +1,267 @@
+// The product of two matrices held by two parties, revealing only the product to both:
+// party 0 holds X (p×n), party 1 holds Y (n×q), both learn X·Y. docs/products.md has the
+// construction and the argument of what each party sees. In short, on Paillier's additively
+// homomorphic encryption (Paillier 1999), with the product masked before it is decrypted:
+//
+//   shapes     both:   own shape (public: the output's shape and the shared n imply it)
+//   key        P1→P0:  P1's Paillier public key N
+//   encrypted  P1→P0:  Enc(Y_kj) for every entry, in chunks of CHUNK
+//   masked     P0→P1:  Enc(Σ_k X_ik·Y_kj + R_ij), re-randomised, R_ij uniform mod N
+//   opened     both:   P1 sends Z = Dec(masked) = X·Y + R mod N, P0 sends R
+//
+// then each computes X·Y = Z − R mod N and reads it as a signed fixed-point integer. Entries are
+// fixed-point integers (matrix.ts); a product entry stays far below N/2 (|x|, |y| < 2^127 at
+// scale 2^64, so |Σ| < n·2^254 ≪ 2^2047), so the signed reading is the exact integer product.
+//
+// The CPU work is bounded per message (CHUNK entries) and yields to the event loop between
+// exponentiations, so a large product neither blocks the server nor outlives a stage timeout:
+// each wait gets the server's stage timeout plus a budget for the work the sender does first.
+
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { ConflictError, PeerError, TesseraError, TooLargeError } from '../../errors.js';
+import type { Session } from '../../peer.js';
+import { defineStages, gather, partyName, scatter } from '../../common/stages.js';
+import { PaillierPublicKey, serverPaillierKey, uniformBelow, type PaillierKeyPair } from '../../common/paillier.js';
+import { decodeProduct, type Shape } from './matrix.js';
+
+export const PRODUCT_STAGES = defineStages(['shapes', 'key', 'encrypted', 'masked', 'opened'] as const);
+
+/** Entries per message: 256 ciphertexts are 128 KiB and about a second of work. */
+export const CHUNK = 256;
+/** Most Σ terms (p·n·q exponentiations at party 0, a few ms each) one product may take: about two hours. */
+export const MAX_TERMS = 2_000_000;
+
+// Budgets on top of the stage timeout, generous for a loaded machine (measured costs are about
+// a tenth: bench/simon-products.ts). They bound a wait; they do not slow anything down.
+const KEY_BUDGET_MS = 120_000; // first use: prime search for a 2048-bit key
+const ENCRYPT_BUDGET_MS = 100; // per ciphertext at party 1
+const TERM_BUDGET_MS = 20; // per exponentiation at party 0
+const OUTPUT_BUDGET_MS = 200; // per re-randomised output at party 0
+const DECRYPT_BUDGET_MS = 100; // per decryption at party 1
+
+export interface ProductInput {
+  /** X at party 0, Y at party 1: signed fixed-point integers (scale 2^64), rows of equal length. */
+  readonly matrix: readonly (readonly bigint[])[];
+  readonly shape: Shape;
+}
+
+export interface ProductOptions {
+  /** The server's per-wait timeout, to which each wait adds the budget of the work before it. */
+  readonly stageTimeoutMs: number;
+  /** The problem when X's columns ≠ Y's rows: names both shapes in the microprotocol's words. */
+  mismatch(x: Shape, y: Shape): string;
+}
+
+function chunks(total: number): number {
+  return Math.ceil(total / CHUNK);
+}
+
+function encodeShape(shape: Shape): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ rows: shape.rows, cols: shape.cols }));
+}
+
+function decodeShape(payload: Uint8Array, where: string): Shape {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(payload));
+  } catch {
+    throw new PeerError('malformed shape message', { where });
+  }
+  const { rows, cols } = (value ?? {}) as Record<string, unknown>;
+  for (const d of [rows, cols]) {
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 1) throw new PeerError('malformed shape message', { where });
+  }
+  return { rows: rows as number, cols: cols as number };
+}
+
+/** Stops a long computation as soon as the session fails (an abort, a shutdown). */
+async function checkpoint(session: Session): Promise<void> {
+  await nextTurn();
+  if (session.signal.aborted) {
+    const reason: unknown = session.signal.reason;
+    throw reason instanceof TesseraError ? reason : new PeerError('the session failed');
+  }
+}
+
+/**
+ * Runs the product on an open two-party session (inside runProtocol) and returns X·Y as rows of
+ * doubles, the same at both parties.
+ */
+export async function secureProduct(session: Session, input: ProductInput, options: ProductOptions): Promise<number[][]> {
+  const me = session.myself;
+  const peer = peerLink(session, options.stageTimeoutMs);
+
+  // Stage "shapes": agree on the shapes before anything else is sent.
+  const [, theirs] = await Promise.all([
+    peer.send(PRODUCT_STAGES.shapes, encodeShape(input.shape)),
+    peer.receive(PRODUCT_STAGES.shapes, 0, 0, decodeShape),
+  ]);
+  const x = me === 0 ? input.shape : theirs;
+  const y = me === 1 ? input.shape : theirs;
+  if (x.cols !== y.rows) {
+    throw new ConflictError(options.mismatch(x, y), { where: 'kwargs.data', extra: { x: [x.rows, x.cols], y: [y.rows, y.cols] } });
+  }
+  if (x.rows * x.cols * y.cols > MAX_TERMS) {
+    throw new TooLargeError(`X·Y with X ${x.rows}×${x.cols} and Y ${y.rows}×${y.cols} takes ${x.rows * x.cols * y.cols} products; at most ${MAX_TERMS}`, { where: 'kwargs.data' });
+  }
+  const sizes = { p: x.rows, n: x.cols, q: y.cols };
+  return me === 1 ? keyOwner(session, peer, input, sizes) : evaluator(session, peer, input, sizes);
+}
+
+/** The other party, through stages.ts (errors name the party and the stage). */
+interface PeerLink {
+  /** Sends one message; the promise is already handled, so it may be awaited later. */
+  send(stage: string, payload: Uint8Array, seq?: number): Promise<void>;
+  /** Waits the stage timeout plus `budgetMs` (the work the other party does first). */
+  receive<T>(stage: string, seq: number, budgetMs: number, decode: (payload: Uint8Array, where: string) => T): Promise<T>;
+}
+
+function peerLink(session: Session, stageTimeoutMs: number): PeerLink {
+  const other = 1 - session.myself;
+  const who = partyName(session, other);
+  return {
+    send(stage, payload, seq = 0) {
+      const sent = scatter(session, stage, () => payload, { seq, to: [other] });
+      // A send that fails while this party computes must not be an unhandled rejection; it is
+      // reported where it is awaited, and the session's abort stops the computation.
+      sent.catch(() => {});
+      return sent;
+    },
+    async receive(stage, seq, budgetMs, decode) {
+      const got = await gather(session, stage, [other], (payload) => decode(payload, who), { seq, timeoutMs: stageTimeoutMs + budgetMs });
+      return got.get(other)!;
+    },
+  };
+}
+
+interface Sizes {
+  readonly p: number;
+  readonly n: number;
+  readonly q: number;
+}
+
+/** Party 1: encrypts Y under its key, decrypts the masked product. */
+async function keyOwner(session: Session, peer: PeerLink, input: ProductInput, { p, n, q }: Sizes): Promise<number[][]> {
+  const key: PaillierKeyPair = await serverPaillierKey();
+  const pk = key.publicKey;
+  await peer.send(PRODUCT_STAGES.key, pk.toBytes());
+
+  // Stage "encrypted": Y row-major, one chunk at a time; a chunk's send overlaps the next one's
+  // encryption.
+  const entries = input.matrix.flat();
+  let sending: Promise<void> = Promise.resolve();
+  for (let s = 0; s < chunks(n * q); s++) {
+    const cts: bigint[] = [];
+    for (const v of entries.slice(s * CHUNK, (s + 1) * CHUNK)) {
+      cts.push(key.encrypt(v));
+      await checkpoint(session);
+    }
+    await sending;
+    sending = peer.send(PRODUCT_STAGES.encrypted, pk.encodeCiphertexts(cts), s);
+  }
+  await sending;
+
+  // Stages "masked" and "opened": decrypt each chunk and return Z at once; receive R.
+  const total = p * q;
+  const firstBudget = p * n * q * TERM_BUDGET_MS + total * OUTPUT_BUDGET_MS;
+  const z: bigint[] = [];
+  const sends: Promise<void>[] = [];
+  for (let s = 0; s < chunks(total); s++) {
+    const count = Math.min(CHUNK, total - s * CHUNK);
+    const budget = s === 0 ? firstBudget : CHUNK * OUTPUT_BUDGET_MS;
+    const masked = await peer.receive(PRODUCT_STAGES.masked, s, budget, (b, who) => pk.decodeCiphertexts(b, count, who));
+    const plain: bigint[] = [];
+    for (const c of masked) {
+      plain.push(key.decrypt(c));
+      await checkpoint(session);
+    }
+    z.push(...plain);
+    sends.push(peer.send(PRODUCT_STAGES.opened, pk.encodeResidues(plain), s));
+  }
+  const r: bigint[] = [];
+  for (let s = 0; s < chunks(total); s++) {
+    const count = Math.min(CHUNK, total - s * CHUNK);
+    r.push(...(await peer.receive(PRODUCT_STAGES.opened, s, 0, (b, who) => pk.decodeResidues(b, count, who))));
+  }
+  await Promise.all(sends);
+  return open(pk, z, r, p, q);
+}
+
+/** Party 0: evaluates X·Enc(Y) + Enc(R) on P1's ciphertexts. */
+async function evaluator(session: Session, peer: PeerLink, input: ProductInput, { p, n, q }: Sizes): Promise<number[][]> {
+  const pk = await peer.receive(PRODUCT_STAGES.key, 0, KEY_BUDGET_MS, (b, who) => PaillierPublicKey.fromBytes(b, who));
+  const X = input.matrix;
+  const total = p * q;
+
+  // The randomisers of stage "masked" depend on nothing but the key: draw them while P1 is still
+  // encrypting (the two loops interleave at their checkpoints), not after its last chunk.
+  const randomizers: bigint[] = [];
+  const drawing = (async () => {
+    while (randomizers.length < total) {
+      randomizers.push(pk.randomizer());
+      await checkpoint(session);
+    }
+  })();
+  drawing.catch(() => {}); // awaited below; a failure here is the session's, reported there
+
+  // Σ_k X_ik·Enc(Y_kj) as two products, of the terms with positive and with negative X_ik, so that
+  // every exponent is a short |X_ik| (one inversion per output instead of a 2048-bit exponent).
+  const positive = Array.from({ length: p * q }, () => 1n);
+  const negative = Array.from({ length: p * q }, () => 1n);
+  for (let s = 0; s < chunks(n * q); s++) {
+    const count = Math.min(CHUNK, n * q - s * CHUNK);
+    const cts = await peer.receive(PRODUCT_STAGES.encrypted, s, CHUNK * ENCRYPT_BUDGET_MS, (b, who) => pk.decodeCiphertexts(b, count, who));
+    for (let t = 0; t < count; t++) {
+      const index = s * CHUNK + t;
+      const k = Math.floor(index / q);
+      const j = index % q;
+      for (let i = 0; i < p; i++) {
+        const xik = X[i]![k]!;
+        if (xik === 0n) continue;
+        const out = i * q + j;
+        if (xik > 0n) positive[out] = pk.add(positive[out]!, pk.scale(cts[t]!, xik));
+        else negative[out] = pk.add(negative[out]!, pk.scale(cts[t]!, -xik));
+        await checkpoint(session);
+      }
+    }
+  }
+
+  // Stage "masked": Enc(XY + R) with a fresh randomiser, so that its randomness (which P1 can
+  // extract with its key) is uniform and independent of X.
+  await drawing;
+  const r: bigint[] = [];
+  const sends: Promise<void>[] = [];
+  for (let s = 0; s < chunks(total); s++) {
+    const masked: bigint[] = [];
+    for (let out = s * CHUNK; out < Math.min(total, (s + 1) * CHUNK); out++) {
+      const mask = uniformBelow(pk.n + 1n) - 1n; // uniform in [0, N)
+      r.push(mask);
+      let c = pk.add(positive[out]!, pk.encryptWith(mask, randomizers[out]!));
+      if (negative[out] !== 1n) c = pk.add(c, pk.negate(negative[out]!));
+      masked.push(c);
+      await checkpoint(session);
+    }
+    sends.push(peer.send(PRODUCT_STAGES.masked, pk.encodeCiphertexts(masked), s));
+  }
+  await Promise.all(sends);
+
+  // Stage "opened": R for Z.
+  const z: bigint[] = [];
+  const opened: Promise<void>[] = [];
+  for (let s = 0; s < chunks(total); s++) {
+    opened.push(peer.send(PRODUCT_STAGES.opened, pk.encodeResidues(r.slice(s * CHUNK, (s + 1) * CHUNK)), s));
+  }
+  for (let s = 0; s < chunks(total); s++) {
+    const count = Math.min(CHUNK, total - s * CHUNK);
+    z.push(...(await peer.receive(PRODUCT_STAGES.opened, s, CHUNK * DECRYPT_BUDGET_MS, (b, who) => pk.decodeResidues(b, count, who))));
+  }
+  await Promise.all(opened);
+  return open(pk, z, r, p, q);
+}
+
+/** X·Y = Z − R mod N, read as signed integers of scale 2^-128, as rows of doubles. */
+function open(pk: PaillierPublicKey, z: readonly bigint[], r: readonly bigint[], p: number, q: number): number[][] {
+  return Array.from({ length: p }, (_, i) =>
+    Array.from({ length: q }, (_, j) => decodeProduct(pk.toSigned(z[i * q + j]! - r[i * q + j]!), `product[${i}][${j}]`)),
+  );
+}

@@ -1,0 +1,46 @@
+// StatisticsRegressionOLSVertical (two parties): party 0 gives [X], the N×p design matrix, party 1
+// gives [y], the N responses in the same row order; both receive {"mle": [[β_0], …, [β_{p−1}]]}
+// with β = (XᵀX)⁻¹Xᵀy, and nothing else about the other's data. Party 0 forms M = (XᵀX)⁻¹Xᵀ
+// alone (matrix.ts), so the one joint step is the product M·y (product.ts): β is all it opens.
+
+import type { CallContext } from '../../microservice.js';
+import { runProtocol } from '../../common/stages.js';
+import { encodeMatrix, leastSquaresOperator, parseMatrixData, parseVectorData } from './matrix.js';
+import { PRODUCT_STAGES, secureProduct } from './product.js';
+import { openTwoParty } from './two-party.js';
+
+export interface RegressionOLSVerticalResult {
+  inputs: 2;
+  result: { mle: number[][] };
+}
+
+export async function regressionOLSVertical(kwargs: Record<string, unknown>, ctx: CallContext): Promise<RegressionOLSVerticalResult> {
+  const session = await openTwoParty('StatisticsRegressionOLSVertical', kwargs, ctx, PRODUCT_STAGES.all);
+  return runProtocol(session, async () => {
+    const data = kwargs['data'];
+    let matrix: number[][];
+    let where: (r: number, c: number) => string;
+    if (session.myself === 0) {
+      const X = parseMatrixData(data, 'X');
+      // A singular XᵀX is party 0's bad input: a 400 here, an abort at party 1.
+      matrix = leastSquaresOperator(X, `kwargs.data[${(data as unknown[]).length - 1}]`);
+      where = (r, c) => `kwargs.data[${(data as unknown[]).length - 1}] ((XᵀX)⁻¹Xᵀ[${r}][${c}])`;
+    } else {
+      const y = parseVectorData(data, 'y');
+      matrix = y.map((v) => [v]);
+      where = (r) => `kwargs.data[${(data as unknown[]).length - 1}][${r}]`;
+    }
+    const encoded = encodeMatrix(matrix, where);
+    const beta = await secureProduct(
+      session,
+      { matrix: encoded, shape: { rows: matrix.length, cols: matrix[0]!.length } },
+      {
+        stageTimeoutMs: ctx.peers.stageTimeoutMs,
+        // x is M = (XᵀX)⁻¹Xᵀ, p×N; y is the N×1 column of responses.
+        mismatch: (x, y) =>
+          `the shapes do not match: X at party 0 has ${x.cols} rows (samples) and y at party 1 has ${y.rows} entries; X needs one row per entry of y`,
+      },
+    );
+    return { inputs: 2, result: { mle: beta } };
+  });
+}

@@ -1,0 +1,88 @@
+// Paillier as the products use it: against paillier-bigint's own encryption and decryption (a
+// known-answer cross-check of the CRT paths and the g = N+1 shortcut), the homomorphisms, the
+// randomisers (N-th residues: they decrypt to 0), freshness, and the wire checks.
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { PublicKey } from 'paillier-bigint';
+import { ModExp, modInverse } from '../../../services/common/modexp.js';
+import { generatePaillierKeyPair, PaillierPublicKey, type PaillierKeyPair } from '../../../services/common/paillier.js';
+
+describe('Paillier (g = N+1, OpenSSL exponentiation, CRT)', { timeout: 300_000 }, () => {
+  let key: PaillierKeyPair;
+  /** paillier-bigint's own public key for the same N: its encryptions are the reference. */
+  let reference: PublicKey;
+  before(async () => {
+    key = await generatePaillierKeyPair();
+    reference = new PublicKey(key.publicKey.n, key.publicKey.n + 1n);
+  });
+
+  test('the modulus has 2048 bits and decryption inverts encryption (owner and public paths)', () => {
+    assert.equal(key.publicKey.n.toString(2).length, 2048);
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(1n << 300n), max: 1n << 300n }), (m) => {
+        assert.equal(key.publicKey.toSigned(key.decrypt(key.encrypt(m))), m);
+        assert.equal(key.publicKey.toSigned(key.decrypt(key.publicKey.encrypt(m))), m);
+      }),
+      { numRuns: 8 },
+    );
+  });
+
+  test("our decryption reads paillier-bigint's ciphertexts (same scheme, g = N+1)", () => {
+    for (const m of [0n, 1n, 42n, key.publicKey.n - 1n, 1n << 1000n]) {
+      assert.equal(key.decrypt(reference.encrypt(m)), m);
+    }
+  });
+
+  test('additive and scalar homomorphisms, negation', () => {
+    const pk = key.publicKey;
+    const a = key.encrypt(-7n);
+    const b = pk.encrypt(5n);
+    assert.equal(pk.toSigned(key.decrypt(pk.add(a, b))), -2n);
+    assert.equal(pk.toSigned(key.decrypt(pk.scale(a, 3n))), -21n);
+    assert.equal(pk.toSigned(key.decrypt(pk.negate(b))), -5n);
+    assert.equal(pk.toSigned(key.decrypt(pk.add(pk.scale(a, 1n << 100n), pk.negate(pk.scale(b, 3n))))), -7n * (1n << 100n) - 15n);
+  });
+
+  test('randomisers are fresh N-th residues: they encrypt 0, and never repeat', () => {
+    const seen = new Set<bigint>();
+    for (let i = 0; i < 4; i++) {
+      for (const rho of [key.randomizer(), key.publicKey.randomizer()]) {
+        assert.equal(key.decrypt(rho), 0n);
+        assert.ok(!seen.has(rho));
+        seen.add(rho);
+      }
+    }
+    assert.notEqual(key.encrypt(5n), key.encrypt(5n), 'two encryptions of one value differ');
+    // A plaintext that is a multiple of p makes the CRT side compute a power equal to 1, which
+    // OpenSSL refuses to return: decryption still works (services/common/modexp.ts).
+    assert.equal(key.decrypt(key.encrypt(0n)), 0n);
+  });
+
+  test('wire checks: a key of the wrong size, a ciphertext out of range, a wrong length', () => {
+    assert.throws(() => PaillierPublicKey.fromBytes(new Uint8Array(128), 'party 1'), /256 bytes/);
+    assert.throws(() => new PaillierPublicKey((1n << 2047n) + 2n), /odd 2048-bit/);
+    const pk = key.publicKey;
+    assert.throws(() => pk.decodeCiphertexts(new Uint8Array(512), 1, 'party 1'), /ciphertext 0 is out of range/);
+    assert.throws(() => pk.decodeCiphertexts(new Uint8Array(511), 1, 'party 1'), /expected 1 ciphertexts/);
+    assert.throws(() => pk.decodeResidues(Buffer.alloc(256, 0xff), 1, 'party 1'), /residue 0 is out of range/);
+    const c = key.encrypt(9n);
+    assert.deepEqual(pk.decodeCiphertexts(pk.encodeCiphertexts([c, c]), 2, 'x'), [c, c]);
+  });
+
+  test('OpenSSL exponentiation agrees with BigInt, edge bases included', () => {
+    const m = key.publicKey.n2;
+    const mod = new ModExp(m);
+    const slow = (b: bigint, e: bigint) => {
+      let r = 1n;
+      b %= m;
+      for (; e > 0n; e >>= 1n, b = (b * b) % m) if (e & 1n) r = (r * b) % m;
+      return r;
+    };
+    for (const [b, e] of [[2n, 65537n], [m - 1n, 3n], [m - 1n, 4n], [1n, 99n], [0n, 5n], [12345n, 0n], [m + 7n, 1n << 70n]] as const) {
+      assert.equal(mod.pow(b, e), slow(b, e), `${b}^${e}`);
+    }
+    assert.equal((modInverse(12345n, m) * 12345n) % m, 1n);
+    assert.throws(() => new ModExp(10n), /odd/);
+  });
+});

@@ -1,0 +1,192 @@
+// Transcripts of the two-party products: every peer payload party 0 and party 1 receive (over
+// real PeerNodes: HTTP, sealed envelopes), checked for the other party's data. Nothing the other
+// party holds may appear in clear — as a float64, as decimal text, as its fixed-point integer
+// (two's complement or a residue mod N), or inside a ciphertext without a randomiser — and two
+// runs on the same input must share no ciphertext and no mask. A planted leak is caught by the
+// same detector (the test of the test).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { startNetwork, type Network } from '../../server/peer/harness.js';
+import { within } from '../../within.js';
+import type { CallContext } from '../../../services/microservice.js';
+import type { PeerNetwork, Session } from '../../../services/peer.js';
+import type { PeerNode } from '../../../server/peer/index.js';
+import { bigintToBytes, bytesToBigint } from '../../../services/common/modexp.js';
+import { PaillierPublicKey } from '../../../services/common/paillier.js';
+import { ENTRY, leastSquaresOperator } from '../../../services/simon/products/matrix.js';
+import { secureMatrixMultiplication } from '../../../services/simon/products/secure-matrix-multiplication.js';
+import { regressionOLSVertical } from '../../../services/simon/products/regression-ols-vertical.js';
+
+interface Received {
+  readonly stage: string;
+  readonly seq: number;
+  readonly payload: Uint8Array;
+}
+
+/** The PeerNode as a PeerNetwork whose sessions record every payload they receive. */
+function recording(node: PeerNode, transcript: Received[]): PeerNetwork {
+  return {
+    stageTimeoutMs: node.stageTimeoutMs,
+    async open(options) {
+      const s = await node.open(options);
+      const session: Session = {
+        uuid: s.uuid,
+        myself: s.myself,
+        parties: s.parties,
+        nodes: s.nodes,
+        signal: s.signal,
+        send: (to, stage, payload, seq) => s.send(to, stage, payload, seq),
+        async receive(from, stage, seq = 0, timeoutMs) {
+          const payload = await s.receive(from, stage, seq, timeoutMs);
+          transcript.push({ stage, seq, payload: Uint8Array.from(payload) });
+          return payload;
+        },
+        abort: (reason, cause) => s.abort(reason, cause),
+        close: () => s.close(),
+      };
+      return session;
+    },
+  };
+}
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+type Microprotocol = (kwargs: Record<string, unknown>, ctx: CallContext) => Promise<unknown>;
+
+/** Runs one computation at both parties; returns each party's transcript and result. */
+async function run(net: Network, microprotocol: Microprotocol, data: [unknown, unknown]) {
+  const uuid = randomUUID();
+  const transcripts: [Received[], Received[]] = [[], []];
+  const results = await within(
+    120_000,
+    'two-party product',
+    Promise.all(
+      data.map((d, myself) =>
+        microprotocol(
+          { data: d, network: { nodes: net.urls, uuid, myself } },
+          { signal: new AbortController().signal, peers: recording(net.parties[myself]!.node, transcripts[myself]!), log: silent },
+        ),
+      ),
+    ),
+  );
+  return { transcripts, results };
+}
+
+function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
+  return needle.length > 0 && Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength).includes(Buffer.from(needle));
+}
+
+/** Every form in which the value x could be sent in clear. */
+function clearForms(x: number, n: bigint | undefined): Uint8Array[] {
+  const be = Buffer.alloc(8);
+  be.writeDoubleBE(x);
+  const le = Buffer.alloc(8);
+  le.writeDoubleLE(x);
+  const fixed = ENTRY.encode(x, 'x'); // two's complement mod 2^128
+  const signed = ENTRY.ring.toSigned(fixed);
+  const abs = signed < 0n ? -signed : signed;
+  const forms = [be, le, Buffer.from(String(x)), bigintToBytes(fixed, 16), Buffer.from(bigintToBytes(fixed, 16)).reverse()];
+  if (abs >= 1n << 64n) forms.push(bigintToBytes(abs)); // long enough not to match by chance
+  if (n !== undefined) forms.push(bigintToBytes(((signed % n) + n) % n, 256)); // as a residue mod N
+  return forms;
+}
+
+/** The leaks of `values` in a transcript: a description of each, empty when there is none. */
+function leaks(transcript: readonly Received[], values: readonly number[], n: bigint | undefined): string[] {
+  const found: string[] = [];
+  for (const { stage, seq, payload } of transcript) {
+    values.forEach((x, i) => {
+      if (clearForms(x, n).some((form) => contains(payload, form))) found.push(`value ${i} in ${stage}#${seq}`);
+    });
+    // A ciphertext without a randomiser is (1 + mN): m in clear. Every ciphertext must be ≠ 1 mod N.
+    if (n !== undefined && (stage === 'encrypted' || stage === 'masked')) {
+      for (let o = 0; o < payload.length; o += 512) {
+        if (bytesToBigint(payload.subarray(o, o + 512)) % n === 1n) found.push(`a ciphertext without randomness in ${stage}#${seq}`);
+      }
+    }
+  }
+  return found;
+}
+
+function modulus(transcript: readonly Received[]): bigint {
+  const key = transcript.find((r) => r.stage === 'key');
+  assert.ok(key, 'party 0 receives party 1’s key');
+  return PaillierPublicKey.fromBytes(key.payload, 'key').n;
+}
+
+function blocks(transcript: readonly Received[], stage: string, width: number): string[] {
+  const out: string[] = [];
+  for (const r of transcript.filter((t) => t.stage === stage)) {
+    for (let o = 0; o < r.payload.length; o += width) out.push(Buffer.from(r.payload.subarray(o, o + width)).toString('hex'));
+  }
+  return out;
+}
+
+describe('what each party of a product receives', { timeout: 600_000 }, () => {
+  let net: Network;
+  before(async () => {
+    net = await startNetwork(2, { mode: 'secret' }, () => ({ stageTimeoutMs: 60_000 }));
+  });
+  after(async () => {
+    await net.close();
+  });
+
+  // Distinctive values (no digit string that a shape message could contain by chance).
+  const X = [[1234.5678, -987.654321, 3.25], [-0.0078125, 4096.125, -77.77]];
+  const Y = [[-31.4159, 2718.28], [0.5, -1.41421356], [65536.75, -299.792458]];
+
+  test('SecureMatrixMultiplication: no entry of the other matrix, in any form; fresh ciphertexts and masks', async () => {
+    const first = await run(net, secureMatrixMultiplication, [[X], [Y]]);
+    const second = await run(net, secureMatrixMultiplication, [[X], [Y]]);
+    for (const { transcripts } of [first, second]) {
+      const [p0, p1] = transcripts;
+      const n = modulus(p0);
+      assert.deepEqual(leaks(p0, Y.flat(), n), [], 'party 0 sees nothing of Y');
+      assert.deepEqual(leaks(p1, X.flat(), n), [], 'party 1 sees nothing of X');
+      assert.deepEqual(p0.map((r) => r.stage), ['shapes', 'key', 'encrypted', 'opened']);
+      assert.deepEqual(p1.map((r) => r.stage), ['shapes', 'masked', 'opened']);
+      // The shapes message holds the shape and nothing else.
+      assert.deepEqual(JSON.parse(Buffer.from(p0[0]!.payload).toString()), { rows: 3, cols: 2 });
+      assert.deepEqual(JSON.parse(Buffer.from(p1[0]!.payload).toString()), { rows: 2, cols: 3 });
+      // The opened values are full-size residues (masked by R uniform mod N), not small integers.
+      for (const stage of [p0, p1].map((t) => t.find((r) => r.stage === 'opened')!)) {
+        const values = blocks([stage], 'opened', 256).map((h) => BigInt(`0x${h}`));
+        assert.equal(values.length, 4);
+        assert.ok(values.some((v) => v > 1n << 2000n), 'masked values span the modulus');
+      }
+    }
+    // Fresh: the two runs share no ciphertext and no mask.
+    for (const [party, stage, width] of [[0, 'encrypted', 512], [1, 'masked', 512], [1, 'opened', 256], [0, 'opened', 256]] as const) {
+      const a = new Set(blocks(first.transcripts[party], stage, width));
+      const b = blocks(second.transcripts[party], stage, width);
+      assert.ok(b.length > 0 && b.every((h) => !a.has(h)), `${stage} at party ${party} is fresh in every run`);
+    }
+    assert.deepEqual(first.results, second.results, 'the same product both times');
+  });
+
+  test('StatisticsRegressionOLSVertical: party 1 sees nothing of X or (XᵀX)⁻¹Xᵀ, party 0 nothing of y', async () => {
+    const design = [[1, 0.5], [1, 1.5], [1, 2.0], [1, 3.5], [1, 4.0]];
+    const y = [1.2, 2.9, 4.1, 6.8, 8.3];
+    const { transcripts } = await run(net, regressionOLSVertical, [[design], [y]]);
+    const [p0, p1] = transcripts;
+    const n = modulus(p0);
+    assert.deepEqual(leaks(p0, y, n), [], 'party 0 sees nothing of y');
+    const M = leastSquaresOperator(design, 'X').flat();
+    assert.deepEqual(leaks(p1, [...M, 0.5, 1.5, 3.5], n), [], 'party 1 sees nothing of X or M');
+  });
+
+  test('the detector finds a planted leak (a float64, a fixed-point integer, a trivial ciphertext)', async () => {
+    const n = (1n << 2047n) + 12345n;
+    const planted: Received[] = [
+      { stage: 'encrypted', seq: 0, payload: Buffer.concat([Buffer.alloc(40, 7), clearForms(-31.4159, n)[0]!]) },
+      { stage: 'opened', seq: 0, payload: clearForms(2718.28, n).at(-1)! },
+      { stage: 'masked', seq: 0, payload: bigintToBytes(1n + 5n * n, 512) },
+    ];
+    assert.deepEqual(leaks(planted, [-31.4159, 2718.28], n), [
+      'value 0 in encrypted#0',
+      'value 1 in opened#0',
+      'a ciphertext without randomness in masked#0',
+    ]);
+  });
+});
