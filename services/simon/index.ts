@@ -38,7 +38,7 @@ export type { Microprotocol } from './engine.js';
 /** A member of the family that exists in FSC but not (yet) here. */
 const LATER = 'not implemented yet';
 
-/** Checks FedAvg's documented options before it runs (it opens its own session). */
+/** Checks the keywords of a microprotocol that opens its own session (FedAvg, the products) before it runs. */
 function withOptions(options: readonly string[], run: Microprotocol): Microprotocol {
   return (kwargs, ctx) => {
     checkKeywords(kwargs, options);
