@@ -7,6 +7,7 @@ import { BadInputError, NotImplementedError } from '../errors.js';
 import { SERVER_OBJECT, type CallContext, type Member, type Microservice } from '../microservice.js';
 import { plainFedAvg, prepareFedAvg, secureFedAvg } from '../fedavg/index.js';
 import { secureSum } from './securesum.js';
+import { setIntersection, setIntersectionSize } from './sets/intersection.js';
 
 export const SIMON_DESCRIPTION = Object.freeze({
   namespace: 'federatedsecure',
@@ -22,6 +23,8 @@ export const MICROPROTOCOLS: Readonly<Record<string, Microprotocol>> = Object.fr
   SecureFedAvg: secureFedAvg,
   // INSECURE baseline (no masks): for benchmarks and comparisons only; see services/fedavg.
   PlainFedAvg: plainFedAvg,
+  SetIntersection: setIntersection,
+  SetIntersectionSize: setIntersectionSize,
 });
 
 /** Microprotocols that can be announced before their input exists (`prepare`, then `submit`). */
@@ -54,7 +57,6 @@ const LATER = new Set([
   'StatisticsBivariate',
   'MinimumMaximum',
   'Median',
-  'SetIntersection',
   'SetUnion',
   'ContingencyTable',
   'MatrixMultiplication',
