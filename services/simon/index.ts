@@ -8,6 +8,7 @@ import { SERVER_OBJECT, type CallContext, type Member, type Microservice } from 
 import { plainFedAvg, prepareFedAvg, secureFedAvg } from '../fedavg/index.js';
 import { secureSum } from './securesum.js';
 import { setIntersection, setIntersectionSize } from './sets/intersection.js';
+import { statisticsContingencyVertical } from './sets/contingency-vertical.js';
 
 export const SIMON_DESCRIPTION = Object.freeze({
   namespace: 'federatedsecure',
@@ -25,6 +26,7 @@ export const MICROPROTOCOLS: Readonly<Record<string, Microprotocol>> = Object.fr
   PlainFedAvg: plainFedAvg,
   SetIntersection: setIntersection,
   SetIntersectionSize: setIntersectionSize,
+  StatisticsContingencyVertical: statisticsContingencyVertical,
 });
 
 /** Microprotocols that can be announced before their input exists (`prepare`, then `submit`). */

@@ -62,7 +62,7 @@ export function parseVerticalInput(data: unknown, where = 'kwargs.data'): Vertic
     throw new BadInputError(`data must be ${shape}: a bare pair must be wrapped: [[id, category]]`, { where });
   }
   if (data.length === 0) {
-    throw new BadInputError(`data must hold at least one pair: the table's ${where === 'kwargs.data' ? 'rows or columns' : 'categories'} come from it`, { where });
+    throw new BadInputError(`data must hold at least one [id, category] pair: the table's categories come from it`, { where });
   }
   if (data.length > MAX_ITEMS) throw new BadInputError(`at most ${MAX_ITEMS} pairs per party`, { where });
   const categoryOf = new Map<string, string>();
