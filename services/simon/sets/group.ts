@@ -153,7 +153,8 @@ export function sortElements(list: Elements): Elements {
   const count = countOf(list);
   const order = Array.from({ length: count }, (_, i) => i);
   const buf = Buffer.from(list.buffer, list.byteOffset, list.length);
-  order.sort((a, b) => buf.compare(buf, a * ELEMENT_BYTES, (a + 1) * ELEMENT_BYTES, b * ELEMENT_BYTES, (b + 1) * ELEMENT_BYTES));
+  // buf.compare(target, tStart, tEnd, sStart, sEnd) compares the source range with the target range.
+  order.sort((a, b) => buf.compare(buf, b * ELEMENT_BYTES, (b + 1) * ELEMENT_BYTES, a * ELEMENT_BYTES, (a + 1) * ELEMENT_BYTES));
   const out = new Uint8Array(list.length);
   order.forEach((from, to) => out.set(elementAt(list, from), to * ELEMENT_BYTES));
   return out;
