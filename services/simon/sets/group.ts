@@ -187,6 +187,12 @@ function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
   return result;
 }
 
+/** The m < 2^251 with 2^254 + 8m ≡ residue (mod ℓ), if there is one (for about half of all residues). */
+function representative(residue: bigint): bigint | undefined {
+  const m = ((((residue - (1n << 254n)) % GROUP_ORDER) + GROUP_ORDER) * INVERSE_OF_8) % GROUP_ORDER;
+  return m < 1n << 251n ? m : undefined;
+}
+
 /** A clamped X25519 scalar (RFC 7748 §5): 2^254 + 8m with 0 ≤ m < 2^251. */
 function clampedFrom(m: bigint): bigint {
   return (1n << 254n) + 8n * m;
@@ -213,6 +219,21 @@ export class ExponentKey {
     return new ExponentKey(clampedFrom(m));
   }
 
+  /** The key that acts as this one applied twice (this² mod ℓ), if it has a clamped representative. */
+  #square(): ExponentKey | undefined {
+    const m = representative((this.#scalar * this.#scalar) % GROUP_ORDER);
+    return m === undefined ? undefined : new ExponentKey(clampedFrom(m));
+  }
+
+  /** A fresh random key k and the key acting as k² (drawn until k² mod ℓ has a clamped representative). */
+  static randomWithSquare(): { key: ExponentKey; square: ExponentKey } {
+    for (;;) {
+      const key = ExponentKey.random();
+      const square = key.#square();
+      if (square !== undefined) return { key, square };
+    }
+  }
+
   /**
    * A fresh random key `second` and the key `product` that acts as `this` then `second` in one
    * exponentiation, i.e. product ≡ this·second (mod ℓ). Found by drawing `second` until the
@@ -222,9 +243,8 @@ export class ExponentKey {
   withSecond(): { second: ExponentKey; product: ExponentKey } {
     for (;;) {
       const second = ExponentKey.random();
-      const product = (this.#scalar * second.#scalar) % GROUP_ORDER;
-      const m = (((product - (1n << 254n)) % GROUP_ORDER) + GROUP_ORDER) % GROUP_ORDER * INVERSE_OF_8 % GROUP_ORDER;
-      if (m < 1n << 251n) return { second, product: new ExponentKey(clampedFrom(m)) };
+      const m = representative((this.#scalar * second.#scalar) % GROUP_ORDER);
+      if (m !== undefined) return { second, product: new ExponentKey(clampedFrom(m)) };
     }
   }
 

@@ -1,20 +1,23 @@
 // SetIntersection and SetIntersectionSize: n parties, each with a set of strings; every party
-// learns the intersection (or only its size). Diffie–Hellman PSI in the style of Huberman,
-// Franklin and Hogg (EC 1999) and Meadows (1986), arranged so that the leader P0 learns which of
-// its own items are in every set and nothing about any pairwise intersection that involves it.
-// docs/set-protocols.md gives the construction and the argument; SECURITY.md the leakage.
+// learns the intersection (or only its size). Diffie–Hellman PSI in the style of Meadows (1986)
+// and Huberman, Franklin and Hogg (EC 1999), arranged so that the leader P0 learns which of its
+// own items are in every set, and no party or coalition can compare P0's items with another
+// party's set outside the intersection. docs/set-protocols.md gives the construction and the
+// argument; SECURITY.md the leakage.
 //
 // Every party hashes its items onto the group (group.ts) and each list travels once around the
 // ring P0 → P1 → … → Pn−1 → P0, every party raising each element to its secret exponent and,
 // except for P0's own list in SetIntersection, putting the list in sorted order (for
-// pseudorandom elements, a fresh random order). P0 has two exponents: `a` blinds its own list
-// before it leaves, `b` finishes it when it comes back, and every other list gets both at once
-// through their product `c` = a·b. So all lists end under the same exponent K = a·b·k1⋯kn−1,
-// and the last party to handle P0's list (Pn−1) never sees P0's final values.
+// pseudorandom elements, a fresh random order). Exponents: P0 has a (blinds its own list),
+// b (finishes it) and c = a·b (for every other list); Pi has k_i, and k_i² for P0's list.
+// Every other list ends under K = a·b·K' (K' = k1⋯kn−1), P0's own list under K·K'.
+// No list of another party ever carries a k_i twice, so nobody — P0 included, with any
+// coalition that lacks one party — can bring it to P0's exponent; only the intersection gets there.
 //   hop-1 … hop-(n−1): the ring; after hop h party i holds the list that started at i − h.
 //   return:  Pn−1 hands P0's list back; P0 applies b.
 //   combine: every complete list of a party j ≥ 1 goes to the combiner P1, which intersects them.
-//   matches: P1 sends that intersection (sorted) to P0, which intersects it with its own list.
+//   matches: that intersection passes P1 → … → Pn−1 → P0, each adding k_i once more; P0
+//            intersects it with its own list.
 //   result:  P0 publishes the intersection in code-point order (or, for the size, the count).
 
 import { BadInputError, PeerError } from '../../errors.js';
@@ -56,6 +59,8 @@ interface Party {
   readonly key: ExponentKey;
   /** P0 only: b finishes its own list, c = a·b keys every other list. */
   readonly leader?: { readonly b: ExponentKey; readonly c: ExponentKey };
+  /** Pi (i ≥ 1) only: k_i², applied to P0's list. */
+  readonly square?: ExponentKey;
 }
 
 function mod(i: number, n: number): number {
@@ -72,8 +77,15 @@ export async function runIntersection(session: Session, readItems: () => string[
   const me = session.myself;
   return runProtocol(session, async () => {
     const items = readItems();
-    const key = ExponentKey.random();
-    const party: Party = me === LEADER ? { items, key, leader: (({ second, product }) => ({ b: second, c: product }))(key.withSecond()) } : { items, key };
+    let party: Party;
+    if (me === LEADER) {
+      const key = ExponentKey.random();
+      const { second, product } = key.withSecond();
+      party = { items, key, leader: { b: second, c: product } };
+    } else {
+      const { key, square } = ExponentKey.randomWithSquare();
+      party = { items, key, square };
+    }
     const next = mod(me + 1, n);
     const previous = mod(me - 1, n);
 
@@ -96,15 +108,15 @@ export async function runIntersection(session: Session, readItems: () => string[
       if (party.leader !== undefined) {
         current = sortElements(await party.leader.c.apply(list, from));
       } else {
-        const keyedAgain = await party.key.apply(list, from);
+        const keyedAgain = await (origin === LEADER ? party.square! : party.key).apply(list, from);
         // P0's own list keeps its order in SetIntersection, so P0 can find its items again; the
         // order P0 chose is that of pseudorandom values, so it tells the others nothing.
         current = origin === LEADER && !sizeOnly ? keyedAgain : sortElements(keyedAgain);
       }
     }
 
-    // Now this party holds the list that started at me + 1, under every exponent — except that
-    // P0's own list (held by Pn−1) still lacks b.
+    // Now this party holds the list that started at me + 1, complete under K — or, at Pn−1, P0's
+    // own list under a·K'², which still lacks b.
     const holds = mod(me + 1, n);
     let leaderList: Elements | undefined;
     if (holds === LEADER) {
@@ -117,16 +129,25 @@ export async function runIntersection(session: Session, readItems: () => string[
       leaderList = await party.leader.b.apply(back.get(n - 1)!, partyName(session, n - 1));
     }
 
+    // combine: P1 intersects the complete lists of the parties 1…n−1 (under K).
+    let matches: Elements | undefined;
     if (me === COMBINER) {
-      // Every complete list of a party other than P0: those of the parties 0…n−2 hold, ours included.
       const holders = Array.from({ length: n - 1 }, (_, i) => i).filter((i) => i !== COMBINER);
       const lists = [...(await gather(session, STAGE.combine, holders, (p, from) => checkElements(p, partyName(session, from)))).values()];
       if (holds !== LEADER) lists.push(current);
-      await scatter(session, STAGE.matches, () => intersect(lists), { to: [LEADER] });
+      matches = intersect(lists);
+    } else if (me !== LEADER) {
+      matches = (await gather(session, STAGE.matches, [previous], (p, from) => checkElements(p, partyName(session, from)))).get(previous)!;
+    }
+    // matches: the intersection passes P1 → P2 → … → Pn−1 → P0, each adding its k_i once more,
+    // so it arrives under K·K' = a·b·K'², the exponent of P0's own list.
+    if (matches !== undefined) {
+      const rekeyed = sortElements(await party.key.apply(matches, me === COMBINER ? 'the intersection' : partyName(session, previous)));
+      await scatter(session, STAGE.matches, () => rekeyed, { to: [next] });
     }
 
     if (party.leader !== undefined) {
-      const matches = (await gather(session, STAGE.matches, [COMBINER], (p, from) => checkElements(p, partyName(session, from)))).get(COMBINER)!;
+      const matches = (await gather(session, STAGE.matches, [n - 1], (p, from) => checkElements(p, partyName(session, from)))).get(n - 1)!;
       // In SetIntersection the returned list is in the order P0 sent (`sent`); position i there
       // is the item whose keyed hash is sent[i]. In SetIntersectionSize only the count is used.
       const own = leaderList!;

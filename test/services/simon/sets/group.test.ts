@@ -45,6 +45,12 @@ describe('X25519 exponents', () => {
     assert.deepEqual(await b.apply(await k.apply(await a.apply(h, 'test'), 'test'), 'test'), await c.apply(await k.apply(h, 'test'), 'test'));
   });
 
+  test('randomWithSquare gives a key acting as the key applied twice', async () => {
+    const h = await ExponentKey.random().apply(await hashToGroup(['a', 'b'], 'dst'), 'test');
+    const { key, square } = ExponentKey.randomWithSquare();
+    assert.deepEqual(await key.apply(await key.apply(h, 'test'), 'test'), await square.apply(h, 'test'));
+  });
+
   test('fresh keys give unrelated values', async () => {
     const h = await hashToGroup(['a'], 'dst');
     assert.notDeepEqual(await ExponentKey.random().apply(h, 'test'), await ExponentKey.random().apply(h, 'test'));
