@@ -37,7 +37,7 @@ export const ELEMENT_BYTES = 32;
 /** 2^255 − 19 */
 const P = (1n << 255n) - 19n;
 /** Work is cut into slices so a long list never blocks the server's event loop for long. */
-const SLICE = 256;
+const SLICE = 64;
 
 const utf8 = new TextEncoder();
 
