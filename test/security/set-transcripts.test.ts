@@ -12,9 +12,9 @@ import { MemoryHub } from '../services/fedavg/memory-network.js';
 import type { CallContext } from '../../services/microservice.js';
 import type { OpenOptions, PeerNetwork, Session } from '../../services/peer.js';
 import { PeerError } from '../../services/errors.js';
-import { setIntersection, setIntersectionSize } from '../../services/simon/sets/intersection.js';
+import { freshKeys, intersectionStages, runIntersection, setIntersection, setIntersectionSize, type PartyKeys } from '../../services/simon/sets/intersection.js';
 import { statisticsContingencyVertical } from '../../services/simon/sets/contingency-vertical.js';
-import { hashToGroup, elementAt, countOf } from '../../services/simon/sets/group.js';
+import { hashToGroup, elementAt, countOf, indexElements, elementKey } from '../../services/simon/sets/group.js';
 import { within } from '../within.js';
 
 const silent = pino({ level: 'silent' });
@@ -138,6 +138,65 @@ describe('set intersection transcripts', { timeout: 120_000 }, () => {
     assert.match(reason.message, /small order/);
     assert.match(reason.where ?? '', /party 1/);
     assert.ok(results.every((r) => r.status === 'rejected'));
+  });
+});
+
+describe("attacks on P0's items with the parties' own keys", { timeout: 120_000 }, () => {
+  // X0 ∩ X1 and X0 ∩ X2 are large, X0 ∩ X1 ∩ X2 is empty: any match below is a leak.
+  const sets = [
+    ['a', 'b', 'c', 'd', 'e', 'f'],
+    ['a', 'b', 'c', 'x'],
+    ['d', 'e', 'f', 'x'],
+  ];
+
+  async function runWithKeys() {
+    const hub = new MemoryHub(sets.map((_, i) => `http://party-${i}.test`), 20_000);
+    hub.capture = true;
+    const keys: PartyKeys[] = [];
+    const results = await within(
+      60_000,
+      'intersection',
+      Promise.all(
+        sets.map(async (items, me) => {
+          const session = await hub.network(me).open({ uuid: 'u', myself: me, terms: { microprotocol: 'SetIntersection', nodes: hub.nodes }, stages: intersectionStages(3) });
+          return runIntersection(session, () => items, false, (i) => (keys[i] = freshKeys(i)));
+        }),
+      ),
+    );
+    return { hub, keys, results };
+  }
+
+  function common(a: Uint8Array, b: Uint8Array): number {
+    const index = indexElements(b);
+    let n = 0;
+    for (let i = 0; i < countOf(a); i++) if (index.has(elementKey(a, i))) n += 1;
+    return n;
+  }
+
+  test('P0 alone cannot test its items against the last list it forwards (P1\'s, under k1·k2)', async () => {
+    const { hub, keys, results } = await runWithKeys();
+    assert.deepEqual(results[0]!.items, []);
+    const p0 = keys[0]!;
+    const returned = hub.log.find((m) => m.to === 0 && m.stage === 'return')!.payload!;
+    const ones = hub.log.find((m) => m.to === 0 && m.stage === 'hop-2')!.payload!; // origin 1
+    const own = await p0.leader!.b.apply(returned, 'test');
+    // Raise P1's list to a, to c, or to c then b: none meets P0's list before or after b.
+    for (const candidate of [await p0.key.apply(ones, 't'), await p0.leader!.c.apply(ones, 't')]) {
+      assert.equal(common(candidate, returned), 0);
+      assert.equal(common(candidate, own), 0);
+    }
+  });
+
+  test('P0 with the combiner P1 cannot test P0\'s items against P2\'s list', async () => {
+    const { hub, keys } = await runWithKeys();
+    const [p0, p1] = [keys[0]!, keys[1]!];
+    const own = await p0.leader!.b.apply(hub.log.find((m) => m.to === 0 && m.stage === 'return')!.payload!, 't');
+    // P2's list as P1 receives it in hop 2: under k2·c. Complete it with k1, and with k1 twice.
+    const twos = hub.log.find((m) => m.to === 1 && m.stage === 'hop-2')!.payload!;
+    const once = await p1.key.apply(twos, 't');
+    const twice = await p1.square!.apply(twos, 't');
+    assert.equal(common(once, own), 0, 'X0 ∩ X2 would show here if P0\'s list carried each k_i once');
+    assert.equal(common(twice, own), 0);
   });
 });
 

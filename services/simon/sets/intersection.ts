@@ -52,15 +52,25 @@ export function intersectionStages(parties: number): readonly string[] {
   return defineStages([...Array.from({ length: parties - 1 }, (_, h) => hop(h + 1)), ...Object.values(STAGE)]).all;
 }
 
-/** What one party holds: its items and its exponent(s). */
-interface Party {
-  readonly items: readonly string[];
+/** What one party holds: its exponent(s). */
+export interface PartyKeys {
   /** Pi's k_i; for P0 `a`, which blinds its own list. */
   readonly key: ExponentKey;
   /** P0 only: b finishes its own list, c = a·b keys every other list. */
   readonly leader?: { readonly b: ExponentKey; readonly c: ExponentKey };
   /** Pi (i ≥ 1) only: k_i², applied to P0's list. */
   readonly square?: ExponentKey;
+}
+
+/** Fresh exponents for party `me`, from the operating system's CSPRNG. */
+export function freshKeys(me: number): PartyKeys {
+  if (me === LEADER) {
+    const key = ExponentKey.random();
+    const { second, product } = key.withSecond();
+    return { key, leader: { b: second, c: product } };
+  }
+  const { key, square } = ExponentKey.randomWithSquare();
+  return { key, square };
 }
 
 function mod(i: number, n: number): number {
@@ -72,20 +82,18 @@ function mod(i: number, n: number): number {
  * every other party too, so P0 cannot tell which of its items are in the intersection, and only
  * the count is published.
  */
-export async function runIntersection(session: Session, readItems: () => string[], sizeOnly: boolean): Promise<{ items: string[]; size: number }> {
+export async function runIntersection(
+  session: Session,
+  readItems: () => string[],
+  sizeOnly: boolean,
+  // The security tests pass a function that also hands them a party's keys, to mount attacks.
+  keys: (me: number) => PartyKeys = freshKeys,
+): Promise<{ items: string[]; size: number }> {
   const n = session.parties;
   const me = session.myself;
   return runProtocol(session, async () => {
     const items = readItems();
-    let party: Party;
-    if (me === LEADER) {
-      const key = ExponentKey.random();
-      const { second, product } = key.withSecond();
-      party = { items, key, leader: { b: second, c: product } };
-    } else {
-      const { key, square } = ExponentKey.randomWithSquare();
-      party = { items, key, square };
-    }
+    const party = keys(me);
     const next = mod(me + 1, n);
     const previous = mod(me - 1, n);
 
