@@ -113,6 +113,23 @@ describe('StatisticsContingencyVertical with two parties', { timeout: 300_000 },
     }
   });
 
+  test('a table of more than 10,000 cells is refused at both parties', async () => {
+    const p0 = Array.from({ length: 101 }, (_, i) => [`id${i}`, `row${i}`]);
+    const p1 = Array.from({ length: 100 }, (_, i) => [`id${i}`, `col${i}`]);
+    const uuid = randomUUID();
+    const nodes = cluster.nodes.slice(0, 2);
+    const outcomes = await within(
+      30_000,
+      'too many cells',
+      Promise.all([computeOne(cluster.apis[0]!, p0, { nodes, uuid, myself: 0 }).catch((e: unknown) => e), computeOne(cluster.apis[1]!, p1, { nodes, uuid, myself: 1 }).catch((e: unknown) => e)]),
+    );
+    for (const err of outcomes) {
+      assert.ok(err instanceof TesseraApiError);
+      assert.ok([400, 502].includes(err.status), String(err.status));
+    }
+    assert.ok(outcomes.some((err) => err instanceof TesseraApiError && err.status === 400 && /10100 cells|101 × 100/.test(err.problem.detail ?? '')));
+  });
+
   const badInputs: [string, unknown, string][] = [
     ['a bare pair', ['u01', 'north'], 'kwargs.data'],
     ['a non-string category', [['u01', 'north'], ['u02', 5]], 'kwargs.data[1][1]'],

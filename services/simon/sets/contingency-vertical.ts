@@ -40,6 +40,8 @@ import { parseVerticalInput, type VerticalRecords } from './input.js';
 
 export const CONTINGENCY_VERTICAL_STAGES = defineStages(['categories', 'records', 'joined', 'cells', 'table'] as const);
 const DST = 'tessera/simon/contingency-vertical/v1 curve25519_XMD:SHA-512_ELL2_RO_';
+/** Each cell costs P1 one ciphertext per record; beyond this many the table is refused. */
+const MAX_CELLS = 10_000;
 const ROWS = 0;
 const COLUMNS = 1;
 const utf8 = new TextEncoder();
@@ -149,6 +151,10 @@ export async function runContingencyVertical(session: Session, readRecords: () =
     );
     const rows = me === ROWS ? records.categories : theirs.categories;
     const columns = me === ROWS ? theirs.categories : records.categories;
+    if (rows.length * columns.length > MAX_CELLS) {
+      // Both parties see both label lists, so both refuse here, naming the same cause.
+      throw new BadInputError(`the table would have ${rows.length} × ${columns.length} cells; at most ${MAX_CELLS}`, { where: 'kwargs.data' });
+    }
     const rowOf = new Map(rows.map((x, i) => [x, i]));
     const columnOf = new Map(columns.map((y, j) => [y, j]));
 
