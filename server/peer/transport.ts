@@ -98,6 +98,10 @@ export class PeerTransport {
   }
 
   request(url: string, req: PeerRequest): Promise<PeerResponse> {
+    return this.#attempt(url, req, true);
+  }
+
+  #attempt(url: string, req: PeerRequest, retryStale: boolean): Promise<PeerResponse> {
     const target = new URL(url);
     const secure = target.protocol === 'https:';
     const limit = req.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
@@ -145,7 +149,20 @@ export class PeerTransport {
         finish(reason);
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      outgoing.on('error', (err) => finish(err));
+      outgoing.on('error', (err) => {
+        // A pooled keep-alive connection that the peer closed (its idle timeout) just as we
+        // reused it: send once more on a fresh connection, as Node's documentation advises
+        // (http.ClientRequest.reusedSocket). Safe: peer messages and identity requests are
+        // idempotent (an identical duplicate message is ignored). Seen when a party computes
+        // for longer than the keep-alive timeout between two messages to the same peer.
+        if (retryStale && outgoing.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && !settled && !signal.aborted) {
+          settled = true;
+          signal.removeEventListener('abort', onAbort);
+          this.#attempt(url, req, false).then(resolve, reject);
+          return;
+        }
+        finish(err);
+      });
       if (req.body !== undefined) outgoing.end(req.body);
       else outgoing.end();
     });

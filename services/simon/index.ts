@@ -22,6 +22,8 @@ import { statisticsContingency } from './linear/contingency.js';
 // order statistics: services/simon/order/
 
 // sets: services/simon/sets/
+import { setIntersection, setIntersectionSize } from './sets/intersection.js';
+import { statisticsContingencyVertical } from './sets/contingency-vertical.js';
 
 // products: services/simon/products/
 import { secureMatrixMultiplication } from './products/secure-matrix-multiplication.js';
@@ -61,9 +63,9 @@ export const MICROPROTOCOLS: Readonly<Record<string, Microprotocol | typeof LATE
   MinimumMaximum: LATER,
 
   // sets
-  SetIntersection: LATER,
-  SetIntersectionSize: LATER,
-  StatisticsContingencyVertical: LATER,
+  SetIntersection: withOptions([], setIntersection),
+  SetIntersectionSize: withOptions([], setIntersectionSize),
+  StatisticsContingencyVertical: withOptions([], statisticsContingencyVertical),
 
   // products
   SecureMatrixMultiplication: withOptions([], secureMatrixMultiplication),

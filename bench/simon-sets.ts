@@ -1,0 +1,135 @@
+// `npm run bench:simon-sets`: the set microprotocols on party servers in separate processes,
+// clients in this process. Prints
+//   1. the cost of the group operations the constructions were chosen by (per operation, warm);
+//   2. SetIntersection and SetIntersectionSize, 3 parties, 100 / 1,000 / 10,000 items per party
+//      (half of them shared): latency at the clients (the slowest party) and the bytes each
+//      party's server process wrote (/proc/<pid>/io wchar: peer envelopes, HTTP, answers);
+//   3. StatisticsContingencyVertical, 2 parties, 100 / 1,000 records (3 × 2 categories).
+// A benchmark prints; it asserts nothing.
+//
+//   npm run bench:simon-sets [-- --sizes 100,1000,10000 --runs 2]
+import { parseArgs } from 'node:util';
+import { randomUUID, createPublicKey, diffieHellman, generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ristretto255, ristretto255_hasher, x25519 } from '@noble/curves/ed25519.js';
+import { Api } from '../clients/typescript/index.js';
+import { hashToGroup, ExponentKey, elementAt } from '../services/simon/sets/group.js';
+import { ElGamalSecretKey } from '../services/simon/sets/elgamal.js';
+import { printTable, startProcessCluster } from './cluster.js';
+
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '100,1000,10000' }, runs: { type: 'string', default: '2' } } });
+const SIZES = values.sizes.split(',').map(Number);
+const RUNS = Number(values.runs);
+
+function perOp(n: number, f: (i: number) => unknown): string {
+  for (let i = 0; i < Math.min(n, 50); i++) f(i); // warm the JIT
+  const started = performance.now();
+  for (let i = 0; i < n; i++) f(i);
+  return (((performance.now() - started) / n) * 1000).toFixed(0);
+}
+
+async function groupCosts(): Promise<void> {
+  const n = 300;
+  const utf8 = new TextEncoder();
+  const scalar = 0x1234567890abcdef1234567890abcdef1234567890abcdefn;
+  const points = Array.from({ length: n }, (_, i) => ristretto255.Point.BASE.multiply(BigInt(i + 1) * 7919n));
+  const us = await hashToGroup(Array.from({ length: n }, (_, i) => `w${i}`), 'bench');
+  const { privateKey } = generateKeyPairSync('x25519');
+  const key = ExponentKey.random();
+  const elgamal = ElGamalSecretKey.random();
+  const xs = Array.from({ length: n }, (_, i) => elementAt(us, i));
+  const started = performance.now();
+  await key.apply(us, 'bench');
+  const nativeApply = (((performance.now() - started) / n) * 1000).toFixed(0);
+  const hashStarted = performance.now();
+  await hashToGroup(Array.from({ length: n }, (_, i) => `v${i}`), 'bench');
+  const ours = (((performance.now() - hashStarted) / n) * 1000).toFixed(0);
+  console.log('\nGroup operations (µs per operation, warm; this machine, now)\n');
+  printTable(
+    ['operation', 'µs'],
+    [
+      ['ristretto255 variable-point multiply (noble)', perOp(n, (i) => points[i]!.multiply(scalar))],
+      ['X25519 (noble)', perOp(n, (i) => x25519.getSharedSecret(new Uint8Array(32).fill(7), xs[i]!))],
+      ['X25519 (Node/OpenSSL: import point + DH)', perOp(n, (i) => diffieHellman({ privateKey, publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(xs[i]!).toString('base64url') }, format: 'jwk' }) }))],
+      ['ExponentKey.apply per element (the protocols\')', nativeApply],
+      ['ristretto255 hash_to_curve (noble)', perOp(n, (i) => ristretto255_hasher.hashToCurve(utf8.encode(`r${i}`), { DST: 'bench' }))],
+      ['hashToGroup per item (RFC 9380 RO to Curve25519, ours)', ours],
+      ['ElGamal encrypt (fixed bases precomputed)', perOp(n, (i) => elgamal.publicKey.encrypt(BigInt(i & 1)))],
+      ['ElGamal decrypt to m·G (variable point)', perOp(50, () => elgamal.decryptToPoint(elgamal.publicKey.encrypt(1n)))],
+    ],
+  );
+}
+
+function wchar(pid: number): number {
+  return Number(/wchar:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
+}
+
+const kib = (b: number) => (b / 1024).toFixed(0);
+
+async function run(apis: Api[], nodes: string[], pids: number[], microprotocol: string, inputs: unknown[]): Promise<{ ms: number; bytes: number[]; result: unknown }> {
+  const uuid = randomUUID();
+  const before = pids.map(wchar);
+  const started = performance.now();
+  const results = await Promise.all(
+    inputs.map(async (data, myself) => {
+      const rep = await apis[myself]!.compute(microprotocol, data, { nodes, uuid, myself });
+      try {
+        return await apis[myself]!.download(rep);
+      } finally {
+        await apis[myself]!.release(rep);
+      }
+    }),
+  );
+  const ms = performance.now() - started;
+  return { ms, bytes: pids.map((pid, i) => wchar(pid) - before[i]!), result: results[0] };
+}
+
+async function main(): Promise<void> {
+  await groupCosts();
+  const cluster = await startProcessCluster(3, ['--stage-timeout', '300']);
+  try {
+    const apis = cluster.nodes.map((url) => new Api(url, { timeoutMs: 600_000 }));
+    const pids = cluster.children.map((c) => c.pid!);
+    const warm = [[['a', 'b']], [['b']], [['b', 'c']]];
+    await run(apis, cluster.nodes, pids, 'SetIntersection', warm);
+
+    const rows: (string | number)[][] = [];
+    for (const microprotocol of ['SetIntersection', 'SetIntersectionSize']) {
+      for (const size of SIZES) {
+        // Half of each party's items are shared by all; the rest are its own.
+        const inputs = [0, 1, 2].map((p) => [Array.from({ length: size }, (_, k) => (k < size / 2 ? `shared-${k}` : `p${p}-${k}`))]);
+        const times: number[] = [];
+        let bytes: number[] = [];
+        for (let r = 0; r < (size >= 10_000 ? 1 : RUNS); r++) {
+          const out = await run(apis, cluster.nodes, pids, microprotocol, inputs);
+          times.push(out.ms);
+          bytes = out.bytes;
+        }
+        rows.push([microprotocol, `3 × ${size}`, times.length, Math.min(...times).toFixed(0), ...bytes.map(kib)]);
+      }
+    }
+    console.log('\nSet intersection, 3 parties (servers in separate processes; half the items shared)\n');
+    printTable(['microprotocol', 'items', 'runs', 'best latency ms', 'P0 wrote KiB', 'P1 wrote KiB', 'P2 wrote KiB'], rows);
+
+    const cvRows: (string | number)[][] = [];
+    const nodes = cluster.nodes.slice(0, 2);
+    for (const size of SIZES.filter((s) => s <= 1000)) {
+      const ids = Array.from({ length: size }, (_, k) => `id-${k}`);
+      const inputs = [
+        ids.filter((_, k) => k % 10 !== 0).map((id, k) => [id, ['north', 'south', 'east'][k % 3]]),
+        ids.filter((_, k) => k % 7 !== 0).map((id, k) => [id, ['basic', 'premium'][k % 2]]),
+      ];
+      const out = await run(apis.slice(0, 2), nodes, pids.slice(0, 2), 'StatisticsContingencyVertical', inputs);
+      cvRows.push(['StatisticsContingencyVertical', `~${size} records each`, out.ms.toFixed(0), ...out.bytes.map(kib)]);
+    }
+    console.log('\nVertical contingency table, 2 parties, 3 × 2 categories\n');
+    printTable(['microprotocol', 'records', 'latency ms', 'P0 wrote KiB', 'P1 wrote KiB'], cvRows);
+  } finally {
+    await cluster.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

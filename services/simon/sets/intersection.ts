@@ -1,0 +1,243 @@
+// SetIntersection and SetIntersectionSize: n parties, each with a set of strings; every party
+// learns the intersection (or only its size). Diffie–Hellman PSI in the style of Meadows (1986)
+// and Huberman, Franklin and Hogg (EC 1999), arranged so that the leader P0 learns which of its
+// own items are in every set, and no party or coalition can compare P0's items with another
+// party's set outside the intersection. docs/set-protocols.md gives the construction and the
+// argument; SECURITY.md the leakage.
+//
+// Every party hashes its items onto the group (group.ts) and each list travels once around the
+// ring P0 → P1 → … → Pn−1 → P0, every party raising each element to its secret exponent and,
+// except for P0's own list in SetIntersection, putting the list in sorted order (for
+// pseudorandom elements, a fresh random order). Exponents: P0 has a (blinds its own list),
+// b (finishes it) and c = a·b (for every other list); Pi has k_i, and k_i² for P0's list.
+// Every other list ends under K = a·b·K' (K' = k1⋯kn−1), P0's own list under K·K'.
+// No list of another party ever carries a k_i twice, so nobody — P0 included, with any
+// coalition that lacks one party — can bring it to P0's exponent; only the intersection gets there.
+//   hop-1 … hop-(n−1): the ring; after hop h party i holds the list that started at i − h.
+//   return:  Pn−1 hands P0's list back; P0 applies b.
+//   combine: every complete list of a party j ≥ 1 goes to the combiner P1, which intersects them.
+//   matches: that intersection passes P1 → … → Pn−1 → P0, each adding k_i once more; P0
+//            intersects it with its own list.
+//   result:  P0 publishes the intersection in code-point order (or, for the size, the count).
+
+import { BadInputError, PeerError } from '../../errors.js';
+import type { CallContext } from '../../microservice.js';
+import type { Session } from '../../peer.js';
+import { defineStages, gather, scatter, broadcast, runProtocol, partyName } from '../../common/stages.js';
+import { parseNetwork } from '../network.js';
+import { ELEMENT_BYTES, ExponentKey, checkElements, countOf, elementAt, elementKey, hashToGroup, indexElements, sortElements, type Elements } from './group.js';
+import { compareCodePoints, parseSetInput } from './input.js';
+
+/** Domain separation for the item hash: another protocol (or version) hashes the same item elsewhere. */
+const DST = 'tessera/simon/set-intersection/v1 curve25519_XMD:SHA-512_ELL2_RO_';
+const LEADER = 0;
+const COMBINER = 1;
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+export interface SetIntersectionResult {
+  inputs: number;
+  result: { intersection: string[]; size_intersection: number };
+}
+export interface SetIntersectionSizeResult {
+  inputs: number;
+  result: { size_intersection: number };
+}
+
+const STAGE = { return: 'return', combine: 'combine', matches: 'matches', result: 'result' } as const;
+const hop = (h: number) => `hop-${h}`;
+
+/** The stages for n parties, declared when the session opens: the ring has n − 1 hops. */
+export function intersectionStages(parties: number): readonly string[] {
+  return defineStages([...Array.from({ length: parties - 1 }, (_, h) => hop(h + 1)), ...Object.values(STAGE)]).all;
+}
+
+/** What one party holds: its exponent(s). */
+export interface PartyKeys {
+  /** Pi's k_i; for P0 `a`, which blinds its own list. */
+  readonly key: ExponentKey;
+  /** P0 only: b finishes its own list, c = a·b keys every other list. */
+  readonly leader?: { readonly b: ExponentKey; readonly c: ExponentKey };
+  /** Pi (i ≥ 1) only: k_i², applied to P0's list. */
+  readonly square?: ExponentKey;
+}
+
+/** Fresh exponents for party `me`, from the operating system's CSPRNG. */
+export function freshKeys(me: number): PartyKeys {
+  if (me === LEADER) {
+    const key = ExponentKey.random();
+    const { second, product } = key.withSecond();
+    return { key, leader: { b: second, c: product } };
+  }
+  const { key, square } = ExponentKey.randomWithSquare();
+  return { key, square };
+}
+
+function mod(i: number, n: number): number {
+  return ((i % n) + n) % n;
+}
+
+/**
+ * Runs one SetIntersection(Size) on an open session. `sizeOnly`: P0's own list is shuffled by
+ * every other party too, so P0 cannot tell which of its items are in the intersection, and only
+ * the count is published.
+ */
+export async function runIntersection(
+  session: Session,
+  readItems: () => string[],
+  sizeOnly: boolean,
+  // The security tests pass a function that also hands them a party's keys, to mount attacks.
+  keys: (me: number) => PartyKeys = freshKeys,
+): Promise<{ items: string[]; size: number }> {
+  const n = session.parties;
+  const me = session.myself;
+  return runProtocol(session, async () => {
+    const items = readItems();
+    const party = keys(me);
+    const next = mod(me + 1, n);
+    const previous = mod(me - 1, n);
+
+    // Own list: hashed, keyed, and sorted; P0 remembers which of its items sits where.
+    const keyed = await party.key.apply(await hashToGroup(items, DST), 'own items');
+    const sent = sortElements(keyed);
+    let current: Elements = sent;
+
+    // The ring: after hop h this party holds the list that started at party me − h.
+    for (let h = 1; h < n; h++) {
+      const stage = hop(h);
+      const outgoing = current;
+      const [, received] = await Promise.all([
+        scatter(session, stage, () => outgoing, { to: [next] }),
+        gather(session, stage, [previous], (p, from) => checkElements(p, partyName(session, from))),
+      ]);
+      const origin = mod(me - h, n);
+      const from = partyName(session, previous);
+      const list = received.get(previous)!;
+      if (party.leader !== undefined) {
+        current = sortElements(await party.leader.c.apply(list, from));
+      } else {
+        const keyedAgain = await (origin === LEADER ? party.square! : party.key).apply(list, from);
+        // P0's own list keeps its order in SetIntersection, so P0 can find its items again; the
+        // order P0 chose is that of pseudorandom values, so it tells the others nothing.
+        current = origin === LEADER && !sizeOnly ? keyedAgain : sortElements(keyedAgain);
+      }
+    }
+
+    // Now this party holds the list that started at me + 1, complete under K — or, at Pn−1, P0's
+    // own list under a·K'², which still lacks b.
+    const holds = mod(me + 1, n);
+    let leaderList: Elements | undefined;
+    if (holds === LEADER) {
+      await scatter(session, STAGE.return, () => current, { to: [LEADER] });
+    } else if (me !== COMBINER) {
+      await scatter(session, STAGE.combine, () => current, { to: [COMBINER] });
+    }
+    if (party.leader !== undefined) {
+      const back = await gather(session, STAGE.return, [n - 1], (p, from) => checkElements(p, partyName(session, from), items.length));
+      leaderList = await party.leader.b.apply(back.get(n - 1)!, partyName(session, n - 1));
+    }
+
+    // combine: P1 intersects the complete lists of the parties 1…n−1 (under K).
+    let matches: Elements | undefined;
+    if (me === COMBINER) {
+      const holders = Array.from({ length: n - 1 }, (_, i) => i).filter((i) => i !== COMBINER);
+      const lists = [...(await gather(session, STAGE.combine, holders, (p, from) => checkElements(p, partyName(session, from)))).values()];
+      if (holds !== LEADER) lists.push(current);
+      matches = intersect(lists);
+    } else if (me !== LEADER) {
+      matches = (await gather(session, STAGE.matches, [previous], (p, from) => checkElements(p, partyName(session, from)))).get(previous)!;
+    }
+    // matches: the intersection passes P1 → P2 → … → Pn−1 → P0, each adding its k_i once more,
+    // so it arrives under K·K' = a·b·K'², the exponent of P0's own list.
+    if (matches !== undefined) {
+      const rekeyed = sortElements(await party.key.apply(matches, me === COMBINER ? 'the intersection' : partyName(session, previous)));
+      await scatter(session, STAGE.matches, () => rekeyed, { to: [next] });
+    }
+
+    if (party.leader !== undefined) {
+      const matches = (await gather(session, STAGE.matches, [n - 1], (p, from) => checkElements(p, partyName(session, from)))).get(n - 1)!;
+      // In SetIntersection the returned list is in the order P0 sent (`sent`); position i there
+      // is the item whose keyed hash is sent[i]. In SetIntersectionSize only the count is used.
+      const own = leaderList!;
+      const shared = indexElements(matches);
+      const itemOf = indexElements(keyed);
+      const inAll: string[] = [];
+      for (let i = 0; i < countOf(own); i++) {
+        if (shared.has(elementKey(own, i))) inAll.push(sizeOnly ? '' : items[itemOf.get(elementKey(sent, i))!]!);
+      }
+      if (sizeOnly) {
+        await broadcast(session, STAGE.result, encodeCount(inAll.length));
+        return { items: [], size: inAll.length };
+      }
+      inAll.sort(compareCodePoints);
+      await broadcast(session, STAGE.result, utf8.encode(JSON.stringify(inAll)));
+      return { items: inAll, size: inAll.length };
+    }
+
+    const published = (await gather(session, STAGE.result, [LEADER], (p, from) => (sizeOnly ? decodeCount(p, partyName(session, from)) : decodeItems(p, partyName(session, from))))).get(LEADER)!;
+    return typeof published === 'number' ? { items: [], size: published } : { items: published, size: published.length };
+  });
+}
+
+/** The elements present in every list, sorted. */
+function intersect(lists: readonly Elements[]): Elements {
+  const [first, ...rest] = [...lists].sort((x, y) => x.length - y.length);
+  if (first === undefined) return new Uint8Array(0);
+  const others = rest.map(indexElements);
+  const kept: number[] = [];
+  for (let i = 0; i < countOf(first); i++) {
+    const k = elementKey(first, i);
+    if (others.every((o) => o.has(k))) kept.push(i);
+  }
+  const out = new Uint8Array(kept.length * ELEMENT_BYTES);
+  kept.forEach((from, to) => out.set(elementAt(first, from), to * ELEMENT_BYTES));
+  return sortElements(out);
+}
+
+function encodeCount(count: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, count);
+  return out;
+}
+
+function decodeCount(payload: Uint8Array, where: string): number {
+  if (payload.length !== 4) throw new PeerError(`malformed count of ${payload.length} bytes`, { where });
+  return new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0);
+}
+
+function decodeItems(payload: Uint8Array, where: string): string[] {
+  const value: unknown = JSON.parse(utf8Decoder.decode(payload));
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw new PeerError('the published intersection is not a list of strings', { where });
+  }
+  return value as string[];
+}
+
+async function open(kwargs: Record<string, unknown>, ctx: CallContext, microprotocol: string): Promise<Session> {
+  const network = parseNetwork(kwargs['network']);
+  if (network.nodes.length < 2) {
+    throw new BadInputError(`${microprotocol} needs at least two parties`, { where: 'kwargs.network.nodes' });
+  }
+  return ctx.peers.open({
+    uuid: network.uuid,
+    myself: network.myself,
+    terms: { microprotocol, nodes: network.nodes },
+    stages: intersectionStages(network.nodes.length),
+  });
+}
+
+/** `compute(microprotocol="SetIntersection", data, network)`. */
+export async function setIntersection(kwargs: Record<string, unknown>, ctx: CallContext): Promise<SetIntersectionResult> {
+  const session = await open(kwargs, ctx, 'SetIntersection');
+  // Checked after the session is open: a bad input aborts the other parties at once.
+  const { items, size } = await runIntersection(session, () => parseSetInput(kwargs['data']), false);
+  return { inputs: session.parties, result: { intersection: items, size_intersection: size } };
+}
+
+/** `compute(microprotocol="SetIntersectionSize", data, network)`. */
+export async function setIntersectionSize(kwargs: Record<string, unknown>, ctx: CallContext): Promise<SetIntersectionSizeResult> {
+  const session = await open(kwargs, ctx, 'SetIntersectionSize');
+  const { size } = await runIntersection(session, () => parseSetInput(kwargs['data']), true);
+  return { inputs: session.parties, result: { size_intersection: size } };
+}
+

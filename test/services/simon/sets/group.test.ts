@@ -1,0 +1,146 @@
+// The building blocks of the set protocols: hashing onto Curve25519 (against @noble/curves'
+// RFC 9380 implementation), commuting X25519 exponents, the checks on a peer's group elements,
+// exponential ElGamal on ristretto255, and how `data` is read.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ed25519, ed25519_hasher, ristretto255 } from '@noble/curves/ed25519.js';
+import { PeerError, BadInputError } from '../../../../services/errors.js';
+import { ExponentKey, checkElements, elementAt, hashToEdwards, hashToGroup, sortElements } from '../../../../services/simon/sets/group.js';
+import { ElGamalSecretKey, addCiphertexts, countDecoder, decodeCiphertexts, decodePoint, encodeCiphertexts, timesG } from '../../../../services/simon/sets/elgamal.js';
+import { compareCodePoints, parseSetInput, parseVerticalInput } from '../../../../services/simon/sets/input.js';
+
+const P = (1n << 255n) - 19n;
+const le = (v: bigint) => Uint8Array.from({ length: 32 }, (_, i) => Number((v >> BigInt(8 * i)) & 0xffn));
+const concat = (...parts: Uint8Array[]) => Uint8Array.from(parts.flatMap((p) => [...p]));
+
+describe('hashing onto Curve25519', () => {
+  test('is RFC 9380 hash_to_curve for edwards25519 (noble) once the cofactor is cleared', () => {
+    for (const item of ['', 'Zürich', 'e\u0301', '\u{1F600}', 'x'.repeat(1000)]) {
+      const ours = hashToEdwards(item, 'dst-a');
+      const rfc = ed25519_hasher.hashToCurve(new TextEncoder().encode(item), { DST: 'dst-a' });
+      assert.ok(ours.clearCofactor().equals(rfc), item);
+    }
+  });
+
+  test('gives the Montgomery u-coordinate of that point, as X25519 expects it', async () => {
+    const [u] = [await hashToGroup(['Genf'], 'dst-a')];
+    const point = hashToEdwards('Genf', 'dst-a');
+    assert.deepEqual(Buffer.from(elementAt(u, 0)), Buffer.from(ed25519.utils.toMontgomery(point.toBytes())));
+  });
+
+  test('hashes the exact bytes under the domain separation tag', async () => {
+    const [a, b] = [await hashToGroup(['é', 'e\u0301', 'é'], 'dst-a'), await hashToGroup(['é'], 'dst-b')];
+    assert.notDeepEqual(elementAt(a, 0), elementAt(a, 1));
+    assert.deepEqual(elementAt(a, 0), elementAt(a, 2));
+    assert.notDeepEqual(elementAt(a, 0), elementAt(b, 0));
+  });
+});
+
+describe('X25519 exponents', () => {
+  test('commute, and withSecond gives the product of two exponents as one key', async () => {
+    const h = await hashToGroup(['a', 'b', 'c'], 'dst');
+    const [a, k] = [ExponentKey.random(), ExponentKey.random()];
+    const { second: b, product: c } = a.withSecond();
+    assert.deepEqual(await a.apply(await k.apply(h, 'test'), 'test'), await k.apply(await a.apply(h, 'test'), 'test'));
+    assert.deepEqual(await b.apply(await k.apply(await a.apply(h, 'test'), 'test'), 'test'), await c.apply(await k.apply(h, 'test'), 'test'));
+  });
+
+  test('randomWithSquare gives a key acting as the key applied twice', async () => {
+    const h = await ExponentKey.random().apply(await hashToGroup(['a', 'b'], 'dst'), 'test');
+    const { key, square } = ExponentKey.randomWithSquare();
+    assert.deepEqual(await key.apply(await key.apply(h, 'test'), 'test'), await square.apply(h, 'test'));
+  });
+
+  test('fresh keys give unrelated values', async () => {
+    const h = await hashToGroup(['a'], 'dst');
+    assert.notDeepEqual(await ExponentKey.random().apply(h, 'test'), await ExponentKey.random().apply(h, 'test'));
+  });
+
+  // Points of small order (RFC 7748 §7; Bernstein's list): u = 0, 1, and the order-8 points.
+  const smallOrder = [0n, 1n, 325606250916557431795983626356110631294008115727848805560023387167927233504n, 39382357235489614581723060781553021112529911719440698176882885853963445705823n];
+  for (const u of smallOrder) {
+    test(`a peer's point of small order is refused (u = ${String(u).slice(0, 12)}…), naming the peer`, async () => {
+      await assert.rejects(ExponentKey.random().apply(le(u), 'party 1'), (err: unknown) => err instanceof PeerError && err.where === 'party 1' && /small order/.test(err.message));
+    });
+  }
+});
+
+describe("checks on a peer's list of elements", () => {
+  const good = le(9n);
+  const cases: [string, Uint8Array, RegExp, number?][] = [
+    ['a partial element', new Uint8Array(33), /whole number/],
+    ['the top bit set (not canonical)', le((1n << 255n) + 9n), /canonical/],
+    ['u = p (not reduced)', le(P), /canonical/],
+    ['u = p + 9 (not reduced)', le(P + 9n), /canonical/],
+    ['a repeated element', concat(good, good), /repeats/],
+    ['a wrong count', concat(good, le(10n)), /expected 3/, 3],
+  ];
+  for (const [name, payload, message, expected] of cases) {
+    test(`refuses ${name}`, () => {
+      assert.throws(() => checkElements(payload, 'party 2', expected), (err: unknown) => err instanceof PeerError && err.where === 'party 2' && message.test(err.message));
+    });
+  }
+  test('accepts canonical distinct elements; sorting orders them by bytes', () => {
+    const list = concat(le(10n), le(9n), le(P - 1n));
+    assert.equal(checkElements(list, 'x'), list);
+    assert.deepEqual(sortElements(list), concat(le(9n), le(10n), le(P - 1n)));
+  });
+});
+
+describe('exponential ElGamal on ristretto255', () => {
+  const key = ElGamalSecretKey.random();
+  const decode = countDecoder(1000);
+
+  test('decrypts sums of encrypted counts; re-randomising changes the ciphertext, not the count', () => {
+    const sum = [3n, 0n, 1n, 996n].map((m) => key.publicKey.encrypt(m)).reduce(addCiphertexts);
+    assert.equal(decode(key.decryptToPoint(sum), 'test'), 1000);
+    const again = key.publicKey.rerandomize(sum);
+    assert.notDeepEqual(encodeCiphertexts([again]), encodeCiphertexts([sum]));
+    assert.equal(decode(key.decryptToPoint(again), 'test'), 1000);
+    assert.ok(key.decryptToPoint(key.publicKey.encrypt(7n)).equals(timesG(7n)));
+  });
+
+  test('a count beyond the bound is refused', () => {
+    assert.throws(() => decode(key.decryptToPoint(key.publicKey.encrypt(1001n)), 'party 0'), PeerError);
+  });
+
+  test('round-trips ciphertexts and refuses invalid encodings from a peer', () => {
+    const c = [key.publicKey.encrypt(1n), key.publicKey.encrypt(2n)];
+    const bytes = encodeCiphertexts(c);
+    assert.equal(decode(key.decryptToPoint(decodeCiphertexts(bytes, 2, 'p')[1]!), 'p'), 2);
+    assert.throws(() => decodeCiphertexts(bytes, 3, 'party 1'), PeerError);
+    // Not canonical: a field element ≥ p, a negative (odd) s, and bytes that decode to no point.
+    for (const bad of [new Uint8Array(32).fill(0xff), le(1n), le(P - 2n)]) {
+      assert.throws(() => decodePoint(bad, 'party 1'), (err: unknown) => err instanceof PeerError && err.where === 'party 1');
+    }
+    assert.ok(decodePoint(ristretto255.Point.BASE.toBytes(), 'x').equals(ristretto255.Point.BASE));
+  });
+});
+
+describe('reading data', () => {
+  const sets: [string, { given: unknown; want?: string[]; where?: string }][] = [
+    ['a set is the intersection of its lists', { given: [['a', 'b', 'c', 'b'], ['c', 'b', 'z']], want: ['b', 'c'] }],
+    ['no lists: the empty set', { given: [], want: [] }],
+    ['one empty list', { given: [[]], want: [] }],
+    ['a flat list of strings is refused, not read as characters', { given: ['ab', 'bc'], where: 'kwargs.data' }],
+    ['a number item', { given: [['a', 1]], where: 'kwargs.data[0][1]' }],
+    ['null item', { given: [['a'], [null]], where: 'kwargs.data[1][0]' }],
+    ['an object', { given: { a: 1 }, where: 'kwargs.data' }],
+  ];
+  for (const [name, { given, want, where }] of sets) {
+    test(`sets: ${name}`, () => {
+      if (want !== undefined) assert.deepEqual(parseSetInput(given), want);
+      else assert.throws(() => parseSetInput(given), (err: unknown) => err instanceof BadInputError && err.where === where);
+    });
+  }
+
+  test('vertical records: a later pair replaces, categories by first appearance of the final records', () => {
+    const r = parseVerticalInput([['u1', 'b'], ['u2', 'a'], ['u1', 'c'], ['u3', 'a']]);
+    assert.deepEqual(r.ids, ['u1', 'u2', 'u3']);
+    assert.deepEqual(r.categories, ['c', 'a']);
+  });
+
+  test('code-point order, not UTF-16 order', () => {
+    assert.deepEqual(['\u{1F600}', '\uFFFD', 'a'].sort(compareCodePoints), ['a', '\uFFFD', '\u{1F600}']);
+  });
+});
