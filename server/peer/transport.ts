@@ -97,7 +97,24 @@ export class PeerTransport {
     });
   }
 
-  request(url: string, req: PeerRequest): Promise<PeerResponse> {
+  /**
+   * One request, sent again once if it failed with ECONNRESET on a reused keep-alive connection:
+   * the peer closed that idle connection just as we picked it (Node's documented keep-alive race,
+   * see http.ClientRequest `reusedSocket`). It bites when a party pauses on one pair while
+   * computing (the order statistics' oblivious transfers). Resending is safe: a peer ignores an
+   * identical duplicate message (session.ts isDuplicate).
+   */
+  async request(url: string, req: PeerRequest): Promise<PeerResponse> {
+    try {
+      return await this.#requestOnce(url, req);
+    } catch (err) {
+      const e = err as { code?: unknown; reusedSocket?: unknown };
+      if (e.code !== 'ECONNRESET' || e.reusedSocket !== true || req.signal.aborted) throw err;
+      return this.#requestOnce(url, req);
+    }
+  }
+
+  #requestOnce(url: string, req: PeerRequest): Promise<PeerResponse> {
     const target = new URL(url);
     const secure = target.protocol === 'https:';
     const limit = req.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
@@ -145,7 +162,7 @@ export class PeerTransport {
         finish(reason);
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      outgoing.on('error', (err) => finish(err));
+      outgoing.on('error', (err) => finish(Object.assign(err, { reusedSocket: outgoing.reusedSocket })));
       if (req.body !== undefined) outgoing.end(req.body);
       else outgoing.end();
     });
