@@ -7,6 +7,7 @@ import { BadInputError, NotImplementedError } from '../errors.js';
 import { SERVER_OBJECT, type CallContext, type Member, type Microservice } from '../microservice.js';
 import { plainFedAvg, prepareFedAvg, secureFedAvg } from '../fedavg/index.js';
 import { secureSum } from './securesum.js';
+import { kthElement, minimumMaximum, secureMedian } from './order/index.js';
 
 export const SIMON_DESCRIPTION = Object.freeze({
   namespace: 'federatedsecure',
@@ -22,6 +23,9 @@ export const MICROPROTOCOLS: Readonly<Record<string, Microprotocol>> = Object.fr
   SecureFedAvg: secureFedAvg,
   // INSECURE baseline (no masks): for benchmarks and comparisons only; see services/fedavg.
   PlainFedAvg: plainFedAvg,
+  KthElement: kthElement,
+  SecureMedian: secureMedian,
+  MinimumMaximum: minimumMaximum,
 });
 
 /** Microprotocols that can be announced before their input exists (`prepare`, then `submit`). */

@@ -21,3 +21,6 @@
 // party (they all know N and the rank, so they all throw the same error).
 
 export { orderStages, secureCount, kthRanked, secureExtremes, type KthSearch, type Extremes } from './kth.js';
+export { kthElement, type KthElementResult } from './kthelement.js';
+export { secureMedian, type SecureMedianResult } from './median.js';
+export { minimumMaximum, type MinimumMaximumResult } from './minmax.js';
