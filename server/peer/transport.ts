@@ -98,7 +98,7 @@ export class PeerTransport {
   }
 
   /**
-   * One request, sent again once if it failed with ECONNRESET on a reused keep-alive connection:
+   * One request, sent again once if it failed with ECONNRESET or EPIPE on a reused keep-alive connection:
    * the peer closed that idle connection just as we picked it (Node's documented keep-alive race,
    * see http.ClientRequest `reusedSocket`). It bites when a party pauses on one pair while
    * computing (the order statistics' oblivious transfers). Resending is safe: a peer ignores an
@@ -109,7 +109,7 @@ export class PeerTransport {
       return await this.#requestOnce(url, req);
     } catch (err) {
       const e = err as { code?: unknown; reusedSocket?: unknown };
-      if (e.code !== 'ECONNRESET' || e.reusedSocket !== true || req.signal.aborted) throw err;
+      if ((e.code !== 'ECONNRESET' && e.code !== 'EPIPE') || e.reusedSocket !== true || req.signal.aborted) throw err;
       return this.#requestOnce(url, req);
     }
   }
