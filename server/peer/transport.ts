@@ -155,7 +155,7 @@ export class PeerTransport {
         // (http.ClientRequest.reusedSocket). Safe: peer messages and identity requests are
         // idempotent (an identical duplicate message is ignored). Seen when a party computes
         // for longer than the keep-alive timeout between two messages to the same peer.
-        if (retryStale && outgoing.reusedSocket && (err as NodeJS.ErrnoException).code === 'ECONNRESET' && !settled && !signal.aborted) {
+        if (retryStale && outgoing.reusedSocket && ['ECONNRESET', 'EPIPE'].includes((err as NodeJS.ErrnoException).code ?? '') && !settled && !signal.aborted) {
           settled = true;
           signal.removeEventListener('abort', onAbort);
           this.#attempt(url, req, false).then(resolve, reject);

@@ -20,6 +20,7 @@ import { statisticsFrequency } from './linear/frequency.js';
 import { statisticsContingency } from './linear/contingency.js';
 
 // order statistics: services/simon/order/
+import { kthElement, minimumMaximum, secureMedian } from './order/index.js';
 
 // sets: services/simon/sets/
 import { setIntersection, setIntersectionSize } from './sets/intersection.js';
@@ -58,9 +59,9 @@ export const MICROPROTOCOLS: Readonly<Record<string, Microprotocol | typeof LATE
   StatisticsContingency: statisticsContingency,
 
   // order statistics
-  KthElement: LATER,
-  SecureMedian: LATER,
-  MinimumMaximum: LATER,
+  KthElement: withOptions([], kthElement),
+  SecureMedian: withOptions([], secureMedian),
+  MinimumMaximum: withOptions([], minimumMaximum),
 
   // sets
   SetIntersection: withOptions([], setIntersection),

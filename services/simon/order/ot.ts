@@ -1,0 +1,241 @@
+// Oblivious transfer for the dealer-free triple generation (triples.ts):
+//
+// 1. Base OTs: Chou and Orlandi, "The Simplest Protocol for Oblivious Transfer", LATINCRYPT 2015,
+//    on the prime-order group ristretto255 (RFC 9496; @noble/curves). KAPPA = 128 of them per pair
+//    of parties, with 32-byte keys hashed from the Diffie–Hellman point (SHA-256 over the
+//    transcript and the OT index, the paper's random oracle).
+// 2. OT extension: Ishai, Kilian, Nissim, Petrank, "Extending Oblivious Transfers Efficiently",
+//    CRYPTO 2003, §3 (semi-honest), in its random-OT form (Asharov, Lindell, Schneider, Zohner,
+//    "More Efficient Oblivious Transfer and Extensions for Faster Secure Computation", CCS 2013,
+//    §5.3): the roles of the base OTs are reversed, the receiver's chosen bits r ∈ {0,1}^m are
+//    hidden by the PRG-expanded base keys, and the sender ends with, for each OT t, two one-bit
+//    pads H(t, q_t) and H(t, q_t ⊕ s), of which the receiver learns exactly H(t, q_t ⊕ r_t·s).
+//
+// The PRG is AES-256-CTR (services/common/prg.ts, keyed by the 32-byte base keys). The hash H must
+// be correlation robust; we use the tweakable construction of Guo, Katz, Wang, Weng and Yu,
+// "Efficient and Secure Multiparty Computation from Fixed-Key Block Ciphers", IEEE S&P 2020,
+// §7.4: H(t, x) = π(π(x) ⊕ t) ⊕ π(x) with π fixed-key AES-128, batched through Node's AES-ECB.
+// Only the lowest bit of each hash is used, since the triples need one-bit pads.
+//
+// Constant time: JavaScript BigInt and noble's point arithmetic are "algorithmic constant time" at
+// best; the receiver computes both candidate points and selects, but nothing here is guaranteed
+// free of timing channels. See SECURITY.md.
+
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { ristretto255 } from '@noble/curves/ed25519.js';
+import { PeerError } from '../../errors.js';
+import { MaskStream } from '../../common/prg.js';
+import type { Bits } from './bits.js';
+
+/** Number of base OTs per pair: the computational security parameter. */
+export const KAPPA = 128;
+const ROW_BYTES = KAPPA / 8;
+const POINT_BYTES = 32;
+const Point = ristretto255.Point;
+type RPoint = InstanceType<typeof Point>;
+const ORDER = Point.Fn.ORDER;
+
+/**
+ * The base OTs take a good fraction of a second of CPU: hand the event loop back every few
+ * points, so that the server keeps answering (peer messages, keep-alive timers) meanwhile.
+ */
+const YIELD_EVERY = 8;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function randomScalar(): bigint {
+  for (;;) {
+    // 512 uniform bits reduced modulo the ~2^252 group order: statistically uniform (bias 2^-259).
+    const x = BigInt('0x' + randomBytes(64).toString('hex')) % ORDER;
+    if (x !== 0n) return x;
+  }
+}
+
+function decodePoint(bytes: Uint8Array, where: string): RPoint {
+  try {
+    const p = Point.fromBytes(bytes);
+    if (p.is0()) throw new Error('identity');
+    return p;
+  } catch {
+    throw new PeerError('invalid ristretto255 point in an OT message', { where });
+  }
+}
+
+/**
+ * The base-OT key for index t: SHA-256 of the domain, t, both public points and the shared point.
+ * The shared point enters as the affine coordinates of 8·P: ristretto255 elements have several
+ * Edwards representatives (differing by a 4-torsion point), and multiplying by the cofactor maps
+ * them all to one point, injectively on the prime-order group; that costs three doublings and an
+ * inversion instead of a ristretto encoding's inverse square root.
+ */
+function baseKey(t: number, first: Uint8Array, reply: Uint8Array, shared: RPoint): Buffer {
+  const index = Buffer.alloc(4);
+  index.writeUInt32BE(t);
+  const { x, y } = shared.double().double().double().toAffine();
+  return createHash('sha256')
+    .update('tessera/ot/chou-orlandi/ristretto255/v1\0')
+    .update(index)
+    .update(first)
+    .update(reply)
+    .update(x.toString(16).padStart(64, '0'), 'hex')
+    .update(y.toString(16).padStart(64, '0'), 'hex')
+    .digest();
+}
+
+/**
+ * The base-OT sender (in IKNP: the extension's receiver). Its first message is S = yG; for each
+ * reply R_t it derives k_t^0 = H(yR_t) and k_t^1 = H(yR_t − yS), only one of which the receiver knows.
+ */
+export class BaseOtSender {
+  readonly #y = randomScalar();
+  readonly #S: RPoint = Point.BASE.multiply(this.#y);
+  readonly #T: RPoint = this.#S.multiply(this.#y);
+  readonly first: Uint8Array = this.#S.toBytes();
+
+  async keys(reply: Uint8Array, where: string): Promise<{ k0: Buffer[]; k1: Buffer[] }> {
+    if (reply.length !== KAPPA * POINT_BYTES) throw new PeerError(`expected ${KAPPA} OT points, got ${reply.length} bytes`, { where });
+    const k0: Buffer[] = [];
+    const k1: Buffer[] = [];
+    for (let t = 0; t < KAPPA; t++) {
+      if (t % YIELD_EVERY === 0) await yieldToEventLoop();
+      const bytes = reply.subarray(t * POINT_BYTES, (t + 1) * POINT_BYTES);
+      const yR = decodePoint(bytes, where).multiply(this.#y);
+      k0.push(baseKey(t, this.first, bytes, yR));
+      k1.push(baseKey(t, this.first, bytes, yR.subtract(this.#T)));
+    }
+    return { k0, k1 };
+  }
+}
+
+/**
+ * The base-OT receiver with choice bits `choices` (in IKNP: the extension's sender, choosing s):
+ * R_t = c_t·S + x_t·G, key H(x_t·S), which equals the sender's k_t^{c_t}.
+ */
+export async function baseOtReceive(first: Uint8Array, choices: Bits, where: string): Promise<{ reply: Uint8Array; keys: Buffer[] }> {
+  if (first.length !== POINT_BYTES) throw new PeerError(`expected one OT point, got ${first.length} bytes`, { where });
+  // S is the base of all KAPPA multiplications x_t·S: a precomputed window table makes each about
+  // three times faster (noble's constant-time wNAF over the cached table).
+  const S = decodePoint(first, where).precompute(8, false);
+  const reply = new Uint8Array(KAPPA * POINT_BYTES);
+  const keys: Buffer[] = [];
+  for (let t = 0; t < KAPPA; t++) {
+    if (t % YIELD_EVERY === 0) await yieldToEventLoop();
+    const x = randomScalar();
+    const xG = Point.BASE.multiply(x);
+    // Both candidates are computed and one is selected by the secret bit.
+    const candidates = [xG, xG.add(S)];
+    const R = candidates[choices[t]! & 1]!.toBytes();
+    reply.set(R, t * POINT_BYTES);
+    keys.push(baseKey(t, first, R, S.multiply(x)));
+  }
+  return { reply, keys };
+}
+
+/** ⌈m/8⌉: the bytes of one IKNP column. */
+export function columnBytes(m: number): number {
+  return (m + 7) >>> 3;
+}
+
+function expand(seed: Buffer, label: string, j: number, bytes: number): Buffer {
+  return new MaskStream(seed, `${label}/column/${j}`).next(bytes);
+}
+
+/**
+ * The m × KAPPA bit matrix whose columns are `columns` (KAPPA arrays of ⌈m/8⌉ bytes, bit t of
+ * column j at byte t>>3, bit t&7), as m rows of 16 bytes (bit j of row t at byte j>>3, bit j&7).
+ * Works on 8×8 blocks with the shift-and-mask transpose of Warren, "Hacker's Delight", §7-3.
+ */
+export function transpose(columns: readonly Uint8Array[], m: number): Uint8Array {
+  const rows = new Uint8Array(m * ROW_BYTES);
+  const cb = columnBytes(m);
+  for (let jb = 0; jb < ROW_BYTES; jb++) {
+    const c0 = columns[8 * jb]!, c1 = columns[8 * jb + 1]!, c2 = columns[8 * jb + 2]!, c3 = columns[8 * jb + 3]!;
+    const c4 = columns[8 * jb + 4]!, c5 = columns[8 * jb + 5]!, c6 = columns[8 * jb + 6]!, c7 = columns[8 * jb + 7]!;
+    for (let tb = 0; tb < cb; tb++) {
+      // Rows of the 8×8 block in reverse order, so that output byte 7−b is row b's byte, LSB first.
+      let x = (c7[tb]! << 24) | (c6[tb]! << 16) | (c5[tb]! << 8) | c4[tb]!;
+      let y = (c3[tb]! << 24) | (c2[tb]! << 16) | (c1[tb]! << 8) | c0[tb]!;
+      let t = (x ^ (x >>> 7)) & 0x00aa00aa;
+      x = x ^ t ^ (t << 7);
+      t = (y ^ (y >>> 7)) & 0x00aa00aa;
+      y = y ^ t ^ (t << 7);
+      t = (x ^ (x >>> 14)) & 0x0000cccc;
+      x = x ^ t ^ (t << 14);
+      t = (y ^ (y >>> 14)) & 0x0000cccc;
+      y = y ^ t ^ (t << 14);
+      t = (x & 0xf0f0f0f0) | ((y >>> 4) & 0x0f0f0f0f);
+      y = ((x << 4) & 0xf0f0f0f0) | (y & 0x0f0f0f0f);
+      x = t;
+      const base = 8 * tb;
+      const block = [x >>> 24, (x >>> 16) & 0xff, (x >>> 8) & 0xff, x & 0xff, y >>> 24, (y >>> 16) & 0xff, (y >>> 8) & 0xff, y & 0xff];
+      for (let b = 0; b < 8 && base + b < m; b++) rows[(base + b) * ROW_BYTES + jb] = block[7 - b]!;
+    }
+  }
+  return rows;
+}
+
+/** The fixed, public AES-128 key of the permutation π (any fixed key will do, §7 of Guo et al.). */
+const PI_KEY = createHash('sha256').update('tessera/ot/tmmo/aes-128/v1').digest().subarray(0, 16);
+
+function pi(blocks: Uint8Array): Buffer {
+  const cipher = createCipheriv('aes-128-ecb', PI_KEY, null);
+  cipher.setAutoPadding(false);
+  return Buffer.concat([cipher.update(blocks), cipher.final()]);
+}
+
+/** The lowest bit of H(t, row_t) = π(π(row_t) ⊕ t) ⊕ π(row_t) for every 16-byte row. */
+export function hashRows(rows: Uint8Array, m: number): Bits {
+  const first = pi(rows);
+  const tweaked = Buffer.from(first);
+  for (let t = 0; t < m; t++) tweaked.writeUInt32LE((tweaked.readUInt32LE(t * ROW_BYTES) ^ t) >>> 0, t * ROW_BYTES);
+  const second = pi(tweaked);
+  const out = new Uint8Array(m);
+  for (let t = 0; t < m; t++) out[t] = (second[t * ROW_BYTES]! ^ first[t * ROW_BYTES]!) & 1;
+  return out;
+}
+
+/**
+ * IKNP, extension receiver: for choice bits `choices` (length m) and the base-OT key pairs,
+ * the message u (KAPPA columns of ⌈m/8⌉ bytes) for the sender, and the pads H(t, t_t) it
+ * learns, which equal the sender's pad_{r_t}.
+ */
+export function iknpReceive(k0: readonly Buffer[], k1: readonly Buffer[], choices: Bits, label: string): { u: Uint8Array; pads: Bits } {
+  const m = choices.length;
+  const cb = columnBytes(m);
+  const r = new Uint8Array(cb);
+  for (let t = 0; t < m; t++) r[t >>> 3]! |= (choices[t]! & 1) << (t & 7);
+  const u = new Uint8Array(KAPPA * cb);
+  const columns: Uint8Array[] = [];
+  for (let j = 0; j < KAPPA; j++) {
+    const tj = expand(k0[j]!, label, j, cb);
+    const gj = expand(k1[j]!, label, j, cb);
+    const uj = u.subarray(j * cb, (j + 1) * cb);
+    for (let i = 0; i < cb; i++) uj[i] = tj[i]! ^ gj[i]! ^ r[i]!;
+    columns.push(tj);
+  }
+  return { u, pads: hashRows(transpose(columns, m), m) };
+}
+
+/**
+ * IKNP, extension sender with base choice bits `s` and the keys k_j^{s_j}: from the receiver's u,
+ * q^j = G(k_j^{s_j}) ⊕ s_j·u^j, i.e. row q_t = t_t ⊕ r_t·s; the two pads of OT t are
+ * H(t, q_t) and H(t, q_t ⊕ s).
+ */
+export function iknpSend(keys: readonly Buffer[], s: Bits, u: Uint8Array, m: number, label: string, where: string): { pad0: Bits; pad1: Bits } {
+  const cb = columnBytes(m);
+  if (u.length !== KAPPA * cb) throw new PeerError(`expected an OT extension matrix of ${KAPPA * cb} bytes, got ${u.length}`, { where });
+  const columns: Uint8Array[] = [];
+  for (let j = 0; j < KAPPA; j++) {
+    const qj = expand(keys[j]!, label, j, cb);
+    // q^j = G(k_j^{s_j}) ⊕ s_j·u^j, without branching on the secret bit s_j.
+    const mask = -(s[j]! & 1) & 0xff;
+    const uj = u.subarray(j * cb, (j + 1) * cb);
+    for (let i = 0; i < cb; i++) qj[i]! ^= uj[i]! & mask;
+    columns.push(qj);
+  }
+  const rows = transpose(columns, m);
+  const sRow = new Uint8Array(ROW_BYTES);
+  for (let j = 0; j < KAPPA; j++) sRow[j >>> 3]! |= (s[j]! & 1) << (j & 7);
+  const pad0 = hashRows(rows, m);
+  for (let t = 0; t < m; t++) for (let b = 0; b < ROW_BYTES; b++) rows[t * ROW_BYTES + b]! ^= sRow[b]!;
+  return { pad0, pad1: hashRows(rows, m) };
+}

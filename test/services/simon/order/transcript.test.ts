@@ -1,0 +1,131 @@
+// What the other parties receive from a SecureMedian (and a MinimumMaximum) in which party 1
+// holds a single value: every peer payload is recorded (the in-memory network keeps them; the
+// real transport additionally encrypts them). The value's float64 bytes and its order key never
+// appear; the only values opened are the comparison bits, and they are exactly the bits
+// [x_k ≤ probe] that the output determines; and the shape of the transcript (who sends what size
+// to whom, in which stage) does not depend on the values, only on n and N.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryHub } from '../../../../services/simulation/network.js';
+import { secureMedian } from '../../../../services/simon/order/median.js';
+import { minimumMaximum } from '../../../../services/simon/order/minmax.js';
+import { DIGIT_BITS } from '../../../../services/simon/order/kth.js';
+import { orderKey } from '../../../../services/simon/order/encoding.js';
+import type { CallContext } from '../../../../services/microservice.js';
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const NODES = ['http://party0.test', 'http://party1.test', 'http://party2.test'];
+
+async function run(microprotocol: typeof secureMedian | typeof minimumMaximum, inputs: unknown[]) {
+  const hub = new MemoryHub(NODES, 120_000);
+  hub.capture = true;
+  const results = await Promise.all(
+    inputs.map((data, myself) => {
+      const ctx: CallContext = { signal: new AbortController().signal, peers: hub.network(myself), log: silent };
+      return microprotocol({ data, network: { nodes: NODES, uuid: 'transcript', myself } }, ctx);
+    }),
+  );
+  return { results, log: hub.log };
+}
+
+/** Every way the value could be written into a payload: its float64 and its order key, both byte orders. */
+function encodings(x: number): Buffer[] {
+  const f = Buffer.alloc(8);
+  const out: Buffer[] = [];
+  f.writeDoubleBE(x);
+  out.push(Buffer.from(f));
+  f.writeDoubleLE(x);
+  out.push(Buffer.from(f));
+  const k = Buffer.alloc(8);
+  k.writeBigUInt64BE(orderKey(x));
+  out.push(Buffer.from(k));
+  k.writeBigUInt64LE(orderKey(x));
+  out.push(Buffer.from(k));
+  out.push(Buffer.from(String(x), 'utf8'));
+  return out;
+}
+
+function unpackBits(bytes: Uint8Array, length: number): number[] {
+  return Array.from({ length }, (_, i) => (bytes[i >>> 3]! >>> (i & 7)) & 1);
+}
+
+/** The comparison bits a search for the element with order key `answer` opens, round by round. */
+function expectedOpenings(answers: bigint[]): number[][] {
+  const rounds: number[][] = [];
+  let below = 64;
+  while (below > 0) {
+    const d = Math.min(DIGIT_BITS, below);
+    below -= d;
+    const bits: number[] = [];
+    for (const answer of answers) {
+      const prefix = (answer >> BigInt(below + d)) << BigInt(below + d);
+      for (let j = 1; j < 1 << d; j++) bits.push(Number(answer <= prefix + (BigInt(j) << BigInt(below)) - 1n));
+    }
+    rounds.push(bits);
+  }
+  return rounds;
+}
+
+function checkTranscript(log: Awaited<ReturnType<typeof run>>['log'], secret: number, answers: bigint[], openStage: string) {
+  const forbidden = encodings(secret);
+  let checked = 0;
+  for (const m of log) {
+    if (m.to === 1) continue; // what party 1 itself receives is not at issue
+    const payload = Buffer.from(m.payload!);
+    for (const needle of forbidden) assert.equal(payload.indexOf(needle), -1, `stage ${m.stage}[${m.seq}] from party ${m.from} to party ${m.to} holds the value`);
+    checked += 1;
+  }
+  assert.ok(checked > 100, 'the transcript was recorded');
+
+  // The openings: every party publishes its share of each round's comparison bits; their XOR must
+  // be exactly the bits the output implies.
+  const want = expectedOpenings(answers);
+  const opens = log.filter((m) => m.stage === openStage);
+  assert.equal(new Set(opens.map((m) => m.seq)).size, want.length, 'one opening per round');
+  want.forEach((bits, round) => {
+    const shares = new Map<number, number[]>();
+    for (const m of opens.filter((o) => o.seq === round)) shares.set(m.from, unpackBits(m.payload!, bits.length));
+    assert.equal(shares.size, 3);
+    const opened = bits.map((_, j) => [...shares.values()].reduce((x, s) => x ^ s[j]!, 0));
+    assert.deepEqual(opened, bits, `round ${round}`);
+  });
+}
+
+/** (from, to, stage, seq, size) of every message, in a canonical order. */
+function shape(log: Awaited<ReturnType<typeof run>>['log']): string[] {
+  return log.map((m) => `${m.from}>${m.to} ${m.stage}[${m.seq}] ${m.bytes}`).sort();
+}
+
+describe('order statistics transcripts', { timeout: 300_000 }, () => {
+  test('SecureMedian: a one-value party’s value never reaches the others; only the comparison bits are opened', async () => {
+    const secret = 1234.5678;
+    const { results, log } = await run(secureMedian, [[1, 2, 3], [secret], [5, 6, 7]]);
+    for (const r of results) assert.deepEqual(r, { inputs: 3, result: { median: 5 } });
+    checkTranscript(log, secret, [orderKey(5)], 'median-open');
+  });
+
+  test('MinimumMaximum: the same, for a party with one record', async () => {
+    const secret = -98.765;
+    const { results, log } = await run(minimumMaximum, [[{ minimum: -1, maximum: 4 }], { minimum: secret, maximum: 3.0625 }, [{ minimum: 0, maximum: 9 }]]);
+    for (const r of results) assert.deepEqual(r, { inputs: 3, result: { minimum: secret, maximum: 9, samples: 3 } });
+    // The minimum IS the secret here (it is the output): check that its maximum, 3.0625, stays hidden.
+    checkTranscript(log, 3.0625, [orderKey(secret), orderKey(9)], 'minmax-open');
+  });
+
+  test('the transcript’s shape depends only on n and N, not on the values', async () => {
+    const a = await run(secureMedian, [[1, 2, 3], [4], [5, 6, 7]]);
+    const b = await run(secureMedian, [[-1e300, 0.5, 7e-300], [123], [9, 9, 9]]);
+    const c = await run(secureMedian, [[], [1, 2, 3, 4], [5, 6, 7]]);
+    assert.deepEqual(shape(a.log), shape(b.log));
+    // A different split of the same N among the parties: the same shape too.
+    assert.deepEqual(shape(a.log), shape(c.log));
+  });
+
+  test('planting the bug is caught: a payload carrying the value fails the check', () => {
+    const secret = 1234.5678;
+    const f = Buffer.alloc(8);
+    f.writeDoubleLE(secret);
+    const planted = [{ from: 1, to: 0, stage: 'median-and', seq: 0, bytes: 8, payload: new Uint8Array(f) }];
+    assert.throws(() => checkTranscript(planted, secret, [], 'median-open'), /holds the value/);
+  });
+});
