@@ -320,7 +320,10 @@ function makeHandlers({ bus, spec, startedAt, peer, metrics, readiness }: Handle
             await check();
             checks[name] = { status: 'ok' };
           } catch (err) {
-            checks[name] = { status: 'failing', detail: (err instanceof Error ? err.message : String(err)).slice(0, 300) };
+            // The error code (ENOENT, EACCES) rather than the message: /health is open to anyone
+            // who reaches the port, and a file system message carries the data directory's path.
+            const code = (err as { code?: unknown }).code;
+            checks[name] = { status: 'failing', detail: typeof code === 'string' ? code : (err instanceof Error ? err.message : String(err)).slice(0, 300) };
           }
         }),
       );

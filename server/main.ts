@@ -6,10 +6,10 @@ import { constants as fsConstants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { join } from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Express } from 'express';
 import pino, { type Level } from 'pino';
-import pretty from 'pino-pretty';
 import { BadInputError } from '../services/errors.js';
 import type { Logger } from '../services/microservice.js';
 import { createApp, createBus, PEER_BODY_OVERHEAD_BYTES, type AppLimits } from './app.js';
@@ -19,6 +19,7 @@ import { checkClientToken, normaliseOrigin } from './http/security.js';
 import { isLoopback } from './loopback.js';
 import { ServerMetrics } from './metrics.js';
 import { createPeerNode, type PeerNodeOptions, type PeerStats } from './peer/index.js';
+import { IDENTITY_FILE } from './peer/identity.js';
 import type { DisclosurePolicy } from '../services/simon/engine.js';
 
 export interface ServerConfig {
@@ -99,7 +100,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   if ((tls.cert === undefined) !== (tls.key === undefined)) {
     throw new BadInputError('HTTPS needs both a certificate and its key', { where: tls.cert === undefined ? 'tls.cert' : 'tls.key' });
   }
-  const log: Logger = config.log ?? createLogger(config.logLevel ?? configDefault('logLevel'), config.logFormat ?? configDefault('logFormat'));
+  const log: Logger = config.log ?? (await createLogger(config.logLevel ?? configDefault('logLevel'), config.logFormat ?? configDefault('logFormat'))).log;
   const startedAt = Date.now();
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
 
@@ -153,9 +154,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       // What /health checks before it says ready. A relay, when configured, adds its connection here.
       readiness: {
         dataDir: () => access(config.dataDir, fsConstants.W_OK),
-        identity: () => {
-          if (peerNode.publicKey.length === 0) throw new Error('no peer identity loaded');
-        },
+        // The key is in memory; its file must still be there for the next start to be this party.
+        identity: () => access(join(config.dataDir, IDENTITY_FILE), fsConstants.R_OK),
       },
       security: {
         ...(clientToken !== undefined ? { clientToken } : {}),
@@ -217,13 +217,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
 /**
  * Logs go to stderr: stdout is for what the CLI prints (where it listens). 'pretty' formats each
- * line for a terminal with pino-pretty in this process (sync, so a line is not lost at exit).
+ * line for a terminal with pino-pretty in this process (sync, so a line is not lost at exit);
+ * loaded only then, so a JSON-logging server does not pay for loading it.
  */
-function createLogger(level: Level | 'silent', format: 'json' | 'pretty'): Logger {
+async function createLogger(level: Level | 'silent', format: 'json' | 'pretty'): Promise<{ log: Logger }> {
   if (format === 'pretty') {
-    return pino({ level }, pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+    const { default: pretty } = await import('pino-pretty');
+    return { log: pino({ level }, pretty({ destination: 2, sync: true, colorize: process.stderr.isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })) };
   }
-  return pino({ level }, pino.destination(2));
+  return { log: pino({ level }, pino.destination(2)) };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

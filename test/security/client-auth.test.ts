@@ -54,6 +54,8 @@ describe('a server started with a client token', () => {
     ['PATCH', `/representation/${UNKNOWN}`, { args: [], kwargs: {} }],
     ['DELETE', `/representation/${UNKNOWN}`, undefined],
     ['GET', `/representation/${UNKNOWN}/compute`, undefined],
+    // Operations, but behind the client token like the client API: who computes how much is not public.
+    ['GET', '/metrics', undefined],
   ];
 
   test('the table covers every operation the spec marks with bearerAuth', () => {

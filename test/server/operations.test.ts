@@ -143,3 +143,22 @@ test('/metrics needs the client token when the server has one; /health does not'
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('/health answers 503 naming the failing check when the identity file is gone', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-health-'));
+  const server = await startServer({ dataDir: dir, logLevel: 'silent', validateResponses: true });
+  try {
+    await rm(join(dir, 'identity.json'));
+    const res = await fetch(`${server.url}/health`);
+    assert.equal(res.status, 503);
+    const body = (await res.json()) as { status: string; checks: Record<string, { status: string; detail?: string }> };
+    assert.equal(body.status, 'unavailable');
+    assert.equal(body.checks.dataDir?.status, 'ok');
+    assert.equal(body.checks.identity?.status, 'failing');
+    assert.equal(body.checks.identity?.detail, 'ENOENT');
+    assert.ok(!JSON.stringify(body).includes(dir), 'no path in an open endpoint');
+  } finally {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
