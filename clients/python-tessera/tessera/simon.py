@@ -225,7 +225,17 @@ class RegressionResult(TypedDict):
 
 def secure_sum(data, network, api=None, token=None, timeout=DEFAULT_TIMEOUT) -> SecureSumResult:
     """The sum of every party's number (or list of numbers); `samples` counts the numbers."""
-    return _result("SecureSum", _numbers(data, "data"), network, api, token, timeout)
+    return _result("SecureSum", _sum_data(data), network, api, token, timeout)
+
+
+def _sum_data(data):
+    # SIMON reads a list item by item, and an item may itself be a list of numbers (summed).
+    tolist = getattr(data, "tolist", None)
+    data = tolist() if callable(tolist) else data
+    if isinstance(data, (list, tuple)):
+        return [_numbers(item, "data[%d]" % i) if isinstance(item, (list, tuple)) else _number(item, "data[%d]" % i)
+                for i, item in enumerate(data)]
+    return _number(data, "data")
 
 
 def secure_matrix_multiplication(matrix: Matrix, network, api=None, token=None,
