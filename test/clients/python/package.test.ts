@@ -87,7 +87,7 @@ describe('the tessera Python package', () => {
         { cwd: dir, encoding: 'utf8', timeout: TIMEOUT_MS },
       );
       assert.equal(install.status, 0, `${install.stdout}\n${install.stderr}`);
-      const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' };
+      const env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' };
       delete env.PYTHONPATH;
       const imported = spawnSync(python, ['-c', 'import tessera, tessera_client; print(tessera.__file__); print(tessera_client.__file__)'], { cwd: tmpdir(), env, encoding: 'utf8' });
       assert.equal(imported.status, 0, imported.stderr);
