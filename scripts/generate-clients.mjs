@@ -64,6 +64,15 @@ const LANGUAGES = {
 const IGNORED = ['git_push.sh', '.travis.yml', '.gitlab-ci.yml', 'tox.ini', 'test/**', 'test-requirements.txt', 'src/test/**'];
 
 /**
+ * Tessera's own templates for a language, where swagger-codegen 3's do not make a working client:
+ * scripts/client-templates/<language>/ holds only the templates that differ, and swagger-codegen
+ * takes every other one from its built-in set. R: the built-in templates write API classes without
+ * commas between their methods (R cannot parse them), export no API class, and serialise free-form
+ * values through classes that do not exist (`Map`, `Object`, `Character`).
+ */
+const TEMPLATES = join(root, 'scripts', 'client-templates');
+
+/**
  * Steps after generation, per language, for known gaps of swagger-codegen 3's templates. Each one
  * is deterministic and only adds files, so the output is still exactly "what this command makes".
  */
@@ -179,6 +188,7 @@ const configFile = join(out, '.swagger-codegen-config.json');
 writeFileSync(configFile, JSON.stringify(options, null, 2) + '\n');
 
 const args = ['-jar', jar, 'generate', '-l', language, '-i', spec, '-o', out, '-c', configFile];
+if (existsSync(join(TEMPLATES, language))) args.push('-t', join(TEMPLATES, language));
 const result = spawnSync('java', args, { encoding: 'utf8' });
 if (result.error) {
   console.error(`generate-clients: cannot run java: ${result.error.message}`);
