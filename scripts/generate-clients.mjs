@@ -64,6 +64,17 @@ const LANGUAGES = {
 const IGNORED = ['git_push.sh', '.travis.yml', '.gitlab-ci.yml', 'tox.ini', 'test/**', 'test-requirements.txt', 'src/test/**'];
 
 /**
+ * Which API tags a language's client gets, where not all (swagger-codegen's -Dapis, which then
+ * needs -Dmodels -DsupportingFiles to still write those). Go: the client and operations APIs only.
+ * The peer API is server to server (sealed binary envelopes) and no client calls it; its one
+ * optional query parameter made the Go client import github.com/antihax/optional, which Debian
+ * does not package, so without it the client builds offline with Debian's Go and golang-*-dev.
+ */
+const API_SELECTION = {
+  go: ['-Dapis=Representations,Operations', '-Dmodels', '-DsupportingFiles'],
+};
+
+/**
  * Tessera's own templates for a language, where swagger-codegen 3's do not make a working client:
  * scripts/client-templates/<language>/ holds only the templates that differ, and swagger-codegen
  * takes every other one from its built-in set. R: the built-in templates write API classes without
@@ -187,7 +198,7 @@ const options = LANGUAGES[language] ?? {};
 const configFile = join(out, '.swagger-codegen-config.json');
 writeFileSync(configFile, JSON.stringify(options, null, 2) + '\n');
 
-const args = ['-jar', jar, 'generate', '-l', language, '-i', spec, '-o', out, '-c', configFile];
+const args = [...(API_SELECTION[language] ?? []), '-jar', jar, 'generate', '-l', language, '-i', spec, '-o', out, '-c', configFile];
 if (existsSync(join(TEMPLATES, language))) args.push('-t', join(TEMPLATES, language));
 const result = spawnSync('java', args, { encoding: 'utf8' });
 if (result.error) {

@@ -475,8 +475,12 @@ export interface components {
              * @example SecureSum
              */
             microprotocol: string;
-            /** @description This party's input (SecureSumInput, or SecureFedAvgInput for the FedAvgs). */
-            data: components["schemas"]["SecureSumInput"] | components["schemas"]["SecureFedAvgInput"];
+            /**
+             * @description This party's input, any JSON value; what it must be depends on `microprotocol`:
+             *     `SecureSumInput` (a number or a list of numbers) for SecureSum, `SecureFedAvgInput`
+             *     for SecureFedAvg and PlainFedAvg. A bad one is a 400 naming the field (`kwargs.data[1]`).
+             */
+            data: unknown;
             network: components["schemas"]["Network"];
             /**
              * @description SecureFedAvg only: the ring Z_2^k the masked values live in, 64 (default) or 32.

@@ -25,7 +25,6 @@ from tessera_client.models.named_tensors import NamedTensors
 from tessera_client.models.network import Network
 from tessera_client.models.none_response import NoneResponse
 from tessera_client.models.object_response import ObjectResponse
-from tessera_client.models.one_of_compute_kwargs_data import OneOfComputeKwargsData
 from tessera_client.models.one_of_prepare_input_tensors import OneOfPrepareInputTensors
 from tessera_client.models.one_of_secure_fed_avg_input_tensors import OneOfSecureFedAvgInputTensors
 from tessera_client.models.one_of_secure_sum_input import OneOfSecureSumInput
