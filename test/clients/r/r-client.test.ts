@@ -2,14 +2,17 @@
 // installs with Debian's R and r-cran-* packages, and R scripts compute against three real
 // servers: SecureSum, and a SIMON statistic (answered 501 by this server version: the R error
 // carries the problem's status, detail and where; when the server offers it, its 22 statistics).
+// The client is generated and installed by the README's own "Using Tessera from R" lines (with
+// the output folder and ~ moved into a temporary folder), and the README's sum.R runs as written.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from '../../integration/cluster.js';
+import { aptPackages, bash, promised, readmeSection, withNodes } from '../readme.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const TIMEOUT_MS = 90_000;
@@ -39,13 +42,21 @@ describe('generated R client', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-r-'));
-    const generated = spawnSync(process.execPath, ['scripts/generate-clients.mjs', 'r', '--out', join(dir, 'client')], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-    assert.equal(generated.status, 0, generated.stderr);
-    const library = join(dir, 'library');
-    spawnSync('mkdir', ['-p', library]);
-    const installed = spawnSync('R', ['CMD', 'INSTALL', '--no-test-load', '-l', library, join(dir, 'client')], { encoding: 'utf8', timeout: 120_000 });
-    assert.equal(installed.status, 0, `${installed.stdout}\n${installed.stderr}`);
-    env = { ...process.env, R_LIBS: library };
+    const [setup] = readmeSection('Using Tessera from R');
+    for (const name of aptPackages(setup!.code)) {
+      const status = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
+      assert.match(status.stdout, /install ok installed/, `README's apt package ${name} (is it in .ci/run?)`);
+    }
+    // The README's lines, with the generated folder outside the repository and HOME in `dir`.
+    const out = join(dir, 'client');
+    const lines = setup!.code
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !l.startsWith('sudo apt-get'))
+      .map((l) => l.replace('npm run clients:generate -- r', `npm run clients:generate -- r --out ${out}`).replace(/ clients\/r$/, ` ${out}`));
+    assert.equal(lines.length, 3, setup!.code);
+    const installed = await bash(lines.join('\n'), { cwd: ROOT, env: { ...process.env, HOME: dir }, timeoutMs: 240_000 });
+    assert.equal(installed.code, 0, `${installed.stdout}\n${installed.stderr}`);
+    env = { ...process.env, R_LIBS: join(dir, 'R', 'library') };
     cluster = await startCluster(3, { stageTimeoutMs: 30_000 });
   });
   after(async () => {
@@ -57,6 +68,17 @@ describe('generated R client', () => {
     const loaded = spawnSync('Rscript', ['-e', 'library(tessera); cat(sort(intersect(ls("package:tessera"), c("ApiClient", "RepresentationsApi", "ComputeKwargs", "Network"))), sep = ",")'], { env, encoding: 'utf8' });
     assert.equal(loaded.status, 0, loaded.stderr);
     assert.equal(loaded.stdout.trim(), 'ApiClient,ComputeKwargs,Network,RepresentationsApi');
+  });
+
+  test("the README's sum.R, three parties, prints what the README says", async () => {
+    const blocks = readmeSection('Using Tessera from R');
+    assert.deepEqual(blocks.map((b) => b.lang), ['sh', 'r', 'sh']);
+    writeFileSync(join(dir, 'sum.R'), withNodes(blocks[1]!.code, cluster.nodes));
+    const run = await bash(blocks[2]!.code, { cwd: dir, env, timeoutMs: TIMEOUT_MS });
+    assert.equal(run.code, 0, run.stderr);
+    const promise = promised(blocks[2]!.code);
+    assert.ok('each' in promise);
+    assert.deepEqual(run.stdout.trim().split('\n'), [promise.each, promise.each, promise.each]);
   });
 
   test('three R processes compute a SecureSum', async () => {
