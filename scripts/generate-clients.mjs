@@ -64,6 +64,20 @@ const LANGUAGES = {
 const IGNORED = ['git_push.sh', '.travis.yml', '.gitlab-ci.yml', 'tox.ini', 'test/**', 'test-requirements.txt', 'src/test/**'];
 
 /**
+ * Per language, more files not to write. Java: Tessera's templates (scripts/client-templates/java)
+ * make the client on the JDK's own HTTP client and Gson, so the okhttp helpers of the built-in
+ * okhttp-gson library (progress bodies, gzip, async callbacks, okhttp-based auth) and its build
+ * files, which name okhttp and other jars Debian does not package, are left out.
+ */
+const IGNORED_BY_LANGUAGE = {
+  java: [
+    '**/ProgressRequestBody.java', '**/ProgressResponseBody.java', '**/GzipRequestInterceptor.java',
+    '**/ApiCallback.java', '**/ApiResponse.java', '**/auth/**', 'gradle/**', 'gradlew', 'gradlew.bat',
+    'build.gradle', 'build.sbt', 'settings.gradle', 'gradle.properties', 'pom.xml',
+  ],
+};
+
+/**
  * Which API tags a language's client gets, where not all (swagger-codegen's -Dapis, which then
  * needs -Dmodels -DsupportingFiles to still write those). Go: the client and operations APIs only.
  * The peer API is server to server (sealed binary envelopes) and no client calls it; its one
@@ -72,6 +86,7 @@ const IGNORED = ['git_push.sh', '.travis.yml', '.gitlab-ci.yml', 'tox.ini', 'tes
  */
 const API_SELECTION = {
   go: ['-Dapis=Representations,Operations', '-Dmodels', '-DsupportingFiles'],
+  java: ['-Dapis=Representations,Operations', '-Dmodels', '-DsupportingFiles'],
 };
 
 /**
@@ -192,7 +207,7 @@ if (!languages.includes(language)) {
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, '.swagger-codegen-ignore'), `# Written by scripts/generate-clients.mjs\n${IGNORED.join('\n')}\n`);
+writeFileSync(join(out, '.swagger-codegen-ignore'), `# Written by scripts/generate-clients.mjs\n${[...IGNORED, ...(IGNORED_BY_LANGUAGE[language] ?? [])].join('\n')}\n`);
 
 const options = LANGUAGES[language] ?? {};
 const configFile = join(out, '.swagger-codegen-config.json');
