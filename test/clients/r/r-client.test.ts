@@ -1,6 +1,6 @@
 // The R client generated from openapi.yaml (with Tessera's templates, scripts/client-templates/r)
 // installs with Debian's R and r-cran-* packages, and R scripts compute against three real
-// servers: SecureSum, and a SIMON statistic (answered 501 by this server version: the R error
+// servers: SecureSum (the README's sum.R), and a SIMON statistic (answered 501 by this server version: the R error
 // carries the problem's status, detail and where; when the server offers it, its 22 statistics).
 // The client is generated and installed by the README's own "Using Tessera from R" lines (with
 // the output folder and ~ moved into a temporary folder), and the README's sum.R runs as written.
@@ -64,12 +64,6 @@ describe('generated R client', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('installs, loads, and exports the API classes and models', () => {
-    const loaded = spawnSync('Rscript', ['-e', 'library(tessera); cat(sort(intersect(ls("package:tessera"), c("ApiClient", "RepresentationsApi", "ComputeKwargs", "Network"))), sep = ",")'], { env, encoding: 'utf8' });
-    assert.equal(loaded.status, 0, loaded.stderr);
-    assert.equal(loaded.stdout.trim(), 'ApiClient,ComputeKwargs,Network,RepresentationsApi');
-  });
-
   test("the README's sum.R, three parties, prints what the README says", async () => {
     const blocks = readmeSection('Using Tessera from R');
     assert.deepEqual(blocks.map((b) => b.lang), ['sh', 'r', 'sh']);
@@ -79,15 +73,6 @@ describe('generated R client', () => {
     const promise = promised(blocks[2]!.code);
     assert.ok('each' in promise);
     assert.deepEqual(run.stdout.trim().split('\n'), [promise.each, promise.each, promise.each]);
-  });
-
-  test('three R processes compute a SecureSum', async () => {
-    const uuid = randomUUID();
-    const runs = await Promise.all([19, 5, 61].map((secret, myself) => rscript(['examples/r/secure_sum.R', String(myself), String(secret), cluster.nodes.join(','), uuid], env)));
-    for (const [myself, run] of runs.entries()) {
-      assert.equal(run.code, 0, run.stderr);
-      assert.equal(run.stdout.trim(), `party ${myself}: sum 85 over 3 numbers from 3 parties`);
-    }
   });
 
   test('a SIMON statistic from R: the request reaches the servers and the answer is a clear R condition', async () => {
