@@ -64,6 +64,41 @@ const LANGUAGES = {
 const IGNORED = ['git_push.sh', '.travis.yml', '.gitlab-ci.yml', 'tox.ini', 'test/**', 'test-requirements.txt', 'src/test/**'];
 
 /**
+ * Per language, more files not to write. Java: Tessera's templates (scripts/client-templates/java)
+ * make the client on the JDK's own HTTP client and Gson, so the okhttp helpers of the built-in
+ * okhttp-gson library (progress bodies, gzip, async callbacks, okhttp-based auth) and its build
+ * files, which name okhttp and other jars Debian does not package, are left out.
+ */
+const IGNORED_BY_LANGUAGE = {
+  java: [
+    '**/ProgressRequestBody.java', '**/ProgressResponseBody.java', '**/GzipRequestInterceptor.java',
+    '**/ApiCallback.java', '**/ApiResponse.java', '**/auth/**', 'gradle/**', 'gradlew', 'gradlew.bat',
+    'build.gradle', 'build.sbt', 'settings.gradle', 'gradle.properties', 'pom.xml',
+  ],
+};
+
+/**
+ * Which API tags a language's client gets, where not all (swagger-codegen's -Dapis, which then
+ * needs -Dmodels -DsupportingFiles to still write those). Go: the client and operations APIs only.
+ * The peer API is server to server (sealed binary envelopes) and no client calls it; its one
+ * optional query parameter made the Go client import github.com/antihax/optional, which Debian
+ * does not package, so without it the client builds offline with Debian's Go and golang-*-dev.
+ */
+const API_SELECTION = {
+  go: ['-Dapis=Representations,Operations', '-Dmodels', '-DsupportingFiles'],
+  java: ['-Dapis=Representations,Operations', '-Dmodels', '-DsupportingFiles'],
+};
+
+/**
+ * Tessera's own templates for a language, where swagger-codegen 3's do not make a working client:
+ * scripts/client-templates/<language>/ holds only the templates that differ, and swagger-codegen
+ * takes every other one from its built-in set. R: the built-in templates write API classes without
+ * commas between their methods (R cannot parse them), export no API class, and serialise free-form
+ * values through classes that do not exist (`Map`, `Object`, `Character`).
+ */
+const TEMPLATES = join(root, 'scripts', 'client-templates');
+
+/**
  * Steps after generation, per language, for known gaps of swagger-codegen 3's templates. Each one
  * is deterministic and only adds files, so the output is still exactly "what this command makes".
  */
@@ -182,13 +217,14 @@ if (!languages.includes(language)) {
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, '.swagger-codegen-ignore'), `# Written by scripts/generate-clients.mjs\n${IGNORED.join('\n')}\n`);
+writeFileSync(join(out, '.swagger-codegen-ignore'), `# Written by scripts/generate-clients.mjs\n${[...IGNORED, ...(IGNORED_BY_LANGUAGE[language] ?? [])].join('\n')}\n`);
 
 const options = LANGUAGES[language] ?? {};
 const configFile = join(out, '.swagger-codegen-config.json');
 writeFileSync(configFile, JSON.stringify(options, null, 2) + '\n');
 
-const args = ['-jar', jar, 'generate', '-l', language, '-i', spec, '-o', out, '-c', configFile];
+const args = [...(API_SELECTION[language] ?? []), '-jar', jar, 'generate', '-l', language, '-i', spec, '-o', out, '-c', configFile];
+if (existsSync(join(TEMPLATES, language))) args.push('-t', join(TEMPLATES, language));
 const result = spawnSync('java', args, { encoding: 'utf8' });
 if (result.error) {
   console.error(`generate-clients: cannot run java: ${result.error.message}`);

@@ -24,15 +24,30 @@ export const DEBIAN_PACKAGES = [
   { name: 'python3-dateutil', why: 'imported by the generated Python client', probe: () => pythonHas('dateutil') },
   { name: 'python3-certifi', why: 'imported by the generated Python client', probe: () => pythonHas('certifi') },
   { name: 'python3-numpy', why: 'examples/python (SecureFedAvg of NumPy arrays)', probe: () => pythonHas('numpy') },
+  { name: 'python3-setuptools', why: 'installing clients/python-tessera offline (pip --no-build-isolation)', probe: () => pythonHas('setuptools') },
+  { name: 'python3-wheel', why: 'installing clients/python-tessera offline (pip --no-build-isolation)', probe: () => pythonHas('wheel') },
+  { name: 'python3-pip', why: 'the offline pip install test of clients/python-tessera', probe: () => pythonHas('pip') },
+  { name: 'python3-venv', why: 'the pip install test installs into a fresh venv', probe: () => pythonHas('venv') },
+  { name: 'python3-torch', why: 'FedAvgClient.update_model on torch modules, the breast-cancer example', probe: () => pythonHas('torch') },
+  { name: 'python3-sklearn', why: 'the breast-cancer data set (load_breast_cancer, shipped with scikit-learn)', probe: () => pythonHas('sklearn') },
+  { name: 'python3-matplotlib', why: 'the breast-cancer example writes its plot as PNG', probe: () => pythonHas('matplotlib') },
+  { name: 'r-base-core', why: 'the generated R client is installed and run (test/clients/r)', probe: () => commandRuns('R', ['--version']) },
+  { name: 'r-cran-httr', why: 'imported by the generated R client', probe: () => true },
+  { name: 'r-cran-jsonlite', why: 'imported by the generated R client', probe: () => true },
+  { name: 'r-cran-r6', why: 'imported by the generated R client', probe: () => true },
+  { name: 'golang-go', why: 'the generated Go client is built and run offline (test/clients/go)', probe: () => commandRuns('go', ['version']) },
+  { name: 'golang-golang-x-oauth2-dev', why: 'imported by the generated Go client (GOPATH build)', probe: () => true },
+  { name: 'libgoogle-gson-java', why: 'the generated Java client compiles against Gson', probe: () => true },
+  { name: 'libswagger-core-java', why: 'the generated Java client compiles against swagger-annotations', probe: () => true },
   { name: 'git', why: 'the checks that generated code is up to date', probe: () => commandRuns('git', ['--version']) },
   { name: 'ca-certificates', why: 'HTTPS to package repositories', probe: () => true },
 ];
 
-/** Java only when the machine has none: any Java 17+ runs swagger-codegen. */
+/** A JDK only when the machine has no javac: swagger-codegen runs on it, the generated Java client compiles with it. */
 export const JAVA_PACKAGE = {
-  name: 'default-jre-headless',
-  why: 'swagger-codegen (npm run clients:generate; the generated-client checks) is a Java program',
-  probe: () => commandRuns('java', ['-version']),
+  name: 'default-jdk-headless',
+  why: 'swagger-codegen (npm run clients:generate) runs on Java; the generated Java client is compiled with javac',
+  probe: () => commandRuns('javac', ['-version']),
 };
 
 function commandRuns(command, args) {

@@ -22,7 +22,6 @@ from tessera_client.api.representations_api import RepresentationsApi
 from tessera_client.api_client import ApiClient
 from tessera_client.configuration import Configuration
 # import models into sdk package
-from tessera_client.models.any_of_compute_kwargs_data import AnyOfComputeKwargsData
 from tessera_client.models.args_kwargs import ArgsKwargs
 from tessera_client.models.call_response import CallResponse
 from tessera_client.models.category import Category

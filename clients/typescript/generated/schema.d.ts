@@ -546,8 +546,17 @@ export interface components {
              * @example SecureSum
              */
             microprotocol: string;
-            /** @description This party's input, by microprotocol (the table above). */
-            data: components["schemas"]["SecureSumInput"] | components["schemas"]["SecureFedAvgInput"] | components["schemas"]["StatisticsUnivariateInput"] | components["schemas"]["StatisticsBivariateInput"] | components["schemas"]["StatisticsFrequencyInput"] | components["schemas"]["StatisticsContingencyInput"] | components["schemas"]["SecureMedianInput"] | components["schemas"]["KthElementInput"] | components["schemas"]["MinimumMaximumInput"] | components["schemas"]["SetIntersectionInput"] | components["schemas"]["StatisticsContingencyVerticalInput"] | components["schemas"]["SecureMatrixMultiplicationInput"] | components["schemas"]["StatisticsRegressionOLSVerticalInput"];
+            /**
+             * @description This party's input, any JSON value; what it must be depends on `microprotocol` (the
+             *     table above): `SecureSumInput`, `SecureFedAvgInput` (SecureFedAvg, PlainFedAvg),
+             *     `StatisticsUnivariateInput`, `StatisticsBivariateInput`, `StatisticsFrequencyInput`,
+             *     `StatisticsContingencyInput`, `SecureMedianInput`, `KthElementInput`,
+             *     `MinimumMaximumInput`, `SetIntersectionInput` (SetIntersection,
+             *     SetIntersectionSize), `StatisticsContingencyVerticalInput`,
+             *     `SecureMatrixMultiplicationInput` or `StatisticsRegressionOLSVerticalInput`. A bad one
+             *     is a 400 naming the field (`kwargs.data[1]`).
+             */
+            data: unknown;
             network: components["schemas"]["Network"];
             /**
              * @description SecureFedAvg only: the ring Z_2^k the masked values live in, 64 (default) or 32.

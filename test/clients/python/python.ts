@@ -7,6 +7,8 @@ import { join } from 'node:path';
 export const PYTHON = '/usr/bin/python3';
 export const ROOT = join(import.meta.dirname, '..', '..', '..');
 export const PYTHON_CLIENT = join(ROOT, 'clients', 'python');
+/** The hand-written package (`import tessera`) and the generated client it builds on. */
+export const PYTHON_PACKAGE_PATH = [join(ROOT, 'clients', 'python-tessera'), PYTHON_CLIENT].join(':');
 
 export interface PythonRun {
   code: number | null;
@@ -15,12 +17,12 @@ export interface PythonRun {
   stderr: string;
 }
 
-/** Runs `python3 args...` with PYTHONPATH=clients/python; killed after `timeoutMs`. */
-export function runPython(args: readonly string[], timeoutMs: number, input?: string): Promise<PythonRun> {
+/** Runs `python3 args...` with PYTHONPATH=clients/python (or `pythonPath`); killed after `timeoutMs`. */
+export function runPython(args: readonly string[], timeoutMs: number, input?: string, pythonPath = PYTHON_CLIENT): Promise<PythonRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(PYTHON, args, {
       cwd: ROOT,
-      env: { ...process.env, PYTHONPATH: PYTHON_CLIENT, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
+      env: { ...process.env, PYTHONPATH: pythonPath, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
       stdio: ['pipe', 'pipe', 'pipe'],
       timeout: timeoutMs,
       killSignal: 'SIGKILL',

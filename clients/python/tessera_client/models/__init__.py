@@ -14,7 +14,6 @@
 from __future__ import absolute_import
 
 # import models into model package
-from tessera_client.models.any_of_compute_kwargs_data import AnyOfComputeKwargsData
 from tessera_client.models.args_kwargs import ArgsKwargs
 from tessera_client.models.call_response import CallResponse
 from tessera_client.models.category import Category

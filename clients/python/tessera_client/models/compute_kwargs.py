@@ -29,7 +29,7 @@ class ComputeKwargs(object):
     """
     swagger_types = {
         'microprotocol': 'str',
-        'data': 'AnyOfComputeKwargsData',
+        'data': 'object',
         'network': 'Network',
         'ring_bits': 'int',
         'frac_bits': 'int'
@@ -88,10 +88,10 @@ class ComputeKwargs(object):
     def data(self):
         """Gets the data of this ComputeKwargs.  # noqa: E501
 
-        This party's input, by microprotocol (the table above).  # noqa: E501
+        This party's input, any JSON value; what it must be depends on `microprotocol` (the table above): `SecureSumInput`, `SecureFedAvgInput` (SecureFedAvg, PlainFedAvg), `StatisticsUnivariateInput`, `StatisticsBivariateInput`, `StatisticsFrequencyInput`, `StatisticsContingencyInput`, `SecureMedianInput`, `KthElementInput`, `MinimumMaximumInput`, `SetIntersectionInput` (SetIntersection, SetIntersectionSize), `StatisticsContingencyVerticalInput`, `SecureMatrixMultiplicationInput` or `StatisticsRegressionOLSVerticalInput`. A bad one is a 400 naming the field (`kwargs.data[1]`).   # noqa: E501
 
         :return: The data of this ComputeKwargs.  # noqa: E501
-        :rtype: AnyOfComputeKwargsData
+        :rtype: object
         """
         return self._data
 
@@ -99,10 +99,10 @@ class ComputeKwargs(object):
     def data(self, data):
         """Sets the data of this ComputeKwargs.
 
-        This party's input, by microprotocol (the table above).  # noqa: E501
+        This party's input, any JSON value; what it must be depends on `microprotocol` (the table above): `SecureSumInput`, `SecureFedAvgInput` (SecureFedAvg, PlainFedAvg), `StatisticsUnivariateInput`, `StatisticsBivariateInput`, `StatisticsFrequencyInput`, `StatisticsContingencyInput`, `SecureMedianInput`, `KthElementInput`, `MinimumMaximumInput`, `SetIntersectionInput` (SetIntersection, SetIntersectionSize), `StatisticsContingencyVerticalInput`, `SecureMatrixMultiplicationInput` or `StatisticsRegressionOLSVerticalInput`. A bad one is a 400 naming the field (`kwargs.data[1]`).   # noqa: E501
 
         :param data: The data of this ComputeKwargs.  # noqa: E501
-        :type: AnyOfComputeKwargsData
+        :type: object
         """
         if data is None:
             raise ValueError("Invalid value for `data`, must not be `None`")  # noqa: E501
