@@ -19,7 +19,7 @@ const TIMEOUT_MS = 60_000;
 const PARTY = join(ROOT, 'test', 'clients', 'python', 'party.py');
 
 /** The microprotocols this server computes; every other one must answer 501. */
-const OFFERED = new Set(['SecureSum']);
+const OFFERED = new Set(['SecureSum', 'SecureMatrixMultiplication', 'SecureMedian', 'KthElement', 'MinimumMaximum', 'SetIntersection', 'SetIntersectionSize', 'StatisticsUnivariate', 'StatisticsBivariate', 'StatisticsFrequency', 'StatisticsContingency', 'StatisticsContingencyVertical', 'StatisticsRegressionOLSVertical']);
 
 interface Party {
   /** Positional and keyword arguments of the Python function, after `network`-less ones. */

@@ -1,7 +1,6 @@
 // The R client generated from openapi.yaml (with Tessera's templates, scripts/client-templates/r)
 // installs with Debian's R and r-cran-* packages, and R scripts compute against three real
-// servers: SecureSum (the README's sum.R), and a SIMON statistic (answered 501 by this server version: the R error
-// carries the problem's status, detail and where; when the server offers it, its 22 statistics).
+// servers: SecureSum (the README's sum.R), and a SIMON statistic (its 22 statistics; a bad input stops with the problem's status, detail and where).
 // The client is generated and installed by the README's own "Using Tessera from R" lines (with
 // the output folder and ~ moved into a temporary folder), and the README's sum.R runs as written.
 import { test, describe, before, after } from 'node:test';
@@ -75,16 +74,20 @@ describe('generated R client', () => {
     assert.deepEqual(run.stdout.trim().split('\n'), [promise.each, promise.each, promise.each]);
   });
 
-  test('a SIMON statistic from R: the request reaches the servers and the answer is a clear R condition', async () => {
+  test('a SIMON statistic from R: StatisticsUnivariate of SIMON\'s example at three servers', async () => {
     const uuid = randomUUID();
     const data = ['3.0,1.5,6.0', '2.0,2.5', '4.5'];
     const runs = await Promise.all(data.map((numbers, myself) => rscript(['examples/r/statistic.R', String(myself), numbers, cluster.nodes.join(','), uuid], env)));
     for (const run of runs) {
       assert.equal(run.code, 0, run.stderr);
       const out = JSON.parse(run.stdout) as { result?: Record<string, number>; problem?: { status: number; detail: string; where: string } };
-      // This server version does not offer StatisticsUnivariate yet (services/simon/index.ts).
-      assert.deepEqual(out.problem && { status: out.problem.status, where: out.problem.where }, { status: 501, where: 'kwargs.microprotocol' });
-      assert.match(out.problem!.detail, /StatisticsUnivariate/);
+      // SIMON's StatisticsUnivariate example: every party gets the same 22 statistics.
+      assert.equal(out.problem, undefined, JSON.stringify(out.problem));
+      const r = out.result!;
+      assert.equal(Object.keys(r).length, 22);
+      for (const [key, want] of Object.entries({ samples: 6, sum: 19.5, mean: 3.25, minimum: 1.5, maximum: 6, variance: 2.875, skewness: 0.6741477730119637 })) {
+        assert.ok(Math.abs(r[key]! - want) <= 1e-9 * Math.max(1, Math.abs(want)), `${key}: ${r[key]} vs ${want}`);
+      }
     }
   });
 
