@@ -17,7 +17,7 @@ import { createSimon } from '../services/simon/index.js';
 import { RepresentationBus, type BusLimits } from './bus.js';
 import { DEFAULT_STAGE_TIMEOUT_MS } from './peer/index.js';
 import { Registry } from './registry.js';
-import { binaryBody } from './http/body.js';
+import { binaryBody, bodyByOperation, DEFAULT_OPEN_BODY_LIMIT_BYTES } from './http/body.js';
 import { PROBLEM_MEDIA_TYPE, instancePath, problem, problemHandler } from './http/problem.js';
 import { browserGuard, clientAuthentication, type SecurityOptions } from './http/security.js';
 import { expressPath, loadSpec, type OperationId } from './http/spec.js';
@@ -130,10 +130,11 @@ export function createApp(options: AppOptions): Express {
     asyncHandler(handlers.deliverPeerMessage),
   );
 
-  app.use(express.json({ limit: jsonLimit, strict: true }));
+  // Each operation's own body parser and limit (server/http/body.ts): paths that take no body,
+  // open ones like /health included, read at most a few KiB, so no anonymous caller can make this
+  // server parse a large body.
+  app.use(bodyByOperation(spec, { json: jsonLimit, binary: binaryLimit, other: Math.min(jsonLimit, DEFAULT_OPEN_BODY_LIMIT_BYTES) }));
   app.use(rejectDeepJson(jsonDepth));
-  app.use('/representations', binaryBody(binaryLimit));
-  app.use(express.raw({ type: 'application/octet-stream', limit: Math.min(jsonLimit, binaryLimit) }));
   app.use(acceptEmptyBodyOnGetAndDelete);
 
   app.use(
