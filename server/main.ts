@@ -15,6 +15,10 @@ import { createApp, createBus, DEFAULT_PEER_BODY_LIMIT_BYTES, type AppLimits } f
 import type { RepresentationBus } from './bus.js';
 import { checkClientToken, isLoopbackHost, LOOPBACK_HOSTS, normaliseOrigin } from './http/security.js';
 import { createPeerNode, type PeerNodeOptions, type PeerStats } from './peer/index.js';
+import { AGENT_FREE_SOCKET_TIMEOUT_MS } from './peer/transport.js';
+
+/** Idle keep-alive connections are closed after this; peers close theirs sooner (transport.ts). */
+export const SERVER_KEEP_ALIVE_MS = 3 * AGENT_FREE_SOCKET_TIMEOUT_MS;
 
 export interface ServerConfig {
   /** Interface to bind. Default 127.0.0.1 (loopback only). */
@@ -141,6 +145,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     server.headersTimeout = 30_000;
     server.requestTimeout = 300_000;
     server.maxHeadersCount = 100;
+    // Longer than the peers' pooled-connection timeout (AGENT_FREE_SOCKET_TIMEOUT_MS), so the
+    // sending side closes an idle connection before this side does (hardening finding 2).
+    server.keepAliveTimeout = SERVER_KEEP_ALIVE_MS;
     const sockets = new Set<Socket>();
     server.on('connection', (socket) => {
       sockets.add(socket);

@@ -57,6 +57,7 @@ export class PeerDirectory {
         headers: { accept: 'application/json' },
         signal: AbortSignal.timeout(this.timeoutMs),
         maxResponseBytes: MAX_IDENTITY_BYTES,
+        idempotent: true,
       });
     } catch (err) {
       if ((err as { code?: unknown }).code === 'ERESPONSETOOLARGE') throw new PeerError(`${where} sent an oversized identity`, { where });

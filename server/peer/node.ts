@@ -510,6 +510,7 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
           body: envelope,
           signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
           maxResponseBytes: MAX_PROBLEM_CHARS * 8,
+          idempotent: true,
         });
       } catch (err) {
         if (signal.aborted && signal.reason instanceof TesseraError) throw signal.reason;
