@@ -43,6 +43,8 @@ HTTPS:
 Limits:
   --max-representations <n>   live representations at most (default 10000)
   --representation-ttl <s>    a representation unused this long expires (default 3600)
+  --max-representation-bytes <b>  memory all representations may take (default: a quarter
+                              of the JavaScript heap limit, at most 1073741824)
   --max-json-body <bytes>     largest JSON request body (default 16777216)
   --max-json-depth <n>        deepest nesting in a JSON body (default 100)
   --max-binary-body <bytes>   largest safetensors upload (default 536870912)
@@ -98,6 +100,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         'allow-peer-url': { type: 'string', multiple: true },
         'max-representations': { type: 'string' },
         'representation-ttl': { type: 'string' },
+        'max-representation-bytes': { type: 'string' },
         'max-json-body': { type: 'string' },
         'max-binary-body': { type: 'string' },
         'max-json-depth': { type: 'string' },
@@ -134,6 +137,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   const stageTimeout = integer(v['stage-timeout'], '--stage-timeout', 0.001, 86_400);
   const maxRepresentations = integer(v['max-representations'], '--max-representations', 1, 10_000_000);
   const ttl = integer(v['representation-ttl'], '--representation-ttl', 0.001, 30 * 86_400);
+  const representationBytes = integer(v['max-representation-bytes'], '--max-representation-bytes', 1024 * 1024, 2 ** 45);
   const jsonBody = integer(v['max-json-body'], '--max-json-body', 1024, 2 ** 31);
   const binaryBody = integer(v['max-binary-body'], '--max-binary-body', 1024, 2 ** 33);
   const jsonDepth = integer(v['max-json-depth'], '--max-json-depth', 8, 10_000);
@@ -167,6 +171,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   const limits: NonNullable<ServerConfig['limits']> = {
     ...(maxRepresentations !== undefined ? { maxRepresentations: Math.floor(maxRepresentations) } : {}),
     ...(ttl !== undefined ? { representationTtlMs: Math.round(ttl * 1000) } : {}),
+    ...(representationBytes !== undefined ? { maxRepresentationBytes: Math.floor(representationBytes) } : {}),
     ...(jsonBody !== undefined ? { jsonBodyBytes: Math.floor(jsonBody) } : {}),
     ...(binaryBody !== undefined ? { binaryBodyBytes: Math.floor(binaryBody) } : {}),
     ...(jsonDepth !== undefined ? { jsonDepth: Math.floor(jsonDepth) } : {}),
