@@ -17,7 +17,7 @@ import { createSimon } from '../services/simon/index.js';
 import { RepresentationBus, type BusLimits } from './bus.js';
 import { DEFAULT_STAGE_TIMEOUT_MS } from './peer/index.js';
 import { Registry } from './registry.js';
-import { binaryBody, bodyByOperation, DEFAULT_OPEN_BODY_LIMIT_BYTES } from './http/body.js';
+import { binaryBody, bodyByOperation, DEFAULT_OPEN_BODY_LIMIT_BYTES, inflightGuard } from './http/body.js';
 import { PROBLEM_MEDIA_TYPE, instancePath, problem, problemHandler } from './http/problem.js';
 import { browserGuard, clientAuthentication, type SecurityOptions } from './http/security.js';
 import { expressPath, loadSpec, type OperationId } from './http/spec.js';
@@ -27,6 +27,8 @@ export const DEFAULT_BINARY_LIMIT_BYTES = 512 * 1024 * 1024;
 /** The peer node's largest message (32 MiB) plus its header and envelope overhead. */
 export const DEFAULT_PEER_BODY_LIMIT_BYTES = 34 * 1024 * 1024;
 export const DEFAULT_JSON_DEPTH = 100;
+export const DEFAULT_PEER_INFLIGHT_BODIES = 64;
+export const DEFAULT_PEER_INFLIGHT_BYTES = 256 * 1024 * 1024;
 
 export interface AppLimits extends BusLimits {
   /** Largest application/json body. Default 16 MiB. */
@@ -37,6 +39,10 @@ export interface AppLimits extends BusLimits {
   peerBodyBytes?: number;
   /** Deepest nesting of arrays and objects in a JSON body. Default 100. */
   jsonDepth?: number;
+  /** Peer envelopes being received at once (not yet authenticated). Default 64. */
+  peerInflightBodies?: number;
+  /** Their bytes together (declared lengths). Default 256 MiB. */
+  peerInflightBytes?: number;
 }
 
 export interface AppOptions {
@@ -124,8 +130,16 @@ export function createApp(options: AppOptions): Express {
   // to check beyond the media type and size, which are checked here. It is the hot path of every
   // computation (each party receives 2·(n−1) of them per SecureSum); skipping the validator halves
   // its cost. Every other method on this path still goes through the validator (405).
+  // Before an envelope is whole nothing about it is authentic: the in-flight guard bounds how
+  // many such bodies, and how many bytes, anyone can make this server hold at once.
+  const peerInflight = inflightGuard({
+    bodies: options.limits?.peerInflightBodies ?? DEFAULT_PEER_INFLIGHT_BODIES,
+    bytes: Math.max(options.limits?.peerInflightBytes ?? DEFAULT_PEER_INFLIGHT_BYTES, peerLimit),
+    maxBody: peerLimit,
+  });
   app.post(
     '/peer/messages',
+    peerInflight,
     binaryBody(peerLimit, { required: true }),
     asyncHandler(handlers.deliverPeerMessage),
   );

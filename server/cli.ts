@@ -53,6 +53,8 @@ Limits:
   --max-buffered-bytes <b>    their bytes (default 67108864)
   --max-peer-message <bytes>  largest peer message payload (default 33554432)
   --max-parties <n>           parties in one computation (default 64)
+  --max-peer-inflight <n>     peer envelopes received at once, before they authenticate (default 64)
+  --max-peer-inflight-bytes <b>  their declared bytes together (default 268435456)
   -h, --help                  show this help
 
 Swagger UI: http://<host>:<port>/docs   Spec: /openapi.yaml, /openapi.json
@@ -109,6 +111,8 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         'max-buffered-bytes': { type: 'string' },
         'max-peer-message': { type: 'string' },
         'max-parties': { type: 'string' },
+        'max-peer-inflight': { type: 'string' },
+        'max-peer-inflight-bytes': { type: 'string' },
         token: { type: 'string' },
         'token-file': { type: 'string' },
         'unauthenticated-clients': { type: 'boolean' },
@@ -146,6 +150,8 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   const maxBufferedBytes = integer(v['max-buffered-bytes'], '--max-buffered-bytes', 1024, 2 ** 40);
   const maxPeerMessage = integer(v['max-peer-message'], '--max-peer-message', 1024, 2 ** 31);
   const maxParties = integer(v['max-parties'], '--max-parties', 2, 10_000);
+  const peerInflight = integer(v['max-peer-inflight'], '--max-peer-inflight', 1, 100_000);
+  const peerInflightBytes = integer(v['max-peer-inflight-bytes'], '--max-peer-inflight-bytes', 1024 * 1024, 2 ** 40);
 
   // The client token: a flag, the environment, or a file (one line; surrounding whitespace dropped).
   if (v.token !== undefined && v['token-file'] !== undefined) {
@@ -175,6 +181,8 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     ...(jsonBody !== undefined ? { jsonBodyBytes: Math.floor(jsonBody) } : {}),
     ...(binaryBody !== undefined ? { binaryBodyBytes: Math.floor(binaryBody) } : {}),
     ...(jsonDepth !== undefined ? { jsonDepth: Math.floor(jsonDepth) } : {}),
+    ...(peerInflight !== undefined ? { peerInflightBodies: Math.floor(peerInflight) } : {}),
+    ...(peerInflightBytes !== undefined ? { peerInflightBytes: Math.floor(peerInflightBytes) } : {}),
   };
   const peerLimits: NonNullable<NonNullable<ServerConfig['peer']>['limits']> = {
     ...(maxComputations !== undefined ? { maxSessions: Math.floor(maxComputations) } : {}),

@@ -4,7 +4,7 @@
 // Content-Length we allocate once and copy each chunk into place as it arrives.
 
 import express, { type RequestHandler } from 'express';
-import { BadInputError, TooLargeError, UnsupportedMediaTypeError } from '../../services/errors.js';
+import { BadInputError, LimitError, TooLargeError, UnsupportedMediaTypeError } from '../../services/errors.js';
 import { templatePattern, type LoadedSpec } from './spec.js';
 
 const MEDIA_TYPE = 'application/octet-stream';
@@ -138,4 +138,71 @@ export function bodyByOperation(spec: LoadedSpec, limits: OperationBodyLimits): 
     const binary = takesBinary ? parsers.binary : parsers.smallBinary;
     json(req, res, (err?: unknown) => (err === undefined ? binary(req, res, next) : next(err)));
   };
+}
+
+export interface InflightLimits {
+  /** Request bodies being received at once on the route. */
+  readonly bodies: number;
+  /** Their declared (or, when chunked, largest possible) bytes together. */
+  readonly bytes: number;
+  /** The largest one body may be (the route's body limit). */
+  readonly maxBody: number;
+  /**
+   * A body must arrive within `graceMs` plus its length at `minBytesPerSecond`; slower, the
+   * connection is cut. Default 5 s and 1 MiB/s (a 34 MiB envelope then has 39 s).
+   */
+  readonly graceMs?: number;
+  readonly minBytesPerSecond?: number;
+}
+
+/** What an InflightGuard holds right now. */
+export interface InflightStats {
+  readonly bodies: number;
+  readonly bytes: number;
+}
+
+export const INFLIGHT_BUSY = 'busy';
+
+/**
+ * Bounds what unauthenticated senders can make a route hold before their bodies authenticate
+ * (POST /peer/messages: an envelope is only checked once it is whole). Each request reserves its
+ * declared length (a chunked one: the route's limit) for as long as it is in flight; past
+ * `bodies` or `bytes`, a 429 problem with `reason: "busy"` at once, before any byte is read, and
+ * the connection is closed. A body that arrives slower than the minimum rate is cut off.
+ * Hardening finding 7: 100 slow connections no longer hold 34 MiB each for 5 minutes.
+ */
+export function inflightGuard(limits: InflightLimits): RequestHandler & { stats(): InflightStats } {
+  let bodies = 0;
+  let bytes = 0;
+  const graceMs = limits.graceMs ?? 5000;
+  const rate = limits.minBytesPerSecond ?? 1024 * 1024;
+  const guard = ((req, res, next) => {
+    const declared = Number(req.headers['content-length']);
+    const reserve = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, limits.maxBody + 1) : limits.maxBody;
+    if (bodies + 1 > limits.bodies || bytes + reserve > limits.bytes) {
+      res.setHeader('Connection', 'close');
+      res.setHeader('Retry-After', '1');
+      req.pause();
+      next(new LimitError(`this server is receiving ${bodies} peer messages (${bytes} bytes) already; retry shortly`, { where: 'envelope', extra: { reason: INFLIGHT_BUSY } }));
+      return;
+    }
+    bodies += 1;
+    bytes += reserve;
+    const timer = setTimeout(() => {
+      if (!req.complete) req.socket.destroy();
+    }, graceMs + (1000 * reserve) / rate);
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      clearTimeout(timer);
+      bodies -= 1;
+      bytes -= reserve;
+    };
+    res.once('finish', release);
+    res.once('close', release);
+    next();
+  }) as RequestHandler & { stats(): InflightStats };
+  guard.stats = () => ({ bodies, bytes });
+  return guard;
 }

@@ -83,6 +83,15 @@ export interface PeerNodeConfig {
   readonly transport?: PeerTransport;
 }
 
+/** A 429 whose problem says `reason: "busy"`: the receiver's in-flight envelope budget was full. */
+function isBusy(text: string): boolean {
+  try {
+    return (JSON.parse(text) as { reason?: unknown }).reason === 'busy';
+  } catch {
+    return false;
+  }
+}
+
 export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
   readonly stageTimeoutMs: number;
   readonly maxInboxBytes: number;
@@ -485,7 +494,9 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
   ): Promise<void> {
     const party = session.party(to);
     const url = session.nodes[to]!;
-    for (let attempt = 0; ; attempt += 1) {
+    const deadline = Date.now() + timeoutMs;
+    let refreshed = false;
+    for (let busyWaitMs = 50; ; ) {
       const header: EnvelopeHeader = {
         v: 1,
         uuid: session.uuid,
@@ -508,7 +519,7 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
           method: 'POST',
           headers: { 'content-type': 'application/octet-stream' },
           body: envelope,
-          signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+          signal: AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, deadline - Date.now()))]),
           maxResponseBytes: MAX_PROBLEM_CHARS * 8,
           idempotent: true,
         });
@@ -521,7 +532,15 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
       }
       const { text } = response;
       if (response.status >= 200 && response.status <= 299) return;
-      if (response.status === 401 && attempt === 0) {
+      if (response.status === 429 && isBusy(text) && Date.now() + busyWaitMs < deadline && !signal.aborted) {
+        // The receiver is taking in as many envelopes as it allows (server/http/body.ts
+        // inflightGuard); nothing was read, so the same envelope is sent again shortly.
+        await new Promise((resolve) => setTimeout(resolve, busyWaitMs));
+        busyWaitMs = Math.min(busyWaitMs * 2, 1000);
+        continue;
+      }
+      if (response.status === 401 && !refreshed) {
+        refreshed = true;
         // Perhaps the peer restarted (new boot): learn its current identity and seal again, once.
         const fresh = await this.directory.get(url, party, true);
         // A new key (the peer was set up anew) is adopted only while nothing of this computation
