@@ -194,7 +194,10 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
     let granted = false;
     try {
       const party = (i: number) => `party ${i} (${nodes[i]})`;
-      const identities = await Promise.all(nodes.map((url, i) => this.directory.get(url, party(i))));
+      // Every peer's identity is asked afresh (one GET each, shared by concurrent opens): the boot
+      // it proves is the run this computation accepts messages from, so an envelope recorded
+      // before a peer restarted is never taken for this computation's (hardening finding 5).
+      const identities = await Promise.all(nodes.map((url, i) => this.directory.get(url, party(i), i !== myself)));
       if (identities[myself]!.publicKey !== this.self.publicKey) {
         // The cache may predate a change of server at that URL: ask once more before refusing.
         identities[myself] = await this.directory.get(nodes[myself]!, party(myself), true);
@@ -307,7 +310,7 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
     // In arrival order: a sender's first message binds its instance, later ones must match it.
     const adopted = this.unbuffer(session.uuid, ({ header }) => {
       const from = header.from;
-      const fits = session.nodeKeys[from] === header.senderKey && from !== session.myself;
+      const fits = session.nodeKeys[from] === header.senderKey && session.nodeBoots[from] === header.senderBoot && from !== session.myself;
       if (fits && session.bound[from] === undefined) session.bound[from] = header.instance;
       return fits && session.bound[from] === header.instance;
     });
@@ -389,6 +392,7 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
       if (this.finished.has(`${header.uuid}|${header.senderKey}|${header.instance}`)) {
         throw new ConflictError('this computation already finished or was aborted here (replayed message)', { where: 'envelope.header.instance' });
       }
+      await this.checkSenderBoot(header);
       await this.route(header, payload);
     } catch (err) {
       if (err instanceof TesseraError) {
@@ -399,6 +403,26 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
         );
       }
       throw err;
+    }
+  }
+
+  /**
+   * The sender's boot must be the run of that server that is running now: an envelope recorded
+   * before the sender restarted (and never consumed here) is a replay, refused even though this
+   * server can still open it. Asks the sender's URL from the authenticated terms when in doubt.
+   */
+  private async checkSenderBoot(header: EnvelopeHeader): Promise<void> {
+    let url: string | undefined;
+    try {
+      url = normaliseNodeUrl(header.terms.nodes[header.from], 'envelope.header.terms.nodes');
+    } catch {
+      url = undefined;
+    }
+    if (url !== undefined && !this.trust.isTrustedUrl(url)) url = undefined;
+    if (!(await this.directory.isCurrentBoot(header.senderKey, header.senderBoot, url, `party ${header.from} (${url ?? 'unknown URL'})`))) {
+      throw new UnauthenticatedError('peer message was sealed by an earlier run of its sender, which has restarted since (a replay)', {
+        where: 'envelope.header.senderBoot',
+      });
     }
   }
 
@@ -448,8 +472,11 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
         });
       }
       // Buffered instances were adopted when the session opened, so an unbound sender has none:
-      // the first instance seen now is this computation's.
-      if (session.bound[from] === undefined) session.bound[from] = header.instance;
+      // the first instance seen now is this computation's, from the run deliver() confirmed current.
+      if (session.bound[from] === undefined) {
+        session.bound[from] = header.instance;
+        session.nodeBoots[from] = header.senderBoot;
+      }
       if (session.bound[from] === header.instance) {
         await session.accept(header, payload);
         return;
