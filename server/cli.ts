@@ -8,14 +8,16 @@ import { parseArgs } from 'node:util';
 import type { Level } from 'pino';
 import { TesseraError } from '../services/errors.js';
 import { checkClientToken, normaliseOrigin } from './http/security.js';
+import { formatNetworkSecret, parseNetworkSecret } from './peer/trust.js';
 import { isLoopbackBind, startServer, type ServerConfig } from './main.js';
 
 export const DEFAULT_PORT = 55500;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const USAGE = `Usage: tessera serve [options]
+       tessera secret
 
-Run one party's Tessera server.
+Run one party's Tessera server; or print a new network secret (give that line to every party).
 
 Options:
   --port <n>                  TCP port (default ${DEFAULT_PORT}; 0 picks a free port)
@@ -23,7 +25,8 @@ Options:
   --data-dir <dir>            identity key and state (default ./.tessera/<port>)
   --log-level <level>         ${LOG_LEVELS.join(', ')} (default info); logs go to stderr
   --stage-timeout <seconds>   how long a protocol stage waits for a peer (default 30)
-  --network-secret <secret>   trust peers that know this shared secret; prefer the
+  --network-secret <secret>   trust peers that know this shared secret, made by
+                              \`tessera secret\` (no passphrases); prefer the
                               TESSERA_NETWORK_SECRET environment variable (not visible in ps)
   --peers-file <file>         trust exactly the peers pinned in this JSON file
   --allow-peer-url <prefix>   a URL prefix clients may name as a node (repeatable)
@@ -134,10 +137,12 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`, { where: '--log-level' });
   }
-  const secret = v['network-secret'] ?? env.TESSERA_NETWORK_SECRET;
-  if (secret !== undefined && secret.length === 0) {
+  const secretText = v['network-secret'] ?? env.TESSERA_NETWORK_SECRET;
+  if (secretText !== undefined && secretText.length === 0) {
     throw new UsageError('the network secret must not be empty', { where: '--network-secret' });
   }
+  const secretFlag = v['network-secret'] !== undefined ? '--network-secret' : 'TESSERA_NETWORK_SECRET';
+  const secret = secretText === undefined ? undefined : asUsage(() => parseNetworkSecret(secretText, secretFlag));
   const stageTimeout = integer(v['stage-timeout'], '--stage-timeout', 0.001, 86_400);
   const maxRepresentations = integer(v['max-representations'], '--max-representations', 1, 10_000_000);
   const ttl = integer(v['representation-ttl'], '--representation-ttl', 0.001, 30 * 86_400);
@@ -192,7 +197,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     ...(maxParties !== undefined ? { maxParties: Math.floor(maxParties) } : {}),
   };
   const peer: NonNullable<ServerConfig['peer']> = {
-    ...(secret !== undefined ? { networkSecret: Buffer.from(secret, 'utf8') } : {}),
+    ...(secret !== undefined ? { networkSecret: secret } : {}),
     ...(v['peers-file'] !== undefined ? { peersFile: resolve(v['peers-file']) } : {}),
     ...(v['allow-peer-url'] !== undefined ? { allowPeerUrls: v['allow-peer-url'] } : {}),
     ...(stageTimeout !== undefined ? { stageTimeoutMs: Math.round(stageTimeout * 1000) } : {}),
@@ -246,6 +251,11 @@ export async function main(argv: readonly string[], out: (line: string) => void 
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     out(USAGE);
     return command === undefined ? 2 : 0;
+  }
+  if (command === 'secret') {
+    // A fresh network secret for a consortium: give this one line to every party, over a secure channel.
+    out(formatNetworkSecret());
+    return 0;
   }
   if (command !== 'serve') {
     err(`tessera: unknown command '${command}'\n\n${USAGE}`);

@@ -2,6 +2,7 @@
 // shutdown, no abort messages), as a crash or a pulled cable would.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { formatNetworkSecret } from '../../server/peer/trust.js';
 
 export interface ChildParty {
   readonly url: string;
@@ -17,7 +18,7 @@ export async function spawnParty(dataDir: string, networkSecret: Buffer, stageTi
   const child = spawn(
     process.execPath,
     [BIN, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--stage-timeout', String(stageTimeoutMs / 1000), ...extraArgs],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TESSERA_NETWORK_SECRET: networkSecret.toString('base64url'), ...env } },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TESSERA_NETWORK_SECRET: formatNetworkSecret(networkSecret), ...env } },
   );
   let stdout = '';
   let stderr = '';
