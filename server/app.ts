@@ -28,6 +28,11 @@ export const DEFAULT_BINARY_LIMIT_BYTES = 512 * 1024 * 1024;
 export const DEFAULT_PEER_BODY_LIMIT_BYTES = 34 * 1024 * 1024;
 export const DEFAULT_JSON_DEPTH = 100;
 export const DEFAULT_PEER_INFLIGHT_BODIES = 64;
+/**
+ * JSON text of a tensor takes up to ~24 characters per value and is built in one piece: 30M values
+ * stalled a server for seconds and then exceeded V8's largest string (hardening finding 8).
+ */
+export const DEFAULT_JSON_DOWNLOAD_VALUES = 4 * 1024 * 1024;
 export const DEFAULT_PEER_INFLIGHT_BYTES = 256 * 1024 * 1024;
 
 export interface AppLimits extends BusLimits {
@@ -39,6 +44,11 @@ export interface AppLimits extends BusLimits {
   peerBodyBytes?: number;
   /** Deepest nesting of arrays and objects in a JSON body. Default 100. */
   jsonDepth?: number;
+  /**
+   * Most tensor values a JSON download may carry; above it a 406 asks for safetensors
+   * (`Accept: application/octet-stream`). Default 4 Mi values.
+   */
+  jsonDownloadValues?: number;
   /** Peer envelopes being received at once (not yet authenticated). Default 64. */
   peerInflightBodies?: number;
   /** Their bytes together (declared lengths). Default 256 MiB. */
@@ -102,7 +112,8 @@ export function createApp(options: AppOptions): Express {
   const jsonDepth = options.limits?.jsonDepth ?? DEFAULT_JSON_DEPTH;
   const security = options.security ?? {};
 
-  const handlers = makeHandlers({ bus, log, spec, startedAt, ...(options.peerEndpoint ? { peer: options.peerEndpoint } : {}) });
+  const jsonDownloadValues = options.limits?.jsonDownloadValues ?? DEFAULT_JSON_DOWNLOAD_VALUES;
+  const handlers = makeHandlers({ bus, log, spec, startedAt, jsonDownloadValues, ...(options.peerEndpoint ? { peer: options.peerEndpoint } : {}) });
   checkHandlersMatchSpec(handlers, spec.operations.map((o) => o.operationId));
 
   const app = express();
@@ -207,10 +218,11 @@ interface HandlerDeps {
   log: Logger;
   spec: ReturnType<typeof loadSpec>;
   startedAt: number;
+  jsonDownloadValues: number;
   peer?: PeerEndpoint;
 }
 
-function makeHandlers({ bus, spec, startedAt, peer }: HandlerDeps): HandlerMap {
+function makeHandlers({ bus, spec, startedAt, jsonDownloadValues, peer }: HandlerDeps): HandlerMap {
   const docsHtml = swaggerUi
     .generateHTML(undefined, { swaggerUrl: '/openapi.json', customSiteTitle: 'Tessera API' })
     // The page is served at /docs (no trailing slash), so its relative asset URLs must be rooted.
@@ -261,6 +273,12 @@ function makeHandlers({ bus, spec, startedAt, peer }: HandlerDeps): HandlerMap {
         for (const chunk of chunks) res.write(chunk);
         res.end();
         return;
+      }
+      if (found.kind === 'tensors' && found.value.parameterCount > jsonDownloadValues) {
+        throw new NotAcceptableError(
+          `these tensors hold ${found.value.parameterCount} values, more than ${jsonDownloadValues} (--max-json-download) for a JSON download; ask for safetensors with "Accept: application/octet-stream"`,
+          { where: 'Accept' },
+        );
       }
       res.json({ type: 'object', object: found.kind === 'tensors' ? found.value.toJson() : found.value });
     },

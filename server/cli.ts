@@ -50,6 +50,8 @@ Limits:
                               of the JavaScript heap limit, at most 1073741824)
   --max-json-body <bytes>     largest JSON request body (default 16777216)
   --max-json-depth <n>        deepest nesting in a JSON body (default 100)
+  --max-json-download <n>     most tensor values in a JSON download; above it 406, ask for
+                              application/octet-stream (default 4194304)
   --max-binary-body <bytes>   largest safetensors upload (default 536870912)
   --max-computations <n>      computations running at once (default 1000)
   --max-buffered-messages <n> early peer messages held for computations not started (default 4096)
@@ -109,6 +111,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         'max-json-body': { type: 'string' },
         'max-binary-body': { type: 'string' },
         'max-json-depth': { type: 'string' },
+        'max-json-download': { type: 'string' },
         'max-computations': { type: 'string' },
         'max-buffered-messages': { type: 'string' },
         'max-buffered-bytes': { type: 'string' },
@@ -150,6 +153,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   const jsonBody = integer(v['max-json-body'], '--max-json-body', 1024, 2 ** 31);
   const binaryBody = integer(v['max-binary-body'], '--max-binary-body', 1024, 2 ** 33);
   const jsonDepth = integer(v['max-json-depth'], '--max-json-depth', 8, 10_000);
+  const jsonDownload = integer(v['max-json-download'], '--max-json-download', 1, 2 ** 26);
   const maxComputations = integer(v['max-computations'], '--max-computations', 1, 1_000_000);
   const maxBufferedMessages = integer(v['max-buffered-messages'], '--max-buffered-messages', 1, 10_000_000);
   const maxBufferedBytes = integer(v['max-buffered-bytes'], '--max-buffered-bytes', 1024, 2 ** 40);
@@ -186,6 +190,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     ...(jsonBody !== undefined ? { jsonBodyBytes: Math.floor(jsonBody) } : {}),
     ...(binaryBody !== undefined ? { binaryBodyBytes: Math.floor(binaryBody) } : {}),
     ...(jsonDepth !== undefined ? { jsonDepth: Math.floor(jsonDepth) } : {}),
+    ...(jsonDownload !== undefined ? { jsonDownloadValues: Math.floor(jsonDownload) } : {}),
     ...(peerInflight !== undefined ? { peerInflightBodies: Math.floor(peerInflight) } : {}),
     ...(peerInflightBytes !== undefined ? { peerInflightBytes: Math.floor(peerInflightBytes) } : {}),
   };
