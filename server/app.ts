@@ -18,7 +18,7 @@ import { RepresentationBus, type BusLimits } from './bus.js';
 import { DEFAULT_STAGE_TIMEOUT_MS } from './peer/index.js';
 import { Registry } from './registry.js';
 import { binaryBody, bodyByOperation, DEFAULT_OPEN_BODY_LIMIT_BYTES, inflightGuard } from './http/body.js';
-import { PROBLEM_MEDIA_TYPE, instancePath, problem, problemHandler } from './http/problem.js';
+import { PROBLEM_MEDIA_TYPE, instancePath, markLogged, problem, problemHandler } from './http/problem.js';
 import { browserGuard, clientAuthentication, type SecurityOptions } from './http/security.js';
 import { expressPath, loadSpec, type OperationId } from './http/spec.js';
 
@@ -302,7 +302,10 @@ function makeHandlers({ bus, spec, startedAt, jsonDownloadValues, peer }: Handle
     },
     async deliverPeerMessage(req, res) {
       if (!Buffer.isBuffer(req.body)) throw new BadInputError('the body must be one sealed envelope', { where: 'body' });
-      await requirePeer().deliver(req.body);
+      // deliver() logs every message it refuses, with the sender and stage: one line per refusal.
+      await requirePeer().deliver(req.body).catch((err: unknown) => {
+        throw err instanceof TesseraError ? markLogged(err) : err;
+      });
       res.status(204).end();
     },
     getHealth(_req, res) {

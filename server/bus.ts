@@ -297,7 +297,7 @@ export class RepresentationBus {
       try {
         value.release();
       } catch (err) {
-        this.#log.warn({ err: (err as Error).message, uuid }, 'releasing a server object failed');
+        this.#log.warn({ err: (err as Error).message }, 'releasing a server object failed');
       }
     }
   }

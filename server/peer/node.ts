@@ -392,7 +392,6 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
       if (this.finished.has(`${header.uuid}|${header.senderKey}|${header.instance}`)) {
         throw new ConflictError('this computation already finished or was aborted here (replayed message)', { where: 'envelope.header.instance' });
       }
-      await this.checkSenderBoot(header);
       await this.route(header, payload);
     } catch (err) {
       if (err instanceof TesseraError) {
@@ -460,6 +459,9 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
   }
 
   private async route(header: EnvelopeHeader, payload: Buffer): Promise<void> {
+    // The boot check may ask the sender (an await): look the session up only after it, so a
+    // session that opened meanwhile gets this message, not the buffer it has already adopted.
+    if (!this.sessions.has(header.uuid)) await this.checkSenderBoot(header);
     const session = this.sessions.get(header.uuid);
     if (session) {
       const from = header.from;
@@ -471,6 +473,7 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
           where: 'envelope.header.from',
         });
       }
+      await this.checkSenderBoot(header);
       // Buffered instances were adopted when the session opened, so an unbound sender has none:
       // the first instance seen now is this computation's, from the run deliver() confirmed current.
       if (session.bound[from] === undefined) {
