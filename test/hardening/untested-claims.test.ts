@@ -50,6 +50,19 @@ describe('claims without a test until now', { timeout: 60_000 }, () => {
       assert.equal(res.status, 401, `${path}: ${res.status} ${res.text.slice(0, 200)}`);
     }
     assert.equal((await rawRequest(guarded.url, '/health')).status, 200);
+    // Swagger UI's assets are open, one path segment under /docs/ only.
+    assert.equal((await rawRequest(guarded.url, '/docs/swagger-ui.css')).status, 200);
+    for (const path of ['/x/docs/swagger-ui.css', '/docs/a/b', '/docs/swagger-ui.css/x']) {
+      assert.equal((await rawRequest(guarded.url, path)).status, 401, path);
+    }
+  });
+
+  test('the Authorization header is "Bearer <token>" exactly: nothing before, nothing after', async () => {
+    for (const header of [`xBearer ${TOKEN}`, `Bearer ${TOKEN} extra`, `Bearer  ${TOKEN}`, `Basic ${TOKEN}`]) {
+      const res = await rawRequest(guarded.url, '/representations', { headers: { authorization: header } });
+      assert.equal(res.status, 401, header);
+    }
+    assert.equal((await rawRequest(guarded.url, '/representations', { headers: { authorization: `bearer ${TOKEN}` } })).status, 200, 'the scheme is case-insensitive');
   });
 
   test('the replay window refuses envelopes from the future as well as the past', async () => {
