@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { formatNetworkSecret } from '../server/peer/trust.js';
 
 export interface ProcessCluster {
   readonly nodes: string[];
@@ -15,7 +16,7 @@ export interface ProcessCluster {
 
 export async function startProcessCluster(parties: number, extraArgs: string[] = []): Promise<ProcessCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'tessera-bench-'));
-  const env = { ...process.env, TESSERA_NETWORK_SECRET: randomBytes(32).toString('base64url') };
+  const env = { ...process.env, TESSERA_NETWORK_SECRET: formatNetworkSecret(randomBytes(32)) };
   const children: ChildProcess[] = [];
   // E.g. TESSERA_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles each server.
   const nodeArgs = (process.env.TESSERA_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);

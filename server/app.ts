@@ -20,8 +20,8 @@ import { RepresentationBus, type BusLimits } from './bus.js';
 import { configDefault } from './config.js';
 import { DEFAULT_STAGE_TIMEOUT_MS } from './peer/index.js';
 import { Registry } from './registry.js';
-import { binaryBody } from './http/body.js';
-import { PROBLEM_MEDIA_TYPE, instancePath, problem, problemHandler } from './http/problem.js';
+import { binaryBody, bodyByOperation, DEFAULT_OPEN_BODY_LIMIT_BYTES, inflightGuard } from './http/body.js';
+import { PROBLEM_MEDIA_TYPE, instancePath, markLogged, problem, problemHandler } from './http/problem.js';
 import { browserGuard, clientAuthentication, type SecurityOptions } from './http/security.js';
 import { expressPath, loadSpec, type OperationId } from './http/spec.js';
 
@@ -32,6 +32,13 @@ export const PEER_BODY_OVERHEAD_BYTES = 2 * 1024 * 1024;
 /** The peer node's largest message plus its header and envelope overhead. */
 export const DEFAULT_PEER_BODY_LIMIT_BYTES = configDefault('peer.limits.maxMessageBytes') + PEER_BODY_OVERHEAD_BYTES;
 export const DEFAULT_JSON_DEPTH = configDefault('limits.jsonDepth');
+export const DEFAULT_PEER_INFLIGHT_BODIES = configDefault('limits.peerInflightBodies');
+/**
+ * JSON text of a tensor takes up to ~24 characters per value and is built in one piece: 30M values
+ * stalled a server for seconds and then exceeded V8's largest string (hardening finding 8).
+ */
+export const DEFAULT_JSON_DOWNLOAD_VALUES = configDefault('limits.jsonDownloadValues');
+export const DEFAULT_PEER_INFLIGHT_BYTES = configDefault('limits.peerInflightBytes');
 
 export interface AppLimits extends BusLimits {
   /** Largest application/json body. Default 16 MiB. */
@@ -42,6 +49,15 @@ export interface AppLimits extends BusLimits {
   peerBodyBytes?: number;
   /** Deepest nesting of arrays and objects in a JSON body. Default 100. */
   jsonDepth?: number;
+  /**
+   * Most tensor values a JSON download may carry; above it a 406 asks for safetensors
+   * (`Accept: application/octet-stream`). Default 4 Mi values.
+   */
+  jsonDownloadValues?: number;
+  /** Peer envelopes being received at once (not yet authenticated). Default 64. */
+  peerInflightBodies?: number;
+  /** Their bytes together (declared lengths). Default 256 MiB. */
+  peerInflightBytes?: number;
 }
 
 export interface AppOptions {
@@ -124,8 +140,9 @@ export function createApp(options: AppOptions): Express {
   const jsonDepth = options.limits?.jsonDepth ?? DEFAULT_JSON_DEPTH;
   const security = options.security ?? {};
 
+  const jsonDownloadValues = options.limits?.jsonDownloadValues ?? DEFAULT_JSON_DOWNLOAD_VALUES;
   const handlers = makeHandlers({
-    bus, log, spec, startedAt, readiness: options.readiness ?? {},
+    bus, log, spec, startedAt, jsonDownloadValues, readiness: options.readiness ?? {},
     ...(options.peerEndpoint ? { peer: options.peerEndpoint } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });
@@ -156,16 +173,25 @@ export function createApp(options: AppOptions): Express {
   // to check beyond the media type and size, which are checked here. It is the hot path of every
   // computation (each party receives 2·(n−1) of them per SecureSum); skipping the validator halves
   // its cost. Every other method on this path still goes through the validator (405).
+  // Before an envelope is whole nothing about it is authentic: the in-flight guard bounds how
+  // many such bodies, and how many bytes, anyone can make this server hold at once.
+  const peerInflight = inflightGuard({
+    bodies: options.limits?.peerInflightBodies ?? DEFAULT_PEER_INFLIGHT_BODIES,
+    bytes: Math.max(options.limits?.peerInflightBytes ?? DEFAULT_PEER_INFLIGHT_BYTES, peerLimit),
+    maxBody: peerLimit,
+  });
   app.post(
     '/peer/messages',
+    peerInflight,
     binaryBody(peerLimit, { required: true }),
     asyncHandler(handlers.deliverPeerMessage),
   );
 
-  app.use(express.json({ limit: jsonLimit, strict: true }));
+  // Each operation's own body parser and limit (server/http/body.ts): paths that take no body,
+  // open ones like /health included, read at most a few KiB, so no anonymous caller can make this
+  // server parse a large body.
+  app.use(bodyByOperation(spec, { json: jsonLimit, binary: binaryLimit, other: Math.min(jsonLimit, DEFAULT_OPEN_BODY_LIMIT_BYTES) }));
   app.use(rejectDeepJson(jsonDepth));
-  app.use('/representations', binaryBody(binaryLimit));
-  app.use(express.raw({ type: 'application/octet-stream', limit: Math.min(jsonLimit, binaryLimit) }));
   app.use(acceptEmptyBodyOnGetAndDelete);
 
   app.use(
@@ -225,11 +251,12 @@ interface HandlerDeps {
   spec: ReturnType<typeof loadSpec>;
   startedAt: number;
   readiness: Readonly<Record<string, ReadinessCheck>>;
+  jsonDownloadValues: number;
   peer?: PeerEndpoint;
   metrics?: MetricsEndpoint;
 }
 
-function makeHandlers({ bus, spec, startedAt, peer, metrics, readiness }: HandlerDeps): HandlerMap {
+function makeHandlers({ bus, spec, startedAt, jsonDownloadValues, peer, metrics, readiness }: HandlerDeps): HandlerMap {
   const docsHtml = swaggerUi
     .generateHTML(undefined, { swaggerUrl: '/openapi.json', customSiteTitle: 'Tessera API' })
     // The page is served at /docs (no trailing slash), so its relative asset URLs must be rooted.
@@ -281,6 +308,12 @@ function makeHandlers({ bus, spec, startedAt, peer, metrics, readiness }: Handle
         res.end();
         return;
       }
+      if (found.kind === 'tensors' && found.value.parameterCount > jsonDownloadValues) {
+        throw new NotAcceptableError(
+          `these tensors hold ${found.value.parameterCount} values, more than ${jsonDownloadValues} (--max-json-download) for a JSON download; ask for safetensors with "Accept: application/octet-stream"`,
+          { where: 'Accept' },
+        );
+      }
       if (found.kind === 'json' && floatSpecOf(found.value) !== undefined) {
         // A result with float-typed fields (SIMON's counts and statistics): written so that `6.0`
         // stays a float for clients that tell ints from floats (services/common/resultjson.ts).
@@ -309,7 +342,10 @@ function makeHandlers({ bus, spec, startedAt, peer, metrics, readiness }: Handle
     },
     async deliverPeerMessage(req, res) {
       if (!Buffer.isBuffer(req.body)) throw new BadInputError('the body must be one sealed envelope', { where: 'body' });
-      await requirePeer().deliver(req.body);
+      // deliver() logs every message it refuses, with the sender and stage: one line per refusal.
+      await requirePeer().deliver(req.body).catch((err: unknown) => {
+        throw err instanceof TesseraError ? markLogged(err) : err;
+      });
       res.status(204).end();
     },
     async getHealth(_req, res) {

@@ -12,7 +12,8 @@
 // prototype or private names are refused before any lookup.
 
 import { randomUUID } from 'node:crypto';
-import { BadInputError, ForbiddenError, LimitError, NotFoundError } from '../services/errors.js';
+import { getHeapStatistics } from 'node:v8';
+import { BadInputError, ForbiddenError, LimitError, NotFoundError, TooLargeError } from '../services/errors.js';
 import {
   isServerObject,
   type CallContext,
@@ -36,10 +37,20 @@ export interface BusLimits {
   sweepIntervalMs?: number;
   /** Nesting depth at which `{"representation_uuid": …}` arguments are still resolved. Default 32. */
   maxArgumentDepth?: number;
+  /**
+   * Memory all live representations may take together, in bytes (estimated: tensor data exactly,
+   * JSON values by what V8 spends on them). One more is a 429 problem, one larger than all of it
+   * a 413. Default: a quarter of the JavaScript heap limit, at most 1 GiB.
+   */
+  maxRepresentationBytes?: number;
 }
+
+/** A quarter of this process's heap limit, at most 1 GiB: uploads can never exhaust the heap. */
+export const DEFAULT_REPRESENTATION_BYTES = Math.min(2 ** 30, Math.floor(getHeapStatistics().heap_size_limit / 4));
 
 export const DEFAULT_BUS_LIMITS: Required<Omit<BusLimits, 'sweepIntervalMs'>> = {
   maxRepresentations: configDefault('limits.maxRepresentations'),
+  maxRepresentationBytes: DEFAULT_REPRESENTATION_BYTES,
   representationTtlMs: configDefault('limits.representationTtlMs'),
   maxArgumentDepth: 32,
 };
@@ -52,6 +63,8 @@ export type Entry =
 
 interface Slot {
   readonly entry: Entry;
+  /** What this entry counts against the byte budget (estimatedBytes). */
+  readonly bytes: number;
   lastUsed: number;
 }
 
@@ -79,6 +92,8 @@ export class RepresentationBus {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #maxRepresentations: number;
+  readonly #maxBytes: number;
+  #bytes = 0;
   readonly #ttlMs: number;
   readonly #maxDepth: number;
   readonly #shutdown = new AbortController();
@@ -91,6 +106,7 @@ export class RepresentationBus {
     this.#now = options.now ?? Date.now;
     const limits = { ...DEFAULT_BUS_LIMITS, ...stripUndefined(options.limits ?? {}) };
     this.#maxRepresentations = positive(limits.maxRepresentations, 'limits.maxRepresentations');
+    this.#maxBytes = positive(limits.maxRepresentationBytes, 'limits.maxRepresentationBytes');
     this.#ttlMs = positive(limits.representationTtlMs, 'limits.representationTtlMs');
     this.#maxDepth = positive(limits.maxArgumentDepth, 'limits.maxArgumentDepth');
     const sweepMs = options.limits?.sweepIntervalMs ?? Math.min(this.#ttlMs, 60_000);
@@ -102,6 +118,11 @@ export class RepresentationBus {
   /** Live representations (expired ones not yet swept may be counted until the next sweep). */
   get size(): number {
     return this.#slots.size;
+  }
+
+  /** Estimated bytes the live representations hold (see maxRepresentationBytes). */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   list(): Description[] {
@@ -244,29 +265,40 @@ export class RepresentationBus {
   }
 
   #insert(entry: Entry): string {
+    const bytes = entry.kind === 'value' ? estimatedBytes(entry.value) : ENTRY_OVERHEAD_BYTES;
+    if (bytes > this.#maxBytes) {
+      throw new TooLargeError(`this value takes about ${bytes} bytes, more than the ${this.#maxBytes} bytes all representations may take (--max-representation-bytes)`, {
+        extra: { limit: this.#maxBytes },
+      });
+    }
+    if (this.#slots.size >= this.#maxRepresentations || this.#bytes + bytes > this.#maxBytes) this.sweep();
     if (this.#slots.size >= this.#maxRepresentations) {
-      this.sweep();
-      if (this.#slots.size >= this.#maxRepresentations) {
-        throw new LimitError(`at most ${this.#maxRepresentations} representations; release some first`, {
-          extra: { limit: this.#maxRepresentations },
-        });
-      }
+      throw new LimitError(`at most ${this.#maxRepresentations} representations; release some first`, {
+        extra: { limit: this.#maxRepresentations },
+      });
+    }
+    if (this.#bytes + bytes > this.#maxBytes) {
+      throw new LimitError(`representations here would take more than ${this.#maxBytes} bytes (--max-representation-bytes); release some first`, {
+        extra: { limit: this.#maxBytes },
+      });
     }
     const uuid = randomUUID();
-    this.#slots.set(uuid, { entry, lastUsed: this.#now() });
+    this.#slots.set(uuid, { entry, bytes, lastUsed: this.#now() });
+    this.#bytes += bytes;
     return uuid;
   }
 
   /** Forget an entry; a server object held by value is told, so it frees what it holds. */
   #drop(uuid: string): void {
     const slot = this.#slots.get(uuid);
+    if (slot !== undefined) this.#bytes -= slot.bytes;
     this.#slots.delete(uuid);
     const value = slot?.entry.kind === 'value' ? slot.entry.value : undefined;
     if (isServerObject(value) && typeof value.release === 'function') {
       try {
         value.release();
       } catch (err) {
-        this.#log.warn({ err: (err as Error).message, uuid }, 'releasing a server object failed');
+        this.#log.warn({ err: (err as Error).message }, 'releasing a server object failed');
       }
     }
   }
@@ -281,6 +313,40 @@ export class RepresentationBus {
     slot.lastUsed = now;
     return slot.entry;
   }
+}
+
+/** What any entry costs besides its value: the slot, its uuid, the map entry. */
+const ENTRY_OVERHEAD_BYTES = 256;
+
+/**
+ * Bytes a value takes in memory, estimated from above: tensor data exactly (plus its names), and
+ * for JSON what V8 spends on 64-bit hosts (a heap number 16 bytes, an array 16 plus 8 per slot, an
+ * object 24 plus 16 per property, a string 16 plus its length, twice when not Latin-1). A parsed
+ * JSON body takes several times its text (16 MiB of `{"a":0.5}` is ~100 MB of heap), which is
+ * why the budget counts this and not the request's length. Server objects (prepared
+ * computations) hold uploads counted elsewhere, and count their overhead only.
+ */
+export function estimatedBytes(value: unknown): number {
+  if (value instanceof TensorSet) return ENTRY_OVERHEAD_BYTES + value.byteLength + 128 * value.size;
+  let total = ENTRY_OVERHEAD_BYTES;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'number') total += 16;
+    else if (typeof v === 'string') total += 16 + (/^[\x00-\xff]*$/.test(v) ? v.length : 2 * v.length);
+    else if (Array.isArray(v)) {
+      total += 16 + 8 * v.length;
+      for (const item of v) stack.push(item);
+    } else if (isPlainObject(v)) {
+      const keys = Object.keys(v);
+      total += 24 + 16 * keys.length;
+      for (const key of keys) {
+        total += 16 + key.length;
+        stack.push(v[key]);
+      }
+    } else total += 8;
+  }
+  return total;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TesseraError } from '../services/errors.js';
 import { runSimulate } from './simulate-cli.js';
+import { formatNetworkSecret } from './peer/trust.js';
 import { configDefault, optionsHelp, parseArgsOptions, resolveOptions, setPath } from './config.js';
 import { isLoopback } from './loopback.js';
 import { startServer, type ServerConfig } from './main.js';
@@ -19,6 +20,7 @@ export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', impor
 
 export const USAGE = `Usage: tessera serve [options]
        tessera simulate --parties <n> --microprotocol <name> --data <file>  (see --help there)
+       tessera secret        print a new network secret (give that line to every party)
        tessera --version
 
 Run one party's Tessera server. Every option can also be set by the environment variable in
@@ -115,6 +117,11 @@ export async function main(
     return command === undefined ? 2 : 0;
   }
   if (command === 'simulate') return runSimulate(rest, out, err);
+  if (command === 'secret') {
+    // A fresh network secret for a consortium: give this one line to every party, over a secure channel.
+    out(formatNetworkSecret());
+    return 0;
+  }
   if (command !== 'serve') {
     err(`tessera: unknown command '${command}'\n\n${USAGE}`);
     return 2;

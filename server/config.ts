@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BadInputError } from '../services/errors.js';
 import { checkClientToken, normaliseOrigin } from './http/security.js';
+import { parseNetworkSecret } from './peer/trust.js';
 
 export type Section = 'Server' | 'Logs' | 'Peers' | 'Clients and browsers' | 'HTTPS' | 'Limits';
 
@@ -73,11 +74,8 @@ export const OPTIONS = [
     help: 'json: one JSON object per line (pino); pretty: readable lines for a terminal (pino-pretty)' },
   // ---------------------------------------------------------------- Peers
   { flag: 'network-secret', env: 'TESSERA_NETWORK_SECRET', section: 'Peers', kind: 'text', path: 'peer.networkSecret', arg: '<secret>',
-    help: 'trust peers that know this shared secret; prefer the environment variable (not visible in ps)',
-    check: (secret: string, where: string) => {
-      if (secret.length === 0) throw new BadInputError('the network secret must not be empty', { where });
-      return Buffer.from(secret, 'utf8');
-    } },
+    help: 'trust peers that know this shared secret, made by `tessera secret` (no passphrases); prefer the environment variable (not visible in ps)',
+    check: (secret: string, where: string) => parseNetworkSecret(secret, where) },
   { flag: 'peers-file', env: 'TESSERA_PEERS_FILE', section: 'Peers', kind: 'text', path: 'peer.peersFile', arg: '<file>',
     help: 'trust exactly the peers pinned in this JSON file',
     readme: 'trust exactly the peers pinned in this file: `[{"url": "...", "publicKey": "<base64url>"}]`',
@@ -110,6 +108,11 @@ export const OPTIONS = [
     help: 'live representations at most (then 429)' },
   { flag: 'representation-ttl', env: 'TESSERA_REPRESENTATION_TTL', section: 'Limits', kind: 'seconds', min: 0.001, max: 30 * 86_400, default: 3600, path: 'limits.representationTtlMs', arg: '<s>',
     help: 'an unused representation expires (then 404)' },
+  { flag: 'max-representation-bytes', env: 'TESSERA_MAX_REPRESENTATION_BYTES', section: 'Limits', kind: 'whole', unit: 'bytes', min: MIB, max: 2 ** 45, path: 'limits.maxRepresentationBytes', arg: '<bytes>',
+    defaultText: 'a quarter of the heap limit, at most 1 GiB',
+    help: 'memory all live representations may take together (then 429; one larger than all of it 413)' },
+  { flag: 'max-json-download', env: 'TESSERA_MAX_JSON_DOWNLOAD', section: 'Limits', kind: 'whole', min: 1, max: 2 ** 26, default: 4 * MIB, path: 'limits.jsonDownloadValues', arg: '<n>',
+    help: 'most tensor values in a JSON download; above it 406 (ask for application/octet-stream)' },
   { flag: 'max-json-body', env: 'TESSERA_MAX_JSON_BODY', section: 'Limits', kind: 'whole', unit: 'bytes', min: 1024, max: 2 ** 31, default: 16 * MIB, path: 'limits.jsonBodyBytes', arg: '<bytes>',
     help: 'largest JSON request body (then 413)' },
   { flag: 'max-json-depth', env: 'TESSERA_MAX_JSON_DEPTH', section: 'Limits', kind: 'whole', min: 8, max: 10_000, default: 100, path: 'limits.jsonDepth', arg: '<n>',
@@ -126,6 +129,10 @@ export const OPTIONS = [
     help: 'largest peer message payload (then 413)' },
   { flag: 'max-parties', env: 'TESSERA_MAX_PARTIES', section: 'Limits', kind: 'whole', min: 2, max: 10_000, default: 64, path: 'peer.limits.maxParties', arg: '<n>',
     help: 'parties in one computation' },
+  { flag: 'max-peer-inflight', env: 'TESSERA_MAX_PEER_INFLIGHT', section: 'Limits', kind: 'whole', min: 1, max: 100_000, default: 64, path: 'limits.peerInflightBodies', arg: '<n>',
+    help: 'peer envelopes received at once, before they authenticate (then 429, the sender resends)' },
+  { flag: 'max-peer-inflight-bytes', env: 'TESSERA_MAX_PEER_INFLIGHT_BYTES', section: 'Limits', kind: 'whole', unit: 'bytes', min: MIB, max: 2 ** 40, default: 256 * MIB, path: 'limits.peerInflightBytes', arg: '<bytes>',
+    help: 'their declared bytes together (then 429)' },
 ] as const satisfies readonly OptionSpec[];
 
 type Entry = (typeof OPTIONS)[number];

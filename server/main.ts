@@ -21,6 +21,10 @@ import { ServerMetrics } from './metrics.js';
 import { createPeerNode, type PeerNodeOptions, type PeerStats } from './peer/index.js';
 import { IDENTITY_FILE } from './peer/identity.js';
 import type { DisclosurePolicy } from '../services/simon/engine.js';
+import { AGENT_FREE_SOCKET_TIMEOUT_MS } from './peer/transport.js';
+
+/** Idle keep-alive connections are closed after this; peers close theirs sooner (transport.ts). */
+export const SERVER_KEEP_ALIVE_MS = 3 * AGENT_FREE_SOCKET_TIMEOUT_MS;
 
 export interface ServerConfig {
   // The options and their defaults are listed once, in server/config.ts (OPTIONS, by `path`).
@@ -170,6 +174,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     server.headersTimeout = 30_000;
     server.requestTimeout = 300_000;
     server.maxHeadersCount = 100;
+    // Longer than the peers' pooled-connection timeout (AGENT_FREE_SOCKET_TIMEOUT_MS), so the
+    // sending side closes an idle connection before this side does (hardening finding 2).
+    server.keepAliveTimeout = SERVER_KEEP_ALIVE_MS;
     const sockets = new Set<Socket>();
     server.on('connection', (socket) => {
       sockets.add(socket);

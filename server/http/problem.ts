@@ -176,6 +176,22 @@ export function sendProblem(res: Response, body: Problem): void {
   res.json(body);
 }
 
+/** Errors whose refusal was logged where it happened (e.g. every refused peer message); see problemHandler. */
+const loggedAlready = new WeakSet<object>();
+
+/** Marks an error as logged by the code that raised it, so the refusal leaves one line, not two. */
+export function markLogged<T>(err: T): T {
+  if (typeof err === 'object' && err !== null) loggedAlready.add(err);
+  return err;
+}
+
+const UUID_PATTERN = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+/** A representation uuid is a capability (whoever knows it may use it): never in a log line. */
+export function redactUuids(text: string): string {
+  return text.replace(UUID_PATTERN, '<uuid>');
+}
+
 /** The Express error middleware: last in the chain. */
 export function problemHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, next) => {
@@ -188,8 +204,11 @@ export function problemHandler(log: Logger): ErrorRequestHandler {
     const body = toProblem(err, instancePath(req.originalUrl), log);
     // Every refusal leaves a line (attacks and mistakes alike); what was refused and where, never
     // a body, a token or a key. 5xx were logged with their cause by toProblem.
-    if (body.status < 500) {
-      log.info({ status: body.status, method: req.method, instance: body.instance, where: body.where, remote: req.socket.remoteAddress }, `refused: ${body.detail.slice(0, 200)}`);
+    if (body.status < 500 && !loggedAlready.has(err as object)) {
+      log.info(
+        { status: body.status, method: req.method, instance: redactUuids(body.instance ?? ''), where: body.where, remote: req.socket.remoteAddress },
+        `refused: ${redactUuids(body.detail.slice(0, 200))}`,
+      );
     }
     if (body.status === 405 && typeof (err as { headers?: { Allow?: string } }).headers?.Allow === 'string') {
       res.setHeader('Allow', (err as { headers: { Allow: string } }).headers.Allow);

@@ -21,7 +21,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { BadInputError, ForbiddenError, UnauthenticatedError } from '../../services/errors.js';
 import type { Logger } from '../../services/microservice.js';
 import { isLoopback } from '../loopback.js';
-import type { LoadedSpec } from './spec.js';
+import { templatePattern, type LoadedSpec } from './spec.js';
 
 export const MIN_TOKEN_LENGTH = 16;
 export const BEARER_SCHEME = 'bearerAuth';
@@ -81,14 +81,6 @@ export function protectedOperations(spec: LoadedSpec): { method: string; path: s
     .map((op) => ({ method: op.method, path: op.path }));
 }
 
-function templateRegExp(template: string): RegExp {
-  const body = template
-    .split(/\{[^}]+\}/)
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('[^/]+');
-  return new RegExp(`^${body}/?$`);
-}
-
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
@@ -109,7 +101,7 @@ export function openOperations(spec: LoadedSpec): { method: string; path: string
 export function clientAuthentication(spec: LoadedSpec, token: string | undefined, log: Logger): RequestHandler {
   if (token === undefined) return (_req, _res, next) => next();
   const expected = sha256(checkClientToken(token));
-  const open = [...openOperations(spec).map((op) => templateRegExp(op.path)), /^\/docs\/[A-Za-z0-9._-]+$/];
+  const open = [...openOperations(spec).map((op) => templatePattern(op.path)), /^\/docs\/[A-Za-z0-9._-]+$/];
   return (req: Request, res: Response, next: NextFunction) => {
     if (open.some((re) => re.test(req.path))) {
       next();

@@ -74,3 +74,16 @@ export function loadSpec(): LoadedSpec {
 export function expressPath(template: string): string {
   return template.replace(/\{([^}]+)\}/g, ':$1');
 }
+
+/**
+ * A path template as an anchored, case-sensitive pattern: `{param}` matches one non-empty segment,
+ * nothing else varies (one trailing slash is allowed). Authentication and body limits both match
+ * requests to operations with it, so they can never disagree about which operation a path is.
+ */
+export function templatePattern(template: string): RegExp {
+  const body = template
+    .split(/\{[^}]+\}/)
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('[^/]+');
+  return new RegExp(`^${body}/?$`);
+}

@@ -33,6 +33,10 @@ export function normaliseNodeUrl(node: unknown, where: string): string {
   if (url.username || url.password || url.hash || url.search || node.includes('#') || node.includes('?')) {
     throw new BadInputError('a node URL must not carry credentials, a query or a fragment', { where });
   }
+  // `localhost` and `127.0.0.1` name the same loopback server (servers bind 127.0.0.1 by
+  // default): one spelling, or two parties' node lists would disagree and refuse each other (409).
+  // Only for http: an https certificate may name localhost and not the address.
+  if (url.protocol === 'http:' && url.hostname === 'localhost') url.hostname = '127.0.0.1';
   return url.origin + url.pathname.replace(/\/+$/, '');
 }
 

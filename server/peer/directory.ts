@@ -19,9 +19,16 @@ export interface PeerIdentity {
 const MAX_IDENTITY_BYTES = 16 * 1024;
 const MAX_CACHED = 1024;
 
+/** How many (key, boot) pairs found stale are remembered, so their replays cost no identity fetch. */
+const MAX_STALE_BOOTS = 10_000;
+
 export class PeerDirectory {
   private readonly cache = new Map<string, PeerIdentity>();
   private readonly inflight = new Map<string, Promise<PeerIdentity>>();
+  /** Per public key, the boot id its server last proved (fresh challenge) it runs now. */
+  private readonly boots = new Map<string, string>();
+  /** `key|boot` of runs known to have ended: their envelopes are refused without asking again. */
+  private readonly staleBoots = new Set<string>();
 
   constructor(
     private readonly self: Identity,
@@ -48,6 +55,31 @@ export class PeerDirectory {
     return pending;
   }
 
+  /**
+   * Is `bootId` the run of the server with `publicKey` that is running now? Known: answered at
+   * once. Unknown: the server at `url` (where the sender says it runs) is asked, with a fresh
+   * challenge, so only that server's current run can confirm it; a boot it does not confirm is
+   * remembered as stale. An envelope recorded before its sender restarted thus never opens
+   * afterwards (hardening finding 5), even at a receiver that never restarted.
+   */
+  async isCurrentBoot(publicKey: string, bootId: string, url: string | undefined, where: string): Promise<boolean> {
+    if (this.boots.get(publicKey) === bootId) return true;
+    if (this.staleBoots.has(`${publicKey}|${bootId}`) || url === undefined) return false;
+    try {
+      await this.get(url, where, true);
+    } catch {
+      return false; // unreachable or unproven: not confirmed (and not remembered: it may be transient)
+    }
+    if (this.boots.get(publicKey) === bootId) return true;
+    if (this.boots.has(publicKey)) this.markStale(publicKey, bootId);
+    return false;
+  }
+
+  private markStale(publicKey: string, bootId: string): void {
+    if (this.staleBoots.size >= MAX_STALE_BOOTS) this.staleBoots.delete(this.staleBoots.values().next().value!);
+    this.staleBoots.add(`${publicKey}|${bootId}`);
+  }
+
   private async fetchIdentity(url: string, where: string): Promise<PeerIdentity> {
     const challenge = randomBytes(32);
     let response: { status: number; text: string };
@@ -57,6 +89,7 @@ export class PeerDirectory {
         headers: { accept: 'application/json' },
         signal: AbortSignal.timeout(this.timeoutMs),
         maxResponseBytes: MAX_IDENTITY_BYTES,
+        idempotent: true,
       });
     } catch (err) {
       if ((err as { code?: unknown }).code === 'ERESPONSETOOLARGE') throw new PeerError(`${where} sent an oversized identity`, { where });
@@ -85,6 +118,11 @@ export class PeerDirectory {
       throw new PeerError(`${where} could not prove it holds the network secret`, { where });
     }
     const identity: PeerIdentity = { url, publicKey: body.publicKey as string, bootId: body.bootId as string };
+    const previous = this.boots.get(identity.publicKey);
+    if (previous !== undefined && previous !== identity.bootId) this.markStale(identity.publicKey, previous);
+    this.boots.delete(identity.publicKey);
+    this.boots.set(identity.publicKey, identity.bootId);
+    if (this.boots.size > MAX_CACHED) this.boots.delete(this.boots.keys().next().value!);
     if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(url, identity);
     return identity;

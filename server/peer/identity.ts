@@ -6,7 +6,7 @@
 // only when the file does not exist yet, so a normal start writes no secret to disk.
 
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { chmod, link, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BadInputError } from '../../services/errors.js';
 import type { Logger } from '../../services/microservice.js';
@@ -55,7 +55,13 @@ async function createIfMissing(path: string, make: () => Buffer | string): Promi
 }
 
 async function warnIfLoose(path: string, log: Logger): Promise<void> {
-  const { mode } = await stat(path);
+  // lstat, never stat: a symbolic link in place of a key file would have us read (and chmod) its
+  // target, wherever it points; refused instead.
+  const info = await lstat(path);
+  if (info.isSymbolicLink() || !info.isFile()) {
+    throw new BadInputError(`${path} is ${info.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}; a key file must be a plain file in the data directory`, { where: 'dataDir' });
+  }
+  const { mode } = info;
   if ((mode & 0o077) !== 0) {
     log.warn({ path, mode: (mode & 0o777).toString(8) }, 'key file is readable by other users; tightening to 0600');
     await chmod(path, 0o600);
@@ -76,14 +82,39 @@ function freshIdentityFile(): string {
   return `${JSON.stringify(fresh)}\n`;
 }
 
+/**
+ * The data directory holds the identity key: other users must not be able to replace files in it
+ * (group- or world-writable: refused) and should not read it (group or world bits: tightened to
+ * 0700 with a warning, as key files are).
+ */
+async function checkDataDir(dataDir: string, log: Logger): Promise<void> {
+  const { mode } = await stat(dataDir);
+  if ((mode & 0o022) !== 0) {
+    throw new BadInputError(`${dataDir} is writable by other users (mode ${(mode & 0o777).toString(8)}); run chmod 700 on it`, { where: 'dataDir' });
+  }
+  if ((mode & 0o077) !== 0) {
+    log.warn({ path: dataDir, mode: (mode & 0o777).toString(8) }, 'data directory is readable by other users; tightening to 0700');
+    await chmod(dataDir, 0o700);
+  }
+}
+
 export async function loadOrCreateIdentity(dataDir: string, log: Logger): Promise<Identity> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await checkDataDir(dataDir, log);
   const path = join(dataDir, IDENTITY_FILE);
   const created = await createIfMissing(path, freshIdentityFile);
   await warnIfLoose(path, log);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    // Say what is wrong: an unreadable file (EACCES: another user's) is not a corrupt one.
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new BadInputError(`${path} cannot be read (${code}${code === 'EACCES' ? ': this server\'s user has no permission to read it' : ''})`, { where: 'dataDir' });
+  }
   let stored: Partial<IdentityFile>;
   try {
-    stored = JSON.parse(await readFile(path, 'utf8')) as Partial<IdentityFile>;
+    stored = JSON.parse(text) as Partial<IdentityFile>;
   } catch {
     throw new BadInputError(`${path} is not a Tessera identity file`, { where: 'dataDir' });
   }

@@ -88,6 +88,15 @@ export interface PeerNodeConfig {
   readonly observer?: PeerObserver;
 }
 
+/** A 429 whose problem says `reason: "busy"`: the receiver's in-flight envelope budget was full. */
+function isBusy(text: string): boolean {
+  try {
+    return (JSON.parse(text) as { reason?: unknown }).reason === 'busy';
+  } catch {
+    return false;
+  }
+}
+
 export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
   readonly stageTimeoutMs: number;
   readonly maxInboxBytes: number;
@@ -196,7 +205,10 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
     let granted = false;
     try {
       const party = (i: number) => `party ${i} (${nodes[i]})`;
-      const identities = await Promise.all(nodes.map((url, i) => this.directory.get(url, party(i))));
+      // Every peer's identity is asked afresh (one GET each, shared by concurrent opens): the boot
+      // it proves is the run this computation accepts messages from, so an envelope recorded
+      // before a peer restarted is never taken for this computation's (hardening finding 5).
+      const identities = await Promise.all(nodes.map((url, i) => this.directory.get(url, party(i), i !== myself)));
       if (identities[myself]!.publicKey !== this.self.publicKey) {
         // The cache may predate a change of server at that URL: ask once more before refusing.
         identities[myself] = await this.directory.get(nodes[myself]!, party(myself), true);
@@ -317,7 +329,7 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
     // In arrival order: a sender's first message binds its instance, later ones must match it.
     const adopted = this.unbuffer(session.uuid, ({ header }) => {
       const from = header.from;
-      const fits = session.nodeKeys[from] === header.senderKey && from !== session.myself;
+      const fits = session.nodeKeys[from] === header.senderKey && session.nodeBoots[from] === header.senderBoot && from !== session.myself;
       if (fits && session.bound[from] === undefined) session.bound[from] = header.instance;
       return fits && session.bound[from] === header.instance;
     });
@@ -414,6 +426,26 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
     }
   }
 
+  /**
+   * The sender's boot must be the run of that server that is running now: an envelope recorded
+   * before the sender restarted (and never consumed here) is a replay, refused even though this
+   * server can still open it. Asks the sender's URL from the authenticated terms when in doubt.
+   */
+  private async checkSenderBoot(header: EnvelopeHeader): Promise<void> {
+    let url: string | undefined;
+    try {
+      url = normaliseNodeUrl(header.terms.nodes[header.from], 'envelope.header.terms.nodes');
+    } catch {
+      url = undefined;
+    }
+    if (url !== undefined && !this.trust.isTrustedUrl(url)) url = undefined;
+    if (!(await this.directory.isCurrentBoot(header.senderKey, header.senderBoot, url, `party ${header.from} (${url ?? 'unknown URL'})`))) {
+      throw new UnauthenticatedError('peer message was sealed by an earlier run of its sender, which has restarted since (a replay)', {
+        where: 'envelope.header.senderBoot',
+      });
+    }
+  }
+
   private checkAddress(header: EnvelopeHeader): void {
     if (header.receiverKey !== this.self.publicKey) {
       throw new UnauthenticatedError('peer message is sealed for another server', { where: 'envelope.header.receiverKey' });
@@ -448,6 +480,9 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
   }
 
   private async route(header: EnvelopeHeader, payload: Buffer): Promise<void> {
+    // The boot check may ask the sender (an await): look the session up only after it, so a
+    // session that opened meanwhile gets this message, not the buffer it has already adopted.
+    if (!this.sessions.has(header.uuid)) await this.checkSenderBoot(header);
     const session = this.sessions.get(header.uuid);
     if (session) {
       const from = header.from;
@@ -459,9 +494,13 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
           where: 'envelope.header.from',
         });
       }
+      await this.checkSenderBoot(header);
       // Buffered instances were adopted when the session opened, so an unbound sender has none:
-      // the first instance seen now is this computation's.
-      if (session.bound[from] === undefined) session.bound[from] = header.instance;
+      // the first instance seen now is this computation's, from the run deliver() confirmed current.
+      if (session.bound[from] === undefined) {
+        session.bound[from] = header.instance;
+        session.nodeBoots[from] = header.senderBoot;
+      }
       if (session.bound[from] === header.instance) {
         await session.accept(header, payload);
         return;
@@ -506,7 +545,9 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
   ): Promise<void> {
     const party = session.party(to);
     const url = session.nodes[to]!;
-    for (let attempt = 0; ; attempt += 1) {
+    const deadline = Date.now() + timeoutMs;
+    let refreshed = false;
+    for (let busyWaitMs = 50; ; ) {
       const header: EnvelopeHeader = {
         v: 1,
         uuid: session.uuid,
@@ -529,8 +570,9 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
           method: 'POST',
           headers: { 'content-type': 'application/octet-stream' },
           body: envelope,
-          signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+          signal: AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, deadline - Date.now()))]),
           maxResponseBytes: MAX_PROBLEM_CHARS * 8,
+          idempotent: true,
         });
       } catch (err) {
         if (signal.aborted && signal.reason instanceof TesseraError) throw signal.reason;
@@ -544,7 +586,15 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
         this.observer.message('out', envelope.length);
         return;
       }
-      if (response.status === 401 && attempt === 0) {
+      if (response.status === 429 && isBusy(text) && Date.now() + busyWaitMs < deadline && !signal.aborted) {
+        // The receiver is taking in as many envelopes as it allows (server/http/body.ts
+        // inflightGuard); nothing was read, so the same envelope is sent again shortly.
+        await new Promise((resolve) => setTimeout(resolve, busyWaitMs));
+        busyWaitMs = Math.min(busyWaitMs * 2, 1000);
+        continue;
+      }
+      if (response.status === 401 && !refreshed) {
+        refreshed = true;
         // Perhaps the peer restarted (new boot): learn its current identity and seal again, once.
         const fresh = await this.directory.get(url, party, true);
         // A new key (the peer was set up anew) is adopted only while nothing of this computation

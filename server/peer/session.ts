@@ -329,8 +329,7 @@ export class PeerSession implements Session {
     this.fail(new PeerError(`this party aborted the computation: ${reason}`, { where: this.party(this.myself) }));
     if (this.abortSent) return;
     this.abortSent = true;
-    const notice: AbortNotice = { reason: String(reason).slice(0, MAX_REASON_CHARS), ...cause };
-    const payload = Buffer.from(JSON.stringify(notice), 'utf8');
+    const payload = abortNotice(reason, cause);
     const timeoutMs = Math.min(this.timeoutMs, 5000);
     const results = await Promise.allSettled(
       this.nodes.map((_, i) =>
@@ -378,12 +377,18 @@ interface AbortNotice {
   where?: string;
 }
 
+/** The payload of the "abort" message: the reason, cut short, and its cause (slug, where). */
+export function abortNotice(reason: string, cause?: AbortCause): Buffer {
+  const notice: AbortNotice = { reason: String(reason).slice(0, MAX_REASON_CHARS), ...cause };
+  return Buffer.from(JSON.stringify(notice), 'utf8');
+}
+
 /**
  * The error a party raises when a peer aborts. A peer that gave up waiting for someone passes the
  * timeout on: every party answers 504 naming the party that never arrived (whoever timed out
  * first). Any other abort is the aborting party's failure: 502 naming it.
  */
-function abortError(party: string, from: number, payload: Buffer): TesseraError {
+export function abortError(party: string, from: number, payload: Buffer): TesseraError {
   let notice: AbortNotice = { reason: payload.toString('utf8') };
   try {
     const parsed = JSON.parse(notice.reason) as unknown;

@@ -26,6 +26,12 @@ export interface PeerRequest {
   readonly signal: AbortSignal;
   /** Answers longer than this are cut off and refused. Default 1 MiB (problems and identities are small). */
   readonly maxResponseBytes?: number;
+  /**
+   * The request may be sent twice (a GET, or an envelope POST: the receiver ignores an identical
+   * duplicate). Then a failure on a reused keep-alive connection before any answer arrived, the
+   * race with a peer closing that idle connection, is retried once on a new connection.
+   */
+  readonly idempotent?: boolean;
 }
 
 export interface TransportOptions {
@@ -37,6 +43,18 @@ export interface TransportOptions {
 }
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/**
+ * How long an idle pooled connection is kept: well below the server side's keep-alive timeout
+ * (SERVER_KEEP_ALIVE_MS in server/main.ts), so this side normally closes first. Node's default
+ * server timeout is 5 s; with no agent timeout a connection idle for 5.05 s was reused just as
+ * the peer closed it (hardening finding 2). A blocked event loop can still delay our timer, so a
+ * request that fails on a reused connection before any answer is retried once (see `request`).
+ */
+export const AGENT_FREE_SOCKET_TIMEOUT_MS = 4_000;
+
+/** The codes of a connection the other side closed (or reset) under a request just sent on it. */
+const STALE_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 /** Node's codes for a certificate that did not verify; the message then says how to fix it. */
 const CERTIFICATE_ERRORS = new Set([
@@ -83,7 +101,7 @@ export function transportFailure(err: unknown, where: string, timeoutMessage: st
 }
 
 export class PeerTransport {
-  readonly #http = new HttpAgent({ keepAlive: true, scheduling: 'lifo' });
+  readonly #http = new HttpAgent({ keepAlive: true, scheduling: 'lifo', timeout: AGENT_FREE_SOCKET_TIMEOUT_MS });
   readonly #https: HttpsAgent;
 
   constructor(options: TransportOptions = {}) {
@@ -91,17 +109,29 @@ export class PeerTransport {
     this.#https = new HttpsAgent({
       keepAlive: true,
       scheduling: 'lifo',
+      timeout: AGENT_FREE_SOCKET_TIMEOUT_MS,
       // `ca` replaces Node's default roots, so the well-known ones are listed with the private ones.
       ...(extra.length > 0 ? { ca: [...rootCertificates, ...extra.map((c) => c.toString())] } : {}),
       rejectUnauthorized: true,
     });
   }
 
-  request(url: string, req: PeerRequest): Promise<PeerResponse> {
-    return this.#attempt(url, req, true);
+  async request(url: string, req: PeerRequest): Promise<PeerResponse> {
+    try {
+      return await this.send(url, req);
+    } catch (err) {
+      const stale = err as { reusedSocket?: boolean; answered?: boolean; code?: unknown };
+      // Node's documented pattern for keep-alive races (http.ClientRequest#reusedSocket): the
+      // server closed the idle connection just as we wrote to it; nothing reached a handler.
+      if (req.idempotent === true && stale.reusedSocket === true && stale.answered !== true &&
+          typeof stale.code === 'string' && STALE_CONNECTION_CODES.has(stale.code) && !req.signal.aborted) {
+        return this.send(url, req);
+      }
+      throw err;
+    }
   }
 
-  #attempt(url: string, req: PeerRequest, retryStale: boolean): Promise<PeerResponse> {
+  private send(url: string, req: PeerRequest): Promise<PeerResponse> {
     const target = new URL(url);
     const secure = target.protocol === 'https:';
     const limit = req.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
@@ -125,6 +155,7 @@ export class PeerTransport {
         target,
         { method: req.method, headers, agent: secure ? this.#https : this.#http },
         (response: IncomingMessage) => {
+          answered = true;
           const chunks: Buffer[] = [];
           let size = 0;
           response.on('data', (chunk: Buffer) => {
@@ -148,21 +179,9 @@ export class PeerTransport {
         outgoing.destroy();
         finish(reason);
       };
+      let answered = false;
       signal.addEventListener('abort', onAbort, { once: true });
-      outgoing.on('error', (err) => {
-        // A pooled keep-alive connection that the peer closed (its idle timeout) just as we
-        // reused it: send once more on a fresh connection, as Node's documentation advises
-        // (http.ClientRequest.reusedSocket). Safe: peer messages and identity requests are
-        // idempotent (an identical duplicate message is ignored). Seen when a party computes
-        // for longer than the keep-alive timeout between two messages to the same peer.
-        if (retryStale && outgoing.reusedSocket && ['ECONNRESET', 'EPIPE'].includes((err as NodeJS.ErrnoException).code ?? '') && !settled && !signal.aborted) {
-          settled = true;
-          signal.removeEventListener('abort', onAbort);
-          this.#attempt(url, req, false).then(resolve, reject);
-          return;
-        }
-        finish(err);
-      });
+      outgoing.on('error', (err) => finish(Object.assign(err, { reusedSocket: outgoing.reusedSocket, answered })));
       if (req.body !== undefined) outgoing.end(req.body);
       else outgoing.end();
     });

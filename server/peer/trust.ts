@@ -6,7 +6,7 @@
 // The trust mode also decides the HKDF salt of every message key (envelope.ts): in the secret
 // modes it is derived from the secret, so without the secret no message key can be computed.
 
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { BadInputError } from '../../services/errors.js';
 import { isLoopbackUrl } from '../loopback.js';
@@ -18,6 +18,47 @@ const SECRET_SALT = Buffer.from('tessera/v1/network-secret');
 const PINNED_SALT = Buffer.from('tessera/v1/pinned-peers');
 const IDENTITY_LABEL = Buffer.from('tessera/v1/identity');
 export const MIN_SECRET_BYTES = 16;
+
+/**
+ * The network secret as people handle it: `tessera secret` prints 32 random bytes with a prefix
+ * and a checksum, `tessera-secret-v1.<base64url(secret || check)>`, and nothing else is accepted.
+ * Why: GET /peer/identity proves knowledge of the secret with an HMAC over a challenge anyone may
+ * choose, so whoever sees one proof can test guesses offline at memory speed (a 28-character
+ * passphrase fell in 0.18 s; hardening finding 6). Against 256 random bits that search is
+ * hopeless, and a secret a person typed (a passphrase, or anything not made by the tool) fails
+ * the prefix and checksum. A PAKE (CPace, SPAKE2) would also resist low-entropy secrets, but there
+ * is no audited JavaScript implementation to use; SECURITY.md argues the choice.
+ */
+export const SECRET_PREFIX = 'tessera-secret-v1.';
+const SECRET_BYTES = 32;
+const CHECK_BYTES = 4;
+
+function secretCheck(secret: Buffer): Buffer {
+  return createHash('sha256').update('tessera/v1/network-secret-check').update(secret).digest().subarray(0, CHECK_BYTES);
+}
+
+/** A new network secret in the one accepted form (`tessera secret`), or `secret` (32 bytes) in that form. */
+export function formatNetworkSecret(secret: Buffer = randomBytes(SECRET_BYTES)): string {
+  if (secret.length !== SECRET_BYTES) throw new BadInputError(`a network secret is ${SECRET_BYTES} bytes`, { where: 'networkSecret' });
+  return SECRET_PREFIX + Buffer.concat([secret, secretCheck(secret)]).toString('base64url');
+}
+
+/** The 32 secret bytes of a formatted network secret; refuses anything else, saying how to make one. */
+export function parseNetworkSecret(text: string, where = '--network-secret'): Buffer {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith(SECRET_PREFIX)) {
+    throw new BadInputError(
+      'the network secret must be one that `tessera secret` printed (a chosen passphrase can be guessed offline from any identity proof); run `tessera secret` and give its output to every party',
+      { where },
+    );
+  }
+  const bytes = fromBase64Url(trimmed.slice(SECRET_PREFIX.length), SECRET_BYTES + CHECK_BYTES);
+  const secret = bytes?.subarray(0, SECRET_BYTES);
+  if (bytes === undefined || secret === undefined || !timingSafeEqual(bytes.subarray(SECRET_BYTES), secretCheck(secret))) {
+    throw new BadInputError('the network secret is damaged (its length or checksum is wrong): copy the whole line `tessera secret` printed', { where });
+  }
+  return Buffer.from(secret);
+}
 
 /** One allowlist entry: a URL prefix ("https://lab.example", "http://10.0.0.5:8080/tessera") or a glob with `*`. */
 export function compileUrlPattern(pattern: string): (url: string) => boolean {

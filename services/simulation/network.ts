@@ -8,7 +8,8 @@
 
 import { setMaxListeners } from 'node:events';
 import { ConflictError, PeerError, TimeoutError, BadInputError } from '../errors.js';
-import type { OpenOptions, PeerNetwork, Session, StageOrderCheck, Terms } from '../peer.js';
+import type { AbortCause, OpenOptions, PeerNetwork, Session, StageOrderCheck, Terms } from '../peer.js';
+import { abortError, abortNotice } from '../../server/peer/session.js';
 import { canonicalJson } from '../../server/peer/codec.js';
 
 interface Message {
@@ -101,13 +102,9 @@ class MemorySession implements Session {
       throw new ConflictError(`computation ${this.uuid} is already finished or aborted here${why}`.slice(0, 1000), { where });
     }
     if (m.abort) {
-      // As server/peer/session.ts abortError: the notice names the party that gave up in extra.party.
-      this.fail(
-        new PeerError(`${party(this.nodes, m.from)} aborted the computation: ${Buffer.from(m.payload).toString()}`, {
-          where: party(this.nodes, m.from),
-          extra: { party: m.from },
-        }),
-      );
+      // The real session's notice and error (server/peer/session.ts): a timeout passed on stays a
+      // 504 naming the party that never arrived; any other abort is a 502 naming the aborter.
+      this.fail(abortError(party(this.nodes, m.from), m.from, Buffer.from(m.payload)));
       return;
     }
     if (m.terms !== this.termsJson) {
@@ -155,7 +152,7 @@ class MemorySession implements Session {
     this.#inbox.clear();
   }
 
-  async abort(reason: string): Promise<void> {
+  async abort(reason: string, cause?: AbortCause): Promise<void> {
     const first = this.#failure === undefined;
     this.fail(new PeerError(`this party aborted the computation: ${reason}`, { where: party(this.nodes, this.myself) }));
     if (!first && this.hub.abortsSent.has(`${this.uuid}/${this.myself}`)) return;
@@ -163,7 +160,7 @@ class MemorySession implements Session {
     for (let i = 0; i < this.parties; i++) {
       if (i !== this.myself) {
         await this.hub
-          .deliver(this.uuid, i, { from: this.myself, stage: 'abort', seq: 0, payload: Buffer.from(reason), terms: this.termsJson, abort: true })
+          .deliver(this.uuid, i, { from: this.myself, stage: 'abort', seq: 0, payload: abortNotice(reason, cause), terms: this.termsJson, abort: true })
           .catch(() => {});
       }
     }

@@ -2,6 +2,7 @@
 // shutdown, no abort messages), as a crash or a pulled cable would.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { formatNetworkSecret } from '../../server/peer/trust.js';
 
 export interface ChildParty {
   readonly url: string;
@@ -12,11 +13,12 @@ export interface ChildParty {
 
 const BIN = 'bin/tessera.mjs';
 
-export async function spawnParty(dataDir: string, networkSecret: Buffer, stageTimeoutMs: number, extraArgs: string[] = []): Promise<ChildParty> {
+/** `env` adds to the child's environment (e.g. NODE_OPTIONS=--max-old-space-size=… for a small heap). */
+export async function spawnParty(dataDir: string, networkSecret: Buffer, stageTimeoutMs: number, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<ChildParty> {
   const child = spawn(
     process.execPath,
     [BIN, 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--stage-timeout', String(stageTimeoutMs / 1000), ...extraArgs],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TESSERA_NETWORK_SECRET: networkSecret.toString('base64url') } },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TESSERA_NETWORK_SECRET: formatNetworkSecret(networkSecret), ...env } },
   );
   let stdout = '';
   let stderr = '';

@@ -33,7 +33,7 @@ describe('limits with small values, exceeded', { timeout: 60_000 }, () => {
     s0 = await startServer({
       ...common,
       dataDir: join(root, 'p0'),
-      limits: { jsonBodyBytes: 4096, jsonDepth: 10, binaryBodyBytes: 2048, maxRepresentations: 12, representationTtlMs: 400, sweepIntervalMs: 100 },
+      limits: { jsonBodyBytes: 4096, jsonDepth: 10, binaryBodyBytes: 2048, maxRepresentations: 12, representationTtlMs: 2500, sweepIntervalMs: 100 },
       peer: { networkSecret: secret, stageTimeoutMs: 3000, limits: { maxSessions: 1, maxMessageBytes: 4096 } },
     });
     s1 = await startServer({ ...common, dataDir: join(root, 'p1'), peer: { networkSecret: secret, stageTimeoutMs: 3000 } });
@@ -81,8 +81,8 @@ describe('limits with small values, exceeded', { timeout: 60_000 }, () => {
     assert.equal((await client.release(made[0]!)).status, 200);
     const again = await client.request('PUT', '/representations', { args: ['room'], kwargs: {} });
     assert.equal(again.status, 200);
-    // --representation-ttl: unused for 400 ms, every one of them is gone.
-    await new Promise((r) => setTimeout(r, 700));
+    // --representation-ttl: unused for 2.5 s (long enough that a loaded machine does not expire them mid-test), every one of them is gone.
+    await new Promise((r) => setTimeout(r, 3200));
     for (const uuid of made.slice(1)) assertProblem(await client.request('GET', `/representation/${uuid}`), 404, /unknown, released or expired/);
     assert.equal(s0.bus.size, 0);
   });
@@ -138,7 +138,7 @@ describe('no proxying: only trusted node URLs are ever contacted', { timeout: 30
       const before = trapped.length;
       await assert.rejects(
         new RawClient(server.url).secureSum(1, { nodes: nodes(server.url), uuid: randomUUID(), myself: 1 }),
-        (err: ProblemError) => err.status === 400 && typeof err.problem.where === 'string' && err.problem.where.startsWith('kwargs.network.nodes') && (err.problem.where === where || /nodes\[\d\]/.test(err.problem.where)),
+        (err: ProblemError) => err.status === 400 && err.problem.where === where,
       );
       assert.equal(trapped.length, before, `the server contacted ${trapped.slice(before).join(', ')}`);
     });

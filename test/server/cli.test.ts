@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseServeArgs, DEFAULT_PORT } from '../../server/cli.js';
+import { formatNetworkSecret, parseNetworkSecret } from '../../server/peer/trust.js';
 
 const BIN = 'bin/tessera.mjs';
 
@@ -60,6 +61,9 @@ test('tessera serve with an unknown flag exits 2 with a clear message; --help ex
   assert.match(unknown.stderr, /unknown command 'launch'/);
 });
 
+const ENV_SECRET = formatNetworkSecret();
+const FLAG_SECRET = formatNetworkSecret();
+
 test('parseServeArgs: defaults and flags', () => {
   const defaults = parseServeArgs([], {});
   assert.equal(defaults.port, DEFAULT_PORT);
@@ -69,16 +73,16 @@ test('parseServeArgs: defaults and flags', () => {
 
   const full = parseServeArgs(
     ['--port', '55501', '--host', '0.0.0.0', '--stage-timeout', '2.5', '--max-representations', '7', '--representation-ttl', '60', '--allow-peer-url', 'http://a', '--allow-peer-url', 'http://b'],
-    { TESSERA_NETWORK_SECRET: 'from-env' },
+    { TESSERA_NETWORK_SECRET: ENV_SECRET },
   );
   assert.equal(full.config.port, 55501);
   assert.equal(full.config.host, '0.0.0.0');
   assert.equal(full.config.peer?.stageTimeoutMs, 2500);
   assert.deepEqual(full.config.peer?.allowPeerUrls, ['http://a', 'http://b']);
-  assert.equal(full.config.peer?.networkSecret?.toString('utf8'), 'from-env');
+  assert.deepEqual(full.config.peer?.networkSecret, parseNetworkSecret(ENV_SECRET));
   assert.deepEqual(full.config.limits, { maxRepresentations: 7, representationTtlMs: 60_000 });
   // The flag wins over the environment.
-  assert.equal(parseServeArgs(['--network-secret', 'flag'], { TESSERA_NETWORK_SECRET: 'env' }).config.peer?.networkSecret?.toString(), 'flag');
+  assert.deepEqual(parseServeArgs(['--network-secret', FLAG_SECRET], { TESSERA_NETWORK_SECRET: ENV_SECRET }).config.peer?.networkSecret, parseNetworkSecret(FLAG_SECRET));
 });
 
 for (const [argv, pattern] of [

@@ -202,7 +202,9 @@ describe('attacks on a network-secret deployment', () => {
       ['an undeclared stage', { stage: 'exfiltrate' }, 'envelope.header.stage'],
       ['another receiver index', { to: 2 }, 'envelope.header.to'],
     ] as const) {
-      const envelope = await forge(net.parties[1]!, { uuid: 'misdirected', terms: termsFor(net.urls), instance, seq: 7, ...header }, Buffer.from('x'));
+      // Sealed by party 0's current run (its boot), as party 0 itself could: only the header is wrong.
+      const senderBoot = (await identityOf(net.urls[0]!)).bootId;
+      const envelope = await forge(net.parties[1]!, { uuid: 'misdirected', terms: termsFor(net.urls), instance, seq: 7, senderBoot, ...header }, Buffer.from('x'));
       const { status, problem } = await post(net.urls[1]!, envelope);
       assert.equal(status, 400, name);
       assert.equal(problem.where, where, name);

@@ -144,7 +144,7 @@ describe('SecureFedAvg against a float64 reference', () => {
     });
   }
 
-  test('50 parties, |w| up to 1e3: max error ≤ 1e-6·max(1, max|w|)', async () => {
+  test('50 parties, |w| up to 1e3: within the documented bound, n·2^-33 (5.8e-9) plus one rounding to the output dtype', async () => {
     const n = 50;
     const hub = new MemoryHub(nodes(n), 20_000);
     const specs: Spec[] = [{ name: 'w', dtype: 'F64', shape: [64] }, { name: 'b', dtype: 'F32', shape: [5] }];
@@ -152,7 +152,17 @@ describe('SecureFedAvg against a float64 reference', () => {
     const weights = Array.from({ length: n }, (_, k) => 1 + k * 17);
     const got = results(await runAll(secureFedAvg, hub, (i) => ({ data: { tensors: models[i], weight: weights[i] } })));
     const want = reference(models, weights);
-    for (const r of got) assert.ok(maxError(r, want) <= 1e-6 * 1e3);
+    for (const r of got) {
+      for (const [tensor, ref] of want) {
+        const t = r.get(tensor)!;
+        const eps = t.dtype === 'F32' ? 2 ** -24 : 2 ** -52;
+        for (let i = 0; i < ref.length; i++) {
+          // services/fedavg/index.ts: ring 64, f = 32: fixed-point error ≤ n·2^-(f+1) = 5.8e-9 for 50.
+          const bound = n * 2 ** -33 + Math.abs(ref[i]!) * eps * 1.01 + 1e-300;
+          assert.ok(Math.abs(t.data[i]! - ref[i]!) <= bound, `${tensor}[${i}]: ${t.data[i]} vs ${ref[i]}, bound ${bound}`);
+        }
+      }
+    }
   });
 
   test('a multi-chunk model streams every segment in chunks of CHUNK_ELEMENTS', async () => {
@@ -372,8 +382,10 @@ describe('announce first, model later', () => {
     for (const s of settled) {
       assert.equal(s.status, 'rejected');
       const err = (s as PromiseRejectedResult).reason;
+      // Whoever gave up first passes the cause on (the abort notice carries it, as the real
+      // session's does): every party blames party 2 in `where`, never the party that gave up first.
       assert.ok(err instanceof TimeoutError || err instanceof PeerError, String(err));
-      assertNames(err, 'party 2');
+      assert.match(String(err.where), /^party 2 \(/, String(err));
     }
     assert.ok(hub.closed.includes(`${[...hub.sessions.keys()][0]!.split('/')[0]}/0`));
     assert.ok(hub.closed.filter((k) => k.endsWith('/0') || k.endsWith('/1')).length >= 2);
