@@ -55,6 +55,13 @@ export interface Session {
    * problem names the party that never arrived, not the one that gave up first.
    */
   abort(reason: string, cause?: AbortCause): Promise<void>;
+  /**
+   * Resolves true once every other party has joined this computation (sent it a message), false
+   * after `timeoutMs` (default: the stage timeout) or when the session closes. A party that fails
+   * on its own input waits for this before it aborts, so its notice reaches computations the
+   * others have joined rather than waiting at a server whose client has not called yet.
+   */
+  whenJoined(timeoutMs?: number): Promise<boolean>;
   /** Free everything the session holds; later messages of this instance are rejected as replays. */
   close(): void;
 }

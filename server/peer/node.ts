@@ -296,10 +296,12 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
   /** A new session takes, per sender, the first buffered instance for its uuid and everything of that instance. */
   private adopt(session: PeerSession): void {
     // In arrival order: a sender's first message binds its instance, later ones must match it.
-    const adopted = this.unbuffer(session.uuid, ({ header }) => {
+    // A message that outlived its hold time is not taken: its sender may have given up since.
+    const now = Date.now();
+    const adopted = this.unbuffer(session.uuid, ({ header, expiresAt }) => {
       const from = header.from;
-      const fits = session.nodeKeys[from] === header.senderKey && from !== session.myself;
-      if (fits && session.bound[from] === undefined) session.bound[from] = header.instance;
+      const fits = session.nodeKeys[from] === header.senderKey && from !== session.myself && expiresAt > now;
+      if (fits) session.bind(from, header.instance);
       return fits && session.bound[from] === header.instance;
     });
     for (const { header, payload } of adopted) {
@@ -378,6 +380,8 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
         throw new UnauthenticatedError('peer message timestamp is outside the replay window', { where: 'envelope.header.ts' });
       }
       if (this.finished.has(`${header.uuid}|${header.senderKey}|${header.instance}`)) {
+        // The notice of an instance that already ended here (or that we never joined) changes nothing.
+        if (header.stage === ABORT_STAGE) return;
         throw new ConflictError('this computation already finished or was aborted here (replayed message)', { where: 'envelope.header.instance' });
       }
       await this.route(header, payload);
@@ -426,8 +430,26 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
     }
   }
 
+  /**
+   * Where a message goes. Computations on one uuid are told apart by their instances (services/peer.ts);
+   * `header.peer` says which instance of ours the sender's computation has bound, if any:
+   * - naming an instance that is not the one running here, it belongs to a computation of ours
+   *   that ended: refused (409), so that sender fails at once instead of at its timeout;
+   * - an abort notice fails the running computation that bound (or now binds) its instance; any
+   *   other notice comes from an instance that never joined a computation here (its sender gave
+   *   up before this party's client called): it marks that instance dead — its buffered messages
+   *   go, later ones are refused — and fails nothing. Before this rule a stale notice waited in
+   *   the buffer and failed the next computation on the uuid, whose own notice then failed the
+   *   next one elsewhere: a uuid stuck in a chain of "gave up waiting" [test/faults/stuck-uuid.test.ts].
+   */
   private async route(header: EnvelopeHeader, payload: Buffer): Promise<void> {
     const session = this.sessions.get(header.uuid);
+    const peer = header.peer ?? '';
+    const isAbort = header.stage === ABORT_STAGE;
+    if (peer !== '' && peer !== session?.instance) {
+      if (isAbort) return this.markDead(header);
+      throw new ConflictError('this message belongs to a computation that already ended here', { where: 'envelope.header.peer' });
+    }
     if (session) {
       const from = header.from;
       if (session.nodeKeys[from] !== header.senderKey && from !== session.myself && from < session.parties) {
@@ -440,13 +462,19 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
       }
       // Buffered instances were adopted when the session opened, so an unbound sender has none:
       // the first instance seen now is this computation's.
-      if (session.bound[from] === undefined) session.bound[from] = header.instance;
+      session.bind(from, header.instance);
       if (session.bound[from] === header.instance) {
         await session.accept(header, payload);
         return;
       }
     }
+    if (isAbort) return this.markDead(header);
     this.hold(header, payload);
+  }
+
+  /** An instance that gave up without joining a computation here: drop and refuse its messages. */
+  private markDead(header: EnvelopeHeader): void {
+    this.markFinished(header.uuid, header.senderKey, header.instance, Date.now() + REPLAY_WINDOW_MS);
   }
 
   /** Parks a message of a computation that has not started here yet (or a later one on the same uuid). */
@@ -500,6 +528,7 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
         receiverKey: session.nodeKeys[to]!,
         receiverBoot: session.nodeBoots[to]!,
         terms: session.terms,
+        peer: session.bound[to] ?? '',
       };
       const envelope = this.keys.seal(header, payload);
       let response: PeerResponse;

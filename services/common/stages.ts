@@ -157,30 +157,52 @@ const ABORT_GRACE_MS = 2_000;
  * bounded wait) so they fail promptly naming this party, and rethrows the original error; the
  * session is closed either way. The abort reason carries only our own typed error's message
  * (which names a place, never a secret value), not arbitrary exception text.
+ *
+ * A party that fails on its own input (a BadInputError before any peer failed) answers its client
+ * at once, but sends its notice only once every other party has joined (bounded by the stage
+ * timeout): a notice sent to a party whose client has not called yet would name no computation
+ * there (server/peer/node.ts route), whereas one sent to a party that joined fails it at once.
  */
 export async function runProtocol<T>(
   session: Session,
   body: () => Promise<T>,
   options: { readonly abortGraceMs?: number } = {},
 ): Promise<T> {
+  let result: T;
   try {
-    return await body();
+    result = await body();
   } catch (err) {
-    // Our own typed error's message and place (they name a field or a party, never a secret
-    // value), so the others learn who is at fault, e.g. "… (at party 2 (http://…))".
-    const reason =
-      err instanceof TesseraError
+    const ownInput = err instanceof BadInputError && !session.signal.aborted;
+    const notified = abortPeers(session, err, ownInput, options.abortGraceMs ?? ABORT_GRACE_MS);
+    if (!ownInput) await notified;
+    throw err;
+  }
+  session.close();
+  return result;
+}
+
+/** Tells the peers (bounded by `graceMs` once sent), then closes the session; never rejects. */
+async function abortPeers(session: Session, err: unknown, waitForJoin: boolean, graceMs: number): Promise<void> {
+  // Our own typed error's place and kind, so the others learn who is at fault, e.g.
+  // "… (at party 2 (http://…))". A bad input is named by its field only: its message may
+  // describe the value, and nothing of a party's input leaves it.
+  const reason =
+    err instanceof BadInputError
+      ? `${err.name}: invalid input${err.where !== undefined ? ` at ${err.where}` : ''}${typeof err.extra?.element === 'number' ? `, element ${err.extra.element}` : ''}`.slice(0, 500)
+      : err instanceof TesseraError
         ? `${err.name}: ${err.message}${err.where !== undefined && !err.message.includes(err.where) ? ` (at ${err.where})` : ''}`.slice(0, 500)
         : 'internal error';
+  const cause = err instanceof TesseraError ? { slug: err.slug, ...(err.where !== undefined ? { where: err.where } : {}) } : undefined;
+  try {
+    if (waitForJoin) await session.whenJoined().catch(() => false);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      session.abort(reason, err instanceof TesseraError ? { slug: err.slug, ...(err.where !== undefined ? { where: err.where } : {}) } : undefined).catch(() => {}),
+      session.abort(reason, cause).catch(() => {}),
       new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, options.abortGraceMs ?? ABORT_GRACE_MS);
+        timer = setTimeout(resolve, graceMs);
       }),
     ]);
     clearTimeout(timer);
-    throw err;
   } finally {
     session.close();
   }

@@ -118,6 +118,7 @@ class CountingSession implements Session {
   }
   abort(reason: string, cause?: AbortCause): Promise<void> { return this.inner.abort(reason, cause); }
   close(): void { this.inner.close(); }
+  whenJoined(timeoutMs?: number): Promise<boolean> { return this.inner.whenJoined(timeoutMs); }
 }
 
 interface Deferred<T> {
@@ -438,10 +439,12 @@ function checkAgainstManifest(manifest: Manifest, input: ModelInput): void {
 
 export function checkWeight(weight: unknown, where: string): number {
   if (typeof weight !== 'number' || !(weight > 0) || !(weight <= MAX_WEIGHT)) {
-    throw new BadInputError(`weight must be a number greater than 0 and at most ${MAX_WEIGHT}, got ${JSON.stringify(weight)}`, { where });
+    // Which rule failed, never the value (a weight is a party's private sample count).
+    const why = typeof weight !== 'number' ? `a ${weight === null ? 'null' : typeof weight}` : Number.isNaN(weight) ? 'NaN' : weight > MAX_WEIGHT ? 'too large' : 'not positive';
+    throw new BadInputError(`weight must be a number greater than 0 and at most ${MAX_WEIGHT}; it is ${why}`, { where });
   }
   if (quantiseWeight(weight) === 0) {
-    throw new BadInputError(`weight ${weight} is below the resolution 2^-${WEIGHT_FRAC_BITS}`, { where });
+    throw new BadInputError(`weight is below the resolution 2^-${WEIGHT_FRAC_BITS}`, { where });
   }
   return weight;
 }
@@ -536,7 +539,7 @@ function plainAggregator(layout: Layout, input: ModelInput, share: number, outpu
   const sums = new Float64Array(segEnd - segStart);
   const data = layout.tensors.map((t) => input.tensors.get(t.name)!.data);
   const reject = (tensor: string, index: number, x: number): never => {
-    throw new BadInputError(`element ${index} of ${input.where}.${tensor} is ${x}`, { where: `${input.where}.${tensor}`, extra: { element: index } });
+    throw new BadInputError(`element ${index} of ${input.where}.${tensor} is ${Number.isNaN(x) ? 'NaN' : 'infinite'}`, { where: `${input.where}.${tensor}`, extra: { element: index } });
   };
   return {
     ready: Promise.resolve().then(() => {

@@ -135,6 +135,11 @@ class MemorySession implements Session {
     this.#inbox.clear();
   }
 
+  /** In memory every party's session exists once the test opened it: nothing to wait for. */
+  whenJoined(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+
   async abort(reason: string): Promise<void> {
     const first = this.#failure === undefined;
     this.fail(new PeerError(`this party aborted the computation: ${reason}`, { where: party(this.nodes, this.myself) }));
