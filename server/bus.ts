@@ -16,6 +16,7 @@ import { BadInputError, ForbiddenError, LimitError, NotFoundError } from '../ser
 import {
   isServerObject,
   type CallContext,
+  type CallLimits,
   type Description,
   type Logger,
   type Member,
@@ -35,12 +36,15 @@ export interface BusLimits {
   sweepIntervalMs?: number;
   /** Nesting depth at which `{"representation_uuid": …}` arguments are still resolved. Default 32. */
   maxArgumentDepth?: number;
+  /** Largest model a FedAvg call may declare, in its tensors' own bytes (413 beyond). Default 512 MiB. */
+  maxModelBytes?: number;
 }
 
 export const DEFAULT_BUS_LIMITS: Required<Omit<BusLimits, 'sweepIntervalMs'>> = {
   maxRepresentations: 10_000,
   representationTtlMs: 60 * 60 * 1000,
   maxArgumentDepth: 32,
+  maxModelBytes: 512 * 1024 * 1024,
 };
 
 /** What a representation names. */
@@ -75,6 +79,7 @@ export class RepresentationBus {
   readonly #slots = new Map<string, Slot>();
   readonly #registry: Registry;
   readonly #peers: PeerNetwork;
+  readonly #callLimits: CallLimits;
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #maxRepresentations: number;
@@ -92,6 +97,7 @@ export class RepresentationBus {
     this.#maxRepresentations = positive(limits.maxRepresentations, 'limits.maxRepresentations');
     this.#ttlMs = positive(limits.representationTtlMs, 'limits.representationTtlMs');
     this.#maxDepth = positive(limits.maxArgumentDepth, 'limits.maxArgumentDepth');
+    this.#callLimits = Object.freeze({ maxModelBytes: positive(limits.maxModelBytes, 'limits.maxModelBytes') });
     const sweepMs = options.limits?.sweepIntervalMs ?? Math.min(this.#ttlMs, 60_000);
     // unref: a pending sweep never keeps the process alive.
     this.#sweeper = setInterval(() => this.sweep(), positive(sweepMs, 'limits.sweepIntervalMs'));
@@ -157,6 +163,7 @@ export class RepresentationBus {
       signal: signal === undefined ? this.#shutdown.signal : AbortSignal.any([this.#shutdown.signal, signal]),
       peers: this.#peers,
       log: this.#log,
+      limits: this.#callLimits,
     };
     this.#log.debug({ member: entry.name }, 'call');
     const result: unknown = await Reflect.apply(entry.member, entry.owner, [resolvedArgs, resolvedKwargs, ctx]);

@@ -51,6 +51,7 @@ Limits:
   --max-buffered-bytes <b>    their bytes (default 67108864)
   --max-peer-message <bytes>  largest peer message payload (default 33554432)
   --max-parties <n>           parties in one computation (default 64)
+  --max-model-bytes <bytes>   largest model a FedAvg computation may declare (default 536870912)
   -h, --help                  show this help
 
 Swagger UI: http://<host>:<port>/docs   Spec: /openapi.yaml, /openapi.json
@@ -106,6 +107,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         'max-buffered-bytes': { type: 'string' },
         'max-peer-message': { type: 'string' },
         'max-parties': { type: 'string' },
+        'max-model-bytes': { type: 'string' },
         token: { type: 'string' },
         'token-file': { type: 'string' },
         'unauthenticated-clients': { type: 'boolean' },
@@ -142,6 +144,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   const maxBufferedBytes = integer(v['max-buffered-bytes'], '--max-buffered-bytes', 1024, 2 ** 40);
   const maxPeerMessage = integer(v['max-peer-message'], '--max-peer-message', 1024, 2 ** 31);
   const maxParties = integer(v['max-parties'], '--max-parties', 2, 10_000);
+  const maxModelBytes = integer(v['max-model-bytes'], '--max-model-bytes', 1024, 2 ** 40);
 
   // The client token: a flag, the environment, or a file (one line; surrounding whitespace dropped).
   if (v.token !== undefined && v['token-file'] !== undefined) {
@@ -170,6 +173,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     ...(jsonBody !== undefined ? { jsonBodyBytes: Math.floor(jsonBody) } : {}),
     ...(binaryBody !== undefined ? { binaryBodyBytes: Math.floor(binaryBody) } : {}),
     ...(jsonDepth !== undefined ? { jsonDepth: Math.floor(jsonDepth) } : {}),
+    ...(maxModelBytes !== undefined ? { maxModelBytes: Math.floor(maxModelBytes) } : {}),
   };
   const peerLimits: NonNullable<NonNullable<ServerConfig['peer']>['limits']> = {
     ...(maxComputations !== undefined ? { maxSessions: Math.floor(maxComputations) } : {}),

@@ -31,7 +31,9 @@ import { SERVER_OBJECT, type CallContext, type ServerObject } from '../microserv
 import { TensorSet } from '../common/tensors.js';
 import { checkRingBits, DEFAULT_FRAC_BITS, fixedPoint } from '../common/vector.js';
 import { parseNetwork } from '../simon/network.js';
-import { manifestOf, parseManifest, type Manifest } from './layout.js';
+import { checkModelSize, DEFAULT_MAX_MODEL_BYTES, manifestOf, parseManifest, type Manifest } from './layout.js';
+import { runProtocol } from '../common/stages.js';
+import type { Session } from '../peer.js';
 import { checkWeight, FEDAVG_STAGES, FedAvgComputation, MAX_PARTIES, termsFor, type FedAvgParams, type ModelInput, type Variant } from './protocol.js';
 
 export { FedAvgComputation, FEDAVG_STAGES } from './protocol.js';
@@ -85,18 +87,41 @@ export function parseModelInput(data: Record<string, unknown>, waitMs?: number):
   };
 }
 
-async function open(params: FedAvgParams, kwargs: Record<string, unknown>, manifest: Manifest, ctx: CallContext, ttlMs: number): Promise<FedAvgComputation> {
+async function openSession(params: FedAvgParams, kwargs: Record<string, unknown>, ctx: CallContext): Promise<Session> {
   const network = parseNetwork(kwargs.network);
   if (network.nodes.length > MAX_PARTIES) {
     throw new BadInputError(`at most ${MAX_PARTIES} parties`, { where: 'kwargs.network.nodes' });
   }
-  const session = await ctx.peers.open({
+  return ctx.peers.open({
     uuid: network.uuid,
     myself: network.myself,
     terms: termsFor(params, network.nodes),
     stages: FEDAVG_STAGES.all,
   });
-  return FedAvgComputation.start(session, manifest, params, ttlMs);
+}
+
+/**
+ * Opens the computation, then checks this party's own input (`read`): one policy for bad input
+ * everywhere (as SecureSum). A bad model or weight fails this party at once with a problem naming
+ * the field, and, because the session is open, the others learn it from an abort (naming the
+ * field, never the value) instead of waiting for their stage timeout.
+ */
+async function open<T>(
+  params: FedAvgParams,
+  kwargs: Record<string, unknown>,
+  ctx: CallContext,
+  ttlMs: number,
+  read: () => { manifest: Manifest; where: string; value: T },
+): Promise<{ computation: FedAvgComputation; value: T }> {
+  const session = await openSession(params, kwargs, ctx);
+  let input: { manifest: Manifest; where: string; value: T };
+  try {
+    input = read();
+    checkModelSize(input.manifest, ctx.limits?.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES, input.where);
+  } catch (err) {
+    return runProtocol(session, () => Promise.reject(err));
+  }
+  return { computation: await FedAvgComputation.start(session, input.manifest, params, ttlMs), value: input.value };
 }
 
 /** Runs `work` for `computation`, aborting it if the call's signal fires (server shutdown). */
@@ -112,9 +137,11 @@ async function whileCalled<T>(computation: FedAvgComputation, ctx: CallContext, 
 }
 
 async function computeDirect(variant: Variant, kwargs: Record<string, unknown>, ctx: CallContext): Promise<TensorSet> {
-  const input = parseModelInput(parseData(kwargs));
   const params = parseParams(variant, kwargs); // option errors before any peer is contacted
-  const computation = await open(params, kwargs, manifestOf(input.tensors), ctx, DEFAULT_PREPARED_TTL_S * 1000);
+  const { computation, value: input } = await open(params, kwargs, ctx, DEFAULT_PREPARED_TTL_S * 1000, () => {
+    const model = parseModelInput(parseData(kwargs));
+    return { manifest: manifestOf(model.tensors), where: model.where, value: model };
+  });
   return whileCalled(computation, ctx, () => computation.submit(input));
 }
 
@@ -141,10 +168,12 @@ function parsePrepareManifest(data: Record<string, unknown>): Manifest {
  */
 export async function prepareFedAvg(kwargs: Record<string, unknown>, ctx: CallContext): Promise<ServerObject> {
   const variant: Variant = kwargs.microprotocol === 'PlainFedAvg' ? 'PlainFedAvg' : 'SecureFedAvg';
-  const manifest = parsePrepareManifest(parseData(kwargs));
   const params = parseParams(variant, kwargs);
   const ttlMs = seconds(kwargs.ttl, DEFAULT_PREPARED_TTL_S, 'kwargs.ttl') * 1000;
-  const computation = await open(params, kwargs, manifest, ctx, ttlMs);
+  const { computation } = await open(params, kwargs, ctx, ttlMs, () => {
+    const data = parseData(kwargs);
+    return { manifest: parsePrepareManifest(data), where: data.manifest !== undefined ? 'kwargs.data.manifest' : 'kwargs.data.tensors', value: undefined };
+  });
   return preparedObject(computation);
 }
 
@@ -153,8 +182,14 @@ function preparedObject(computation: FedAvgComputation): ServerObject {
     [SERVER_OBJECT]: true,
     members: Object.freeze({
       submit: (args: unknown[], kwargs: Record<string, unknown>, ctx: CallContext) => {
-        const waitMs = seconds(kwargs.timeout, DEFAULT_SUBMIT_WAIT_S, 'kwargs.timeout') * 1000;
-        const input = parseModelInput(parseData(kwargs, args), waitMs);
+        let input: ModelInput;
+        try {
+          const waitMs = seconds(kwargs.timeout, DEFAULT_SUBMIT_WAIT_S, 'kwargs.timeout') * 1000;
+          input = parseModelInput(parseData(kwargs, args), waitMs);
+        } catch (err) {
+          // A bad model or weight ends the computation for everyone at once (they learn the field).
+          return Promise.reject(computation.refuse(err));
+        }
         return whileCalled(computation, ctx, () => computation.submit(input));
       },
       cancel: () => {

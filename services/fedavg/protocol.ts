@@ -245,6 +245,20 @@ export class FedAvgComputation {
     return this.#result;
   }
 
+  /**
+   * This party's model or weight was invalid: the computation ends with that error for this party
+   * (returned) and, through runProtocol's abort, for the others naming the field. Only while it
+   * waits for its model; otherwise the computation is left as it is.
+   */
+  refuse(err: unknown): unknown {
+    if (this.#state.stage === 'prepared') {
+      this.#state = { stage: 'running' };
+      clearTimeout(this.#ttl);
+      this.#model.reject(err);
+    }
+    return err;
+  }
+
   /** Gives up before the model is submitted; the other parties fail promptly, naming this party. */
   cancel(reason = 'cancelled by the client'): void {
     const stage = this.#state.stage;
