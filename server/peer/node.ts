@@ -158,9 +158,9 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
       throw new BadInputError('network uuid must be a non-empty string of at most 256 characters', { where: 'kwargs.network.uuid' });
     }
     const nodes = this.checkNodes(terms?.nodes);
-    if (typeof myself !== 'number' || !Number.isInteger(myself) || myself < 0 || myself >= nodes.length) {
-      throw new BadInputError(`myself must be an index into nodes (0..${nodes.length - 1})`, { where: 'kwargs.network.myself' });
-    }
+    // A bad `myself` is reported once this server has found its own index in the node list, so
+    // that the other parties can be told (tellWrongMyself) instead of waiting for their timeout.
+    const myselfInRange = typeof myself === 'number' && Number.isInteger(myself) && myself >= 0 && myself < nodes.length;
     if (typeof terms.microprotocol !== 'string') throw new BadInputError('terms need a microprotocol', { where: 'terms.microprotocol' });
     if (canonicalJson(terms).length > MAX_HEADER_BYTES / 2) throw new BadInputError('terms are too large', { where: 'terms' });
     if (!Array.isArray(stages) || stages.length === 0 || new Set(stages).size !== stages.length ||
@@ -186,12 +186,28 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
     try {
       const party = (i: number) => `party ${i} (${nodes[i]})`;
       const identities = await Promise.all(nodes.map((url, i) => this.directory.get(url, party(i))));
-      if (identities[myself]!.publicKey !== this.self.publicKey) {
+      if (myselfInRange && identities[myself]!.publicKey !== this.self.publicKey) {
         // The cache may predate a change of server at that URL: ask once more before refusing.
         identities[myself] = await this.directory.get(nodes[myself]!, party(myself), true);
       }
-      if (identities[myself]!.publicKey !== this.self.publicKey) {
-        throw new BadInputError(`nodes[${myself}] (${nodes[myself]}) is not this server`, { where: 'kwargs.network.myself' });
+      if (!myselfInRange || identities[myself]!.publicKey !== this.self.publicKey) {
+        const err = myselfInRange
+          ? new BadInputError(`nodes[${myself}] (${nodes[myself]}) is not this server`, { where: 'kwargs.network.myself' })
+          : new BadInputError(`myself must be an index into nodes (0..${nodes.length - 1})`, { where: 'kwargs.network.myself' });
+        const actual = identities.findIndex((p) => p.publicKey === this.self.publicKey);
+        if (actual >= 0) {
+          // This server is in the list, at another index: the others expect it there. Join as
+          // that party just long enough to tell them (an abort naming the field), so they fail
+          // at once rather than at their stage timeout.
+          void this.open({ ...options, myself: actual })
+            .then(async (session) => {
+              await session.whenJoined();
+              await session.abort(`BadInputError: invalid input at kwargs.network.myself (${party(actual)} was called with the wrong index)`, { slug: 'bad-input', where: 'kwargs.network.myself' });
+              session.close();
+            })
+            .catch(() => undefined);
+        }
+        throw err;
       }
       const seen = new Map<string, number>();
       identities.forEach((peer, i) => {

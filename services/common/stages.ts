@@ -6,7 +6,7 @@
 // error names that party; runProtocol turns any failure into an abort the other parties see at
 // once instead of waiting for their timeout.
 
-import { BadInputError, PeerError, TesseraError, TimeoutError } from '../errors.js';
+import { BadInputError, PeerError, TesseraError, TimeoutError, TooLargeError } from '../errors.js';
 import type { Session } from '../peer.js';
 
 /** The ordered stage list (`all`, for Session OpenOptions.stages) and one constant per stage. */
@@ -117,9 +117,30 @@ export async function gather<T>(
         throw blame(err, session, from, stage, 'invalid message from');
       }
     });
-    return new Map(await Promise.race([Promise.all(received), aborted.promise]));
+    return new Map(await Promise.race([allOrEveryMissing(received, session, stage, senders), aborted.promise]));
   } finally {
     aborted.dispose();
+  }
+}
+
+/**
+ * All results, or the first failure; but when the first failure is a timeout, the error names
+ * every sender that did not arrive, not only the first (their waits started together with one
+ * timeout, so the others settle within moments): a client learns at once which parties to chase.
+ */
+async function allOrEveryMissing<T>(received: Promise<T>[], session: Session, stage: string, senders: readonly number[]): Promise<T[]> {
+  try {
+    return await Promise.all(received);
+  } catch (err) {
+    if (!(err instanceof TimeoutError)) throw err;
+    const outcomes = await Promise.allSettled(received);
+    const missing = senders.filter((_, k) => {
+      const o = outcomes[k]!;
+      return o.status === 'rejected' && o.reason instanceof TimeoutError;
+    });
+    if (missing.length <= 1) throw err;
+    const names = missing.map((p) => partyName(session, p)).join(', ');
+    throw new TimeoutError(`stage ${stage}: ${names} did not send in time`, { where: names, extra: { parties: missing } });
   }
 }
 
@@ -172,7 +193,7 @@ export async function runProtocol<T>(
   try {
     result = await body();
   } catch (err) {
-    const ownInput = err instanceof BadInputError && !session.signal.aborted;
+    const ownInput = (err instanceof BadInputError || err instanceof TooLargeError) && !session.signal.aborted;
     const notified = abortPeers(session, err, ownInput, options.abortGraceMs ?? ABORT_GRACE_MS);
     if (!ownInput) await notified;
     throw err;
