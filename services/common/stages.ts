@@ -213,7 +213,11 @@ async function abortPeers(session: Session, err: unknown, waitForJoin: boolean, 
       : err instanceof TesseraError
         ? `${err.name}: ${err.message}${err.where !== undefined && !err.message.includes(err.where) ? ` (at ${err.where})` : ''}`.slice(0, 500)
         : 'internal error';
-  const cause = err instanceof TesseraError ? { slug: err.slug, ...(err.where !== undefined ? { where: err.where } : {}) } : undefined;
+  // A party this one could not reach at all is passed on like one that never arrived: every party's
+  // problem then names it (a 504), and a FedAvg round with min_parties can leave it out.
+  const unreachable = err instanceof PeerError && err.where !== undefined && /^cannot reach party \d+ \(/.test(err.message);
+  const slug = unreachable ? 'timeout' : err instanceof TesseraError ? err.slug : undefined;
+  const cause = err instanceof TesseraError ? { slug: slug!, ...(err.where !== undefined ? { where: err.where } : {}) } : undefined;
   try {
     if (waitForJoin) await session.whenJoined().catch(() => false);
     let timer: NodeJS.Timeout | undefined;
