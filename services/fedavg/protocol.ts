@@ -307,7 +307,13 @@ export class FedAvgComputation {
   async #run(): Promise<TensorSet> {
     const session = this.#session;
     const t0 = performance.now();
-    const prepared = await this.#setup(session, t0);
+    let prepared: Prepared;
+    try {
+      prepared = await this.#setup(session, t0);
+    } catch (err) {
+      // As online: a refusal from a party that already failed is explained by that party's notice.
+      throw await rootCause(session, err);
+    }
     this.#state = { stage: 'prepared' };
     this.#ready.resolve();
     // A peer that aborts (or dies) while this party waits for its model fails it right away.

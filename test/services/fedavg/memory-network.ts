@@ -7,7 +7,7 @@
 
 import { setMaxListeners } from 'node:events';
 import { ConflictError, PeerError, TimeoutError, BadInputError } from '../../../services/errors.js';
-import type { OpenOptions, PeerNetwork, Session, Terms } from '../../../services/peer.js';
+import type { AbortCause, OpenOptions, PeerNetwork, Session, Terms } from '../../../services/peer.js';
 import { canonicalJson } from '../../../server/peer/codec.js';
 
 interface Message {
@@ -59,7 +59,7 @@ class MemorySession implements Session {
     if (!this.stages.has(stage)) throw new BadInputError(`undeclared stage ${stage}`, { where: 'stage' });
     this.hub.bytesSent[this.myself] = (this.hub.bytesSent[this.myself] ?? 0) + payload.length;
     // A copy, as a real transport would deliver: the sender may reuse its buffer afterwards.
-    await this.hub.deliver(this.uuid, to, { from: this.myself, stage, seq, payload: Uint8Array.from(payload), terms: this.termsJson });
+    await this.hub.deliver(this.uuid, to, this.nodes, { from: this.myself, stage, seq, payload: Uint8Array.from(payload), terms: this.termsJson });
   }
 
   receive(from: number, stage: string, seq = 0, timeoutMs = this.timeoutMs): Promise<Uint8Array> {
@@ -94,12 +94,16 @@ class MemorySession implements Session {
       throw new ConflictError(`computation ${this.uuid} is already finished or aborted here`, { where: party(this.nodes, this.myself) });
     }
     if (m.abort) {
-      // As server/peer/session.ts abortError: the notice names the party that gave up in extra.party.
+      // As server/peer/session.ts abortError: a timeout is passed on naming the missing party;
+      // any other notice names the party that gave up in extra.party.
+      const notice = JSON.parse(Buffer.from(m.payload).toString()) as { reason: string; slug?: string; where?: string };
       this.fail(
-        new PeerError(`${party(this.nodes, m.from)} aborted the computation: ${Buffer.from(m.payload).toString()}`, {
-          where: party(this.nodes, m.from),
-          extra: { party: m.from },
-        }),
+        notice.slug === 'timeout' && notice.where !== undefined
+          ? new TimeoutError(`${party(this.nodes, m.from)} gave up waiting: ${notice.reason}`, { where: notice.where, extra: { party: m.from } })
+          : new PeerError(`${party(this.nodes, m.from)} aborted the computation: ${notice.reason}`, {
+              where: party(this.nodes, m.from),
+              extra: { party: m.from },
+            }),
       );
       return;
     }
@@ -140,7 +144,7 @@ class MemorySession implements Session {
     return Promise.resolve(true);
   }
 
-  async abort(reason: string): Promise<void> {
+  async abort(reason: string, cause?: AbortCause): Promise<void> {
     const first = this.#failure === undefined;
     this.fail(new PeerError(`this party aborted the computation: ${reason}`, { where: party(this.nodes, this.myself) }));
     if (!first && this.hub.abortsSent.has(`${this.uuid}/${this.myself}`)) return;
@@ -148,7 +152,7 @@ class MemorySession implements Session {
     for (let i = 0; i < this.parties; i++) {
       if (i !== this.myself) {
         await this.hub
-          .deliver(this.uuid, i, { from: this.myself, stage: 'abort', seq: 0, payload: Buffer.from(reason), terms: this.termsJson, abort: true })
+          .deliver(this.uuid, i, this.nodes, { from: this.myself, stage: 'abort', seq: 0, payload: Buffer.from(JSON.stringify({ reason, ...cause })), terms: this.termsJson, abort: true })
           .catch(() => {});
       }
     }
@@ -179,18 +183,25 @@ export class MemoryHub {
 
   constructor(readonly nodes: readonly string[], readonly timeoutMs = 5000) {}
 
-  async deliver(uuid: string, to: number, m: Message): Promise<void> {
-    if (this.dieAfter && m.from === this.dieAfter.party && !m.abort && --this.dieAfter.messages < 0) this.dead.add(m.from);
-    if (this.dead.has(m.from)) return new Promise(() => {}); // a dead server sends nothing, ever
-    if (!m.abort) this.log.push({ from: m.from, to, stage: m.stage, seq: m.seq, bytes: m.payload.length, ...(this.capture ? { payload: m.payload } : {}) });
-    if (this.dead.has(to)) throw new PeerError(`${party(this.nodes, to)} is unreachable`, { where: party(this.nodes, to) });
+  /**
+   * `to` and `m.from` are indices into the session's `nodes`, which may be a subset of the hub's
+   * (a FedAvg restart among the survivors); parties are the hub's, found by node URL.
+   */
+  async deliver(uuid: string, to: number, nodes: readonly string[], m: Message): Promise<void> {
+    const hubFrom = this.nodes.indexOf(nodes[m.from]!);
+    const hubTo = this.nodes.indexOf(nodes[to]!);
+    if (this.dieAfter && hubFrom === this.dieAfter.party && !m.abort && --this.dieAfter.messages < 0) this.dead.add(hubFrom);
+    if (this.dead.has(hubFrom)) return new Promise(() => {}); // a dead server sends nothing, ever
+    if (!m.abort) this.log.push({ from: hubFrom, to: hubTo, stage: m.stage, seq: m.seq, bytes: m.payload.length, ...(this.capture ? { payload: m.payload } : {}) });
+    // As the real transport words it (server/peer/transport.ts transportFailure).
+    if (this.dead.has(hubTo)) throw new PeerError(`cannot reach ${party(nodes, to)}: the server is gone`, { where: party(nodes, to) });
     await new Promise((resolve) => setImmediate(resolve)); // asynchronous, like a network
-    const session = this.sessions.get(`${uuid}/${to}`);
+    const session = this.sessions.get(`${uuid}/${hubTo}`);
     if (session) session.accept(m);
     else {
-      const list = this.pending.get(`${uuid}/${to}`) ?? [];
+      const list = this.pending.get(`${uuid}/${hubTo}`) ?? [];
       list.push(m);
-      this.pending.set(`${uuid}/${to}`, list);
+      this.pending.set(`${uuid}/${hubTo}`, list);
     }
   }
 
@@ -198,9 +209,9 @@ export class MemoryHub {
     return {
       stageTimeoutMs: this.timeoutMs,
       open: async (options: OpenOptions) => {
-        if (options.myself !== myself) throw new BadInputError('myself is not this server', { where: 'kwargs.network.myself' });
+        if (options.terms.nodes[options.myself] !== this.nodes[myself]) throw new BadInputError('myself is not this server', { where: 'kwargs.network.myself' });
         const key = `${options.uuid}/${myself}`;
-        const session = new MemorySession(this, options.uuid, myself, options.terms.nodes, options.terms, new Set(options.stages), options.timeoutMs ?? this.timeoutMs);
+        const session = new MemorySession(this, options.uuid, options.myself, options.terms.nodes, options.terms, new Set(options.stages), options.timeoutMs ?? this.timeoutMs);
         this.sessions.set(key, session);
         for (const m of this.pending.get(key) ?? []) {
           try {
