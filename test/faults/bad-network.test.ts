@@ -36,7 +36,7 @@ describe('bad network arguments and missing parties', { timeout: 120_000 }, () =
     test(`myself is ${name}: that party gets a 400 naming the field, the others a 502 from its abort naming it`, async () => {
       const uuid = randomUUID();
       const nodes = nodes3();
-      const outcomes = await within(3 * STAGE_TIMEOUT_MS, 'all parties', Promise.allSettled([
+      const outcomes = await within(10 * STAGE_TIMEOUT_MS, 'all parties', Promise.allSettled([
         clients[0]!.secureSum(19, { nodes, uuid, myself: 0 }),
         clients[1]!.secureSum(5, { nodes, uuid, myself: 1 }),
         clients[2]!.secureSum(61, { nodes, uuid, myself: wrong }),
@@ -51,14 +51,14 @@ describe('bad network arguments and missing parties', { timeout: 120_000 }, () =
         assert.match(String(err.problem.detail), /kwargs\.network\.myself/);
         assert.match(String(err.problem.where), /^party 2 /);
       }
-      const results = await within(3 * STAGE_TIMEOUT_MS, 'next computation', Promise.all([0, 1, 2].map((i) => clients[i]!.secureSum(i, { nodes, uuid, myself: i }))));
+      const results = await within(10 * STAGE_TIMEOUT_MS, 'next computation', Promise.all([0, 1, 2].map((i) => clients[i]!.secureSum(i, { nodes, uuid, myself: i }))));
       for (const r of results) assert.equal(r.result.sum, 3);
     });
   }
 
   test('two parties never arrive: the others\' problem names both of them', async () => {
     const uuid = randomUUID();
-    const outcomes = await within(4 * STAGE_TIMEOUT_MS, 'parties 0 and 1', Promise.allSettled([0, 1].map((i) => clients[i]!.secureSum(1, { nodes: cluster.nodes, uuid, myself: i }))));
+    const outcomes = await within(10 * STAGE_TIMEOUT_MS, 'parties 0 and 1', Promise.allSettled([0, 1].map((i) => clients[i]!.secureSum(1, { nodes: cluster.nodes, uuid, myself: i }))));
     for (const i of [0, 1]) {
       const err = problemOf(outcomes[i]!, `party ${i}`);
       assert.equal(err.status, 504);
