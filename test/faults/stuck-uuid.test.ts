@@ -13,10 +13,10 @@ import { startCluster, type Cluster } from '../integration/cluster.js';
 import { ProblemError, RawClient } from '../security/http.js';
 import { within } from '../within.js';
 
-const STAGE_TIMEOUT_MS = 2000;
+const STAGE_TIMEOUT_MS = 4000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('a network uuid reused after a party was started late', { timeout: 120_000 }, () => {
+describe('a network uuid reused after a party was started late', { timeout: 240_000 }, () => {
   let cluster: Cluster;
   let clients: RawClient[];
   const uuid = randomUUID(); // one uuid for the whole test, as the examples hard-code one

@@ -19,7 +19,7 @@ import { spawnParty, type ChildParty } from '../faults/child.js';
 import { startProxy, type Proxy } from '../faults/proxy.js';
 import { within } from '../within.js';
 
-const STAGE_TIMEOUT_MS = 2000;
+const STAGE_TIMEOUT_MS = 3000;
 
 function modelOf(k: number): TensorSet {
   const w = new Float64Array(50).map((_, i) => Math.sin(k * 7 + i) * 3);
