@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Api, TesseraApiError } from '../../clients/typescript/index.js';
 import { FEDAVG_SERVICE, startFedAvgCluster, type FedAvgCluster } from '../services/fedavg/cluster.js';
+import { startCluster } from './cluster.js';
+import { parseServeArgs } from '../../server/cli.js';
 import { within } from '../within.js';
 
 const STAGE_TIMEOUT_MS = 4000;
@@ -93,5 +95,26 @@ describe('FedAvg bad input across real servers', { timeout: 120_000 }, () => {
     const uuid2 = randomUUID();
     const results = await within(10 * STAGE_TIMEOUT_MS, 'next', Promise.all([0, 1, 2].map((i) => compute(i, uuid2, { tensors: { w: [i, 1] }, weight: 1 }))));
     assert.equal(results.length, 3);
+  });
+});
+
+describe('--max-model-bytes', { timeout: 60_000 }, () => {
+  test('the flag reaches the server, and a manifest one element beyond it is a 413 naming the tensor', async () => {
+    assert.equal(parseServeArgs(['--max-model-bytes', '4096'], {}).config.limits?.maxModelBytes, 4096);
+    const cluster = await startCluster(2, { stageTimeoutMs: 2000, config: { limits: { maxModelBytes: 4096 } } });
+    try {
+      const api = new Api(cluster.nodes[0]!, { timeoutMs: 30_000 });
+      const prepare = await (await api.create(FEDAVG_SERVICE)).attribute('prepare');
+      const manifest = [{ name: 'a', dtype: 'F32', shape: [1000] }, { name: 'b', dtype: 'F32', shape: [25] }];
+      const err = await api.call(prepare, { microprotocol: 'SecureFedAvg', data: { manifest }, network: { nodes: cluster.nodes, uuid: randomUUID(), myself: 0 } }).then(
+        () => assert.fail('must be refused'),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof TesseraApiError, String(err));
+      assert.equal(err.status, 413);
+      assert.match(String(err.problem.detail), /"b"/);
+    } finally {
+      await cluster.close();
+    }
   });
 });
