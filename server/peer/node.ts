@@ -159,7 +159,7 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
     }
     const nodes = this.checkNodes(terms?.nodes);
     // A bad `myself` is reported once this server has found its own index in the node list, so
-    // that the other parties can be told (tellWrongMyself) instead of waiting for their timeout.
+    // that the other parties can be told (below) instead of waiting for their timeout.
     const myselfInRange = typeof myself === 'number' && Number.isInteger(myself) && myself >= 0 && myself < nodes.length;
     if (typeof terms.microprotocol !== 'string') throw new BadInputError('terms need a microprotocol', { where: 'terms.microprotocol' });
     if (canonicalJson(terms).length > MAX_HEADER_BYTES / 2) throw new BadInputError('terms are too large', { where: 'terms' });
