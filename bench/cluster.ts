@@ -47,7 +47,8 @@ export async function startProcessCluster(parties: number, extraArgs: string[] =
         );
         children.push(child);
         return new Promise<string>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error('a server did not start within 30 s')), 30_000);
+          // Generous: on a loaded machine five servers starting at once (each compiling TypeScript) are slow.
+          const timer = setTimeout(() => reject(new Error('a server did not start within 120 s')), 120_000);
           let out = '';
           const onData = (c: Buffer): void => {
             out += c.toString();

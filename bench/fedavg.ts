@@ -4,6 +4,9 @@
 //
 //   npx tsx bench/fedavg.ts [sizes in millions, default 1,10,25]   the protocol table
 //   npx tsx bench/fedavg.ts vector [millions, default 25]          throughput of the ring primitives
+//   npx tsx bench/fedavg.ts dropout [millions, default 1,25] [parties, default 3,5]
+//                                   one round with min_parties n−1 and no dropout, then the same
+//                                   round with one party that never calls (docs/dropouts.md)
 //   TESSERA_BENCH_REPS=3 runs each configuration 3 times (the fastest online run is reported);
 //   TESSERA_BENCH_ONLY="SecureFedAvg 64" runs one variant; TESSERA_BENCH_NODE_ARGS (bench/cluster.ts)
 //   passes Node options such as --cpu-prof to the servers.
@@ -216,9 +219,89 @@ function vectorTable(millions: number): void {
   for (const [name, ms] of rows) console.log(`| ${name} | ${ms.toFixed(1)} | ${(n / ms / 1e3).toFixed(0)} |`);
 }
 
-const [mode, arg] = process.argv.slice(2);
+// ---- one dropout -----------------------------------------------------------------------------------
+
+/** The stage timeout of the dropout runs: detecting a party that never calls costs one of these. */
+const DROPOUT_STAGE_TIMEOUT_S = 5;
+
+interface DropoutRow {
+  size: number;
+  parties: number;
+  case: string;
+  ms: number;
+  bytesSent: number;
+  included: string;
+}
+
+/** One `compute` round with min_parties n−1 (SecureFedAvg, 64-bit ring); `absent` never calls. */
+async function dropoutRun(size: number, parties: number, models: TensorSet[], absent: number | undefined): Promise<DropoutRow> {
+  const { nodes, close } = await startProcessCluster(parties, ['--stage-timeout', String(DROPOUT_STAGE_TIMEOUT_S)]);
+  try {
+    const callers = nodes.map((_, i) => i).filter((i) => i !== absent);
+    const apis = nodes.map((url) => new Api(url, { timeoutMs: 600_000 }));
+    const uploaded = await Promise.all(callers.map((i) => apis[i]!.uploadTensors(models[i]!)));
+    const computes = await Promise.all(callers.map(async (i) => (await apis[i]!.create(FEDAVG_SERVICE)).attribute('compute')));
+    const uuid = randomUUID();
+    const t0 = performance.now();
+    const results = await Promise.all(
+      callers.map((i, k) =>
+        apis[i]!.call(computes[k]!, {
+          microprotocol: 'SecureFedAvg',
+          data: { tensors: uploaded[k], weight: 100 * (i + 1) },
+          network: { nodes, uuid, myself: i },
+          min_parties: parties - 1,
+        }),
+      ),
+    );
+    const ms = performance.now() - t0;
+    const metadata = await Promise.all(results.map((r, k) => resultMetadata(nodes[callers[k]!]!, r!.uuid)));
+    return {
+      size,
+      parties,
+      case: absent === undefined ? 'no dropout' : `party ${absent} never calls`,
+      ms,
+      bytesSent: Math.max(...metadata.map((m) => Number(m['tessera.bytes_sent']))),
+      included: metadata[0]!['tessera.included'] ?? '?',
+    };
+  } finally {
+    await close();
+  }
+}
+
+async function dropoutTable(sizesInMillions: number[], partyCounts: number[]): Promise<void> {
+  const rows: DropoutRow[] = [];
+  for (const millions of sizesInMillions) {
+    const size = Math.round(millions * 1e6);
+    for (const parties of partyCounts) {
+      const models = Array.from({ length: parties }, (_, k) => model(size, 17 + k));
+      for (const absent of [undefined, parties - 1]) {
+        const row = await dropoutRun(size, parties, models, absent);
+        rows.push(row);
+        process.stderr.write(`  ${millions}M x${parties} ${row.case}: ${row.ms.toFixed(0)} ms
+`);
+      }
+    }
+  }
+  console.log(`
+SecureFedAvg (64-bit ring) with min_parties n−1, one process per party, float32 models, one compute call;`);
+  console.log(`time = the slowest caller's wall clock, including the ${DROPOUT_STAGE_TIMEOUT_S} s stage timeout that detects the absent party; bytes = payload sent per party in the round that produced the result`);
+  console.log('| params | parties | case | included | time s | time − timeout s | vs no dropout | sent MiB | bytes vs no dropout |');
+  console.log('|---:|---:|---|---|---:|---:|---:|---:|---:|');
+  for (const row of rows) {
+    const base = rows.find((r) => r.size === row.size && r.parties === row.parties && r.case === 'no dropout')!;
+    const net = row.case === 'no dropout' ? row.ms : row.ms - DROPOUT_STAGE_TIMEOUT_S * 1000;
+    console.log(
+      `| ${row.size / 1e6}M | ${row.parties} | ${row.case} | ${row.included} | ${(row.ms / 1000).toFixed(2)} | ${(net / 1000).toFixed(2)} | ` +
+        `${(row.ms / base.ms).toFixed(2)} | ${mb(row.bytesSent)} | ${(row.bytesSent / base.bytesSent).toFixed(2)} |`,
+    );
+  }
+}
+
+const [mode, arg, arg2] = process.argv.slice(2);
 if (mode === 'vector') {
   vectorTable(Number(arg ?? 25));
+} else if (mode === 'dropout') {
+  await dropoutTable((arg ?? '1,25').split(',').map(Number), (arg2 ?? '3,5').split(',').map(Number));
 } else {
   const sizes = (mode ?? '1,10,25').split(',').map(Number);
   if (sizes.some((s) => !(s > 0))) {

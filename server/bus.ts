@@ -17,6 +17,7 @@ import { BadInputError, ForbiddenError, LimitError, NotFoundError, TooLargeError
 import {
   isServerObject,
   type CallContext,
+  type CallLimits,
   type Description,
   type Logger,
   type Member,
@@ -43,6 +44,8 @@ export interface BusLimits {
    * a 413. Default: a quarter of the JavaScript heap limit, at most 1 GiB.
    */
   maxRepresentationBytes?: number;
+  /** Largest model a FedAvg call may declare, in its tensors' own bytes (413 beyond). Default 512 MiB. */
+  maxModelBytes?: number;
 }
 
 /** A quarter of this process's heap limit, at most 1 GiB: uploads can never exhaust the heap. */
@@ -53,6 +56,7 @@ export const DEFAULT_BUS_LIMITS: Required<Omit<BusLimits, 'sweepIntervalMs'>> = 
   maxRepresentationBytes: DEFAULT_REPRESENTATION_BYTES,
   representationTtlMs: configDefault('limits.representationTtlMs'),
   maxArgumentDepth: 32,
+  maxModelBytes: 512 * 1024 * 1024,
 };
 
 /** What a representation names. */
@@ -89,6 +93,7 @@ export class RepresentationBus {
   readonly #slots = new Map<string, Slot>();
   readonly #registry: Registry;
   readonly #peers: PeerNetwork;
+  readonly #callLimits: CallLimits;
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #maxRepresentations: number;
@@ -109,6 +114,7 @@ export class RepresentationBus {
     this.#maxBytes = positive(limits.maxRepresentationBytes, 'limits.maxRepresentationBytes');
     this.#ttlMs = positive(limits.representationTtlMs, 'limits.representationTtlMs');
     this.#maxDepth = positive(limits.maxArgumentDepth, 'limits.maxArgumentDepth');
+    this.#callLimits = Object.freeze({ maxModelBytes: positive(limits.maxModelBytes, 'limits.maxModelBytes') });
     const sweepMs = options.limits?.sweepIntervalMs ?? Math.min(this.#ttlMs, 60_000);
     // unref: a pending sweep never keeps the process alive.
     this.#sweeper = setInterval(() => this.sweep(), positive(sweepMs, 'limits.sweepIntervalMs'));
@@ -179,6 +185,7 @@ export class RepresentationBus {
       signal: signal === undefined ? this.#shutdown.signal : AbortSignal.any([this.#shutdown.signal, signal]),
       peers: this.#peers,
       log: this.#log,
+      limits: this.#callLimits,
     };
     this.#log.debug({ member: entry.name }, 'call');
     const result: unknown = await Reflect.apply(entry.member, entry.owner, [resolvedArgs, resolvedKwargs, ctx]);

@@ -119,6 +119,8 @@ export const OPTIONS = [
     help: 'deepest nesting in a JSON body (then 400)' },
   { flag: 'max-binary-body', env: 'TESSERA_MAX_BINARY_BODY', section: 'Limits', kind: 'whole', unit: 'bytes', min: 1024, max: 2 ** 33, default: 512 * MIB, path: 'limits.binaryBodyBytes', arg: '<bytes>',
     help: 'largest safetensors upload (then 413)' },
+  { flag: 'max-model-bytes', env: 'TESSERA_MAX_MODEL_BYTES', section: 'Limits', kind: 'whole', unit: 'bytes', min: 1024, max: 2 ** 40, default: 512 * MIB, path: 'limits.maxModelBytes', arg: '<bytes>',
+    help: 'largest model a FedAvg computation may declare, in its tensors\' bytes (then 413)' },
   { flag: 'max-computations', env: 'TESSERA_MAX_COMPUTATIONS', section: 'Limits', kind: 'whole', min: 1, max: 1_000_000, default: 1000, path: 'peer.limits.maxSessions', arg: '<n>',
     help: 'computations running at once on this server (then 429)' },
   { flag: 'max-buffered-messages', env: 'TESSERA_MAX_BUFFERED_MESSAGES', section: 'Limits', kind: 'whole', min: 1, max: 10_000_000, default: 4096, path: 'peer.limits.maxBufferedMessages', arg: '<n>',

@@ -21,6 +21,13 @@ export interface CallContext {
   /** The peer transport for multi-party protocols. */
   readonly peers: PeerNetwork;
   readonly log: Logger;
+  /** Budgets the server sets for what a call may make it hold (defaults apply when absent). */
+  readonly limits?: CallLimits;
+}
+
+export interface CallLimits {
+  /** Largest model (its tensors' bytes in their own dtypes) a FedAvg manifest may declare. */
+  readonly maxModelBytes?: number;
 }
 
 /**

@@ -6,6 +6,10 @@
 // per sender, the first instance it sees for its session on that uuid, and buffers messages for
 // a uuid it has no session for yet (bounded in count, bytes and time). Calls with the same uuid
 // on one server are served one after the other (FIFO), so the i-th call at each party meet.
+// Every message also names the receiver's instance as the sender has bound it (empty before it
+// heard from the receiver): a receiver refuses a message naming an instance of its own that ended,
+// and an abort notice from an instance that never joined a computation at the receiver only marks
+// that instance dead there. So a failed attempt on a uuid never fails the next one (server/peer/node.ts).
 
 import type { Json } from './microservice.js';
 
@@ -65,6 +69,13 @@ export interface Session {
    * problem names the party that never arrived, not the one that gave up first.
    */
   abort(reason: string, cause?: AbortCause): Promise<void>;
+  /**
+   * Resolves true once every other party has joined this computation (sent it a message), false
+   * after `timeoutMs` (default: the stage timeout) or when the session closes. A party that fails
+   * on its own input waits for this before it aborts, so its notice reaches computations the
+   * others have joined rather than waiting at a server whose client has not called yet.
+   */
+  whenJoined(timeoutMs?: number): Promise<boolean>;
   /** Free everything the session holds; later messages of this instance are rejected as replays. */
   close(): void;
 }

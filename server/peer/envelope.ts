@@ -46,6 +46,12 @@ export interface EnvelopeHeader {
   readonly receiverKey: string;
   readonly receiverBoot: string;
   readonly terms: Terms;
+  /**
+   * The receiver's computation instance as the sender has bound it ("" while the sender has heard
+   * nothing from the receiver). A receiver uses it to tell a message meant for the computation it
+   * runs from one meant for an earlier one that ended (node.ts route).
+   */
+  readonly peer?: string;
 }
 
 export interface ParsedEnvelope {
@@ -65,7 +71,7 @@ const B64_32 = (v: unknown) => fromBase64Url(v, 32) !== undefined;
 const INDEX = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v < 1 << 16;
 const SHORT_STRING = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 256;
 
-const HEADER_FIELDS: Record<Exclude<keyof EnvelopeHeader, 'v'>, (v: unknown) => boolean> = {
+const HEADER_FIELDS: Record<Exclude<keyof EnvelopeHeader, 'v' | 'peer'>, (v: unknown) => boolean> = {
   uuid: SHORT_STRING,
   instance: B64_16,
   stage: SHORT_STRING,
@@ -108,6 +114,7 @@ export function parseEnvelope(envelope: Buffer): ParsedEnvelope {
   for (const [name, valid] of Object.entries(HEADER_FIELDS)) {
     if (!Object.hasOwn(fields, name) || !valid(fields[name])) throw bad(`missing or malformed ${name}`, name);
   }
+  if (fields.peer !== undefined && fields.peer !== '' && !B64_16(fields.peer)) throw bad('malformed peer', 'peer');
   const nonceAt = PREFIX_BYTES + headerLength;
   const tagAt = envelope.length - TAG_BYTES;
   return {

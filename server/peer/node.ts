@@ -178,9 +178,9 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
       throw new BadInputError('network uuid must be a non-empty string of at most 256 characters', { where: 'kwargs.network.uuid' });
     }
     const nodes = this.checkNodes(terms?.nodes);
-    if (typeof myself !== 'number' || !Number.isInteger(myself) || myself < 0 || myself >= nodes.length) {
-      throw new BadInputError(`myself must be an index into nodes (0..${nodes.length - 1})`, { where: 'kwargs.network.myself' });
-    }
+    // A bad `myself` is reported once this server has found its own index in the node list, so
+    // that the other parties can be told (below) instead of waiting for their timeout.
+    const myselfInRange = typeof myself === 'number' && Number.isInteger(myself) && myself >= 0 && myself < nodes.length;
     if (typeof terms.microprotocol !== 'string') throw new BadInputError('terms need a microprotocol', { where: 'terms.microprotocol' });
     if (canonicalJson(terms).length > MAX_HEADER_BYTES / 2) throw new BadInputError('terms are too large', { where: 'terms' });
     if (!Array.isArray(stages) || stages.length === 0 || new Set(stages).size !== stages.length ||
@@ -209,12 +209,28 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
       // it proves is the run this computation accepts messages from, so an envelope recorded
       // before a peer restarted is never taken for this computation's (hardening finding 5).
       const identities = await Promise.all(nodes.map((url, i) => this.directory.get(url, party(i), i !== myself)));
-      if (identities[myself]!.publicKey !== this.self.publicKey) {
+      if (myselfInRange && identities[myself]!.publicKey !== this.self.publicKey) {
         // The cache may predate a change of server at that URL: ask once more before refusing.
         identities[myself] = await this.directory.get(nodes[myself]!, party(myself), true);
       }
-      if (identities[myself]!.publicKey !== this.self.publicKey) {
-        throw new BadInputError(`nodes[${myself}] (${nodes[myself]}) is not this server`, { where: 'kwargs.network.myself' });
+      if (!myselfInRange || identities[myself]!.publicKey !== this.self.publicKey) {
+        const err = myselfInRange
+          ? new BadInputError(`nodes[${myself}] (${nodes[myself]}) is not this server`, { where: 'kwargs.network.myself' })
+          : new BadInputError(`myself must be an index into nodes (0..${nodes.length - 1})`, { where: 'kwargs.network.myself' });
+        const actual = identities.findIndex((p) => p.publicKey === this.self.publicKey);
+        if (actual >= 0) {
+          // This server is in the list, at another index: the others expect it there. Join as
+          // that party just long enough to tell them (an abort naming the field), so they fail
+          // at once rather than at their stage timeout.
+          void this.open({ ...options, myself: actual })
+            .then(async (session) => {
+              await session.whenJoined();
+              await session.abort(`BadInputError: invalid input at kwargs.network.myself (${party(actual)} was called with the wrong index)`, { slug: 'bad-input', where: 'kwargs.network.myself' });
+              session.close();
+            })
+            .catch(() => undefined);
+        }
+        throw err;
       }
       const seen = new Map<string, number>();
       identities.forEach((peer, i) => {
@@ -327,10 +343,12 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
   /** A new session takes, per sender, the first buffered instance for its uuid and everything of that instance. */
   private adopt(session: PeerSession): void {
     // In arrival order: a sender's first message binds its instance, later ones must match it.
-    const adopted = this.unbuffer(session.uuid, ({ header }) => {
+    // A message that outlived its hold time is not taken: its sender may have given up since.
+    const now = Date.now();
+    const adopted = this.unbuffer(session.uuid, ({ header, expiresAt }) => {
       const from = header.from;
-      const fits = session.nodeKeys[from] === header.senderKey && session.nodeBoots[from] === header.senderBoot && from !== session.myself;
-      if (fits && session.bound[from] === undefined) session.bound[from] = header.instance;
+      const fits = session.nodeKeys[from] === header.senderKey && session.nodeBoots[from] === header.senderBoot && from !== session.myself && expiresAt > now;
+      if (fits) session.bind(from, header.instance);
       return fits && session.bound[from] === header.instance;
     });
     for (const { header, payload } of adopted) {
@@ -410,6 +428,8 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
         throw new UnauthenticatedError('peer message timestamp is outside the replay window', { where: 'envelope.header.ts' });
       }
       if (this.finished.has(`${header.uuid}|${header.senderKey}|${header.instance}`)) {
+        // The notice of an instance that already ended here (or that we never joined) changes nothing.
+        if (header.stage === ABORT_STAGE) return;
         throw new ConflictError('this computation already finished or was aborted here (replayed message)', { where: 'envelope.header.instance' });
       }
       await this.route(header, payload);
@@ -479,11 +499,29 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
     }
   }
 
+  /**
+   * Where a message goes. Computations on one uuid are told apart by their instances (services/peer.ts);
+   * `header.peer` says which instance of ours the sender's computation has bound, if any:
+   * - naming an instance that is not the one running here, it belongs to a computation of ours
+   *   that ended: refused (409), so that sender fails at once instead of at its timeout;
+   * - an abort notice fails the running computation that bound (or now binds) its instance; any
+   *   other notice comes from an instance that never joined a computation here (its sender gave
+   *   up before this party's client called): it marks that instance dead — its buffered messages
+   *   go, later ones are refused — and fails nothing. Before this rule a stale notice waited in
+   *   the buffer and failed the next computation on the uuid, whose own notice then failed the
+   *   next one elsewhere: a uuid stuck in a chain of "gave up waiting" [test/faults/stuck-uuid.test.ts].
+   */
   private async route(header: EnvelopeHeader, payload: Buffer): Promise<void> {
     // The boot check may ask the sender (an await): look the session up only after it, so a
     // session that opened meanwhile gets this message, not the buffer it has already adopted.
     if (!this.sessions.has(header.uuid)) await this.checkSenderBoot(header);
     const session = this.sessions.get(header.uuid);
+    const peer = header.peer ?? '';
+    const isAbort = header.stage === ABORT_STAGE;
+    if (peer !== '' && peer !== session?.instance) {
+      if (isAbort) return this.markDead(header);
+      throw new ConflictError('this message belongs to a computation that already ended here', { where: 'envelope.header.peer' });
+    }
     if (session) {
       const from = header.from;
       if (session.nodeKeys[from] !== header.senderKey && from !== session.myself && from < session.parties) {
@@ -498,7 +536,7 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
       // Buffered instances were adopted when the session opened, so an unbound sender has none:
       // the first instance seen now is this computation's, from the run deliver() confirmed current.
       if (session.bound[from] === undefined) {
-        session.bound[from] = header.instance;
+        session.bind(from, header.instance);
         session.nodeBoots[from] = header.senderBoot;
       }
       if (session.bound[from] === header.instance) {
@@ -506,7 +544,13 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
         return;
       }
     }
+    if (isAbort) return this.markDead(header);
     this.hold(header, payload);
+  }
+
+  /** An instance that gave up without joining a computation here: drop and refuse its messages. */
+  private markDead(header: EnvelopeHeader): void {
+    this.markFinished(header.uuid, header.senderKey, header.instance, Date.now() + REPLAY_WINDOW_MS);
   }
 
   /** Parks a message of a computation that has not started here yet (or a later one on the same uuid). */
@@ -562,6 +606,7 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
         receiverKey: session.nodeKeys[to]!,
         receiverBoot: session.nodeBoots[to]!,
         terms: session.terms,
+        peer: session.bound[to] ?? '',
       };
       const envelope = this.keys.seal(header, payload);
       let response: PeerResponse;

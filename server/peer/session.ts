@@ -63,6 +63,7 @@ export class PeerSession implements Session {
   private failure: TesseraError | undefined;
   /** The typed cause this party gave when it aborted (its own failure, as the others learn it). */
   private abortCause: AbortCause | undefined;
+  private readonly joinWaiters = new Set<() => void>();
   private closed = false;
   private abortSent = false;
   /** What the computation's log line and metrics report: sizes and counts, never contents. */
@@ -98,6 +99,32 @@ export class PeerSession implements Session {
 
   party(i: number): string {
     return `party ${i} (${this.nodes[i]})`;
+  }
+
+  /** Binds party `from`'s computation instance (its first message of this computation). */
+  bind(from: number, instance: string): void {
+    if (this.bound[from] !== undefined) return;
+    this.bound[from] = instance;
+    if (this.hasEveryone()) for (const wake of this.joinWaiters) wake();
+  }
+
+  private hasEveryone(): boolean {
+    return this.bound.every((b, i) => b !== undefined || i === this.myself);
+  }
+
+  whenJoined(timeoutMs: number = this.timeoutMs): Promise<boolean> {
+    if (this.hasEveryone()) return Promise.resolve(true);
+    if (this.closed) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const done = (joined: boolean) => {
+        clearTimeout(timer);
+        this.joinWaiters.delete(wake);
+        resolve(joined);
+      };
+      const wake = () => done(this.hasEveryone());
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.joinWaiters.add(wake);
+    });
   }
 
   private checkPeer(index: unknown, field: string): number {
@@ -365,6 +392,7 @@ export class PeerSession implements Session {
     this.finalRecord = this.record();
     this.fail(new PeerError(`computation ${this.uuid} is closed`, { where: this.party(this.myself) }));
     this.closed = true;
+    for (const wake of this.joinWaiters) wake();
     this.consumed.clear();
     this.host.sessionClosed(this);
   }

@@ -6,7 +6,7 @@
 // error names that party; runProtocol turns any failure into an abort the other parties see at
 // once instead of waiting for their timeout.
 
-import { BadInputError, ConflictError, PeerError, TesseraError, TimeoutError } from '../errors.js';
+import { BadInputError, ConflictError, PeerError, TesseraError, TimeoutError, TooLargeError } from '../errors.js';
 import type { Session } from '../peer.js';
 
 /** The ordered stage list (`all`, for Session OpenOptions.stages) and one constant per stage. */
@@ -196,9 +196,30 @@ export async function gather<T>(
         throw blame(err, session, from, stage, 'invalid message from');
       }
     });
-    return new Map(await Promise.race([Promise.all(received), aborted.promise]));
+    return new Map(await Promise.race([allOrEveryMissing(received, session, stage, senders), aborted.promise]));
   } finally {
     aborted.dispose();
+  }
+}
+
+/**
+ * All results, or the first failure; but when the first failure is a timeout, the error names
+ * every sender that did not arrive, not only the first (their waits started together with one
+ * timeout, so the others settle within moments): a client learns at once which parties to chase.
+ */
+async function allOrEveryMissing<T>(received: Promise<T>[], session: Session, stage: string, senders: readonly number[]): Promise<T[]> {
+  try {
+    return await Promise.all(received);
+  } catch (err) {
+    if (!(err instanceof TimeoutError)) throw err;
+    const outcomes = await Promise.allSettled(received);
+    const missing = senders.filter((_, k) => {
+      const o = outcomes[k]!;
+      return o.status === 'rejected' && o.reason instanceof TimeoutError;
+    });
+    if (missing.length <= 1) throw err;
+    const names = missing.map((p) => partyName(session, p)).join(', ');
+    throw new TimeoutError(`stage ${stage}: ${names} did not send in time`, { where: names, extra: { parties: missing } });
   }
 }
 
@@ -236,30 +257,56 @@ const ABORT_GRACE_MS = 2_000;
  * bounded wait) so they fail promptly naming this party, and rethrows the original error; the
  * session is closed either way. The abort reason carries only our own typed error's message
  * (which names a place, never a secret value), not arbitrary exception text.
+ *
+ * A party that fails on its own input (a BadInputError before any peer failed) answers its client
+ * at once, but sends its notice only once every other party has joined (bounded by the stage
+ * timeout): a notice sent to a party whose client has not called yet would name no computation
+ * there (server/peer/node.ts route), whereas one sent to a party that joined fails it at once.
  */
 export async function runProtocol<T>(
   session: Session,
   body: () => Promise<T>,
   options: { readonly abortGraceMs?: number } = {},
 ): Promise<T> {
+  let result: T;
   try {
-    return await body();
+    result = await body();
   } catch (err) {
-    // Our own typed error's message and place (they name a field or a party, never a secret
-    // value), so the others learn who is at fault, e.g. "… (at party 2 (http://…))".
-    const reason =
-      err instanceof TesseraError
+    const ownInput = (err instanceof BadInputError || err instanceof TooLargeError) && !session.signal.aborted;
+    const notified = abortPeers(session, err, ownInput, options.abortGraceMs ?? ABORT_GRACE_MS);
+    if (!ownInput) await notified;
+    throw err;
+  }
+  session.close();
+  return result;
+}
+
+/** Tells the peers (bounded by `graceMs` once sent), then closes the session; never rejects. */
+async function abortPeers(session: Session, err: unknown, waitForJoin: boolean, graceMs: number): Promise<void> {
+  // Our own typed error's place and kind, so the others learn who is at fault, e.g.
+  // "… (at party 2 (http://…))". A bad input is named by its field only: its message may
+  // describe the value, and nothing of a party's input leaves it.
+  const reason =
+    err instanceof BadInputError
+      ? `${err.name}: invalid input${err.where !== undefined ? ` at ${err.where}` : ''}${typeof err.extra?.element === 'number' ? `, element ${err.extra.element}` : ''}`.slice(0, 500)
+      : err instanceof TesseraError
         ? `${err.name}: ${err.message}${err.where !== undefined && !err.message.includes(err.where) ? ` (at ${err.where})` : ''}`.slice(0, 500)
         : 'internal error';
+  // A party this one could not reach at all is passed on like one that never arrived: every party's
+  // problem then names it (a 504), and a FedAvg round with min_parties can leave it out.
+  const unreachable = err instanceof PeerError && err.where !== undefined && /^cannot reach party \d+ \(/.test(err.message);
+  const slug = unreachable ? 'timeout' : err instanceof TesseraError ? err.slug : undefined;
+  const cause = err instanceof TesseraError ? { slug: slug!, ...(err.where !== undefined ? { where: err.where } : {}) } : undefined;
+  try {
+    if (waitForJoin) await session.whenJoined().catch(() => false);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      session.abort(reason, err instanceof TesseraError ? { slug: err.slug, ...(err.where !== undefined ? { where: err.where } : {}) } : undefined).catch(() => {}),
+      session.abort(reason, cause).catch(() => {}),
       new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, options.abortGraceMs ?? ABORT_GRACE_MS);
+        timer = setTimeout(resolve, graceMs);
       }),
     ]);
     clearTimeout(timer);
-    throw err;
   } finally {
     session.close();
   }

@@ -170,8 +170,9 @@ export function fixedPoint(bits: RingBits, fracBits: number = DEFAULT_FRAC_BITS[
 }
 
 function rejectValue(x: number, index: number, bound: number, where: string): never {
-  const what = Number.isNaN(x) ? 'NaN' : !Number.isFinite(x) ? String(x) : `${x}, outside the encodable range ±${bound}`;
-  // The message names the tensor too: it travels to the other parties in the abort notice.
+  // Never the value itself: a party's input must not appear in an error or a log line, not even
+  // its own (errors are logged). NaN and ±Infinity reveal nothing a peer could use.
+  const what = Number.isNaN(x) ? 'NaN' : !Number.isFinite(x) ? String(x) : `outside the encodable range ±${bound}`;
   throw new BadInputError(`element ${index} of ${where} is ${what} (the fixed-point ring cannot represent it; values are never clipped)`, {
     where,
     extra: { element: index },

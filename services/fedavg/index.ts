@@ -26,13 +26,15 @@
 // PlainFedAvg is the same aggregation WITHOUT ANY SECRECY: every party sees the others' scaled
 // weights in clear. It exists as the benchmark baseline; never use it for private models.
 
-import { BadInputError } from '../errors.js';
+import { BadInputError, NotImplementedError, PeerError, TimeoutError } from '../errors.js';
 import { SERVER_OBJECT, type CallContext, type ServerObject } from '../microservice.js';
 import { TensorSet } from '../common/tensors.js';
 import { checkRingBits, DEFAULT_FRAC_BITS, fixedPoint } from '../common/vector.js';
-import { parseNetwork } from '../simon/network.js';
-import { manifestOf, parseManifest, type Manifest } from './layout.js';
-import { checkWeight, FEDAVG_STAGES, FedAvgComputation, MAX_PARTIES, termsFor, type FedAvgParams, type ModelInput, type Variant } from './protocol.js';
+import { parseNetwork, type Network } from '../simon/network.js';
+import { checkModelSize, DEFAULT_MAX_MODEL_BYTES, manifestOf, parseManifest, type Manifest } from './layout.js';
+import { runProtocol } from '../common/stages.js';
+import type { Session } from '../peer.js';
+import { checkWeight, FEDAVG_STAGES, FedAvgComputation, MAX_PARTIES, termsFor, type Attempt, type FedAvgParams, type ModelInput, type Variant } from './protocol.js';
 
 export { FedAvgComputation, FEDAVG_STAGES } from './protocol.js';
 
@@ -85,18 +87,91 @@ export function parseModelInput(data: Record<string, unknown>, waitMs?: number):
   };
 }
 
-async function open(params: FedAvgParams, kwargs: Record<string, unknown>, manifest: Manifest, ctx: CallContext, ttlMs: number): Promise<FedAvgComputation> {
-  const network = parseNetwork(kwargs.network);
+/** The network an attempt runs on: the first, or the restart among the survivors. */
+function networkFor(network: Network, attempt: Attempt): Network {
+  if (attempt.number === 1) return network;
+  return {
+    nodes: attempt.included.map((i) => network.nodes[i]!),
+    // Its own uuid, so it never meets a message of the failed attempt (those are refused as
+    // belonging to a closed instance) and every survivor with the same view meets the others.
+    uuid: `${network.uuid}/restart-without/${attempt.dropped.join(',')}`,
+    myself: attempt.included.indexOf(network.myself),
+  };
+}
+
+async function openSession(params: FedAvgParams, network: Network, ctx: CallContext): Promise<Session> {
   if (network.nodes.length > MAX_PARTIES) {
     throw new BadInputError(`at most ${MAX_PARTIES} parties`, { where: 'kwargs.network.nodes' });
   }
-  const session = await ctx.peers.open({
+  return ctx.peers.open({
     uuid: network.uuid,
     myself: network.myself,
     terms: termsFor(params, network.nodes),
     stages: FEDAVG_STAGES.all,
   });
-  return FedAvgComputation.start(session, manifest, params, ttlMs);
+}
+
+/**
+ * Opens the computation, then checks this party's own input (`read`): one policy for bad input
+ * everywhere (as SecureSum). A bad model or weight fails this party at once with a problem naming
+ * the field, and, because the session is open, the others learn it from an abort (naming the
+ * field, never the value) instead of waiting for their stage timeout.
+ */
+async function open<T>(
+  params: FedAvgParams,
+  network: Network,
+  ctx: CallContext,
+  ttlMs: number,
+  read: () => { manifest: Manifest; where: string; value: T },
+  attempt?: Attempt,
+): Promise<{ computation: FedAvgComputation; value: T }> {
+  const session = await openSession(params, network, ctx);
+  let input: { manifest: Manifest; where: string; value: T };
+  try {
+    input = read();
+    checkModelSize(input.manifest, ctx.limits?.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES, input.where);
+  } catch (err) {
+    return runProtocol(session, () => Promise.reject(err));
+  }
+  return { computation: await FedAvgComputation.start(session, input.manifest, params, ttlMs, attempt), value: input.value };
+}
+
+/** min_parties: 2..n, default n (every party: a missing party fails the round). */
+function parseMinParties(value: unknown, parties: number): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 2 || value > parties) {
+    throw new BadInputError(`min_parties must be an integer from 2 to the number of parties (${parties})`, { where: 'kwargs.min_parties' });
+  }
+  return value;
+}
+
+/** The parties an error says never arrived or could not be reached (indices of its session). */
+function missingParties(err: unknown): number[] {
+  const gone = err instanceof TimeoutError || (err instanceof PeerError && /^cannot reach party \d+ \(/.test(err.message));
+  if (!gone || err.where === undefined) return [];
+  return [...new Set([...err.where.matchAll(/party (\d+) \(/g)].map((m) => Number(m[1])))].sort((a, b) => a - b);
+}
+
+/**
+ * After attempt 1 failed: the restart among the survivors, or undefined when the error stands
+ * (not a dropout, no min_parties, or already restarted: one restart per round, so a party that
+ * vetoed cannot be dropped in turn — docs/dropouts.md). Fewer survivors than min_parties is a
+ * timeout naming every missing party.
+ */
+function restartAfter(err: unknown, attempt: Attempt, computation: FedAvgComputation | undefined, params: FedAvgParams, network: Network): Attempt | undefined {
+  const min = params.minParties;
+  if (attempt.number !== 1 || min === undefined || min >= network.nodes.length) return undefined;
+  const missing = missingParties(err);
+  if (missing.length === 0 || missing.includes(network.myself)) return undefined;
+  const included = attempt.included.filter((i) => !missing.includes(i));
+  if (included.length < min) {
+    const names = missing.map((i) => `party ${i} (${network.nodes[i]})`).join(', ');
+    throw new TimeoutError(`only ${included.length} of ${network.nodes.length} parties remain, fewer than min_parties ${min}; missing: ${names}`, {
+      where: names,
+      extra: { missing },
+    });
+  }
+  return { number: 2, included, dropped: missing, vetoed: computation?.wouldLeakOnRestart(missing) ?? false };
 }
 
 /** Runs `work` for `computation`, aborting it if the call's signal fires (server shutdown). */
@@ -112,10 +187,29 @@ async function whileCalled<T>(computation: FedAvgComputation, ctx: CallContext, 
 }
 
 async function computeDirect(variant: Variant, kwargs: Record<string, unknown>, ctx: CallContext): Promise<TensorSet> {
-  const input = parseModelInput(parseData(kwargs));
-  const params = parseParams(variant, kwargs); // option errors before any peer is contacted
-  const computation = await open(params, kwargs, manifestOf(input.tensors), ctx, DEFAULT_PREPARED_TTL_S * 1000);
-  return whileCalled(computation, ctx, () => computation.submit(input));
+  const network = parseNetwork(kwargs.network);
+  const minParties = parseMinParties(kwargs.min_parties, network.nodes.length);
+  // Option errors before any peer is contacted.
+  const params: FedAvgParams = { ...parseParams(variant, kwargs), ...(minParties === undefined ? {} : { minParties }) };
+  const read = () => {
+    const model = parseModelInput(parseData(kwargs));
+    return { manifest: manifestOf(model.tensors), where: model.where, value: model };
+  };
+  let attempt: Attempt = { number: 1, included: network.nodes.map((_, i) => i), dropped: [], vetoed: false };
+  for (;;) {
+    let computation: FedAvgComputation | undefined;
+    try {
+      const opened = await open(params, networkFor(network, attempt), ctx, DEFAULT_PREPARED_TTL_S * 1000, read, attempt);
+      computation = opened.computation;
+      const running = computation;
+      return await whileCalled(running, ctx, () => running.submit(opened.value));
+    } catch (err) {
+      const next = restartAfter(err, attempt, computation, params, network);
+      if (next === undefined) throw err;
+      ctx.log.info({ uuid: network.uuid, dropped: next.dropped, vetoed: next.vetoed }, 'FedAvg restarts among the remaining parties');
+      attempt = next;
+    }
+  }
 }
 
 /** compute(microprotocol="SecureFedAvg", data={tensors, weight}, network, ring_bits?, frac_bits?). */
@@ -141,10 +235,15 @@ function parsePrepareManifest(data: Record<string, unknown>): Manifest {
  */
 export async function prepareFedAvg(kwargs: Record<string, unknown>, ctx: CallContext): Promise<ServerObject> {
   const variant: Variant = kwargs.microprotocol === 'PlainFedAvg' ? 'PlainFedAvg' : 'SecureFedAvg';
-  const manifest = parsePrepareManifest(parseData(kwargs));
   const params = parseParams(variant, kwargs);
+  if (kwargs.min_parties !== undefined) {
+    throw new NotImplementedError('min_parties is supported by compute; a prepared round (prepare, then submit) does not restart without a party yet', { where: 'kwargs.min_parties' });
+  }
   const ttlMs = seconds(kwargs.ttl, DEFAULT_PREPARED_TTL_S, 'kwargs.ttl') * 1000;
-  const computation = await open(params, kwargs, manifest, ctx, ttlMs);
+  const { computation } = await open(params, parseNetwork(kwargs.network), ctx, ttlMs, () => {
+    const data = parseData(kwargs);
+    return { manifest: parsePrepareManifest(data), where: data.manifest !== undefined ? 'kwargs.data.manifest' : 'kwargs.data.tensors', value: undefined };
+  });
   return preparedObject(computation);
 }
 
@@ -153,8 +252,14 @@ function preparedObject(computation: FedAvgComputation): ServerObject {
     [SERVER_OBJECT]: true,
     members: Object.freeze({
       submit: (args: unknown[], kwargs: Record<string, unknown>, ctx: CallContext) => {
-        const waitMs = seconds(kwargs.timeout, DEFAULT_SUBMIT_WAIT_S, 'kwargs.timeout') * 1000;
-        const input = parseModelInput(parseData(kwargs, args), waitMs);
+        let input: ModelInput;
+        try {
+          const waitMs = seconds(kwargs.timeout, DEFAULT_SUBMIT_WAIT_S, 'kwargs.timeout') * 1000;
+          input = parseModelInput(parseData(kwargs, args), waitMs);
+        } catch (err) {
+          // A bad model or weight ends the computation for everyone at once (they learn the field).
+          return Promise.reject(computation.refuse(err));
+        }
         return whileCalled(computation, ctx, () => computation.submit(input));
       },
       cancel: () => {

@@ -5,7 +5,7 @@
 // Tensors are laid out in the TensorSet's canonical order (names in UTF-8 byte order), so parties
 // whose files list tensors in different orders still agree element by element.
 
-import { BadInputError, ConflictError, PeerError } from '../errors.js';
+import { BadInputError, ConflictError, PeerError, TooLargeError } from '../errors.js';
 import type { DType, TensorSet } from '../common/tensors.js';
 import type { FloatArray } from '../common/vector.js';
 
@@ -59,6 +59,28 @@ export function parseManifest(value: unknown, where: string, fail: (message: str
     return { name, dtype, shape: [...(shape as number[])] };
   });
   return out.sort((a, b) => utf8Order(a.name, b.name));
+}
+
+/** Default bound on a model's declared size (its tensors' bytes in their own dtypes): 512 MiB. */
+export const DEFAULT_MAX_MODEL_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Refuses a manifest declaring more than `maxBytes` (413) before anything is allocated for it: a
+ * few hundred bytes of JSON can declare a model of any size, and setup expands masks for all of it.
+ */
+export function checkModelSize(manifest: Manifest, maxBytes: number, where: string): void {
+  let bytes = 0;
+  for (const e of manifest) {
+    let elements = 1;
+    for (const d of e.shape) elements *= d;
+    bytes += elements * (e.dtype === 'F32' ? 4 : 8);
+    if (!(bytes <= maxBytes)) {
+      throw new TooLargeError(`the model declares more than ${maxBytes} bytes (at tensor "${e.name}"); this server's limit is --max-model-bytes`, {
+        where,
+        extra: { tensor: e.name, limit: maxBytes },
+      });
+    }
+  }
 }
 
 /**

@@ -56,7 +56,7 @@ export const FEDAVG_STAGES = defineStages(['setup', 'weights', 'reduce', 'gather
 export type Variant = 'SecureFedAvg' | 'PlainFedAvg';
 
 /** Protocol version in the terms: parties running different wire formats fail at the first message. */
-export const FEDAVG_VERSION = 'tessera-fedavg/1';
+export const FEDAVG_VERSION = 'tessera-fedavg/2';
 
 /** Elements per streamed message: 1 MiB of float32, 2 MiB of Z_2^64. */
 export const CHUNK_ELEMENTS = 1 << 18;
@@ -80,7 +80,22 @@ export interface FedAvgParams {
   /** Fixed-point code (SecureFedAvg only). */
   readonly fixedPoint?: FixedPoint;
   readonly chunkElements?: number;
+  /** Fewest parties a round may finish with (services/fedavg/index.ts, docs/dropouts.md); default all. */
+  readonly minParties?: number;
 }
+
+/** What a restart among the survivors needs to know of the attempt it replaces (docs/dropouts.md). */
+export interface Attempt {
+  /** 1 for the first attempt, 2 for the one restart among the survivors. */
+  readonly number: number;
+  /** Indices into the ORIGINAL node list of the parties in this attempt, in order. */
+  readonly included: readonly number[];
+  readonly dropped: readonly number[];
+  /** This party saw something of the failed attempt that a restart would complete: it vetoes. */
+  readonly vetoed: boolean;
+}
+
+const FIRST_ATTEMPT = (n: number): Attempt => ({ number: 1, included: Array.from({ length: n }, (_, i) => i), dropped: [], vetoed: false });
 
 export interface ModelInput {
   readonly tensors: TensorSet;
@@ -93,16 +108,21 @@ export interface ModelInput {
 
 export function termsFor(params: FedAvgParams, nodes: readonly string[]): Terms {
   const base = { microprotocol: params.variant, nodes, fedavg: FEDAVG_VERSION, chunk_elements: params.chunkElements ?? CHUNK_ELEMENTS };
-  if (params.variant === 'PlainFedAvg') return base;
+  const withMin = params.minParties === undefined ? base : { ...base, min_parties: params.minParties };
+  if (params.variant === 'PlainFedAvg') return withMin;
   const fp = params.fixedPoint!;
   // "ring_frac_bits" sorts after "ring_bits", so a ring width mismatch is reported as such (peers
   // report the first differing key) rather than as the fractional bits that follow from it.
-  return { ...base, ring_bits: fp.bits, ring_frac_bits: fp.fracBits };
+  return { ...withMin, ring_bits: fp.bits, ring_frac_bits: fp.fracBits };
 }
 
 /** Counts the payload bytes this party sends (reported with the result). */
 class CountingSession implements Session {
   bytesSent = 0;
+  /** Parties whose online (post-setup) messages reached this party. */
+  readonly heardOnline = new Set<number>();
+  /** This party received part of the output (a gather message). */
+  sawOutput = false;
   constructor(private readonly inner: Session) {}
   get uuid() { return this.inner.uuid; }
   get myself() { return this.inner.myself; }
@@ -113,11 +133,15 @@ class CountingSession implements Session {
     this.bytesSent += payload.length;
     return this.inner.send(to, stage, payload, seq);
   }
-  receive(from: number, stage: string, seq?: number, timeoutMs?: number): Promise<Uint8Array> {
-    return this.inner.receive(from, stage, seq, timeoutMs);
+  async receive(from: number, stage: string, seq?: number, timeoutMs?: number): Promise<Uint8Array> {
+    const payload = await this.inner.receive(from, stage, seq, timeoutMs);
+    if (stage !== FEDAVG_STAGES.setup) this.heardOnline.add(from);
+    if (stage === FEDAVG_STAGES.gather) this.sawOutput = true;
+    return payload;
   }
   abort(reason: string, cause?: AbortCause): Promise<void> { return this.inner.abort(reason, cause); }
   close(): void { this.inner.close(); }
+  whenJoined(timeoutMs?: number): Promise<boolean> { return this.inner.whenJoined(timeoutMs); }
 }
 
 interface Deferred<T> {
@@ -200,7 +224,7 @@ export class FedAvgComputation {
   readonly #session: CountingSession;
   readonly #ttl: NodeJS.Timeout;
 
-  private constructor(session: Session, readonly manifest: Manifest, readonly params: FedAvgParams, ttlMs: number) {
+  private constructor(session: Session, readonly manifest: Manifest, readonly params: FedAvgParams, ttlMs: number, readonly attempt: Attempt) {
     this.#session = new CountingSession(session);
     this.#ttl = setTimeout(() => this.cancel(`no model was submitted within ${Math.round(ttlMs / 1000)} s`), ttlMs);
     this.#ttl.unref();
@@ -218,14 +242,25 @@ export class FedAvgComputation {
   }
 
   /** Opens the computation and waits until setup (manifests, seeds, masks) is done. */
-  static async start(session: Session, manifest: Manifest, params: FedAvgParams, ttlMs: number): Promise<FedAvgComputation> {
-    const computation = new FedAvgComputation(session, manifest, params, ttlMs);
+  static async start(session: Session, manifest: Manifest, params: FedAvgParams, ttlMs: number, attempt: Attempt = FIRST_ATTEMPT(session.parties)): Promise<FedAvgComputation> {
+    const computation = new FedAvgComputation(session, manifest, params, ttlMs, attempt);
     await computation.#ready.promise;
     return computation;
   }
 
   get state(): ComputationStage {
     return this.#state;
+  }
+
+  /**
+   * After this attempt failed with `missing` parties gone: would a restart among the others let
+   * this party learn something that, with the restart's output, reveals a missing party's input?
+   * Yes once it holds anything that depends on a missing party's online message (its masked
+   * weight, its contribution to this party's segment) or any part of the output (docs/dropouts.md).
+   * The session is closed by then (runProtocol), so nothing more can arrive.
+   */
+  wouldLeakOnRestart(missing: readonly number[]): boolean {
+    return this.#session.sawOutput || missing.some((m) => this.#session.heardOnline.has(m));
   }
 
   /** Gives this party's model; resolves with the average every party receives. */
@@ -244,6 +279,20 @@ export class FedAvgComputation {
     return this.#result;
   }
 
+  /**
+   * This party's model or weight was invalid: the computation ends with that error for this party
+   * (returned) and, through runProtocol's abort, for the others naming the field. Only while it
+   * waits for its model; otherwise the computation is left as it is.
+   */
+  refuse(err: unknown): unknown {
+    if (this.#state.stage === 'prepared') {
+      this.#state = { stage: 'running' };
+      clearTimeout(this.#ttl);
+      this.#model.reject(err);
+    }
+    return err;
+  }
+
   /** Gives up before the model is submitted; the other parties fail promptly, naming this party. */
   cancel(reason = 'cancelled by the client'): void {
     const stage = this.#state.stage;
@@ -258,7 +307,13 @@ export class FedAvgComputation {
   async #run(): Promise<TensorSet> {
     const session = this.#session;
     const t0 = performance.now();
-    const prepared = await this.#setup(session, t0);
+    let prepared: Prepared;
+    try {
+      prepared = await this.#setup(session, t0);
+    } catch (err) {
+      // As online: a refusal from a party that already failed is explained by that party's notice.
+      throw await rootCause(session, err);
+    }
     this.#state = { stage: 'prepared' };
     this.#ready.resolve();
     // A peer that aborts (or dies) while this party waits for its model fails it right away.
@@ -279,6 +334,9 @@ export class FedAvgComputation {
     const metadata: Record<string, string> = {
       'tessera.microprotocol': this.params.variant,
       'tessera.parties': String(session.parties),
+      // Indices into the node list the clients gave: who is in this average, who dropped out.
+      'tessera.included': JSON.stringify(this.attempt.included),
+      'tessera.dropped': JSON.stringify(this.attempt.dropped),
       'tessera.weight': String(result.totalWeight),
       'tessera.bytes_sent': String(session.bytesSent),
       'tessera.prepare_ms': prepared.prepareMs.toFixed(1),
@@ -300,21 +358,32 @@ export class FedAvgComputation {
     const manifestBytes = Buffer.from(JSON.stringify(this.manifest), 'utf8');
     const contributions = new Map(others.map((j) => [j, secure ? freshSeed() : Buffer.alloc(0)]));
     const seedBytes = secure ? SEED_BYTES : 0;
+    // Byte 0: 1 when this party vetoes a restart (it saw part of the failed attempt, docs/dropouts.md).
+    const flag = Uint8Array.of(this.attempt.vetoed ? 1 : 0);
     const [, received] = await Promise.all([
-      scatter(session, FEDAVG_STAGES.setup, (to) => Buffer.concat([contributions.get(to)!, manifestBytes])),
+      scatter(session, FEDAVG_STAGES.setup, (to) => Buffer.concat([flag, contributions.get(to)!, manifestBytes])),
       gather(session, FEDAVG_STAGES.setup, others, (payload, from) => {
         const party = partyName(session, from);
         const fail = (message: string) => new PeerError(`setup message: ${message}`, { where: party });
-        if (payload.length < seedBytes) throw fail('too short');
+        if (payload.length < 1 + seedBytes || payload[0]! > 1) throw fail('too short or malformed');
         let json: unknown;
         try {
-          json = JSON.parse(Buffer.from(payload.subarray(seedBytes)).toString('utf8'));
+          json = JSON.parse(Buffer.from(payload.subarray(1 + seedBytes)).toString('utf8'));
         } catch {
           throw fail('the manifest is not JSON');
         }
-        return { seed: Buffer.from(payload.subarray(0, seedBytes)), manifest: parseManifest(json, party, fail) };
+        return { vetoed: payload[0] === 1, seed: Buffer.from(payload.subarray(1, 1 + seedBytes)), manifest: parseManifest(json, party, fail) };
       }),
     ]);
+    // A restart completes only if no party in it saw anything of the failed attempt that the
+    // restart's output would complement; one veto ends the round for everyone, before any input.
+    const vetoes = [...(this.attempt.vetoed ? [session.myself] : []), ...others.filter((j) => received.get(j)!.vetoed)];
+    if (vetoes.length > 0) {
+      throw new PeerError(
+        `the round cannot continue without the dropped parties: ${vetoes.map((j) => partyName(session, j)).join(', ')} already held data of theirs or part of the average`,
+        { where: partyName(session, vetoes[0]!) },
+      );
+    }
     for (const j of others) {
       const conflict = compareManifests(this.manifest, received.get(j)!.manifest, partyName(session, j), j);
       if (conflict) throw conflict;
@@ -438,10 +507,12 @@ function checkAgainstManifest(manifest: Manifest, input: ModelInput): void {
 
 export function checkWeight(weight: unknown, where: string): number {
   if (typeof weight !== 'number' || !(weight > 0) || !(weight <= MAX_WEIGHT)) {
-    throw new BadInputError(`weight must be a number greater than 0 and at most ${MAX_WEIGHT}, got ${JSON.stringify(weight)}`, { where });
+    // Which rule failed, never the value (a weight is a party's private sample count).
+    const why = typeof weight !== 'number' ? `a ${weight === null ? 'null' : typeof weight}` : Number.isNaN(weight) ? 'NaN' : weight > MAX_WEIGHT ? 'too large' : 'not positive';
+    throw new BadInputError(`weight must be a number greater than 0 and at most ${MAX_WEIGHT}; it is ${why}`, { where });
   }
   if (quantiseWeight(weight) === 0) {
-    throw new BadInputError(`weight ${weight} is below the resolution 2^-${WEIGHT_FRAC_BITS}`, { where });
+    throw new BadInputError(`weight is below the resolution 2^-${WEIGHT_FRAC_BITS}`, { where });
   }
   return weight;
 }
@@ -536,7 +607,7 @@ function plainAggregator(layout: Layout, input: ModelInput, share: number, outpu
   const sums = new Float64Array(segEnd - segStart);
   const data = layout.tensors.map((t) => input.tensors.get(t.name)!.data);
   const reject = (tensor: string, index: number, x: number): never => {
-    throw new BadInputError(`element ${index} of ${input.where}.${tensor} is ${x}`, { where: `${input.where}.${tensor}`, extra: { element: index } });
+    throw new BadInputError(`element ${index} of ${input.where}.${tensor} is ${Number.isNaN(x) ? 'NaN' : 'infinite'}`, { where: `${input.where}.${tensor}`, extra: { element: index } });
   };
   return {
     ready: Promise.resolve().then(() => {

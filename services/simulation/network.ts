@@ -63,7 +63,7 @@ class MemorySession implements Session {
     if (!this.stages.has(stage)) throw new BadInputError(`undeclared stage ${stage}`, { where: 'stage' });
     this.hub.bytesSent[this.myself] = (this.hub.bytesSent[this.myself] ?? 0) + payload.length;
     // A copy, as a real transport would deliver: the sender may reuse its buffer afterwards.
-    await this.hub.deliver(this.uuid, to, { from: this.myself, stage, seq, payload: Uint8Array.from(payload), terms: this.termsJson });
+    await this.hub.deliver(this.uuid, to, this.nodes, { from: this.myself, stage, seq, payload: Uint8Array.from(payload), terms: this.termsJson });
   }
 
   receive(from: number, stage: string, seq = 0, timeoutMs = this.timeoutMs): Promise<Uint8Array> {
@@ -152,6 +152,11 @@ class MemorySession implements Session {
     this.#inbox.clear();
   }
 
+  /** In memory every party's session exists once the test opened it: nothing to wait for. */
+  whenJoined(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+
   async abort(reason: string, cause?: AbortCause): Promise<void> {
     const first = this.#failure === undefined;
     this.fail(new PeerError(`this party aborted the computation: ${reason}`, { where: party(this.nodes, this.myself) }));
@@ -160,7 +165,7 @@ class MemorySession implements Session {
     for (let i = 0; i < this.parties; i++) {
       if (i !== this.myself) {
         await this.hub
-          .deliver(this.uuid, i, { from: this.myself, stage: 'abort', seq: 0, payload: abortNotice(reason, cause), terms: this.termsJson, abort: true })
+          .deliver(this.uuid, i, this.nodes, { from: this.myself, stage: 'abort', seq: 0, payload: abortNotice(reason, cause), terms: this.termsJson, abort: true })
           .catch(() => {});
       }
     }
@@ -191,18 +196,25 @@ export class MemoryHub {
 
   constructor(readonly nodes: readonly string[], readonly timeoutMs = 5000) {}
 
-  async deliver(uuid: string, to: number, m: Message): Promise<void> {
-    if (this.dieAfter && m.from === this.dieAfter.party && !m.abort && --this.dieAfter.messages < 0) this.dead.add(m.from);
-    if (this.dead.has(m.from)) return new Promise(() => {}); // a dead server sends nothing, ever
-    if (!m.abort) this.log.push({ from: m.from, to, stage: m.stage, seq: m.seq, bytes: m.payload.length, ...(this.capture ? { payload: m.payload } : {}) });
-    if (this.dead.has(to)) throw new PeerError(`${party(this.nodes, to)} is unreachable`, { where: party(this.nodes, to) });
+  /**
+   * `to` and `m.from` are indices into the session's `nodes`, which may be a subset of the hub's
+   * (a FedAvg restart among the survivors); parties are the hub's, found by node URL.
+   */
+  async deliver(uuid: string, to: number, nodes: readonly string[], m: Message): Promise<void> {
+    const hubFrom = this.nodes.indexOf(nodes[m.from]!);
+    const hubTo = this.nodes.indexOf(nodes[to]!);
+    if (this.dieAfter && hubFrom === this.dieAfter.party && !m.abort && --this.dieAfter.messages < 0) this.dead.add(hubFrom);
+    if (this.dead.has(hubFrom)) return new Promise(() => {}); // a dead server sends nothing, ever
+    if (!m.abort) this.log.push({ from: hubFrom, to: hubTo, stage: m.stage, seq: m.seq, bytes: m.payload.length, ...(this.capture ? { payload: m.payload } : {}) });
+    // As the real transport words it (server/peer/transport.ts transportFailure).
+    if (this.dead.has(hubTo)) throw new PeerError(`cannot reach ${party(nodes, to)}: the server is gone`, { where: party(nodes, to) });
     await new Promise((resolve) => setImmediate(resolve)); // asynchronous, like a network
-    const session = this.sessions.get(`${uuid}/${to}`);
+    const session = this.sessions.get(`${uuid}/${hubTo}`);
     if (session) session.accept(m);
     else {
-      const list = this.pending.get(`${uuid}/${to}`) ?? [];
+      const list = this.pending.get(`${uuid}/${hubTo}`) ?? [];
       list.push(m);
-      this.pending.set(`${uuid}/${to}`, list);
+      this.pending.set(`${uuid}/${hubTo}`, list);
     }
   }
 
@@ -210,7 +222,7 @@ export class MemoryHub {
     return {
       stageTimeoutMs: this.timeoutMs,
       open: async (options: OpenOptions) => {
-        if (options.myself !== myself) throw new BadInputError('myself is not this server', { where: 'kwargs.network.myself' });
+        if (options.terms.nodes[options.myself] !== this.nodes[myself]) throw new BadInputError('myself is not this server', { where: 'kwargs.network.myself' });
         const key = `${options.uuid}/${myself}`;
         const session = new MemorySession(this, options.uuid, myself, options.terms.nodes, options.terms, new Set(options.stages), options.timeoutMs ?? this.timeoutMs, options.order);
         this.sessions.set(key, session);

@@ -123,6 +123,7 @@ describe('set intersection transcripts', { timeout: 120_000 }, () => {
                 signal: s.signal,
                 receive: (from, stage, seq, timeoutMs) => s.receive(from, stage, seq, timeoutMs),
                 abort: (reason, cause) => s.abort(reason, cause),
+                whenJoined: (timeoutMs) => s.whenJoined(timeoutMs),
                 close: () => s.close(),
                 send: (to, stage, payload, seq) => {
                   const bad = Uint8Array.from(payload);

@@ -66,7 +66,7 @@ describe('SecureFedAvg transcript', () => {
     hub.capture = true;
     if (tamper) {
       const deliver = hub.deliver.bind(hub);
-      hub.deliver = (uuid, to, m) => deliver(uuid, to, m.abort ? m : { ...m, payload: tamper(m.from, to, m.stage, m.payload) });
+      hub.deliver = (uuid, to, nodes, m) => deliver(uuid, to, nodes, m.abort ? m : { ...m, payload: tamper(m.from, to, m.stage, m.payload) });
     }
     const uuid = `transcript-fedavg-${++counter}`;
     const results = await Promise.allSettled(hub.nodes.map((_, i) =>

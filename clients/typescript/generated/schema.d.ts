@@ -570,6 +570,18 @@ export interface components {
              *     is within n·2^-(f+1) of the exact one.
              */
             frac_bits?: number;
+            /**
+             * @description SecureFedAvg and PlainFedAvg: the fewest parties the round may finish with (default:
+             *     all of them). A party that never arrives, cannot be reached or stalls past the stage
+             *     timeout before any of its model data reached another party is left out by one restart
+             *     among the others with fresh masks, and every remaining party gets the weighted average
+             *     over the remaining parties; the result's metadata names them (`tessera.included`,
+             *     `tessera.dropped`). Fewer than min_parties left: a 504 naming every missing party. A
+             *     remaining party that already holds data of a dropped party, or part of the average,
+             *     refuses the restart and the round fails for everyone (docs/dropouts.md). Every party
+             *     must pass the same value.
+             */
+            min_parties?: number;
         };
         /**
          * @description One party's SecureSum input: one number, or a list whose items are numbers or lists of
@@ -927,6 +939,8 @@ export interface components {
          *     safetensors file instead; only that file carries the computation's metadata, as strings
          *     in its `__metadata__` header: `tessera.microprotocol`, `tessera.parties`, `tessera.weight`
          *     (the total weight Σ n_k), `tessera.bytes_sent`, `tessera.prepare_ms`, `tessera.online_ms`,
+         *     `tessera.included` and `tessera.dropped` (JSON lists of indices into the node list the
+         *     clients gave: the parties in this average, and those left out under `min_parties`),
          *     and for SecureFedAvg `tessera.ring_bits` and `tessera.frac_bits`.
          * @example {
          *       "dense.bias": {

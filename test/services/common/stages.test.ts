@@ -1,6 +1,6 @@
 import { test, describe, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { BadInputError, PeerError, TimeoutError } from '../../../services/errors.js';
+import { BadInputError, ConflictError, PeerError, TimeoutError } from '../../../services/errors.js';
 import type { Session } from '../../../services/peer.js';
 import {
   broadcast, defineStages, gather, otherParties, runProtocol, scatter, type StageOf,
@@ -34,6 +34,10 @@ class FakeSession implements Session {
   receive(from: number, stage: string, seq = 0, timeoutMs = this.net.timeoutMs): Promise<Uint8Array> {
     return this.net.take(`${from}>${this.myself}/${stage}/${seq}`, timeoutMs);
   }
+  whenJoined(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+
   async abort(reason: string): Promise<void> {
     this.aborts.push(reason);
     this.controller.abort(new PeerError(`aborted: ${reason}`));
@@ -235,9 +239,20 @@ describe('runProtocol', () => {
 
   test('on failure it aborts the peers, rethrows the original error and closes', async () => {
     const s = new FakeNetwork().session(0);
-    const err = new BadInputError('kwargs.data[1] is NaN', { where: 'kwargs.data[1]' });
+    const err = new ConflictError('party 1 disagrees on nodes', { where: 'party 1' });
     await assert.rejects(runProtocol(s, async () => { throw err; }), (e: unknown) => e === err);
-    assert.deepEqual(s.aborts, ['BadInputError: kwargs.data[1] is NaN']);
+    assert.deepEqual(s.aborts, ['ConflictError: party 1 disagrees on nodes']);
+    assert.equal(s.closed, true);
+  });
+
+  test('a bad input fails its party at once and reaches the peers by its field only, never its value', async () => {
+    const s = new FakeNetwork().session(0);
+    const err = new BadInputError('element 3 of kwargs.data.tensors.w is 2500.123456789, beyond the range', { where: 'kwargs.data.tensors.w' });
+    await assert.rejects(runProtocol(s, async () => { throw err; }), (e: unknown) => e === err);
+    // The notice goes out once the others joined (here at once), after the client has its answer.
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(s.aborts, ['BadInputError: invalid input at kwargs.data.tensors.w']);
+    assert.ok(!s.aborts.join().includes('2500'), 'no input value in the notice');
     assert.equal(s.closed, true);
   });
 

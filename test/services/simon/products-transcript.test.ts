@@ -37,6 +37,7 @@ function recording(node: PeerNode, transcript: Received[]): PeerNetwork {
         nodes: s.nodes,
         signal: s.signal,
         send: (to, stage, payload, seq) => s.send(to, stage, payload, seq),
+        whenJoined: (timeoutMs) => s.whenJoined(timeoutMs),
         async receive(from, stage, seq = 0, timeoutMs) {
           const payload = await s.receive(from, stage, seq, timeoutMs);
           transcript.push({ stage, seq, payload: Uint8Array.from(payload) });

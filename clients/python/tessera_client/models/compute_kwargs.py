@@ -32,7 +32,8 @@ class ComputeKwargs(object):
         'data': 'object',
         'network': 'Network',
         'ring_bits': 'int',
-        'frac_bits': 'int'
+        'frac_bits': 'int',
+        'min_parties': 'int'
     }
 
     attribute_map = {
@@ -40,16 +41,18 @@ class ComputeKwargs(object):
         'data': 'data',
         'network': 'network',
         'ring_bits': 'ring_bits',
-        'frac_bits': 'frac_bits'
+        'frac_bits': 'frac_bits',
+        'min_parties': 'min_parties'
     }
 
-    def __init__(self, microprotocol=None, data=None, network=None, ring_bits=None, frac_bits=None):  # noqa: E501
+    def __init__(self, microprotocol=None, data=None, network=None, ring_bits=None, frac_bits=None, min_parties=None):  # noqa: E501
         """ComputeKwargs - a model defined in Swagger"""  # noqa: E501
         self._microprotocol = None
         self._data = None
         self._network = None
         self._ring_bits = None
         self._frac_bits = None
+        self._min_parties = None
         self.discriminator = None
         self.microprotocol = microprotocol
         self.data = data
@@ -58,6 +61,8 @@ class ComputeKwargs(object):
             self.ring_bits = ring_bits
         if frac_bits is not None:
             self.frac_bits = frac_bits
+        if min_parties is not None:
+            self.min_parties = min_parties
 
     @property
     def microprotocol(self):
@@ -183,6 +188,29 @@ class ComputeKwargs(object):
         """
 
         self._frac_bits = frac_bits
+
+    @property
+    def min_parties(self):
+        """Gets the min_parties of this ComputeKwargs.  # noqa: E501
+
+        SecureFedAvg and PlainFedAvg: the fewest parties the round may finish with (default: all of them). A party that never arrives, cannot be reached or stalls past the stage timeout before any of its model data reached another party is left out by one restart among the others with fresh masks, and every remaining party gets the weighted average over the remaining parties; the result's metadata names them (`tessera.included`, `tessera.dropped`). Fewer than min_parties left: a 504 naming every missing party. A remaining party that already holds data of a dropped party, or part of the average, refuses the restart and the round fails for everyone (docs/dropouts.md). Every party must pass the same value.   # noqa: E501
+
+        :return: The min_parties of this ComputeKwargs.  # noqa: E501
+        :rtype: int
+        """
+        return self._min_parties
+
+    @min_parties.setter
+    def min_parties(self, min_parties):
+        """Sets the min_parties of this ComputeKwargs.
+
+        SecureFedAvg and PlainFedAvg: the fewest parties the round may finish with (default: all of them). A party that never arrives, cannot be reached or stalls past the stage timeout before any of its model data reached another party is left out by one restart among the others with fresh masks, and every remaining party gets the weighted average over the remaining parties; the result's metadata names them (`tessera.included`, `tessera.dropped`). Fewer than min_parties left: a 504 naming every missing party. A remaining party that already holds data of a dropped party, or part of the average, refuses the restart and the round fails for everyone (docs/dropouts.md). Every party must pass the same value.   # noqa: E501
+
+        :param min_parties: The min_parties of this ComputeKwargs.  # noqa: E501
+        :type: int
+        """
+
+        self._min_parties = min_parties
 
     def to_dict(self):
         """Returns the model properties as a dict"""

@@ -1,0 +1,69 @@
+// A party called with a bad `network` (issue 15, finding 10), and parties that never arrive:
+// - a party whose `myself` is wrong (another party's index, or out of range) gets its 400 at once,
+//   and the others learn it from an abort naming the field, not from their stage timeout (a 504);
+// - when several parties never arrive, the others' problem names every one of them.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { startCluster, type Cluster } from '../integration/cluster.js';
+import { ProblemError, RawClient } from '../security/http.js';
+import { within } from '../within.js';
+
+const STAGE_TIMEOUT_MS = 3000;
+
+function problemOf(outcome: PromiseSettledResult<unknown>, who: string): ProblemError {
+  assert.equal(outcome.status, 'rejected', `${who} must fail`);
+  const err = (outcome as PromiseRejectedResult).reason as ProblemError;
+  assert.ok(err instanceof ProblemError, `${who}: ${String(err)}`);
+  return err;
+}
+
+describe('bad network arguments and missing parties', { timeout: 120_000 }, () => {
+  let cluster: Cluster;
+  let clients: RawClient[];
+
+  before(async () => {
+    cluster = await startCluster(4, { stageTimeoutMs: STAGE_TIMEOUT_MS });
+    clients = cluster.nodes.map((url) => new RawClient(url));
+  });
+  after(async () => {
+    await cluster?.close();
+  });
+
+  const nodes3 = () => cluster.nodes.slice(0, 3);
+
+  for (const [name, wrong] of [['another party\'s index', 1], ['an index out of range', 7]] as const) {
+    test(`myself is ${name}: that party gets a 400 naming the field, the others a 502 from its abort naming it`, async () => {
+      const uuid = randomUUID();
+      const nodes = nodes3();
+      const outcomes = await within(10 * STAGE_TIMEOUT_MS, 'all parties', Promise.allSettled([
+        clients[0]!.secureSum(19, { nodes, uuid, myself: 0 }),
+        clients[1]!.secureSum(5, { nodes, uuid, myself: 1 }),
+        clients[2]!.secureSum(61, { nodes, uuid, myself: wrong }),
+      ]));
+      const own = problemOf(outcomes[2]!, 'party 2');
+      assert.equal(own.status, 400);
+      assert.equal(own.problem.where, 'kwargs.network.myself');
+      for (const i of [0, 1]) {
+        const err = problemOf(outcomes[i]!, `party ${i}`);
+        // A timeout would be a 504 naming party 2 without saying why; the abort says why.
+        assert.equal(err.status, 502, err.message);
+        assert.match(String(err.problem.detail), /kwargs\.network\.myself/);
+        assert.match(String(err.problem.where), /^party 2 /);
+      }
+      const results = await within(10 * STAGE_TIMEOUT_MS, 'next computation', Promise.all([0, 1, 2].map((i) => clients[i]!.secureSum(i, { nodes, uuid, myself: i }))));
+      for (const r of results) assert.equal(r.result.sum, 3);
+    });
+  }
+
+  test('two parties never arrive: the others\' problem names both of them', async () => {
+    const uuid = randomUUID();
+    const outcomes = await within(10 * STAGE_TIMEOUT_MS, 'parties 0 and 1', Promise.allSettled([0, 1].map((i) => clients[i]!.secureSum(1, { nodes: cluster.nodes, uuid, myself: i }))));
+    for (const i of [0, 1]) {
+      const err = problemOf(outcomes[i]!, `party ${i}`);
+      assert.equal(err.status, 504);
+      const text = `${String(err.problem.where)} ${String(err.problem.detail)}`;
+      assert.ok(text.includes(`party 2 (${cluster.nodes[2]})`) && text.includes(`party 3 (${cluster.nodes[3]})`), text);
+    }
+  });
+});

@@ -1,0 +1,158 @@
+// FedAvg with min_parties on real servers (issue 11): a party that never arrives or is killed
+// (SIGKILL of its process) is left out when at least min_parties remain; every survivor gets the
+// weighted average over the survivors (weights renormalised) and the result names who was included
+// and who dropped. Fewer than min_parties: a 504 naming every missing party. A party that comes
+// back late finds the round finished without it: its messages of the failed attempt corrupt
+// nothing, and the uuid works for the next round. A survivor that already holds data of the
+// dropped party vetoes the restart (docs/dropouts.md).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Api, TesseraApiError } from '../../clients/typescript/index.js';
+import { startServer, type RunningServer } from '../../server/main.js';
+import { TensorSet } from '../../services/common/tensors.js';
+import { FEDAVG_SERVICE } from '../services/fedavg/cluster.js';
+import { spawnParty, type ChildParty } from '../faults/child.js';
+import { startProxy, type Proxy } from '../faults/proxy.js';
+import { within } from '../within.js';
+
+const STAGE_TIMEOUT_MS = 3000;
+
+function modelOf(k: number): TensorSet {
+  const w = new Float64Array(50).map((_, i) => Math.sin(k * 7 + i) * 3);
+  const b = new Float32Array(7).map((_, i) => (k + 1) * 0.25 - i * 0.125);
+  return TensorSet.from({ 'dense.weight': w, 'dense.bias': b });
+}
+
+function expectAverage(got: TensorSet, parties: number[], weights: number[]): void {
+  const total = parties.reduce((a, k) => a + weights[k]!, 0);
+  for (const name of ['dense.weight', 'dense.bias']) {
+    const out = got.get(name)!.data;
+    out.forEach((v, i) => {
+      const want = parties.reduce((a, k) => a + (weights[k]! * modelOf(k).get(name)!.data[i]!) / total, 0);
+      assert.ok(Math.abs(v - want) <= 1e-6, `${name}[${i}]: ${v} vs ${want}`);
+    });
+  }
+}
+
+async function fedAvg(url: string, k: number, weight: number, network: { nodes: string[]; uuid: string; myself: number }, extra: Record<string, unknown> = {}) {
+  const api = new Api(url, { timeoutMs: 60_000 });
+  const uploaded = await api.uploadTensors(modelOf(k));
+  const service = await api.create(FEDAVG_SERVICE);
+  const compute = await service.attribute('compute');
+  const result = await api.call(compute, { microprotocol: 'SecureFedAvg', data: { tensors: uploaded, weight }, network, ...extra });
+  assert.ok(result);
+  return api.downloadTensors(result);
+}
+
+describe('FedAvg survives a party dropping out (min_parties)', { timeout: 180_000 }, () => {
+  const secret = randomBytes(32);
+  // The child reads it from TESSERA_NETWORK_SECRET as text (test/faults/child.ts): use the same bytes.
+  const sharedSecret = Buffer.from(secret.toString('base64url'), 'utf8');
+  let root: string;
+  let servers: RunningServer[];
+  let child: ChildParty | undefined;
+  let proxy: Proxy;
+  const weights = [10, 20, 30, 40, 50];
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'tessera-dropout-'));
+    servers = await Promise.all([0, 1, 2, 3, 4].map((i) =>
+      startServer({ dataDir: join(root, `p${i}`), logLevel: 'silent', validateResponses: true, peer: { networkSecret: sharedSecret, stageTimeoutMs: STAGE_TIMEOUT_MS } })));
+    proxy = await startProxy(servers[4]!.url);
+  });
+  after(async () => {
+    await child?.kill();
+    await proxy.close();
+    await Promise.all(servers.map((s) => s.close()));
+    await rm(root, { recursive: true, force: true });
+  });
+
+  test('2 of 3, party 2 never arrives: parties 0 and 1 get their average, naming who dropped; the late party corrupts nothing; the uuid works afterwards', async () => {
+    const nodes = servers.slice(0, 3).map((s) => s.url);
+    const uuid = randomUUID();
+    const got = await within(6 * STAGE_TIMEOUT_MS + 5000, 'survivors', Promise.all([0, 1].map((k) => fedAvg(nodes[k]!, k, weights[k]!, { nodes, uuid, myself: k }, { min_parties: 2 }))));
+    for (const g of got) {
+      expectAverage(g, [0, 1], weights);
+      assert.equal(g.metadata?.['tessera.included'], '[0,1]');
+      assert.equal(g.metadata?.['tessera.dropped'], '[2]');
+      assert.equal(g.metadata?.['tessera.parties'], '2');
+    }
+    // Party 2 comes back late on the same uuid: nobody is left to meet it; it fails alone.
+    await assert.rejects(within(3 * STAGE_TIMEOUT_MS + 5000, 'late party', fedAvg(nodes[2]!, 2, weights[2]!, { nodes, uuid, myself: 2 }, { min_parties: 2 })));
+    // The next round on the same uuid, with everyone, is the full average.
+    const all = await within(6 * STAGE_TIMEOUT_MS + 5000, 'next round', Promise.all([0, 1, 2].map((k) => fedAvg(nodes[k]!, k, weights[k]!, { nodes, uuid, myself: k }, { min_parties: 2 }))));
+    for (const g of all) {
+      expectAverage(g, [0, 1, 2], weights);
+      assert.equal(g.metadata?.['tessera.dropped'], '[]');
+    }
+  });
+
+  test('3 of 5, party 4 killed (SIGKILL) when the first peer message reaches it: the four survivors get their average', async () => {
+    child = await spawnParty(join(root, 'p4-child'), secret, STAGE_TIMEOUT_MS);
+    proxy.target = child.url;
+    let killed = false;
+    proxy.onRequest = async (_method, path) => {
+      if (!killed && path.startsWith('/peer/messages')) {
+        killed = true;
+        await child!.kill();
+        proxy.mode = { kind: 'down' };
+      }
+    };
+    try {
+      const nodes = [...servers.slice(0, 4).map((s) => s.url), proxy.url];
+      const uuid = randomUUID();
+      const victim = fedAvg(child.url, 4, weights[4]!, { nodes, uuid, myself: 4 }, { min_parties: 3 });
+      victim.catch(() => undefined);
+      const got = await within(6 * STAGE_TIMEOUT_MS + 8000, 'survivors', Promise.all([0, 1, 2, 3].map((k) => fedAvg(nodes[k]!, k, weights[k]!, { nodes, uuid, myself: k }, { min_parties: 3 }))));
+      assert.ok(killed, 'party 4 was killed mid-round');
+      for (const g of got) {
+        expectAverage(g, [0, 1, 2, 3], weights);
+        assert.equal(g.metadata?.['tessera.included'], '[0,1,2,3]');
+        assert.equal(g.metadata?.['tessera.dropped'], '[4]');
+      }
+    } finally {
+      proxy.onRequest = undefined;
+      proxy.mode = { kind: 'pass' };
+      await child.kill();
+      child = undefined;
+      proxy.target = servers[4]!.url;
+    }
+  });
+
+  test('fewer than min_parties remain: a 504 naming every missing party, and no average', async () => {
+    const nodes = servers.slice(0, 4).map((s) => s.url);
+    const uuid = randomUUID();
+    const settled = await within(6 * STAGE_TIMEOUT_MS + 5000, 'two of four', Promise.allSettled([0, 1].map((k) => fedAvg(nodes[k]!, k, weights[k]!, { nodes, uuid, myself: k }, { min_parties: 3 }))));
+    for (const s of settled) {
+      assert.equal(s.status, 'rejected');
+      const err = (s as PromiseRejectedResult).reason;
+      assert.ok(err instanceof TesseraApiError, String(err));
+      assert.equal(err.status, 504);
+      const text = `${String(err.problem.where)} ${String(err.problem.detail)}`;
+      assert.ok(text.includes(`party 2 (${nodes[2]})`) && text.includes(`party 3 (${nodes[3]})`), text);
+      assert.match(text, /min_parties 3/);
+    }
+  });
+
+  test('without min_parties a missing party still fails the round (today\'s behaviour)', async () => {
+    const nodes = servers.slice(0, 3).map((s) => s.url);
+    const uuid = randomUUID();
+    const settled = await within(4 * STAGE_TIMEOUT_MS + 5000, 'no min_parties', Promise.allSettled([0, 1].map((k) => fedAvg(nodes[k]!, k, weights[k]!, { nodes, uuid, myself: k }))));
+    for (const s of settled) {
+      assert.equal(s.status, 'rejected');
+      assert.equal(((s as PromiseRejectedResult).reason as TesseraApiError).status, 504);
+    }
+  });
+
+  test('min_parties out of range is a 400 naming the field', async () => {
+    const nodes = servers.slice(0, 3).map((s) => s.url);
+    const err = await fedAvg(nodes[0]!, 0, 1, { nodes, uuid: randomUUID(), myself: 0 }, { min_parties: 4 }).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof TesseraApiError);
+    assert.equal(err.status, 400);
+    assert.equal(err.problem.where, 'kwargs.min_parties');
+  });
+});
