@@ -9,7 +9,7 @@ compute(microprotocol=..., data=..., network=...), download) reads as before.
     python3 examples/python/classic_secure_sum.py 0 19 &
     python3 examples/python/classic_secure_sum.py 1 5 &
     python3 examples/python/classic_secure_sum.py 2 61
-    # each prints {'inputs': 3, 'result': {'samples': 3, 'sum': 85}}
+    # each prints {'inputs': 3, 'result': {'samples': 3, 'sum': 85.0}}
 """
 
 import sys

@@ -2,7 +2,7 @@
 
     import tessera
     network = tessera.Network(nodes=[url0, url1, url2], uuid="shared-name", myself=0)
-    tessera.secure_sum(19, network)                      # {'samples': 3, 'sum': 85}
+    tessera.secure_sum(19, network)                      # {'samples': 3, 'sum': 85.0}
 
     fedavg = tessera.FedAvgClient(network, weight=len(train_set))
     fedavg.update_model(model)                           # a torch.nn.Module, averaged in place

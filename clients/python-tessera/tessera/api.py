@@ -3,7 +3,7 @@
     api = tessera.Api("http://127.0.0.1:55501")
     simon = api.create(protocol="Simon")
     result = simon.compute(microprotocol="SecureSum", data=19, network=network)
-    print(api.download(result))          # {'inputs': 3, 'result': {'samples': 3, 'sum': 85}}
+    print(api.download(result))          # {'inputs': 3, 'result': {'samples': 3, 'sum': 85.0}}
 
 `create` gives a `Representation`; any attribute of it is the server-side member of that name, and
 calling that member makes the call on the server (PATCH) and gives the result's representation.

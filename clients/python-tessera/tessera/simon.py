@@ -1,7 +1,7 @@
 """The SIMON microprotocols as typed Python functions.
 
     network = tessera.Network(nodes=[url0, url1, url2], uuid="5f0c...", myself=0)
-    tessera.secure_sum(19, network)                       # {'samples': 3, 'sum': 85}
+    tessera.secure_sum(19, network)                       # {'samples': 3, 'sum': 85.0}
     tessera.statistics_univariate([3.0, 1.5, 6.0], network)  # {'mean': 3.25, ...}
 
 Every party calls the same function at the same time, each with its own data and its own index

@@ -117,7 +117,7 @@ describe('the tessera Python package', () => {
         const runs = await Promise.all([19, 5, 61].map((secret, myself) => runPython([join(dir, 'secure_sum.py'), String(myself), String(secret)], TIMEOUT_MS, '', PYTHON_PACKAGE_PATH)));
         for (const [myself, run] of runs.entries()) {
           assert.equal(run.code, 0, describeRun(`party ${myself}`, run));
-          assert.equal(run.stdout.trim(), "{'inputs': 3, 'result': {'samples': 3, 'sum': 85}}", `party ${myself}`);
+          assert.equal(run.stdout.trim(), "{'inputs': 3, 'result': {'samples': 3, 'sum': 85.0}}", `party ${myself}`);
         }
       } finally {
         rmSync(dir, { recursive: true, force: true });
