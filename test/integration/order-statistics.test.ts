@@ -1,4 +1,4 @@
-// KthElement, SecureMedian and MinimumMaximum on three real servers over real HTTP: SIMON.md's
+// KthElement, SecureMedian and MinimumMaximum on three real servers over real HTTP: the SIMON contract's
 // examples, and every bad input a 400 naming the field at its party while the others fail promptly;
 // disagreements and N = 0 at every party. Edge cases of the values: order-statistics-median and
 // order-statistics-ranks.test.ts (slow tests in their own files).
@@ -45,7 +45,7 @@ describe('order statistics on three servers', { timeout: 600_000 }, () => {
     await cluster.close();
   });
 
-  test('KthElement: the SIMON.md example (bare record and wrapped ones)', async () => {
+  test('KthElement: the SIMON example (bare record and wrapped ones)', async () => {
     const common = { rank: 3, lower_bound: -50, upper_bound: 50 };
     const results = await within(120_000, 'KthElement', computeAll(cluster, 'KthElement', [
       { array: [15, -8, 42], ...common },
@@ -55,12 +55,12 @@ describe('order statistics on three servers', { timeout: 600_000 }, () => {
     for (const r of results) assert.deepEqual(r, { inputs: 3, result: { item: -8, samples: 9 } });
   });
 
-  test('SecureMedian: the SIMON.md example with a duplicate at the median', async () => {
+  test('SecureMedian: the SIMON example with a duplicate at the median', async () => {
     const results = await within(120_000, 'median', computeAll(cluster, 'SecureMedian', [[7, -1.5, 3.5], [12.25], [0, 3.5, 5, 9.75, -4]]));
     for (const r of results) assert.deepEqual(r, { inputs: 3, result: { median: 3.5 } });
   });
 
-  test('MinimumMaximum: the SIMON.md example', async () => {
+  test('MinimumMaximum: the SIMON example', async () => {
     const results = await within(120_000, 'minmax', computeAll(cluster, 'MinimumMaximum', [
       { minimum: 4, maximum: 17.5 },
       [{ minimum: -12, maximum: 3 }, { minimum: 0.25, maximum: 8 }],

@@ -1,4 +1,4 @@
-// Parsing the `data` of the order-statistics microprotocols (SIMON.md-compatible shapes). Errors
+// Parsing the `data` of the order-statistics microprotocols (the shapes FSC's clients send; docs/simon.md). Errors
 // name the field and never quote a value: the message also reaches the other parties (abort).
 
 import { BadInputError } from '../../errors.js';
@@ -30,7 +30,7 @@ export function record(value: unknown, where: string, shape: string): Record<str
 
 /**
  * The units of a record-valued `data`: a bare record is one unit, a list holds units
- * (SIMON.md §1.4). Returns each unit with the path errors name it by.
+ * (docs/simon.md). Returns each unit with the path errors name it by.
  */
 export function units(data: unknown, where = 'kwargs.data'): { value: unknown; where: string }[] {
   if (!Array.isArray(data)) return [{ value: data, where }];

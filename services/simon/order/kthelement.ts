@@ -4,7 +4,7 @@
 // k, lo and hi are public parameters: they are part of the session's terms, so parties that
 // disagree fail at once, each naming the other (409). Each party checks lo ≤ hi and that its own
 // values lie in [lo, hi]; a rank outside 1…N is an error at every party. The bounds are only
-// checked: the search runs over all doubles, so the answer is exact (SIMON.md §3.6, §3.7).
+// checked: the search runs over all doubles, so the answer is exact (docs/order-statistics.md).
 
 import { BadInputError } from '../../errors.js';
 import type { CallContext } from '../../microservice.js';
