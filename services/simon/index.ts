@@ -73,15 +73,15 @@ export const MICROPROTOCOLS: Readonly<Record<string, Microprotocol | typeof LATE
   StatisticsRegressionOLSVertical: withOptions([], regressionOLSVertical),
 
   // federated averaging (services/fedavg/)
-  SecureFedAvg: withOptions(['ring_bits', 'frac_bits'], secureFedAvg),
+  SecureFedAvg: withOptions(['ring_bits', 'frac_bits', 'min_parties'], secureFedAvg),
   // INSECURE baseline (no masks): for benchmarks and comparisons only; see services/fedavg.
-  PlainFedAvg: withOptions([], plainFedAvg),
+  PlainFedAvg: withOptions(['min_parties'], plainFedAvg),
 });
 
 /** Microprotocols that can be announced before their input exists (`prepare`, then `submit`). */
 const PREPARABLE: Readonly<Record<string, Microprotocol | typeof LATER>> = Object.freeze({
-  SecureFedAvg: withOptions(['ring_bits', 'frac_bits', 'ttl'], prepareFedAvg),
-  PlainFedAvg: withOptions(['ttl'], prepareFedAvg),
+  SecureFedAvg: withOptions(['ring_bits', 'frac_bits', 'ttl', 'min_parties'], prepareFedAvg),
+  PlainFedAvg: withOptions(['ttl', 'min_parties'], prepareFedAvg),
 });
 
 function pick(table: Readonly<Record<string, Microprotocol | typeof LATER>>, kwargs: Record<string, unknown>): Microprotocol {
