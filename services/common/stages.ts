@@ -249,6 +249,9 @@ export function broadcast(session: Session, stage: string, payload: Uint8Array, 
   return scatter(session, stage, () => payload, options);
 }
 
+/** How long a party whose own input is bad waits to hear from every peer before it tells them. */
+const JOIN_WAIT_MS = 3_000;
+
 /** How long a failing party waits for its abort notices before giving up on them. */
 const ABORT_GRACE_MS = 2_000;
 
@@ -298,7 +301,11 @@ async function abortPeers(session: Session, err: unknown, waitForJoin: boolean, 
   const slug = unreachable ? 'timeout' : err instanceof TesseraError ? err.slug : undefined;
   const cause = err instanceof TesseraError ? { slug: slug!, ...(err.where !== undefined ? { where: err.where } : {}) } : undefined;
   try {
-    if (waitForJoin) await session.whenJoined().catch(() => false);
+    // Wait (briefly) until every peer has been heard from, so the notice reaches computations
+    // that are running there; a peer heard from by then fails at once. The wait is bounded: in a
+    // protocol whose first messages go around a ring, a party may hear from some peers only late,
+    // and its peers must not wait for their stage timeout meanwhile.
+    if (waitForJoin) await session.whenJoined(JOIN_WAIT_MS).catch(() => false);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       session.abort(reason, cause).catch(() => {}),
