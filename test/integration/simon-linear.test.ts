@@ -191,9 +191,9 @@ describe('SIMON linear statistics on three servers', { timeout: 300_000 }, () =>
     assert.ok(!outcomes[0]!.ok && !outcomes[2]!.ok);
   });
 
-  test('a SIMON name not implemented here is a 501 at every party', async () => {
-    const outcomes = await computeAll(cluster, 'SecureMatrixMultiplication', [[[[1]]], [[[1]]], [[[1]]]]);
-    for (const o of outcomes) assert.ok(!o.ok && o.error.status === 501);
+  test('a name outside the SIMON family (a misspelling) is a 400 naming kwargs.microprotocol at every party', async () => {
+    const outcomes = await computeAll(cluster, 'StatisticsUnivariat', [[1], [2], [3]]);
+    for (const o of outcomes) assert.ok(!o.ok && o.error.status === 400 && o.error.where === 'kwargs.microprotocol');
   });
 });
 
