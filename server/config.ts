@@ -75,7 +75,10 @@ export const OPTIONS = [
   // ---------------------------------------------------------------- Peers
   { flag: 'network-secret', env: 'TESSERA_NETWORK_SECRET', section: 'Peers', kind: 'text', path: 'peer.networkSecret', arg: '<secret>',
     help: 'trust peers that know this shared secret, made by `tessera secret` (no passphrases); prefer the environment variable (not visible in ps)',
-    check: (secret: string, where: string) => parseNetworkSecret(secret, where) },
+    check: (secret: string, where: string) => {
+      if (secret.length === 0) throw new BadInputError('the network secret must not be empty', { where });
+      return parseNetworkSecret(secret, where);
+    } },
   { flag: 'peers-file', env: 'TESSERA_PEERS_FILE', section: 'Peers', kind: 'text', path: 'peer.peersFile', arg: '<file>',
     help: 'trust exactly the peers pinned in this JSON file',
     readme: 'trust exactly the peers pinned in this file: `[{"url": "...", "publicKey": "<base64url>"}]`',

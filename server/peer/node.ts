@@ -129,7 +129,7 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
     this.keys = new ChannelKeys(this.self, this.trust);
     this.transport = config.transport ?? new PeerTransport();
     this.observer = config.observer ?? NO_OBSERVER;
-    this.directory = new PeerDirectory(this.self, this.trust, Math.min(this.stageTimeoutMs, 10_000), this.transport);
+    this.directory = new PeerDirectory(this.self, this.trust, this.stageTimeoutMs, this.transport);
     this.sweeper = setInterval(() => this.sweep(), Math.min(1000, this.stageTimeoutMs)).unref();
   }
 

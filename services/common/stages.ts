@@ -219,7 +219,9 @@ async function allOrEveryMissing<T>(received: Promise<T>[], session: Session, st
     });
     if (missing.length <= 1) throw err;
     const names = missing.map((p) => partyName(session, p)).join(', ');
-    throw new TimeoutError(`stage ${stage}: ${names} did not send in time`, { where: names, extra: { parties: missing } });
+    // Keep the session's hint when nothing at all came from some party (their clients did not start).
+    const hint = /; nothing at all has come from .*/s.exec(err.message)?.[0] ?? '';
+    throw new TimeoutError(`stage ${stage}: ${names} did not send in time${hint}`, { where: names, extra: { parties: missing } });
   }
 }
 

@@ -224,7 +224,7 @@ export class MemoryHub {
       open: async (options: OpenOptions) => {
         if (options.terms.nodes[options.myself] !== this.nodes[myself]) throw new BadInputError('myself is not this server', { where: 'kwargs.network.myself' });
         const key = `${options.uuid}/${myself}`;
-        const session = new MemorySession(this, options.uuid, myself, options.terms.nodes, options.terms, new Set(options.stages), options.timeoutMs ?? this.timeoutMs, options.order);
+        const session = new MemorySession(this, options.uuid, options.myself, options.terms.nodes, options.terms, new Set(options.stages), options.timeoutMs ?? this.timeoutMs, options.order);
         this.sessions.set(key, session);
         for (const m of this.pending.get(key) ?? []) {
           try {

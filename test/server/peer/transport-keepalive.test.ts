@@ -29,7 +29,7 @@ test('a request on a reused connection that the peer resets is sent again on a f
   const transport = new PeerTransport();
   try {
     const url = `http://127.0.0.1:${port}/peer/messages`;
-    const send = () => within(10_000, 'request', transport.request(url, { method: 'POST', body: new Uint8Array([1, 2, 3]), signal: AbortSignal.timeout(5_000) }));
+    const send = () => within(10_000, 'request', transport.request(url, { method: 'POST', body: new Uint8Array([1, 2, 3]), idempotent: true, signal: AbortSignal.timeout(5_000) }));
     assert.equal((await send()).text, 'ok');
     assert.equal((await send()).text, 'ok', 'the second request succeeds after the reused connection is reset');
     assert.equal(connections, 2);
