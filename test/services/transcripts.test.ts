@@ -93,10 +93,11 @@ describe('SecureFedAvg transcript', () => {
         assert.ok(!contains(m.payload!, new Uint8Array(new Float64Array([weights[other]!]).buffer)), `party ${other}'s weight in a message to ${m.to}`);
       }
     }
-    // The setup messages carry a random seed contribution and the public manifest only.
+    // The setup messages carry the restart-veto flag, a random seed contribution and the public manifest only.
     for (const m of hub.log.filter((x) => x.stage === 'setup')) {
-      assert.deepEqual(zeroRuns(m.payload!.subarray(0, SEED_BYTES)), []);
-      assert.doesNotThrow(() => JSON.parse(Buffer.from(m.payload!.subarray(SEED_BYTES)).toString('utf8')));
+      assert.ok(m.payload![0] === 0 || m.payload![0] === 1);
+      assert.deepEqual(zeroRuns(m.payload!.subarray(1, 1 + SEED_BYTES)), []);
+      assert.doesNotThrow(() => JSON.parse(Buffer.from(m.payload!.subarray(1 + SEED_BYTES)).toString('utf8')));
     }
   });
 
@@ -106,8 +107,9 @@ describe('SecureFedAvg transcript', () => {
     test(`each pair seed depends on both contributions: party ${from}'s contribution to party ${to}, altered, breaks the average`, async () => {
       const { results } = await run((f, t, stage, payload) => {
         if (stage !== 'setup' || f !== from || t !== to) return payload;
+        // Byte 0 is the restart-veto flag (services/fedavg/protocol.ts); the seed contribution follows.
         const altered = Uint8Array.from(payload);
-        altered[0] = altered[0]! ^ 0x01;
+        altered[1] = altered[1]! ^ 0x01;
         return altered;
       });
       const right = results.every((r) => r.status === 'fulfilled' &&
