@@ -1,5 +1,5 @@
 // Several parties' servers in one process, on ephemeral ports, for the multi-party tests.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,4 +42,19 @@ export async function startCluster(
       await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
     },
   };
+}
+
+/** Every party computes `microprotocol` on its own server with its input; resolves with what each downloaded. */
+export async function computeAll(cluster: Cluster, microprotocol: string, inputs: readonly unknown[], uuid = randomUUID()): Promise<unknown[]> {
+  return Promise.all(
+    inputs.map(async (data, myself) => {
+      const api = cluster.apis[myself] as Api;
+      const result = await api.compute(microprotocol, data, { nodes: cluster.nodes, uuid, myself });
+      try {
+        return await api.download(result);
+      } finally {
+        await api.release(result).catch(() => undefined);
+      }
+    }),
+  );
 }

@@ -3,24 +3,8 @@
 // duplicates, extreme doubles, −0. (Split from order-statistics.test.ts: slow tests in their own files.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import type { Api } from '../../clients/typescript/index.js';
-import { startCluster, type Cluster } from './cluster.js';
+import { computeAll, startCluster, type Cluster } from './cluster.js';
 import { within } from '../within.js';
-
-async function computeAll(cluster: Cluster, microprotocol: string, inputs: readonly unknown[], uuid = randomUUID()): Promise<unknown[]> {
-  return Promise.all(
-    inputs.map(async (data, myself) => {
-      const api = cluster.apis[myself] as Api;
-      const result = await api.compute(microprotocol, data, { nodes: cluster.nodes, uuid, myself });
-      try {
-        return await api.download(result);
-      } finally {
-        await api.release(result).catch(() => undefined);
-      }
-    }),
-  );
-}
 
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 function median(values: number[]): number {

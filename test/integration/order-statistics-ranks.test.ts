@@ -2,24 +2,8 @@
 // an empty party, on three real servers against sorting. (Split from order-statistics.test.ts.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import type { Api } from '../../clients/typescript/index.js';
-import { startCluster, type Cluster } from './cluster.js';
+import { computeAll, startCluster, type Cluster } from './cluster.js';
 import { within } from '../within.js';
-
-async function computeAll(cluster: Cluster, microprotocol: string, inputs: readonly unknown[], uuid = randomUUID()): Promise<unknown[]> {
-  return Promise.all(
-    inputs.map(async (data, myself) => {
-      const api = cluster.apis[myself] as Api;
-      const result = await api.compute(microprotocol, data, { nodes: cluster.nodes, uuid, myself });
-      try {
-        return await api.download(result);
-      } finally {
-        await api.release(result).catch(() => undefined);
-      }
-    }),
-  );
-}
 
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 function kth(values: number[], k: number): number {

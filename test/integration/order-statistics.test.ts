@@ -6,22 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { TesseraApiError, type Api } from '../../clients/typescript/index.js';
-import { startCluster, type Cluster } from './cluster.js';
+import { computeAll, startCluster, type Cluster } from './cluster.js';
 import { within } from '../within.js';
-
-async function computeAll(cluster: Cluster, microprotocol: string, inputs: readonly unknown[], uuid = randomUUID()): Promise<unknown[]> {
-  return Promise.all(
-    inputs.map(async (data, myself) => {
-      const api = cluster.apis[myself] as Api;
-      const result = await api.compute(microprotocol, data, { nodes: cluster.nodes, uuid, myself });
-      try {
-        return await api.download(result);
-      } finally {
-        await api.release(result).catch(() => undefined);
-      }
-    }),
-  );
-}
 
 /** Every party's outcome: its result, or its error. */
 function settle(cluster: Cluster, microprotocol: string, inputs: readonly unknown[]): Promise<(unknown | TesseraApiError)[]> {
