@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { PeerError } from '../../services/errors.js';
 import { fromBase64Url } from './codec.js';
 import type { Identity } from './identity.js';
-import { PeerTransport, transportFailure } from './transport.js';
+import { HttpTransport, transportFailure, type PeerTransport } from './transport.js';
 import type { Trust } from './trust.js';
 
 export interface PeerIdentity {
@@ -34,7 +34,7 @@ export class PeerDirectory {
     private readonly self: Identity,
     private readonly trust: Trust,
     private readonly timeoutMs: number,
-    private readonly transport: PeerTransport = new PeerTransport(),
+    private readonly transport: PeerTransport = new HttpTransport(),
   ) {}
 
   /** The authenticated identity at `url` (trusted, normalised); `where` names the party in errors. */

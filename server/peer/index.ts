@@ -18,7 +18,7 @@ import { configDefault } from '../config.js';
 import { loadOrCreateIdentity, loadOrCreateLocalSecret } from './identity.js';
 import { DEFAULT_LIMITS, PeerRouter, type PeerLimits, type PeerStats } from './node.js';
 import type { PeerObserver } from './observer.js';
-import { PeerTransport } from './transport.js';
+import { HttpTransport } from './transport.js';
 import { readPeersFile, Trust } from './trust.js';
 
 export type { PeerStats } from './node.js';
@@ -88,7 +88,7 @@ export async function createPeerNode(opts: PeerNodeOptions): Promise<PeerNode> {
     limits[name] = value;
   }
   const stageTimeoutMs = opts.stageTimeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS;
-  const transport = new PeerTransport(opts.tlsCa !== undefined ? { ca: opts.tlsCa } : {});
+  const transport = new HttpTransport(opts.tlsCa !== undefined ? { ca: opts.tlsCa } : {});
   const router = new PeerRouter({
     identity, trust, log, stageTimeoutMs, limits: limits as unknown as PeerLimits, transport,
     ...(opts.observer !== undefined ? { observer: opts.observer } : {}),

@@ -23,7 +23,7 @@ import { ChannelKeys, ENVELOPE_OVERHEAD, MAX_HEADER_BYTES, parseEnvelope, type E
 import type { Identity } from './identity.js';
 import { NO_OBSERVER, type PeerObserver } from './observer.js';
 import { ABORT_STAGE, PeerSession, type SessionHost } from './session.js';
-import { PeerTransport, transportFailure, type PeerResponse } from './transport.js';
+import { HttpTransport, transportFailure, type PeerResponse, type PeerTransport } from './transport.js';
 import type { Trust } from './trust.js';
 
 export interface PeerLimits {
@@ -127,7 +127,7 @@ export class PeerRouter implements PeerNetwork, PeerEndpoint, SessionHost {
     this.stageTimeoutMs = config.stageTimeoutMs;
     this.maxInboxBytes = config.limits.maxInboxBytes;
     this.keys = new ChannelKeys(this.self, this.trust);
-    this.transport = config.transport ?? new PeerTransport();
+    this.transport = config.transport ?? new HttpTransport();
     this.observer = config.observer ?? NO_OBSERVER;
     this.directory = new PeerDirectory(this.self, this.trust, this.stageTimeoutMs, this.transport);
     this.sweeper = setInterval(() => this.sweep(), Math.min(1000, this.stageTimeoutMs)).unref();

@@ -100,7 +100,20 @@ export function transportFailure(err: unknown, where: string, timeoutMessage: st
   });
 }
 
-export class PeerTransport {
+/**
+ * How the peer layer reaches a peer: one request to a peer URL, one answer. Every carrier of the
+ * same sealed envelopes implements this (HttpTransport below is the default); the peer layer above
+ * does not know which one carried a message, so authentication, replay and timeout semantics are
+ * the same on each.
+ */
+export interface PeerTransport {
+  request(url: string, req: PeerRequest): Promise<PeerResponse>;
+  /** Closes pooled connections; later requests open new ones. */
+  close(): void;
+}
+
+/** Peers reached by HTTP(S) requests: the default carrier. */
+export class HttpTransport implements PeerTransport {
   readonly #http = new HttpAgent({ keepAlive: true, scheduling: 'lifo', timeout: AGENT_FREE_SOCKET_TIMEOUT_MS });
   readonly #https: HttpsAgent;
 

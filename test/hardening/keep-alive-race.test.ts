@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { PeerTransport, AGENT_FREE_SOCKET_TIMEOUT_MS } from '../../server/peer/transport.js';
+import { HttpTransport, AGENT_FREE_SOCKET_TIMEOUT_MS } from '../../server/peer/transport.js';
 import { SERVER_KEEP_ALIVE_MS } from '../../server/main.js';
 import { startCluster, type Cluster } from '../integration/cluster.js';
 import { RawClient } from '../security/http.js';
@@ -45,11 +45,11 @@ describe('finding 2: a keep-alive connection the peer just closed', { timeout: 6
     server.close();
   });
 
-  const send = (transport: PeerTransport, idempotent: boolean) =>
+  const send = (transport: HttpTransport, idempotent: boolean) =>
     transport.request(url, { method: 'POST', body: Buffer.from('envelope'), signal: AbortSignal.timeout(5000), idempotent });
 
   test('an idempotent send is retried once on a new connection and succeeds', async () => {
-    const transport = new PeerTransport();
+    const transport = new HttpTransport();
     try {
       assert.equal((await send(transport, true)).text, 'ok');
       await new Promise((r) => setImmediate(r)); // the connection goes back to the pool
@@ -62,7 +62,7 @@ describe('finding 2: a keep-alive connection the peer just closed', { timeout: 6
   });
 
   test('a request that is not idempotent is not retried (the race is real, the retry is what fixes it)', async () => {
-    const transport = new PeerTransport();
+    const transport = new HttpTransport();
     try {
       await send(transport, false);
       await new Promise((r) => setImmediate(r));

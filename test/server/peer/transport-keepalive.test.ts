@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { PeerTransport } from '../../../server/peer/transport.js';
+import { HttpTransport } from '../../../server/peer/transport.js';
 import { within } from '../../within.js';
 
 test('a request on a reused connection that the peer resets is sent again on a fresh one', async () => {
@@ -26,7 +26,7 @@ test('a request on a reused connection that the peer resets is sent again on a f
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as { port: number };
-  const transport = new PeerTransport();
+  const transport = new HttpTransport();
   try {
     const url = `http://127.0.0.1:${port}/peer/messages`;
     const send = () => within(10_000, 'request', transport.request(url, { method: 'POST', body: new Uint8Array([1, 2, 3]), idempotent: true, signal: AbortSignal.timeout(5_000) }));
