@@ -11,7 +11,7 @@
 import createClient, { type Client } from 'openapi-fetch';
 import type { components, paths } from './generated/schema.js';
 import { TesseraApiError, TesseraRequestError, TesseraTimeoutError, toProblem, unreachable } from './errors.js';
-import { TensorSet, type Tensor } from '../../services/common/tensors.js';
+import { TensorSet, type Tensor } from '../../shared/tensors.js';
 import { secureFedAvg, type Averaged, type SecureFedAvgRequest } from './fedavg.js';
 
 export type Schemas = components['schemas'];

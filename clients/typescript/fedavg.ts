@@ -19,8 +19,8 @@
 // none is passed, by `@tensorflow/tfjs` loaded on first use). Nor does it import any Node built-in,
 // so it bundles for browsers like the rest of the client.
 
-import { BadInputError } from '../../services/errors.js';
-import { TensorSet, type Tensor } from '../../services/common/tensors.js';
+import { BadInputError } from '../../shared/errors.js';
+import { TensorSet, type Tensor } from '../../shared/tensors.js';
 import { TesseraRequestError } from './errors.js';
 import type { Api, Network, Remote, RequestOptions, TensorsLike } from './api.js';
 

@@ -40,5 +40,5 @@ export {
   type TfTensorLike,
 } from './fedavg.js';
 export { TesseraApiError, TesseraRequestError, TesseraTimeoutError, type Problem } from './errors.js';
-export { TensorSet, type Tensor, type DType } from '../../services/common/tensors.js';
+export { TensorSet, type Tensor, type DType } from '../../shared/tensors.js';
 export type { paths, components, operations } from './generated/schema.js';

@@ -1,0 +1,19 @@
+// Bounds on untrusted JSON. JSON.parse copes with any depth, but code that walks a value
+// recursively later (validation, canonical serialisation, an error message quoting it) would
+// exhaust the stack on a few hundred kilobytes of brackets: refuse deep values first.
+
+/** Deepest nesting any JSON Tessera reads from others may have (bodies, headers, terms). */
+export const MAX_JSON_DEPTH = 64;
+
+/** True when `value` nests objects/arrays deeper than `maxDepth` (checked without recursion). */
+export function nestedDeeperThan(value: unknown, maxDepth: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (depth > maxDepth) return true;
+    const children = Array.isArray(item) ? item : Object.values(item as object);
+    for (const child of children) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
+}
