@@ -12,7 +12,7 @@ import createClient, { type Client } from 'openapi-fetch';
 import type { components, paths } from './generated/schema.js';
 import { TesseraApiError, TesseraRequestError, TesseraTimeoutError, toProblem, unreachable } from './errors.js';
 import { TensorSet, type Tensor } from '../../shared/tensors.js';
-import { secureFedAvg, type Averaged, type SecureFedAvgRequest } from './fedavg.js';
+import { secureFedAvg, type Averaged, type SecureFedAvgRequest } from './fedavg/average.js';
 
 export type Schemas = components['schemas'];
 export type Description = Schemas['Description'];
@@ -98,15 +98,7 @@ export class Representation {
 
   /** A function that calls the member `name`: attribute, call, then release of the attribute. */
   member(name: string): MemberCall {
-    return async (kwargs = {}, ...args) => {
-      const bound = await this.api.attribute(this, name);
-      try {
-        return await this.api.call(bound, kwargs, args);
-      } finally {
-        // The bound member is a representation too; free it so repeated calls leave nothing behind.
-        await this.api.release(bound).catch(() => undefined);
-      }
-    };
+    return (kwargs = {}, ...args) => this.api.callMember(this, name, kwargs, args);
   }
 
   download<T = unknown>(options?: RequestOptions): Promise<T> {
@@ -293,6 +285,19 @@ export class Api {
   }
 
   /**
+   * Call the member `name` of `rep`: a representation of the attribute, a call of it, and the
+   * release of the attribute (a representation too), so repeated calls leave nothing behind.
+   */
+  async callMember(rep: RepresentationLike, name: string, kwargs: Record<string, unknown> = {}, args: unknown[] = [], options?: RequestOptions): Promise<Remote | undefined> {
+    const bound = await this.attribute(rep, name, options);
+    try {
+      return await this.call(bound, kwargs, args, options);
+    } finally {
+      await this.release(bound).catch(() => undefined);
+    }
+  }
+
+  /**
    * The value `rep` names, as JSON (tensors come as `{name: {dtype, shape, data}}`). `undefined`
    * (a call that returned nothing) is refused with a TypeError rather than sent as a request.
    */
@@ -339,17 +344,23 @@ export class Api {
    * Run `compute(microprotocol, data, network)` on this server's Simon microservice and return
    * the result's representation (the caller downloads and releases it).
    */
-  async compute(microprotocol: string, data: unknown, network: Network, options?: RequestOptions): Promise<Remote> {
+  compute(microprotocol: string, data: unknown, network: Network, options?: RequestOptions): Promise<Remote> {
+    return this.callSimon('compute', { microprotocol, data, network }, options);
+  }
+
+  /**
+   * Call the member `member` ('compute', or 'prepare' for a computation announced in advance) of
+   * a fresh Simon microservice with `kwargs` (microprotocol, data, network and its options), and
+   * return the result's representation; releases the microservice and the bound member.
+   */
+  async callSimon(member: 'compute' | 'prepare', kwargs: Record<string, unknown>, options?: RequestOptions): Promise<Remote> {
     const simon = await this.create({ protocol: 'Simon' }, options);
     try {
-      const compute = await simon.attribute('compute', options);
-      try {
-        const result = await this.call(compute, { microprotocol, data, network }, [], options);
-        if (result === undefined) throw new TesseraRequestError('callRepresentation', `${microprotocol} returned no result`);
-        return result;
-      } finally {
-        await this.release(compute).catch(() => undefined);
+      const result = await this.callMember(simon, member, kwargs, [], options);
+      if (result === undefined) {
+        throw new TesseraRequestError('callRepresentation', `${String(kwargs.microprotocol)}${member === 'compute' ? '' : ` ${member}`} returned no result`);
       }
+      return result;
     } finally {
       await this.release(simon).catch(() => undefined);
     }
@@ -384,8 +395,8 @@ export class Api {
    * SecureFedAvg: every party gives named tensors and a weight n_k; every party gets
    * Σ n_k·w_k / Σ n_k tensor by tensor, in the form it gave them (same names, dtypes, shapes).
    * Uploads and downloads in binary (safetensors); releases every representation it made.
-   * `microprotocol: 'PlainFedAvg'` is the insecure baseline. See fedavg.ts, and its
-   * FederatedAveraging for training loops.
+   * `microprotocol: 'PlainFedAvg'` is the insecure baseline. See fedavg/average.ts, and
+   * FederatedAveraging (fedavg/rounds.ts) for training loops.
    */
   secureFedAvg<T extends TensorsLike>(request: SecureFedAvgRequest<T>): Promise<Averaged<T>> {
     return secureFedAvg(this, request);

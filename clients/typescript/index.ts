@@ -38,7 +38,7 @@ export {
   type TfLike,
   type TfModelLike,
   type TfTensorLike,
-} from './fedavg.js';
+} from './fedavg/index.js';
 export { TesseraApiError, TesseraRequestError, TesseraTimeoutError, type Problem } from './errors.js';
 export { TensorSet, type Tensor, type DType } from '../../shared/tensors.js';
 export type { paths, components, operations } from './generated/schema.js';
