@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatNetworkSecret } from '../server/peer/trust.js';
+import { parseReadyLine } from '../server/ready.js';
 
 export interface ProcessCluster {
   readonly nodes: string[];
@@ -52,7 +53,7 @@ export async function startProcessCluster(parties: number, extraArgs: string[] =
           let out = '';
           const onData = (c: Buffer): void => {
             out += c.toString();
-            const url = out.match(/listening on (https?:\/\/\S+)/)?.[1];
+            const url = parseReadyLine(out);
             if (!url) return;
             clearTimeout(timer);
             child.stdout!.off('data', onData);

@@ -12,6 +12,7 @@ import { formatNetworkSecret } from './peer/trust.js';
 import { configDefault, optionsHelp, parseArgsOptions, resolveOptions, setPath } from './config.js';
 import { isLoopback } from './loopback.js';
 import { startServer, type ServerConfig } from './main.js';
+import { formatReadyLine } from './ready.js';
 
 export const DEFAULT_PORT = configDefault('port');
 
@@ -199,6 +200,8 @@ export async function main(
   }
   out(`Tessera listening on ${server.url}`);
   out(`Swagger UI: ${server.url}/docs${security.clientToken !== undefined ? ' (client API: Authorize with the bearer token)' : ''}`);
+  // For scripts and tests: one JSON line they parse with parseReadyLine (server/ready.ts).
+  out(formatReadyLine(server.url));
   const running = server;
   return new Promise<number>((resolveExit) => {
     onStop = (why) => {

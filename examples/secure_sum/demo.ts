@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { DEFAULT_NODES, runParty } from './secure_sum.js';
+import { parseReadyLine } from '../../server/ready.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SECRETS = [19, 5, 61];
@@ -33,13 +34,12 @@ function startServer(port: string, index: number): Promise<Party> {
     let out = '';
     const onData = (chunk: Buffer): void => {
       out += chunk.toString();
-      const line = out.split('\n').find((l) => l.includes('listening on'));
-      const url = line?.match(/https?:\/\/\S+/)?.[0];
-      if (line === undefined || url === undefined) return;
+      const url = parseReadyLine(out);
+      if (url === undefined) return;
       clearTimeout(timer);
       child.stdout!.off('data', onData);
       child.stdout!.resume(); // keep draining what it prints later
-      process.stdout.write(`  ${line.trim()} (Swagger UI: ${url}/docs)\n`);
+      process.stdout.write(`  Tessera listening on ${url} (Swagger UI: ${url}/docs)\n`);
       resolve({ child, url });
     };
     child.stdout!.on('data', onData);

@@ -3,10 +3,11 @@
 // And the by-hand way: servers started with `tessera serve`, one example client per party.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnServe, type ServeProcess } from '../support/process.js';
 
 const TSX = join('node_modules', '.bin', 'tsx');
 
@@ -49,29 +50,14 @@ test('npm run demo prints the sum 85 for every party and stops its servers', { t
 
 test('by hand: tessera serve per party, then one example client per party', { timeout: 120_000 }, async () => {
   const { env, dir } = await isolatedUser();
-  const servers: ChildProcess[] = [];
+  const servers: ServeProcess[] = [];
   try {
     const urls = await Promise.all(
-      [0, 1, 2].map(
-        (i) =>
-          new Promise<string>((resolve, reject) => {
-            const child = spawn(process.execPath, ['bin/tessera.mjs', 'serve', '--port', '0', '--data-dir', join(dir, `party${i}`), '--log-level', 'warn'], {
-              env,
-              stdio: ['ignore', 'pipe', 'inherit'],
-            });
-            servers.push(child);
-            const timer = setTimeout(() => reject(new Error('server did not start')), 30_000);
-            let out = '';
-            child.stdout!.on('data', (c: Buffer) => {
-              out += c.toString();
-              const url = out.match(/listening on (http:\/\/\S+)/)?.[1];
-              if (url) {
-                clearTimeout(timer);
-                resolve(url);
-              }
-            });
-          }),
-      ),
+      [0, 1, 2].map((i) => {
+        const server = spawnServe(['--port', '0', '--data-dir', join(dir, `party${i}`), '--log-level', 'warn'], { env, stderr: 'inherit' });
+        servers.push(server);
+        return server.ready;
+      }),
     );
     const results = await Promise.all(
       [19, 5, 61].map((secret, myself) =>
@@ -83,16 +69,7 @@ test('by hand: tessera serve per party, then one example client per party', { ti
       assert.deepEqual(JSON.parse(out.trim().split('\n').at(-1)!), { inputs: 3, result: { samples: 3, sum: 85 } });
     }
   } finally {
-    await Promise.all(
-      servers.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null) return resolve();
-            child.once('exit', () => resolve());
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(servers.map(async (server) => ((await server.stop('SIGTERM')) === 'timeout' ? server.kill() : undefined)));
     await rm(dir, { recursive: true, force: true });
   }
 });

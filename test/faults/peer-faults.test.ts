@@ -19,7 +19,7 @@ import { TesseraError } from '../../services/errors.js';
 import { within } from '../within.js';
 import { SECURE_SUM_STAGES } from '../../services/simon/linear/securesum.js';
 import { ProblemError, RawClient } from '../security/http.js';
-import { spawnParty, type ChildParty } from './child.js';
+import { spawnParty, type ChildParty } from '../support/process.js';
 import { startProxy, type Proxy } from './proxy.js';
 
 const STAGE_TIMEOUT_MS = 2000;

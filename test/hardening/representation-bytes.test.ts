@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../server/main.js';
-import { spawnParty, type ChildParty } from '../faults/child.js';
+import { spawnParty, type ChildParty } from '../support/process.js';
 import { RawClient, rawRequest } from '../security/http.js';
 
 // 16 MiB of small objects: about 100 MB of heap once parsed.

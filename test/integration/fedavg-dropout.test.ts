@@ -15,7 +15,7 @@ import { Api, TesseraApiError } from '../../clients/typescript/index.js';
 import { startServer, type RunningServer } from '../../server/main.js';
 import { TensorSet } from '../../services/common/tensors.js';
 import { FEDAVG_SERVICE } from '../services/fedavg/cluster.js';
-import { spawnParty, type ChildParty } from '../faults/child.js';
+import { spawnParty, type ChildParty } from '../support/process.js';
 import { startProxy, type Proxy } from '../faults/proxy.js';
 import { within } from '../within.js';
 
@@ -49,7 +49,7 @@ async function fedAvg(url: string, k: number, weight: number, network: { nodes: 
 }
 
 describe('FedAvg survives a party dropping out (min_parties)', { timeout: 180_000 }, () => {
-  // The child gets it as `tessera secret` prints it (test/faults/child.ts), which parses to these bytes.
+  // The child gets it as `tessera secret` prints it (test/support/process.ts), which parses to these bytes.
   const secret = randomBytes(32);
   const sharedSecret = secret;
   let root: string;

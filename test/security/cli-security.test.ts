@@ -3,14 +3,14 @@
 // the peer limits, parsed (table-driven) and as a user runs them (child processes).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseServeArgs } from '../../server/cli.js';
 import { rawRequest } from './http.js';
+import { BIN, spawnServe } from '../support/process.js';
 
-const BIN = 'bin/tessera.mjs';
 const TOKEN = 'k3y-0f-sufficient-length-for-a-test';
 
 describe('parseServeArgs: security flags', () => {
@@ -65,38 +65,9 @@ describe('parseServeArgs: security flags', () => {
   }
 });
 
-/** Runs `tessera serve` until it prints its URL or exits; returns what it printed. */
+/** `tessera serve` on a free port with `args` and `env` added (test/support/process.ts). */
 function serve(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const started = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL within 30 s; stderr: ${stderr}`)), 30_000);
-    child.stdout.on('data', () => {
-      const m = /listening on (https?:\/\/[^\s]+)/.exec(stdout);
-      if (m?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited ${code}`));
-    });
-  });
-  started.catch(() => undefined);
-  return {
-    started,
-    exited,
-    output: () => ({ stdout, stderr }),
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      return Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 15_000))]);
-    },
-  };
+  return spawnServe(['--port', '0', '--log-level', 'warn', ...args], { env: { ...process.env, ...env } });
 }
 
 describe('tessera serve beyond loopback', { timeout: 120_000 }, () => {
@@ -119,7 +90,7 @@ describe('tessera serve beyond loopback', { timeout: 120_000 }, () => {
   test('--unauthenticated-clients: serves, with a loud warning on stderr', async () => {
     const server = serve(['--host', '0.0.0.0', '--data-dir', join(dir, 'b'), '--unauthenticated-clients']);
     try {
-      const url = await server.started;
+      const url = await server.ready;
       assert.match(server.output().stderr, /WARNING: clients are NOT authenticated/);
       const res = await rawRequest(url.replace('0.0.0.0', '127.0.0.1'), '/representations');
       assert.equal(res.status, 200);
@@ -131,7 +102,7 @@ describe('tessera serve beyond loopback', { timeout: 120_000 }, () => {
   test('--token on the command line: works, with a warning that ps shows it; clients need the token', async () => {
     const server = serve(['--host', '0.0.0.0', '--data-dir', join(dir, 'c'), '--token', TOKEN]);
     try {
-      const url = (await server.started).replace('0.0.0.0', '127.0.0.1');
+      const url = (await server.ready).replace('0.0.0.0', '127.0.0.1');
       assert.match(server.output().stderr, /--token is visible to every user of this machine/);
       assert.doesNotMatch(server.output().stderr, /NOT authenticated/);
       assert.equal((await rawRequest(url, '/representations')).status, 401);

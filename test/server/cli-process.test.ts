@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawnServe } from '../support/process.js';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -31,28 +32,11 @@ const WAYS: [string, string, string[], NodeJS.Signals][] = [
 for (const [name, command, args, signal] of WAYS) {
   test(`${name}: ${signal} to the started pid stops the server and frees its port`, { timeout: 120_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tessera-process-'));
-    const child = spawn(command, [...args, '--port', '0', '--data-dir', dir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const server = spawnServe(['--port', '0', '--data-dir', dir, '--log-level', 'warn'], { command: [command, ...args] });
+    const { child, exited } = server;
     let port: number | undefined;
     try {
-      port = await new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`not listening within 60 s: ${stdout} ${stderr}`)), 60_000);
-        child.stdout.on('data', () => {
-          const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
-          if (m?.[1] !== undefined) {
-            clearTimeout(timer);
-            resolve(Number(m[1]));
-          }
-        });
-        void exited.then((code) => {
-          clearTimeout(timer);
-          reject(new Error(`exited ${code} before listening: ${stderr}`));
-        });
-      });
+      port = Number(new URL(await server.ready).port);
       assert.equal(await portAnswers(port), true);
       child.kill(signal);
       await Promise.race([exited, new Promise((_, reject) => setTimeout(() => reject(new Error('the started process did not exit')), 30_000))]);

@@ -2,49 +2,31 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseServeArgs, DEFAULT_PORT } from '../../server/cli.js';
 import { formatNetworkSecret, parseNetworkSecret } from '../../server/peer/trust.js';
-
-const BIN = 'bin/tessera.mjs';
+import { BIN, spawnServe } from '../support/process.js';
 
 test('tessera serve --port 0: prints its URL and the Swagger UI, serves, exits 0 on SIGTERM', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tessera-cli-'));
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', dir, '--log-level', 'warn'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const server = spawnServe(['--port', '0', '--data-dir', dir, '--log-level', 'warn']);
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL within 30 s; stdout: ${stdout}; stderr: ${stderr}`)), 30_000);
-      const check = (): void => {
-        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
-        if (m?.[1] !== undefined && /Swagger UI: http:\/\/127\.0\.0\.1:\d+\/docs/.test(stdout)) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      };
-      child.stdout.on('data', check);
-      void exited.then((code) => {
-        clearTimeout(timer);
-        reject(new Error(`exited ${code} early; stderr: ${stderr}`));
-      });
-    });
+    const url = await server.ready;
+    // The human lines, before the machine-readable one the harness waits for.
+    const { stdout } = server.output();
+    assert.match(stdout, new RegExp(`Tessera listening on ${url.replace(/\./g, '\\.')}\n`));
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(stdout, /Swagger UI: http:\/\/127\.0\.0\.1:\d+\/docs/);
     const health = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5000) });
     assert.equal(health.status, 200);
     assert.equal(((await health.json()) as { status: string }).status, 'ok');
-    child.kill('SIGTERM');
-    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 15_000))]);
-    assert.equal(code, 0, `exit ${String(code)}; stderr: ${stderr}`);
+    const code = await server.stop('SIGTERM');
+    assert.equal(code, 0, `exit ${String(code)}; stderr: ${server.output().stderr}`);
   } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    await server.kill();
     await rm(dir, { recursive: true, force: true });
   }
 });
