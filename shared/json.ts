@@ -17,3 +17,13 @@ export function nestedDeeperThan(value: unknown, maxDepth: number): boolean {
   }
   return false;
 }
+
+/** JSON with object keys sorted, so two parties' equal terms give equal strings. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.keys(value as object)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+  return `{${entries.join(',')}}`;
+}

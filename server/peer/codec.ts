@@ -40,12 +40,5 @@ export function normaliseNodeUrl(node: unknown, where: string): string {
   return url.origin + url.pathname.replace(/\/+$/, '');
 }
 
-/** JSON with object keys sorted, so two parties' equal terms give equal strings. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.keys(value as object)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-  return `{${entries.join(',')}}`;
-}
+// Canonical JSON lives in shared/json.ts, where the in-memory network (services/) reaches it too.
+export { canonicalJson } from '../../shared/json.js';

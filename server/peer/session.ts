@@ -16,9 +16,13 @@ import type { AbortCause, Session, StageOrderCheck, Terms } from '../../services
 import { canonicalJson } from './codec.js';
 import type { EnvelopeHeader } from './envelope.js';
 import type { ComputationRecord } from './observer.js';
+import { abortError, abortNotice } from '../../services/abort.js';
+
+// The abort message's format lives in services/ (the in-memory network speaks it too); re-exported
+// here for the code that has always imported it from the session.
+export { abortError, abortNotice };
 
 export const ABORT_STAGE = 'abort';
-const MAX_REASON_CHARS = 1000;
 
 /** What a session needs from its node. */
 export interface SessionHost {
@@ -396,37 +400,4 @@ export class PeerSession implements Session {
     this.consumed.clear();
     this.host.sessionClosed(this);
   }
-}
-
-/** The payload of an "abort" message. */
-interface AbortNotice {
-  reason: string;
-  slug?: string;
-  where?: string;
-}
-
-/** The payload of the "abort" message: the reason, cut short, and its cause (slug, where). */
-export function abortNotice(reason: string, cause?: AbortCause): Buffer {
-  const notice: AbortNotice = { reason: String(reason).slice(0, MAX_REASON_CHARS), ...cause };
-  return Buffer.from(JSON.stringify(notice), 'utf8');
-}
-
-/**
- * The error a party raises when a peer aborts. A peer that gave up waiting for someone passes the
- * timeout on: every party answers 504 naming the party that never arrived (whoever timed out
- * first). Any other abort is the aborting party's failure: 502 naming it.
- */
-export function abortError(party: string, from: number, payload: Buffer): TesseraError {
-  let notice: AbortNotice = { reason: payload.toString('utf8') };
-  try {
-    const parsed = JSON.parse(notice.reason) as unknown;
-    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as AbortNotice).reason === 'string') notice = parsed as AbortNotice;
-  } catch {
-    // A plain-text reason.
-  }
-  const reason = notice.reason.slice(0, MAX_REASON_CHARS);
-  if (notice.slug === 'timeout' && typeof notice.where === 'string' && /^party \d+ \(/.test(notice.where)) {
-    return new TimeoutError(`${party} gave up waiting: ${reason}`, { where: notice.where.slice(0, 300), extra: { party: from } });
-  }
-  return new PeerError(`${party} aborted the computation: ${reason}`, { where: party, extra: { party: from } });
 }

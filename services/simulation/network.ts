@@ -9,8 +9,8 @@
 import { setMaxListeners } from 'node:events';
 import { ConflictError, PeerError, TimeoutError, BadInputError } from '../errors.js';
 import type { AbortCause, OpenOptions, PeerNetwork, Session, StageOrderCheck, Terms } from '../peer.js';
-import { abortError, abortNotice } from '../../server/peer/session.js';
-import { canonicalJson } from '../../server/peer/codec.js';
+import { abortError, abortNotice } from '../abort.js';
+import { canonicalJson } from '../../shared/json.js';
 
 interface Message {
   from: number;
