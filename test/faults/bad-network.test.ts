@@ -5,8 +5,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startCluster, type Cluster } from '../integration/cluster.js';
-import { ProblemError, RawClient } from '../security/http.js';
+import { startCluster, type Cluster } from '../support/cluster.js';
+import { ProblemError, RawClient } from '../support/http.js';
 import { within } from '../within.js';
 
 const STAGE_TIMEOUT_MS = 3000;

@@ -18,7 +18,7 @@ import { createPeerNode, type PeerNode } from '../../server/peer/index.js';
 import { TesseraError } from '../../services/errors.js';
 import { within } from '../within.js';
 import { SECURE_SUM_STAGES } from '../../services/simon/linear/securesum.js';
-import { ProblemError, RawClient } from '../security/http.js';
+import { ProblemError, RawClient } from '../support/http.js';
 import { spawnParty, type ChildParty } from '../support/process.js';
 import { startProxy, type Proxy } from './proxy.js';
 

@@ -14,7 +14,7 @@ import { loadOrCreateIdentity } from '../../server/peer/identity.js';
 import { Trust } from '../../server/peer/trust.js';
 import { within } from '../within.js';
 import { SECURE_SUM_STAGES } from '../../services/simon/linear/securesum.js';
-import { RawClient } from '../security/http.js';
+import { RawClient } from '../support/http.js';
 import { startProxy, type Proxy } from './proxy.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };

@@ -8,8 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { startCluster, type Cluster } from '../integration/cluster.js';
-import { RawClient } from '../security/http.js';
+import { startCluster, type Cluster } from '../support/cluster.js';
+import { RawClient } from '../support/http.js';
 import { within } from '../within.js';
 
 const TOKEN = randomBytes(24).toString('base64url');

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../server/main.js';
 import { TensorSet } from '../../services/common/tensors.js';
-import { RawClient, rawRequest } from '../security/http.js';
+import { RawClient, rawRequest } from '../support/http.js';
 
 describe('finding 8: large tensors downloaded as JSON', { timeout: 120_000 }, () => {
   let dir: string;

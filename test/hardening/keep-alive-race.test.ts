@@ -12,8 +12,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { HttpTransport, AGENT_FREE_SOCKET_TIMEOUT_MS } from '../../server/peer/transport.js';
 import { SERVER_KEEP_ALIVE_MS } from '../../server/main.js';
-import { startCluster, type Cluster } from '../integration/cluster.js';
-import { RawClient } from '../security/http.js';
+import { startCluster, type Cluster } from '../support/cluster.js';
+import { RawClient } from '../support/http.js';
 import { within } from '../within.js';
 
 describe('finding 2: a keep-alive connection the peer just closed', { timeout: 60_000 }, () => {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { main, parseServeArgs } from '../../server/cli.js';
 import { startServer } from '../../server/main.js';
 import { formatNetworkSecret, parseNetworkSecret, SECRET_PREFIX } from '../../server/peer/trust.js';
-import { rawRequest } from '../security/http.js';
+import { rawRequest } from '../support/http.js';
 
 const PASSPHRASE = 'correct-horse-battery-staple';
 const DICTIONARY = ['password', 'hunter2hunter2hunter2', 'tessera-network-secret', PASSPHRASE, 'letmein-letmein-letmein'];

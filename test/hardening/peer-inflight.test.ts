@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { startCluster, type Cluster } from '../integration/cluster.js';
-import { RawClient } from '../security/http.js';
+import { startCluster, type Cluster } from '../support/cluster.js';
+import { RawClient } from '../support/http.js';
 import { within } from '../within.js';
 
 const CONNECTIONS = 100;

@@ -15,7 +15,7 @@ import { startServer, type RunningServer } from '../../server/main.js';
 import { ChannelKeys, type EnvelopeHeader } from '../../server/peer/envelope.js';
 import { loadOrCreateIdentity } from '../../server/peer/identity.js';
 import { Trust } from '../../server/peer/trust.js';
-import { RawClient, rawRequest } from '../security/http.js';
+import { RawClient, rawRequest } from '../support/http.js';
 import { within } from '../within.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };

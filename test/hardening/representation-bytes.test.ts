@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../server/main.js';
 import { spawnParty, type ChildParty } from '../support/process.js';
-import { RawClient, rawRequest } from '../security/http.js';
+import { RawClient, rawRequest } from '../support/http.js';
 
 // 16 MiB of small objects: about 100 MB of heap once parsed.
 const BIG_JSON = `{"args":[[${'{"a":0.5},'.repeat(Math.floor((16 * 1024 * 1024 - 64) / 10) - 1)}{"a":0.5}]],"kwargs":{}}`;

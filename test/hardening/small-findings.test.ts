@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../server/main.js';
 import { loadOrCreateIdentity } from '../../server/peer/identity.js';
 import { memoryLog } from '../server/helpers.js';
-import { RawClient, rawRequest } from '../security/http.js';
+import { RawClient, rawRequest } from '../support/http.js';
 import { within } from '../within.js';
 
 describe('finding 11: the data directory and the key file', () => {

@@ -11,7 +11,7 @@ import { startServer, type RunningServer } from '../../server/main.js';
 import { ChannelKeys, type EnvelopeHeader } from '../../server/peer/envelope.js';
 import { loadOrCreateIdentity } from '../../server/peer/identity.js';
 import { Trust } from '../../server/peer/trust.js';
-import { ProblemError, RawClient, rawRequest } from '../security/http.js';
+import { ProblemError, RawClient, rawRequest } from '../support/http.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const TOKEN = 'Tessera-Token-' + randomBytes(16).toString('hex').toUpperCase();

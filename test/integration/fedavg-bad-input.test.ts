@@ -7,8 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Api, TesseraApiError } from '../../clients/typescript/index.js';
-import { FEDAVG_SERVICE, startFedAvgCluster, type FedAvgCluster } from '../services/fedavg/cluster.js';
-import { startCluster } from './cluster.js';
+import { FEDAVG_SERVICE, startFedAvgCluster, type FedAvgCluster } from '../support/cluster.js';
+import { startCluster } from '../support/cluster.js';
 import { parseServeArgs } from '../../server/cli.js';
 import { within } from '../within.js';
 

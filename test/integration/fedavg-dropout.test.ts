@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Api, TesseraApiError } from '../../clients/typescript/index.js';
 import { startServer, type RunningServer } from '../../server/main.js';
 import { TensorSet } from '../../services/common/tensors.js';
-import { FEDAVG_SERVICE } from '../services/fedavg/cluster.js';
+import { FEDAVG_SERVICE } from '../support/cluster.js';
 import { spawnParty, type ChildParty } from '../support/process.js';
 import { startProxy, type Proxy } from '../faults/proxy.js';
 import { within } from '../within.js';

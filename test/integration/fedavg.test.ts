@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Api, TesseraApiError } from '../../clients/typescript/index.js';
 import { TensorSet, type DType, type Tensor } from '../../services/common/tensors.js';
-import { FEDAVG_SERVICE, startFedAvgCluster, type FedAvgCluster } from '../services/fedavg/cluster.js';
+import { FEDAVG_SERVICE, startFedAvgCluster, type FedAvgCluster } from '../support/cluster.js';
 import { within } from '../within.js';
 
 interface Spec {

@@ -2,7 +2,7 @@
 // an empty party, on three real servers against sorting. (Split from order-statistics.test.ts.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeAll, startCluster, type Cluster } from './cluster.js';
+import { computeAll, startCluster, type Cluster } from '../support/cluster.js';
 import { within } from '../within.js';
 
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { startCluster, type Cluster } from '../integration/cluster.js';
+import { startCluster, type Cluster } from '../support/cluster.js';
 import { within } from '../within.js';
 
 const COMPUTATIONS = 200;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../server/main.js';
 import { normaliseOrigin } from '../../server/http/security.js';
-import { rawRequest } from './http.js';
+import { rawRequest } from '../support/http.js';
 
 const APP = 'https://analytics.hospital.example';
 

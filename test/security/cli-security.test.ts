@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseServeArgs } from '../../server/cli.js';
-import { rawRequest } from './http.js';
+import { rawRequest } from '../support/http.js';
 import { BIN, spawnServe } from '../support/process.js';
 
 const TOKEN = 'k3y-0f-sufficient-length-for-a-test';

@@ -12,7 +12,7 @@ import { startServer, type RunningServer } from '../../server/main.js';
 import { checkClientToken, protectedOperations } from '../../server/http/security.js';
 import { loadSpec } from '../../server/http/spec.js';
 import { memoryLog } from '../server/helpers.js';
-import { rawRequest, type RawResponse } from './http.js';
+import { rawRequest, type RawResponse } from '../support/http.js';
 
 const TOKEN = randomBytes(24).toString('base64url');
 const NETWORK_SECRET = randomBytes(32);

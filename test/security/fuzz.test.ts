@@ -17,7 +17,7 @@ import { startServer, type RunningServer } from '../../server/main.js';
 import { TensorSet } from '../../services/common/tensors.js';
 import { memoryLog } from '../server/helpers.js';
 import { within } from '../within.js';
-import { RawClient, rawRequest, type RawResponse } from './http.js';
+import { RawClient, rawRequest, type RawResponse } from '../support/http.js';
 
 const TOKEN = randomBytes(24).toString('base64url');
 const STAGE_TIMEOUT_MS = 800;

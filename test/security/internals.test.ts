@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../server/main.js';
 import { createDefaultRegistry } from '../../server/app.js';
 import { TensorSet } from '../../services/common/tensors.js';
-import { RawClient, rawRequest } from './http.js';
+import { RawClient, rawRequest } from '../support/http.js';
 
 /** Names that reach internals in JavaScript or in a typical implementation of a service. */
 const INTERNAL_NAMES = [

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../server/main.js';
 import { TensorSet } from '../../services/common/tensors.js';
 import { within } from '../within.js';
-import { ProblemError, RawClient, rawRequest, type RawResponse } from './http.js';
+import { ProblemError, RawClient, rawRequest, type RawResponse } from '../support/http.js';
 
 function assertProblem(res: RawResponse, status: number, pattern?: RegExp): void {
   assert.equal(res.status, status, res.text.slice(0, 300));

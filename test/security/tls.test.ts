@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../server/main.js';
 import { within } from '../within.js';
-import { ProblemError, RawClient, rawRequest } from './http.js';
+import { ProblemError, RawClient, rawRequest } from '../support/http.js';
 
 interface Pem {
   cert: string;

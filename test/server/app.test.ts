@@ -13,7 +13,7 @@ import { SIMON_DESCRIPTION } from '../../services/simon/index.js';
 import { BARRIER_DESCRIPTION, BROADCAST_DESCRIPTION } from '../../services/sync/index.js';
 import { KEY_VALUE_STORAGE_DESCRIPTION } from '../../services/util/index.js';
 import { assertProblem, makeApp, UNKNOWN_UUID } from './helpers.js';
-import { TestClient } from './client.js';
+import { TestClient } from '../support/supertest-client.js';
 
 /** A microservice for the tests: a prepared computation, a failing member, a bad return value. */
 function testService(): Microservice {

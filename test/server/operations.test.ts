@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Api } from '../../clients/typescript/index.js';
 import { startServer } from '../../server/main.js';
-import { startCluster, type Cluster } from '../integration/cluster.js';
+import { startCluster, type Cluster } from '../support/cluster.js';
 import { memoryLog } from './helpers.js';
 import { within } from '../within.js';
 

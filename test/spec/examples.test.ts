@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { startCluster, type Cluster } from '../integration/cluster.js';
+import { startCluster, type Cluster } from '../support/cluster.js';
 import { within } from '../within.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');

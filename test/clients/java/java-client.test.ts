@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCluster, type Cluster } from '../../integration/cluster.js';
+import { startCluster, type Cluster } from '../../support/cluster.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const DEBIAN_JARS = ['/usr/share/java/gson.jar', '/usr/share/java/swagger-annotations.jar'];

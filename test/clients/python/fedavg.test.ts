@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // The FedAvg engineer's party servers: plain startServer ones once Simon dispatches SecureFedAvg,
 // until then with a test microservice that calls the same entry points.
-import { FEDAVG_SERVICE, startParty, type Party } from '../../services/fedavg/cluster.js';
+import { FEDAVG_SERVICE, startParty, type Party } from '../../support/cluster.js';
 import { describeRun, runPython } from './python.js';
 
 const PYTHON_TIMEOUT_MS = 90_000;

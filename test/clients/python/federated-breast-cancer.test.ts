@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCluster, type Cluster } from '../../integration/cluster.js';
+import { startCluster, type Cluster } from '../../support/cluster.js';
 import { describeRun, PYTHON_PACKAGE_PATH, runPython } from './python.js';
 
 let cluster: Cluster;

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startCluster, type Cluster } from '../../integration/cluster.js';
+import { startCluster, type Cluster } from '../../support/cluster.js';
 import { describeRun, runPython } from './python.js';
 
 const SCRIPT = `

@@ -11,7 +11,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { startCluster, type Cluster } from '../../integration/cluster.js';
+import { startCluster, type Cluster } from '../../support/cluster.js';
 import { describeRun, PYTHON_PACKAGE_PATH, ROOT, runPython } from './python.js';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
 

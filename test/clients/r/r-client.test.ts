@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCluster, type Cluster } from '../../integration/cluster.js';
+import { startCluster, type Cluster } from '../../support/cluster.js';
 import { aptPackages, bash, promised, readmeSection, withNodes } from '../readme.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');

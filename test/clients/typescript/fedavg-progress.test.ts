@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { FederatedAveraging, FEDAVG_STAGES, type FedAvgProgress } from '../../../clients/typescript/index.js';
-import { startCluster, type Cluster } from '../../integration/cluster.js';
+import { startCluster, type Cluster } from '../../support/cluster.js';
 import { within } from '../../within.js';
 
 /** 3 MiB of float32 per party: enough for the upload to report several 1 MiB slices. */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { Api, FederatedAveraging, roundUuid, TensorSet, TesseraApiError, type Network, type Tensor } from '../../../clients/typescript/index.js';
-import { startCluster, type Cluster } from '../../integration/cluster.js';
+import { startCluster, type Cluster } from '../../support/cluster.js';
 import { within } from '../../within.js';
 
 tf.enableProdMode(); // silences the "install tfjs-node" hint (tfjs prints warnings only outside PROD)

@@ -4,10 +4,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { TesseraApiError, type Api } from '../../clients/typescript/index.js';
-import { startCluster, type Cluster } from './cluster.js';
-import { within } from '../within.js';
-import { assertClose, bivariateReference, univariateReference } from '../services/simon/reference.js';
+import { TesseraApiError, type Api } from '../../../clients/typescript/index.js';
+import { startCluster, type Cluster } from '../../support/cluster.js';
+import { within } from '../../within.js';
+import { assertClose, bivariateReference, univariateReference } from './reference.js';
 
 type Outcome = { ok: true; value: { inputs: number; result: Record<string, unknown> }; text: string } | { ok: false; error: TesseraApiError };
 

@@ -5,8 +5,8 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { assertProblem, makeApp } from './helpers.js';
-import { TestClient } from './client.js';
+import { assertProblem, makeApp } from '../../server/helpers.js';
+import { TestClient } from '../../support/supertest-client.js';
 
 describe('Sync and Util microservices', () => {
   const { app, close } = makeApp();
