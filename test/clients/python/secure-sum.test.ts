@@ -3,11 +3,8 @@
 // run through examples/python/secure_sum.py so the example the README shows is what is tested.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startServer } from '../../../server/main.js';
+import { randomUUID } from 'node:crypto';
+import { startCluster, type Cluster } from '../../support/cluster.js';
 import { describeRun, runPython } from './python.js';
 
 const PARTIES = 3;
@@ -19,24 +16,18 @@ interface SecureSumResultJson {
 }
 
 describe('SecureSum with the generated Python client, three parties', () => {
-  const servers: Awaited<ReturnType<typeof startServer>>[] = [];
-  let dataRoot: string;
+  let cluster: Cluster;
   let nodes: string[];
 
   before(async () => {
-    dataRoot = mkdtempSync(join(tmpdir(), 'tessera-python-securesum-'));
     // One network secret for the three parties, so they authenticate each other as a real
     // deployment would (DESIGN §5), on ephemeral ports.
-    const networkSecret = randomBytes(32);
-    for (let i = 0; i < PARTIES; i++) {
-      servers.push(await startServer({ dataDir: join(dataRoot, `party-${i}`), port: 0, logLevel: 'warn', peer: { networkSecret } }));
-    }
-    nodes = servers.map((server) => server.url);
+    cluster = await startCluster(PARTIES, { stageTimeoutMs: 30_000 });
+    nodes = cluster.nodes;
   });
 
   after(async () => {
-    await Promise.all(servers.map((server) => server.close()));
-    rmSync(dataRoot, { recursive: true, force: true });
+    await cluster.close();
   });
 
   /** Every party runs the example at once with its own secret; resolves with each party's result. */

@@ -2,28 +2,21 @@
 // every party gets the sum and the counts, and the helper frees every representation it made.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startServer } from '../../../server/main.js';
+import { randomUUID } from 'node:crypto';
 import { Api, type Network } from '../../../clients/typescript/index.js';
-
-type Running = Awaited<ReturnType<typeof startServer>>;
+import { startCluster, type Cluster } from '../../support/cluster.js';
 
 describe('typed SecureSum helper, two parties', () => {
-  const servers: Running[] = [];
-  let dataRoot: string;
+  let cluster: Cluster;
+  let servers: Cluster['servers'];
 
   before(async () => {
-    dataRoot = mkdtempSync(join(tmpdir(), 'tessera-client-securesum-'));
-    const networkSecret = randomBytes(32);
-    for (let i = 0; i < 2; i++) servers.push(await startServer({ dataDir: join(dataRoot, `party-${i}`), port: 0, peer: { networkSecret } }));
+    cluster = await startCluster(2, { stageTimeoutMs: 30_000 });
+    servers = cluster.servers;
   });
 
   after(async () => {
-    await Promise.all(servers.map((s) => s.close()));
-    rmSync(dataRoot, { recursive: true, force: true });
+    await cluster.close();
   });
 
   test('api.secureSum gives every party the sum and the counts, and leaves no representation behind', async () => {
