@@ -114,6 +114,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const peer = config.peer ?? {};
   // The bus and the peer node exist only below; the gauges read them when /metrics is scraped.
   let bus: RepresentationBus | undefined;
+  // eslint-disable-next-line prefer-const -- assigned once the peer node exists (below); the gauge above reads it later
   let stats: (() => PeerStats) | undefined;
   const metrics = new ServerMetrics(
     {

@@ -186,6 +186,7 @@ export async function runFederatedTraining(
   );
   const metrics: RoundMetrics[] = [];
   let partyDivergence = 0;
+  // eslint-disable-next-line no-useless-assignment -- the empty list is the result if training fails before the end
   let finalWeights: Float32Array[] = [];
   try {
     const initial = { round: 0, ...evaluate(models[0]!, test) };

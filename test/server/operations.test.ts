@@ -9,7 +9,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Api } from '../../clients/typescript/index.js';
 import { startServer } from '../../server/main.js';
 import { startCluster, type Cluster } from '../support/cluster.js';
 import { memoryLog } from './helpers.js';
