@@ -3,7 +3,7 @@
 // from its type-checked set the rules that catch real bugs in this code base: promises that are
 // neither awaited nor handled (a protocol step that fails silently, an unhandled rejection that
 // kills the server), promises passed where a callback's result is ignored, awaiting non-promises,
-// and throwing anything but an Error (STYLE.md: no string throws). The no-unsafe-* family is left
+// and throwing anything but an Error (the code base throws typed errors only, never strings). The no-unsafe-* family is left
 // out: the code parses untrusted JSON into `unknown` and validates it field by field, and the
 // casts after validation are deliberate. No console in server/ and services/: they log through
 // the logger (pino), which keeps values out of log lines at info level.

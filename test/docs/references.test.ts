@@ -11,8 +11,9 @@ const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclud
   .filter((f) => f !== '' && existsSync(f) && /\.(ts|mjs|js|py|md|ya?ml|json)$/.test(f) && !f.startsWith('clients/python/') && f !== 'package-lock.json');
 
 test('no file refers to design documents outside the repository', () => {
-  // Spelled in pieces so this file does not match itself.
-  const outside = new RegExp(['DESIGN', 'SIMON', 'STYLE'].map((n) => `\\b${n}\\.md`).join('|') + '|/work/' + 'shared|\\.\\./' + 'shared');
+  // Spelled in pieces so this file does not match itself. The repository's own shared/ module
+  // (imported as '../../shared/tensors.js') is inside it: a module path is no reference.
+  const outside = new RegExp(['DESIGN', 'SIMON', 'STYLE'].map((n) => `\\b${n}\\.md`).join('|') + '|/work/' + 'shared|\\.\\./' + 'shared(?!/[a-z-]+\\.(?:js|ts)\\b)');
   const offenders = files.filter((f) => outside.test(readFileSync(f, 'utf8')));
   assert.deepEqual(offenders, []);
 });
