@@ -30,7 +30,7 @@
 // Curve25519's twist has order 4·p' with p' a 253-bit prime (Bernstein 2006, "twist security"),
 // so [k]Q there reveals nothing a discrete logarithm would not.
 
-import { createHash, createPrivateKey, createPublicKey, diffieHellman, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { ed25519, _map_to_curve_elligator2_curve25519 } from '@noble/curves/ed25519.js';
 import { hash_to_field } from '@noble/curves/abstract/hash-to-curve.js';
@@ -318,6 +318,15 @@ export function indexElements(list: Elements): Map<string, number> {
 
 export function elementKey(list: Elements, i: number): string {
   return Buffer.from(elementAt(list, i)).toString('latin1');
+}
+
+/**
+ * A fresh X25519 public key [s]·B (RFC 7748 §6.1; s clamped, from the CSPRNG), as an element: a
+ * point of the prime-order subgroup whose discrete logarithm nobody keeps.
+ */
+export function randomElement(): Uint8Array {
+  const { publicKey } = generateKeyPairSync('x25519');
+  return Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
 }
 
 /** ℓ, the order of Curve25519's prime-order subgroup (RFC 7748 §4.1). */
