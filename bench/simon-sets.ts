@@ -13,7 +13,7 @@ import { randomUUID, createPublicKey, diffieHellman, generateKeyPairSync } from 
 import { readFileSync } from 'node:fs';
 import { ristretto255, ristretto255_hasher, x25519 } from '@noble/curves/ed25519.js';
 import { Api } from '../clients/typescript/index.js';
-import { hashToGroup, ExponentKey, elementAt } from '../services/simon/sets/group.js';
+import { hashToGroup, ExponentKey, elementAt, referenceU } from '../services/simon/sets/group.js';
 import { ElGamalSecretKey } from '../services/simon/sets/elgamal.js';
 import { printTable, startProcessCluster } from './cluster.js';
 
@@ -54,6 +54,7 @@ async function groupCosts(): Promise<void> {
       ['ExponentKey.apply per element (the protocols\')', nativeApply],
       ['ristretto255 hash_to_curve (noble)', perOp(n, (i) => ristretto255_hasher.hashToCurve(utf8.encode(`r${i}`), { DST: 'bench' }))],
       ['hashToGroup per item (RFC 9380 RO to Curve25519, ours)', ours],
+      ['the same hash by the reference path (noble SHA-512, BigInt chains)', perOp(50, (i) => referenceU(`ref${i}`, 'bench'))],
       ['ElGamal encrypt (fixed bases precomputed)', perOp(n, (i) => elgamal.publicKey.encrypt(BigInt(i & 1)))],
       ['ElGamal decrypt to m·G (variable point)', perOp(50, () => elgamal.decryptToPoint(elgamal.publicKey.encrypt(1n)))],
     ],
