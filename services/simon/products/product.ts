@@ -130,7 +130,9 @@ export async function secureProduct(session: Session, input: ProductInput, optio
     throw new TooLargeError(`X·Y with X ${x.rows}×${x.cols} and Y ${y.rows}×${y.cols} takes ${x.rows * x.cols * y.cols} products; at most ${MAX_TERMS}`, { where: 'kwargs.data' });
   }
   const sizes = { p: x.rows, n: x.cols, q: y.cols };
-  return me === 1 ? keyOwner(session, peer, input, sizes) : evaluator(session, peer, input, sizes);
+  if (me === 0) return evaluator(session, peer, input, sizes);
+  const key = await serverPaillierKey();
+  return key.online(() => keyOwner(session, peer, input, sizes, key));
 }
 
 /** The other party, through stages.ts (errors name the party and the stage). */
@@ -174,8 +176,7 @@ function packRow(row: readonly bigint[], block: number, { width, slots }: Packin
 }
 
 /** Party 1: encrypts Y under its key, decrypts the masked product. */
-async function keyOwner(session: Session, peer: PeerLink, input: ProductInput, { p, n, q }: Sizes): Promise<number[][]> {
-  const key: PaillierKeyPair = await serverPaillierKey();
+async function keyOwner(session: Session, peer: PeerLink, input: ProductInput, { p, n, q }: Sizes, key: PaillierKeyPair): Promise<number[][]> {
   const pk = key.publicKey;
   await peer.send(PRODUCT_STAGES.key, pk.toBytes());
   const packing = packingFor(n);
