@@ -10,15 +10,23 @@
 //   TESSERA_BENCH_OFFLINE_S=120 npm run bench:simon-products   pause 120 s after the key is made,
 //     so party 1's offline phase (its pool of up to 4096 randomisers) runs before the rows; the
 //     default 0 measures with the pool refilling only between rows (what back-to-back calls get)
+//   or, from another script: await benchSimonProducts({ quick: false, offlineSeconds: 0 })
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { generateRandomKeys } from 'paillier-bigint';
 import { Api } from '../clients/typescript/index.js';
 import { generatePaillierKeyPair } from '../services/common/paillier.js';
 import { printTable, startProcessCluster, type ProcessCluster } from './cluster.js';
 
-const QUICK = process.env.TESSERA_BENCH_QUICK === '1';
-const OFFLINE_S = Number(process.env.TESSERA_BENCH_OFFLINE_S ?? '0');
+export interface ProductsBenchOptions {
+  /** The small rows only (no 20×20, no OLS with N = 10,000). */
+  readonly quick: boolean;
+  /** Seconds to wait after party 1's key is made, for its offline phase (randomiser pool). */
+  readonly offlineSeconds: number;
+}
+
+let QUICK = false;
 
 function written(pid: number): number {
   return Number(/wchar:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
@@ -86,7 +94,10 @@ function design(n: number): [number[][], number[]] {
   return [X, y];
 }
 
-async function main(): Promise<void> {
+/** Prints the tables (see the header). The entry point `npm run bench:simon` calls. */
+export async function benchSimonProducts(options: ProductsBenchOptions = { quick: false, offlineSeconds: 0 }): Promise<void> {
+  QUICK = options.quick;
+  const OFFLINE_S = options.offlineSeconds;
   await primitives();
   const cluster = await startProcessCluster(2, ['--stage-timeout', '600']);
   const apis = cluster.nodes.map((url) => new Api(url, { timeoutMs: 3_600_000 }));
@@ -121,7 +132,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+// Run as a script (not when imported by another benchmark).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  benchSimonProducts({ quick: process.env.TESSERA_BENCH_QUICK === '1', offlineSeconds: Number(process.env.TESSERA_BENCH_OFFLINE_S ?? '0') }).catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}
