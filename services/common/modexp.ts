@@ -47,6 +47,8 @@ export function modInverse(a: bigint, m: bigint): bigint {
 export class ModExp {
   readonly modulus: bigint;
   readonly #dh: DiffieHellman;
+  /** The exponent last given to OpenSSL: a run of powers to one exponent sets it once. */
+  #exponent: bigint | undefined;
 
   constructor(modulus: bigint) {
     if (modulus < 5n || modulus % 2n === 0n) {
@@ -66,7 +68,10 @@ export class ModExp {
     if (b <= 1n) return b;
     if (b === m - 1n) return exponent % 2n === 0n ? 1n : b;
     try {
-      this.#dh.setPrivateKey(bigintToBytes(exponent));
+      if (this.#exponent !== exponent) {
+        this.#dh.setPrivateKey(bigintToBytes(exponent));
+        this.#exponent = exponent;
+      }
       return bytesToBigint(this.#dh.computeSecret(bigintToBytes(b)));
     } catch {
       // OpenSSL refuses a shared secret of 1 (NIST SP 800-56A §5.7.1.1 demands Z ≠ 1), which is

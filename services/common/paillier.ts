@@ -22,9 +22,18 @@
 // value (not its length). docs/products.md says what the timing of a product can reveal.
 
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { generateRandomKeys } from 'paillier-bigint';
 import { BadInputError, PeerError } from '../errors.js';
 import { ModExp, bigintToBytes, bytesToBigint, modInverse } from './modexp.js';
+
+/**
+ * Randomisers a server keeps ready for its own key (the offline phase): 4096 of 512 bytes, 2 MiB.
+ * They cover the encryptions of a 4096-entry Y (or, packed, a 4096-row one); beyond that the rest
+ * are drawn online.
+ */
+export const RANDOMIZER_POOL = 4096;
+const POOL_PAUSE_MS = 50;
 
 /** Bits of N: 2048, the size NIST SP 800-57 Part 1 (Table 2) rates at 112 bits of security. */
 export const PAILLIER_MODULUS_BITS = 2048;
@@ -179,8 +188,66 @@ export class PaillierKeyPair {
     this.#pInvQ = modInverse(p, q);
   }
 
-  /** A uniform N-th residue mod N², drawn through the CRT (see the header). */
+  /**
+   * Randomisers drawn ahead of time (the offline phase): each is a fresh uniform N-th residue,
+   * used once and dropped. An encryption costs two exponentiations of 1024-bit exponents without
+   * one and a single multiplication mod N² with one.
+   */
+  readonly #pool: bigint[] = [];
+  /** Computations that encrypt right now: the offline phase pauses while there are any. */
+  #online = 0;
+  #filling = false;
+
+  /** Randomisers ready in the pool. */
+  get pooled(): number {
+    return this.#pool.length;
+  }
+
+  /**
+   * Marks an online computation for the duration of `work`: the pool's refill waits, so that it
+   * never slows a computation down, and resumes afterwards.
+   */
+  async online<T>(work: () => Promise<T>): Promise<T> {
+    this.#online += 1;
+    try {
+      return await work();
+    } finally {
+      this.#online -= 1;
+      this.fillPool();
+    }
+  }
+
+  /**
+   * Fills the pool up to `target` randomisers in the background, one per turn of the event loop,
+   * pausing while a computation is online. Idempotent: one filler at a time.
+   */
+  fillPool(target = RANDOMIZER_POOL): void {
+    if (this.#filling) return;
+    this.#filling = true;
+    void (async () => {
+      try {
+        while (this.#pool.length < target) {
+          // Unreferenced timers: the refill never keeps a process alive that has nothing else to do.
+          if (this.#online > 0) {
+            await sleep(POOL_PAUSE_MS, undefined, { ref: false });
+            continue;
+          }
+          this.#pool.push(this.#freshRandomizer());
+          await sleep(0, undefined, { ref: false });
+        }
+      } finally {
+        this.#filling = false;
+      }
+    })();
+  }
+
+  /** A uniform N-th residue mod N²: from the pool if one is ready, else drawn now. */
   randomizer(): bigint {
+    return this.#pool.pop() ?? this.#freshRandomizer();
+  }
+
+  /** A uniform N-th residue mod N², drawn through the CRT (see the header). */
+  #freshRandomizer(): bigint {
     const rp = this.#p.modexp.pow(uniformBelow(this.#p.p), this.#p.p);
     const rq = this.#q.modexp.pow(uniformBelow(this.#q.p), this.#q.p);
     return crt(rp, this.#p.p2, rq, this.#q.p2, this.#p2InvQ2);
@@ -228,7 +295,10 @@ let serverKey: Promise<PaillierKeyPair> | undefined;
  * prime search to each (docs/products.md).
  */
 export function serverPaillierKey(): Promise<PaillierKeyPair> {
-  serverKey ??= generatePaillierKeyPair().catch((err: unknown) => {
+  serverKey ??= generatePaillierKeyPair().then((key) => {
+    key.fillPool();
+    return key;
+  }, (err: unknown) => {
     serverKey = undefined;
     throw err;
   });

@@ -106,6 +106,17 @@ describe('set intersection transcripts', { timeout: 120_000 }, () => {
     }
   });
 
+  test('the intersection of the non-leaders\' sets travels padded to their smallest size: only P1 sees its size', async () => {
+    // |X1 ∩ X2| is 3 in one run and 1 in the other; every matches message has 3 elements in both.
+    for (const [x2, expected] of [[['a', 'b', 'c', 'z'], ['a']], [['a', 'd', 'e', 'z'], ['a']]] as const) {
+      const { hub, results } = await run(setIntersection, [[['a', 'q']], [['a', 'b', 'c']], [[...x2]]]);
+      for (const r of results) assert.deepEqual((r as PromiseFulfilledResult<{ result: { intersection: string[] } }>).value.result.intersection, expected);
+      const matches = hub.log.filter((m) => m.stage === 'matches');
+      assert.deepEqual(matches.map((m) => [m.from, m.to]).sort(), [[1, 2], [2, 0]]);
+      for (const m of matches) assert.equal(countOf(m.payload!), 3, `matches ${m.from} → ${m.to}`);
+    }
+  });
+
   test("a peer's point of small order is refused, naming that peer, and every party fails", async () => {
     // Party 1 replaces the first element of what it forwards in hop 1 with u = 1 (order 4).
     const tamper = (i: number, net: PeerNetwork): PeerNetwork =>

@@ -5,26 +5,51 @@
 //
 //   shapes     both:   own shape (public: the output's shape and the shared n imply it)
 //   key        P1→P0:  P1's Paillier public key N
-//   encrypted  P1→P0:  Enc(Y_kj) for every entry, in chunks of CHUNK
-//   masked     P0→P1:  Enc(Σ_k X_ik·Y_kj + R_ij), re-randomised, R_ij uniform mod N
-//   opened     both:   P1 sends Z = Dec(masked) = X·Y + R mod N, P0 sends R
+//   encrypted  P1→P0:  Enc(Σ_t B^t·Y_k,sb+t): each row of Y packed, S entries per plaintext
+//   masked     P0→P1:  Π_k Enc(row k)^X_ik · Enc(R) = Enc(Σ_t B^t·((XY)_i,sb+t + m_t)), re-randomised
+//   opened     both:   P1 sends Z = Dec(masked), P0 sends R = Σ_t B^t·m_t
 //
-// then each computes X·Y = Z − R mod N and reads it as a signed fixed-point integer. Entries are
-// fixed-point integers (matrix.ts); a product entry stays far below N/2 (|x|, |y| < 2^127 at
-// scale 2^64, so |Σ| < n·2^254 ≪ 2^2047), so the signed reading is the exact integer product.
+// then each reads digit t of Z − R in base B as (X·Y)_i,sb+t. Packing works because X_ik scales a
+// whole packed row of Y at once: one ciphertext per S entries of Y, one exponentiation per S
+// products, one re-randomisation and decryption per S outputs. Entries are fixed-point integers
+// (matrix.ts): |x|, |y| < 2^127 at scale 2^64, so a product entry has |Σ| < n·2^254 = 2^κ
+// (κ = 254 + bits(n)). Each mask digit m_t = 2^κ + u_t with u_t uniform in [0, 2^(κ+σ)), σ = 64,
+// makes every digit of Z non-negative and below B = 2^(κ+σ+1), so digits never carry, and hides
+// (X·Y)_ij from P1 up to statistical distance 2^(1−σ) per entry (docs/products.md); S = ⌊2046/
+// (κ+σ+1)⌋ digits fit far below N/2 (6 for any n up to 10^6).
 //
 // The CPU work is bounded per message (CHUNK entries) and yields to the event loop between
 // exponentiations, so a large product neither blocks the server nor outlives a stage timeout:
 // each wait gets the server's stage timeout plus a budget for the work the sender does first.
 
+import { randomBytes } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ConflictError, PeerError, TesseraError, TooLargeError } from '../../errors.js';
 import type { Session } from '../../peer.js';
 import { defineStages, gather, partyName, scatter } from '../../common/stages.js';
-import { PaillierPublicKey, serverPaillierKey, uniformBelow, type PaillierKeyPair } from '../../common/paillier.js';
+import { PaillierPublicKey, serverPaillierKey, type PaillierKeyPair } from '../../common/paillier.js';
 import { decodeProduct, type Shape } from './matrix.js';
 
 export const PRODUCT_STAGES = defineStages(['shapes', 'key', 'encrypted', 'masked', 'opened'] as const);
+
+/** σ: the statistical hiding of a packed mask digit (distance 2^(1−σ) per entry). */
+export const MASK_SLACK_BITS = 64;
+
+/** The packing for a shared dimension n: digit width, digits per plaintext, and κ. */
+export interface Packing {
+  /** |each output entry| < 2^kappa. */
+  readonly kappa: number;
+  /** Bits of one digit: B = 2^width. */
+  readonly width: number;
+  /** Digits (entries) per plaintext. */
+  readonly slots: number;
+}
+
+export function packingFor(n: number): Packing {
+  const kappa = 254 + Math.ceil(Math.log2(n + 1));
+  const width = kappa + MASK_SLACK_BITS + 1;
+  return { kappa, width, slots: Math.floor(2046 / width) };
+}
 
 /** Entries per message: 256 ciphertexts are 128 KiB and about a second of work. */
 export const CHUNK = 256;
@@ -105,7 +130,9 @@ export async function secureProduct(session: Session, input: ProductInput, optio
     throw new TooLargeError(`X·Y with X ${x.rows}×${x.cols} and Y ${y.rows}×${y.cols} takes ${x.rows * x.cols * y.cols} products; at most ${MAX_TERMS}`, { where: 'kwargs.data' });
   }
   const sizes = { p: x.rows, n: x.cols, q: y.cols };
-  return me === 1 ? keyOwner(session, peer, input, sizes) : evaluator(session, peer, input, sizes);
+  if (me === 0) return evaluator(session, peer, input, sizes);
+  const key = await serverPaillierKey();
+  return key.online(() => keyOwner(session, peer, input, sizes, key));
 }
 
 /** The other party, through stages.ts (errors name the party and the stage). */
@@ -140,20 +167,29 @@ interface Sizes {
   readonly q: number;
 }
 
+/** Row k of Y packed: block b holds columns b·S … b·S + S − 1 as Σ_t B^t·Y_k,bS+t (a signed integer). */
+function packRow(row: readonly bigint[], block: number, { width, slots }: Packing): bigint {
+  let v = 0n;
+  const end = Math.min(row.length, (block + 1) * slots);
+  for (let j = end - 1; j >= block * slots; j--) v = (v << BigInt(width)) + row[j]!;
+  return v;
+}
+
 /** Party 1: encrypts Y under its key, decrypts the masked product. */
-async function keyOwner(session: Session, peer: PeerLink, input: ProductInput, { p, n, q }: Sizes): Promise<number[][]> {
-  const key: PaillierKeyPair = await serverPaillierKey();
+async function keyOwner(session: Session, peer: PeerLink, input: ProductInput, { p, n, q }: Sizes, key: PaillierKeyPair): Promise<number[][]> {
   const pk = key.publicKey;
   await peer.send(PRODUCT_STAGES.key, pk.toBytes());
+  const packing = packingFor(n);
+  const blocksPerRow = Math.ceil(q / packing.slots);
 
-  // Stage "encrypted": Y row-major, one chunk at a time; a chunk's send overlaps the next one's
-  // encryption.
-  const entries = input.matrix.flat();
+  // Stage "encrypted": Y's rows packed, row-major, one chunk at a time; a chunk's send overlaps
+  // the next one's encryption.
+  const count = n * blocksPerRow;
   let sending: Promise<void> = Promise.resolve();
-  for (let s = 0; s < chunks(n * q); s++) {
+  for (let s = 0; s < chunks(count); s++) {
     const cts: bigint[] = [];
-    for (const v of entries.slice(s * CHUNK, (s + 1) * CHUNK)) {
-      cts.push(key.encrypt(v));
+    for (let index = s * CHUNK; index < Math.min(count, (s + 1) * CHUNK); index++) {
+      cts.push(key.encrypt(packRow(input.matrix[Math.floor(index / blocksPerRow)]!, index % blocksPerRow, packing)));
       await checkpoint(session);
     }
     await sending;
@@ -162,8 +198,8 @@ async function keyOwner(session: Session, peer: PeerLink, input: ProductInput, {
   await sending;
 
   // Stages "masked" and "opened": decrypt each chunk and return Z at once; receive R.
-  const total = p * q;
-  const firstBudget = p * n * q * TERM_BUDGET_MS + total * OUTPUT_BUDGET_MS;
+  const total = p * blocksPerRow;
+  const firstBudget = p * count * TERM_BUDGET_MS + total * OUTPUT_BUDGET_MS;
   const z: bigint[] = [];
   const sends: Promise<void>[] = [];
   for (let s = 0; s < chunks(total); s++) {
@@ -184,14 +220,17 @@ async function keyOwner(session: Session, peer: PeerLink, input: ProductInput, {
     r.push(...(await peer.receive(PRODUCT_STAGES.opened, s, 0, (b, who) => pk.decodeResidues(b, count, who))));
   }
   await Promise.all(sends);
-  return open(pk, z, r, p, q);
+  return open(z, r, p, q, packing, partyName(session, 0));
 }
 
-/** Party 0: evaluates X·Enc(Y) + Enc(R) on P1's ciphertexts. */
+/** Party 0: evaluates X·Enc(Y) + Enc(R) on P1's packed ciphertexts. */
 async function evaluator(session: Session, peer: PeerLink, input: ProductInput, { p, n, q }: Sizes): Promise<number[][]> {
   const pk = await peer.receive(PRODUCT_STAGES.key, 0, KEY_BUDGET_MS, (b, who) => PaillierPublicKey.fromBytes(b, who));
   const X = input.matrix;
-  const total = p * q;
+  const packing = packingFor(n);
+  const blocksPerRow = Math.ceil(q / packing.slots);
+  const total = p * blocksPerRow;
+  const count = n * blocksPerRow;
 
   // The randomisers of stage "masked" depend on nothing but the key: draw them while P1 is still
   // encrypting (the two loops interleave at their checkpoints), not after its last chunk.
@@ -204,21 +243,21 @@ async function evaluator(session: Session, peer: PeerLink, input: ProductInput, 
   })();
   drawing.catch(() => {}); // awaited below; a failure here is the session's, reported there
 
-  // Σ_k X_ik·Enc(Y_kj) as two products, of the terms with positive and with negative X_ik, so that
-  // every exponent is a short |X_ik| (one inversion per output instead of a 2048-bit exponent).
-  const positive = Array.from({ length: p * q }, () => 1n);
-  const negative = Array.from({ length: p * q }, () => 1n);
-  for (let s = 0; s < chunks(n * q); s++) {
-    const count = Math.min(CHUNK, n * q - s * CHUNK);
-    const cts = await peer.receive(PRODUCT_STAGES.encrypted, s, CHUNK * ENCRYPT_BUDGET_MS, (b, who) => pk.decodeCiphertexts(b, count, who));
-    for (let t = 0; t < count; t++) {
+  // Σ_k X_ik·Enc(row block) as two products, of the terms with positive and with negative X_ik, so
+  // that every exponent is a short |X_ik| (one inversion per output instead of a 2048-bit exponent).
+  const positive = Array.from({ length: total }, () => 1n);
+  const negative = Array.from({ length: total }, () => 1n);
+  for (let s = 0; s < chunks(count); s++) {
+    const received = Math.min(CHUNK, count - s * CHUNK);
+    const cts = await peer.receive(PRODUCT_STAGES.encrypted, s, CHUNK * ENCRYPT_BUDGET_MS, (b, who) => pk.decodeCiphertexts(b, received, who));
+    for (let t = 0; t < received; t++) {
       const index = s * CHUNK + t;
-      const k = Math.floor(index / q);
-      const j = index % q;
+      const k = Math.floor(index / blocksPerRow);
+      const block = index % blocksPerRow;
       for (let i = 0; i < p; i++) {
         const xik = X[i]![k]!;
         if (xik === 0n) continue;
-        const out = i * q + j;
+        const out = i * blocksPerRow + block;
         if (xik > 0n) positive[out] = pk.add(positive[out]!, pk.scale(cts[t]!, xik));
         else negative[out] = pk.add(negative[out]!, pk.scale(cts[t]!, -xik));
         await checkpoint(session);
@@ -226,15 +265,15 @@ async function evaluator(session: Session, peer: PeerLink, input: ProductInput, 
     }
   }
 
-  // Stage "masked": Enc(XY + R) with a fresh randomiser, so that its randomness (which P1 can
-  // extract with its key) is uniform and independent of X.
+  // Stage "masked": Enc(packed XY + R) with a fresh randomiser, so that its randomness (which P1
+  // can extract with its key) is uniform and independent of X.
   await drawing;
   const r: bigint[] = [];
   const sends: Promise<void>[] = [];
   for (let s = 0; s < chunks(total); s++) {
     const masked: bigint[] = [];
     for (let out = s * CHUNK; out < Math.min(total, (s + 1) * CHUNK); out++) {
-      const mask = uniformBelow(pk.n + 1n) - 1n; // uniform in [0, N)
+      const mask = packedMask(packing);
       r.push(mask);
       let c = pk.add(positive[out]!, pk.encryptWith(mask, randomizers[out]!));
       if (negative[out] !== 1n) c = pk.add(c, pk.negate(negative[out]!));
@@ -256,12 +295,38 @@ async function evaluator(session: Session, peer: PeerLink, input: ProductInput, 
     z.push(...(await peer.receive(PRODUCT_STAGES.opened, s, CHUNK * DECRYPT_BUDGET_MS, (b, who) => pk.decodeResidues(b, count, who))));
   }
   await Promise.all(opened);
-  return open(pk, z, r, p, q);
+  return open(z, r, p, q, packing, partyName(session, 1));
 }
 
-/** X·Y = Z − R mod N, read as signed integers of scale 2^-128, as rows of doubles. */
-function open(pk: PaillierPublicKey, z: readonly bigint[], r: readonly bigint[], p: number, q: number): number[][] {
+/** Σ_t B^t·(2^κ + u_t), u_t uniform in [0, 2^(κ+σ)) from the CSPRNG: one mask per packed output. */
+function packedMask({ kappa, width, slots }: Packing): bigint {
+  const bytes = randomBytes(Math.ceil(((kappa + MASK_SLACK_BITS) * slots) / 8));
+  let all = BigInt(`0x${bytes.toString('hex')}`);
+  const uBits = BigInt(kappa + MASK_SLACK_BITS);
+  let mask = 0n;
+  for (let t = 0; t < slots; t++) {
+    mask += ((1n << BigInt(kappa)) + BigInt.asUintN(Number(uBits), all)) << BigInt(t * width);
+    all >>= uBits;
+  }
+  return mask;
+}
+
+/**
+ * X·Y from Z (P1's decryptions) and R (P0's masks): digit t of output block (i, b) is
+ * Z_digit − R_digit = (X·Y)_i,bS+t, a signed integer of scale 2^-128, read as a double. A digit of Z
+ * below its mask digit, or beyond B, cannot come from an honest run (`other` sent a wrong value).
+ */
+function open(z: readonly bigint[], r: readonly bigint[], p: number, q: number, { kappa, width, slots }: Packing, other: string): number[][] {
+  const blocksPerRow = Math.ceil(q / slots);
+  const digitMask = (1n << BigInt(width)) - 1n;
+  const bound = 1n << BigInt(kappa);
   return Array.from({ length: p }, (_, i) =>
-    Array.from({ length: q }, (_, j) => decodeProduct(pk.toSigned(z[i * q + j]! - r[i * q + j]!), `product[${i}][${j}]`)),
+    Array.from({ length: q }, (_, j) => {
+      const out = i * blocksPerRow + Math.floor(j / slots);
+      const shift = BigInt((j % slots) * width);
+      const entry = ((z[out]! >> shift) & digitMask) - ((r[out]! >> shift) & digitMask);
+      if (entry >= bound || entry <= -bound) throw new PeerError(`product entry [${i}][${j}] is out of range: a wrong opening`, { where: other });
+      return decodeProduct(entry, `product[${i}][${j}]`);
+    }),
   );
 }

@@ -15,8 +15,9 @@
 // coalition that lacks one party — can bring it to P0's exponent; only the intersection gets there.
 //   hop-1 … hop-(n−1): the ring; after hop h party i holds the list that started at i − h.
 //   return:  Pn−1 hands P0's list back; P0 applies b.
-//   combine: every complete list of a party j ≥ 1 goes to the combiner P1, which intersects them.
-//   matches: that intersection passes P1 → … → Pn−1 → P0, each adding k_i once more; P0
+//   combine: every complete list of a party j ≥ 1 goes to the combiner P1, which intersects them
+//            and pads the result with dummy elements to the smallest of those sets' sizes.
+//   matches: that padded intersection passes P1 → … → Pn−1 → P0, each adding k_i once more; P0
 //            intersects it with its own list.
 //   result:  P0 publishes the intersection in code-point order (or, for the size, the count).
 
@@ -25,7 +26,7 @@ import type { CallContext } from '../../microservice.js';
 import type { Session } from '../../peer.js';
 import { defineStages, gather, scatter, broadcast, runProtocol, partyName } from '../../common/stages.js';
 import { parseNetwork } from '../network.js';
-import { ELEMENT_BYTES, ExponentKey, checkElements, countOf, elementAt, elementKey, hashToGroup, indexElements, sortElements, type Elements } from './group.js';
+import { ELEMENT_BYTES, ExponentKey, checkElements, randomElement, countOf, elementAt, elementKey, hashToGroup, indexElements, sortElements, type Elements } from './group.js';
 import { compareCodePoints, parseSetInput } from './input.js';
 
 /** Domain separation for the item hash: another protocol (or version) hashes the same item elsewhere. */
@@ -101,6 +102,10 @@ export async function runIntersection(
     const keyed = await party.key.apply(await hashToGroup(items, DST), 'own items');
     const sent = sortElements(keyed);
     let current: Elements = sent;
+    // Every list passes through every party, so each knows every set's size (a named leakage);
+    // the padded intersection's length below is a function of these sizes only.
+    const sizes = new Array<number>(n).fill(0);
+    sizes[me] = items.length;
 
     // The ring: after hop h this party holds the list that started at party me − h.
     for (let h = 1; h < n; h++) {
@@ -113,6 +118,7 @@ export async function runIntersection(
       const origin = mod(me - h, n);
       const from = partyName(session, previous);
       const list = received.get(previous)!;
+      sizes[origin] = countOf(list);
       if (party.leader !== undefined) {
         current = sortElements(await party.leader.c.apply(list, from));
       } else {
@@ -143,9 +149,15 @@ export async function runIntersection(
       const holders = Array.from({ length: n - 1 }, (_, i) => i).filter((i) => i !== COMBINER);
       const lists = [...(await gather(session, STAGE.combine, holders, (p, from) => checkElements(p, partyName(session, from)))).values()];
       if (holds !== LEADER) lists.push(current);
-      matches = intersect(lists);
+      // Padded with dummies to the smallest non-leader set's size, so that nobody after P1
+      // learns |X1 ∩ … ∩ Xn−1|: a dummy is a fresh X25519 public key [s]·B, which P1's key below
+      // turns into X25519(k1, [s]·B), a Diffie–Hellman shared secret of two fresh keys — what
+      // every X25519 key exchange assumes is indistinguishable from a random point of the group,
+      // as the real elements [k1·K]·H(x) are. A dummy meets none of P0's elements (except with
+      // probability about 2⁻²⁵⁰ each), so P0's result is unchanged.
+      matches = withDummies(intersect(lists), paddedLength(sizes));
     } else if (me !== LEADER) {
-      matches = (await gather(session, STAGE.matches, [previous], (p, from) => checkElements(p, partyName(session, from)))).get(previous)!;
+      matches = (await gather(session, STAGE.matches, [previous], (p, from) => checkElements(p, partyName(session, from), paddedLength(sizes)))).get(previous)!;
     }
     // matches: the intersection passes P1 → P2 → … → Pn−1 → P0, each adding its k_i once more,
     // so it arrives under K·K' = a·b·K'², the exponent of P0's own list.
@@ -155,7 +167,7 @@ export async function runIntersection(
     }
 
     if (party.leader !== undefined) {
-      const matches = (await gather(session, STAGE.matches, [n - 1], (p, from) => checkElements(p, partyName(session, from)))).get(n - 1)!;
+      const matches = (await gather(session, STAGE.matches, [n - 1], (p, from) => checkElements(p, partyName(session, from), paddedLength(sizes)))).get(n - 1)!;
       // In SetIntersection the returned list is in the order P0 sent (`sent`); position i there
       // is the item whose keyed hash is sent[i]. In SetIntersectionSize only the count is used.
       const own = leaderList!;
@@ -177,6 +189,19 @@ export async function runIntersection(
     const published = (await gather(session, STAGE.result, [LEADER], (p, from) => (sizeOnly ? decodeCount(p, partyName(session, from)) : decodeItems(p, partyName(session, from))))).get(LEADER)!;
     return typeof published === 'number' ? { items: [], size: published } : { items: published, size: published.length };
   });
+}
+
+/** The length of the padded intersection of the non-leaders' sets: the smallest of their sizes. */
+function paddedLength(sizes: readonly number[]): number {
+  return Math.min(...sizes.slice(1));
+}
+
+/** `list` followed by fresh X25519 public keys up to `length` elements. */
+function withDummies(list: Elements, length: number): Elements {
+  const out = new Uint8Array(length * ELEMENT_BYTES);
+  out.set(list);
+  for (let i = countOf(list); i < length; i++) out.set(randomElement(), i * ELEMENT_BYTES);
+  return out;
 }
 
 /** The elements present in every list, sorted. */

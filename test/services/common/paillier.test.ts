@@ -28,6 +28,22 @@ describe('Paillier (g = N+1, OpenSSL exponentiation, CRT)', { timeout: 300_000 }
     );
   });
 
+  test('the offline pool: pauses while a computation is online, then holds fresh N-th residues, each used once', async () => {
+    const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    await key.online(async () => {
+      key.fillPool(4);
+      await wait(300);
+      assert.equal(key.pooled, 0, 'no refill while online');
+    });
+    for (let i = 0; i < 200 && key.pooled < 4; i++) await wait(50);
+    assert.equal(key.pooled, 4);
+    const drawn = [key.randomizer(), key.randomizer(), key.randomizer(), key.randomizer()];
+    assert.equal(key.pooled, 0, 'each pooled randomiser is taken once');
+    assert.equal(new Set(drawn).size, 4);
+    // An N-th residue encrypts 0: (1 + 0·N)·ρ decrypts to 0.
+    for (const rho of drawn) assert.equal(key.decrypt(key.publicKey.encryptWith(0n, rho)), 0n);
+  });
+
   test("our decryption reads paillier-bigint's ciphertexts (same scheme, g = N+1)", () => {
     for (const m of [0n, 1n, 42n, key.publicKey.n - 1n, 1n << 1000n]) {
       assert.equal(key.decrypt(reference.encrypt(m)), m);

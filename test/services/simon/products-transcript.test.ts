@@ -17,6 +17,7 @@ import { PaillierPublicKey } from '../../../services/common/paillier.js';
 import { ENTRY, leastSquaresOperator } from '../../../services/simon/products/matrix.js';
 import { secureMatrixMultiplication } from '../../../services/simon/products/secure-matrix-multiplication.js';
 import { regressionOLSVertical } from '../../../services/simon/products/regression-ols-vertical.js';
+import { packingFor } from '../../../services/simon/products/product.js';
 
 interface Received {
   readonly stage: string;
@@ -150,11 +151,19 @@ describe('what each party of a product receives', { timeout: 600_000 }, () => {
       // The shapes message holds the shape and nothing else.
       assert.deepEqual(JSON.parse(Buffer.from(p0[0]!.payload).toString()), { rows: 3, cols: 2 });
       assert.deepEqual(JSON.parse(Buffer.from(p1[0]!.payload).toString()), { rows: 2, cols: 3 });
-      // The opened values are full-size residues (masked by R uniform mod N), not small integers.
+      // The opened values are packed: one per row of X·Y (2 columns fit one plaintext), and every
+      // digit of every one carries a mask of more than 2^κ, far above the entry's own size.
+      const { kappa, width, slots } = packingFor(3);
       for (const stage of [p0, p1].map((t) => t.find((r) => r.stage === 'opened')!)) {
         const values = blocks([stage], 'opened', 256).map((h) => BigInt(`0x${h}`));
-        assert.equal(values.length, 4);
-        assert.ok(values.some((v) => v > 1n << 2000n), 'masked values span the modulus');
+        assert.equal(values.length, 2);
+        for (const v of values) {
+          for (let t = 0; t < slots; t++) {
+            const digit = (v >> BigInt(t * width)) & ((1n << BigInt(width)) - 1n);
+            assert.ok(digit >= 1n << BigInt(kappa - 1), `digit ${t} is masked`);
+          }
+          assert.ok(v < 1n << BigInt(slots * width), 'no digit carries beyond the packing');
+        }
       }
     }
     // Fresh: the two runs share no ciphertext and no mask.

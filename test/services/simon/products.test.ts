@@ -140,6 +140,20 @@ describe('SecureMatrixMultiplication and StatisticsRegressionOLSVertical on two 
     ['negative and fractional entries, a zero column', { X: [[0, -0.125, 7], [0, 4.5, -1e3]], Y: [[1e6], [-0.5], [0.0078125]], exact: true }],
     ['reals that are not dyadic (within 1e-9 relative)', { X: matrix(4, 5, real), Y: matrix(5, 3, real), exact: false }],
     ['a row times a column', { X: matrix(1, 6, dyadic), Y: matrix(6, 1, dyadic), exact: true }],
+    // 6 entries fit one plaintext: 8 columns are two packed blocks, the second one partial; the
+    // extreme entries make every digit's sum as large as the packing allows (no carry between digits).
+    [
+      'rows of Y in two packed plaintexts, entries near ±2^63',
+      {
+        X: [[9.2e18, -9.2e18, 1], [-9.2e18, 0.5, -9.2e18]],
+        Y: [
+          [9.2e18, -9.2e18, 1, -1, 0, 9.2e18, -9.2e18, 3.25],
+          [-9.2e18, 9.2e18, -0.5, 2, 9.2e18, 0, 7, -9.2e18],
+          [9.2e18, 9.2e18, -9.2e18, 0.125, -4, 1e6, -9.2e18, 9.2e18],
+        ],
+        exact: true,
+      },
+    ],
   ];
   for (const [name, { X, Y, exact }] of products) {
     test(`product: ${name}`, async () => {

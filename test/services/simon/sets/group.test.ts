@@ -5,7 +5,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ed25519, ed25519_hasher, ristretto255 } from '@noble/curves/ed25519.js';
 import { PeerError, BadInputError } from '../../../../services/errors.js';
-import { ExponentKey, checkElements, elementAt, hashToEdwards, hashToGroup, sortElements } from '../../../../services/simon/sets/group.js';
+import { hash_to_field } from '@noble/curves/abstract/hash-to-curve.js';
+import { sha512 } from '@noble/hashes/sha2.js';
+import { ExponentKey, checkElements, elementAt, hashToEdwards, hashToField, hashToGroup, referenceU, sortElements } from '../../../../services/simon/sets/group.js';
 import { ElGamalSecretKey, addCiphertexts, countDecoder, decodeCiphertexts, decodePoint, encodeCiphertexts, timesG } from '../../../../services/simon/sets/elgamal.js';
 import { compareCodePoints, parseSetInput, parseVerticalInput } from '../../../../services/simon/sets/input.js';
 
@@ -19,6 +21,28 @@ describe('hashing onto Curve25519', () => {
       const ours = hashToEdwards(item, 'dst-a');
       const rfc = ed25519_hasher.hashToCurve(new TextEncoder().encode(item), { DST: 'dst-a' });
       assert.ok(ours.clearCofactor().equals(rfc), item);
+    }
+  });
+
+  test('expand_message_xmd and hash_to_field on node:crypto agree with noble', () => {
+    for (const [item, dst] of [['', 'a'], ['Zürich', 'dst-a'], ['x'.repeat(300), 'd'.repeat(200)]] as const) {
+      const rfc = hash_to_field(new TextEncoder().encode(item), 2, { p: P, m: 1, k: 128, expand: 'xmd', hash: sha512, DST: dst });
+      assert.deepEqual(hashToField(item, dst), [rfc[0]![0], rfc[1]![0]], item);
+    }
+  });
+
+  test('the fast Montgomery path gives the reference u-coordinate for every item of several slices', async () => {
+    const items = Array.from({ length: 150 }, (_, i) => (i % 3 === 0 ? `item ${i}` : i % 3 === 1 ? `ü${i}\u{1F600}` : String(i)));
+    const fast = await hashToGroup(items, 'dst-fast');
+    items.forEach((item, i) => assert.deepEqual(Buffer.from(elementAt(fast, i)), Buffer.from(referenceU(item, 'dst-fast')), item));
+  });
+
+  test('every hashed element is on the curve, not on its twist', async () => {
+    const us = await hashToGroup(Array.from({ length: 40 }, (_, i) => `t${i}`), 'dst-a');
+    for (let i = 0; i < 40; i++) {
+      const u = BigInt(`0x${Buffer.from(elementAt(us, i)).reverse().toString('hex')}`);
+      const rhs = ed25519.Point.Fp.create(u * u * u + 486662n * u * u + u);
+      assert.equal(ed25519.Point.Fp.pow(rhs, (P - 1n) / 2n), 1n, `element ${i}`);
     }
   });
 
