@@ -198,6 +198,7 @@ export async function main(
     );
   }
   out(`Tessera listening on ${server.url}`);
+  if (server.relayUrl !== undefined) out(`Peers reach this server through the relay as ${server.relayUrl}`);
   out(`Swagger UI: ${server.url}/docs${security.clientToken !== undefined ? ' (client API: Authorize with the bearer token)' : ''}`);
   const running = server;
   return new Promise<number>((resolveExit) => {
