@@ -65,7 +65,7 @@ export function smallModel(count: number, seed: number): TensorSet {
 }
 
 /** Every party averages its model with SecureFedAvg; resolves with each party's averaged tensors. */
-export async function fedAvgAll(cluster: Cluster, models: readonly TensorSet[], uuid = randomUUID()): Promise<TensorSet[]> {
+export async function fedAvgAll(cluster: Cluster, models: readonly TensorSet[], uuid = randomUUID(), options: Record<string, unknown> = {}): Promise<TensorSet[]> {
   return Promise.all(
     cluster.apis.map(async (api, myself) => {
       const uploaded = await api.uploadTensors(models[myself]!);
@@ -75,6 +75,7 @@ export async function fedAvgAll(cluster: Cluster, models: readonly TensorSet[], 
         microprotocol: 'SecureFedAvg',
         data: { tensors: uploaded, weight: 1 },
         network: { nodes: cluster.nodes, uuid, myself },
+        ...options,
       });
       return api.downloadTensors(result);
     }),

@@ -17,12 +17,16 @@ export interface NatsOptions {
   token?: string;
   /** Bytes per NATS message, headers included (nats-server default 1 MiB). */
   maxPayload?: number;
+  /** Serve nats-server's monitoring endpoint (for varz(): bytes through the relay). */
+  monitor?: boolean;
 }
 
 export interface Nats {
   readonly url: string;
   readonly port: number;
   readonly pid: number;
+  /** nats-server's /varz (with `monitor`): in_bytes, out_bytes, in_msgs, out_msgs, ... */
+  varz(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -42,6 +46,8 @@ export async function startNats(options: NatsOptions = {}): Promise<Nats> {
   const dir = await mkdtemp(join(tmpdir(), 'tessera-nats-'));
   const conf = [`listen: "127.0.0.1:${port}"`];
   if (options.maxPayload !== undefined) conf.push(`max_payload: ${options.maxPayload}`);
+  const monitorPort = options.monitor === true ? await freePort() : undefined;
+  if (monitorPort !== undefined) conf.push(`http: "127.0.0.1:${monitorPort}"`);
   if (options.user !== undefined) conf.push(`authorization { user: "${options.user}", password: "${options.password ?? ''}" }`);
   else if (options.token !== undefined) conf.push(`authorization { token: "${options.token}" }`);
   await writeFile(join(dir, 'nats.conf'), `${conf.join('\n')}\n`);
@@ -69,6 +75,11 @@ export async function startNats(options: NatsOptions = {}): Promise<Nats> {
     url: `nats://127.0.0.1:${port}`,
     port,
     pid,
+    async varz() {
+      if (monitorPort === undefined) throw new Error('started without monitor');
+      const res = await fetch(`http://127.0.0.1:${monitorPort}/varz`, { signal: AbortSignal.timeout(10_000) });
+      return (await res.json()) as Record<string, number>;
+    },
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         const done = (): void => {
