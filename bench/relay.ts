@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { Api } from '../clients/typescript/index.js';
 import { TensorSet } from '../services/common/tensors.js';
 import { startNats, type Nats } from '../test/relay/nats.js';
-import { fedAvgAll, startRelayCluster } from '../test/relay/harness.js';
+import { computeOnBus, startRelayCluster } from '../test/relay/harness.js';
 import { computeAll } from '../test/integration/cluster.js';
 import { peakRss, startProcessCluster } from './cluster.js';
 
@@ -189,18 +189,24 @@ async function scaleTable(nats: Nats): Promise<void> {
   for (const n of SCALE) {
     const cluster = await startRelayCluster(nats.url, { parties: n, stageTimeoutMs: 300_000, config: { peer: { limits: { maxParties: Math.max(64, n) } } } });
     try {
-      const inputs = Array.from({ length: n }, (_, i) => i + 1);
+      // Each party calls its own server's bus (what its HTTP handlers call): in one process, 100
+      // HTTP clients would measure the client API, not the relay.
+      const all = (microprotocol: string, data: (myself: number) => unknown, extra: Record<string, unknown> = {}) => {
+        const uuid = randomUUID();
+        return Promise.all(cluster.servers.map((s, myself) => computeOnBus(s, microprotocol, data(myself), { nodes: cluster.nodes, uuid, myself }, extra)));
+      };
       let t = performance.now();
-      await computeAll(cluster, 'SecureSum', inputs);
+      await all('SecureSum', (i) => i + 1);
       const sumMs = performance.now() - t;
       const models = Array.from({ length: n }, (_, i) => model(SCALE_MODEL, i + 1));
+      const fedAvgData = (i: number) => ({ tensors: { representation_uuid: cluster.servers[i]!.bus.upload(models[i]) }, weight: 1 });
       t = performance.now();
-      await fedAvgAll(cluster, models);
+      await all('SecureFedAvg', fedAvgData);
       const meshMs = performance.now() - t;
       let sparse = '—';
       if (sparseOption !== undefined) {
         t = performance.now();
-        await fedAvgAll(cluster, models, randomUUID(), sparseOption);
+        await all('SecureFedAvg', fedAvgData, sparseOption);
         sparse = ((performance.now() - t) / 1000).toFixed(2);
       }
       rows.push(`| ${n} | ${(sumMs / 1000).toFixed(2)} | ${(meshMs / 1000).toFixed(2)} | ${sparse} |`);

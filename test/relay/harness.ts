@@ -105,10 +105,16 @@ export { randomUUID };
  * HTTP handlers call), as its client's compute call does: for the 100-party tests, where 100 HTTP
  * clients in one event loop on a busy machine measured the client API's keep-alive race, not the relay.
  */
-export async function computeOnBus(server: RunningServer, microprotocol: string, data: unknown, network: { nodes: string[]; uuid: string; myself: number }): Promise<unknown> {
+export async function computeOnBus(
+  server: RunningServer,
+  microprotocol: string,
+  data: unknown,
+  network: { nodes: string[]; uuid: string; myself: number },
+  options: Record<string, unknown> = {},
+): Promise<unknown> {
   const { bus } = server;
   const simon = bus.create({ protocol: 'Simon' });
-  const result = await bus.call(bus.attribute(simon, 'compute'), [], { microprotocol, data, network });
+  const result = await bus.call(bus.attribute(simon, 'compute'), [], { microprotocol, data, network, ...options });
   assert.ok(result !== undefined);
   return bus.download(result).value;
 }
