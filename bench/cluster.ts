@@ -15,7 +15,8 @@ export interface ProcessCluster {
   close(): Promise<void>;
 }
 
-export async function startProcessCluster(parties: number, extraArgs: string[] = []): Promise<ProcessCluster> {
+/** `extraArgs`: flags for every server, or per party (e.g. each party's --relay-name). */
+export async function startProcessCluster(parties: number, extraArgs: string[] | ((party: number) => string[]) = []): Promise<ProcessCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'tessera-bench-'));
   const env = { ...process.env, TESSERA_NETWORK_SECRET: formatNetworkSecret(randomBytes(32)) };
   const children: ChildProcess[] = [];
@@ -43,7 +44,7 @@ export async function startProcessCluster(parties: number, extraArgs: string[] =
       Array.from({ length: parties }, (_, i) => {
         const child = spawn(
           process.execPath,
-          [...nodeArgs, 'bin/tessera.mjs', 'serve', '--port', '0', '--data-dir', join(dir, `party${i}`), '--log-level', 'error', ...extraArgs],
+          [...nodeArgs, 'bin/tessera.mjs', 'serve', '--port', '0', '--data-dir', join(dir, `party${i}`), '--log-level', 'error', ...(typeof extraArgs === 'function' ? extraArgs(i) : extraArgs)],
           { env, stdio: ['ignore', 'pipe', 'inherit'] },
         );
         children.push(child);

@@ -37,6 +37,7 @@ export const DEBIAN_PACKAGES = [
   { name: 'r-cran-r6', why: 'imported by the generated R client', probe: () => true },
   { name: 'golang-go', why: 'the generated Go client is built and run offline (test/clients/go)', probe: () => commandRuns('go', ['version']) },
   { name: 'golang-golang-x-oauth2-dev', why: 'imported by the generated Go client (GOPATH build)', probe: () => true },
+  { name: 'nats-server', why: 'test/relay and bench/relay run the NATS relay carrier against a real nats-server', probe: () => existsSync('/usr/sbin/nats-server') || commandRuns('nats-server', ['--version']) },
   { name: 'libgoogle-gson-java', why: 'the generated Java client compiles against Gson', probe: () => true },
   { name: 'libswagger-core-java', why: 'the generated Java client compiles against swagger-annotations', probe: () => true },
   { name: 'git', why: 'the checks that generated code is up to date', probe: () => commandRuns('git', ['--version']) },

@@ -199,9 +199,10 @@ export async function main(
     );
   }
   out(`Tessera listening on ${server.url}`);
+  if (server.relayUrl !== undefined) out(`Peers reach this server through the relay as ${server.relayUrl}`);
   out(`Swagger UI: ${server.url}/docs${security.clientToken !== undefined ? ' (client API: Authorize with the bearer token)' : ''}`);
   // For scripts and tests: one JSON line they parse with parseReadyLine (server/ready.ts).
-  out(formatReadyLine(server.url));
+  out(formatReadyLine(server.url, server.relayUrl));
   const running = server;
   return new Promise<number>((resolveExit) => {
     onStop = (why) => {

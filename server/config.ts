@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BadInputError } from '../services/errors.js';
 import { checkClientToken, normaliseOrigin } from './http/security.js';
+import { checkRelayName, checkRelayUrl } from './peer/relay-names.js';
 import { parseNetworkSecret } from './peer/trust.js';
 
 export type Section = 'Server' | 'Logs' | 'Peers' | 'Clients and browsers' | 'HTTPS' | 'Limits';
@@ -87,6 +88,29 @@ export const OPTIONS = [
     help: 'a URL prefix clients may name as a node (repeatable)' },
   { flag: 'min-cell-count', env: 'TESSERA_MIN_CELL_COUNT', section: 'Peers', kind: 'whole', min: 1, max: 1_000_000_000, path: 'disclosure.minCellCount', arg: '<k>', defaultText: 'off',
     help: 'disclosure policy: withhold a SIMON frequency/contingency table with a non-zero cell below k, or a statistic over fewer than k samples (403 at every party); every party must use the same k' },
+  { flag: 'relay', env: 'TESSERA_RELAY', section: 'Peers', kind: 'list', path: 'peer.relay.servers', arg: '<url>', defaultText: 'none',
+    help: 'reach relay:// peers, and be reached, through this NATS relay (nats://HOST:PORT or tls://…; repeat for the servers of a NATS cluster); needs --relay-name',
+    readme: 'reach `relay://<name>` peers, and be reached by them, through this NATS relay (`nats://HOST:PORT` or `tls://HOST:PORT`; repeat for the servers of a NATS cluster): outbound connections only (docs/relay.md); needs `--relay-name`',
+    check: (url: string, where: string) => checkRelayUrl(url, where) },
+  { flag: 'relay-name', env: 'TESSERA_RELAY_NAME', section: 'Peers', kind: 'text', path: 'peer.relay.name', arg: '<name>',
+    help: "this party's name on the relay: its peers name it relay://<name>",
+    check: (name: string, where: string) => checkRelayName(name, where) },
+  { flag: 'relay-creds', env: 'TESSERA_RELAY_CREDS', section: 'Peers', kind: 'file', path: 'peer.relay.creds', arg: '<file>',
+    help: 'NATS credentials file (user JWT and nkey seed) for the relay' },
+  { flag: 'relay-user', env: 'TESSERA_RELAY_USER', section: 'Peers', kind: 'text', path: 'peer.relay.user', arg: '<user>',
+    help: 'NATS user name for the relay (with --relay-password)' },
+  { flag: 'relay-password', env: 'TESSERA_RELAY_PASSWORD', section: 'Peers', kind: 'text', path: 'peer.relay.password', arg: '<password>',
+    help: 'NATS password for the relay; prefer the environment variable (not visible in ps)' },
+  { flag: 'relay-token', env: 'TESSERA_RELAY_TOKEN', section: 'Peers', kind: 'text', path: 'peer.relay.token', arg: '<token>',
+    help: 'NATS token for the relay; prefer the environment variable (not visible in ps)' },
+  { flag: 'relay-tls-ca', env: 'TESSERA_RELAY_TLS_CA', section: 'Peers', kind: 'list', files: true, path: 'peer.relay.tlsCa', arg: '<file>', defaultText: 'well-known CAs',
+    help: "trust this PEM CA for the relay's TLS certificate (repeatable)" },
+  { flag: 'relay-tls-cert', env: 'TESSERA_RELAY_TLS_CERT', section: 'Peers', kind: 'file', path: 'peer.relay.tlsCert', arg: '<file>',
+    help: 'client certificate (PEM) for a relay that demands mutual TLS; needs --relay-tls-key' },
+  { flag: 'relay-tls-key', env: 'TESSERA_RELAY_TLS_KEY', section: 'Peers', kind: 'file', path: 'peer.relay.tlsKey', arg: '<file>',
+    help: 'and its private key (PEM)' },
+  { flag: 'relay-connect-timeout', env: 'TESSERA_RELAY_CONNECT_TIMEOUT', section: 'Peers', kind: 'seconds', min: 0.001, max: 86_400, default: 30, path: 'peer.relay.connectTimeoutMs', arg: '<s>',
+    help: 'how long startup retries an unreachable relay (backoff from 0.25 s to 5 s) before it fails' },
   // ---------------------------------------------------------------- Clients and browsers
   { flag: 'token-file', env: 'TESSERA_TOKEN_FILE', section: 'Clients and browsers', kind: 'file', path: 'security.clientToken', arg: '<file>',
     help: 'clients must send "Authorization: Bearer <token>" with the token in this file (else 401)',

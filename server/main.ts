@@ -51,6 +51,8 @@ export interface ServerConfig {
     stageTimeoutMs?: number;
     /** Concurrent computations, buffered early messages and bytes, largest message, parties. */
     limits?: PeerNodeOptions['limits'];
+    /** Reach relay:// peers, and be reached, through a NATS relay (docs/relay.md). */
+    relay?: PeerNodeOptions['relay'];
   };
   /** Who may call this server (SECURITY.md). */
   security?: {
@@ -79,6 +81,8 @@ export interface RunningServer {
   readonly bus: RepresentationBus;
   /** This server's peer identity key (base64url X25519). */
   readonly publicKey: string;
+  /** With a relay: the node URL its peers use for it, relay://<name>. */
+  readonly relayUrl?: string;
   /** What the peer node holds right now: sessions, buffered messages and bytes (read-only). */
   peerStats(): PeerStats;
   /** Stop accepting, end running calls, close connections, the bus and the peer node. Idempotent. */
@@ -135,6 +139,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     ...(peer.stageTimeoutMs !== undefined ? { stageTimeoutMs: peer.stageTimeoutMs } : {}),
     ...(peer.limits !== undefined ? { limits: peer.limits } : {}),
     ...(peerCas.length > 0 ? { tlsCa: peerCas } : {}),
+    ...(peer.relay !== undefined ? { relay: peer.relay, relayInbound: relayInboundLimits(config) } : {}),
     observer: metrics.observer,
   });
   stats = () => peerNode.stats();
@@ -161,6 +166,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         dataDir: () => access(config.dataDir, fsConstants.W_OK),
         // The key is in memory; its file must still be there for the next start to be this party.
         identity: () => access(join(config.dataDir, IDENTITY_FILE), fsConstants.R_OK),
+        ...(peerNode.relay !== undefined ? { relay: peerNode.relay.check } : {}),
       },
       security: {
         ...(clientToken !== undefined ? { clientToken } : {}),
@@ -214,13 +220,26 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       })();
       return closing;
     };
-    return { url, port, app, bus: runningBus, publicKey: peerNode.publicKey, peerStats: () => peerNode.stats(), close };
+    return {
+      url, port, app, bus: runningBus, publicKey: peerNode.publicKey, peerStats: () => peerNode.stats(), close,
+      ...(peerNode.relay !== undefined ? { relayUrl: peerNode.relay.url } : {}),
+    };
   } catch (err) {
     server?.close();
     await bus?.close();
     await peerNode.close();
     throw err;
   }
+}
+
+/** The relay's receiving side holds what the HTTP route may hold: the same body and in-flight limits. */
+function relayInboundLimits(config: ServerConfig): { maxBody: number; bodies: number; bytes: number } {
+  const maxBody = (config.peer?.limits?.maxMessageBytes ?? configDefault('peer.limits.maxMessageBytes')) + PEER_BODY_OVERHEAD_BYTES;
+  return {
+    maxBody: config.limits?.peerBodyBytes ?? maxBody,
+    bodies: config.limits?.peerInflightBodies ?? configDefault('limits.peerInflightBodies'),
+    bytes: Math.max(config.limits?.peerInflightBytes ?? configDefault('limits.peerInflightBytes'), maxBody),
+  };
 }
 
 /**

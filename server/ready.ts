@@ -8,25 +8,35 @@ export const READY_EVENT = 'listening';
 
 export interface ReadyLine {
   readonly event: typeof READY_EVENT;
+  /** The client API's URL. */
   readonly url: string;
+  /** The node URL peers reach this server by, when it is not `url` (relay://<name> behind a relay). */
+  readonly node?: string;
 }
 
 /** The line `tessera serve` prints when it is ready (no trailing newline). */
-export function formatReadyLine(url: string): string {
-  return JSON.stringify({ event: READY_EVENT, url } satisfies ReadyLine);
+export function formatReadyLine(url: string, node?: string): string {
+  return JSON.stringify({ event: READY_EVENT, url, ...(node !== undefined && node !== url ? { node } : {}) } satisfies ReadyLine);
 }
 
-/** The URL of the first ready line in `output` (whatever else it holds), or undefined. */
-export function parseReadyLine(output: string): string | undefined {
+/** The first ready line in `output` (whatever else it holds), or undefined. */
+export function parseReady(output: string): { url: string; node: string } | undefined {
   for (const line of output.split('\n')) {
     const text = line.trim();
     if (!text.startsWith('{')) continue;
     try {
       const value = JSON.parse(text) as Partial<ReadyLine> | null;
-      if (value?.event === READY_EVENT && typeof value.url === 'string') return value.url;
+      if (value?.event === READY_EVENT && typeof value.url === 'string') {
+        return { url: value.url, node: typeof value.node === 'string' ? value.node : value.url };
+      }
     } catch {
       // Not JSON (or a line cut short by a chunk boundary): not a ready line yet.
     }
   }
   return undefined;
+}
+
+/** The client API URL of the first ready line in `output`, or undefined. */
+export function parseReadyLine(output: string): string | undefined {
+  return parseReady(output)?.url;
 }

@@ -6,41 +6,52 @@
 //
 //   npm run demo                      the classic ports 55501, 55502, 55503
 //   npm run demo -- --ports 0,0,0     any free ports (what the tests use)
+//   npm run demo -- --relay           a local nats-server as relay; the three parties connect to it
+//                                     outbound only and are named relay://party0..2: no peer reaches
+//                                     them by HTTP (their client API listens on loopback, free ports)
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { DEFAULT_NODES, runParty } from './secure_sum.js';
-import { parseReadyLine } from '../../server/ready.js';
+import { parseReady } from '../../server/ready.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SECRETS = [19, 5, 61];
-const START_TIMEOUT_MS = 30_000;
+// A cold start compiles the TypeScript (tsx): on a busy machine that alone took over 30 s.
+const START_TIMEOUT_MS = 120_000;
 
 interface Party {
   child: ChildProcess;
   url: string;
+  /** How the peers name this party: its URL, or relay://party<i> behind the relay. */
+  node: string;
 }
 
-function startServer(port: string, index: number): Promise<Party> {
+function startServer(port: string, index: number, relay?: string): Promise<Party> {
   // Each party its own data directory, so each has its own identity key.
   const dataDir = join(root, '.tessera', 'demo', `party${index}`);
-  const child = spawn(process.execPath, [join(root, 'bin', 'tessera.mjs'), 'serve', '--port', port, '--data-dir', dataDir, '--log-level', 'warn'], {
+  const relayArgs = relay === undefined ? [] : ['--relay', relay, '--relay-name', `party${index}`];
+  const child = spawn(process.execPath, [join(root, 'bin', 'tessera.mjs'), 'serve', '--port', port, '--data-dir', dataDir, '--log-level', 'warn', ...relayArgs], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server on port ${port} did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    const timer = setTimeout(() => reject(new Error(`server on port ${port} did not start within ${START_TIMEOUT_MS} ms: ${out.slice(-300)}`)), START_TIMEOUT_MS);
     let out = '';
     const onData = (chunk: Buffer): void => {
       out += chunk.toString();
-      const url = parseReadyLine(out);
-      if (url === undefined) return;
+      const ready = parseReady(out);
+      if (ready === undefined) return;
+      const { url, node } = ready;
       clearTimeout(timer);
       child.stdout!.off('data', onData);
       child.stdout!.resume(); // keep draining what it prints later
-      process.stdout.write(`  Tessera listening on ${url} (Swagger UI: ${url}/docs)\n`);
-      resolve({ child, url });
+      process.stdout.write(relay === undefined
+        ? `  Tessera listening on ${url} (Swagger UI: ${url}/docs)\n`
+        : `  party ${index}: peers reach it as ${node} through the relay; its client API is ${url} (loopback only)\n`);
+      resolve({ child, url, node });
     };
     child.stdout!.on('data', onData);
     child.once('exit', (code) => {
@@ -67,19 +78,57 @@ async function stop(children: ChildProcess[]): Promise<void> {
   );
 }
 
+/** A local nats-server (Debian package nats-server) on a free loopback port, as the relay. */
+async function startRelay(): Promise<{ child: ChildProcess; url: string }> {
+  const port = await new Promise<number>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address() as { port: number };
+      probe.close(() => resolve(free));
+    });
+  });
+  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`nats-server did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    let log = '';
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start nats-server (${err.message}); install it: sudo apt-get install nats-server`));
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+      if (!log.includes('Server is ready')) return;
+      clearTimeout(timer);
+      child.stderr!.resume();
+      resolve({ child, url: `nats://127.0.0.1:${port}` });
+    });
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ports: { type: 'string' } } });
-  const ports = values.ports?.split(',') ?? DEFAULT_NODES.map((url) => new URL(url).port);
-  console.log(`Starting ${ports.length} Tessera servers ...`);
-  const started = await Promise.allSettled(ports.map((port, i) => startServer(port, i)));
+  const { values } = parseArgs({ args: argv, options: { ports: { type: 'string' }, relay: { type: 'boolean' } } });
+  const ports = values.ports?.split(',') ?? (values.relay === true ? ['0', '0', '0'] : DEFAULT_NODES.map((url) => new URL(url).port));
+  let relay: { child: ChildProcess; url: string } | undefined;
+  if (values.relay === true) {
+    try {
+      relay = await startRelay();
+    } catch (err) {
+      console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+      return 1;
+    }
+    console.log(`Started a NATS relay at ${relay.url}`);
+  }
+  console.log(`Starting ${ports.length} Tessera servers${relay === undefined ? '' : ' that connect to the relay outbound only'} ...`);
+  const started = await Promise.allSettled(ports.map((port, i) => startServer(port, i, relay?.url)));
   const parties = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  const children = parties.map((p) => p.child);
+  const children = [...parties.map((p) => p.child), ...(relay === undefined ? [] : [relay.child])];
   try {
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
-    const nodes = parties.map((p) => p.url);
+    const nodes = parties.map((p) => p.node);
     console.log(`Running SecureSum: party i holds secret ${SECRETS.join(', ')} and talks only to its own server ...`);
-    const results = await Promise.all(SECRETS.map((secret, myself) => runParty(myself, secret, nodes)));
+    const results = await Promise.all(SECRETS.map((secret, myself) => runParty(myself, secret, nodes, undefined, parties[myself]!.url)));
     results.forEach((result, myself) => console.log(`  party ${myself} (secret ${SECRETS[myself]}) learns ${JSON.stringify(result)}`));
     const sum = (results[0] as { result: { sum: number } }).result.sum;
     console.log(`The sum is ${sum}; no party saw another's secret.`);

@@ -12,8 +12,9 @@ export const DEFAULT_NODES = ['http://127.0.0.1:55501', 'http://127.0.0.1:55502'
 // The classic example hard-codes one network uuid; every run is a new computation all the same.
 export const DEFAULT_UUID = 'a7f4fea2-b5f4-4d64-9705-45b3629a8145';
 
-export async function runParty(myself: number, secret: number, nodes = DEFAULT_NODES, uuid = DEFAULT_UUID) {
-  const api = new Api(nodes[myself]!);
+/** `server`: where this party's client reaches its own server, when that is not nodes[myself] (a relay://<name> party). */
+export async function runParty(myself: number, secret: number, nodes = DEFAULT_NODES, uuid = DEFAULT_UUID, server = nodes[myself]!) {
+  const api = new Api(server);
   const simon = await api.create<'compute'>({ protocol: 'Simon' });
   const result = await simon.compute({ microprotocol: 'SecureSum', data: secret, network: { nodes, uuid, myself } });
   const value = await api.download(result);

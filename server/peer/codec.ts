@@ -1,6 +1,7 @@
 // Small encodings shared by the peer layer: base64url keys, node URLs, canonical JSON of terms.
 
 import { BadInputError } from '../../services/errors.js';
+import { RELAY_NAME } from './relay-names.js';
 
 /** Decodes base64url of exactly `length` bytes, or returns undefined (no throw: callers name the field). */
 export function fromBase64Url(text: unknown, length?: number): Buffer | undefined {
@@ -16,7 +17,8 @@ export function fromBase64Url(text: unknown, length?: number): Buffer | undefine
  * The one spelling of a node URL: origin + path without trailing slashes, so pins, allowlists,
  * caches and terms compare equal strings. The only check of node URLs: services only check types
  * (services/simon/network.ts) and leave the URL rules to the peer layer.
- * Throws BadInputError at `where` for anything that is not a plain http(s) URL.
+ * Throws BadInputError at `where` for anything that is not a plain http(s) URL or relay://<name>
+ * (a party reached through the NATS relay, server/peer/relay.ts).
  */
 export function normaliseNodeUrl(node: unknown, where: string): string {
   if (typeof node !== 'string') throw new BadInputError('a node must be a URL string', { where });
@@ -27,8 +29,9 @@ export function normaliseNodeUrl(node: unknown, where: string): string {
   } catch {
     throw new BadInputError(`"${node.slice(0, 200)}" is not a URL`, { where });
   }
+  if (url.protocol === 'relay:') return relayNodeUrl(url, where);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new BadInputError(`a node must be an http or https URL, not ${url.protocol}`, { where });
+    throw new BadInputError(`a node must be an http, https or relay URL, not ${url.protocol}`, { where });
   }
   if (url.username || url.password || url.hash || url.search || node.includes('#') || node.includes('?')) {
     throw new BadInputError('a node URL must not carry credentials, a query or a fragment', { where });
@@ -38,6 +41,15 @@ export function normaliseNodeUrl(node: unknown, where: string): string {
   // Only for http: an https certificate may name localhost and not the address.
   if (url.protocol === 'http:' && url.hostname === 'localhost') url.hostname = '127.0.0.1';
   return url.origin + url.pathname.replace(/\/+$/, '');
+}
+
+/** relay://<name>: one NATS subject token, lower case; no port, path, credentials or query. */
+function relayNodeUrl(url: URL, where: string): string {
+  const name = url.hostname.toLowerCase();
+  if (!RELAY_NAME.test(name) || url.port !== '' || url.username || url.password || url.search || url.hash || url.pathname.replace(/\/+$/, '') !== '') {
+    throw new BadInputError('a relay node URL is relay://<name>, the name 1 to 63 letters, digits, "-" or "_"', { where });
+  }
+  return `relay://${name}`;
 }
 
 // Canonical JSON lives in shared/json.ts, where the in-memory network (services/) reaches it too.

@@ -16,8 +16,11 @@ import type { Logger } from '../../services/microservice.js';
 import type { PeerEndpoint, PeerNetwork } from '../../services/peer.js';
 import { configDefault } from '../config.js';
 import { loadOrCreateIdentity, loadOrCreateLocalSecret } from './identity.js';
+import { ENVELOPE_OVERHEAD, MAX_HEADER_BYTES } from './envelope.js';
 import { DEFAULT_LIMITS, PeerRouter, type PeerLimits, type PeerStats } from './node.js';
 import type { PeerObserver } from './observer.js';
+import { CarrierSelector } from './carriers.js';
+import type { RelayInboundLimits, RelayOptions } from './relay.js';
 import { HttpTransport } from './transport.js';
 import { readPeersFile, Trust } from './trust.js';
 
@@ -42,6 +45,10 @@ export interface PeerNodeOptions {
   userConfigDir?: string;
   /** Told of every peer message and every computation's end (server/metrics.ts); never of contents. */
   observer?: PeerObserver;
+  /** Reach relay:// peers, and be reached, through this NATS relay (server/peer/relay.ts). */
+  relay?: RelayOptions;
+  /** What the relay's receiving side may hold at once (the HTTP route's body and in-flight limits). */
+  relayInbound?: RelayInboundLimits;
   limits?: {
     maxBufferedMessages?: number;
     maxBufferedBytes?: number;
@@ -58,6 +65,8 @@ export type PeerNode = PeerNetwork &
     close(): Promise<void>;
     /** What the node holds right now (for /health, metrics and tests). An addition to the agreed signature. */
     stats(): PeerStats;
+    /** With --relay: this party's node URL on the relay (relay://<name>) and a /health check of the connection. */
+    readonly relay?: { readonly url: string; check(): Promise<void> };
   };
 
 export const DEFAULT_STAGE_TIMEOUT_MS = configDefault('peer.stageTimeoutMs');
@@ -88,11 +97,36 @@ export async function createPeerNode(opts: PeerNodeOptions): Promise<PeerNode> {
     limits[name] = value;
   }
   const stageTimeoutMs = opts.stageTimeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS;
-  const transport = new HttpTransport(opts.tlsCa !== undefined ? { ca: opts.tlsCa } : {});
+  const direct = new HttpTransport(opts.tlsCa !== undefined ? { ca: opts.tlsCa } : {});
+  // The NATS client is loaded only by servers that use a relay.
+  const relay = opts.relay === undefined
+    ? undefined
+    : await (await import('./relay.js')).RelayCarrier.connect(opts.relay, log, stageTimeoutMs);
+  const transport = new CarrierSelector(direct, relay);
   const router = new PeerRouter({
     identity, trust, log, stageTimeoutMs, limits: limits as unknown as PeerLimits, transport,
     ...(opts.observer !== undefined ? { observer: opts.observer } : {}),
   });
+  if (relay !== undefined) {
+    const maxBody = limits.maxMessageBytes! + MAX_HEADER_BYTES + ENVELOPE_OVERHEAD;
+    try {
+      await relay.serve(router, opts.relayInbound ?? { maxBody, bodies: 64, bytes: Math.max(256 * 1024 * 1024, maxBody) });
+    } catch (err) {
+      await router.close();
+      await relay.closed();
+      throw err;
+    }
+    // The router closes its carriers without waiting; the node's close also waits for the relay
+    // connection to drain, so a stopped server leaves no socket behind.
+    const closeRouter = router.close.bind(router);
+    return Object.assign(router, {
+      relay: { url: relay.url, check: () => relay.check() },
+      close: async () => {
+        await closeRouter();
+        await relay.closed();
+      },
+    });
+  }
   // The mode and the public key are not secret; the secret itself is never logged.
   log.info(
     { trustMode: trust.mode, publicKey: identity.publicKey, bootId: identity.bootId, peers: trust.allowDescription, stageTimeoutMs },

@@ -61,6 +61,11 @@ export function parseNetworkSecret(text: string, where = '--network-secret'): Bu
 }
 
 /** One allowlist entry: a URL prefix ("https://lab.example", "http://10.0.0.5:8080/tessera") or a glob with `*`. */
+/** A normalised relay node URL (codec.ts normaliseNodeUrl). */
+function isRelayUrl(url: string): boolean {
+  return url.startsWith('relay://');
+}
+
 export function compileUrlPattern(pattern: string): (url: string) => boolean {
   const trimmed = pattern.trim().replace(/\/+$/, '');
   const authority = trimmed.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split('/')[0] ?? '';
@@ -146,8 +151,11 @@ export class Trust {
     } else {
       this.mode = opts.secretIsLocal ? 'local user secret' : 'network secret';
       const patterns = opts.secretIsLocal ? [] : (opts.allowPeerUrls ?? []);
-      this.allowed = patterns.length > 0 ? patterns.map(compileUrlPattern) : [isLoopbackUrl];
-      this.allowDescription = patterns.length > 0 ? `the allowed peer URLs (${patterns.join(', ')})` : 'loopback URLs';
+      // relay://<name> leads only to the relay this server was configured with (or nowhere), never
+      // to a host a client picks, so naming one cannot make this server contact arbitrary hosts;
+      // who answers there must still prove the secret (docs/relay.md).
+      this.allowed = [...(patterns.length > 0 ? patterns.map(compileUrlPattern) : [isLoopbackUrl]), isRelayUrl];
+      this.allowDescription = patterns.length > 0 ? `the allowed peer URLs (${patterns.join(', ')}) and relay:// names` : 'loopback URLs and relay:// names';
     }
     if (opts.secret) {
       // Two independent keys from one secret (RFC 5869 section 3.2: distinct `info` per use).

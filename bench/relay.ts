@@ -1,0 +1,231 @@
+// `npm run bench:relay`: the NATS relay carrier against direct HTTP, in one run, on a local
+// nats-server (Debian package nats-server). Prints three tables:
+//   1. SecureSum latency, direct vs relay (3 and 10 parties; one server process per party);
+//   2. SecureFedAvg online time, bytes per party and peak memory, direct vs relay (3 parties,
+//      1M parameters; 25M with --sizes 1,25), plus what crossed the relay (nats-server /varz);
+//   3. SecureSum and SecureFedAvg time for 10, 30 and 100 parties through the relay (servers in
+//      this process: 100 processes do not fit a small machine), with the full mesh of pairwise
+//      masks and, when SecureFedAvg offers it, the SecAgg+ sparse neighbour graph.
+//
+//   npx tsx bench/relay.ts [--sizes 1,25] [--sum-parties 3,10] [--scale 10,30,100] [--reps 5]
+//                          [--scale-model 10000] [--sparse-option '{"neighbours": …}']
+//
+// --sparse-option: the SecureFedAvg option (JSON) that selects the sparse neighbour graph. The
+// graph is being built in services/fedavg; until it exists the "sparse" column says "—". Set
+// SPARSE_OPTION below (or pass the flag) once it does, and the table fills that column.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { Api } from '../clients/typescript/index.js';
+import { TensorSet } from '../services/common/tensors.js';
+import { startNats, type Nats } from '../test/relay/nats.js';
+import { computeOnBus, startRelayCluster } from '../test/relay/harness.js';
+import { computeAll } from '../test/integration/cluster.js';
+import { peakRss, startProcessCluster } from './cluster.js';
+
+/** The SecureFedAvg option that selects the SecAgg+ sparse neighbour graph; undefined until it exists. */
+const SPARSE_OPTION: Record<string, unknown> | undefined = undefined;
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '1' },
+    'sum-parties': { type: 'string', default: '3,10' },
+    scale: { type: 'string', default: '10,30,100' },
+    reps: { type: 'string', default: '5' },
+    'scale-model': { type: 'string', default: '10000' },
+    'sparse-option': { type: 'string' },
+  },
+});
+const list = (text: string): number[] => text.split(',').map(Number).filter((n) => Number.isFinite(n) && n > 0);
+const SIZES = list(values.sizes!);
+const SUM_PARTIES = list(values['sum-parties']!);
+const SCALE = list(values.scale!);
+const REPS = Math.max(1, Number(values.reps));
+const SCALE_MODEL = Number(values['scale-model']);
+const sparseOption = values['sparse-option'] !== undefined ? (JSON.parse(values['sparse-option']) as Record<string, unknown>) : SPARSE_OPTION;
+
+type Carrier = 'direct' | 'relay';
+
+/** Servers as processes; through the relay each is named relay://<name> and connects outbound. */
+async function processParties(n: number, carrier: Carrier, nats: Nats) {
+  const tag = randomBytes(3).toString('hex');
+  const name = (i: number) => `bench-${tag}-${i}`;
+  const cluster = await startProcessCluster(n, (i) => [
+    '--stage-timeout', '300', '--max-parties', String(Math.max(64, n)),
+    ...(carrier === 'relay' ? ['--relay', nats.url, '--relay-name', name(i)] : []),
+  ]);
+  return {
+    ...cluster,
+    apis: cluster.nodes.map((url) => new Api(url, { timeoutMs: 600_000 })),
+    peerNodes: carrier === 'relay' ? cluster.nodes.map((_, i) => `relay://${name(i)}`) : cluster.nodes,
+  };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+
+async function secureSumLatency(nats: Nats): Promise<void> {
+  const rows: string[] = [];
+  for (const n of SUM_PARTIES) {
+    const ms: Record<Carrier, number> = { direct: NaN, relay: NaN };
+    for (const carrier of ['direct', 'relay'] as const) {
+      const parties = await processParties(n, carrier, nats);
+      try {
+        const cluster = { servers: [], nodes: parties.peerNodes, apis: parties.apis, close: async () => {} };
+        const inputs = Array.from({ length: n }, (_, i) => i + 1);
+        await computeAll(cluster, 'SecureSum', inputs); // warm-up: identities, connections, JIT
+        const times: number[] = [];
+        for (let r = 0; r < REPS; r++) {
+          const t = performance.now();
+          await computeAll(cluster, 'SecureSum', inputs);
+          times.push(performance.now() - t);
+        }
+        ms[carrier] = median(times);
+      } finally {
+        await parties.close();
+      }
+    }
+    rows.push(`| ${n} | ${ms.direct.toFixed(0)} | ${ms.relay.toFixed(0)} | ${(ms.relay / ms.direct).toFixed(2)} |`);
+  }
+  console.log(`\nSecureSum latency (one process per party; median of ${REPS} after a warm-up; every party's client call to its downloaded result)`);
+  console.log('| parties | direct ms | relay ms | relay/direct |');
+  console.log('|---:|---:|---:|---:|');
+  for (const row of rows) console.log(row);
+}
+
+function model(parameters: number, seed: number): TensorSet {
+  const data = new Float32Array(parameters);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < parameters; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = s / 2 ** 31 - 1;
+  }
+  return TensorSet.from({ 'layer.weight': data });
+}
+
+interface FedAvgRow {
+  onlineMs: number;
+  bytesSent: number;
+  peakRss: number;
+  relayBytesPerParty: number;
+}
+
+async function fedAvgOnce(carrier: Carrier, nats: Nats, models: TensorSet[]): Promise<FedAvgRow> {
+  const n = models.length;
+  const parties = await processParties(n, carrier, nats);
+  try {
+    const uploaded = await Promise.all(parties.apis.map((api, i) => api.uploadTensors(models[i]!)));
+    const uuid = randomUUID();
+    const manifest = models[0]!.manifest();
+    const prepared = await Promise.all(
+      parties.apis.map(async (api, myself) => {
+        const prepare = await (await api.create({ protocol: 'Simon' })).attribute('prepare');
+        const p = await api.call(prepare, { microprotocol: 'SecureFedAvg', data: { manifest }, network: { nodes: parties.peerNodes, uuid, myself } });
+        return { api, submit: await p!.attribute('submit') };
+      }),
+    );
+    const before = carrier === 'relay' ? await nats.varz() : undefined;
+    const t = performance.now();
+    const results = await Promise.all(prepared.map(({ api, submit }, i) => api.call(submit, { data: { tensors: uploaded[i], weight: i + 1 } })));
+    const onlineMs = performance.now() - t;
+    const after = carrier === 'relay' ? await nats.varz() : undefined;
+    const sent = await Promise.all(results.map((r, i) => bytesSent(parties.nodes[i]!, r!.uuid)));
+    return {
+      onlineMs,
+      bytesSent: Math.max(...sent),
+      peakRss: Math.max(...parties.children.map((c) => peakRss(c.pid!))),
+      // What the relay took in (every party's requests and answers) during the online phase, per party.
+      relayBytesPerParty: before !== undefined && after !== undefined ? (after.in_bytes! - before.in_bytes!) / n : NaN,
+    };
+  } finally {
+    await parties.close();
+  }
+}
+
+/** The bytes a party sent for a result: its safetensors metadata `tessera.bytes_sent`, read off the header. */
+async function bytesSent(url: string, uuid: string): Promise<number> {
+  const res = await fetch(`${url}/representation/${uuid}`, { headers: { Accept: 'application/octet-stream' }, signal: AbortSignal.timeout(120_000) });
+  const reader = res.body!.getReader();
+  let buffered = Buffer.alloc(0);
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (value) buffered = Buffer.concat([buffered, value]);
+    if (buffered.length >= 8) {
+      const length = Number(buffered.readBigUInt64LE(0));
+      if (buffered.length >= 8 + length) {
+        await reader.cancel();
+        const header = JSON.parse(buffered.subarray(8, 8 + length).toString('utf8')) as { __metadata__?: Record<string, string> };
+        return Number(header.__metadata__?.['tessera.bytes_sent']);
+      }
+    }
+    if (done) return NaN;
+  }
+}
+
+const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
+
+async function fedAvgTable(nats: Nats): Promise<void> {
+  const rows: string[] = [];
+  for (const millions of SIZES) {
+    const parameters = Math.round(millions * 1e6);
+    const models = [1, 2, 3].map((seed) => model(parameters, seed));
+    const direct = await fedAvgOnce('direct', nats, models);
+    const relay = await fedAvgOnce('relay', nats, models);
+    rows.push(
+      `| ${millions}M | ${(direct.onlineMs / 1000).toFixed(2)} | ${(relay.onlineMs / 1000).toFixed(2)} | ${(relay.onlineMs / direct.onlineMs).toFixed(2)} | ` +
+        `${mib(direct.bytesSent)} | ${mib(relay.bytesSent)} | ${mib(relay.relayBytesPerParty)} | ${mib(direct.peakRss)} | ${mib(relay.peakRss)} |`,
+    );
+  }
+  console.log('\nSecureFedAvg, 3 parties (one process each), float32; online = submit to result, slowest party; sent = envelope bytes per party;');
+  console.log('relay in = bytes the nats-server took in during the online phase (fragments, headers, answers), per party');
+  console.log('| params | direct online s | relay online s | relay/direct | direct sent MiB | relay sent MiB | relay in MiB/party | direct peak RSS MiB | relay peak RSS MiB |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const row of rows) console.log(row);
+}
+
+async function scaleTable(nats: Nats): Promise<void> {
+  const rows: string[] = [];
+  for (const n of SCALE) {
+    const cluster = await startRelayCluster(nats.url, { parties: n, stageTimeoutMs: 300_000, config: { peer: { limits: { maxParties: Math.max(64, n) } } } });
+    try {
+      // Each party calls its own server's bus (what its HTTP handlers call): in one process, 100
+      // HTTP clients would measure the client API, not the relay.
+      const all = (microprotocol: string, data: (myself: number) => unknown, extra: Record<string, unknown> = {}) => {
+        const uuid = randomUUID();
+        return Promise.all(cluster.servers.map((s, myself) => computeOnBus(s, microprotocol, data(myself), { nodes: cluster.nodes, uuid, myself }, extra)));
+      };
+      let t = performance.now();
+      await all('SecureSum', (i) => i + 1);
+      const sumMs = performance.now() - t;
+      const models = Array.from({ length: n }, (_, i) => model(SCALE_MODEL, i + 1));
+      const fedAvgData = (i: number) => ({ tensors: { representation_uuid: cluster.servers[i]!.bus.upload(models[i]) }, weight: 1 });
+      t = performance.now();
+      await all('SecureFedAvg', fedAvgData);
+      const meshMs = performance.now() - t;
+      let sparse = '—';
+      if (sparseOption !== undefined) {
+        t = performance.now();
+        await all('SecureFedAvg', fedAvgData, sparseOption);
+        sparse = ((performance.now() - t) / 1000).toFixed(2);
+      }
+      rows.push(`| ${n} | ${(sumMs / 1000).toFixed(2)} | ${(meshMs / 1000).toFixed(2)} | ${sparse} |`);
+    } finally {
+      await cluster.close();
+    }
+  }
+  console.log(`\nThrough the relay, all servers in this process (first computation, identities included); SecureFedAvg of ${SCALE_MODEL} float32 parameters`);
+  console.log('| parties | SecureSum s | SecureFedAvg full mesh s | SecureFedAvg sparse graph s |');
+  console.log('|---:|---:|---:|---:|');
+  for (const row of rows) console.log(row);
+}
+
+const nats = await startNats({ monitor: true });
+try {
+  console.log(`nats-server ${nats.url} (pid ${nats.pid}); node ${process.version}`);
+  if (SUM_PARTIES.length > 0) await secureSumLatency(nats);
+  if (SIZES.length > 0) await fedAvgTable(nats);
+  if (SCALE.length > 0) await scaleTable(nats);
+} finally {
+  await nats.stop();
+}

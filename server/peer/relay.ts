@@ -1,0 +1,533 @@
+// The NATS relay carrier (docs/relay.md): peer requests travel as NATS request/reply messages
+// through a relay (a nats-server or a NATS cluster) that every party reaches by an OUTBOUND
+// connection, so a party behind a firewall needs no inbound port for its peers.
+//
+// Naming: a party on the relay is the node URL `relay://<name>`; it listens on the subject
+// `tessera.peer.<name>`. A request to `relay://<name>/peer/messages` (or `/peer/identity?…`) is a
+// NATS request on that subject whose headers carry the method and the path; the answer carries
+// the HTTP status the same handler gives over HTTP and the same body (an identity, nothing, or a
+// problem document). The relay carries the bytes of sealed envelopes and nothing else: what the
+// envelope layer authenticates and encrypts end to end (server/peer/envelope.ts) is untouched.
+//
+// Size: a NATS message is at most the server's max_payload (1 MiB by default, NATS "Protocol
+// Limits"), headers included. Larger bodies (SecureFedAvg sends 2 MiB chunks) are cut into
+// fragments, each a request of its own that the receiver acknowledges once it holds it (status
+// 100). The sender keeps at most FRAGMENT_WINDOW fragments unacknowledged, so a slow receiver
+// stalls its sender instead of filling the relay or the sender's memory: the relay holds at most
+// a window per transfer (NATS core keeps no backlog; a slow consumer is cut off by the server).
+// The last fragment is sent only after all others were acknowledged; its answer is the answer.
+
+import { randomBytes } from 'node:crypto';
+import {
+  connect,
+  credsAuthenticator,
+  headers as natsHeaders,
+  NoRespondersError,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  type NodeConnectionOptions,
+} from '@nats-io/transport-node';
+import { BadInputError, LimitError, PeerError, TesseraError, TooLargeError, UnauthenticatedError } from '../../services/errors.js';
+import type { Logger } from '../../services/microservice.js';
+import type { PeerEndpoint } from '../../services/peer.js';
+import { toProblem } from '../http/problem.js';
+import { checkRelayName, checkRelayUrl, RELAY_NAME, RELAY_SCHEME, SUBJECT_PREFIX } from './relay-names.js';
+import type { PeerRequest, PeerResponse, PeerTransport } from './transport.js';
+
+/** Fragments of one body unacknowledged at once: the most the relay holds for one transfer. */
+export const FRAGMENT_WINDOW = 4;
+/** Room kept in each NATS message for the headers (NATS counts them against max_payload). */
+const HEADER_ROOM = 4096;
+/** Status of an acknowledged fragment that is not the last (RFC 9110 section 15.2.1, "continue"). */
+const CONTINUE = 100;
+
+const H_METHOD = 'Tessera-Method';
+const H_PATH = 'Tessera-Path';
+const H_STATUS = 'Tessera-Status';
+const H_TRANSFER = 'Tessera-Transfer';
+const H_INDEX = 'Tessera-Fragment';
+const H_COUNT = 'Tessera-Fragments';
+const H_SIZE = 'Tessera-Fragment-Size';
+const H_LENGTH = 'Tessera-Length';
+
+export interface RelayOptions {
+  /** One or more NATS URLs (nats://host:port, tls://host:port): one relay, or the servers of a NATS cluster. */
+  readonly servers: readonly string[];
+  /** This party's name on the relay: its node URL is relay://<name>. */
+  readonly name: string;
+  /** A NATS credentials file's contents (user JWT and nkey seed; decentralised NATS auth). */
+  readonly creds?: string;
+  readonly user?: string;
+  readonly password?: string;
+  readonly token?: string;
+  /** TLS to the relay: PEM CA(s) to trust, and a client certificate and key for mutual TLS. */
+  readonly tlsCa?: string | readonly string[];
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  /** How long startup keeps retrying an unreachable relay (backoff 0.25 s doubling to 5 s). Default 30 s. */
+  readonly connectTimeoutMs?: number;
+}
+
+/** The relay URL named in errors and logs: the first server, without credentials. */
+function relayLabel(servers: readonly string[]): string {
+  const first = servers[0] ?? 'nats://?';
+  try {
+    const url = new URL(first);
+    return `${url.protocol}//${url.host}${servers.length > 1 ? ` (+${servers.length - 1} more)` : ''}`;
+  } catch {
+    return first;
+  }
+}
+
+/** Splits relay://<name>/<path>?<query> into the subject and the path the handler sees. */
+function target(url: string): { name: string; subject: string; path: string } {
+  const parsed = new URL(url);
+  const name = parsed.hostname.toLowerCase();
+  if (parsed.protocol !== RELAY_SCHEME || !RELAY_NAME.test(name)) throw new BadInputError(`${url} is not a relay node URL`, { where: 'url' });
+  return { name, subject: SUBJECT_PREFIX + name, path: parsed.pathname + parsed.search };
+}
+
+/** An error whose message is log-safe and names the relay (transportFailure puts it after "cannot reach <party>: "). */
+function relayError(message: string): Error {
+  return new Error(message);
+}
+
+interface Pending {
+  reject(err: Error): void;
+}
+
+/**
+ * One NATS connection of this server: the carrier for relay:// peers (request) and, once
+ * `serve` is called, the receiver of this party's subject.
+ */
+export class RelayCarrier implements PeerTransport {
+  readonly label: string;
+  readonly name: string;
+  readonly url: string;
+  /** Data bytes per fragment: max_payload less the header room. */
+  readonly fragmentBytes: number;
+  #connected = true;
+  readonly #pending = new Set<Pending>();
+  #closing: Promise<void> | undefined;
+  #endpoint: RelayEndpoint | undefined;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    options: RelayOptions,
+    private readonly log: Logger,
+    private readonly requestTimeoutMs: number,
+  ) {
+    this.label = relayLabel(options.servers);
+    this.name = options.name;
+    this.url = `relay://${options.name}`;
+    const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
+    this.fragmentBytes = Math.max(1024, maxPayload - HEADER_ROOM);
+    void this.watch();
+  }
+
+  /**
+   * Connects to the relay, retrying with backoff while it is unreachable (not when it refuses
+   * the credentials: retrying cannot fix those), for at most connectTimeoutMs.
+   */
+  static async connect(options: RelayOptions, log: Logger, requestTimeoutMs: number): Promise<RelayCarrier> {
+    // The options come from flags that can be given apart: say which one is missing.
+    if (options.servers === undefined || options.servers.length === 0) throw new BadInputError('--relay-name needs --relay nats://HOST:PORT', { where: 'relay' });
+    if (typeof options.name !== 'string') throw new BadInputError('--relay needs --relay-name (this party\'s name on the relay)', { where: 'relayName' });
+    if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new BadInputError('a relay client certificate needs its key, and a key its certificate', { where: 'relayTlsCert' });
+    if (options.password !== undefined && options.user === undefined) throw new BadInputError('--relay-password needs --relay-user', { where: 'relayUser' });
+    options.servers.forEach((s, i) => checkRelayUrl(s, `relay[${i}]`));
+    checkRelayName(options.name, 'relayName');
+    const label = relayLabel(options.servers);
+    const natsOptions = connectionOptions(options);
+    const deadline = Date.now() + (options.connectTimeoutMs ?? 30_000);
+    for (let attempt = 1, waitMs = 250; ; attempt += 1) {
+      try {
+        const nc = await connect(natsOptions);
+        const carrier = new RelayCarrier(nc, options, log, requestTimeoutMs);
+        log.info({ relay: label, name: options.name, server: nc.getServer(), maxPayload: nc.info?.max_payload }, `connected to the relay as ${carrier.url}`);
+        return carrier;
+      } catch (err) {
+        const reason = describeNatsError(err);
+        if (isAuthError(err)) {
+          throw new UnauthenticatedError(`the relay ${label} refused this server's credentials (${reason}); check --relay-creds, --relay-user/--relay-password or --relay-token`, { where: 'relay' });
+        }
+        if (isTlsError(err)) {
+          throw new PeerError(`cannot reach the relay ${label}: TLS failed (${reason}); check --relay-tls-ca and the relay's certificate`, { where: 'relay' });
+        }
+        if (Date.now() + waitMs > deadline) {
+          throw new PeerError(`cannot reach the relay ${label} after ${attempt} attempts: ${reason}`, { where: 'relay' });
+        }
+        log.warn({ relay: label, attempt, retryInMs: waitMs, reason }, `the relay ${label} is unreachable; retrying`);
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        waitMs = Math.min(waitMs * 2, 5000);
+      }
+    }
+  }
+
+  /** Follows the connection's state: while the relay is away, requests fail at once naming it. */
+  private async watch(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === 'disconnect') {
+        this.#connected = false;
+        this.log.warn({ relay: this.label }, `lost the connection to the relay ${this.label}; reconnecting`);
+        const err = relayError(`the connection to the relay ${this.label} was lost`);
+        for (const p of [...this.#pending]) p.reject(err);
+      } else if (status.type === 'reconnect') {
+        this.#connected = true;
+        this.log.info({ relay: this.label, server: this.nc.getServer() }, `reconnected to the relay ${this.label}`);
+      } else if (status.type === 'error') {
+        this.log.warn({ relay: this.label, reason: describeNatsError((status as { error?: unknown }).error) }, 'relay connection error');
+      }
+    }
+  }
+
+  /** For /health: the relay connection is up. */
+  async check(): Promise<void> {
+    if (!this.#connected || this.nc.isClosed()) throw new PeerError(`not connected to the relay ${this.label}`, { where: 'relay' });
+    await this.nc.flush();
+  }
+
+  // ---------------------------------------------------------------- sending (PeerTransport)
+
+  async request(url: string, req: PeerRequest): Promise<PeerResponse> {
+    const { subject, path, name } = target(url);
+    const body = req.body === undefined ? new Uint8Array(0) : req.body;
+    const head = { method: req.method, path };
+    if (body.byteLength <= this.fragmentBytes) return this.exchange(subject, name, head, undefined, body, req);
+    return this.sendFragmented(subject, name, head, body, req);
+  }
+
+  private async sendFragmented(subject: string, name: string, head: { method: string; path: string }, body: Uint8Array, req: PeerRequest): Promise<PeerResponse> {
+    const size = this.fragmentBytes;
+    const count = Math.ceil(body.byteLength / size);
+    const transfer = { id: randomBytes(16).toString('base64url'), count, size, length: body.byteLength };
+    const fragment = (i: number): Uint8Array => body.subarray(i * size, Math.min(body.byteLength, (i + 1) * size));
+    let refusal: PeerResponse | undefined;
+    let next = 0;
+    // FRAGMENT_WINDOW senders pull the next fragment when theirs is acknowledged: at most that
+    // many are unacknowledged at any time (the flow control described at the top).
+    const sender = async (): Promise<void> => {
+      while (refusal === undefined && next < count - 1) {
+        const i = next++;
+        const answer = await this.exchange(subject, name, head, { ...transfer, index: i }, fragment(i), req);
+        if (answer.status !== CONTINUE) refusal ??= answer;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FRAGMENT_WINDOW, count - 1) }, sender));
+    if (refusal !== undefined) return refusal;
+    return this.exchange(subject, name, head, { ...transfer, index: count - 1 }, fragment(count - 1), req);
+  }
+
+  /** One NATS request and its answer, bounded by the caller's signal and the relay's state. */
+  private exchange(
+    subject: string,
+    name: string,
+    head: { method: string; path: string },
+    part: { id: string; count: number; size: number; length: number; index: number } | undefined,
+    data: Uint8Array,
+    req: PeerRequest,
+  ): Promise<PeerResponse> {
+    const { signal } = req;
+    if (signal.aborted) return Promise.reject(abortReason(signal));
+    if (!this.#connected || this.nc.isClosed()) return Promise.reject(relayError(`the relay ${this.label} is not connected (reconnecting)`));
+    const h = natsHeaders();
+    h.set(H_METHOD, head.method);
+    h.set(H_PATH, head.path);
+    if (part !== undefined) {
+      h.set(H_TRANSFER, part.id);
+      h.set(H_INDEX, String(part.index));
+      h.set(H_COUNT, String(part.count));
+      h.set(H_SIZE, String(part.size));
+      h.set(H_LENGTH, String(part.length));
+    }
+    const limit = req.maxResponseBytes ?? 1024 * 1024;
+    return new Promise<PeerResponse>((resolve, reject) => {
+      let settled = false;
+      const pending: Pending = { reject: (err) => finish(err) };
+      const onAbort = (): void => finish(abortReason(signal));
+      const finish = (err: Error | undefined, value?: PeerResponse): void => {
+        if (settled) return;
+        settled = true;
+        this.#pending.delete(pending);
+        signal.removeEventListener('abort', onAbort);
+        if (err === undefined) resolve(value!);
+        else reject(err);
+      };
+      this.#pending.add(pending);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.nc.request(subject, data, { timeout: this.requestTimeoutMs, headers: h }).then(
+        (msg) => {
+          const status = Number(msg.headers?.get(H_STATUS));
+          if (!Number.isInteger(status) || status < 100 || status > 599) {
+            finish(relayError(`an answer without a status came through the relay ${this.label}`));
+          } else if (msg.data.byteLength > limit) {
+            finish(Object.assign(new Error(`answer larger than ${limit} bytes`), { code: 'ERESPONSETOOLARGE' }));
+          } else {
+            finish(undefined, { status, text: Buffer.from(msg.data).toString('utf8') });
+          }
+        },
+        (err: unknown) => {
+          if (err instanceof NoRespondersError || (err as { cause?: unknown }).cause instanceof NoRespondersError) {
+            finish(relayError(`no server named "${name}" is connected to the relay ${this.label}`));
+          } else if ((err as Error).name === 'TimeoutError') {
+            finish(Object.assign(new Error(`no answer through the relay ${this.label}`), { name: 'TimeoutError' }));
+          } else {
+            finish(relayError(`the relay ${this.label} failed the request: ${describeNatsError(err)}`));
+          }
+        },
+      );
+    });
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  /**
+   * Takes the requests sent to this party's subject and answers each with what the HTTP route
+   * would (server/app.ts: getPeerIdentity, deliverPeerMessage). Refuses to start when another
+   * server already answers on the name: two servers on one subject would each get every message.
+   */
+  async serve(peer: PeerEndpoint, limits: RelayInboundLimits): Promise<void> {
+    const subject = SUBJECT_PREFIX + this.name;
+    try {
+      const h = natsHeaders();
+      h.set(H_METHOD, 'GET');
+      h.set(H_PATH, '/peer/identity');
+      await this.nc.request(subject, new Uint8Array(0), { timeout: 2000, headers: h });
+      throw new BadInputError(`another server already listens on the relay ${this.label} as ${this.url}; give this one another --relay-name`, { where: 'relayName' });
+    } catch (err) {
+      if (err instanceof TesseraError) throw err;
+      // No responders (or no answer at all): the name is free.
+    }
+    this.#endpoint = new RelayEndpoint(peer, limits, this.log);
+    const endpoint = this.#endpoint;
+    this.nc.subscribe(subject, { callback: (err, msg) => (err ? undefined : endpoint.take(msg)) });
+    await this.nc.flush();
+  }
+
+  /** Stops taking requests and sending; pending requests fail. Idempotent. */
+  close(): void {
+    void this.closed();
+  }
+
+  closed(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#connected = false;
+      const err = relayError(`the connection to the relay ${this.label} was closed`);
+      for (const p of [...this.#pending]) p.reject(err);
+      this.#endpoint?.close();
+      await this.nc.close().catch(() => undefined);
+    })();
+    return this.#closing;
+  }
+}
+
+function connectionOptions(options: RelayOptions): NodeConnectionOptions {
+  const tlsCa = options.tlsCa === undefined ? [] : typeof options.tlsCa === 'string' ? [options.tlsCa] : [...options.tlsCa];
+  const tls = tlsCa.length > 0 || options.tlsCert !== undefined || options.servers.some((s) => s.startsWith('tls:'))
+    ? {
+        ...(tlsCa.length > 0 ? { ca: tlsCa.join('\n') } : {}),
+        ...(options.tlsCert !== undefined ? { cert: options.tlsCert } : {}),
+        ...(options.tlsKey !== undefined ? { key: options.tlsKey } : {}),
+      }
+    : undefined;
+  return {
+    servers: [...options.servers],
+    name: `tessera ${options.name}`,
+    // Each attempt of the startup loop is one try; afterwards the client reconnects forever (a
+    // relay restart must not leave a long-running server disconnected), 2 s apart with jitter.
+    reconnect: true,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 2000,
+    timeout: 5000,
+    ...(options.creds !== undefined ? { authenticator: credsAuthenticator(new TextEncoder().encode(options.creds)) } : {}),
+    ...(options.user !== undefined ? { user: options.user, pass: options.password ?? '' } : {}),
+    ...(options.token !== undefined ? { token: options.token } : {}),
+    ...(tls !== undefined ? { tls } : {}),
+  };
+}
+
+function describeNatsError(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
+  if (typeof e?.cause?.code === 'string') return e.cause.code;
+  if (typeof e?.code === 'string' && !/^\d+$/.test(e.code)) return e.code;
+  const message = typeof e?.message === 'string' ? e.message : typeof e?.cause?.message === 'string' ? e.cause.message : 'failed';
+  return message.slice(0, 200);
+}
+
+function isAuthError(err: unknown): boolean {
+  const e = err as { name?: unknown; message?: unknown };
+  return e?.name === 'AuthorizationError' || (typeof e?.message === 'string' && /authoriz|authentic/i.test(e.message));
+}
+
+function isTlsError(err: unknown): boolean {
+  const text = `${(err as { message?: unknown })?.message ?? ''} ${((err as { cause?: { code?: unknown } })?.cause?.code as string | undefined) ?? ''}`;
+  return /tls|certificate|CERT_|SELF_SIGNED/i.test(text);
+}
+
+/** The signal's reason as an Error (a DOMException "TimeoutError" for AbortSignal.timeout). */
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error || (typeof reason === 'object' && reason !== null && 'name' in reason)) return reason as Error;
+  return Object.assign(new Error('the request was aborted'), { name: 'AbortError' });
+}
+
+// -------------------------------------------------------------------- the receiving side
+
+export interface RelayInboundLimits {
+  /** Largest envelope (the HTTP route's body limit). */
+  readonly maxBody: number;
+  /** Envelopes being received or delivered at once, and their bytes (the HTTP route's in-flight guard). */
+  readonly bodies: number;
+  readonly bytes: number;
+}
+
+interface Transfer {
+  readonly buffer: Buffer;
+  readonly count: number;
+  readonly size: number;
+  readonly have: boolean[];
+  received: number;
+  readonly timer: NodeJS.Timeout;
+}
+
+/**
+ * Dispatches requests from the relay to the peer endpoint and reassembles fragmented bodies.
+ * Before an envelope is whole nothing about it is authentic, so, as on the HTTP route (server/
+ * http/body.ts inflightGuard), the number and bytes of bodies held at once are bounded and an
+ * unfinished transfer is dropped after a grace period plus its length at 1 MiB/s.
+ */
+class RelayEndpoint {
+  readonly #transfers = new Map<string, Transfer>();
+  #bodies = 0;
+  #bytes = 0;
+
+  constructor(
+    private readonly peer: PeerEndpoint,
+    private readonly limits: RelayInboundLimits,
+    private readonly log: Logger,
+  ) {}
+
+  take(msg: Msg): void {
+    if (msg.reply === undefined) return; // not a request: nobody to answer
+    const h = msg.headers;
+    const method = h?.get(H_METHOD) ?? '';
+    const path = h?.get(H_PATH) ?? '';
+    try {
+      if (method === 'GET' && (path === '/peer/identity' || path.startsWith('/peer/identity?'))) {
+        const challenge = new URLSearchParams(path.slice('/peer/identity'.length)).get('challenge') ?? undefined;
+        Promise.resolve()
+          .then(() => this.peer.identity(challenge))
+          .then((identity) => respond(msg, 200, JSON.stringify(identity)), (err: unknown) => respondProblem(msg, err, path, this.log));
+        return;
+      }
+      if (method !== 'POST' || path !== '/peer/messages') throw new BadInputError(`no peer operation ${method} ${path.slice(0, 100)}`, { where: 'path' });
+      const transferId = h?.get(H_TRANSFER) ?? '';
+      if (transferId === '') {
+        this.deliver(msg, Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength), msg.data.byteLength);
+        return;
+      }
+      this.fragment(msg, h!, transferId);
+    } catch (err) {
+      respondProblem(msg, err, path, this.log);
+    }
+  }
+
+  private fragment(msg: Msg, h: MsgHdrs, id: string): void {
+    const index = Number(h.get(H_INDEX));
+    const count = Number(h.get(H_COUNT));
+    const size = Number(h.get(H_SIZE));
+    const length = Number(h.get(H_LENGTH));
+    let transfer = this.#transfers.get(id);
+    if (transfer === undefined) {
+      if (![index, count, size, length].every(Number.isSafeInteger) || count < 2 || size < 1 || length <= (count - 1) * size || length > count * size) {
+        throw new BadInputError('fragment headers do not describe one body', { where: 'fragment' });
+      }
+      if (length > this.limits.maxBody) throw new TooLargeError(`peer message of ${length} bytes exceeds the limit of ${this.limits.maxBody}`, { where: 'envelope' });
+      this.reserve(length);
+      const timer = setTimeout(() => this.drop(id, 'its fragments stopped arriving'), 5000 + (1000 * length) / (1024 * 1024));
+      timer.unref();
+      transfer = { buffer: Buffer.allocUnsafe(length), count, size, have: new Array<boolean>(count).fill(false), received: 0, timer };
+      this.#transfers.set(id, transfer);
+    }
+    if (!Number.isSafeInteger(index) || index < 0 || index >= transfer.count || count !== transfer.count || size !== transfer.size || length !== transfer.buffer.length) {
+      this.drop(id, 'a fragment did not match its transfer');
+      throw new BadInputError('a fragment does not match its transfer', { where: 'fragment' });
+    }
+    const expected = index === transfer.count - 1 ? transfer.buffer.length - index * transfer.size : transfer.size;
+    if (msg.data.byteLength !== expected || transfer.have[index] === true) {
+      this.drop(id, 'a fragment had the wrong size or came twice');
+      throw new BadInputError('a fragment has the wrong size or came twice', { where: 'fragment' });
+    }
+    transfer.buffer.set(msg.data, index * transfer.size);
+    transfer.have[index] = true;
+    transfer.received += 1;
+    if (index < transfer.count - 1) {
+      respond(msg, CONTINUE, '');
+      return;
+    }
+    if (transfer.received !== transfer.count) {
+      this.drop(id, 'the last fragment came before the others');
+      throw new BadInputError('the last fragment came before the others', { where: 'fragment' });
+    }
+    // Whole: the reservation passes from the transfer to the delivery.
+    clearTimeout(transfer.timer);
+    this.#transfers.delete(id);
+    this.deliver(msg, transfer.buffer, 0);
+    this.release(transfer.buffer.length);
+  }
+
+  /** Delivers one whole envelope; `reserve` bytes are reserved here for its delivery (0: already reserved by its transfer). */
+  private deliver(msg: Msg, envelope: Buffer, reserve: number): void {
+    if (envelope.length > this.limits.maxBody) throw new TooLargeError(`peer message of ${envelope.length} bytes exceeds the limit of ${this.limits.maxBody}`, { where: 'envelope' });
+    const held = reserve > 0 ? reserve : envelope.length;
+    if (reserve > 0) this.reserve(reserve);
+    else {
+      this.#bodies += 1;
+      this.#bytes += held;
+    }
+    this.peer.deliver(envelope).then(
+      () => respond(msg, 204, ''),
+      (err: unknown) => respondProblem(msg, err, '/peer/messages', this.log),
+    ).finally(() => this.release(held));
+  }
+
+  private reserve(bytes: number): void {
+    if (this.#bodies + 1 > this.limits.bodies || this.#bytes + bytes > this.limits.bytes) {
+      throw new LimitError(`this server is receiving ${this.#bodies} peer messages (${this.#bytes} bytes) already; retry shortly`, { where: 'envelope', extra: { reason: 'busy' } });
+    }
+    this.#bodies += 1;
+    this.#bytes += bytes;
+  }
+
+  private release(bytes: number): void {
+    this.#bodies -= 1;
+    this.#bytes -= bytes;
+  }
+
+  private drop(id: string, why: string): void {
+    const transfer = this.#transfers.get(id);
+    if (transfer === undefined) return;
+    clearTimeout(transfer.timer);
+    this.#transfers.delete(id);
+    this.release(transfer.buffer.length);
+    this.log.warn({ why }, 'dropped an unfinished peer message from the relay');
+  }
+
+  close(): void {
+    for (const id of [...this.#transfers.keys()]) this.drop(id, 'the server is shutting down');
+  }
+}
+
+function respond(msg: Msg, status: number, text: string): void {
+  const h = natsHeaders();
+  h.set(H_STATUS, String(status));
+  msg.respond(text, { headers: h });
+}
+
+/** The problem document the HTTP route would answer (server/http/problem.ts), as the answer. */
+function respondProblem(msg: Msg, err: unknown, path: string, log: Logger): void {
+  // deliver() logs every refusal itself (with sender and stage); toProblem logs only server faults.
+  const problem = toProblem(err, path.split('?')[0] ?? path, log);
+  respond(msg, problem.status, JSON.stringify(problem));
+}

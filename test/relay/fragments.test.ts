@@ -1,0 +1,83 @@
+// The carrier's fragments and flow control, against a real nats-server with a 64 KiB max_payload:
+// a receiver that never acknowledges holds the sender at the window (4 fragments), and a
+// receiving server refuses fragments that do not describe one body within its limits.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { startServer, type RunningServer } from '../../server/main.js';
+import { FRAGMENT_WINDOW, RelayCarrier } from '../../server/peer/relay.js';
+import { startNats, type Nats } from './nats.js';
+
+const silent = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+describe('fragments and flow control', { timeout: 120_000 }, () => {
+  let nats: Nats;
+  let carrier: RelayCarrier;
+  let raw: NatsConnection;
+  let server: RunningServer;
+  let dataDir: string;
+  before(async () => {
+    nats = await startNats({ maxPayload: 64 * 1024 });
+    carrier = await RelayCarrier.connect({ servers: [nats.url], name: 'sender' }, silent, 10_000);
+    raw = await connect({ servers: nats.url });
+    dataDir = await mkdtemp(join(tmpdir(), 'tessera-relay-frag-'));
+    server = await startServer({ dataDir, port: 0, logLevel: 'silent', peer: { relay: { servers: [nats.url], name: 'receiver' }, limits: { maxMessageBytes: 256 * 1024 } } });
+  });
+  after(async () => {
+    await server?.close();
+    await raw?.close();
+    await carrier?.closed();
+    await nats?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test(`a receiver that acknowledges nothing holds the sender at ${FRAGMENT_WINDOW} fragments`, async () => {
+    const seen: number[] = [];
+    raw.subscribe('tessera.peer.slow', { callback: (err, msg) => { if (!err) seen.push(Number(msg.headers?.get('Tessera-Fragment'))); } });
+    await raw.flush();
+    const body = new Uint8Array(1024 * 1024); // 17 fragments of 60 KiB
+    await assert.rejects(
+      carrier.request('relay://slow/peer/messages', { method: 'POST', body, signal: AbortSignal.timeout(1500) }),
+      (err: Error) => err.name === 'TimeoutError',
+    );
+    await raw.flush();
+    assert.equal(body.byteLength > FRAGMENT_WINDOW * carrier.fragmentBytes, true);
+    assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: FRAGMENT_WINDOW }, (_, i) => i));
+  });
+
+  /** One fragment sent to the receiving server as a raw NATS request; resolves with its status. */
+  async function fragment(id: string, index: number, count: number, size: number, length: number, data: Uint8Array): Promise<number> {
+    const h = natsHeaders();
+    h.set('Tessera-Method', 'POST');
+    h.set('Tessera-Path', '/peer/messages');
+    h.set('Tessera-Transfer', id);
+    h.set('Tessera-Fragment', String(index));
+    h.set('Tessera-Fragments', String(count));
+    h.set('Tessera-Fragment-Size', String(size));
+    h.set('Tessera-Length', String(length));
+    const answer = await raw.request('tessera.peer.receiver', data, { timeout: 5000, headers: h });
+    return Number(answer.headers?.get('Tessera-Status'));
+  }
+
+  test('a transfer longer than the envelope limit is refused at its first fragment (413)', async () => {
+    assert.equal(await fragment('big', 0, 500, 10_000, 5_000_000, new Uint8Array(10_000)), 413);
+  });
+
+  test('fragments that do not describe one body are refused (400), and the transfer is dropped', async () => {
+    assert.equal(await fragment('bad', 0, 2, 1000, 5000, new Uint8Array(1000)), 400); // 2 × 1000 < 5000
+    assert.equal(await fragment('twice', 0, 3, 1000, 2500, new Uint8Array(1000)), 100);
+    assert.equal(await fragment('twice', 0, 3, 1000, 2500, new Uint8Array(1000)), 400);
+    assert.equal(await fragment('early', 0, 3, 1000, 2500, new Uint8Array(1000)), 100);
+    assert.equal(await fragment('early', 2, 3, 1000, 2500, new Uint8Array(500)), 400);
+  });
+
+  test('a whole body of garbage fragments reaches the envelope check and is refused like any forged envelope', async () => {
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push(await fragment('junk', i, 3, 1000, 2500, new Uint8Array(i === 2 ? 500 : 1000).fill(7)));
+    assert.deepEqual(statuses.slice(0, 2), [100, 100]);
+    assert.ok(statuses[2] === 400 || statuses[2] === 401, `answered ${statuses[2]}`);
+  });
+});

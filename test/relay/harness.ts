@@ -1,0 +1,120 @@
+// Parties for the relay tests: real servers in this process (startServer), each with its own NATS
+// connection to one real nats-server, named in the node list either by their relay URL
+// (relay://<name>: reached only through the relay) or by their HTTP URL (reached directly).
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Api } from '../../clients/typescript/index.js';
+import { startServer, type RunningServer, type ServerConfig } from '../../server/main.js';
+import { TensorSet } from '../../services/common/tensors.js';
+import type { Cluster } from '../integration/cluster.js';
+import assert from 'node:assert/strict';
+
+export type Reach = 'relay' | 'direct' | 'direct-no-relay';
+
+export interface RelayClusterOptions {
+  /** How each party is named and reached; default every party through the relay. */
+  reach?: readonly Reach[];
+  parties?: number;
+  stageTimeoutMs?: number;
+  /** Extra relay options for every party (credentials). */
+  relay?: Partial<NonNullable<NonNullable<ServerConfig['peer']>['relay']>>;
+  config?: Partial<ServerConfig>;
+}
+
+export async function startRelayCluster(natsUrl: string, options: RelayClusterOptions = {}): Promise<Cluster & { servers: RunningServer[] }> {
+  const reach = options.reach ?? Array.from({ length: options.parties ?? 3 }, (): Reach => 'relay');
+  const networkSecret = randomBytes(32);
+  const tag = randomBytes(4).toString('hex');
+  const dirs = await Promise.all(reach.map(() => mkdtemp(join(tmpdir(), 'tessera-relay-'))));
+  const started = await Promise.allSettled(
+    reach.map((how, i) =>
+      startServer({
+        dataDir: dirs[i]!,
+        port: 0,
+        logLevel: 'silent',
+        ...options.config,
+        peer: {
+          networkSecret,
+          stageTimeoutMs: options.stageTimeoutMs ?? 10_000,
+          ...options.config?.peer,
+          ...(how === 'direct-no-relay' ? {} : { relay: { servers: [natsUrl], name: `p${i}-${tag}`, connectTimeoutMs: 5000, ...options.relay } }),
+        },
+      }),
+    ),
+  );
+  const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const close = async (): Promise<void> => {
+    await Promise.all(servers.map((s) => s.close()));
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  };
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await close();
+    throw failed.reason;
+  }
+  const nodes = servers.map((s, i) => (reach[i] === 'relay' ? s.relayUrl! : s.url));
+  return { servers, nodes, apis: servers.map((s) => new Api(s.url, { timeoutMs: 120_000 })), close };
+}
+
+/** A small deterministic model (not secret) of `count` float32 parameters. */
+export function smallModel(count: number, seed: number): TensorSet {
+  const data = new Float32Array(count);
+  for (let i = 0; i < count; i++) data[i] = Math.sin(seed * 7919 + i) * 10;
+  return new TensorSet(new Map([['w', { dtype: 'F32', shape: [count], data }]]));
+}
+
+/** Every party averages its model with SecureFedAvg; resolves with each party's averaged tensors. */
+export async function fedAvgAll(cluster: Cluster, models: readonly TensorSet[], uuid = randomUUID(), options: Record<string, unknown> = {}): Promise<TensorSet[]> {
+  return Promise.all(
+    cluster.apis.map(async (api, myself) => {
+      const uploaded = await api.uploadTensors(models[myself]!);
+      const service = await api.create({ protocol: 'Simon' });
+      const compute = await service.attribute('compute');
+      const result = await api.call(compute, {
+        microprotocol: 'SecureFedAvg',
+        data: { tensors: uploaded, weight: 1 },
+        network: { nodes: cluster.nodes, uuid, myself },
+        ...options,
+      });
+      return api.downloadTensors(result);
+    }),
+  );
+}
+
+/** The plain average of the models' "w" (what every party must get, up to fixed-point error). */
+export function plainAverage(models: readonly TensorSet[]): Float64Array {
+  const n = models[0]!.get('w')!.data.length;
+  const out = new Float64Array(n);
+  for (const m of models) m.get('w')!.data.forEach((v, i) => (out[i] = out[i]! + v / models.length));
+  return out;
+}
+
+export function maxDifference(got: TensorSet, want: Float64Array): number {
+  let worst = 0;
+  got.get('w')!.data.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - want[i]!))));
+  return worst;
+}
+
+export { computeAll } from '../integration/cluster.js';
+export { randomUUID };
+
+/**
+ * One party's computation on its own server through the server's representation bus (what the
+ * HTTP handlers call), as its client's compute call does: for the 100-party tests, where 100 HTTP
+ * clients in one event loop on a busy machine measured the client API's keep-alive race, not the relay.
+ */
+export async function computeOnBus(
+  server: RunningServer,
+  microprotocol: string,
+  data: unknown,
+  network: { nodes: string[]; uuid: string; myself: number },
+  options: Record<string, unknown> = {},
+): Promise<unknown> {
+  const { bus } = server;
+  const simon = bus.create({ protocol: 'Simon' });
+  const result = await bus.call(bus.attribute(simon, 'compute'), [], { microprotocol, data, network, ...options });
+  assert.ok(result !== undefined);
+  return bus.download(result).value;
+}
