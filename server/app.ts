@@ -4,7 +4,6 @@
 // Handlers stay thin: parse, call the bus or the peer endpoint, respond. Logic lives in services/.
 
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import * as OpenApiValidator from 'express-openapi-validator';
 import swaggerUi from 'swagger-ui-express';
 import { NotFoundError, NotImplementedError } from '../services/errors.js';
 import type { Logger } from '../services/microservice.js';
@@ -24,6 +23,7 @@ import type { Handler, OperationId } from './http/operations.js';
 import { PROBLEM_MEDIA_TYPE, instancePath, problem, problemHandler } from './http/problem.js';
 import { browserGuard, clientAuthentication, type SecurityOptions } from './http/security.js';
 import { expressPath, loadSpec } from './http/spec.js';
+import { requestValidator } from './http/validator.js';
 
 export { checkHandlersMatchSpec, type Handler, type MetricsEndpoint, type ReadinessCheck };
 export type { HandlerMap } from './http/operations.js';
@@ -142,13 +142,17 @@ export function createApp(options: AppOptions): Express {
 
   const app = express();
   app.disable('x-powered-by');
+  // No ETag: Express hashes every response body with SHA-1 to make one, and no client of this
+  // API sends If-None-Match (results are fetched once, by uuid); the spec declares no ETag.
+  app.set('etag', false);
   // Flat query strings only: `?challenge[a]=b` stays a string the validator rejects, not an object.
   app.set('query parser', 'simple');
   // Paths are matched exactly as the spec writes them: with Express's default, POST /REPRESENTATIONS
   // reached the createRepresentation handler under a spelling no path check expects.
   app.set('case sensitive routing', true);
 
-  app.use(requestLog(log));
+  // The debug line costs a listener and a clock read per request: only when it is written.
+  if (debugEnabled(log)) app.use(requestLog(log));
   // Before anything else reads the request: foreign origins and hosts, then client tokens, so an
   // unauthenticated caller never makes this server read a body (server/http/security.ts).
   app.use(browserGuard(security, log));
@@ -186,16 +190,7 @@ export function createApp(options: AppOptions): Express {
   app.use(rejectDeepJson(jsonDepth));
   app.use(acceptEmptyBodyOnGetAndDelete);
 
-  app.use(
-    OpenApiValidator.middleware({
-      // A copy: the validator annotates the document it is given.
-      apiSpec: structuredClone(spec.document) as never,
-      validateRequests: { allowUnknownQueryParameters: false, coerceTypes: false },
-      validateResponses: options.validateResponses === true ? { removeAdditional: false } : false,
-      validateSecurity: false,
-      validateFormats: true,
-    }),
-  );
+  app.use(requestValidator(spec, { validateResponses: options.validateResponses === true }));
 
   for (const op of spec.operations) {
     app[op.method](expressPath(op.path), asyncHandler(untyped(handlers[op.operationId as OperationId])));
@@ -226,6 +221,12 @@ export function createApp(options: AppOptions): Express {
  * validator before it has checked the request against the operation's schema, which is what
  * the handler's types say.
  */
+/** Whether the logger writes debug lines (pino says so; a logger that cannot say gets them). */
+function debugEnabled(log: Logger): boolean {
+  const withLevel = log as Logger & { isLevelEnabled?: (level: string) => boolean };
+  return typeof withLevel.isLevelEnabled !== 'function' || withLevel.isLevelEnabled('debug');
+}
+
 function untyped(handler: Handler): (req: Request, res: Response) => void | Promise<void> {
   return handler as unknown as (req: Request, res: Response) => void | Promise<void>;
 }
