@@ -6,6 +6,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ERROR_KINDS, exitStatusOf } from '../services/error-kinds.js';
 import { TesseraError } from '../services/errors.js';
 import { runSimulate } from './simulate-cli.js';
 import { formatNetworkSecret } from './peer/trust.js';
@@ -37,8 +38,8 @@ Swagger UI: http://<host>:<port>/docs   Spec: /openapi.yaml   Metrics: /metrics 
 
 /** A command-line mistake: printed with the usage hint, exit status 2. */
 class UsageError extends TesseraError {
-  readonly status = 400;
   readonly slug = 'usage';
+  readonly status = ERROR_KINDS.usage.status;
 }
 
 export interface ParsedServe {
@@ -132,7 +133,7 @@ export async function main(
     parsed = parseServeArgs(rest);
   } catch (e) {
     err(`tessera serve: ${e instanceof Error ? e.message : String(e)}\nRun 'tessera serve --help' for the options.`);
-    return 2;
+    return exitStatusOf('usage');
   }
   if (parsed.help) {
     out(USAGE);
@@ -178,7 +179,7 @@ export async function main(
     if (code === 'EADDRINUSE') err(`tessera serve: port ${parsed.port} is already in use (try --port 0 or another port)`);
     else if (e instanceof TesseraError) err(`tessera serve: ${e.message}${e.where !== undefined ? ` (${e.where})` : ''}`);
     else err(`tessera serve: could not start: ${e instanceof Error ? e.message : String(e)}`);
-    return 1;
+    return exitStatusOf(e instanceof TesseraError ? e.slug : 'internal');
   }
   if (parsed.tokenOnCommandLine) {
     err('tessera serve: warning: --token is visible to every user of this machine (ps); prefer --token-file or TESSERA_TOKEN');

@@ -20,6 +20,20 @@ LOOPBACK.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
  * that anyone can point anywhere.
  */
 export function isLoopback(host: string): boolean {
+  // Asked per request (the Host guard) and per peer URL: BlockList.check builds a SocketAddress
+  // each time, so answers are remembered, for a bounded number of names.
+  const known = answers.get(host);
+  if (known !== undefined) return known;
+  const answer = computeIsLoopback(host);
+  if (answers.size >= MAX_REMEMBERED) answers.clear();
+  answers.set(host, answer);
+  return answer;
+}
+
+const MAX_REMEMBERED = 256;
+const answers = new Map<string, boolean>();
+
+function computeIsLoopback(host: string): boolean {
   let name = host.trim().toLowerCase();
   if (name.startsWith('[') && name.endsWith(']')) name = name.slice(1, -1);
   if (name === 'localhost') return true;
@@ -30,6 +44,18 @@ export function isLoopback(host: string): boolean {
 
 /** The URL's host is loopback (http and https URLs only). */
 export function isLoopbackUrl(url: string): boolean {
+  // Asked for every peer URL of every computation: parsed once per URL, as above.
+  const known = urlAnswers.get(url);
+  if (known !== undefined) return known;
+  const answer = computeIsLoopbackUrl(url);
+  if (urlAnswers.size >= MAX_REMEMBERED) urlAnswers.clear();
+  urlAnswers.set(url, answer);
+  return answer;
+}
+
+const urlAnswers = new Map<string, boolean>();
+
+function computeIsLoopbackUrl(url: string): boolean {
   try {
     const parsed = new URL(url);
     return (parsed.protocol === 'http:' || parsed.protocol === 'https:') && isLoopback(parsed.hostname);

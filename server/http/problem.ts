@@ -2,8 +2,9 @@
 // (application/problem+json). It also carries `code` and `message`, which clients of the
 // Federated Secure Computing v0.6 API read, and `where`, the field, tensor or party at fault.
 //
-// Three sources of errors, one table each:
-// - TesseraError subclasses (services/errors.ts): their own `status` and `slug`.
+// Every problem's slug, status and title come from the one table of error kinds
+// (services/error-kinds.ts). Three sources of errors:
+// - TesseraError subclasses (services/errors.ts): their kind's `status` and `slug`.
 // - express-openapi-validator's HttpError (schema violations, unknown routes, wrong methods,
 //   wrong content types): their `status`, each violation listed in `errors` with its path.
 // - body-parser's errors (malformed JSON, body too large, unsupported charset): by their `type`.
@@ -13,6 +14,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, Response } from 'express';
 import { error as validatorErrors } from 'express-openapi-validator';
+import { ERROR_KINDS, isErrorKind, kindOfStatus, type ErrorKind } from '../../services/error-kinds.js';
 import { TesseraError } from '../../services/errors.js';
 import type { Logger } from '../../services/microservice.js';
 
@@ -44,26 +46,20 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
-/** Slugs of the statuses the HTTP layer itself produces (validator and body parser). */
-const HTTP_SLUGS: Readonly<Record<number, string>> = {
-  400: 'bad-input',
-  401: 'unauthenticated',
-  403: 'forbidden',
-  404: 'not-found',
-  405: 'method-not-allowed',
-  406: 'not-acceptable',
-  413: 'too-large',
-  415: 'unsupported-media-type',
-  429: 'limit-reached',
-};
-
 /** Members a TesseraError's `extra` may not overwrite: they define the problem itself. */
 const RESERVED = new Set(['type', 'title', 'status', 'detail', 'instance', 'code', 'message', 'where', 'errors']);
 
-export function problem(status: number, slug: string, detail: string, more: Partial<Problem> = {}): Problem {
+/** The kind's slug of an HTTP status the HTTP layer itself produces (validator and body parser). */
+function slugOfStatus(status: number): ErrorKind {
+  return kindOfStatus(status) ?? 'bad-input';
+}
+
+export function problem(status: number, slug: ErrorKind, detail: string, more: Partial<Problem> = {}): Problem {
   const out: Problem = {
     type: PROBLEM_TYPE_BASE + slug,
-    title: STATUS_CODES[status] ?? 'Error',
+    // The kind's title when the status is the kind's own; a status outside the table (a 5xx the
+    // validator raises) keeps its reason phrase.
+    title: isErrorKind(slug) && ERROR_KINDS[slug].status === status ? ERROR_KINDS[slug].title : (STATUS_CODES[status] ?? 'Error'),
     status,
     detail,
     code: status,
@@ -132,7 +128,7 @@ export function toProblem(err: unknown, instance: string, log: Logger): Problem 
       return entry;
     });
     const first = errors[0];
-    const slug = HTTP_SLUGS[err.status] ?? 'bad-input';
+    const slug = slugOfStatus(err.status);
     if (err.status === 415) {
       return problem(415, slug, err.message.replace('media type undefined', 'media type: the request has no Content-Type'), {
         instance,
@@ -157,7 +153,7 @@ export function toProblem(err: unknown, instance: string, log: Logger): Problem 
       case 'encoding.unsupported':
         return problem(415, 'unsupported-media-type', `unsupported content encoding ${err.encoding ?? ''}`.trim(), { instance, where: 'Content-Encoding' });
       default:
-        return problem(err.status, HTTP_SLUGS[err.status] ?? 'bad-input', 'the request body could not be read', { instance, where: 'body' });
+        return problem(err.status, slugOfStatus(err.status), 'the request body could not be read', { instance, where: 'body' });
     }
   }
   log.error({ err, instance }, 'internal error');

@@ -1,29 +1,13 @@
 // The contract, loaded once from the openapi.yaml at the repository root, and the list of its
-// operations. OPERATION_IDS is what the handler map is typed by; createApp checks at startup
-// that the spec declares exactly these, so spec and code cannot drift apart silently.
+// operations. The handler map is typed by the operations generated from the same file
+// (server/http/operations.ts); createApp checks at startup that the loaded spec declares exactly
+// those, so a spec edited without regenerating cannot drift from the code silently.
 
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 
-export const OPERATION_IDS = [
-  'listRepresentations',
-  'createRepresentation',
-  'uploadRepresentation',
-  'downloadRepresentation',
-  'callRepresentation',
-  'releaseRepresentation',
-  'createAttribute',
-  'getPeerIdentity',
-  'deliverPeerMessage',
-  'getHealth',
-  'getMetrics',
-  'getRoot',
-  'getOpenApiYaml',
-  'getOpenApiJson',
-  'getDocs',
-] as const;
-
-export type OperationId = (typeof OPERATION_IDS)[number];
+// The operation ids are the generated `operations`' keys (server/http/operations.ts).
+export { OPERATION_IDS, type OperationId } from './operations.js';
 
 export const SPEC_PATH = new URL('../../openapi.yaml', import.meta.url);
 

@@ -11,9 +11,13 @@ import type { CallContext, Json } from '../microservice.js';
 import type { Session } from '../peer.js';
 import { runProtocol, StageOrder } from '../common/stages.js';
 import { parseNetwork, requireTwoParties } from './network.js';
+import { KEYWORDS } from './generated/keywords.js';
 
-/** `compute`'s keywords: FSC's three. A microprotocol may document more (FedAvg's ring_bits). */
-export const COMPUTE_KEYWORDS = Object.freeze(['microprotocol', 'data', 'network']);
+/**
+ * `compute`'s keywords: FSC's three, as openapi.yaml's ComputeKwargs declares them (its options,
+ * such as FedAvg's ring_bits, belong to the microprotocols its x-microprotocols names).
+ */
+export const COMPUTE_KEYWORDS: readonly string[] = Object.freeze([...KEYWORDS.compute.common]);
 
 /**
  * Refuses keywords `compute` does not take, naming them: FSC answered them with a 500, and

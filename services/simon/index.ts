@@ -11,6 +11,7 @@ import { BadInputError, NotImplementedError } from '../errors.js';
 import { SERVER_OBJECT, type Member, type Microservice } from '../microservice.js';
 import { plainFedAvg, prepareFedAvg, secureFedAvg } from '../fedavg/index.js';
 import { checkKeywords, type DisclosurePolicy, type Microprotocol, type SimonContext } from './engine.js';
+import { KEYWORDS } from './generated/keywords.js';
 
 // linear statistics: services/simon/linear/
 import { secureSum } from './linear/securesum.js';
@@ -41,10 +42,16 @@ export type { Microprotocol } from './engine.js';
 /** A member of the family that exists in FSC but not (yet) here. */
 const LATER = 'not implemented yet';
 
-/** Checks the keywords of a microprotocol that opens its own session (FedAvg, the products) before it runs. */
-function withOptions(options: readonly string[], run: Microprotocol): Microprotocol {
+/**
+ * Checks the keywords of a microprotocol that opens its own session (FedAvg, the products) before
+ * it runs: the member's keywords and the microprotocol's options, as openapi.yaml declares them
+ * (ComputeKwargs, PrepareKwargs; generated into ./generated/keywords.ts).
+ */
+function withOptions(member: keyof typeof KEYWORDS, name: string, run: Microprotocol): Microprotocol {
+  const options: Readonly<Record<string, readonly string[]>> = KEYWORDS[member].options;
+  const allowed = Object.hasOwn(options, name) ? options[name]! : [];
   return (kwargs, ctx) => {
-    checkKeywords(kwargs, options);
+    checkKeywords(kwargs, allowed);
     return run(kwargs, ctx);
   };
 }
@@ -59,29 +66,29 @@ export const MICROPROTOCOLS: Readonly<Record<string, Microprotocol | typeof LATE
   StatisticsContingency: statisticsContingency,
 
   // order statistics
-  KthElement: withOptions([], kthElement),
-  SecureMedian: withOptions([], secureMedian),
-  MinimumMaximum: withOptions([], minimumMaximum),
+  KthElement: withOptions('compute', 'KthElement', kthElement),
+  SecureMedian: withOptions('compute', 'SecureMedian', secureMedian),
+  MinimumMaximum: withOptions('compute', 'MinimumMaximum', minimumMaximum),
 
   // sets
-  SetIntersection: withOptions([], setIntersection),
-  SetIntersectionSize: withOptions([], setIntersectionSize),
-  StatisticsContingencyVertical: withOptions([], statisticsContingencyVertical),
+  SetIntersection: withOptions('compute', 'SetIntersection', setIntersection),
+  SetIntersectionSize: withOptions('compute', 'SetIntersectionSize', setIntersectionSize),
+  StatisticsContingencyVertical: withOptions('compute', 'StatisticsContingencyVertical', statisticsContingencyVertical),
 
   // products
-  SecureMatrixMultiplication: withOptions([], secureMatrixMultiplication),
-  StatisticsRegressionOLSVertical: withOptions([], regressionOLSVertical),
+  SecureMatrixMultiplication: withOptions('compute', 'SecureMatrixMultiplication', secureMatrixMultiplication),
+  StatisticsRegressionOLSVertical: withOptions('compute', 'StatisticsRegressionOLSVertical', regressionOLSVertical),
 
   // federated averaging (services/fedavg/)
-  SecureFedAvg: withOptions(['ring_bits', 'frac_bits', 'min_parties'], secureFedAvg),
+  SecureFedAvg: withOptions('compute', 'SecureFedAvg', secureFedAvg),
   // INSECURE baseline (no masks): for benchmarks and comparisons only; see services/fedavg.
-  PlainFedAvg: withOptions(['min_parties'], plainFedAvg),
+  PlainFedAvg: withOptions('compute', 'PlainFedAvg', plainFedAvg),
 });
 
 /** Microprotocols that can be announced before their input exists (`prepare`, then `submit`). */
 const PREPARABLE: Readonly<Record<string, Microprotocol | typeof LATER>> = Object.freeze({
-  SecureFedAvg: withOptions(['ring_bits', 'frac_bits', 'ttl', 'min_parties'], prepareFedAvg),
-  PlainFedAvg: withOptions(['ttl', 'min_parties'], prepareFedAvg),
+  SecureFedAvg: withOptions('prepare', 'SecureFedAvg', prepareFedAvg),
+  PlainFedAvg: withOptions('prepare', 'PlainFedAvg', prepareFedAvg),
 });
 
 function pick(table: Readonly<Record<string, Microprotocol | typeof LATER>>, kwargs: Record<string, unknown>): Microprotocol {

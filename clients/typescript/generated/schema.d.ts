@@ -526,6 +526,9 @@ export interface components {
          *     A member of the family this server does not implement yet answers 501 at every party.
          *     Two-party microprotocols run on exactly `nodes[0]` and `nodes[1]` (400 naming
          *     `kwargs.network.nodes` otherwise).
+         *
+         *     An option's `x-microprotocols` names the microprotocols that take it; the server's
+         *     keyword check is generated from these properties (scripts/generate-keywords.mjs).
          * @example {
          *       "microprotocol": "SecureSum",
          *       "data": 19,
@@ -1084,6 +1087,11 @@ export interface components {
             ring_bits?: 32 | 64;
             /** @description As in ComputeKwargs. */
             frac_bits?: number;
+            /**
+             * @description As in ComputeKwargs, but a prepared round does not restart without a party yet: it
+             *     answers 501 (use `compute` for dropouts).
+             */
+            min_parties?: number;
         };
         /**
          * @description Keyword arguments of a prepared computation's `submit`: the trained model and weight.

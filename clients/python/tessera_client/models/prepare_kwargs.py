@@ -33,7 +33,8 @@ class PrepareKwargs(object):
         'network': 'Network',
         'ttl': 'float',
         'ring_bits': 'int',
-        'frac_bits': 'int'
+        'frac_bits': 'int',
+        'min_parties': 'int'
     }
 
     attribute_map = {
@@ -42,10 +43,11 @@ class PrepareKwargs(object):
         'network': 'network',
         'ttl': 'ttl',
         'ring_bits': 'ring_bits',
-        'frac_bits': 'frac_bits'
+        'frac_bits': 'frac_bits',
+        'min_parties': 'min_parties'
     }
 
-    def __init__(self, microprotocol=None, data=None, network=None, ttl=None, ring_bits=None, frac_bits=None):  # noqa: E501
+    def __init__(self, microprotocol=None, data=None, network=None, ttl=None, ring_bits=None, frac_bits=None, min_parties=None):  # noqa: E501
         """PrepareKwargs - a model defined in Swagger"""  # noqa: E501
         self._microprotocol = None
         self._data = None
@@ -53,6 +55,7 @@ class PrepareKwargs(object):
         self._ttl = None
         self._ring_bits = None
         self._frac_bits = None
+        self._min_parties = None
         self.discriminator = None
         self.microprotocol = microprotocol
         self.data = data
@@ -63,6 +66,8 @@ class PrepareKwargs(object):
             self.ring_bits = ring_bits
         if frac_bits is not None:
             self.frac_bits = frac_bits
+        if min_parties is not None:
+            self.min_parties = min_parties
 
     @property
     def microprotocol(self):
@@ -209,6 +214,29 @@ class PrepareKwargs(object):
         """
 
         self._frac_bits = frac_bits
+
+    @property
+    def min_parties(self):
+        """Gets the min_parties of this PrepareKwargs.  # noqa: E501
+
+        As in ComputeKwargs, but a prepared round does not restart without a party yet: it answers 501 (use `compute` for dropouts).   # noqa: E501
+
+        :return: The min_parties of this PrepareKwargs.  # noqa: E501
+        :rtype: int
+        """
+        return self._min_parties
+
+    @min_parties.setter
+    def min_parties(self, min_parties):
+        """Sets the min_parties of this PrepareKwargs.
+
+        As in ComputeKwargs, but a prepared round does not restart without a party yet: it answers 501 (use `compute` for dropouts).   # noqa: E501
+
+        :param min_parties: The min_parties of this PrepareKwargs.  # noqa: E501
+        :type: int
+        """
+
+        self._min_parties = min_parties
 
     def to_dict(self):
         """Returns the model properties as a dict"""

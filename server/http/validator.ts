@@ -1,0 +1,59 @@
+// The request validator: express-openapi-validator, configured strictly (no type coercion, no
+// unknown query parameters), with one per-request cost removed.
+//
+// Its route lookup (middlewares/openapi.metadata.js, lookupRoute) compiles every route of the
+// spec with path-to-regexp on every request before it matches one: fifteen compilations per
+// client request here, a visible share of a SecureSum's client path in a CPU profile. Upstream
+// knows it (cdimascio/express-openapi-validator pull request #1217, "perf: cache route
+// matchers", open). Until that lands, the validator's own copy of path-to-regexp compiles each
+// (route, options) pair once: the result is a pure function of its arguments, and the validator
+// only reads it (`regexp.exec`, without the global flag, keeps no state; `keys` is read).
+
+import { createRequire } from 'node:module';
+import type { RequestHandler } from 'express';
+import * as OpenApiValidator from 'express-openapi-validator';
+import type { LoadedSpec } from './spec.js';
+
+type PathToRegexp = (path: string, options?: { sensitive?: boolean; strict?: boolean }) => unknown;
+
+let patched = false;
+
+/** Makes the validator's path-to-regexp compile each route once (see the file's comment). */
+function cacheRouteMatchers(): void {
+  if (patched) return;
+  patched = true;
+  const require = createRequire(import.meta.url);
+  const validatorEntry = require.resolve('express-openapi-validator');
+  const module = require(require.resolve('path-to-regexp', { paths: [validatorEntry] })) as { pathToRegexp: PathToRegexp };
+  const compile = module.pathToRegexp;
+  if (typeof compile !== 'function') return;
+  const cache = new Map<string, unknown>();
+  module.pathToRegexp = (path, options) => {
+    // Only the spec's routes reach here (a bounded set); other callers keep the uncached path.
+    if (typeof path !== 'string' || cache.size > 1024) return compile(path, options);
+    const key = `${options?.sensitive === true ? 'S' : 's'}${options?.strict === true ? 'T' : 't'}${path}`;
+    let compiled = cache.get(key);
+    if (compiled === undefined) {
+      compiled = compile(path, options);
+      cache.set(key, compiled);
+    }
+    return compiled;
+  };
+}
+
+export interface ValidatorOptions {
+  /** Validate every response against the spec too (tests turn it on). */
+  readonly validateResponses?: boolean;
+}
+
+export function requestValidator(spec: LoadedSpec, options: ValidatorOptions = {}): RequestHandler[] {
+  cacheRouteMatchers();
+  return OpenApiValidator.middleware({
+    // A copy: the validator annotates the document it is given.
+    apiSpec: structuredClone(spec.document) as never,
+    validateRequests: { allowUnknownQueryParameters: false, coerceTypes: false },
+    validateResponses: options.validateResponses === true ? { removeAdditional: false } : false,
+    validateSecurity: false,
+    validateFormats: true,
+  }) as RequestHandler[];
+}
