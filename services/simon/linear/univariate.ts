@@ -21,13 +21,14 @@ import { COUNT_RING, REAL_RING, secureVectorSum, vectorSumStages, type Lane } fr
 import { EXACT_SCALAR } from '../../common/fixedpoint.js';
 import { F25519 } from '../../common/field.js';
 import { enforceMinimumCount, microprotocol, unanimous } from '../engine.js';
-import { minMaxStages, secureMinMax } from '../order/extremes.js';
+import { secureMinMax } from '../order/extremes.js';
+import { orderStages } from '../order/stages.js';
 import { binomial, F, numberList, powerRing, ratio, scaledPower } from './exact.js';
 
 const DEGREE = 6;
 const POWER_RINGS = Array.from({ length: DEGREE }, (_, j) => powerRing(j + 1));
 const MOMENTS = vectorSumStages('moments');
-const EXTREMES = minMaxStages('extremes');
+const EXTREMES = 'extremes';
 
 export type UnivariateStatistics = Record<
   | 'samples' | 'sum' | 'mean' | 'minimum' | 'maximum' | 'harmonic_mean' | 'geometric_mean' | 'variance' | 'variance_mle'
@@ -123,8 +124,7 @@ export function univariateFromSums(
 /** `compute(microprotocol="StatisticsUnivariate", data, network)`. */
 export const statisticsUnivariate = microprotocol({
   name: 'StatisticsUnivariate',
-  stages: [...MOMENTS.all, ...EXTREMES.all],
-  loops: [EXTREMES.loop],
+  stages: [...MOMENTS.all, ...orderStages(EXTREMES)],
   disclosure: true,
   async run({ session, data, policy }) {
     const values = numberList(data);
@@ -135,7 +135,7 @@ export const statisticsUnivariate = microprotocol({
     const [anyZero, anyNonPositive] = sums[DEGREE + 2]!;
     if (n === 0n) throw unanimous(new BadInputError('no party gave any value (N = 0)', { where: 'kwargs.data' }));
     enforceMinimumCount(policy, [Number(n)], 'the number of samples is');
-    const extremes = await secureMinMax(session, values, EXTREMES);
+    const extremes = await secureMinMax(session, { minima: values, maxima: values }, EXTREMES);
     const result = univariateFromSums(
       s,
       n,

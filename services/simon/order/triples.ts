@@ -14,7 +14,8 @@
 // Messages per pair: ot-base-a (j→i, one point), ot-base-b (i→j, KAPPA points), ot-ext (j→i,
 // KAPPA·2T bits, in chunks), ot-fix (i→j, 2T bits).
 
-import { randomBits, type Bits, pack, unpack, xor, and } from './bits.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { randomBits, type Bits, pack, unpack, xor, and, concat } from './bits.js';
 import { BaseOtSender, baseOtReceive, iknpReceive, iknpSend, KAPPA, columnBytes } from './ot.js';
 import type { Session } from '../../peer.js';
 import { partyName, otherParties } from '../../common/stages.js';
@@ -29,10 +30,47 @@ export interface Triples {
 /** Largest ot-ext chunk: well under the peer layer's message and inbox limits. */
 const EXT_CHUNK_BYTES = 4 * 1024 * 1024;
 
-/** One pair's base OTs, done once per session before the number of triples is known. */
+/**
+ * One pair's base OTs. They are the expensive, public-key part (KAPPA = 128 Chou–Orlandi OTs,
+ * about half a second of CPU per party on a 2-core machine), and IKNP needs them only once per
+ * pair of parties: every later extension only has to expand the base keys with fresh PRG streams
+ * (Ishai et al. 2003, §1.2: "a small number of base OTs … extended to any polynomial number").
+ * So a server keeps one base per (itself, peer, role) in memory, like its other long-term secrets,
+ * and every session between the two reuses it under a fresh 16-byte nonce that the extension
+ * receiver draws. The nonce enters every PRG label and the hash tweak (ot.ts labelSalt), so no
+ * PRG stream and no (tweak, row) pair of the correlation-robust hash is ever used twice.
+ */
 type PairBase =
-  | { readonly role: 'sender'; readonly s: Bits; readonly keys: Buffer[] }
-  | { readonly role: 'receiver'; readonly k0: Buffer[]; readonly k1: Buffer[] };
+  | { readonly role: 'sender'; readonly s: Bits; readonly keys: Buffer[]; readonly id: Uint8Array; readonly nonce: string }
+  | { readonly role: 'receiver'; readonly k0: Buffer[]; readonly k1: Buffer[]; readonly id: Uint8Array; readonly nonce: string };
+
+type CachedBase = Omit<Extract<PairBase, { role: 'sender' }>, 'nonce'> | Omit<Extract<PairBase, { role: 'receiver' }>, 'nonce'>;
+
+/** Bases kept per (own node, peer node, role); a bounded map, oldest evicted first. */
+const BASE_CACHE = new Map<string, CachedBase>();
+const BASE_CACHE_LIMIT = 1024;
+const ID_BYTES = 32;
+const NONCE_BYTES = 16;
+
+function cacheKey(session: Session, peer: number, role: PairBase['role']): string {
+  return `${session.nodes[session.myself]}\u0000${session.nodes[peer]}\u0000${role}`;
+}
+
+function remember(key: string, base: CachedBase): void {
+  BASE_CACHE.delete(key);
+  BASE_CACHE.set(key, base);
+  if (BASE_CACHE.size > BASE_CACHE_LIMIT) BASE_CACHE.delete(BASE_CACHE.keys().next().value!);
+}
+
+/** Forgets every cached base (tests that compare fresh transcripts; a key rotation). */
+export function forgetBaseOts(): void {
+  BASE_CACHE.clear();
+}
+
+/** The id both sides give one base: SHA-256 of its two public messages. */
+function baseId(first: Uint8Array, reply: Uint8Array): Uint8Array {
+  return createHash('sha256').update('tessera/ot/base-id/v1\0').update(first).update(reply).digest();
+}
 
 export interface OrderStageNames {
   readonly baseA: string;
@@ -50,23 +88,58 @@ export async function receiveFrom(session: Session, from: number, stage: string,
   }
 }
 
-/** Base OTs with one peer: the lower index becomes the OT-extension sender. */
+/**
+ * Base OTs with one peer: the lower index becomes the OT-extension sender. Messages:
+ * ot-base-a (receiver → sender): [1 | id | nonce] to reuse the base `id` it holds, or
+ * [0 | 0…0 | nonce | S] for a fresh one; ot-base-b (sender → receiver): [1] if it holds `id` too,
+ * [0] if not (then a fresh base follows in seq 1 of both stages), or the KAPPA reply points.
+ */
 async function basePair(session: Session, peer: number, stages: OrderStageNames): Promise<PairBase> {
   const where = partyName(session, peer);
   if (session.myself < peer) {
+    const key = cacheKey(session, peer, 'sender');
+    const head = await receiveFrom(session, peer, stages.baseA);
+    if (head.length < 1 + ID_BYTES + NONCE_BYTES) throw new PeerError(`stage ${stages.baseA}: message too short`, { where });
+    const nonce = Buffer.from(head.subarray(1 + ID_BYTES, 1 + ID_BYTES + NONCE_BYTES)).toString('hex');
+    const cached = BASE_CACHE.get(key);
+    if (head[0] === 1) {
+      if (head.length !== 1 + ID_BYTES + NONCE_BYTES) throw new PeerError(`stage ${stages.baseA}: malformed reuse message`, { where });
+      const id = head.subarray(1, 1 + ID_BYTES);
+      if (cached !== undefined && cached.role === 'sender' && Buffer.from(cached.id).equals(id)) {
+        await session.send(peer, stages.baseB, Uint8Array.of(1));
+        return { ...cached, nonce };
+      }
+      await session.send(peer, stages.baseB, Uint8Array.of(0));
+    }
+    const first = head[0] === 1 ? await receiveFrom(session, peer, stages.baseA, 1) : head.subarray(1 + ID_BYTES + NONCE_BYTES);
     const s = randomBits(KAPPA);
-    const first = await receiveFrom(session, peer, stages.baseA);
     const { reply, keys } = await baseOtReceive(first, s, where);
-    await session.send(peer, stages.baseB, reply);
-    return { role: 'sender', s, keys };
+    await session.send(peer, stages.baseB, reply, head[0] === 1 ? 1 : 0);
+    const base = { role: 'sender' as const, s, keys, id: baseId(first, reply) };
+    remember(key, base);
+    return { ...base, nonce };
+  }
+  const key = cacheKey(session, peer, 'receiver');
+  const nonceBytes = randomBytes(NONCE_BYTES);
+  const nonce = nonceBytes.toString('hex');
+  const cached = BASE_CACHE.get(key);
+  let seq = 0;
+  if (cached !== undefined && cached.role === 'receiver') {
+    await session.send(peer, stages.baseA, concat([Uint8Array.of(1), cached.id, nonceBytes]));
+    const answer = await receiveFrom(session, peer, stages.baseB);
+    if (answer.length === 1 && answer[0] === 1) return { ...cached, nonce };
+    if (answer.length !== 1 || answer[0] !== 0) throw new PeerError(`stage ${stages.baseB}: malformed answer`, { where });
+    seq = 1;
   }
   const sender = new BaseOtSender();
-  await session.send(peer, stages.baseA, sender.first);
-  const reply = await receiveFrom(session, peer, stages.baseB);
-  return { role: 'receiver', ...(await sender.keys(reply, where)) };
+  await session.send(peer, stages.baseA, seq === 1 ? sender.first : concat([new Uint8Array(1 + ID_BYTES), nonceBytes, sender.first]), seq);
+  const reply = await receiveFrom(session, peer, stages.baseB, seq);
+  const base = { role: 'receiver' as const, ...(await sender.keys(reply, where)), id: baseId(sender.first, reply) };
+  remember(key, base);
+  return { ...base, nonce };
 }
 
-/** Runs the base OTs with every peer concurrently. */
+/** Runs the base OTs with every peer concurrently (or reuses the ones both sides hold). */
 export async function baseOts(session: Session, stages: OrderStageNames): Promise<Map<number, PairBase>> {
   const peers = otherParties(session);
   const done = await Promise.all(peers.map(async (p) => [p, await basePair(session, p, stages)] as const));
@@ -102,7 +175,7 @@ async function crossTerms(session: Session, peer: number, base: PairBase, a: Bit
   const count = a.length;
   const m = 2 * count;
   const where = partyName(session, peer);
-  const pairLabel = `${label}/${Math.min(session.myself, peer)}-${Math.max(session.myself, peer)}`;
+  const pairLabel = `${label}/${Math.min(session.myself, peer)}-${Math.max(session.myself, peer)}/${base.nonce}`;
   if (base.role === 'sender') {
     const u = await receiveChunked(session, peer, stages.ext, KAPPA * columnBytes(m));
     const { pad0, pad1 } = iknpSend(base.keys, base.s, u, m, pairLabel, where);

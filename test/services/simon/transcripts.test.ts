@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { MemoryHub, simulate, simulatedNodes } from '../../../services/simulation/index.js';
 import { EXACT_SCALAR } from '../../../services/common/fixedpoint.js';
 import { powerRing, scaledPower, scaledProduct } from '../../../services/simon/linear/exact.js';
-import { orderKey } from '../../../services/simon/order/extremes.js';
+import { orderKey } from '../../../services/simon/order/encoding.js';
 
 function floatNeedles(x: number): Buffer[] {
   const le = Buffer.alloc(8);
