@@ -51,16 +51,76 @@ export interface MinMax {
 export interface MinMaxInput {
   readonly minima: readonly number[];
   readonly maxima: readonly number[];
+  /**
+   * Bits whose OR over all parties is revealed too (e.g. StatisticsUnivariate's "some value is
+   * 0"), and nothing else about them: not who holds a 1, nor how many do.
+   */
+  readonly flags?: readonly boolean[];
+}
+
+export interface MinMaxFlags extends MinMax {
+  /** The OR over all parties of each of `flags`. */
+  readonly flags: readonly boolean[];
+}
+
+/**
+ * A BitEngine that carries a second, independent AND tree along: every AND layer the caller
+ * asks for also evaluates the next level of the tree, in the same message, so the tree costs no
+ * round of its own while the caller's circuit is deeper (the comparisons are 7 layers deep, an
+ * AND of n bits ⌈log2 n⌉).
+ */
+class Riders implements BitEngine {
+  constructor(
+    private readonly inner: BitEngine,
+    /** The columns still to be ANDed together, each one bit per lane. */
+    private columns: Bits[],
+  ) {}
+
+  #level(): { x: Bits; y: Bits; half: number } {
+    const half = Math.floor(this.columns.length / 2);
+    return { x: concat(this.columns.slice(0, half)), y: concat(this.columns.slice(half, 2 * half)), half };
+  }
+
+  #advance(z: Bits, half: number): void {
+    const lanes = this.columns[0]!.length;
+    const next = Array.from({ length: half }, (_, m) => z.subarray(m * lanes, (m + 1) * lanes));
+    if (this.columns.length % 2) next.push(this.columns[this.columns.length - 1]!);
+    this.columns = next;
+  }
+
+  async and(x: Bits, y: Bits): Promise<Bits> {
+    const ride = this.#level();
+    const z = await this.inner.and(concat([x, ride.x]), concat([y, ride.y]));
+    if (ride.half > 0) this.#advance(z.subarray(x.length), ride.half);
+    return z.subarray(0, x.length);
+  }
+
+  open(x: Bits): Promise<Bits> {
+    return this.inner.open(x);
+  }
+
+  /** The AND of all columns, finishing the tree in rounds of its own if the caller's was shallower. */
+  async result(): Promise<Bits> {
+    while (this.columns.length > 1 && this.columns[0]!.length > 0) {
+      const ride = this.#level();
+      this.#advance(await this.inner.and(ride.x, ride.y), ride.half);
+    }
+    return this.columns[0]!;
+  }
 }
 
 /**
  * For every search s, the least of the parties' keys mine[s] (one key per party and search),
  * on XOR shares, and opened. Run once on an AndCounter to size the triples.
  */
-async function smallest(engine: BitEngine, session: Session, mine: readonly bigint[]): Promise<bigint[]> {
+async function smallest(inner: BitEngine, session: Session, mine: readonly bigint[], flags: readonly boolean[]): Promise<{ keys: bigint[]; flags: boolean[] }> {
   const n = session.parties;
   const me = session.myself;
   const S = mine.length;
+  const F = flags.length;
+  // OR_i f_i = ¬ AND_i ¬f_i: column i holds party i's ¬f (its own bits; the others' shares are 0).
+  const notFlags = Array.from({ length: n }, (_, i) => Uint8Array.from(flags, (f) => (i === me ? (f ? 0 : 1) : 0)));
+  const engine = new Riders(inner, notFlags);
   const pairs: [number, number][] = [];
   for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) pairs.push([p, q]);
 
@@ -123,13 +183,16 @@ async function smallest(engine: BitEngine, session: Session, mine: readonly bigi
     }
   }
 
-  // 4. Open the winners' keys.
-  const opened = await engine.open(shares);
-  return Array.from({ length: S }, (_, s) => {
+  // 4. Open the winners' keys and the flags' ORs (¬ at party 0 turns the AND into the OR).
+  const ands = await engine.result();
+  const ors = Uint8Array.from(ands, (b) => (me === 0 ? b ^ 1 : b));
+  const opened = await engine.open(concat([shares, ors]));
+  const keys = Array.from({ length: S }, (_, s) => {
     let key = 0n;
     for (let bit = KEY_BITS - 1; bit >= 0; bit--) key = (key << 1n) | BigInt(opened[s * KEY_BITS + bit]!);
     return key;
   });
+  return { keys, flags: Array.from({ length: F }, (_, f) => opened[S * KEY_BITS + f] === 1) };
 }
 
 /**
@@ -137,7 +200,7 @@ async function smallest(engine: BitEngine, session: Session, mine: readonly bigi
  * hold none; some party must hold one, else a BadInputError at every party). Every party calls
  * it with the same `prefix` (whose stages, orderStages(prefix), the session declares).
  */
-export async function secureMinMax(session: Session, input: MinMaxInput, prefix: string, where = 'kwargs.data'): Promise<MinMax> {
+export async function secureMinMax(session: Session, input: MinMaxInput, prefix: string, where = 'kwargs.data'): Promise<MinMaxFlags> {
   const stages = stageNames(prefix);
   let low = ALL;
   let highComplement = ALL;
@@ -151,12 +214,15 @@ export async function secureMinMax(session: Session, input: MinMaxInput, prefix:
   });
   const mine = [low, highComplement];
 
+  const flags = input.flags ?? [];
+
   const counter = new AndCounter();
-  await smallest(counter, session, mine);
+  await smallest(counter, session, mine, flags);
   const bases = await baseOts(session, stages);
   const triples = await generateTriples(session, bases, counter.ands, stages, `tessera/order/${prefix}/extremes`);
-  const [minKey, maxComplement] = await smallest(new Gmw(session, stages, triples), session, mine);
+  const opened = await smallest(new Gmw(session, stages, triples), session, mine, flags);
+  const [minKey, maxComplement] = opened.keys;
   // Every party sees the same opened keys, so they all throw alike.
   if (minKey === ALL) throw new BadInputError('no party gave any value', { where });
-  return { minimum: fromOrderKey(minKey!), maximum: fromOrderKey(ALL - maxComplement!) };
+  return { minimum: fromOrderKey(minKey!), maximum: fromOrderKey(ALL - maxComplement!), flags: opened.flags };
 }
