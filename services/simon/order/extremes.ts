@@ -37,7 +37,7 @@ import { carryOut, operandWires } from './compare.js';
 import { fromOrderKey, orderKey } from './encoding.js';
 import { AndCounter, Gmw, type BitEngine } from './gmw.js';
 import { stageNames } from './stages.js';
-import { baseOts, generateTriples } from './triples.js';
+import { baseOts, generateTriples, type Triples } from './triples.js';
 
 const KEY_BITS = 64;
 const ALL = (1n << 64n) - 1n;
@@ -196,11 +196,38 @@ async function smallest(inner: BitEngine, session: Session, mine: readonly bigin
 }
 
 /**
+ * The offline phase of secureMinMax: base OTs (reused across sessions) and exactly the triples the
+ * block will use, which depend only on n and the number of flags, not on any value. A caller may
+ * start it early, side by side with other sub-protocols (StatisticsUnivariate runs it during its
+ * moments), and pass the promise to secureMinMax.
+ */
+export async function minMaxTriples(session: Session, prefix: string, flagCount = 0): Promise<Triples> {
+  const stages = stageNames(prefix);
+  const counter = new AndCounter();
+  await smallest(counter, session, [ALL, ALL], Array.from({ length: flagCount }, () => false));
+  const bases = await baseOts(session, stages);
+  return generateTriples(session, bases, counter.ands, stages, `tessera/order/${prefix}/extremes`);
+}
+
+/** The stages minMaxTriples sends in, for a session that lets them interleave with others. */
+export function minMaxOfflineStages(prefix: string): string[] {
+  const s = stageNames(prefix);
+  return [s.baseA, s.baseB, s.ext, s.fix];
+}
+
+/**
  * The least of every party's `minima` and the greatest of every party's `maxima` (a party may
  * hold none; some party must hold one, else a BadInputError at every party). Every party calls
- * it with the same `prefix` (whose stages, orderStages(prefix), the session declares).
+ * it with the same `prefix` (whose stages, orderStages(prefix), the session declares) and the same
+ * number of flags; `triples` is minMaxTriples' promise if the caller started the offline phase.
  */
-export async function secureMinMax(session: Session, input: MinMaxInput, prefix: string, where = 'kwargs.data'): Promise<MinMaxFlags> {
+export async function secureMinMax(
+  session: Session,
+  input: MinMaxInput,
+  prefix: string,
+  where = 'kwargs.data',
+  triples?: Promise<Triples>,
+): Promise<MinMaxFlags> {
   const stages = stageNames(prefix);
   let low = ALL;
   let highComplement = ALL;
@@ -213,14 +240,10 @@ export async function secureMinMax(session: Session, input: MinMaxInput, prefix:
     if (k < highComplement) highComplement = k;
   });
   const mine = [low, highComplement];
-
   const flags = input.flags ?? [];
 
-  const counter = new AndCounter();
-  await smallest(counter, session, mine, flags);
-  const bases = await baseOts(session, stages);
-  const triples = await generateTriples(session, bases, counter.ands, stages, `tessera/order/${prefix}/extremes`);
-  const opened = await smallest(new Gmw(session, stages, triples), session, mine, flags);
+  const ready = await (triples ?? minMaxTriples(session, prefix, flags.length));
+  const opened = await smallest(new Gmw(session, stages, ready), session, mine, flags);
   const [minKey, maxComplement] = opened.keys;
   // Every party sees the same opened keys, so they all throw alike.
   if (minKey === ALL) throw new BadInputError('no party gave any value', { where });
