@@ -24,8 +24,9 @@
 // comparison bit, no winner, no party's count or local extreme. The transcript's shape depends on
 // n alone (test/services/simon/order/transcript.test.ts checks all of it).
 //
-// Cost, three parties: 14 rounds (2 + 2 for the oblivious transfers, whose public-key base part
-// is reused across sessions, triples.ts; 7 + 1 + 1 AND layers; 1 opening), about 2,700 triples.
+// Cost, three parties: 11 rounds (1 for the oblivious transfers once their public-key base part is
+// reused across sessions, 2 the first time, triples.ts; 7 + 1 + 1 AND layers; 1 opening), about
+// 1,700 triples.
 // The earlier construction here, a 16-round digit search that opened Σ r_i·[m_i ≤ T] over F_p,
 // took 32 rounds and let n−1 parties subtract their own terms and learn whether the last party's
 // minimum was ≤ T: the honest party's own minimum.
@@ -37,7 +38,7 @@ import { carryOut, operandWires } from './compare.js';
 import { fromOrderKey, orderKey } from './encoding.js';
 import { AndCounter, Gmw, type BitEngine } from './gmw.js';
 import { stageNames } from './stages.js';
-import { baseOts, generateTriples, type Triples } from './triples.js';
+import { dealerFreeTriples, type Triples } from './triples.js';
 
 const KEY_BITS = 64;
 const ALL = (1n << 64n) - 1n;
@@ -205,8 +206,7 @@ export async function minMaxTriples(session: Session, prefix: string, flagCount 
   const stages = stageNames(prefix);
   const counter = new AndCounter();
   await smallest(counter, session, [ALL, ALL], Array.from({ length: flagCount }, () => false));
-  const bases = await baseOts(session, stages);
-  return generateTriples(session, bases, counter.ands, stages, `tessera/order/${prefix}/extremes`);
+  return dealerFreeTriples(session, counter.ands, stages, `tessera/order/${prefix}/extremes`);
 }
 
 /** The stages minMaxTriples sends in, for a session that lets them interleave with others. */

@@ -20,7 +20,7 @@ import { otherParties } from '../../common/stages.js';
 import { countAtMost, fromOrderKey, sortedKeys } from './encoding.js';
 import { carryOut, operandWires, type SharedNumber } from './compare.js';
 import { AndCounter, Gmw } from './gmw.js';
-import { baseOts, generateTriples, receiveFrom } from './triples.js';
+import { dealerFreeTriples, receiveFrom } from './triples.js';
 import { orderStages, stageNames } from './stages.js';
 import { secureMinMax } from './extremes.js';
 
@@ -129,9 +129,8 @@ export async function kthRanked(session: Session, searches: readonly KthSearch[]
   const width = L + 1;
 
   // Offline: base OTs, then exactly as many triples as the search consumes.
-  const bases = await baseOts(session, stages);
   const needed = await triplesNeeded(session.parties, L, plan, searches.length);
-  const triples = await generateTriples(session, bases, needed, stages, `tessera/order/${prefix}`);
+  const triples = await dealerFreeTriples(session, needed, stages, `tessera/order/${prefix}`);
   const gmw = new Gmw(session, stages, triples);
 
   // Online: one comparison layer batch and one opening per digit.

@@ -88,11 +88,12 @@ function baseKey(t: number, first: Uint8Array, reply: Uint8Array, shared: RPoint
 export class BaseOtSender {
   readonly #y = randomScalar();
   readonly #S: RPoint = Point.BASE.multiply(this.#y);
-  readonly #T: RPoint = this.#S.multiply(this.#y);
   readonly first: Uint8Array = this.#S.toBytes();
 
   async keys(reply: Uint8Array, where: string): Promise<{ k0: Buffer[]; k1: Buffer[] }> {
     if (reply.length !== KAPPA * POINT_BYTES) throw new PeerError(`expected ${KAPPA} OT points, got ${reply.length} bytes`, { where });
+    // T = yS only now: a first message offered alongside a reused base is usually never answered.
+    const T = this.#S.multiply(this.#y);
     const k0: Buffer[] = [];
     const k1: Buffer[] = [];
     for (let t = 0; t < KAPPA; t++) {
@@ -100,7 +101,7 @@ export class BaseOtSender {
       const bytes = reply.subarray(t * POINT_BYTES, (t + 1) * POINT_BYTES);
       const yR = decodePoint(bytes, where).multiply(this.#y);
       k0.push(baseKey(t, this.first, bytes, yR));
-      k1.push(baseKey(t, this.first, bytes, yR.subtract(this.#T)));
+      k1.push(baseKey(t, this.first, bytes, yR.subtract(T)));
     }
     return { k0, k1 };
   }

@@ -144,12 +144,26 @@ describe('order statistics transcripts', { timeout: 300_000 }, () => {
     const second = await run(minimumMaximum, inputs, false);
     for (const r of [...first.results, ...second.results]) assert.deepEqual(r, { inputs: 3, result: { minimum: -3.5, maximum: 4, samples: 2 } });
     const baseBytes = (log: typeof first.log) => log.filter((m) => /-ot-base-/.test(m.stage)).reduce((t, m) => t + m.bytes, 0);
-    // Fresh: KAPPA = 128 points of 32 bytes per pair; reused: a 49-byte request and a 1-byte answer.
+    // Fresh: KAPPA = 128 points of 32 bytes per pair; reused: an 81-byte offer and a 1-byte answer.
     assert.ok(baseBytes(first.log) > 3 * 128 * 32);
-    assert.equal(baseBytes(second.log), 3 * (49 + 1));
+    assert.equal(baseBytes(second.log), 3 * (81 + 1));
     // The nonce makes every reuse fresh: the OT-extension matrices of the two runs differ.
     const ext = (log: typeof first.log) => log.filter((m) => /-ot-ext$/.test(m.stage)).map((m) => Buffer.from(m.payload!).toString('hex'));
     assert.notDeepEqual(ext(first.log), ext(second.log));
+  });
+
+  test('a base one side no longer holds (it restarted) is refused, and fresh base OTs follow in the same computation', async () => {
+    const inputs = [[{ minimum: 2, maximum: 4 }], [], [{ minimum: -3.5, maximum: 1 }]];
+    await run(minimumMaximum, inputs);
+    forgetBaseOts('sender');
+    const again = await run(minimumMaximum, inputs, false);
+    for (const r of again.results) assert.deepEqual(r, { inputs: 3, result: { minimum: -3.5, maximum: 4, samples: 2 } });
+    // Every pair's receiver offered its base, every sender answered with fresh points, and the
+    // extension was sent twice (once under the refused base, once under the fresh one).
+    const answers = again.log.filter((m) => /-ot-base-b$/.test(m.stage));
+    assert.equal(answers.length, 3);
+    for (const m of answers) assert.equal(m.bytes, 1 + 128 * 32);
+    assert.equal(new Set(again.log.filter((m) => /-ot-ext$/.test(m.stage)).map((m) => `${m.from}>${m.to}/${m.seq}`)).size, 6);
   });
 
   test('planting the bug is caught: a payload carrying the value fails the check', () => {
