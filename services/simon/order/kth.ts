@@ -128,7 +128,7 @@ export async function kthRanked(session: Session, searches: readonly KthSearch[]
   const L = bitLength(searches.reduce((m, s) => (s.total > m ? s.total : m), 0n));
   const width = L + 1;
 
-  // Offline: base OTs, then exactly as many triples as the search consumes.
+  // Offline: exactly as many triples as the search consumes (base OTs reused if both hold one).
   const needed = await triplesNeeded(session.parties, L, plan, searches.length);
   const triples = await dealerFreeTriples(session, needed, stages, `tessera/order/${prefix}`);
   const gmw = new Gmw(session, stages, triples);

@@ -11,8 +11,9 @@
 // shares b_i·a_j (j chooses a_j). The receiver's choices stay hidden by the OT, and f is a_i
 // masked by the pad p_{1−r} the receiver never learns, so neither side learns the other's bits.
 //
-// Messages per pair: ot-base-a (j→i, one point), ot-base-b (i→j, KAPPA points), ot-ext (j→i,
-// KAPPA·2T bits, in chunks), ot-fix (i→j, 2T bits).
+// Messages per pair: ot-base-a (j→i: an offer of a cached base and one point), ot-base-b (i→j:
+// "accepted", or KAPPA points), ot-ext (j→i, KAPPA·2T bits, in chunks), ot-fix (i→j, 2T bits);
+// see crossTerms.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { randomBits, type Bits, pack, unpack, xor, and, concat } from './bits.js';
