@@ -4,7 +4,8 @@
 // Bytes per party and rounds come from one run of the same protocol on the in-memory network
 // (the transcript's shape depends only on n and N, test/services/simon/order/transcript.test.ts):
 // bytes = the largest total of peer payloads one party sends; rounds = sequential message
-// exchanges (2 for the count, 4 for the oblivious transfers, then AND layers and openings).
+// exchanges (2 for the count, the oblivious transfers, then AND layers and openings; the OTs count
+// their stages, 4, though with a reused base they take one round trip: docs/order-statistics.md §3).
 //
 //   npm run bench:simon-order [-- --runs 3 --sizes 100,1000,10000]
 import { parseArgs } from 'node:util';

@@ -1,14 +1,13 @@
 // StatisticsUnivariate: the 22 descriptive statistics of all parties' numbers together.
 //
 // Construction: one secure vector sum of each party's local aggregates — the count N, the power
-// sums S_1…S_6 (exact, services/simon/linear/exact.ts), Σ1/x over x ≠ 0, Σ ln x over x > 0, and
-// how many values are 0 or ≤ 0 (which decide whether the harmonic and geometric means exist) —
-// then the minimum and maximum by the order-statistics seam (order/extremes.ts). Every opened
-// value is a function of the output: the moments give S_1…S_6 back; whether any value is 0
-// (or ≤ 0) is opened only as that bit, by a zero test over F_p (a party with such a value adds
-// r·1 with r uniform and nonzero, see order/extremes.ts), which the nulls of the output show; and
-// a party holding a 0 (a value ≤ 0) adds a uniform ring element to its Σ1/x (Σ ln x), so that sum
-// opens as noise exactly when the harmonic (geometric) mean is null and is not used.
+// sums S_1…S_6 (exact, services/simon/linear/exact.ts), Σ1/x over x ≠ 0 and Σ ln x over x > 0 —
+// then the minimum and maximum by the one min/max block (order/extremes.ts), which also opens the
+// OR over parties of "I hold a 0". Every opened value is a function of the output: the moments
+// give S_1…S_6 back; "some value is 0" is what a null harmonic mean says, and "some value is ≤ 0"
+// is not opened at all, since it is "minimum ≤ 0"; and a party holding a 0 (a value ≤ 0) adds a
+// uniform ring element to its Σ1/x (Σ ln x), so that sum opens as noise exactly when the
+// harmonic (geometric) mean is null and is not used.
 //
 // Formulas (FSC's StatisticsUnivariate accumulator): x̄ = S1/N, C_k = Σ(x−x̄)^k from S_1…S_k exactly,
 // m_k = C_k/N. Undefined statistics are null (FSC crashed or hung): the N−1 forms when N = 1;
@@ -19,15 +18,15 @@ import { BadInputError } from '../../errors.js';
 import { withFloats } from '../../common/resultjson.js';
 import { COUNT_RING, REAL_RING, secureVectorSum, vectorSumStages, type Lane } from '../../common/vectorsum.js';
 import { EXACT_SCALAR } from '../../common/fixedpoint.js';
-import { F25519 } from '../../common/field.js';
 import { enforceMinimumCount, microprotocol, unanimous } from '../engine.js';
-import { minMaxStages, secureMinMax } from '../order/extremes.js';
+import { minMaxOfflineStages, minMaxTriples, secureMinMax } from '../order/extremes.js';
+import { orderStages } from '../order/stages.js';
 import { binomial, F, numberList, powerRing, ratio, scaledPower } from './exact.js';
 
 const DEGREE = 6;
 const POWER_RINGS = Array.from({ length: DEGREE }, (_, j) => powerRing(j + 1));
 const MOMENTS = vectorSumStages('moments');
-const EXTREMES = minMaxStages('extremes');
+const EXTREMES = 'extremes';
 
 export type UnivariateStatistics = Record<
   | 'samples' | 'sum' | 'mean' | 'minimum' | 'maximum' | 'harmonic_mean' | 'geometric_mean' | 'variance' | 'variance_mle'
@@ -58,12 +57,10 @@ export function localAggregates(values: readonly number[], where = 'kwargs.data'
   // Where the mean is undefined for this party's data, its sum opens as uniform noise.
   if (zeros > 0n) reciprocals = REAL_RING.random();
   if (nonPositive > 0n) logs = REAL_RING.random();
-  const any = (count: bigint) => (count > 0n ? F25519.random() || 1n : 0n);
   return [
     ...POWER_RINGS.map((group, j) => ({ group, values: [powers[j]!] })),
     { group: REAL_RING, values: [reciprocals, logs] },
     { group: COUNT_RING, values: [BigInt(values.length)] },
-    { group: F25519, values: [any(zeros), any(nonPositive)] },
   ];
 }
 
@@ -123,24 +120,30 @@ export function univariateFromSums(
 /** `compute(microprotocol="StatisticsUnivariate", data, network)`. */
 export const statisticsUnivariate = microprotocol({
   name: 'StatisticsUnivariate',
-  stages: [...MOMENTS.all, ...EXTREMES.all],
-  loops: [EXTREMES.loop],
+  stages: [...MOMENTS.all, ...orderStages(EXTREMES)],
+  // The min/max block's offline phase (oblivious transfers, no values) runs during the moments'
+  // vector sum, so a party's OT messages and its moments messages interleave.
+  loops: minMaxOfflineStages(EXTREMES).flatMap((ot) => MOMENTS.all.map((m) => [ot, m] as const)),
   disclosure: true,
   async run({ session, data, policy }) {
     const values = numberList(data);
+    const offline = minMaxTriples(session, EXTREMES, 1);
+    // Settled below whatever happens; this keeps a failure of it from going unhandled meanwhile.
+    offline.catch(() => undefined);
     const sums = await secureVectorSum(session, MOMENTS, localAggregates(values));
     const s = [0n, ...POWER_RINGS.map((ring, j) => ring.toSigned(sums[j]![0]!))];
     const [reciprocals, logs] = sums[DEGREE]!;
     const n = sums[DEGREE + 1]![0]!;
-    const [anyZero, anyNonPositive] = sums[DEGREE + 2]!;
     if (n === 0n) throw unanimous(new BadInputError('no party gave any value (N = 0)', { where: 'kwargs.data' }));
     enforceMinimumCount(policy, [Number(n)], 'the number of samples is');
-    const extremes = await secureMinMax(session, values, EXTREMES);
+    // Only now, with N > 0 and the disclosure policy met, are the values' extremes computed.
+    const extremes = await secureMinMax(session, { minima: values, maxima: values, flags: [values.includes(0)] }, EXTREMES, 'kwargs.data', offline);
+    const [anyZero] = extremes.flags;
     const result = univariateFromSums(
       s,
       n,
-      anyZero === 0n ? EXACT_SCALAR.decode(reciprocals!, 'Σ1/x') : null,
-      anyNonPositive === 0n ? EXACT_SCALAR.decode(logs!, 'Σ ln x') : null,
+      anyZero ? null : EXACT_SCALAR.decode(reciprocals!, 'Σ1/x'),
+      extremes.minimum > 0 ? EXACT_SCALAR.decode(logs!, 'Σ ln x') : null,
       extremes,
     );
     return withFloats({ inputs: session.parties, result }, { result: { '*': true, minimum: false, maximum: false } });

@@ -20,7 +20,11 @@ import { otherParties } from '../../common/stages.js';
 import { countAtMost, fromOrderKey, sortedKeys } from './encoding.js';
 import { carryOut, operandWires, type SharedNumber } from './compare.js';
 import { AndCounter, Gmw } from './gmw.js';
-import { baseOts, generateTriples, receiveFrom, type OrderStageNames } from './triples.js';
+import { dealerFreeTriples, receiveFrom } from './triples.js';
+import { orderStages, stageNames } from './stages.js';
+import { secureMinMax } from './extremes.js';
+
+export { orderStages };
 
 /** One k-th element search: this party's values, and the public rank and total count N. */
 export interface KthSearch {
@@ -38,37 +42,10 @@ export interface Extremes {
   readonly count: number;
 }
 
-const PREFIX = /^[a-z][a-z0-9]{0,31}$/;
-const KEY_BITS = 64;
 /** Bits found per round: 2^d − 1 comparisons per search and round, 64/d rounds. See the benchmark. */
 export const DIGIT_BITS = 4;
+const KEY_BITS = 64;
 const COUNT_RING = new Ring(64);
-
-interface StageNames extends OrderStageNames {
-  readonly countShares: string;
-  readonly countPartials: string;
-  readonly and: string;
-  readonly open: string;
-}
-
-function stageNames(prefix: string): StageNames {
-  if (!PREFIX.test(prefix)) throw new TypeError(`order stage prefix must match ${PREFIX}`);
-  return {
-    countShares: `${prefix}-count-shares`,
-    countPartials: `${prefix}-count-partials`,
-    baseA: `${prefix}-ot-base-a`,
-    baseB: `${prefix}-ot-base-b`,
-    ext: `${prefix}-ot-ext`,
-    fix: `${prefix}-ot-fix`,
-    and: `${prefix}-and`,
-    open: `${prefix}-open`,
-  };
-}
-
-/** The stages the order blocks use under `prefix`; declare them in the session's stage list. */
-export function orderStages(prefix: string): string[] {
-  return Object.values(stageNames(prefix));
-}
 
 async function exchangeAll(session: Session, stage: string, payloadFor: (to: number) => Uint8Array): Promise<Uint8Array[]> {
   const others = otherParties(session);
@@ -151,10 +128,9 @@ export async function kthRanked(session: Session, searches: readonly KthSearch[]
   const L = bitLength(searches.reduce((m, s) => (s.total > m ? s.total : m), 0n));
   const width = L + 1;
 
-  // Offline: base OTs, then exactly as many triples as the search consumes.
-  const bases = await baseOts(session, stages);
+  // Offline: exactly as many triples as the search consumes (base OTs reused if both hold one).
   const needed = await triplesNeeded(session.parties, L, plan, searches.length);
-  const triples = await generateTriples(session, bases, needed, stages, `tessera/order/${prefix}`);
+  const triples = await dealerFreeTriples(session, needed, stages, `tessera/order/${prefix}`);
   const gmw = new Gmw(session, stages, triples);
 
   // Online: one comparison layer batch and one opening per digit.
@@ -185,12 +161,13 @@ export async function kthRanked(session: Session, searches: readonly KthSearch[]
 }
 
 /**
- * The minimum and maximum of the union of every party's values, and their number N (computed
- * with secureCount unless the caller knows it already). N = 0 is a BadInputError at every party.
+ * The minimum and maximum of the union of every party's values (extremes.ts, the one min/max
+ * block), and their number N (computed with secureCount unless the caller knows it already).
+ * N = 0 is a BadInputError at every party.
  */
 export async function secureExtremes(session: Session, values: readonly number[], prefix: string, total?: bigint): Promise<Extremes> {
   const N = total ?? (await secureCount(session, values.length, prefix));
-  const [min, max] = await kthRanked(session, [{ values, rank: 1n, total: N }, { values, rank: N, total: N }], prefix);
-  return { min: min!, max: max!, count: Number(N) };
+  checkSearches([{ values, rank: 1n, total: N }], 'kwargs.data');
+  const { minimum, maximum } = await secureMinMax(session, { minima: values, maxima: values }, prefix);
+  return { min: minimum, max: maximum, count: Number(N) };
 }
-

@@ -1,13 +1,15 @@
 // MinimumMaximum: every party gives records {"minimum": a, "maximum": b} (one, or a list); every
 // party learns the least `minimum`, the greatest `maximum` and the number of records, nothing else
-// (FSC broadcasts every party's values in clear). Two searches in the same rounds: rank 1 over
-// the minima, rank N over the maxima.
+// (FSC broadcasts every party's values in clear). The count is a secure sum, the extremes the
+// one min/max block (extremes.ts): a tournament of all parties' local extremes at once.
 
 import type { CallContext } from '../../microservice.js';
 import { runProtocol } from '../../common/stages.js';
 import { parseNetwork } from '../network.js';
 import { finiteNumber, record, units } from './inputs.js';
-import { kthRanked, orderStages, secureCount } from './kth.js';
+import { orderStages, secureCount } from './kth.js';
+import { secureMinMax } from './extremes.js';
+import { BadInputError } from '../../errors.js';
 
 export interface MinimumMaximumResult {
   inputs: number;
@@ -39,14 +41,8 @@ export async function minimumMaximum(kwargs: Record<string, unknown>, ctx: CallC
   return runProtocol(session, async () => {
     const { minima, maxima } = parseMinimumMaximumInput(kwargs['data']);
     const total = await secureCount(session, minima.length, STAGE_PREFIX);
-    const [minimum, maximum] = await kthRanked(
-      session,
-      [
-        { values: minima, rank: 1n, total },
-        { values: maxima, rank: total, total },
-      ],
-      STAGE_PREFIX,
-    );
-    return { inputs: session.parties, result: { minimum: minimum!, maximum: maximum!, samples: Number(total) } };
+    if (total < 1n) throw new BadInputError('there are no values at any party (N = 0)', { where: 'kwargs.data' });
+    const { minimum, maximum } = await secureMinMax(session, { minima, maxima }, STAGE_PREFIX);
+    return { inputs: session.parties, result: { minimum, maximum, samples: Number(total) } };
   });
 }

@@ -88,11 +88,12 @@ function baseKey(t: number, first: Uint8Array, reply: Uint8Array, shared: RPoint
 export class BaseOtSender {
   readonly #y = randomScalar();
   readonly #S: RPoint = Point.BASE.multiply(this.#y);
-  readonly #T: RPoint = this.#S.multiply(this.#y);
   readonly first: Uint8Array = this.#S.toBytes();
 
   async keys(reply: Uint8Array, where: string): Promise<{ k0: Buffer[]; k1: Buffer[] }> {
     if (reply.length !== KAPPA * POINT_BYTES) throw new PeerError(`expected ${KAPPA} OT points, got ${reply.length} bytes`, { where });
+    // T = yS only now: a first message offered alongside a reused base is usually never answered.
+    const T = this.#S.multiply(this.#y);
     const k0: Buffer[] = [];
     const k1: Buffer[] = [];
     for (let t = 0; t < KAPPA; t++) {
@@ -100,7 +101,7 @@ export class BaseOtSender {
       const bytes = reply.subarray(t * POINT_BYTES, (t + 1) * POINT_BYTES);
       const yR = decodePoint(bytes, where).multiply(this.#y);
       k0.push(baseKey(t, this.first, bytes, yR));
-      k1.push(baseKey(t, this.first, bytes, yR.subtract(this.#T)));
+      k1.push(baseKey(t, this.first, bytes, yR.subtract(T)));
     }
     return { k0, k1 };
   }
@@ -128,6 +129,11 @@ export async function baseOtReceive(first: Uint8Array, choices: Bits, where: str
     keys.push(baseKey(t, first, R, S.multiply(x)));
   }
   return { reply, keys };
+}
+
+/** The hash tweak's salt of one extension: 16 bytes of SHA-256 of its (unique) label. */
+function labelSalt(label: string): Buffer {
+  return createHash('sha256').update('tessera/ot/iknp/salt\0').update(label).digest().subarray(0, ROW_BYTES);
 }
 
 /** ⌈m/8⌉: the bytes of one IKNP column. */
@@ -182,10 +188,19 @@ function pi(blocks: Uint8Array): Buffer {
   return Buffer.concat([cipher.update(blocks), cipher.final()]);
 }
 
-/** The lowest bit of H(t, row_t) = π(π(row_t) ⊕ t) ⊕ π(row_t) for every 16-byte row. */
-export function hashRows(rows: Uint8Array, m: number): Bits {
+/**
+ * The lowest bit of H(t, row_t) = π(π(row_t) ⊕ tweak_t) ⊕ π(row_t) for every 16-byte row, where
+ * tweak_t is `salt` (16 bytes, default zero) with t XORed into its first four bytes. The salt
+ * makes tweaks unique across extensions that share base OTs (triples.ts caches them): Guo et
+ * al.'s tweakable correlation robustness is stated for distinct tweaks.
+ */
+export function hashRows(rows: Uint8Array, m: number, salt?: Uint8Array): Bits {
   const first = pi(rows);
   const tweaked = Buffer.from(first);
+  if (salt !== undefined) {
+    if (salt.length !== ROW_BYTES) throw new RangeError('the hash salt must be 16 bytes');
+    for (let t = 0; t < m; t++) for (let b = 0; b < ROW_BYTES; b++) tweaked[t * ROW_BYTES + b]! ^= salt[b]!;
+  }
   for (let t = 0; t < m; t++) tweaked.writeUInt32LE((tweaked.readUInt32LE(t * ROW_BYTES) ^ t) >>> 0, t * ROW_BYTES);
   const second = pi(tweaked);
   const out = new Uint8Array(m);
@@ -212,7 +227,7 @@ export function iknpReceive(k0: readonly Buffer[], k1: readonly Buffer[], choice
     for (let i = 0; i < cb; i++) uj[i] = tj[i]! ^ gj[i]! ^ r[i]!;
     columns.push(tj);
   }
-  return { u, pads: hashRows(transpose(columns, m), m) };
+  return { u, pads: hashRows(transpose(columns, m), m, labelSalt(label)) };
 }
 
 /**
@@ -235,7 +250,8 @@ export function iknpSend(keys: readonly Buffer[], s: Bits, u: Uint8Array, m: num
   const rows = transpose(columns, m);
   const sRow = new Uint8Array(ROW_BYTES);
   for (let j = 0; j < KAPPA; j++) sRow[j >>> 3]! |= (s[j]! & 1) << (j & 7);
-  const pad0 = hashRows(rows, m);
+  const salt = labelSalt(label);
+  const pad0 = hashRows(rows, m, salt);
   for (let t = 0; t < m; t++) for (let b = 0; b < ROW_BYTES; b++) rows[t * ROW_BYTES + b]! ^= sRow[b]!;
-  return { pad0, pad1: hashRows(rows, m) };
+  return { pad0, pad1: hashRows(rows, m, salt) };
 }

@@ -11,10 +11,12 @@
 // shares b_i·a_j (j chooses a_j). The receiver's choices stay hidden by the OT, and f is a_i
 // masked by the pad p_{1−r} the receiver never learns, so neither side learns the other's bits.
 //
-// Messages per pair: ot-base-a (j→i, one point), ot-base-b (i→j, KAPPA points), ot-ext (j→i,
-// KAPPA·2T bits, in chunks), ot-fix (i→j, 2T bits).
+// Messages per pair: ot-base-a (j→i: an offer of a cached base and one point), ot-base-b (i→j:
+// "accepted", or KAPPA points), ot-ext (j→i, KAPPA·2T bits, in chunks), ot-fix (i→j, 2T bits);
+// see crossTerms.
 
-import { randomBits, type Bits, pack, unpack, xor, and } from './bits.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { randomBits, type Bits, pack, unpack, xor, and, concat } from './bits.js';
 import { BaseOtSender, baseOtReceive, iknpReceive, iknpSend, KAPPA, columnBytes } from './ot.js';
 import type { Session } from '../../peer.js';
 import { partyName, otherParties } from '../../common/stages.js';
@@ -29,10 +31,46 @@ export interface Triples {
 /** Largest ot-ext chunk: well under the peer layer's message and inbox limits. */
 const EXT_CHUNK_BYTES = 4 * 1024 * 1024;
 
-/** One pair's base OTs, done once per session before the number of triples is known. */
-type PairBase =
-  | { readonly role: 'sender'; readonly s: Bits; readonly keys: Buffer[] }
-  | { readonly role: 'receiver'; readonly k0: Buffer[]; readonly k1: Buffer[] };
+/**
+ * One pair's base OTs. They are the expensive, public-key part (KAPPA = 128 Chou–Orlandi OTs,
+ * about half a second of CPU per party on a 2-core machine), and IKNP needs them only once per
+ * pair of parties: every later extension only has to expand the base keys with fresh PRG streams
+ * (Ishai et al. 2003, §1.2: "a small number of base OTs … extended to any polynomial number").
+ * So a server keeps one base per (itself, peer, role) in memory, like its other long-term secrets,
+ * and every session between the two reuses it under a fresh 16-byte nonce that the extension
+ * receiver draws. The nonce enters every PRG label and the hash tweak (ot.ts labelSalt), so no
+ * PRG stream and no (tweak, row) pair of the correlation-robust hash is ever used twice.
+ */
+type CachedBase =
+  | { readonly role: 'sender'; readonly s: Bits; readonly keys: Buffer[]; readonly id: Uint8Array }
+  | { readonly role: 'receiver'; readonly k0: Buffer[]; readonly k1: Buffer[]; readonly id: Uint8Array };
+
+/** Bases kept per (own node, peer node, role); a bounded map, oldest evicted first. */
+const BASE_CACHE = new Map<string, CachedBase>();
+const BASE_CACHE_LIMIT = 1024;
+const ID_BYTES = 32;
+const NONCE_BYTES = 16;
+const POINT_BYTES = 32;
+
+function cacheKey(session: Session, peer: number, role: CachedBase['role']): string {
+  return `${session.nodes[session.myself]}\u0000${session.nodes[peer]}\u0000${role}`;
+}
+
+function remember(key: string, base: CachedBase): void {
+  BASE_CACHE.delete(key);
+  BASE_CACHE.set(key, base);
+  if (BASE_CACHE.size > BASE_CACHE_LIMIT) BASE_CACHE.delete(BASE_CACHE.keys().next().value!);
+}
+
+/** Forgets the cached bases (of one role only, if given: tests of a one-sided restart). */
+export function forgetBaseOts(role?: CachedBase['role']): void {
+  for (const [key, base] of BASE_CACHE) if (role === undefined || base.role === role) BASE_CACHE.delete(key);
+}
+
+/** The id both sides give one base: SHA-256 of its two public messages. */
+function baseId(first: Uint8Array, reply: Uint8Array): Uint8Array {
+  return createHash('sha256').update('tessera/ot/base-id/v1\0').update(first).update(reply).digest();
+}
 
 export interface OrderStageNames {
   readonly baseA: string;
@@ -50,43 +88,20 @@ export async function receiveFrom(session: Session, from: number, stage: string,
   }
 }
 
-/** Base OTs with one peer: the lower index becomes the OT-extension sender. */
-async function basePair(session: Session, peer: number, stages: OrderStageNames): Promise<PairBase> {
-  const where = partyName(session, peer);
-  if (session.myself < peer) {
-    const s = randomBits(KAPPA);
-    const first = await receiveFrom(session, peer, stages.baseA);
-    const { reply, keys } = await baseOtReceive(first, s, where);
-    await session.send(peer, stages.baseB, reply);
-    return { role: 'sender', s, keys };
-  }
-  const sender = new BaseOtSender();
-  await session.send(peer, stages.baseA, sender.first);
-  const reply = await receiveFrom(session, peer, stages.baseB);
-  return { role: 'receiver', ...(await sender.keys(reply, where)) };
-}
-
-/** Runs the base OTs with every peer concurrently. */
-export async function baseOts(session: Session, stages: OrderStageNames): Promise<Map<number, PairBase>> {
-  const peers = otherParties(session);
-  const done = await Promise.all(peers.map(async (p) => [p, await basePair(session, p, stages)] as const));
-  return new Map(done);
-}
-
-async function sendChunked(session: Session, to: number, stage: string, bytes: Uint8Array): Promise<void> {
+async function sendChunked(session: Session, to: number, stage: string, bytes: Uint8Array, offset: number): Promise<void> {
   const sends: Promise<void>[] = [];
   for (let at = 0, seq = 0; at < bytes.length || seq === 0; at += EXT_CHUNK_BYTES, seq++) {
-    sends.push(session.send(to, stage, bytes.subarray(at, Math.min(bytes.length, at + EXT_CHUNK_BYTES)), seq));
+    sends.push(session.send(to, stage, bytes.subarray(at, Math.min(bytes.length, at + EXT_CHUNK_BYTES)), offset + seq));
   }
   await Promise.all(sends);
 }
 
-async function receiveChunked(session: Session, from: number, stage: string, length: number): Promise<Uint8Array> {
+async function receiveChunked(session: Session, from: number, stage: string, length: number, offset: number): Promise<Uint8Array> {
   const out = new Uint8Array(length);
   const chunks = Math.max(1, Math.ceil(length / EXT_CHUNK_BYTES));
   await Promise.all(
     Array.from({ length: chunks }, async (_, seq) => {
-      const part = await receiveFrom(session, from, stage, seq);
+      const part = await receiveFrom(session, from, stage, offset + seq);
       const at = seq * EXT_CHUNK_BYTES;
       if (part.length !== Math.min(EXT_CHUNK_BYTES, length - at)) {
         throw new PeerError(`stage ${stage}: chunk ${seq} has ${part.length} bytes`, { where: partyName(session, from) });
@@ -97,15 +112,63 @@ async function receiveChunked(session: Session, from: number, stage: string, len
   return out;
 }
 
-/** This party's XOR shares of a_i·b_j and a_j·b_i (interleaved, 2 per triple) with one peer. */
-async function crossTerms(session: Session, peer: number, base: PairBase, a: Bits, b: Bits, stages: OrderStageNames, label: string): Promise<Bits> {
+/** The receiver's choice bits: OT 2t chooses by b_t (shares a_i·b_j), OT 2t+1 by a_t (b_i·a_j). */
+function choicesFor(a: Bits, b: Bits): Bits {
+  const choices = new Uint8Array(2 * a.length);
+  for (let t = 0; t < a.length; t++) {
+    choices[2 * t] = b[t]!;
+    choices[2 * t + 1] = a[t]!;
+  }
+  return choices;
+}
+
+function pairLabel(session: Session, peer: number, label: string, nonce: string): string {
+  return `${label}/${Math.min(session.myself, peer)}-${Math.max(session.myself, peer)}/${nonce}`;
+}
+
+/**
+ * This party's XOR shares of a_i·b_j and a_j·b_i (interleaved, 2 per triple) with one peer: base
+ * OTs (reused if both hold the same base) and one IKNP extension. The lower index is the
+ * extension's sender. Messages, with seq numbers:
+ *   ot-base-a[0]  receiver → sender: [1 | id | nonce | S] offering the cached base `id`, or
+ *                 [0 | 0…0 | nonce | S]; S is a fresh Chou–Orlandi first message either way.
+ *   ot-ext[0…]    receiver → sender, at once if it offered a base: the extension matrix under it.
+ *   ot-base-b[0]  sender → receiver: [1] (it holds `id` too: done), or [0 | KAPPA reply points]
+ *                 (a fresh base, answering S).
+ *   ot-ext[c…]    after a refused offer: the matrix under the fresh base, after the c unused chunks.
+ *   ot-fix[0]     sender → receiver: the derandomization bits.
+ * With a reused base that is one round trip (base-a and ext out, base-b and fix back).
+ */
+async function crossTerms(session: Session, peer: number, a: Bits, b: Bits, stages: OrderStageNames, label: string): Promise<Bits> {
   const count = a.length;
   const m = 2 * count;
   const where = partyName(session, peer);
-  const pairLabel = `${label}/${Math.min(session.myself, peer)}-${Math.max(session.myself, peer)}`;
-  if (base.role === 'sender') {
-    const u = await receiveChunked(session, peer, stages.ext, KAPPA * columnBytes(m));
-    const { pad0, pad1 } = iknpSend(base.keys, base.s, u, m, pairLabel, where);
+  const extBytes = KAPPA * columnBytes(m);
+  const chunks = Math.max(1, Math.ceil(extBytes / EXT_CHUNK_BYTES));
+  if (session.myself < peer) {
+    const key = cacheKey(session, peer, 'sender');
+    const head = await receiveFrom(session, peer, stages.baseA);
+    if (head.length !== 1 + ID_BYTES + NONCE_BYTES + POINT_BYTES || head[0]! > 1) throw new PeerError(`stage ${stages.baseA}: malformed message`, { where });
+    const offered = head[0] === 1;
+    const nonce = Buffer.from(head.subarray(1 + ID_BYTES, 1 + ID_BYTES + NONCE_BYTES)).toString('hex');
+    const cached = BASE_CACHE.get(key);
+    let base: CachedBase;
+    let offset = 0;
+    if (offered && cached?.role === 'sender' && Buffer.from(cached.id).equals(head.subarray(1, 1 + ID_BYTES))) {
+      base = cached;
+      await session.send(peer, stages.baseB, Uint8Array.of(1));
+    } else {
+      const first = head.subarray(1 + ID_BYTES + NONCE_BYTES);
+      const s = randomBits(KAPPA);
+      const { reply, keys } = await baseOtReceive(first, s, where);
+      await session.send(peer, stages.baseB, concat([Uint8Array.of(0), reply]));
+      base = { role: 'sender', s, keys, id: baseId(first, reply) };
+      remember(key, base);
+      if (offered) offset = chunks;
+    }
+    if (base.role !== 'sender') throw new Error('unreachable');
+    const u = await receiveChunked(session, peer, stages.ext, extBytes, offset);
+    const { pad0, pad1 } = iknpSend(base.keys, base.s, u, m, pairLabel(session, peer, label, nonce), where);
     const fix = new Uint8Array(m);
     for (let t = 0; t < count; t++) {
       fix[2 * t] = pad0[2 * t]! ^ pad1[2 * t]! ^ a[t]!;
@@ -114,29 +177,47 @@ async function crossTerms(session: Session, peer: number, base: PairBase, a: Bit
     await session.send(peer, stages.fix, pack(fix));
     return pad0;
   }
-  const choices = new Uint8Array(m);
-  for (let t = 0; t < count; t++) {
-    choices[2 * t] = b[t]!;
-    choices[2 * t + 1] = a[t]!;
+
+  const key = cacheKey(session, peer, 'receiver');
+  const nonceBytes = randomBytes(NONCE_BYTES);
+  const nonce = nonceBytes.toString('hex');
+  const label2 = pairLabel(session, peer, label, nonce);
+  const choices = choicesFor(a, b);
+  const cached = BASE_CACHE.get(key);
+  const offer = cached?.role === 'receiver' ? cached : undefined;
+  const fresh = new BaseOtSender();
+  await session.send(peer, stages.baseA, concat([Uint8Array.of(offer ? 1 : 0), offer?.id ?? new Uint8Array(ID_BYTES), nonceBytes, fresh.first]));
+  // Optimistically extend under the offered base, in the same flight as the offer.
+  const optimistic = offer && iknpReceive(offer.k0, offer.k1, choices, label2);
+  const sending = optimistic ? sendChunked(session, peer, stages.ext, optimistic.u, 0) : Promise.resolve();
+  sending.catch(() => undefined);
+  const answer = await receiveFrom(session, peer, stages.baseB);
+  let pads: Bits;
+  if (optimistic && answer.length === 1 && answer[0] === 1) {
+    pads = optimistic.pads;
+    await sending;
+  } else {
+    if (answer.length !== 1 + KAPPA * POINT_BYTES || answer[0] !== 0) throw new PeerError(`stage ${stages.baseB}: malformed answer`, { where });
+    const reply = answer.subarray(1);
+    const base = { role: 'receiver' as const, ...(await fresh.keys(reply, where)), id: baseId(fresh.first, reply) };
+    remember(key, base);
+    const extension = iknpReceive(base.k0, base.k1, choices, label2);
+    pads = extension.pads;
+    await Promise.all([sending, sendChunked(session, peer, stages.ext, extension.u, optimistic ? chunks : 0)]);
   }
-  const { u, pads } = iknpReceive(base.k0, base.k1, choices, pairLabel);
-  const [, fixBytes] = await Promise.all([sendChunked(session, peer, stages.ext, u), receiveFrom(session, peer, stages.fix)]);
-  const fix = unpack(fixBytes, m, where);
+  const fix = unpack(await receiveFrom(session, peer, stages.fix), m, where);
   return xor(pads, and(choices, fix));
 }
 
-/** `count` triples, one XOR share of each at this party, from the base OTs with every peer. */
-export async function generateTriples(
-  session: Session,
-  bases: Map<number, PairBase>,
-  count: number,
-  stages: OrderStageNames,
-  label: string,
-): Promise<Triples> {
+/**
+ * `count` Beaver triples over XOR shares, one share of each at this party, made with every peer by
+ * oblivious transfer (no dealer). Every party calls it with the same count, stages and label.
+ */
+export async function dealerFreeTriples(session: Session, count: number, stages: OrderStageNames, label: string): Promise<Triples> {
   const a = randomBits(count);
   const b = randomBits(count);
   const c = and(a, b);
-  const shares = await Promise.all([...bases].map(([peer, base]) => crossTerms(session, peer, base, a, b, stages, label)));
+  const shares = await Promise.all(otherParties(session).map((peer) => crossTerms(session, peer, a, b, stages, label)));
   for (const s of shares) {
     for (let t = 0; t < count; t++) c[t]! ^= s[2 * t]! ^ s[2 * t + 1]!;
   }

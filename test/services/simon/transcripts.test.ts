@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { MemoryHub, simulate, simulatedNodes } from '../../../services/simulation/index.js';
 import { EXACT_SCALAR } from '../../../services/common/fixedpoint.js';
 import { powerRing, scaledPower, scaledProduct } from '../../../services/simon/linear/exact.js';
-import { orderKey } from '../../../services/simon/order/extremes.js';
+import { orderKey } from '../../../services/simon/order/encoding.js';
 
 function floatNeedles(x: number): Buffer[] {
   const le = Buffer.alloc(8);
@@ -30,7 +30,9 @@ function floatNeedles(x: number): Buffer[] {
 /** Runs a microprotocol with capture on; returns what each party received. */
 async function transcript(microprotocol: string, data: unknown[]) {
   const nodes = simulatedNodes(data.length);
-  const hub = new MemoryHub(nodes, 10_000);
+  // Generous waits: the first order-statistics block between two parties runs the public-key base
+  // OTs (CPU-bound, seconds on a loaded 2-core machine); a transcript test is not a timing test.
+  const hub = new MemoryHub(nodes, 120_000);
   hub.capture = true;
   const run = await simulate({ parties: data.length, microprotocol, data, hub });
   for (const r of run.results) assert.ok(r.ok, r.ok ? '' : r.error.message);

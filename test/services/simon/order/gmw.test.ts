@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { baseOts, generateTriples } from '../../../../services/simon/order/triples.js';
+import { dealerFreeTriples } from '../../../../services/simon/order/triples.js';
 import { Gmw } from '../../../../services/simon/order/gmw.js';
 import { carryOut, operandWires } from '../../../../services/simon/order/compare.js';
 import { orderStages } from '../../../../services/simon/order/index.js';
@@ -16,8 +16,7 @@ void countPartials;
 const STAGES = { baseA, baseB, ext, fix, and, open };
 
 async function triplesFor(session: Session, count: number) {
-  const bases = await baseOts(session, STAGES);
-  return generateTriples(session, bases, count, STAGES, 'test');
+  return dealerFreeTriples(session, count, STAGES, 'test');
 }
 
 describe('boolean Beaver triples from oblivious transfer', () => {

@@ -1,0 +1,32 @@
+// The stage names of the order-statistics blocks under a caller's prefix (one prefix per use
+// within a session): the count, the oblivious transfers of the offline phase, and the GMW rounds.
+
+import type { OrderStageNames } from './triples.js';
+
+export interface StageNames extends OrderStageNames {
+  readonly countShares: string;
+  readonly countPartials: string;
+  readonly and: string;
+  readonly open: string;
+}
+
+const PREFIX = /^[a-z][a-z0-9]{0,31}$/;
+
+export function stageNames(prefix: string): StageNames {
+  if (!PREFIX.test(prefix)) throw new TypeError(`order stage prefix must match ${PREFIX}`);
+  return {
+    countShares: `${prefix}-count-shares`,
+    countPartials: `${prefix}-count-partials`,
+    baseA: `${prefix}-ot-base-a`,
+    baseB: `${prefix}-ot-base-b`,
+    ext: `${prefix}-ot-ext`,
+    fix: `${prefix}-ot-fix`,
+    and: `${prefix}-and`,
+    open: `${prefix}-open`,
+  };
+}
+
+/** The stages the order blocks use under `prefix`; declare them in the session's stage list. */
+export function orderStages(prefix: string): string[] {
+  return Object.values(stageNames(prefix));
+}
