@@ -177,7 +177,7 @@ function hashToFieldWith(msg: Uint8Array, prime: Buffer): [bigint, bigint] {
  * Returns the Montgomery point as (xn/xd, y).
  */
 function mapToMontgomery(u: bigint): { xn: bigint; xd: bigint; y: bigint } {
-  let tv1 = Fp.mul(Fp.sqr(u), 2n); //            1–2. tv1 = 2·u²
+  const tv1 = Fp.mul(Fp.sqr(u), 2n); //            1–2. tv1 = 2·u²
   const xd = Fp.add(tv1, 1n); //                 3. xd = tv1 + 1 (nonzero: −1/2 is not a square)
   const x1n = Fp.neg(J); //                      4. x1n = −J
   let tv2 = Fp.sqr(xd); //                       5.
