@@ -74,6 +74,10 @@ export function expandMaskInto(
   if (!Number.isSafeInteger(start) || start < 0) throw new BadInputError(`mask range start must be a non-negative integer, got ${start}`, { where: 'expandMaskInto' });
   const bytes = target.byteLength;
   const byteStart = start * (bits / 8);
+  // A term with sign +1 goes first when there is one: the first term is copied into the slice,
+  // and a first −1 term would need an extra negation pass.
+  const plus = terms.findIndex((t) => t.sign === 1);
+  if (plus > 0) terms = [terms[plus]!, ...terms.slice(0, plus), ...terms.slice(plus + 1)];
   const ciphers = terms.map((t) => cipherAt(t.seed, label, byteStart));
   const scratch: { buffer?: Uint32Array } = {};
   for (let at = 0; at < bytes; at += SLICE_BYTES) {
