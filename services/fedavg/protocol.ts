@@ -592,10 +592,13 @@ function secureAggregator(
   // Chunk buffers are recycled: a contribution's buffer returns once it has been sealed and
   // delivered, an own-segment accumulator once it is decoded. Memory is then bounded by the chunks
   // in flight, and the garbage collector is not asked to find 2 MiB external buffers by the hundred.
+  // Only full chunks are pooled; a short one (the last of a segment, or a small model) is
+  // allocated at its own size.
   const pool: Uint32Array[] = [];
-  const take = (elements: number): Uint32Array => (pool.pop() ?? new Uint32Array(layout.chunkElements * w)).subarray(0, elements * w);
+  const fullWords = layout.chunkElements * w;
+  const take = (elements: number): Uint32Array => (elements * w === fullWords ? pool.pop() ?? new Uint32Array(fullWords) : new Uint32Array(elements * w));
   const give = (chunk: Uint32Array): void => {
-    if (chunk.buffer.byteLength === layout.chunkElements * w * 4 && pool.length < 8) pool.push(new Uint32Array(chunk.buffer));
+    if (chunk.length === fullWords && chunk.byteOffset === 0 && pool.length < 8) pool.push(chunk);
   };
   /** Adds the encoding of flat elements [from, to) of the model into `target` (which starts at element `base`). */
   const encodeRange = (target: Uint32Array, base: number, from: number, to: number): void => {
