@@ -214,6 +214,23 @@ async function runOne(size: number, variant: (typeof VARIANTS)[number], models: 
   }
 }
 
+/**
+ * A run that fails is started afresh, at most twice more, saying so on stderr. On a heavily loaded
+ * machine a server that gets too little CPU to read a 2 MiB peer message within its slow-body
+ * grace (server/http/body.ts inflightGuard: 5 s + 1 s per MiB) drops the connection, and the round
+ * fails with ECONNRESET; that is the load, not the configuration being measured.
+ */
+async function runWithRetries(size: number, variant: (typeof VARIANTS)[number], models: TensorSet[]): Promise<Row> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runOne(size, variant, models);
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      process.stderr.write(`  ${size / 1e6}M ${variant.name}: attempt ${attempt} failed (${(err as Error).message}); starting afresh\n`);
+    }
+  }
+}
+
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
 const paired = new Map<string, number[]>();
@@ -241,7 +258,7 @@ async function protocolTable(sizesInMillions: number[]): Promise<void> {
     for (let rep = 0; rep < REPS; rep++) {
       let plainOnline: number | undefined;
       for (const variant of VARIANTS.filter((v) => !process.env.TESSERA_BENCH_ONLY || v.name === process.env.TESSERA_BENCH_ONLY)) {
-        const row = await runOne(size, variant, models);
+        const row = await runWithRetries(size, variant, models);
         // The raw baseline right after the run it belongs to (same moment, same load).
         row.raw = await rawTcp(PARTIES, row.bytesSent);
         row.keystreamSeconds = row.bits === 0 ? 0 : keystreamSeconds(PARTIES - 1, size * (row.bits / 8));
