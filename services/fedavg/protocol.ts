@@ -544,7 +544,7 @@ export interface PreparedMasks {
  * (the whole mask would be k/32 times the float32 model: with the input and the output that alone
  * breaks the bound of 3× the model), docs/performance.md "Memory".
  */
-export const MASK_PRECOMPUTE_BYTES = 48 * 1024 * 1024;
+export const MASK_PRECOMPUTE_BYTES = 16 * 1024 * 1024;
 
 /** Global chunk ids in the order the online part first needs them: chunk c of every segment, then c + 1. */
 function chunkUseOrder(layout: Layout): number[] {
