@@ -120,13 +120,13 @@ export function addInto(bits: RingBits, target: Uint32Array, source: Uint32Array
     for (let i = 0; i < n; i += 2) {
       const lo = target[i]! + source[i]!; // < 2^33, exact
       target[i] = lo; // stored modulo 2^32
-      target[i + 1] = target[i + 1]! + source[i + 1]! + (lo >= TWO32 ? 1 : 0);
+      target[i + 1] = target[i + 1]! + source[i + 1]! + Math.floor(lo * INV_TWO32); // carry 0 or 1, branch-free (random words mispredict)
     }
   } else {
     for (let i = 0; i < n; i += 2) {
       const lo = target[i]! - source[i]!; // > -2^32, exact
       target[i] = lo;
-      target[i + 1] = target[i + 1]! - source[i + 1]! - (lo < 0 ? 1 : 0);
+      target[i + 1] = target[i + 1]! - source[i + 1]! + Math.floor(lo * INV_TWO32); // borrow: ⌊lo/2^32⌋ is 0 or −1
     }
   }
 }
@@ -222,9 +222,30 @@ export function encodeInto(
   }
   // Validation first, in its own pass (cheap next to the encoding), so nothing is half-written.
   if (!checked) checkEncodable(fp, values, where, firstIndex);
+  // Rounding: Math.round(y) = ⌊y⌋ + min(1, k) with k = ⌊2·(y − ⌊y⌋)⌋ ∈ {0, 1, 2}, exactly, for every finite double, ties
+  // upward like Math.round. y − ⌊y⌋ is exact for y ≥ 0 and for y ≤ −1 (Sterbenz); for y in (−1, 0)
+  // it is 1 + y rounded, which compares with 1/2 correctly (rounding is monotone and 1/2 is a
+  // double) but may round up to 1 for |y| < 2^-53, hence the min, computed as k − (k >> 1) (Math.min
+  // itself was as slow as Math.round). Written out without a branch:
+  // Math.round's internal test mispredicts on half of all random values and made encoding 4–5x
+  // slower (docs/performance.md "Kernels"). Checked against Math.round in
+  // test/services/common/vector.test.ts (ties, −0, tiny negatives, beyond 2^52).
   if (fp.bits === 32) {
-    if (mode === 'set') for (let i = 0; i < n; i++) target[i] = Math.round(values[i]! * multiplier);
-    else for (let i = 0; i < n; i++) target[i] = target[i]! + Math.round(values[i]! * multiplier);
+    if (mode === 'set') {
+      for (let i = 0; i < n; i++) {
+        const y = values[i]! * multiplier;
+        const f = Math.floor(y);
+        const k = Math.floor(2 * (y - f));
+        target[i] = f + k - (k >> 1);
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const y = values[i]! * multiplier;
+        const f = Math.floor(y);
+        const k = Math.floor(2 * (y - f));
+        target[i] = target[i]! + f + k - (k >> 1);
+      }
+    }
     return;
   }
   // 64 bits: r = round(x·m) is an integer-valued double with |r| < 2^63. Its low word is r mod 2^32
@@ -243,11 +264,14 @@ export function encodeInto(
     }
   } else {
     for (let i = 0, j = 0; i < n; i++, j += 2) {
-      const r = Math.round(values[i]! * multiplier);
+      const y = values[i]! * multiplier;
+      const f = Math.floor(y);
+      const k = Math.floor(2 * (y - f));
+      const r = f + k - (k >> 1);
       const hi = Math.floor(r * INV_TWO32);
       const lo = target[j]! + (r - hi * TWO32); // r - hi·2^32 ∈ [0, 2^32), exact
       target[j] = lo;
-      target[j + 1] = target[j + 1]! + hi + (lo >= TWO32 ? 1 : 0);
+      target[j + 1] = target[j + 1]! + hi + Math.floor(lo * INV_TWO32); // the carry, 0 or 1, without a branch
     }
   }
 }
@@ -260,7 +284,10 @@ const encodeScratch = new Uint32Array(2 * ENCODE_BLOCK);
 function encode64(target: Uint32Array, values: FloatArray, multiplier: number): void {
   const n = values.length;
   for (let i = 0, j = 0; i < n; i++, j += 2) {
-    const r = Math.round(values[i]! * multiplier);
+    const y = values[i]! * multiplier;
+    const f = Math.floor(y);
+    const k = Math.floor(2 * (y - f));
+    const r = f + k - (k >> 1); // = Math.round(y), see encodeInto
     target[j] = r; // ToUint32: r mod 2^32, exact for an integer-valued double
     target[j + 1] = Math.floor(r * INV_TWO32);
   }

@@ -34,6 +34,7 @@ import { hkdfSync } from 'node:crypto';
 import { BadInputError, ConflictError, PeerError, TesseraError, TimeoutError } from '../errors.js';
 import type { AbortCause, Session, Terms } from '../peer.js';
 import { freshSeed, MaskStream, SEED_BYTES } from '../common/prg.js';
+import { expandMaskInto, type MaskTerm } from '../common/mask.js';
 import { defineStages, gather, otherParties, partyName, runProtocol, scatter, whenAborted } from '../common/stages.js';
 import { TensorSet, type Tensor } from '../common/tensors.js';
 import {
@@ -48,6 +49,7 @@ import {
   wordsOf,
   type FixedPoint,
   type FloatArray,
+  type RingBits,
 } from '../common/vector.js';
 import { allocOutputs, compareManifests, floatRangeBytes, Layout, parseManifest, writeFloatRange, type Manifest } from './layout.js';
 
@@ -193,11 +195,10 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 interface Prepared {
   readonly layout: Layout;
   /**
-   * SecureFedAvg: the combined mask M_i over the flat model, one buffer per chunk (global chunk
-   * id), so each chunk's memory is released as soon as it has been sent or finished; and the
-   * weight's mask m_i.
+   * SecureFedAvg: the terms of the combined mask M_i over the flat model with the chunks expanded
+   * during setup (the others are expanded as they are used); and the weight's mask m_i.
    */
-  readonly modelMask?: (Uint32Array | undefined)[];
+  readonly masks?: PreparedMasks;
   readonly weightMask?: Uint32Array;
   readonly prepareMs: number;
 }
@@ -402,34 +403,13 @@ export class FedAvgComputation {
       // The lower-indexed party adds the pair's mask, the higher one subtracts it.
       const sign: 1 | -1 = me < j ? 1 : -1;
       addBytesInto(64, weightMask, MaskStream.bytes(seed, LABEL_WEIGHT, 8), sign);
-      const stream = new MaskStream(seed, LABEL_MODEL);
-      seed.fill(0);
-      return { stream, sign };
+      // The seed is kept (and zeroed after the online part): chunks beyond the precomputed ones
+      // are expanded when they are used.
+      return { seed, sign };
     });
     for (const c of contributions.values()) c.fill(0);
-    // One keystream per pair over the flat model, cut into the chunks in flat order.
-    const modelMask: Uint32Array[] = [];
-    let expanded = 0;
-    for (let j = 0; j < session.parties; j++) {
-      for (let c = 0; c < layout.chunkCount(j); c++) {
-        const [start, end] = layout.chunk(j, c);
-        const chunk = allocRing(bits, end - start);
-        for (const { stream, sign } of pairs) {
-          for (let at = 0; at < chunk.byteLength; at += PRG_STEP_BYTES) {
-            const n = Math.min(PRG_STEP_BYTES, chunk.byteLength - at);
-            addBytesInto(bits, chunk.subarray(at / 4, (at + n) / 4), stream.next(n), sign);
-          }
-        }
-        modelMask.push(chunk);
-        // Let the server answer other requests (and peers' messages) during a long expansion.
-        expanded += chunk.byteLength * pairs.length;
-        if (expanded >= 64 * PRG_STEP_BYTES) {
-          expanded = 0;
-          await yieldToEventLoop();
-        }
-      }
-    }
-    return { layout, modelMask, weightMask, prepareMs: performance.now() - t0 };
+    const masks = await precomputeMasks(bits, pairs, LABEL_MODEL, layout, MASK_PRECOMPUTE_BYTES);
+    return { layout, masks, weightMask, prepareMs: performance.now() - t0 };
   }
 
   async #online(session: Session, prepared: Prepared, input: ModelInput): Promise<{ outputs: FloatArray[]; totalWeight: number }> {
@@ -487,10 +467,14 @@ export class FedAvgComputation {
     const outputs = allocOutputs(layout);
     const aggregator =
       this.params.variant === 'SecureFedAvg'
-        ? secureAggregator(this.params.fixedPoint!, layout, prepared.modelMask!, input, share, outputs, session.myself)
+        ? secureAggregator(this.params.fixedPoint!, layout, prepared.masks!, input, share, outputs, session.myself)
         : plainAggregator(layout, input, share, outputs, session.myself);
     await aggregator.ready;
-    await reduceAndGather(session, layout, aggregator, outputs);
+    try {
+      await reduceAndGather(session, layout, aggregator, outputs);
+    } finally {
+      for (const t of prepared.masks?.terms ?? []) t.seed.fill(0);
+    }
     return { outputs, totalWeight };
   }
 }
@@ -541,62 +525,151 @@ interface Aggregator {
   finish(c: number): void;
 }
 
+/**
+ * The masks of one SecureFedAvg computation as setup leaves them: the terms (which PRG seeds, with
+ * which sign — the protocol's choice) and the chunks already expanded during setup, by global
+ * chunk id. Every other chunk is expanded just before its use (services/common/mask.ts).
+ */
+export interface PreparedMasks {
+  readonly bits: RingBits;
+  readonly terms: readonly MaskTerm[];
+  readonly label: string;
+  readonly precomputed: Map<number, Uint32Array>;
+}
+
+/**
+ * Mask memory expanded ahead during setup, at most: the first chunks in the order the online part
+ * uses them. Beyond it, chunks are expanded online, one at a time, fused with the encoding. This is
+ * the trade between online time (keystream computed before the model arrives) and peak memory
+ * (the whole mask would be k/32 times the float32 model: with the input and the output that alone
+ * breaks the bound of 3× the model), docs/performance.md "Memory".
+ */
+export const MASK_PRECOMPUTE_BYTES = 16 * 1024 * 1024;
+
+/** Global chunk ids in the order the online part first needs them: chunk c of every segment, then c + 1. */
+function chunkUseOrder(layout: Layout): number[] {
+  const order: number[] = [];
+  const most = Math.max(...Array.from({ length: layout.parties }, (_, j) => layout.chunkCount(j)));
+  for (let c = 0; c < most; c++) {
+    for (let j = 0; j < layout.parties; j++) if (c < layout.chunkCount(j)) order.push(layout.chunkId(j, c));
+  }
+  return order;
+}
+
+/** Expands the first chunks (in use order) up to `budgetBytes`, yielding to the event loop between chunks. */
+async function precomputeMasks(bits: RingBits, terms: readonly MaskTerm[], label: string, layout: Layout, budgetBytes: number): Promise<PreparedMasks> {
+  const precomputed = new Map<number, Uint32Array>();
+  const byId = new Map<number, [number, number]>();
+  for (let j = 0; j < layout.parties; j++) for (let c = 0; c < layout.chunkCount(j); c++) byId.set(layout.chunkId(j, c), layout.chunk(j, c));
+  let used = 0;
+  for (const id of chunkUseOrder(layout)) {
+    const [start, end] = byId.get(id)!;
+    const bytes = (end - start) * (bits / 8);
+    if (used + bytes > budgetBytes) break;
+    const chunk = allocRing(bits, end - start);
+    expandMaskInto(bits, terms, label, chunk, start);
+    precomputed.set(id, chunk);
+    used += bytes;
+    // Let the server answer other requests (and peers' messages) during a long expansion.
+    await yieldToEventLoop();
+  }
+  return { bits, terms, label, precomputed };
+}
+
 function secureAggregator(
   fp: FixedPoint,
   layout: Layout,
-  mask: (Uint32Array | undefined)[],
+  masks: PreparedMasks,
   input: ModelInput,
   share: number,
   outputs: FloatArray[],
   me: number,
 ): Aggregator {
   const bits = fp.bits;
+  const w = bits / 32;
   const scratch: { buffer?: Uint32Array } = {};
-  const chunkOf = (j: number, c: number): Uint32Array => {
-    const chunk = mask[layout.chunkId(j, c)];
-    if (chunk === undefined) throw new PeerError(`chunk ${c} of segment ${j} was already used`, { where: `segment ${j}` });
-    return chunk;
-  };
   const multiplier = share * fp.scale;
-  /** x_i + M_i over chunk c of segment j, in place over the mask (values were range-checked before the weights stage). */
-  const encodeChunk = (j: number, c: number): Uint32Array => {
-    const [start, end] = layout.chunk(j, c);
-    const chunk = chunkOf(j, c);
-    for (const p of layout.pieces(start, end)) {
+  // Chunk buffers are recycled: a contribution's buffer returns once it has been sealed and
+  // delivered, an own-segment accumulator once it is decoded. Memory is then bounded by the chunks
+  // in flight, and the garbage collector is not asked to find 2 MiB external buffers by the hundred.
+  // Only full chunks are pooled; a short one (the last of a segment, or a small model) is
+  // allocated at its own size.
+  const pool: Uint32Array[] = [];
+  const fullWords = layout.chunkElements * w;
+  const take = (elements: number): Uint32Array => (elements * w === fullWords ? pool.pop() ?? new Uint32Array(fullWords) : new Uint32Array(elements * w));
+  const give = (chunk: Uint32Array): void => {
+    if (chunk.length === fullWords && chunk.byteOffset === 0 && pool.length < 8) pool.push(chunk);
+  };
+  /** Adds the encoding of flat elements [from, to) of the model into `target` (which starts at element `base`). */
+  const encodeRange = (target: Uint32Array, base: number, from: number, to: number): void => {
+    for (const p of layout.pieces(from, to)) {
       const t = layout.tensors[p.tensor]!;
       const data = input.tensors.get(t.name)!.data.subarray(p.from, p.to);
-      const at = t.offset + p.from - start;
-      encodeInto(fp, ringSlice(bits, chunk, at, at + data.length), data, multiplier, 'add', `${input.where}.${t.name}`, p.from, true);
+      const at = t.offset + p.from - base;
+      // Values were range-checked before the weights stage (`checked`).
+      encodeInto(fp, ringSlice(bits, target, at, at + data.length), data, multiplier, 'add', `${input.where}.${t.name}`, p.from, true);
     }
+  };
+  /**
+   * x_i + M_i over chunk c of segment j. A chunk expanded at setup only gets the encoding added; any
+   * other is expanded and encoded in one pass, slice by slice while the slice is in cache.
+   */
+  const maskedChunk = (j: number, c: number): Uint32Array => {
+    const [start, end] = layout.chunk(j, c);
+    const id = layout.chunkId(j, c);
+    const ready = masks.precomputed.get(id);
+    if (ready !== undefined) {
+      masks.precomputed.delete(id);
+      encodeRange(ready, start, start, end);
+      return ready;
+    }
+    const chunk = take(end - start);
+    expandMaskInto(bits, masks.terms, masks.label, chunk, start, (slice, from) => encodeRange(chunk, start, from, from + slice.length / w));
     return chunk;
   };
-  // This party's own segment first (the others' contributions are added onto it); the chunks it
-  // sends are encoded just before sending, so encoding overlaps the transfer.
-  const ready = (async () => {
-    for (let c = 0; c < layout.chunkCount(me); c++) encodeChunk(me, c);
-  })();
+  const outgoing = new Map<number, Uint32Array>();
+  // Own-segment accumulators, created at the first contribution to arrive for the chunk (so they
+  // live only while that chunk is being reduced) and released when it is decoded.
+  const own = new Map<number, Uint32Array>();
+  const finished = new Set<number>();
+  const ownChunk = (c: number, party: string): Uint32Array => {
+    if (finished.has(c)) throw new PeerError(`chunk ${c} of segment ${me} was already finished`, { where: party });
+    let chunk = own.get(c);
+    if (chunk === undefined) own.set(c, (chunk = maskedChunk(me, c)));
+    return chunk;
+  };
   return {
-    ready,
-    contribution: (j, c) => ringBytes(encodeChunk(j, c)),
+    ready: Promise.resolve(),
+    contribution(j, c) {
+      const chunk = maskedChunk(j, c);
+      outgoing.set(layout.chunkId(j, c), chunk);
+      return ringBytes(chunk);
+    },
     sent(j, c) {
-      mask[layout.chunkId(j, c)] = undefined;
+      const id = layout.chunkId(j, c);
+      const chunk = outgoing.get(id);
+      outgoing.delete(id);
+      if (chunk !== undefined) give(chunk);
     },
     accumulate(c, payload, party) {
-      const chunk = chunkOf(me, c);
-      if (payload.length !== chunk.byteLength) {
-        throw new PeerError(`expected ${chunk.byteLength} bytes for chunk ${c}, got ${payload.length}`, { where: party });
+      const [start, end] = layout.chunk(me, c);
+      const expected = (end - start) * w * 4;
+      if (payload.length !== expected) {
+        throw new PeerError(`expected ${expected} bytes for chunk ${c}, got ${payload.length}`, { where: party });
       }
-      addBytesInto(bits, chunk, payload, 1, scratch);
+      addBytesInto(bits, ownChunk(c, party), payload, 1, scratch);
     },
     finish(c) {
       const [start, end] = layout.chunk(me, c);
-      const chunk = chunkOf(me, c);
+      const chunk = ownChunk(c, `segment ${me}`);
       for (const p of layout.pieces(start, end)) {
         const t = layout.tensors[p.tensor]!;
         const at = t.offset + p.from - start;
         decodeInto(fp, ringSlice(bits, chunk, at, at + p.to - p.from), outputs[p.tensor]!.subarray(p.from, p.to));
       }
-      mask[layout.chunkId(me, c)] = undefined;
+      own.delete(c);
+      finished.add(c);
+      give(chunk);
     },
   };
 }

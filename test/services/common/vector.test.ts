@@ -182,6 +182,44 @@ describe('fixed-point encoding', () => {
     });
   }
 
+  /** The straightforward reference: BigInt(Math.round(x·m)) mod 2^k, element by element. */
+  function referenceEncode(bits: RingBits, values: ArrayLike<number>, multiplier: number, start: bigint[]): bigint[] {
+    return Array.from(values, (x, i) => BigInt.asUintN(bits, start[i]! + BigInt(Math.round(x * multiplier))));
+  }
+  // Values whose product with the multiplier sits on or next to a tie (…5 exactly, the largest
+  // double below one half, −0.5, −2.5), integers beyond 2^52 where every double is an integer, and
+  // the bounds.
+  const edgeProducts = [0, -0, -5e-324, -1e-300, -(2 ** -54), -(1 - 2 ** -53), 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 0.49999999999999994, -0.49999999999999994, 1 - 2 ** -53, 2 ** 52 + 1, -(2 ** 52) - 3, 2 ** 62, -(2 ** 62), 7.5e-300];
+  for (const bits of RINGS) {
+    test(`Z_2^${bits}: encode equals Math.round(x·m) mod 2^${bits} (ties, −0, beyond 2^52), set and add, odd lengths and unaligned targets`, () => {
+      const fp = fixedPoint(bits);
+      const w = bits / 32;
+      // Multiplier 1 puts the edge products themselves into the kernel (bound checks are skipped with
+      // `checked`, as the protocol does after its own range check); the 32-bit ring keeps |x·m| < 2^31.
+      const edges = Float64Array.from(edgeProducts.filter((y) => bits === 64 || Math.abs(y) < 2 ** 31));
+      const property = fc.property(
+        fc.array(fc.double({ min: -fp.bound, max: fp.bound, noNaN: true }), { minLength: 1, maxLength: 67 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.integer({ min: 0, max: 1 }),
+        (xs, share, shift) => {
+          for (const [values, multiplier] of [[Float64Array.from(xs), share * fp.scale], [Float32Array.from(xs), share * fp.scale], [edges, 1]] as const) {
+            for (const mode of ['set', 'add'] as const) {
+              // shift 1: the target starts one word into its buffer (unaligned for 64-bit elements).
+              const backing = new Uint32Array(values.length * w + 1);
+              for (let i = 0; i < backing.length; i++) backing[i] = (i * 2654435761) >>> 0;
+              const target = backing.subarray(shift, shift + values.length * w);
+              const before = Array.from({ length: values.length }, (_, i) => (mode === 'add' ? BigInt.asUintN(bits, elementAt(bits, target, i)) : 0n));
+              encodeInto(fp, target, values, multiplier, mode, 't', 0, true);
+              const got = Array.from({ length: values.length }, (_, i) => BigInt.asUintN(bits, elementAt(bits, target, i)));
+              assert.deepEqual(got, referenceEncode(bits, values, multiplier, before));
+            }
+          }
+        },
+      );
+      fc.assert(property, { numRuns: 200 });
+    });
+  }
+
   test('float32 decode rounds once to the nearest float32', () => {
     const fp = fixedPoint(64);
     const words = allocRing(64, 1);

@@ -1,0 +1,119 @@
+// Combined masks: Σ_t sign_t · PRG(seed_t, label) over Z_2^k, for any range of ring elements.
+//
+// This is the one kernel behind every additive mask of SecureFedAvg (docs/performance.md): the
+// protocol decides WHICH terms exist (pairwise masks with sign ±1, self-masks, neighbours of a
+// sparse graph); this module only expands them, as cheaply as the machine allows.
+//
+// The keystream of a term is exactly MaskStream(seed, label) (services/common/prg.ts): AES-256-CTR
+// from the counter block ivFor(label), the ring element e occupying bytes [e·k/8, (e+1)·k/8) of
+// the stream. Because CTR mode is random access (SP 800-38A §6.5: block b is AES_K(IV + b)), a
+// range starting at element e starts its cipher at counter block ⌊e·k/8 / 16⌋ and discards the
+// remainder — no keystream before the range is ever computed. So a mask can be expanded chunk by
+// chunk, in any order, just before it is used, and its memory is one chunk, not the model.
+//
+// Speed (measured on the development machine, docs/performance.md "Masks"): OpenSSL's CTR runs at
+// about 2.4 GB/s of CPU per core for outputs of 64–256 KiB per `update`, and markedly slower for
+// outputs of several MiB (each call allocates its output; large allocations cost page faults). The
+// kernel therefore walks the range in slices of SLICE_BYTES: for each slice it asks every term's
+// cipher for one slice of keystream and adds it into the target slice while that slice is still
+// in cache — one pass over the target's memory for all terms together.
+
+import { createCipheriv, type Cipher } from 'node:crypto';
+import { BadInputError } from '../errors.js';
+import { ivFor, SEED_BYTES } from './prg.js';
+import { addInto, wordsOf, wordsPerElement, type RingBits } from './vector.js';
+
+/** One term of a combined mask: sign · PRG(seed, label). */
+export interface MaskTerm {
+  readonly seed: Uint8Array;
+  readonly sign: 1 | -1;
+}
+
+/** Keystream bytes per cipher call: where OpenSSL's CTR through Node runs fastest (measured). */
+export const SLICE_BYTES = 64 * 1024;
+const zeros = Buffer.alloc(SLICE_BYTES);
+
+/** The counter block `blocks` blocks after ivFor(label): the nonce stays, the 64-bit counter advances. */
+export function ivAt(label: string, blocks: number): Buffer {
+  const iv = ivFor(label);
+  iv.writeBigUInt64BE(BigInt(blocks), 8);
+  return iv;
+}
+
+/**
+ * A cipher positioned at byte `byteOffset` of the stream for (seed, label). Exposed for tests and
+ * for callers that keep one cipher per term across consecutive ranges.
+ */
+export function cipherAt(seed: Uint8Array, label: string, byteOffset: number): Cipher {
+  if (seed.length !== SEED_BYTES) {
+    throw new BadInputError(`PRG seed must be ${SEED_BYTES} bytes, got ${seed.length}`, { where: label });
+  }
+  const cipher = createCipheriv('aes-256-ctr', seed, ivAt(label, Math.floor(byteOffset / 16)));
+  const skip = byteOffset % 16;
+  if (skip > 0) cipher.update(zeros.subarray(0, skip));
+  return cipher;
+}
+
+/**
+ * target ← Σ_t sign_t · PRG(seed_t, label)[elements start .. start + target's length), over
+ * Z_2^bits (target is overwritten; with no terms it becomes zero). `target` is a ring vector
+ * (vector.ts layout: one word per element for 32 bits, two for 64). `onSlice`, when given, is
+ * called as each slice is complete (with the element index of its first element), so a caller
+ * can add more into it (SecureFedAvg adds the encoded model) while the slice is still in cache.
+ */
+export function expandMaskInto(
+  bits: RingBits,
+  terms: readonly MaskTerm[],
+  label: string,
+  target: Uint32Array,
+  start: number,
+  onSlice?: (slice: Uint32Array, firstElement: number) => void,
+): void {
+  const w = wordsPerElement(bits);
+  if (target.length % w !== 0) throw new BadInputError(`a ${bits}-bit ring vector has a multiple of ${w} words`, { where: 'expandMaskInto' });
+  if (!Number.isSafeInteger(start) || start < 0) throw new BadInputError(`mask range start must be a non-negative integer, got ${start}`, { where: 'expandMaskInto' });
+  const bytes = target.byteLength;
+  const byteStart = start * (bits / 8);
+  // A term with sign +1 goes first when there is one: the first term is copied into the slice,
+  // and a first −1 term would need an extra negation pass.
+  const plus = terms.findIndex((t) => t.sign === 1);
+  if (plus > 0) terms = [terms[plus]!, ...terms.slice(0, plus), ...terms.slice(plus + 1)];
+  const ciphers = terms.map((t) => cipherAt(t.seed, label, byteStart));
+  const scratch: { buffer?: Uint32Array } = {};
+  for (let at = 0; at < bytes; at += SLICE_BYTES) {
+    const n = Math.min(SLICE_BYTES, bytes - at);
+    const slice = target.subarray(at / 4, (at + n) / 4);
+    if (ciphers.length === 0) slice.fill(0);
+    for (let t = 0; t < ciphers.length; t++) {
+      const keystream = wordsOf(ciphers[t]!.update(zeros.subarray(0, n)), scratch);
+      const sign = terms[t]!.sign;
+      if (t === 0) {
+        // The first term sets the slice (no zero fill, no extra pass).
+        slice.set(keystream);
+        if (sign === -1) negateInto(bits, slice);
+      } else {
+        addInto(bits, slice, keystream, sign);
+      }
+    }
+    onSlice?.(slice, start + at / (bits / 8));
+  }
+}
+
+/** v ← −v mod 2^k in place. */
+function negateInto(bits: RingBits, v: Uint32Array): void {
+  if (bits === 32) {
+    for (let i = 0; i < v.length; i++) v[i] = -v[i]!;
+    return;
+  }
+  if (v.byteOffset % 8 === 0) {
+    const b = new BigUint64Array(v.buffer, v.byteOffset, v.length / 2);
+    for (let i = 0; i < b.length; i++) b[i] = 0n - b[i]!; // lowered to native 64-bit arithmetic, as in addInto
+    return;
+  }
+  for (let i = 0; i < v.length; i += 2) {
+    // −(hi·2^32 + lo) = (¬hi + [lo = 0])·2^32 + (2^32 − lo) mod 2^64
+    const lo = v[i]!;
+    v[i] = -lo;
+    v[i + 1] = ~v[i + 1]! + (lo === 0 ? 1 : 0);
+  }
+}
