@@ -271,12 +271,18 @@ const ABORT_GRACE_MS = 2_000;
 export async function runProtocol<T>(
   session: Session,
   body: () => Promise<T>,
-  options: { readonly abortGraceMs?: number } = {},
+  options: { readonly abortGraceMs?: number; readonly tellPeers?: (err: unknown) => boolean } = {},
 ): Promise<T> {
   let result: T;
   try {
     result = await body();
   } catch (err) {
+    // A failure that concerns this party alone (e.g. a FedAvg party the others left out and
+    // continue without): close quietly, the peers must not fail for it.
+    if (options.tellPeers?.(err) === false) {
+      session.close();
+      throw err;
+    }
     const ownInput = (err instanceof BadInputError || err instanceof TooLargeError) && !session.signal.aborted;
     const notified = abortPeers(session, err, ownInput, options.abortGraceMs ?? ABORT_GRACE_MS);
     if (!ownInput) await notified;
