@@ -73,14 +73,14 @@ export const MICROPROTOCOLS: Readonly<Record<string, Microprotocol | typeof LATE
   StatisticsRegressionOLSVertical: withOptions([], regressionOLSVertical),
 
   // federated averaging (services/fedavg/)
-  SecureFedAvg: withOptions(['ring_bits', 'frac_bits', 'min_parties'], secureFedAvg),
+  SecureFedAvg: withOptions(['ring_bits', 'frac_bits', 'min_parties', 'max_weight'], secureFedAvg),
   // INSECURE baseline (no masks): for benchmarks and comparisons only; see services/fedavg.
   PlainFedAvg: withOptions(['min_parties'], plainFedAvg),
 });
 
 /** Microprotocols that can be announced before their input exists (`prepare`, then `submit`). */
 const PREPARABLE: Readonly<Record<string, Microprotocol | typeof LATER>> = Object.freeze({
-  SecureFedAvg: withOptions(['ring_bits', 'frac_bits', 'ttl', 'min_parties'], prepareFedAvg),
+  SecureFedAvg: withOptions(['ring_bits', 'frac_bits', 'ttl', 'min_parties', 'max_weight'], prepareFedAvg),
   PlainFedAvg: withOptions(['ttl', 'min_parties'], prepareFedAvg),
 });
 

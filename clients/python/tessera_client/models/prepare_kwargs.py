@@ -33,7 +33,9 @@ class PrepareKwargs(object):
         'network': 'Network',
         'ttl': 'float',
         'ring_bits': 'int',
-        'frac_bits': 'int'
+        'frac_bits': 'int',
+        'min_parties': 'int',
+        'max_weight': 'float'
     }
 
     attribute_map = {
@@ -42,10 +44,12 @@ class PrepareKwargs(object):
         'network': 'network',
         'ttl': 'ttl',
         'ring_bits': 'ring_bits',
-        'frac_bits': 'frac_bits'
+        'frac_bits': 'frac_bits',
+        'min_parties': 'min_parties',
+        'max_weight': 'max_weight'
     }
 
-    def __init__(self, microprotocol=None, data=None, network=None, ttl=None, ring_bits=None, frac_bits=None):  # noqa: E501
+    def __init__(self, microprotocol=None, data=None, network=None, ttl=None, ring_bits=None, frac_bits=None, min_parties=None, max_weight=None):  # noqa: E501
         """PrepareKwargs - a model defined in Swagger"""  # noqa: E501
         self._microprotocol = None
         self._data = None
@@ -53,6 +57,8 @@ class PrepareKwargs(object):
         self._ttl = None
         self._ring_bits = None
         self._frac_bits = None
+        self._min_parties = None
+        self._max_weight = None
         self.discriminator = None
         self.microprotocol = microprotocol
         self.data = data
@@ -63,6 +69,10 @@ class PrepareKwargs(object):
             self.ring_bits = ring_bits
         if frac_bits is not None:
             self.frac_bits = frac_bits
+        if min_parties is not None:
+            self.min_parties = min_parties
+        if max_weight is not None:
+            self.max_weight = max_weight
 
     @property
     def microprotocol(self):
@@ -209,6 +219,52 @@ class PrepareKwargs(object):
         """
 
         self._frac_bits = frac_bits
+
+    @property
+    def min_parties(self):
+        """Gets the min_parties of this PrepareKwargs.  # noqa: E501
+
+        As in ComputeKwargs; a prepared round survives the same dropouts.  # noqa: E501
+
+        :return: The min_parties of this PrepareKwargs.  # noqa: E501
+        :rtype: int
+        """
+        return self._min_parties
+
+    @min_parties.setter
+    def min_parties(self, min_parties):
+        """Sets the min_parties of this PrepareKwargs.
+
+        As in ComputeKwargs; a prepared round survives the same dropouts.  # noqa: E501
+
+        :param min_parties: The min_parties of this PrepareKwargs.  # noqa: E501
+        :type: int
+        """
+
+        self._min_parties = min_parties
+
+    @property
+    def max_weight(self):
+        """Gets the max_weight of this PrepareKwargs.  # noqa: E501
+
+        As in ComputeKwargs.  # noqa: E501
+
+        :return: The max_weight of this PrepareKwargs.  # noqa: E501
+        :rtype: float
+        """
+        return self._max_weight
+
+    @max_weight.setter
+    def max_weight(self, max_weight):
+        """Sets the max_weight of this PrepareKwargs.
+
+        As in ComputeKwargs.  # noqa: E501
+
+        :param max_weight: The max_weight of this PrepareKwargs.  # noqa: E501
+        :type: float
+        """
+
+        self._max_weight = max_weight
 
     def to_dict(self):
         """Returns the model properties as a dict"""
