@@ -268,7 +268,7 @@ export async function onlineDouble(
       failed++;
       if (peers.length - failed < need && shareSets.size <= need) {
         const names = peers.filter((p) => !shareSets.has(p)).map((p) => partyName(session, p)).join(', ');
-        enough.reject(new TimeoutError(`stage ${stages.unmask}: too few parties sent their shares (need ${setup.threshold}, including this one); missing: ${names}`, { where: names }));
+        enough.reject(new TimeoutError(`stage ${stages.unmask}: too few parties sent their shares (need ${setup.threshold}, including this one); missing: ${names}`, { where: names, extra: { missing: peers.filter((p) => !shareSets.has(p)) } }));
       }
       return;
     }

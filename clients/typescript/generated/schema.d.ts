@@ -433,6 +433,12 @@ export interface components {
             message: string;
             /** @description The field path, tensor name or party at fault. */
             where?: string;
+            /**
+             * @description A timeout (504) of a computation among parties: the indices into `network.nodes` of
+             *     every party that did not arrive or send in time (as named in `where`), so a client can
+             *     tell which parties to chase without parsing text.
+             */
+            missing?: number[];
             /** @description Each schema violation, with where it is. */
             errors?: {
                 path?: string;
