@@ -16,6 +16,8 @@
 //            holds, R_h. With C = this party and the parties in R_me whose R reached it, the
 //            included set is S = {i ∈ C : i ∈ R_h for every h ∈ C}; |S| < t fails the round
 //            naming every missing party. This is the decision point: nothing was unmasked before.
+//   confirm  each party states its S to the others and goes on only when t parties (itself
+//            included) stated the same S and none another: at most one S is ever unmasked.
 //   resend   the segments of parties outside S go to substitutes in S: each party in S sends
 //            its (still masked) contribution to that segment again.
 //   unmask   each party in S sends every other party in S its view of S and its shares: of b_i
@@ -62,6 +64,7 @@ export interface DoubleStages {
   readonly weights: string;
   readonly reduce: string;
   readonly decide: string;
+  readonly confirm: string;
   readonly resend: string;
   readonly unmask: string;
   readonly gather: string;
@@ -231,6 +234,32 @@ export async function onlineDouble(
   const peers = included.filter((i) => i !== me);
   const selfView = Uint8Array.from({ length: n }, (_, i) => (included.includes(i) ? 1 : 0));
 
+  // Stage "confirm": reveal nothing until t parties (this one included) state the same included
+  // set and none states another. Each party states one set, so two honest parties with different
+  // views (a party that died while sending its decide messages reached one and not the other)
+  // would need 2t > n distinct parties: at most one view is ever unmasked, and no party gets both
+  // secrets of one party from honest parties (Bonawitz et al. 2017 §4, "ConsistencyCheck").
+  const confirmed = new Set<number>([me]);
+  await Promise.all([
+    ...peers.map((j) => tolerant(session, session.send(j, stages.confirm, selfView, 0))),
+    ...peers.map(async (j) => {
+      const view = await tolerant(session, session.receive(j, stages.confirm, 0, after(2)));
+      if (view === undefined) return;
+      if (!Buffer.from(view).equals(selfView)) {
+        throw new PeerError(`${partyName(session, j)} decided another set of included parties; the round stops before anything is unmasked`, { where: partyName(session, j) });
+      }
+      confirmed.add(j);
+    }),
+  ]);
+  if (confirmed.size < setup.threshold) {
+    const gone = peers.filter((j) => !confirmed.has(j));
+    const names = gone.map((j) => partyName(session, j)).join(', ');
+    throw new TimeoutError(`stage ${stages.confirm}: only ${confirmed.size} parties confirmed the included set, fewer than min_parties ${setup.threshold}; missing: ${names}`, {
+      where: names,
+      extra: { missing: gone },
+    });
+  }
+
   // Stages "resend" and "unmask". The unmask message reveals, per party, a share of b_i (included)
   // or of sk_d (dropped): the one decision above is the only input to that choice.
   const unmaskMessage = Buffer.concat([
@@ -248,7 +277,7 @@ export async function onlineDouble(
     const chunks = new Map<number, Uint32Array>();
     for (const s of mySegments.filter((k) => k !== me)) {
       for (const id of chunksOf(s)) {
-        const payload = await session.receive(from, stages.resend, id, after(2));
+        const payload = await session.receive(from, stages.resend, id, after(3));
         if (payload.length !== mask[id]!.byteLength) throw new PeerError(`invalid resend message: expected ${mask[id]!.byteLength} bytes`, { where: party });
         chunks.set(id, wordsOf(payload).slice());
       }
@@ -263,7 +292,7 @@ export async function onlineDouble(
   let failed = 0;
   const receiveShares = async (from: number) => {
     const party = partyName(session, from);
-    const payload = await tolerant(session, session.receive(from, stages.unmask, 0, after(2)));
+    const payload = await tolerant(session, session.receive(from, stages.unmask, 0, after(3)));
     if (payload === undefined) {
       failed++;
       if (peers.length - failed < need && shareSets.size <= need) {
@@ -348,7 +377,7 @@ export async function onlineDouble(
         const [start, end] = layout.chunk(s, id - layout.chunkId(s, 0));
         let payload: Uint8Array;
         try {
-          payload = await session.receive(from, stages.gather, id, after(3));
+          payload = await session.receive(from, stages.gather, id, after(4));
         } catch (err) {
           if (session.signal.aborted || !(err instanceof TimeoutError || err instanceof PeerError)) throw err;
           // Its segment exists nowhere else: the included set cannot change once shares of the

@@ -56,8 +56,8 @@ import { checkBelowMax, dhPairSeed, DOUBLE_SETUP_BYTES, keyFromSecret, LeftOutEr
 import { combinedMask, type MaskTerm } from './masks.js';
 import { allocOutputs, compareManifests, floatRangeBytes, Layout, parseManifest, writeFloatRange, type Manifest } from './layout.js';
 
-// decide, resend and unmask run only in a round that may finish without some parties (double.ts).
-export const FEDAVG_STAGES = defineStages(['setup', 'weights', 'reduce', 'decide', 'resend', 'unmask', 'gather'] as const);
+// decide, confirm, resend and unmask run only in a round that may finish without some parties (double.ts).
+export const FEDAVG_STAGES = defineStages(['setup', 'weights', 'reduce', 'decide', 'confirm', 'resend', 'unmask', 'gather'] as const);
 
 export type Variant = 'SecureFedAvg' | 'PlainFedAvg';
 

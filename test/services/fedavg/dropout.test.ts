@@ -60,17 +60,18 @@ type Outcome = 'survivors' | 'fails' | 'party 0 has the full average';
 describe('a party dropping in each stage of SecureFedAvg (min_parties 2 of 3)', () => {
   // [where party 1 stops, {messages it sends before, what the survivors get}]
   // A 40-element model, party 1 sends in this order: setup to 0 and 2; weights to 0 and 2; reduce
-  // to 0 and 2; decide to 0 and 2; unmask to 0 and 2; gather to 0 and 2.
+  // to 0 and 2; decide to 0 and 2; confirm to 0 and 2; unmask to 0 and 2; gather to 0 and 2.
   const cases: [string, { messages: number; outcome: Outcome }][] = [
     ['never sends anything (setup): restart among the others', { messages: 0, outcome: 'survivors' }],
     ['after setup, before its weight', { messages: 2, outcome: 'survivors' }],
     ['in the weights stage (one masked weight sent)', { messages: 3, outcome: 'survivors' }],
     ['in the reduce stage (one masked contribution sent)', { messages: 5, outcome: 'survivors' }],
     ['after the reduce stage, before the decision', { messages: 6, outcome: 'survivors' }],
-    ['at the decision (its view reached party 0 only)', { messages: 7, outcome: 'fails' }],
-    ['after the decision, before unmasking (it holds segment 1)', { messages: 8, outcome: 'fails' }],
-    ['in the unmask stage', { messages: 9, outcome: 'fails' }],
-    ['in the gather stage (its segment reached party 0 only)', { messages: 11, outcome: 'party 0 has the full average' }],
+    ['at the decision (its view reached party 0 only): the survivors disagree and unmask nothing', { messages: 7, outcome: 'fails' }],
+    ['after the decision, before confirming (it holds segment 1)', { messages: 8, outcome: 'fails' }],
+    ['in the confirm stage', { messages: 9, outcome: 'fails' }],
+    ['in the unmask stage', { messages: 11, outcome: 'fails' }],
+    ['in the gather stage (its segment reached party 0 only)', { messages: 13, outcome: 'party 0 has the full average' }],
   ];
   for (const [name, { messages, outcome }] of cases) {
     test(`${name}: ${outcome}`, async () => {
@@ -98,6 +99,8 @@ describe('a party dropping in each stage of SecureFedAvg (min_parties 2 of 3)', 
       }
       // Never the survivors' average next to one that includes party 1.
       assert.ok(new Set(averages).size <= 1, averages.join(' vs '));
+      // Views that disagree unmask nothing: no share of anything was revealed (the confirm stage).
+      if (messages === 7) assert.equal(hub.log.filter((m) => m.stage === 'unmask').length, 0);
     });
   }
 });
