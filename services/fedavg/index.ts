@@ -23,6 +23,10 @@
 // A value beyond the range, NaN or ±Inf is a 400 naming the tensor and element, for the party that
 // gave it; the other parties fail naming that party. Never a clip, never a wrap.
 //
+// Dropouts (docs/dropouts.md): min_parties=t (SecureFedAvg: t > n/2) lets a round finish with any
+// t parties; a party missing at setup is left out by a restart among the others, one dropping later
+// by double masking (double.ts), whose models are scaled by the public max_weight (default 65536).
+//
 // PlainFedAvg is the same aggregation WITHOUT ANY SECRECY: every party sees the others' scaled
 // weights in clear. It exists as the benchmark baseline; never use it for private models.
 

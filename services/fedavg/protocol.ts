@@ -2,7 +2,9 @@
 //
 // Every party gives named tensors w_k and a weight n_k; every party receives Σ n_k·w_k / Σ n_k.
 // Construction (docs/architecture.md §4; Bonawitz et al., "Practical Secure Aggregation for
-// Privacy-Preserving Machine Learning", CCS 2017, §4 without the dropout recovery):
+// Privacy-Preserving Machine Learning", CCS 2017, §4; its dropout recovery, double masking, runs
+// only with min_parties below the party count and lives in double.ts — the stages below are the
+// default round, which it leaves unchanged):
 //
 //   setup    (before the model exists) each party sends every other party its tensor manifest and
 //            32 fresh CSPRNG bytes r_{i→j}. Manifests are compared here, so a mismatch is reported
