@@ -14,9 +14,11 @@
 //
 //   npx tsx bench/fedavg.ts [sizes in millions, default 1,10,25]   the protocol table
 //   npx tsx bench/fedavg.ts vector [millions, default 25]          throughput of the ring primitives
-//   npx tsx bench/fedavg.ts dropout [millions, default 1,25] [parties, default 3,5]
-//                                   one round with min_parties n−1 and no dropout, then the same
-//                                   round with one party that never calls (docs/dropouts.md)
+//   npx tsx bench/fedavg.ts dropout [millions, default 1,25] [parties, default 3,5] [--skip 25x5]
+//                                   per size and party count: the default round, min_parties n−1
+//                                   with no dropout (double masking's cost), one party that never
+//                                   calls (restart), one killed after setup (recovered by
+//                                   unmasking; docs/dropouts.md); --skip leaves out size×parties
 //   TESSERA_BENCH_REPS=3 runs each configuration 3 times (the fastest online run is reported);
 //   TESSERA_BENCH_ONLY="SecureFedAvg 64" runs one variant; TESSERA_BENCH_NODE_ARGS (bench/cluster.ts)
 //   passes Node options such as --cpu-prof to the servers.
@@ -374,39 +376,56 @@ const DROPOUT_STAGE_TIMEOUT_S = 5;
 interface DropoutRow {
   size: number;
   parties: number;
-  case: string;
+  case: DropoutCase;
   ms: number;
+  onlineMs: number;
   bytesSent: number;
   included: string;
 }
 
-/** One `compute` round with min_parties n−1 (SecureFedAvg, 64-bit ring); `absent` never calls. */
-async function dropoutRun(size: number, parties: number, models: TensorSet[], absent: number | undefined): Promise<DropoutRow> {
-  const { nodes, close } = await startProcessCluster(parties, ['--stage-timeout', String(DROPOUT_STAGE_TIMEOUT_S)]);
+/**
+ * default: no min_parties (today's round). double: min_parties n−1, nobody drops (the cost of
+ * double masking). absent: the last party never calls (restart among the others). crash: the last
+ * party is killed (SIGKILL) after setup, before sending its model (recovery by double masking).
+ */
+type DropoutCase = 'default' | 'double' | 'absent' | 'crash';
+const CASE_TEXT: Record<DropoutCase, string> = {
+  default: 'no min_parties, no dropout',
+  double: 'min_parties n−1, no dropout',
+  absent: 'last party never calls (restart)',
+  crash: 'last party killed after setup (unmasking)',
+};
+
+/** One round of SecureFedAvg (64-bit ring) with prepare + submit, as a training loop would run it. */
+async function dropoutRun(size: number, parties: number, models: TensorSet[], kind: DropoutCase): Promise<DropoutRow> {
+  const { nodes, children, close } = await startProcessCluster(parties, ['--stage-timeout', String(DROPOUT_STAGE_TIMEOUT_S)]);
   try {
-    const callers = nodes.map((_, i) => i).filter((i) => i !== absent);
+    const last = parties - 1;
+    const preparing = nodes.map((_, i) => i).filter((i) => kind !== 'absent' || i !== last);
     const apis = nodes.map((url) => new Api(url, { timeoutMs: 600_000 }));
-    const uploaded = await Promise.all(callers.map((i) => apis[i]!.uploadTensors(models[i]!)));
-    const computes = await Promise.all(callers.map(async (i) => (await apis[i]!.create(FEDAVG_SERVICE)).attribute('compute')));
     const uuid = randomUUID();
+    const options = kind === 'default' ? {} : { min_parties: parties - 1, max_weight: 1000 };
+    const uploaded = await Promise.all(preparing.map((i) => apis[i]!.uploadTensors(models[i]!)));
     const t0 = performance.now();
-    const results = await Promise.all(
-      callers.map((i, k) =>
-        apis[i]!.call(computes[k]!, {
-          microprotocol: 'SecureFedAvg',
-          data: { tensors: uploaded[k], weight: 100 * (i + 1) },
-          network: { nodes, uuid, myself: i },
-          min_parties: parties - 1,
-        }),
-      ),
-    );
-    const ms = performance.now() - t0;
-    const metadata = await Promise.all(results.map((r, k) => resultMetadata(nodes[callers[k]!]!, r!.uuid)));
+    const prepared = await Promise.all(preparing.map(async (i, k) => {
+      const prepare = await (await apis[i]!.create(FEDAVG_SERVICE)).attribute('prepare');
+      const computation = await apis[i]!.call(prepare, { microprotocol: 'SecureFedAvg', data: { tensors: uploaded[k] }, network: { nodes, uuid, myself: i }, ...options });
+      return computation!;
+    }));
+    if (kind === 'crash') children[last]!.kill('SIGKILL');
+    const submitting = preparing.filter((i) => kind !== 'crash' || i !== last);
+    const t1 = performance.now();
+    const results = await Promise.all(submitting.map((i) =>
+      prepared[preparing.indexOf(i)]!.member('submit')({ data: { tensors: uploaded[preparing.indexOf(i)], weight: 100 * (i + 1) }, timeout: DROPOUT_STAGE_TIMEOUT_S })));
+    const t2 = performance.now();
+    const metadata = await Promise.all(results.map((r, k) => resultMetadata(nodes[submitting[k]!]!, r!.uuid)));
+    void t0;
     return {
       size,
       parties,
-      case: absent === undefined ? 'no dropout' : `party ${absent} never calls`,
-      ms,
+      case: kind,
+      ms: t2 - t1,
+      onlineMs: Math.max(...metadata.map((m) => Number(m['tessera.online_ms']))),
       bytesSent: Math.max(...metadata.map((m) => Number(m['tessera.bytes_sent']))),
       included: metadata[0]!['tessera.included'] ?? '?',
     };
@@ -415,31 +434,30 @@ async function dropoutRun(size: number, parties: number, models: TensorSet[], ab
   }
 }
 
-async function dropoutTable(sizesInMillions: number[], partyCounts: number[]): Promise<void> {
+async function dropoutTable(sizesInMillions: number[], partyCounts: number[], skip: ReadonlySet<string>): Promise<void> {
   const rows: DropoutRow[] = [];
   for (const millions of sizesInMillions) {
     const size = Math.round(millions * 1e6);
     for (const parties of partyCounts) {
+      if (skip.has(`${millions}x${parties}`)) continue;
       const models = Array.from({ length: parties }, (_, k) => model(size, 17 + k));
-      for (const absent of [undefined, parties - 1]) {
-        const row = await dropoutRun(size, parties, models, absent);
+      for (const kind of ['default', 'double', 'absent', 'crash'] as const) {
+        const row = await dropoutRun(size, parties, models, kind);
         rows.push(row);
-        process.stderr.write(`  ${millions}M x${parties} ${row.case}: ${row.ms.toFixed(0)} ms
-`);
+        process.stderr.write(`  ${millions}M x${parties} ${kind}: ${row.ms.toFixed(0)} ms\n`);
       }
     }
   }
   console.log(`
-SecureFedAvg (64-bit ring) with min_parties n−1, one process per party, float32 models, one compute call;`);
-  console.log(`time = the slowest caller's wall clock, including the ${DROPOUT_STAGE_TIMEOUT_S} s stage timeout that detects the absent party; bytes = payload sent per party in the round that produced the result`);
-  console.log('| params | parties | case | included | time s | time − timeout s | vs no dropout | sent MiB | bytes vs no dropout |');
+SecureFedAvg (64-bit ring), one process per party, float32 models, prepare then submit (submit timeout ${DROPOUT_STAGE_TIMEOUT_S} s);`);
+  console.log('submit s = the slowest survivor\'s submit wall clock (a dropout after setup includes the wait that detects it); online s = the largest tessera.online_ms; bytes = payload sent per party in the round that produced the result');
+  console.log('| params | parties | case | included | submit s | online s | online vs default | sent MiB | bytes vs default |');
   console.log('|---:|---:|---|---|---:|---:|---:|---:|---:|');
   for (const row of rows) {
-    const base = rows.find((r) => r.size === row.size && r.parties === row.parties && r.case === 'no dropout')!;
-    const net = row.case === 'no dropout' ? row.ms : row.ms - DROPOUT_STAGE_TIMEOUT_S * 1000;
+    const base = rows.find((r) => r.size === row.size && r.parties === row.parties && r.case === 'default')!;
     console.log(
-      `| ${row.size / 1e6}M | ${row.parties} | ${row.case} | ${row.included} | ${(row.ms / 1000).toFixed(2)} | ${(net / 1000).toFixed(2)} | ` +
-        `${(row.ms / base.ms).toFixed(2)} | ${mb(row.bytesSent)} | ${(row.bytesSent / base.bytesSent).toFixed(2)} |`,
+      `| ${row.size / 1e6}M | ${row.parties} | ${CASE_TEXT[row.case]} | ${row.included} | ${(row.ms / 1000).toFixed(2)} | ${(row.onlineMs / 1000).toFixed(2)} | ` +
+        `${(row.onlineMs / base.onlineMs).toFixed(2)} | ${mb(row.bytesSent)} | ${(row.bytesSent / base.bytesSent).toFixed(2)} |`,
     );
   }
 }
@@ -448,7 +466,12 @@ const [mode, arg, arg2] = process.argv.slice(2);
 if (mode === 'vector') {
   vectorTable(Number(arg ?? 25));
 } else if (mode === 'dropout') {
-  await dropoutTable((arg ?? '1,25').split(',').map(Number), (arg2 ?? '3,5').split(',').map(Number));
+  // npm run bench:fedavg -- dropout [1,25] [3,5] [--skip 25x5,...]: a size×parties pair to leave out.
+  const rest = process.argv.slice(2);
+  const skipAt = rest.indexOf('--skip');
+  const skip = new Set(skipAt >= 0 ? (rest[skipAt + 1] ?? '').split(',') : []);
+  const positional = rest.slice(1).filter((_, k) => skipAt < 0 || (k + 1 !== skipAt && k + 1 !== skipAt + 1));
+  await dropoutTable((positional[0] ?? '1,25').split(',').map(Number), (positional[1] ?? '3,5').split(',').map(Number), skip);
 } else {
   const sizes = (mode ?? '1,10,25').split(',').map(Number);
   if (sizes.some((s) => !(s > 0))) {

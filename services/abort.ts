@@ -35,7 +35,9 @@ export function abortError(party: string, from: number, payload: Buffer): Tesser
   }
   const reason = notice.reason.slice(0, MAX_REASON_CHARS);
   if (notice.slug === 'timeout' && typeof notice.where === 'string' && /^party \d+ \(/.test(notice.where)) {
-    return new TimeoutError(`${party} gave up waiting: ${reason}`, { where: notice.where.slice(0, 300), extra: { party: from } });
+    // Every party the notice names as missing, as indices a client can act on (problem extra).
+    const missing = [...notice.where.matchAll(/party (\d+) \(/g)].map((m) => Number(m[1]));
+    return new TimeoutError(`${party} gave up waiting: ${reason}`, { where: notice.where.slice(0, 300), extra: { party: from, missing } });
   }
   return new PeerError(`${party} aborted the computation: ${reason}`, { where: party, extra: { party: from } });
 }

@@ -205,7 +205,7 @@ export class PeerSession implements Session {
         reject(
           new TimeoutError(`${this.party(from)} sent no "${stage}" message within ${timeoutMs} ms${this.silentParties()}`, {
             where: this.party(from),
-            extra: { party: from, stage },
+            extra: { party: from, stage, missing: [from] },
           }),
         );
       }, timeoutMs);

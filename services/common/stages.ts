@@ -144,7 +144,7 @@ function blame(err: unknown, session: Session, from: number, stage: string, what
   if (err instanceof TesseraError && err.where !== undefined && !(err instanceof BadInputError)) return err;
   const message = err instanceof Error ? err.message : String(err);
   if (err instanceof TimeoutError) {
-    return new TimeoutError(`stage ${stage}: ${party} did not send in time`, { where: party });
+    return new TimeoutError(`stage ${stage}: ${party} did not send in time`, { where: party, extra: { missing: [from] } });
   }
   return new PeerError(`stage ${stage}: ${what} ${party}: ${message}`, { where: party });
 }
@@ -221,7 +221,7 @@ async function allOrEveryMissing<T>(received: Promise<T>[], session: Session, st
     const names = missing.map((p) => partyName(session, p)).join(', ');
     // Keep the session's hint when nothing at all came from some party (their clients did not start).
     const hint = /; nothing at all has come from .*/s.exec(err.message)?.[0] ?? '';
-    throw new TimeoutError(`stage ${stage}: ${names} did not send in time${hint}`, { where: names, extra: { parties: missing } });
+    throw new TimeoutError(`stage ${stage}: ${names} did not send in time${hint}`, { where: names, extra: { missing } });
   }
 }
 
@@ -271,12 +271,18 @@ const ABORT_GRACE_MS = 2_000;
 export async function runProtocol<T>(
   session: Session,
   body: () => Promise<T>,
-  options: { readonly abortGraceMs?: number } = {},
+  options: { readonly abortGraceMs?: number; readonly tellPeers?: (err: unknown) => boolean } = {},
 ): Promise<T> {
   let result: T;
   try {
     result = await body();
   } catch (err) {
+    // A failure that concerns this party alone (e.g. a FedAvg party the others left out and
+    // continue without): close quietly, the peers must not fail for it.
+    if (options.tellPeers?.(err) === false) {
+      session.close();
+      throw err;
+    }
     const ownInput = (err instanceof BadInputError || err instanceof TooLargeError) && !session.signal.aborted;
     const notified = abortPeers(session, err, ownInput, options.abortGraceMs ?? ABORT_GRACE_MS);
     if (!ownInput) await notified;

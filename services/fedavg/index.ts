@@ -23,10 +23,14 @@
 // A value beyond the range, NaN or ±Inf is a 400 naming the tensor and element, for the party that
 // gave it; the other parties fail naming that party. Never a clip, never a wrap.
 //
+// Dropouts (docs/dropouts.md): min_parties=t (SecureFedAvg: t > n/2) lets a round finish with any
+// t parties; a party missing at setup is left out by a restart among the others, one dropping later
+// by double masking (double.ts), whose models are scaled by the public max_weight (default 65536).
+//
 // PlainFedAvg is the same aggregation WITHOUT ANY SECRECY: every party sees the others' scaled
 // weights in clear. It exists as the benchmark baseline; never use it for private models.
 
-import { BadInputError, NotImplementedError, PeerError, TimeoutError } from '../errors.js';
+import { BadInputError, PeerError, TimeoutError } from '../errors.js';
 import { SERVER_OBJECT, type CallContext, type ServerObject } from '../microservice.js';
 import { TensorSet } from '../common/tensors.js';
 import { checkRingBits, DEFAULT_FRAC_BITS, fixedPoint } from '../common/vector.js';
@@ -34,7 +38,7 @@ import { parseNetwork, type Network } from '../simon/network.js';
 import { checkModelSize, DEFAULT_MAX_MODEL_BYTES, manifestOf, parseManifest, type Manifest } from './layout.js';
 import { runProtocol } from '../common/stages.js';
 import type { Session } from '../peer.js';
-import { checkWeight, FEDAVG_STAGES, FedAvgComputation, MAX_PARTIES, termsFor, type Attempt, type FedAvgParams, type ModelInput, type Variant } from './protocol.js';
+import { checkWeight, FEDAVG_STAGES, FedAvgComputation, MAX_PARTIES, MAX_WEIGHT, termsFor, type Attempt, type FedAvgParams, type ModelInput, type Variant } from './protocol.js';
 
 export { FedAvgComputation, FEDAVG_STAGES } from './protocol.js';
 
@@ -136,13 +140,35 @@ async function open<T>(
   return { computation: await FedAvgComputation.start(session, input.manifest, params, ttlMs, attempt), value: input.value };
 }
 
-/** min_parties: 2..n, default n (every party: a missing party fails the round). */
-function parseMinParties(value: unknown, parties: number): number | undefined {
+/**
+ * min_parties: default n (every party: a missing party fails the round). SecureFedAvg needs a
+ * majority, t > n/2: its dropout recovery reveals, per party, shares of one of two secrets with
+ * threshold t, and two disjoint groups of t honest parties (one per secret) must not exist
+ * (docs/dropouts.md). PlainFedAvg (no secrecy) accepts 2..n.
+ */
+function parseMinParties(variant: Variant, value: unknown, parties: number): number | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 2 || value > parties) {
-    throw new BadInputError(`min_parties must be an integer from 2 to the number of parties (${parties})`, { where: 'kwargs.min_parties' });
+  const least = variant === 'SecureFedAvg' ? Math.max(2, Math.floor(parties / 2) + 1) : 2;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < least || value > parties) {
+    throw new BadInputError(`min_parties must be an integer from ${least} to the number of parties (${parties})${variant === 'SecureFedAvg' ? ': more than half of them' : ''}`, { where: 'kwargs.min_parties' });
   }
   return value;
+}
+
+/** max_weight (SecureFedAvg with min_parties): the public weight scale, in (0, MAX_WEIGHT]. */
+function parseMaxWeight(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !(value > 0) || value > MAX_WEIGHT) {
+    throw new BadInputError(`max_weight must be a number greater than 0 and at most ${MAX_WEIGHT}`, { where: 'kwargs.max_weight' });
+  }
+  return value;
+}
+
+/** The dropout options of a compute or prepare call, checked before any peer is contacted. */
+function dropoutParams(variant: Variant, kwargs: Record<string, unknown>, parties: number): Pick<FedAvgParams, 'minParties' | 'maxWeight'> {
+  const minParties = parseMinParties(variant, kwargs.min_parties, parties);
+  const maxWeight = variant === 'SecureFedAvg' ? parseMaxWeight(kwargs.max_weight) : undefined;
+  return { ...(minParties === undefined ? {} : { minParties }), ...(maxWeight === undefined ? {} : { maxWeight }) };
 }
 
 /** The parties an error says never arrived or could not be reached (indices of its session). */
@@ -161,6 +187,9 @@ function missingParties(err: unknown): number[] {
 function restartAfter(err: unknown, attempt: Attempt, computation: FedAvgComputation | undefined, params: FedAvgParams, network: Network): Attempt | undefined {
   const min = params.minParties;
   if (attempt.number !== 1 || min === undefined || min >= network.nodes.length) return undefined;
+  // Dropouts after the model was sent are recovered inside the round (double masking); a failure
+  // there is final (docs/dropouts.md).
+  if (computation?.recoveredInside) return undefined;
   const missing = missingParties(err);
   if (missing.length === 0 || missing.includes(network.myself)) return undefined;
   const included = attempt.included.filter((i) => !missing.includes(i));
@@ -188,9 +217,8 @@ async function whileCalled<T>(computation: FedAvgComputation, ctx: CallContext, 
 
 async function computeDirect(variant: Variant, kwargs: Record<string, unknown>, ctx: CallContext): Promise<TensorSet> {
   const network = parseNetwork(kwargs.network);
-  const minParties = parseMinParties(kwargs.min_parties, network.nodes.length);
   // Option errors before any peer is contacted.
-  const params: FedAvgParams = { ...parseParams(variant, kwargs), ...(minParties === undefined ? {} : { minParties }) };
+  const params: FedAvgParams = { ...parseParams(variant, kwargs), ...dropoutParams(variant, kwargs, network.nodes.length), stageTimeoutMs: ctx.peers.stageTimeoutMs };
   const read = () => {
     const model = parseModelInput(parseData(kwargs));
     return { manifest: manifestOf(model.tensors), where: model.where, value: model };
@@ -235,16 +263,27 @@ function parsePrepareManifest(data: Record<string, unknown>): Manifest {
  */
 export async function prepareFedAvg(kwargs: Record<string, unknown>, ctx: CallContext): Promise<ServerObject> {
   const variant: Variant = kwargs.microprotocol === 'PlainFedAvg' ? 'PlainFedAvg' : 'SecureFedAvg';
-  const params = parseParams(variant, kwargs);
-  if (kwargs.min_parties !== undefined) {
-    throw new NotImplementedError('min_parties is supported by compute; a prepared round (prepare, then submit) does not restart without a party yet', { where: 'kwargs.min_parties' });
-  }
+  const network = parseNetwork(kwargs.network);
+  const params: FedAvgParams = { ...parseParams(variant, kwargs), ...dropoutParams(variant, kwargs, network.nodes.length), stageTimeoutMs: ctx.peers.stageTimeoutMs };
   const ttlMs = seconds(kwargs.ttl, DEFAULT_PREPARED_TTL_S, 'kwargs.ttl') * 1000;
-  const { computation } = await open(params, parseNetwork(kwargs.network), ctx, ttlMs, () => {
+  const read = () => {
     const data = parseData(kwargs);
     return { manifest: parsePrepareManifest(data), where: data.manifest !== undefined ? 'kwargs.data.manifest' : 'kwargs.data.tensors', value: undefined };
-  });
-  return preparedObject(computation);
+  };
+  // With min_parties, a party missing at setup is left out by a restart among the others (as in
+  // compute); one that drops after its model was sent is recovered inside the round (double.ts).
+  let attempt: Attempt = { number: 1, included: network.nodes.map((_, i) => i), dropped: [], vetoed: false };
+  for (;;) {
+    try {
+      const { computation } = await open(params, networkFor(network, attempt), ctx, ttlMs, read, attempt);
+      return preparedObject(computation);
+    } catch (err) {
+      const next = restartAfter(err, attempt, undefined, params, network);
+      if (next === undefined) throw err;
+      ctx.log.info({ uuid: network.uuid, dropped: next.dropped }, 'FedAvg prepare restarts among the remaining parties');
+      attempt = next;
+    }
+  }
 }
 
 function preparedObject(computation: FedAvgComputation): ServerObject {

@@ -2,7 +2,9 @@
 //
 // Every party gives named tensors w_k and a weight n_k; every party receives Σ n_k·w_k / Σ n_k.
 // Construction (docs/architecture.md §4; Bonawitz et al., "Practical Secure Aggregation for
-// Privacy-Preserving Machine Learning", CCS 2017, §4 without the dropout recovery):
+// Privacy-Preserving Machine Learning", CCS 2017, §4; its dropout recovery, double masking, runs
+// only with min_parties below the party count and lives in double.ts — the stages below are the
+// default round, which it leaves unchanged):
 //
 //   setup    (before the model exists) each party sends every other party its tensor manifest and
 //            32 fresh CSPRNG bytes r_{i→j}. Manifests are compared here, so a mismatch is reported
@@ -33,8 +35,11 @@
 import { hkdfSync } from 'node:crypto';
 import { BadInputError, ConflictError, PeerError, TesseraError, TimeoutError } from '../errors.js';
 import type { AbortCause, Session, Terms } from '../peer.js';
-import { freshSeed, MaskStream, SEED_BYTES } from '../common/prg.js';
-import { expandMaskInto, type MaskTerm } from '../common/mask.js';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { F25519 } from '../common/field.js';
+import { freshSeed, SEED_BYTES } from '../common/prg.js';
+import { expandMaskInto } from '../common/mask.js';
+import { SHARE_BYTES, shamirShare } from '../common/shamir.js';
 import { defineStages, gather, otherParties, partyName, runProtocol, scatter, whenAborted } from '../common/stages.js';
 import { TensorSet, type Tensor } from '../common/tensors.js';
 import {
@@ -51,9 +56,12 @@ import {
   type FloatArray,
   type RingBits,
 } from '../common/vector.js';
+import { checkBelowMax, dhPairSeed, DOUBLE_SETUP_BYTES, keyFromSecret, LeftOutError, onlineDouble, selfSeed, type DoubleSetup } from './double.js';
+import { combinedMask, type MaskTerm } from './masks.js';
 import { allocOutputs, compareManifests, floatRangeBytes, Layout, parseManifest, writeFloatRange, type Manifest } from './layout.js';
 
-export const FEDAVG_STAGES = defineStages(['setup', 'weights', 'reduce', 'gather'] as const);
+// decide, confirm, resend and unmask run only in a round that may finish without some parties (double.ts).
+export const FEDAVG_STAGES = defineStages(['setup', 'weights', 'reduce', 'decide', 'confirm', 'resend', 'unmask', 'gather'] as const);
 
 export type Variant = 'SecureFedAvg' | 'PlainFedAvg';
 
@@ -69,8 +77,6 @@ export const WEIGHT_FRAC_BITS = 24;
 export const MAX_WEIGHT = 2 ** 30;
 export const MAX_PARTIES = 256;
 
-/** Bytes of PRG output expanded per step (MaskStream returns up to 1 MiB without a copy). */
-const PRG_STEP_BYTES = 1 << 20;
 /** Messages in flight per destination: two keep the link busy while the next chunk is prepared. */
 const SEND_WINDOW = 2;
 
@@ -84,6 +90,22 @@ export interface FedAvgParams {
   readonly chunkElements?: number;
   /** Fewest parties a round may finish with (services/fedavg/index.ts, docs/dropouts.md); default all. */
   readonly minParties?: number;
+  /**
+   * With minParties below the party count (SecureFedAvg): the public weight scale Q. Each party
+   * scales its model by n_k / Q instead of n_k / N, since N over the included parties is known
+   * only after the decision (double.ts); a weight above it is refused before anything is sent.
+   */
+  readonly maxWeight?: number;
+  /** The peer layer's per-wait timeout (not part of the terms): paces the waits of double.ts. */
+  readonly stageTimeoutMs?: number;
+}
+
+/** max_weight when min_parties is given and max_weight is not (docs/dropouts.md: precision). */
+export const DEFAULT_MAX_WEIGHT = 2 ** 16;
+
+/** Whether this round recovers from dropouts after masked data (double masking, double.ts). */
+export function doubleMasking(params: FedAvgParams, parties: number): boolean {
+  return params.variant === 'SecureFedAvg' && params.minParties !== undefined && params.minParties < parties;
 }
 
 /** What a restart among the survivors needs to know of the attempt it replaces (docs/dropouts.md). */
@@ -112,10 +134,11 @@ export function termsFor(params: FedAvgParams, nodes: readonly string[]): Terms 
   const base = { microprotocol: params.variant, nodes, fedavg: FEDAVG_VERSION, chunk_elements: params.chunkElements ?? CHUNK_ELEMENTS };
   const withMin = params.minParties === undefined ? base : { ...base, min_parties: params.minParties };
   if (params.variant === 'PlainFedAvg') return withMin;
+  const withMax = params.minParties === undefined ? withMin : { ...withMin, max_weight: params.maxWeight ?? DEFAULT_MAX_WEIGHT };
   const fp = params.fixedPoint!;
   // "ring_frac_bits" sorts after "ring_bits", so a ring width mismatch is reported as such (peers
   // report the first differing key) rather than as the fractional bits that follow from it.
-  return { ...withMin, ring_bits: fp.bits, ring_frac_bits: fp.fracBits };
+  return { ...withMax, ring_bits: fp.bits, ring_frac_bits: fp.fracBits };
 }
 
 /** Counts the payload bytes this party sends (reported with the result). */
@@ -199,7 +222,11 @@ interface Prepared {
    * during setup (the others are expanded as they are used); and the weight's mask m_i.
    */
   readonly masks?: PreparedMasks;
+  /** With dropout recovery instead: the whole combined mask M_i + B_i, one buffer per global chunk id. */
+  readonly modelMask?: Uint32Array[];
   readonly weightMask?: Uint32Array;
+  /** With dropout recovery: keys and shares for the decision and unmasking (double.ts). */
+  readonly double?: DoubleSetup;
   readonly prepareMs: number;
 }
 
@@ -229,7 +256,8 @@ export class FedAvgComputation {
     this.#session = new CountingSession(session);
     this.#ttl = setTimeout(() => this.cancel(`no model was submitted within ${Math.round(ttlMs / 1000)} s`), ttlMs);
     this.#ttl.unref();
-    this.#result = runProtocol(this.#session, () => this.#run());
+    // A party the others left out (double.ts) must not abort them: they finish without it.
+    this.#result = runProtocol(this.#session, () => this.#run(), { tellPeers: (err) => !(err instanceof LeftOutError) });
     this.#result.then(
       () => {
         this.#state = { stage: 'done' };
@@ -248,6 +276,15 @@ export class FedAvgComputation {
     await computation.#ready.promise;
     return computation;
   }
+
+  /**
+   * This computation recovers from dropouts itself (double masking) and its online part began:
+   * whatever failed it, a restart among the others would run next to data of the failed attempt.
+   */
+  get recoveredInside(): boolean {
+    return this.#online_started && doubleMasking(this.params, this.#session.parties);
+  }
+  #online_started = false;
 
   get state(): ComputationStage {
     return this.#state;
@@ -325,19 +362,23 @@ export class FedAvgComputation {
     } finally {
       aborted.dispose();
     }
+    this.#online_started = true;
     const t1 = performance.now();
-    let result: { outputs: FloatArray[]; totalWeight: number };
+    let result: { outputs: FloatArray[]; totalWeight: number; included?: readonly number[] };
     try {
       result = await this.#online(session, prepared, input);
     } catch (err) {
       throw await rootCause(session, err);
     }
+    // Indices into the node list the clients gave: who is in this average, who dropped out (before
+    // this attempt, or, with dropout recovery, during it).
+    const inAverage = (result.included ?? Array.from({ length: session.parties }, (_, i) => i)).map((i) => this.attempt.included[i]!);
+    const dropped = [...this.attempt.dropped, ...this.attempt.included.filter((i) => !inAverage.includes(i))].sort((a, b) => a - b);
     const metadata: Record<string, string> = {
       'tessera.microprotocol': this.params.variant,
-      'tessera.parties': String(session.parties),
-      // Indices into the node list the clients gave: who is in this average, who dropped out.
-      'tessera.included': JSON.stringify(this.attempt.included),
-      'tessera.dropped': JSON.stringify(this.attempt.dropped),
+      'tessera.parties': String(inAverage.length),
+      'tessera.included': JSON.stringify(inAverage),
+      'tessera.dropped': JSON.stringify(dropped),
       'tessera.weight': String(result.totalWeight),
       'tessera.bytes_sent': String(session.bytesSent),
       'tessera.prepare_ms': prepared.prepareMs.toFixed(1),
@@ -355,30 +396,55 @@ export class FedAvgComputation {
   /** Stage "setup": exchange manifests and seed contributions; expand the masks. */
   async #setup(session: Session, t0: number): Promise<Prepared> {
     const secure = this.params.variant === 'SecureFedAvg';
+    const double = doubleMasking(this.params, session.parties);
     const others = otherParties(session);
+    const me = session.myself;
     const manifestBytes = Buffer.from(JSON.stringify(this.manifest), 'utf8');
-    const contributions = new Map(others.map((j) => [j, secure ? freshSeed() : Buffer.alloc(0)]));
-    const seedBytes = secure ? SEED_BYTES : 0;
+    // Default: a fresh seed contribution per pair. With dropout recovery (double.ts) the pair seeds
+    // come from X25519 instead, so that the shares of a dropped party's key rebuild all of its pair
+    // seeds; each message then carries this party's public key and the recipient's Shamir shares
+    // of its key and of its self-mask secret (threshold min_parties).
+    const contributions = new Map(others.map((j) => [j, secure && !double ? freshSeed() : Buffer.alloc(0)]));
+    const seedBytes = secure && !double ? SEED_BYTES : 0;
+    const extraBytes = double ? DOUBLE_SETUP_BYTES : 0;
+    let ownDouble: { secretKey: Uint8Array; publicKey: Uint8Array; self: bigint; selfShares: bigint[]; keyShares: bigint[] } | undefined;
+    if (double) {
+      const key = F25519.random();
+      const secretKey = keyFromSecret(key);
+      const self = F25519.random();
+      const t = this.params.minParties!;
+      ownDouble = { secretKey, publicKey: x25519.getPublicKey(secretKey), self, selfShares: shamirShare(self, session.parties, t), keyShares: shamirShare(key, session.parties, t) };
+    }
+    const extraFor = (to: number): Uint8Array =>
+      ownDouble === undefined ? Buffer.alloc(0) : Buffer.concat([ownDouble.publicKey, F25519.encodeBytes(ownDouble.selfShares[to]!), F25519.encodeBytes(ownDouble.keyShares[to]!)]);
     // Byte 0: 1 when this party vetoes a restart (it saw part of the failed attempt, docs/dropouts.md).
     const flag = Uint8Array.of(this.attempt.vetoed ? 1 : 0);
     const [, received] = await Promise.all([
-      scatter(session, FEDAVG_STAGES.setup, (to) => Buffer.concat([flag, contributions.get(to)!, manifestBytes])),
+      scatter(session, FEDAVG_STAGES.setup, (to) => Buffer.concat([flag, contributions.get(to)!, extraFor(to), manifestBytes])),
       gather(session, FEDAVG_STAGES.setup, others, (payload, from) => {
         const party = partyName(session, from);
         const fail = (message: string) => new PeerError(`setup message: ${message}`, { where: party });
-        if (payload.length < 1 + seedBytes || payload[0]! > 1) throw fail('too short or malformed');
+        if (payload.length < 1 + seedBytes + extraBytes || payload[0]! > 1) throw fail('too short or malformed');
         let json: unknown;
         try {
-          json = JSON.parse(Buffer.from(payload.subarray(1 + seedBytes)).toString('utf8'));
+          json = JSON.parse(Buffer.from(payload.subarray(1 + seedBytes + extraBytes)).toString('utf8'));
         } catch {
           throw fail('the manifest is not JSON');
         }
-        return { vetoed: payload[0] === 1, seed: Buffer.from(payload.subarray(1, 1 + seedBytes)), manifest: parseManifest(json, party, fail) };
+        const extra = payload.subarray(1 + seedBytes, 1 + seedBytes + extraBytes);
+        return {
+          vetoed: payload[0] === 1,
+          seed: Buffer.from(payload.subarray(1, 1 + seedBytes)),
+          publicKey: Uint8Array.from(extra.subarray(0, 32)),
+          selfShare: double ? F25519.decodeBytes(extra.subarray(32, 32 + SHARE_BYTES), party) : 0n,
+          keyShare: double ? F25519.decodeBytes(extra.subarray(32 + SHARE_BYTES), party) : 0n,
+          manifest: parseManifest(json, party, fail),
+        };
       }),
     ]);
     // A restart completes only if no party in it saw anything of the failed attempt that the
     // restart's output would complement; one veto ends the round for everyone, before any input.
-    const vetoes = [...(this.attempt.vetoed ? [session.myself] : []), ...others.filter((j) => received.get(j)!.vetoed)];
+    const vetoes = [...(this.attempt.vetoed ? [me] : []), ...others.filter((j) => received.get(j)!.vetoed)];
     if (vetoes.length > 0) {
       throw new PeerError(
         `the round cannot continue without the dropped parties: ${vetoes.map((j) => partyName(session, j)).join(', ')} already held data of theirs or part of the average`,
@@ -393,26 +459,53 @@ export class FedAvgComputation {
     if (!secure) return { layout, prepareMs: performance.now() - t0 };
 
     const bits = this.params.fixedPoint!.bits;
-    const me = session.myself;
-    const weightMask = allocRing(64, 1);
-    const pairs = others.map((j) => {
+    // The mask terms of this party: the lower-indexed party of a pair adds the pair's mask, the
+    // higher one subtracts it; with dropout recovery, plus its own self mask B_i.
+    const terms: MaskTerm[] = others.map((j) => {
+      const sign: 1 | -1 = me < j ? 1 : -1;
+      if (ownDouble !== undefined) return { seed: dhPairSeed(ownDouble.secretKey, received.get(j)!.publicKey, me, j), sign };
       const [lo, hi] = me < j ? [me, j] : [j, me];
       const ikm = me < j ? Buffer.concat([contributions.get(j)!, received.get(j)!.seed]) : Buffer.concat([received.get(j)!.seed, contributions.get(j)!]);
       const seed = Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), `tessera/SecureFedAvg/v1/pair-seed/${lo}/${hi}`, SEED_BYTES));
       ikm.fill(0);
-      // The lower-indexed party adds the pair's mask, the higher one subtracts it.
-      const sign: 1 | -1 = me < j ? 1 : -1;
-      addBytesInto(64, weightMask, MaskStream.bytes(seed, LABEL_WEIGHT, 8), sign);
-      // The seed is kept (and zeroed after the online part): chunks beyond the precomputed ones
-      // are expanded when they are used.
       return { seed, sign };
     });
     for (const c of contributions.values()) c.fill(0);
-    const masks = await precomputeMasks(bits, pairs, LABEL_MODEL, layout, MASK_PRECOMPUTE_BYTES);
-    return { layout, masks, weightMask, prepareMs: performance.now() - t0 };
+    let doubleSetup: DoubleSetup | undefined;
+    if (ownDouble !== undefined) {
+      terms.push({ seed: selfSeed(ownDouble.self, me), sign: 1 });
+      ownDouble.secretKey.fill(0);
+      doubleSetup = {
+        threshold: this.params.minParties!,
+        publicKeys: Array.from({ length: session.parties }, (_, j) => (j === me ? ownDouble.publicKey : received.get(j)!.publicKey)),
+        selfShares: Array.from({ length: session.parties }, (_, j) => (j === me ? ownDouble.selfShares[me]! : received.get(j)!.selfShare)),
+        keyShares: Array.from({ length: session.parties }, (_, j) => (j === me ? ownDouble.keyShares[me]! : received.get(j)!.keyShare)),
+        maxQ: quantiseWeight(this.params.maxWeight ?? DEFAULT_MAX_WEIGHT),
+      };
+    }
+    const weightMask = combinedMask(64, terms, LABEL_WEIGHT, 0, 1);
+    if (doubleSetup === undefined) {
+      // The default round: chunks up to MASK_PRECOMPUTE_BYTES expanded now, the rest fused with
+      // the encoding when used; the seeds are kept for that and zeroed after the online part.
+      const masks = await precomputeMasks(bits, terms, LABEL_MODEL, layout, MASK_PRECOMPUTE_BYTES);
+      return { layout, masks, weightMask, prepareMs: performance.now() - t0 };
+    }
+    // With dropout recovery every contribution is kept until the decision (double.ts), so the whole
+    // combined mask is expanded here, chunk by chunk in flat order, and the seeds can go at once.
+    const modelMask: Uint32Array[] = [];
+    for (let j = 0; j < session.parties; j++) {
+      for (let c = 0; c < layout.chunkCount(j); c++) {
+        const [start, end] = layout.chunk(j, c);
+        modelMask.push(combinedMask(bits, terms, LABEL_MODEL, start, end));
+        // Let the server answer other requests (and peers' messages) during a long expansion.
+        await yieldToEventLoop();
+      }
+    }
+    for (const t of terms) t.seed.fill(0);
+    return { layout, modelMask, weightMask, double: doubleSetup, prepareMs: performance.now() - t0 };
   }
 
-  async #online(session: Session, prepared: Prepared, input: ModelInput): Promise<{ outputs: FloatArray[]; totalWeight: number }> {
+  async #online(session: Session, prepared: Prepared, input: ModelInput): Promise<{ outputs: FloatArray[]; totalWeight: number; included?: readonly number[] }> {
     const { layout } = prepared;
     const others = otherParties(session);
     checkAgainstManifest(this.manifest, input);
@@ -425,6 +518,36 @@ export class FedAvgComputation {
         checkEncodable(fp, input.tensors.get(t.name)!.data, `${input.where}.${t.name}`);
         if (t.length > 1 << 22) await yieldToEventLoop();
       }
+    }
+
+    if (prepared.double !== undefined) {
+      const q = quantiseWeight(input.weight);
+      checkBelowMax(q, prepared.double.maxQ, this.params.maxWeight ?? DEFAULT_MAX_WEIGHT, input.where.replace(/\.tensors$/, '.weight'));
+      const outputs = allocOutputs(layout);
+      // x_i = round(w_i · q_i/Q · 2^f): the scale is public and fixed before anyone can drop.
+      const multiplier = (q / prepared.double.maxQ) * fp!.scale;
+      const encode = (chunk: Uint32Array, j: number, c: number) => {
+        const [start, end] = layout.chunk(j, c);
+        for (const p of layout.pieces(start, end)) {
+          const t = layout.tensors[p.tensor]!;
+          const data = input.tensors.get(t.name)!.data.subarray(p.from, p.to);
+          const at = t.offset + p.from - start;
+          encodeInto(fp!, ringSlice(fp!.bits, chunk, at, at + data.length), data, multiplier, 'add', `${input.where}.${t.name}`, p.from, true);
+        }
+      };
+      const doubleInput = {
+        layout,
+        fp: fp!,
+        mask: prepared.modelMask as Uint32Array[],
+        weightMask: prepared.weightMask!,
+        setup: prepared.double,
+        modelLabel: LABEL_MODEL,
+        weightLabel: LABEL_WEIGHT,
+        stages: FEDAVG_STAGES,
+        ...(this.params.stageTimeoutMs === undefined ? {} : { stageTimeoutMs: this.params.stageTimeoutMs }),
+      };
+      const outcome = await onlineDouble(session, doubleInput, q, encode, outputs, input.waitMs);
+      return { outputs, totalWeight: outcome.totalWeight, included: outcome.included };
     }
 
     // Stage "weights".

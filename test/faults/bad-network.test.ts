@@ -18,6 +18,15 @@ function problemOf(outcome: PromiseSettledResult<unknown>, who: string): Problem
   return err;
 }
 
+/** Simon compute of any microprotocol; rejects with the problem. */
+async function compute(client: RawClient, kwargs: Record<string, unknown>): Promise<void> {
+  const simon = await client.create({ protocol: 'Simon' });
+  const member = await client.attribute(simon, 'compute');
+  const res = await client.request('PATCH', `/representation/${member}`, { args: [], kwargs }, undefined, 60_000);
+  await Promise.all([client.release(member), client.release(simon)]);
+  if (res.status !== 200) throw new ProblemError(res);
+}
+
 describe('bad network arguments and missing parties', { timeout: 120_000 }, () => {
   let cluster: Cluster;
   let clients: RawClient[];
@@ -64,6 +73,21 @@ describe('bad network arguments and missing parties', { timeout: 120_000 }, () =
       assert.equal(err.status, 504);
       const text = `${String(err.problem.where)} ${String(err.problem.detail)}`;
       assert.ok(text.includes(`party 2 (${cluster.nodes[2]})`) && text.includes(`party 3 (${cluster.nodes[3]})`), text);
+      // The same parties as indices a client can act on, in the problem's `missing`.
+      assert.deepEqual(err.problem.missing, [2, 3]);
+    }
+  });
+
+  test('one party never arrives in a SIMON protocol (SecureMedian): the problem lists it in missing', async () => {
+    const uuid = randomUUID();
+    const nodes = nodes3();
+    const outcomes = await within(10 * STAGE_TIMEOUT_MS, 'parties 0 and 1', Promise.allSettled([0, 1].map((i) =>
+      compute(clients[i]!, { microprotocol: 'SecureMedian', data: [i, i + 1, i + 2], network: { nodes, uuid, myself: i } }))));
+    for (const i of [0, 1]) {
+      const err = problemOf(outcomes[i]!, `party ${i}`);
+      assert.equal(err.status, 504);
+      assert.match(String(err.problem.where), new RegExp(`party 2 \\(${nodes[2]!.replace(/[.]/g, '\\.')}\\)`));
+      assert.deepEqual(err.problem.missing, [2]);
     }
   });
 });

@@ -123,6 +123,72 @@ describe('FedAvg survives a party dropping out (min_parties)', { timeout: 180_00
     }
   });
 
+  // Party (n−1) runs in its own process behind the proxy and is killed with SIGKILL when the
+  // 2(n−1)+1-th peer message reaches it: every other party has then finished setup (it sent online
+  // messages) and sent its weight, so the round is in its reduce stage; there is no restart (setup
+  // completed), and the survivors' average exists only through the decision and unmasking of the
+  // double-masked round (services/fedavg/double.ts).
+  for (const [n, t] of [[3, 2], [5, 3]] as const) {
+    test(`${t} of ${n}, the last party killed (SIGKILL) mid-reduce: the survivors get their average through unmasking`, async () => {
+      child = await spawnParty(join(root, `p-mid-${n}`), secret, STAGE_TIMEOUT_MS);
+      proxy.target = child.url;
+      let inbound = 0;
+      let killed = false;
+      proxy.onRequest = async (_method, path) => {
+        if (path.startsWith('/peer/messages') && ++inbound === 2 * (n - 1) + 1 && !killed) {
+          killed = true;
+          await child!.kill();
+          proxy.mode = { kind: 'down' };
+        }
+      };
+      try {
+        const nodes = [...servers.slice(0, n - 1).map((s) => s.url), proxy.url];
+        const uuid = randomUUID();
+        const survivors = Array.from({ length: n - 1 }, (_, k) => k);
+        const victim = fedAvg(child.url, n - 1, weights[n - 1]!, { nodes, uuid, myself: n - 1 }, { min_parties: t, max_weight: 64 });
+        victim.catch(() => undefined);
+        const got = await within(8 * STAGE_TIMEOUT_MS + 8000, 'survivors', Promise.all(survivors.map((k) => fedAvg(nodes[k]!, k, weights[k]!, { nodes, uuid, myself: k }, { min_parties: t, max_weight: 64 }))));
+        assert.ok(killed, 'the last party was killed mid-round');
+        for (const g of got) {
+          expectAverage(g, survivors, weights);
+          assert.equal(g.metadata?.['tessera.included'], JSON.stringify(survivors));
+          assert.equal(g.metadata?.['tessera.dropped'], JSON.stringify([n - 1]));
+          assert.equal(g.metadata?.['tessera.parties'], String(n - 1));
+        }
+      } finally {
+        proxy.onRequest = undefined;
+        proxy.mode = { kind: 'pass' };
+        await child.kill();
+        child = undefined;
+        proxy.target = servers[4]!.url;
+      }
+    });
+  }
+
+  test('prepare, then submit, with min_parties: a party that never submits is left out', async () => {
+    const nodes = servers.slice(0, 3).map((s) => s.url);
+    const uuid = randomUUID();
+    const prepared = await Promise.all([0, 1, 2].map(async (k) => {
+      const api = new Api(nodes[k]!, { timeoutMs: 60_000 });
+      const service = await api.create(FEDAVG_SERVICE);
+      const prepare = await service.attribute('prepare');
+      const computation = await api.call(prepare, { microprotocol: 'SecureFedAvg', data: { tensors: await api.uploadTensors(modelOf(k)) }, network: { nodes, uuid, myself: k }, min_parties: 2, max_weight: 64 });
+      return { api, computation };
+    }));
+    const got = await within(8 * STAGE_TIMEOUT_MS + 5000, 'submit', Promise.all([0, 1].map(async (k) => {
+      const { api, computation } = prepared[k]!;
+      assert.ok(computation);
+      const uploaded = await api.uploadTensors(modelOf(k));
+      const result = await computation.member('submit')({ data: { tensors: uploaded, weight: weights[k] }, timeout: STAGE_TIMEOUT_MS / 1000 });
+      assert.ok(result);
+      return api.downloadTensors(result);
+    })));
+    for (const g of got) {
+      expectAverage(g, [0, 1], weights);
+      assert.equal(g.metadata?.['tessera.dropped'], '[2]');
+    }
+  });
+
   test('fewer than min_parties remain: a 504 naming every missing party, and no average', async () => {
     const nodes = servers.slice(0, 4).map((s) => s.url);
     const uuid = randomUUID();

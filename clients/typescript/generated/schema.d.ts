@@ -433,6 +433,12 @@ export interface components {
             message: string;
             /** @description The field path, tensor name or party at fault. */
             where?: string;
+            /**
+             * @description A timeout (504) of a computation among parties: the indices into `network.nodes` of
+             *     every party that did not arrive or send in time (as named in `where`), so a client can
+             *     tell which parties to chase without parsing text.
+             */
+            missing?: number[];
             /** @description Each schema violation, with where it is. */
             errors?: {
                 path?: string;
@@ -575,16 +581,26 @@ export interface components {
             frac_bits?: number;
             /**
              * @description SecureFedAvg and PlainFedAvg: the fewest parties the round may finish with (default:
-             *     all of them). A party that never arrives, cannot be reached or stalls past the stage
-             *     timeout before any of its model data reached another party is left out by one restart
-             *     among the others with fresh masks, and every remaining party gets the weighted average
-             *     over the remaining parties; the result's metadata names them (`tessera.included`,
-             *     `tessera.dropped`). Fewer than min_parties left: a 504 naming every missing party. A
-             *     remaining party that already holds data of a dropped party, or part of the average,
-             *     refuses the restart and the round fails for everyone (docs/dropouts.md). Every party
-             *     must pass the same value.
+             *     all of them; SecureFedAvg needs more than half of the parties). A party that never
+             *     arrives, cannot be reached or stalls past the stage timeout during setup is left out by
+             *     one restart among the others with fresh masks. SecureFedAvg with min_parties below the
+             *     party count also survives a party that drops after its masked model was sent (double
+             *     masking, docs/dropouts.md): the parties decide who is included before anything is
+             *     unmasked. Every remaining party gets the weighted average over the remaining parties;
+             *     the result's metadata names them (`tessera.included`, `tessera.dropped`). Fewer than
+             *     min_parties left: a 504 naming every missing party (problem `extra.missing` lists
+             *     their indices). A party holding a segment of the average that drops after the
+             *     decision ends the round with a 504 naming it. Every party must pass the same value.
              */
             min_parties?: number;
+            /**
+             * @description SecureFedAvg with min_parties below the party count: the public scale Q of the weights
+             *     (default 65536). Each party scales its model by weight/Q (the total weight of the
+             *     included parties is known only after they are decided), so a weight above it is a 400
+             *     naming `kwargs.data.weight`, and the average is within n·2^-(f+1)·Q/N of the exact one
+             *     (N the included parties' total weight). Every party must pass the same value.
+             */
+            max_weight?: number;
         };
         /**
          * @description One party's SecureSum input: one number, or a list whose items are numbers or lists of
@@ -1087,11 +1103,10 @@ export interface components {
             ring_bits?: 32 | 64;
             /** @description As in ComputeKwargs. */
             frac_bits?: number;
-            /**
-             * @description As in ComputeKwargs, but a prepared round does not restart without a party yet: it
-             *     answers 501 (use `compute` for dropouts).
-             */
+            /** @description As in ComputeKwargs; a prepared round survives the same dropouts. */
             min_parties?: number;
+            /** @description As in ComputeKwargs. */
+            max_weight?: number;
         };
         /**
          * @description Keyword arguments of a prepared computation's `submit`: the trained model and weight.

@@ -13,7 +13,8 @@ export const KEYWORDS = {
       SecureFedAvg: [
         'ring_bits',
         'frac_bits',
-        'min_parties'
+        'min_parties',
+        'max_weight'
       ],
       PlainFedAvg: [
         'min_parties'
@@ -31,7 +32,8 @@ export const KEYWORDS = {
         'ttl',
         'ring_bits',
         'frac_bits',
-        'min_parties'
+        'min_parties',
+        'max_weight'
       ],
       PlainFedAvg: [
         'ttl',

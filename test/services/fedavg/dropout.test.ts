@@ -1,16 +1,23 @@
 // A party dropping out in every stage of SecureFedAvg in turn, with min_parties (issue 11), over
-// the in-memory network: before it sent any online message (never arrives, or dies right after
-// setup) the others restart without it and get their own average; once any of its online messages
-// (a masked weight, a model contribution) or any part of the output reached a survivor, that
-// survivor vetoes the restart and the round fails for everyone: no average over the survivors is
-// ever released next to something that includes the dropped party (docs/dropouts.md).
+// the in-memory network. Before setup completes, the others restart without it. After setup, the
+// round recovers inside itself by double masking (services/fedavg/double.ts): a party that drops
+// in the weights or reduce stage, or before the decision, is left out and the others get their own
+// average. At the decision itself (its view reached one survivor only) the survivors disagree and
+// stop before anything is unmasked; after the decision, a dropped segment holder ends the round
+// with an error naming it. Never is an average over the survivors released next to one that
+// includes the dropped party (docs/dropouts.md).
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryHub } from '../../../services/simulation/network.js';
-import { secureFedAvg } from '../../../services/fedavg/index.js';
+import { prepareFedAvg, secureFedAvg } from '../../../services/fedavg/index.js';
 import { TensorSet } from '../../../services/common/tensors.js';
-import { PeerError, TesseraError, TimeoutError } from '../../../services/errors.js';
-import type { CallContext } from '../../../services/microservice.js';
+import { BadInputError, PeerError, TesseraError, TimeoutError } from '../../../services/errors.js';
+import type { CallContext, ServerObject } from '../../../services/microservice.js';
+import { F25519 } from '../../../services/common/field.js';
+import { shamirReconstruct } from '../../../services/common/shamir.js';
+import { dhPairSeed, keyFromSecret, selfSeed } from '../../../services/fedavg/double.js';
+import { combinedMask } from '../../../services/fedavg/masks.js';
+import { addInto, decodeInto, fixedPoint, wordsOf } from '../../../services/common/vector.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const NODES = [0, 1, 2].map((i) => `http://127.0.0.1:${57000 + i}`);
@@ -21,12 +28,26 @@ function modelOf(k: number): TensorSet {
   return TensorSet.from({ w: new Float64Array(40).map((_, i) => Math.cos(k * 3 + i)) });
 }
 
-async function round(hub: MemoryHub): Promise<PromiseSettledResult<unknown>[]> {
+function ctxOf(hub: MemoryHub, i: number): CallContext {
+  return { signal: new AbortController().signal, peers: hub.network(i), log: silent };
+}
+
+function averageOf(parties: number[]): Float64Array {
+  const total = parties.reduce((a, k) => a + WEIGHTS[k]!, 0);
+  return new Float64Array(40).map((_, e) => parties.reduce((a, k) => a + (WEIGHTS[k]! * modelOf(k).get('w')!.data[e]!) / total, 0));
+}
+
+function assertAverage(got: TensorSet, parties: number[]): void {
+  const want = averageOf(parties);
+  got.get('w')!.data.forEach((v, e) => assert.ok(Math.abs(v - want[e]!) <= 1e-6, `w[${e}]: ${v} vs ${want[e]}`));
+  assert.equal(got.metadata?.['tessera.included'], JSON.stringify(parties));
+}
+
+async function round(hub: MemoryHub, extra: Record<string, unknown> = {}): Promise<PromiseSettledResult<unknown>[]> {
   const uuid = `dropout-${++counter}`;
-  const calls = NODES.map((_, i) => {
-    const ctx: CallContext = { signal: new AbortController().signal, peers: hub.network(i), log: silent };
-    return secureFedAvg({ data: { tensors: modelOf(i), weight: WEIGHTS[i] }, network: { nodes: NODES, uuid, myself: i }, min_parties: 2 }, ctx);
-  });
+  const calls = NODES.map((_, i) =>
+    secureFedAvg({ data: { tensors: modelOf(i), weight: WEIGHTS[i] }, network: { nodes: NODES, uuid, myself: i }, min_parties: 2, max_weight: 64, ...extra }, ctxOf(hub, i)),
+  );
   // Party 1's own call hangs where its server died (a dead server answers nothing): only the
   // survivors are awaited.
   calls[1]!.catch(() => undefined);
@@ -34,48 +55,136 @@ async function round(hub: MemoryHub): Promise<PromiseSettledResult<unknown>[]> {
   return [a!, { status: 'rejected', reason: new Error('dead') }, c!];
 }
 
+type Outcome = 'survivors' | 'fails' | 'party 0 has the full average';
+
 describe('a party dropping in each stage of SecureFedAvg (min_parties 2 of 3)', () => {
   // [where party 1 stops, {messages it sends before, what the survivors get}]
-  // A 40-element model: setup 2 messages, weights 2, reduce 2, gather 2.
-  const cases: [string, { messages: number; outcome: 'restart' | 'veto' }][] = [
-    ['never sends anything (setup)', { messages: 0, outcome: 'restart' }],
-    ['after setup, before its weight', { messages: 2, outcome: 'restart' }],
-    ['in the weights stage (one masked weight sent)', { messages: 3, outcome: 'veto' }],
-    ['in the reduce stage', { messages: 5, outcome: 'veto' }],
-    ['in the gather stage', { messages: 7, outcome: 'veto' }],
+  // A 40-element model, party 1 sends in this order: setup to 0 and 2; weights to 0 and 2; reduce
+  // to 0 and 2; decide to 0 and 2; confirm to 0 and 2; unmask to 0 and 2; gather to 0 and 2.
+  const cases: [string, { messages: number; outcome: Outcome }][] = [
+    ['never sends anything (setup): restart among the others', { messages: 0, outcome: 'survivors' }],
+    ['after setup, before its weight', { messages: 2, outcome: 'survivors' }],
+    ['in the weights stage (one masked weight sent)', { messages: 3, outcome: 'survivors' }],
+    ['in the reduce stage (one masked contribution sent)', { messages: 5, outcome: 'survivors' }],
+    ['after the reduce stage, before the decision', { messages: 6, outcome: 'survivors' }],
+    ['at the decision (its view reached party 0 only): the survivors disagree and unmask nothing', { messages: 7, outcome: 'fails' }],
+    ['after the decision, before confirming (it holds segment 1)', { messages: 8, outcome: 'fails' }],
+    ['in the confirm stage', { messages: 9, outcome: 'fails' }],
+    ['in the unmask stage', { messages: 11, outcome: 'fails' }],
+    ['in the gather stage (its segment reached party 0 only)', { messages: 13, outcome: 'party 0 has the full average' }],
   ];
   for (const [name, { messages, outcome }] of cases) {
-    test(`${name}: ${outcome === 'restart' ? 'the survivors get their own average' : 'a survivor vetoes, the round fails for everyone'}`, async () => {
+    test(`${name}: ${outcome}`, async () => {
       const hub = new MemoryHub(NODES, 400);
       hub.dieAfter = { party: 1, messages };
       const settled = await round(hub);
+      const averages: string[] = [];
       for (const i of [0, 2]) {
         const s = settled[i]!;
-        if (outcome === 'restart') {
+        const expectFull = outcome === 'party 0 has the full average' && i === 0;
+        if (outcome === 'survivors' || expectFull) {
           assert.equal(s.status, 'fulfilled', `party ${i}: ${s.status === 'rejected' ? String((s.reason as Error).message) : ''}`);
           const got = (s as PromiseFulfilledResult<TensorSet>).value;
-          const total = WEIGHTS[0]! + WEIGHTS[2]!;
-          got.get('w')!.data.forEach((v, e) => {
-            const want = (WEIGHTS[0]! * modelOf(0).get('w')!.data[e]! + WEIGHTS[2]! * modelOf(2).get('w')!.data[e]!) / total;
-            assert.ok(Math.abs(v - want) <= 1e-6, `w[${e}]`);
-          });
-          assert.equal(got.metadata?.['tessera.dropped'], '[1]');
-          assert.equal(got.metadata?.['tessera.included'], '[0,2]');
-        } else if (s.status === 'fulfilled') {
-          // A survivor that had every message of the first attempt holds the full average; what
-          // must never exist is an average over the survivors alone.
-          const got = (s as PromiseFulfilledResult<TensorSet>).value;
-          assert.equal(got.metadata?.['tessera.dropped'], '[]');
-          assert.equal(got.metadata?.['tessera.parties'], '3');
+          assertAverage(got, expectFull ? [0, 1, 2] : [0, 2]);
+          assert.equal(got.metadata?.['tessera.dropped'], expectFull ? '[]' : '[1]');
+          averages.push(got.metadata!['tessera.included']!);
         } else {
+          assert.equal(s.status, 'rejected', `party ${i} got an average`);
           const err = (s as PromiseRejectedResult).reason;
-          assert.ok(err instanceof TesseraError, String(err));
-          // The veto, its notice, or (when the other survivor already holds the full average and
-          // does not restart) the restart's timeout: a clean failure, never a survivors' average.
           assert.ok(err instanceof PeerError || err instanceof TimeoutError, String(err));
-          if (err instanceof PeerError) assert.match(err.message, /cannot continue without the dropped parties|aborted the computation/);
+          // The error names the party that dropped, or the survivor that decided differently.
+          assert.match(`${(err as TesseraError).where} ${(err as Error).message}`, /party [012] \(/);
+          if (messages >= 8) assert.ok(String((err as TesseraError).where).includes(NODES[1]!), String(err));
         }
       }
+      // Never the survivors' average next to one that includes party 1.
+      assert.ok(new Set(averages).size <= 1, averages.join(' vs '));
+      // Views that disagree unmask nothing: no share of anything was revealed (the confirm stage).
+      if (messages === 7) assert.equal(hub.log.filter((m) => m.stage === 'unmask').length, 0);
     });
   }
+});
+
+describe('bad input in a round with min_parties is not a dropout', () => {
+  test('weight 0 at party 1: it fails at once naming the field, the others learn it from the abort', async () => {
+    const hub = new MemoryHub(NODES, 2000);
+    const uuid = `weight0-${++counter}`;
+    const weights = [3, 0, 11];
+    const settled = await Promise.allSettled(NODES.map((_, i) =>
+      secureFedAvg({ data: { tensors: modelOf(i), weight: weights[i] }, network: { nodes: NODES, uuid, myself: i }, min_parties: 2 }, ctxOf(hub, i))));
+    const own = (settled[1] as PromiseRejectedResult).reason;
+    assert.ok(own instanceof BadInputError, String(own));
+    assert.equal(own.where, 'kwargs.data.weight');
+    for (const i of [0, 2]) {
+      assert.equal(settled[i]!.status, 'rejected');
+      const err = (settled[i] as PromiseRejectedResult).reason as Error;
+      assert.match(err.message, /kwargs\.data\.weight/);
+      assert.doesNotMatch(err.message, /\b0\b.*weight is/);
+    }
+  });
+
+  test('a weight above max_weight is refused before anything is sent, naming the field', async () => {
+    const hub = new MemoryHub(NODES, 2000);
+    const uuid = `maxweight-${++counter}`;
+    const settled = await Promise.allSettled(NODES.map((_, i) =>
+      secureFedAvg({ data: { tensors: modelOf(i), weight: i === 2 ? 100 : 1 }, network: { nodes: NODES, uuid, myself: i }, min_parties: 2, max_weight: 50 }, ctxOf(hub, i))));
+    const own = (settled[2] as PromiseRejectedResult).reason;
+    assert.ok(own instanceof BadInputError, String(own));
+    assert.equal(own.where, 'kwargs.data.weight');
+    assert.equal(hub.log.filter((m) => m.from === 2 && m.stage === 'reduce').length, 0, 'no masked data left party 2');
+  });
+});
+
+describe('a "dropped" party whose messages arrive late (Bonawitz et al. 2017, §4)', () => {
+  test('prepared round: parties 0 and 2 finish without party 1; its late contribution stays masked by a self mask nobody can rebuild', async () => {
+    const hub = new MemoryHub(NODES, 1500);
+    hub.capture = true;
+    const uuid = `late-${++counter}`;
+    const prepared = (await Promise.all(NODES.map((_, i) =>
+      prepareFedAvg({ microprotocol: 'SecureFedAvg', data: { tensors: modelOf(i) }, network: { nodes: NODES, uuid, myself: i }, min_parties: 2, max_weight: 64 }, ctxOf(hub, i))))) as ServerObject[];
+    const submit = (i: number, timeout: number) => prepared[i]!.members.submit!([], { data: { tensors: modelOf(i), weight: WEIGHTS[i] }, timeout }, ctxOf(hub, i)) as Promise<TensorSet>;
+    const survivors = await Promise.all([submit(0, 1), submit(2, 1)]);
+    for (const got of survivors) {
+      assertAverage(got, [0, 2]);
+      assert.equal(got.metadata?.['tessera.dropped'], '[1]');
+    }
+    // Party 1 submits only now: it learns it was left out, and its messages reach the others late.
+    await assert.rejects(submit(1, 1), (err: unknown) => err instanceof PeerError && /left out/.test(err.message));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    // Everything party 0 received, as a curious party 0 would keep it.
+    const to0 = hub.log.filter((m) => m.to === 0);
+    const payload = (from: number, stage: string) => to0.find((m) => m.from === from && m.stage === stage)?.payload;
+    const late = payload(1, 'reduce');
+    assert.ok(late, 'party 1\'s masked contribution to segment 0 reached party 0 late');
+    // Setup from party 1: flag, public key, party 0's share of b_1, party 0's share of sk_1, manifest.
+    const setup1 = payload(1, 'setup')!;
+    // Public keys: party 0's own (it sent it), and the others' (it received them).
+    const pk = (from: number) => hub.log.find((m) => m.from === from && m.stage === 'setup')!.payload!.subarray(1, 33);
+    const ownSelfShare = F25519.decodeBytes(setup1.subarray(33, 65), 'test');
+    const ownKeyShare = F25519.decodeBytes(setup1.subarray(65, 97), 'test');
+    // Party 2's unmask message: its view (party 1 excluded), shares of b_0, b_2, then of sk_1.
+    const unmask2 = payload(2, 'unmask')!;
+    assert.deepEqual([...unmask2.subarray(0, 3)], [1, 0, 1]);
+    assert.equal(unmask2.length, 3 + 3 * 32, 'one share per party: b for the included, sk for the dropped, never both');
+    const keyShare2 = F25519.decodeBytes(unmask2.subarray(3 + 64, 3 + 96), 'test');
+    // Party 0 can rebuild sk_1 and with it every pair mask of party 1 ...
+    const sk1 = keyFromSecret(shamirReconstruct(new Map([[0, ownKeyShare], [2, keyShare2]])));
+    const pairTerms = [0, 2].map((j) => ({ seed: dhPairSeed(sk1, pk(j), 1, j), sign: (1 < j ? 1 : -1) as 1 | -1 }));
+    const unmasked = wordsOf(late).slice();
+    addInto(64, unmasked, combinedMask(64, pairTerms, 'SecureFedAvg/v1/model', 0, unmasked.length / 2), -1);
+    // ... yet what is left, x_1 + B_1, is no function of party 1's model that party 0 can undo.
+    const fp = fixedPoint(64, 32);
+    const decoded = new Float64Array(unmasked.length / 2);
+    decodeInto(fp, unmasked, decoded);
+    const x1 = modelOf(1).get('w')!.data.subarray(0, decoded.length).map((v) => (v * WEIGHTS[1]!) / 64);
+    assert.ok(decoded.some((v, e) => Math.abs(v - x1[e]!) > 1), 'the self mask still hides the late contribution');
+    // The planted bug: had party 2 also revealed its share of b_1 (both secrets of one party), the
+    // late contribution would open exactly. This is what the check above would then catch.
+    const leakedShare = F25519.decodeBytes(hub.log.find((m) => m.from === 1 && m.to === 2 && m.stage === 'setup')!.payload!.subarray(33, 65), 'test');
+    const b1 = shamirReconstruct(new Map([[0, ownSelfShare], [2, leakedShare]]));
+    addInto(64, unmasked, combinedMask(64, [{ seed: selfSeed(b1, 1), sign: 1 }], 'SecureFedAvg/v1/model', 0, unmasked.length / 2), -1);
+    decodeInto(fp, unmasked, decoded);
+    decoded.forEach((v, e) => assert.ok(Math.abs(v - x1[e]!) <= 1e-6, `opened[${e}]`));
+  });
 });

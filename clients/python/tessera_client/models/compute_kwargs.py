@@ -33,7 +33,8 @@ class ComputeKwargs(object):
         'network': 'Network',
         'ring_bits': 'int',
         'frac_bits': 'int',
-        'min_parties': 'int'
+        'min_parties': 'int',
+        'max_weight': 'float'
     }
 
     attribute_map = {
@@ -42,10 +43,11 @@ class ComputeKwargs(object):
         'network': 'network',
         'ring_bits': 'ring_bits',
         'frac_bits': 'frac_bits',
-        'min_parties': 'min_parties'
+        'min_parties': 'min_parties',
+        'max_weight': 'max_weight'
     }
 
-    def __init__(self, microprotocol=None, data=None, network=None, ring_bits=None, frac_bits=None, min_parties=None):  # noqa: E501
+    def __init__(self, microprotocol=None, data=None, network=None, ring_bits=None, frac_bits=None, min_parties=None, max_weight=None):  # noqa: E501
         """ComputeKwargs - a model defined in Swagger"""  # noqa: E501
         self._microprotocol = None
         self._data = None
@@ -53,6 +55,7 @@ class ComputeKwargs(object):
         self._ring_bits = None
         self._frac_bits = None
         self._min_parties = None
+        self._max_weight = None
         self.discriminator = None
         self.microprotocol = microprotocol
         self.data = data
@@ -63,6 +66,8 @@ class ComputeKwargs(object):
             self.frac_bits = frac_bits
         if min_parties is not None:
             self.min_parties = min_parties
+        if max_weight is not None:
+            self.max_weight = max_weight
 
     @property
     def microprotocol(self):
@@ -193,7 +198,7 @@ class ComputeKwargs(object):
     def min_parties(self):
         """Gets the min_parties of this ComputeKwargs.  # noqa: E501
 
-        SecureFedAvg and PlainFedAvg: the fewest parties the round may finish with (default: all of them). A party that never arrives, cannot be reached or stalls past the stage timeout before any of its model data reached another party is left out by one restart among the others with fresh masks, and every remaining party gets the weighted average over the remaining parties; the result's metadata names them (`tessera.included`, `tessera.dropped`). Fewer than min_parties left: a 504 naming every missing party. A remaining party that already holds data of a dropped party, or part of the average, refuses the restart and the round fails for everyone (docs/dropouts.md). Every party must pass the same value.   # noqa: E501
+        SecureFedAvg and PlainFedAvg: the fewest parties the round may finish with (default: all of them; SecureFedAvg needs more than half of the parties). A party that never arrives, cannot be reached or stalls past the stage timeout during setup is left out by one restart among the others with fresh masks. SecureFedAvg with min_parties below the party count also survives a party that drops after its masked model was sent (double masking, docs/dropouts.md): the parties decide who is included before anything is unmasked. Every remaining party gets the weighted average over the remaining parties; the result's metadata names them (`tessera.included`, `tessera.dropped`). Fewer than min_parties left: a 504 naming every missing party (problem `extra.missing` lists their indices). A party holding a segment of the average that drops after the decision ends the round with a 504 naming it. Every party must pass the same value.   # noqa: E501
 
         :return: The min_parties of this ComputeKwargs.  # noqa: E501
         :rtype: int
@@ -204,13 +209,36 @@ class ComputeKwargs(object):
     def min_parties(self, min_parties):
         """Sets the min_parties of this ComputeKwargs.
 
-        SecureFedAvg and PlainFedAvg: the fewest parties the round may finish with (default: all of them). A party that never arrives, cannot be reached or stalls past the stage timeout before any of its model data reached another party is left out by one restart among the others with fresh masks, and every remaining party gets the weighted average over the remaining parties; the result's metadata names them (`tessera.included`, `tessera.dropped`). Fewer than min_parties left: a 504 naming every missing party. A remaining party that already holds data of a dropped party, or part of the average, refuses the restart and the round fails for everyone (docs/dropouts.md). Every party must pass the same value.   # noqa: E501
+        SecureFedAvg and PlainFedAvg: the fewest parties the round may finish with (default: all of them; SecureFedAvg needs more than half of the parties). A party that never arrives, cannot be reached or stalls past the stage timeout during setup is left out by one restart among the others with fresh masks. SecureFedAvg with min_parties below the party count also survives a party that drops after its masked model was sent (double masking, docs/dropouts.md): the parties decide who is included before anything is unmasked. Every remaining party gets the weighted average over the remaining parties; the result's metadata names them (`tessera.included`, `tessera.dropped`). Fewer than min_parties left: a 504 naming every missing party (problem `extra.missing` lists their indices). A party holding a segment of the average that drops after the decision ends the round with a 504 naming it. Every party must pass the same value.   # noqa: E501
 
         :param min_parties: The min_parties of this ComputeKwargs.  # noqa: E501
         :type: int
         """
 
         self._min_parties = min_parties
+
+    @property
+    def max_weight(self):
+        """Gets the max_weight of this ComputeKwargs.  # noqa: E501
+
+        SecureFedAvg with min_parties below the party count: the public scale Q of the weights (default 65536). Each party scales its model by weight/Q (the total weight of the included parties is known only after they are decided), so a weight above it is a 400 naming `kwargs.data.weight`, and the average is within n·2^-(f+1)·Q/N of the exact one (N the included parties' total weight). Every party must pass the same value.   # noqa: E501
+
+        :return: The max_weight of this ComputeKwargs.  # noqa: E501
+        :rtype: float
+        """
+        return self._max_weight
+
+    @max_weight.setter
+    def max_weight(self, max_weight):
+        """Sets the max_weight of this ComputeKwargs.
+
+        SecureFedAvg with min_parties below the party count: the public scale Q of the weights (default 65536). Each party scales its model by weight/Q (the total weight of the included parties is known only after they are decided), so a weight above it is a 400 naming `kwargs.data.weight`, and the average is within n·2^-(f+1)·Q/N of the exact one (N the included parties' total weight). Every party must pass the same value.   # noqa: E501
+
+        :param max_weight: The max_weight of this ComputeKwargs.  # noqa: E501
+        :type: float
+        """
+
+        self._max_weight = max_weight
 
     def to_dict(self):
         """Returns the model properties as a dict"""

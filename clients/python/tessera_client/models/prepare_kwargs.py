@@ -34,7 +34,8 @@ class PrepareKwargs(object):
         'ttl': 'float',
         'ring_bits': 'int',
         'frac_bits': 'int',
-        'min_parties': 'int'
+        'min_parties': 'int',
+        'max_weight': 'float'
     }
 
     attribute_map = {
@@ -44,10 +45,11 @@ class PrepareKwargs(object):
         'ttl': 'ttl',
         'ring_bits': 'ring_bits',
         'frac_bits': 'frac_bits',
-        'min_parties': 'min_parties'
+        'min_parties': 'min_parties',
+        'max_weight': 'max_weight'
     }
 
-    def __init__(self, microprotocol=None, data=None, network=None, ttl=None, ring_bits=None, frac_bits=None, min_parties=None):  # noqa: E501
+    def __init__(self, microprotocol=None, data=None, network=None, ttl=None, ring_bits=None, frac_bits=None, min_parties=None, max_weight=None):  # noqa: E501
         """PrepareKwargs - a model defined in Swagger"""  # noqa: E501
         self._microprotocol = None
         self._data = None
@@ -56,6 +58,7 @@ class PrepareKwargs(object):
         self._ring_bits = None
         self._frac_bits = None
         self._min_parties = None
+        self._max_weight = None
         self.discriminator = None
         self.microprotocol = microprotocol
         self.data = data
@@ -68,6 +71,8 @@ class PrepareKwargs(object):
             self.frac_bits = frac_bits
         if min_parties is not None:
             self.min_parties = min_parties
+        if max_weight is not None:
+            self.max_weight = max_weight
 
     @property
     def microprotocol(self):
@@ -219,7 +224,7 @@ class PrepareKwargs(object):
     def min_parties(self):
         """Gets the min_parties of this PrepareKwargs.  # noqa: E501
 
-        As in ComputeKwargs, but a prepared round does not restart without a party yet: it answers 501 (use `compute` for dropouts).   # noqa: E501
+        As in ComputeKwargs; a prepared round survives the same dropouts.  # noqa: E501
 
         :return: The min_parties of this PrepareKwargs.  # noqa: E501
         :rtype: int
@@ -230,13 +235,36 @@ class PrepareKwargs(object):
     def min_parties(self, min_parties):
         """Sets the min_parties of this PrepareKwargs.
 
-        As in ComputeKwargs, but a prepared round does not restart without a party yet: it answers 501 (use `compute` for dropouts).   # noqa: E501
+        As in ComputeKwargs; a prepared round survives the same dropouts.  # noqa: E501
 
         :param min_parties: The min_parties of this PrepareKwargs.  # noqa: E501
         :type: int
         """
 
         self._min_parties = min_parties
+
+    @property
+    def max_weight(self):
+        """Gets the max_weight of this PrepareKwargs.  # noqa: E501
+
+        As in ComputeKwargs.  # noqa: E501
+
+        :return: The max_weight of this PrepareKwargs.  # noqa: E501
+        :rtype: float
+        """
+        return self._max_weight
+
+    @max_weight.setter
+    def max_weight(self, max_weight):
+        """Sets the max_weight of this PrepareKwargs.
+
+        As in ComputeKwargs.  # noqa: E501
+
+        :param max_weight: The max_weight of this PrepareKwargs.  # noqa: E501
+        :type: float
+        """
+
+        self._max_weight = max_weight
 
     def to_dict(self):
         """Returns the model properties as a dict"""

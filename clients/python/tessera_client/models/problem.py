@@ -36,6 +36,7 @@ class Problem(object):
         'code': 'int',
         'message': 'str',
         'where': 'str',
+        'missing': 'list[int]',
         'errors': 'list[ProblemErrors]'
     }
 
@@ -48,10 +49,11 @@ class Problem(object):
         'code': 'code',
         'message': 'message',
         'where': 'where',
+        'missing': 'missing',
         'errors': 'errors'
     }
 
-    def __init__(self, type=None, title=None, status=None, detail=None, instance=None, code=None, message=None, where=None, errors=None):  # noqa: E501
+    def __init__(self, type=None, title=None, status=None, detail=None, instance=None, code=None, message=None, where=None, missing=None, errors=None):  # noqa: E501
         """Problem - a model defined in Swagger"""  # noqa: E501
         self._type = None
         self._title = None
@@ -61,6 +63,7 @@ class Problem(object):
         self._code = None
         self._message = None
         self._where = None
+        self._missing = None
         self._errors = None
         self.discriminator = None
         self.type = type
@@ -73,6 +76,8 @@ class Problem(object):
         self.message = message
         if where is not None:
             self.where = where
+        if missing is not None:
+            self.missing = missing
         if errors is not None:
             self.errors = errors
 
@@ -265,6 +270,29 @@ class Problem(object):
         """
 
         self._where = where
+
+    @property
+    def missing(self):
+        """Gets the missing of this Problem.  # noqa: E501
+
+        A timeout (504) of a computation among parties: the indices into `network.nodes` of every party that did not arrive or send in time (as named in `where`), so a client can tell which parties to chase without parsing text.   # noqa: E501
+
+        :return: The missing of this Problem.  # noqa: E501
+        :rtype: list[int]
+        """
+        return self._missing
+
+    @missing.setter
+    def missing(self, missing):
+        """Sets the missing of this Problem.
+
+        A timeout (504) of a computation among parties: the indices into `network.nodes` of every party that did not arrive or send in time (as named in `where`), so a client can tell which parties to chase without parsing text.   # noqa: E501
+
+        :param missing: The missing of this Problem.  # noqa: E501
+        :type: list[int]
+        """
+
+        self._missing = missing
 
     @property
     def errors(self):

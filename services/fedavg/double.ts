@@ -1,0 +1,419 @@
+// SecureFedAvg's online part when the round may finish without some parties (min_parties < n):
+// double masking (Bonawitz et al., "Practical Secure Aggregation for Privacy-Preserving Machine
+// Learning", CCS 2017, §4) adapted to the reduce-scatter. The argument is in docs/dropouts.md and
+// SECURITY.md; in short:
+//
+//   setup    (protocol.ts) each party i draws an X25519 key sk_i and a self-mask secret b_i, and
+//            gives every party k its Shamir shares (threshold t = min_parties) of both. Pair seeds
+//            are s_ij = HKDF(X25519(sk_i, pk_j)), so whoever reconstructs sk_d can compute every
+//            pair seed of d. Party i's mask is M_i + B_i, B_i = PRG(self seed of b_i).
+//   weights  each party sends its masked weight q_i + m_i + b'_i to all (no sum is possible yet).
+//   reduce   each party sends segment h of x_i + M_i + B_i to party h, where x_i is its model
+//            scaled by q_i / Q (Q = the public max_weight): the scale cannot depend on who will be
+//            included, since that is decided later. Holder h KEEPS each contribution apart and
+//            finishes nothing yet.
+//   decide   each party tells all which parties' contributions (all chunks and the weight) it
+//            holds, R_h. With C = this party and the parties in R_me whose R reached it, the
+//            included set is S = {i ∈ C : i ∈ R_h for every h ∈ C}; |S| < t fails the round
+//            naming every missing party. This is the decision point: nothing was unmasked before.
+//   confirm  each party states its S to the others and goes on only when t parties (itself
+//            included) stated the same S and none another: at most one S is ever unmasked.
+//   resend   the segments of parties outside S go to substitutes in S: each party in S sends
+//            its (still masked) contribution to that segment again.
+//   unmask   each party in S sends every other party in S its view of S and its shares: of b_i
+//            for every i ∈ S, of sk_d for every d ∉ S, never both for one party. Any t of them
+//            (its own included) let a holder rebuild the seeds and remove Σ_{i∈S} B_i and the
+//            pair masks between S and the dropped parties from the sum over S of its segment.
+//   gather   each holder decodes its segment(s), scales by Q / N_S and sends them to all in S.
+//
+// A party that drops after the decision (during resend, unmask or gather) while holding a segment
+// makes the round fail with a timeout naming it (the average over S cannot be completed without
+// its segment; docs/dropouts.md); one that drops during unmask without holding anything pending
+// is covered by the threshold.
+
+import { hkdfSync } from 'node:crypto';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { BadInputError, ConflictError, PeerError, TesseraError, TimeoutError } from '../errors.js';
+import type { Session } from '../peer.js';
+import { F25519 } from '../common/field.js';
+import { SEED_BYTES } from '../common/prg.js';
+import { SHARE_BYTES, shamirReconstruct } from '../common/shamir.js';
+import { otherParties, partyName } from '../common/stages.js';
+import { addBytesInto, addInto, decodeInto, elementAt, ringBytes, ringSlice, wordsOf, type FixedPoint, type FloatArray } from '../common/vector.js';
+import { floatRangeBytes, writeFloatRange, type Layout } from './layout.js';
+import { combinedMask, type MaskTerm } from './masks.js';
+
+/** What setup leaves for a round with dropout recovery. */
+export interface DoubleSetup {
+  /** t = min_parties: shares needed to rebuild a secret, and the fewest parties a round finishes with. */
+  readonly threshold: number;
+  /** Every party's X25519 public key for this computation (by session index). */
+  readonly publicKeys: readonly Uint8Array[];
+  /** The shares this party holds of each party's self-mask secret b_i and key sk_i (by owner). */
+  readonly selfShares: readonly bigint[];
+  readonly keyShares: readonly bigint[];
+  /** Q: the public weight scale (max_weight quantised). */
+  readonly maxQ: number;
+}
+
+/** Bytes of a double-masking setup message's extra part: public key, share of b, share of sk. */
+export const DOUBLE_SETUP_BYTES = 32 + 2 * SHARE_BYTES;
+
+/** Labels of the stages this file runs (declared in protocol.ts FEDAVG_STAGES). */
+export interface DoubleStages {
+  readonly weights: string;
+  readonly reduce: string;
+  readonly decide: string;
+  readonly confirm: string;
+  readonly resend: string;
+  readonly unmask: string;
+  readonly gather: string;
+}
+
+export function keyFromSecret(secret: bigint): Uint8Array {
+  // X25519 clamps any 32 bytes into a valid scalar (RFC 7748 §5); a uniform element of F_p gives
+  // 251 bits of key after clamping.
+  return F25519.encodeBytes(secret);
+}
+
+/** s_ij for the pair {i, j}, from either end's secret key and the other's public key. */
+export function dhPairSeed(secretKey: Uint8Array, theirPublic: Uint8Array, i: number, j: number): Buffer {
+  const [lo, hi] = i < j ? [i, j] : [j, i];
+  const shared = x25519.getSharedSecret(secretKey, theirPublic);
+  const seed = Buffer.from(hkdfSync('sha256', shared, Buffer.alloc(0), `tessera/SecureFedAvg/v2/dh-pair-seed/${lo}/${hi}`, SEED_BYTES));
+  shared.fill(0);
+  return seed;
+}
+
+/** The PRG seed of party i's self mask B_i, from its secret b_i. */
+export function selfSeed(secret: bigint, i: number): Buffer {
+  return Buffer.from(hkdfSync('sha256', F25519.encodeBytes(secret), Buffer.alloc(0), `tessera/SecureFedAvg/v2/self-seed/${i}`, SEED_BYTES));
+}
+
+/** The sign with which party i applies the pair mask of {i, j}: the lower index adds it. */
+const pairSign = (i: number, j: number): 1 | -1 => (i < j ? 1 : -1);
+
+/** This party was left out by the others' decision: it fails, but tells nobody (they continue). */
+export class LeftOutError extends PeerError {}
+
+export interface DoubleInput {
+  readonly layout: Layout;
+  readonly fp: FixedPoint;
+  /** x_i + M_i + B_i per global chunk id, computed in place over the mask (kept until the end). */
+  readonly mask: Uint32Array[];
+  /** The weight mask m_i + b'_i. */
+  readonly weightMask: Uint32Array;
+  readonly setup: DoubleSetup;
+  readonly modelLabel: string;
+  readonly weightLabel: string;
+  readonly stages: DoubleStages;
+  /**
+   * The session's per-wait timeout, when known. Parties leave the reduce stage up to one wait
+   * apart (a party missing a contribution waits it out, the others do not), and each later stage
+   * can add one more: so the waits after reduce grow by one stage timeout per stage, and a party
+   * that is merely behind is never taken for one that dropped.
+   */
+  readonly stageTimeoutMs?: number;
+}
+
+/** Messages in flight per destination, as the reduce-scatter of the default path. */
+const SEND_WINDOW = 2;
+
+/**
+ * A send or receive whose failure means a party dropped: undefined then. Still thrown: this
+ * session's own failure (an abort), and a message the peer sent but we refuse (malformed). A peer
+ * that answers "already finished" has ended its part (it decided without us, or gave up).
+ */
+async function tolerant<T>(session: Session, work: Promise<T>): Promise<T | undefined> {
+  try {
+    return await work;
+  } catch (err) {
+    if (session.signal.aborted) throw err;
+    const gone = err instanceof TimeoutError || (err instanceof PeerError && !/invalid|malformed|expected/.test(err.message)) || (err instanceof ConflictError && /finished or aborted|closed/.test(err.message));
+    if (!gone) throw err;
+    return undefined;
+  }
+}
+
+export interface DoubleOutcome {
+  readonly totalWeight: number;
+  /** Session indices of the parties in the average. */
+  readonly included: readonly number[];
+}
+
+/**
+ * Runs the online part with dropout recovery. `encode(chunk, id)` adds x_i to the chunk with
+ * global id `id` (the caller knows the model); q is the quantised weight (≤ maxQ, checked by the
+ * caller before anything is sent).
+ */
+export async function onlineDouble(
+  session: Session,
+  d: DoubleInput,
+  q: number,
+  encode: (chunk: Uint32Array, segment: number, c: number) => void,
+  outputs: FloatArray[],
+  waitMs: number | undefined,
+): Promise<DoubleOutcome> {
+  const { layout, fp, mask, setup, stages } = d;
+  const reduceMs = waitMs ?? d.stageTimeoutMs;
+  const after = (k: number): number | undefined => (reduceMs === undefined || d.stageTimeoutMs === undefined ? undefined : reduceMs + k * d.stageTimeoutMs);
+  const bits = fp.bits;
+  const me = session.myself;
+  const n = session.parties;
+  const others = otherParties(session);
+  const chunksOf = (j: number) => Array.from({ length: layout.chunkCount(j) }, (_, c) => layout.chunkId(j, c));
+
+  // x_i + M_i + B_i over every segment, and the masked weight.
+  for (let j = 0; j < n; j++) for (let c = 0; c < layout.chunkCount(j); c++) encode(mask[layout.chunkId(j, c)]!, j, c);
+  addBytesInto(64, d.weightMask, ringBytes(Uint32Array.of(q % 2 ** 32, Math.floor(q / 2 ** 32))), 1);
+
+  // Stages "weights" and "reduce": send everything; receive this party's segment from each party
+  // into its own buffers (a contribution is summed only once its sender is known to be included).
+  const received = new Map<number, { weight: Uint32Array; chunks: Uint32Array[] }>();
+  const sendAll = async (to: number, stage: string, ids: readonly number[], weight?: Uint8Array) => {
+    const inflight: Promise<void>[] = weight === undefined ? [] : [session.send(to, stages.weights, weight, 0)];
+    inflight[0]?.catch(() => {});
+    for (const id of ids) {
+      if (inflight.length >= SEND_WINDOW) await inflight.shift();
+      const sent = session.send(to, stage, ringBytes(mask[id]!), id);
+      sent.catch(() => {});
+      inflight.push(sent);
+    }
+    await Promise.all(inflight);
+  };
+  const receiveFrom = async (from: number) => {
+    const party = partyName(session, from);
+    const weight = wordsOf(await session.receive(from, stages.weights, 0, waitMs)).slice();
+    if (weight.length !== 2) throw new PeerError('malformed weights message', { where: party });
+    const chunks: Uint32Array[] = [];
+    for (const id of chunksOf(me)) {
+      const payload = await session.receive(from, stages.reduce, id, waitMs);
+      if (payload.length !== mask[id]!.byteLength) throw new PeerError(`invalid reduce message: expected ${mask[id]!.byteLength} bytes`, { where: party });
+      chunks.push(wordsOf(payload).slice());
+    }
+    received.set(from, { weight, chunks });
+  };
+  await Promise.all([
+    ...others.map((h) => tolerant(session, sendAll(h, stages.reduce, chunksOf(h), ringBytes(d.weightMask)))),
+    ...others.map((i) => tolerant(session, receiveFrom(i))),
+  ]);
+
+  // Stage "decide".
+  const mine = Uint8Array.from({ length: n }, (_, i) => (i === me || received.has(i) ? 1 : 0));
+  const views = new Map<number, Uint8Array>([[me, mine]]);
+  await Promise.all([
+    ...others.map((h) => tolerant(session, session.send(h, stages.decide, mine, 0))),
+    ...[...received.keys()].map(async (h) => {
+      const view = await tolerant(session, session.receive(h, stages.decide, 0, after(1)));
+      if (view === undefined) return;
+      if (view.length !== n || view.some((b) => b > 1)) throw new PeerError('malformed decide message', { where: partyName(session, h) });
+      views.set(h, view);
+    }),
+  ]);
+  const candidates = [...views.keys()].sort((a, b) => a - b);
+  const included = candidates.filter((i) => candidates.every((h) => views.get(h)![i] === 1));
+  const dropped = Array.from({ length: n }, (_, i) => i).filter((i) => !included.includes(i));
+  if (!included.includes(me)) {
+    const missed = candidates.find((h) => views.get(h)![me] !== 1);
+    throw new LeftOutError(
+      `this party was left out of the round: its contribution did not reach ${missed === undefined ? 'the others' : partyName(session, missed)} in time, and the others continue without it`,
+      { where: missed === undefined ? partyName(session, me) : partyName(session, missed) },
+    );
+  }
+  if (included.length < setup.threshold) {
+    const names = dropped.map((i) => partyName(session, i)).join(', ');
+    throw new TimeoutError(`only ${included.length} of ${n} parties remain, fewer than min_parties ${setup.threshold}; missing: ${names}`, {
+      where: names,
+      extra: { missing: dropped },
+    });
+  }
+
+  // Who finishes which segment: its own holder if included, else a substitute in S (round robin).
+  const owner = (s: number): number => (included.includes(s) ? s : included[dropped.indexOf(s) % included.length]!);
+  const mySegments = Array.from({ length: n }, (_, s) => s).filter((s) => owner(s) === me);
+  const peers = included.filter((i) => i !== me);
+  const selfView = Uint8Array.from({ length: n }, (_, i) => (included.includes(i) ? 1 : 0));
+
+  // Stage "confirm": reveal nothing until t parties (this one included) state the same included
+  // set and none states another. Each party states one set, so two honest parties with different
+  // views (a party that died while sending its decide messages reached one and not the other)
+  // would need 2t > n distinct parties: at most one view is ever unmasked, and no party gets both
+  // secrets of one party from honest parties (Bonawitz et al. 2017 §4, "ConsistencyCheck").
+  const confirmed = new Set<number>([me]);
+  await Promise.all([
+    ...peers.map((j) => tolerant(session, session.send(j, stages.confirm, selfView, 0))),
+    ...peers.map(async (j) => {
+      const view = await tolerant(session, session.receive(j, stages.confirm, 0, after(2)));
+      if (view === undefined) return;
+      if (!Buffer.from(view).equals(selfView)) {
+        throw new PeerError(`${partyName(session, j)} decided another set of included parties; the round stops before anything is unmasked`, { where: partyName(session, j) });
+      }
+      confirmed.add(j);
+    }),
+  ]);
+  if (confirmed.size < setup.threshold) {
+    const gone = peers.filter((j) => !confirmed.has(j));
+    const names = gone.map((j) => partyName(session, j)).join(', ');
+    throw new TimeoutError(`stage ${stages.confirm}: only ${confirmed.size} parties confirmed the included set, fewer than min_parties ${setup.threshold}; missing: ${names}`, {
+      where: names,
+      extra: { missing: gone },
+    });
+  }
+
+  // Stages "resend" and "unmask". The unmask message reveals, per party, a share of b_i (included)
+  // or of sk_d (dropped): the one decision above is the only input to that choice.
+  const unmaskMessage = Buffer.concat([
+    selfView,
+    ...included.map((i) => F25519.encodeBytes(setup.selfShares[i]!)),
+    ...dropped.map((k) => F25519.encodeBytes(setup.keyShares[k]!)),
+  ]);
+  const resent = new Map<number, Map<number, Uint32Array>>(); // party → chunk id → contribution
+  const toSend = async (j: number) => {
+    for (const s of dropped.filter((k) => owner(k) === j)) await sendAll(j, stages.resend, chunksOf(s));
+    await session.send(j, stages.unmask, unmaskMessage, 0);
+  };
+  const receiveResent = async (from: number) => {
+    const party = partyName(session, from);
+    const chunks = new Map<number, Uint32Array>();
+    for (const s of mySegments.filter((k) => k !== me)) {
+      for (const id of chunksOf(s)) {
+        const payload = await session.receive(from, stages.resend, id, after(3));
+        if (payload.length !== mask[id]!.byteLength) throw new PeerError(`invalid resend message: expected ${mask[id]!.byteLength} bytes`, { where: party });
+        chunks.set(id, wordsOf(payload).slice());
+      }
+    }
+    resent.set(from, chunks);
+  };
+  // Shares: this party's own, then the first t − 1 others to answer (any t rebuild each secret).
+  const shareSets = new Map<number, { self: bigint[]; key: bigint[] }>([[me, { self: included.map((i) => setup.selfShares[i]!), key: dropped.map((k) => setup.keyShares[k]!) }]]);
+  const need = setup.threshold - 1;
+  const enough = deferredVoid();
+  if (need <= 0) enough.resolve();
+  let failed = 0;
+  const receiveShares = async (from: number) => {
+    const party = partyName(session, from);
+    const payload = await tolerant(session, session.receive(from, stages.unmask, 0, after(3)));
+    if (payload === undefined) {
+      failed++;
+      if (peers.length - failed < need && shareSets.size <= need) {
+        const names = peers.filter((p) => !shareSets.has(p)).map((p) => partyName(session, p)).join(', ');
+        enough.reject(new TimeoutError(`stage ${stages.unmask}: too few parties sent their shares (need ${setup.threshold}, including this one); missing: ${names}`, { where: names, extra: { missing: peers.filter((p) => !shareSets.has(p)) } }));
+      }
+      return;
+    }
+    if (payload.length !== n + (included.length + dropped.length) * SHARE_BYTES) throw new PeerError('invalid unmask message: wrong length', { where: party });
+    // A party that decided another set reveals shares this party must not combine with its own.
+    if (!Buffer.from(payload.subarray(0, n)).equals(selfView)) {
+      throw new PeerError(`${party} decided another set of included parties; the round stops before anything is unmasked`, { where: party });
+    }
+    const at = (k: number) => F25519.decodeBytes(payload.subarray(n + k * SHARE_BYTES, n + (k + 1) * SHARE_BYTES), party);
+    if (shareSets.size > need) return;
+    shareSets.set(from, { self: included.map((_, k) => at(k)), key: dropped.map((_, k) => at(included.length + k)) });
+    if (shareSets.size > need) enough.resolve();
+  };
+  const sharesDone = Promise.all(peers.map(receiveShares));
+  sharesDone.catch(() => {});
+  await Promise.all([
+    // A substitute must get every resent contribution; a share message may be missing (threshold).
+    ...peers.map((j) => tolerant(session, toSend(j))),
+    ...peers.map(receiveResent),
+    Promise.race([enough.promise, sharesDone.then(() => enough.promise)]),
+  ]);
+
+  // Rebuild the secrets: b_i of every included party, sk_d of every dropped one.
+  const responders = [...shareSets.keys()].slice(0, setup.threshold);
+  const rebuild = (pick: (set: { self: bigint[]; key: bigint[] }) => bigint) => shamirReconstruct(new Map(responders.map((p) => [p, pick(shareSets.get(p)!)])));
+  const corrections: MaskTerm[] = included.map((i, k) => ({ seed: selfSeed(rebuild((s) => s.self[k]!), i), sign: -1 as const }));
+  dropped.forEach((k, idx) => {
+    const sk = keyFromSecret(rebuild((s) => s.key[idx]!));
+    if (!Buffer.from(x25519.getPublicKey(sk)).equals(Buffer.from(setup.publicKeys[k]!))) {
+      throw new PeerError(`the shares of ${partyName(session, k)}'s key do not rebuild its public key`, { where: partyName(session, k) });
+    }
+    // Party i added pairSign(i, k)·PRG(s_ik); remove it.
+    for (const i of included) corrections.push({ seed: dhPairSeed(sk, setup.publicKeys[i]!, i, k), sign: (-pairSign(i, k)) as 1 | -1 });
+    sk.fill(0);
+  });
+
+  // N_S, then each owned segment: Σ_{i∈S} contributions + corrections, decoded and scaled by Q/N_S.
+  const weightSum = d.weightMask.slice();
+  for (const i of peers) addInto(64, weightSum, received.get(i)!.weight, 1);
+  addInto(64, weightSum, combinedMask(64, corrections, d.weightLabel, 0, 1), 1);
+  const totalQ = elementAt(64, weightSum, 0);
+  if (totalQ <= 0n) throw new PeerError('the weights do not sum to a positive total (a party sent a malformed weight)');
+  const rescale = setup.maxQ / Number(totalQ);
+  for (const s of mySegments) {
+    chunksOf(s).forEach((id, c) => {
+      const sum = mask[id]!;
+      for (const i of peers) addInto(bits, sum, s === me ? received.get(i)!.chunks[c]! : resent.get(i)!.get(id)!, 1);
+      const [start, end] = layout.chunk(s, c);
+      addInto(bits, sum, combinedMask(bits, corrections, d.modelLabel, start, end), 1);
+      for (const p of layout.pieces(start, end)) {
+        const t = layout.tensors[p.tensor]!;
+        const at = t.offset + p.from - start;
+        const values = new Float64Array(p.to - p.from);
+        decodeInto(fp, ringSlice(bits, sum, at, at + values.length), values);
+        for (let e = 0; e < values.length; e++) values[e] = values[e]! * rescale;
+        outputs[p.tensor]!.set(values, p.from);
+      }
+    });
+  }
+  for (const c of corrections) c.seed.fill(0);
+
+  // Stage "gather": each owner sends its segments' values to every other included party.
+  const sendOutputs = async (j: number) => {
+    for (const s of mySegments) {
+      for (const id of chunksOf(s)) {
+        const c = id - layout.chunkId(s, 0);
+        const [start, end] = layout.chunk(s, c);
+        await session.send(j, stages.gather, floatRangeBytes(layout, outputs, start, end), id);
+      }
+    }
+  };
+  const receiveOutputs = async (from: number) => {
+    const party = partyName(session, from);
+    for (let s = 0; s < n; s++) {
+      if (owner(s) !== from) continue;
+      for (const id of chunksOf(s)) {
+        const [start, end] = layout.chunk(s, id - layout.chunkId(s, 0));
+        let payload: Uint8Array;
+        try {
+          payload = await session.receive(from, stages.gather, id, after(4));
+        } catch (err) {
+          if (session.signal.aborted || !(err instanceof TimeoutError || err instanceof PeerError)) throw err;
+          // Its segment exists nowhere else: the included set cannot change once shares of the
+          // self masks are out (that would reveal both secrets of this party), so the round ends.
+          throw new TimeoutError(`${party} dropped after the included parties were decided, holding a segment of the average; the round cannot finish without it`, {
+            where: party,
+            extra: { missing: [from] },
+          });
+        }
+        writeFloatRange(layout, outputs, start, end, payload, party);
+      }
+    }
+  };
+  try {
+    // A party gone by now needs nothing more from us; a segment it owned is missing for everyone,
+    // and its wait below fails naming it.
+    await Promise.all([...peers.map((j) => tolerant(session, sendOutputs(j))), ...peers.map(receiveOutputs)]);
+  } catch (err) {
+    throw err instanceof TesseraError ? err : new PeerError(`FedAvg failed: ${(err as Error).message}`);
+  }
+  return { totalWeight: Number(totalQ) / 2 ** 24, included };
+}
+
+function deferredVoid(): { promise: Promise<void>; resolve(): void; reject(err: unknown): void } {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+/** The check a party runs on its own weight before anything is sent: q ≤ Q. */
+export function checkBelowMax(q: number, maxQ: number, maxWeight: number, where: string): void {
+  if (q > maxQ) throw new BadInputError(`weight is above max_weight ${maxWeight} (the public scale of a round with min_parties)`, { where });
+}
+
