@@ -462,7 +462,7 @@ SecureFedAvg (64-bit ring), one process per party, float32 models, prepare then 
   }
 }
 
-const [mode, arg, arg2] = process.argv.slice(2);
+const [mode, arg] = process.argv.slice(2);
 if (mode === 'vector') {
   vectorTable(Number(arg ?? 25));
 } else if (mode === 'dropout') {
