@@ -13,15 +13,14 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { BadInputError } from '../../services/errors.js';
 import type { Logger } from '../../services/microservice.js';
-import type { PeerEndpoint, PeerNetwork } from '../../services/peer.js';
 import { configDefault } from '../config.js';
 import { loadOrCreateIdentity, loadOrCreateLocalSecret } from './identity.js';
-import { DEFAULT_LIMITS, PeerRouter, type PeerLimits, type PeerStats } from './node.js';
+import { DEFAULT_LIMITS, PeerNode, type PeerLimits } from './node.js';
 import type { PeerObserver } from './observer.js';
 import { HttpTransport } from './transport.js';
 import { readPeersFile, Trust } from './trust.js';
 
-export type { PeerStats } from './node.js';
+export type { PeerNode, PeerStats } from './node.js';
 export type { ComputationRecord, PeerObserver } from './observer.js';
 
 export interface PeerNodeOptions {
@@ -52,14 +51,6 @@ export interface PeerNodeOptions {
   };
 }
 
-export type PeerNode = PeerNetwork &
-  PeerEndpoint & {
-    readonly publicKey: string;
-    close(): Promise<void>;
-    /** What the node holds right now (for /health, metrics and tests). An addition to the agreed signature. */
-    stats(): PeerStats;
-  };
-
 export const DEFAULT_STAGE_TIMEOUT_MS = configDefault('peer.stageTimeoutMs');
 
 export function defaultUserConfigDir(): string {
@@ -89,7 +80,7 @@ export async function createPeerNode(opts: PeerNodeOptions): Promise<PeerNode> {
   }
   const stageTimeoutMs = opts.stageTimeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS;
   const transport = new HttpTransport(opts.tlsCa !== undefined ? { ca: opts.tlsCa } : {});
-  const router = new PeerRouter({
+  const node = new PeerNode({
     identity, trust, log, stageTimeoutMs, limits: limits as unknown as PeerLimits, transport,
     ...(opts.observer !== undefined ? { observer: opts.observer } : {}),
   });
@@ -98,5 +89,5 @@ export async function createPeerNode(opts: PeerNodeOptions): Promise<PeerNode> {
     { trustMode: trust.mode, publicKey: identity.publicKey, bootId: identity.bootId, peers: trust.allowDescription, stageTimeoutMs },
     `peer layer ready (trust: ${trust.mode})`,
   );
-  return router;
+  return node;
 }
