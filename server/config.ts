@@ -85,6 +85,9 @@ export const OPTIONS = [
     check: (file: string) => resolve(file) },
   { flag: 'allow-peer-url', env: 'TESSERA_ALLOW_PEER_URL', section: 'Peers', kind: 'list', path: 'peer.allowPeerUrls', arg: '<prefix>', defaultText: 'loopback',
     help: 'a URL prefix clients may name as a node (repeatable)' },
+  { flag: 'no-peer-channel', env: 'TESSERA_NO_PEER_CHANNEL', section: 'Peers', kind: 'switch', path: 'peer.noChannel',
+    help: 'neither offer nor use the persistent peer channel (a WebSocket per peer server at /peer/channel); every peer message is then a POST',
+    readme: 'neither offer nor use the persistent peer channel (one WebSocket per pair of servers, upgraded at `/peer/channel` on the same port, carrying the same sealed envelopes; docs/architecture.md); every peer message is then a POST. With it on, a peer that does not offer the channel is reached by POST anyway' },
   { flag: 'min-cell-count', env: 'TESSERA_MIN_CELL_COUNT', section: 'Peers', kind: 'whole', min: 1, max: 1_000_000_000, path: 'disclosure.minCellCount', arg: '<k>', defaultText: 'off',
     help: 'disclosure policy: withhold a SIMON frequency/contingency table with a non-zero cell below k, or a statistic over fewer than k samples (403 at every party); every party must use the same k' },
   // ---------------------------------------------------------------- Clients and browsers

@@ -6,6 +6,8 @@
 //   POST /peer/messages (raw body, application/octet-stream, limit maxMessageBytes + 2 MiB: room
 //        for the header, at most MAX_HEADER_BYTES = 1 MiB, and the envelope overhead)
 //                                      -> await peer.deliver(body); res.status(204).end()
+//   GET  /peer/channel (WebSocket upgrade; server/peer/channel-server.ts, attached by main.ts)
+//                                      -> the same two, as request/answer frames on one connection
 // and maps thrown TesseraErrors to problem documents including their `extra` members (a 401 with
 // `reason: "receiver-boot-changed"` tells a sender to refetch the identity and retry).
 
@@ -17,6 +19,7 @@ import { configDefault } from '../config.js';
 import { loadOrCreateIdentity, loadOrCreateLocalSecret } from './identity.js';
 import { DEFAULT_LIMITS, PeerNode, type PeerLimits } from './node.js';
 import type { PeerObserver } from './observer.js';
+import { ChannelTransport } from './transport-channel.js';
 import { HttpTransport } from './transport.js';
 import { readPeersFile, Trust } from './trust.js';
 
@@ -39,6 +42,11 @@ export interface PeerNodeOptions {
   tlsCa?: string | Buffer | (string | Buffer)[];
   /** Default ~/.config/tessera (for the local user secret). */
   userConfigDir?: string;
+  /**
+   * Reach peers over a persistent channel (a WebSocket per peer server, transport-channel.ts)
+   * where they offer one, by POST where not. Default true; false: POST only (--no-peer-channel).
+   */
+  channel?: boolean;
   /** Told of every peer message and every computation's end (server/metrics.ts); never of contents. */
   observer?: PeerObserver;
   limits?: {
@@ -79,14 +87,15 @@ export async function createPeerNode(opts: PeerNodeOptions): Promise<PeerNode> {
     limits[name] = value;
   }
   const stageTimeoutMs = opts.stageTimeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS;
-  const transport = new HttpTransport(opts.tlsCa !== undefined ? { ca: opts.tlsCa } : {});
+  const transportOptions = opts.tlsCa !== undefined ? { ca: opts.tlsCa } : {};
+  const transport = opts.channel === false ? new HttpTransport(transportOptions) : new ChannelTransport(transportOptions);
   const node = new PeerNode({
     identity, trust, log, stageTimeoutMs, limits: limits as unknown as PeerLimits, transport,
     ...(opts.observer !== undefined ? { observer: opts.observer } : {}),
   });
   // The mode and the public key are not secret; the secret itself is never logged.
   log.info(
-    { trustMode: trust.mode, publicKey: identity.publicKey, bootId: identity.bootId, peers: trust.allowDescription, stageTimeoutMs },
+    { trustMode: trust.mode, publicKey: identity.publicKey, bootId: identity.bootId, peers: trust.allowDescription, stageTimeoutMs, channel: opts.channel !== false },
     `peer layer ready (trust: ${trust.mode})`,
   );
   return node;
