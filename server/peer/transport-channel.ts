@@ -11,11 +11,12 @@
 //   server with the channel off, an HTTP proxy in between; or no answer within the handshake
 //   timeout) is reached by POST (HttpTransport), and not asked again for REFUSED_RETRY_MS; so is a
 //   peer that cannot be connected to at all, where the POST then fails exactly as it would have;
-//   while a channel is still opening, requests wait for it at most OPEN_WAIT_MS, then go by POST;
+//   while a channel is opening, requests go by POST (the first requests to a peer, typically its
+//   identity request, open it);
 // - a channel that breaks with requests in flight fails them like a reset socket (ECONNRESET),
-//   and an idempotent one (every envelope and identity request) that was sent on a channel that
-//   was already open is retried once on a fresh connection: the race with a peer that restarted
-//   or closed an idle channel, as for keep-alive sockets (Node's reusedSocket pattern);
+//   and an idempotent one (every envelope and identity request) is retried once on a fresh
+//   connection (a POST, while a new channel opens): the race with a peer that restarted or closed
+//   an idle channel, as for keep-alive sockets (Node's reusedSocket pattern);
 // - every request ends when its signal fires (the stage timeout), whatever the channel does.
 // It is bounded: request frames up to MAX_CHANNEL_REQUEST_BYTES (larger envelopes go by POST),
 // answers up to MAX_CHANNEL_ANSWER_BYTES, and at most MAX_UNFLUSHED_BYTES handed to the socket but
@@ -39,12 +40,6 @@ import { HttpTransport, type PeerRequest, type PeerResponse, type PeerTransport,
 
 /** A peer whose channel could not be opened (any answer but 101, no answer, no connection) is reached by POST for this long. */
 export const REFUSED_RETRY_MS = 60_000;
-/**
- * How long a request waits for a channel being opened before it goes by POST instead: an HTTP
- * proxy that forwards the upgrade but not the switched connection never answers it, and a
- * request must not wait for the handshake's own timeout.
- */
-export const OPEN_WAIT_MS = 1000;
 /** An idle channel is closed after this (like an idle keep-alive socket); the next request opens one. */
 export const CHANNEL_IDLE_MS = 30_000;
 /** How long opening a channel may take before the request goes by POST instead. */
@@ -248,7 +243,7 @@ export class ChannelTransport implements PeerTransport {
 
   /** Channels open now (for tests and metrics). */
   get openChannels(): number {
-    return this.#channels.size;
+    return [...this.#channels.values()].filter((c) => c.isOpen).length;
   }
 
   async request(url: string, req: PeerRequest): Promise<PeerResponse> {
@@ -264,7 +259,6 @@ export class ChannelTransport implements PeerTransport {
 
   private async send(url: string, req: PeerRequest, route: ChannelRoute, mayRetry: boolean): Promise<PeerResponse> {
     let channel = this.#channels.get(route.base);
-    const reused = channel?.isOpen === true;
     if (channel === undefined) {
       const base = route.base;
       channel = new Channel(base, this.#ca, (gone) => {
@@ -276,23 +270,15 @@ export class ChannelTransport implements PeerTransport {
         if (this.#refused.size > 10_000) this.#refused.delete(this.#refused.keys().next().value!);
       });
     }
-    if (!channel.isOpen) {
-      let opened: boolean;
-      try {
-        opened = await raceSignal(channel.opened.then(() => true), AbortSignal.any([req.signal, AbortSignal.timeout(OPEN_WAIT_MS)]));
-      } catch {
-        if (req.signal.aborted) throw abortReason(req.signal);
-        opened = false;
-      }
-      // Not open yet (its handshake goes on), not offered, or not reachable at all: this request
-      // goes as it went before the channel.
-      if (!opened) return this.#fallback.request(url, req);
-    }
+    // A channel still opening is not waited for: this request goes by POST now, later ones use
+    // the channel once it is open. So a peer whose upgrade hangs (an HTTP proxy that forwards the
+    // Upgrade header but not the switched connection) costs no request any time.
+    if (!channel.isOpen) return this.#fallback.request(url, req);
     try {
       return await channel.call(route.kind, route.body, req.signal);
     } catch (err) {
       const broken = (err as { channelBroken?: boolean }).channelBroken === true;
-      if (broken && mayRetry && reused && req.idempotent === true && !req.signal.aborted) {
+      if (broken && mayRetry && req.idempotent === true && !req.signal.aborted) {
         return this.send(url, req, route, false);
       }
       throw err;
@@ -304,23 +290,4 @@ export class ChannelTransport implements PeerTransport {
     this.#channels.clear();
     this.#fallback.close();
   }
-}
-
-/** `promise`, or the signal's reason if it fires first. */
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortReason(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
 }
