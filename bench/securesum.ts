@@ -60,6 +60,7 @@ async function main(): Promise<void> {
   for (const [index, n] of SIZES.entries()) {
     const runs = RUNS[index] ?? RUNS[RUNS.length - 1]!;
     const inProcess = n >= IN_PROCESS_FROM;
+    console.error(`${n} parties: starting servers`);
     const tessera = await startTessera(n, inProcess);
     const floor = await startFloorCluster(n, CARRIER, inProcess);
     try {
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
       const perParty = Math.round((clientRequests - before) / warm / n);
       for (let i = 0; i < warm; i++) await oneFloor(perParty);
 
+      console.error(`${n} parties: measuring`);
       const sums: number[] = [];
       const floors: number[] = [];
       for (let i = 0; i < runs; i++) {
@@ -110,6 +112,7 @@ async function main(): Promise<void> {
         (median / floorMedian).toFixed(2), perParty, 2 * n * (n - 1)]);
 
       if (index === 0) {
+        console.error(`${n} parties: 100 numbers, throughput`);
         const many: number[] = [];
         for (let i = 0; i < Math.min(runs, 50); i++) many.push(await oneSum((p) => Array.from({ length: 100 }, (_, k) => p * 1000 + k / 7)));
         many.sort((a, b) => a - b);
