@@ -7,6 +7,8 @@
 // It is a carrier only (transport.ts, PeerTransport): it adds no trust. Envelopes authenticate
 // themselves end to end and identity answers are checked by the directory, whatever carried them.
 // Its failure semantics are those of the keep-alive POSTs it replaces:
+// - the first request to a peer goes by POST, and once it is answered the channel is opened;
+//   https peers are reached by POST only for now (see channelRoute);
 // - a peer that does not offer the channel (any answer but 101 to the upgrade: an older server, a
 //   server with the channel off, an HTTP proxy in between; or no answer within the handshake
 //   timeout) is reached by POST (HttpTransport), and not asked again for REFUSED_RETRY_MS; so is a
@@ -23,7 +25,6 @@
 // not yet written: past that, senders wait (backpressure for FedAvg's 2 MiB chunks), each until
 // its own signal fires.
 
-import { rootCertificates } from 'node:tls';
 import WebSocket from 'ws';
 import {
   CHANNEL_PATH,
@@ -59,6 +60,11 @@ interface ChannelRoute {
 
 function channelRoute(url: string, req: PeerRequest): ChannelRoute | undefined {
   const target = new URL(url);
+  // https peers are reached by POST for now: test/security/tls.test.ts failed with the channel
+  // on (identity requests missing their 3 s timeouts) on a machine so loaded that it also failed
+  // once with the channel off; until it has run on a quiet machine, TLS peers keep the tested path.
+  // The server side accepts the upgrade on its TLS listener too (a single wss channel works).
+  if (target.protocol !== 'http:') return undefined;
   if (req.method === 'POST' && target.pathname.endsWith(MESSAGES_PATH) && target.search === '' && req.body !== undefined) {
     if (req.body.byteLength + REQUEST_HEADER_BYTES > MAX_CHANNEL_REQUEST_BYTES) return undefined;
     return { base: baseOf(target, MESSAGES_PATH), kind: FRAME_DELIVER, body: req.body };
@@ -104,7 +110,6 @@ class Channel {
 
   constructor(
     base: string,
-    ca: string[] | undefined,
     private readonly onGone: (channel: Channel) => void,
   ) {
     const url = `${base.replace(/^http/, 'ws')}${CHANNEL_PATH}`;
@@ -115,8 +120,6 @@ class Channel {
       maxPayload: MAX_CHANNEL_ANSWER_BYTES,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       followRedirects: false,
-      ...(ca !== undefined ? { ca } : {}),
-      rejectUnauthorized: true,
     });
     this.ws.binaryType = 'nodebuffer';
     this.opened = new Promise<void>((resolve, reject) => {
@@ -229,16 +232,14 @@ class Channel {
  */
 export class ChannelTransport implements PeerTransport {
   readonly #fallback: PeerTransport;
-  readonly #ca: string[] | undefined;
   readonly #channels = new Map<string, Channel>();
   /** Per base URL, until when it is reached by POST because it refused the upgrade. */
   readonly #refused = new Map<string, number>();
+  #closed = false;
 
+  /** `ca`: private CAs for the https peers, which the fallback (HttpTransport) reaches. */
   constructor(options: TransportOptions & { readonly fallback?: PeerTransport } = {}) {
     this.#fallback = options.fallback ?? new HttpTransport(options.ca !== undefined ? { ca: options.ca } : {});
-    const extra = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
-    // As for HttpTransport: `ca` replaces Node's default roots, so the well-known ones are listed too.
-    this.#ca = extra.length > 0 ? [...rootCertificates, ...extra.map((c: string | Buffer) => c.toString())] : undefined;
   }
 
   /** Channels open now (for tests and metrics). */
@@ -257,18 +258,27 @@ export class ChannelTransport implements PeerTransport {
     return this.send(url, req, route, true);
   }
 
+  private openChannel(base: string): void {
+    const channel = new Channel(base, (gone) => {
+      if (this.#channels.get(base) === gone) this.#channels.delete(base);
+    });
+    this.#channels.set(base, channel);
+    channel.opened.catch(() => {
+      this.#refused.set(base, Date.now() + REFUSED_RETRY_MS);
+      if (this.#refused.size > 10_000) this.#refused.delete(this.#refused.keys().next().value!);
+    });
+  }
+
   private async send(url: string, req: PeerRequest, route: ChannelRoute, mayRetry: boolean): Promise<PeerResponse> {
-    let channel = this.#channels.get(route.base);
+    const channel = this.#channels.get(route.base);
     if (channel === undefined) {
-      const base = route.base;
-      channel = new Channel(base, this.#ca, (gone) => {
-        if (this.#channels.get(base) === gone) this.#channels.delete(base);
-      });
-      this.#channels.set(base, channel);
-      channel.opened.catch(() => {
-        this.#refused.set(base, Date.now() + REFUSED_RETRY_MS);
-        if (this.#refused.size > 10_000) this.#refused.delete(this.#refused.keys().next().value!);
-      });
+      // The first request to a peer goes by POST; once it is answered, the channel is opened for
+      // the requests after it. Opening it alongside the first request doubled the connections a
+      // computation's start makes to every peer at once (with TLS, and with 50 parties in one
+      // process, those first requests then missed their timeouts).
+      const answer = await this.#fallback.request(url, req);
+      if (!this.#channels.has(route.base) && !this.#closed) this.openChannel(route.base);
+      return answer;
     }
     // A channel still opening is not waited for: this request goes by POST now, later ones use
     // the channel once it is open. So a peer whose upgrade hangs (an HTTP proxy that forwards the
@@ -286,6 +296,7 @@ export class ChannelTransport implements PeerTransport {
   }
 
   close(): void {
+    this.#closed = true;
     for (const channel of [...this.#channels.values()]) channel.close();
     this.#channels.clear();
     this.#fallback.close();
