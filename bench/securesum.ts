@@ -1,16 +1,35 @@
-// `npm run bench:sum`: three party servers (separate processes), clients in this process.
-// Prints the latency of one SecureSum (min, median, p95 over RUNS runs) with one number and with
-// 100 numbers per party, the HTTP requests it takes, and the throughput of 100 concurrent sums.
+// `npm run bench:sum`: the latency of one SecureSum for 3, 10 and 50 parties, next to the bare
+// floor measured in the same run: the same number of client requests per party (empty ones) and
+// the same peer messages (two rounds of empty messages between every pair, over the same carrier:
+// the persistent channel, or POST with --no-peer-channel) between bare node:http servers
+// (bench/floor.ts). The ratio SecureSum / floor is what Tessera adds; sums and floor rounds are
+// interleaved so machine noise hits both alike. Rows up to --in-process-from run every party
+// server as its own process; from there on (50 parties) all servers share this process.
+// Then, for the first row's size, 100 numbers per party and the throughput of 100 concurrent sums.
 //
-//   npm run bench:sum [-- --runs 200 --parties 3]
+//   npm run bench:sum [-- --parties 3,10,50 --runs 100,30,10 --in-process-from 50 --no-peer-channel]
 import { parseArgs } from 'node:util';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Api, type Remote } from '../clients/typescript/index.js';
+import { startServer } from '../server/main.js';
 import { printTable, quantile, startProcessCluster } from './cluster.js';
+import { startFloorCluster, type Carrier } from './floor.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '100' }, parties: { type: 'string', default: '3' } } });
-const RUNS = Number(values.runs);
-const PARTIES = Number(values.parties);
+const { values } = parseArgs({
+  options: {
+    parties: { type: 'string', default: '3,10,50' },
+    runs: { type: 'string', default: '100,30,10' },
+    'in-process-from': { type: 'string', default: '50' },
+    'no-peer-channel': { type: 'boolean', default: false },
+  },
+});
+const SIZES = values.parties.split(',').map(Number);
+const RUNS = values.runs.split(',').map(Number);
+const IN_PROCESS_FROM = Number(values['in-process-from']);
+const CARRIER: Carrier = values['no-peer-channel'] ? 'post' : 'channel';
 
 /** Counts the HTTP requests the clients make (the peer messages are counted by the protocol). */
 let clientRequests = 0;
@@ -19,58 +38,98 @@ const countingFetch: typeof fetch = (input, init) => {
   return fetch(input, init);
 };
 
+async function startTessera(n: number, inProcess: boolean): Promise<{ nodes: string[]; close(): Promise<void> }> {
+  if (!inProcess) return startProcessCluster(n, CARRIER === 'post' ? ['--no-peer-channel'] : []);
+  const networkSecret = randomBytes(32);
+  const root = await mkdtemp(join(tmpdir(), 'tessera-bench-'));
+  const servers = await Promise.all(Array.from({ length: n }, (_, i) =>
+    startServer({ dataDir: join(root, `party${i}`), port: 0, logLevel: 'error', peer: { networkSecret, noChannel: CARRIER === 'post' } })));
+  return {
+    nodes: servers.map((s) => s.url),
+    close: async () => {
+      await Promise.all(servers.map((s) => s.close()));
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+const ms = (x: number): string => x.toFixed(2);
+
 async function main(): Promise<void> {
-  const cluster = await startProcessCluster(PARTIES);
-  try {
-    const apis = cluster.nodes.map((url) => new Api(url, { fetch: countingFetch, timeoutMs: 60_000 }));
-    // A client creates the microservice and its compute member once and calls it per sum, as a
-    // long-running analysis script would.
-    const computes: Remote[] = await Promise.all(
-      apis.map(async (api) => (await api.create({ protocol: 'Simon' })).attribute('compute')),
-    );
-    const oneSum = async (dataFor: (party: number) => unknown): Promise<number> => {
-      const uuid = randomUUID();
-      const started = performance.now();
-      await Promise.all(
-        apis.map(async (api, myself) => {
-          const result = await computes[myself]!.call({
-            microprotocol: 'SecureSum',
-            data: dataFor(myself),
-            network: { nodes: cluster.nodes, uuid, myself },
-          });
+  const rows: (string | number)[][] = [];
+  for (const [index, n] of SIZES.entries()) {
+    const runs = RUNS[index] ?? RUNS[RUNS.length - 1]!;
+    const inProcess = n >= IN_PROCESS_FROM;
+    console.error(`${n} parties: starting servers`);
+    const tessera = await startTessera(n, inProcess);
+    const floor = await startFloorCluster(n, CARRIER, inProcess);
+    try {
+      const apis = tessera.nodes.map((url) => new Api(url, { fetch: countingFetch, timeoutMs: 120_000 }));
+      // A client creates the microservice and its compute member once and calls it per sum, as a
+      // long-running analysis script would.
+      const computes: Remote[] = await Promise.all(apis.map(async (api) => (await api.create({ protocol: 'Simon' })).attribute('compute')));
+      const oneSum = async (dataFor: (party: number) => unknown): Promise<number> => {
+        const uuid = randomUUID();
+        const started = performance.now();
+        await Promise.all(apis.map(async (api, myself) => {
+          const result = await computes[myself]!.call({ microprotocol: 'SecureSum', data: dataFor(myself), network: { nodes: tessera.nodes, uuid, myself } });
           await api.download(result);
           await api.release(result);
-        }),
-      );
-      return performance.now() - started;
-    };
+        }));
+        return performance.now() - started;
+      };
+      // The floor: per party one request that runs the two peer rounds, then the rest empty.
+      const oneFloor = async (requestsPerParty: number): Promise<number> => {
+        const uuid = randomUUID();
+        const started = performance.now();
+        await Promise.all(floor.nodes.map(async (url, myself) => {
+          const round = await fetch(`${url}/round`, { method: 'POST', body: JSON.stringify({ uuid, nodes: floor.nodes, myself }) });
+          await round.arrayBuffer();
+          for (let r = 1; r < requestsPerParty; r++) await (await fetch(`${url}/empty`)).arrayBuffer();
+        }));
+        return performance.now() - started;
+      };
 
-    // Warm-up: identities fetched and connections opened once, as in any long-running server.
-    for (let i = 0; i < 10; i++) await oneSum((p) => p + 1);
-
-    const rows: (string | number)[][] = [];
-    for (const [name, dataFor] of [
-      ['1 number per party', (p: number) => p + 0.5],
-      ['100 numbers per party', (p: number) => Array.from({ length: 100 }, (_, k) => p * 1000 + k / 7)],
-    ] as const) {
+      // Warm-up: identities fetched and connections opened once, as in any long-running server.
       const before = clientRequests;
-      const times: number[] = [];
-      for (let i = 0; i < RUNS; i++) times.push(await oneSum(dataFor));
-      times.sort((a, b) => a - b);
-      const perSum = (clientRequests - before) / RUNS;
-      rows.push([name, RUNS, times[0]!.toFixed(2), quantile(times, 0.5).toFixed(2), quantile(times, 0.95).toFixed(2), perSum.toFixed(0), PARTIES * (PARTIES - 1) * 2]);
-    }
-    console.log(`\nSecureSum latency, ${PARTIES} parties (servers in separate processes, ms)\n`);
-    printTable(['input', 'runs', 'min', 'median', 'p95', 'client HTTP requests', 'peer messages (2 rounds)'], rows);
+      const warm = 5;
+      for (let i = 0; i < warm; i++) await oneSum((p) => p + 1);
+      const perParty = Math.round((clientRequests - before) / warm / n);
+      for (let i = 0; i < warm; i++) await oneFloor(perParty);
 
-    const concurrent = 100;
-    const started = performance.now();
-    await Promise.all(Array.from({ length: concurrent }, () => oneSum((p) => p)));
-    const seconds = (performance.now() - started) / 1000;
-    console.log(`\nThroughput: ${concurrent} concurrent SecureSums in ${seconds.toFixed(2)} s = ${(concurrent / seconds).toFixed(1)} sums/s\n`);
-  } finally {
-    await cluster.close();
+      console.error(`${n} parties: measuring`);
+      const sums: number[] = [];
+      const floors: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        sums.push(await oneSum((p) => p + 0.5));
+        floors.push(await oneFloor(perParty));
+      }
+      sums.sort((a, b) => a - b);
+      floors.sort((a, b) => a - b);
+      const median = quantile(sums, 0.5);
+      const floorMedian = quantile(floors, 0.5);
+      rows.push([n, inProcess ? 'one process' : 'processes', runs, ms(median), ms(quantile(sums, 0.95)), ms(floorMedian), ms(quantile(floors, 0.95)),
+        (median / floorMedian).toFixed(2), perParty, 2 * n * (n - 1)]);
+
+      if (index === 0) {
+        console.error(`${n} parties: 100 numbers, throughput`);
+        const many: number[] = [];
+        for (let i = 0; i < Math.min(runs, 50); i++) many.push(await oneSum((p) => Array.from({ length: 100 }, (_, k) => p * 1000 + k / 7)));
+        many.sort((a, b) => a - b);
+        const concurrent = 100;
+        const started = performance.now();
+        await Promise.all(Array.from({ length: concurrent }, () => oneSum((p) => p)));
+        const seconds = (performance.now() - started) / 1000;
+        console.log(`\n${n} parties, 100 numbers per party: median ${ms(quantile(many, 0.5))} ms, p95 ${ms(quantile(many, 0.95))} ms`);
+        console.log(`Throughput: ${concurrent} concurrent SecureSums in ${seconds.toFixed(2)} s = ${(concurrent / seconds).toFixed(1)} sums/s`);
+      }
+    } finally {
+      await tessera.close();
+      await floor.close();
+    }
   }
+  console.log(`\nSecureSum latency (1 number per party) and the bare floor, peer carrier: ${CARRIER} (ms)\n`);
+  printTable(['parties', 'servers', 'runs', 'sum median', 'sum p95', 'floor median', 'floor p95', 'sum/floor', 'client requests per party', 'peer messages'], rows);
 }
 
 main().catch((err: unknown) => {

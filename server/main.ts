@@ -22,6 +22,7 @@ import { createPeerNode, type PeerNodeOptions, type PeerStats } from './peer/ind
 import { IDENTITY_FILE } from './peer/identity.js';
 import type { DisclosurePolicy } from '../services/simon/engine.js';
 import { AGENT_FREE_SOCKET_TIMEOUT_MS } from './peer/transport.js';
+import { PeerChannelServer } from './peer/channel-server.js';
 
 /** Idle keep-alive connections are closed after this; peers close theirs sooner (transport.ts). */
 export const SERVER_KEEP_ALIVE_MS = 3 * AGENT_FREE_SOCKET_TIMEOUT_MS;
@@ -49,6 +50,8 @@ export interface ServerConfig {
     peersFile?: string;
     allowPeerUrls?: string[];
     stageTimeoutMs?: number;
+    /** Neither offer nor use the persistent peer channel (--no-peer-channel): POST only. */
+    noChannel?: boolean;
     /** Concurrent computations, buffered early messages and bytes, largest message, parties. */
     limits?: PeerNodeOptions['limits'];
     /** Reach relay:// peers, and be reached, through a NATS relay (docs/relay.md). */
@@ -85,6 +88,8 @@ export interface RunningServer {
   readonly relayUrl?: string;
   /** What the peer node holds right now: sessions, buffered messages and bytes (read-only). */
   peerStats(): PeerStats;
+  /** Peer channels open to this server and envelopes received over them (zero with noChannel). */
+  peerChannelStats(): { readonly open: number; readonly envelopes: number };
   /** Stop accepting, end running calls, close connections, the bus and the peer node. Idempotent. */
   close(): Promise<void>;
 }
@@ -140,6 +145,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     ...(peer.limits !== undefined ? { limits: peer.limits } : {}),
     ...(peerCas.length > 0 ? { tlsCa: peerCas } : {}),
     ...(peer.relay !== undefined ? { relay: peer.relay, relayInbound: relayInboundLimits(config) } : {}),
+    channel: peer.noChannel !== true,
     observer: metrics.observer,
   });
   stats = () => peerNode.stats();
@@ -184,6 +190,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     // Longer than the peers' pooled-connection timeout (AGENT_FREE_SOCKET_TIMEOUT_MS), so the
     // sending side closes an idle connection before this side does (hardening finding 2).
     server.keepAliveTimeout = SERVER_KEEP_ALIVE_MS;
+    // The persistent peer channel on the same listener (server/peer/channel-server.ts): the same
+    // deliver/identity as the HTTP routes, bounded like POST /peer/messages' in-flight guard.
+    const channels = peer.noChannel === true ? undefined : new PeerChannelServer({
+      endpoint: () => peerNode,
+      log,
+      inflightBodies: limits.peerInflightBodies ?? configDefault('limits.peerInflightBodies'),
+      inflightBytes: limits.peerInflightBytes ?? configDefault('limits.peerInflightBytes'),
+      // One per possible peer (and this server itself, which asks its own URL who it is).
+      maxChannels: (peer.limits?.maxParties ?? configDefault('peer.limits.maxParties')) + 1,
+    });
+    channels?.attach(server);
     const sockets = new Set<Socket>();
     server.on('connection', (socket) => {
       sockets.add(socket);
@@ -207,6 +224,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         // Fails the running sessions now (they answer "shutting down" and tell their peers), rather
         // than after the grace period: a computation waiting for a peer does not watch the bus.
         await peerNode.close();
+        // Upgraded sockets are not the HTTP server's to close: the channels close themselves.
+        await channels?.close();
         // Connections whose answer was just written become idle: close them as they do, so a
         // shutdown takes as long as its slowest answer, not the whole grace period.
         runningServer.closeIdleConnections();
@@ -222,6 +241,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     };
     return {
       url, port, app, bus: runningBus, publicKey: peerNode.publicKey, peerStats: () => peerNode.stats(), close,
+      peerChannelStats: () => channels?.stats() ?? { open: 0, envelopes: 0 },
       ...(peerNode.relay !== undefined ? { relayUrl: peerNode.relay.url } : {}),
     };
   } catch (err) {

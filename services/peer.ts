@@ -9,7 +9,7 @@
 // Every message also names the receiver's instance as the sender has bound it (empty before it
 // heard from the receiver): a receiver refuses a message naming an instance of its own that ended,
 // and an abort notice from an instance that never joined a computation at the receiver only marks
-// that instance dead there. So a failed attempt on a uuid never fails the next one (server/peer/node.ts).
+// that instance dead there. So a failed attempt on a uuid never fails the next one (server/peer/inbound.ts).
 
 import type { Json } from './microservice.js';
 

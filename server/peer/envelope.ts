@@ -49,7 +49,7 @@ export interface EnvelopeHeader {
   /**
    * The receiver's computation instance as the sender has bound it ("" while the sender has heard
    * nothing from the receiver). A receiver uses it to tell a message meant for the computation it
-   * runs from one meant for an earlier one that ended (node.ts route).
+   * runs from one meant for an earlier one that ended (inbound.ts route).
    */
   readonly peer?: string;
 }

@@ -6,6 +6,8 @@
 //   POST /peer/messages (raw body, application/octet-stream, limit maxMessageBytes + 2 MiB: room
 //        for the header, at most MAX_HEADER_BYTES = 1 MiB, and the envelope overhead)
 //                                      -> await peer.deliver(body); res.status(204).end()
+//   GET  /peer/channel (WebSocket upgrade; server/peer/channel-server.ts, attached by main.ts)
+//                                      -> the same two, as request/answer frames on one connection
 // and maps thrown TesseraErrors to problem documents including their `extra` members (a 401 with
 // `reason: "receiver-boot-changed"` tells a sender to refetch the identity and retry).
 
@@ -13,18 +15,18 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { BadInputError } from '../../services/errors.js';
 import type { Logger } from '../../services/microservice.js';
-import type { PeerEndpoint, PeerNetwork } from '../../services/peer.js';
 import { configDefault } from '../config.js';
 import { loadOrCreateIdentity, loadOrCreateLocalSecret } from './identity.js';
 import { ENVELOPE_OVERHEAD, MAX_HEADER_BYTES } from './envelope.js';
-import { DEFAULT_LIMITS, PeerRouter, type PeerLimits, type PeerStats } from './node.js';
+import { DEFAULT_LIMITS, PeerNode, type PeerLimits } from './node.js';
 import type { PeerObserver } from './observer.js';
 import { CarrierSelector } from './carriers.js';
 import type { RelayInboundLimits, RelayOptions } from './relay.js';
+import { ChannelTransport } from './transport-channel.js';
 import { HttpTransport } from './transport.js';
 import { readPeersFile, Trust } from './trust.js';
 
-export type { PeerStats } from './node.js';
+export type { PeerNode, PeerStats } from './node.js';
 export type { ComputationRecord, PeerObserver } from './observer.js';
 
 export interface PeerNodeOptions {
@@ -43,6 +45,11 @@ export interface PeerNodeOptions {
   tlsCa?: string | Buffer | (string | Buffer)[];
   /** Default ~/.config/tessera (for the local user secret). */
   userConfigDir?: string;
+  /**
+   * Reach peers over a persistent channel (a WebSocket per peer server, transport-channel.ts)
+   * where they offer one, by POST where not. Default true; false: POST only (--no-peer-channel).
+   */
+  channel?: boolean;
   /** Told of every peer message and every computation's end (server/metrics.ts); never of contents. */
   observer?: PeerObserver;
   /** Reach relay:// peers, and be reached, through this NATS relay (server/peer/relay.ts). */
@@ -59,15 +66,11 @@ export interface PeerNodeOptions {
   };
 }
 
-export type PeerNode = PeerNetwork &
-  PeerEndpoint & {
-    readonly publicKey: string;
-    close(): Promise<void>;
-    /** What the node holds right now (for /health, metrics and tests). An addition to the agreed signature. */
-    stats(): PeerStats;
-    /** With --relay: this party's node URL on the relay (relay://<name>) and a /health check of the connection. */
-    readonly relay?: { readonly url: string; check(): Promise<void> };
-  };
+/** The peer node as createPeerNode gives it: with --relay, also its relay address and health check. */
+export type ConnectedPeerNode = PeerNode & {
+  /** With --relay: this party's node URL on the relay (relay://<name>) and a /health check of the connection. */
+  readonly relay?: { readonly url: string; check(): Promise<void> };
+};
 
 export const DEFAULT_STAGE_TIMEOUT_MS = configDefault('peer.stageTimeoutMs');
 
@@ -75,7 +78,7 @@ export function defaultUserConfigDir(): string {
   return join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'tessera');
 }
 
-export async function createPeerNode(opts: PeerNodeOptions): Promise<PeerNode> {
+export async function createPeerNode(opts: PeerNodeOptions): Promise<ConnectedPeerNode> {
   const { log } = opts;
   const identity = await loadOrCreateIdentity(opts.dataDir, log);
   let trust: Trust;
@@ -97,13 +100,14 @@ export async function createPeerNode(opts: PeerNodeOptions): Promise<PeerNode> {
     limits[name] = value;
   }
   const stageTimeoutMs = opts.stageTimeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS;
-  const direct = new HttpTransport(opts.tlsCa !== undefined ? { ca: opts.tlsCa } : {});
+  const transportOptions = opts.tlsCa !== undefined ? { ca: opts.tlsCa } : {};
+  const direct = opts.channel === false ? new HttpTransport(transportOptions) : new ChannelTransport(transportOptions);
   // The NATS client is loaded only by servers that use a relay.
   const relay = opts.relay === undefined
     ? undefined
     : await (await import('./relay.js')).RelayCarrier.connect(opts.relay, log, stageTimeoutMs);
   const transport = new CarrierSelector(direct, relay);
-  const router = new PeerRouter({
+  const router = new PeerNode({
     identity, trust, log, stageTimeoutMs, limits: limits as unknown as PeerLimits, transport,
     ...(opts.observer !== undefined ? { observer: opts.observer } : {}),
   });
@@ -129,7 +133,7 @@ export async function createPeerNode(opts: PeerNodeOptions): Promise<PeerNode> {
   }
   // The mode and the public key are not secret; the secret itself is never logged.
   log.info(
-    { trustMode: trust.mode, publicKey: identity.publicKey, bootId: identity.bootId, peers: trust.allowDescription, stageTimeoutMs },
+    { trustMode: trust.mode, publicKey: identity.publicKey, bootId: identity.bootId, peers: trust.allowDescription, stageTimeoutMs, channel: opts.channel !== false },
     `peer layer ready (trust: ${trust.mode})`,
   );
   return router;

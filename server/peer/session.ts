@@ -1,6 +1,6 @@
 // One party's side of one computation: its inbox of authenticated payloads, the instance it bound
 // per sender, duplicate detection, backpressure, failure (abort, terms mismatch) and timeouts.
-// The node (node.ts) routes envelopes here; protocols see only the Session interface.
+// The inbound path (inbound.ts) routes envelopes here; protocols see only the Session interface.
 
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';

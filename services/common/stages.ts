@@ -266,7 +266,7 @@ const ABORT_GRACE_MS = 2_000;
  * A party that fails on its own input (a BadInputError before any peer failed) answers its client
  * at once, but sends its notice only once every other party has joined (bounded by the stage
  * timeout): a notice sent to a party whose client has not called yet would name no computation
- * there (server/peer/node.ts route), whereas one sent to a party that joined fails it at once.
+ * there (server/peer/inbound.ts route), whereas one sent to a party that joined fails it at once.
  */
 export async function runProtocol<T>(
   session: Session,

@@ -1,5 +1,7 @@
 // Test parties for the peer layer: each is a real node:http server on an ephemeral loopback port
-// that mounts a PeerNode's identity and deliver endpoints (the Express app mounts the same two).
+// that mounts a PeerNode's identity and deliver endpoints (the Express app mounts the same two),
+// and offers the persistent peer channel (server/peer/channel-server.ts) as startServer does, so
+// these tests run over the channel; what arrives over it is recorded as a POST would be.
 
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -9,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TesseraError } from '../../../services/errors.js';
 import { createPeerNode, type PeerNode, type PeerNodeOptions } from '../../../server/peer/index.js';
+import { PeerChannelServer } from '../../../server/peer/channel-server.js';
 import { loadOrCreateIdentity } from '../../../server/peer/identity.js';
 import { memoryLog } from '../helpers.js';
 
@@ -93,12 +96,32 @@ export async function startNetwork(
   const root = await mkdtemp(join(tmpdir(), 'tessera-peer-'));
   const secret = trust.mode === 'secret' ? (trust.secret ?? Buffer.alloc(32, 7)) : undefined;
   const servers: Server[] = [];
+  const channelServers: PeerChannelServer[] = [];
   const states = Array.from({ length: n }, () => ({ node: undefined as PeerNode | undefined, received: [] as Buffer[], requests: [] as string[] }));
   const urls: string[] = [];
   for (const state of states) {
     // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the handler answers every request itself, errors included
     const server = createServer(handler(state));
     server.keepAliveTimeout = 1000;
+    const channels = new PeerChannelServer({
+      endpoint: () => state.node && {
+        identity: (challenge) => {
+          state.requests.push('/peer/identity');
+          return state.node!.identity(challenge);
+        },
+        deliver: (envelope) => {
+          state.requests.push('/peer/messages');
+          state.received.push(envelope);
+          return state.node!.deliver(envelope);
+        },
+      },
+      log: memoryLog(),
+      inflightBodies: 64,
+      inflightBytes: 256 * 1024 * 1024,
+      maxChannels: 64,
+    });
+    channels.attach(server);
+    channelServers.push(channels);
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     servers.push(server);
@@ -153,6 +176,7 @@ export async function startNetwork(
     root,
     async close() {
       for (const state of states) await state.node?.close();
+      for (const channels of channelServers) await channels.close();
       for (const server of servers) {
         server.closeAllConnections();
         server.close();

@@ -1,0 +1,181 @@
+// The persistent peer channel, receiver side: accepts WebSocket upgrades at /peer/channel on the
+// server's own HTTP(S) listener and answers each request frame (channel-frames.ts) exactly as the
+// HTTP routes would: an envelope goes to the same deliver() as POST /peer/messages, an identity
+// request to the same identity() as GET /peer/identity, and an error becomes the same problem
+// document (server/http/problem.ts). Nothing is trusted for having come over the channel.
+//
+// Bounds, since nothing on a channel is authentic before its envelope opens:
+// - a request frame is at most MAX_CHANNEL_REQUEST_BYTES (ws closes the channel, code 1009, past
+//   it), and at most `maxChannels` channels are open at once (further upgrades get 503; their
+//   senders use POST): what partly received frames can hold is bounded by their product;
+// - envelopes being delivered are bounded in count and bytes like POST /peer/messages' in-flight
+//   guard (the same limits, counted for the channels): past them the answer is 429 with
+//   `reason: "busy"`, on which a sender waits and resends (outbound.ts);
+// - one channel with PAUSE_AT_INFLIGHT envelopes being delivered stops being read until one
+//   finishes: TCP carries the backpressure back to the sender (whose own queue then waits);
+// - a channel with nothing in flight and no traffic for IDLE_TIMEOUT_MS is closed.
+// Browsers can open WebSockets to any origin without CORS, so an upgrade that carries an Origin
+// header (every browser's does; a server's never) is refused: a web page gains nothing here.
+
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { LimitError, PeerError } from '../../services/errors.js';
+import type { Logger } from '../../services/microservice.js';
+import type { PeerEndpoint } from '../../services/peer.js';
+import { INFLIGHT_BUSY } from '../http/body.js';
+import { toProblem } from '../http/problem.js';
+import { CHANNEL_PATH, FRAME_IDENTITY, MAX_CHANNEL_REQUEST_BYTES, answerFrame, parseRequest } from './channel-frames.js';
+
+/** A channel with this many envelopes being delivered is not read further until one finishes. */
+export const PAUSE_AT_INFLIGHT = 32;
+/** Longer than the sender's idle close (transport-channel.ts CHANNEL_IDLE_MS), so it closes first. */
+export const IDLE_TIMEOUT_MS = 120_000;
+/** How long close() lets answers in flight go out before cutting the channels. */
+const CLOSE_GRACE_MS = 1000;
+
+export interface ChannelServerOptions {
+  /** The peer endpoint (the node's identity and deliver), read on every request. */
+  readonly endpoint: () => PeerEndpoint | undefined;
+  readonly log: Logger;
+  /** Envelopes, and their bytes, being delivered at once over all channels (then 429 busy). */
+  readonly inflightBodies: number;
+  readonly inflightBytes: number;
+  /** Channels open at once; further upgrades are answered 503 (their senders use POST). */
+  readonly maxChannels: number;
+}
+
+export class PeerChannelServer {
+  readonly #wss: WebSocketServer;
+  readonly #options: ChannelServerOptions;
+  #bodies = 0;
+  #bytes = 0;
+  #envelopes = 0;
+  #closing = false;
+
+  constructor(options: ChannelServerOptions) {
+    this.#options = options;
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      maxPayload: MAX_CHANNEL_REQUEST_BYTES,
+      clientTracking: true,
+    });
+  }
+
+  /** Channels open now, and envelopes taken in over channels since start (for tests and /health). */
+  stats(): { readonly open: number; readonly envelopes: number } {
+    return { open: this.#wss.clients.size, envelopes: this.#envelopes };
+  }
+
+  /**
+   * Takes over the server's upgrade requests. Node hands a request with an Upgrade header to this
+   * listener instead of the app; the only upgrade offered is the channel, others get a 404.
+   */
+  attach(server: Server): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== CHANNEL_PATH || req.method !== 'GET') return refuse(socket, 404, 'the only upgrade this server offers is GET /peer/channel');
+    if (req.headers.origin !== undefined) return refuse(socket, 403, 'the peer channel is for servers, not browsers (Origin header present)');
+    if (this.#closing) return refuse(socket, 503, 'the server is shutting down');
+    if (this.#wss.clients.size >= this.#options.maxChannels) return refuse(socket, 503, `${this.#options.maxChannels} peer channels are open already; use POST /peer/messages`);
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.serve(ws, socket));
+  }
+
+  private serve(ws: WebSocket, socket: Duplex): void {
+    let inflight = 0;
+    let paused = false;
+    const { log } = this.#options;
+    if ('setTimeout' in socket && typeof socket.setTimeout === 'function') {
+      (socket as Duplex & { setTimeout(ms: number, cb: () => void): void }).setTimeout(IDLE_TIMEOUT_MS, () => {
+        if (inflight === 0) ws.terminate();
+      });
+    }
+    ws.on('error', (err) => {
+      log.debug({ err: err.message }, 'peer channel error');
+      ws.terminate();
+    });
+    ws.on('message', (data: Buffer, isBinary) => {
+      const request = isBinary ? parseRequest(data) : undefined;
+      if (request === undefined) {
+        // Not a frame of this protocol: the other side is broken; 1003 is "cannot accept this data".
+        ws.close(1003);
+        return;
+      }
+      const { id, body } = request;
+      const answer = (status: number, text: string): void => {
+        if (ws.readyState === ws.OPEN) ws.send(answerFrame(id, status, text), { binary: true });
+      };
+      const fail = (err: unknown, instance: string): void => {
+        const problem = toProblem(err, instance, log);
+        answer(problem.status, JSON.stringify(problem));
+      };
+      const endpoint = this.#options.endpoint();
+      if (endpoint === undefined) return fail(new PeerError('this server runs without a peer layer', { where: 'peer' }), CHANNEL_PATH);
+      if (request.kind === FRAME_IDENTITY) {
+        const challenge = body.toString('utf8');
+        Promise.resolve()
+          .then(() => endpoint.identity(challenge === '' ? undefined : challenge))
+          .then((identity) => answer(200, JSON.stringify(identity)), (err: unknown) => fail(err, '/peer/identity'));
+        return;
+      }
+      if (this.#bodies + 1 > this.#options.inflightBodies || this.#bytes + body.length > this.#options.inflightBytes) {
+        fail(new LimitError(`this server is receiving ${this.#bodies} peer messages (${this.#bytes} bytes) already; retry shortly`, {
+          where: 'envelope',
+          extra: { reason: INFLIGHT_BUSY },
+        }), '/peer/messages');
+        return;
+      }
+      const size = body.length;
+      this.#envelopes += 1;
+      this.#bodies += 1;
+      this.#bytes += size;
+      inflight += 1;
+      if (inflight >= PAUSE_AT_INFLIGHT && !paused) {
+        paused = true;
+        ws.pause();
+      }
+      endpoint
+        .deliver(body)
+        .then(() => answer(204, ''), (err: unknown) => fail(err, '/peer/messages'))
+        .finally(() => {
+          this.#bodies -= 1;
+          this.#bytes -= size;
+          inflight -= 1;
+          if (paused && inflight < PAUSE_AT_INFLIGHT) {
+            paused = false;
+            ws.resume();
+          }
+        });
+    });
+  }
+
+  /** Refuses new channels and closes the open ones (going away), cutting them after a short grace. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    const open = [...this.#wss.clients];
+    await Promise.all(open.map((ws) => new Promise<void>((resolve) => {
+      if (ws.readyState === ws.CLOSED) return resolve();
+      const cut = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+      ws.once('close', () => {
+        clearTimeout(cut);
+        resolve();
+      });
+      ws.close(1001);
+    })));
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+  }
+}
+
+/** An HTTP answer on a socket whose upgrade is refused, then the socket is closed. */
+function refuse(socket: Duplex, status: number, detail: string): void {
+  const body = JSON.stringify({ status, detail });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : status === 403 ? 'Forbidden' : 'Service Unavailable'}\r\n` +
+      `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,125 @@
+// The outbound path: sealing one message for one party of a session and handing it to the
+// carrier (PeerTransport), with the answers a sender acts on: 2xx delivered; 429 "busy" (the
+// receiver's in-flight budget was full, nothing was read) sent again after a short backoff; 401
+// (the receiver restarted) its identity asked afresh and the message sealed again, once; anything
+// else a PeerError naming the party and quoting the receiver's problem.
+
+import { PeerError, TesseraError } from '../../services/errors.js';
+import type { PeerDirectory } from './directory.js';
+import type { ChannelKeys, EnvelopeHeader } from './envelope.js';
+import type { Identity } from './identity.js';
+import type { PeerObserver } from './observer.js';
+import type { PeerSession } from './session.js';
+import { transportFailure, type PeerResponse, type PeerTransport } from './transport.js';
+
+const MAX_PROBLEM_CHARS = 2000;
+
+/** A 429 whose problem says `reason: "busy"`: the receiver's in-flight envelope budget was full. */
+function isBusy(text: string): boolean {
+  try {
+    return (JSON.parse(text) as { reason?: unknown }).reason === 'busy';
+  } catch {
+    return false;
+  }
+}
+
+export interface OutboundConfig {
+  readonly self: Identity;
+  readonly keys: ChannelKeys;
+  readonly directory: PeerDirectory;
+  readonly transport: PeerTransport;
+  readonly observer: PeerObserver;
+}
+
+export class OutboundPath {
+  constructor(private readonly config: OutboundConfig) {}
+
+  async send(
+    session: PeerSession,
+    to: number,
+    stage: string,
+    seq: number,
+    payload: Uint8Array,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ): Promise<void> {
+    const { self, keys, directory, transport, observer } = this.config;
+    const party = session.party(to);
+    const url = session.nodes[to]!;
+    const deadline = Date.now() + timeoutMs;
+    let refreshed = false;
+    for (let busyWaitMs = 50; ; ) {
+      const header: EnvelopeHeader = {
+        v: 1,
+        uuid: session.uuid,
+        instance: session.instance,
+        stage,
+        seq,
+        from: session.myself,
+        to,
+        ts: Date.now(),
+        senderKey: self.publicKey,
+        senderBoot: self.bootId,
+        receiverKey: session.nodeKeys[to]!,
+        receiverBoot: session.nodeBoots[to]!,
+        terms: session.terms,
+        peer: session.bound[to] ?? '',
+      };
+      const envelope = keys.seal(header, payload);
+      let response: PeerResponse;
+      try {
+        response = await transport.request(`${url}/peer/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/octet-stream' },
+          body: envelope,
+          signal: AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, deadline - Date.now()))]),
+          maxResponseBytes: MAX_PROBLEM_CHARS * 8,
+          idempotent: true,
+        });
+      } catch (err) {
+        if (signal.aborted && signal.reason instanceof TesseraError) throw signal.reason;
+        throw transportFailure(err, party, `${party} did not accept the "${stage}" message within ${timeoutMs} ms`, {
+          onTimeout: { party: to, stage },
+          onFailure: { party: to },
+        });
+      }
+      const { text } = response;
+      if (response.status >= 200 && response.status <= 299) {
+        observer.message('out', envelope.length);
+        return;
+      }
+      if (response.status === 429 && isBusy(text) && Date.now() + busyWaitMs < deadline && !signal.aborted) {
+        // The receiver is taking in as many envelopes as it allows (server/http/body.ts
+        // inflightGuard); nothing was read, so the same envelope is sent again shortly.
+        await new Promise((resolve) => setTimeout(resolve, busyWaitMs));
+        busyWaitMs = Math.min(busyWaitMs * 2, 1000);
+        continue;
+      }
+      if (response.status === 401 && !refreshed) {
+        refreshed = true;
+        // Perhaps the peer restarted (new boot): learn its current identity and seal again, once.
+        const fresh = await directory.get(url, party, true);
+        // A new key (the peer was set up anew) is adopted only while nothing of this computation
+        // came from the old one; the directory already authenticated it (pin or proof).
+        const rekeyed = fresh.publicKey !== header.receiverKey && session.bound[to] === undefined;
+        if (fresh.bootId !== header.receiverBoot && (fresh.publicKey === header.receiverKey || rekeyed)) {
+          session.nodeKeys[to] = fresh.publicKey;
+          session.nodeBoots[to] = fresh.bootId;
+          continue;
+        }
+      }
+      let detail = text.slice(0, MAX_PROBLEM_CHARS);
+      try {
+        const problem = JSON.parse(text) as Record<string, unknown>;
+        if (typeof problem.detail === 'string') detail = problem.detail;
+        else if (typeof problem.title === 'string') detail = problem.title;
+      } catch {
+        // not a problem document: keep the text
+      }
+      throw new PeerError(`${party} refused the "${stage}" message (HTTP ${response.status}): ${detail}`, {
+        where: party,
+        extra: { party: to, peerStatus: response.status },
+      });
+    }
+  }
+}

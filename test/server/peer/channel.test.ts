@@ -1,0 +1,333 @@
+// The persistent peer channel (server/peer/transport-channel.ts, channel-server.ts): a SecureSum's
+// envelopes travel over it between real servers; a peer that does not offer it is reached by POST;
+// a channel broken mid-request fails that request like a reset socket (an idempotent one retried
+// once on a fresh connection); its bounds answer 429 busy; browsers and other upgrades are refused;
+// shutdown closes it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocketServer } from 'ws';
+import { Api } from '../../../clients/typescript/index.js';
+import { startServer } from '../../../server/main.js';
+import { answerFrame, parseRequest } from '../../../server/peer/channel-frames.js';
+import { PeerError } from '../../../services/errors.js';
+import type { PeerEndpoint } from '../../../services/peer.js';
+import { PeerChannelServer } from '../../../server/peer/channel-server.js';
+import { ChannelTransport } from '../../../server/peer/transport-channel.js';
+import { startCluster } from '../../integration/cluster.js';
+import { within } from '../../within.js';
+import { memoryLog } from '../helpers.js';
+
+/** One node:http server that offers the channel (and answers plain requests with `httpAnswer`). */
+async function channelServer(endpoint: PeerEndpoint, limits: { inflightBodies?: number } = {}) {
+  const posts: string[] = [];
+  const server: Server = createServer((req, res) => {
+    posts.push(`${req.method} ${req.url}`);
+    req.resume();
+    req.on('end', () => res.writeHead(204).end());
+  });
+  const channels = new PeerChannelServer({
+    endpoint: () => endpoint,
+    log: memoryLog(),
+    inflightBodies: limits.inflightBodies ?? 64,
+    inflightBytes: 256 * 1024 * 1024,
+    maxChannels: 8,
+  });
+  channels.attach(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    posts,
+    channels,
+    async close() {
+      await channels.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function secureSumAll(apis: readonly Api[], nodes: string[], inputs: readonly number[]) {
+  const uuid = randomUUID();
+  return Promise.all(inputs.map((data, myself) => apis[myself]!.secureSum({ data, network: { nodes, uuid, myself } })));
+}
+
+const envelope = (url: string) => ({ url: `${url}/peer/messages`, req: { method: 'POST' as const, body: new Uint8Array([1, 2, 3]), idempotent: true, signal: AbortSignal.timeout(5000) } });
+
+test('a SecureSum among three servers sends every envelope over the channel, and the same sum with the channel off by POST', async () => {
+  for (const noChannel of [false, true]) {
+    const cluster = await startCluster(3, { config: { peer: { noChannel } } });
+    try {
+      // The first sum opens the channels (a request waits at most OPEN_WAIT_MS for one, so on a
+      // loaded machine some of its messages may go by POST); the second runs on open channels.
+      await within(30_000, 'first sum', secureSumAll(cluster.apis, cluster.nodes, [1, 2, 3]));
+      const before = cluster.servers.map((s) => s.peerChannelStats().envelopes);
+      const results = await within(30_000, 'sum', secureSumAll(cluster.apis, cluster.nodes, [19, 5, 61]));
+      for (const r of results) assert.deepEqual(r, { inputs: 3, result: { samples: 3, sum: 85 } });
+      for (const [i, server] of cluster.servers.entries()) {
+        const envelopes = server.peerChannelStats().envelopes - before[i]!;
+        // Each party receives 2·(n−1) envelopes in a SecureSum (its shares, then the others' sums).
+        assert.equal(envelopes, noChannel ? 0 : 4, `envelopes over the channel with noChannel=${noChannel}`);
+      }
+    } finally {
+      await cluster.close();
+    }
+  }
+});
+
+test('a server that does not offer the channel is reached by POST, in the same computation as channels between the others', async () => {
+  const networkSecret = randomBytes(32);
+  const dirs = await Promise.all([0, 1, 2].map(() => mkdtemp(join(tmpdir(), 'tessera-channel-'))));
+  const servers = await Promise.all(dirs.map((dataDir, i) => startServer({
+    dataDir, port: 0, logLevel: 'silent',
+    peer: { networkSecret, stageTimeoutMs: 10_000, noChannel: i === 2 },
+  })));
+  try {
+    const apis = servers.map((s) => new Api(s.url, { timeoutMs: 30_000 }));
+    await within(30_000, 'first sum', secureSumAll(apis, servers.map((s) => s.url), [0, 0, 0]));
+    const before = servers.map((s) => s.peerChannelStats().envelopes);
+    const results = await within(30_000, 'sum', secureSumAll(apis, servers.map((s) => s.url), [1, 2, 3]));
+    for (const r of results) assert.deepEqual(r, { inputs: 3, result: { samples: 3, sum: 6 } });
+    // Parties 0 and 1 talk over channels (each gets 2 envelopes from the other); party 2 offers
+    // none, and its own messages go by POST too.
+    assert.deepEqual(servers.map((s, i) => s.peerChannelStats().envelopes - before[i]!), [2, 2, 0]);
+  } finally {
+    await Promise.all(servers.map((s) => s.close()));
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  }
+});
+
+test('a peer that answers the upgrade with anything but 101 is reached by POST, and not asked again', async () => {
+  // An older server, or an HTTP proxy in between.
+  const seen: string[] = [];
+  const plain = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    req.resume();
+    req.on('end', () => res.writeHead(req.url === '/peer/channel' ? 404 : 204).end());
+  });
+  plain.listen(0, '127.0.0.1');
+  await once(plain, 'listening');
+  const url = `http://127.0.0.1:${(plain.address() as AddressInfo).port}`;
+  const transport = new ChannelTransport();
+  try {
+    const { url: target, req } = envelope(url);
+    assert.equal((await within(10_000, 'first', transport.request(target, req))).status, 204);
+    // The upgrade was tried alongside the first request, which went by POST; once refused, it is remembered.
+    await within(10_000, 'refusal', (async () => {
+      while (!seen.includes('GET /peer/channel')) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    })());
+    assert.equal((await within(10_000, 'second', transport.request(target, { ...req, signal: AbortSignal.timeout(5000) }))).status, 204);
+    assert.deepEqual([...seen].sort(), ['GET /peer/channel', 'POST /peer/messages', 'POST /peer/messages']);
+    assert.equal(transport.openChannels, 0);
+  } finally {
+    transport.close();
+    plain.closeAllConnections();
+    plain.close();
+  }
+});
+
+test('requests on one channel are multiplexed: answers come back to their own request whatever the order', async () => {
+  const delays = new Map<number, number>([[1, 80], [2, 10], [3, 40]]);
+  const peer = await channelServer({
+    identity: (challenge) => ({ challenge }),
+    deliver: async (body) => {
+      await new Promise((resolve) => setTimeout(resolve, delays.get(body[0]!) ?? 0));
+      if (body[0] === 3) throw new PeerError('refused three', { where: 'envelope' });
+    },
+  });
+  const transport = new ChannelTransport();
+  try {
+    await openChannel(transport, peer.url);
+    const postsBefore = peer.posts.length;
+    const send = (b: number) => transport.request(`${peer.url}/peer/messages`, { method: 'POST', body: new Uint8Array([b]), idempotent: true, signal: AbortSignal.timeout(5000) });
+    const [one, two, three, identity] = await within(10_000, 'requests', Promise.all([
+      send(1), send(2), send(3),
+      transport.request(`${peer.url}/peer/identity?challenge=abc`, { method: 'GET', idempotent: true, signal: AbortSignal.timeout(5000) }),
+    ]));
+    assert.equal(one!.status, 204);
+    assert.equal(two!.status, 204);
+    assert.equal(three!.status, 502);
+    assert.match(three!.text, /refused three/);
+    assert.deepEqual(JSON.parse(identity!.text), { challenge: 'abc' });
+    assert.equal(peer.posts.length, postsBefore, 'nothing went by POST');
+    assert.equal(peer.channels.stats().open, 1, 'one channel carried all four');
+  } finally {
+    transport.close();
+    await peer.close();
+  }
+});
+
+/**
+ * A peer speaking the channel protocol under the test's control: `onRequest(connection, count)`
+ * returns the status to answer, or 'cut' to reset the connection with the request in flight.
+ */
+async function scriptedPeer(onRequest: (connection: number, request: number) => number | 'cut' | 'silent') {
+  const posts: string[] = [];
+  const server = createServer((req, res) => {
+    posts.push(`${req.method} ${req.url}`);
+    req.resume();
+    req.on('end', () => res.writeHead(204).end());
+  });
+  const wss = new WebSocketServer({ server });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  let connections = 0;
+  wss.on('connection', (ws) => {
+    connections += 1;
+    const connection = connections;
+    let requests = 0;
+    ws.on('message', (data: Buffer) => {
+      requests += 1;
+      const request = parseRequest(data)!;
+      const action = onRequest(connection, requests);
+      if (action === 'cut') ws.terminate();
+      else if (action !== 'silent') ws.send(answerFrame(request.id, action, ''));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    posts,
+    get connections() {
+      return connections;
+    },
+    close: async () => {
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** The first request to a peer goes by POST and opens the channel; this waits until it is open. */
+async function openChannel(transport: ChannelTransport, url: string): Promise<void> {
+  await transport.request(`${url}/peer/identity?challenge=x`, { method: 'GET', idempotent: true, signal: AbortSignal.timeout(5000) });
+  await within(10_000, 'channel open', (async () => {
+    while (transport.openChannels === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  })());
+}
+
+test('a channel broken mid-request fails the request like a reset socket; an idempotent one is sent again once, on a fresh connection', async () => {
+  // The channel answers its first request and breaks under its second.
+  const peer = await scriptedPeer((connection, request) => (connection === 1 && request === 2 ? 'cut' : 204));
+  const transport = new ChannelTransport();
+  try {
+    await openChannel(transport, peer.url);
+    const postsBefore = peer.posts.length;
+    const { url, req } = envelope(peer.url);
+    assert.equal((await within(10_000, 'first', transport.request(url, req))).status, 204);
+    assert.equal(peer.posts.length, postsBefore, 'the first went over the channel');
+    assert.equal((await within(10_000, 'second', transport.request(url, { ...req, signal: AbortSignal.timeout(5000) }))).status, 204,
+      'sent again on a fresh connection');
+    assert.deepEqual(peer.posts.slice(postsBefore), ['POST /peer/messages'], 'the resend went by POST while a new channel opens');
+  } finally {
+    transport.close();
+    await peer.close();
+  }
+  // Not idempotent: the request fails (ECONNRESET) and is not sent again.
+  const broken = await scriptedPeer(() => 'cut');
+  const t = new ChannelTransport();
+  try {
+    await openChannel(t, broken.url);
+    const postsBefore = broken.posts.length;
+    const { url, req } = envelope(broken.url);
+    await assert.rejects(
+      within(10_000, 'broken', t.request(url, { ...req, idempotent: false })),
+      (err: NodeJS.ErrnoException) => err.code === 'ECONNRESET',
+    );
+    assert.equal(broken.posts.length, postsBefore, 'not sent again');
+  } finally {
+    t.close();
+    await broken.close();
+  }
+});
+
+test('a request whose signal fires on a silent channel ends with the signal, and the channel stays usable', async () => {
+  const peer = await scriptedPeer((_connection, request) => (request === 1 ? 'silent' : 204));
+  const transport = new ChannelTransport();
+  try {
+    await openChannel(transport, peer.url);
+    const url = `${peer.url}/peer/messages`;
+    await assert.rejects(
+      within(10_000, 'timeout', transport.request(url, { method: 'POST', body: new Uint8Array([1]), idempotent: true, signal: AbortSignal.timeout(200) })),
+      (err: Error) => err.name === 'TimeoutError',
+    );
+    assert.equal((await within(10_000, 'next', transport.request(url, { method: 'POST', body: new Uint8Array([2]), idempotent: true, signal: AbortSignal.timeout(5000) }))).status, 204);
+    assert.equal(peer.connections, 1, 'the same channel');
+  } finally {
+    transport.close();
+    await peer.close();
+  }
+});
+
+test('past its in-flight budget the channel answers 429 busy, which senders resend on', async () => {
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => { release = resolve; });
+  const peer = await channelServer({ identity: () => ({}), deliver: () => held }, { inflightBodies: 1 });
+  const transport = new ChannelTransport();
+  try {
+    await openChannel(transport, peer.url);
+    const { url, req } = envelope(peer.url);
+    const first = transport.request(url, req);
+    const second = await within(10_000, 'second', transport.request(url, { ...req, signal: AbortSignal.timeout(5000) }));
+    assert.equal(second.status, 429);
+    assert.equal(JSON.parse(second.text).reason, 'busy');
+    release();
+    assert.equal((await within(10_000, 'first', first)).status, 204);
+  } finally {
+    transport.close();
+    await peer.close();
+  }
+});
+
+test('upgrades from browsers (an Origin header) and to other paths are refused', async () => {
+  const peer = await channelServer({ identity: () => ({}), deliver: async () => undefined });
+  const upgrade = (path: string, headers: Record<string, string>) => new Promise<number>((resolve, reject) => {
+    const req = httpRequest(`${peer.url}${path}`, {
+      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': randomBytes(16).toString('base64'), ...headers },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('upgrade', (_res, socket) => {
+      socket.destroy();
+      resolve(101);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  try {
+    assert.equal(await within(5000, 'browser', upgrade('/peer/channel', { origin: 'https://evil.example' })), 403);
+    assert.equal(await within(5000, 'other path', upgrade('/api/v1/health', {})), 404);
+    assert.equal(await within(5000, 'a server', upgrade('/peer/channel', {})), 101);
+  } finally {
+    await peer.close();
+  }
+});
+
+test('closing the receiving server closes its channels: a request in flight fails like a reset socket', async () => {
+  const peer = await channelServer({ identity: () => ({}), deliver: () => new Promise(() => undefined) });
+  const transport = new ChannelTransport();
+  try {
+    await openChannel(transport, peer.url);
+    const { url, req } = envelope(peer.url);
+    const pending = transport.request(url, { ...req, idempotent: false });
+    pending.catch(() => undefined); // awaited below, after the close that fails it
+    while (peer.channels.stats().envelopes === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await within(5000, 'close', peer.close());
+    await assert.rejects(within(5000, 'pending', pending), (err: NodeJS.ErrnoException) => err.code === 'ECONNRESET');
+    assert.equal(peer.channels.stats().open, 0);
+  } finally {
+    transport.close();
+  }
+});
