@@ -131,7 +131,7 @@ export async function startFloorParty(carrier: Carrier, host = '127.0.0.1'): Pro
       for (const round of [0, 1]) {
         const key = Buffer.from(`${uuid}/${round}`, 'latin1');
         const arrived = rounds.wait(key.toString('latin1'), nodes.length - 1);
-        await Promise.all(nodes.map((url, i) => (i === myself ? undefined : sender.send(url, key))));
+        await Promise.all(nodes.map((url, i) => (i === myself ? Promise.resolve() : sender.send(url, key))));
         await arrived;
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');

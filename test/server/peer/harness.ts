@@ -55,7 +55,7 @@ function handler(party: { node: PeerNode | undefined; received: Buffer[]; reques
       const node = party.node;
       if (!node) throw new Error('node not ready');
       if (req.method === 'GET' && url.pathname === '/peer/identity') {
-        const answer = await node.identity(url.searchParams.get('challenge') ?? undefined);
+        const answer = node.identity(url.searchParams.get('challenge') ?? undefined);
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
       } else if (req.method === 'POST' && url.pathname === '/peer/messages') {
         const body = await readBody(req, 64 * 1024 * 1024);
