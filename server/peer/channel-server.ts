@@ -19,6 +19,7 @@
 
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { LimitError, PeerError } from '../../services/errors.js';
 import type { Logger } from '../../services/microservice.js';
@@ -70,16 +71,19 @@ export class PeerChannelServer {
 
   /**
    * Takes over the server's upgrade requests. Node hands a request with an Upgrade header to this
-   * listener instead of the app; the only upgrade offered is the channel, others get a 404.
+   * listener instead of the app; the only upgrade offered is the channel. Any other (Java's
+   * HttpClient asks every http:// server for h2c on its first request, RFC 9113 §3.1 of RFC 7540's
+   * h2c) is served as the plain HTTP/1.1 request it also is (RFC 9110 §7.8: a server may ignore Upgrade).
    */
   attach(server: Server): void {
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(server, req, socket, head));
   }
 
-  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
+  private upgrade(server: Server, req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = (req.url ?? '').split('?')[0];
-    if (path !== CHANNEL_PATH || req.method !== 'GET') return refuse(socket, 404, 'the only upgrade this server offers is GET /peer/channel');
+    const websocket = /(^|,)\s*websocket\s*(,|$)/i.test(req.headers.upgrade ?? '');
+    if (path !== CHANNEL_PATH || req.method !== 'GET' || !websocket) return serveAsHttp(server, req, socket, head);
+    socket.on('error', () => socket.destroy());
     if (req.headers.origin !== undefined) return refuse(socket, 403, 'the peer channel is for servers, not browsers (Origin header present)');
     if (this.#closing) return refuse(socket, 503, 'the server is shutting down');
     if (this.#wss.clients.size >= this.#options.maxChannels) return refuse(socket, 503, `${this.#options.maxChannels} peer channels are open already; use POST /peer/messages`);
@@ -169,6 +173,31 @@ export class PeerChannelServer {
     })));
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
+}
+
+/**
+ * Hands an upgrade request this server does not offer back to the HTTP server as an ordinary
+ * request on the same connection: Node has already detached its parser from the socket, so the
+ * request head is rebuilt without Upgrade (and the Connection tokens naming it), put back in front
+ * of the bytes read after it, and the socket is given to the server as a new connection.
+ */
+function serveAsHttp(server: Server, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    const value = req.rawHeaders[i + 1]!;
+    const lower = name.toLowerCase();
+    if (lower === 'upgrade' || lower === 'http2-settings') continue;
+    if (lower === 'connection') {
+      const tokens = value.split(',').map((t) => t.trim()).filter((t) => t !== '' && !/^(upgrade|http2-settings)$/i.test(t));
+      if (tokens.length > 0) lines.push(`${name}: ${tokens.join(', ')}`);
+      continue;
+    }
+    lines.push(`${name}: ${value}`);
+  }
+  socket.unshift(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), head]));
+  // An https server parses HTTP on its 'secureConnection' sockets, a plain one on 'connection'.
+  server.emit(socket instanceof TLSSocket ? 'secureConnection' : 'connection', socket);
 }
 
 /** An HTTP answer on a socket whose upgrade is refused, then the socket is closed. */

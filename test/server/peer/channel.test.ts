@@ -289,10 +289,11 @@ test('past its in-flight budget the channel answers 429 busy, which senders rese
   }
 });
 
-test('upgrades from browsers (an Origin header) and to other paths are refused', async () => {
+test('upgrades from browsers (an Origin header) are refused; other upgrades are served as plain HTTP', async () => {
   const peer = await channelServer({ identity: () => ({}), deliver: async () => undefined });
-  const upgrade = (path: string, headers: Record<string, string>) => new Promise<number>((resolve, reject) => {
+  const upgrade = (path: string, headers: Record<string, string>, body?: Buffer) => new Promise<number>((resolve, reject) => {
     const req = httpRequest(`${peer.url}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
       headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': randomBytes(16).toString('base64'), ...headers },
     });
     req.on('response', (res) => {
@@ -304,11 +305,16 @@ test('upgrades from browsers (an Origin header) and to other paths are refused',
       resolve(101);
     });
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
   try {
     assert.equal(await within(5000, 'browser', upgrade('/peer/channel', { origin: 'https://evil.example' })), 403);
-    assert.equal(await within(5000, 'other path', upgrade('/api/v1/health', {})), 404);
+    // A WebSocket upgrade elsewhere, and Java's HttpClient asking for h2c on a POST with a body,
+    // reach the HTTP handler as the plain requests they also are (204 from channelServer's handler).
+    assert.equal(await within(5000, 'other path', upgrade('/api/v1/health', {})), 204);
+    const h2c = { connection: 'Upgrade, HTTP2-Settings', upgrade: 'h2c', 'http2-settings': 'AAMAAABkAAQBAAAAAAIAAAAA' };
+    assert.equal(await within(5000, 'h2c', upgrade('/peer/messages', h2c, randomBytes(70_000))), 204);
+    assert.deepEqual(peer.posts, ['GET /api/v1/health', 'POST /peer/messages']);
     assert.equal(await within(5000, 'a server', upgrade('/peer/channel', {})), 101);
   } finally {
     await peer.close();
