@@ -67,7 +67,7 @@ describe('trust modes', () => {
       for (const encoding of ['hex', 'base64', 'base64url'] as const) assert.ok(!logged.includes(secret.toString(encoding)));
       // A proof of the local secret: another node of the same user verifies it.
       const challenge = randomBytes(32);
-      const answer = (await node.identity(challenge.toString('base64url'))) as Record<string, string>;
+      const answer = node.identity(challenge.toString('base64url')) as Record<string, string>;
       const verifier = new Trust({ secret, secretIsLocal: true });
       assert.ok(verifier.verifyProof(fromBase64Url(answer.publicKey)!, fromBase64Url(answer.bootId)!, challenge, fromBase64Url(answer.proof)));
       assert.ok(!new Trust({ secret: randomBytes(32) }).verifyProof(fromBase64Url(answer.publicKey)!, fromBase64Url(answer.bootId)!, challenge, fromBase64Url(answer.proof)));
@@ -103,7 +103,7 @@ describe('trust modes', () => {
       for (const challenge of ['short', 'not base64url!!', 'A'.repeat(200)]) {
         assert.throws(() => node.identity(challenge), (err: Error) => err instanceof BadInputError && err.where === 'challenge');
       }
-      assert.deepEqual(Object.keys(await node.identity(undefined)).sort(), ['bootId', 'publicKey']);
+      assert.deepEqual(Object.keys(node.identity(undefined)).sort(), ['bootId', 'publicKey']);
     } finally {
       await node.close();
     }
