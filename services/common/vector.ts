@@ -139,8 +139,12 @@ export function addBytesInto(bits: RingBits, target: Uint32Array, bytes: Uint8Ar
   addInto(bits, target, wordsOf(bytes, scratch), sign);
 }
 
-/** The fixed-point code of one computation: ring width and fractional bits. */
-export interface FixedPoint {
+/**
+ * The fixed-point code of one vector computation (SecureFedAvg's tensors in Z_2^32 or Z_2^64, typed
+ * arrays): ring width and fractional bits. The BigInt scalar code of the SIMON statistics, over rings
+ * of any width, is the FixedPoint class of fixedpoint.ts.
+ */
+export interface VectorFixedPoint {
   readonly bits: RingBits;
   /** Fractional bits f: the resolution is 2^-f. */
   readonly fracBits: number;
@@ -159,7 +163,7 @@ export interface FixedPoint {
  */
 export const DEFAULT_FRAC_BITS: Readonly<Record<RingBits, number>> = { 64: 32, 32: 20 };
 
-export function fixedPoint(bits: RingBits, fracBits: number = DEFAULT_FRAC_BITS[bits], where = 'frac_bits'): FixedPoint {
+export function fixedPoint(bits: RingBits, fracBits: number = DEFAULT_FRAC_BITS[bits], where = 'frac_bits'): VectorFixedPoint {
   // At least 8 fractional bits keeps the rounding slack of n ≤ 2^(f+1) parties below one unit of
   // the bound (see above); at least 1 integer bit besides the sign keeps the bound ≥ 1.
   const max = bits - 2;
@@ -184,7 +188,7 @@ function rejectValue(x: number, index: number, bound: number, where: string): ne
  * naming `where` (the tensor) and the element index otherwise. `firstIndex` is the index of
  * values[0] within the tensor.
  */
-export function checkEncodable(fp: FixedPoint, values: FloatArray, where: string, firstIndex = 0): void {
+export function checkEncodable(fp: VectorFixedPoint, values: FloatArray, where: string, firstIndex = 0): void {
   const bound = fp.bound;
   const n = values.length;
   // Comparisons with NaN are false, so one test catches NaN, ±Inf and out-of-range values.
@@ -203,7 +207,7 @@ export function checkEncodable(fp: FixedPoint, values: FloatArray, where: string
  * says so with `checked`), so a rejected tensor leaves `target` unchanged.
  */
 export function encodeInto(
-  fp: FixedPoint,
+  fp: VectorFixedPoint,
   target: Uint32Array,
   values: FloatArray,
   multiplier: number,
@@ -298,7 +302,7 @@ function encode64(target: Uint32Array, values: FloatArray, multiplier: number): 
  * once to the output's precision (float64: exact below 2^53 units, then one rounding; float32:
  * one more rounding to the nearest float32).
  */
-export function decodeInto(fp: FixedPoint, source: Uint32Array, out: FloatArray): void {
+export function decodeInto(fp: VectorFixedPoint, source: Uint32Array, out: FloatArray): void {
   const n = out.length;
   const w = wordsPerElement(fp.bits);
   if (source.length !== n * w) {

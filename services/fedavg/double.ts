@@ -39,7 +39,7 @@ import { F25519 } from '../common/field.js';
 import { SEED_BYTES } from '../common/prg.js';
 import { SHARE_BYTES, shamirReconstruct } from '../common/shamir.js';
 import { otherParties, partyName } from '../common/stages.js';
-import { addBytesInto, addInto, decodeInto, elementAt, ringBytes, ringSlice, wordsOf, type FixedPoint, type FloatArray } from '../common/vector.js';
+import { addBytesInto, addInto, decodeInto, elementAt, ringBytes, ringSlice, wordsOf, type VectorFixedPoint, type FloatArray } from '../common/vector.js';
 import { floatRangeBytes, writeFloatRange, type Layout } from './layout.js';
 import { combinedMask, type MaskTerm } from './masks.js';
 
@@ -98,7 +98,7 @@ export class LeftOutError extends PeerError {}
 
 export interface DoubleInput {
   readonly layout: Layout;
-  readonly fp: FixedPoint;
+  readonly fp: VectorFixedPoint;
   /** x_i + M_i + B_i per global chunk id, computed in place over the mask (kept until the end). */
   readonly mask: Uint32Array[];
   /** The weight mask m_i + b'_i. */

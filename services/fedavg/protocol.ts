@@ -52,7 +52,7 @@ import {
   ringBytes,
   ringSlice,
   wordsOf,
-  type FixedPoint,
+  type VectorFixedPoint,
   type FloatArray,
   type RingBits,
 } from '../common/vector.js';
@@ -86,7 +86,7 @@ const LABEL_WEIGHT = `SecureFedAvg/v1/weight`;
 export interface FedAvgParams {
   readonly variant: Variant;
   /** Fixed-point code (SecureFedAvg only). */
-  readonly fixedPoint?: FixedPoint;
+  readonly fixedPoint?: VectorFixedPoint;
   readonly chunkElements?: number;
   /** Fewest parties a round may finish with (services/fedavg/index.ts, docs/dropouts.md); default all. */
   readonly minParties?: number;
@@ -700,7 +700,7 @@ async function precomputeMasks(bits: RingBits, terms: readonly MaskTerm[], label
 }
 
 function secureAggregator(
-  fp: FixedPoint,
+  fp: VectorFixedPoint,
   layout: Layout,
   masks: PreparedMasks,
   input: ModelInput,
