@@ -94,3 +94,23 @@ export function printTable(header: string[], rows: (string | number)[][]): void 
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of cells.slice(1)) console.log(line(r));
 }
+
+/** The safetensors metadata of a result, reading only the header off the download stream. */
+export async function resultMetadata(url: string, uuid: string): Promise<Record<string, string>> {
+  const res = await fetch(`${url}/representation/${uuid}`, { headers: { Accept: 'application/octet-stream' }, signal: AbortSignal.timeout(60_000) });
+  const reader = res.body!.getReader();
+  let buffered = Buffer.alloc(0);
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (value) buffered = Buffer.concat([buffered, value]);
+    if (buffered.length >= 8) {
+      const length = Number(buffered.readBigUInt64LE(0));
+      if (buffered.length >= 8 + length || done) {
+        await reader.cancel();
+        const header = JSON.parse(buffered.subarray(8, 8 + length).toString('utf8')) as { __metadata__?: Record<string, string> };
+        return header.__metadata__ ?? {};
+      }
+    }
+    if (done) throw new Error('the download ended before its header');
+  }
+}

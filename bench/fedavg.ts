@@ -39,7 +39,7 @@ import { TensorSet } from '../services/common/tensors.js';
 import { MaskStream, freshSeed } from '../services/common/prg.js';
 import { cipherAt, expandMaskInto, SLICE_BYTES, type MaskTerm } from '../services/common/mask.js';
 import { addBytesInto, addInto, allocRing, decodeInto, encodeInto, fixedPoint, type RingBits } from '../services/common/vector.js';
-import { peakRss, startProcessCluster } from './cluster.js';
+import { peakRss, resultMetadata, startProcessCluster } from './cluster.js';
 
 const PARTIES = 3;
 /** Repetitions per configuration (TESSERA_BENCH_REPS, default 1); the fastest online run is reported. */
@@ -61,26 +61,6 @@ function model(parameters: number, seed: number): TensorSet {
     tensors[`layer${t}.weight`] = data;
   });
   return TensorSet.from(tensors);
-}
-
-/** The safetensors metadata of a result, reading only the header off the download stream. */
-async function resultMetadata(url: string, uuid: string): Promise<Record<string, string>> {
-  const res = await fetch(`${url}/representation/${uuid}`, { headers: { Accept: 'application/octet-stream' }, signal: AbortSignal.timeout(60_000) });
-  const reader = res.body!.getReader();
-  let buffered = Buffer.alloc(0);
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (value) buffered = Buffer.concat([buffered, value]);
-    if (buffered.length >= 8) {
-      const length = Number(buffered.readBigUInt64LE(0));
-      if (buffered.length >= 8 + length || done) {
-        await reader.cancel();
-        const header = JSON.parse(buffered.subarray(8, 8 + length).toString('utf8')) as { __metadata__?: Record<string, string> };
-        return header.__metadata__ ?? {};
-      }
-    }
-    if (done) throw new Error('the download ended before its header');
-  }
 }
 
 /** Clock ticks per second of /proc/<pid>/stat times. */

@@ -20,7 +20,7 @@ import { TensorSet } from '../services/common/tensors.js';
 import { startNats, type Nats } from '../test/relay/nats.js';
 import { computeOnBus, startRelayCluster } from '../test/relay/harness.js';
 import { computeAll } from '../test/integration/cluster.js';
-import { peakRss, startProcessCluster } from './cluster.js';
+import { peakRss, resultMetadata, startProcessCluster } from './cluster.js';
 
 /** The SecureFedAvg option that selects the SecAgg+ sparse neighbour graph; undefined until it exists. */
 const SPARSE_OPTION: Record<string, unknown> | undefined = undefined;
@@ -143,24 +143,9 @@ async function fedAvgOnce(carrier: Carrier, nats: Nats, models: TensorSet[]): Pr
   }
 }
 
-/** The bytes a party sent for a result: its safetensors metadata `tessera.bytes_sent`, read off the header. */
+/** The bytes a party sent for a result: its safetensors metadata `tessera.bytes_sent`. */
 async function bytesSent(url: string, uuid: string): Promise<number> {
-  const res = await fetch(`${url}/representation/${uuid}`, { headers: { Accept: 'application/octet-stream' }, signal: AbortSignal.timeout(120_000) });
-  const reader = res.body!.getReader();
-  let buffered = Buffer.alloc(0);
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (value) buffered = Buffer.concat([buffered, value]);
-    if (buffered.length >= 8) {
-      const length = Number(buffered.readBigUInt64LE(0));
-      if (buffered.length >= 8 + length) {
-        await reader.cancel();
-        const header = JSON.parse(buffered.subarray(8, 8 + length).toString('utf8')) as { __metadata__?: Record<string, string> };
-        return Number(header.__metadata__?.['tessera.bytes_sent']);
-      }
-    }
-    if (done) return NaN;
-  }
+  return Number((await resultMetadata(url, uuid))['tessera.bytes_sent']);
 }
 
 const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
