@@ -1,8 +1,8 @@
 // The README's "Using Tessera from ..." sections as the tests run them: fenced blocks in order,
 // shell lines to run, and the servers' URLs swapped for a test cluster's.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runCommand, type CommandRun } from '../support/process.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -33,23 +33,11 @@ export function aptPackages(code: string): string[] {
   return code.split('\n').filter((l) => l.startsWith('sudo apt-get install ')).flatMap((l) => l.slice('sudo apt-get install '.length).trim().split(/\s+/));
 }
 
-export interface ShellRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type ShellRun = CommandRun;
 
 /** Runs `script` with bash; killed after `timeoutMs`. */
 export function bash(script: string, options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<ShellRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-e', '-c', script], { cwd: options.cwd, env: options.env, timeout: options.timeoutMs, killSignal: 'SIGKILL' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCommand('bash', ['-e', '-c', script], options);
 }
 
 /** What a party block's comment promises: "# each prints X" or "# all three print the same ...". */

@@ -3,26 +3,19 @@
 // against three real servers with `data` as a number, a list and an object.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from '../../support/cluster.js';
+import { runCommand, type CommandRun } from '../../support/process.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const TIMEOUT_MS = 60_000;
 
-function run(binary: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { timeout: TIMEOUT_MS, killSignal: 'SIGKILL' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function run(binary: string, args: string[]): Promise<CommandRun> {
+  return runCommand(binary, args, { timeoutMs: TIMEOUT_MS });
 }
 
 describe('generated Go client', () => {

@@ -4,12 +4,13 @@
 // examples/java/SecureSum.java computes a SecureSum at three parties against three real servers.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from '../../support/cluster.js';
+import { runCommand, type CommandRun } from '../../support/process.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const DEBIAN_JARS = ['/usr/share/java/gson.jar', '/usr/share/java/swagger-annotations.jar'];
@@ -21,16 +22,8 @@ function javaFiles(dir: string): string[] {
   });
 }
 
-function java(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('java', args, { timeout: 60_000, killSignal: 'SIGKILL' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function java(args: string[]): Promise<CommandRun> {
+  return runCommand('java', args, { timeoutMs: 60_000 });
 }
 
 describe('generated Java client', () => {

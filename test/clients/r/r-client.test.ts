@@ -5,33 +5,20 @@
 // the output folder and ~ moved into a temporary folder), and the README's sum.R runs as written.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, type Cluster } from '../../support/cluster.js';
+import { runCommand, type CommandRun } from '../../support/process.js';
 import { aptPackages, bash, promised, readmeSection, withNodes } from '../readme.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const TIMEOUT_MS = 90_000;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function rscript(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('Rscript', args, { cwd: ROOT, env, timeout: TIMEOUT_MS, killSignal: 'SIGKILL' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function rscript(args: string[], env: NodeJS.ProcessEnv): Promise<CommandRun> {
+  return runCommand('Rscript', args, { cwd: ROOT, env, timeoutMs: TIMEOUT_MS });
 }
 
 describe('generated R client', () => {
