@@ -56,6 +56,17 @@ export class PeerDirectory {
   }
 
   /**
+   * The identity last proven at `url` (pinned to our own key: ours), without asking; undefined
+   * when this server has never authenticated it. It may be stale (the peer restarted since):
+   * PeerNode.open uses it to start a computation at once and holds every message from that peer
+   * until a fresh `get(url, where, true)` has confirmed or replaced it.
+   */
+  cached(url: string): PeerIdentity | undefined {
+    if (this.trust.pinnedKey(url) === this.self.publicKey) return { url, publicKey: this.self.publicKey, bootId: this.self.bootId };
+    return this.cache.get(url);
+  }
+
+  /**
    * Is `bootId` the run of the server with `publicKey` that is running now? Known: answered at
    * once. Unknown: the server at `url` (where the sender says it runs) is asked, with a fresh
    * challenge, so only that server's current run can confirm it; a boot it does not confirm is

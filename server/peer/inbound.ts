@@ -176,6 +176,11 @@ export class InboundPath {
     }
     if (session) {
       const from = header.from;
+      // A session that started with cached identities takes nothing from a sender before that
+      // sender's identity is confirmed afresh (node.ts open): its boot check below then runs
+      // against the run the sender proved current for this computation.
+      const confirming = from !== session.myself ? session.confirmations[from] : undefined;
+      if (confirming !== undefined) await confirming;
       if (session.nodeKeys[from] !== header.senderKey && from !== session.myself && from < session.parties) {
         await this.refreshPeerKey(session, from, header.senderKey);
       }

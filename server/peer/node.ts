@@ -189,7 +189,20 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
       // Every peer's identity is asked afresh (one GET each, shared by concurrent opens): the boot
       // it proves is the run this computation accepts messages from, so an envelope recorded
       // before a peer restarted is never taken for this computation's (hardening finding 5).
-      const identities = await Promise.all(nodes.map((url, i) => this.directory.get(url, party(i), i !== myself)));
+      // When every peer has been authenticated before, the computation does not wait for those
+      // answers: it starts with the identities last proven (sealing to a peer that restarted since
+      // is answered 401, and outbound.ts then learns its new run), and holds every message from a
+      // peer, buffered or arriving, until that peer's fresh answer has confirmed or replaced its
+      // identity (confirmPeer). The identity round trip then overlaps the first stage instead of
+      // preceding it, and what is taken into the computation is exactly what it was before.
+      const cached = nodes.map((url, i) => (i === myself ? undefined : this.directory.cached(url)));
+      const warm = cached.every((c, i) => i === myself || c !== undefined);
+      const fresh = nodes.map((url, i) => (i === myself ? undefined : this.directory.get(url, party(i), true)));
+      // Settled here as well: a fetch whose computation failed first must not go unhandled.
+      for (const f of fresh) f?.catch(() => undefined);
+      const identities = warm
+        ? await Promise.all(nodes.map((url, i) => cached[i] ?? this.directory.get(url, party(i), false)))
+        : await Promise.all(nodes.map((url, i) => fresh[i] ?? this.directory.get(url, party(i), false)));
       if (myselfInRange && identities[myself]!.publicKey !== this.self.publicKey) {
         // The cache may predate a change of server at that URL: ask once more before refusing.
         identities[myself] = await this.directory.get(nodes[myself]!, party(myself), true);
@@ -238,7 +251,17 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
         randomBytes(16).toString('base64url'),
       );
       session.order = options.order;
-      this.adopt(session);
+      if (warm) {
+        fresh.forEach((pending, i) => {
+          if (pending === undefined) return;
+          session.confirmations[i] = pending.then(
+            (identity) => this.confirmPeer(session, i, identity),
+            (err: unknown) => session.fail(err instanceof TesseraError ? err : new PeerError(`cannot authenticate ${party(i)}`, { where: party(i) })),
+          );
+        });
+      } else {
+        this.adopt(session);
+      }
       this.sessions.set(uuid, session);
       return session;
     } catch (err) {
@@ -271,13 +294,36 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
     });
   }
 
-  /** A new session takes, per sender, the first buffered instance for its uuid and everything of that instance. */
-  private adopt(session: PeerSession): void {
+  /**
+   * A peer's fresh identity answered for a session that started with the cached one: adopt what it
+   * proves (the peer restarted, or was set up anew, while nothing of it was taken yet), then take
+   * its buffered messages. Until this ran, the inbound path held that peer's messages.
+   */
+  private confirmPeer(session: PeerSession, i: number, identity: { publicKey: string; bootId: string }): void {
+    if (session.signal.aborted) return;
+    if (identity.publicKey !== session.nodeKeys[i] || identity.bootId !== session.nodeBoots[i]) {
+      const clash = identity.publicKey === this.self.publicKey || session.nodeKeys.some((k, j) => j !== i && k === identity.publicKey);
+      if (clash) {
+        session.fail(new PeerError(`${session.party(i)} now presents the key of another party of this computation`, { where: session.party(i) }));
+        return;
+      }
+      session.nodeKeys[i] = identity.publicKey;
+      session.nodeBoots[i] = identity.bootId;
+    }
+    this.adopt(session, i);
+  }
+
+  /**
+   * A new session takes, per sender, the first buffered instance for its uuid and everything of
+   * that instance (of sender `only`, once that sender's identity is confirmed).
+   */
+  private adopt(session: PeerSession, only?: number): void {
     // In arrival order: a sender's first message binds its instance, later ones must match it.
     // A message that outlived its hold time is not taken: its sender may have given up since.
     const now = Date.now();
     const adopted = this.early.take(session.uuid, ({ header, expiresAt }) => {
       const from = header.from;
+      if (only !== undefined && from !== only) return false;
       const fits = session.nodeKeys[from] === header.senderKey && session.nodeBoots[from] === header.senderBoot && from !== session.myself && expiresAt > now;
       if (fits) session.bind(from, header.instance);
       return fits && session.bound[from] === header.instance;

@@ -57,6 +57,11 @@ export class PeerSession implements Session {
   readonly termsJson: string;
   /** The sender instance bound per party (undefined until its first message). */
   readonly bound: (string | undefined)[];
+  /**
+   * Per party, while its identity is being confirmed afresh (node.ts open with cached
+   * identities): settles once it is (or the session failed); its messages wait for it.
+   */
+  readonly confirmations: (Promise<void> | undefined)[] = [];
   private readonly controller = new AbortController();
   private readonly stageSet: Set<string>;
   private readonly inbox = new Map<string, Buffer>();
