@@ -201,7 +201,7 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
       // Settled here as well: a fetch whose computation failed first must not go unhandled.
       for (const f of fresh) f?.catch(() => undefined);
       const identities = warm
-        ? await Promise.all(nodes.map((url, i) => cached[i] ?? this.directory.get(url, party(i), false)))
+        ? await Promise.all(nodes.map((url, i) => (cached[i] !== undefined ? Promise.resolve(cached[i]) : this.directory.get(url, party(i), false))))
         : await Promise.all(nodes.map((url, i) => fresh[i] ?? this.directory.get(url, party(i), false)));
       if (myselfInRange && identities[myself]!.publicKey !== this.self.publicKey) {
         // The cache may predate a change of server at that URL: ask once more before refusing.
