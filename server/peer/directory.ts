@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { PeerError } from '../../services/errors.js';
 import { fromBase64Url } from './codec.js';
 import type { Identity } from './identity.js';
-import { HttpTransport, transportFailure, type PeerTransport } from './transport.js';
+import { boundedSignal, HttpTransport, transportFailure, type PeerTransport } from './transport.js';
 import type { Trust } from './trust.js';
 
 export interface PeerIdentity {
@@ -94,17 +94,20 @@ export class PeerDirectory {
   private async fetchIdentity(url: string, where: string): Promise<PeerIdentity> {
     const challenge = randomBytes(32);
     let response: { status: number; text: string };
+    const bounded = boundedSignal(undefined, this.timeoutMs);
     try {
       response = await this.transport.request(`${url}/peer/identity?challenge=${challenge.toString('base64url')}`, {
         method: 'GET',
         headers: { accept: 'application/json' },
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: bounded.signal,
         maxResponseBytes: MAX_IDENTITY_BYTES,
         idempotent: true,
       });
     } catch (err) {
       if ((err as { code?: unknown }).code === 'ERESPONSETOOLARGE') throw new PeerError(`${where} sent an oversized identity`, { where });
       throw transportFailure(err, where, `${where} did not answer its identity request within ${this.timeoutMs} ms`);
+    } finally {
+      bounded.dispose();
     }
     // The transport already refused an answer longer than MAX_IDENTITY_BYTES.
     const { text } = response;

@@ -10,7 +10,7 @@ import type { ChannelKeys, EnvelopeHeader } from './envelope.js';
 import type { Identity } from './identity.js';
 import type { PeerObserver } from './observer.js';
 import type { PeerSession } from './session.js';
-import { transportFailure, type PeerResponse, type PeerTransport } from './transport.js';
+import { boundedSignal, transportFailure, type PeerResponse, type PeerTransport } from './transport.js';
 
 const MAX_PROBLEM_CHARS = 2000;
 
@@ -67,12 +67,13 @@ export class OutboundPath {
       };
       const envelope = keys.seal(header, payload);
       let response: PeerResponse;
+      const bounded = boundedSignal(signal, Math.max(1, deadline - Date.now()));
       try {
         response = await transport.request(`${url}/peer/messages`, {
           method: 'POST',
           headers: { 'content-type': 'application/octet-stream' },
           body: envelope,
-          signal: AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, deadline - Date.now()))]),
+          signal: bounded.signal,
           maxResponseBytes: MAX_PROBLEM_CHARS * 8,
           idempotent: true,
         });
@@ -82,6 +83,8 @@ export class OutboundPath {
           onTimeout: { party: to, stage },
           onFailure: { party: to },
         });
+      } finally {
+        bounded.dispose();
       }
       const { text } = response;
       if (response.status >= 200 && response.status <= 299) {

@@ -207,6 +207,33 @@ export class HttpTransport implements PeerTransport {
   }
 }
 
+/**
+ * `signal` (if any), or a time limit of `ms`, whichever fires first (the limit fires with the DOMException
+ * "TimeoutError" AbortSignal.timeout gives), released by `dispose`. Per peer message this replaces
+ * AbortSignal.any([signal, AbortSignal.timeout(ms)]): a timeout signal cannot be cancelled, so
+ * every message sent left a timer of the whole stage timeout behind it, and every composite stayed
+ * registered with the session's signal until garbage collection; here both go when the message is
+ * answered.
+ */
+export function boundedSignal(signal: AbortSignal | undefined, ms: number): { readonly signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  if (signal?.aborted === true) {
+    controller.abort(signal.reason);
+    return { signal: controller.signal, dispose: () => undefined };
+  }
+  const onAbort = (): void => controller.abort(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), ms);
+  timer.unref();
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
 /** The signal's reason as an Error (a DOMException "TimeoutError" for AbortSignal.timeout). */
 function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
