@@ -35,6 +35,11 @@ export class EarlyMessages {
     return this.heldBytes;
   }
 
+  /** Whether one more message of `bytes` fits within the limits. */
+  hasRoom(bytes: number): boolean {
+    return this.heldCount + 1 <= this.limits.maxBufferedMessages && this.heldBytes + bytes <= this.limits.maxBufferedBytes;
+  }
+
   /** Parks a message; an identical resend is a no-op, a different one in the same slot a conflict. */
   hold(header: EnvelopeHeader, payload: Buffer): void {
     const list = this.byUuid.get(header.uuid) ?? [];

@@ -4,7 +4,8 @@
 // replay window and the sender's current boot, then routed to the session it belongs to, or
 // parked in the early-message buffer until that session opens.
 
-import { ConflictError, ForbiddenError, TesseraError, TooLargeError, UnauthenticatedError } from '../../services/errors.js';
+import { ConflictError, ForbiddenError, LimitError, TesseraError, TooLargeError, UnauthenticatedError } from '../../services/errors.js';
+import { INFLIGHT_BUSY } from '../http/body.js';
 import type { Logger } from '../../services/microservice.js';
 import { normaliseNodeUrl } from './codec.js';
 import type { PeerDirectory } from './directory.js';
@@ -20,6 +21,8 @@ export const REPLAY_WINDOW_MS = 5 * 60 * 1000;
 /** Members of the 401 a receiver answers after a restart, so the sender refetches and retries. */
 export const BOOT_CHANGED = 'receiver-boot-changed';
 const MAX_FINISHED = 100_000;
+/** Messages up to this size from a peer whose identity is being confirmed are held, not waited on. */
+const HOLD_UNCONFIRMED_BYTES = 64 * 1024;
 
 export interface InboundConfig {
   readonly self: Identity;
@@ -180,7 +183,37 @@ export class InboundPath {
       // sender's identity is confirmed afresh (node.ts open): its boot check below then runs
       // against the run the sender proved current for this computation.
       const confirming = from !== session.myself ? session.confirmations[from] : undefined;
-      if (confirming !== undefined) await confirming;
+      if (confirming !== undefined) {
+        // A small message is answered at once and held in the early-message buffer, which the
+        // session adopts from once the sender is confirmed (as for a computation that has not
+        // opened here yet), so the sender's stage does not wait for our identity round trip too.
+        // Anything else (an abort notice, a large message, one the session would refuse, such as
+        // another sender key or other terms, so that its sender is told; a full buffer) waits for the confirmation.
+        if (!isAbort && payload.length <= HOLD_UNCONFIRMED_BYTES && session.nodeKeys[from] === header.senderKey &&
+            session.wouldTake(header) && this.config.early.hasRoom(payload.length)) {
+          await this.checkSenderBoot(header);
+          // Checked again after the await, and held in the same step: confirmPeer adopts once.
+          if (session.confirmations[from] !== undefined) {
+            this.config.early.hold(header, payload);
+            return;
+          }
+        } else {
+          // Bounded like the inbox's held deliveries (session.ts accept): each waiting request
+          // keeps its body in memory. Past a few, "busy", which senders resend on after a backoff.
+          if (session.confirmWaits >= 2 * session.parties) {
+            throw new LimitError(`${session.party(from)} is being authenticated for computation ${session.uuid}; retry shortly`, {
+              where: 'envelope',
+              extra: { reason: INFLIGHT_BUSY },
+            });
+          }
+          session.confirmWaits += 1;
+          try {
+            await confirming;
+          } finally {
+            session.confirmWaits -= 1;
+          }
+        }
+      }
       if (session.nodeKeys[from] !== header.senderKey && from !== session.myself && from < session.parties) {
         await this.refreshPeerKey(session, from, header.senderKey);
       }

@@ -256,7 +256,10 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
           if (pending === undefined) return;
           session.confirmations[i] = pending.then(
             (identity) => this.confirmPeer(session, i, identity),
-            (err: unknown) => session.fail(err instanceof TesseraError ? err : new PeerError(`cannot authenticate ${party(i)}`, { where: party(i) })),
+            (err: unknown) => {
+              session.confirmations[i] = undefined;
+              session.fail(err instanceof TesseraError ? err : new PeerError(`cannot authenticate ${party(i)}`, { where: party(i) }));
+            },
           );
         });
       } else {
@@ -300,6 +303,8 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
    * its buffered messages. Until this ran, the inbound path held that peer's messages.
    */
   private confirmPeer(session: PeerSession, i: number, identity: { publicKey: string; bootId: string }): void {
+    // From here on the inbound path routes this peer's messages to the session itself.
+    session.confirmations[i] = undefined;
     if (session.signal.aborted) return;
     if (identity.publicKey !== session.nodeKeys[i] || identity.bootId !== session.nodeBoots[i]) {
       const clash = identity.publicKey === this.self.publicKey || session.nodeKeys.some((k, j) => j !== i && k === identity.publicKey);
@@ -339,6 +344,20 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
     this.observer.computationEnded(session.record());
     if (this.sessions.get(session.uuid) === session) this.sessions.delete(session.uuid);
     const expiresAt = Date.now() + REPLAY_WINDOW_MS;
+    // A peer still unconfirmed at the end: what it sent was held for this computation (the first
+    // instance of it buffered here, as adopt() would have bound it), so that instance ends here too
+    // rather than wait in the buffer for the next computation on this uuid.
+    session.confirmations.forEach((pending, i) => {
+      if (pending === undefined) return;
+      session.confirmations[i] = undefined;
+      let first: string | undefined;
+      this.early.take(session.uuid, ({ header }) => {
+        if (header.from !== i || header.senderKey !== session.nodeKeys[i] || header.senderBoot !== session.nodeBoots[i]) return false;
+        first ??= header.instance;
+        return false;
+      });
+      if (first !== undefined && session.bound[i] === undefined) session.bound[i] = first;
+    });
     session.bound.forEach((instance, i) => {
       if (instance !== undefined) this.inbound.finish(session.uuid, session.nodeKeys[i]!, instance, expiresAt);
     });

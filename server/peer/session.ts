@@ -62,6 +62,8 @@ export class PeerSession implements Session {
    * identities): settles once it is (or the session failed); its messages wait for it.
    */
   readonly confirmations: (Promise<void> | undefined)[] = [];
+  /** Deliveries waiting for a confirmation now (bounded by the inbound path). */
+  confirmWaits = 0;
   private readonly controller = new AbortController();
   private readonly stageSet: Set<string>;
   private readonly inbox = new Map<string, Buffer>();
@@ -305,6 +307,16 @@ export class PeerSession implements Session {
     }
     this.inbox.set(key, payload);
     this.inboxBytes += payload.length;
+  }
+
+  /**
+   * Whether accept() would take this message as far as its header says (same terms, addressed to
+   * this party, a declared stage, session running): what the inbound path checks before it holds
+   * a message of a sender still being confirmed, so a message accept() refuses is refused to its sender.
+   */
+  wouldTake(header: EnvelopeHeader): boolean {
+    return !this.closed && this.failure === undefined && header.to === this.myself && this.stageSet.has(header.stage) &&
+      canonicalJson(header.terms) === this.termsJson;
   }
 
   /** True for an identical resend (accepted idempotently); throws for a conflicting one. */
