@@ -104,7 +104,9 @@ export class OutboundPath {
         const fresh = await directory.get(url, party, true);
         // A new key (the peer was set up anew) is adopted only while nothing of this computation
         // came from the old one; the directory already authenticated it (pin or proof).
-        const rekeyed = fresh.publicKey !== header.receiverKey && session.bound[to] === undefined;
+        // Or when the session itself already adopted that key (node.ts confirmPeer: it started
+        // with the identity cached before the peer was set up anew, and confirmed the new one).
+        const rekeyed = fresh.publicKey !== header.receiverKey && (session.bound[to] === undefined || session.nodeKeys[to] === fresh.publicKey);
         if (fresh.bootId !== header.receiverBoot && (fresh.publicKey === header.receiverKey || rekeyed)) {
           session.nodeKeys[to] = fresh.publicKey;
           session.nodeBoots[to] = fresh.bootId;
