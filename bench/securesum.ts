@@ -117,11 +117,17 @@ async function main(): Promise<void> {
         for (let i = 0; i < Math.min(runs, 50); i++) many.push(await oneSum((p) => Array.from({ length: 100 }, (_, k) => p * 1000 + k / 7)));
         many.sort((a, b) => a - b);
         const concurrent = 100;
-        const started = performance.now();
-        await Promise.all(Array.from({ length: concurrent }, () => oneSum((p) => p)));
-        const seconds = (performance.now() - started) / 1000;
         console.log(`\n${n} parties, 100 numbers per party: median ${ms(quantile(many, 0.5))} ms, p95 ${ms(quantile(many, 0.95))} ms`);
-        console.log(`Throughput: ${concurrent} concurrent SecureSums in ${seconds.toFixed(2)} s = ${(concurrent / seconds).toFixed(1)} sums/s`);
+        // On an overloaded machine a client request of 100 concurrent sums can fail (a keep-alive
+        // connection reset): say so, and keep the latency rows measured so far.
+        try {
+          const started = performance.now();
+          await Promise.all(Array.from({ length: concurrent }, () => oneSum((p) => p)));
+          const seconds = (performance.now() - started) / 1000;
+          console.log(`Throughput: ${concurrent} concurrent SecureSums in ${seconds.toFixed(2)} s = ${(concurrent / seconds).toFixed(1)} sums/s`);
+        } catch (err) {
+          console.log(`Throughput: ${concurrent} concurrent SecureSums failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
       }
     } finally {
       await tessera.close();
