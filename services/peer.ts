@@ -102,6 +102,10 @@ export interface PeerNetwork {
 export interface PeerEndpoint {
   /** GET /peer/identity: this server's public identity (and, with a network secret, a proof). */
   identity(challenge: string | undefined): Promise<Record<string, unknown>> | Record<string, unknown>;
-  /** POST /peer/messages: one sealed envelope. Throws a TesseraError when rejected. */
-  deliver(envelope: Buffer): Promise<void>;
+  /**
+   * POST /peer/messages: one sealed envelope. Throws a TesseraError when rejected. `owned`: the
+   * caller hands the buffer over (a request body read for this call), so a large envelope may be
+   * decrypted in place and its bytes destroyed (server/peer/envelope.ts openInPlace).
+   */
+  deliver(envelope: Buffer, options?: { readonly owned?: boolean }): Promise<void>;
 }

@@ -12,7 +12,7 @@
 // recorded before either side restarted never decrypts afterwards.
 
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../services/common/json.js';
-import { createCipheriv, createDecipheriv, createPublicKey, diffieHellman, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createPublicKey, diffieHellman, hkdfSync, randomBytes, type DecipherGCM } from 'node:crypto';
 import { BadInputError, UnauthenticatedError } from '../../services/errors.js';
 import type { Terms } from '../../services/peer.js';
 import { fromBase64Url } from './codec.js';
@@ -27,7 +27,25 @@ const TAG_BYTES = 16;
 export const ENVELOPE_OVERHEAD = PREFIX_BYTES + NONCE_BYTES + TAG_BYTES;
 export const MAX_HEADER_BYTES = 1 << 20;
 const MESSAGE_INFO = Buffer.from('tessera/v1/message');
-const SEAL_SLICE_BYTES = 1 << 20;
+/**
+ * Bytes per cipher call on the large-envelope path. Node's cipher.update allocates its output; at
+ * 64 KiB that output comes from the malloc heap and stays in cache, where 1–2 MiB outputs are fresh
+ * mmaps the kernel must fault in and zero. AES-256-GCM through node:crypto measured about 1.2 GB/s
+ * per core at 64 KiB per call and 0.75 GB/s at 2 MiB on the development machine (docs/performance.md).
+ */
+const SLICE_BYTES = 64 * 1024;
+/**
+ * Payloads above this size take the large-envelope path: sealed as parts (no contiguous copy of
+ * the ciphertext) and, when the receiver owns the bytes, opened in place. The same bound as the
+ * channel's (transport-channel.ts CHANNEL_BULK_BYTES): such envelopes go by POST.
+ */
+export const LARGE_PAYLOAD_BYTES = 256 * 1024;
+
+/** A sealed envelope as the parts it is written in; their concatenation is the envelope. */
+export interface SealedParts {
+  readonly parts: readonly Buffer[];
+  readonly length: number;
+}
 
 export interface EnvelopeHeader {
   readonly v: 1;
@@ -165,45 +183,103 @@ export class ChannelKeys {
     return key;
   }
 
-  /** Seals `payload` for the peer named in `header` (header.senderKey must be ours). */
+  /** Seals `payload` for the peer named in `header` (header.senderKey must be ours), as one buffer. */
   seal(header: EnvelopeHeader, payload: Uint8Array): Buffer {
+    const { parts, length } = this.sealParts(header, payload);
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
+  }
+
+  /**
+   * The same envelope as parts: the prefix (magic, version, header, nonce), the ciphertext in the
+   * slices the cipher produced, the tag. A carrier that can write a list of buffers (a socket's
+   * writev) sends a large message without ever copying its ciphertext into one buffer.
+   */
+  sealParts(header: EnvelopeHeader, payload: Uint8Array): SealedParts {
     const key = this.key(header.senderKey, header.receiverKey, header.senderBoot, header.receiverBoot);
     const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
     const nonce = randomBytes(NONCE_BYTES); // 96-bit random nonces: fine far below 2^32 messages per key (SP 800-38D 8.3)
     const cipher = createCipheriv('aes-256-gcm', key, nonce);
     cipher.setAAD(headerBytes);
-    // One allocation of the final size; the payload is encrypted in slices straight behind the
-    // header, so a large message never exists twice in ciphertext form.
-    const envelope = Buffer.allocUnsafe(PREFIX_BYTES + headerBytes.length + NONCE_BYTES + payload.byteLength + TAG_BYTES);
-    MAGIC.copy(envelope, 0);
-    envelope[MAGIC.length] = VERSION;
-    envelope.writeUInt32BE(headerBytes.length, MAGIC.length + 1);
-    let at = PREFIX_BYTES;
-    at += headerBytes.copy(envelope, at);
-    at += nonce.copy(envelope, at);
-    for (let offset = 0; offset < payload.byteLength; offset += SEAL_SLICE_BYTES) {
-      at += cipher.update(payload.subarray(offset, offset + SEAL_SLICE_BYTES)).copy(envelope, at);
+    const prefixBytes = PREFIX_BYTES + headerBytes.length + NONCE_BYTES;
+    const length = prefixBytes + payload.byteLength + TAG_BYTES;
+    if (payload.byteLength <= LARGE_PAYLOAD_BYTES) {
+      // Small: one allocation of the final size, the ciphertext written straight behind the header.
+      const envelope = Buffer.allocUnsafe(length);
+      writePrefix(envelope, headerBytes, nonce);
+      let at = prefixBytes;
+      at += cipher.update(payload).copy(envelope, at);
+      at += cipher.final().copy(envelope, at);
+      cipher.getAuthTag().copy(envelope, at);
+      return { parts: [envelope], length };
     }
-    at += cipher.final().copy(envelope, at);
-    cipher.getAuthTag().copy(envelope, at);
-    return envelope;
+    const prefix = Buffer.allocUnsafe(prefixBytes);
+    writePrefix(prefix, headerBytes, nonce);
+    const parts: Buffer[] = [prefix];
+    for (let offset = 0; offset < payload.byteLength; offset += SLICE_BYTES) {
+      parts.push(cipher.update(payload.subarray(offset, offset + SLICE_BYTES)));
+    }
+    const rest = cipher.final();
+    if (rest.length > 0) parts.push(rest);
+    parts.push(cipher.getAuthTag());
+    return { parts, length };
   }
 
   /** Verifies and decrypts; throws UnauthenticatedError when the tag does not verify. */
   open(parsed: ParsedEnvelope): Buffer {
+    const decipher = this.decipher(parsed);
+    const body = decipher.update(parsed.ciphertext);
+    const rest = finalOrRefuse(decipher);
+    return rest.length === 0 ? body : Buffer.concat([body, rest]);
+  }
+
+  /**
+   * Verifies and decrypts into the envelope's own memory: the plaintext is written, slice by slice,
+   * over the ciphertext already consumed, starting at the 8-byte boundary at or below the
+   * ciphertext (so ring vectors read it without a copy, vector.ts wordsOf). No second buffer of
+   * the message's size exists. Only for an envelope nobody else holds (a request body read for
+   * this delivery): its bytes are destroyed. The plaintext is returned only after the tag
+   * verified; on failure the buffer holds unauthenticated bytes and is dropped with the error.
+   */
+  openInPlace(parsed: ParsedEnvelope, envelope: Buffer): Buffer {
+    const decipher = this.decipher(parsed);
+    const ciphertext = parsed.ciphertext;
+    const from = ciphertext.byteOffset - envelope.byteOffset;
+    // Absolute alignment: the envelope may itself sit at any offset of its ArrayBuffer.
+    const to = from - ((envelope.byteOffset + from) % 8);
+    let at = to;
+    for (let offset = 0; offset < ciphertext.length; offset += SLICE_BYTES) {
+      // The output is a fresh buffer, so writing it at or below its source never reads a byte
+      // already overwritten: `at` trails the next unread ciphertext byte by at most 7 bytes.
+      at += decipher.update(ciphertext.subarray(offset, offset + SLICE_BYTES)).copy(envelope, at);
+    }
+    at += finalOrRefuse(decipher).copy(envelope, at);
+    return envelope.subarray(to, at);
+  }
+
+  private decipher(parsed: ParsedEnvelope): DecipherGCM {
     const { header } = parsed;
     const key = this.key(header.senderKey, header.receiverKey, header.senderBoot, header.receiverBoot);
     const decipher = createDecipheriv('aes-256-gcm', key, parsed.nonce);
     decipher.setAAD(parsed.headerBytes);
     decipher.setAuthTag(parsed.tag);
-    const body = decipher.update(parsed.ciphertext);
-    try {
-      const rest = decipher.final();
-      return rest.length === 0 ? body : Buffer.concat([body, rest]);
-    } catch {
-      throw new UnauthenticatedError('envelope does not authenticate (wrong key, wrong secret, or tampered)', {
-        where: 'envelope',
-      });
-    }
+    return decipher;
+  }
+}
+
+function writePrefix(target: Buffer, headerBytes: Buffer, nonce: Buffer): void {
+  MAGIC.copy(target, 0);
+  target[MAGIC.length] = VERSION;
+  target.writeUInt32BE(headerBytes.length, MAGIC.length + 1);
+  headerBytes.copy(target, PREFIX_BYTES);
+  nonce.copy(target, PREFIX_BYTES + headerBytes.length);
+}
+
+function finalOrRefuse(decipher: DecipherGCM): Buffer {
+  try {
+    return decipher.final();
+  } catch {
+    throw new UnauthenticatedError('envelope does not authenticate (wrong key, wrong secret, or tampered)', {
+      where: 'envelope',
+    });
   }
 }

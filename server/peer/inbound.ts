@@ -10,7 +10,7 @@ import type { Logger } from '../../services/microservice.js';
 import { normaliseNodeUrl } from './codec.js';
 import type { PeerDirectory } from './directory.js';
 import type { EarlyMessages } from './early-messages.js';
-import { ENVELOPE_OVERHEAD, MAX_HEADER_BYTES, parseEnvelope, type ChannelKeys, type EnvelopeHeader } from './envelope.js';
+import { ENVELOPE_OVERHEAD, LARGE_PAYLOAD_BYTES, MAX_HEADER_BYTES, parseEnvelope, type ChannelKeys, type EnvelopeHeader } from './envelope.js';
 import type { Identity } from './identity.js';
 import type { PeerObserver } from './observer.js';
 import { ABORT_STAGE, type PeerSession } from './session.js';
@@ -48,7 +48,8 @@ export class InboundPath {
     return this.finished.size;
   }
 
-  async deliver(envelope: Buffer): Promise<void> {
+  /** `owned`: nobody else holds `envelope`, so a large one is opened in place (envelope.ts openInPlace). */
+  async deliver(envelope: Buffer, owned = false): Promise<void> {
     const { maxMessageBytes, keys, log, observer } = this.config;
     let header: EnvelopeHeader | undefined;
     try {
@@ -61,7 +62,7 @@ export class InboundPath {
         throw new TooLargeError(`peer message payload exceeds the limit of ${maxMessageBytes} bytes`, { where: 'envelope' });
       }
       this.checkAddress(header);
-      const payload = keys.open(parsed);
+      const payload = owned && parsed.ciphertext.length > LARGE_PAYLOAD_BYTES ? keys.openInPlace(parsed, envelope) : keys.open(parsed);
       // Authentic from here on: the header was the associated data.
       if (Math.abs(Date.now() - header.ts) > REPLAY_WINDOW_MS) {
         throw new UnauthenticatedError('peer message timestamp is outside the replay window', { where: 'envelope.header.ts' });

@@ -146,8 +146,8 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
   // ---------------------------------------------------------------- POST /peer/messages
 
   /** One envelope from any carrier: the inbound path checks and routes it (inbound.ts). */
-  deliver(envelope: Buffer): Promise<void> {
-    return this.inbound.deliver(envelope);
+  deliver(envelope: Buffer, options: { readonly owned?: boolean } = {}): Promise<void> {
+    return this.inbound.deliver(envelope, options.owned === true);
   }
 
   // ---------------------------------------------------------------- open

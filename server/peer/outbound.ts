@@ -65,14 +65,15 @@ export class OutboundPath {
         terms: session.terms,
         peer: session.bound[to] ?? '',
       };
-      const envelope = keys.seal(header, payload);
+      // Parts, not one buffer: a large envelope's ciphertext is never copied into one (envelope.ts).
+      const envelope = keys.sealParts(header, payload);
       let response: PeerResponse;
       const bounded = boundedSignal(signal, Math.max(1, deadline - Date.now()));
       try {
         response = await transport.request(`${url}/peer/messages`, {
           method: 'POST',
           headers: { 'content-type': 'application/octet-stream' },
-          body: envelope,
+          body: envelope.parts,
           signal: bounded.signal,
           maxResponseBytes: MAX_PROBLEM_CHARS * 8,
           idempotent: true,

@@ -33,7 +33,7 @@ import type { Logger } from '../../services/microservice.js';
 import type { PeerEndpoint } from '../../services/peer.js';
 import { toProblem } from '../http/problem.js';
 import { checkRelayName, checkRelayUrl, RELAY_NAME, RELAY_SCHEME, SUBJECT_PREFIX } from './relay-names.js';
-import type { PeerRequest, PeerResponse, PeerTransport } from './transport.js';
+import { joinBody, type PeerRequest, type PeerResponse, type PeerTransport } from './transport.js';
 
 /** Fragments of one body unacknowledged at once: the most the relay holds for one transfer. */
 export const FRAGMENT_WINDOW = 4;
@@ -192,7 +192,7 @@ export class RelayCarrier implements PeerTransport {
 
   async request(url: string, req: PeerRequest): Promise<PeerResponse> {
     const { subject, path, name } = target(url);
-    const body = req.body === undefined ? new Uint8Array(0) : req.body;
+    const body = req.body === undefined ? new Uint8Array(0) : joinBody(req.body);
     const head = { method: req.method, path };
     if (body.byteLength <= this.fragmentBytes) return this.exchange(subject, name, head, undefined, body, req);
     return this.sendFragmented(subject, name, head, body, req);

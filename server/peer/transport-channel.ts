@@ -38,7 +38,7 @@ import {
   requestFrame,
   type RequestKind,
 } from './channel-frames.js';
-import { HttpTransport, type PeerRequest, type PeerResponse, type PeerTransport, type TransportOptions } from './transport.js';
+import { bodyLength, HttpTransport, joinBody, type PeerRequest, type PeerResponse, type PeerTransport, type TransportOptions } from './transport.js';
 
 /** A peer whose channel could not be opened (any answer but 101, no answer, no connection) is reached by POST for this long. */
 export const REFUSED_RETRY_MS = 60_000;
@@ -75,8 +75,9 @@ function channelRoute(url: string, req: PeerRequest): ChannelRoute | undefined {
   // The server side accepts the upgrade on its TLS listener too (a single wss channel works).
   if (target.protocol !== 'http:') return undefined;
   if (req.method === 'POST' && target.pathname.endsWith(MESSAGES_PATH) && target.search === '' && req.body !== undefined) {
-    if (req.body.byteLength + REQUEST_HEADER_BYTES > MAX_CHANNEL_REQUEST_BYTES || req.body.byteLength > CHANNEL_BULK_BYTES) return undefined;
-    return { base: baseOf(target, MESSAGES_PATH), kind: FRAME_DELIVER, body: req.body };
+    const length = bodyLength(req.body);
+    if (length + REQUEST_HEADER_BYTES > MAX_CHANNEL_REQUEST_BYTES || length > CHANNEL_BULK_BYTES) return undefined;
+    return { base: baseOf(target, MESSAGES_PATH), kind: FRAME_DELIVER, body: joinBody(req.body) };
   }
   if (req.method === 'GET' && target.pathname.endsWith(IDENTITY_PATH) && req.body === undefined) {
     const challenge = target.searchParams.get('challenge') ?? '';

@@ -21,7 +21,11 @@ export interface PeerResponse {
 export interface PeerRequest {
   readonly method: 'GET' | 'POST';
   readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: Uint8Array;
+  /**
+   * The body, or its parts in order (a large envelope as sealed, envelope.ts sealParts): the HTTP
+   * carrier writes the parts to its socket as they are; others join them (joinBody).
+   */
+  readonly body?: Uint8Array | readonly Uint8Array[];
   /** Ends the request (connect, send and the answer) when it fires; the rejection is its reason. */
   readonly signal: AbortSignal;
   /** Answers longer than this are cut off and refused. Default 1 MiB (problems and identities are small). */
@@ -76,6 +80,21 @@ function describeTransportError(err: unknown): string {
     return `its TLS certificate did not verify (${code}); give its CA with --tls-ca`;
   }
   return code ?? (typeof e.message === 'string' ? e.message : 'request failed');
+}
+
+/** The byte length of a body given whole or in parts. */
+export function bodyLength(body: Uint8Array | readonly Uint8Array[]): number {
+  if (!Array.isArray(body)) return (body as Uint8Array).byteLength;
+  let length = 0;
+  for (const part of body as readonly Uint8Array[]) length += part.byteLength;
+  return length;
+}
+
+/** A body as one buffer: for carriers that frame a body whole (the channel, the relay). */
+export function joinBody(body: Uint8Array | readonly Uint8Array[]): Uint8Array {
+  if (!Array.isArray(body)) return body as Uint8Array;
+  const parts = body as readonly Uint8Array[];
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, bodyLength(parts));
 }
 
 /** Problem-document members for the error transportFailure returns, per kind of failure. */
@@ -163,7 +182,7 @@ export class HttpTransport implements PeerTransport {
         else reject(err);
       };
       const headers: Record<string, string | number> = { ...req.headers };
-      if (req.body !== undefined) headers['content-length'] = req.body.byteLength;
+      if (req.body !== undefined) headers['content-length'] = bodyLength(req.body);
       const outgoing = (secure ? httpsRequest : httpRequest)(
         target,
         { method: req.method, headers, agent: secure ? this.#https : this.#http },
@@ -195,8 +214,15 @@ export class HttpTransport implements PeerTransport {
       let answered = false;
       signal.addEventListener('abort', onAbort, { once: true });
       outgoing.on('error', (err) => finish(Object.assign(err, { reusedSocket: outgoing.reusedSocket, answered })));
-      if (req.body !== undefined) outgoing.end(req.body);
-      else outgoing.end();
+      if (req.body === undefined) outgoing.end();
+      else if (!Array.isArray(req.body)) outgoing.end(req.body);
+      else {
+        // The parts of a large envelope go to the socket as they are, in one writev (cork), with
+        // no copy into one buffer first.
+        outgoing.cork();
+        for (const part of req.body as readonly Uint8Array[]) outgoing.write(part);
+        outgoing.end();
+      }
     });
   }
 

@@ -80,23 +80,61 @@ export function expandMaskInto(
   if (plus > 0) terms = [terms[plus]!, ...terms.slice(0, plus), ...terms.slice(plus + 1)];
   const ciphers = terms.map((t) => cipherAt(t.seed, label, byteStart));
   const scratch: { buffer?: Uint32Array } = {};
+  const scratch2: { buffer?: Uint32Array } = {};
   for (let at = 0; at < bytes; at += SLICE_BYTES) {
     const n = Math.min(SLICE_BYTES, bytes - at);
     const slice = target.subarray(at / 4, (at + n) / 4);
     if (ciphers.length === 0) slice.fill(0);
-    for (let t = 0; t < ciphers.length; t++) {
-      const keystream = wordsOf(ciphers[t]!.update(zeros.subarray(0, n)), scratch);
-      const sign = terms[t]!.sign;
-      if (t === 0) {
-        // The first term sets the slice (no zero fill, no extra pass).
-        slice.set(keystream);
-        if (sign === -1) negateInto(bits, slice);
-      } else {
-        addInto(bits, slice, keystream, sign);
-      }
+    let t = 0;
+    if (ciphers.length >= 2) {
+      // The first two terms in one pass: slice ← s0·k0 + s1·k1 (the whole mask of a party among
+      // three). Each pass over the slice costs about as much as the arithmetic it carries.
+      const k0 = wordsOf(ciphers[0]!.update(zeros.subarray(0, n)), scratch);
+      const k1 = wordsOf(ciphers[1]!.update(zeros.subarray(0, n)), scratch2);
+      combineInto(bits, slice, k0, terms[0]!.sign, k1, terms[1]!.sign);
+      t = 2;
+    } else if (ciphers.length === 1) {
+      slice.set(wordsOf(ciphers[0]!.update(zeros.subarray(0, n)), scratch));
+      if (terms[0]!.sign === -1) negateInto(bits, slice);
+      t = 1;
+    }
+    for (; t < ciphers.length; t++) {
+      addInto(bits, slice, wordsOf(ciphers[t]!.update(zeros.subarray(0, n)), scratch), terms[t]!.sign);
     }
     onSlice?.(slice, start + at / (bits / 8));
   }
+}
+
+/**
+ * target ← s0·a + s1·b (mod 2^k), overwriting target; a, b and target of equal length. Terms
+ * are ordered with a +1 first when there is one (see expandMaskInto), so s0 = −1 means both are −1.
+ */
+function combineInto(bits: RingBits, target: Uint32Array, a: Uint32Array, s0: 1 | -1, b: Uint32Array, s1: 1 | -1): void {
+  const n = target.length;
+  if (bits === 32) {
+    // Typed-array stores reduce modulo 2^32.
+    if (s0 === 1 && s1 === 1) for (let i = 0; i < n; i++) target[i] = a[i]! + b[i]!;
+    else if (s0 === 1) for (let i = 0; i < n; i++) target[i] = a[i]! - b[i]!;
+    else if (s1 === 1) for (let i = 0; i < n; i++) target[i] = b[i]! - a[i]!;
+    else for (let i = 0; i < n; i++) target[i] = -(a[i]! + b[i]!);
+    return;
+  }
+  if (target.byteOffset % 8 === 0 && a.byteOffset % 8 === 0 && b.byteOffset % 8 === 0) {
+    // Native 64-bit arithmetic through BigUint64Array views, as in vector.ts addInto.
+    const m = n / 2;
+    const t = new BigUint64Array(target.buffer, target.byteOffset, m);
+    const x = new BigUint64Array(a.buffer, a.byteOffset, m);
+    const y = new BigUint64Array(b.buffer, b.byteOffset, m);
+    if (s0 === 1 && s1 === 1) for (let i = 0; i < m; i++) t[i] = x[i]! + y[i]!;
+    else if (s0 === 1) for (let i = 0; i < m; i++) t[i] = x[i]! - y[i]!;
+    else if (s1 === 1) for (let i = 0; i < m; i++) t[i] = y[i]! - x[i]!;
+    else for (let i = 0; i < m; i++) t[i] = 0n - x[i]! - y[i]!;
+    return;
+  }
+  // Unaligned target (a caller's view 4 bytes into its buffer): the general path.
+  target.set(a);
+  if (s0 === -1) negateInto(bits, target);
+  addInto(bits, target, b, s1);
 }
 
 /** v ← −v mod 2^k in place. */

@@ -22,7 +22,8 @@ export function peerHandlers({ peer }: Pick<HandlerDeps, 'peer'>): Pick<HandlerM
     async deliverPeerMessage(req, res) {
       if (!Buffer.isBuffer(req.body)) throw new BadInputError('the body must be one sealed envelope', { where: 'body' });
       // deliver() logs every message it refuses, with the sender and stage: one line per refusal.
-      await requirePeer().deliver(req.body).catch((err: unknown) => {
+      // The body was read for this request alone (binaryBody): the peer layer may open it in place.
+      await requirePeer().deliver(req.body, { owned: true }).catch((err: unknown) => {
         throw err instanceof TesseraError ? markLogged(err) : err;
       });
       res.status(204).end();

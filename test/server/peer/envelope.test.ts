@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { UnauthenticatedError } from '../../../services/errors.js';
-import { ChannelKeys, parseEnvelope, type EnvelopeHeader } from '../../../server/peer/envelope.js';
+import { ChannelKeys, LARGE_PAYLOAD_BYTES, parseEnvelope, type EnvelopeHeader } from '../../../server/peer/envelope.js';
 import { loadOrCreateIdentity, type Identity } from '../../../server/peer/identity.js';
 import { Trust } from '../../../server/peer/trust.js';
 import { memoryLog } from '../helpers.js';
@@ -38,6 +38,34 @@ describe('envelope', () => {
       assert.ok(new ChannelKeys(bob, trust).open(parseEnvelope(sealed)).equals(payload));
     });
   }
+
+  // The large-envelope path (above LARGE_PAYLOAD_BYTES): sealed as parts, opened in place.
+  for (const size of [LARGE_PAYLOAD_BYTES + 1, (1 << 21) + 3, 5 * 65536]) {
+    test(`parts and in-place opening of ${size} bytes`, () => {
+      const payload = randomBytes(size);
+      const { parts, length } = new ChannelKeys(alice, trust).sealParts(header(alice, bob), payload);
+      assert.ok(parts.length > 2, 'a large envelope is written as parts, not copied into one buffer');
+      for (const shift of [0, 1, 3, 7]) {
+        // The envelope at every alignment of its ArrayBuffer, as a request body may be.
+        const buffer = Buffer.alloc(length + shift);
+        Buffer.concat(parts).copy(buffer, shift);
+        const envelope = buffer.subarray(shift);
+        assert.equal(envelope.length, length);
+        const copied = new ChannelKeys(bob, trust).open(parseEnvelope(Buffer.from(envelope)));
+        const opened = new ChannelKeys(bob, trust).openInPlace(parseEnvelope(envelope), envelope);
+        assert.ok(opened.equals(payload) && copied.equals(payload));
+        assert.equal(opened.buffer, buffer.buffer, 'decrypted in the envelope\'s own memory');
+        assert.equal(opened.byteOffset % 8, 0, 'ring vectors read the payload without a copy');
+      }
+    });
+  }
+
+  test('in place: a tampered large envelope is refused, its bytes never returned', () => {
+    const payload = randomBytes(LARGE_PAYLOAD_BYTES + 100);
+    const envelope = new ChannelKeys(alice, trust).seal(header(alice, bob), payload);
+    envelope[envelope.length - 1000]! ^= 1;
+    assert.throws(() => new ChannelKeys(bob, trust).openInPlace(parseEnvelope(envelope), envelope), UnauthenticatedError);
+  });
 
   test('reflection: an envelope Alice sealed for Bob does not open as one from Bob to Alice', () => {
     const sealed = new ChannelKeys(alice, trust).seal(header(alice, bob), Buffer.from('x'));

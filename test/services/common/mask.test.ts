@@ -30,7 +30,7 @@ function values(bits: RingBits, words: Uint32Array, length: number): bigint[] {
 }
 
 describe('expandMaskInto: combined mask Σ sign·PRG(seed) against the MaskStream reference', () => {
-  const signSets: (1 | -1)[][] = [[], [1], [-1], [1, -1], [-1, -1, 1], [1, 1, 1, -1, -1]];
+  const signSets: (1 | -1)[][] = [[], [1], [-1], [1, 1], [1, -1], [-1, -1], [-1, -1, 1], [-1, -1, -1], [1, 1, 1, -1, -1]];
   for (const bits of RINGS) {
     for (const signs of signSets) {
       // Odd lengths, starts that fall inside a 16-byte AES block (for 32 bits: 1, 3 elements in),
@@ -48,8 +48,8 @@ describe('expandMaskInto: combined mask Σ sign·PRG(seed) against the MaskStrea
   }
 
   test('a target at an unaligned offset of its buffer (4 bytes in, for 64-bit elements) gives the same mask', () => {
-    for (const bits of RINGS) {
-      const terms: MaskTerm[] = [{ seed: freshSeed(), sign: -1 }, { seed: freshSeed(), sign: 1 }];
+    for (const [bits, signs] of RINGS.flatMap((b) => [[-1, 1], [-1, -1], [1, 1]].map((s) => [b, s] as const))) {
+      const terms: MaskTerm[] = signs.map((sign) => ({ seed: freshSeed(), sign: sign as 1 | -1 }));
       const backing = new Uint32Array(1 + 2 * 301);
       const target = backing.subarray(1, 1 + (bits / 32) * 301);
       expandMaskInto(bits, terms, 'unaligned', target, 9);
