@@ -32,6 +32,7 @@
 // minimum was ≤ T: the honest party's own minimum.
 
 import { BadInputError } from '../../errors.js';
+import { unanimous } from '../engine.js';
 import type { Session } from '../../peer.js';
 import { concat, type Bits } from './bits.js';
 import { carryOut, operandWires } from './compare.js';
@@ -246,6 +247,6 @@ export async function secureMinMax(
   const opened = await smallest(new Gmw(session, stages, ready), session, mine, flags);
   const [minKey, maxComplement] = opened.keys;
   // Every party sees the same opened keys, so they all throw alike.
-  if (minKey === ALL) throw new BadInputError('no party gave any value', { where });
+  if (minKey === ALL) throw unanimous(new BadInputError('no party gave any value', { where }));
   return { minimum: fromOrderKey(minKey!), maximum: fromOrderKey(ALL - maxComplement!), flags: opened.flags };
 }
