@@ -69,6 +69,12 @@ export interface MicroprotocolSpec<R> {
   readonly twoParty?: boolean;
   /** Whether the disclosure policy applies (it is then part of the agreed terms). */
   readonly disclosure?: boolean;
+  /**
+   * Public parameters every party must give alike (KthElement's rank and bounds), read from
+   * `data` before the session opens and added to its terms, so that parties that disagree fail
+   * at once, each naming the other (409). Must not throw, and must return nothing private.
+   */
+  readonly publicTerms?: (data: unknown) => Record<string, Json>;
   /** The protocol body. Reads and validates `data` first: a bad input aborts the others. */
   run(run: Run): Promise<R>;
 }
@@ -80,7 +86,8 @@ export function microprotocol<R>(spec: MicroprotocolSpec<R>): Microprotocol {
     let network = parseNetwork(kwargs['network']);
     if (spec.twoParty === true) network = requireTwoParties(network);
     const minCellCount = spec.disclosure === true ? ctx.disclosure?.minCellCount : undefined;
-    const terms: Record<string, Json | readonly string[]> = { microprotocol: spec.name, nodes: network.nodes };
+    // The engine's own terms come last: a public parameter cannot stand in for them.
+    const terms: Record<string, Json | readonly string[]> = { ...spec.publicTerms?.(kwargs['data']), microprotocol: spec.name, nodes: network.nodes };
     if (spec.disclosure === true) terms['min_cell_count'] = minCellCount ?? null;
     const session = await ctx.peers.open({
       uuid: network.uuid,

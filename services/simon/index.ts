@@ -66,9 +66,9 @@ export const MICROPROTOCOLS: Readonly<Record<string, Microprotocol | typeof LATE
   StatisticsContingency: statisticsContingency,
 
   // order statistics
-  KthElement: withOptions('compute', 'KthElement', kthElement),
-  SecureMedian: withOptions('compute', 'SecureMedian', secureMedian),
-  MinimumMaximum: withOptions('compute', 'MinimumMaximum', minimumMaximum),
+  KthElement: kthElement,
+  SecureMedian: secureMedian,
+  MinimumMaximum: minimumMaximum,
 
   // sets
   SetIntersection: withOptions('compute', 'SetIntersection', setIntersection),

@@ -19,7 +19,7 @@ import { withFloats } from '../../common/resultjson.js';
 import { COUNT_RING, REAL_RING, secureVectorSum, vectorSumStages, type Lane } from '../../common/vectorsum.js';
 import { EXACT_SCALAR } from '../../common/fixedpoint.js';
 import { enforceMinimumCount, microprotocol, unanimous } from '../engine.js';
-import { minMaxOfflineStages, minMaxTriples, secureMinMax } from '../order/extremes.js';
+import { minMaxCircuitStages, minMaxTriples, secureMinMax } from '../order/extremes.js';
 import { orderStages } from '../order/stages.js';
 import { binomial, F, numberList, powerRing, ratio, scaledPower } from './exact.js';
 
@@ -121,23 +121,38 @@ export function univariateFromSums(
 export const statisticsUnivariate = microprotocol({
   name: 'StatisticsUnivariate',
   stages: [...MOMENTS.all, ...orderStages(EXTREMES)],
-  // The min/max block's offline phase (oblivious transfers, no values) runs during the moments'
-  // vector sum, so a party's OT messages and its moments messages interleave.
-  loops: minMaxOfflineStages(EXTREMES).flatMap((ot) => MOMENTS.all.map((m) => [ot, m] as const)),
+  // The min/max block's whole circuit (oblivious transfers, then every AND layer: uniform shares
+  // and one-time-padded bits only) runs beside the moments' vector sum, so a party's OT and AND
+  // messages interleave with its moments messages; only the opening waits for the moments.
+  loops: minMaxCircuitStages(EXTREMES).flatMap((ot) => MOMENTS.all.map((m) => [ot, m] as const)),
   disclosure: true,
   async run({ session, data, policy }) {
     const values = numberList(data);
     const offline = minMaxTriples(session, EXTREMES, 1);
     // Settled below whatever happens; this keeps a failure of it from going unhandled meanwhile.
     offline.catch(() => undefined);
-    const sums = await secureVectorSum(session, MOMENTS, localAggregates(values));
+    const moments = secureVectorSum(session, MOMENTS, localAggregates(values)).then((sums) => {
+      const n = sums[DEGREE + 1]![0]!;
+      if (n === 0n) throw unanimous(new BadInputError('no party gave any value (N = 0)', { where: 'kwargs.data' }));
+      enforceMinimumCount(policy, [Number(n)], 'the number of samples is');
+      return sums;
+    });
+    // The extremes are opened only once N > 0 and the disclosure policy is met (every party
+    // checks the same opened N, so all open or none does).
+    const opening = secureMinMax(session, { minima: values, maxima: values, flags: [values.includes(0)] }, EXTREMES, 'kwargs.data', offline, moments);
+    opening.catch(() => undefined);
+    let sums: bigint[][];
+    try {
+      sums = await moments;
+    } catch (err) {
+      // Every party stops at the same point (its AND layers done, before the opening).
+      await opening.catch(() => undefined);
+      throw err;
+    }
     const s = [0n, ...POWER_RINGS.map((ring, j) => ring.toSigned(sums[j]![0]!))];
     const [reciprocals, logs] = sums[DEGREE]!;
     const n = sums[DEGREE + 1]![0]!;
-    if (n === 0n) throw unanimous(new BadInputError('no party gave any value (N = 0)', { where: 'kwargs.data' }));
-    enforceMinimumCount(policy, [Number(n)], 'the number of samples is');
-    // Only now, with N > 0 and the disclosure policy met, are the values' extremes computed.
-    const extremes = await secureMinMax(session, { minima: values, maxima: values, flags: [values.includes(0)] }, EXTREMES, 'kwargs.data', offline);
+    const extremes = await opening;
     const [anyZero] = extremes.flags;
     const result = univariateFromSums(
       s,

@@ -32,6 +32,7 @@
 // minimum was ≤ T: the honest party's own minimum.
 
 import { BadInputError } from '../../errors.js';
+import { unanimous } from '../engine.js';
 import type { Session } from '../../peer.js';
 import { concat, type Bits } from './bits.js';
 import { carryOut, operandWires } from './compare.js';
@@ -114,7 +115,13 @@ class Riders implements BitEngine {
  * For every search s, the least of the parties' keys mine[s] (one key per party and search),
  * on XOR shares, and opened. Run once on an AndCounter to size the triples.
  */
-async function smallest(inner: BitEngine, session: Session, mine: readonly bigint[], flags: readonly boolean[]): Promise<{ keys: bigint[]; flags: boolean[] }> {
+async function smallest(
+  inner: BitEngine,
+  session: Session,
+  mine: readonly bigint[],
+  flags: readonly boolean[],
+  beforeOpening?: Promise<unknown>,
+): Promise<{ keys: bigint[]; flags: boolean[] }> {
   const n = session.parties;
   const me = session.myself;
   const S = mine.length;
@@ -187,6 +194,8 @@ async function smallest(inner: BitEngine, session: Session, mine: readonly bigin
   // 4. Open the winners' keys and the flags' ORs (¬ at party 0 turns the AND into the OR).
   const ands = await engine.result();
   const ors = Uint8Array.from(ands, (b) => (me === 0 ? b ^ 1 : b));
+  // Everything so far is uniform shares; only the opening reveals, so only it waits for the caller.
+  await beforeOpening;
   const opened = await engine.open(concat([shares, ors]));
   const keys = Array.from({ length: S }, (_, s) => {
     let key = 0n;
@@ -216,10 +225,22 @@ export function minMaxOfflineStages(prefix: string): string[] {
 }
 
 /**
+ * The stages secureMinMax sends in before its opening: the offline phase and the AND layers, for
+ * a session that runs them beside another sub-protocol (and holds the opening back, beforeOpening).
+ */
+export function minMaxCircuitStages(prefix: string): string[] {
+  return [...minMaxOfflineStages(prefix), stageNames(prefix).and];
+}
+
+/**
  * The least of every party's `minima` and the greatest of every party's `maxima` (a party may
  * hold none; some party must hold one, else a BadInputError at every party). Every party calls
  * it with the same `prefix` (whose stages, orderStages(prefix), the session declares) and the same
  * number of flags; `triples` is minMaxTriples' promise if the caller started the offline phase.
+ * `beforeOpening`, if given, is awaited after the whole circuit and before the one opening (and
+ * its rejection is this call's): a caller runs the tournament beside other sub-protocols and
+ * releases the output only once their checks passed (StatisticsUnivariate: N > 0 and the
+ * disclosure policy).
  */
 export async function secureMinMax(
   session: Session,
@@ -227,6 +248,7 @@ export async function secureMinMax(
   prefix: string,
   where = 'kwargs.data',
   triples?: Promise<Triples>,
+  beforeOpening?: Promise<unknown>,
 ): Promise<MinMaxFlags> {
   const stages = stageNames(prefix);
   let low = ALL;
@@ -243,9 +265,9 @@ export async function secureMinMax(
   const flags = input.flags ?? [];
 
   const ready = await (triples ?? minMaxTriples(session, prefix, flags.length));
-  const opened = await smallest(new Gmw(session, stages, ready), session, mine, flags);
+  const opened = await smallest(new Gmw(session, stages, ready), session, mine, flags, beforeOpening);
   const [minKey, maxComplement] = opened.keys;
   // Every party sees the same opened keys, so they all throw alike.
-  if (minKey === ALL) throw new BadInputError('no party gave any value', { where });
+  if (minKey === ALL) throw unanimous(new BadInputError('no party gave any value', { where }));
   return { minimum: fromOrderKey(minKey!), maximum: fromOrderKey(ALL - maxComplement!), flags: opened.flags };
 }

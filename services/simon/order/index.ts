@@ -3,10 +3,10 @@
 // "Secure Computation of the k-th Ranked Element", EUROCRYPT 2004. See docs/order-statistics.md.
 //
 // The building blocks other microprotocols call (e.g. StatisticsUnivariate for its min and max),
-// all on a Session the caller opened:
+// all on the session the engine opened for the caller (services/simon/engine.ts):
 //
-//   const session = await ctx.peers.open({ …, stages: [...MY_STAGES, ...orderStages('minmax')] });
-//   const { min, max, count } = await secureExtremes(session, myValues, 'minmax', total);
+//   microprotocol({ name, stages: [...MY_STAGES, ...orderStages('minmax')],
+//     async run({ session, data }) { const { min, max, count } = await secureExtremes(session, values, 'minmax', total); … } });
 //
 // - orderStages(prefix): the stage names the blocks use under `prefix` (a lower-case word such as
 //   'minmax'); declare them when opening the session. One prefix per use within a session.

@@ -21,10 +21,11 @@ import { countAtMost, fromOrderKey, sortedKeys } from './encoding.js';
 import { carryOut, operandWires, type SharedNumber } from './compare.js';
 import { AndCounter, Gmw } from './gmw.js';
 import { dealerFreeTriples, receiveFrom } from './triples.js';
-import { orderStages, stageNames } from './stages.js';
+import { countBesideLoops, orderStages, searchLoops, stageNames } from './stages.js';
+import { unanimous } from '../engine.js';
 import { secureMinMax } from './extremes.js';
 
-export { orderStages };
+export { countBesideLoops, orderStages, searchLoops };
 
 /** One k-th element search: this party's values, and the public rank and total count N. */
 export interface KthSearch {
@@ -95,12 +96,15 @@ async function triplesNeeded(parties: number, L: number, plan: readonly number[]
   return counter.ands;
 }
 
-/** Checks what every party must agree on and knows anyway (so all parties throw alike). */
+/**
+ * Checks what every party must agree on and knows anyway: all parties throw alike (unanimous:
+ * none aborts the others, each answers the same problem itself).
+ */
 function checkSearches(searches: readonly KthSearch[], where: string): void {
   for (const s of searches) {
-    if (s.total < 1n) throw new BadInputError('there are no values at any party (N = 0)', { where });
+    if (s.total < 1n) throw unanimous(new BadInputError('there are no values at any party (N = 0)', { where }));
     if (s.rank < 1n || s.rank > s.total) {
-      throw new BadInputError(`rank ${s.rank} is outside 1…N, where N = ${s.total} is the number of values over all parties`, { where });
+      throw unanimous(new BadInputError(`rank ${s.rank} is outside 1…N, where N = ${s.total} is the number of values over all parties`, { where }));
     }
   }
 }

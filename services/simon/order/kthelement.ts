@@ -7,11 +7,9 @@
 // checked: the search runs over all doubles, so the answer is exact (docs/order-statistics.md).
 
 import { BadInputError } from '../../errors.js';
-import type { CallContext } from '../../microservice.js';
-import { runProtocol } from '../../common/stages.js';
-import { parseNetwork } from '../network.js';
+import { microprotocol } from '../engine.js';
 import { finiteNumber, MAX_VALUES, record, units } from './inputs.js';
-import { kthRanked, orderStages, secureCount } from './kth.js';
+import { kthRanked, orderStages, searchLoops, secureCount } from './kth.js';
 
 export interface KthElementResult {
   inputs: number;
@@ -70,20 +68,17 @@ export function parseKthElementInput(data: unknown): KthInput {
 }
 
 /** `compute(microprotocol="KthElement", data, network)`. */
-export async function kthElement(kwargs: Record<string, unknown>, ctx: CallContext): Promise<KthElementResult> {
-  const network = parseNetwork(kwargs['network']);
-  const session = await ctx.peers.open({
-    uuid: network.uuid,
-    myself: network.myself,
-    terms: { microprotocol: 'KthElement', nodes: network.nodes, ...publicParameters(kwargs['data']) },
-    stages: orderStages(STAGE_PREFIX),
-  });
-  return runProtocol(session, async () => {
-    const input = parseKthElementInput(kwargs['data']);
+export const kthElement = microprotocol<KthElementResult>({
+  name: 'KthElement',
+  stages: orderStages(STAGE_PREFIX),
+  loops: searchLoops(STAGE_PREFIX),
+  publicTerms: publicParameters,
+  async run({ session, data }) {
+    const input = parseKthElementInput(data);
     const total = await secureCount(session, input.values.length, STAGE_PREFIX);
     const [item] = await kthRanked(session, [{ values: input.values, rank: BigInt(input.rank), total }], STAGE_PREFIX, {
       where: `${input.where}.rank`,
     });
     return { inputs: session.parties, result: { item: item!, samples: Number(total) } };
-  });
-}
+  },
+});

@@ -3,11 +3,9 @@
 // N both middle elements are found (their mean is the answer), so a coalition learns both: a
 // named leakage (SECURITY.md). An empty party contributes nothing; N = 0 is an error everywhere.
 
-import type { CallContext } from '../../microservice.js';
-import { runProtocol } from '../../common/stages.js';
-import { parseNetwork } from '../network.js';
+import { microprotocol } from '../engine.js';
 import { numberList } from './inputs.js';
-import { kthRanked, orderStages, secureCount } from './kth.js';
+import { kthRanked, orderStages, searchLoops, secureCount } from './kth.js';
 
 export interface SecureMedianResult {
   inputs: number;
@@ -23,20 +21,16 @@ export function midpoint(a: number, b: number): number {
 }
 
 /** `compute(microprotocol="SecureMedian", data, network)`. */
-export async function secureMedian(kwargs: Record<string, unknown>, ctx: CallContext): Promise<SecureMedianResult> {
-  const network = parseNetwork(kwargs['network']);
-  const session = await ctx.peers.open({
-    uuid: network.uuid,
-    myself: network.myself,
-    terms: { microprotocol: 'SecureMedian', nodes: network.nodes },
-    stages: orderStages(STAGE_PREFIX),
-  });
-  return runProtocol(session, async () => {
-    const values = numberList(kwargs['data']);
+export const secureMedian = microprotocol<SecureMedianResult>({
+  name: 'SecureMedian',
+  stages: orderStages(STAGE_PREFIX),
+  loops: searchLoops(STAGE_PREFIX),
+  async run({ session, data }) {
+    const values = numberList(data);
     const total = await secureCount(session, values.length, STAGE_PREFIX);
     const ranks = total % 2n === 1n ? [(total + 1n) / 2n] : [total / 2n, total / 2n + 1n];
     const found = await kthRanked(session, ranks.map((rank) => ({ values, rank, total })), STAGE_PREFIX);
     const median = found.length === 1 ? found[0]! : midpoint(found[0]!, found[1]!);
     return { inputs: session.parties, result: { median } };
-  });
-}
+  },
+});

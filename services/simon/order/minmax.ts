@@ -1,15 +1,14 @@
 // MinimumMaximum: every party gives records {"minimum": a, "maximum": b} (one, or a list); every
 // party learns the least `minimum`, the greatest `maximum` and the number of records, nothing else
 // (FSC broadcasts every party's values in clear). The count is a secure sum, the extremes the
-// one min/max block (extremes.ts): a tournament of all parties' local extremes at once.
+// one min/max block (extremes.ts): a tournament of all parties' local extremes at once. The two
+// run side by side (neither needs the other's output), so the count costs no round of its own.
 
-import type { CallContext } from '../../microservice.js';
-import { runProtocol } from '../../common/stages.js';
-import { parseNetwork } from '../network.js';
+import { microprotocol } from '../engine.js';
 import { finiteNumber, record, units } from './inputs.js';
-import { orderStages, secureCount } from './kth.js';
+import { secureCount } from './kth.js';
 import { secureMinMax } from './extremes.js';
-import { BadInputError } from '../../errors.js';
+import { countBesideLoops, orderStages } from './stages.js';
 
 export interface MinimumMaximumResult {
   inputs: number;
@@ -30,19 +29,21 @@ export function parseMinimumMaximumInput(data: unknown): { minima: number[]; max
 }
 
 /** `compute(microprotocol="MinimumMaximum", data, network)`. */
-export async function minimumMaximum(kwargs: Record<string, unknown>, ctx: CallContext): Promise<MinimumMaximumResult> {
-  const network = parseNetwork(kwargs['network']);
-  const session = await ctx.peers.open({
-    uuid: network.uuid,
-    myself: network.myself,
-    terms: { microprotocol: 'MinimumMaximum', nodes: network.nodes },
-    stages: orderStages(STAGE_PREFIX),
-  });
-  return runProtocol(session, async () => {
-    const { minima, maxima } = parseMinimumMaximumInput(kwargs['data']);
-    const total = await secureCount(session, minima.length, STAGE_PREFIX);
-    if (total < 1n) throw new BadInputError('there are no values at any party (N = 0)', { where: 'kwargs.data' });
-    const { minimum, maximum } = await secureMinMax(session, { minima, maxima }, STAGE_PREFIX);
+export const minimumMaximum = microprotocol<MinimumMaximumResult>({
+  name: 'MinimumMaximum',
+  stages: orderStages(STAGE_PREFIX),
+  loops: countBesideLoops(STAGE_PREFIX),
+  async run({ session, data }) {
+    const { minima, maxima } = parseMinimumMaximumInput(data);
+    const counting = secureCount(session, minima.length, STAGE_PREFIX);
+    const tournament = secureMinMax(session, { minima, maxima }, STAGE_PREFIX);
+    // Both are awaited below; neither failure may go unhandled while the other is awaited.
+    counting.catch(() => undefined);
+    tournament.catch(() => undefined);
+    const total = await counting;
+    // N = 0 shows in the tournament too (its opened minimum is the neutral key): every party
+    // learns it alike, after the whole protocol, and answers it itself (thrown unanimously).
+    const { minimum, maximum } = await tournament;
     return { inputs: session.parties, result: { minimum, maximum, samples: Number(total) } };
-  });
-}
+  },
+});

@@ -30,3 +30,26 @@ export function stageNames(prefix: string): StageNames {
 export function orderStages(prefix: string): string[] {
   return Object.values(stageNames(prefix));
 }
+
+/**
+ * The back edge of a search that runs its comparison rounds several times (kth.ts: AND layers,
+ * an opening, the next digit's AND layers): after an opening, a sender may send AND messages
+ * again. Pass it as the session's `loops` with orderStages(prefix).
+ */
+export function searchLoops(prefix: string): [string, string][] {
+  const s = stageNames(prefix);
+  return [[s.open, s.and]];
+}
+
+/**
+ * Edges that let the count (secureCount) run beside the oblivious transfers and the AND layers of
+ * the same prefix (MinimumMaximum counts while its tournament runs): a sender may send a count
+ * message after any of those.
+ */
+export function countBesideLoops(prefix: string): [string, string][] {
+  const s = stageNames(prefix);
+  return [s.baseA, s.baseB, s.ext, s.fix, s.and, s.open].flatMap((later) => [
+    [later, s.countShares] as [string, string],
+    [later, s.countPartials] as [string, string],
+  ]);
+}

@@ -62,9 +62,19 @@ function remember(key: string, base: CachedBase): void {
   if (BASE_CACHE.size > BASE_CACHE_LIMIT) BASE_CACHE.delete(BASE_CACHE.keys().next().value!);
 }
 
+/**
+ * Chou–Orlandi first messages S = yG not yet answered, per (own node, peer): an offer of a cached
+ * base carries one in case the peer refuses, and a peer that accepts never uses it, so the next
+ * offer carries the same S instead of paying a fresh scalar multiplication every computation. A
+ * spare is taken out while an offer is pending (concurrent offers draw fresh ones) and dropped
+ * once answered: each y serves at most one base.
+ */
+const SPARE_SENDERS = new Map<string, BaseOtSender>();
+
 /** Forgets the cached bases (of one role only, if given: tests of a one-sided restart). */
 export function forgetBaseOts(role?: CachedBase['role']): void {
   for (const [key, base] of BASE_CACHE) if (role === undefined || base.role === role) BASE_CACHE.delete(key);
+  if (role !== 'sender') SPARE_SENDERS.clear();
 }
 
 /** The id both sides give one base: SHA-256 of its two public messages. */
@@ -131,7 +141,8 @@ function pairLabel(session: Session, peer: number, label: string, nonce: string)
  * OTs (reused if both hold the same base) and one IKNP extension. The lower index is the
  * extension's sender. Messages, with seq numbers:
  *   ot-base-a[0]  receiver → sender: [1 | id | nonce | S] offering the cached base `id`, or
- *                 [0 | 0…0 | nonce | S]; S is a fresh Chou–Orlandi first message either way.
+ *                 [0 | 0…0 | nonce | S]; S is a Chou–Orlandi first message either way
+ *                 (with an offer, the spare S of earlier offers that went unanswered).
  *   ot-ext[0…]    receiver → sender, at once if it offered a base: the extension matrix under it.
  *   ot-base-b[0]  sender → receiver: [1] (it holds `id` too: done), or [0 | KAPPA reply points]
  *                 (a fresh base, answering S).
@@ -185,7 +196,8 @@ async function crossTerms(session: Session, peer: number, a: Bits, b: Bits, stag
   const choices = choicesFor(a, b);
   const cached = BASE_CACHE.get(key);
   const offer = cached?.role === 'receiver' ? cached : undefined;
-  const fresh = new BaseOtSender();
+  const fresh = SPARE_SENDERS.get(key) ?? new BaseOtSender();
+  SPARE_SENDERS.delete(key);
   await session.send(peer, stages.baseA, concat([Uint8Array.of(offer ? 1 : 0), offer?.id ?? new Uint8Array(ID_BYTES), nonceBytes, fresh.first]));
   // Optimistically extend under the offered base, in the same flight as the offer.
   const optimistic = offer && iknpReceive(offer.k0, offer.k1, choices, label2);
@@ -195,6 +207,8 @@ async function crossTerms(session: Session, peer: number, a: Bits, b: Bits, stag
   let pads: Bits;
   if (optimistic && answer.length === 1 && answer[0] === 1) {
     pads = optimistic.pads;
+    // S went unanswered: it may ride along the next offer.
+    if (SPARE_SENDERS.size < BASE_CACHE_LIMIT) SPARE_SENDERS.set(key, fresh);
     await sending;
   } else {
     if (answer.length !== 1 + KAPPA * POINT_BYTES || answer[0] !== 0) throw new PeerError(`stage ${stages.baseB}: malformed answer`, { where });
