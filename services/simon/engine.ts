@@ -61,8 +61,13 @@ export interface Run {
 export interface MicroprotocolSpec<R> {
   /** FSC's exact name. */
   readonly name: string;
-  /** Every stage any of its sub-protocols uses, in protocol order. */
-  readonly stages: readonly string[];
+  /**
+   * Every stage any of its sub-protocols uses, in protocol order; or, for a protocol whose stages
+   * depend on the number of parties (a ring of n − 1 hops), a function of that number.
+   */
+  readonly stages: readonly string[] | ((parties: number) => readonly string[]);
+  /** The fewest parties it runs with (refused at every party alike, before the session opens). */
+  readonly minParties?: number;
   /** Back edges of sub-protocols that run several times (see StageOrder). */
   readonly loops?: readonly (readonly [string, string])[];
   /** Two-party microprotocols: nodes[0] and nodes[1], exactly. */
@@ -81,10 +86,15 @@ export interface MicroprotocolSpec<R> {
 
 /** Builds `compute`'s entry for a microprotocol on the engine. */
 export function microprotocol<R>(spec: MicroprotocolSpec<R>): Microprotocol {
-  const order = new StageOrder(spec.stages, spec.loops);
+  const fixed = typeof spec.stages === 'function' ? undefined : new StageOrder(spec.stages, spec.loops);
   return async (kwargs, ctx) => {
     let network = parseNetwork(kwargs['network']);
     if (spec.twoParty === true) network = requireTwoParties(network);
+    if (spec.minParties !== undefined && network.nodes.length < spec.minParties) {
+      // Every party is given the same nodes, so each refuses alike; no session is needed.
+      throw new BadInputError(`${spec.name} needs at least ${spec.minParties} parties; got ${network.nodes.length} nodes`, { where: 'kwargs.network.nodes' });
+    }
+    const order = fixed ?? new StageOrder((spec.stages as (parties: number) => readonly string[])(network.nodes.length), spec.loops);
     const minCellCount = spec.disclosure === true ? ctx.disclosure?.minCellCount : undefined;
     // The engine's own terms come last: a public parameter cannot stand in for them.
     const terms: Record<string, Json | readonly string[]> = { ...spec.publicTerms?.(kwargs['data']), microprotocol: spec.name, nodes: network.nodes };
@@ -93,7 +103,7 @@ export function microprotocol<R>(spec: MicroprotocolSpec<R>): Microprotocol {
       uuid: network.uuid,
       myself: network.myself,
       terms: terms as { microprotocol: string; nodes: readonly string[] },
-      stages: spec.stages,
+      stages: order.stages,
       order,
     });
     // An error every party derives alike from opened values (a withheld result, N = 0) is not a

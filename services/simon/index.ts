@@ -71,9 +71,9 @@ export const MICROPROTOCOLS: Readonly<Record<string, Microprotocol | typeof LATE
   MinimumMaximum: minimumMaximum,
 
   // sets
-  SetIntersection: withOptions('compute', 'SetIntersection', setIntersection),
-  SetIntersectionSize: withOptions('compute', 'SetIntersectionSize', setIntersectionSize),
-  StatisticsContingencyVertical: withOptions('compute', 'StatisticsContingencyVertical', statisticsContingencyVertical),
+  SetIntersection: setIntersection,
+  SetIntersectionSize: setIntersectionSize,
+  StatisticsContingencyVertical: statisticsContingencyVertical,
 
   // products
   SecureMatrixMultiplication: withOptions('compute', 'SecureMatrixMultiplication', secureMatrixMultiplication),

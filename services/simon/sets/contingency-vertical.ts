@@ -19,10 +19,9 @@
 // per-category histogram, unmatched ids included.
 
 import { BadInputError, PeerError } from '../../errors.js';
-import type { CallContext } from '../../microservice.js';
 import type { Session } from '../../peer.js';
 import { defineStages, gather, scatter, runProtocol, partyName } from '../../common/stages.js';
-import { parseNetwork } from '../network.js';
+import { microprotocol } from '../engine.js';
 import { ELEMENT_BYTES, ExponentKey, checkElements, countOf, elementAt, elementKey, hashToGroup, indexElements, type Elements } from './group.js';
 import {
   CIPHERTEXT_BYTES,
@@ -131,93 +130,87 @@ function decodeCounts(payload: Uint8Array, cells: number, where: string): number
 }
 
 export async function runContingencyVertical(session: Session, readRecords: () => VerticalRecords): Promise<ContingencyVerticalResult> {
+  return runProtocol(session, () => contingencyVertical(session, readRecords()));
+}
+
+/** The protocol body on an open session (inside the engine's or runContingencyVertical's runProtocol). */
+async function contingencyVertical(session: Session, records: VerticalRecords): Promise<ContingencyVerticalResult> {
   const S = CONTINGENCY_VERTICAL_STAGES;
-  return runProtocol(session, async () => {
-    const records = readRecords();
-    const me = session.myself;
-    const other = 1 - me;
-    const peer = partyName(session, other);
-    const exchange = async <T>(stage: string, payload: Uint8Array, decode: (p: Uint8Array, where: string) => T): Promise<T> => {
-      const [, got] = await Promise.all([scatter(session, stage, () => payload, { to: [other] }), gather(session, stage, [other], (p) => decode(p, peer))]);
-      return got.get(other)!;
-    };
-    const elgamal = ElGamalSecretKey.random();
-    const dh = ExponentKey.random();
+  const me = session.myself;
+  const other = 1 - me;
+  const peer = partyName(session, other);
+  const exchange = async <T>(stage: string, payload: Uint8Array, decode: (p: Uint8Array, where: string) => T): Promise<T> => {
+    const [, got] = await Promise.all([scatter(session, stage, () => payload, { to: [other] }), gather(session, stage, [other], (p) => decode(p, peer))]);
+    return got.get(other)!;
+  };
+  const elgamal = ElGamalSecretKey.random();
+  const dh = ExponentKey.random();
 
-    const theirs = await exchange(
-      S.categories,
-      utf8.encode(JSON.stringify({ categories: records.categories, publicKey: Buffer.from(elgamal.publicKey.toBytes()).toString('hex') })),
-      decodeAnnouncement,
-    );
-    const rows = me === ROWS ? records.categories : theirs.categories;
-    const columns = me === ROWS ? theirs.categories : records.categories;
-    if (rows.length * columns.length > MAX_CELLS) {
-      // Both parties see both label lists, so both refuse here, naming the same cause.
-      throw new BadInputError(`the table would have ${rows.length} × ${columns.length} cells; at most ${MAX_CELLS}`, { where: 'kwargs.data' });
-    }
-    const rowOf = new Map(rows.map((x, i) => [x, i]));
-    const columnOf = new Map(columns.map((y, j) => [y, j]));
-
-    // records: our ids under our exponent, each with our encrypted category (under our own key).
-    const ownIds = await dh.apply(await hashToGroup(records.ids, DST), 'own ids');
-    const own = records.ids.map((id) => {
-      const category = records.categoryOf.get(id)!;
-      if (me === ROWS) return [elgamal.publicKey.encrypt(BigInt(rowOf.get(category)!))];
-      const y = columnOf.get(category)!;
-      return columns.map((_, j) => elgamal.publicKey.encrypt(j === y ? 1n : 0n));
-    });
-    const perRecord = (side: number) => (side === ROWS ? 1 : columns.length);
-    const received = await exchange(S.records, encodeRecords(ownIds, own, perRecord(me)), (p, where) => decodeRecords(p, perRecord(other), where));
-
-    if (me === COLUMNS) {
-      // joined: P0's ids under a·b with re-randomised row tags, in a fresh order.
-      const joinedIds = await dh.apply(received.ids, peer);
-      const tags = received.ciphertexts.map(([tag]) => [theirs.publicKey.rerandomize(tag!)]);
-      await scatter(session, S.joined, () => encodeRecords(joinedIds, tags, 1), { to: [ROWS] });
-      // cells: decrypt the counts; none can exceed the smaller of the two id lists.
-      const cells = rows.length * columns.length;
-      const sums = (await gather(session, S.cells, [ROWS], (p) => decodeCiphertexts(p, cells, peer))).get(ROWS)!;
-      const decode = countDecoder(Math.min(countOf(received.ids), records.ids.length));
-      const counts = sums.map((c) => decode(elgamal.decryptToPoint(c), peer));
-      await scatter(session, S.table, () => encodeCounts(counts), { to: [ROWS] });
-      return { inputs: 2, result: buildTable(rows, columns, counts) };
-    }
-
-    const joined = (await gather(session, S.joined, [COLUMNS], (p) => decodeRecords(p, 1, peer, records.ids.length))).get(COLUMNS)!;
-    const theirIds = await dh.apply(received.ids, peer);
-    const position = indexElements(joined.ids);
-    const rowPoints = rows.map((_, i) => timesG(BigInt(i)));
-    const sums: Ciphertext[][] = rows.map(() => columns.map(() => ZERO_CIPHERTEXT));
-    for (let k = 0; k < countOf(theirIds); k++) {
-      const at = position.get(elementKey(theirIds, k));
-      if (at === undefined) continue;
-      const tag = elgamal.decryptToPoint(joined.ciphertexts[at]![0]!);
-      const x = rowPoints.findIndex((p) => p.equals(tag));
-      if (x < 0) throw new PeerError('a re-randomised row tag does not decrypt to a row', { where: peer });
-      sums[x] = sums[x]!.map((sum, y) => addCiphertexts(sum, received.ciphertexts[k]![y]!));
-    }
-    await scatter(session, S.cells, () => encodeCiphertexts(sums.flat().map((c) => theirs.publicKey.rerandomize(c))), { to: [COLUMNS] });
-    const counts = (await gather(session, S.table, [COLUMNS], (p) => decodeCounts(p, rows.length * columns.length, peer))).get(COLUMNS)!;
-    return { inputs: 2, result: buildTable(rows, columns, counts) };
-  });
-}
-
-/** `compute(microprotocol="StatisticsContingencyVertical", data, network)`. */
-export async function statisticsContingencyVertical(kwargs: Record<string, unknown>, ctx: CallContext): Promise<ContingencyVerticalResult> {
-  const network = parseNetwork(kwargs['network']);
-  if (network.nodes.length !== 2) {
-    // Every party is given the same nodes, so each refuses here at once; no session is needed.
-    throw new BadInputError(
-      `StatisticsContingencyVertical is a two-party microprotocol: network.nodes must list exactly 2 nodes (party 0 holds the rows, party 1 the columns), not ${network.nodes.length}`,
-      { where: 'kwargs.network.nodes' },
-    );
+  const theirs = await exchange(
+    S.categories,
+    utf8.encode(JSON.stringify({ categories: records.categories, publicKey: Buffer.from(elgamal.publicKey.toBytes()).toString('hex') })),
+    decodeAnnouncement,
+  );
+  const rows = me === ROWS ? records.categories : theirs.categories;
+  const columns = me === ROWS ? theirs.categories : records.categories;
+  if (rows.length * columns.length > MAX_CELLS) {
+    // Both parties see both label lists, so both refuse here, naming the same cause.
+    throw new BadInputError(`the table would have ${rows.length} × ${columns.length} cells; at most ${MAX_CELLS}`, { where: 'kwargs.data' });
   }
-  const session = await ctx.peers.open({
-    uuid: network.uuid,
-    myself: network.myself,
-    terms: { microprotocol: 'StatisticsContingencyVertical', nodes: network.nodes },
-    stages: CONTINGENCY_VERTICAL_STAGES.all,
+  const rowOf = new Map(rows.map((x, i) => [x, i]));
+  const columnOf = new Map(columns.map((y, j) => [y, j]));
+
+  // records: our ids under our exponent, each with our encrypted category (under our own key).
+  const ownIds = await dh.apply(await hashToGroup(records.ids, DST), 'own ids');
+  const own = records.ids.map((id) => {
+    const category = records.categoryOf.get(id)!;
+    if (me === ROWS) return [elgamal.publicKey.encrypt(BigInt(rowOf.get(category)!))];
+    const y = columnOf.get(category)!;
+    return columns.map((_, j) => elgamal.publicKey.encrypt(j === y ? 1n : 0n));
   });
-  // Checked after the session is open: a bad input aborts the other party at once.
-  return runContingencyVertical(session, () => parseVerticalInput(kwargs['data']));
+  const perRecord = (side: number) => (side === ROWS ? 1 : columns.length);
+  const received = await exchange(S.records, encodeRecords(ownIds, own, perRecord(me)), (p, where) => decodeRecords(p, perRecord(other), where));
+
+  if (me === COLUMNS) {
+    // joined: P0's ids under a·b with re-randomised row tags, in a fresh order.
+    const joinedIds = await dh.apply(received.ids, peer);
+    const tags = received.ciphertexts.map(([tag]) => [theirs.publicKey.rerandomize(tag!)]);
+    await scatter(session, S.joined, () => encodeRecords(joinedIds, tags, 1), { to: [ROWS] });
+    // cells: decrypt the counts; none can exceed the smaller of the two id lists.
+    const cells = rows.length * columns.length;
+    const sums = (await gather(session, S.cells, [ROWS], (p) => decodeCiphertexts(p, cells, peer))).get(ROWS)!;
+    const decode = countDecoder(Math.min(countOf(received.ids), records.ids.length));
+    const counts = sums.map((c) => decode(elgamal.decryptToPoint(c), peer));
+    await scatter(session, S.table, () => encodeCounts(counts), { to: [ROWS] });
+    return { inputs: 2, result: buildTable(rows, columns, counts) };
+  }
+
+  const joined = (await gather(session, S.joined, [COLUMNS], (p) => decodeRecords(p, 1, peer, records.ids.length))).get(COLUMNS)!;
+  const theirIds = await dh.apply(received.ids, peer);
+  const position = indexElements(joined.ids);
+  const rowPoints = rows.map((_, i) => timesG(BigInt(i)));
+  const sums: Ciphertext[][] = rows.map(() => columns.map(() => ZERO_CIPHERTEXT));
+  for (let k = 0; k < countOf(theirIds); k++) {
+    const at = position.get(elementKey(theirIds, k));
+    if (at === undefined) continue;
+    const tag = elgamal.decryptToPoint(joined.ciphertexts[at]![0]!);
+    const x = rowPoints.findIndex((p) => p.equals(tag));
+    if (x < 0) throw new PeerError('a re-randomised row tag does not decrypt to a row', { where: peer });
+    sums[x] = sums[x]!.map((sum, y) => addCiphertexts(sum, received.ciphertexts[k]![y]!));
+  }
+  await scatter(session, S.cells, () => encodeCiphertexts(sums.flat().map((c) => theirs.publicKey.rerandomize(c))), { to: [COLUMNS] });
+  const counts = (await gather(session, S.table, [COLUMNS], (p) => decodeCounts(p, rows.length * columns.length, peer))).get(COLUMNS)!;
+  return { inputs: 2, result: buildTable(rows, columns, counts) };
 }
+
+/**
+ * `compute(microprotocol="StatisticsContingencyVertical", data, network)`, on the engine: exactly
+ * two nodes (party 0 holds the rows, party 1 the columns).
+ */
+export const statisticsContingencyVertical = microprotocol<ContingencyVerticalResult>({
+  name: 'StatisticsContingencyVertical',
+  stages: CONTINGENCY_VERTICAL_STAGES.all,
+  twoParty: true,
+  // Read inside the engine's runProtocol: a bad input aborts the other party at once.
+  run: ({ session, data }) => contingencyVertical(session, parseVerticalInput(data)),
+});

@@ -38,6 +38,7 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { FpInvertBatch } from '@noble/curves/abstract/modular.js';
 import { PeerError } from '../../errors.js';
 import { ModExp } from '../../common/modexp.js';
+import { POOL_THRESHOLD, SmallOrderElement, applyOnPool } from './x25519-pool.js';
 
 /** Bytes of one group element (a little-endian u-coordinate). */
 export const ELEMENT_BYTES = 32;
@@ -67,12 +68,6 @@ function leBytes(value: bigint): Uint8Array {
     v >>= 8n;
   }
   return out;
-}
-
-function leValue(bytes: Uint8Array): bigint {
-  let v = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
-  return v;
 }
 
 // RFC 9380 §8.5's suite for Curve25519 (expand_message_xmd, SHA-512, k = 128, m = 1, L = 48).
@@ -283,29 +278,78 @@ export function checkElements(payload: Uint8Array, where: string, expected?: num
     throw new PeerError(`expected ${expected} group elements, got ${count}`, { where });
   }
   for (let i = 0; i < count; i++) {
-    const e = elementAt(payload, i);
-    if ((e[31]! & 0x80) !== 0 || leValue(e) >= P) {
+    if (!isCanonical(payload, i * ELEMENT_BYTES)) {
       throw new PeerError(`element ${i} is not a canonical Curve25519 u-coordinate`, { where });
     }
   }
-  const sorted = sortElements(payload);
+  const order = sortedOrder(payload);
   for (let i = 1; i < count; i++) {
-    if (Buffer.compare(elementAt(sorted, i - 1), elementAt(sorted, i)) === 0) {
+    if (compareAt(payload, order[i - 1]!, order[i]!) === 0) {
       throw new PeerError('the list repeats a group element', { where });
     }
   }
   return payload;
 }
 
+/** u < p = 2^255 − 19 with the top bit clear, read from the little-endian bytes at `at`. */
+function isCanonical(list: Uint8Array, at: number): boolean {
+  const top = list[at + 31]!;
+  if (top < 0x7f) return true;
+  if (top > 0x7f) return false;
+  // top byte 0x7f: u ≥ p only if every middle byte is 0xff and the lowest is at least 0xed.
+  for (let j = 30; j >= 1; j--) if (list[at + j] !== 0xff) return true;
+  return list[at]! < 0xed;
+}
+
+/** Byte order of elements i and j of a list (Buffer.compare on their 32 bytes, without views). */
+function compareAt(list: Uint8Array, i: number, j: number): number {
+  const a = i * ELEMENT_BYTES;
+  const b = j * ELEMENT_BYTES;
+  for (let k = 0; k < ELEMENT_BYTES; k++) {
+    const d = list[a + k]! - list[b + k]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** 2^21 positions (more than MAX_ITEMS) fit below a 32-bit prefix in a double's 53 bits. */
+const POSITION_BITS = 2 ** 21;
+
+/**
+ * The positions of the elements in ascending byte order. Each element's first four bytes and its
+ * position are packed into one double, so the sort is a typed-array sort with no comparator and
+ * no per-element object; elements that share the four bytes are then put in full byte order, so
+ * the order is a function of the elements' values alone, never of where they came from.
+ */
+function sortedOrder(list: Elements): Uint32Array {
+  const count = countOf(list);
+  if (count >= POSITION_BITS) throw new RangeError(`at most ${POSITION_BITS - 1} elements per list`);
+  const keys = new Float64Array(count);
+  for (let i = 0, at = 0; i < count; i++, at += ELEMENT_BYTES) {
+    const prefix = ((list[at]! << 24) >>> 0) + (list[at + 1]! << 16) + (list[at + 2]! << 8) + list[at + 3]!;
+    keys[i] = prefix * POSITION_BITS + i;
+  }
+  keys.sort();
+  const order = new Uint32Array(count);
+  for (let i = 0; i < count; i++) order[i] = keys[i]! % POSITION_BITS;
+  // Runs with equal prefixes (rare: about count²/2^33 pairs) are sorted by their whole bytes.
+  for (let start = 0; start < count; ) {
+    let end = start + 1;
+    while (end < count && Math.floor(keys[end]! / POSITION_BITS) === Math.floor(keys[start]! / POSITION_BITS)) end++;
+    if (end - start > 1) order.subarray(start, end).sort((i, j) => compareAt(list, i, j));
+    start = end;
+  }
+  return order;
+}
+
 /** The elements in ascending byte order: for pseudorandom elements, a uniformly random order. */
 export function sortElements(list: Elements): Elements {
-  const count = countOf(list);
-  const order = Array.from({ length: count }, (_, i) => i);
-  const buf = Buffer.from(list.buffer, list.byteOffset, list.length);
-  // buf.compare(target, tStart, tEnd, sStart, sEnd) compares the source range with the target range.
-  order.sort((a, b) => buf.compare(buf, b * ELEMENT_BYTES, (b + 1) * ELEMENT_BYTES, a * ELEMENT_BYTES, (a + 1) * ELEMENT_BYTES));
+  const order = sortedOrder(list);
   const out = new Uint8Array(list.length);
-  order.forEach((from, to) => out.set(elementAt(list, from), to * ELEMENT_BYTES));
+  for (let to = 0; to < order.length; to++) {
+    const from = order[to]! * ELEMENT_BYTES;
+    out.set(list.subarray(from, from + ELEMENT_BYTES), to * ELEMENT_BYTES);
+  }
   return out;
 }
 
@@ -363,12 +407,15 @@ function clampedFrom(m: bigint): bigint {
  */
 export class ExponentKey {
   readonly #privateKey: KeyObject;
+  /** The private key as PKCS #8 bytes, for the worker threads of this process (x25519-pool.ts). */
+  readonly #pkcs8: Buffer;
   /** The clamped scalar; it never leaves this process. */
   readonly #scalar: bigint;
 
   private constructor(scalar: bigint) {
     this.#scalar = scalar;
-    this.#privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_X25519, leBytes(scalar)]), format: 'der', type: 'pkcs8' });
+    this.#pkcs8 = Buffer.concat([PKCS8_X25519, leBytes(scalar)]);
+    this.#privateKey = createPrivateKey({ key: this.#pkcs8, format: 'der', type: 'pkcs8' });
   }
 
   /** A fresh uniformly random key from the operating system's CSPRNG. */
@@ -406,9 +453,20 @@ export class ExponentKey {
     }
   }
 
-  /** [k]P for every element, in the same order; `where` names the sender for an invalid element. */
+  /**
+   * [k]P for every element, in the same order; `where` names the sender for an invalid element.
+   * A long list is spread over the worker threads (x25519-pool.ts), a short one done here.
+   */
   async apply(list: Elements, where: string): Promise<Elements> {
     const count = countOf(list);
+    if (count >= POOL_THRESHOLD) {
+      try {
+        return await applyOnPool(this.#pkcs8, list);
+      } catch (err) {
+        if (err instanceof SmallOrderElement) throw new PeerError(err.message, { where });
+        throw err;
+      }
+    }
     const out = new Uint8Array(list.length);
     for (let start = 0; start < count; start += SLICE) {
       const end = Math.min(count, start + SLICE);

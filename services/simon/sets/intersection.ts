@@ -21,11 +21,10 @@
 //            intersects it with its own list.
 //   result:  P0 publishes the intersection in code-point order (or, for the size, the count).
 
-import { BadInputError, PeerError } from '../../errors.js';
-import type { CallContext } from '../../microservice.js';
+import { PeerError } from '../../errors.js';
 import type { Session } from '../../peer.js';
 import { defineStages, gather, scatter, broadcast, runProtocol, partyName } from '../../common/stages.js';
-import { parseNetwork } from '../network.js';
+import { microprotocol } from '../engine.js';
 import { ELEMENT_BYTES, ExponentKey, checkElements, randomElement, countOf, elementAt, elementKey, hashToGroup, indexElements, sortElements, type Elements } from './group.js';
 import { compareCodePoints, parseSetInput } from './input.js';
 
@@ -90,105 +89,107 @@ export async function runIntersection(
   // The security tests pass a function that also hands them a party's keys, to mount attacks.
   keys: (me: number) => PartyKeys = freshKeys,
 ): Promise<{ items: string[]; size: number }> {
+  return runProtocol(session, () => intersection(session, readItems(), sizeOnly, keys));
+}
+
+/** The protocol body on an open session (inside the engine's or runIntersection's runProtocol). */
+async function intersection(session: Session, items: string[], sizeOnly: boolean, keys: (me: number) => PartyKeys): Promise<{ items: string[]; size: number }> {
   const n = session.parties;
   const me = session.myself;
-  return runProtocol(session, async () => {
-    const items = readItems();
-    const party = keys(me);
-    const next = mod(me + 1, n);
-    const previous = mod(me - 1, n);
+  const party = keys(me);
+  const next = mod(me + 1, n);
+  const previous = mod(me - 1, n);
 
-    // Own list: hashed, keyed, and sorted; P0 remembers which of its items sits where.
-    const keyed = await party.key.apply(await hashToGroup(items, DST), 'own items');
-    const sent = sortElements(keyed);
-    let current: Elements = sent;
-    // Every list passes through every party, so each knows every set's size (a named leakage);
-    // the padded intersection's length below is a function of these sizes only.
-    const sizes = new Array<number>(n).fill(0);
-    sizes[me] = items.length;
+  // Own list: hashed, keyed, and sorted; P0 remembers which of its items sits where.
+  const keyed = await party.key.apply(await hashToGroup(items, DST), 'own items');
+  const sent = sortElements(keyed);
+  let current: Elements = sent;
+  // Every list passes through every party, so each knows every set's size (a named leakage);
+  // the padded intersection's length below is a function of these sizes only.
+  const sizes = new Array<number>(n).fill(0);
+  sizes[me] = items.length;
 
-    // The ring: after hop h this party holds the list that started at party me − h.
-    for (let h = 1; h < n; h++) {
-      const stage = hop(h);
-      const outgoing = current;
-      const [, received] = await Promise.all([
-        scatter(session, stage, () => outgoing, { to: [next] }),
-        gather(session, stage, [previous], (p, from) => checkElements(p, partyName(session, from))),
-      ]);
-      const origin = mod(me - h, n);
-      const from = partyName(session, previous);
-      const list = received.get(previous)!;
-      sizes[origin] = countOf(list);
-      if (party.leader !== undefined) {
-        current = sortElements(await party.leader.c.apply(list, from));
-      } else {
-        const keyedAgain = await (origin === LEADER ? party.square! : party.key).apply(list, from);
-        // P0's own list keeps its order in SetIntersection, so P0 can find its items again; the
-        // order P0 chose is that of pseudorandom values, so it tells the others nothing.
-        current = origin === LEADER && !sizeOnly ? keyedAgain : sortElements(keyedAgain);
-      }
-    }
-
-    // Now this party holds the list that started at me + 1, complete under K — or, at Pn−1, P0's
-    // own list under a·K'², which still lacks b.
-    const holds = mod(me + 1, n);
-    let leaderList: Elements | undefined;
-    if (holds === LEADER) {
-      await scatter(session, STAGE.return, () => current, { to: [LEADER] });
-    } else if (me !== COMBINER) {
-      await scatter(session, STAGE.combine, () => current, { to: [COMBINER] });
-    }
+  // The ring: after hop h this party holds the list that started at party me − h.
+  for (let h = 1; h < n; h++) {
+    const stage = hop(h);
+    const outgoing = current;
+    const [, received] = await Promise.all([
+      scatter(session, stage, () => outgoing, { to: [next] }),
+      gather(session, stage, [previous], (p, from) => checkElements(p, partyName(session, from))),
+    ]);
+    const origin = mod(me - h, n);
+    const from = partyName(session, previous);
+    const list = received.get(previous)!;
+    sizes[origin] = countOf(list);
     if (party.leader !== undefined) {
-      const back = await gather(session, STAGE.return, [n - 1], (p, from) => checkElements(p, partyName(session, from), items.length));
-      leaderList = await party.leader.b.apply(back.get(n - 1)!, partyName(session, n - 1));
+      current = sortElements(await party.leader.c.apply(list, from));
+    } else {
+      const keyedAgain = await (origin === LEADER ? party.square! : party.key).apply(list, from);
+      // P0's own list keeps its order in SetIntersection, so P0 can find its items again; the
+      // order P0 chose is that of pseudorandom values, so it tells the others nothing.
+      current = origin === LEADER && !sizeOnly ? keyedAgain : sortElements(keyedAgain);
     }
+  }
 
-    // combine: P1 intersects the complete lists of the parties 1…n−1 (under K).
-    let matches: Elements | undefined;
-    if (me === COMBINER) {
-      const holders = Array.from({ length: n - 1 }, (_, i) => i).filter((i) => i !== COMBINER);
-      const lists = [...(await gather(session, STAGE.combine, holders, (p, from) => checkElements(p, partyName(session, from)))).values()];
-      if (holds !== LEADER) lists.push(current);
-      // Padded with dummies to the smallest non-leader set's size, so that nobody after P1
-      // learns |X1 ∩ … ∩ Xn−1|: a dummy is a fresh X25519 public key [s]·B, which P1's key below
-      // turns into X25519(k1, [s]·B), a Diffie–Hellman shared secret of two fresh keys — what
-      // every X25519 key exchange assumes is indistinguishable from a random point of the group,
-      // as the real elements [k1·K]·H(x) are. A dummy meets none of P0's elements (except with
-      // probability about 2⁻²⁵⁰ each), so P0's result is unchanged.
-      matches = withDummies(intersect(lists), paddedLength(sizes));
-    } else if (me !== LEADER) {
-      matches = (await gather(session, STAGE.matches, [previous], (p, from) => checkElements(p, partyName(session, from), paddedLength(sizes)))).get(previous)!;
-    }
-    // matches: the intersection passes P1 → P2 → … → Pn−1 → P0, each adding its k_i once more,
-    // so it arrives under K·K' = a·b·K'², the exponent of P0's own list.
-    if (matches !== undefined) {
-      const rekeyed = sortElements(await party.key.apply(matches, me === COMBINER ? 'the intersection' : partyName(session, previous)));
-      await scatter(session, STAGE.matches, () => rekeyed, { to: [next] });
-    }
+  // Now this party holds the list that started at me + 1, complete under K — or, at Pn−1, P0's
+  // own list under a·K'², which still lacks b.
+  const holds = mod(me + 1, n);
+  let leaderList: Elements | undefined;
+  if (holds === LEADER) {
+    await scatter(session, STAGE.return, () => current, { to: [LEADER] });
+  } else if (me !== COMBINER) {
+    await scatter(session, STAGE.combine, () => current, { to: [COMBINER] });
+  }
+  if (party.leader !== undefined) {
+    const back = await gather(session, STAGE.return, [n - 1], (p, from) => checkElements(p, partyName(session, from), items.length));
+    leaderList = await party.leader.b.apply(back.get(n - 1)!, partyName(session, n - 1));
+  }
 
-    if (party.leader !== undefined) {
-      const matches = (await gather(session, STAGE.matches, [n - 1], (p, from) => checkElements(p, partyName(session, from), paddedLength(sizes)))).get(n - 1)!;
-      // In SetIntersection the returned list is in the order P0 sent (`sent`); position i there
-      // is the item whose keyed hash is sent[i]. In SetIntersectionSize only the count is used.
-      const own = leaderList!;
-      const shared = indexElements(matches);
-      const itemOf = indexElements(keyed);
-      const inAll: string[] = [];
-      for (let i = 0; i < countOf(own); i++) {
-        if (shared.has(elementKey(own, i))) inAll.push(sizeOnly ? '' : items[itemOf.get(elementKey(sent, i))!]!);
-      }
-      if (sizeOnly) {
-        await broadcast(session, STAGE.result, encodeCount(inAll.length));
-        return { items: [], size: inAll.length };
-      }
-      inAll.sort(compareCodePoints);
-      await broadcast(session, STAGE.result, utf8.encode(JSON.stringify(inAll)));
-      return { items: inAll, size: inAll.length };
-    }
+  // combine: P1 intersects the complete lists of the parties 1…n−1 (under K).
+  let matches: Elements | undefined;
+  if (me === COMBINER) {
+    const holders = Array.from({ length: n - 1 }, (_, i) => i).filter((i) => i !== COMBINER);
+    const lists = [...(await gather(session, STAGE.combine, holders, (p, from) => checkElements(p, partyName(session, from)))).values()];
+    if (holds !== LEADER) lists.push(current);
+    // Padded with dummies to the smallest non-leader set's size, so that nobody after P1
+    // learns |X1 ∩ … ∩ Xn−1|: a dummy is a fresh X25519 public key [s]·B, which P1's key below
+    // turns into X25519(k1, [s]·B), a Diffie–Hellman shared secret of two fresh keys — what
+    // every X25519 key exchange assumes is indistinguishable from a random point of the group,
+    // as the real elements [k1·K]·H(x) are. A dummy meets none of P0's elements (except with
+    // probability about 2⁻²⁵⁰ each), so P0's result is unchanged.
+    matches = withDummies(intersect(lists), paddedLength(sizes));
+  } else if (me !== LEADER) {
+    matches = (await gather(session, STAGE.matches, [previous], (p, from) => checkElements(p, partyName(session, from), paddedLength(sizes)))).get(previous)!;
+  }
+  // matches: the intersection passes P1 → P2 → … → Pn−1 → P0, each adding its k_i once more,
+  // so it arrives under K·K' = a·b·K'², the exponent of P0's own list.
+  if (matches !== undefined) {
+    const rekeyed = sortElements(await party.key.apply(matches, me === COMBINER ? 'the intersection' : partyName(session, previous)));
+    await scatter(session, STAGE.matches, () => rekeyed, { to: [next] });
+  }
 
-    const published = (await gather(session, STAGE.result, [LEADER], (p, from) => (sizeOnly ? decodeCount(p, partyName(session, from)) : decodeItems(p, partyName(session, from))))).get(LEADER)!;
-    return typeof published === 'number' ? { items: [], size: published } : { items: published, size: published.length };
-  });
+  if (party.leader !== undefined) {
+    const matches = (await gather(session, STAGE.matches, [n - 1], (p, from) => checkElements(p, partyName(session, from), paddedLength(sizes)))).get(n - 1)!;
+    // In SetIntersection the returned list is in the order P0 sent (`sent`); position i there
+    // is the item whose keyed hash is sent[i]. In SetIntersectionSize only the count is used.
+    const own = leaderList!;
+    const shared = indexElements(matches);
+    const itemOf = indexElements(keyed);
+    const inAll: string[] = [];
+    for (let i = 0; i < countOf(own); i++) {
+      if (shared.has(elementKey(own, i))) inAll.push(sizeOnly ? '' : items[itemOf.get(elementKey(sent, i))!]!);
+    }
+    if (sizeOnly) {
+      await broadcast(session, STAGE.result, encodeCount(inAll.length));
+      return { items: [], size: inAll.length };
+    }
+    inAll.sort(compareCodePoints);
+    await broadcast(session, STAGE.result, utf8.encode(JSON.stringify(inAll)));
+    return { items: inAll, size: inAll.length };
+  }
+
+  const published = (await gather(session, STAGE.result, [LEADER], (p, from) => (sizeOnly ? decodeCount(p, partyName(session, from)) : decodeItems(p, partyName(session, from))))).get(LEADER)!;
+  return typeof published === 'number' ? { items: [], size: published } : { items: published, size: published.length };
 }
 
 /** The length of the padded intersection of the non-leaders' sets: the smallest of their sizes. */
@@ -238,31 +239,25 @@ function decodeItems(payload: Uint8Array, where: string): string[] {
   return value as string[];
 }
 
-async function open(kwargs: Record<string, unknown>, ctx: CallContext, microprotocol: string): Promise<Session> {
-  const network = parseNetwork(kwargs['network']);
-  if (network.nodes.length < 2) {
-    throw new BadInputError(`${microprotocol} needs at least two parties`, { where: 'kwargs.network.nodes' });
-  }
-  return ctx.peers.open({
-    uuid: network.uuid,
-    myself: network.myself,
-    terms: { microprotocol, nodes: network.nodes },
-    stages: intersectionStages(network.nodes.length),
-  });
-}
-
-/** `compute(microprotocol="SetIntersection", data, network)`. */
-export async function setIntersection(kwargs: Record<string, unknown>, ctx: CallContext): Promise<SetIntersectionResult> {
-  const session = await open(kwargs, ctx, 'SetIntersection');
-  // Checked after the session is open: a bad input aborts the other parties at once.
-  const { items, size } = await runIntersection(session, () => parseSetInput(kwargs['data']), false);
-  return { inputs: session.parties, result: { intersection: items, size_intersection: size } };
-}
+/** `compute(microprotocol="SetIntersection", data, network)`, on the engine (engine.ts). */
+export const setIntersection = microprotocol<SetIntersectionResult>({
+  name: 'SetIntersection',
+  stages: intersectionStages,
+  minParties: 2,
+  async run({ session, data }) {
+    // Read inside the engine's runProtocol: a bad input aborts the other parties at once.
+    const { items, size } = await intersection(session, parseSetInput(data), false, freshKeys);
+    return { inputs: session.parties, result: { intersection: items, size_intersection: size } };
+  },
+});
 
 /** `compute(microprotocol="SetIntersectionSize", data, network)`. */
-export async function setIntersectionSize(kwargs: Record<string, unknown>, ctx: CallContext): Promise<SetIntersectionSizeResult> {
-  const session = await open(kwargs, ctx, 'SetIntersectionSize');
-  const { size } = await runIntersection(session, () => parseSetInput(kwargs['data']), true);
-  return { inputs: session.parties, result: { size_intersection: size } };
-}
-
+export const setIntersectionSize = microprotocol<SetIntersectionSizeResult>({
+  name: 'SetIntersectionSize',
+  stages: intersectionStages,
+  minParties: 2,
+  async run({ session, data }) {
+    const { size } = await intersection(session, parseSetInput(data), true, freshKeys);
+    return { inputs: session.parties, result: { size_intersection: size } };
+  },
+});

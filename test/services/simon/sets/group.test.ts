@@ -7,12 +7,15 @@ import { ed25519, ed25519_hasher, ristretto255 } from '@noble/curves/ed25519.js'
 import { PeerError, BadInputError } from '../../../../services/errors.js';
 import { hash_to_field } from '@noble/curves/abstract/hash-to-curve.js';
 import { sha512 } from '@noble/hashes/sha2.js';
+import { createHash } from 'node:crypto';
+import { POOL_THRESHOLD } from '../../../../services/simon/sets/x25519-pool.js';
 import { ExponentKey, checkElements, elementAt, hashToEdwards, hashToField, hashToGroup, referenceU, sortElements } from '../../../../services/simon/sets/group.js';
 import { ElGamalSecretKey, addCiphertexts, countDecoder, decodeCiphertexts, decodePoint, encodeCiphertexts, timesG } from '../../../../services/simon/sets/elgamal.js';
 import { compareCodePoints, parseSetInput, parseVerticalInput } from '../../../../services/simon/sets/input.js';
 
 const P = (1n << 255n) - 19n;
 const le = (v: bigint) => Uint8Array.from({ length: 32 }, (_, i) => Number((v >> BigInt(8 * i)) & 0xffn));
+const createHashHex = (s: string) => createHash('sha256').update(s).digest('hex');
 const concat = (...parts: Uint8Array[]) => Uint8Array.from(parts.flatMap((p) => [...p]));
 
 describe('hashing onto Curve25519', () => {
@@ -89,6 +92,28 @@ describe('X25519 exponents', () => {
   }
 });
 
+describe('X25519 on the worker threads (long lists)', () => {
+  test('a list above POOL_THRESHOLD gives what the calling thread gives in short pieces, in order', async () => {
+    const count = POOL_THRESHOLD * 2 + 37;
+    const h = await hashToGroup(Array.from({ length: count }, (_, i) => `pool ${i}`), 'dst');
+    const key = ExponentKey.random();
+    const pooled = await key.apply(h, 'test');
+    const pieces: Uint8Array[] = [];
+    for (let start = 0; start < count; start += POOL_THRESHOLD - 1) {
+      pieces.push(await key.apply(h.subarray(start * 32, Math.min(count, start + POOL_THRESHOLD - 1) * 32), 'test'));
+    }
+    assert.deepEqual(Buffer.from(pooled), Buffer.concat(pieces));
+  });
+
+  test('a point of small order deep in a long list is refused, naming the peer and its position', async () => {
+    const count = POOL_THRESHOLD * 2;
+    const h = await hashToGroup(Array.from({ length: count }, (_, i) => `bad ${i}`), 'dst');
+    h.set(le(1n), (count - 3) * 32);
+    h.set(le(0n), (count - 1) * 32);
+    await assert.rejects(ExponentKey.random().apply(h, 'party 2'), (err: unknown) => err instanceof PeerError && err.where === 'party 2' && err.message === `element ${count - 3} is a point of small order`);
+  });
+});
+
 describe("checks on a peer's list of elements", () => {
   const good = le(9n);
   const cases: [string, Uint8Array, RegExp, number?][] = [
@@ -104,6 +129,29 @@ describe("checks on a peer's list of elements", () => {
       assert.throws(() => checkElements(payload, 'party 2', expected), (err: unknown) => err instanceof PeerError && err.where === 'party 2' && message.test(err.message));
     });
   }
+  test('sorting is byte order, also for elements that share their first bytes; a repeat among them is found', () => {
+    // Elements sharing a 4-byte prefix take the sort's tie path; the order must still be by bytes.
+    const shared = Uint8Array.from([0xab, 0xcd, 0x01, 0x02]);
+    const list = new Uint8Array(40 * 32);
+    for (let i = 0; i < 40; i++) {
+      const e = le(BigInt(`0x${createHashHex(`e${i}`)}`) % P);
+      if (i % 2 === 0) e.set(shared);
+      list.set(e, i * 32);
+    }
+    const expected = Array.from({ length: 40 }, (_, i) => Buffer.from(list.subarray(i * 32, i * 32 + 32))).sort(Buffer.compare);
+    assert.deepEqual(Buffer.from(sortElements(list)), Buffer.concat(expected));
+    assert.equal(checkElements(list, 'x'), list);
+    const repeated = concat(list, list.subarray(2 * 32, 3 * 32));
+    assert.throws(() => checkElements(repeated, 'party 1'), (err: unknown) => err instanceof PeerError && /repeats/.test(err.message));
+  });
+
+  test('u = p − 1 and u = 2^255 − 20 − 2^8 are canonical; p − 1 + 1 is not', () => {
+    assert.doesNotThrow(() => checkElements(le(P - 1n), 'x'));
+    assert.doesNotThrow(() => checkElements(le(P - 1n - 256n), 'x'));
+    assert.doesNotThrow(() => checkElements(le((1n << 254n) + 5n), 'x'));
+    assert.throws(() => checkElements(le(P - 1n + 1n), 'x'), /canonical/);
+  });
+
   test('accepts canonical distinct elements; sorting orders them by bytes', () => {
     const list = concat(le(10n), le(9n), le(P - 1n));
     assert.equal(checkElements(list, 'x'), list);
