@@ -56,6 +56,8 @@ export interface Run {
   readonly session: Session;
   readonly data: unknown;
   readonly policy: { readonly minCellCount: number | undefined };
+  /** This server's per-wait stage timeout (a long computation adds its own budget to it). */
+  readonly stageTimeoutMs: number;
 }
 
 export interface MicroprotocolSpec<R> {
@@ -78,7 +80,7 @@ export function microprotocol<R>(spec: MicroprotocolSpec<R>): Microprotocol {
   const order = new StageOrder(spec.stages, spec.loops);
   return async (kwargs, ctx) => {
     let network = parseNetwork(kwargs['network']);
-    if (spec.twoParty === true) network = requireTwoParties(network);
+    if (spec.twoParty === true) network = requireTwoParties(network, 'kwargs.network.nodes', spec.name);
     const minCellCount = spec.disclosure === true ? ctx.disclosure?.minCellCount : undefined;
     const terms: Record<string, Json | readonly string[]> = { microprotocol: spec.name, nodes: network.nodes };
     if (spec.disclosure === true) terms['min_cell_count'] = minCellCount ?? null;
@@ -95,7 +97,7 @@ export function microprotocol<R>(spec: MicroprotocolSpec<R>): Microprotocol {
     const result = await runProtocol(session, async () => {
       checkKeywords(kwargs);
       try {
-        return await spec.run({ session, data: kwargs['data'], policy: { minCellCount } });
+        return await spec.run({ session, data: kwargs['data'], policy: { minCellCount }, stageTimeoutMs: ctx.peers.stageTimeoutMs });
       } catch (err) {
         if (!(err instanceof Error && UNANIMOUS.has(err))) throw err;
         agreed = err;
