@@ -56,6 +56,8 @@ export interface Run {
   readonly session: Session;
   readonly data: unknown;
   readonly policy: { readonly minCellCount: number | undefined };
+  /** This server's per-wait stage timeout (a long computation adds its own budget to it). */
+  readonly stageTimeoutMs: number;
 }
 
 export interface MicroprotocolSpec<R> {
@@ -89,7 +91,7 @@ export function microprotocol<R>(spec: MicroprotocolSpec<R>): Microprotocol {
   const fixed = typeof spec.stages === 'function' ? undefined : new StageOrder(spec.stages, spec.loops);
   return async (kwargs, ctx) => {
     let network = parseNetwork(kwargs['network']);
-    if (spec.twoParty === true) network = requireTwoParties(network);
+    if (spec.twoParty === true) network = requireTwoParties(network, 'kwargs.network.nodes', spec.name);
     if (spec.minParties !== undefined && network.nodes.length < spec.minParties) {
       // Every party is given the same nodes, so each refuses alike; no session is needed.
       throw new BadInputError(`${spec.name} needs at least ${spec.minParties} parties; got ${network.nodes.length} nodes`, { where: 'kwargs.network.nodes' });
@@ -112,7 +114,7 @@ export function microprotocol<R>(spec: MicroprotocolSpec<R>): Microprotocol {
     const result = await runProtocol(session, async () => {
       checkKeywords(kwargs);
       try {
-        return await spec.run({ session, data: kwargs['data'], policy: { minCellCount } });
+        return await spec.run({ session, data: kwargs['data'], policy: { minCellCount }, stageTimeoutMs: ctx.peers.stageTimeoutMs });
       } catch (err) {
         if (!(err instanceof Error && UNANIMOUS.has(err))) throw err;
         agreed = err;

@@ -43,7 +43,7 @@ export type { Microprotocol } from './engine.js';
 const LATER = 'not implemented yet';
 
 /**
- * Checks the keywords of a microprotocol that opens its own session (FedAvg, the products) before
+ * Checks the keywords of a microprotocol that opens its own session (FedAvg, order, sets) before
  * it runs: the member's keywords and the microprotocol's options, as openapi.yaml declares them
  * (ComputeKwargs, PrepareKwargs; generated into ./generated/keywords.ts).
  */
@@ -76,8 +76,8 @@ export const MICROPROTOCOLS: Readonly<Record<string, Microprotocol | typeof LATE
   StatisticsContingencyVertical: statisticsContingencyVertical,
 
   // products
-  SecureMatrixMultiplication: withOptions('compute', 'SecureMatrixMultiplication', secureMatrixMultiplication),
-  StatisticsRegressionOLSVertical: withOptions('compute', 'StatisticsRegressionOLSVertical', regressionOLSVertical),
+  SecureMatrixMultiplication: secureMatrixMultiplication,
+  StatisticsRegressionOLSVertical: regressionOLSVertical,
 
   // federated averaging (services/fedavg/)
   SecureFedAvg: withOptions('compute', 'SecureFedAvg', secureFedAvg),

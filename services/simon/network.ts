@@ -36,9 +36,9 @@ export function parseNetwork(value: unknown, where = 'kwargs.network'): Network 
  * The two-party microprotocols run on exactly nodes[0] (the X side) and nodes[1] (the Y side).
  * FSC quietly ignored or half-used a third node; here anything but two nodes is a bad input.
  */
-export function requireTwoParties(network: Network, where = 'kwargs.network.nodes'): Network {
+export function requireTwoParties(network: Network, where = 'kwargs.network.nodes', name = 'this microprotocol'): Network {
   if (network.nodes.length !== 2) {
-    throw new BadInputError(`this microprotocol runs between exactly 2 parties (nodes[0] and nodes[1]); got ${network.nodes.length} nodes`, {
+    throw new BadInputError(`${name} is a two-party microprotocol: network.nodes must list exactly 2 nodes (party 0 and party 1), got ${network.nodes.length}`, {
       where,
     });
   }

@@ -6,6 +6,7 @@
 // per-wait timeouts — and counts the bytes each party sends. Transport security is
 // server/peer's job and is tested there.
 
+import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { ConflictError, PeerError, TimeoutError, BadInputError } from '../errors.js';
 import type { AbortCause, OpenOptions, PeerNetwork, Session, StageOrderCheck, Terms } from '../peer.js';
@@ -25,6 +26,42 @@ function party(nodes: readonly string[], i: number): string {
   return `party ${i} (${nodes[i]})`;
 }
 
+const digest = (payload: Uint8Array): string => createHash('sha256').update(payload).digest('base64');
+
+/** One message on its way, as a fault hook sees it (parties are the hub's indices). */
+export interface InFlight {
+  readonly uuid: string;
+  readonly from: number;
+  readonly to: number;
+  readonly stage: string;
+  readonly seq: number;
+  /** An abort notice rather than a protocol message. */
+  readonly abort: boolean;
+  readonly payload: Uint8Array;
+}
+
+/**
+ * What the network does to one message (MemoryHub.fault), the faults a real network or a real
+ * peer can cause, so the tests of the stage machinery and the protocols need no fake session:
+ * - drop: lost on the way; the sender's send still resolves (lost after the transport took it);
+ * - hang: the send never settles and nothing arrives (a peer that never answers);
+ * - delay: delivered `ms` later;
+ * - duplicate: delivered, then delivered again (with `payload`, a conflicting resend); the
+ *   second delivery's answer is the sender's;
+ * - reorder: held back and delivered right after the next message to the same party;
+ * - replace: delivered with another payload (a tampering network or a buggy peer);
+ * - abort: instead of this message, the sender gives up: its session aborts with `reason`, so
+ *   the others fail naming it (a peer that aborts mid-protocol).
+ */
+export type Fault =
+  | { readonly kind: 'drop' }
+  | { readonly kind: 'hang' }
+  | { readonly kind: 'delay'; readonly ms: number }
+  | { readonly kind: 'duplicate'; readonly payload?: Uint8Array }
+  | { readonly kind: 'reorder' }
+  | { readonly kind: 'replace'; readonly payload: Uint8Array }
+  | { readonly kind: 'abort'; readonly reason: string };
+
 class MemorySession implements Session {
   readonly parties: number;
   readonly signal: AbortSignal;
@@ -34,6 +71,8 @@ class MemorySession implements Session {
   #failure: Error | undefined;
   #closed = false;
   readonly #lastStage = new Map<number, string>();
+  /** Digests of consumed messages, so a late duplicate is told apart from a conflicting resend. */
+  readonly #consumed = new Map<string, string>();
   readonly termsJson: string;
 
   constructor(
@@ -71,6 +110,7 @@ class MemorySession implements Session {
     const ready = this.#inbox.get(key);
     if (ready) {
       this.#inbox.delete(key);
+      this.#consumed.set(key, digest(ready));
       return Promise.resolve(ready);
     }
     if (this.#failure) return Promise.reject(this.#failure);
@@ -133,14 +173,28 @@ class MemorySession implements Session {
       this.#lastStage.set(m.from, m.stage);
     }
     const key = `${m.from}/${m.stage}/${m.seq}`;
+    if (this.#isDuplicate(key, m.payload)) return;
     const waiter = this.#waiters.get(key);
     if (waiter) {
       this.#waiters.delete(key);
+      this.#consumed.set(key, digest(m.payload));
       waiter.resolve(m.payload);
     } else {
       this.#inbox.set(key, m.payload);
       this.hub.peakInbox = Math.max(this.hub.peakInbox, this.#inbox.size);
     }
+  }
+
+  /** As server/peer/session.ts does: an identical resend is ignored, a different one refused naming its sender. */
+  #isDuplicate(key: string, payload: Uint8Array): boolean {
+    const held = this.#inbox.get(key);
+    const seen = held === undefined ? this.#consumed.get(key) : undefined;
+    if (held === undefined && seen === undefined) return false;
+    if (held !== undefined ? Buffer.from(held).equals(payload) : seen === digest(payload)) return true;
+    const [from, stage, seq] = key.split('/');
+    throw new ConflictError(`${party(this.nodes, Number(from))} sent two different "${stage}" messages with seq ${seq}`, {
+      where: party(this.nodes, Number(from)),
+    });
   }
 
   fail(err: Error): void {
@@ -162,6 +216,7 @@ class MemorySession implements Session {
     this.fail(new PeerError(`this party aborted the computation: ${reason}`, { where: party(this.nodes, this.myself) }));
     if (!first && this.hub.abortsSent.has(`${this.uuid}/${this.myself}`)) return;
     this.hub.abortsSent.add(`${this.uuid}/${this.myself}`);
+    this.hub.aborts.push({ uuid: this.uuid, from: this.myself, reason });
     for (let i = 0; i < this.parties; i++) {
       if (i !== this.myself) {
         await this.hub
@@ -193,6 +248,12 @@ export class MemoryHub {
   dieAfter: { party: number; messages: number } | undefined;
   /** Parties whose messages are dropped from now on (a dead server). */
   readonly dead = new Set<number>();
+  /** What happens to each message on its way (undefined: delivered as sent); see Fault. */
+  fault: ((message: InFlight) => Fault | undefined) | undefined;
+  /** Every party that told its peers it gives up (once per party), and the reason they were told. */
+  readonly aborts: { uuid: string; from: number; reason: string }[] = [];
+  /** Reordered messages held back, by receiver: delivered after the next message to it. */
+  readonly #held = new Map<number, (() => Promise<void>)[]>();
 
   constructor(readonly nodes: readonly string[], readonly timeoutMs = 5000) {}
 
@@ -205,17 +266,45 @@ export class MemoryHub {
     const hubTo = this.nodes.indexOf(nodes[to]!);
     if (this.dieAfter && hubFrom === this.dieAfter.party && !m.abort && --this.dieAfter.messages < 0) this.dead.add(hubFrom);
     if (this.dead.has(hubFrom)) return new Promise(() => {}); // a dead server sends nothing, ever
+    const fault = this.fault?.({ uuid, from: hubFrom, to: hubTo, stage: m.stage, seq: m.seq, abort: m.abort === true, payload: m.payload });
+    if (fault?.kind === 'abort') {
+      const sender = this.sessions.get(`${uuid}/${hubFrom}`);
+      await sender?.abort(fault.reason);
+      throw new PeerError(`this party aborted the computation: ${fault.reason}`, { where: party(nodes, m.from) });
+    }
+    if (fault?.kind === 'replace') m = { ...m, payload: fault.payload };
     if (!m.abort) this.log.push({ from: hubFrom, to: hubTo, stage: m.stage, seq: m.seq, bytes: m.payload.length, ...(this.capture ? { payload: m.payload } : {}) });
+    if (fault?.kind === 'hang') return new Promise(() => {});
+    if (fault?.kind === 'drop') return;
     // As the real transport words it (server/peer/transport.ts transportFailure).
     if (this.dead.has(hubTo)) throw new PeerError(`cannot reach ${party(nodes, to)}: the server is gone`, { where: party(nodes, to) });
-    await new Promise((resolve) => setImmediate(resolve)); // asynchronous, like a network
-    const session = this.sessions.get(`${uuid}/${hubTo}`);
-    if (session) session.accept(m);
-    else {
-      const list = this.pending.get(`${uuid}/${hubTo}`) ?? [];
-      list.push(m);
-      this.pending.set(`${uuid}/${hubTo}`, list);
+    if (fault?.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+    const arrive = async (message: Message): Promise<void> => {
+      await new Promise((resolve) => setImmediate(resolve)); // asynchronous, like a network
+      const session = this.sessions.get(`${uuid}/${hubTo}`);
+      if (session) session.accept(message);
+      else {
+        const list = this.pending.get(`${uuid}/${hubTo}`) ?? [];
+        list.push(message);
+        this.pending.set(`${uuid}/${hubTo}`, list);
+      }
+    };
+    if (fault?.kind === 'reorder') {
+      // Its sender's send resolves now; what the receiver answers later reaches nobody, as with a
+      // transport that acknowledged it and delivered it late.
+      const held = this.#held.get(hubTo) ?? [];
+      held.push(() => arrive(m).catch(() => {}));
+      this.#held.set(hubTo, held);
+      return;
     }
+    const overtaken = this.#held.get(hubTo) ?? [];
+    this.#held.delete(hubTo);
+    try {
+      await arrive(m);
+    } finally {
+      for (const late of overtaken) await late();
+    }
+    if (fault?.kind === 'duplicate') await arrive({ ...m, payload: fault.payload ?? m.payload });
   }
 
   network(myself: number): PeerNetwork {

@@ -4,27 +4,22 @@
 // the client to ask for safetensors; the same representation downloads as application/octet-stream.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startServer, type RunningServer } from '../../server/main.js';
+import type { RunningServer } from '../../server/main.js';
+import { startTestServer } from '../support/cluster.js';
 import { TensorSet } from '../../services/common/tensors.js';
 import { RawClient, rawRequest } from '../support/http.js';
 
 describe('finding 8: large tensors downloaded as JSON', { timeout: 120_000 }, () => {
-  let dir: string;
   let small: RunningServer;
   let real: RunningServer;
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tessera-json-download-'));
     [small, real] = await Promise.all([
-      startServer({ dataDir: join(dir, 'small'), logLevel: 'silent', validateResponses: true, limits: { jsonDownloadValues: 1000 } }),
-      startServer({ dataDir: join(dir, 'real'), logLevel: 'silent' }),
+      startTestServer({ limits: { jsonDownloadValues: 1000 } }),
+      startTestServer({ validateResponses: false }),
     ]);
   });
   after(async () => {
     await Promise.all([small.close(), real.close()]);
-    await rm(dir, { recursive: true, force: true });
   });
 
   async function upload(server: RunningServer, values: number): Promise<string> {

@@ -8,9 +8,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type RunningServer } from '../../server/main.js';
+import type { RunningServer } from '../../server/main.js';
 import { loadOrCreateIdentity } from '../../server/peer/identity.js';
 import { memoryLog } from '../server/helpers.js';
+import { startCluster, type Cluster } from '../support/cluster.js';
 import { RawClient, rawRequest } from '../support/http.js';
 import { within } from '../within.js';
 
@@ -54,17 +55,15 @@ describe('finding 11: the data directory and the key file', () => {
 describe('finding 11: logs and node spellings on running servers', { timeout: 60_000 }, () => {
   const secret = randomBytes(32);
   const log = memoryLog();
-  let root: string;
+  let cluster: Cluster;
   let a: RunningServer;
   let b: RunningServer;
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'tessera-small-'));
-    a = await startServer({ dataDir: join(root, 'a'), log, validateResponses: true, peer: { networkSecret: secret, stageTimeoutMs: 5000 } });
-    b = await startServer({ dataDir: join(root, 'b'), logLevel: 'silent', validateResponses: true, peer: { networkSecret: secret, stageTimeoutMs: 5000 } });
+    cluster = await startCluster(2, { networkSecret: secret, stageTimeoutMs: 5000, party: (i) => (i === 0 ? { log, logLevel: 'info' } : {}) });
+    [a, b] = cluster.servers as [RunningServer, RunningServer];
   });
   after(async () => {
-    await Promise.all([a.close(), b.close()]);
-    await rm(root, { recursive: true, force: true });
+    await cluster.close();
   });
 
   test('one log line per garbage peer message', async () => {

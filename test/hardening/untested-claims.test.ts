@@ -4,10 +4,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type RunningServer } from '../../server/main.js';
+import type { RunningServer } from '../../server/main.js';
+import { startCluster, startTestServer, type Cluster } from '../support/cluster.js';
 import { ChannelKeys, type EnvelopeHeader } from '../../server/peer/envelope.js';
 import { loadOrCreateIdentity } from '../../server/peer/identity.js';
 import { Trust } from '../../server/peer/trust.js';
@@ -18,21 +17,19 @@ const TOKEN = 'Tessera-Token-' + randomBytes(16).toString('hex').toUpperCase();
 
 describe('claims without a test until now', { timeout: 60_000 }, () => {
   const secret = randomBytes(32);
-  let root: string;
+  let pair: Cluster;
   let guarded: RunningServer;
   let a: RunningServer;
   let b: RunningServer;
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'tessera-claims-'));
-    [guarded, a, b] = await Promise.all([
-      startServer({ dataDir: join(root, 'g'), logLevel: 'silent', validateResponses: true, security: { clientToken: TOKEN } }),
-      startServer({ dataDir: join(root, 'a'), logLevel: 'silent', validateResponses: true, peer: { networkSecret: secret, stageTimeoutMs: 5000, limits: { maxParties: 2 } } }),
-      startServer({ dataDir: join(root, 'b'), logLevel: 'silent', validateResponses: true, peer: { networkSecret: secret, stageTimeoutMs: 5000 } }),
+    [guarded, pair] = await Promise.all([
+      startTestServer({ security: { clientToken: TOKEN } }),
+      startCluster(2, { networkSecret: secret, stageTimeoutMs: 5000, party: (i) => (i === 0 ? { peer: { limits: { maxParties: 2 } } } : {}) }),
     ]);
+    [a, b] = pair.servers as [RunningServer, RunningServer];
   });
   after(async () => {
-    await Promise.all([guarded.close(), a.close(), b.close()]);
-    await rm(root, { recursive: true, force: true });
+    await Promise.all([guarded.close(), pair.close()]);
   });
 
   test('the client token is compared exactly: another case of the same token is a 401', async () => {
@@ -66,7 +63,7 @@ describe('claims without a test until now', { timeout: 60_000 }, () => {
   });
 
   test('the replay window refuses envelopes from the future as well as the past', async () => {
-    const sender = await loadOrCreateIdentity(join(root, 'b'), silent);
+    const sender = await loadOrCreateIdentity(join(pair.root, 'p1'), silent);
     const senderBoot = ((await rawRequest(b.url, '/peer/identity')).json as { bootId: string }).bootId;
     const target = (await rawRequest(a.url, '/peer/identity')).json as { publicKey: string; bootId: string };
     const keys = new ChannelKeys({ ...sender, bootId: senderBoot, bootIdBytes: Buffer.from(senderBoot, 'base64url') }, new Trust({ secret }));

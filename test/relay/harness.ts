@@ -1,14 +1,11 @@
-// Parties for the relay tests: real servers in this process (startServer), each with its own NATS
+// Parties for the relay tests: real servers in this process (the harness's startCluster), each with its own NATS
 // connection to one real nats-server, named in the node list either by their relay URL
 // (relay://<name>: reached only through the relay) or by their HTTP URL (reached directly).
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Api } from '../../clients/typescript/index.js';
-import { startServer, type RunningServer, type ServerConfig } from '../../server/main.js';
+import type { RunningServer, ServerConfig } from '../../server/main.js';
 import { TensorSet } from '../../services/common/tensors.js';
-import type { Cluster } from '../integration/cluster.js';
+import { startCluster, type Cluster } from '../support/cluster.js';
 import assert from 'node:assert/strict';
 
 export type Reach = 'relay' | 'direct' | 'direct-no-relay';
@@ -25,37 +22,14 @@ export interface RelayClusterOptions {
 
 export async function startRelayCluster(natsUrl: string, options: RelayClusterOptions = {}): Promise<Cluster & { servers: RunningServer[] }> {
   const reach = options.reach ?? Array.from({ length: options.parties ?? 3 }, (): Reach => 'relay');
-  const networkSecret = randomBytes(32);
   const tag = randomBytes(4).toString('hex');
-  const dirs = await Promise.all(reach.map(() => mkdtemp(join(tmpdir(), 'tessera-relay-'))));
-  const started = await Promise.allSettled(
-    reach.map((how, i) =>
-      startServer({
-        dataDir: dirs[i]!,
-        port: 0,
-        logLevel: 'silent',
-        ...options.config,
-        peer: {
-          networkSecret,
-          stageTimeoutMs: options.stageTimeoutMs ?? 10_000,
-          ...options.config?.peer,
-          ...(how === 'direct-no-relay' ? {} : { relay: { servers: [natsUrl], name: `p${i}-${tag}`, connectTimeoutMs: 5000, ...options.relay } }),
-        },
-      }),
-    ),
-  );
-  const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  const close = async (): Promise<void> => {
-    await Promise.all(servers.map((s) => s.close()));
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  };
-  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) {
-    await close();
-    throw failed.reason;
-  }
-  const nodes = servers.map((s, i) => (reach[i] === 'relay' ? s.relayUrl! : s.url));
-  return { servers, nodes, apis: servers.map((s) => new Api(s.url, { timeoutMs: 120_000 })), close };
+  const cluster = await startCluster(reach.length, {
+    ...(options.stageTimeoutMs !== undefined ? { stageTimeoutMs: options.stageTimeoutMs } : {}),
+    config: { validateResponses: false, ...options.config },
+    party: (i) => (reach[i] === 'direct-no-relay' ? {} : { peer: { relay: { servers: [natsUrl], name: `p${i}-${tag}`, connectTimeoutMs: 5000, ...options.relay } } }),
+  });
+  const nodes = cluster.servers.map((s, i) => (reach[i] === 'relay' ? s.relayUrl! : s.url));
+  return { ...cluster, nodes, apis: cluster.servers.map((s) => new Api(s.url, { timeoutMs: 120_000 })) };
 }
 
 /** A small deterministic model (not secret) of `count` float32 parameters. */

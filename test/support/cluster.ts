@@ -13,42 +13,83 @@ export interface Cluster {
   readonly servers: RunningServer[];
   readonly nodes: string[];
   readonly apis: Api[];
+  /** The secret every party trusts the others by (a child party started later needs it too). */
+  readonly networkSecret: Buffer;
+  /** The folder holding party i's data in `p${i}`; removed by close() (put other test files here). */
+  readonly root: string;
   close(): Promise<void>;
 }
 
-/** Starts `parties` servers that trust each other through one fresh network secret. */
-export async function startCluster(
-  parties: number,
-  options: { stageTimeoutMs?: number; config?: Partial<ServerConfig> } = {},
-): Promise<Cluster> {
-  const networkSecret = randomBytes(32);
-  const dirs = await Promise.all(Array.from({ length: parties }, () => mkdtemp(join(tmpdir(), 'tessera-party-'))));
-  const servers = await Promise.all(
-    dirs.map((dataDir) =>
-      startServer({
-        dataDir,
+export interface ClusterOptions {
+  /** Every party's per-wait stage timeout (default 10 s). */
+  readonly stageTimeoutMs?: number;
+  /** Configuration every party gets (its `peer` is merged with the secret and the timeout). */
+  readonly config?: Partial<ServerConfig>;
+  /** Configuration of party i on top of `config` (a logger, a client token, its own limits). */
+  readonly party?: (i: number) => Partial<ServerConfig>;
+  /** The network secret (default: 32 fresh random bytes). */
+  readonly networkSecret?: Buffer;
+}
+
+/** Starts `parties` servers that trust each other through one network secret. */
+export async function startCluster(parties: number, options: ClusterOptions = {}): Promise<Cluster> {
+  const networkSecret = options.networkSecret ?? randomBytes(32);
+  const root = await mkdtemp(join(tmpdir(), 'tessera-cluster-'));
+  const started = await Promise.allSettled(
+    Array.from({ length: parties }, (_, i) => {
+      const own = options.party?.(i) ?? {};
+      return startServer({
+        dataDir: join(root, `p${i}`),
         port: 0,
         logLevel: 'silent',
         validateResponses: true,
         ...options.config,
-        peer: { networkSecret, stageTimeoutMs: options.stageTimeoutMs ?? 10_000, ...options.config?.peer },
-      }),
-    ),
+        ...own,
+        peer: { networkSecret, stageTimeoutMs: options.stageTimeoutMs ?? 10_000, ...options.config?.peer, ...own.peer },
+      });
+    }),
   );
+  const servers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const close = async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    await rm(root, { recursive: true, force: true });
+  };
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed !== undefined) {
+    await close();
+    throw failed.reason;
+  }
   const nodes = servers.map((s) => s.url);
+  return { servers, nodes, apis: nodes.map((url) => new Api(url, { timeoutMs: 60_000 })), networkSecret, root, close };
+}
+
+export interface TestServer extends RunningServer {
+  readonly dataDir: string;
+}
+
+/** One server on an ephemeral port in a fresh data folder (removed by close()), for tests of one party. */
+export async function startTestServer(config: Partial<ServerConfig> = {}): Promise<TestServer> {
+  const root = await mkdtemp(join(tmpdir(), 'tessera-server-'));
+  const dataDir = config.dataDir ?? join(root, 'data');
+  let server: RunningServer;
+  try {
+    server = await startServer({ port: 0, logLevel: 'silent', validateResponses: true, ...config, dataDir });
+  } catch (err) {
+    await rm(root, { recursive: true, force: true });
+    throw err;
+  }
   return {
-    servers,
-    nodes,
-    apis: nodes.map((url) => new Api(url, { timeoutMs: 60_000 })),
+    ...server,
+    dataDir,
     async close() {
-      await Promise.all(servers.map((s) => s.close()));
-      await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+      await server.close();
+      await rm(root, { recursive: true, force: true });
     },
   };
 }
 
 /** Every party computes `microprotocol` on its own server with its input; resolves with what each downloaded. */
-export async function computeAll(cluster: Cluster, microprotocol: string, inputs: readonly unknown[], uuid = randomUUID()): Promise<unknown[]> {
+export async function computeAll(cluster: Pick<Cluster, 'apis' | 'nodes'>, microprotocol: string, inputs: readonly unknown[], uuid = randomUUID()): Promise<unknown[]> {
   return Promise.all(
     inputs.map(async (data, myself) => {
       const api = cluster.apis[myself] as Api;

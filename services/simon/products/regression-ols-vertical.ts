@@ -3,21 +3,21 @@
 // with β = (XᵀX)⁻¹Xᵀy, and nothing else about the other's data. Party 0 forms M = (XᵀX)⁻¹Xᵀ
 // alone (matrix.ts), so the one joint step is the product M·y (product.ts): β is all it opens.
 
-import type { CallContext } from '../../microservice.js';
-import { runProtocol } from '../../common/stages.js';
+import { microprotocol } from '../engine.js';
 import { encodeMatrix, leastSquaresOperator, parseMatrixData, parseVectorData } from './matrix.js';
 import { PRODUCT_STAGES, secureProduct } from './product.js';
-import { openTwoParty } from './two-party.js';
 
 export interface RegressionOLSVerticalResult {
   inputs: 2;
   result: { mle: number[][] };
 }
 
-export async function regressionOLSVertical(kwargs: Record<string, unknown>, ctx: CallContext): Promise<RegressionOLSVerticalResult> {
-  const session = await openTwoParty('StatisticsRegressionOLSVertical', kwargs, ctx, PRODUCT_STAGES.all);
-  return runProtocol(session, async () => {
-    const data = kwargs['data'];
+/** `compute(microprotocol="StatisticsRegressionOLSVertical", data=[X] or [y], network)` on the engine. */
+export const regressionOLSVertical = microprotocol<RegressionOLSVerticalResult>({
+  name: 'StatisticsRegressionOLSVertical',
+  stages: PRODUCT_STAGES.all,
+  twoParty: true,
+  async run({ session, data, stageTimeoutMs }) {
     let matrix: number[][];
     let where: (r: number, c: number) => string;
     if (session.myself === 0) {
@@ -35,12 +35,12 @@ export async function regressionOLSVertical(kwargs: Record<string, unknown>, ctx
       session,
       { matrix: encoded, shape: { rows: matrix.length, cols: matrix[0]!.length } },
       {
-        stageTimeoutMs: ctx.peers.stageTimeoutMs,
+        stageTimeoutMs,
         // x is M = (XᵀX)⁻¹Xᵀ, p×N; y is the N×1 column of responses.
         mismatch: (x, y) =>
           `the shapes do not match: X at party 0 has ${x.cols} rows (samples) and y at party 1 has ${y.rows} entries; X needs one row per entry of y`,
       },
     );
     return { inputs: 2, result: { mle: beta } };
-  });
-}
+  },
+});

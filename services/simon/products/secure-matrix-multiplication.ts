@@ -3,33 +3,34 @@
 // (FSC instead sends a projector of X's row space, or Y itself for a square X). The product is
 // product.ts's; docs/products.md argues what each party sees.
 
-import type { CallContext } from '../../microservice.js';
-import { runProtocol } from '../../common/stages.js';
+import { microprotocol } from '../engine.js';
 import { encodeMatrix, parseMatrixData } from './matrix.js';
 import { PRODUCT_STAGES, secureProduct } from './product.js';
-import { openTwoParty } from './two-party.js';
 
 export interface SecureMatrixMultiplicationResult {
   inputs: 2;
   result: { product: number[][] };
 }
 
-export async function secureMatrixMultiplication(kwargs: Record<string, unknown>, ctx: CallContext): Promise<SecureMatrixMultiplicationResult> {
-  const session = await openTwoParty('SecureMatrixMultiplication', kwargs, ctx, PRODUCT_STAGES.all);
-  // Checked once the session is open, so that a bad input aborts the other party at once.
-  return runProtocol(session, async () => {
+/** `compute(microprotocol="SecureMatrixMultiplication", data=[X or Y], network)` on the engine. */
+export const secureMatrixMultiplication = microprotocol<SecureMatrixMultiplicationResult>({
+  name: 'SecureMatrixMultiplication',
+  stages: PRODUCT_STAGES.all,
+  twoParty: true,
+  // The engine calls this once the session is open, so that a bad input aborts the other party at once.
+  async run({ session, data, stageTimeoutMs }) {
     const name = session.myself === 0 ? 'X' : 'Y';
-    const matrix = parseMatrixData(kwargs['data'], name);
-    const encoded = encodeMatrix(matrix, (r, c) => `kwargs.data[${(kwargs['data'] as unknown[]).length - 1}][${r}][${c}]`);
+    const matrix = parseMatrixData(data, name);
+    const encoded = encodeMatrix(matrix, (r, c) => `kwargs.data[${(data as unknown[]).length - 1}][${r}][${c}]`);
     const product = await secureProduct(
       session,
       { matrix: encoded, shape: { rows: matrix.length, cols: matrix[0]!.length } },
       {
-        stageTimeoutMs: ctx.peers.stageTimeoutMs,
+        stageTimeoutMs,
         mismatch: (x, y) =>
           `the shapes do not match: X at party 0 is ${x.rows}×${x.cols} and Y at party 1 is ${y.rows}×${y.cols}; X·Y needs as many columns in X as rows in Y`,
       },
     );
     return { inputs: 2, result: { product } };
-  });
-}
+  },
+});

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { startCluster, type Cluster } from '../../support/cluster.js';
 import { describeRun, PYTHON_PACKAGE_PATH, ROOT, runPython } from './python.js';
 import { startRecordingProxy, type RecordingProxy } from './recording-proxy.js';
+import { FSC_UNIVARIATE_EXAMPLE } from '../../services/simon/reference.js';
 
 const TIMEOUT_MS = 60_000;
 const PARTY = join(ROOT, 'test', 'clients', 'python', 'party.py');
@@ -33,16 +34,7 @@ interface Case {
   result: unknown;
 }
 
-const univariate = {
-  coefficient_of_variation: 0.521717691009636, coefficient_of_variation_mle: 0.47626091335914644,
-  geometric_mean: 2.9102103463370597, harmonic_mean: 2.6213592233009706, hyper_flatness: 5.684461247637049,
-  hyper_skewness: 2.6379695465685535, kurtosis: 2.084007561436673, kurtosis_excess: -0.9159924385633271,
-  maximum: 6.0, mean: 3.25, minimum: 1.5, root_mean_square: 3.5997685110758626,
-  root_mean_square_deviation: 1.547847968417226, samples: 6.0, skewness: 0.6741477730119637,
-  standard_deviation: 1.695582495781317, standard_deviation_mle: 1.547847968417226,
-  standard_error_of_sample_mean: 0.6922186552431729, sum: 19.5, variance: 2.875,
-  variance_mle: 2.3958333333333335, variance_of_sample_mean: 0.4791666666666667,
-};
+const univariate = FSC_UNIVARIATE_EXAMPLE;
 const X = [[1, 0, -2, 3], [2, 1, 0, -1]];
 const Y = [[1, 2], [0, -1], [3, 1], [-2, 0.5]];
 const kth = (array: number[]): Party => ({ args: [array, 3, -50, 50], wire: { array, rank: 3, lower_bound: -50, upper_bound: 50 } });

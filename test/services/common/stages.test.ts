@@ -5,102 +5,28 @@ import type { Session } from '../../../services/peer.js';
 import {
   broadcast, defineStages, gather, otherParties, runProtocol, scatter, type StageOf,
 } from '../../../services/common/stages.js';
+import { MemoryHub } from '../../support/network.js';
 
-/**
- * In-memory Session: one mailbox per (from, to, stage, seq). An identical duplicate is ignored, a
- * conflicting one refused, like the real transport; receive times out with a TimeoutError that
- * does not name the party (gather must add it).
- */
-class FakeSession implements Session {
-  readonly uuid = 'test-uuid';
-  readonly nodes: readonly string[];
-  readonly parties: number;
-  readonly controller = new AbortController();
-  readonly signal = this.controller.signal;
-  aborts: string[] = [];
-  closed = false;
-  sent: { to: number; stage: string; seq: number }[] = [];
-  constructor(
-    private readonly net: FakeNetwork,
-    readonly myself: number,
-  ) {
-    this.nodes = net.nodes;
-    this.parties = net.nodes.length;
-  }
-  async send(to: number, stage: string, payload: Uint8Array, seq = 0): Promise<void> {
-    this.sent.push({ to, stage, seq });
-    this.net.deliver(`${this.myself}>${to}/${stage}/${seq}`, payload);
-  }
-  receive(from: number, stage: string, seq = 0, timeoutMs = this.net.timeoutMs): Promise<Uint8Array> {
-    return this.net.take(`${from}>${this.myself}/${stage}/${seq}`, timeoutMs);
-  }
-  whenJoined(): Promise<boolean> {
-    return Promise.resolve(true);
-  }
+// The stage machinery on the one in-memory network (services/simulation/network.ts), with the
+// real session's semantics; the faults a network or a peer causes come from its fault hook.
+const NODES = ['http://127.0.0.1:55501', 'http://127.0.0.1:55502', 'http://127.0.0.1:55503'];
+const UUID = 'test-uuid';
 
-  async abort(reason: string): Promise<void> {
-    this.aborts.push(reason);
-    this.controller.abort(new PeerError(`aborted: ${reason}`));
-    if (this.net.abortHangs) await new Promise(() => {});
-  }
-  close(): void {
-    this.closed = true;
-  }
-}
-
-class FakeNetwork {
-  readonly nodes = ['http://127.0.0.1:55501', 'http://127.0.0.1:55502', 'http://127.0.0.1:55503'];
-  readonly timeoutMs: number;
-  abortHangs = false;
-  private readonly boxes = new Map<string, Uint8Array>();
-  private readonly waiters = new Map<string, (p: Uint8Array) => void>();
-  private readonly timers = new Set<NodeJS.Timeout>();
-  constructor(timeoutMs = 2_000) {
-    this.timeoutMs = timeoutMs;
-    networks.push(this);
-  }
-  /** Ends every wait still pending (as closing the real sessions does), so no timer outlives a test. */
-  dispose(): void {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    this.waiters.clear();
-  }
-  session(i: number): FakeSession {
-    return new FakeSession(this, i);
-  }
-  deliver(key: string, payload: Uint8Array): void {
-    const had = this.boxes.get(key);
-    if (had) {
-      if (Buffer.compare(had, payload) !== 0) throw new PeerError(`conflicting duplicate ${key}`);
-      return;
-    }
-    this.boxes.set(key, payload);
-    this.waiters.get(key)?.(payload);
-  }
-  take(key: string, timeoutMs: number): Promise<Uint8Array> {
-    const ready = this.boxes.get(key);
-    if (ready) return Promise.resolve(ready);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        this.waiters.delete(key);
-        reject(new TimeoutError(`no message ${key}`));
-      }, timeoutMs);
-      this.timers.add(timer);
-      this.waiters.set(key, (p) => {
-        clearTimeout(timer);
-        this.timers.delete(timer);
-        this.waiters.delete(key);
-        resolve(p);
-      });
-    });
-  }
-}
-
-const networks: FakeNetwork[] = [];
+const opened: Session[] = [];
 afterEach(() => {
-  for (const n of networks.splice(0)) n.dispose();
+  // Ends every wait still pending, so no timer outlives a test.
+  for (const s of opened.splice(0)) s.close();
 });
+
+/** A hub of three parties (per-wait timeout `timeoutMs`) and each party's open session. */
+async function network(timeoutMs = 2_000): Promise<{ hub: MemoryHub; sessions: [Session, Session, Session] }> {
+  const hub = new MemoryHub(NODES, timeoutMs);
+  const sessions = await Promise.all(
+    NODES.map((_, i) => hub.network(i).open({ uuid: UUID, myself: i, terms: { microprotocol: 'test', nodes: NODES }, stages: STAGES.all })),
+  );
+  opened.push(...sessions);
+  return { hub, sessions: sessions as [Session, Session, Session] };
+}
 
 const STAGES = defineStages(['shares', 'partials'] as const);
 const byte = (b: number) => Uint8Array.of(b);
@@ -147,20 +73,18 @@ describe('defineStages', () => {
 
 describe('gather / scatter / broadcast', () => {
   test('a stage completes with one message from each sender, in sender order', async () => {
-    const net = new FakeNetwork();
-    const sessions = [0, 1, 2].map((i) => net.session(i));
+    const { hub, sessions } = await network();
     // Party i sends 10·i + j to party j, then everyone gathers.
     await Promise.all(sessions.map((s) => scatter(s, STAGES.shares, (to) => byte(10 * s.myself + to))));
     const got = await Promise.all(sessions.map((s) => gather(s, STAGES.shares, otherParties(s), decodeByte)));
     assert.deepEqual([...got[0]!], [[1, 10], [2, 20]]);
     assert.deepEqual([...got[1]!], [[0, 1], [2, 21]]);
     assert.deepEqual([...got[2]!], [[0, 2], [1, 12]]);
-    assert.deepEqual(sessions[0]!.sent.map((m) => m.to), [1, 2], 'scatter sends to every other party once');
+    assert.deepEqual(hub.log.filter((m) => m.from === 0).map((m) => m.to), [1, 2], 'scatter sends to every other party once');
   });
 
   test('the stage is not complete while one sender is missing', async () => {
-    const net = new FakeNetwork();
-    const [a, b, c] = [0, 1, 2].map((i) => net.session(i)) as [FakeSession, FakeSession, FakeSession];
+    const { sessions: [a, b, c] } = await network();
     await broadcast(b, STAGES.partials, byte(7));
     const pending = gather(a, STAGES.partials, [1, 2], decodeByte);
     assert.equal(await settledWithin(pending, 50), 'pending');
@@ -172,19 +96,20 @@ describe('gather / scatter / broadcast', () => {
     assert.deepEqual([...(await pending)], [[1, 7], [2, 8]]);
   });
 
-  test('a duplicate identical message is harmless, a conflicting one is refused naming the receiver', async () => {
-    const net = new FakeNetwork();
-    const [a, b] = [0, 1].map((i) => net.session(i)) as [FakeSession, FakeSession];
+  test('a duplicate identical message is harmless, a conflicting one is refused naming its sender', async () => {
+    const { sessions: [a, b] } = await network();
     await scatter(b, STAGES.shares, () => byte(3), { to: [0] });
     await scatter(b, STAGES.shares, () => byte(3), { to: [0] });
     await assert.rejects(scatter(b, STAGES.shares, () => byte(4), { to: [0] }), (e: unknown) =>
-      e instanceof PeerError && e.where === 'party 0 (http://127.0.0.1:55501)');
+      e instanceof ConflictError && e.where === 'party 1 (http://127.0.0.1:55502)' && /two different "shares" messages/.test(e.message));
     assert.deepEqual([...(await gather(a, STAGES.shares, [1], decodeByte))], [[1, 3]]);
+    // Also once the first copy was consumed.
+    await scatter(b, STAGES.shares, () => byte(3), { to: [0] });
+    await assert.rejects(scatter(b, STAGES.shares, () => byte(5), { to: [0] }), ConflictError);
   });
 
   test('a missing sender times out, naming that party', async () => {
-    const net = new FakeNetwork(60);
-    const [a, b] = [0, 1].map((i) => net.session(i)) as [FakeSession, FakeSession];
+    const { sessions: [a, b] } = await network(60);
     await scatter(b, STAGES.shares, () => byte(1), { to: [0] });
     const started = Date.now();
     await assert.rejects(gather(a, STAGES.shares, [1, 2], decodeByte), (e: unknown) =>
@@ -193,13 +118,12 @@ describe('gather / scatter / broadcast', () => {
   });
 
   test('a per-call timeout overrides the session default', async () => {
-    const net = new FakeNetwork(60_000);
-    await assert.rejects(gather(net.session(0), STAGES.shares, [1], decodeByte, { timeoutMs: 30 }), TimeoutError);
+    const { sessions: [a] } = await network(60_000);
+    await assert.rejects(gather(a, STAGES.shares, [1], decodeByte, { timeoutMs: 30 }), TimeoutError);
   });
 
   test('a message the decoder refuses fails the stage at once, naming the sender', async () => {
-    const net = new FakeNetwork(10_000);
-    const [a, b] = [0, 1].map((i) => net.session(i)) as [FakeSession, FakeSession];
+    const { sessions: [a, b] } = await network(10_000);
     await scatter(b, STAGES.shares, () => Uint8Array.of(1, 2), { to: [0] });
     // Party 2 never sends: the failure of party 1 must not wait for party 2's 10 s timeout.
     const gathering = gather(a, STAGES.shares, [1, 2], decodeByte);
@@ -208,12 +132,12 @@ describe('gather / scatter / broadcast', () => {
       e instanceof PeerError && e.where === 'party 1 (http://127.0.0.1:55502)' && /expected 1 byte/.test(e.message));
   });
 
-  test('a failed session ends a waiting gather promptly', async () => {
-    const net = new FakeNetwork(10_000);
-    const a = net.session(0);
+  test('a peer that aborts ends a waiting gather promptly, naming it', async () => {
+    const { hub, sessions: [a, , c] } = await network(10_000);
     const gathering = gather(a, STAGES.shares, [1, 2], decodeByte);
-    a.controller.abort(new PeerError('party 2 aborted: terms differ', { where: 'party 2 (http://127.0.0.1:55503)' }));
-    await assert.rejects(gathering, (e: unknown) => e instanceof PeerError && e.where === 'party 2 (http://127.0.0.1:55503)');
+    hub.fault = (m) => (m.from === 2 && !m.abort ? { kind: 'abort', reason: 'terms differ' } : undefined);
+    await assert.rejects(broadcast(c, STAGES.shares, byte(1)), PeerError);
+    await assert.rejects(gathering, (e: unknown) => e instanceof PeerError && e.where === 'party 2 (http://127.0.0.1:55503)' && /terms differ/.test(e.message));
   });
 
   const badPeers: [string, number[]][] = [
@@ -223,50 +147,97 @@ describe('gather / scatter / broadcast', () => {
   ];
   for (const [name, peers] of badPeers) {
     test(`refuses to wait for ${name}`, async () => {
-      const a = new FakeNetwork().session(0);
+      const { sessions: [a] } = await network();
       await assert.rejects(gather(a, STAGES.shares, peers, decodeByte), BadInputError);
       await assert.rejects(scatter(a, STAGES.shares, () => byte(0), { to: peers }), BadInputError);
     });
   }
 });
 
+describe('faults of the in-memory network', () => {
+  test('a dropped message never arrives: the receiver times out naming its sender', async () => {
+    const { hub, sessions: [a, b, c] } = await network(100);
+    hub.fault = (m) => (m.from === 2 ? { kind: 'drop' } : undefined);
+    await broadcast(b, STAGES.shares, byte(1));
+    await broadcast(c, STAGES.shares, byte(2)); // the sender does not notice
+    await assert.rejects(gather(a, STAGES.shares, [1, 2], decodeByte), (e: unknown) => e instanceof TimeoutError && e.where === 'party 2 (http://127.0.0.1:55503)');
+  });
+
+  test('a delayed message still completes the stage, later', async () => {
+    const { hub, sessions: [a, b] } = await network();
+    hub.fault = () => ({ kind: 'delay', ms: 60 });
+    const sending = scatter(b, STAGES.shares, () => byte(5), { to: [0] });
+    const gathering = gather(a, STAGES.shares, [1], decodeByte);
+    assert.equal(await settledWithin(gathering, 20), 'pending');
+    await sending;
+    assert.deepEqual([...(await gathering)], [[1, 5]]);
+  });
+
+  test('a duplicated message is harmless; a conflicting resend is refused to its sender', async () => {
+    const { hub, sessions: [a, b, c] } = await network();
+    hub.fault = (m) => (m.from === 1 ? { kind: 'duplicate' } : m.from === 2 ? { kind: 'duplicate', payload: byte(6) } : undefined);
+    await scatter(b, STAGES.shares, () => byte(3), { to: [0] });
+    await assert.rejects(scatter(c, STAGES.shares, () => byte(4), { to: [0] }), (e: unknown) => e instanceof ConflictError && e.where === 'party 2 (http://127.0.0.1:55503)');
+    assert.deepEqual([...(await gather(a, STAGES.shares, [1, 2], decodeByte))], [[1, 3], [2, 4]]);
+  });
+
+  test('reordered chunks are matched by (sender, stage, seq), not by arrival', async () => {
+    const { hub, sessions: [a, b] } = await network();
+    hub.fault = (m) => (m.seq === 0 ? { kind: 'reorder' } : undefined);
+    await broadcast(b, STAGES.shares, byte(10), { seq: 0 });
+    const first = gather(a, STAGES.shares, [1], decodeByte, { seq: 0 });
+    assert.equal(await settledWithin(first, 30), 'pending', 'held back until the next message');
+    await broadcast(b, STAGES.shares, byte(11), { seq: 1 });
+    assert.deepEqual([...(await first)], [[1, 10]]);
+    assert.deepEqual([...(await gather(a, STAGES.shares, [1], decodeByte, { seq: 1 }))], [[1, 11]]);
+  });
+
+  test('a replaced payload is what the receiver decodes (a tampering network)', async () => {
+    const { hub, sessions: [a, b] } = await network();
+    hub.fault = () => ({ kind: 'replace', payload: Uint8Array.of(1, 2, 3) });
+    await scatter(b, STAGES.shares, () => byte(1), { to: [0] });
+    await assert.rejects(gather(a, STAGES.shares, [1], decodeByte), (e: unknown) => e instanceof PeerError && /expected 1 byte, got 3/.test(e.message));
+  });
+});
+
 describe('runProtocol', () => {
   test('returns the body result and closes the session without aborting', async () => {
-    const s = new FakeNetwork().session(0);
+    const { hub, sessions: [s] } = await network();
     assert.equal(await runProtocol(s, async () => 42), 42);
-    assert.deepEqual([s.closed, s.aborts], [true, []]);
+    assert.deepEqual([hub.closed, hub.aborts], [[`${UUID}/0`], []]);
   });
 
   test('on failure it aborts the peers, rethrows the original error and closes', async () => {
-    const s = new FakeNetwork().session(0);
+    const { hub, sessions: [s, b] } = await network();
     const err = new ConflictError('party 1 disagrees on nodes', { where: 'party 1' });
     await assert.rejects(runProtocol(s, async () => { throw err; }), (e: unknown) => e === err);
-    assert.deepEqual(s.aborts, ['ConflictError: party 1 disagrees on nodes']);
-    assert.equal(s.closed, true);
+    assert.deepEqual(hub.aborts.map((a) => a.reason), ['ConflictError: party 1 disagrees on nodes']);
+    assert.deepEqual(hub.closed, [`${UUID}/0`]);
+    await assert.rejects(b.receive(0, STAGES.shares), (e: unknown) => e instanceof PeerError && e.where === 'party 0 (http://127.0.0.1:55501)');
   });
 
   test('a bad input fails its party at once and reaches the peers by its field only, never its value', async () => {
-    const s = new FakeNetwork().session(0);
+    const { hub, sessions: [s] } = await network();
     const err = new BadInputError('element 3 of kwargs.data.tensors.w is 2500.123456789, beyond the range', { where: 'kwargs.data.tensors.w' });
     await assert.rejects(runProtocol(s, async () => { throw err; }), (e: unknown) => e === err);
     // The notice goes out once the others joined (here at once), after the client has its answer.
     await new Promise((r) => setTimeout(r, 20));
-    assert.deepEqual(s.aborts, ['BadInputError: invalid input at kwargs.data.tensors.w']);
-    assert.ok(!s.aborts.join().includes('2500'), 'no input value in the notice');
-    assert.equal(s.closed, true);
+    const reasons = hub.aborts.map((a) => a.reason);
+    assert.deepEqual(reasons, ['BadInputError: invalid input at kwargs.data.tensors.w']);
+    assert.ok(!reasons.join().includes('2500'), 'no input value in the notice');
+    assert.deepEqual(hub.closed, [`${UUID}/0`]);
   });
 
   test('an unexpected exception is reported to peers without its text', async () => {
-    const s = new FakeNetwork().session(0);
+    const { hub, sessions: [s] } = await network();
     await assert.rejects(runProtocol(s, async () => { throw new Error('secret=1234'); }), /secret=1234/);
-    assert.deepEqual(s.aborts, ['internal error']);
+    assert.deepEqual(hub.aborts.map((a) => a.reason), ['internal error']);
   });
 
   test('an abort that never completes does not hang the failing party', async () => {
-    const net = new FakeNetwork();
-    net.abortHangs = true;
-    const s = net.session(0);
+    const { hub, sessions: [s] } = await network();
+    hub.fault = (m) => (m.abort ? { kind: 'hang' } : undefined);
     await assert.rejects(runProtocol(s, async () => { throw new PeerError('boom'); }, { abortGraceMs: 30 }), /boom/);
-    assert.equal(s.closed, true);
+    assert.deepEqual(hub.closed, [`${UUID}/0`]);
   });
 });

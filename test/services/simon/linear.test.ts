@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { TesseraApiError, type Api } from '../../../clients/typescript/index.js';
 import { startCluster, type Cluster } from '../../support/cluster.js';
 import { within } from '../../within.js';
-import { assertClose, bivariateReference, univariateReference } from './reference.js';
+import { assertClose, bivariateReference, FSC_UNIVARIATE_EXAMPLE, univariateReference } from './reference.js';
 
 type Outcome = { ok: true; value: { inputs: number; result: Record<string, unknown> }; text: string } | { ok: false; error: TesseraApiError };
 
@@ -72,16 +72,7 @@ describe('SIMON linear statistics on three servers', { timeout: 300_000 }, () =>
     const r = agreed(outcomes);
     assert.equal(r.inputs, 3);
     // The numbers FSC's original server gave for this input; harmonic_mean is the exact value, FSC truncated Σ1/x.
-    assertClose(r.result, {
-      coefficient_of_variation: 0.521717691009636, coefficient_of_variation_mle: 0.47626091335914644,
-      geometric_mean: 2.9102103463370597, harmonic_mean: 2.6213592233009706, hyper_flatness: 5.684461247637049,
-      hyper_skewness: 2.6379695465685535, kurtosis: 2.084007561436673, kurtosis_excess: -0.9159924385633271,
-      maximum: 6.0, mean: 3.25, minimum: 1.5, root_mean_square: 3.5997685110758626,
-      root_mean_square_deviation: 1.547847968417226, samples: 6.0, skewness: 0.6741477730119637,
-      standard_deviation: 1.695582495781317, standard_deviation_mle: 1.547847968417226,
-      standard_error_of_sample_mean: 0.6922186552431729, sum: 19.5, variance: 2.875,
-      variance_mle: 2.3958333333333335, variance_of_sample_mean: 0.4791666666666667,
-    });
+    assertClose(r.result, FSC_UNIVARIATE_EXAMPLE);
     for (const o of outcomes) {
       assert.ok(o.ok);
       // What the Python client reads as floats: a decimal point on the wire.

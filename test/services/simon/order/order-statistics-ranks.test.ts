@@ -2,8 +2,8 @@
 // an empty party, on three real servers against sorting. (Split from order-statistics.test.ts.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeAll, startCluster, type Cluster } from '../support/cluster.js';
-import { within } from '../within.js';
+import { computeAll, startCluster, type Cluster } from '../../../support/cluster.js';
+import { within } from '../../../within.js';
 
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 function kth(values: number[], k: number): number {

@@ -6,11 +6,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Api, TesseraApiError } from '../../clients/typescript/index.js';
-import { FEDAVG_SERVICE, startFedAvgCluster, type FedAvgCluster } from '../support/cluster.js';
-import { startCluster } from '../support/cluster.js';
-import { parseServeArgs } from '../../server/cli.js';
-import { within } from '../within.js';
+import { Api, TesseraApiError } from '../../../clients/typescript/index.js';
+import { FEDAVG_SERVICE, startFedAvgCluster, type FedAvgCluster } from '../../support/cluster.js';
+import { startCluster } from '../../support/cluster.js';
+import { parseServeArgs } from '../../../server/cli.js';
+import { within } from '../../within.js';
 
 const STAGE_TIMEOUT_MS = 4000;
 const SECRET_WEIGHT = 2500.123456789;

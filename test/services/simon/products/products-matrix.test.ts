@@ -4,8 +4,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { BadInputError, TooLargeError } from '../../../services/errors.js';
-import { decodeProduct, encodeMatrix, leastSquaresOperator, parseMatrixData, parseVectorData } from '../../../services/simon/products/matrix.js';
+import { BadInputError, TooLargeError } from '../../../../services/errors.js';
+import { decodeProduct, encodeMatrix, leastSquaresOperator, parseMatrixData, parseVectorData } from '../../../../services/simon/products/matrix.js';
 
 function refuses(f: () => unknown, where: string, detail: RegExp, type: new (...a: never[]) => Error = BadInputError): void {
   assert.throws(f, (err: unknown) => {

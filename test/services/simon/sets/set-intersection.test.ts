@@ -4,9 +4,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { TesseraApiError, type Api } from '../../clients/typescript/index.js';
-import { startCluster, type Cluster } from '../support/cluster.js';
-import { within } from '../within.js';
+import { TesseraApiError, type Api } from '../../../../clients/typescript/index.js';
+import { startCluster, type Cluster } from '../../../support/cluster.js';
+import { within } from '../../../within.js';
 
 type Outcome = { inputs: number; result: Record<string, unknown> };
 

@@ -11,13 +11,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Api, TesseraApiError } from '../../clients/typescript/index.js';
-import { startServer, type RunningServer } from '../../server/main.js';
-import { TensorSet } from '../../services/common/tensors.js';
-import { FEDAVG_SERVICE } from '../support/cluster.js';
-import { spawnParty, type ChildParty } from '../support/process.js';
-import { startProxy, type Proxy } from '../faults/proxy.js';
-import { within } from '../within.js';
+import { Api, TesseraApiError } from '../../../clients/typescript/index.js';
+import { startServer, type RunningServer } from '../../../server/main.js';
+import { TensorSet } from '../../../services/common/tensors.js';
+import { FEDAVG_SERVICE } from '../../support/cluster.js';
+import { spawnParty, type ChildParty } from '../../support/process.js';
+import { startProxy, type Proxy } from '../../faults/proxy.js';
+import { within } from '../../within.js';
 
 const STAGE_TIMEOUT_MS = 3000;
 

@@ -7,17 +7,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startNetwork, type Network } from '../../server/peer/harness.js';
-import { within } from '../../within.js';
-import type { CallContext } from '../../../services/microservice.js';
-import type { PeerNetwork, Session } from '../../../services/peer.js';
-import type { PeerNode } from '../../../server/peer/index.js';
-import { bigintToBytes, bytesToBigint } from '../../../services/common/modexp.js';
-import { PaillierPublicKey } from '../../../services/common/paillier.js';
-import { ENTRY, leastSquaresOperator } from '../../../services/simon/products/matrix.js';
-import { secureMatrixMultiplication } from '../../../services/simon/products/secure-matrix-multiplication.js';
-import { regressionOLSVertical } from '../../../services/simon/products/regression-ols-vertical.js';
-import { packingFor } from '../../../services/simon/products/product.js';
+import { startNetwork, type Network } from '../../../server/peer/harness.js';
+import { within } from '../../../within.js';
+import type { CallContext } from '../../../../services/microservice.js';
+import type { PeerNetwork, Session } from '../../../../services/peer.js';
+import type { PeerNode } from '../../../../server/peer/index.js';
+import { bigintToBytes, bytesToBigint } from '../../../../services/common/modexp.js';
+import { PaillierPublicKey } from '../../../../services/common/paillier.js';
+import { ENTRY, leastSquaresOperator } from '../../../../services/simon/products/matrix.js';
+import { secureMatrixMultiplication } from '../../../../services/simon/products/secure-matrix-multiplication.js';
+import { regressionOLSVertical } from '../../../../services/simon/products/regression-ols-vertical.js';
+import { packingFor } from '../../../../services/simon/products/product.js';
 
 interface Received {
   readonly stage: string;

@@ -3,8 +3,8 @@
 // duplicates, extreme doubles, −0. (Split from order-statistics.test.ts: slow tests in their own files.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeAll, startCluster, type Cluster } from '../support/cluster.js';
-import { within } from '../within.js';
+import { computeAll, startCluster, type Cluster } from '../../../support/cluster.js';
+import { within } from '../../../within.js';
 
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 function median(values: number[]): number {

@@ -5,9 +5,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { TesseraApiError, type Api } from '../../clients/typescript/index.js';
-import { computeAll, startCluster, type Cluster } from '../support/cluster.js';
-import { within } from '../within.js';
+import { TesseraApiError, type Api } from '../../../../clients/typescript/index.js';
+import { computeAll, startCluster, type Cluster } from '../../../support/cluster.js';
+import { within } from '../../../within.js';
 
 /** Every party's outcome: its result, or its error. */
 function settle(cluster: Cluster, microprotocol: string, inputs: readonly unknown[]): Promise<(unknown | TesseraApiError)[]> {

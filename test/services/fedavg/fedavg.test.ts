@@ -4,10 +4,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Api, TesseraApiError } from '../../clients/typescript/index.js';
-import { TensorSet, type DType, type Tensor } from '../../services/common/tensors.js';
-import { FEDAVG_SERVICE, startFedAvgCluster, type FedAvgCluster } from '../support/cluster.js';
-import { within } from '../within.js';
+import { Api, TesseraApiError } from '../../../clients/typescript/index.js';
+import { TensorSet, type DType, type Tensor } from '../../../services/common/tensors.js';
+import { FEDAVG_SERVICE, startFedAvgCluster, type FedAvgCluster } from '../../support/cluster.js';
+import { within } from '../../within.js';
 
 interface Spec {
   name: string;

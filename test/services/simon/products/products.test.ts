@@ -4,10 +4,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Api, TesseraApiError } from '../../../clients/typescript/index.js';
-import { EXACT_SCALAR } from '../../../services/common/fixedpoint.js';
-import { startCluster, type Cluster } from '../../support/cluster.js';
-import { within } from '../../within.js';
+import { Api, TesseraApiError } from '../../../../clients/typescript/index.js';
+import { EXACT_SCALAR } from '../../../../services/common/fixedpoint.js';
+import { startCluster, type Cluster } from '../../../support/cluster.js';
+import { within } from '../../../within.js';
 
 type Outcome = { inputs: number; result: Record<string, number[][]> } | TesseraApiError;
 

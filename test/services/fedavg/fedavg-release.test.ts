@@ -3,9 +3,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { TesseraApiError, type Remote } from '../../clients/typescript/index.js';
-import { startCluster, type Cluster } from '../support/cluster.js';
-import { within } from '../within.js';
+import { TesseraApiError, type Remote } from '../../../clients/typescript/index.js';
+import { startCluster, type Cluster } from '../../support/cluster.js';
+import { within } from '../../within.js';
 
 let cluster: Cluster;
 before(async () => {
