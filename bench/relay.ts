@@ -13,6 +13,7 @@
 // --sparse-option: the SecureFedAvg option (JSON) that selects the sparse neighbour graph
 // (default {"mask_graph": "sparse"}, docs/sparse-masks.md); the full-mesh column passes
 // {"mask_graph": "full"}, since from 64 parties on the default round is already sparse.
+import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Api } from '../clients/typescript/index.js';
@@ -173,7 +174,8 @@ async function fedAvgTable(nats: Nats): Promise<void> {
 async function scaleTable(nats: Nats): Promise<void> {
   const rows: string[] = [];
   for (const n of SCALE) {
-    const cluster = await startRelayCluster(nats.url, { parties: n, stageTimeoutMs: 300_000, config: { peer: { limits: { maxParties: Math.max(64, n) } } } });
+    // A generous connect timeout: 100 servers connecting at once on a busy machine take a while.
+    const cluster = await startRelayCluster(nats.url, { parties: n, stageTimeoutMs: 300_000, relay: { connectTimeoutMs: 120_000 }, config: { peer: { limits: { maxParties: Math.max(64, n) } } } });
     try {
       // Each party calls its own server's bus (what its HTTP handlers call): in one process, 100
       // HTTP clients would measure the client API, not the relay.
@@ -182,12 +184,18 @@ async function scaleTable(nats: Nats): Promise<void> {
         return Promise.all(cluster.servers.map((s, myself) => computeOnBus(s, microprotocol, data(myself), { nodes: cluster.nodes, uuid, myself }, extra)));
       };
       let t = performance.now();
-      await all('SecureSum', (i) => i + 1);
+      const sums = await all('SecureSum', (i) => i + 1);
       const sumMs = performance.now() - t;
+      // The table is only worth printing if every party got the right answer.
+      for (const r of sums) assert.deepEqual((r as { result: unknown }).result, { samples: n, sum: (n * (n + 1)) / 2 });
       const models = Array.from({ length: n }, (_, i) => model(SCALE_MODEL, i + 1));
       const fedAvgData = (i: number) => ({ tensors: { representation_uuid: cluster.servers[i]!.bus.upload(models[i]) }, weight: 1 });
       t = performance.now();
-      await all('SecureFedAvg', fedAvgData, FULL_OPTION);
+      const check = (results: unknown[]): void => {
+        const want = models.map((m) => m.get('layer.weight')!.data).reduce((acc, d) => acc.map((v, e) => v + d[e]! / n), new Float64Array(SCALE_MODEL));
+        for (const r of results) (r as TensorSet).get('layer.weight')!.data.forEach((v, e) => assert.ok(Math.abs(v - want[e]!) < 1e-3, `SecureFedAvg at ${n} parties: element ${e} is off`));
+      };
+      check(await all('SecureFedAvg', fedAvgData, FULL_OPTION));
       const meshMs = performance.now() - t;
       let sparse = '—';
       let k = '—';
@@ -195,6 +203,7 @@ async function scaleTable(nats: Nats): Promise<void> {
         t = performance.now();
         const results = await all('SecureFedAvg', fedAvgData, sparseOption);
         sparse = ((performance.now() - t) / 1000).toFixed(2);
+        check(results);
         k = (results[0] as TensorSet).metadata?.['tessera.mask_neighbours'] ?? '?';
       }
       rows.push(`| ${n} | ${(sumMs / 1000).toFixed(2)} | ${(meshMs / 1000).toFixed(2)} | ${sparse} | ${k} |`);
