@@ -8,11 +8,12 @@
 //      masks and, when SecureFedAvg offers it, the SecAgg+ sparse neighbour graph.
 //
 //   npx tsx bench/relay.ts [--sizes 1,25] [--sum-parties 3,10] [--scale 10,30,100] [--reps 5]
-//                          [--scale-model 10000] [--sparse-option '{"neighbours": …}']
+//                          [--scale-model 10000] [--sparse-option '{"mask_graph": "sparse"}']
 //
-// --sparse-option: the SecureFedAvg option (JSON) that selects the sparse neighbour graph. The
-// graph is being built in services/fedavg; until it exists the "sparse" column says "—". Set
-// SPARSE_OPTION below (or pass the flag) once it does, and the table fills that column.
+// --sparse-option: the SecureFedAvg option (JSON) that selects the sparse neighbour graph
+// (default {"mask_graph": "sparse"}, docs/sparse-masks.md); the full-mesh column passes
+// {"mask_graph": "full"}, since from 64 parties on the default round is already sparse.
+import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Api } from '../clients/typescript/index.js';
@@ -22,8 +23,9 @@ import { computeOnBus, startRelayCluster } from '../test/relay/harness.js';
 import { computeAll } from '../test/integration/cluster.js';
 import { peakRss, resultMetadata, startProcessCluster } from './cluster.js';
 
-/** The SecureFedAvg option that selects the SecAgg+ sparse neighbour graph; undefined until it exists. */
-const SPARSE_OPTION: Record<string, unknown> | undefined = undefined;
+/** The SecureFedAvg options that select the SecAgg+ sparse neighbour graph and the full mesh. */
+const SPARSE_OPTION: Record<string, unknown> | undefined = { mask_graph: 'sparse' };
+const FULL_OPTION: Record<string, unknown> = { mask_graph: 'full' };
 
 const { values } = parseArgs({
   options: {
@@ -172,7 +174,8 @@ async function fedAvgTable(nats: Nats): Promise<void> {
 async function scaleTable(nats: Nats): Promise<void> {
   const rows: string[] = [];
   for (const n of SCALE) {
-    const cluster = await startRelayCluster(nats.url, { parties: n, stageTimeoutMs: 300_000, config: { peer: { limits: { maxParties: Math.max(64, n) } } } });
+    // A generous connect timeout: 100 servers connecting at once on a busy machine take a while.
+    const cluster = await startRelayCluster(nats.url, { parties: n, stageTimeoutMs: 300_000, relay: { connectTimeoutMs: 120_000 }, config: { peer: { limits: { maxParties: Math.max(64, n) } } } });
     try {
       // Each party calls its own server's bus (what its HTTP handlers call): in one process, 100
       // HTTP clients would measure the client API, not the relay.
@@ -181,27 +184,36 @@ async function scaleTable(nats: Nats): Promise<void> {
         return Promise.all(cluster.servers.map((s, myself) => computeOnBus(s, microprotocol, data(myself), { nodes: cluster.nodes, uuid, myself }, extra)));
       };
       let t = performance.now();
-      await all('SecureSum', (i) => i + 1);
+      const sums = await all('SecureSum', (i) => i + 1);
       const sumMs = performance.now() - t;
+      // The table is only worth printing if every party got the right answer.
+      for (const r of sums) assert.deepEqual((r as { result: unknown }).result, { samples: n, sum: (n * (n + 1)) / 2 });
       const models = Array.from({ length: n }, (_, i) => model(SCALE_MODEL, i + 1));
       const fedAvgData = (i: number) => ({ tensors: { representation_uuid: cluster.servers[i]!.bus.upload(models[i]) }, weight: 1 });
       t = performance.now();
-      await all('SecureFedAvg', fedAvgData);
+      const check = (results: unknown[]): void => {
+        const want = models.map((m) => m.get('layer.weight')!.data).reduce((acc, d) => acc.map((v, e) => v + d[e]! / n), new Float64Array(SCALE_MODEL));
+        for (const r of results) (r as TensorSet).get('layer.weight')!.data.forEach((v, e) => assert.ok(Math.abs(v - want[e]!) < 1e-3, `SecureFedAvg at ${n} parties: element ${e} is off`));
+      };
+      check(await all('SecureFedAvg', fedAvgData, FULL_OPTION));
       const meshMs = performance.now() - t;
       let sparse = '—';
+      let k = '—';
       if (sparseOption !== undefined) {
         t = performance.now();
-        await all('SecureFedAvg', fedAvgData, sparseOption);
+        const results = await all('SecureFedAvg', fedAvgData, sparseOption);
         sparse = ((performance.now() - t) / 1000).toFixed(2);
+        check(results);
+        k = (results[0] as TensorSet).metadata?.['tessera.mask_neighbours'] ?? '?';
       }
-      rows.push(`| ${n} | ${(sumMs / 1000).toFixed(2)} | ${(meshMs / 1000).toFixed(2)} | ${sparse} |`);
+      rows.push(`| ${n} | ${(sumMs / 1000).toFixed(2)} | ${(meshMs / 1000).toFixed(2)} | ${sparse} | ${k} |`);
     } finally {
       await cluster.close();
     }
   }
   console.log(`\nThrough the relay, all servers in this process (first computation, identities included); SecureFedAvg of ${SCALE_MODEL} float32 parameters`);
-  console.log('| parties | SecureSum s | SecureFedAvg full mesh s | SecureFedAvg sparse graph s |');
-  console.log('|---:|---:|---:|---:|');
+  console.log('| parties | SecureSum s | SecureFedAvg full mesh s | SecureFedAvg sparse graph s | neighbours k (sparse) |');
+  console.log('|---:|---:|---:|---:|---:|');
   for (const row of rows) console.log(row);
 }
 

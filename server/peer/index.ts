@@ -21,6 +21,7 @@ import { ENVELOPE_OVERHEAD, MAX_HEADER_BYTES } from './envelope.js';
 import { DEFAULT_LIMITS, PeerNode, type PeerLimits } from './node.js';
 import type { PeerObserver } from './observer.js';
 import { CarrierSelector } from './carriers.js';
+import { RELAY_SCHEME } from './relay-names.js';
 import type { RelayInboundLimits, RelayOptions } from './relay.js';
 import { ChannelTransport } from './transport-channel.js';
 import { HttpTransport } from './transport.js';
@@ -120,6 +121,9 @@ export async function createPeerNode(opts: PeerNodeOptions): Promise<ConnectedPe
       await relay.closed();
       throw err;
     }
+    // Every computation whose messages cross the relay fails at once when the relay goes away,
+    // naming it, receivers included (not only requests in flight).
+    relay.onLost((reason) => router.carrierLost(reason, (node) => node.startsWith(`${RELAY_SCHEME}//`)));
     // The router closes its carriers without waiting; the node's close also waits for the relay
     // connection to drain, so a stopped server leaves no socket behind.
     const closeRouter = router.close.bind(router);

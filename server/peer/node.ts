@@ -380,6 +380,19 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
     return this.outbound.send(session, to, stage, seq, payload, signal, timeoutMs);
   }
 
+  /**
+   * A carrier lost its connection (the NATS relay, server/peer/relay.ts): every open computation
+   * with a party reached through it fails now with `reason`, where: 'relay'. Its parties would
+   * otherwise wait for their stage timeout and blame a peer whose messages the carrier dropped.
+   * runProtocol then tells the peers it can still reach; the others fail the same way.
+   */
+  carrierLost(reason: string, carries: (node: string) => boolean): void {
+    const err = new PeerError(`${reason}; computations through it cannot continue`, { where: 'relay' });
+    for (const session of this.sessions.values()) {
+      if (session.nodes.some(carries)) session.fail(err);
+    }
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.sweeper);

@@ -111,6 +111,7 @@ export class RelayCarrier implements PeerTransport {
   readonly #pending = new Set<Pending>();
   #closing: Promise<void> | undefined;
   #endpoint: RelayEndpoint | undefined;
+  readonly #lostListeners = new Set<(reason: string) => void>();
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -173,6 +174,9 @@ export class RelayCarrier implements PeerTransport {
         this.log.warn({ relay: this.label }, `lost the connection to the relay ${this.label}; reconnecting`);
         const err = relayError(`the connection to the relay ${this.label} was lost`);
         for (const p of [...this.#pending]) p.reject(err);
+        // Parties waiting for a message carried by the relay would otherwise wait for their stage
+        // timeout and then blame the party that did not arrive: tell them now (server/peer/node.ts).
+        for (const listener of this.#lostListeners) listener(err.message);
       } else if (status.type === 'reconnect') {
         this.#connected = true;
         this.log.info({ relay: this.label, server: this.nc.getServer() }, `reconnected to the relay ${this.label}`);
@@ -180,6 +184,15 @@ export class RelayCarrier implements PeerTransport {
         this.log.warn({ relay: this.label, reason: describeNatsError((status as { error?: unknown }).error) }, 'relay connection error');
       }
     }
+  }
+
+  /**
+   * Calls `listener` with the reason each time the connection to the relay is lost (not when this
+   * carrier is closed on purpose). Returns a function that removes it.
+   */
+  onLost(listener: (reason: string) => void): () => void {
+    this.#lostListeners.add(listener);
+    return () => this.#lostListeners.delete(listener);
   }
 
   /** For /health: the relay connection is up. */

@@ -27,6 +27,10 @@
 // t parties; a party missing at setup is left out by a restart among the others, one dropping later
 // by double masking (double.ts), whose models are scaled by the public max_weight (default 65536).
 //
+// Sparse masks (docs/sparse-masks.md): mask_graph="auto" (default) masks with every party below 64
+// parties and with k = O(log n) neighbours of the SecAgg+ graph (graph.ts) from 64 on; "full" and
+// "sparse" force either. The dropout round (min_parties below n) always masks with every party.
+//
 // PlainFedAvg is the same aggregation WITHOUT ANY SECRECY: every party sees the others' scaled
 // weights in clear. It exists as the benchmark baseline; never use it for private models.
 
@@ -38,6 +42,7 @@ import { parseNetwork, type Network } from '../simon/network.js';
 import { checkModelSize, DEFAULT_MAX_MODEL_BYTES, manifestOf, parseManifest, type Manifest } from './layout.js';
 import { runProtocol } from '../common/stages.js';
 import type { Session } from '../peer.js';
+import { MASK_GRAPH_CHOICES, type MaskGraphChoice } from './masks.js';
 import { checkWeight, FEDAVG_STAGES, FedAvgComputation, MAX_PARTIES, MAX_WEIGHT, termsFor, type Attempt, type FedAvgParams, type ModelInput, type Variant } from './protocol.js';
 
 export { FedAvgComputation, FEDAVG_STAGES } from './protocol.js';
@@ -64,7 +69,11 @@ export function parseParams(variant: Variant, kwargs: Record<string, unknown>): 
   if (variant === 'PlainFedAvg') return { variant };
   const bits = checkRingBits(kwargs.ring_bits ?? 64, 'kwargs.ring_bits');
   const frac = kwargs.frac_bits ?? DEFAULT_FRAC_BITS[bits];
-  return { variant, fixedPoint: fixedPoint(bits, frac as number, 'kwargs.frac_bits') };
+  const maskGraph = kwargs.mask_graph ?? 'auto';
+  if (!MASK_GRAPH_CHOICES.includes(maskGraph as MaskGraphChoice)) {
+    throw new BadInputError(`mask_graph must be one of ${MASK_GRAPH_CHOICES.map((c) => `"${c}"`).join(', ')}`, { where: 'kwargs.mask_graph' });
+  }
+  return { variant, fixedPoint: fixedPoint(bits, frac as number, 'kwargs.frac_bits'), maskGraph: maskGraph as MaskGraphChoice };
 }
 
 function parseData(kwargs: Record<string, unknown>, args: unknown[] = []): Record<string, unknown> {
@@ -168,6 +177,10 @@ function parseMaxWeight(value: unknown): number | undefined {
 function dropoutParams(variant: Variant, kwargs: Record<string, unknown>, parties: number): Pick<FedAvgParams, 'minParties' | 'maxWeight'> {
   const minParties = parseMinParties(variant, kwargs.min_parties, parties);
   const maxWeight = variant === 'SecureFedAvg' ? parseMaxWeight(kwargs.max_weight) : undefined;
+  if (kwargs.mask_graph === 'sparse' && minParties !== undefined && minParties < parties) {
+    // The round that recovers from dropouts shares and unmasks with every party (masks.ts sparseDegree).
+    throw new BadInputError('mask_graph "sparse" is not available with min_parties below the number of parties: that round masks with every party (docs/sparse-masks.md)', { where: 'kwargs.mask_graph' });
+  }
   return { ...(minParties === undefined ? {} : { minParties }), ...(maxWeight === undefined ? {} : { maxWeight }) };
 }
 

@@ -1,5 +1,6 @@
-// Which mask terms a SecureFedAvg party applies, expanded by one function (services/fedavg/
-// protocol.ts decides the terms; this file only turns a list of {seed, sign} into one mask).
+// Which mask terms a SecureFedAvg party applies (with whom it masks: every party or its neighbours
+// in the sparse graph of graph.ts; with which sign), and their expansion by one function
+// (protocol.ts derives the seeds; this file turns a list of {seed, sign} into one mask).
 //
 // Every term is the AES-256-CTR keystream of its seed under one label (services/common/prg.ts),
 // read as a ring vector over the FLAT model: element e of the model is masked by the keystream
@@ -10,6 +11,7 @@
 
 import { expandMaskInto, type MaskTerm } from '../common/mask.js';
 import { allocRing, type RingBits } from '../common/vector.js';
+import { neighbourCount, SPARSE_THRESHOLD } from './graph.js';
 
 export type { MaskTerm };
 
@@ -22,4 +24,38 @@ export function combinedMask(bits: RingBits, terms: readonly MaskTerm[], label: 
   const out = allocRing(bits, end - start);
   expandMaskInto(bits, terms, label, out, start);
   return out;
+}
+
+// ------------------------------------------------------------------ which pairs mask
+
+/**
+ * Which graph the pairwise masks follow (compute keyword mask_graph): "full" — every pair of
+ * parties (Bonawitz et al., CCS 2017); "sparse" — the SecAgg+ graph of graph.ts (Bell et al.,
+ * CCS 2020), k neighbours per party; "auto" (default) — sparse from SPARSE_THRESHOLD parties on.
+ */
+export type MaskGraphChoice = 'auto' | 'full' | 'sparse';
+export const MASK_GRAPH_CHOICES: readonly MaskGraphChoice[] = ['auto', 'full', 'sparse'];
+
+/**
+ * The number of neighbours k each party masks with in a round of `parties` parties, or undefined
+ * for the complete graph. The round that recovers from dropouts (double masking, double.ts) always
+ * uses the complete graph: its Shamir shares go to every party and its unmasking removes the pair
+ * masks of dropped parties with every survivor, which SecAgg+'s neighbour-only sharing would
+ * change (docs/sparse-masks.md). A sparse graph no smaller than the complete one is the complete one.
+ */
+export function sparseDegree(choice: MaskGraphChoice, parties: number, dropoutRound: boolean): number | undefined {
+  if (dropoutRound || choice === 'full') return undefined;
+  if (choice === 'auto' && parties < SPARSE_THRESHOLD) return undefined;
+  const k = neighbourCount(parties);
+  return k < parties - 1 ? k : undefined;
+}
+
+/**
+ * The pairwise terms of party `me`: one per partner j (every other party, or its neighbours in
+ * the sparse graph), with the pair's seed, +1 when me < j and −1 when me > j, so that over all
+ * parties every pair's keystream is added once and subtracted once and Σ_i M_i = 0 — for any graph,
+ * as long as every party uses the same one (the neighbour relation is symmetric).
+ */
+export function pairTerms(me: number, partners: readonly number[], seedWith: (j: number) => Uint8Array): MaskTerm[] {
+  return partners.map((j) => ({ seed: seedWith(j), sign: me < j ? 1 : -1 }));
 }

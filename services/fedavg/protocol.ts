@@ -57,7 +57,8 @@ import {
   type RingBits,
 } from '../common/vector.js';
 import { checkBelowMax, dhPairSeed, DOUBLE_SETUP_BYTES, keyFromSecret, LeftOutError, onlineDouble, selfSeed, type DoubleSetup } from './double.js';
-import { combinedMask, type MaskTerm } from './masks.js';
+import { hararyGraph, graphSeed } from './graph.js';
+import { combinedMask, pairTerms, sparseDegree, type MaskGraphChoice, type MaskTerm } from './masks.js';
 import { allocOutputs, compareManifests, floatRangeBytes, Layout, parseManifest, writeFloatRange, type Manifest } from './layout.js';
 
 // decide, confirm, resend and unmask run only in a round that may finish without some parties (double.ts).
@@ -98,6 +99,14 @@ export interface FedAvgParams {
   readonly maxWeight?: number;
   /** The peer layer's per-wait timeout (not part of the terms): paces the waits of double.ts. */
   readonly stageTimeoutMs?: number;
+  /** Which pairs mask (SecureFedAvg; masks.ts, graph.ts); default "auto". */
+  readonly maskGraph?: MaskGraphChoice;
+}
+
+/** k when this round masks with the sparse graph (SecureFedAvg, no dropout recovery), else undefined. */
+export function maskNeighbours(params: FedAvgParams, parties: number): number | undefined {
+  if (params.variant !== 'SecureFedAvg') return undefined;
+  return sparseDegree(params.maskGraph ?? 'auto', parties, doubleMasking(params, parties));
 }
 
 /** max_weight when min_parties is given and max_weight is not (docs/dropouts.md: precision). */
@@ -136,9 +145,12 @@ export function termsFor(params: FedAvgParams, nodes: readonly string[]): Terms 
   if (params.variant === 'PlainFedAvg') return withMin;
   const withMax = params.minParties === undefined ? withMin : { ...withMin, max_weight: params.maxWeight ?? DEFAULT_MAX_WEIGHT };
   const fp = params.fixedPoint!;
+  // With the sparse graph the degree is agreed (a party with another k would build another graph).
+  const k = maskNeighbours(params, nodes.length);
+  const withGraph = k === undefined ? withMax : { ...withMax, mask_neighbours: k };
   // "ring_frac_bits" sorts after "ring_bits", so a ring width mismatch is reported as such (peers
   // report the first differing key) rather than as the fractional bits that follow from it.
-  return { ...withMax, ring_bits: fp.bits, ring_frac_bits: fp.fracBits };
+  return { ...withGraph, ring_bits: fp.bits, ring_frac_bits: fp.fracBits };
 }
 
 /** Counts the payload bytes this party sends (reported with the result). */
@@ -385,6 +397,8 @@ export class FedAvgComputation {
       'tessera.online_ms': (performance.now() - t1).toFixed(1),
     };
     if (this.params.fixedPoint) {
+      // Whom each party masked with: k neighbours of the sparse graph, or every other party (n − 1).
+      metadata['tessera.mask_neighbours'] = String(maskNeighbours(this.params, session.parties) ?? session.parties - 1);
       metadata['tessera.ring_bits'] = String(this.params.fixedPoint.bits);
       metadata['tessera.frac_bits'] = String(this.params.fixedPoint.fracBits);
     }
@@ -406,7 +420,13 @@ export class FedAvgComputation {
     // of its key and of its self-mask secret (threshold min_parties).
     const contributions = new Map(others.map((j) => [j, secure && !double ? freshSeed() : Buffer.alloc(0)]));
     const seedBytes = secure && !double ? SEED_BYTES : 0;
+    // With the sparse graph (graph.ts) every party also sends one coin, the same to all; the graph
+    // seed hashes all n coins, so it is uniform as long as one party's coin is.
+    const degree = maskNeighbours(this.params, session.parties);
+    const coin = degree === undefined ? Buffer.alloc(0) : freshSeed();
+    const coinBytes = coin.length;
     const extraBytes = double ? DOUBLE_SETUP_BYTES : 0;
+    const head = seedBytes + coinBytes;
     let ownDouble: { secretKey: Uint8Array; publicKey: Uint8Array; self: bigint; selfShares: bigint[]; keyShares: bigint[] } | undefined;
     if (double) {
       const key = F25519.random();
@@ -420,21 +440,22 @@ export class FedAvgComputation {
     // Byte 0: 1 when this party vetoes a restart (it saw part of the failed attempt, docs/dropouts.md).
     const flag = Uint8Array.of(this.attempt.vetoed ? 1 : 0);
     const [, received] = await Promise.all([
-      scatter(session, FEDAVG_STAGES.setup, (to) => Buffer.concat([flag, contributions.get(to)!, extraFor(to), manifestBytes])),
+      scatter(session, FEDAVG_STAGES.setup, (to) => Buffer.concat([flag, contributions.get(to)!, coin, extraFor(to), manifestBytes])),
       gather(session, FEDAVG_STAGES.setup, others, (payload, from) => {
         const party = partyName(session, from);
         const fail = (message: string) => new PeerError(`setup message: ${message}`, { where: party });
-        if (payload.length < 1 + seedBytes + extraBytes || payload[0]! > 1) throw fail('too short or malformed');
+        if (payload.length < 1 + head + extraBytes || payload[0]! > 1) throw fail('too short or malformed');
         let json: unknown;
         try {
-          json = JSON.parse(Buffer.from(payload.subarray(1 + seedBytes + extraBytes)).toString('utf8'));
+          json = JSON.parse(Buffer.from(payload.subarray(1 + head + extraBytes)).toString('utf8'));
         } catch {
           throw fail('the manifest is not JSON');
         }
-        const extra = payload.subarray(1 + seedBytes, 1 + seedBytes + extraBytes);
+        const extra = payload.subarray(1 + head, 1 + head + extraBytes);
         return {
           vetoed: payload[0] === 1,
           seed: Buffer.from(payload.subarray(1, 1 + seedBytes)),
+          coin: Uint8Array.from(payload.subarray(1 + seedBytes, 1 + head)),
           publicKey: Uint8Array.from(extra.subarray(0, 32)),
           selfShare: double ? F25519.decodeBytes(extra.subarray(32, 32 + SHARE_BYTES), party) : 0n,
           keyShare: double ? F25519.decodeBytes(extra.subarray(32 + SHARE_BYTES), party) : 0n,
@@ -459,16 +480,20 @@ export class FedAvgComputation {
     if (!secure) return { layout, prepareMs: performance.now() - t0 };
 
     const bits = this.params.fixedPoint!.bits;
-    // The mask terms of this party: the lower-indexed party of a pair adds the pair's mask, the
-    // higher one subtracts it; with dropout recovery, plus its own self mask B_i.
-    const terms: MaskTerm[] = others.map((j) => {
-      const sign: 1 | -1 = me < j ? 1 : -1;
-      if (ownDouble !== undefined) return { seed: dhPairSeed(ownDouble.secretKey, received.get(j)!.publicKey, me, j), sign };
+    // Whom this party masks with: every other party, or its neighbours in the sparse graph, built
+    // alike at every party from everyone's coins (graph.ts).
+    const partners = degree === undefined
+      ? others
+      : hararyGraph(session.parties, degree, graphSeed(Array.from({ length: session.parties }, (_, j) => (j === me ? coin : received.get(j)!.coin)))).neighbours(me);
+    // The mask terms of this party (masks.ts): the lower-indexed party of a pair adds the pair's
+    // mask, the higher one subtracts it; with dropout recovery, plus its own self mask B_i.
+    const terms: MaskTerm[] = pairTerms(me, partners, (j) => {
+      if (ownDouble !== undefined) return dhPairSeed(ownDouble.secretKey, received.get(j)!.publicKey, me, j);
       const [lo, hi] = me < j ? [me, j] : [j, me];
       const ikm = me < j ? Buffer.concat([contributions.get(j)!, received.get(j)!.seed]) : Buffer.concat([received.get(j)!.seed, contributions.get(j)!]);
       const seed = Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), `tessera/SecureFedAvg/v1/pair-seed/${lo}/${hi}`, SEED_BYTES));
       ikm.fill(0);
-      return { seed, sign };
+      return seed;
     });
     for (const c of contributions.values()) c.fill(0);
     let doubleSetup: DoubleSetup | undefined;

@@ -601,6 +601,18 @@ export interface components {
              *     (N the included parties' total weight). Every party must pass the same value.
              */
             max_weight?: number;
+            /**
+             * @description SecureFedAvg: which pairs of parties mask each other. `full`: every pair (a coalition
+             *     of up to n−1 parties learns nothing beyond the average). `sparse`: each party masks
+             *     with k = O(log n) neighbours of a random graph all parties derive alike (SecAgg+,
+             *     Bell et al., CCS 2020; k is agreed in the terms, e.g. 26 of 99 at 100 parties), which
+             *     holds against any coalition of at most a third of the parties except with probability
+             *     at most 2^-40 (docs/sparse-masks.md). `auto` (default): `sparse` from 64 parties on.
+             *     The round with min_parties below the party count always masks with every pair, and
+             *     refuses `sparse`. Every party must pass the same value.
+             * @enum {string}
+             */
+            mask_graph?: "auto" | "full" | "sparse";
         };
         /**
          * @description One party's SecureSum input: one number, or a list whose items are numbers or lists of
@@ -960,7 +972,9 @@ export interface components {
          *     (the total weight Σ n_k), `tessera.bytes_sent`, `tessera.prepare_ms`, `tessera.online_ms`,
          *     `tessera.included` and `tessera.dropped` (JSON lists of indices into the node list the
          *     clients gave: the parties in this average, and those left out under `min_parties`),
-         *     and for SecureFedAvg `tessera.ring_bits` and `tessera.frac_bits`.
+         *     and for SecureFedAvg `tessera.ring_bits`, `tessera.frac_bits` and
+         *     `tessera.mask_neighbours` (how many parties each party masked with: n − 1, or k with
+         *     `mask_graph` sparse).
          * @example {
          *       "dense.bias": {
          *         "dtype": "F32",
@@ -1107,6 +1121,11 @@ export interface components {
             min_parties?: number;
             /** @description As in ComputeKwargs. */
             max_weight?: number;
+            /**
+             * @description As in ComputeKwargs.
+             * @enum {string}
+             */
+            mask_graph?: "auto" | "full" | "sparse";
         };
         /**
          * @description Keyword arguments of a prepared computation's `submit`: the trained model and weight.

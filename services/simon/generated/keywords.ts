@@ -14,7 +14,8 @@ export const KEYWORDS = {
         'ring_bits',
         'frac_bits',
         'min_parties',
-        'max_weight'
+        'max_weight',
+        'mask_graph'
       ],
       PlainFedAvg: [
         'min_parties'
@@ -33,7 +34,8 @@ export const KEYWORDS = {
         'ring_bits',
         'frac_bits',
         'min_parties',
-        'max_weight'
+        'max_weight',
+        'mask_graph'
       ],
       PlainFedAvg: [
         'ttl',

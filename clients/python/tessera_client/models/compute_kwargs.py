@@ -34,7 +34,8 @@ class ComputeKwargs(object):
         'ring_bits': 'int',
         'frac_bits': 'int',
         'min_parties': 'int',
-        'max_weight': 'float'
+        'max_weight': 'float',
+        'mask_graph': 'str'
     }
 
     attribute_map = {
@@ -44,10 +45,11 @@ class ComputeKwargs(object):
         'ring_bits': 'ring_bits',
         'frac_bits': 'frac_bits',
         'min_parties': 'min_parties',
-        'max_weight': 'max_weight'
+        'max_weight': 'max_weight',
+        'mask_graph': 'mask_graph'
     }
 
-    def __init__(self, microprotocol=None, data=None, network=None, ring_bits=None, frac_bits=None, min_parties=None, max_weight=None):  # noqa: E501
+    def __init__(self, microprotocol=None, data=None, network=None, ring_bits=None, frac_bits=None, min_parties=None, max_weight=None, mask_graph=None):  # noqa: E501
         """ComputeKwargs - a model defined in Swagger"""  # noqa: E501
         self._microprotocol = None
         self._data = None
@@ -56,6 +58,7 @@ class ComputeKwargs(object):
         self._frac_bits = None
         self._min_parties = None
         self._max_weight = None
+        self._mask_graph = None
         self.discriminator = None
         self.microprotocol = microprotocol
         self.data = data
@@ -68,6 +71,8 @@ class ComputeKwargs(object):
             self.min_parties = min_parties
         if max_weight is not None:
             self.max_weight = max_weight
+        if mask_graph is not None:
+            self.mask_graph = mask_graph
 
     @property
     def microprotocol(self):
@@ -239,6 +244,35 @@ class ComputeKwargs(object):
         """
 
         self._max_weight = max_weight
+
+    @property
+    def mask_graph(self):
+        """Gets the mask_graph of this ComputeKwargs.  # noqa: E501
+
+        SecureFedAvg: which pairs of parties mask each other. `full`: every pair (a coalition of up to n−1 parties learns nothing beyond the average). `sparse`: each party masks with k = O(log n) neighbours of a random graph all parties derive alike (SecAgg+, Bell et al., CCS 2020; k is agreed in the terms, e.g. 26 of 99 at 100 parties), which holds against any coalition of at most a third of the parties except with probability at most 2^-40 (docs/sparse-masks.md). `auto` (default): `sparse` from 64 parties on. The round with min_parties below the party count always masks with every pair, and refuses `sparse`. Every party must pass the same value.   # noqa: E501
+
+        :return: The mask_graph of this ComputeKwargs.  # noqa: E501
+        :rtype: str
+        """
+        return self._mask_graph
+
+    @mask_graph.setter
+    def mask_graph(self, mask_graph):
+        """Sets the mask_graph of this ComputeKwargs.
+
+        SecureFedAvg: which pairs of parties mask each other. `full`: every pair (a coalition of up to n−1 parties learns nothing beyond the average). `sparse`: each party masks with k = O(log n) neighbours of a random graph all parties derive alike (SecAgg+, Bell et al., CCS 2020; k is agreed in the terms, e.g. 26 of 99 at 100 parties), which holds against any coalition of at most a third of the parties except with probability at most 2^-40 (docs/sparse-masks.md). `auto` (default): `sparse` from 64 parties on. The round with min_parties below the party count always masks with every pair, and refuses `sparse`. Every party must pass the same value.   # noqa: E501
+
+        :param mask_graph: The mask_graph of this ComputeKwargs.  # noqa: E501
+        :type: str
+        """
+        allowed_values = ["auto", "full", "sparse"]  # noqa: E501
+        if mask_graph not in allowed_values:
+            raise ValueError(
+                "Invalid value for `mask_graph` ({0}), must be one of {1}"  # noqa: E501
+                .format(mask_graph, allowed_values)
+            )
+
+        self._mask_graph = mask_graph
 
     def to_dict(self):
         """Returns the model properties as a dict"""

@@ -35,7 +35,8 @@ class PrepareKwargs(object):
         'ring_bits': 'int',
         'frac_bits': 'int',
         'min_parties': 'int',
-        'max_weight': 'float'
+        'max_weight': 'float',
+        'mask_graph': 'str'
     }
 
     attribute_map = {
@@ -46,10 +47,11 @@ class PrepareKwargs(object):
         'ring_bits': 'ring_bits',
         'frac_bits': 'frac_bits',
         'min_parties': 'min_parties',
-        'max_weight': 'max_weight'
+        'max_weight': 'max_weight',
+        'mask_graph': 'mask_graph'
     }
 
-    def __init__(self, microprotocol=None, data=None, network=None, ttl=None, ring_bits=None, frac_bits=None, min_parties=None, max_weight=None):  # noqa: E501
+    def __init__(self, microprotocol=None, data=None, network=None, ttl=None, ring_bits=None, frac_bits=None, min_parties=None, max_weight=None, mask_graph=None):  # noqa: E501
         """PrepareKwargs - a model defined in Swagger"""  # noqa: E501
         self._microprotocol = None
         self._data = None
@@ -59,6 +61,7 @@ class PrepareKwargs(object):
         self._frac_bits = None
         self._min_parties = None
         self._max_weight = None
+        self._mask_graph = None
         self.discriminator = None
         self.microprotocol = microprotocol
         self.data = data
@@ -73,6 +76,8 @@ class PrepareKwargs(object):
             self.min_parties = min_parties
         if max_weight is not None:
             self.max_weight = max_weight
+        if mask_graph is not None:
+            self.mask_graph = mask_graph
 
     @property
     def microprotocol(self):
@@ -265,6 +270,35 @@ class PrepareKwargs(object):
         """
 
         self._max_weight = max_weight
+
+    @property
+    def mask_graph(self):
+        """Gets the mask_graph of this PrepareKwargs.  # noqa: E501
+
+        As in ComputeKwargs.  # noqa: E501
+
+        :return: The mask_graph of this PrepareKwargs.  # noqa: E501
+        :rtype: str
+        """
+        return self._mask_graph
+
+    @mask_graph.setter
+    def mask_graph(self, mask_graph):
+        """Sets the mask_graph of this PrepareKwargs.
+
+        As in ComputeKwargs.  # noqa: E501
+
+        :param mask_graph: The mask_graph of this PrepareKwargs.  # noqa: E501
+        :type: str
+        """
+        allowed_values = ["auto", "full", "sparse"]  # noqa: E501
+        if mask_graph not in allowed_values:
+            raise ValueError(
+                "Invalid value for `mask_graph` ({0}), must be one of {1}"  # noqa: E501
+                .format(mask_graph, allowed_values)
+            )
+
+        self._mask_graph = mask_graph
 
     def to_dict(self):
         """Returns the model properties as a dict"""

@@ -1,0 +1,62 @@
+// 30 parties through one relay (slow: its own file): 30 servers in this process, each connected
+// outbound to one nats-server, none named by an HTTP URL; each party's client calls its own server
+// through the server's bus (harness.ts computeOnBus). SecureFedAvg with the full mesh and with the
+// sparse mask graph (mask_graph "sparse": k = 12 of 29, docs/sparse-masks.md), and SecureSum.
+// 100 parties: the last table of bench/relay.ts (`npm run bench:relay -- --scale 100`), which
+// checks every result; on the shared 2-core machine (load ~30) 100 in-process servers did not
+// finish one SecureFedAvg within the runner's 300 s per file, so the suite stops at 30.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { TensorSet } from '../../services/common/tensors.js';
+import { neighbourCount } from '../../services/fedavg/graph.js';
+import { startNats, type Nats } from './nats.js';
+import { computeOnBus, maxDifference, plainAverage, smallModel, startRelayCluster } from './harness.js';
+import { within } from '../within.js';
+
+const N = 30;
+
+describe(`${N} parties through one relay`, { timeout: 290_000 }, () => {
+  let nats: Nats;
+  let cluster: Awaited<ReturnType<typeof startRelayCluster>>;
+  before(async () => {
+    nats = await startNats();
+    cluster = await startRelayCluster(nats.url, { parties: N, stageTimeoutMs: 240_000, config: { peer: { limits: { maxParties: N } } } });
+  });
+  after(async () => {
+    await cluster?.close();
+    await nats?.stop();
+  });
+
+  test('SecureFedAvg of a 1000-parameter model: the plain average at every party', async () => {
+    const models = Array.from({ length: N }, (_, i) => smallModel(1000, i + 1));
+    const uuid = randomUUID();
+    const got = await within(240_000, 'SecureFedAvg', Promise.all(cluster.servers.map((s, myself) => {
+      const tensors = { representation_uuid: s.bus.upload(models[myself]) };
+      return computeOnBus(s, 'SecureFedAvg', { tensors, weight: 1 }, { nodes: cluster.nodes, uuid, myself }) as Promise<TensorSet>;
+    })));
+    const want = plainAverage(models);
+    for (const tensors of got) assert.ok(maxDifference(tensors, want) < 1e-3, `max error ${maxDifference(tensors, want)}`);
+  });
+
+  test('SecureFedAvg with the sparse mask graph: the plain average at every party, each masked with k neighbours', async () => {
+    const models = Array.from({ length: N }, (_, i) => smallModel(1000, i + 101));
+    const uuid = randomUUID();
+    const got = await within(240_000, 'SecureFedAvg', Promise.all(cluster.servers.map((s, myself) => {
+      const tensors = { representation_uuid: s.bus.upload(models[myself]) };
+      return computeOnBus(s, 'SecureFedAvg', { tensors, weight: 1 }, { nodes: cluster.nodes, uuid, myself }, { mask_graph: 'sparse' }) as Promise<TensorSet>;
+    })));
+    const want = plainAverage(models);
+    for (const tensors of got) {
+      assert.ok(maxDifference(tensors, want) < 1e-3, `max error ${maxDifference(tensors, want)}`);
+      assert.equal(tensors.metadata?.['tessera.mask_neighbours'], String(neighbourCount(N)));
+    }
+  });
+
+  test('SecureSum of one number per party: 1 + 2 + … + 30 = 465 at every party', async () => {
+    const uuid = randomUUID();
+    const got = await within(240_000, 'SecureSum', Promise.all(cluster.servers.map((s, myself) =>
+      computeOnBus(s, 'SecureSum', myself + 1, { nodes: cluster.nodes, uuid, myself }))));
+    for (const r of got) assert.deepEqual((r as { result: unknown }).result, { samples: N, sum: (N * (N + 1)) / 2 });
+  });
+});
