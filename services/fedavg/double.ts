@@ -7,11 +7,13 @@
 //            gives every party k its Shamir shares (threshold t = min_parties) of both. Pair seeds
 //            are s_ij = HKDF(X25519(sk_i, pk_j)), so whoever reconstructs sk_d can compute every
 //            pair seed of d. Party i's mask is M_i + B_i, B_i = PRG(self seed of b_i).
-//   weights  each party sends its masked weight q_i + m_i + b'_i to all (no sum is possible yet).
-//   reduce   each party sends segment h of x_i + M_i + B_i to party h, where x_i is its model
+//   reduce   each party sends its masked weight q_i + m_i + b'_i to all (no sum is possible yet),
+//            and segment h of x_i + M_i + B_i to party h, where x_i is its model
 //            scaled by q_i / Q (Q = the public max_weight): the scale cannot depend on who will be
 //            included, since that is decided later. Holder h KEEPS each contribution apart and
 //            finishes nothing yet.
+//            Party h+1 also gets segment h of x_h + M_h + B_h, a backup of the one contribution
+//            to segment h that no one but h holds (1/n of the model more bytes).
 //   decide   each party tells all which parties' contributions (all chunks and the weight) it
 //            holds, R_h. With C = this party and the parties in R_me whose R reached it, the
 //            included set is S = {i ∈ C : i ∈ R_h for every h ∈ C}; |S| < t fails the round
@@ -26,10 +28,14 @@
 //            pair masks between S and the dropped parties from the sum over S of its segment.
 //   gather   each holder decodes its segment(s), scales by Q / N_S and sends them to all in S.
 //
-// A party that drops after the decision (during resend, unmask or gather) while holding a segment
-// makes the round fail with a timeout naming it (the average over S cannot be completed without
-// its segment; docs/dropouts.md); one that drops during unmask without holding anything pending
-// is covered by the threshold.
+//   rescue   a party missing the segment of a holder h that dropped after the decision asks for
+//            it; party h+1 rebuilds it from the backup and the others' contributions to it, which
+//            each party still holds (recontribute), and sends it (rescued). S does not change: h
+//            was decided in, and once self-mask shares are out, excluding it would reveal both of
+//            its secrets. A finished party answers such requests until every other says done.
+//
+// So a single party dropping at any point after the decision costs a rescue, not the round; a
+// second one can (a substitute's extra segments and a lost backup have no copy; docs/dropouts.md).
 
 import { hkdfSync } from 'node:crypto';
 import { x25519 } from '@noble/curves/ed25519.js';
@@ -61,7 +67,6 @@ export const DOUBLE_SETUP_BYTES = 32 + 2 * SHARE_BYTES;
 
 /** Labels of the stages this file runs (declared in protocol.ts FEDAVG_STAGES). */
 export interface DoubleStages {
-  readonly weights: string;
   readonly reduce: string;
   readonly decide: string;
   readonly confirm: string;
@@ -187,34 +192,44 @@ export async function onlineDouble(
   const chunksOf = (j: number) => Array.from({ length: layout.chunkCount(j) }, (_, c) => layout.chunkId(j, c));
   const predecessor = (me + n - 1) % n; // the party whose own-segment contribution this one backs up
 
-  // x_i + M_i + B_i over every segment, and the masked weight.
-  for (let j = 0; j < n; j++) for (let c = 0; c < layout.chunkCount(j); c++) encode(mask[layout.chunkId(j, c)]!, j, c);
+  // x_i + M_i + B_i, chunk by chunk as it is first needed (sent, or summed), so that sending
+  // starts with the first chunk instead of after the whole model; and the masked weight.
+  const position = new Map<number, [number, number]>();
+  for (let j = 0; j < n; j++) for (let c = 0; c < layout.chunkCount(j); c++) position.set(layout.chunkId(j, c), [j, c]);
+  const encoded = new Set<number>();
+  const contribution = (id: number): Uint32Array => {
+    if (!encoded.has(id)) {
+      const [j, c] = position.get(id)!;
+      encode(mask[id]!, j, c);
+      encoded.add(id);
+    }
+    return mask[id]!;
+  };
   addBytesInto(64, d.weightMask, ringBytes(Uint32Array.of(q % 2 ** 32, Math.floor(q / 2 ** 32))), 1);
 
-  // Stages "weights" and "reduce": send everything; receive this party's segment from each party
-  // into its own buffers (a contribution is summed only once its sender is known to be included).
-  // The backup holder also gets this party's own-segment contribution, under its own chunk ids.
+  // Stage "reduce": send everything; receive this party's segment from each party into its own
+  // buffers (a contribution is summed only once its sender is known to be included). The masked
+  // weight is the stage's first message, under the first chunk id no segment uses (one message
+  // stream, so no extra round trip to keep the declared stage order). The backup holder also gets
+  // this party's own-segment contribution, under its own chunk ids.
+  const weightSeq = position.size;
   const received = new Map<number, { weight: Uint32Array; chunks: Uint32Array[] }>();
   const backup = new Map<number, Uint32Array>(); // chunk id of the predecessor's segment → its contribution
   const sendChunks = async (to: number, stage: string, ids: readonly number[]) => {
     const inflight: Promise<void>[] = [];
     for (const id of ids) {
       if (inflight.length >= SEND_WINDOW) await inflight.shift();
-      const sent = session.send(to, stage, ringBytes(mask[id]!), id);
+      const sent = session.send(to, stage, ringBytes(id === weightSeq ? d.weightMask : contribution(id)), id);
       sent.catch(() => {});
       inflight.push(sent);
     }
     await Promise.all(inflight);
   };
-  const sendAll = async (to: number) => {
-    // The weight first: a sender's stages arrive in the declared order (FEDAVG_ORDER).
-    await session.send(to, stages.weights, ringBytes(d.weightMask), 0);
-    await sendChunks(to, stages.reduce, [...chunksOf(to), ...(to === backupOf(me, n) ? chunksOf(me) : [])]);
-  };
+  const sendAll = (to: number) => sendChunks(to, stages.reduce, [weightSeq, ...chunksOf(to), ...(to === backupOf(me, n) ? chunksOf(me) : [])]);
   const receiveFrom = async (from: number) => {
     const party = partyName(session, from);
-    const weight = wordsOf(await session.receive(from, stages.weights, 0, waitMs)).slice();
-    if (weight.length !== 2) throw new PeerError('malformed weights message', { where: party });
+    const weight = wordsOf(await session.receive(from, stages.reduce, weightSeq, waitMs)).slice();
+    if (weight.length !== 2) throw new PeerError('malformed weight message', { where: party });
     const take = async (id: number) => {
       const payload = await session.receive(from, stages.reduce, id, waitMs);
       if (payload.length !== mask[id]!.byteLength) throw new PeerError(`invalid reduce message: expected ${mask[id]!.byteLength} bytes`, { where: party });
@@ -373,7 +388,7 @@ export async function onlineDouble(
   /** Σ_{i∈S} of segment s (this party's own contribution in place, the others' from `of`), unmasked into the outputs. */
   const finishSegment = (s: number, of: (i: number, c: number, id: number) => Uint32Array) => {
     chunksOf(s).forEach((id, c) => {
-      const sum = mask[id]!;
+      const sum = contribution(id);
       for (const i of peers) addInto(bits, sum, of(i, c, id), 1);
       const [start, end] = layout.chunk(s, c);
       addInto(bits, sum, combinedMask(bits, corrections, d.modelLabel, start, end), 1);

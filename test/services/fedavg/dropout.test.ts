@@ -59,13 +59,14 @@ type Outcome = 'survivors' | 'fails' | 'everyone: it was decided in';
 
 describe('a party dropping in each stage of SecureFedAvg (min_parties 2 of 3)', () => {
   // [where party 1 stops, {messages it sends before, what the survivors get}]
-  // A 40-element model, party 1 sends in this order: setup to 0 and 2; weights to 0 and 2; reduce
-  // to 0 and 2, then to 2 (its backup holder) its own-segment contribution; decide to 0 and 2;
+  // A 40-element model, party 1 sends in this order: setup to 0 and 2; its masked weight to 0 and
+  // 2 and its contribution to 0 and 2 (the reduce stage, two messages in flight per destination),
+  // then to 2 (its backup holder) its own-segment contribution; decide to 0 and 2;
   // confirm to 0 and 2; unmask to 0 and 2; gather to 0 and 2; done to 0 and 2.
   const cases: [string, { messages: number; outcome: Outcome }][] = [
     ['never sends anything (setup): restart among the others', { messages: 0, outcome: 'survivors' }],
     ['after setup, before its weight', { messages: 2, outcome: 'survivors' }],
-    ['in the weights stage (one masked weight sent)', { messages: 3, outcome: 'survivors' }],
+    ['in the reduce stage (its masked weight sent)', { messages: 3, outcome: 'survivors' }],
     ['in the reduce stage (one masked contribution sent)', { messages: 5, outcome: 'survivors' }],
     ['after the reduce stage and its backup, before the decision', { messages: 7, outcome: 'survivors' }],
     ['at the decision (its view reached party 0 only): the survivors disagree and unmask nothing', { messages: 8, outcome: 'fails' }],
@@ -160,8 +161,9 @@ describe('a "dropped" party whose messages arrive late (Bonawitz et al. 2017, §
     // Everything party 0 received, as a curious party 0 would keep it.
     const to0 = hub.log.filter((m) => m.to === 0);
     const payload = (from: number, stage: string) => to0.find((m) => m.from === from && m.stage === stage)?.payload;
-    // Party 1 sends its weight first (the declared stage order); party 0 refuses what follows.
-    const late = payload(1, 'weights');
+    // Party 1's masked weight is the first message of its reduce stream (seq 3, after the three
+    // one-chunk segments' ids); party 0's session has closed, so it is refused but recorded here.
+    const late = to0.find((m) => m.from === 1 && m.stage === 'reduce' && m.seq === 3)?.payload;
     assert.ok(late, 'party 1\'s masked weight reached party 0 late');
     // Setup from party 1: flag, public key, party 0's share of b_1, party 0's share of sk_1, manifest.
     const setup1 = payload(1, 'setup')!;
