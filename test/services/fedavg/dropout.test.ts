@@ -17,7 +17,9 @@ import { F25519 } from '../../../services/common/field.js';
 import { shamirReconstruct } from '../../../services/common/shamir.js';
 import { dhPairSeed, keyFromSecret, selfSeed } from '../../../services/fedavg/double.js';
 import { combinedMask } from '../../../services/fedavg/masks.js';
-import { addInto, wordsOf } from '../../../services/common/vector.js';
+import { addInto, decodeInto, fixedPoint, wordsOf } from '../../../services/common/vector.js';
+import { Layout, manifestOf } from '../../../services/fedavg/layout.js';
+import { CHUNK_ELEMENTS } from '../../../services/fedavg/protocol.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const NODES = [0, 1, 2].map((i) => `http://127.0.0.1:${57000 + i}`);
@@ -191,5 +193,42 @@ describe('a "dropped" party whose messages arrive late (Bonawitz et al. 2017, §
     const b1 = shamirReconstruct(new Map([[0, ownSelfShare], [2, leakedShare]]));
     addInto(64, unmasked, combinedMask(64, [{ seed: selfSeed(b1, 1), sign: 1 }], 'SecureFedAvg/v1/weight', 0, 1), -1);
     assert.equal(opened(), q1);
+  });
+});
+
+describe('the backup of a holder that dropped after the decision (docs/dropouts.md)', () => {
+  test('party 2 holds party 1\'s own-segment contribution and b_1, yet cannot open it; with sk_1 as well (the planted bug) it would', async () => {
+    const hub = new MemoryHub(NODES, 400);
+    hub.capture = true;
+    hub.dieAfter = { party: 1, messages: 10 }; // in the confirm stage: decided in, then gone
+    const settled = await round(hub);
+    for (const i of [0, 2]) assertAverage((settled[i] as PromiseFulfilledResult<TensorSet>).value, [0, 1, 2]);
+
+    const to2 = hub.log.filter((m) => m.to === 2);
+    const layout = new Layout(manifestOf(modelOf(1)), 3, CHUNK_ELEMENTS);
+    const [start, end] = layout.segment(1);
+    // The backup: party 1's contribution to its own segment 1 (chunk id 1), sent to party 2 only.
+    const backup = to2.find((m) => m.from === 1 && m.stage === 'reduce' && m.seq === layout.chunkId(1, 0))!.payload!;
+    assert.equal(hub.log.filter((m) => m.from === 1 && m.stage === 'reduce' && m.seq === layout.chunkId(1, 0)).length, 1);
+    // What party 2 legitimately has: its share of b_1 (setup) and party 0's (unmask, 1 ∈ S), so b_1;
+    // and its own pair seed with party 1 (computed here from sk_1, which the observer can rebuild).
+    const setup = (to: number) => hub.log.find((m) => m.from === 1 && m.to === to && m.stage === 'setup')!.payload!;
+    const pk = (from: number) => hub.log.find((m) => m.from === from && m.stage === 'setup')!.payload!.subarray(1, 33);
+    const unmask0 = to2.find((m) => m.from === 0 && m.stage === 'unmask')!.payload!;
+    assert.deepEqual([...unmask0.subarray(0, 3)], [1, 1, 1]);
+    const b1 = shamirReconstruct(new Map([[2, F25519.decodeBytes(setup(2).subarray(33, 65), 't')], [0, F25519.decodeBytes(unmask0.subarray(3 + 32, 3 + 64), 't')]]));
+    const sk1 = keyFromSecret(shamirReconstruct(new Map([[0, F25519.decodeBytes(setup(0).subarray(65, 97), 't')], [2, F25519.decodeBytes(setup(2).subarray(65, 97), 't')]])));
+    const label = 'SecureFedAvg/v1/model';
+    const opened = wordsOf(backup).slice();
+    addInto(64, opened, combinedMask(64, [{ seed: selfSeed(b1, 1), sign: 1 }, { seed: dhPairSeed(sk1, pk(2), 1, 2), sign: 1 }], label, start, end), -1);
+    const fp = fixedPoint(64, 32);
+    const decoded = new Float64Array(end - start);
+    decodeInto(fp, opened, decoded);
+    const x1 = modelOf(1).get('w')!.data.subarray(start, end).map((v) => (v * WEIGHTS[1]!) / 64);
+    assert.ok(decoded.some((v, e) => Math.abs(v - x1[e]!) > 1), 'the pair mask with party 0 still hides the backup');
+    // The planted bug: were sk_1 revealed too (both secrets of party 1), the pair mask with party 0 would go.
+    addInto(64, opened, combinedMask(64, [{ seed: dhPairSeed(sk1, pk(0), 1, 0), sign: -1 }], label, start, end), -1);
+    decodeInto(fp, opened, decoded);
+    decoded.forEach((v, e) => assert.ok(Math.abs(v - x1[e]!) <= 1e-6, `opened[${e}]`));
   });
 });
