@@ -108,8 +108,8 @@ function networkFor(network: Network, attempt: Attempt): Network {
  * The options of a call, parsed, or the error that parsing them gave. One policy for bad input: a
  * bad option (min_parties, max_weight, ring_bits, frac_bits) is reported like a bad model, after
  * the session is open, so the others fail at once naming this party instead of at their timeout.
- * Its terms then carry the options as given (anything but a number as "invalid"), so that the
- * others' messages, which state valid ones, are refused as a disagreement on that key.
+ * Its terms then carry the refused option as "invalid", so that the others' messages, which
+ * state a valid one, are refused as a disagreement on that key, naming this party.
  */
 type Options = { readonly params: FedAvgParams; readonly error?: undefined } | { readonly params?: undefined; readonly error: unknown; readonly terms: Terms };
 
@@ -119,10 +119,13 @@ function parseOptions(variant: Variant, kwargs: Record<string, unknown>, network
   try {
     return { params: { ...parseParams(variant, kwargs), ...dropoutParams(variant, kwargs, network.nodes.length), stageTimeoutMs: ctx.peers.stageTimeoutMs } };
   } catch (error) {
+    // The refused option is stated as "invalid", never by its value (nothing a client gave leaves
+    // its party in an error); the others as given.
+    const refused = error instanceof BadInputError ? error.where?.replace(/^kwargs\./, '') : undefined;
     const given: Record<string, Json> = {};
     for (const key of OPTION_KEYS) {
       const value = kwargs[key];
-      if (value !== undefined && value !== null) given[key] = typeof value === 'number' && Number.isFinite(value) ? value : 'invalid';
+      if (value !== undefined && value !== null) given[key] = key !== refused && typeof value === 'number' && Number.isFinite(value) ? value : 'invalid';
     }
     return { error, terms: { microprotocol: variant, nodes: network.nodes, fedavg: FEDAVG_VERSION, ...given } };
   }

@@ -40,7 +40,7 @@ async function withBadParty(bad: Record<string, unknown>, base: Record<string, u
   return within(15_000, 'every party', Promise.allSettled(calls));
 }
 
-function expectNamed(settled: PromiseSettledResult<unknown>[], field: string): void {
+function expectNamed(settled: PromiseSettledResult<unknown>[], field: string, value?: string): void {
   const own = settled[1]!;
   assert.equal(own.status, 'rejected');
   const err = (own as PromiseRejectedResult).reason as TesseraError;
@@ -52,22 +52,24 @@ function expectNamed(settled: PromiseSettledResult<unknown>[], field: string): v
     const theirs = (s as PromiseRejectedResult).reason as TesseraError;
     assert.ok(!(theirs instanceof TimeoutError), `party ${i} waited for its timeout: ${String(theirs)}`);
     assert.ok(`${theirs.where} ${theirs.message}`.includes(`party 1 (${NODES[1]})`), `party ${i}: ${String(theirs)}`);
+    // The value party 1 gave never leaves it, not even in a problem.
+    if (value !== undefined) assert.ok(!`${theirs.where} ${theirs.message}`.includes(value), `party ${i}: ${theirs.message}`);
   }
 }
 
 describe('SecureFedAvg: one policy for bad input (checked after the session opens)', () => {
-  const cases: [string, Record<string, unknown>, string][] = [
+  const cases: [string, Record<string, unknown>, string, string?][] = [
     ['weight 0', { data: { weight: 0 } }, 'kwargs.data.weight'],
     ['a NaN weight', { data: { weight: NaN } }, 'kwargs.data.weight'],
-    ['min_parties above the party count', { min_parties: 7 }, 'kwargs.min_parties'],
+    ['min_parties above the party count', { min_parties: 77 }, 'kwargs.min_parties', '77'],
     ['min_parties not more than half the parties', { min_parties: 1 }, 'kwargs.min_parties'],
-    ['min_parties not a number', { min_parties: 'two' }, 'kwargs.min_parties'],
-    ['a negative max_weight', { max_weight: -1 }, 'kwargs.max_weight'],
+    ['min_parties not a number', { min_parties: 'two' }, 'kwargs.min_parties', 'two'],
+    ['a negative max_weight', { max_weight: -12345 }, 'kwargs.max_weight', '12345'],
     ['ring_bits 16', { ring_bits: 16 }, 'kwargs.ring_bits'],
   ];
-  for (const [name, bad, field] of cases) {
+  for (const [name, bad, field, value] of cases) {
     test(`${name}: a 400 naming ${field} at party 1, the others fail at once naming it`, async () => {
-      expectNamed(await withBadParty(bad), field);
+      expectNamed(await withBadParty(bad), field, value);
     });
   }
 
