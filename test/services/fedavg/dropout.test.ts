@@ -24,6 +24,8 @@ import { CHUNK_ELEMENTS } from '../../../services/fedavg/protocol.js';
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const NODES = [0, 1, 2].map((i) => `http://127.0.0.1:${57000 + i}`);
 const WEIGHTS = [3, 5, 11];
+/** The in-memory stage timeout: short, since every dropout costs a few of them, yet not so short that a loaded machine's scheduling looks like one. */
+const STAGE_MS = 800;
 let counter = 0;
 
 function modelOf(k: number): TensorSet {
@@ -79,7 +81,7 @@ describe('a party dropping in each stage of SecureFedAvg (min_parties 2 of 3)', 
   ];
   for (const [name, { messages, outcome }] of cases) {
     test(`${name}: ${outcome}`, async () => {
-      const hub = new MemoryHub(NODES, 400);
+      const hub = new MemoryHub(NODES, STAGE_MS);
       hub.dieAfter = { party: 1, messages };
       const settled = await round(hub);
       const averages: string[] = [];
@@ -198,7 +200,7 @@ describe('a "dropped" party whose messages arrive late (Bonawitz et al. 2017, §
 
 describe('the backup of a holder that dropped after the decision (docs/dropouts.md)', () => {
   test('party 2 holds party 1\'s own-segment contribution and b_1, yet cannot open it; with sk_1 as well (the planted bug) it would', async () => {
-    const hub = new MemoryHub(NODES, 400);
+    const hub = new MemoryHub(NODES, STAGE_MS);
     hub.capture = true;
     hub.dieAfter = { party: 1, messages: 10 }; // in the confirm stage: decided in, then gone
     const settled = await round(hub);
