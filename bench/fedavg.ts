@@ -18,7 +18,8 @@
 //                                   per size and party count: the default round, min_parties n−1
 //                                   with no dropout (double masking's cost), one party that never
 //                                   calls (restart), one killed after setup (recovered by
-//                                   unmasking; docs/dropouts.md); --skip leaves out size×parties
+//                                   unmasking; docs/dropouts.md); --skip leaves out size×parties;
+//                                   --stage-timeout S (default 5) for a loaded machine
 //   TESSERA_BENCH_REPS=3 runs each configuration 3 times (the fastest online run is reported);
 //   TESSERA_BENCH_ONLY="SecureFedAvg 64" runs one variant; TESSERA_BENCH_NODE_ARGS (bench/cluster.ts)
 //   passes Node options such as --cpu-prof to the servers.
@@ -350,8 +351,13 @@ function vectorTable(millions: number): void {
 
 // ---- one dropout -----------------------------------------------------------------------------------
 
-/** The stage timeout of the dropout runs: detecting a party that never calls costs one of these. */
-const DROPOUT_STAGE_TIMEOUT_S = 5;
+/**
+ * The stage timeout of the dropout runs: detecting a party that never calls costs one of these.
+ * `--stage-timeout S` raises it on a loaded machine, where a party descheduled for longer than it
+ * would be taken for a dropped one (and the default round, which has no min_parties, fails).
+ */
+const stageTimeoutAt = process.argv.indexOf('--stage-timeout');
+const DROPOUT_STAGE_TIMEOUT_S = stageTimeoutAt >= 0 ? Number(process.argv[stageTimeoutAt + 1]) : 5;
 
 interface DropoutRow {
   size: number;
@@ -446,11 +452,13 @@ const [mode, arg] = process.argv.slice(2);
 if (mode === 'vector') {
   vectorTable(Number(arg ?? 25));
 } else if (mode === 'dropout') {
-  // npm run bench:fedavg -- dropout [1,25] [3,5] [--skip 25x5,...]: a size×parties pair to leave out.
+  // npm run bench:fedavg -- dropout [1,25] [3,5] [--skip 25x5,...] [--stage-timeout 5]: --skip
+  // leaves out size×parties pairs.
   const rest = process.argv.slice(2);
   const skipAt = rest.indexOf('--skip');
   const skip = new Set(skipAt >= 0 ? (rest[skipAt + 1] ?? '').split(',') : []);
-  const positional = rest.slice(1).filter((_, k) => skipAt < 0 || (k + 1 !== skipAt && k + 1 !== skipAt + 1));
+  const flagged = new Set([skipAt, stageTimeoutAt - 2].filter((k) => k >= 0).flatMap((k) => [k, k + 1]));
+  const positional = rest.slice(1).filter((_, k) => !flagged.has(k + 1));
   await dropoutTable((positional[0] ?? '1,25').split(',').map(Number), (positional[1] ?? '3,5').split(',').map(Number), skip);
 } else {
   const sizes = (mode ?? '1,10,25').split(',').map(Number);

@@ -7,11 +7,13 @@
 //            gives every party k its Shamir shares (threshold t = min_parties) of both. Pair seeds
 //            are s_ij = HKDF(X25519(sk_i, pk_j)), so whoever reconstructs sk_d can compute every
 //            pair seed of d. Party i's mask is M_i + B_i, B_i = PRG(self seed of b_i).
-//   weights  each party sends its masked weight q_i + m_i + b'_i to all (no sum is possible yet).
-//   reduce   each party sends segment h of x_i + M_i + B_i to party h, where x_i is its model
+//   reduce   each party sends its masked weight q_i + m_i + b'_i to all (no sum is possible yet),
+//            and segment h of x_i + M_i + B_i to party h, where x_i is its model
 //            scaled by q_i / Q (Q = the public max_weight): the scale cannot depend on who will be
 //            included, since that is decided later. Holder h KEEPS each contribution apart and
 //            finishes nothing yet.
+//            Party h+1 also gets segment h of x_h + M_h + B_h, a backup of the one contribution
+//            to segment h that no one but h holds (1/n of the model more bytes).
 //   decide   each party tells all which parties' contributions (all chunks and the weight) it
 //            holds, R_h. With C = this party and the parties in R_me whose R reached it, the
 //            included set is S = {i ∈ C : i ∈ R_h for every h ∈ C}; |S| < t fails the round
@@ -26,10 +28,14 @@
 //            pair masks between S and the dropped parties from the sum over S of its segment.
 //   gather   each holder decodes its segment(s), scales by Q / N_S and sends them to all in S.
 //
-// A party that drops after the decision (during resend, unmask or gather) while holding a segment
-// makes the round fail with a timeout naming it (the average over S cannot be completed without
-// its segment; docs/dropouts.md); one that drops during unmask without holding anything pending
-// is covered by the threshold.
+//   rescue   a party missing the segment of a holder h that dropped after the decision asks for
+//            it; party h+1 rebuilds it from the backup and the others' contributions to it, which
+//            each party still holds (recontribute), and sends it (rescued). S does not change: h
+//            was decided in, and once self-mask shares are out, excluding it would reveal both of
+//            its secrets. A finished party answers such requests until every other says done.
+//
+// So a single party dropping at any point after the decision costs a rescue, not the round; a
+// second one can (a substitute's extra segments and a lost backup have no copy; docs/dropouts.md).
 
 import { hkdfSync } from 'node:crypto';
 import { x25519 } from '@noble/curves/ed25519.js';
@@ -61,13 +67,16 @@ export const DOUBLE_SETUP_BYTES = 32 + 2 * SHARE_BYTES;
 
 /** Labels of the stages this file runs (declared in protocol.ts FEDAVG_STAGES). */
 export interface DoubleStages {
-  readonly weights: string;
   readonly reduce: string;
   readonly decide: string;
   readonly confirm: string;
   readonly resend: string;
   readonly unmask: string;
   readonly gather: string;
+  readonly rescue: string;
+  readonly recontribute: string;
+  readonly rescued: string;
+  readonly done: string;
 }
 
 export function keyFromSecret(secret: bigint): Uint8Array {
@@ -139,7 +148,22 @@ export interface DoubleOutcome {
   readonly totalWeight: number;
   /** Session indices of the parties in the average. */
   readonly included: readonly number[];
+  /**
+   * Settles once no included party can need this one any more: every other included party said
+   * it holds the whole average, or the last wait for a rescue request ended. The caller answers
+   * its client before this (the average is complete) and closes the session after it; it never
+   * rejects.
+   */
+  readonly linger: Promise<void>;
 }
+
+/**
+ * The backup holder of party i's own-segment contribution: the next party by index. A holder that
+ * drops after the decision leaves its segment sum nowhere else, but every other contribution to it
+ * is still held by its sender (kept for a resend), and its own by this party: the backup makes the
+ * segment rebuildable without it (docs/dropouts.md, "A holder that drops after the decision").
+ */
+export const backupOf = (i: number, n: number): number => (i + 1) % n;
 
 /**
  * Runs the online part with dropout recovery. `encode(chunk, id)` adds x_i to the chunk with
@@ -157,46 +181,66 @@ export async function onlineDouble(
   const { layout, fp, mask, setup, stages } = d;
   const reduceMs = waitMs ?? d.stageTimeoutMs;
   const after = (k: number): number | undefined => (reduceMs === undefined || d.stageTimeoutMs === undefined ? undefined : reduceMs + k * d.stageTimeoutMs);
+  // Waits after the unmask stage: the included parties left it together (they all had what they
+  // needed), so k stage timeouts from their start. A holder merely slow here costs a rescue of its
+  // segment (redundant, not wrong: the rebuilt segment is the same sum).
+  const later = (k: number): number | undefined => (d.stageTimeoutMs === undefined ? reduceMs : k * d.stageTimeoutMs);
   const bits = fp.bits;
   const me = session.myself;
   const n = session.parties;
   const others = otherParties(session);
   const chunksOf = (j: number) => Array.from({ length: layout.chunkCount(j) }, (_, c) => layout.chunkId(j, c));
+  const predecessor = (me + n - 1) % n; // the party whose own-segment contribution this one backs up
 
-  // x_i + M_i + B_i over every segment, and the masked weight.
-  for (let j = 0; j < n; j++) for (let c = 0; c < layout.chunkCount(j); c++) encode(mask[layout.chunkId(j, c)]!, j, c);
+  // x_i + M_i + B_i, chunk by chunk as it is first needed (sent, or summed), so that sending
+  // starts with the first chunk instead of after the whole model; and the masked weight.
+  const position = new Map<number, [number, number]>();
+  for (let j = 0; j < n; j++) for (let c = 0; c < layout.chunkCount(j); c++) position.set(layout.chunkId(j, c), [j, c]);
+  const encoded = new Set<number>();
+  const contribution = (id: number): Uint32Array => {
+    if (!encoded.has(id)) {
+      const [j, c] = position.get(id)!;
+      encode(mask[id]!, j, c);
+      encoded.add(id);
+    }
+    return mask[id]!;
+  };
   addBytesInto(64, d.weightMask, ringBytes(Uint32Array.of(q % 2 ** 32, Math.floor(q / 2 ** 32))), 1);
 
-  // Stages "weights" and "reduce": send everything; receive this party's segment from each party
-  // into its own buffers (a contribution is summed only once its sender is known to be included).
+  // Stage "reduce": send everything; receive this party's segment from each party into its own
+  // buffers (a contribution is summed only once its sender is known to be included). The masked
+  // weight is the stage's first message, under the first chunk id no segment uses (one message
+  // stream, so no extra round trip to keep the declared stage order). The backup holder also gets
+  // this party's own-segment contribution, under its own chunk ids.
+  const weightSeq = position.size;
   const received = new Map<number, { weight: Uint32Array; chunks: Uint32Array[] }>();
-  const sendAll = async (to: number, stage: string, ids: readonly number[], weight?: Uint8Array) => {
-    const inflight: Promise<void>[] = weight === undefined ? [] : [session.send(to, stages.weights, weight, 0)];
-    inflight[0]?.catch(() => {});
+  const backup = new Map<number, Uint32Array>(); // chunk id of the predecessor's segment → its contribution
+  const sendChunks = async (to: number, stage: string, ids: readonly number[]) => {
+    const inflight: Promise<void>[] = [];
     for (const id of ids) {
       if (inflight.length >= SEND_WINDOW) await inflight.shift();
-      const sent = session.send(to, stage, ringBytes(mask[id]!), id);
+      const sent = session.send(to, stage, ringBytes(id === weightSeq ? d.weightMask : contribution(id)), id);
       sent.catch(() => {});
       inflight.push(sent);
     }
     await Promise.all(inflight);
   };
+  const sendAll = (to: number) => sendChunks(to, stages.reduce, [weightSeq, ...chunksOf(to), ...(to === backupOf(me, n) ? chunksOf(me) : [])]);
   const receiveFrom = async (from: number) => {
     const party = partyName(session, from);
-    const weight = wordsOf(await session.receive(from, stages.weights, 0, waitMs)).slice();
-    if (weight.length !== 2) throw new PeerError('malformed weights message', { where: party });
-    const chunks: Uint32Array[] = [];
-    for (const id of chunksOf(me)) {
+    const weight = wordsOf(await session.receive(from, stages.reduce, weightSeq, waitMs)).slice();
+    if (weight.length !== 2) throw new PeerError('malformed weight message', { where: party });
+    const take = async (id: number) => {
       const payload = await session.receive(from, stages.reduce, id, waitMs);
       if (payload.length !== mask[id]!.byteLength) throw new PeerError(`invalid reduce message: expected ${mask[id]!.byteLength} bytes`, { where: party });
-      chunks.push(wordsOf(payload).slice());
-    }
+      return wordsOf(payload).slice();
+    };
+    const chunks: Uint32Array[] = [];
+    for (const id of chunksOf(me)) chunks.push(await take(id));
+    if (from === predecessor) for (const id of chunksOf(from)) backup.set(id, await take(id));
     received.set(from, { weight, chunks });
   };
-  await Promise.all([
-    ...others.map((h) => tolerant(session, sendAll(h, stages.reduce, chunksOf(h), ringBytes(d.weightMask)))),
-    ...others.map((i) => tolerant(session, receiveFrom(i))),
-  ]);
+  await Promise.all([...others.map((h) => tolerant(session, sendAll(h))), ...others.map((i) => tolerant(session, receiveFrom(i)))]);
 
   // Stage "decide".
   const mine = Uint8Array.from({ length: n }, (_, i) => (i === me || received.has(i) ? 1 : 0));
@@ -269,7 +313,7 @@ export async function onlineDouble(
   ]);
   const resent = new Map<number, Map<number, Uint32Array>>(); // party → chunk id → contribution
   const toSend = async (j: number) => {
-    for (const s of dropped.filter((k) => owner(k) === j)) await sendAll(j, stages.resend, chunksOf(s));
+    for (const s of dropped.filter((k) => owner(k) === j)) await sendChunks(j, stages.resend, chunksOf(s));
     await session.send(j, stages.unmask, unmaskMessage, 0);
   };
   const receiveResent = async (from: number) => {
@@ -341,10 +385,11 @@ export async function onlineDouble(
   const totalQ = elementAt(64, weightSum, 0);
   if (totalQ <= 0n) throw new PeerError('the weights do not sum to a positive total (a party sent a malformed weight)');
   const rescale = setup.maxQ / Number(totalQ);
-  for (const s of mySegments) {
+  /** Σ_{i∈S} of segment s (this party's own contribution in place, the others' from `of`), unmasked into the outputs. */
+  const finishSegment = (s: number, of: (i: number, c: number, id: number) => Uint32Array) => {
     chunksOf(s).forEach((id, c) => {
-      const sum = mask[id]!;
-      for (const i of peers) addInto(bits, sum, s === me ? received.get(i)!.chunks[c]! : resent.get(i)!.get(id)!, 1);
+      const sum = contribution(id);
+      for (const i of peers) addInto(bits, sum, of(i, c, id), 1);
       const [start, end] = layout.chunk(s, c);
       addInto(bits, sum, combinedMask(bits, corrections, d.modelLabel, start, end), 1);
       for (const p of layout.pieces(start, end)) {
@@ -356,49 +401,150 @@ export async function onlineDouble(
         outputs[p.tensor]!.set(values, p.from);
       }
     });
+  };
+  const ready = new Map(Array.from({ length: n }, (_, s) => [s, deferredVoid()]));
+  for (const s of mySegments) {
+    finishSegment(s, (i, c, id) => (s === me ? received.get(i)!.chunks[c]! : resent.get(i)!.get(id)!));
+    ready.get(s)!.resolve();
   }
-  for (const c of corrections) c.seed.fill(0);
 
-  // Stage "gather": each owner sends its segments' values to every other included party.
-  const sendOutputs = async (j: number) => {
-    for (const s of mySegments) {
-      for (const id of chunksOf(s)) {
-        const c = id - layout.chunkId(s, 0);
-        const [start, end] = layout.chunk(s, c);
-        await session.send(j, stages.gather, floatRangeBytes(layout, outputs, start, end), id);
+  // A segment whose holder drops from here on is rebuilt by the backup holder of the holder's own
+  // contribution (its rescuer): the others recontribute theirs, which they still hold. Only a
+  // holder's own segment has a backup; a substitute's extra segments do not (two dropouts).
+  const rescuerOf = (s: number): number | undefined => {
+    const r = backupOf(s, n);
+    return owner(s) === s && included.includes(r) ? r : undefined;
+  };
+  const segmentBytes = (s: number, id: number): Uint8Array => {
+    const [start, end] = layout.chunk(s, id - layout.chunkId(s, 0));
+    return floatRangeBytes(layout, outputs, start, end);
+  };
+  const sendSegment = async (to: number, stage: string, s: number) => {
+    for (const id of chunksOf(s)) await session.send(to, stage, segmentBytes(s, id), id);
+  };
+  /** What this party does for a peer that asks for the segments in `wanted` (stage "rescue"). */
+  const answerRescue = async (from: number, wanted: Uint8Array) => {
+    const party = partyName(session, from);
+    if (wanted.length !== n || wanted.some((b) => b > 1)) throw new PeerError('malformed rescue message', { where: party });
+    for (let s = 0; s < n; s++) {
+      if (wanted[s] !== 1 || s === me) continue;
+      const rescuer = rescuerOf(s);
+      if (rescuer === me) {
+        await ready.get(s)!.promise;
+        await sendSegment(from, stages.rescued, s);
+      } else if (rescuer === from) {
+        // Its rescuer rebuilds segment s: it needs this party's contribution, still masked by
+        // M_i + B_i and useful only summed with everyone else's.
+        await sendChunks(from, stages.recontribute, chunksOf(s));
       }
     }
   };
+  // Serve peers' rescue requests until each says done (or the last wait ends): a party that has
+  // the average may still hold what another needs to finish.
+  const finished = deferredVoid();
+  const serve = async (from: number) => {
+    const done = quiet(session.receive(from, stages.done, 0, later(6)));
+    const request = await Promise.race([done.then(() => undefined), quiet(session.receive(from, stages.rescue, 0, later(6)))]);
+    if (request !== undefined) await quiet(answerRescue(from, request));
+    await done;
+  };
+  const linger = Promise.all(peers.map(serve)).then(() => finished.promise).catch(() => {}).finally(() => {
+    for (const c of corrections) c.seed.fill(0);
+  });
+
+  // Stage "gather": each owner sends its segments' values to every other included party.
+  const sendOutputs = async (j: number) => {
+    for (const s of mySegments) await sendSegment(j, stages.gather, s);
+  };
+  const missing = new Set<number>();
   const receiveOutputs = async (from: number) => {
     const party = partyName(session, from);
-    for (let s = 0; s < n; s++) {
-      if (owner(s) !== from) continue;
+    const theirs = Array.from({ length: n }, (_, s) => s).filter((s) => owner(s) === from);
+    for (const [k, s] of theirs.entries()) {
       for (const id of chunksOf(s)) {
         const [start, end] = layout.chunk(s, id - layout.chunkId(s, 0));
         let payload: Uint8Array;
         try {
-          payload = await session.receive(from, stages.gather, id, after(4));
+          payload = await session.receive(from, stages.gather, id, later(1));
         } catch (err) {
           if (session.signal.aborted || !(err instanceof TimeoutError || err instanceof PeerError)) throw err;
-          // Its segment exists nowhere else: the included set cannot change once shares of the
-          // self masks are out (that would reveal both secrets of this party), so the round ends.
-          throw new TimeoutError(`${party} dropped after the included parties were decided, holding a segment of the average; the round cannot finish without it`, {
-            where: party,
-            extra: { missing: [from] },
-          });
+          // Its segments (the rest of them) go to their rescuers below.
+          for (const lost of theirs.slice(k)) missing.add(lost);
+          return;
         }
         writeFloatRange(layout, outputs, start, end, payload, party);
       }
+      ready.get(s)!.resolve();
     }
   };
   try {
-    // A party gone by now needs nothing more from us; a segment it owned is missing for everyone,
-    // and its wait below fails naming it.
+    // A party gone by now needs nothing more from us.
     await Promise.all([...peers.map((j) => tolerant(session, sendOutputs(j))), ...peers.map(receiveOutputs)]);
+    if (missing.size > 0) await rescue([...missing].sort((a, b) => a - b));
   } catch (err) {
+    finished.resolve();
+    for (const r of ready.values()) r.reject(err);
     throw err instanceof TesseraError ? err : new PeerError(`FedAvg failed: ${(err as Error).message}`);
   }
-  return { totalWeight: Number(totalQ) / 2 ** 24, included };
+  // This party has the average: it says so, and serves requests until the others have it too.
+  void Promise.all(peers.map((j) => tolerant(session, session.send(j, stages.done, Uint8Array.of(1), 0)))).catch(() => {}).finally(() => finished.resolve());
+  return { totalWeight: Number(totalQ) / 2 ** 24, included, linger };
+
+  /** Segments whose holder dropped after the decision: rebuilt by their rescuers (stage "rescue"). */
+  async function rescue(lost: number[]): Promise<void> {
+    const gone = new Set(lost.map(owner));
+    const unrecoverable = lost.filter((s) => rescuerOf(s) === undefined);
+    if (unrecoverable.length > 0) {
+      const holders = [...new Set(unrecoverable.map(owner))];
+      const names = holders.map((h) => partyName(session, h)).join(', ');
+      throw new TimeoutError(`${names} dropped after the included parties were decided, holding a segment of the average that no backup holds (a second dropout); the round cannot finish without it`, {
+        where: names,
+        extra: { missing: holders },
+      });
+    }
+    const wanted = Uint8Array.from({ length: n }, (_, s) => (lost.includes(s) ? 1 : 0));
+    const asked = peers.filter((j) => !gone.has(j));
+    await Promise.all([
+      ...asked.map((j) => tolerant(session, session.send(j, stages.rescue, wanted, 0))),
+      ...lost.map(async (s) => {
+        const rescuer = rescuerOf(s)!;
+        const holder = partyName(session, s);
+        try {
+          if (rescuer === me) {
+            // Σ_{i∈S} c_i[s]: this party's own, the holder's from the backup, the others recontributed.
+            const recontributed = new Map<number, Map<number, Uint32Array>>();
+            await Promise.all(asked.map(async (j) => {
+              const chunks = new Map<number, Uint32Array>();
+              for (const id of chunksOf(s)) {
+                const payload = await session.receive(j, stages.recontribute, id, later(3));
+                if (payload.length !== mask[id]!.byteLength) throw new PeerError(`invalid recontribute message: expected ${mask[id]!.byteLength} bytes`, { where: partyName(session, j) });
+                chunks.set(id, wordsOf(payload).slice());
+              }
+              recontributed.set(j, chunks);
+            }));
+            finishSegment(s, (i, _c, id) => (i === s ? backup.get(id)! : recontributed.get(i)!.get(id)!));
+          } else {
+            for (const id of chunksOf(s)) {
+              const [start, end] = layout.chunk(s, id - layout.chunkId(s, 0));
+              writeFloatRange(layout, outputs, start, end, await session.receive(rescuer, stages.rescued, id, later(4)), partyName(session, rescuer));
+            }
+          }
+        } catch (err) {
+          if (session.signal.aborted || !(err instanceof TimeoutError || err instanceof PeerError)) throw err;
+          throw new TimeoutError(`${holder} dropped after the included parties were decided, and its segment could not be rebuilt: ${(err as Error).message}`, {
+            where: holder,
+            extra: { missing: [s] },
+          });
+        }
+        ready.get(s)!.resolve();
+      }),
+    ]);
+  }
+}
+
+/** A wait whose failure only means "nothing more will come": undefined then. */
+function quiet<T>(work: Promise<T>): Promise<T | undefined> {
+  return work.catch(() => undefined);
 }
 
 function deferredVoid(): { promise: Promise<void>; resolve(): void; reject(err: unknown): void } {

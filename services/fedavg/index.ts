@@ -41,9 +41,10 @@ import { checkRingBits, DEFAULT_FRAC_BITS, fixedPoint } from '../common/vector.j
 import { parseNetwork, type Network } from '../simon/network.js';
 import { checkModelSize, DEFAULT_MAX_MODEL_BYTES, manifestOf, parseManifest, type Manifest } from './layout.js';
 import { runProtocol } from '../common/stages.js';
-import type { Session } from '../peer.js';
+import type { Session, Terms } from '../peer.js';
+import type { Json } from '../microservice.js';
 import { MASK_GRAPH_CHOICES, type MaskGraphChoice } from './masks.js';
-import { checkWeight, FEDAVG_STAGES, FedAvgComputation, MAX_PARTIES, MAX_WEIGHT, termsFor, type Attempt, type FedAvgParams, type ModelInput, type Variant } from './protocol.js';
+import { checkWeight, FEDAVG_ORDER, FEDAVG_STAGES, FEDAVG_VERSION, FedAvgComputation, MAX_PARTIES, MAX_WEIGHT, termsFor, type Attempt, type FedAvgParams, type ModelInput, type Variant } from './protocol.js';
 
 export { FedAvgComputation, FEDAVG_STAGES } from './protocol.js';
 
@@ -112,15 +113,43 @@ function networkFor(network: Network, attempt: Attempt): Network {
   };
 }
 
-async function openSession(params: FedAvgParams, network: Network, ctx: CallContext): Promise<Session> {
+/**
+ * The options of a call, parsed, or the error that parsing them gave. One policy for bad input: a
+ * bad option (min_parties, max_weight, ring_bits, frac_bits) is reported like a bad model, after
+ * the session is open, so the others fail at once naming this party instead of at their timeout.
+ * Its terms then carry the refused option as "invalid", so that the others' messages, which
+ * state a valid one, are refused as a disagreement on that key, naming this party.
+ */
+type Options = { readonly params: FedAvgParams; readonly error?: undefined } | { readonly params?: undefined; readonly error: unknown; readonly terms: Terms };
+
+const OPTION_KEYS = ['min_parties', 'max_weight', 'ring_bits', 'frac_bits'] as const;
+
+function parseOptions(variant: Variant, kwargs: Record<string, unknown>, network: Network, ctx: CallContext): Options {
+  try {
+    return { params: { ...parseParams(variant, kwargs), ...dropoutParams(variant, kwargs, network.nodes.length), stageTimeoutMs: ctx.peers.stageTimeoutMs } };
+  } catch (error) {
+    // The refused option is stated as "invalid", never by its value (nothing a client gave leaves
+    // its party in an error); the others as given.
+    const refused = error instanceof BadInputError ? error.where?.replace(/^kwargs\./, '') : undefined;
+    const given: Record<string, Json> = {};
+    for (const key of OPTION_KEYS) {
+      const value = kwargs[key];
+      if (value !== undefined && value !== null) given[key] = key !== refused && typeof value === 'number' && Number.isFinite(value) ? value : 'invalid';
+    }
+    return { error, terms: { microprotocol: variant, nodes: network.nodes, fedavg: FEDAVG_VERSION, ...given } };
+  }
+}
+
+async function openSession(terms: Terms, network: Network, ctx: CallContext): Promise<Session> {
   if (network.nodes.length > MAX_PARTIES) {
     throw new BadInputError(`at most ${MAX_PARTIES} parties`, { where: 'kwargs.network.nodes' });
   }
   return ctx.peers.open({
     uuid: network.uuid,
     myself: network.myself,
-    terms: termsFor(params, network.nodes),
+    terms: { ...terms, nodes: network.nodes },
     stages: FEDAVG_STAGES.all,
+    order: FEDAVG_ORDER,
   });
 }
 
@@ -131,22 +160,23 @@ async function openSession(params: FedAvgParams, network: Network, ctx: CallCont
  * field, never the value) instead of waiting for their stage timeout.
  */
 async function open<T>(
-  params: FedAvgParams,
+  options: Options,
   network: Network,
   ctx: CallContext,
-  ttlMs: number,
+  ttlMs: () => number,
   read: () => { manifest: Manifest; where: string; value: T },
   attempt?: Attempt,
 ): Promise<{ computation: FedAvgComputation; value: T }> {
-  const session = await openSession(params, network, ctx);
+  const session = await openSession(options.params === undefined ? options.terms : termsFor(options.params, network.nodes), network, ctx);
   let input: { manifest: Manifest; where: string; value: T };
   try {
+    if (options.params === undefined) throw options.error;
     input = read();
     checkModelSize(input.manifest, ctx.limits?.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES, input.where);
   } catch (err) {
     return runProtocol(session, () => Promise.reject(err));
   }
-  return { computation: await FedAvgComputation.start(session, input.manifest, params, ttlMs, attempt), value: input.value };
+  return { computation: await FedAvgComputation.start(session, input.manifest, options.params, ttlMs(), attempt), value: input.value };
 }
 
 /**
@@ -230,8 +260,7 @@ async function whileCalled<T>(computation: FedAvgComputation, ctx: CallContext, 
 
 async function computeDirect(variant: Variant, kwargs: Record<string, unknown>, ctx: CallContext): Promise<TensorSet> {
   const network = parseNetwork(kwargs.network);
-  // Option errors before any peer is contacted.
-  const params: FedAvgParams = { ...parseParams(variant, kwargs), ...dropoutParams(variant, kwargs, network.nodes.length), stageTimeoutMs: ctx.peers.stageTimeoutMs };
+  const options = parseOptions(variant, kwargs, network, ctx);
   const read = () => {
     const model = parseModelInput(parseData(kwargs));
     return { manifest: manifestOf(model.tensors), where: model.where, value: model };
@@ -240,12 +269,12 @@ async function computeDirect(variant: Variant, kwargs: Record<string, unknown>, 
   for (;;) {
     let computation: FedAvgComputation | undefined;
     try {
-      const opened = await open(params, networkFor(network, attempt), ctx, DEFAULT_PREPARED_TTL_S * 1000, read, attempt);
+      const opened = await open(options, networkFor(network, attempt), ctx, () => DEFAULT_PREPARED_TTL_S * 1000, read, attempt);
       computation = opened.computation;
       const running = computation;
       return await whileCalled(running, ctx, () => running.submit(opened.value));
     } catch (err) {
-      const next = restartAfter(err, attempt, computation, params, network);
+      const next = options.params === undefined ? undefined : restartAfter(err, attempt, computation, options.params, network);
       if (next === undefined) throw err;
       ctx.log.info({ uuid: network.uuid, dropped: next.dropped, vetoed: next.vetoed }, 'FedAvg restarts among the remaining parties');
       attempt = next;
@@ -277,9 +306,11 @@ function parsePrepareManifest(data: Record<string, unknown>): Manifest {
 export async function prepareFedAvg(kwargs: Record<string, unknown>, ctx: CallContext): Promise<ServerObject> {
   const variant: Variant = kwargs.microprotocol === 'PlainFedAvg' ? 'PlainFedAvg' : 'SecureFedAvg';
   const network = parseNetwork(kwargs.network);
-  const params: FedAvgParams = { ...parseParams(variant, kwargs), ...dropoutParams(variant, kwargs, network.nodes.length), stageTimeoutMs: ctx.peers.stageTimeoutMs };
-  const ttlMs = seconds(kwargs.ttl, DEFAULT_PREPARED_TTL_S, 'kwargs.ttl') * 1000;
+  const options = parseOptions(variant, kwargs, network, ctx);
+  // Read after the session is open, as every input (open).
+  const ttlMs = () => seconds(kwargs.ttl, DEFAULT_PREPARED_TTL_S, 'kwargs.ttl') * 1000;
   const read = () => {
+    ttlMs();
     const data = parseData(kwargs);
     return { manifest: parsePrepareManifest(data), where: data.manifest !== undefined ? 'kwargs.data.manifest' : 'kwargs.data.tensors', value: undefined };
   };
@@ -288,10 +319,10 @@ export async function prepareFedAvg(kwargs: Record<string, unknown>, ctx: CallCo
   let attempt: Attempt = { number: 1, included: network.nodes.map((_, i) => i), dropped: [], vetoed: false };
   for (;;) {
     try {
-      const { computation } = await open(params, networkFor(network, attempt), ctx, ttlMs, read, attempt);
+      const { computation } = await open(options, networkFor(network, attempt), ctx, ttlMs, read, attempt);
       return preparedObject(computation);
     } catch (err) {
-      const next = restartAfter(err, attempt, undefined, params, network);
+      const next = options.params === undefined ? undefined : restartAfter(err, attempt, undefined, options.params, network);
       if (next === undefined) throw err;
       ctx.log.info({ uuid: network.uuid, dropped: next.dropped }, 'FedAvg prepare restarts among the remaining parties');
       attempt = next;

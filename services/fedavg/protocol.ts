@@ -40,7 +40,7 @@ import { F25519 } from '../common/field.js';
 import { freshSeed, SEED_BYTES } from '../common/prg.js';
 import { expandMaskInto } from '../common/mask.js';
 import { SHARE_BYTES, shamirShare } from '../common/shamir.js';
-import { defineStages, gather, otherParties, partyName, runProtocol, scatter, whenAborted } from '../common/stages.js';
+import { defineStages, gather, otherParties, partyName, runProtocol, scatter, StageOrder, whenAborted } from '../common/stages.js';
 import { TensorSet, type Tensor } from '../common/tensors.js';
 import {
   addBytesInto,
@@ -61,8 +61,25 @@ import { hararyGraph, graphSeed } from './graph.js';
 import { combinedMask, pairTerms, sparseDegree, type MaskGraphChoice, type MaskTerm } from './masks.js';
 import { allocOutputs, compareManifests, floatRangeBytes, Layout, parseManifest, writeFloatRange, type Manifest } from './layout.js';
 
-// decide, confirm, resend and unmask run only in a round that may finish without some parties (double.ts).
-export const FEDAVG_STAGES = defineStages(['setup', 'weights', 'reduce', 'decide', 'confirm', 'resend', 'unmask', 'gather'] as const);
+// The stages of both rounds, declared once in protocol order. decide, confirm, resend, unmask and
+// the four after gather run only in a round that may finish without some parties (double.ts):
+// rescue, recontribute and rescued rebuild the segment of a holder that dropped after the decision,
+// done lets a finished party stop serving them.
+export const FEDAVG_STAGES = defineStages(['setup', 'weights', 'reduce', 'decide', 'confirm', 'resend', 'unmask', 'gather', 'rescue', 'recontribute', 'rescued', 'done'] as const);
+
+/**
+ * The order a sender's messages may arrive in (services/common/stages.ts StageOrder, refused at
+ * delivery otherwise). Back edges, each for one reason: the default round streams its output
+ * (gather) while its reduce chunks are still going out; a party that already said done may still
+ * be asked to recontribute or to send a rescued segment, and a party asked to recontribute may find
+ * only afterwards that it lacks the same segment (double.ts).
+ */
+export const FEDAVG_ORDER = new StageOrder(FEDAVG_STAGES.all, [
+  [FEDAVG_STAGES.gather, FEDAVG_STAGES.reduce],
+  [FEDAVG_STAGES.recontribute, FEDAVG_STAGES.rescue],
+  [FEDAVG_STAGES.done, FEDAVG_STAGES.recontribute],
+  [FEDAVG_STAGES.done, FEDAVG_STAGES.rescued],
+]);
 
 export type Variant = 'SecureFedAvg' | 'PlainFedAvg';
 
@@ -260,6 +277,12 @@ export class FedAvgComputation {
   #state: ComputationStage = { stage: 'setup' };
   readonly #model = deferred<ModelInput>();
   readonly #result: Promise<TensorSet>;
+  /**
+   * The average as the client gets it: resolved as soon as it is complete, which with dropout
+   * recovery can be before the protocol ends (#result): a finished party then still serves the
+   * others' rescue requests (double.ts `linger`) without keeping its client waiting.
+   */
+  readonly #answer = deferred<TensorSet>();
   readonly #ready = deferred<void>();
   readonly #session: CountingSession;
   readonly #ttl: NodeJS.Timeout;
@@ -271,14 +294,16 @@ export class FedAvgComputation {
     // A party the others left out (double.ts) must not abort them: they finish without it.
     this.#result = runProtocol(this.#session, () => this.#run(), { tellPeers: (err) => !(err instanceof LeftOutError) });
     this.#result.then(
-      () => {
-        this.#state = { stage: 'done' };
-      },
+      (tensors) => this.#answer.resolve(tensors),
       (error: Error) => {
         this.#state = { stage: 'failed', error };
         this.#ready.reject(error);
+        this.#answer.reject(error);
       },
     );
+    this.#answer.promise.then(() => {
+      this.#state = { stage: 'done' };
+    }, () => {});
     this.#result.catch(() => {}).finally(() => clearTimeout(this.#ttl));
   }
 
@@ -326,7 +351,7 @@ export class FedAvgComputation {
     this.#state = { stage: 'running' };
     clearTimeout(this.#ttl);
     this.#model.resolve(input);
-    return this.#result;
+    return this.#answer.promise;
   }
 
   /**
@@ -376,7 +401,7 @@ export class FedAvgComputation {
     }
     this.#online_started = true;
     const t1 = performance.now();
-    let result: { outputs: FloatArray[]; totalWeight: number; included?: readonly number[] };
+    let result: { outputs: FloatArray[]; totalWeight: number; included?: readonly number[]; linger?: Promise<void> };
     try {
       result = await this.#online(session, prepared, input);
     } catch (err) {
@@ -404,7 +429,12 @@ export class FedAvgComputation {
     }
     const tensors = new Map<string, Tensor>();
     prepared.layout.tensors.forEach((t, i) => tensors.set(t.name, { dtype: t.dtype, shape: t.shape, data: result.outputs[i]! }));
-    return new TensorSet(tensors, metadata);
+    const average = new TensorSet(tensors, metadata);
+    this.#answer.resolve(average);
+    // The client has its average; the session stays open while another party may still need
+    // this one to rebuild a segment (double.ts). It never fails.
+    await result.linger;
+    return average;
   }
 
   /** Stage "setup": exchange manifests and seed contributions; expand the masks. */
@@ -530,7 +560,7 @@ export class FedAvgComputation {
     return { layout, modelMask, weightMask, double: doubleSetup, prepareMs: performance.now() - t0 };
   }
 
-  async #online(session: Session, prepared: Prepared, input: ModelInput): Promise<{ outputs: FloatArray[]; totalWeight: number; included?: readonly number[] }> {
+  async #online(session: Session, prepared: Prepared, input: ModelInput): Promise<{ outputs: FloatArray[]; totalWeight: number; included?: readonly number[]; linger?: Promise<void> }> {
     const { layout } = prepared;
     const others = otherParties(session);
     checkAgainstManifest(this.manifest, input);
@@ -572,7 +602,7 @@ export class FedAvgComputation {
         ...(this.params.stageTimeoutMs === undefined ? {} : { stageTimeoutMs: this.params.stageTimeoutMs }),
       };
       const outcome = await onlineDouble(session, doubleInput, q, encode, outputs, input.waitMs);
-      return { outputs, totalWeight: outcome.totalWeight, included: outcome.included };
+      return { outputs, totalWeight: outcome.totalWeight, included: outcome.included, linger: outcome.linger };
     }
 
     // Stage "weights".

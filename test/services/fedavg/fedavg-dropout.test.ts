@@ -165,6 +165,51 @@ describe('FedAvg survives a party dropping out (min_parties)', { timeout: 180_00
     });
   }
 
+  // Killed after the decision: party n−1 dies (SIGKILL) when the first message beyond the confirm
+  // stage reaches it — each of the others has sent it setup, weights, its reduce chunk and its
+  // decide and confirm messages (5 each, the model is one chunk per segment), and party n−2 its
+  // backup of segment n−2 (1): the next one is an unmask or gather message, so the included set is
+  // decided, with party n−1 in it. Its segment sum then exists nowhere else; its own contribution
+  // was backed up at party 0, which rebuilds the segment from the others' kept contributions
+  // (services/fedavg/double.ts, rescue). The survivors get the average of everyone decided in.
+  for (const [n, t] of [[3, 2], [5, 3]] as const) {
+    test(`${t} of ${n}, the last party killed (SIGKILL) after the confirm stage, holding a segment: the survivors get the decided average, its segment rebuilt from the backup`, async () => {
+      child = await spawnParty(join(root, `p-confirm-${n}`), secret, STAGE_TIMEOUT_MS);
+      proxy.target = child.url;
+      let inbound = 0;
+      let killed = false;
+      const killAt = 5 * (n - 1) + 1 + 1;
+      proxy.onRequest = async (_method, path) => {
+        if (path.startsWith('/peer/messages') && ++inbound === killAt && !killed) {
+          killed = true;
+          await child!.kill();
+          proxy.mode = { kind: 'down' };
+        }
+      };
+      try {
+        const nodes = [...servers.slice(0, n - 1).map((s) => s.url), proxy.url];
+        const uuid = randomUUID();
+        const survivors = Array.from({ length: n - 1 }, (_, k) => k);
+        const everyone = [...survivors, n - 1];
+        const victim = fedAvg(child.url, n - 1, weights[n - 1]!, { nodes, uuid, myself: n - 1 }, { min_parties: t, max_weight: 64 });
+        victim.catch(() => undefined);
+        const got = await within(10 * STAGE_TIMEOUT_MS + 8000, 'survivors', Promise.all(survivors.map((k) => fedAvg(nodes[k]!, k, weights[k]!, { nodes, uuid, myself: k }, { min_parties: t, max_weight: 64 }))));
+        assert.ok(killed, 'the last party was killed after the confirm stage');
+        for (const g of got) {
+          expectAverage(g, everyone, weights);
+          assert.equal(g.metadata?.['tessera.included'], JSON.stringify(everyone));
+          assert.equal(g.metadata?.['tessera.dropped'], '[]');
+        }
+      } finally {
+        proxy.onRequest = undefined;
+        proxy.mode = { kind: 'pass' };
+        await child.kill();
+        child = undefined;
+        proxy.target = servers[4]!.url;
+      }
+    });
+  }
+
   test('prepare, then submit, with min_parties: a party that never submits is left out', async () => {
     const nodes = servers.slice(0, 3).map((s) => s.url);
     const uuid = randomUUID();
