@@ -37,6 +37,9 @@ class FakeSession implements Session {
   whenJoined(): Promise<boolean> {
     return Promise.resolve(true);
   }
+  pairSecret(): Uint8Array {
+    throw new Error('the stage tests use no pair secrets');
+  }
 
   async abort(reason: string): Promise<void> {
     this.aborts.push(reason);
