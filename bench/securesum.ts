@@ -17,6 +17,7 @@ import { Api, type Remote } from '../clients/typescript/index.js';
 import { startServer } from '../server/main.js';
 import { printTable, quantile, startProcessCluster } from './cluster.js';
 import { startFloorCluster, type Carrier } from './floor.js';
+import { vectorSumMessages } from '../services/common/vectorsum.js';
 
 const { values } = parseArgs({
   options: {
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
       const median = quantile(sums, 0.5);
       const floorMedian = quantile(floors, 0.5);
       rows.push([n, inProcess ? 'one process' : 'processes', runs, ms(median), ms(quantile(sums, 0.95)), ms(floorMedian), ms(quantile(floors, 0.95)),
-        (median / floorMedian).toFixed(2), perParty, 2 * n * (n - 1)]);
+        (median / floorMedian).toFixed(2), perParty, vectorSumMessages(n)]);
 
       if (index === 0) {
         console.error(`${n} parties: 100 numbers, throughput`);
