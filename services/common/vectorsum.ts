@@ -2,7 +2,8 @@
 // own ring or field, e.g. exact fixed-point reals and 64-bit counts); every party learns the
 // element-wise sum over all parties and nothing else.
 //
-// Construction: pairwise-masked aggregation (Ács and Castelluccia, "I Have a DREAM!", IH 2011;
+// Construction, from MASKED_FROM (4) parties on (below it, additive sharing: sharedSum at the
+// end of this file): pairwise-masked aggregation (Ács and Castelluccia, "I Have a DREAM!", IH 2011;
 // Bonawitz et al., "Practical Secure Aggregation for Privacy-Preserving Machine Learning", CCS
 // 2017, §4 without its dropout recovery), with party 0 as the aggregator. Three stages, 3(n−1)
 // messages in all where additive sharing between every pair needed 2n(n−1):
