@@ -7,7 +7,7 @@
 // server as its own process; from there on (50 parties) all servers share this process.
 // Then, for the first row's size, 100 numbers per party and the throughput of 100 concurrent sums.
 //
-//   npm run bench:sum [-- --parties 3,10,50 --runs 100,30,10 --in-process-from 50 --no-peer-channel]
+//   npm run bench:sum [-- --parties 3,10,50 --runs 100,30,10 --in-process-from 50 --no-peer-channel --skip-throughput]
 import { parseArgs } from 'node:util';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,6 +17,7 @@ import { Api, type Remote } from '../clients/typescript/index.js';
 import { startServer } from '../server/main.js';
 import { printTable, quantile, startProcessCluster } from './cluster.js';
 import { startFloorCluster, type Carrier } from './floor.js';
+import { vectorSumMessages } from '../services/common/vectorsum.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +25,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '100,30,10' },
     'in-process-from': { type: 'string', default: '50' },
     'no-peer-channel': { type: 'boolean', default: false },
+    // The latency table alone (the 100-number and 100-concurrent rows of the first size skipped).
+    'skip-throughput': { type: 'boolean', default: false },
   },
 });
 const SIZES = values.parties.split(',').map(Number);
@@ -109,9 +112,9 @@ async function main(): Promise<void> {
       const median = quantile(sums, 0.5);
       const floorMedian = quantile(floors, 0.5);
       rows.push([n, inProcess ? 'one process' : 'processes', runs, ms(median), ms(quantile(sums, 0.95)), ms(floorMedian), ms(quantile(floors, 0.95)),
-        (median / floorMedian).toFixed(2), perParty, 2 * n * (n - 1)]);
+        (median / floorMedian).toFixed(2), perParty, vectorSumMessages(n)]);
 
-      if (index === 0) {
+      if (index === 0 && !values['skip-throughput']) {
         console.error(`${n} parties: 100 numbers, throughput`);
         const many: number[] = [];
         for (let i = 0; i < Math.min(runs, 50); i++) many.push(await oneSum((p) => Array.from({ length: 100 }, (_, k) => p * 1000 + k / 7)));

@@ -76,6 +76,15 @@ export interface Session {
    * others have joined rather than waiting at a server whose client has not called yet.
    */
   whenJoined(timeoutMs?: number): Promise<boolean>;
+  /**
+   * A 32-byte secret that this party and party `peer` alone can compute, with no message: derived
+   * from the pair's long-term key agreement (server/peer/pair-secrets.ts) and bound to this
+   * computation's uuid and terms and to `context`. The same (pair, uuid, terms, context) always
+   * gives the same secret, so `context` MUST hold a value both parties agree on that is fresh for
+   * this computation (e.g. a nonce one party drew and sent): a uuid is reused for retries and new
+   * computations, and a mask that repeats across computations reveals the difference of inputs.
+   */
+  pairSecret(peer: number, context: Uint8Array): Uint8Array;
   /** Free everything the session holds; later messages of this instance are rejected as replays. */
   close(): void;
 }

@@ -18,6 +18,7 @@ import { InboundPath, REPLAY_WINDOW_MS } from './inbound.js';
 import { Lanes } from './lanes.js';
 import { NO_OBSERVER, type PeerObserver } from './observer.js';
 import { OutboundPath } from './outbound.js';
+import { PairSecrets } from './pair-secrets.js';
 import { ABORT_STAGE, PeerSession, type SessionHost } from './session.js';
 import { HttpTransport, type PeerTransport } from './transport.js';
 import type { Trust } from './trust.js';
@@ -82,6 +83,7 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
   private readonly early: EarlyMessages;
   private readonly inbound: InboundPath;
   private readonly outbound: OutboundPath;
+  private readonly pairSecrets: PairSecrets;
   private active = 0;
   private readonly sweeper: NodeJS.Timeout;
   private closing = false;
@@ -103,6 +105,7 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
       maxMessageBytes: this.limits.maxMessageBytes, log: this.log, observer: this.observer,
       session: (uuid) => this.sessions.get(uuid),
     });
+    this.pairSecrets = new PairSecrets(this.self, this.trust);
     this.outbound = new OutboundPath({ self: this.self, keys, directory: this.directory, transport: this.transport, observer: this.observer });
     this.sweeper = setInterval(() => this.sweep(), Math.min(1000, this.stageTimeoutMs)).unref();
   }
@@ -391,6 +394,10 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
     for (const session of this.sessions.values()) {
       if (session.nodes.some(carries)) session.fail(err);
     }
+  }
+
+  pairSecret(peerKey: string, info: Uint8Array): Uint8Array {
+    return this.pairSecrets.secret(peerKey, info);
   }
 
   async close(): Promise<void> {

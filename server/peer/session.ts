@@ -16,6 +16,7 @@ import type { AbortCause, Session, StageOrderCheck, Terms } from '../../services
 import { canonicalJson } from './codec.js';
 import type { EnvelopeHeader } from './envelope.js';
 import type { ComputationRecord } from './observer.js';
+import { pairSecretInfo } from './pair-secrets.js';
 import { abortError, abortNotice } from '../../services/abort.js';
 
 // The abort message's format lives in services/ (the in-memory network speaks it too); re-exported
@@ -28,6 +29,8 @@ export const ABORT_STAGE = 'abort';
 export interface SessionHost {
   readonly maxInboxBytes: number;
   post(session: PeerSession, to: number, stage: string, seq: number, payload: Uint8Array, signal: AbortSignal, timeoutMs: number): Promise<void>;
+  /** The pair secret shared with the party of public key `peerKey` for `info` (pair-secrets.ts). */
+  pairSecret(peerKey: string, info: Uint8Array): Uint8Array;
   sessionClosed(session: PeerSession): void;
   warn(obj: object, msg: string): void;
   debug(obj: object, msg: string): void;
@@ -227,6 +230,11 @@ export class PeerSession implements Session {
         },
       });
     });
+  }
+
+  pairSecret(peer: number, context: Uint8Array): Uint8Array {
+    this.checkPeer(peer, 'peer');
+    return this.host.pairSecret(this.nodeKeys[peer]!, pairSecretInfo(this.uuid, this.termsJson, this.myself, peer, context));
   }
 
   /**

@@ -28,6 +28,8 @@ function entropy(length: number): Buffer {
 /** What the secure vector sum needs of its arithmetic: Ring and PrimeField both provide it. */
 export interface AdditiveGroup {
   readonly byteLength: number;
+  /** The group's order: 2^k for Z_2^k, p for F_p. */
+  readonly modulus: bigint;
   reduce(x: bigint): bigint;
   add(a: bigint, b: bigint): bigint;
   sub(a: bigint, b: bigint): bigint;

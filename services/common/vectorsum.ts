@@ -2,31 +2,56 @@
 // own ring or field, e.g. exact fixed-point reals and 64-bit counts); every party learns the
 // element-wise sum over all parties and nothing else.
 //
-// Construction: additive secret sharing (Cramer, Damgård, Nielsen, "Secure Multiparty Computation
-// and Secret Sharing", 2015, §3.3), two stages:
-//   shares:   party i splits its vector v_i into n uniform additive sharings and sends share j to
-//             party j (keeping its own);
-//   partials: party j adds the shares it holds and broadcasts that partial sum;
-//   every party adds the n partial sums: Σ_j Σ_i s_ij = Σ_i v_i.
-// Any n−1 shares of v_i are independent and uniform, so a coalition of up to n−1 parties sees
-// uniform values, and the honest parties' partial sums, which together with the coalition's own
-// shares determine nothing beyond the total. The lanes' lengths are public (every party passes
-// the same shape); a different length at a peer fails as a malformed message naming it.
+// Construction, from MASKED_FROM (4) parties on (below it, additive sharing: sharedSum at the
+// end of this file): pairwise-masked aggregation (Ács and Castelluccia, "I Have a DREAM!", IH 2011;
+// Bonawitz et al., "Practical Secure Aggregation for Privacy-Preserving Machine Learning", CCS
+// 2017, §4 without its dropout recovery), with party 0 as the aggregator. Three stages, 3(n−1)
+// messages in all where additive sharing between every pair needed 2n(n−1):
+//   nonce:  the aggregator draws 32 fresh bytes and sends them to every party;
+//   masked: party i ≠ 0 sends the aggregator y_i = v_i + Σ_{j ∉ {0, i}} ±PRG(k_ij), the sign +
+//           when i < j and − when i > j, on each lane's own ring or field;
+//   total:  the aggregator adds its own v_0 and every y_i, and sends the total to every party.
+// Each pair's masks appear once with each sign, so they cancel: Σ_i y_i + v_0 = Σ_i v_i.
+//
+// The pair key k_ij is Session.pairSecret(j, context): both parties derive it with no message
+// from their long-term key agreement (server/peer/pair-secrets.ts), bound to the uuid, the terms,
+// the stage name and run number, and the aggregator's nonce. The nonce is what makes masks fresh:
+// a network uuid is reused for retries and for new computations, and a mask used twice would show
+// the aggregator the difference of a party's two inputs. The aggregator's fresh draw costs one
+// stage; no value both parties already hold is fresh per attempt (the instance nonces each party
+// draws travel only with its own messages, which in this star reach the aggregator alone).
+//
+// What a coalition of up to n−1 parties learns (SECURITY.md "Secure vector sum"):
+// - without the aggregator: the nonce and the total, i.e. the output;
+// - with the aggregator: every y_i. For an honest party h, y_h carries ±PRG(k_hg) for every other
+//   honest non-aggregator g, and those keys are unknown to the coalition. With two or more honest
+//   parties the honest y_h are uniform given their sum (the masks of honest pairs form a connected
+//   graph, Bonawitz et al. §4 Thm 6.2), and that sum follows from the output and the coalition's
+//   own inputs; with one honest party the output alone determines its input anyway.
+// Masks with the aggregator would be pointless (it knows k_i0), so none are drawn: with n = 2
+// party 1's vector reaches party 0 unmasked, inside the sealed envelope, as the output reveals it.
+// The pseudo-randomness is AES-256-CTR keyed by k_ij (prg.ts); a field element is drawn by
+// rejection, a ring element by dropping the bits above k, both exactly uniform on its group.
+// This assumes semi-honest parties, as every protocol here: an aggregator that sent the same nonce
+// twice could subtract two masked vectors. The lanes' lengths are public (every party passes the
+// same shape); a different length at a peer fails as a malformed message naming it.
 //
 // A microprotocol runs it as a sub-protocol under its own id (stages.ts subProtocol) and may run
 // it several times in one session, numbering the runs with `seq`.
 
+import { randomBytes } from 'node:crypto';
 import { PeerError } from '../errors.js';
 import type { Session } from '../peer.js';
 import type { AdditiveGroup } from './field.js';
 import { Ring } from './ring.js';
 import { EXACT_SCALAR } from './fixedpoint.js';
+import { MaskStream } from './prg.js';
 import { broadcast, defineStages, gather, otherParties, partyName, scatter, subProtocol, type SubStages } from './stages.js';
 
-export const VECTOR_SUM_STAGES = defineStages(['shares', 'partials'] as const);
+export const VECTOR_SUM_STAGES = defineStages(['shares', 'partials', 'nonce', 'masked', 'total'] as const);
 export type VectorSumStages = SubStages<typeof VECTOR_SUM_STAGES.all>;
 
-/** The stages of one vector-sum sub-protocol named `id` ("moments" → "moments.shares", …). */
+/** The stages of one vector-sum sub-protocol named `id` ("moments" → "moments.nonce", …). */
 export function vectorSumStages(id: string): VectorSumStages {
   return subProtocol(id, VECTOR_SUM_STAGES);
 }
@@ -81,18 +106,155 @@ function addInto(lanes: readonly Lane[], acc: bigint[][], term: readonly (readon
   });
 }
 
+function subInto(lanes: readonly Lane[], acc: bigint[][], term: readonly (readonly bigint[])[]): void {
+  lanes.forEach((lane, l) => {
+    const a = acc[l]!;
+    const t = term[l]!;
+    for (let k = 0; k < a.length; k++) a[k] = lane.group.sub(a[k]!, t[k]!);
+  });
+}
+
+/** Who adds the masked vectors and sends the total. */
+export const AGGREGATOR = 0;
+const NONCE_BYTES = 32;
+/** The PRG label of the masks (prg.ts): distinct from every other use of a pair secret. */
+const MASK_LABEL = 'tessera/vectorsum/mask/v1';
+
+/**
+ * The context of a run's pair secrets: its stage name and run number (so two sums in one session
+ * never share a key), then the aggregator's nonce (so no two attempts on one uuid do).
+ */
+function maskContext(stage: string, seq: number, nonce: Uint8Array): Uint8Array {
+  const name = Buffer.from(stage, 'utf8');
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(name.length, 0);
+  head.writeUInt32BE(seq, 4);
+  return Buffer.concat([head, name, nonce]);
+}
+
+/** Little-endian bytes as an unsigned integer. */
+function readLE(bytes: Uint8Array): bigint {
+  return bytes.length === 0 ? 0n : BigInt('0x' + Buffer.from(bytes).reverse().toString('hex'));
+}
+
+/**
+ * PRG(k) laid over the lanes: one uniform element per position. The keystream is read in one piece
+ * (bitLength(modulus) bits per element, the excess bits of the last byte dropped); an element at or
+ * above the modulus, possible only in a field, is replaced by the next bytes of the stream. Both
+ * parties of the pair run this same procedure on the same stream, so they draw the same elements.
+ */
+function expandMask(lanes: readonly Lane[], seed: Uint8Array): bigint[][] {
+  const stream = new MaskStream(seed, MASK_LABEL);
+  const bytes = stream.next(width(lanes));
+  let at = 0;
+  return lanes.map((lane) => {
+    const { byteLength, modulus } = lane.group;
+    const bits = (modulus - 1n).toString(2).length;
+    return lane.values.map(() => {
+      let x = BigInt.asUintN(bits, readLE(bytes.subarray(at, at + byteLength)));
+      at += byteLength;
+      while (x >= modulus) x = BigInt.asUintN(bits, readLE(stream.next(byteLength)));
+      return x;
+    });
+  });
+}
+
+/**
+ * The mask party `session.myself` shares with party `peer` in the run (stage, seq) under the
+ * aggregator's `nonce`, before its sign: PRG(k_ij) over the lanes' shape.
+ */
+export function pairMask(session: Session, peer: number, lanes: readonly Lane[], stage: string, seq: number, nonce: Uint8Array): bigint[][] {
+  return expandMask(lanes, session.pairSecret(peer, maskContext(stage, seq, nonce)));
+}
+
+function checkNonce(payload: Uint8Array, where: string): Uint8Array {
+  if (payload.length !== NONCE_BYTES) {
+    throw new PeerError(`malformed vector-sum nonce of ${payload.length} bytes (expected ${NONCE_BYTES})`, { where });
+  }
+  return payload;
+}
+
+/**
+ * Below this many parties the sum runs by additive sharing between every pair (2n(n−1) messages
+ * in two stages, see sharedSum): every party then hears from every other, which the fault
+ * handling relies on to be prompt (a party whose own input is bad tells the others once each has
+ * joined, stages.ts runProtocol; a party listing the nodes in another order meets a peer that
+ * names the disagreement). In the star of the masked sum a party hears from the aggregator alone,
+ * so there such notices reach the others through the aggregator or at their timeout. The star is
+ * not slower even at 3 parties (bench/vectorsum.ts, one process: median 48 ms against 91 ms on a
+ * loaded machine); the threshold keeps small networks' fault behaviour, and from 4 parties on the
+ * message count decides: 3(n−1) against 2n(n−1).
+ */
+export const MASKED_FROM = 4;
+
+/** How many peer messages one secure vector sum of n parties sends (for benches and tests). */
+export function vectorSumMessages(n: number): number {
+  return n >= MASKED_FROM ? 3 * (n - 1) : 2 * n * (n - 1);
+}
+
 /**
  * Runs one secure vector sum on an open session and returns the element-wise totals, lane by
- * lane. Sending and receiving of a stage run together, so a stage costs one delivery.
+ * lane: pairwise-masked aggregation from MASKED_FROM parties on, additive sharing below (or the
+ * construction `options.construction` names, for tests). Sending and receiving of a stage run
+ * together, so a stage costs one delivery.
  */
-export async function secureVectorSum(
+export function secureVectorSum(
   session: Session,
   stages: VectorSumStages,
   lanes: readonly Lane[],
-  options: { readonly seq?: number } = {},
+  options: { readonly seq?: number; readonly construction?: 'masked' | 'shared' } = {},
 ): Promise<bigint[][]> {
-  const n = session.parties;
   const seq = options.seq ?? 0;
+  const construction = options.construction ?? (session.parties >= MASKED_FROM ? 'masked' : 'shared');
+  return construction === 'masked' ? maskedSum(session, stages, lanes, seq) : sharedSum(session, stages, lanes, seq);
+}
+
+async function maskedSum(session: Session, stages: VectorSumStages, lanes: readonly Lane[], seq: number): Promise<bigint[][]> {
+  const own = lanes.map((lane) => lane.values.map((x) => lane.group.reduce(x)));
+  const decoder = (p: Uint8Array, from: number) => decode(lanes, p, partyName(session, from));
+
+  if (session.myself === AGGREGATOR) {
+    const others = otherParties(session);
+    const [, masked] = await Promise.all([
+      broadcast(session, stages.nonce, randomBytes(NONCE_BYTES), { seq }),
+      gather(session, stages.masked, others, decoder, { seq }),
+    ]);
+    const total = own;
+    for (const term of masked.values()) addInto(lanes, total, term);
+    await broadcast(session, stages.total, encode(lanes, total), { seq });
+    return total;
+  }
+
+  const from = [AGGREGATOR];
+  const nonce = (await gather(session, stages.nonce, from, (p) => checkNonce(p, partyName(session, AGGREGATOR)), { seq })).get(AGGREGATOR)!;
+  const masked = own;
+  for (let j = 0; j < session.parties; j++) {
+    if (j === AGGREGATOR || j === session.myself) continue;
+    const mask = pairMask(session, j, lanes, stages.masked, seq, nonce);
+    if (session.myself < j) addInto(lanes, masked, mask);
+    else subInto(lanes, masked, mask);
+  }
+  const [, total] = await Promise.all([
+    scatter(session, stages.masked, () => encode(lanes, masked), { seq, to: from }),
+    gather(session, stages.total, from, decoder, { seq }),
+  ]);
+  return total.get(AGGREGATOR)!;
+}
+
+/**
+ * Additive secret sharing (Cramer, Damgård, Nielsen, "Secure Multiparty Computation and Secret
+ * Sharing", 2015, §3.3) in two stages:
+ *   shares:   party i splits its vector v_i into n uniform additive sharings and sends share j to
+ *             party j (keeping its own);
+ *   partials: party j adds the shares it holds and broadcasts that partial sum;
+ *   every party adds the n partial sums: Σ_j Σ_i s_ij = Σ_i v_i.
+ * Any n−1 shares of v_i are independent and uniform, so a coalition of up to n−1 parties sees
+ * uniform values, and the honest parties' partial sums, which together with the coalition's own
+ * shares determine nothing beyond the total. Fresh randomness from the OS per share, so nothing
+ * repeats across computations on one uuid.
+ */
+async function sharedSum(session: Session, stages: VectorSumStages, lanes: readonly Lane[], seq: number): Promise<bigint[][]> {
+  const n = session.parties;
   const others = otherParties(session);
   // Stage "shares": shares[j][l][k] is party j's share of lane l, element k.
   const shares: bigint[][][] = Array.from({ length: n }, () => lanes.map(() => []));

@@ -196,6 +196,7 @@ class CountingSession implements Session {
   abort(reason: string, cause?: AbortCause): Promise<void> { return this.inner.abort(reason, cause); }
   close(): void { this.inner.close(); }
   whenJoined(timeoutMs?: number): Promise<boolean> { return this.inner.whenJoined(timeoutMs); }
+  pairSecret(peer: number, context: Uint8Array): Uint8Array { return this.inner.pairSecret(peer, context); }
 }
 
 interface Deferred<T> {

@@ -6,7 +6,7 @@
 // per-wait timeouts — and counts the bytes each party sends. Transport security is
 // server/peer's job and is tested there.
 
-import { createHash } from 'node:crypto';
+import { createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { ConflictError, PeerError, TimeoutError, BadInputError } from '../errors.js';
 import type { AbortCause, OpenOptions, PeerNetwork, Session, StageOrderCheck, Terms } from '../peer.js';
@@ -226,6 +226,20 @@ class MemorySession implements Session {
     }
   }
 
+  /**
+   * In memory the hub stands in for the pair's key agreement: one random root per pair of
+   * servers, expanded with the same bindings as server/peer/pair-secrets.ts (uuid, terms, the two
+   * indices, the caller's context).
+   */
+  pairSecret(peer: number, context: Uint8Array): Uint8Array {
+    if (!Number.isInteger(peer) || peer < 0 || peer >= this.parties || peer === this.myself) {
+      throw new BadInputError(`peer must be the index of another party (0..${this.parties - 1}, not ${this.myself})`, { where: 'peer' });
+    }
+    const root = this.hub.pairRoot(this.nodes[this.myself]!, this.nodes[peer]!);
+    const info = JSON.stringify([this.uuid, this.termsJson, Math.min(this.myself, peer), Math.max(this.myself, peer), Buffer.from(context).toString('hex')]);
+    return new Uint8Array(hkdfSync('sha256', root, Buffer.alloc(0), info, 32));
+  }
+
   close(): void {
     if (this.#closed) return;
     this.fail(new PeerError(`computation ${this.uuid} is closed`));
@@ -255,7 +269,20 @@ export class MemoryHub {
   /** Reordered messages held back, by receiver: delivered after the next message to it. */
   readonly #held = new Map<number, (() => Promise<void>)[]>();
 
+  readonly #pairRoots = new Map<string, Buffer>();
+
   constructor(readonly nodes: readonly string[], readonly timeoutMs = 5000) {}
+
+  /** The long-term secret of two servers (by URL), drawn once per hub. */
+  pairRoot(a: string, b: string): Buffer {
+    const key = JSON.stringify(a < b ? [a, b] : [b, a]);
+    let root = this.#pairRoots.get(key);
+    if (root === undefined) {
+      root = randomBytes(32);
+      this.#pairRoots.set(key, root);
+    }
+    return root;
+  }
 
   /**
    * `to` and `m.from` are indices into the session's `nodes`, which may be a subset of the hub's

@@ -1,7 +1,10 @@
 // A restarted server never reuses randomness (docs/architecture.md §4 "Randomness"): the same party, with the same
-// identity key, the same input and the same network uuid, deals different shares after a restart
-// (and in every computation), under a new boot id and a new computation instance. The test opens
-// the envelopes party 0 received with party 0's own key, so it sees the shares themselves.
+// identity key, the same input and the same network uuid, sends a differently masked vector after
+// a restart (and in every computation), under a new boot id and a new computation instance. Its
+// pair keys come from the same long-term key agreement every time, so only the aggregator's fresh
+// nonce (services/common/vectorsum.ts) tells the runs apart: this checks that it does. The test
+// opens the envelopes party 0 (the aggregator) received with party 0's own key, so it sees the
+// masked vectors themselves.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -24,34 +27,36 @@ describe('randomness after a restart', { timeout: 60_000 }, () => {
   let root: string;
   let a: RunningServer;
   let b: RunningServer;
+  let c: RunningServer;
+  let d: RunningServer;
   let proxy: Proxy;
   const start = (dir: string, port = 0) => startServer({ dataDir: join(root, dir), port, logLevel: 'silent', peer: { networkSecret: secret, stageTimeoutMs: 5000 } });
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'tessera-restart-'));
-    [a, b] = await Promise.all([start('a'), start('b')]);
+    [a, b, c, d] = await Promise.all([start('a'), start('b'), start('c'), start('d')]);
     proxy = await startProxy(a.url);
   });
   after(async () => {
     await proxy.close();
-    await Promise.all([a.close(), b.close()]);
+    await Promise.all([a.close(), b.close(), c.close(), d.close()]);
     await rm(root, { recursive: true, force: true });
   });
 
-  test('the same party, input and uuid: fresh shares, instance and boot after a restart and in every run', async () => {
-    const nodes = [proxy.url, b.url];
+  test('the same party, input and uuid: a fresh masked vector, instance and boot after a restart and in every run', async () => {
+    const nodes = [proxy.url, b.url, c.url, d.url]; // four parties: the masked sum (vectorsum.ts MASKED_FROM)
     const uuid = 'a7f4fea2-b5f4-4d64-9705-45b3629a8145';
     // Party 0's key opens what party 1 sealed for it.
     const keys = new ChannelKeys(await loadOrCreateIdentity(join(root, 'a'), silent), new Trust({ secret }));
-    const runs: { share: Buffer; instance: string; boot: string; senderKey: string }[] = [];
+    const runs: { masked: Buffer; instance: string; boot: string; senderKey: string }[] = [];
     const run = async (): Promise<void> => {
       const before = proxy.envelopes.length;
-      const results = await within(20_000, 'sum', Promise.all([7, 11].map((v, i) => new RawClient(i === 0 ? a.url : b.url).secureSum(v, { nodes, uuid, myself: i }))));
-      for (const r of results) assert.equal(r.result.sum, 18);
-      const shares = proxy.envelopes.slice(before).map(parseEnvelope).filter((e) => e.header.stage === SECURE_SUM_STAGES.shares && e.header.from === 1);
-      assert.equal(shares.length, 1);
-      const envelope = shares[0]!;
-      runs.push({ share: keys.open(envelope), instance: envelope.header.instance, boot: envelope.header.senderBoot, senderKey: envelope.header.senderKey });
+      const results = await within(20_000, 'sum', Promise.all([7, 11, 13, 17].map((v, i) => new RawClient([a, b, c, d][i]!.url).secureSum(v, { nodes, uuid, myself: i }))));
+      for (const r of results) assert.equal(r.result.sum, 48);
+      const sent = proxy.envelopes.slice(before).map(parseEnvelope).filter((e) => e.header.stage === SECURE_SUM_STAGES.masked && e.header.from === 1);
+      assert.equal(sent.length, 1);
+      const envelope = sent[0]!;
+      runs.push({ masked: keys.open(envelope), instance: envelope.header.instance, boot: envelope.header.senderBoot, senderKey: envelope.header.senderKey });
     };
     await run();
     await run();
@@ -64,11 +69,11 @@ describe('randomness after a restart', { timeout: 60_000 }, () => {
     assert.equal(new Set(runs.map((r) => r.senderKey)).size, 1, 'the identity key survives the restart');
     assert.equal(new Set(runs.map((r) => r.boot)).size, 2, 'a new boot id after the restart');
     assert.equal(new Set(runs.map((r) => r.instance)).size, runs.length, 'a new instance per computation');
-    assert.equal(new Set(runs.map((r) => r.share.toString('hex'))).size, runs.length, 'no share repeats');
-    // Shares are uniform ring elements: no two runs agree even on a long prefix.
+    assert.equal(new Set(runs.map((r) => r.masked.toString('hex'))).size, runs.length, 'no masked vector repeats');
+    // Masked vectors are uniform ring elements: no two runs agree even on a long prefix.
     for (let i = 0; i < runs.length; i++) {
       for (let j = i + 1; j < runs.length; j++) {
-        assert.notDeepEqual(runs[i]!.share.subarray(0, 16), runs[j]!.share.subarray(0, 16));
+        assert.notDeepEqual(runs[i]!.masked.subarray(0, 16), runs[j]!.masked.subarray(0, 16));
       }
     }
   });

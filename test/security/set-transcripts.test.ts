@@ -135,6 +135,7 @@ describe('set intersection transcripts', { timeout: 120_000 }, () => {
                 receive: (from, stage, seq, timeoutMs) => s.receive(from, stage, seq, timeoutMs),
                 abort: (reason, cause) => s.abort(reason, cause),
                 whenJoined: (timeoutMs) => s.whenJoined(timeoutMs),
+                pairSecret: (peer, context) => s.pairSecret(peer, context),
                 close: () => s.close(),
                 send: (to, stage, payload, seq) => {
                   const bad = Uint8Array.from(payload);

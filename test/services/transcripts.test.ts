@@ -39,7 +39,7 @@ function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
 }
 
 describe('SecureSum transcript', () => {
-  test('every share and partial a party receives is uniform: no input and no count in clear', async () => {
+  test('every masked vector the aggregator receives is uniform: no input and no count in clear', async () => {
     const n = 4;
     const hub = new MemoryHub(nodes(n));
     hub.capture = true;
@@ -48,8 +48,12 @@ describe('SecureSum transcript', () => {
     const data = (i: number) => Array.from({ length: i + 1 }, (_, k) => i * 10 + k);
     const results = await Promise.all(hub.nodes.map((_, i) => secureSum({ microprotocol: 'SecureSum', data: data(i), network: { nodes: hub.nodes, uuid, myself: i } }, ctx(hub, i))));
     for (const r of results) assert.deepEqual((r as { result: unknown }).result, { samples: 10, sum: [0, 10, 11, 20, 21, 22, 30, 31, 32, 33].reduce((a, b) => a + b, 0) });
-    const received = hub.log.filter((m) => m.stage === 'sum.shares' || m.stage === 'sum.partials');
-    assert.equal(received.length, 2 * n * (n - 1));
+    // Party 0 aggregates: it alone receives the others' vectors, each masked; the rest receive
+    // its nonce and the total (the output), nothing from each other.
+    const received = hub.log.filter((m) => m.stage === 'sum.masked');
+    assert.equal(received.length, n - 1);
+    assert.ok(received.every((m) => m.to === 0));
+    assert.equal(hub.log.length, 3 * (n - 1));
     for (const m of received) {
       assert.deepEqual(zeroRuns(m.payload!), [], `${m.stage} from ${m.from} to ${m.to} is not uniform`);
     }

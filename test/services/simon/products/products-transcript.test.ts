@@ -39,6 +39,7 @@ function recording(node: PeerNode, transcript: Received[]): PeerNetwork {
         signal: s.signal,
         send: (to, stage, payload, seq) => s.send(to, stage, payload, seq),
         whenJoined: (timeoutMs) => s.whenJoined(timeoutMs),
+        pairSecret: (peer, context) => s.pairSecret(peer, context),
         async receive(from, stage, seq = 0, timeoutMs) {
           const payload = await s.receive(from, stage, seq, timeoutMs);
           transcript.push({ stage, seq, payload: Uint8Array.from(payload) });

@@ -1,0 +1,68 @@
+// Pair secrets between real peer nodes (server/peer/pair-secrets.ts): both parties of a pair
+// derive the same key with no message; every other pair, uuid, context or network secret gives
+// another; and a restarted server derives the same key for the same inputs, which is why the
+// caller's context must be fresh per computation (services/common/vectorsum.ts uses the
+// aggregator's nonce).
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { openAll, startNetwork, type Network } from './harness.js';
+import { within } from '../../within.js';
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+describe('pair secrets', () => {
+  let net: Network;
+  let other: Network;
+  before(async () => {
+    net = await startNetwork(3);
+    other = await startNetwork(3, { mode: 'secret', secret: randomBytes(32) });
+  });
+  after(async () => {
+    await net.close();
+    await other.close();
+  });
+
+  test('both parties of a pair derive the same 32 bytes; other pairs, contexts and uuids another', async () => {
+    const sessions = await within(5000, 'open', openAll(net, 'pairs'));
+    const later = await within(5000, 'open', openAll(net, 'pairs-2'));
+    try {
+      const context = randomBytes(32);
+      const secret = (i: number, j: number, ctx = context) => hex(sessions[i]!.pairSecret(j, ctx));
+      assert.equal(sessions[0]!.pairSecret(1, context).length, 32);
+      assert.equal(secret(0, 1), secret(1, 0));
+      assert.equal(secret(1, 2), secret(2, 1));
+      const all = [secret(0, 1), secret(0, 2), secret(1, 2), secret(0, 1, randomBytes(32)), hex(later[0]!.pairSecret(1, context))];
+      assert.equal(new Set(all).size, all.length);
+      assert.throws(() => sessions[0]!.pairSecret(0, context), /index of another party/);
+    } finally {
+      [...sessions, ...later].forEach((s) => s.close());
+    }
+  });
+
+  test('a network with another secret derives other keys between the same positions', async () => {
+    const [a, b] = await Promise.all([within(5000, 'open', openAll(net, 'salted')), within(5000, 'open', openAll(other, 'salted'))]);
+    try {
+      const context = Buffer.alloc(32, 1);
+      assert.notEqual(hex(a[0]!.pairSecret(1, context)), hex(b[0]!.pairSecret(1, context)));
+    } finally {
+      [...a, ...b].forEach((s) => s.close());
+    }
+  });
+
+  test('the same pair, uuid and context after a restart give the same key: freshness is the context\'s job', async () => {
+    const context = Buffer.alloc(32, 9);
+    const first = await within(5000, 'open', openAll(net, 'restart'));
+    const before = hex(first[1]!.pairSecret(2, context));
+    first.forEach((s) => s.close());
+    await net.parties[1]!.restart();
+    const second = await within(5000, 'open', openAll(net, 'restart'));
+    try {
+      assert.equal(hex(second[1]!.pairSecret(2, context)), before);
+      assert.notEqual(hex(second[1]!.pairSecret(2, Buffer.alloc(32, 10))), before);
+    } finally {
+      second.forEach((s) => s.close());
+    }
+  });
+});
