@@ -94,6 +94,7 @@ describe('set microprotocols on the engine', { timeout: 120_000 }, () => {
           receive: (from, stage, seq, timeoutMs) => s.receive(from, stage, seq, timeoutMs),
           abort: (reason, cause) => s.abort(reason, cause),
           whenJoined: (timeoutMs) => s.whenJoined(timeoutMs),
+          pairSecret: (peer, context) => s.pairSecret(peer, context),
           close: () => s.close(),
           send: async (to, stage, payload, seq) => {
             if (first && to === 2) {
