@@ -24,11 +24,24 @@ export interface Proxy {
   mode: ProxyMode;
   /** Called for every request before the mode applies; may change the mode or target (awaited). */
   onRequest: ((method: string, path: string) => void | Promise<void>) | undefined;
+  /**
+   * Called for every peer message once its body is read, with its clear header's stage and sender
+   * (the header is GCM's associated data: readable, not secret); may change the mode (awaited), so
+   * a test can act at a protocol point rather than at a message count that depends on scheduling.
+   */
+  onEnvelope: ((header: { stage: string; from: number }) => void | Promise<void>) | undefined;
   /** Paths of requests seen, in order. */
   readonly seen: string[];
   /** Bodies of the peer messages forwarded, in order (sealed envelopes, for inspection). */
   readonly envelopes: Buffer[];
   close(): Promise<void>;
+}
+
+/** The clear header of a sealed envelope: "TSPM" | version | header length (uint32 BE) | JSON. */
+function envelopeHeader(envelope: Buffer): { stage: string; from: number } {
+  const length = envelope.readUInt32BE(5);
+  const header = JSON.parse(envelope.subarray(9, 9 + length).toString('utf8')) as { stage: string; from: number };
+  return { stage: header.stage, from: header.from };
 }
 
 export async function startProxy(target: string): Promise<Proxy> {
@@ -39,6 +52,7 @@ export async function startProxy(target: string): Promise<Proxy> {
     target,
     mode: { kind: 'pass' },
     onRequest: undefined,
+    onEnvelope: undefined,
     seen: [],
     envelopes: [],
     close: async () => {
@@ -69,6 +83,13 @@ export async function startProxy(target: string): Promise<Proxy> {
       const junk = Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 7919 + 13) % 256));
       res.writeHead(mode.status, { 'content-type': 'application/octet-stream' }).end(junk);
       return;
+    }
+    if (isMessage && state.onEnvelope !== undefined) {
+      await state.onEnvelope(envelopeHeader(Buffer.concat(body)));
+      if (state.mode.kind === 'down') {
+        req.socket.destroy();
+        return;
+      }
     }
     if (mode.kind === 'delay') await new Promise((r) => setTimeout(r, mode.ms));
     if (isMessage) state.envelopes.push(Buffer.concat(body));

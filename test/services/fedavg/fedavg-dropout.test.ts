@@ -123,19 +123,21 @@ describe('FedAvg survives a party dropping out (min_parties)', { timeout: 180_00
     }
   });
 
-  // Party (n−1) runs in its own process behind the proxy and is killed with SIGKILL when the
-  // 2(n−1)+1-th peer message reaches it: every other party has then finished setup (it sent online
-  // messages) and sent its weight, so the round is in its reduce stage; there is no restart (setup
-  // completed), and the survivors' average exists only through the decision and unmasking of the
-  // double-masked round (services/fedavg/double.ts).
+  // Party (n−1) runs in its own process behind the proxy and is killed with SIGKILL when a reduce
+  // message from every other party has reached it: each has then finished setup (a party sends
+  // reduce messages only after its setup stage), so the round is in its reduce stage; there is no
+  // restart (setup completed), and the survivors' average exists only through the decision and
+  // unmasking of the double-masked round (services/fedavg/double.ts). A message count would not
+  // do: under load one party's reduce messages can arrive before another's setup message.
   for (const [n, t] of [[3, 2], [5, 3]] as const) {
     test(`${t} of ${n}, the last party killed (SIGKILL) mid-reduce: the survivors get their average through unmasking`, async () => {
       child = await spawnParty(join(root, `p-mid-${n}`), secret, STAGE_TIMEOUT_MS);
       proxy.target = child.url;
-      let inbound = 0;
+      const reducing = new Set<number>();
       let killed = false;
-      proxy.onRequest = async (_method, path) => {
-        if (path.startsWith('/peer/messages') && ++inbound === 2 * (n - 1) + 1 && !killed) {
+      proxy.onEnvelope = async ({ stage, from }) => {
+        if (stage.endsWith('reduce')) reducing.add(from);
+        if (reducing.size === n - 1 && !killed) {
           killed = true;
           await child!.kill();
           proxy.mode = { kind: 'down' };
@@ -156,7 +158,7 @@ describe('FedAvg survives a party dropping out (min_parties)', { timeout: 180_00
           assert.equal(g.metadata?.['tessera.parties'], String(n - 1));
         }
       } finally {
-        proxy.onRequest = undefined;
+        proxy.onEnvelope = undefined;
         proxy.mode = { kind: 'pass' };
         await child.kill();
         child = undefined;
