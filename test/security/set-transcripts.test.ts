@@ -16,6 +16,7 @@ import { freshKeys, intersectionStages, runIntersection, setIntersection, setInt
 import { statisticsContingencyVertical } from '../../services/simon/sets/contingency-vertical.js';
 import { hashToGroup, elementAt, countOf, indexElements, elementKey } from '../../services/simon/sets/group.js';
 import { within } from '../within.js';
+import { contains } from '../support/transcript.js';
 
 const silent = pino({ level: 'silent' });
 const ctxFor = (peers: PeerNetwork): CallContext => ({ signal: new AbortController().signal, peers, log: silent });
@@ -30,10 +31,6 @@ async function run(entry: Entry, inputs: unknown[], wrap: (i: number, net: PeerN
     Promise.allSettled(inputs.map((data, myself) => entry({ data, network: { nodes: hub.nodes, uuid: 'u', myself } }, ctxFor(wrap(myself, hub.network(myself)))))),
   );
   return { hub, results };
-}
-
-function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
-  return needle.length > 0 && Buffer.from(haystack).indexOf(Buffer.from(needle)) >= 0;
 }
 
 /** Every form of `value` that must not reach another party. */

@@ -13,30 +13,12 @@ import { secureSum } from '../../services/simon/linear/securesum.js';
 import { SEED_BYTES } from '../../services/common/prg.js';
 import { TensorSet } from '../../services/common/tensors.js';
 import type { CallContext } from '../../services/microservice.js';
+import { zeroRuns, contains } from '../support/transcript.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const nodes = (n: number) => Array.from({ length: n }, (_, i) => `http://127.0.0.1:${57000 + i}`);
 const ctx = (hub: MemoryHub, i: number): CallContext => ({ signal: new AbortController().signal, peers: hub.network(i), log: silent });
 let counter = 0;
-
-/**
- * A payload of uniform random bytes has 4 or more zero bytes in one 8-byte window with
- * probability 70·255^4/256^8 ≈ 1.6e-8; a small number in clear (a count, a weight, a fixed-point
- * value) leaves at least that many. Returns the offsets of such windows.
- */
-function zeroRuns(payload: Uint8Array): number[] {
-  const out: number[] = [];
-  for (let at = 0; at + 8 <= payload.length; at += 8) {
-    let zeros = 0;
-    for (let i = at; i < at + 8; i++) if (payload[i] === 0 || payload[i] === 0xff) zeros += 1;
-    if (zeros >= 4) out.push(at);
-  }
-  return out;
-}
-
-function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
-  return Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength).indexOf(Buffer.from(needle.buffer, needle.byteOffset, needle.byteLength)) !== -1;
-}
 
 describe('SecureSum transcript', () => {
   test('every masked vector the aggregator receives is uniform: no input and no count in clear', async () => {

@@ -10,6 +10,7 @@ import { AGGREGATOR, COUNT_RING, MASKED_FROM, pairMask, REAL_RING, secureVectorS
 import { F25519 } from '../../../services/common/field.js';
 import { EXACT_SCALAR } from '../../../services/common/fixedpoint.js';
 import { runProtocol } from '../../../services/common/stages.js';
+import { zeroRuns } from '../../support/transcript.js';
 
 const STAGES = vectorSumStages('test');
 
@@ -77,17 +78,6 @@ async function sumOn(hub: MemoryHub, uuid: string, lanesOf: (i: number) => Lanes
       return { session, totals };
     }),
   );
-}
-
-/** Windows of 8 bytes with 4 or more 0x00/0xff bytes: ≈1.6e-8 each for uniform bytes, certain for a small value in clear. */
-function zeroRuns(payload: Uint8Array): number[] {
-  const out: number[] = [];
-  for (let at = 0; at + 8 <= payload.length; at += 8) {
-    let zeros = 0;
-    for (let i = at; i < at + 8; i++) if (payload[i] === 0 || payload[i] === 0xff) zeros += 1;
-    if (zeros >= 4) out.push(at);
-  }
-  return out;
 }
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');

@@ -16,6 +16,7 @@ import { SEED_BYTES } from '../../../services/common/prg.js';
 import { TensorSet } from '../../../services/common/tensors.js';
 import { BadInputError } from '../../../services/errors.js';
 import type { CallContext } from '../../../services/microservice.js';
+import { zeroRuns } from '../../support/transcript.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const nodes = (n: number) => Array.from({ length: n }, (_, i) => `http://127.0.0.1:${58000 + i}`);
@@ -33,16 +34,6 @@ async function run(n: number, options: Record<string, unknown>, capture = false)
   const results = await Promise.all(hub.nodes.map((_, i) =>
     secureFedAvg({ data: { tensors: modelOf(i), weight: 1 }, network: { nodes: hub.nodes, uuid, myself: i }, ...options }, ctx(hub, i)))) as TensorSet[];
   return { hub, results };
-}
-
-function zeroRuns(payload: Uint8Array): number[] {
-  const out: number[] = [];
-  for (let at = 0; at + 8 <= payload.length; at += 8) {
-    let zeros = 0;
-    for (let i = at; i < at + 8; i++) if (payload[i] === 0 || payload[i] === 0xff) zeros += 1;
-    if (zeros >= 4) out.push(at);
-  }
-  return out;
 }
 
 /** Ring elements (64-bit, little-endian) of a payload as signed integers. */

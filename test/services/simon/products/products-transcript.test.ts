@@ -18,6 +18,7 @@ import { ENTRY, leastSquaresOperator } from '../../../../services/simon/products
 import { secureMatrixMultiplication } from '../../../../services/simon/products/secure-matrix-multiplication.js';
 import { regressionOLSVertical } from '../../../../services/simon/products/regression-ols-vertical.js';
 import { packingFor } from '../../../../services/simon/products/product.js';
+import { contains } from '../../../support/transcript.js';
 
 interface Received {
   readonly stage: string;
@@ -74,10 +75,6 @@ async function run(net: Network, microprotocol: Microprotocol, data: [unknown, u
     ),
   );
   return { transcripts, results };
-}
-
-function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
-  return needle.length > 0 && Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength).includes(Buffer.from(needle));
 }
 
 /** Every form in which the value x could be sent in clear. */
