@@ -10,13 +10,14 @@ import { createHash } from 'node:crypto';
 import pino from 'pino';
 import { MemoryHub } from '../../services/simulation/network.js';
 import type { CallContext } from '../../services/microservice.js';
-import type { OpenOptions, PeerNetwork, Session } from '../../services/peer.js';
+import type { PeerNetwork } from '../../services/peer.js';
 import { PeerError } from '../../services/errors.js';
 import { freshKeys, intersectionStages, runIntersection, setIntersection, setIntersectionSize, type PartyKeys } from '../../services/simon/sets/intersection.js';
 import { statisticsContingencyVertical } from '../../services/simon/sets/contingency-vertical.js';
 import { hashToGroup, elementAt, countOf, indexElements, elementKey } from '../../services/simon/sets/group.js';
 import { within } from '../within.js';
 import { contains } from '../support/transcript.js';
+import { wrapNetwork } from '../support/network.js';
 
 const silent = pino({ level: 'silent' });
 const ctxFor = (peers: PeerNetwork): CallContext => ({ signal: new AbortController().signal, peers, log: silent });
@@ -119,29 +120,13 @@ describe('set intersection transcripts', { timeout: 120_000 }, () => {
     const tamper = (i: number, net: PeerNetwork): PeerNetwork =>
       i !== 1
         ? net
-        : {
-            stageTimeoutMs: net.stageTimeoutMs,
-            open: async (options: OpenOptions): Promise<Session> => {
-              const s = await net.open(options);
-              return {
-                uuid: s.uuid,
-                myself: s.myself,
-                parties: s.parties,
-                nodes: s.nodes,
-                signal: s.signal,
-                receive: (from, stage, seq, timeoutMs) => s.receive(from, stage, seq, timeoutMs),
-                abort: (reason, cause) => s.abort(reason, cause),
-                whenJoined: (timeoutMs) => s.whenJoined(timeoutMs),
-                pairSecret: (peer, context) => s.pairSecret(peer, context),
-                close: () => s.close(),
-                send: (to, stage, payload, seq) => {
-                  const bad = Uint8Array.from(payload);
-                  if (stage === 'hop-1') bad.set(Uint8Array.from({ length: 32 }, (_, k) => (k === 0 ? 1 : 0)), 0);
-                  return s.send(to, stage, bad, seq);
-                },
-              };
+        : wrapNetwork(net, (s) => ({
+            send: (to, stage, payload, seq) => {
+              const bad = Uint8Array.from(payload);
+              if (stage === 'hop-1') bad.set(Uint8Array.from({ length: 32 }, (_, k) => (k === 0 ? 1 : 0)), 0);
+              return s.send(to, stage, bad, seq);
             },
-          };
+          }));
     const { results } = await run(setIntersection, inputs.slice(0, 3), tamper);
     const reason = (results[2] as PromiseRejectedResult).reason as PeerError;
     assert.ok(reason instanceof PeerError);

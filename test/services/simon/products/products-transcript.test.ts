@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { startNetwork, type Network } from '../../../server/peer/harness.js';
 import { within } from '../../../within.js';
 import type { CallContext } from '../../../../services/microservice.js';
-import type { PeerNetwork, Session } from '../../../../services/peer.js';
+import type { PeerNetwork } from '../../../../services/peer.js';
 import type { PeerNode } from '../../../../server/peer/index.js';
 import { bigintToBytes, bytesToBigint } from '../../../../services/common/modexp.js';
 import { PaillierPublicKey } from '../../../../services/common/paillier.js';
@@ -19,6 +19,7 @@ import { secureMatrixMultiplication } from '../../../../services/simon/products/
 import { regressionOLSVertical } from '../../../../services/simon/products/regression-ols-vertical.js';
 import { packingFor } from '../../../../services/simon/products/product.js';
 import { contains } from '../../../support/transcript.js';
+import { wrapNetwork } from '../../../support/network.js';
 
 interface Received {
   readonly stage: string;
@@ -28,30 +29,13 @@ interface Received {
 
 /** The PeerNode as a PeerNetwork whose sessions record every payload they receive. */
 function recording(node: PeerNode, transcript: Received[]): PeerNetwork {
-  return {
-    stageTimeoutMs: node.stageTimeoutMs,
-    async open(options) {
-      const s = await node.open(options);
-      const session: Session = {
-        uuid: s.uuid,
-        myself: s.myself,
-        parties: s.parties,
-        nodes: s.nodes,
-        signal: s.signal,
-        send: (to, stage, payload, seq) => s.send(to, stage, payload, seq),
-        whenJoined: (timeoutMs) => s.whenJoined(timeoutMs),
-        pairSecret: (peer, context) => s.pairSecret(peer, context),
-        async receive(from, stage, seq = 0, timeoutMs) {
-          const payload = await s.receive(from, stage, seq, timeoutMs);
-          transcript.push({ stage, seq, payload: Uint8Array.from(payload) });
-          return payload;
-        },
-        abort: (reason, cause) => s.abort(reason, cause),
-        close: () => s.close(),
-      };
-      return session;
+  return wrapNetwork(node, (s) => ({
+    async receive(from, stage, seq = 0, timeoutMs) {
+      const payload = await s.receive(from, stage, seq, timeoutMs);
+      transcript.push({ stage, seq, payload: Uint8Array.from(payload) });
+      return payload;
     },
-  };
+  }));
 }
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };

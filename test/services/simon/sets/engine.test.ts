@@ -5,10 +5,11 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { simulate, MemoryHub } from '../../../../services/simulation/index.js';
 import { BadInputError, ConflictError, PeerError, TesseraError, TimeoutError } from '../../../../services/errors.js';
-import type { OpenOptions, PeerNetwork, Session } from '../../../../services/peer.js';
+import type { PeerNetwork } from '../../../../services/peer.js';
 import type { SimonContext } from '../../../../services/simon/engine.js';
 import { setIntersection } from '../../../../services/simon/sets/intersection.js';
 import { within } from '../../../within.js';
+import { wrapNetwork } from '../../../support/network.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {}, child() { return silent; } } as unknown as SimonContext['log'];
 
@@ -80,22 +81,10 @@ describe('set microprotocols on the engine', { timeout: 120_000 }, () => {
   test("SetIntersection: a message for a stage out of the declared order is refused, naming its sender, and every party fails", async () => {
     // Party 1 sends party 2 a "result" before its "hop-1": the ring's order puts result last.
     const hub = new MemoryHub(['http://p0.test', 'http://p1.test', 'http://p2.test'], 20_000);
-    const early = (net: PeerNetwork): PeerNetwork => ({
-      stageTimeoutMs: net.stageTimeoutMs,
-      open: async (options: OpenOptions): Promise<Session> => {
-        const s = await net.open(options);
+    const early = (net: PeerNetwork): PeerNetwork =>
+      wrapNetwork(net, (s) => {
         let first = true;
-        const session: Session = {
-          uuid: s.uuid,
-          myself: s.myself,
-          parties: s.parties,
-          nodes: s.nodes,
-          signal: s.signal,
-          receive: (from, stage, seq, timeoutMs) => s.receive(from, stage, seq, timeoutMs),
-          abort: (reason, cause) => s.abort(reason, cause),
-          whenJoined: (timeoutMs) => s.whenJoined(timeoutMs),
-          pairSecret: (peer, context) => s.pairSecret(peer, context),
-          close: () => s.close(),
+        return {
           send: async (to, stage, payload, seq) => {
             if (first && to === 2) {
               first = false;
@@ -104,9 +93,7 @@ describe('set microprotocols on the engine', { timeout: 120_000 }, () => {
             return s.send(to, stage, payload, seq);
           },
         };
-        return session;
-      },
-    });
+      });
     const results = await within(
       60_000,
       'SetIntersection',
