@@ -91,6 +91,16 @@ describe('FedAvg survives a party dropping out (min_parties)', { timeout: 180_00
     }
   });
 
+  /** After a test that killed the party behind the proxy: no hooks, pass mode, party 4's own server again. */
+  async function restoreProxy(): Promise<void> {
+    proxy.onRequest = undefined;
+    proxy.onEnvelope = undefined;
+    proxy.mode = { kind: 'pass' };
+    await child?.kill();
+    child = undefined;
+    proxy.target = servers[4]!.url;
+  }
+
   test('3 of 5, party 4 killed (SIGKILL) when the first peer message reaches it: the four survivors get their average', async () => {
     child = await spawnParty(join(root, 'p4-child'), secret, STAGE_TIMEOUT_MS);
     proxy.target = child.url;
@@ -115,11 +125,7 @@ describe('FedAvg survives a party dropping out (min_parties)', { timeout: 180_00
         assert.equal(g.metadata?.['tessera.dropped'], '[4]');
       }
     } finally {
-      proxy.onRequest = undefined;
-      proxy.mode = { kind: 'pass' };
-      await child.kill();
-      child = undefined;
-      proxy.target = servers[4]!.url;
+      await restoreProxy();
     }
   });
 
@@ -158,11 +164,7 @@ describe('FedAvg survives a party dropping out (min_parties)', { timeout: 180_00
           assert.equal(g.metadata?.['tessera.parties'], String(n - 1));
         }
       } finally {
-        proxy.onEnvelope = undefined;
-        proxy.mode = { kind: 'pass' };
-        await child.kill();
-        child = undefined;
-        proxy.target = servers[4]!.url;
+        await restoreProxy();
       }
     });
   }
@@ -203,11 +205,7 @@ describe('FedAvg survives a party dropping out (min_parties)', { timeout: 180_00
           assert.equal(g.metadata?.['tessera.dropped'], '[]');
         }
       } finally {
-        proxy.onRequest = undefined;
-        proxy.mode = { kind: 'pass' };
-        await child.kill();
-        child = undefined;
-        proxy.target = servers[4]!.url;
+        await restoreProxy();
       }
     });
   }
