@@ -175,6 +175,8 @@ export function createApp(options: AppOptions): Express {
     bodies: options.limits?.peerInflightBodies ?? DEFAULT_PEER_INFLIGHT_BODIES,
     bytes: Math.max(options.limits?.peerInflightBytes ?? DEFAULT_PEER_INFLIGHT_BYTES, peerLimit),
     maxBody: peerLimit,
+    // Which side cuts a peer's upload, and how far it had come: the receiver, here.
+    onCut: (info) => log.warn(info, 'a peer message body stopped making progress; its connection was cut'),
   });
   app.post(
     '/peer/messages',

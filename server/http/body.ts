@@ -148,11 +148,15 @@ export interface InflightLimits {
   /** The largest one body may be (the route's body limit). */
   readonly maxBody: number;
   /**
-   * A body must arrive within `graceMs` plus its length at `minBytesPerSecond`; slower, the
-   * connection is cut. Default 5 s and 1 MiB/s (a 34 MiB envelope then has 39 s).
+   * Progress a body must make: in every `windowMs` of this server's own running time, at least
+   * `minWindowBytes` more of it (or the rest of it); slower, the connection is cut. Default 5 s and
+   * 256 KiB: a stalled or dribbling sender (slowloris) is cut after one window, however large the
+   * body it declared, while an upload of any length that keeps moving is not.
    */
-  readonly graceMs?: number;
-  readonly minBytesPerSecond?: number;
+  readonly windowMs?: number;
+  readonly minWindowBytes?: number;
+  /** Told when a body is cut (for the server log): what had arrived, over how long. */
+  readonly onCut?: (info: { readonly declared: number | undefined; readonly received: number; readonly elapsedMs: number; readonly stalledMs: number }) => void;
 }
 
 /** What an InflightGuard holds right now. */
@@ -168,17 +172,28 @@ export const INFLIGHT_BUSY = 'busy';
  * (POST /peer/messages: an envelope is only checked once it is whole). Each request reserves its
  * declared length (a chunked one: the route's limit) for as long as it is in flight; past
  * `bodies` or `bytes`, a 429 problem with `reason: "busy"` at once, before any byte is read, and
- * the connection is closed. A body that arrives slower than the minimum rate is cut off.
- * Hardening finding 7: 100 slow connections no longer hold 34 MiB each for 5 minutes.
+ * the connection is closed. A body that stops making progress is cut off (hardening finding 7:
+ * 100 slow connections no longer hold 34 MiB each for 5 minutes).
+ *
+ * Progress, not a total deadline: a deadline of 5 s + 1 s/MiB cut bodies that were moving but
+ * whose receiver was starved: under load (5 parties × 25M parameters on 2 cores) a server busy
+ * for seconds in one synchronous step finds its timers due before it reads the bytes waiting in
+ * its socket, and cut a peer's 2 MiB envelope that had in fact arrived (its sender saw ECONNRESET).
+ * So the check (1) runs after the pending reads (setImmediate: the poll phase comes first), (2)
+ * counts only this server's running time: a tick that comes late (this process did not run) counts
+ * as at most two ticks, and (3) asks for progress per window, so a long body is never cut for its
+ * length. A slowloris still has to deliver minWindowBytes every window to keep its slot.
  */
 export function inflightGuard(limits: InflightLimits): RequestHandler & { stats(): InflightStats } {
   let bodies = 0;
   let bytes = 0;
-  const graceMs = limits.graceMs ?? 5000;
-  const rate = limits.minBytesPerSecond ?? 1024 * 1024;
+  const windowMs = limits.windowMs ?? 5000;
+  const minWindowBytes = limits.minWindowBytes ?? 256 * 1024;
+  const tickMs = Math.max(10, Math.min(1000, windowMs / 5));
   const guard = ((req, res, next) => {
     const declared = Number(req.headers['content-length']);
-    const reserve = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, limits.maxBody + 1) : limits.maxBody;
+    const known = Number.isSafeInteger(declared) && declared >= 0;
+    const reserve = known ? Math.min(declared, limits.maxBody + 1) : limits.maxBody;
     if (bodies + 1 > limits.bodies || bytes + reserve > limits.bytes) {
       res.setHeader('Connection', 'close');
       res.setHeader('Retry-After', '1');
@@ -188,10 +203,36 @@ export function inflightGuard(limits: InflightLimits): RequestHandler & { stats(
     }
     bodies += 1;
     bytes += reserve;
-    const timer = setTimeout(() => {
-      if (!req.complete) req.socket.destroy();
-    }, graceMs + (1000 * reserve) / rate);
+    // Body bytes as the socket counts them (a listener of our own on `req` would start the stream
+    // before the body parser is attached); the headers are read by now.
+    const socket = req.socket;
+    const base = socket.bytesRead;
+    const bodyRead = () => Math.max(0, socket.bytesRead - base);
+    let ran = 0; // this server's running time since the request came, in ms
+    let last = performance.now();
+    let window = { at: 0, read: 0 };
+    let lastMoved = 0;
+    let timer: NodeJS.Timeout | undefined;
     let released = false;
+    const check = (): void => {
+      if (released || req.complete) return;
+      const now = performance.now();
+      ran += Math.min(now - last, 2 * tickMs);
+      last = now;
+      const read = bodyRead();
+      if (read > window.read) lastMoved = ran;
+      if (ran - window.at >= windowMs) {
+        const needed = Math.min(minWindowBytes, known ? Math.max(0, reserve - window.read) : minWindowBytes);
+        if (read - window.read < needed) {
+          limits.onCut?.({ declared: known ? declared : undefined, received: read, elapsedMs: Math.round(ran), stalledMs: Math.round(ran - lastMoved) });
+          socket.destroy();
+          return;
+        }
+        window = { at: ran, read };
+      }
+      timer = setTimeout(() => setImmediate(check), tickMs);
+    };
+    timer = setTimeout(() => setImmediate(check), tickMs);
     const release = (): void => {
       if (released) return;
       released = true;
