@@ -18,6 +18,8 @@
 //            holds, R_h. With C = this party and the parties in R_me whose R reached it, the
 //            included set is S = {i ∈ C : i ∈ R_h for every h ∈ C}; |S| < t fails the round
 //            naming every missing party. This is the decision point: nothing was unmasked before.
+//   echo     before deciding, each party passes on every R it holds, so a party that died while
+//            sending its R (reaching some parties, not others) leaves every other with the same views.
 //   confirm  each party states its S to the others and goes on only when t parties (itself
 //            included) stated the same S and none another: at most one S is ever unmasked.
 //   resend   the segments of parties outside S go to substitutes in S: each party in S sends
@@ -69,6 +71,7 @@ export const DOUBLE_SETUP_BYTES = 32 + 2 * SHARE_BYTES;
 export interface DoubleStages {
   readonly reduce: string;
   readonly decide: string;
+  readonly echo: string;
   readonly confirm: string;
   readonly resend: string;
   readonly unmask: string;
@@ -123,6 +126,12 @@ export interface DoubleInput {
    * that is merely behind is never taken for one that dropped.
    */
   readonly stageTimeoutMs?: number;
+  /**
+   * Called once, just before this party states its included set (the confirm stage). From then on
+   * an output over that set may exist, so the caller must never restart this round among other
+   * parties (services/fedavg/index.ts restartAfter, docs/dropouts.md "Restarting a double-masked round").
+   */
+  readonly onStatement?: () => void;
 }
 
 /** Messages in flight per destination, as the reduce-scatter of the default path. */
@@ -254,6 +263,35 @@ export async function onlineDouble(
       views.set(h, view);
     }),
   ]);
+
+  // Stage "echo": each party passes on every view it holds. A party that died while sending its
+  // decide messages reached some parties and not others; without this, those two groups would
+  // decide two different sets and the confirm stage would stop the round. With it, every party
+  // still running holds the same views (each one that reached any of them), so they decide the same
+  // set; views say only who delivered to whom. An echoed view must match the one this party got
+  // from its owner, if it got one.
+  const direct = [...views.keys()];
+  const echo = Buffer.alloc(n + n * n);
+  for (const [j, view] of views) {
+    echo[j] = 1;
+    echo.set(view, n + j * n);
+  }
+  await Promise.all([
+    ...others.map((h) => tolerant(session, session.send(h, stages.echo, echo, 0))),
+    ...direct.filter((h) => h !== me).map(async (h) => {
+      const payload = await tolerant(session, session.receive(h, stages.echo, 0, after(2)));
+      if (payload === undefined) return;
+      const party = partyName(session, h);
+      if (payload.length !== n + n * n || payload.some((b) => b > 1)) throw new PeerError('malformed echo message', { where: party });
+      for (let j = 0; j < n; j++) {
+        if (payload[j] !== 1) continue;
+        const view = Uint8Array.from(payload.subarray(n + j * n, n + (j + 1) * n));
+        const known = views.get(j);
+        if (known === undefined) views.set(j, view);
+        else if (!Buffer.from(known).equals(view)) throw new PeerError(`echo message: the view of ${partyName(session, j)} differs from the one it sent`, { where: party });
+      }
+    }),
+  ]);
   const candidates = [...views.keys()].sort((a, b) => a - b);
   const included = candidates.filter((i) => candidates.every((h) => views.get(h)![i] === 1));
   const dropped = Array.from({ length: n }, (_, i) => i).filter((i) => !included.includes(i));
@@ -265,6 +303,11 @@ export async function onlineDouble(
     );
   }
   if (included.length < setup.threshold) {
+    // Nothing is stated yet, so this round may still restart among the survivors (index.ts
+    // restartAfter). A party that failed in setup (it could not reach a party that reached us)
+    // went there and told us so: wait for its notice (bounded), whose naming of the missing
+    // party is what the restart must agree on, rather than name everyone not heard from.
+    await noticeWithin(session, d.stageTimeoutMs ?? 0);
     const names = dropped.map((i) => partyName(session, i)).join(', ');
     throw new TimeoutError(`only ${included.length} of ${n} parties remain, fewer than min_parties ${setup.threshold}; missing: ${names}`, {
       where: names,
@@ -284,10 +327,11 @@ export async function onlineDouble(
   // would need 2t > n distinct parties: at most one view is ever unmasked, and no party gets both
   // secrets of one party from honest parties (Bonawitz et al. 2017 §4, "ConsistencyCheck").
   const confirmed = new Set<number>([me]);
+  d.onStatement?.();
   await Promise.all([
     ...peers.map((j) => tolerant(session, session.send(j, stages.confirm, selfView, 0))),
     ...peers.map(async (j) => {
-      const view = await tolerant(session, session.receive(j, stages.confirm, 0, after(2)));
+      const view = await tolerant(session, session.receive(j, stages.confirm, 0, after(3)));
       if (view === undefined) return;
       if (!Buffer.from(view).equals(selfView)) {
         throw new PeerError(`${partyName(session, j)} decided another set of included parties; the round stops before anything is unmasked`, { where: partyName(session, j) });
@@ -321,7 +365,7 @@ export async function onlineDouble(
     const chunks = new Map<number, Uint32Array>();
     for (const s of mySegments.filter((k) => k !== me)) {
       for (const id of chunksOf(s)) {
-        const payload = await session.receive(from, stages.resend, id, after(3));
+        const payload = await session.receive(from, stages.resend, id, after(4));
         if (payload.length !== mask[id]!.byteLength) throw new PeerError(`invalid resend message: expected ${mask[id]!.byteLength} bytes`, { where: party });
         chunks.set(id, wordsOf(payload).slice());
       }
@@ -336,7 +380,7 @@ export async function onlineDouble(
   let failed = 0;
   const receiveShares = async (from: number) => {
     const party = partyName(session, from);
-    const payload = await tolerant(session, session.receive(from, stages.unmask, 0, after(3)));
+    const payload = await tolerant(session, session.receive(from, stages.unmask, 0, after(4)));
     if (payload === undefined) {
       failed++;
       if (peers.length - failed < need && shareSets.size <= need) {
@@ -493,13 +537,30 @@ export async function onlineDouble(
   /** Segments whose holder dropped after the decision: rebuilt by their rescuers (stage "rescue"). */
   async function rescue(lost: number[]): Promise<void> {
     const gone = new Set(lost.map(owner));
+    if (gone.size > 1) {
+      // Every segment sums a contribution of every included party, and a holder's contributions to
+      // the others' segments are kept only by itself and by their holders: with two holders gone,
+      // neither segment can be rebuilt (docs/dropouts.md, "Two dropouts around one segment").
+      const both = [...gone].sort((a, b) => a - b);
+      const names = both.map((h) => partyName(session, h)).join(', ');
+      throw new TimeoutError(`${names} dropped after the included parties were decided, each holding a segment of the average and a contribution to the other's; neither can be rebuilt, and since part of the average may already be out the round cannot restart without them`, {
+        where: names,
+        extra: { missing: both },
+      });
+    }
     const unrecoverable = lost.filter((s) => rescuerOf(s) === undefined);
     if (unrecoverable.length > 0) {
+      // The holder, and the party whose absence left its segment without a copy: its rescuer
+      // (dropped before the decision), or, for a substitute's extra segment, the dropped party
+      // whose segment it was. Part of the output may already be out, so there is no way back
+      // (docs/dropouts.md, "Two dropouts around one segment").
       const holders = [...new Set(unrecoverable.map(owner))];
-      const names = holders.map((h) => partyName(session, h)).join(', ');
-      throw new TimeoutError(`${names} dropped after the included parties were decided, holding a segment of the average that no backup holds (a second dropout); the round cannot finish without it`, {
+      const second = [...new Set(unrecoverable.map((s) => (owner(s) === s ? backupOf(s, n) : s)))].filter((p) => !holders.includes(p));
+      const both = [...holders, ...second].sort((a, b) => a - b);
+      const names = both.map((h) => partyName(session, h)).join(', ');
+      throw new TimeoutError(`${names} dropped around one segment of the average (its holder after the decision, and the only copy's keeper); the segment cannot be rebuilt, and since part of the average may already be out the round cannot restart without them`, {
         where: names,
-        extra: { missing: holders },
+        extra: { missing: both },
       });
     }
     const wanted = Uint8Array.from({ length: n }, (_, s) => (lost.includes(s) ? 1 : 0));
@@ -509,6 +570,9 @@ export async function onlineDouble(
       ...lost.map(async (s) => {
         const rescuer = rescuerOf(s)!;
         const holder = partyName(session, s);
+        // The second party this segment needed: its rescuer, or (at the rescuer) a party whose
+        // contribution to it was lost with it.
+        let second = rescuer;
         try {
           if (rescuer === me) {
             // Σ_{i∈S} c_i[s]: this party's own, the holder's from the backup, the others recontributed.
@@ -516,7 +580,10 @@ export async function onlineDouble(
             await Promise.all(asked.map(async (j) => {
               const chunks = new Map<number, Uint32Array>();
               for (const id of chunksOf(s)) {
-                const payload = await session.receive(j, stages.recontribute, id, later(3));
+                const payload = await session.receive(j, stages.recontribute, id, later(3)).catch((err: unknown) => {
+                  second = j;
+                  throw err;
+                });
                 if (payload.length !== mask[id]!.byteLength) throw new PeerError(`invalid recontribute message: expected ${mask[id]!.byteLength} bytes`, { where: partyName(session, j) });
                 chunks.set(id, wordsOf(payload).slice());
               }
@@ -531,15 +598,33 @@ export async function onlineDouble(
           }
         } catch (err) {
           if (session.signal.aborted || !(err instanceof TimeoutError || err instanceof PeerError)) throw err;
-          throw new TimeoutError(`${holder} dropped after the included parties were decided, and its segment could not be rebuilt: ${(err as Error).message}`, {
-            where: holder,
-            extra: { missing: [s] },
+          // A second party around this segment dropped too (or could not be reached): both are named.
+          const both = [s, second].sort((a, b) => a - b);
+          const names = both.map((p) => partyName(session, p)).join(', ');
+          const role = second === rescuer ? `its rescuer ${partyName(session, rescuer)} kept the only copy of its own contribution` : `${partyName(session, second)} held the only other copy of its contribution`;
+          throw new TimeoutError(`${names} dropped around one segment of the average (${holder} held it after the decision, ${role}); the segment cannot be rebuilt: ${(err as Error).message}`, {
+            where: names,
+            extra: { missing: both },
           });
         }
         ready.get(s)!.resolve();
       }),
     ]);
   }
+}
+
+/** Resolves when the session is aborted (a peer's notice) or after `ms`, whichever is first. */
+function noticeWithin(session: Session, ms: number): Promise<void> {
+  if (session.signal.aborted || ms <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      session.signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    session.signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** A wait whose failure only means "nothing more will come": undefined then. */

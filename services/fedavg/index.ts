@@ -230,8 +230,9 @@ function missingParties(err: unknown): number[] {
 function restartAfter(err: unknown, attempt: Attempt, computation: FedAvgComputation | undefined, params: FedAvgParams, network: Network): Attempt | undefined {
   const min = params.minParties;
   if (attempt.number !== 1 || min === undefined || min >= network.nodes.length) return undefined;
-  // Dropouts after the model was sent are recovered inside the round (double masking); a failure
-  // there is final (docs/dropouts.md).
+  // Dropouts after the included set was stated are recovered inside the round (double masking); a
+  // failure there is final. Before it (a party that failed setup told us, mid-reduce or decide) the
+  // restart is safe and is where that party went (docs/dropouts.md).
   if (computation?.recoveredInside) return undefined;
   const missing = missingParties(err);
   if (missing.length === 0 || missing.includes(network.myself)) return undefined;

@@ -61,11 +61,11 @@ import { hararyGraph, graphSeed } from './graph.js';
 import { combinedMask, pairTerms, sparseDegree, type MaskGraphChoice, type MaskTerm } from './masks.js';
 import { allocOutputs, compareManifests, floatRangeBytes, Layout, parseManifest, writeFloatRange, type Manifest } from './layout.js';
 
-// The stages of both rounds, declared once in protocol order. decide, confirm, resend, unmask and
+// The stages of both rounds, declared once in protocol order. decide, echo, confirm, resend, unmask and
 // the four after gather run only in a round that may finish without some parties (double.ts):
 // rescue, recontribute and rescued rebuild the segment of a holder that dropped after the decision,
 // done lets a finished party stop serving them.
-export const FEDAVG_STAGES = defineStages(['setup', 'weights', 'reduce', 'decide', 'confirm', 'resend', 'unmask', 'gather', 'rescue', 'recontribute', 'rescued', 'done'] as const);
+export const FEDAVG_STAGES = defineStages(['setup', 'weights', 'reduce', 'decide', 'echo', 'confirm', 'resend', 'unmask', 'gather', 'rescue', 'recontribute', 'rescued', 'done'] as const);
 
 /**
  * The order a sender's messages may arrive in (services/common/stages.ts StageOrder, refused at
@@ -84,7 +84,7 @@ export const FEDAVG_ORDER = new StageOrder(FEDAVG_STAGES.all, [
 export type Variant = 'SecureFedAvg' | 'PlainFedAvg';
 
 /** Protocol version in the terms: parties running different wire formats fail at the first message. */
-export const FEDAVG_VERSION = 'tessera-fedavg/2';
+export const FEDAVG_VERSION = 'tessera-fedavg/3';
 
 /** Elements per streamed message: 1 MiB of float32, 2 MiB of Z_2^64. */
 export const CHUNK_ELEMENTS = 1 << 18;
@@ -316,13 +316,15 @@ export class FedAvgComputation {
   }
 
   /**
-   * This computation recovers from dropouts itself (double masking) and its online part began:
-   * whatever failed it, a restart among the others would run next to data of the failed attempt.
+   * This computation recovers from dropouts itself (double masking) and this party has stated its
+   * included set (double.ts, confirm stage): an output over that set may come to exist, so a
+   * restart among other parties could be subtracted from it; whatever failed it now is final.
+   * Before the statement a restart is safe (docs/dropouts.md, "Restarting a double-masked round").
    */
   get recoveredInside(): boolean {
-    return this.#online_started && doubleMasking(this.params, this.#session.parties);
+    return this.#stated;
   }
-  #online_started = false;
+  #stated = false;
 
   get state(): ComputationStage {
     return this.#state;
@@ -336,6 +338,10 @@ export class FedAvgComputation {
    * The session is closed by then (runProtocol), so nothing more can arrive.
    */
   wouldLeakOnRestart(missing: readonly number[]): boolean {
+    // Double masking, before this party's statement (else there is no restart, recoveredInside):
+    // what it holds of a missing party is masked by that party's self mask B_m, and a restart that
+    // completes proves no share of any b_m of this attempt is ever revealed (docs/dropouts.md).
+    if (doubleMasking(this.params, this.#session.parties)) return false;
     return this.#session.sawOutput || missing.some((m) => this.#session.heardOnline.has(m));
   }
 
@@ -400,7 +406,6 @@ export class FedAvgComputation {
     } finally {
       aborted.dispose();
     }
-    this.#online_started = true;
     const t1 = performance.now();
     let result: { outputs: FloatArray[]; totalWeight: number; included?: readonly number[]; linger?: Promise<void> };
     try {
@@ -600,6 +605,9 @@ export class FedAvgComputation {
         modelLabel: LABEL_MODEL,
         weightLabel: LABEL_WEIGHT,
         stages: FEDAVG_STAGES,
+        onStatement: () => {
+          this.#stated = true;
+        },
         ...(this.params.stageTimeoutMs === undefined ? {} : { stageTimeoutMs: this.params.stageTimeoutMs }),
       };
       const outcome = await onlineDouble(session, doubleInput, q, encode, outputs, input.waitMs);

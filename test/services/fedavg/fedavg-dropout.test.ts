@@ -169,22 +169,19 @@ describe('FedAvg survives a party dropping out (min_parties)', { timeout: 180_00
     });
   }
 
-  // Killed after the decision: party n−1 dies (SIGKILL) when the first message beyond the confirm
-  // stage reaches it — each of the others has sent it setup, weights, its reduce chunk and its
-  // decide and confirm messages (5 each, the model is one chunk per segment), and party n−2 its
-  // backup of segment n−2 (1): the next one is an unmask or gather message, so the included set is
-  // decided, with party n−1 in it. Its segment sum then exists nowhere else; its own contribution
-  // was backed up at party 0, which rebuilds the segment from the others' kept contributions
-  // (services/fedavg/double.ts, rescue). The survivors get the average of everyone decided in.
+  // Killed after the decision: party n−1 dies (SIGKILL) when the first unmask or gather message
+  // reaches it (read from the envelope's clear header): its sender has passed the confirm stage,
+  // so the included set is decided, with party n−1 in it (everyone delivered). Its segment sum
+  // then exists nowhere else; its own contribution was backed up at party 0, which rebuilds the
+  // segment from the others' kept contributions (services/fedavg/double.ts, rescue). The
+  // survivors get the average of everyone decided in.
   for (const [n, t] of [[3, 2], [5, 3]] as const) {
     test(`${t} of ${n}, the last party killed (SIGKILL) after the confirm stage, holding a segment: the survivors get the decided average, its segment rebuilt from the backup`, async () => {
       child = await spawnParty(join(root, `p-confirm-${n}`), secret, STAGE_TIMEOUT_MS);
       proxy.target = child.url;
-      let inbound = 0;
       let killed = false;
-      const killAt = 5 * (n - 1) + 1 + 1;
-      proxy.onRequest = async (_method, path) => {
-        if (path.startsWith('/peer/messages') && ++inbound === killAt && !killed) {
+      proxy.onEnvelope = async ({ stage }) => {
+        if ((stage.endsWith('unmask') || stage.endsWith('gather')) && !killed) {
           killed = true;
           await child!.kill();
           proxy.mode = { kind: 'down' };
