@@ -1,5 +1,5 @@
 // The request validator: express-openapi-validator, configured strictly (no type coercion, no
-// unknown query parameters), with one per-request cost removed.
+// unknown query parameters), with one per-request cost and one per-server cost removed.
 //
 // Its route lookup (middlewares/openapi.metadata.js, lookupRoute) compiles every route of the
 // spec with path-to-regexp on every request before it matches one: fifteen compilations per
@@ -10,6 +10,7 @@
 // only reads it (`regexp.exec`, without the global flag, keeps no state; `keys` is read).
 
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { RequestHandler } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { LoadedSpec } from './spec.js';
@@ -41,6 +42,38 @@ function cacheRouteMatchers(): void {
   };
 }
 
+type SpecValidatorClass = new (opts: { version: string; validateApiSpec: boolean }) => unknown;
+
+let specValidatorCached = false;
+
+/**
+ * Makes the validator build its OpenAPI-document checker once per (version, mode) in a process.
+ * Each middleware() builds an OpenAPISchemaValidator, whose constructor has Ajv compile the whole
+ * OpenAPI 3 meta-schema (about 0.15 s of CPU), even to check a document it has checked before:
+ * 100 servers in one process (test/relay/hundred-parties.test.ts) spent 14 s of CPU there in a
+ * profile. The instance holds only the compiled function and its options; `validate` keeps no
+ * state between calls beyond the last call's `errors`, which it reads right after.
+ */
+function cacheSpecValidator(validatorEntry: string): void {
+  if (specValidatorCached) return;
+  specValidatorCached = true;
+  const require = createRequire(import.meta.url);
+  const module = require(join(dirname(validatorEntry), 'framework', 'openapi.schema.validator.js')) as { OpenAPISchemaValidator?: SpecValidatorClass };
+  const Original = module.OpenAPISchemaValidator;
+  if (typeof Original !== 'function') return;
+  const built = new Map<string, unknown>();
+  // A function called with `new` that returns an object yields that object.
+  module.OpenAPISchemaValidator = function CachedSpecValidator(opts: { version: string; validateApiSpec: boolean }) {
+    const key = `${String(opts.validateApiSpec)} ${opts.version}`;
+    let validator = built.get(key);
+    if (validator === undefined) {
+      validator = new Original(opts);
+      built.set(key, validator);
+    }
+    return validator;
+  } as unknown as SpecValidatorClass;
+}
+
 export interface ValidatorOptions {
   /** Validate every response against the spec too (tests turn it on). */
   readonly validateResponses?: boolean;
@@ -48,6 +81,7 @@ export interface ValidatorOptions {
 
 export function requestValidator(spec: LoadedSpec, options: ValidatorOptions = {}): RequestHandler[] {
   cacheRouteMatchers();
+  cacheSpecValidator(createRequire(import.meta.url).resolve('express-openapi-validator'));
   return OpenApiValidator.middleware({
     // A copy: the validator annotates the document it is given.
     apiSpec: structuredClone(spec.document) as never,

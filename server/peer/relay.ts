@@ -20,9 +20,9 @@
 import { randomBytes } from 'node:crypto';
 import {
   connect,
+  createInbox,
   credsAuthenticator,
   headers as natsHeaders,
-  NoRespondersError,
   type Msg,
   type MsgHdrs,
   type NatsConnection,
@@ -112,6 +112,13 @@ export class RelayCarrier implements PeerTransport {
   #closing: Promise<void> | undefined;
   #endpoint: RelayEndpoint | undefined;
   readonly #lostListeners = new Set<(reason: string) => void>();
+  /**
+   * Answers to this carrier's requests arrive on <inbox>.<token>, through one subscription (as in
+   * the NATS client's own request muxer); `#answers` holds each waiting request's handler by token.
+   */
+  readonly #inbox = createInbox();
+  readonly #answers = new Map<string, (msg: Msg) => void>();
+  #nextToken = 0;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -124,6 +131,13 @@ export class RelayCarrier implements PeerTransport {
     this.url = `relay://${options.name}`;
     const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
     this.fragmentBytes = Math.max(1024, maxPayload - HEADER_ROOM);
+    // Subscribed before the first request is published on this connection, so the relay knows
+    // the inbox before any answer can come (the client sends in order).
+    nc.subscribe(`${this.#inbox}.*`, {
+      callback: (err, msg) => {
+        if (err === null) this.#answers.get(msg.subject.slice(this.#inbox.length + 1))?.(msg);
+      },
+    });
     void this.watch();
   }
 
@@ -257,11 +271,13 @@ export class RelayCarrier implements PeerTransport {
     const limit = req.maxResponseBytes ?? 1024 * 1024;
     return new Promise<PeerResponse>((resolve, reject) => {
       let settled = false;
+      let cleanup = (): void => undefined;
       const pending: Pending = { reject: (err) => finish(err) };
       const onAbort = (): void => finish(abortReason(signal));
       const finish = (err: Error | undefined, value?: PeerResponse): void => {
         if (settled) return;
         settled = true;
+        cleanup();
         this.#pending.delete(pending);
         signal.removeEventListener('abort', onAbort);
         if (err === undefined) resolve(value!);
@@ -269,27 +285,36 @@ export class RelayCarrier implements PeerTransport {
       };
       this.#pending.add(pending);
       signal.addEventListener('abort', onAbort, { once: true });
-      this.nc.request(subject, data, { timeout: this.requestTimeoutMs, headers: h }).then(
-        (msg) => {
-          const status = Number(msg.headers?.get(H_STATUS));
-          if (!Number.isInteger(status) || status < 100 || status > 599) {
-            finish(relayError(`an answer without a status came through the relay ${this.label}`));
-          } else if (msg.data.byteLength > limit) {
-            finish(Object.assign(new Error(`answer larger than ${limit} bytes`), { code: 'ERESPONSETOOLARGE' }));
-          } else {
-            finish(undefined, { status, text: Buffer.from(msg.data).toString('utf8') });
-          }
-        },
-        (err: unknown) => {
-          if (err instanceof NoRespondersError || (err as { cause?: unknown }).cause instanceof NoRespondersError) {
-            finish(relayError(`no server named "${name}" is connected to the relay ${this.label}`));
-          } else if ((err as Error).name === 'TimeoutError') {
-            finish(Object.assign(new Error(`no answer through the relay ${this.label}`), { name: 'TimeoutError' }));
-          } else {
-            finish(relayError(`the relay ${this.label} failed the request: ${describeNatsError(err)}`));
-          }
-        },
-      );
+      // Published with a reply subject on the carrier's own inbox rather than through
+      // nc.request: the client's request builds two Error objects (stack traces) and a timer
+      // promise per request, which a CPU profile of a 100-party round through the relay showed
+      // as a tenth of all CPU time (docs/relay.md "Limits and what was measured").
+      const token = (this.#nextToken++).toString(36);
+      const timer = setTimeout(() => finish(Object.assign(new Error(`no answer through the relay ${this.label}`), { name: 'TimeoutError' })), this.requestTimeoutMs);
+      cleanup = () => {
+        clearTimeout(timer);
+        this.#answers.delete(token);
+      };
+      this.#answers.set(token, (msg) => {
+        // The relay's own status 503 with no body: nobody subscribes to the subject (NATS "no responders").
+        if (msg.data.byteLength === 0 && msg.headers?.code === 503) {
+          finish(relayError(`no server named "${name}" is connected to the relay ${this.label}`));
+          return;
+        }
+        const status = Number(msg.headers?.get(H_STATUS));
+        if (!Number.isInteger(status) || status < 100 || status > 599) {
+          finish(relayError(`an answer without a status came through the relay ${this.label}`));
+        } else if (msg.data.byteLength > limit) {
+          finish(Object.assign(new Error(`answer larger than ${limit} bytes`), { code: 'ERESPONSETOOLARGE' }));
+        } else {
+          finish(undefined, { status, text: Buffer.from(msg.data).toString('utf8') });
+        }
+      });
+      try {
+        this.nc.publish(subject, data, { reply: `${this.#inbox}.${token}`, headers: h });
+      } catch (err) {
+        finish(relayError(`the relay ${this.label} failed the request: ${describeNatsError(err)}`));
+      }
     });
   }
 

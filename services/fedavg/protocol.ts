@@ -748,6 +748,20 @@ async function precomputeMasks(bits: RingBits, terms: readonly MaskTerm[], label
   const precomputed = new Map<number, Uint32Array>();
   const byId = new Map<number, [number, number]>();
   for (let j = 0; j < layout.parties; j++) for (let c = 0; c < layout.chunkCount(j); c++) byId.set(layout.chunkId(j, c), layout.chunk(j, c));
+  // A model whose whole mask fits the budget is expanded in one pass and cut into its chunks:
+  // chunk by chunk, each chunk would start one AES-CTR cipher per mask term, (chunks × terms) in
+  // all, which for a small model among many parties (1,000 parameters, 100 parties: 100 one-chunk
+  // segments × 26 terms) cost far more than the keystream itself (a CPU profile of a 100-party
+  // round, docs/relay.md). The chunks are disjoint views, so using one in place touches no other.
+  // Only up to 1 MiB: a larger mask is expanded chunk by chunk, yielding to the event loop between.
+  const wholeBytes = layout.total * (bits / 8);
+  if (wholeBytes <= Math.min(budgetBytes, 1024 * 1024)) {
+    const whole = allocRing(bits, layout.total);
+    expandMaskInto(bits, terms, label, whole, 0);
+    const w = bits / 32;
+    for (const [id, [start, end]] of byId) precomputed.set(id, whole.subarray(start * w, end * w));
+    return { bits, terms, label, precomputed };
+  }
   let used = 0;
   for (const id of chunkUseOrder(layout)) {
     const [start, end] = byId.get(id)!;

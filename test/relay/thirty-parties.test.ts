@@ -2,9 +2,7 @@
 // outbound to one nats-server, none named by an HTTP URL; each party's client calls its own server
 // through the server's bus (harness.ts computeOnBus). SecureFedAvg with the full mesh and with the
 // sparse mask graph (mask_graph "sparse": k = 12 of 29, docs/sparse-masks.md), and SecureSum.
-// 100 parties: the last table of bench/relay.ts (`npm run bench:relay -- --scale 100`), which
-// checks every result; on the shared 2-core machine (load ~30) 100 in-process servers did not
-// finish one SecureFedAvg within the runner's 300 s per file, so the suite stops at 30.
+// 100 parties: hundred-parties.test.ts (SecureSum and the default, sparse, SecureFedAvg).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
