@@ -7,9 +7,10 @@
 // (encoding.ts): its smallest key m_i, and the complement ~M_i of its largest (the maximum is the
 // minimum of the complements). A party without values offers the neutral key 2^64 − 1, which no
 // finite double has. Then, for both searches side by side:
-//   1. all n(n−1)/2 comparisons le_pq = [m_p ≤ m_q] in parallel, each the carry of
-//      (2^64 − m_p) + m_q (compare.ts carryOut with two operands: party p holds one, q the other):
-//      AND depth 1 + log2 64 = 7;
+//   1. all n(n−1)/2 comparisons le_pq = [m_p ≤ m_q] in parallel: byte by byte by 1-out-of-256
+//      OTs that ride in the triples' OT messages (LeafComparisons below), then the 8 bytes'
+//      generate signals joined by compare.ts prefixGenerate: AND depth log2 8 = 3 (from one-bit
+//      leaves, the carry of (2^64 − m_p) + m_q, it was 1 + log2 64 = 7);
 //   2. party i's winner bit w_i = ∧_{j<i} ¬le_ji ∧ ∧_{j>i} le_ij ("strictly below every earlier
 //      party, not above any later one"): exactly one w_i is 1, ties going to the lowest index;
 //      AND depth ⌈log2(n−1)⌉;
@@ -17,16 +18,17 @@
 //      depth 1;
 //   4. opening those 64 shared bits: the minimum's key, which is the output.
 // Every message before the opening is a GMW message d = x ⊕ a, e = y ⊕ b, one-time padded by the
-// triple's uniform bits, or an OT message (uniform to the receiver, triples.ts), so a coalition of
+// triple's uniform bits, or an OT message (uniform to the receiver, triples.ts; a leaf table is
+// padded by keys the receiver lacks except at its own entry, which the sender's fresh shares pad), so a coalition of
 // up to n−1 parties sees uniform bits whatever the honest parties hold; the output shares are
 // fresh XOR sharings (every Beaver product is), so the opened shares are uniform given their XOR,
 // the output. What is revealed is therefore the minimum and the maximum and nothing else: no
 // comparison bit, no winner, no party's count or local extreme. The transcript's shape depends on
 // n alone (test/services/simon/order/transcript.test.ts checks all of it).
 //
-// Cost, three parties: 11 rounds (1 for the oblivious transfers once their public-key base part is
-// reused across sessions, 2 the first time, triples.ts; 7 + 1 + 1 AND layers; 1 opening), about
-// 1,700 triples.
+// Cost, three parties: 7 rounds (1 for the oblivious transfers once their public-key base part is
+// reused across sessions, 2 the first time, triples.ts; 3 + 1 + 1 AND layers; 1 opening), 460
+// triples and 128 leaf OTs per pair (11 rounds and about 1,700 triples with one-bit leaves).
 // The earlier construction here, a 16-round digit search that opened Σ r_i·[m_i ≤ T] over F_p,
 // took 32 rounds and let n−1 parties subtract their own terms and learn whether the last party's
 // minimum was ≤ T: the honest party's own minimum.
