@@ -21,7 +21,7 @@ import { EXACT_SCALAR } from '../../common/fixedpoint.js';
 import { enforceMinimumCount, microprotocol, unanimous } from '../engine.js';
 import { minMaxCircuitStages, secureMinMax } from '../order/extremes.js';
 import { orderStages } from '../order/stages.js';
-import { binomial, F, numberList, powerRing, ratio, scaledPower } from './exact.js';
+import { binomial, F, numberList, powerRing, powerSums, ratio } from './exact.js';
 
 const DEGREE = 6;
 const POWER_RINGS = Array.from({ length: DEGREE }, (_, j) => powerRing(j + 1));
@@ -38,13 +38,12 @@ export type UnivariateStatistics = Record<
 
 /** A party's local aggregates, as the lanes of one vector sum. */
 export function localAggregates(values: readonly number[], where = 'kwargs.data'): Lane[] {
-  const powers = POWER_RINGS.map(() => 0n);
+  const powers = powerSums(values, DEGREE).map((sum, j) => POWER_RINGS[j]!.reduce(sum));
   let reciprocals = 0n;
   let logs = 0n;
   let zeros = 0n;
   let nonPositive = 0n;
   values.forEach((x, i) => {
-    for (let j = 0; j < DEGREE; j++) powers[j] = POWER_RINGS[j]!.add(powers[j]!, scaledPower(x, j + 1));
     if (x === 0) zeros += 1n;
     else {
       const r = 1 / x;
