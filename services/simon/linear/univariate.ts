@@ -19,9 +19,9 @@ import { withFloats } from '../../common/resultjson.js';
 import { COUNT_RING, REAL_RING, secureVectorSum, vectorSumStages, type Lane } from '../../common/vectorsum.js';
 import { EXACT_SCALAR } from '../../common/fixedpoint.js';
 import { enforceMinimumCount, microprotocol, unanimous } from '../engine.js';
-import { minMaxCircuitStages, minMaxTriples, secureMinMax } from '../order/extremes.js';
+import { minMaxCircuitStages, secureMinMax } from '../order/extremes.js';
 import { orderStages } from '../order/stages.js';
-import { binomial, F, numberList, powerRing, ratio, scaledPower } from './exact.js';
+import { binomial, F, numberList, powerRing, powerSums, ratio } from './exact.js';
 
 const DEGREE = 6;
 const POWER_RINGS = Array.from({ length: DEGREE }, (_, j) => powerRing(j + 1));
@@ -38,13 +38,12 @@ export type UnivariateStatistics = Record<
 
 /** A party's local aggregates, as the lanes of one vector sum. */
 export function localAggregates(values: readonly number[], where = 'kwargs.data'): Lane[] {
-  const powers = POWER_RINGS.map(() => 0n);
+  const powers = powerSums(values, DEGREE).map((sum, j) => POWER_RINGS[j]!.reduce(sum));
   let reciprocals = 0n;
   let logs = 0n;
   let zeros = 0n;
   let nonPositive = 0n;
   values.forEach((x, i) => {
-    for (let j = 0; j < DEGREE; j++) powers[j] = POWER_RINGS[j]!.add(powers[j]!, scaledPower(x, j + 1));
     if (x === 0) zeros += 1n;
     else {
       const r = 1 / x;
@@ -128,9 +127,6 @@ export const statisticsUnivariate = microprotocol({
   disclosure: true,
   async run({ session, data, policy }) {
     const values = numberList(data);
-    const offline = minMaxTriples(session, EXTREMES, 1);
-    // Settled below whatever happens; this keeps a failure of it from going unhandled meanwhile.
-    offline.catch(() => undefined);
     const moments = secureVectorSum(session, MOMENTS, localAggregates(values)).then((sums) => {
       const n = sums[DEGREE + 1]![0]!;
       if (n === 0n) throw unanimous(new BadInputError('no party gave any value (N = 0)', { where: 'kwargs.data' }));
@@ -139,7 +135,7 @@ export const statisticsUnivariate = microprotocol({
     });
     // The extremes are opened only once N > 0 and the disclosure policy is met (every party
     // checks the same opened N, so all open or none does).
-    const opening = secureMinMax(session, { minima: values, maxima: values, flags: [values.includes(0)] }, EXTREMES, 'kwargs.data', offline, moments);
+    const opening = secureMinMax(session, { minima: values, maxima: values, flags: [values.includes(0)] }, EXTREMES, 'kwargs.data', moments);
     opening.catch(() => undefined);
     let sums: bigint[][];
     try {

@@ -66,7 +66,25 @@ export async function carryOut(engine: BitEngine, operands: readonly SharedNumbe
   const B = numbers[1] ?? A.map(() => zero);
   // Generate and propagate signals of bits 0 … L−1.
   const generate = await andLayer(engine, A.slice(0, L).map((a, bit) => [a, B[bit]!] as [Bits, Bits]));
-  let nodes = generate.map((g, bit) => ({ g, p: xor(A[bit]!, B[bit]!) }));
+  const carry = await prefixGenerate(engine, generate.map((g, bit) => ({ g, p: xor(A[bit]!, B[bit]!) })));
+  return xor(xor(A[L]!, B[L]!), carry);
+}
+
+/** A block's generate and propagate signals, one bit per comparison each. */
+export interface Signals {
+  readonly g: Bits;
+  readonly p: Bits;
+}
+
+/**
+ * The generate signal of all blocks together (least significant block first), by a binary tree of
+ * (G, P)∘(G', P') = (G ⊕ P∧G', P∧P'): ⌈log2 blocks⌉ AND layers. The lowest block's propagate
+ * signal is never read. With g = [x_j < y_j] and p = [x_j = y_j] per block (g = [x_0 ≤ y_0] for the
+ * lowest), the result is [x ≤ y] (extremes.ts).
+ */
+export async function prefixGenerate(engine: BitEngine, blocks: readonly Signals[]): Promise<Bits> {
+  let nodes = [...blocks];
+  const zero = new Uint8Array(blocks[0]!.g.length);
   while (nodes.length > 1) {
     const pairs: [Bits, Bits][] = [];
     const half = Math.floor(nodes.length / 2);
@@ -78,7 +96,7 @@ export async function carryOut(engine: BitEngine, operands: readonly SharedNumbe
       if (m > 0) pairs.push([hi.p, lo.p]);
     }
     const products = await andLayer(engine, pairs);
-    const next: { g: Bits; p: Bits }[] = [];
+    const next: Signals[] = [];
     let at = 0;
     for (let m = 0; m < half; m++) {
       const hi = nodes[2 * m + 1]!;
@@ -89,7 +107,7 @@ export async function carryOut(engine: BitEngine, operands: readonly SharedNumbe
     if (nodes.length % 2) next.push(nodes[nodes.length - 1]!);
     nodes = next;
   }
-  return xor(xor(A[L]!, B[L]!), nodes[0]!.g);
+  return nodes[0]!.g;
 }
 
 /** This party's operand wires for the given per-comparison values (party `owner`'s operand). */

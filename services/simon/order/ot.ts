@@ -219,11 +219,59 @@ export function hashRows(rows: Uint8Array, m: number, salt?: Uint8Array): Bits {
 }
 
 /**
+ * Which OTs of an extension also get wide keys, and how wide: rows from … from + count − 1, each
+ * key `blocks` × 16 bytes. They serve chosen-input OTs of many-bit messages (extremes.ts's leaf
+ * comparisons: the receiver's choice bits are its own input, and the sender's message is a table
+ * encrypted under them; Naor and Pinkas, "Oblivious Transfer and Polynomial Evaluation", STOC
+ * 1999, §3, build 1-out-of-N OT from log2 N such 1-out-of-2 OTs).
+ */
+export interface WideKeys {
+  readonly from: number;
+  readonly count: number;
+  readonly blocks: number;
+}
+
+/**
+ * H(tweak_(t,k), row_t) in full (16 bytes) for k = 1 … blocks and every row t of `wide`: the same
+ * tweakable correlation-robust hash as hashRows, with k in the tweak's bytes 4–7 so that no
+ * (tweak, row) pair meets the one-bit pads' (whose k is 0) or another block's. Key t occupies
+ * bytes [t·16·blocks, (t + 1)·16·blocks) of the result (t counted from `from`).
+ */
+export function hashRowsWide(rows: Uint8Array, wide: WideKeys, salt: Uint8Array): Uint8Array {
+  const { from, count, blocks } = wide;
+  if (salt.length !== ROW_BYTES) throw new RangeError('the hash salt must be 16 bytes');
+  const first = pi(rows.subarray(from * ROW_BYTES, (from + count) * ROW_BYTES));
+  const tweaked = Buffer.alloc(count * blocks * ROW_BYTES);
+  for (let c = 0; c < count; c++) {
+    for (let k = 0; k < blocks; k++) {
+      const at = (c * blocks + k) * ROW_BYTES;
+      for (let b = 0; b < ROW_BYTES; b++) tweaked[at + b] = first[c * ROW_BYTES + b]! ^ salt[b]!;
+      tweaked.writeUInt32LE((tweaked.readUInt32LE(at) ^ (from + c)) >>> 0, at);
+      tweaked.writeUInt32LE((tweaked.readUInt32LE(at + 4) ^ (k + 1)) >>> 0, at + 4);
+    }
+  }
+  const second = pi(tweaked);
+  for (let c = 0; c < count; c++) {
+    for (let k = 0; k < blocks; k++) {
+      const at = (c * blocks + k) * ROW_BYTES;
+      for (let b = 0; b < ROW_BYTES; b++) second[at + b]! ^= first[c * ROW_BYTES + b]!;
+    }
+  }
+  return second;
+}
+
+/**
  * IKNP, extension receiver: for choice bits `choices` (length m) and the base-OT key pairs,
  * the message u (KAPPA columns of ⌈m/8⌉ bytes) for the sender, and the pads H(t, t_t) it
  * learns, which equal the sender's pad_{r_t}.
  */
-export function iknpReceive(k0: readonly Buffer[], k1: readonly Buffer[], choices: Bits, label: string): { u: Uint8Array; pads: Bits } {
+export function iknpReceive(
+  k0: readonly Buffer[],
+  k1: readonly Buffer[],
+  choices: Bits,
+  label: string,
+  wide?: WideKeys,
+): { u: Uint8Array; pads: Bits; keys: Uint8Array } {
   const m = choices.length;
   const cb = columnBytes(m);
   const r = new Uint8Array(cb);
@@ -239,7 +287,9 @@ export function iknpReceive(k0: readonly Buffer[], k1: readonly Buffer[], choice
     for (let i = 0; i < cb; i++) uj[i] = tj[i]! ^ gj[i]! ^ r[i]!;
     columns.push(tj);
   }
-  return { u, pads: hashRows(transpose(columns, m), m, labelSalt(label)) };
+  const rows = transpose(columns, m);
+  const salt = labelSalt(label);
+  return { u, pads: hashRows(rows, m, salt), keys: wide === undefined ? new Uint8Array(0) : hashRowsWide(rows, wide, salt) };
 }
 
 /**
@@ -247,7 +297,15 @@ export function iknpReceive(k0: readonly Buffer[], k1: readonly Buffer[], choice
  * q^j = G(k_j^{s_j}) ⊕ s_j·u^j, i.e. row q_t = t_t ⊕ r_t·s; the two pads of OT t are
  * H(t, q_t) and H(t, q_t ⊕ s).
  */
-export function iknpSend(keys: readonly Buffer[], s: Bits, u: Uint8Array, m: number, label: string, where: string): { pad0: Bits; pad1: Bits } {
+export function iknpSend(
+  keys: readonly Buffer[],
+  s: Bits,
+  u: Uint8Array,
+  m: number,
+  label: string,
+  where: string,
+  wide?: WideKeys,
+): { pad0: Bits; pad1: Bits; keys0: Uint8Array; keys1: Uint8Array } {
   const cb = columnBytes(m);
   if (u.length !== KAPPA * cb) throw new PeerError(`expected an OT extension matrix of ${KAPPA * cb} bytes, got ${u.length}`, { where });
   const columns = expandColumns(keys, label, cb);
@@ -263,6 +321,7 @@ export function iknpSend(keys: readonly Buffer[], s: Bits, u: Uint8Array, m: num
   for (let j = 0; j < KAPPA; j++) sRow[j >>> 3]! |= (s[j]! & 1) << (j & 7);
   const salt = labelSalt(label);
   const pad0 = hashRows(rows, m, salt);
+  const keys0 = wide === undefined ? new Uint8Array(0) : hashRowsWide(rows, wide, salt);
   for (let t = 0; t < m; t++) for (let b = 0; b < ROW_BYTES; b++) rows[t * ROW_BYTES + b]! ^= sRow[b]!;
-  return { pad0, pad1: hashRows(rows, m, salt) };
+  return { pad0, pad1: hashRows(rows, m, salt), keys0, keys1: wide === undefined ? new Uint8Array(0) : hashRowsWide(rows, wide, salt) };
 }

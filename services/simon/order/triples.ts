@@ -17,7 +17,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { randomBits, type Bits, pack, unpack, xor, and, concat } from './bits.js';
-import { BaseOtSender, baseOtReceive, iknpReceive, iknpSend, KAPPA, columnBytes } from './ot.js';
+import { BaseOtSender, baseOtReceive, iknpReceive, iknpSend, KAPPA, columnBytes, type WideKeys } from './ot.js';
 import type { Session } from '../../peer.js';
 import { partyName, otherParties } from '../../common/stages.js';
 import { PeerError, TesseraError } from '../../errors.js';
@@ -89,6 +89,28 @@ export interface OrderStageNames {
   readonly fix: string;
 }
 
+/**
+ * Chosen-input OTs that ride in one pair's extension, beside the triples' random OTs: the
+ * receiver's choice bits are its own input bits, and the sender answers in its ot-fix message with
+ * a payload built from both keys of every such OT (extremes.ts: a 1-out-of-256 table per byte of
+ * a comparison). They cost no message and no round of their own. Per pair, the lower index is the
+ * sender, as for the triples.
+ */
+export interface RiderOts {
+  /** OTs per pair (the same at both ends). */
+  readonly count: number;
+  /** 16-byte blocks per key. */
+  readonly blocks: number;
+  /** The sender's payload length (public). */
+  readonly payloadBytes: number;
+  /** Receiver: its choice bits for the OTs with `peer` (count of them). */
+  choices(peer: number): Bits;
+  /** Sender: the payload for `peer`, given both keys of each OT (count × 16·blocks bytes each). */
+  payload(peer: number, keys0: Uint8Array, keys1: Uint8Array): Uint8Array;
+  /** Receiver: reads the sender's payload with the key of each chosen message. */
+  receive(peer: number, keys: Uint8Array, payload: Uint8Array): void;
+}
+
 export async function receiveFrom(session: Session, from: number, stage: string, seq = 0): Promise<Uint8Array> {
   try {
     return await session.receive(from, stage, seq);
@@ -147,12 +169,14 @@ function pairLabel(session: Session, peer: number, label: string, nonce: string)
  *   ot-base-b[0]  sender → receiver: [1] (it holds `id` too: done), or [0 | KAPPA reply points]
  *                 (a fresh base, answering S).
  *   ot-ext[c…]    after a refused offer: the matrix under the fresh base, after the c unused chunks.
- *   ot-fix[0]     sender → receiver: the derandomization bits.
+ *   ot-fix[0]     sender → receiver: the derandomization bits (then the riders' payload, if any).
  * With a reused base that is one round trip (base-a and ext out, base-b and fix back).
  */
-async function crossTerms(session: Session, peer: number, a: Bits, b: Bits, stages: OrderStageNames, label: string): Promise<Bits> {
+async function crossTerms(session: Session, peer: number, a: Bits, b: Bits, stages: OrderStageNames, label: string, riders?: RiderOts): Promise<Bits> {
   const count = a.length;
-  const m = 2 * count;
+  const m = 2 * count + (riders?.count ?? 0);
+  const wide: WideKeys | undefined = riders && { from: 2 * count, count: riders.count, blocks: riders.blocks };
+  const fixBytes = columnBytes(2 * count);
   const where = partyName(session, peer);
   const extBytes = KAPPA * columnBytes(m);
   const chunks = Math.max(1, Math.ceil(extBytes / EXT_CHUNK_BYTES));
@@ -179,34 +203,36 @@ async function crossTerms(session: Session, peer: number, a: Bits, b: Bits, stag
     }
     if (base.role !== 'sender') throw new Error('unreachable');
     const u = await receiveChunked(session, peer, stages.ext, extBytes, offset);
-    const { pad0, pad1 } = iknpSend(base.keys, base.s, u, m, pairLabel(session, peer, label, nonce), where);
-    const fix = new Uint8Array(m);
+    const { pad0, pad1, keys0, keys1 } = iknpSend(base.keys, base.s, u, m, pairLabel(session, peer, label, nonce), where, wide);
+    const fix = new Uint8Array(2 * count);
     for (let t = 0; t < count; t++) {
       fix[2 * t] = pad0[2 * t]! ^ pad1[2 * t]! ^ a[t]!;
       fix[2 * t + 1] = pad0[2 * t + 1]! ^ pad1[2 * t + 1]! ^ b[t]!;
     }
-    await session.send(peer, stages.fix, pack(fix));
-    return pad0;
+    await session.send(peer, stages.fix, riders ? concat([pack(fix), riders.payload(peer, keys0, keys1)]) : pack(fix));
+    return pad0.subarray(0, 2 * count);
   }
 
   const key = cacheKey(session, peer, 'receiver');
   const nonceBytes = randomBytes(NONCE_BYTES);
   const nonce = nonceBytes.toString('hex');
   const label2 = pairLabel(session, peer, label, nonce);
-  const choices = choicesFor(a, b);
+  const choices = riders ? concat([choicesFor(a, b), riders.choices(peer)]) : choicesFor(a, b);
   const cached = BASE_CACHE.get(key);
   const offer = cached?.role === 'receiver' ? cached : undefined;
   const fresh = SPARE_SENDERS.get(key) ?? new BaseOtSender();
   SPARE_SENDERS.delete(key);
   await session.send(peer, stages.baseA, concat([Uint8Array.of(offer ? 1 : 0), offer?.id ?? new Uint8Array(ID_BYTES), nonceBytes, fresh.first]));
   // Optimistically extend under the offered base, in the same flight as the offer.
-  const optimistic = offer && iknpReceive(offer.k0, offer.k1, choices, label2);
+  const optimistic = offer && iknpReceive(offer.k0, offer.k1, choices, label2, wide);
   const sending = optimistic ? sendChunked(session, peer, stages.ext, optimistic.u, 0) : Promise.resolve();
   sending.catch(() => undefined);
   const answer = await receiveFrom(session, peer, stages.baseB);
   let pads: Bits;
+  let keys: Uint8Array;
   if (optimistic && answer.length === 1 && answer[0] === 1) {
     pads = optimistic.pads;
+    keys = optimistic.keys;
     // S went unanswered: it may ride along the next offer.
     if (SPARE_SENDERS.size < BASE_CACHE_LIMIT) SPARE_SENDERS.set(key, fresh);
     await sending;
@@ -215,23 +241,28 @@ async function crossTerms(session: Session, peer: number, a: Bits, b: Bits, stag
     const reply = answer.subarray(1);
     const base = { role: 'receiver' as const, ...(await fresh.keys(reply, where)), id: baseId(fresh.first, reply) };
     remember(key, base);
-    const extension = iknpReceive(base.k0, base.k1, choices, label2);
+    const extension = iknpReceive(base.k0, base.k1, choices, label2, wide);
     pads = extension.pads;
+    keys = extension.keys;
     await Promise.all([sending, sendChunked(session, peer, stages.ext, extension.u, optimistic ? chunks : 0)]);
   }
-  const fix = unpack(await receiveFrom(session, peer, stages.fix), m, where);
-  return xor(pads, and(choices, fix));
+  const message = await receiveFrom(session, peer, stages.fix);
+  if (message.length !== fixBytes + (riders?.payloadBytes ?? 0)) throw new PeerError(`stage ${stages.fix}: expected ${fixBytes + (riders?.payloadBytes ?? 0)} bytes, got ${message.length}`, { where });
+  const fix = unpack(message.subarray(0, fixBytes), 2 * count, where);
+  riders?.receive(peer, keys, message.subarray(fixBytes));
+  return xor(pads.subarray(0, 2 * count), and(choices.subarray(0, 2 * count), fix));
 }
 
 /**
  * `count` Beaver triples over XOR shares, one share of each at this party, made with every peer by
- * oblivious transfer (no dealer). Every party calls it with the same count, stages and label.
+ * oblivious transfer (no dealer). Every party calls it with the same count, stages and label (and
+ * the same shape of `riders`: chosen-input OTs carried in the same messages).
  */
-export async function dealerFreeTriples(session: Session, count: number, stages: OrderStageNames, label: string): Promise<Triples> {
+export async function dealerFreeTriples(session: Session, count: number, stages: OrderStageNames, label: string, riders?: RiderOts): Promise<Triples> {
   const a = randomBits(count);
   const b = randomBits(count);
   const c = and(a, b);
-  const shares = await Promise.all(otherParties(session).map((peer) => crossTerms(session, peer, a, b, stages, label)));
+  const shares = await Promise.all(otherParties(session).map((peer) => crossTerms(session, peer, a, b, stages, label, riders)));
   for (const s of shares) {
     for (let t = 0; t < count; t++) c[t]! ^= s[2 * t]! ^ s[2 * t + 1]!;
   }

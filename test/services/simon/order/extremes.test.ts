@@ -20,6 +20,9 @@ describe('secureMinMax', { timeout: 300_000 }, () => {
     { name: 'three parties, one empty, all negative', values: [[-2.5, -7], [], [-4.25]], flags: [[false], [true], [false]] },
     { name: 'three parties, extremes of the doubles and −0', values: [[-Number.MAX_VALUE, -0], [Number.MIN_VALUE], [Number.MAX_VALUE, 0]], flags: [[true, false], [false, false], [true, false]] },
     { name: 'four parties', values: [[1], [2], [0.5], [9]], flags: [[false, true], [false, false], [false, false], [true, false]] },
+    // Keys that agree in every byte but the lowest, or the lowest few: the byte comparisons' low leaves decide.
+    { name: 'three parties, neighbouring doubles', values: [[1 + 2 ** -52], [1], [1 + 2 ** -51, 1 + 3 * 2 ** -52]], flags: [[false], [false], [false]] },
+    { name: 'four parties, keys equal above one byte each', values: [[2 ** 40 + 256], [2 ** 40 + 255], [2 ** 40 + 257, 2 ** 40], [2 ** 40 + 65536]], flags: [[false], [false], [false], [false]] },
     { name: 'five parties, the same value everywhere', values: [[7], [7], [7], [7], [7]], flags: [[false], [false], [false], [false], [true]] },
   ];
   for (const c of cases) {
@@ -36,6 +39,18 @@ describe('secureMinMax', { timeout: 300_000 }, () => {
       }
     });
   }
+
+  test('random values (one byte of difference, or many) against plaintext, three parties', async () => {
+    for (let round = 0; round < 6; round++) {
+      const base = (Math.random() - 0.5) * 10 ** Math.floor(Math.random() * 12);
+      const values = Array.from({ length: 3 }, () =>
+        Array.from({ length: 1 + Math.floor(Math.random() * 3) }, () => (round % 2 ? base + Math.floor(Math.random() * 300) * Math.abs(base) * 2 ** -52 : (Math.random() - 0.5) * 1e6)),
+      );
+      const out = await runParties(3, (session, i) => secureMinMax(session, { minima: values[i]!, maxima: values[i]! }, PREFIX));
+      const want = plain(values);
+      for (const r of out) assert.deepEqual([r.minimum, r.maximum], [want.minimum, want.maximum], JSON.stringify(values));
+    }
+  });
 
   test('separate minima and maxima (MinimumMaximum’s records)', async () => {
     const out = await runParties(3, (session, i) =>

@@ -52,6 +52,33 @@ describe('IKNP OT extension (random OT, chosen choice bits)', () => {
     }
   });
 
+  test('wide keys (chosen-input OTs of many-bit messages): the receiver holds the key of its choice, never the other', async () => {
+    const { s, keys, k0, k1 } = await baseOts();
+    const m = 300;
+    const wide = { from: 100, count: 150, blocks: 4 };
+    const r = randomBits(m);
+    const receiver = iknpReceive(k0, k1, r, 'wide', wide);
+    const sender = iknpSend(keys, s, receiver.u, m, 'wide', 'test', wide);
+    const bytes = 16 * wide.blocks;
+    assert.equal(receiver.keys.length, wide.count * bytes);
+    const seen = new Set<string>();
+    for (let c = 0; c < wide.count; c++) {
+      const key = (k: Uint8Array) => Buffer.from(k.subarray(c * bytes, (c + 1) * bytes)).toString('hex');
+      const [chosen, other] = r[wide.from + c] ? [sender.keys1, sender.keys0] : [sender.keys0, sender.keys1];
+      assert.equal(key(receiver.keys), key(chosen), `OT ${wide.from + c}`);
+      assert.notEqual(key(receiver.keys), key(other));
+      seen.add(key(sender.keys0)).add(key(sender.keys1));
+      // The 16-byte blocks of one key are distinct too (each has its own tweak).
+      const blocks = new Set(Array.from({ length: wide.blocks }, (_, k) => key(sender.keys0).slice(32 * k, 32 * (k + 1))));
+      assert.equal(blocks.size, wide.blocks);
+    }
+    assert.equal(seen.size, 2 * wide.count, 'every key distinct');
+    // Without wide keys requested, none are made, and the one-bit pads are unchanged by asking.
+    const plain = iknpReceive(k0, k1, r, 'wide');
+    assert.equal(plain.keys.length, 0);
+    assert.deepEqual(plain.pads, receiver.pads);
+  });
+
   test("the receiver's message does not depend on its choices beyond the PRG mask (same keys, other choices: other u)", async () => {
     const { k0, k1 } = await baseOts();
     const m = 512;

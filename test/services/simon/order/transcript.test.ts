@@ -138,6 +138,34 @@ describe('order statistics transcripts', { timeout: 300_000 }, () => {
     assert.deepEqual(shape(a.log), shape(b.log));
   });
 
+  test('MinimumMaximum: the byte-comparison tables in ot-fix are padded entry by entry, never a plain (or uniformly shifted) comparison table', async () => {
+    const { log } = await run(minimumMaximum, [[{ minimum: 1, maximum: 2 }], [{ minimum: -5, maximum: 0 }], [{ minimum: 3, maximum: 30 }]]);
+    // Per pair: 2 searches × 8 bytes, a 64-byte table each (2 bits per entry y = 0…255), after the triples' fix bits.
+    const TABLES = 16;
+    const TABLE = 64;
+    const plainTables = new Set<string>();
+    for (let x = 0; x < 256; x++) {
+      for (const lowest of [false, true]) {
+        for (let mask = 0; mask < 4; mask++) {
+          const t = new Uint8Array(TABLE);
+          for (let y = 0; y < 256; y++) t[y >> 2]! |= ((((lowest ? x <= y : x < y) ? 1 : 0) | ((x === y ? 1 : 0) << 1)) ^ mask) << (2 * (y & 3));
+          plainTables.add(Buffer.from(t).toString('hex'));
+        }
+      }
+    }
+    const fixes = log.filter((m) => m.stage === 'minmax-ot-fix');
+    assert.equal(fixes.length, 3, 'one per pair');
+    for (const m of fixes) {
+      const tables = m.payload!.subarray(m.payload!.length - TABLES * TABLE);
+      for (let k = 0; k < TABLES; k++) {
+        const table = Buffer.from(tables.subarray(k * TABLE, (k + 1) * TABLE)).toString('hex');
+        assert.ok(!plainTables.has(table), `table ${k} from party ${m.from} to party ${m.to} is a comparison table in clear`);
+      }
+    }
+    // Every (byte, lowest or not, shift) gives its own table, so the set holds each one to compare against.
+    assert.equal(plainTables.size, 256 * 2 * 4);
+  });
+
   test('a second computation between the same servers reuses the base OTs: no public-key OT messages, same results', async () => {
     const inputs = [[{ minimum: 2, maximum: 4 }], [{ minimum: -3.5, maximum: 1 }], []];
     const first = await run(minimumMaximum, inputs);

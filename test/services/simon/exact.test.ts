@@ -1,0 +1,35 @@
+// The exact power sums of StatisticsUnivariate (services/simon/linear/exact.ts powerSums): the same
+// integers as adding scaledPower term by term, for values of one magnitude and of every magnitude
+// (subnormals, ±MAX_VALUE, zeros and −0, mixed signs).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { powerSums, scaledPower } from '../../../services/simon/linear/exact.js';
+
+const DEGREE = 6;
+
+function naive(values: readonly number[]): bigint[] {
+  return Array.from({ length: DEGREE }, (_, j) => values.reduce((s, x) => s + scaledPower(x, j + 1), 0n));
+}
+
+test('powerSums equals the sum of scaledPower, edge values', () => {
+  const cases: number[][] = [
+    [],
+    [0, -0],
+    [3, 1.5, 6],
+    [-2.5, -7, -1, -4.25],
+    [Number.MIN_VALUE, -Number.MIN_VALUE, 2 ** -1022, 1],
+    [Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, 0, 1e-300, -1e300],
+    [1e6 + 0.5, 1e6 - 0.25, 1e6],
+  ];
+  for (const values of cases) assert.deepEqual(powerSums(values, DEGREE), naive(values), JSON.stringify(values));
+});
+
+test('powerSums equals the sum of scaledPower, random doubles', () => {
+  fc.assert(
+    fc.property(fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { maxLength: 12 }), (values) => {
+      assert.deepEqual(powerSums(values, DEGREE), naive(values));
+    }),
+    { numRuns: 200 },
+  );
+});
