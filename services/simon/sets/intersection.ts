@@ -20,6 +20,9 @@
 //   matches: that padded intersection passes P1 → … → Pn−1 → P0, each adding k_i once more; P0
 //            intersects it with its own list.
 //   result:  P0 publishes the intersection in code-point order (or, for the size, the count).
+// With the keyword max_set_size (a public bound B, agreed in the terms) every party first pads its
+// own list with dummies to B elements, so the list lengths, which every party sees, no longer
+// tell the set sizes.
 
 import { BadInputError, PeerError } from '../../errors.js';
 import type { Session } from '../../peer.js';
