@@ -166,55 +166,38 @@ function hashToFieldWith(msg: Uint8Array, prime: Buffer): [bigint, bigint] {
 }
 
 /**
- * Field arithmetic mod p for the hashing hot path, on reduced operands (0 ≤ a, b < p): the same
- * values as @noble/curves' Fp, without its generic reduction (which also handles negatives) per
- * call — about half the cost of each of the hundred-odd operations per hashed item.
- */
-const mulP = (a: bigint, b: bigint): bigint => (a * b) % P;
-const sqrP = (a: bigint): bigint => (a * a) % P;
-const addP = (a: bigint, b: bigint): bigint => {
-  const sum = a + b;
-  return sum >= P ? sum - P : sum;
-};
-const subP = (a: bigint, b: bigint): bigint => {
-  const difference = a - b;
-  return difference < 0n ? difference + P : difference;
-};
-const negP = (a: bigint): bigint => (a === 0n ? 0n : P - a);
-
-/**
  * map_to_curve_elligator2_curve25519 (RFC 9380 G.2.1), line by line, with its one
  * exponentiation (step 16) done by OpenSSL instead of a BigInt addition chain: that chain was
  * most of the cost of hashing an item (about 250 BigInt squarings per map, two maps per item).
  * Returns the Montgomery point as (xn/xd, y).
  */
 function mapToMontgomery(u: bigint): { xn: bigint; xd: bigint; y: bigint } {
-  const tv1 = mulP(sqrP(u), 2n);                  // 1–2. tv1 = 2·u²
-  const xd = addP(tv1, 1n);                       // 3. xd = tv1 + 1 (nonzero: −1/2 is not a square)
-  const x1n = negP(J);                            // 4. x1n = −J
-  let tv2 = sqrP(xd);                             // 5.
-  const gxd = mulP(tv2, xd);                      // 6. gxd = xd³
-  let gx1 = mulP(mulP(tv1, J), x1n);              // 7–8.
-  gx1 = mulP(addP(gx1, tv2), x1n);                // 9–10. gx1 = x1n³ + J·x1n²·xd + x1n·xd²
-  let tv3 = sqrP(gxd);                            // 11.
-  tv2 = sqrP(tv3);                                // 12. gxd⁴
-  tv3 = mulP(mulP(tv3, gxd), gx1);                // 13–14. gx1·gxd³
-  tv2 = mulP(tv2, tv3);                           // 15. gx1·gxd⁷
-  let y11 = powC4(tv2);                           // 16. y11 = tv2^c4
-  y11 = mulP(y11, tv3);                           // 17.
-  const y12 = mulP(y11, C3);                      // 18.
-  const e1 = mulP(sqrP(y11), gxd) === gx1;        // 19–21.
-  const y1 = e1 ? y11 : y12;                      // 22. if g(x1) is square, y1 is its root
-  const x2n = mulP(x1n, tv1);                     // 23. x2 = 2·u²·x1
-  const y21 = mulP(mulP(y11, u), C2);             // 24–25.
-  const y22 = mulP(y21, C3);                      // 26.
-  const gx2 = mulP(gx1, tv1);                     // 27. g(x2) = 2·u²·g(x1)
-  const e2 = mulP(sqrP(y21), gxd) === gx2;        // 28–30.
-  const y2 = e2 ? y21 : y22;                      // 31.
-  const e3 = mulP(sqrP(y1), gxd) === gx1;         // 32–34.
-  const xn = e3 ? x1n : x2n;                      // 35.
-  let y = e3 ? y1 : y2;                           // 36.
-  if (e3 !== ((y & 1n) === 1n)) y = negP(y);      // 37–38. sgn0(y) = y mod 2 (RFC 9380 §4.1), fixed
+  const tv1 = Fp.mul(Fp.sqr(u), 2n); //            1–2. tv1 = 2·u²
+  const xd = Fp.add(tv1, 1n); //                 3. xd = tv1 + 1 (nonzero: −1/2 is not a square)
+  const x1n = Fp.neg(J); //                      4. x1n = −J
+  let tv2 = Fp.sqr(xd); //                       5.
+  const gxd = Fp.mul(tv2, xd); //                6. gxd = xd³
+  let gx1 = Fp.mul(Fp.mul(tv1, J), x1n); //      7–8.
+  gx1 = Fp.mul(Fp.add(gx1, tv2), x1n); //        9–10. gx1 = x1n³ + J·x1n²·xd + x1n·xd²
+  let tv3 = Fp.sqr(gxd); //                      11.
+  tv2 = Fp.sqr(tv3); //                          12. gxd⁴
+  tv3 = Fp.mul(Fp.mul(tv3, gxd), gx1); //        13–14. gx1·gxd³
+  tv2 = Fp.mul(tv2, tv3); //                     15. gx1·gxd⁷
+  let y11 = powC4(tv2); //                      16. y11 = tv2^c4
+  y11 = Fp.mul(y11, tv3); //                     17.
+  const y12 = Fp.mul(y11, C3); //                18.
+  const e1 = Fp.eql(Fp.mul(Fp.sqr(y11), gxd), gx1); // 19–21.
+  const y1 = e1 ? y11 : y12; //                  22. if g(x1) is square, y1 is its root
+  const x2n = Fp.mul(x1n, tv1); //               23. x2 = 2·u²·x1
+  const y21 = Fp.mul(Fp.mul(y11, u), C2); //     24–25.
+  const y22 = Fp.mul(y21, C3); //                26.
+  const gx2 = Fp.mul(gx1, tv1); //               27. g(x2) = 2·u²·g(x1)
+  const e2 = Fp.eql(Fp.mul(Fp.sqr(y21), gxd), gx2); // 28–30.
+  const y2 = e2 ? y21 : y22; //                  31.
+  const e3 = Fp.eql(Fp.mul(Fp.sqr(y1), gxd), gx1); // 32–34.
+  const xn = e3 ? x1n : x2n; //                  35.
+  let y = e3 ? y1 : y2; //                       36.
+  if (e3 !== ((y & 1n) === 1n)) y = Fp.neg(y); // 37–38. sgn0(y) = y mod 2 (RFC 9380 §4.1), fixed
   return { xn, xd, y };
 }
 
@@ -246,22 +229,22 @@ export async function hashToGroup(items: readonly string[], dst: string): Promis
       const a = mapToMontgomery(u0);
       const b = mapToMontgomery(u1);
       // u1 = a.xn/a.xd, u2 = b.xn/b.xd; over the common denominator a.xd·b.xd:
-      const t1 = mulP(a.xn, b.xd);
-      const t2 = mulP(b.xn, a.xd);
-      const dd = mulP(a.xd, b.xd);
-      const d = subP(t2, t1); // (u2 − u1)·dd
-      const lambdaN = mulP(subP(b.y, a.y), dd); // λ = lambdaN / d
-      const d2 = sqrP(d);
+      const t1 = Fp.mul(a.xn, b.xd);
+      const t2 = Fp.mul(b.xn, a.xd);
+      const dd = Fp.mul(a.xd, b.xd);
+      const d = Fp.sub(t2, t1); // (u2 − u1)·dd
+      const lambdaN = Fp.mul(Fp.sub(b.y, a.y), dd); // λ = lambdaN / d
+      const d2 = Fp.sqr(d);
       // u3 = lambdaN²/d² − A − (t1 + t2)/dd = (lambdaN²·dd − (A·dd + t1 + t2)·d²) / (d²·dd)
-      nums.push(subP(mulP(sqrP(lambdaN), dd), mulP(addP(mulP(J, dd), addP(t1, t2)), d2)));
-      dens.push(mulP(d2, dd));
+      nums.push(Fp.sub(Fp.mul(Fp.sqr(lambdaN), dd), Fp.mul(Fp.add(Fp.mul(J, dd), Fp.add(t1, t2)), d2)));
+      dens.push(Fp.mul(d2, dd));
     }
     const inverses = FpInvertBatch(Fp, dens, false);
     slice.forEach((item, i) => {
       const inverse = inverses[i];
       const offset = (start + i) * ELEMENT_BYTES;
       if (inverse === undefined) out.set(referenceU(item, dst), offset);
-      else writeLe(mulP(nums[i]!, inverse), out, offset);
+      else writeLe(Fp.mul(nums[i]!, inverse), out, offset);
     });
     await yieldToLoop();
   }
