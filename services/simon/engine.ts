@@ -58,6 +58,8 @@ export interface Run {
   readonly policy: { readonly minCellCount: number | undefined };
   /** This server's per-wait stage timeout (a long computation adds its own budget to it). */
   readonly stageTimeoutMs: number;
+  /** `compute`'s keywords, checked: the common ones and this microprotocol's options (openapi.yaml). */
+  readonly kwargs: Readonly<Record<string, unknown>>;
 }
 
 export interface MicroprotocolSpec<R> {
@@ -80,8 +82,9 @@ export interface MicroprotocolSpec<R> {
    * Public parameters every party must give alike (KthElement's rank and bounds), read from
    * `data` before the session opens and added to its terms, so that parties that disagree fail
    * at once, each naming the other (409). Must not throw, and must return nothing private.
+   * `kwargs` is for a public option (SetIntersection's max_set_size), read the same way.
    */
-  readonly publicTerms?: (data: unknown) => Record<string, Json>;
+  readonly publicTerms?: (data: unknown, kwargs: Readonly<Record<string, unknown>>) => Record<string, Json>;
   /** The protocol body. Reads and validates `data` first: a bad input aborts the others. */
   run(run: Run): Promise<R>;
 }
@@ -99,7 +102,7 @@ export function microprotocol<R>(spec: MicroprotocolSpec<R>): Microprotocol {
     const order = fixed ?? new StageOrder((spec.stages as (parties: number) => readonly string[])(network.nodes.length), spec.loops);
     const minCellCount = spec.disclosure === true ? ctx.disclosure?.minCellCount : undefined;
     // The engine's own terms come last: a public parameter cannot stand in for them.
-    const terms: Record<string, Json | readonly string[]> = { ...spec.publicTerms?.(kwargs['data']), microprotocol: spec.name, nodes: network.nodes };
+    const terms: Record<string, Json | readonly string[]> = { ...spec.publicTerms?.(kwargs['data'], kwargs), microprotocol: spec.name, nodes: network.nodes };
     if (spec.disclosure === true) terms['min_cell_count'] = minCellCount ?? null;
     const session = await ctx.peers.open({
       uuid: network.uuid,
@@ -112,9 +115,9 @@ export function microprotocol<R>(spec: MicroprotocolSpec<R>): Microprotocol {
     // failure of the protocol: no party aborts the others, which would race their own answer.
     let agreed: Error | undefined;
     const result = await runProtocol(session, async () => {
-      checkKeywords(kwargs);
+      checkKeywords(kwargs, optionsOf(spec.name));
       try {
-        return await spec.run({ session, data: kwargs['data'], policy: { minCellCount }, stageTimeoutMs: ctx.peers.stageTimeoutMs });
+        return await spec.run({ session, data: kwargs['data'], policy: { minCellCount }, stageTimeoutMs: ctx.peers.stageTimeoutMs, kwargs });
       } catch (err) {
         if (!(err instanceof Error && UNANIMOUS.has(err))) throw err;
         agreed = err;
@@ -124,6 +127,12 @@ export function microprotocol<R>(spec: MicroprotocolSpec<R>): Microprotocol {
     if (agreed !== undefined) throw agreed;
     return result;
   };
+}
+
+/** The options openapi.yaml gives a microprotocol (x-microprotocols), beyond the common keywords. */
+function optionsOf(name: string): readonly string[] {
+  const options: Readonly<Record<string, readonly string[]>> = KEYWORDS.compute.options;
+  return Object.hasOwn(options, name) ? options[name]! : [];
 }
 
 const UNANIMOUS = new WeakSet<Error>();

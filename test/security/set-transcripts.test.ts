@@ -11,7 +11,7 @@ import pino from 'pino';
 import { MemoryHub } from '../../services/simulation/network.js';
 import type { CallContext } from '../../services/microservice.js';
 import type { PeerNetwork } from '../../services/peer.js';
-import { PeerError } from '../../services/errors.js';
+import { BadInputError, PeerError } from '../../services/errors.js';
 import { freshKeys, intersectionStages, runIntersection, setIntersection, setIntersectionSize, type PartyKeys } from '../../services/simon/sets/intersection.js';
 import { statisticsContingencyVertical } from '../../services/simon/sets/contingency-vertical.js';
 import { hashToGroup, elementAt, countOf, indexElements, elementKey } from '../../services/simon/sets/group.js';
@@ -23,13 +23,13 @@ const silent = pino({ level: 'silent' });
 const ctxFor = (peers: PeerNetwork): CallContext => ({ signal: new AbortController().signal, peers, log: silent });
 type Entry = (kwargs: Record<string, unknown>, ctx: CallContext) => Promise<unknown>;
 
-async function run(entry: Entry, inputs: unknown[], wrap: (i: number, net: PeerNetwork) => PeerNetwork = (_, net) => net) {
+async function run(entry: Entry, inputs: unknown[], wrap: (i: number, net: PeerNetwork) => PeerNetwork = (_, net) => net, options: Record<string, unknown> = {}) {
   const hub = new MemoryHub(inputs.map((_, i) => `http://party-${i}.test`), 20_000);
   hub.capture = true;
   const results = await within(
     60_000,
     'protocol',
-    Promise.allSettled(inputs.map((data, myself) => entry({ data, network: { nodes: hub.nodes, uuid: 'u', myself } }, ctxFor(wrap(myself, hub.network(myself)))))),
+    Promise.allSettled(inputs.map((data, myself) => entry({ ...options, data, network: { nodes: hub.nodes, uuid: 'u', myself } }, ctxFor(wrap(myself, hub.network(myself)))))),
   );
   return { hub, results };
 }
@@ -112,6 +112,47 @@ describe('set intersection transcripts', { timeout: 120_000 }, () => {
       const matches = hub.log.filter((m) => m.stage === 'matches');
       assert.deepEqual(matches.map((m) => [m.from, m.to]).sort(), [[1, 2], [2, 0]]);
       for (const m of matches) assert.equal(countOf(m.payload!), 3, `matches ${m.from} → ${m.to}`);
+    }
+  });
+
+  test('with max_set_size every list travels padded to the bound: no message depends on a set size', async () => {
+    // Two runs in which every set size differs (and |X1 ∩ X2| with it); the output is the same.
+    const runs = [
+      [[['a', 'q']], [['a', 'b', 'c']], [['a', 'b', 'c', 'd', 'e']]],
+      [[['a', 'q', 'r', 's', 't']], [['a']], [['a', 'z']]],
+    ];
+    for (const [name, entry] of [
+      ['SetIntersection', setIntersection],
+      ['SetIntersectionSize', setIntersectionSize],
+    ] as const) {
+      const shapes: string[][] = [];
+      for (const sets of runs) {
+        const { hub, results } = await run(entry, sets, undefined, { max_set_size: 6 });
+        for (const r of results) {
+          assert.equal(r.status, 'fulfilled', String((r as PromiseRejectedResult).reason));
+          const { result } = (r as PromiseFulfilledResult<{ result: { intersection?: string[]; size_intersection: number } }>).value;
+          assert.equal(result.size_intersection, 1);
+          if (name === 'SetIntersection') assert.deepEqual(result.intersection, ['a']);
+        }
+        for (const m of hub.log.filter((m) => m.stage !== 'result')) assert.equal(countOf(m.payload!), 6, `${name} ${m.stage} ${m.from} → ${m.to}`);
+        shapes.push(hub.log.map((m) => `${m.stage} ${m.from}→${m.to} ${m.payload!.length}`).sort());
+      }
+      assert.deepEqual(shapes[0], shapes[1], name);
+    }
+  });
+
+  test('with max_set_size a set above the bound is a bad input at its party, naming kwargs.data; a bad bound names itself', async () => {
+    const over = await run(setIntersection, [[['a', 'b', 'c']], [['a']], [['a']]], undefined, { max_set_size: 2 });
+    const refused = (over.results[0] as PromiseRejectedResult).reason as BadInputError;
+    assert.ok(refused instanceof BadInputError, String(refused));
+    assert.equal(refused.where, 'kwargs.data');
+    assert.ok(over.results.every((r) => r.status === 'rejected'), 'the others abort');
+    for (const bound of [0, 2.5, '3', 1_000_001]) {
+      const { results } = await run(setIntersectionSize, [[['a']], [['a']], [['a']]], undefined, { max_set_size: bound });
+      for (const r of results) {
+        const reason = (r as PromiseRejectedResult).reason as BadInputError;
+        assert.ok(reason instanceof BadInputError && reason.where === 'kwargs.max_set_size', `${String(bound)}: ${String(reason)}`);
+      }
     }
   });
 

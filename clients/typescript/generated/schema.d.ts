@@ -507,9 +507,9 @@ export interface components {
         /**
          * @description Keyword arguments of SIMON `compute`: run one microprotocol among the parties of
          *     `network` and return its result. `compute` takes exactly `microprotocol`, `data` and
-         *     `network` (plus the options documented below for the FedAvgs); any other keyword is
-         *     refused (400 naming it). The microprotocols, by FSC's names, with their `data` and result
-         *     schemas (docs/simon.md says what each reveals):
+         *     `network` (plus the options documented below for the FedAvgs and the set
+         *     intersections); any other keyword is refused (400 naming it). The microprotocols, by
+         *     FSC's names, with their `data` and result schemas (docs/simon.md says what each reveals):
          *
          *     | microprotocol | `data` | result |
          *     |---|---|---|
@@ -613,6 +613,14 @@ export interface components {
              * @enum {string}
              */
             mask_graph?: "auto" | "full" | "sparse";
+            /**
+             * @description SetIntersection and SetIntersectionSize: a public bound B on every party's set size.
+             *     Each party pads its list with dummy elements to exactly B, so no party learns another's
+             *     set size (only that it is at most B); the cost grows with B instead of the sizes. A
+             *     set larger than B is a 400 naming `kwargs.data` at its party. Every party must pass
+             *     the same value (409 otherwise). Without it, every party learns every set's size.
+             */
+            max_set_size?: number;
         };
         /**
          * @description One party's SecureSum input: one number, or a list whose items are numbers or lists of

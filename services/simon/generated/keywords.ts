@@ -19,6 +19,12 @@ export const KEYWORDS = {
       ],
       PlainFedAvg: [
         'min_parties'
+      ],
+      SetIntersection: [
+        'max_set_size'
+      ],
+      SetIntersectionSize: [
+        'max_set_size'
       ]
     }
   },

@@ -20,13 +20,16 @@
 //   matches: that padded intersection passes P1 → … → Pn−1 → P0, each adding k_i once more; P0
 //            intersects it with its own list.
 //   result:  P0 publishes the intersection in code-point order (or, for the size, the count).
+// With the keyword max_set_size (a public bound B, agreed in the terms) every party first pads its
+// own list with dummies to B elements, so the list lengths, which every party sees, no longer
+// tell the set sizes.
 
-import { PeerError } from '../../errors.js';
+import { BadInputError, PeerError } from '../../errors.js';
 import type { Session } from '../../peer.js';
 import { defineStages, gather, scatter, broadcast, runProtocol, partyName } from '../../common/stages.js';
 import { microprotocol } from '../engine.js';
 import { ELEMENT_BYTES, ExponentKey, checkElements, randomElement, countOf, elementAt, elementKey, hashToGroup, indexElements, sortElements, type Elements } from './group.js';
-import { compareCodePoints, parseSetInput } from './input.js';
+import { MAX_ITEMS, compareCodePoints, parseSetInput } from './input.js';
 
 /** Domain separation for the item hash: another protocol (or version) hashes the same item elsewhere. */
 const DST = 'tessera/simon/set-intersection/v1 curve25519_XMD:SHA-512_ELL2_RO_';
@@ -88,26 +91,55 @@ export async function runIntersection(
   sizeOnly: boolean,
   // The security tests pass a function that also hands them a party's keys, to mount attacks.
   keys: (me: number) => PartyKeys = freshKeys,
+  bound?: number,
 ): Promise<{ items: string[]; size: number }> {
-  return runProtocol(session, () => intersection(session, readItems(), sizeOnly, keys));
+  return runProtocol(session, () => intersection(session, readItems(), sizeOnly, keys, bound));
+}
+
+/**
+ * `max_set_size`, the public bound every list is padded to (undefined: no padding). Read inside
+ * the session, so a bad value is a 400 at its party and the others abort at once.
+ */
+export function parseBound(kwargs: Readonly<Record<string, unknown>>): number | undefined {
+  const value = kwargs['max_set_size'];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_ITEMS) {
+    throw new BadInputError(`max_set_size must be an integer from 1 to ${MAX_ITEMS}`, { where: 'kwargs.max_set_size' });
+  }
+  return value;
+}
+
+/** The bound as an agreed term (parties that pass different bounds fail at once, 409); never throws. */
+function boundTerm(_data: unknown, kwargs: Readonly<Record<string, unknown>>): { max_set_size: number | null } {
+  const value = kwargs['max_set_size'];
+  return { max_set_size: typeof value === 'number' && Number.isSafeInteger(value) ? value : null };
 }
 
 /** The protocol body on an open session (inside the engine's or runIntersection's runProtocol). */
-async function intersection(session: Session, items: string[], sizeOnly: boolean, keys: (me: number) => PartyKeys): Promise<{ items: string[]; size: number }> {
+async function intersection(session: Session, items: string[], sizeOnly: boolean, keys: (me: number) => PartyKeys, bound?: number): Promise<{ items: string[]; size: number }> {
   const n = session.parties;
   const me = session.myself;
   const party = keys(me);
   const next = mod(me + 1, n);
   const previous = mod(me - 1, n);
+  if (bound !== undefined && items.length > bound) {
+    throw new BadInputError(`this party's set has more items than max_set_size (${bound}) allows`, { where: 'kwargs.data' });
+  }
 
-  // Own list: hashed, keyed, and sorted; P0 remembers which of its items sits where.
-  const keyed = await party.key.apply(await hashToGroup(items, DST), 'own items');
+  // Own list: hashed, padded to the public bound if there is one, keyed, and sorted; P0
+  // remembers which of its items sits where (positions from items.length on are dummies). A
+  // dummy is a fresh X25519 public key [s]·B, which the key turns into [k·s]·B: under DDH as
+  // random a point of the group as a real [k]·H(x), and equal to none (except with probability
+  // about 2⁻²⁵⁰), so it never joins the intersection.
+  const hashed = await hashToGroup(items, DST);
+  const keyed = await party.key.apply(bound === undefined ? hashed : withDummies(hashed, bound), 'own items');
   const sent = sortElements(keyed);
   let current: Elements = sent;
-  // Every list passes through every party, so each knows every set's size (a named leakage);
-  // the padded intersection's length below is a function of these sizes only.
+  // Every list passes through every party, so each knows every list's length: every set's size
+  // (a named leakage), or, with max_set_size, the bound. The padded intersection's length below
+  // is a function of these lengths only.
   const sizes = new Array<number>(n).fill(0);
-  sizes[me] = items.length;
+  sizes[me] = countOf(keyed);
 
   // The ring: after hop h this party holds the list that started at party me − h.
   for (let h = 1; h < n; h++) {
@@ -115,7 +147,7 @@ async function intersection(session: Session, items: string[], sizeOnly: boolean
     const outgoing = current;
     const [, received] = await Promise.all([
       scatter(session, stage, () => outgoing, { to: [next] }),
-      gather(session, stage, [previous], (p, from) => checkElements(p, partyName(session, from))),
+      gather(session, stage, [previous], (p, from) => checkElements(p, partyName(session, from), bound)),
     ]);
     const origin = mod(me - h, n);
     const from = partyName(session, previous);
@@ -141,7 +173,7 @@ async function intersection(session: Session, items: string[], sizeOnly: boolean
     await scatter(session, STAGE.combine, () => current, { to: [COMBINER] });
   }
   if (party.leader !== undefined) {
-    const back = await gather(session, STAGE.return, [n - 1], (p, from) => checkElements(p, partyName(session, from), items.length));
+    const back = await gather(session, STAGE.return, [n - 1], (p, from) => checkElements(p, partyName(session, from), sizes[LEADER]));
     leaderList = await party.leader.b.apply(back.get(n - 1)!, partyName(session, n - 1));
   }
 
@@ -149,7 +181,7 @@ async function intersection(session: Session, items: string[], sizeOnly: boolean
   let matches: Elements | undefined;
   if (me === COMBINER) {
     const holders = Array.from({ length: n - 1 }, (_, i) => i).filter((i) => i !== COMBINER);
-    const lists = [...(await gather(session, STAGE.combine, holders, (p, from) => checkElements(p, partyName(session, from)))).values()];
+    const lists = [...(await gather(session, STAGE.combine, holders, (p, from) => checkElements(p, partyName(session, from), bound))).values()];
     if (holds !== LEADER) lists.push(current);
     // Padded with dummies to the smallest non-leader set's size, so that nobody after P1
     // learns |X1 ∩ … ∩ Xn−1|: a dummy is a fresh X25519 public key [s]·B, which P1's key below
@@ -177,7 +209,15 @@ async function intersection(session: Session, items: string[], sizeOnly: boolean
     const itemOf = indexElements(keyed);
     const inAll: string[] = [];
     for (let i = 0; i < countOf(own); i++) {
-      if (shared.has(elementKey(own, i))) inAll.push(sizeOnly ? '' : items[itemOf.get(elementKey(sent, i))!]!);
+      if (!shared.has(elementKey(own, i))) continue;
+      if (sizeOnly) {
+        inAll.push('');
+        continue;
+      }
+      // A dummy of P0's own list (position items.length or later) meets no other set except
+      // with negligible probability; even then it is no item.
+      const at = itemOf.get(elementKey(sent, i))!;
+      if (at < items.length) inAll.push(items[at]!);
     }
     if (sizeOnly) {
       await broadcast(session, STAGE.result, encodeCount(inAll.length));
@@ -244,9 +284,10 @@ export const setIntersection = microprotocol<SetIntersectionResult>({
   name: 'SetIntersection',
   stages: intersectionStages,
   minParties: 2,
-  async run({ session, data }) {
+  publicTerms: boundTerm,
+  async run({ session, data, kwargs }) {
     // Read inside the engine's runProtocol: a bad input aborts the other parties at once.
-    const { items, size } = await intersection(session, parseSetInput(data), false, freshKeys);
+    const { items, size } = await intersection(session, parseSetInput(data), false, freshKeys, parseBound(kwargs));
     return { inputs: session.parties, result: { intersection: items, size_intersection: size } };
   },
 });
@@ -256,8 +297,9 @@ export const setIntersectionSize = microprotocol<SetIntersectionSizeResult>({
   name: 'SetIntersectionSize',
   stages: intersectionStages,
   minParties: 2,
-  async run({ session, data }) {
-    const { size } = await intersection(session, parseSetInput(data), true, freshKeys);
+  publicTerms: boundTerm,
+  async run({ session, data, kwargs }) {
+    const { size } = await intersection(session, parseSetInput(data), true, freshKeys, parseBound(kwargs));
     return { inputs: session.parties, result: { size_intersection: size } };
   },
 });

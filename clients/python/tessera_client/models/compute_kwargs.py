@@ -35,7 +35,8 @@ class ComputeKwargs(object):
         'frac_bits': 'int',
         'min_parties': 'int',
         'max_weight': 'float',
-        'mask_graph': 'str'
+        'mask_graph': 'str',
+        'max_set_size': 'int'
     }
 
     attribute_map = {
@@ -46,10 +47,11 @@ class ComputeKwargs(object):
         'frac_bits': 'frac_bits',
         'min_parties': 'min_parties',
         'max_weight': 'max_weight',
-        'mask_graph': 'mask_graph'
+        'mask_graph': 'mask_graph',
+        'max_set_size': 'max_set_size'
     }
 
-    def __init__(self, microprotocol=None, data=None, network=None, ring_bits=None, frac_bits=None, min_parties=None, max_weight=None, mask_graph=None):  # noqa: E501
+    def __init__(self, microprotocol=None, data=None, network=None, ring_bits=None, frac_bits=None, min_parties=None, max_weight=None, mask_graph=None, max_set_size=None):  # noqa: E501
         """ComputeKwargs - a model defined in Swagger"""  # noqa: E501
         self._microprotocol = None
         self._data = None
@@ -59,6 +61,7 @@ class ComputeKwargs(object):
         self._min_parties = None
         self._max_weight = None
         self._mask_graph = None
+        self._max_set_size = None
         self.discriminator = None
         self.microprotocol = microprotocol
         self.data = data
@@ -73,6 +76,8 @@ class ComputeKwargs(object):
             self.max_weight = max_weight
         if mask_graph is not None:
             self.mask_graph = mask_graph
+        if max_set_size is not None:
+            self.max_set_size = max_set_size
 
     @property
     def microprotocol(self):
@@ -273,6 +278,29 @@ class ComputeKwargs(object):
             )
 
         self._mask_graph = mask_graph
+
+    @property
+    def max_set_size(self):
+        """Gets the max_set_size of this ComputeKwargs.  # noqa: E501
+
+        SetIntersection and SetIntersectionSize: a public bound B on every party's set size. Each party pads its list with dummy elements to exactly B, so no party learns another's set size (only that it is at most B); the cost grows with B instead of the sizes. A set larger than B is a 400 naming `kwargs.data` at its party. Every party must pass the same value (409 otherwise). Without it, every party learns every set's size.   # noqa: E501
+
+        :return: The max_set_size of this ComputeKwargs.  # noqa: E501
+        :rtype: int
+        """
+        return self._max_set_size
+
+    @max_set_size.setter
+    def max_set_size(self, max_set_size):
+        """Sets the max_set_size of this ComputeKwargs.
+
+        SetIntersection and SetIntersectionSize: a public bound B on every party's set size. Each party pads its list with dummy elements to exactly B, so no party learns another's set size (only that it is at most B); the cost grows with B instead of the sizes. A set larger than B is a 400 naming `kwargs.data` at its party. Every party must pass the same value (409 otherwise). Without it, every party learns every set's size.   # noqa: E501
+
+        :param max_set_size: The max_set_size of this ComputeKwargs.  # noqa: E501
+        :type: int
+        """
+
+        self._max_set_size = max_set_size
 
     def to_dict(self):
         """Returns the model properties as a dict"""

@@ -145,4 +145,45 @@ describe('set intersection with three parties', { timeout: 300_000 }, () => {
       }
     });
   }
+
+  /** Every party calls compute with `max_set_size` = bounds[party]; each outcome or its error. */
+  function withBounds(microprotocol: string, inputs: unknown[], bounds: number[]): Promise<(Outcome | TesseraApiError)[]> {
+    const uuid = randomUUID();
+    return within(
+      60_000,
+      'max_set_size',
+      Promise.all(
+        inputs.map(async (data, myself) => {
+          const api = cluster.apis[myself]!;
+          const network = { nodes: cluster.nodes, uuid, myself };
+          try {
+            const rep = await api.callSimon('compute', { microprotocol, data, network, max_set_size: bounds[myself] });
+            try {
+              return await api.download<Outcome>(rep);
+            } finally {
+              await api.release(rep).catch(() => undefined);
+            }
+          } catch (err) {
+            return err as TesseraApiError;
+          }
+        }),
+      ),
+    );
+  }
+
+  test('max_set_size: the same results with every list padded to the bound', async () => {
+    const inputs = [[['a', 'b', 'c']], [['c', 'b']], [['b', 'c', 'z', 'y']]];
+    for (const r of await withBounds('SetIntersection', inputs, [5, 5, 5])) assert.deepEqual(r, { inputs: 3, result: { intersection: ['b', 'c'], size_intersection: 2 } });
+    for (const r of await withBounds('SetIntersectionSize', inputs, [4, 4, 4])) assert.deepEqual(r, { inputs: 3, result: { size_intersection: 2 } });
+  });
+
+  test('max_set_size: parties that disagree on it all fail (409); a set above it is a 400 naming kwargs.data', async () => {
+    const inputs = [[['a']], [['a']], [['a', 'b']]];
+    const disagree = await withBounds('SetIntersection', inputs, [3, 4, 3]);
+    for (const o of disagree) assert.ok(o instanceof TesseraApiError && [409, 502].includes(o.status), String(o));
+    assert.ok(disagree.some((o) => o instanceof TesseraApiError && o.status === 409 && /max_set_size/.test(o.message)));
+    const [a, b, over] = await withBounds('SetIntersection', inputs, [1, 1, 1]);
+    assert.ok(over instanceof TesseraApiError && over.status === 400 && over.problem.where === 'kwargs.data', String(over));
+    for (const other of [a, b]) assert.ok(other instanceof TesseraApiError && other.status === 502, String(other));
+  });
 });
