@@ -18,7 +18,7 @@ import { Trust } from '../../server/peer/trust.js';
 import { within } from '../within.js';
 import { SECURE_SUM_STAGES } from '../../services/simon/linear/securesum.js';
 import { RawClient } from '../support/http.js';
-import { startProxy, type Proxy } from './proxy.js';
+import { startProxy, type Proxy } from '../support/proxy.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 

@@ -19,7 +19,7 @@ import { TesseraError } from '../../services/errors.js';
 import { within } from '../within.js';
 import { SECURE_SUM_STAGES } from '../../services/simon/linear/securesum.js';
 import { memoryLog } from '../server/helpers.js';
-import { startProxy, type Proxy } from '../faults/proxy.js';
+import { startProxy, type Proxy } from '../support/proxy.js';
 import { RawClient, rawRequest } from '../support/http.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };

@@ -16,7 +16,7 @@ import { startServer, type RunningServer } from '../../../server/main.js';
 import { TensorSet } from '../../../services/common/tensors.js';
 import { FEDAVG_SERVICE } from '../../support/cluster.js';
 import { spawnParty, type ChildParty } from '../../support/process.js';
-import { startProxy, type Proxy } from '../../faults/proxy.js';
+import { startProxy, type Proxy } from '../../support/proxy.js';
 import { within } from '../../within.js';
 
 const STAGE_TIMEOUT_MS = 3000;
