@@ -7,20 +7,15 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type RunningServer } from '../../server/main.js';
-import { createPeerNode, type PeerNode } from '../../server/peer/index.js';
-import { TesseraError } from '../../services/errors.js';
+import type { RunningServer } from '../../server/main.js';
 import { within } from '../within.js';
 import { SECURE_SUM_STAGES } from '../../services/simon/linear/securesum.js';
+import { startCluster, type Cluster } from '../support/cluster.js';
 import { ProblemError, RawClient } from '../support/http.js';
+import { startPeerNodeServer } from '../support/peer-server.js';
 import { spawnParty, type ChildParty } from '../support/process.js';
-import { startProxy, type Proxy } from './proxy.js';
+import type { Proxy } from '../support/proxy.js';
 
 const STAGE_TIMEOUT_MS = 2000;
 /** A failing party must answer within its stage timeout, plus the time to send its aborts and slack. */
@@ -28,26 +23,20 @@ const FAIL_WITHIN_MS = 2 * STAGE_TIMEOUT_MS + 3000;
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 describe('a peer that fails mid-computation', { timeout: 180_000 }, () => {
-  const secret = randomBytes(32);
-  let root: string;
+  let cluster: Cluster;
   let s0: RunningServer;
   let s1: RunningServer;
   let proxy: Proxy;
-  let party2Dir: string;
-  let party2: RunningServer | undefined;
   let child: ChildParty | undefined;
   let nodes: string[];
-
-  const startParty = (dataDir: string) =>
-    startServer({ dataDir, logLevel: 'silent', validateResponses: true, peer: { networkSecret: secret, stageTimeoutMs: STAGE_TIMEOUT_MS } });
+  /** Party 2's server now (restarts replace it). */
+  const party2 = (): RunningServer => cluster.servers[2]!;
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'tessera-faults-'));
-    [s0, s1] = await Promise.all([startParty(join(root, 'p0')), startParty(join(root, 'p1'))]);
-    party2Dir = join(root, 'p2');
-    party2 = await startParty(party2Dir);
-    proxy = await startProxy(party2.url);
-    nodes = [s0.url, s1.url, proxy.url];
+    cluster = await startCluster(3, { stageTimeoutMs: STAGE_TIMEOUT_MS, proxied: [2] });
+    [s0, s1] = cluster.servers as [RunningServer, RunningServer];
+    proxy = cluster.proxy(2);
+    nodes = cluster.nodes;
   });
   afterEach(async () => {
     proxy.onRequest = undefined;
@@ -55,20 +44,16 @@ describe('a peer that fails mid-computation', { timeout: 180_000 }, () => {
   });
   after(async () => {
     await child?.kill();
-    await proxy.close();
-    await Promise.all([s0.close(), s1.close(), party2?.close()]);
-    await rm(root, { recursive: true, force: true });
+    await cluster.close();
   });
 
   /** Party 2 as a fresh in-process server on its data dir, behind the same URL. */
   async function restartParty2(): Promise<void> {
-    await party2?.close();
-    party2 = await startParty(party2Dir);
-    proxy.target = party2.url;
+    await cluster.restart(2);
   }
 
   function client(myself: number, direct?: string): RawClient {
-    return new RawClient(myself === 2 ? (direct ?? party2!.url) : nodes[myself]!);
+    return new RawClient(myself === 2 ? (direct ?? party2().url) : nodes[myself]!);
   }
 
   /** Waits until a server holds no session, early message or representation (bounded). */
@@ -111,9 +96,8 @@ describe('a peer that fails mid-computation', { timeout: 180_000 }, () => {
   });
 
   test('killed (SIGKILL) mid-computation: the others fail in time naming it; nothing left behind; after a restart the next computation works', async () => {
-    await party2?.close();
-    party2 = undefined;
-    child = await spawnParty(party2Dir, secret, STAGE_TIMEOUT_MS);
+    await party2().close();
+    child = await spawnParty(join(cluster.root, 'p2'), cluster.networkSecret, STAGE_TIMEOUT_MS);
     proxy.target = child.url;
     let killed = false;
     proxy.onRequest = async (method, path) => {
@@ -142,7 +126,7 @@ describe('a peer that fails mid-computation', { timeout: 180_000 }, () => {
     proxy.mode = { kind: 'pass' };
     await restartParty2();
     await nextComputationWorks();
-    await assertNothingLeft(party2!, 'party 2');
+    await assertNothingLeft(party2(), 'party 2');
   });
 
   test('restarted mid-computation: the others fail in time naming it; the restarted party drops what it buffered; the next computation works', async () => {
@@ -157,7 +141,7 @@ describe('a peer that fails mid-computation', { timeout: 180_000 }, () => {
     };
     const uuid = randomUUID();
     const started = Date.now();
-    const first = party2!;
+    const first = party2();
     const call2 = client(2, first.url).secureSum(61, { nodes, uuid, myself: 2 });
     call2.catch(() => undefined);
     await within(10_000, 'party 2 starts', (async () => {
@@ -168,7 +152,7 @@ describe('a peer that fails mid-computation', { timeout: 180_000 }, () => {
     await restarted;
     await assert.rejects(call2);
     assertBlamesParty2(outcomes, started);
-    await Promise.all([assertNothingLeft(s0, 'party 0'), assertNothingLeft(s1, 'party 1'), assertNothingLeft(party2!, 'restarted party 2')]);
+    await Promise.all([assertNothingLeft(s0, 'party 0'), assertNothingLeft(s1, 'party 1'), assertNothingLeft(party2(), 'restarted party 2')]);
     await nextComputationWorks();
   });
 
@@ -185,7 +169,7 @@ describe('a peer that fails mid-computation', { timeout: 180_000 }, () => {
     assertBlamesParty2(outcomes, started);
     assert.equal(outcomes[2]!.status, 'rejected', 'party 2 never got its shares either');
     proxy.mode = { kind: 'pass' };
-    await Promise.all([assertNothingLeft(s0, 'party 0'), assertNothingLeft(s1, 'party 1'), assertNothingLeft(party2!, 'party 2')]);
+    await Promise.all([assertNothingLeft(s0, 'party 0'), assertNothingLeft(s1, 'party 1'), assertNothingLeft(party2(), 'party 2')]);
     await nextComputationWorks();
   });
 
@@ -197,7 +181,7 @@ describe('a peer that fails mid-computation', { timeout: 180_000 }, () => {
       const outcomes = await within(FAIL_WITHIN_MS + 5000, 'garbage answers', Promise.allSettled([19, 5, 61].map((v, i) => client(i).secureSum(v, { nodes, uuid, myself: i }))));
       assertBlamesParty2(outcomes, started);
       proxy.mode = { kind: 'pass' };
-      await Promise.all([assertNothingLeft(s0, 'party 0'), assertNothingLeft(s1, 'party 1'), assertNothingLeft(party2!, 'party 2')]);
+      await Promise.all([assertNothingLeft(s0, 'party 0'), assertNothingLeft(s1, 'party 1'), assertNothingLeft(party2(), 'party 2')]);
       await nextComputationWorks();
     });
   }
@@ -205,27 +189,13 @@ describe('a peer that fails mid-computation', { timeout: 180_000 }, () => {
   test('an authenticated party that sends garbage shares: the others fail at once naming it; nothing left; the next works', async () => {
     // A rogue party 2: it holds the network secret (so its envelopes authenticate) but sends
     // malformed payloads instead of shares.
-    const rogueDir = join(root, 'rogue');
-    const rogue: PeerNode = await createPeerNode({ dataDir: rogueDir, log: silent, networkSecret: secret, stageTimeoutMs: STAGE_TIMEOUT_MS });
-    const server: Server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const answer = url.pathname === '/peer/identity'
-          ? Promise.resolve(rogue.identity(url.searchParams.get('challenge') ?? undefined)).then((id) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(id)))
-          : rogue.deliver(Buffer.concat(chunks)).then(() => res.writeHead(204).end());
-        answer.catch((err: unknown) => res.writeHead(err instanceof TesseraError ? err.status : 500).end());
-      });
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    proxy.target = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const rogue = await startPeerNodeServer({ dataDir: join(cluster.root, 'rogue'), log: silent, networkSecret: cluster.networkSecret, stageTimeoutMs: STAGE_TIMEOUT_MS });
+    proxy.target = rogue.url;
     try {
       const uuid = randomUUID();
       const started = Date.now();
       const others = Promise.allSettled([19, 5].map((v, i) => client(i).secureSum(v, { nodes, uuid, myself: i })));
-      const session = await rogue.open({ uuid, myself: 2, terms: { microprotocol: 'SecureSum', nodes }, stages: SECURE_SUM_STAGES.all });
+      const session = await rogue.node.open({ uuid, myself: 2, terms: { microprotocol: 'SecureSum', nodes }, stages: SECURE_SUM_STAGES.all });
       await Promise.allSettled([0, 1].map((to) => session.send(to, SECURE_SUM_STAGES.shares, randomBytes(37))));
       const outcomes = await within(FAIL_WITHIN_MS + 5000, 'garbage shares', others);
       // The party that decodes the garbage first names party 2 and aborts; the other may hear
@@ -241,9 +211,7 @@ describe('a peer that fails mid-computation', { timeout: 180_000 }, () => {
       await Promise.all([assertNothingLeft(s0, 'party 0'), assertNothingLeft(s1, 'party 1')]);
     } finally {
       await rogue.close();
-      server.closeAllConnections();
-      server.close();
-      proxy.target = party2!.url;
+      proxy.target = party2().url;
     }
     await nextComputationWorks();
   });

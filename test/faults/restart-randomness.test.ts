@@ -7,51 +7,40 @@
 // masked vectors themselves.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type RunningServer } from '../../server/main.js';
 import { ChannelKeys, parseEnvelope } from '../../server/peer/envelope.js';
 import { loadOrCreateIdentity } from '../../server/peer/identity.js';
 import { Trust } from '../../server/peer/trust.js';
 import { within } from '../within.js';
 import { SECURE_SUM_STAGES } from '../../services/simon/linear/securesum.js';
+import { startCluster, type Cluster } from '../support/cluster.js';
 import { RawClient } from '../support/http.js';
-import { startProxy, type Proxy } from './proxy.js';
+import type { Proxy } from '../support/proxy.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 describe('randomness after a restart', { timeout: 60_000 }, () => {
-  const secret = randomBytes(32);
-  let root: string;
-  let a: RunningServer;
-  let b: RunningServer;
-  let c: RunningServer;
-  let d: RunningServer;
+  let cluster: Cluster;
   let proxy: Proxy;
-  const start = (dir: string, port = 0) => startServer({ dataDir: join(root, dir), port, logLevel: 'silent', peer: { networkSecret: secret, stageTimeoutMs: 5000 } });
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'tessera-restart-'));
-    [a, b, c, d] = await Promise.all([start('a'), start('b'), start('c'), start('d')]);
-    proxy = await startProxy(a.url);
+    // Party 0 (the aggregator) is reached through a recording proxy: its node URL is the proxy's.
+    cluster = await startCluster(4, { stageTimeoutMs: 5000, config: { validateResponses: false }, proxied: [0] });
+    proxy = cluster.proxy(0);
   });
   after(async () => {
-    await proxy.close();
-    await Promise.all([a.close(), b.close(), c.close(), d.close()]);
-    await rm(root, { recursive: true, force: true });
+    await cluster.close();
   });
 
   test('the same party, input and uuid: a fresh masked vector, instance and boot after a restart and in every run', async () => {
-    const nodes = [proxy.url, b.url, c.url, d.url]; // four parties: the masked sum (vectorsum.ts MASKED_FROM)
+    const nodes = cluster.nodes; // four parties: the masked sum (vectorsum.ts MASKED_FROM)
     const uuid = 'a7f4fea2-b5f4-4d64-9705-45b3629a8145';
     // Party 0's key opens what party 1 sealed for it.
-    const keys = new ChannelKeys(await loadOrCreateIdentity(join(root, 'a'), silent), new Trust({ secret }));
+    const keys = new ChannelKeys(await loadOrCreateIdentity(join(cluster.root, 'p0'), silent), new Trust({ secret: cluster.networkSecret }));
     const runs: { masked: Buffer; instance: string; boot: string; senderKey: string }[] = [];
     const run = async (): Promise<void> => {
       const before = proxy.envelopes.length;
-      const results = await within(20_000, 'sum', Promise.all([7, 11, 13, 17].map((v, i) => new RawClient([a, b, c, d][i]!.url).secureSum(v, { nodes, uuid, myself: i }))));
+      const results = await within(20_000, 'sum', Promise.all([7, 11, 13, 17].map((v, i) => new RawClient(cluster.servers[i]!.url).secureSum(v, { nodes, uuid, myself: i }))));
       for (const r of results) assert.equal(r.result.sum, 48);
       const sent = proxy.envelopes.slice(before).map(parseEnvelope).filter((e) => e.header.stage === SECURE_SUM_STAGES.masked && e.header.from === 1);
       assert.equal(sent.length, 1);
@@ -60,9 +49,7 @@ describe('randomness after a restart', { timeout: 60_000 }, () => {
     };
     await run();
     await run();
-    const port = b.port;
-    await b.close();
-    b = await start('b', port); // same URL, same data dir: the same party, a new process
+    await cluster.restart(1, { samePort: true }); // same URL, same data dir: the same party, a new process
     await run();
     await run();
 

@@ -8,14 +8,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { main, parseServeArgs } from '../../server/cli.js';
-import { startServer } from '../../server/main.js';
 import { formatNetworkSecret, parseNetworkSecret, SECRET_PREFIX } from '../../server/peer/trust.js';
+import { startTestServer } from '../support/cluster.js';
 import { rawRequest } from '../support/http.js';
+import { BIN, runCommand } from '../support/process.js';
 
 const PASSPHRASE = 'correct-horse-battery-staple';
 const DICTIONARY = ['password', 'hunter2hunter2hunter2', 'tessera-network-secret', PASSPHRASE, 'letmein-letmein-letmein'];
@@ -50,30 +47,28 @@ test('finding 6: `tessera secret` prints 256 fresh random bits that every party 
   assert.equal(secret.length, 32);
   assert.notDeepEqual(parseNetworkSecret(formatNetworkSecret()), secret, 'fresh each time');
   // The real command line, as a user runs it.
-  const run = spawnSync(process.execPath, ['bin/tessera.mjs', 'secret'], { encoding: 'utf8', timeout: 60_000 });
-  assert.equal(run.status, 0, run.stderr);
+  const run = await runCommand(process.execPath, [BIN, 'secret'], { timeoutMs: 60_000 });
+  assert.equal(run.code, 0, run.stderr);
   assert.equal(parseNetworkSecret(run.stdout).length, 32);
 });
 
 test('finding 6: the offline guess against an identity proof: it works on a passphrase, finds nothing against a generated secret', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'tessera-offline-guess-'));
+  const challenge = randomBytes(32);
+  // What the attack did before: a server whose secret was a passphrase (only reachable now by
+  // handing raw bytes to the library, which the CLI no longer does).
+  const weak = await startTestServer({ validateResponses: false, peer: { networkSecret: Buffer.from(PASSPHRASE) } });
+  const strongSecret = parseNetworkSecret(formatNetworkSecret());
+  const strong = await startTestServer({ validateResponses: false, peer: { networkSecret: strongSecret } }).catch(async (err: unknown) => {
+    await weak.close();
+    throw err;
+  });
   try {
-    const challenge = randomBytes(32);
-    // What the attack did before: a server whose secret was a passphrase (only reachable now by
-    // handing raw bytes to the library, which the CLI no longer does).
-    const weak = await startServer({ dataDir: join(dir, 'weak'), logLevel: 'silent', peer: { networkSecret: Buffer.from(PASSPHRASE) } });
-    const strongSecret = parseNetworkSecret(formatNetworkSecret());
-    const strong = await startServer({ dataDir: join(dir, 'strong'), logLevel: 'silent', peer: { networkSecret: strongSecret } });
-    try {
-      const ask = async (url: string) => (await rawRequest(url, `/peer/identity?challenge=${challenge.toString('base64url')}`)).json as { publicKey: string; bootId: string; proof: string };
-      assert.equal(guess(await ask(weak.url), challenge, (w) => Buffer.from(w)), PASSPHRASE, 'the attack is real');
-      // Against a generated secret, every word is refused before it could be one, and none matches.
-      assert.equal(guess(await ask(strong.url), challenge, (w) => { try { return parseNetworkSecret(w); } catch { return undefined; } }), undefined);
-      assert.equal(guess(await ask(strong.url), challenge, (w) => Buffer.from(w)), undefined);
-    } finally {
-      await Promise.all([weak.close(), strong.close()]);
-    }
+    const ask = async (url: string) => (await rawRequest(url, `/peer/identity?challenge=${challenge.toString('base64url')}`)).json as { publicKey: string; bootId: string; proof: string };
+    assert.equal(guess(await ask(weak.url), challenge, (w) => Buffer.from(w)), PASSPHRASE, 'the attack is real');
+    // Against a generated secret, every word is refused before it could be one, and none matches.
+    assert.equal(guess(await ask(strong.url), challenge, (w) => { try { return parseNetworkSecret(w); } catch { return undefined; } }), undefined);
+    assert.equal(guess(await ask(strong.url), challenge, (w) => Buffer.from(w)), undefined);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await Promise.all([weak.close(), strong.close()]);
   }
 });

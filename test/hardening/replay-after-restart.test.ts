@@ -8,41 +8,38 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type RunningServer } from '../../server/main.js';
+import type { RunningServer } from '../../server/main.js';
 import { ChannelKeys, type EnvelopeHeader } from '../../server/peer/envelope.js';
 import { loadOrCreateIdentity } from '../../server/peer/identity.js';
 import { Trust } from '../../server/peer/trust.js';
+import { startCluster, type Cluster } from '../support/cluster.js';
 import { RawClient, rawRequest } from '../support/http.js';
 import { within } from '../within.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 describe('finding 5: a replay across the sender\'s restart', { timeout: 60_000 }, () => {
-  const secret = randomBytes(32);
-  let root: string;
+  let cluster: Cluster;
   let receiver: RunningServer;
   let sender: RunningServer;
-  const start = (dir: string, port = 0) => startServer({ dataDir: join(root, dir), port, logLevel: 'silent', peer: { networkSecret: secret, stageTimeoutMs: 5000 } });
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'tessera-replay-restart-'));
-    [receiver, sender] = await Promise.all([start('r'), start('s')]);
+    // Party 0 receives, party 1 sends (and restarts).
+    cluster = await startCluster(2, { stageTimeoutMs: 5000, config: { validateResponses: false } });
+    [receiver, sender] = cluster.servers as [RunningServer, RunningServer];
   });
   after(async () => {
-    await Promise.all([receiver.close(), sender.close()]);
-    await rm(root, { recursive: true, force: true });
+    await cluster.close();
   });
 
   const identityOf = async (url: string) => (await rawRequest(url, '/peer/identity')).json as { publicKey: string; bootId: string };
 
   /** An envelope of party 1 (the sender, in its current run) for party 0, as it would send one. */
   async function recordedEnvelope(uuid: string): Promise<Buffer> {
-    const base = await loadOrCreateIdentity(join(root, 's'), silent);
+    const base = await loadOrCreateIdentity(join(cluster.root, 'p1'), silent);
     const boot = (await identityOf(sender.url)).bootId;
-    const keys = new ChannelKeys({ ...base, bootId: boot, bootIdBytes: Buffer.from(boot, 'base64url') }, new Trust({ secret }));
+    const keys = new ChannelKeys({ ...base, bootId: boot, bootIdBytes: Buffer.from(boot, 'base64url') }, new Trust({ secret: cluster.networkSecret }));
     const target = await identityOf(receiver.url);
     const header: EnvelopeHeader = {
       v: 1, uuid, instance: randomBytes(16).toString('base64url'), stage: 'shares', seq: 0, from: 1, to: 0, ts: Date.now(),
@@ -60,9 +57,7 @@ describe('finding 5: a replay across the sender\'s restart', { timeout: 60_000 }
 
     const uuid = randomUUID();
     const recorded = await recordedEnvelope(uuid);
-    const port = sender.port;
-    await sender.close();
-    sender = await start('s', port); // the same party, a new run, at the same URL
+    sender = await cluster.restart(1, { samePort: true }); // the same party, a new run, at the same URL
 
     // Replayed before the receiver has heard of the new run, it can only be held (the receiver
     // cannot tell without asking); it is never taken for the next computation, which asks every

@@ -9,14 +9,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
-import { startServer, type RunningServer } from '../../server/main.js';
+import type { RunningServer } from '../../server/main.js';
 import { TensorSet } from '../../services/common/tensors.js';
 import { memoryLog } from '../server/helpers.js';
 import { within } from '../within.js';
+import { startCluster, type Cluster } from '../support/cluster.js';
 import { RawClient, rawRequest, type RawResponse } from '../support/http.js';
 
 const TOKEN = randomBytes(24).toString('base64url');
@@ -50,9 +48,8 @@ interface FuzzRequest {
 }
 
 describe('fuzzing every operation of a running server', { timeout: 180_000 }, () => {
-  const secret = randomBytes(32);
   const log = memoryLog();
-  let root: string;
+  let cluster: Cluster;
   let servers: RunningServer[];
   let target: RunningServer;
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
@@ -60,16 +57,13 @@ describe('fuzzing every operation of a running server', { timeout: 180_000 }, ()
   const statuses = new Map<number, number>();
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'tessera-fuzz-'));
-    const config = (i: number) => ({
-      dataDir: join(root, `p${i}`),
-      logLevel: 'silent' as const,
-      validateResponses: true,
-      peer: { networkSecret: secret, stageTimeoutMs: STAGE_TIMEOUT_MS },
-      limits: { maxRepresentations: 2000 },
-      ...(i === 0 ? { log, security: { clientToken: TOKEN } } : {}),
+    // Party 0, the target, has a client token and its log recorded.
+    cluster = await startCluster(3, {
+      stageTimeoutMs: STAGE_TIMEOUT_MS,
+      config: { limits: { maxRepresentations: 2000 } },
+      party: (i) => (i === 0 ? { log, security: { clientToken: TOKEN } } : {}),
     });
-    servers = await Promise.all([0, 1, 2].map((i) => startServer(config(i))));
+    servers = cluster.servers;
     target = servers[0]!;
     // Live representations of every kind, for the fuzzer to aim at.
     const c = new RawClient(target.url, { token: TOKEN, agent });
@@ -87,8 +81,7 @@ describe('fuzzing every operation of a running server', { timeout: 180_000 }, ()
   });
   after(async () => {
     agent.destroy();
-    await Promise.all(servers.map((s) => s.close()));
-    await rm(root, { recursive: true, force: true });
+    await cluster.close();
   });
 
   const SAFETENSORS = new TensorSet(new Map([

@@ -5,14 +5,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startServer, type RunningServer } from '../../server/main.js';
+import type { RunningServer } from '../../server/main.js';
 import { TensorSet } from '../../services/common/tensors.js';
 import { within } from '../within.js';
+import { startCluster, startTestServer, type Cluster, type TestServer } from '../support/cluster.js';
 import { ProblemError, RawClient, rawRequest, type RawResponse } from '../support/http.js';
 
 function assertProblem(res: RawResponse, status: number, pattern?: RegExp): void {
@@ -22,26 +20,26 @@ function assertProblem(res: RawResponse, status: number, pattern?: RegExp): void
 }
 
 describe('limits with small values, exceeded', { timeout: 60_000 }, () => {
-  const secret = randomBytes(32);
-  let root: string;
+  let cluster: Cluster;
   let s0: RunningServer;
   let s1: RunningServer;
   let client: RawClient;
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'tessera-limits-'));
-    const common = { logLevel: 'silent' as const, validateResponses: true };
-    s0 = await startServer({
-      ...common,
-      dataDir: join(root, 'p0'),
-      limits: { jsonBodyBytes: 4096, jsonDepth: 10, binaryBodyBytes: 2048, maxRepresentations: 12, representationTtlMs: 2500, sweepIntervalMs: 100 },
-      peer: { networkSecret: secret, stageTimeoutMs: 3000, limits: { maxSessions: 1, maxMessageBytes: 4096 } },
+    // Party 0 has the small limits; party 1 is an ordinary peer.
+    cluster = await startCluster(2, {
+      stageTimeoutMs: 3000,
+      party: (i) => (i === 0
+        ? {
+          limits: { jsonBodyBytes: 4096, jsonDepth: 10, binaryBodyBytes: 2048, maxRepresentations: 12, representationTtlMs: 2500, sweepIntervalMs: 100 },
+          peer: { limits: { maxSessions: 1, maxMessageBytes: 4096 } },
+        }
+        : {}),
     });
-    s1 = await startServer({ ...common, dataDir: join(root, 'p1'), peer: { networkSecret: secret, stageTimeoutMs: 3000 } });
+    [s0, s1] = cluster.servers as [RunningServer, RunningServer];
     client = new RawClient(s0.url);
   });
   after(async () => {
-    await Promise.all([s0.close(), s1.close()]);
-    await rm(root, { recursive: true, force: true });
+    await cluster.close();
   });
 
   const put = (body: string | Buffer, type: string) => rawRequest(s0.url, '/representations', { method: 'PUT', headers: { 'content-type': type }, body });
@@ -104,13 +102,11 @@ describe('limits with small values, exceeded', { timeout: 60_000 }, () => {
 });
 
 describe('no proxying: only trusted node URLs are ever contacted', { timeout: 30_000 }, () => {
-  let root: string;
-  let server: RunningServer;
+  let server: TestServer;
   let trap: Server;
   let trapUrl: string;
   const trapped: string[] = [];
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'tessera-proxy-'));
     trap = createServer((req, res) => {
       trapped.push(`${req.method} ${req.url}`);
       res.writeHead(404).end();
@@ -119,12 +115,11 @@ describe('no proxying: only trusted node URLs are ever contacted', { timeout: 30
     await once(trap, 'listening');
     trapUrl = `http://127.0.0.1:${(trap.address() as AddressInfo).port}`;
     // Trust by network secret, with node URLs restricted to one other server's prefix.
-    server = await startServer({ dataDir: join(root, 'p0'), logLevel: 'silent', validateResponses: true, peer: { networkSecret: randomBytes(32), allowPeerUrls: ['https://partner.example'] } });
+    server = await startTestServer({ peer: { networkSecret: randomBytes(32), allowPeerUrls: ['https://partner.example'] } });
   });
   after(async () => {
     await server.close();
     trap.close();
-    await rm(root, { recursive: true, force: true });
   });
 
   const untrusted: [string, (self: string) => string[], string][] = [

@@ -5,64 +5,38 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type RunningServer } from '../../server/main.js';
-import { createPeerNode, type PeerNode } from '../../server/peer/index.js';
+import type { RunningServer } from '../../server/main.js';
 import { ChannelKeys, parseEnvelope, type EnvelopeHeader } from '../../server/peer/envelope.js';
 import { Trust } from '../../server/peer/trust.js';
-import { TesseraError } from '../../services/errors.js';
 import { within } from '../within.js';
 import { SECURE_SUM_STAGES } from '../../services/simon/linear/securesum.js';
 import { memoryLog } from '../server/helpers.js';
-import { startProxy, type Proxy } from '../faults/proxy.js';
+import { startCluster, type Cluster } from '../support/cluster.js';
 import { RawClient, rawRequest } from '../support/http.js';
+import { startPeerNodeServer, type PeerNodeServer } from '../support/peer-server.js';
+import type { Proxy } from '../support/proxy.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 describe('attacks on the peer API during a live computation', { timeout: 60_000 }, () => {
-  const secret = randomBytes(32);
   const log = memoryLog();
-  let root: string;
+  let cluster: Cluster;
   let servers: RunningServer[];
   let proxy: Proxy;
-  let outsider: PeerNode;
-  let outsiderServer: Server;
+  let outsider: PeerNodeServer;
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'tessera-attacks-'));
-    servers = await Promise.all([0, 1, 2].map((i) =>
-      startServer({ dataDir: join(root, `p${i}`), ...(i === 0 ? { log } : { logLevel: 'silent' as const }), validateResponses: true, peer: { networkSecret: secret, stageTimeoutMs: 8000 } }),
-    ));
-    // Party 0 is reached through a recording proxy: its URL in the computation is the proxy's.
-    proxy = await startProxy(servers[0]!.url);
+    // Party 0 (its log recorded) is reached through a recording proxy: its URL in the computation is the proxy's.
+    cluster = await startCluster(3, { stageTimeoutMs: 8000, party: (i) => (i === 0 ? { log } : {}), proxied: [0] });
+    servers = cluster.servers;
+    proxy = cluster.proxy(0);
     // An outsider holding the network secret (a fourth server of the consortium), not in the computation.
-    outsider = await createPeerNode({ dataDir: join(root, 'outsider'), log: silent, networkSecret: secret, stageTimeoutMs: 8000 });
-    outsiderServer = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const answer = url.pathname === '/peer/identity'
-          ? Promise.resolve(outsider.identity(url.searchParams.get('challenge') ?? undefined)).then((id) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(id)))
-          : outsider.deliver(Buffer.concat(chunks)).then(() => res.writeHead(204).end());
-        answer.catch((err: unknown) => res.writeHead(err instanceof TesseraError ? err.status : 500).end());
-      });
-    });
-    outsiderServer.listen(0, '127.0.0.1');
-    await once(outsiderServer, 'listening');
+    outsider = await startPeerNodeServer({ dataDir: join(cluster.root, 'outsider'), log: silent, networkSecret: cluster.networkSecret, stageTimeoutMs: 8000 });
   });
   after(async () => {
-    await outsider.close();
-    outsiderServer.closeAllConnections();
-    outsiderServer.close();
-    await proxy.close();
-    await Promise.all(servers.map((s) => s.close()));
-    await rm(root, { recursive: true, force: true });
+    await outsider?.close();
+    await cluster.close();
   });
 
   const post = (body: Buffer) =>
@@ -104,8 +78,8 @@ describe('attacks on the peer API during a live computation', { timeout: 60_000 
     assert.equal(impersonated.status, 401, impersonated.text);
 
     // A party with the secret, outside this computation, posing as party 2 of the same uuid.
-    const outsiderUrl = `http://127.0.0.1:${(outsiderServer.address() as AddressInfo).port}`;
-    const session = await outsider.open({ uuid, myself: 2, terms: { microprotocol: 'SecureSum', nodes: [proxy.url, servers[1]!.url, outsiderUrl] }, stages: SECURE_SUM_STAGES.all });
+    const outsiderUrl = outsider.url;
+    const session = await outsider.node.open({ uuid, myself: 2, terms: { microprotocol: 'SecureSum', nodes: [proxy.url, servers[1]!.url, outsiderUrl] }, stages: SECURE_SUM_STAGES.all });
     await assert.rejects(session.send(0, SECURE_SUM_STAGES.shares, randomBytes(280)), /HTTP 403|not part of this computation/);
     session.close();
 

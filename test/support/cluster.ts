@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer, type ServerConfig } from '../../server/main.js';
 import { Api } from '../../clients/typescript/index.js';
+import { startProxy, type Proxy } from './proxy.js';
 
 export interface Cluster {
   readonly servers: RunningServer[];
@@ -17,6 +18,15 @@ export interface Cluster {
   readonly networkSecret: Buffer;
   /** The folder holding party i's data in `p${i}`; removed by close() (put other test files here). */
   readonly root: string;
+  /** The fault proxy in front of party i (ClusterOptions.proxied); throws for a party without one. */
+  proxy(i: number): Proxy;
+  /**
+   * Party i again: its server closed (if still running) and started anew on its data folder and
+   * configuration, so the same identity key under a new boot id; on its old port with `samePort`
+   * (its URL unchanged), else on a fresh one. Updates servers[i], apis[i] and nodes[i] (behind a
+   * proxy the node URL stays the proxy's, which now forwards to the new server).
+   */
+  restart(i: number, options?: { samePort?: boolean }): Promise<RunningServer>;
   close(): Promise<void>;
 }
 
@@ -29,28 +39,31 @@ export interface ClusterOptions {
   readonly party?: (i: number) => Partial<ServerConfig>;
   /** The network secret (default: 32 fresh random bytes). */
   readonly networkSecret?: Buffer;
+  /** Parties reached through a fault proxy (./proxy.ts): their node URL is the proxy's. */
+  readonly proxied?: readonly number[];
 }
 
 /** Starts `parties` servers that trust each other through one network secret. */
 export async function startCluster(parties: number, options: ClusterOptions = {}): Promise<Cluster> {
   const networkSecret = options.networkSecret ?? randomBytes(32);
   const root = await mkdtemp(join(tmpdir(), 'tessera-cluster-'));
-  const started = await Promise.allSettled(
-    Array.from({ length: parties }, (_, i) => {
-      const own = options.party?.(i) ?? {};
-      return startServer({
-        dataDir: join(root, `p${i}`),
-        port: 0,
-        logLevel: 'silent',
-        validateResponses: true,
-        ...options.config,
-        ...own,
-        peer: { networkSecret, stageTimeoutMs: options.stageTimeoutMs ?? 10_000, ...options.config?.peer, ...own.peer },
-      });
-    }),
-  );
+  const configOf = (i: number): ServerConfig => {
+    const own = options.party?.(i) ?? {};
+    return {
+      dataDir: join(root, `p${i}`),
+      port: 0,
+      logLevel: 'silent',
+      validateResponses: true,
+      ...options.config,
+      ...own,
+      peer: { networkSecret, stageTimeoutMs: options.stageTimeoutMs ?? 10_000, ...options.config?.peer, ...own.peer },
+    };
+  };
+  const started = await Promise.allSettled(Array.from({ length: parties }, (_, i) => startServer(configOf(i))));
   const servers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const proxies = new Map<number, Proxy>();
   const close = async () => {
+    await Promise.all([...proxies.values()].map((p) => p.close()));
     await Promise.all(servers.map((s) => s.close()));
     await rm(root, { recursive: true, force: true });
   };
@@ -59,8 +72,31 @@ export async function startCluster(parties: number, options: ClusterOptions = {}
     await close();
     throw failed.reason;
   }
-  const nodes = servers.map((s) => s.url);
-  return { servers, nodes, apis: nodes.map((url) => new Api(url, { timeoutMs: 60_000 })), networkSecret, root, close };
+  try {
+    for (const i of options.proxied ?? []) proxies.set(i, await startProxy(servers[i]!.url));
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  const nodes = servers.map((s, i) => proxies.get(i)?.url ?? s.url);
+  const apis = servers.map((s) => new Api(s.url, { timeoutMs: 60_000 }));
+  const proxy = (i: number): Proxy => {
+    const found = proxies.get(i);
+    if (found === undefined) throw new Error(`party ${i} has no proxy (ClusterOptions.proxied)`);
+    return found;
+  };
+  const restart = async (i: number, { samePort = false } = {}): Promise<RunningServer> => {
+    const old = servers[i]!;
+    await old.close();
+    const server = await startServer(samePort ? { ...configOf(i), port: old.port } : configOf(i));
+    servers[i] = server;
+    apis[i] = new Api(server.url, { timeoutMs: 60_000 });
+    const front = proxies.get(i);
+    if (front !== undefined) front.target = server.url;
+    else nodes[i] = server.url;
+    return server;
+  };
+  return { servers, nodes, apis, networkSecret, root, proxy, restart, close };
 }
 
 export interface TestServer extends RunningServer {

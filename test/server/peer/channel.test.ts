@@ -9,12 +9,8 @@ import { once } from 'node:events';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { Api } from '../../../clients/typescript/index.js';
-import { startServer } from '../../../server/main.js';
 import { answerFrame, parseRequest } from '../../../server/peer/channel-frames.js';
 import { PeerError } from '../../../services/errors.js';
 import type { PeerEndpoint } from '../../../services/peer.js';
@@ -84,12 +80,8 @@ test('a SecureSum among three servers sends every envelope over the channel, and
 });
 
 test('a server that does not offer the channel is reached by POST, in the same computation as channels between the others', async () => {
-  const networkSecret = randomBytes(32);
-  const dirs = await Promise.all([0, 1, 2].map(() => mkdtemp(join(tmpdir(), 'tessera-channel-'))));
-  const servers = await Promise.all(dirs.map((dataDir, i) => startServer({
-    dataDir, port: 0, logLevel: 'silent',
-    peer: { networkSecret, stageTimeoutMs: 10_000, noChannel: i === 2 },
-  })));
+  const cluster = await startCluster(3, { config: { validateResponses: false }, party: (i) => ({ peer: { noChannel: i === 2 } }) });
+  const servers = cluster.servers;
   try {
     const apis = servers.map((s) => new Api(s.url, { timeoutMs: 30_000 }));
     await within(30_000, 'first sum', secureSumAll(apis, servers.map((s) => s.url), [0, 0, 0]));
@@ -100,8 +92,7 @@ test('a server that does not offer the channel is reached by POST, in the same c
     // none, and its own messages go by POST too.
     assert.deepEqual(servers.map((s, i) => s.peerChannelStats().envelopes - before[i]!), [2, 2, 0]);
   } finally {
-    await Promise.all(servers.map((s) => s.close()));
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    await cluster.close();
   }
 });
 

@@ -7,16 +7,14 @@
 // dropped party vetoes the restart (docs/dropouts.md).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Api, TesseraApiError } from '../../../clients/typescript/index.js';
-import { startServer, type RunningServer } from '../../../server/main.js';
+import type { RunningServer } from '../../../server/main.js';
 import { TensorSet } from '../../../services/common/tensors.js';
-import { FEDAVG_SERVICE } from '../../support/cluster.js';
+import { FEDAVG_SERVICE, startCluster, type Cluster } from '../../support/cluster.js';
 import { spawnParty, type ChildParty } from '../../support/process.js';
-import { startProxy, type Proxy } from '../../faults/proxy.js';
+import type { Proxy } from '../../support/proxy.js';
 import { within } from '../../within.js';
 
 const STAGE_TIMEOUT_MS = 3000;
@@ -49,26 +47,24 @@ async function fedAvg(url: string, k: number, weight: number, network: { nodes: 
 }
 
 describe('FedAvg survives a party dropping out (min_parties)', { timeout: 180_000 }, () => {
-  // The child gets it as `tessera secret` prints it (test/support/process.ts), which parses to these bytes.
-  const secret = randomBytes(32);
-  const sharedSecret = secret;
-  let root: string;
+  let cluster: Cluster;
   let servers: RunningServer[];
+  // The child party gets the cluster's secret as `tessera secret` prints it (test/support/process.ts), which parses to the same bytes.
+  let secret: Buffer;
+  let root: string;
   let child: ChildParty | undefined;
   let proxy: Proxy;
   const weights = [10, 20, 30, 40, 50];
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'tessera-dropout-'));
-    servers = await Promise.all([0, 1, 2, 3, 4].map((i) =>
-      startServer({ dataDir: join(root, `p${i}`), logLevel: 'silent', validateResponses: true, peer: { networkSecret: sharedSecret, stageTimeoutMs: STAGE_TIMEOUT_MS } })));
-    proxy = await startProxy(servers[4]!.url);
+    // Party 4's proxy is the slot the kill tests put a child process behind.
+    cluster = await startCluster(5, { stageTimeoutMs: STAGE_TIMEOUT_MS, proxied: [4] });
+    ({ servers, networkSecret: secret, root } = cluster);
+    proxy = cluster.proxy(4);
   });
   after(async () => {
     await child?.kill();
-    await proxy.close();
-    await Promise.all(servers.map((s) => s.close()));
-    await rm(root, { recursive: true, force: true });
+    await cluster.close();
   });
 
   test('2 of 3, party 2 never arrives: parties 0 and 1 get their average, naming who dropped; the late party corrupts nothing; the uuid works afterwards', async () => {

@@ -1,6 +1,7 @@
 // A controllable HTTP proxy in front of one party, so fault tests can make that party slow,
 // silent, dead, or a source of garbage answers, and restart it behind the same URL (its node URL
 // stays what every client named). Listens on an ephemeral loopback port; close() ends everything.
+// startCluster puts one in front of the parties its `proxied` option names (./cluster.ts).
 
 import { once } from 'node:events';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
