@@ -1,6 +1,6 @@
 // FedAvg with min_parties on real servers: the dropout cases between the mechanisms of
 // docs/dropouts.md. The last party runs as its own process behind the fault proxy
-// (test/faults/proxy.ts), whose `onEnvelope` hook reads each message's clear stage and sender, so
+// (test/support/proxy.ts), whose `onEnvelope` hook reads each message's clear stage and sender, so
 // the party dies (SIGKILL) at a protocol point, not at a message count that depends on scheduling.
 //
 // - Setup half done: the victim completed setup with party 0 (party 0 is already in the
@@ -19,7 +19,7 @@ import { Api, TesseraApiError } from '../../../clients/typescript/index.js';
 import { TensorSet } from '../../../services/common/tensors.js';
 import { FEDAVG_SERVICE, startCluster, type Cluster } from '../../support/cluster.js';
 import { spawnParty, type ChildParty } from '../../support/process.js';
-import { startProxy, type Proxy } from '../../faults/proxy.js';
+import { startProxy, type Proxy } from '../../support/proxy.js';
 import { within } from '../../within.js';
 
 const STAGE_TIMEOUT_MS = 3000;
