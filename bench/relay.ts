@@ -20,7 +20,7 @@ import { Api } from '../clients/typescript/index.js';
 import { TensorSet } from '../services/common/tensors.js';
 import { startNats, type Nats } from '../test/relay/nats.js';
 import { computeOnBus, startRelayCluster } from '../test/relay/harness.js';
-import { computeAll } from '../test/integration/cluster.js';
+import { computeAll } from '../test/support/cluster.js';
 import { peakRss, resultMetadata, startProcessCluster } from './cluster.js';
 
 /** The SecureFedAvg options that select the SecAgg+ sparse neighbour graph and the full mesh. */

@@ -6,7 +6,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ERROR_KINDS, exitStatusOf } from '../services/error-kinds.js';
+import { ERROR_KINDS, exitStatusOf } from '../shared/error-kinds.js';
 import { TesseraError } from '../services/errors.js';
 import { runSimulate } from './simulate-cli.js';
 import { formatNetworkSecret } from './peer/trust.js';

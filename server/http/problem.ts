@@ -3,7 +3,7 @@
 // Federated Secure Computing v0.6 API read, and `where`, the field, tensor or party at fault.
 //
 // Every problem's slug, status and title come from the one table of error kinds
-// (services/error-kinds.ts). Three sources of errors:
+// (shared/error-kinds.ts). Three sources of errors:
 // - TesseraError subclasses (services/errors.ts): their kind's `status` and `slug`.
 // - express-openapi-validator's HttpError (schema violations, unknown routes, wrong methods,
 //   wrong content types): their `status`, each violation listed in `errors` with its path.
@@ -14,7 +14,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, Response } from 'express';
 import { error as validatorErrors } from 'express-openapi-validator';
-import { ERROR_KINDS, isErrorKind, kindOfStatus, type ErrorKind } from '../../services/error-kinds.js';
+import { ERROR_KINDS, isErrorKind, kindOfStatus, type ErrorKind } from '../../shared/error-kinds.js';
 import { TesseraError } from '../../services/errors.js';
 import type { Logger } from '../../services/microservice.js';
 

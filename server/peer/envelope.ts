@@ -144,6 +144,25 @@ export function parseEnvelope(envelope: Buffer): ParsedEnvelope {
   };
 }
 
+/**
+ * X25519(own private, peer public) with the party whose public key is `peerKey` (base64url of 32
+ * bytes), the one key agreement that message keys and pair secrets (pair-secrets.ts) start from.
+ * Refuses, naming `where`, a key that is no X25519 public key, and a small-order key: RFC 7748
+ * section 6.1 lets a peer force an all-zero shared secret with one, so the result is checked.
+ */
+export function agreeX25519(identity: Identity, peerKey: string, where: string): Buffer {
+  if (fromBase64Url(peerKey, 32) === undefined) throw new UnauthenticatedError('the peer public key is not a valid X25519 key', { where });
+  let shared: Buffer;
+  try {
+    const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: peerKey }, format: 'jwk' });
+    shared = diffieHellman({ privateKey: identity.privateKey, publicKey });
+  } catch {
+    throw new UnauthenticatedError('the peer public key is not a valid X25519 key', { where });
+  }
+  if (shared.every((b) => b === 0)) throw new UnauthenticatedError('the peer public key is a small-order point', { where });
+  return shared;
+}
+
 /** Derives and caches the per-direction message keys of this server. */
 export class ChannelKeys {
   private readonly cache = new Map<string, Buffer>();
@@ -159,17 +178,7 @@ export class ChannelKeys {
     const cached = this.cache.get(id);
     if (cached) return cached;
     const peer = senderKey === this.identity.publicKey ? receiverKey : senderKey;
-    let shared: Buffer;
-    try {
-      const peerKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: peer }, format: 'jwk' });
-      shared = diffieHellman({ privateKey: this.identity.privateKey, publicKey: peerKey });
-    } catch {
-      throw new UnauthenticatedError('the peer public key is not a valid X25519 key', { where: 'envelope.header.senderKey' });
-    }
-    // RFC 7748 section 6.1: an all-zero shared secret means a small-order public key; refuse it.
-    if (shared.every((b) => b === 0)) {
-      throw new UnauthenticatedError('the peer public key is a small-order point', { where: 'envelope.header.senderKey' });
-    }
+    const shared = agreeX25519(this.identity, peer, 'envelope.header.senderKey');
     const info = Buffer.concat([
       MESSAGE_INFO,
       fromBase64Url(senderKey, 32)!,

@@ -9,7 +9,7 @@
 //                              info = "tessera/v1/pair-secret" ‖ len ‖ uuid ‖ SHA-256(terms)
 //                                     ‖ lower index ‖ higher index ‖ len ‖ context)
 //
-// The static key agreement is the same one the envelope keys come from (envelope.ts), under a
+// The static key agreement is the envelope keys' own (envelope.ts agreeX25519), under a
 // distinct HKDF info, so the two keys are independent (RFC 5869 §3.2); in the secret trust modes
 // the secret salt keeps the pair secrets from anyone without the network secret, as it does the
 // message keys. The keys enter the root ordered, so both parties derive the same root. The root
@@ -17,9 +17,9 @@
 // binds the computation (uuid, the agreed terms, the two indices) and the caller's context, which
 // the caller must make fresh per computation (services/peer.ts says why).
 
-import { createHash, createPublicKey, diffieHellman, hkdfSync } from 'node:crypto';
-import { UnauthenticatedError } from '../../services/errors.js';
+import { createHash, hkdfSync } from 'node:crypto';
 import { fromBase64Url } from './codec.js';
+import { agreeX25519 } from './envelope.js';
 import type { Identity } from './identity.js';
 import type { Trust } from './trust.js';
 
@@ -68,18 +68,8 @@ export class PairSecrets {
   #root(peerKey: string): Buffer {
     const cached = this.#roots.get(peerKey);
     if (cached !== undefined) return cached;
-    const where = 'pair secret';
-    const peerBytes = fromBase64Url(peerKey, 32);
-    if (peerBytes === undefined) throw new UnauthenticatedError('the peer public key is not a valid X25519 key', { where });
-    let shared: Buffer;
-    try {
-      const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: peerKey }, format: 'jwk' });
-      shared = diffieHellman({ privateKey: this.identity.privateKey, publicKey });
-    } catch {
-      throw new UnauthenticatedError('the peer public key is not a valid X25519 key', { where });
-    }
-    // RFC 7748 §6.1: an all-zero shared secret means a small-order public key; refuse it.
-    if (shared.every((b) => b === 0)) throw new UnauthenticatedError('the peer public key is a small-order point', { where });
+    const shared = agreeX25519(this.identity, peerKey, 'pair secret');
+    const peerBytes = fromBase64Url(peerKey, 32)!; // agreeX25519 checked it
     const own = this.identity.publicKeyBytes;
     const [low, high] = Buffer.compare(own, peerBytes) < 0 ? [own, peerBytes] : [peerBytes, own];
     const root = Buffer.from(hkdfSync('sha256', shared, this.trust.messageSalt, Buffer.concat([ROOT_INFO, low, high]), 32));

@@ -73,6 +73,9 @@ class MemorySession implements Session {
   readonly #lastStage = new Map<number, string>();
   /** Digests of consumed messages, so a late duplicate is told apart from a conflicting resend. */
   readonly #consumed = new Map<string, string>();
+  /** The parties heard from in this computation (any message, an abort too): whenJoined. */
+  readonly #joined = new Set<number>();
+  readonly #joinWaiters = new Set<() => void>();
   readonly termsJson: string;
 
   constructor(
@@ -133,6 +136,11 @@ class MemorySession implements Session {
   }
 
   accept(m: Message): void {
+    // As server/peer binds a sender on its first message, before the session judges it.
+    if (m.from !== this.myself && !this.#joined.has(m.from)) {
+      this.#joined.add(m.from);
+      if (this.#hasEveryone()) for (const wake of this.#joinWaiters) wake();
+    }
     if (!this.open) {
       if (m.abort) return;
       // As server/peer/session.ts does: a sender that arrives after the failure learns its cause.
@@ -206,9 +214,29 @@ class MemorySession implements Session {
     this.#inbox.clear();
   }
 
-  /** In memory every party's session exists once the test opened it: nothing to wait for. */
-  whenJoined(): Promise<boolean> {
-    return Promise.resolve(true);
+  #hasEveryone(): boolean {
+    return this.#joined.size === this.parties - 1;
+  }
+
+  /**
+   * As server/peer/session.ts decides it: true once every other party has sent this computation a
+   * message, false after `timeoutMs` or once the session closes. An open session at a peer is not
+   * enough: a failing party that told a peer before the peer had sent anything would fail it
+   * differently from real servers (its first message would meet a closed session, a 409).
+   */
+  whenJoined(timeoutMs: number = this.timeoutMs): Promise<boolean> {
+    if (this.#hasEveryone()) return Promise.resolve(true);
+    if (this.#closed) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const done = (joined: boolean): void => {
+        clearTimeout(timer);
+        this.#joinWaiters.delete(wake);
+        resolve(joined);
+      };
+      const wake = (): void => done(this.#hasEveryone());
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.#joinWaiters.add(wake);
+    });
   }
 
   async abort(reason: string, cause?: AbortCause): Promise<void> {
@@ -244,6 +272,7 @@ class MemorySession implements Session {
     if (this.#closed) return;
     this.fail(new PeerError(`computation ${this.uuid} is closed`));
     this.#closed = true;
+    for (const wake of this.#joinWaiters) wake();
     this.hub.closed.push(`${this.uuid}/${this.myself}`);
   }
 }

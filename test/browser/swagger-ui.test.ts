@@ -4,12 +4,11 @@
 // microservices. A full-page screenshot is written to test-artifacts/swagger-ui.png.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { parse } from 'yaml';
-import { startServer } from '../../server/main.js';
+import { startTestServer, type TestServer } from '../support/cluster.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -42,15 +41,13 @@ const operations: Operation[] = Object.entries(spec.paths).flatMap(([path, item]
 const schemaNames = Object.keys(spec.components.schemas);
 
 describe('Swagger UI at /docs in chromium', () => {
-  let server: Awaited<ReturnType<typeof startServer>>;
-  let dataDir: string;
+  let server: TestServer;
   let browser: Browser;
   let page: Page;
   const consoleErrors: string[] = [];
 
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'tessera-swagger-ui-'));
-    server = await startServer({ dataDir, port: 0, logLevel: 'warn' });
+    server = await startTestServer({ logLevel: 'warn' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       timeout: WAIT_MS,
@@ -84,7 +81,6 @@ describe('Swagger UI at /docs in chromium', () => {
     }
     await browser?.close();
     await server?.close();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   test('shows the API title from the spec', async () => {

@@ -8,13 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type RunningServer } from '../../server/main.js';
+import { startTestServer, type TestServer } from '../support/cluster.js';
 import { spawnParty, type ChildParty } from '../support/process.js';
 import { RawClient, rawRequest } from '../support/http.js';
 
 // 16 MiB of small objects: about 100 MB of heap once parsed.
 const BIG_JSON = `{"args":[[${'{"a":0.5},'.repeat(Math.floor((16 * 1024 * 1024 - 64) / 10) - 1)}{"a":0.5}]],"kwargs":{}}`;
 
+// A child process on purpose (spawnParty): the finding is about a process with a small heap dying.
 describe('finding 3: ten 16 MiB JSON uploads to a server with a 512 MiB heap', { timeout: 240_000 }, () => {
   let dir: string;
   let party: ChildParty;
@@ -47,17 +48,14 @@ describe('finding 3: ten 16 MiB JSON uploads to a server with a 512 MiB heap', {
 });
 
 describe('finding 3: --max-representation-bytes on a running server', { timeout: 60_000 }, () => {
-  let dir: string;
-  let server: RunningServer;
+  let server: TestServer;
   let client: RawClient;
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tessera-bytes-'));
-    server = await startServer({ dataDir: dir, logLevel: 'silent', validateResponses: true, limits: { maxRepresentationBytes: 2 * 1024 * 1024 } });
+    server = await startTestServer({ limits: { maxRepresentationBytes: 2 * 1024 * 1024 } });
     client = new RawClient(server.url);
   });
   after(async () => {
     await server.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   const upload = (value: unknown) => client.request('PUT', '/representations', { args: [value], kwargs: {} });

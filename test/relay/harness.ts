@@ -73,7 +73,7 @@ export function maxDifference(got: TensorSet, want: Float64Array): number {
   return worst;
 }
 
-export { computeAll } from '../integration/cluster.js';
+export { computeAll } from '../support/cluster.js';
 export { randomUUID };
 
 /**

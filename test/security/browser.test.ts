@@ -3,25 +3,19 @@
 // server without a token refuses requests for another host name (DNS rebinding).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startServer, type RunningServer } from '../../server/main.js';
 import { normaliseOrigin } from '../../server/http/security.js';
+import { startTestServer, type TestServer } from '../support/cluster.js';
 import { rawRequest } from '../support/http.js';
 
 const APP = 'https://analytics.hospital.example';
 
 describe('CORS and Origin', () => {
-  let server: RunningServer;
-  let dataDir: string;
+  let server: TestServer;
   before(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'tessera-cors-'));
-    server = await startServer({ dataDir, logLevel: 'silent', validateResponses: true, security: { corsOrigins: [APP, 'http://localhost:3000/'] } });
+    server = await startTestServer({ security: { corsOrigins: [APP, 'http://localhost:3000/'] } });
   });
   after(async () => {
     await server.close();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   const ROUTES: [string, string, unknown][] = [
@@ -94,17 +88,16 @@ describe('CORS and Origin', () => {
 });
 
 describe('DNS rebinding: a loopback server without a token answers loopback names only', () => {
-  let open: RunningServer;
-  let withToken: RunningServer;
-  const dirs: string[] = [];
+  let open: TestServer;
+  let withToken: TestServer;
   before(async () => {
-    dirs.push(await mkdtemp(join(tmpdir(), 'tessera-host-')), await mkdtemp(join(tmpdir(), 'tessera-host-')));
-    open = await startServer({ dataDir: dirs[0]!, logLevel: 'silent' });
-    withToken = await startServer({ dataDir: dirs[1]!, logLevel: 'silent', security: { clientToken: 'a-token-of-enough-length' } });
+    [open, withToken] = await Promise.all([
+      startTestServer(),
+      startTestServer({ security: { clientToken: 'a-token-of-enough-length' } }),
+    ]);
   });
   after(async () => {
     await Promise.all([open.close(), withToken.close()]);
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   });
 
   for (const host of ['127.0.0.1', 'localhost', '[::1]', '127.0.0.2']) {

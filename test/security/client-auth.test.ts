@@ -5,13 +5,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startServer, type RunningServer } from '../../server/main.js';
 import { checkClientToken, protectedOperations } from '../../server/http/security.js';
 import { loadSpec } from '../../server/http/spec.js';
 import { memoryLog } from '../server/helpers.js';
+import { startTestServer, type TestServer } from '../support/cluster.js';
 import { rawRequest, type RawResponse } from '../support/http.js';
 
 const TOKEN = randomBytes(24).toString('base64url');
@@ -26,22 +23,13 @@ function assertProblem(res: RawResponse, status: number, pattern?: RegExp): void
 }
 
 describe('a server started with a client token', () => {
-  let server: RunningServer;
-  let dataDir: string;
+  let server: TestServer;
   const log = memoryLog();
   before(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'tessera-auth-'));
-    server = await startServer({
-      dataDir,
-      log,
-      validateResponses: true,
-      security: { clientToken: TOKEN },
-      peer: { networkSecret: NETWORK_SECRET },
-    });
+    server = await startTestServer({ log, security: { clientToken: TOKEN }, peer: { networkSecret: NETWORK_SECRET } });
   });
   after(async () => {
     await server.close();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   const UNKNOWN = '00000000-0000-4000-8000-000000000000';
@@ -177,17 +165,9 @@ describe('a server started with a client token', () => {
 });
 
 describe('binding beyond loopback', () => {
-  let dataDir: string;
-  before(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'tessera-bind-'));
-  });
-  after(async () => {
-    await rm(dataDir, { recursive: true, force: true });
-  });
-
   test('without a token the server refuses to listen on 0.0.0.0, naming what to do', async () => {
     await assert.rejects(
-      startServer({ dataDir, host: '0.0.0.0', logLevel: 'silent' }),
+      startTestServer({ host: '0.0.0.0' }),
       (err: Error & { where?: string }) => /without a client token/.test(err.message) && /--unauthenticated-clients/.test(err.message) && err.where === 'host',
     );
   });
@@ -198,7 +178,7 @@ describe('binding beyond loopback', () => {
   ] as const) {
     test(`${name} it listens on 0.0.0.0`, async () => {
       const log = memoryLog();
-      const server = await startServer({ dataDir, host: '0.0.0.0', log, security });
+      const server = await startTestServer({ host: '0.0.0.0', log, security });
       try {
         const res = await rawRequest(`http://127.0.0.1:${server.port}`, '/health');
         assert.equal(res.status, 200);

@@ -5,12 +5,9 @@
 // cannot be replaced, and no listing reveals another client's representations.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startServer, type RunningServer } from '../../server/main.js';
 import { createDefaultRegistry } from '../../server/app.js';
 import { TensorSet } from '../../services/common/tensors.js';
+import { startTestServer, type TestServer } from '../support/cluster.js';
 import { RawClient, rawRequest } from '../support/http.js';
 
 /** Names that reach internals in JavaScript or in a typical implementation of a service. */
@@ -23,17 +20,14 @@ const INTERNAL_NAMES = [
 ];
 
 describe('no member, attribute or storage beyond the explicit member lists', () => {
-  let server: RunningServer;
-  let dataDir: string;
+  let server: TestServer;
   let client: RawClient;
   before(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'tessera-internals-'));
-    server = await startServer({ dataDir, logLevel: 'silent', validateResponses: true });
+    server = await startTestServer();
     client = new RawClient(server.url);
   });
   after(async () => {
     await server.close();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   async function attributeStatus(uuid: string, name: string): Promise<number> {

@@ -1,65 +1,31 @@
 // HTTPS (SECURITY.md "Transport"): servers serve HTTPS with --tls-cert/--tls-key, reach https peers
 // with verified certificates, trust private CAs given with --tls-ca, and refuse a peer whose
-// certificate does not verify, naming it. The certificates are made here, with openssl, per run.
+// certificate does not verify, naming it. The certificates are made per run (test/support/tls.ts).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type RunningServer } from '../../server/main.js';
 import { within } from '../within.js';
+import { startCluster, startTestServer } from '../support/cluster.js';
 import { ProblemError, RawClient, rawRequest } from '../support/http.js';
-
-interface Pem {
-  cert: string;
-  key: string;
-}
-
-function openssl(dir: string, args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe', timeout: 30_000 });
-}
-
-/** A CA (self-signed, CA:TRUE) with a P-256 key. */
-async function makeCa(dir: string, name: string): Promise<Pem> {
-  openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`,
-    '-days', '2', '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  return { cert: await readFile(join(dir, `${name}.pem`), 'utf8'), key: await readFile(join(dir, `${name}.key`), 'utf8') };
-}
-
-/** A server certificate for 127.0.0.1 and localhost, signed by `ca` (or self-signed without one). */
-async function makeLeaf(dir: string, name: string, ca?: string): Promise<Pem> {
-  const san = 'subjectAltName=IP:127.0.0.1,DNS:localhost';
-  if (ca === undefined) {
-    openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`,
-      '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', san]);
-  } else {
-    await writeFile(join(dir, `${name}.ext`), `${san}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
-    openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', '/CN=127.0.0.1']);
-    openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.pem`,
-      '-days', '2', '-extfile', `${name}.ext`]);
-  }
-  return { cert: await readFile(join(dir, `${name}.pem`), 'utf8'), key: await readFile(join(dir, `${name}.key`), 'utf8') };
-}
+import { makeCa, makeLeaf, type Pem } from '../support/tls.js';
 
 describe('HTTPS between clients and servers and between peers', { timeout: 120_000 }, () => {
   let dir: string;
   let ca: Pem;
   let otherCa: Pem;
-  const servers: RunningServer[] = [];
-  const secret = randomBytes(32);
+  const running: { close(): Promise<void> }[] = [];
 
-  async function start(leaf: Pem, trusted: string[], stageTimeoutMs = 3000): Promise<RunningServer> {
-    const server = await startServer({
-      dataDir: await mkdtemp(join(dir, 'party-')),
-      logLevel: 'silent',
-      validateResponses: true,
-      tls: { cert: leaf.cert, key: leaf.key, ca: trusted },
-      peer: { networkSecret: secret, stageTimeoutMs },
+  /** HTTPS parties on the harness, party i serving `leaves[i]` and trusting `trusted(i)`; closed after the tests if a test fails first. */
+  async function start(leaves: Pem[], trusted: (i: number) => string[], stageTimeoutMs = 3000) {
+    const cluster = await startCluster(leaves.length, {
+      stageTimeoutMs,
+      party: (i) => ({ tls: { cert: leaves[i]!.cert, key: leaves[i]!.key, ca: trusted(i) } }),
     });
-    servers.push(server);
-    return server;
+    running.push(cluster);
+    return cluster;
   }
 
   before(async () => {
@@ -68,26 +34,27 @@ describe('HTTPS between clients and servers and between peers', { timeout: 120_0
     otherCa = await makeCa(dir, 'other-ca');
   });
   after(async () => {
-    await Promise.all(servers.map((s) => s.close()));
+    await Promise.all(running.map((s) => s.close()));
     await rm(dir, { recursive: true, force: true });
   });
 
   test('three HTTPS servers with certificates of a private CA compute a SecureSum', async () => {
     const leaves = await Promise.all([0, 1, 2].map((i) => makeLeaf(dir, `leaf${i}`, 'ca')));
-    const parties = await Promise.all(leaves.map((leaf) => start(leaf, [ca.cert])));
-    const nodes = parties.map((p) => p.url);
+    const cluster = await start(leaves, () => [ca.cert]);
+    const nodes = cluster.nodes;
     for (const url of nodes) assert.match(url, /^https:\/\/127\.0\.0\.1:\d+$/);
     const uuid = randomUUID();
     const results = await within(30_000, 'sum over https', Promise.all(
       [19, 5, 61].map((data, myself) => new RawClient(nodes[myself]!, { ca: ca.cert }).secureSum(data, { nodes, uuid, myself })),
     ));
     for (const r of results) assert.deepEqual(r, { inputs: 3, result: { samples: 3, sum: 85 } });
-    await Promise.all(parties.map((p) => p.close()));
+    await cluster.close();
   });
 
   test('a client that does not trust the CA cannot talk to the server (the certificate is really checked)', async () => {
     const leaf = await makeLeaf(dir, 'leaf-client', 'ca');
-    const server = await start(leaf, [ca.cert]);
+    const server = await startTestServer({ tls: { cert: leaf.cert, key: leaf.key, ca: [ca.cert] }, peer: { stageTimeoutMs: 3000 } });
+    running.push(server);
     await assert.rejects(rawRequest(server.url, '/health', { ca: otherCa.cert }), (err: NodeJS.ErrnoException) => err.code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
     const ok = await rawRequest(server.url, '/health', { ca: ca.cert });
     assert.equal(ok.status, 200);
@@ -102,10 +69,10 @@ describe('HTTPS between clients and servers and between peers', { timeout: 120_0
   test('a peer whose certificate does not verify is refused, named, before anything is sent to it', async () => {
     const good = await Promise.all([0, 1].map((i) => makeLeaf(dir, `good${i}`, 'ca')));
     const stranger = await makeLeaf(dir, 'stranger', 'other-ca');
-    const [p0, p1] = await Promise.all(good.map((leaf) => start(leaf, [ca.cert], 2000)));
     // Party 2 trusts both CAs, but parties 0 and 1 trust only theirs.
-    const p2 = await start(stranger, [ca.cert, otherCa.cert], 2000);
-    const nodes = [p0!.url, p1!.url, p2.url];
+    const cluster = await start([...good, stranger], (i) => (i === 2 ? [ca.cert, otherCa.cert] : [ca.cert]), 2000);
+    const nodes = cluster.nodes;
+    const p2 = cluster.servers[2]!;
     const uuid = randomUUID();
     const started = Date.now();
     const outcomes = await within(20_000, 'untrusted peer', Promise.allSettled(
@@ -123,18 +90,18 @@ describe('HTTPS between clients and servers and between peers', { timeout: 120_0
     // Party 2 was never sent anything by 0 or 1: it times out waiting for them.
     assert.equal(outcomes[2]!.status, 'rejected');
     assert.ok(Date.now() - started < 15_000);
-    await Promise.all([p0!.close(), p1!.close(), p2.close()]);
+    await cluster.close();
   });
 
   test('self-signed certificates work when each party is given the others\' (a server trusts its own)', async () => {
     const leaves = await Promise.all([0, 1].map((i) => makeLeaf(dir, `self${i}`)));
-    const parties = await Promise.all(leaves.map((leaf, i) => start(leaf, [leaves[1 - i]!.cert])));
-    const nodes = parties.map((p) => p.url);
+    const cluster = await start(leaves, (i) => [leaves[1 - i]!.cert]);
+    const nodes = cluster.nodes;
     const uuid = randomUUID();
     const results = await within(30_000, 'self-signed', Promise.all(
       [2.5, 4].map((data, myself) => new RawClient(nodes[myself]!, { ca: leaves[myself]!.cert }).secureSum(data, { nodes, uuid, myself })),
     ));
     for (const r of results) assert.equal(r.result.sum, 6.5);
-    await Promise.all(parties.map((p) => p.close()));
+    await cluster.close();
   });
 });

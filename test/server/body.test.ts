@@ -3,46 +3,28 @@
 // and the in-flight guard of peer bodies (inflightGuard), which cuts a body that stops moving.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import type { Server } from 'node:http';
 import { once } from 'node:events';
 import express from 'express';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startServer, type RunningServer } from '../../server/main.js';
 import { TensorSet } from '../../services/common/tensors.js';
 import { binaryBody, inflightGuard } from '../../server/http/body.js';
+import { startTestServer, type TestServer } from '../support/cluster.js';
+import { rawRequest } from '../support/http.js';
 
-let server: RunningServer;
-let dir: string;
+let server: TestServer;
 const LIMIT = 64 * 1024;
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tessera-body-'));
-  server = await startServer({ dataDir: dir, port: 0, logLevel: 'silent', limits: { binaryBodyBytes: LIMIT } });
+  server = await startTestServer({ limits: { binaryBodyBytes: LIMIT } });
 });
 after(async () => {
   await server.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 /** PUT /representations with the body written in pieces and no Content-Length (chunked). */
-function putChunked(pieces: Buffer[], headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const url = new URL('/representations', server.url);
-    const req = httpRequest(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'PUT', headers: { 'content-type': 'application/octet-stream', ...headers } },
-      (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', reject);
-    for (const piece of pieces) req.write(piece);
-    req.end();
-  });
+async function putChunked(pieces: Buffer[], headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const res = await rawRequest(server.url, '/representations', { method: 'PUT', headers: { 'content-type': 'application/octet-stream', ...headers }, chunks: pieces });
+  return { status: res.status, body: res.text };
 }
 
 const model = TensorSet.from({ w: new Float32Array(1000).map((_, i) => i / 7) }).toSafetensors();
@@ -52,8 +34,8 @@ test('a chunked upload (no Content-Length) is read whole', async () => {
   const { status, body } = await putChunked(pieces);
   assert.equal(status, 200, body);
   const { uuid } = JSON.parse(body) as { uuid: string };
-  const download = await fetch(`${server.url}/representation/${uuid}`, { headers: { accept: 'application/octet-stream' } });
-  assert.ok(Buffer.from(await download.arrayBuffer()).equals(model));
+  const download = await rawRequest(server.url, `/representation/${uuid}`, { headers: { accept: 'application/octet-stream' } });
+  assert.ok(download.body.equals(model));
 });
 
 test('a chunked upload past the limit is a 413 problem, as soon as the limit is passed', async () => {
@@ -81,7 +63,7 @@ test('a client that goes away mid-body leaves the server serving', async () => {
     });
     socket.on('error', reject);
   });
-  const health = await fetch(`${server.url}/health`);
+  const health = await rawRequest(server.url, '/health');
   assert.equal(health.status, 200);
   const { status } = await putChunked([model]);
   assert.equal(status, 200);

@@ -1,9 +1,9 @@
-// One table of error kinds (services/error-kinds.ts): openapi.yaml's problem examples and its
+// One table of error kinds (shared/error-kinds.ts): openapi.yaml's problem examples and its
 // list of slugs, the error classes and the problem mapper all agree with it.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ERROR_KINDS, HTTP_ERROR_KINDS, exitStatusOf, isErrorKind } from '../../services/error-kinds.js';
+import { ERROR_KINDS, HTTP_ERROR_KINDS, exitStatusOf, isErrorKind } from '../../shared/error-kinds.js';
 import * as errors from '../../services/errors.js';
 import { toProblem } from '../../server/http/problem.js';
 import { loadSpec } from '../../server/http/spec.js';
@@ -31,7 +31,7 @@ test("every problem the spec shows has a kind of the table, with the kind's stat
   assert.ok(problems.length > 0, 'no problem examples in openapi.yaml');
   for (const { where, problem } of problems) {
     const slug = (problem.type as string).slice('/problems/'.length);
-    assert.ok(isErrorKind(slug) && HTTP_ERROR_KINDS.includes(slug), `${where}: /problems/${slug} is no HTTP kind of services/error-kinds.ts`);
+    assert.ok(isErrorKind(slug) && HTTP_ERROR_KINDS.includes(slug), `${where}: /problems/${slug} is no HTTP kind of shared/error-kinds.ts`);
     const kind = ERROR_KINDS[slug];
     if (problem.status !== undefined) assert.equal(problem.status, kind.status, `${where}: status`);
     if (problem.code !== undefined) assert.equal(problem.code, kind.status, `${where}: code`);

@@ -29,6 +29,8 @@ export interface RawOptions {
   readonly agent?: HttpAgent | HttpsAgent;
   /** Send `path` byte for byte (no URL normalisation of dots, slashes or percent-encoding). */
   readonly exactPath?: boolean;
+  /** The body written in these pieces, without Content-Length (chunked transfer encoding); instead of `body`. */
+  readonly chunks?: readonly Uint8Array[];
 }
 
 export function rawRequest(base: string, path: string, options: RawOptions = {}): Promise<RawResponse> {
@@ -71,6 +73,7 @@ export function rawRequest(base: string, path: string, options: RawOptions = {})
       ? send({ hostname: url.hostname, port: url.port, path, ...requestOptions }, onResponse)
       : send(url, requestOptions, onResponse);
     req.on('error', reject);
+    for (const chunk of options.chunks ?? []) req.write(chunk);
     req.end(body);
   });
 }

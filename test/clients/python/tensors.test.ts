@@ -3,10 +3,7 @@
 // and the JSON download the generated download_representation gives for the same tensors.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startServer } from '../../../server/main.js';
+import { startTestServer, type TestServer } from '../../support/cluster.js';
 import { describeRun, runPython } from './python.js';
 
 // Each case: tensors as NumPy expressions. Names as PyTorch writes them; values that test the
@@ -62,15 +59,12 @@ print(json.dumps({"names": sorted(binary), "tensors": report}))
 `;
 
 describe('NumPy tensors as safetensors through the generated Python client', () => {
-  let server: Awaited<ReturnType<typeof startServer>>;
-  let dataDir: string;
+  let server: TestServer;
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'tessera-python-tensors-'));
-    server = await startServer({ dataDir, port: 0, logLevel: 'warn' });
+    server = await startTestServer({ logLevel: 'warn' });
   });
   after(async () => {
     await server.close();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   for (const [name, tensors] of CASES) {

@@ -1,12 +1,9 @@
 // The TypeScript client wrapper against a real Tessera server on an ephemeral port.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { startServer } from '../../../server/main.js';
+import { startTestServer, type TestServer } from '../../support/cluster.js';
 import {
   Api,
   Representation,
@@ -15,8 +12,6 @@ import {
   TesseraRequestError,
   TesseraTimeoutError,
 } from '../../../clients/typescript/index.js';
-
-type Running = Awaited<ReturnType<typeof startServer>>;
 
 const KEY_VALUE_STORAGE = { namespace: 'federatedsecure', plugin: 'Util', version: '0.6.0', microservice: 'KeyValueStorage' };
 const SIMON = { namespace: 'federatedsecure', protocol: 'Simon', version: '0.6.0' };
@@ -42,8 +37,7 @@ async function rejectsWithProblem(promise: Promise<unknown>, status: number, det
 }
 
 describe('TypeScript client against a real server', () => {
-  let dataDir: string;
-  let server: Running;
+  let server: TestServer;
   let api: Api;
 
   /** Live representations on the bus, from GET /health through the raw typed client. */
@@ -54,14 +48,12 @@ describe('TypeScript client against a real server', () => {
   }
 
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'tessera-client-'));
-    server = await startServer({ dataDir, port: 0 });
+    server = await startTestServer();
     api = new Api(server.url, { timeoutMs: 10_000 });
   });
 
   after(async () => {
     await server.close();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   test('list gives the registered microservice descriptions', async () => {
@@ -209,6 +201,7 @@ describe('TypeScript client against a real server', () => {
   });
 });
 
+// Not Tessera servers on purpose: a plain socket that never answers, and a port nobody listens on.
 describe('TypeScript client without a working server', () => {
   let silent: Server;
   let silentUrl: string;

@@ -16,7 +16,7 @@ import { PeerError } from '../../../services/errors.js';
 import type { PeerEndpoint } from '../../../services/peer.js';
 import { PeerChannelServer } from '../../../server/peer/channel-server.js';
 import { ChannelTransport } from '../../../server/peer/transport-channel.js';
-import { startCluster } from '../../integration/cluster.js';
+import { startCluster } from '../../support/cluster.js';
 import { within } from '../../within.js';
 import { memoryLog } from '../helpers.js';
 

@@ -217,10 +217,12 @@ describe('runProtocol', () => {
   });
 
   test('a bad input fails its party at once and reaches the peers by its field only, never its value', async () => {
-    const { hub, sessions: [s] } = await network();
+    const { hub, sessions: [s, b, c] } = await network();
+    // The others join (send party 0 a message), so the notice goes out at once.
+    await Promise.all([b, c].map((p) => scatter(p, STAGES.shares, () => byte(1), { to: [0] })));
     const err = new BadInputError('element 3 of kwargs.data.tensors.w is 2500.123456789, beyond the range', { where: 'kwargs.data.tensors.w' });
     await assert.rejects(runProtocol(s, async () => { throw err; }), (e: unknown) => e === err);
-    // The notice goes out once the others joined (here at once), after the client has its answer.
+    // The notice goes out once the others joined, after the client has its answer.
     await new Promise((r) => setTimeout(r, 20));
     const reasons = hub.aborts.map((a) => a.reason);
     assert.deepEqual(reasons, ['BadInputError: invalid input at kwargs.data.tensors.w']);

@@ -15,21 +15,25 @@ after(async () => {
   await cluster.close();
 });
 
-test('releasing a prepared computation cancels it: the other party fails promptly, naming it', { timeout: 60_000 }, async () => {
+const tensors = { w: { dtype: 'F32', shape: [2], data: [1, 2] } };
+
+/** Every party prepares one SecureFedAvg of `tensors` (a fresh uuid); the prepared computations, by party. */
+function prepareAtEveryParty(): Promise<Remote[]> {
   const uuid = randomUUID();
-  const tensors = { w: { dtype: 'F32', shape: [2], data: [1, 2] } };
-  const prepared: Remote[] = await within(
+  return within(
     20_000,
     'prepare',
     Promise.all(
       cluster.apis.map(async (api, myself) => {
-        const simon = await api.create({ protocol: 'Simon' });
-        const prepare = await simon.attribute('prepare');
-        const rep = await prepare.call({ microprotocol: 'SecureFedAvg', data: { tensors }, network: { nodes: cluster.nodes, uuid, myself } });
-        return rep!;
+        const prepare = await (await api.create({ protocol: 'Simon' })).attribute('prepare');
+        return (await prepare.call({ microprotocol: 'SecureFedAvg', data: { tensors }, network: { nodes: cluster.nodes, uuid, myself } }))!;
       }),
     ),
   );
+}
+
+test('releasing a prepared computation cancels it: the other party fails promptly, naming it', { timeout: 60_000 }, async () => {
+  const prepared = await prepareAtEveryParty();
   const sizeBefore = cluster.servers[0]!.bus.size;
   const submit = prepared[1]!.member('submit')({ data: { tensors, weight: 1 } }).then(
     () => assert.fail('must fail: party 0 released its computation'),
@@ -46,18 +50,7 @@ test('releasing a prepared computation cancels it: the other party fails promptl
 });
 
 test('a model submitted after a peer already gave up gets that failure (502 naming the peer), not a generic conflict', { timeout: 60_000 }, async () => {
-  const uuid = randomUUID();
-  const tensors = { w: { dtype: 'F32', shape: [2], data: [1, 2] } };
-  const prepared: Remote[] = await within(
-    20_000,
-    'prepare',
-    Promise.all(
-      cluster.apis.map(async (api, myself) => {
-        const prepare = await (await api.create({ protocol: 'Simon' })).attribute('prepare');
-        return (await prepare.call({ microprotocol: 'SecureFedAvg', data: { tensors }, network: { nodes: cluster.nodes, uuid, myself } }))!;
-      }),
-    ),
-  );
+  const prepared = await prepareAtEveryParty();
   await prepared[0]!.member('cancel')();
   // Wait until party 1 knows: its prepared computation reports the failure.
   const deadline = Date.now() + 10_000;
