@@ -27,6 +27,21 @@ import { PeerChannelServer } from './peer/channel-server.js';
 /** Idle keep-alive connections are closed after this; peers close theirs sooner (transport.ts). */
 export const SERVER_KEEP_ALIVE_MS = 3 * AGENT_FREE_SOCKET_TIMEOUT_MS;
 
+/**
+ * The keep-alive timeout this server announces (`Keep-Alive: timeout=6`, RFC 9112 section 9.3's
+ * persistent connections; the header's parameter is the de facto hint of draft-thomson-hybi-http-timeout):
+ * half the one it applies. Clients that follow the hint close an idle connection well before this
+ * side does. Node's fetch (undici) keeps a connection for the hint minus 2 s, checked on a timer
+ * that ticks every half second; Node announces its real timeout by default, which left undici 2 s
+ * of margin, and a client whose event loop was busy that long reused a connection this server was
+ * closing: its request was reset unread (`read ECONNRESET`; the 200 concurrent SecureFedAvgs of
+ * test/load/concurrent.test.ts hit it now and then). With the hint at half, undici closes after
+ * 4 s and this side after 12 s. Retrying instead is no fix: the requests it hit (uploads, calls)
+ * are not idempotent (a repeated upload makes a second representation, a repeated call a second
+ * computation), and a browser's fetch cannot tell a reset before the request was read from one after.
+ */
+export const ANNOUNCED_KEEP_ALIVE_S = Math.floor(SERVER_KEEP_ALIVE_MS / 2000);
+
 export interface ServerConfig {
   // The options and their defaults are listed once, in server/config.ts (OPTIONS, by `path`).
   /** Interface to bind. Default 127.0.0.1 (loopback only). */
@@ -190,6 +205,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     // Longer than the peers' pooled-connection timeout (AGENT_FREE_SOCKET_TIMEOUT_MS), so the
     // sending side closes an idle connection before this side does (hardening finding 2).
     server.keepAliveTimeout = SERVER_KEEP_ALIVE_MS;
+    // First of the request listeners, so before any handler answers. A Keep-Alive header set here
+    // replaces the one Node would write (with the real timeout); the connection stays persistent.
+    server.prependListener('request', (_req, res) => {
+      res.setHeader('Keep-Alive', `timeout=${ANNOUNCED_KEEP_ALIVE_S}`);
+    });
     // The persistent peer channel on the same listener (server/peer/channel-server.ts): the same
     // deliver/identity as the HTTP routes, bounded like POST /peer/messages' in-flight guard.
     const channels = peer.noChannel === true ? undefined : new PeerChannelServer({

@@ -11,8 +11,8 @@ import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { HttpTransport, AGENT_FREE_SOCKET_TIMEOUT_MS } from '../../server/peer/transport.js';
-import { SERVER_KEEP_ALIVE_MS } from '../../server/main.js';
-import { startCluster, type Cluster } from '../support/cluster.js';
+import { ANNOUNCED_KEEP_ALIVE_S, SERVER_KEEP_ALIVE_MS } from '../../server/main.js';
+import { startCluster, startTestServer, type Cluster } from '../support/cluster.js';
 import { RawClient } from '../support/http.js';
 import { within } from '../within.js';
 
@@ -74,6 +74,30 @@ describe('finding 2: a keep-alive connection the peer just closed', { timeout: 6
 
   test('the client side gives up an idle connection before the server side does', () => {
     assert.ok(AGENT_FREE_SOCKET_TIMEOUT_MS < SERVER_KEEP_ALIVE_MS);
+  });
+});
+
+// The same race between a client's fetch and this server (test/load/concurrent.test.ts's flake,
+// `read ECONNRESET` on an upload): Node's fetch (undici) keeps an idle connection for the
+// server's announced keep-alive timeout minus 2 s, so the announcement must leave a margin a busy
+// event loop cannot eat (server/main.ts ANNOUNCED_KEEP_ALIVE_S).
+describe('the keep-alive timeout a server announces to its clients', () => {
+  test('is half the one it applies, and the connection stays persistent', async () => {
+    const server = await startTestServer();
+    try {
+      const first = await fetch(`${server.url}/health`);
+      await first.arrayBuffer();
+      assert.equal(first.headers.get('connection'), 'keep-alive');
+      assert.equal(first.headers.get('keep-alive'), `timeout=${ANNOUNCED_KEEP_ALIVE_S}`, 'one announcement, not Node\'s own as well');
+      // undici closes at the announcement minus 2 s: at least 6 s before this server does.
+      assert.ok((ANNOUNCED_KEEP_ALIVE_S - 2) * 1000 <= SERVER_KEEP_ALIVE_MS - 6000);
+      assert.ok(ANNOUNCED_KEEP_ALIVE_S >= 3, 'undici would not keep a connection at all below 3 s (the hint minus 2 s rounds to nothing)');
+      const second = await fetch(`${server.url}/health`);
+      await second.arrayBuffer();
+      assert.equal(second.headers.get('keep-alive'), `timeout=${ANNOUNCED_KEEP_ALIVE_S}`);
+    } finally {
+      await server.close();
+    }
   });
 });
 
