@@ -38,6 +38,7 @@ import { BadInputError, PeerError, TimeoutError } from '../errors.js';
 import { SERVER_OBJECT, type CallContext, type ServerObject } from '../microservice.js';
 import { TensorSet } from '../common/tensors.js';
 import { checkRingBits, DEFAULT_FRAC_BITS, fixedPoint } from '../common/vector.js';
+import { checkOptionValues, type SimonMember } from '../simon/options.js';
 import { parseNetwork, type Network } from '../simon/network.js';
 import { checkModelSize, DEFAULT_MAX_MODEL_BYTES, manifestOf, parseManifest, type Manifest } from './layout.js';
 import { runProtocol } from '../common/stages.js';
@@ -124,8 +125,11 @@ type Options = { readonly params: FedAvgParams; readonly error?: undefined } | {
 
 const OPTION_KEYS = ['min_parties', 'max_weight', 'ring_bits', 'frac_bits'] as const;
 
-function parseOptions(variant: Variant, kwargs: Record<string, unknown>, network: Network, ctx: CallContext): Options {
+function parseOptions(member: SimonMember, variant: Variant, kwargs: Record<string, unknown>, network: Network, ctx: CallContext): Options {
   try {
+    // Each value against its schema in openapi.yaml first (type, enum, range); the parsers below
+    // add what a schema cannot say (a majority of the parties, frac_bits below the ring width).
+    checkOptionValues(member, kwargs, [...OPTION_KEYS, 'mask_graph']);
     return { params: { ...parseParams(variant, kwargs), ...dropoutParams(variant, kwargs, network.nodes.length), stageTimeoutMs: ctx.peers.stageTimeoutMs } };
   } catch (error) {
     // The refused option is stated as "invalid", never by its value (nothing a client gave leaves
@@ -261,7 +265,7 @@ async function whileCalled<T>(computation: FedAvgComputation, ctx: CallContext, 
 
 async function computeDirect(variant: Variant, kwargs: Record<string, unknown>, ctx: CallContext): Promise<TensorSet> {
   const network = parseNetwork(kwargs.network);
-  const options = parseOptions(variant, kwargs, network, ctx);
+  const options = parseOptions('compute', variant, kwargs, network, ctx);
   const read = () => {
     const model = parseModelInput(parseData(kwargs));
     return { manifest: manifestOf(model.tensors), where: model.where, value: model };
@@ -307,10 +311,11 @@ function parsePrepareManifest(data: Record<string, unknown>): Manifest {
 export async function prepareFedAvg(kwargs: Record<string, unknown>, ctx: CallContext): Promise<ServerObject> {
   const variant: Variant = kwargs.microprotocol === 'PlainFedAvg' ? 'PlainFedAvg' : 'SecureFedAvg';
   const network = parseNetwork(kwargs.network);
-  const options = parseOptions(variant, kwargs, network, ctx);
+  const options = parseOptions('prepare', variant, kwargs, network, ctx);
   // Read after the session is open, as every input (open).
   const ttlMs = () => seconds(kwargs.ttl, DEFAULT_PREPARED_TTL_S, 'kwargs.ttl') * 1000;
   const read = () => {
+    checkOptionValues('prepare', kwargs, ['ttl']);
     ttlMs();
     const data = parseData(kwargs);
     return { manifest: parsePrepareManifest(data), where: data.manifest !== undefined ? 'kwargs.data.manifest' : 'kwargs.data.tensors', value: undefined };

@@ -12,6 +12,7 @@ import type { Session } from '../peer.js';
 import { runProtocol, StageOrder } from '../common/stages.js';
 import { parseNetwork, requireTwoParties } from './network.js';
 import { KEYWORDS } from './generated/keywords.js';
+import { checkOptionValues } from './options.js';
 
 /**
  * `compute`'s keywords: FSC's three, as openapi.yaml's ComputeKwargs declares them (its options,
@@ -116,6 +117,8 @@ export function microprotocol<R>(spec: MicroprotocolSpec<R>): Microprotocol {
     let agreed: Error | undefined;
     const result = await runProtocol(session, async () => {
       checkKeywords(kwargs, optionsOf(spec.name));
+      // Their values against openapi.yaml's schemas, in the same step (after the session opened).
+      checkOptionValues('compute', kwargs, optionsOf(spec.name));
       try {
         return await spec.run({ session, data: kwargs['data'], policy: { minCellCount }, stageTimeoutMs: ctx.peers.stageTimeoutMs, kwargs });
       } catch (err) {

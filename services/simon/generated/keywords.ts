@@ -50,3 +50,79 @@ export const KEYWORDS = {
     }
   }
 } as const;
+
+/** Per SIMON member: the JSON Schema (draft-07) of each option's value, from its property. */
+export const OPTION_SCHEMAS = {
+  compute: {
+    ring_bits: {
+      type: 'integer',
+      enum: [
+        32,
+        64
+      ]
+    },
+    frac_bits: {
+      type: 'integer',
+      minimum: 8,
+      maximum: 62
+    },
+    min_parties: {
+      type: 'integer',
+      minimum: 2
+    },
+    max_weight: {
+      type: 'number',
+      maximum: 1073741824,
+      exclusiveMinimum: 0
+    },
+    mask_graph: {
+      type: 'string',
+      enum: [
+        'auto',
+        'full',
+        'sparse'
+      ]
+    },
+    max_set_size: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 1000000
+    }
+  },
+  prepare: {
+    ttl: {
+      type: 'number',
+      maximum: 86400,
+      exclusiveMinimum: 0
+    },
+    ring_bits: {
+      type: 'integer',
+      enum: [
+        32,
+        64
+      ]
+    },
+    frac_bits: {
+      type: 'integer',
+      minimum: 8,
+      maximum: 62
+    },
+    min_parties: {
+      type: 'integer',
+      minimum: 2
+    },
+    max_weight: {
+      type: 'number',
+      maximum: 1073741824,
+      exclusiveMinimum: 0
+    },
+    mask_graph: {
+      type: 'string',
+      enum: [
+        'auto',
+        'full',
+        'sparse'
+      ]
+    }
+  }
+} as const;
