@@ -7,8 +7,11 @@
 // Callers keep the one policy for bad input: they call this where they read the options today,
 // after the session is open (or with the error held until it is: services/fedavg/index.ts
 // parseOptions), so the other parties abort at once instead of waiting for their timeout.
-// What a schema cannot say stays hand-written at its parser (min_parties at most the number of
-// parties and above half of them, frac_bits below ring_bits − 1, sparse masks with min_parties).
+// What a schema cannot say stays hand-written at its parser: min_parties at most the number of
+// parties and above half of them, frac_bits below ring_bits − 1, sparse masks with min_parties.
+// The parsers also keep their own range checks where the bound is a protocol constant the code
+// relies on (MAX_WEIGHT, the set-size limit, MAX_WAIT_S, the two ring widths): a spec loosened
+// by mistake must not let the server run outside what its arithmetic was argued for.
 
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { BadInputError } from '../errors.js';
