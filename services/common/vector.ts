@@ -47,7 +47,8 @@ export function wordsPerElement(bits: RingBits): 1 | 2 {
 
 export function checkRingBits(value: unknown, where: string): RingBits {
   if (value === 64 || value === 32) return value;
-  throw new BadInputError(`ring width must be 64 or 32 bits, got ${JSON.stringify(value)}`, { where });
+  // Not the value given: an option is input too, and errors are logged (see rejectValue).
+  throw new BadInputError('ring width must be 64 or 32 bits', { where });
 }
 
 /** A zero vector of `length` ring elements. */
@@ -168,7 +169,7 @@ export function fixedPoint(bits: RingBits, fracBits: number = DEFAULT_FRAC_BITS[
   // the bound (see above); at least 1 integer bit besides the sign keeps the bound ≥ 1.
   const max = bits - 2;
   if (!Number.isInteger(fracBits) || fracBits < 8 || fracBits > max) {
-    throw new BadInputError(`fractional bits for a ${bits}-bit ring must be an integer in 8..${max}, got ${JSON.stringify(fracBits)}`, { where });
+    throw new BadInputError(`fractional bits for a ${bits}-bit ring must be an integer in 8..${max}`, { where });
   }
   return Object.freeze({ bits, fracBits, scale: 2 ** fracBits, bound: 2 ** (bits - 1 - fracBits) - 1 });
 }

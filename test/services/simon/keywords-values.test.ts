@@ -57,12 +57,12 @@ function dataFor(member: 'compute' | 'prepare', microprotocol: string, i: number
 }
 
 /** Every party calls with the same refused value (so their terms agree); all must fail. */
-async function everyParty(member: 'compute' | 'prepare', microprotocol: string, option: string, value: unknown): Promise<PromiseSettledResult<unknown>[]> {
+async function everyParty(member: 'compute' | 'prepare', microprotocol: string, option: string, value: unknown, extra: Record<string, unknown> = {}): Promise<PromiseSettledResult<unknown>[]> {
   const hub = new MemoryHub(NODES, 60_000);
   const uuid = `option-values-${++counter}`;
   const run = createSimon().members[member] as Member;
   return within(15_000, 'every party', Promise.allSettled(NODES.map((_, i) => {
-    const kwargs = { microprotocol, data: dataFor(member, microprotocol, i), network: { nodes: NODES, uuid, myself: i }, [option]: value };
+    const kwargs = { microprotocol, data: dataFor(member, microprotocol, i), network: { nodes: NODES, uuid, myself: i }, ...extra, [option]: value };
     const ctx: CallContext = { signal: new AbortController().signal, peers: hub.network(i), log: silent };
     return Promise.resolve().then(() => run([], kwargs, ctx));
   })));
@@ -93,4 +93,12 @@ describe('SIMON option values follow their schemas in openapi.yaml', () => {
       }
     }
   }
+
+  // What a schema cannot say stays with the parser, under the same rules: the field, not the value.
+  test('compute SecureFedAvg: frac_bits within its schema but too wide for a 32-bit ring', async () => {
+    const settled = await everyParty('compute', 'SecureFedAvg', 'frac_bits', 61, { ring_bits: 32 });
+    const named = settled.map((s) => (s.status === 'rejected' ? (s.reason as unknown) : undefined)).filter((e): e is BadInputError => e instanceof BadInputError && e.where === 'kwargs.frac_bits');
+    assert.ok(named.length > 0 && settled.every((s) => s.status === 'rejected'));
+    for (const e of named) assert.ok(!e.message.includes('61'), e.message);
+  });
 });
