@@ -7,6 +7,7 @@ import type { RunningServer, ServerConfig } from '../../server/main.js';
 import { TensorSet } from '../../services/common/tensors.js';
 import { startCluster, type Cluster } from '../support/cluster.js';
 import assert from 'node:assert/strict';
+import { within } from '../within.js';
 
 export type Reach = 'relay' | 'direct' | 'direct-no-relay';
 
@@ -93,4 +94,21 @@ export async function computeOnBus(
   const result = await bus.call(bus.attribute(simon, 'compute'), [], { microprotocol, data, network, ...options });
   assert.ok(result !== undefined);
   return bus.download(result).value;
+}
+
+/**
+ * SecureFedAvg of `models` (party i's is models[i], weight 1) at every party through computeOnBus,
+ * within `ms`: the averaged model each party downloads, in party order.
+ */
+export function fedAvgOnBus(
+  cluster: Cluster & { servers: RunningServer[] },
+  models: readonly TensorSet[],
+  options: Record<string, unknown> = {},
+  ms = 240_000,
+): Promise<TensorSet[]> {
+  const uuid = randomUUID();
+  return within(ms, 'SecureFedAvg', Promise.all(cluster.servers.map((s, myself) => {
+    const tensors = { representation_uuid: s.bus.upload(models[myself]!) };
+    return computeOnBus(s, 'SecureFedAvg', { tensors, weight: 1 }, { nodes: cluster.nodes, uuid, myself }, options) as Promise<TensorSet>;
+  })));
 }

@@ -6,10 +6,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { TensorSet } from '../../services/common/tensors.js';
 import { neighbourCount } from '../../services/fedavg/graph.js';
 import { startNats, type Nats } from './nats.js';
-import { computeOnBus, maxDifference, plainAverage, smallModel, startRelayCluster } from './harness.js';
+import { computeOnBus, fedAvgOnBus, maxDifference, plainAverage, smallModel, startRelayCluster } from './harness.js';
 import { within } from '../within.js';
 
 const N = 30;
@@ -28,22 +27,14 @@ describe(`${N} parties through one relay`, { timeout: 290_000 }, () => {
 
   test('SecureFedAvg of a 1000-parameter model: the plain average at every party', async () => {
     const models = Array.from({ length: N }, (_, i) => smallModel(1000, i + 1));
-    const uuid = randomUUID();
-    const got = await within(240_000, 'SecureFedAvg', Promise.all(cluster.servers.map((s, myself) => {
-      const tensors = { representation_uuid: s.bus.upload(models[myself]) };
-      return computeOnBus(s, 'SecureFedAvg', { tensors, weight: 1 }, { nodes: cluster.nodes, uuid, myself }) as Promise<TensorSet>;
-    })));
+    const got = await fedAvgOnBus(cluster, models);
     const want = plainAverage(models);
     for (const tensors of got) assert.ok(maxDifference(tensors, want) < 1e-3, `max error ${maxDifference(tensors, want)}`);
   });
 
   test('SecureFedAvg with the sparse mask graph: the plain average at every party, each masked with k neighbours', async () => {
     const models = Array.from({ length: N }, (_, i) => smallModel(1000, i + 101));
-    const uuid = randomUUID();
-    const got = await within(240_000, 'SecureFedAvg', Promise.all(cluster.servers.map((s, myself) => {
-      const tensors = { representation_uuid: s.bus.upload(models[myself]) };
-      return computeOnBus(s, 'SecureFedAvg', { tensors, weight: 1 }, { nodes: cluster.nodes, uuid, myself }, { mask_graph: 'sparse' }) as Promise<TensorSet>;
-    })));
+    const got = await fedAvgOnBus(cluster, models, { mask_graph: 'sparse' });
     const want = plainAverage(models);
     for (const tensors of got) {
       assert.ok(maxDifference(tensors, want) < 1e-3, `max error ${maxDifference(tensors, want)}`);
