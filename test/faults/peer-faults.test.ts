@@ -39,8 +39,7 @@ describe('a peer that fails mid-computation', { timeout: 180_000 }, () => {
     nodes = cluster.nodes;
   });
   afterEach(async () => {
-    proxy.onRequest = undefined;
-    proxy.mode = { kind: 'pass' };
+    proxy.reset();
   });
   after(async () => {
     await child?.kill();

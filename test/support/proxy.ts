@@ -31,6 +31,8 @@ export interface Proxy {
    * a test can act at a protocol point rather than at a message count that depends on scheduling.
    */
   onEnvelope: ((header: { stage: string; from: number }) => void | Promise<void>) | undefined;
+  /** Back to a plain pass-through between tests: no hooks, pass mode (the target stays). */
+  reset(): void;
   /** Paths of requests seen, in order. */
   readonly seen: string[];
   /** Bodies of the peer messages forwarded, in order (sealed envelopes, for inspection). */
@@ -56,6 +58,11 @@ export async function startProxy(target: string): Promise<Proxy> {
     onEnvelope: undefined,
     seen: [],
     envelopes: [],
+    reset: () => {
+      state.onRequest = undefined;
+      state.onEnvelope = undefined;
+      state.mode = { kind: 'pass' };
+    },
     close: async () => {
       for (const res of held) res.destroy();
       for (const s of sockets) s.destroy();

@@ -79,9 +79,7 @@ describe('FedAvg dropouts between the recovery mechanisms (real servers)', { tim
   }
 
   async function restoreProxy(): Promise<void> {
-    proxy.onRequest = undefined;
-    proxy.onEnvelope = undefined;
-    proxy.mode = { kind: 'pass' };
+    proxy.reset();
     await child?.kill();
     child = undefined;
     proxy.target = cluster.nodes[3]!;

@@ -89,9 +89,7 @@ describe('FedAvg survives a party dropping out (min_parties)', { timeout: 180_00
 
   /** After a test that killed the party behind the proxy: no hooks, pass mode, party 4's own server again. */
   async function restoreProxy(): Promise<void> {
-    proxy.onRequest = undefined;
-    proxy.onEnvelope = undefined;
-    proxy.mode = { kind: 'pass' };
+    proxy.reset();
     await child?.kill();
     child = undefined;
     proxy.target = servers[4]!.url;
