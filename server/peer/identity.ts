@@ -5,7 +5,8 @@
 // mode 0600 inside a 0700 directory, and loaded on every later start. Key material is generated
 // only when the file does not exist yet, so a normal start writes no secret to disk.
 
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { freshX25519PrivateKey } from '../../services/common/x25519.js';
 import { chmod, link, lstat, mkdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BadInputError } from '../../services/errors.js';
@@ -77,7 +78,7 @@ interface IdentityFile {
 }
 
 function freshIdentityFile(): string {
-  const jwk = generateKeyPairSync('x25519').privateKey.export({ format: 'jwk' });
+  const jwk = freshX25519PrivateKey().export({ format: 'jwk' });
   const fresh: IdentityFile = { version: 1, kty: 'OKP', crv: 'X25519', x: jwk.x!, d: jwk.d! };
   return `${JSON.stringify(fresh)}\n`;
 }

@@ -20,9 +20,10 @@
 // permutation, and each layer is fresh public-key ciphertext under a key only its mixer has.
 // With one honest party the coalition learns the honest party's labels from the union anyway.
 
-import { createPublicKey, createCipheriv, createDecipheriv, diffieHellman, generateKeyPairSync, hkdfSync, randomInt, type KeyObject } from 'node:crypto';
+import { createPublicKey, createCipheriv, createDecipheriv, diffieHellman, hkdfSync, randomInt, type KeyObject } from 'node:crypto';
 import { BadInputError, PeerError } from '../errors.js';
 import type { Session } from '../peer.js';
+import { freshX25519, SPKI_X25519 } from './x25519.js';
 import { broadcast, defineStages, gather, otherParties, partyName, scatter, subProtocol, type SubStages } from './stages.js';
 
 export const LABEL_UNION_STAGES = defineStages(['keys', 'submit', 'mix', 'union'] as const);
@@ -37,13 +38,9 @@ export const MAX_LABEL_BYTES = 4096;
 /** Distinct labels per party. */
 export const MAX_LABELS = 100_000;
 
-const SPKI_X25519 = Buffer.from('302a300506032b656e032100', 'hex');
 const INFO = Buffer.from('tessera label-union layer v1');
 const TAG = 16;
 
-function rawPublic(key: KeyObject): Buffer {
-  return key.export({ format: 'der', type: 'spki' }).subarray(SPKI_X25519.length);
-}
 function publicFromRaw(raw: Uint8Array, where: string): KeyObject {
   if (raw.length !== 32) throw new PeerError(`expected a 32-byte X25519 public key, got ${raw.length} bytes`, { where });
   try {
@@ -60,8 +57,8 @@ function layerKey(shared: Buffer, ephemeral: Buffer, recipient: Buffer): Buffer 
 
 /** One layer for `recipient`: ephemeral public key ‖ AES-256-GCM(message) ‖ tag. The key is single-use, so a zero nonce is safe. */
 function seal(message: Buffer, recipient: KeyObject, recipientRaw: Buffer): Buffer {
-  const eph = generateKeyPairSync('x25519');
-  const ephRaw = rawPublic(eph.publicKey);
+  const eph = freshX25519();
+  const ephRaw = eph.publicRaw;
   const key = layerKey(diffieHellman({ privateKey: eph.privateKey, publicKey: recipient }), ephRaw, recipientRaw);
   const cipher = createCipheriv('aes-256-gcm', key, Buffer.alloc(12));
   const body = Buffer.concat([cipher.update(message), cipher.final()]);
@@ -159,8 +156,8 @@ export async function labelUnion(session: Session, labels: Iterable<string>, sta
   if (n === 1) return own.sort(compareCodePoints);
 
   // Stage "keys": fresh key pairs for this run only.
-  const mine = generateKeyPairSync('x25519');
-  const mineRaw = rawPublic(mine.publicKey);
+  const mine = freshX25519();
+  const mineRaw = mine.publicRaw;
   const [, theirs] = await Promise.all([
     broadcast(session, stages.keys, mineRaw),
     gather(session, stages.keys, others, (p, from) => {
