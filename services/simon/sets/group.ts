@@ -38,7 +38,7 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { FpInvertBatch } from '@noble/curves/abstract/modular.js';
 import { PeerError } from '../../errors.js';
 import { ModExp } from '../../common/modexp.js';
-import { POOL_THRESHOLD, SmallOrderElement, applyOnPool } from './x25519-pool.js';
+import { POOL_THRESHOLD, SmallOrderElement, defaultPool, type X25519Pool } from './x25519-pool.js';
 
 /** Bytes of one group element (a little-endian u-coordinate). */
 export const ELEMENT_BYTES = 32;
@@ -411,11 +411,19 @@ export class ExponentKey {
   readonly #pkcs8: Buffer;
   /** The clamped scalar; it never leaves this process. */
   readonly #scalar: bigint;
+  /** The worker threads long lists go to. */
+  readonly #pool: X25519Pool;
 
-  private constructor(scalar: bigint) {
+  private constructor(scalar: bigint, pool: X25519Pool = defaultPool) {
     this.#scalar = scalar;
+    this.#pool = pool;
     this.#pkcs8 = Buffer.concat([PKCS8_X25519, leBytes(scalar)]);
     this.#privateKey = createPrivateKey({ key: this.#pkcs8, format: 'der', type: 'pkcs8' });
+  }
+
+  /** The same key, handing its long lists to `pool` (the failure tests give one party a faulty pool). */
+  onPool(pool: X25519Pool): ExponentKey {
+    return new ExponentKey(this.#scalar, pool);
   }
 
   /** A fresh uniformly random key from the operating system's CSPRNG. */
@@ -456,12 +464,14 @@ export class ExponentKey {
   /**
    * [k]P for every element, in the same order; `where` names the sender for an invalid element.
    * A long list is spread over the worker threads (x25519-pool.ts), a short one done here.
+   * `timeoutMs` bounds the wait for a worker (the protocols pass their stage timeout): a worker
+   * that fails or never answers makes this reject, never hang.
    */
-  async apply(list: Elements, where: string): Promise<Elements> {
+  async apply(list: Elements, where: string, timeoutMs?: number): Promise<Elements> {
     const count = countOf(list);
     if (count >= POOL_THRESHOLD) {
       try {
-        return await applyOnPool(this.#pkcs8, list);
+        return await this.#pool.apply(this.#pkcs8, list, timeoutMs);
       } catch (err) {
         if (err instanceof SmallOrderElement) throw new PeerError(err.message, { where });
         throw err;
