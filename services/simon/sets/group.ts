@@ -23,14 +23,14 @@
 // item. Twist security protects the key, not the element's pseudorandomness; a map onto the curve
 // does both.
 //
-// Keys are fresh per computation (Node's CSPRNG via generateKeyPairSync). Clamping
+// Keys are fresh per computation (Node's CSPRNG via randomBytes). Clamping
 // (RFC 7748 §5) makes every scalar a multiple of 8, so a peer's point with a small-order
 // component loses it; a point of small order yields the all-zero output, which OpenSSL refuses
 // and we report as an invalid element. A point on the quadratic twist is harmless to the key:
 // Curve25519's twist has order 4·p' with p' a 253-bit prime (Bernstein 2006, "twist security"),
 // so [k]Q there reveals nothing a discrete logarithm would not.
 
-import { createHash, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, diffieHellman, randomBytes, type KeyObject } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { ed25519, _map_to_curve_elligator2_curve25519 } from '@noble/curves/ed25519.js';
 import { hash_to_field } from '@noble/curves/abstract/hash-to-curve.js';
@@ -369,8 +369,22 @@ export function elementKey(list: Elements, i: number): string {
  * point of the prime-order subgroup whose discrete logarithm nobody keeps.
  */
 export function randomElement(): Uint8Array {
-  const { publicKey } = generateKeyPairSync('x25519');
-  return Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
+  // X25519(s, 9) is the public key of s (RFC 7748 §6.1), computed without generateKeyPairSync and
+  // KeyObject.export: with those, a 3 × 10,000 SetIntersectionSize in one process deadlocked the
+  // main thread (gdb: ExportJWKEdKey holds a key's mutex while allocating, the allocation runs a
+  // GC, and the GC's weak callback ~KeyGenJob waits for that same mutex; Node 20 with OpenSSL
+  // 3.0), which is the "silent hang" of issue 9: every thread idle, no error, no timer firing.
+  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_X25519, randomBytes(ELEMENT_BYTES)]), format: 'der', type: 'pkcs8' });
+  return new Uint8Array(diffieHellman({ privateKey, publicKey: basePoint() }));
+}
+
+let base: KeyObject | undefined;
+/** The base point B, u = 9 (RFC 7748 §4.1), as a peer key. */
+function basePoint(): KeyObject {
+  const u = new Uint8Array(ELEMENT_BYTES);
+  u[0] = 9;
+  base ??= createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(u).toString('base64url') }, format: 'jwk' });
+  return base;
 }
 
 /** ℓ, the order of Curve25519's prime-order subgroup (RFC 7748 §4.1). */
