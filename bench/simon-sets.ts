@@ -17,7 +17,7 @@ import { ristretto255, ristretto255_hasher, x25519 } from '@noble/curves/ed25519
 import { Api } from '../clients/typescript/index.js';
 import { hashToGroup, ExponentKey, elementAt, referenceU } from '../services/simon/sets/group.js';
 import { ElGamalSecretKey } from '../services/simon/sets/elgamal.js';
-import { printTable, startProcessCluster } from './cluster.js';
+import { patientFetch, printTable, startProcessCluster } from './cluster.js';
 
 export interface SetsBenchOptions {
   /** Items per party for SetIntersection(Size); the vertical table runs the sizes up to 1,000. */
@@ -99,9 +99,9 @@ async function run(apis: Api[], nodes: string[], pids: number[], microprotocol: 
 /** Prints the three tables (see the header). The entry point `npm run bench:simon` calls. */
 export async function benchSimonSets({ sizes: SIZES, runs: RUNS }: SetsBenchOptions = { sizes: [100, 1000, 10_000], runs: 2 }): Promise<void> {
   await groupCosts();
-  const cluster = await startProcessCluster(3, ['--stage-timeout', '300']);
+  const cluster = await startProcessCluster(3, ['--stage-timeout', '600']);
   try {
-    const apis = cluster.nodes.map((url) => new Api(url, { timeoutMs: 600_000 }));
+    const apis = cluster.nodes.map((url) => new Api(url, { timeoutMs: 900_000, fetch: patientFetch }));
     const pids = cluster.children.map((c) => c.pid!);
     const warm = [[['a', 'b']], [['b']], [['b', 'c']]];
     await run(apis, cluster.nodes, pids, 'SetIntersection', warm);

@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { Api, type Remote } from '../clients/typescript/index.js';
 import { simulate } from '../services/simulation/index.js';
-import { printTable, quantile, startProcessCluster } from './cluster.js';
+import { patientFetch, printTable, quantile, startProcessCluster } from './cluster.js';
 
 const { values } = parseArgs({
   options: {
@@ -100,7 +100,7 @@ const BENCHES: Record<string, Bench> = {
 async function main(): Promise<void> {
   const cluster = await startProcessCluster(3, ['--stage-timeout', '600']);
   try {
-    const apis = cluster.nodes.map((url) => new Api(url, { timeoutMs: 900_000 }));
+    const apis = cluster.nodes.map((url) => new Api(url, { timeoutMs: 900_000, fetch: patientFetch }));
     const computes: Remote[] = await Promise.all(apis.map(async (api) => (await api.create({ protocol: 'Simon' })).attribute('compute')));
     const once = async (microprotocol: string, parties: number, dataFor: (party: number) => unknown): Promise<number> => {
       const uuid = randomUUID();

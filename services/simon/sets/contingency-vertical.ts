@@ -134,7 +134,7 @@ export async function runContingencyVertical(session: Session, readRecords: () =
 }
 
 /** The protocol body on an open session (inside the engine's or runContingencyVertical's runProtocol). */
-async function contingencyVertical(session: Session, records: VerticalRecords): Promise<ContingencyVerticalResult> {
+async function contingencyVertical(session: Session, records: VerticalRecords, timeoutMs?: number): Promise<ContingencyVerticalResult> {
   const S = CONTINGENCY_VERTICAL_STAGES;
   const me = session.myself;
   const other = 1 - me;
@@ -161,7 +161,7 @@ async function contingencyVertical(session: Session, records: VerticalRecords): 
   const columnOf = new Map(columns.map((y, j) => [y, j]));
 
   // records: our ids under our exponent, each with our encrypted category (under our own key).
-  const ownIds = await dh.apply(await hashToGroup(records.ids, DST), 'own ids');
+  const ownIds = await dh.apply(await hashToGroup(records.ids, DST), 'own ids', timeoutMs);
   const own = records.ids.map((id) => {
     const category = records.categoryOf.get(id)!;
     if (me === ROWS) return [elgamal.publicKey.encrypt(BigInt(rowOf.get(category)!))];
@@ -173,7 +173,7 @@ async function contingencyVertical(session: Session, records: VerticalRecords): 
 
   if (me === COLUMNS) {
     // joined: P0's ids under a·b with re-randomised row tags, in a fresh order.
-    const joinedIds = await dh.apply(received.ids, peer);
+    const joinedIds = await dh.apply(received.ids, peer, timeoutMs);
     const tags = received.ciphertexts.map(([tag]) => [theirs.publicKey.rerandomize(tag!)]);
     await scatter(session, S.joined, () => encodeRecords(joinedIds, tags, 1), { to: [ROWS] });
     // cells: decrypt the counts; none can exceed the smaller of the two id lists.
@@ -186,7 +186,7 @@ async function contingencyVertical(session: Session, records: VerticalRecords): 
   }
 
   const joined = (await gather(session, S.joined, [COLUMNS], (p) => decodeRecords(p, 1, peer, records.ids.length))).get(COLUMNS)!;
-  const theirIds = await dh.apply(received.ids, peer);
+  const theirIds = await dh.apply(received.ids, peer, timeoutMs);
   const position = indexElements(joined.ids);
   const rowPoints = rows.map((_, i) => timesG(BigInt(i)));
   const sums: Ciphertext[][] = rows.map(() => columns.map(() => ZERO_CIPHERTEXT));
@@ -212,5 +212,5 @@ export const statisticsContingencyVertical = microprotocol<ContingencyVerticalRe
   stages: CONTINGENCY_VERTICAL_STAGES.all,
   twoParty: true,
   // Read inside the engine's runProtocol: a bad input aborts the other party at once.
-  run: ({ session, data }) => contingencyVertical(session, parseVerticalInput(data)),
+  run: ({ session, data, stageTimeoutMs }) => contingencyVertical(session, parseVerticalInput(data), stageTimeoutMs),
 });

@@ -23,14 +23,14 @@
 // item. Twist security protects the key, not the element's pseudorandomness; a map onto the curve
 // does both.
 //
-// Keys are fresh per computation (Node's CSPRNG via generateKeyPairSync). Clamping
+// Keys are fresh per computation (Node's CSPRNG via randomBytes). Clamping
 // (RFC 7748 §5) makes every scalar a multiple of 8, so a peer's point with a small-order
 // component loses it; a point of small order yields the all-zero output, which OpenSSL refuses
 // and we report as an invalid element. A point on the quadratic twist is harmless to the key:
 // Curve25519's twist has order 4·p' with p' a 253-bit prime (Bernstein 2006, "twist security"),
 // so [k]Q there reveals nothing a discrete logarithm would not.
 
-import { createHash, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, diffieHellman, randomBytes, type KeyObject } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { ed25519, _map_to_curve_elligator2_curve25519 } from '@noble/curves/ed25519.js';
 import { hash_to_field } from '@noble/curves/abstract/hash-to-curve.js';
@@ -38,7 +38,7 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { FpInvertBatch } from '@noble/curves/abstract/modular.js';
 import { PeerError } from '../../errors.js';
 import { ModExp } from '../../common/modexp.js';
-import { POOL_THRESHOLD, SmallOrderElement, applyOnPool } from './x25519-pool.js';
+import { POOL_THRESHOLD, SmallOrderElement, defaultPool, type X25519Pool } from './x25519-pool.js';
 
 /** Bytes of one group element (a little-endian u-coordinate). */
 export const ELEMENT_BYTES = 32;
@@ -369,8 +369,22 @@ export function elementKey(list: Elements, i: number): string {
  * point of the prime-order subgroup whose discrete logarithm nobody keeps.
  */
 export function randomElement(): Uint8Array {
-  const { publicKey } = generateKeyPairSync('x25519');
-  return Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url');
+  // X25519(s, 9) is the public key of s (RFC 7748 §6.1), computed without generateKeyPairSync and
+  // KeyObject.export: with those, a 3 × 10,000 SetIntersectionSize in one process deadlocked the
+  // main thread (gdb: ExportJWKEdKey holds a key's mutex while allocating, the allocation runs a
+  // GC, and the GC's weak callback ~KeyGenJob waits for that same mutex; Node 20 with OpenSSL
+  // 3.0), which is the "silent hang" of issue 9: every thread idle, no error, no timer firing.
+  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_X25519, randomBytes(ELEMENT_BYTES)]), format: 'der', type: 'pkcs8' });
+  return new Uint8Array(diffieHellman({ privateKey, publicKey: basePoint() }));
+}
+
+let base: KeyObject | undefined;
+/** The base point B, u = 9 (RFC 7748 §4.1), as a peer key. */
+function basePoint(): KeyObject {
+  const u = new Uint8Array(ELEMENT_BYTES);
+  u[0] = 9;
+  base ??= createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(u).toString('base64url') }, format: 'jwk' });
+  return base;
 }
 
 /** ℓ, the order of Curve25519's prime-order subgroup (RFC 7748 §4.1). */
@@ -411,11 +425,19 @@ export class ExponentKey {
   readonly #pkcs8: Buffer;
   /** The clamped scalar; it never leaves this process. */
   readonly #scalar: bigint;
+  /** The worker threads long lists go to. */
+  readonly #pool: X25519Pool;
 
-  private constructor(scalar: bigint) {
+  private constructor(scalar: bigint, pool: X25519Pool = defaultPool) {
     this.#scalar = scalar;
+    this.#pool = pool;
     this.#pkcs8 = Buffer.concat([PKCS8_X25519, leBytes(scalar)]);
     this.#privateKey = createPrivateKey({ key: this.#pkcs8, format: 'der', type: 'pkcs8' });
+  }
+
+  /** The same key, handing its long lists to `pool` (the failure tests give one party a faulty pool). */
+  onPool(pool: X25519Pool): ExponentKey {
+    return new ExponentKey(this.#scalar, pool);
   }
 
   /** A fresh uniformly random key from the operating system's CSPRNG. */
@@ -456,12 +478,14 @@ export class ExponentKey {
   /**
    * [k]P for every element, in the same order; `where` names the sender for an invalid element.
    * A long list is spread over the worker threads (x25519-pool.ts), a short one done here.
+   * `timeoutMs` bounds the wait for a worker (the protocols pass their stage timeout): a worker
+   * that fails or never answers makes this reject, never hang.
    */
-  async apply(list: Elements, where: string): Promise<Elements> {
+  async apply(list: Elements, where: string, timeoutMs?: number): Promise<Elements> {
     const count = countOf(list);
     if (count >= POOL_THRESHOLD) {
       try {
-        return await applyOnPool(this.#pkcs8, list);
+        return await this.#pool.apply(this.#pkcs8, list, timeoutMs);
       } catch (err) {
         if (err instanceof SmallOrderElement) throw new PeerError(err.message, { where });
         throw err;

@@ -92,8 +92,10 @@ export async function runIntersection(
   // The security tests pass a function that also hands them a party's keys, to mount attacks.
   keys: (me: number) => PartyKeys = freshKeys,
   bound?: number,
+  /** Bounds each wait for the X25519 workers (the engine passes its stage timeout). */
+  timeoutMs?: number,
 ): Promise<{ items: string[]; size: number }> {
-  return runProtocol(session, () => intersection(session, readItems(), sizeOnly, keys, bound));
+  return runProtocol(session, () => intersection(session, readItems(), sizeOnly, keys, bound, timeoutMs));
 }
 
 /**
@@ -116,7 +118,14 @@ function boundTerm(_data: unknown, kwargs: Readonly<Record<string, unknown>>): {
 }
 
 /** The protocol body on an open session (inside the engine's or runIntersection's runProtocol). */
-async function intersection(session: Session, items: string[], sizeOnly: boolean, keys: (me: number) => PartyKeys, bound?: number): Promise<{ items: string[]; size: number }> {
+async function intersection(
+  session: Session,
+  items: string[],
+  sizeOnly: boolean,
+  keys: (me: number) => PartyKeys,
+  bound?: number,
+  timeoutMs?: number,
+): Promise<{ items: string[]; size: number }> {
   const n = session.parties;
   const me = session.myself;
   const party = keys(me);
@@ -132,7 +141,7 @@ async function intersection(session: Session, items: string[], sizeOnly: boolean
   // random a point of the group as a real [k]·H(x), and equal to none (except with probability
   // about 2⁻²⁵⁰), so it never joins the intersection.
   const hashed = await hashToGroup(items, DST);
-  const keyed = await party.key.apply(bound === undefined ? hashed : withDummies(hashed, bound), 'own items');
+  const keyed = await party.key.apply(bound === undefined ? hashed : withDummies(hashed, bound), 'own items', timeoutMs);
   const sent = sortElements(keyed);
   let current: Elements = sent;
   // Every list passes through every party, so each knows every list's length: every set's size
@@ -154,9 +163,9 @@ async function intersection(session: Session, items: string[], sizeOnly: boolean
     const list = received.get(previous)!;
     sizes[origin] = countOf(list);
     if (party.leader !== undefined) {
-      current = sortElements(await party.leader.c.apply(list, from));
+      current = sortElements(await party.leader.c.apply(list, from, timeoutMs));
     } else {
-      const keyedAgain = await (origin === LEADER ? party.square! : party.key).apply(list, from);
+      const keyedAgain = await (origin === LEADER ? party.square! : party.key).apply(list, from, timeoutMs);
       // P0's own list keeps its order in SetIntersection, so P0 can find its items again; the
       // order P0 chose is that of pseudorandom values, so it tells the others nothing.
       current = origin === LEADER && !sizeOnly ? keyedAgain : sortElements(keyedAgain);
@@ -174,7 +183,7 @@ async function intersection(session: Session, items: string[], sizeOnly: boolean
   }
   if (party.leader !== undefined) {
     const back = await gather(session, STAGE.return, [n - 1], (p, from) => checkElements(p, partyName(session, from), sizes[LEADER]));
-    leaderList = await party.leader.b.apply(back.get(n - 1)!, partyName(session, n - 1));
+    leaderList = await party.leader.b.apply(back.get(n - 1)!, partyName(session, n - 1), timeoutMs);
   }
 
   // combine: P1 intersects the complete lists of the parties 1…n−1 (under K).
@@ -196,7 +205,7 @@ async function intersection(session: Session, items: string[], sizeOnly: boolean
   // matches: the intersection passes P1 → P2 → … → Pn−1 → P0, each adding its k_i once more,
   // so it arrives under K·K' = a·b·K'², the exponent of P0's own list.
   if (matches !== undefined) {
-    const rekeyed = sortElements(await party.key.apply(matches, me === COMBINER ? 'the intersection' : partyName(session, previous)));
+    const rekeyed = sortElements(await party.key.apply(matches, me === COMBINER ? 'the intersection' : partyName(session, previous), timeoutMs));
     await scatter(session, STAGE.matches, () => rekeyed, { to: [next] });
   }
 
@@ -285,9 +294,9 @@ export const setIntersection = microprotocol<SetIntersectionResult>({
   stages: intersectionStages,
   minParties: 2,
   publicTerms: boundTerm,
-  async run({ session, data, kwargs }) {
+  async run({ session, data, kwargs, stageTimeoutMs }) {
     // Read inside the engine's runProtocol: a bad input aborts the other parties at once.
-    const { items, size } = await intersection(session, parseSetInput(data), false, freshKeys, parseBound(kwargs));
+    const { items, size } = await intersection(session, parseSetInput(data), false, freshKeys, parseBound(kwargs), stageTimeoutMs);
     return { inputs: session.parties, result: { intersection: items, size_intersection: size } };
   },
 });
@@ -298,8 +307,8 @@ export const setIntersectionSize = microprotocol<SetIntersectionSizeResult>({
   stages: intersectionStages,
   minParties: 2,
   publicTerms: boundTerm,
-  async run({ session, data, kwargs }) {
-    const { size } = await intersection(session, parseSetInput(data), true, freshKeys, parseBound(kwargs));
+  async run({ session, data, kwargs, stageTimeoutMs }) {
+    const { size } = await intersection(session, parseSetInput(data), true, freshKeys, parseBound(kwargs), stageTimeoutMs);
     return { inputs: session.parties, result: { size_intersection: size } };
   },
 });
