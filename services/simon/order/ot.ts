@@ -266,10 +266,9 @@ export function hashRows(rows: Uint8Array, m: number, salt?: Uint8Array): Bits {
 
 /**
  * Which OTs of an extension also get wide keys, and how wide: rows from … from + count − 1, each
- * key `blocks` × 16 bytes. They serve chosen-input OTs of many-bit messages (extremes.ts's leaf
- * comparisons: the receiver's choice bits are its own input, and the sender's message is a table
- * encrypted under them; Naor and Pinkas, "Oblivious Transfer and Polynomial Evaluation", STOC
- * 1999, §3, build 1-out-of-N OT from log2 N such 1-out-of-2 OTs).
+ * key `blocks` × 16 bytes. They serve chosen-input OTs of many-bit messages (garbled.ts: the
+ * receiver's choice bits are its own key's bits, and the sender's messages are the two input
+ * labels of each bit, each encrypted under one of the keys).
  */
 export interface WideKeys {
   readonly from: number;
