@@ -28,7 +28,7 @@
 // share alone is uniform.
 //
 // What q sees: the labels of its own bits, one per wire, and the tables — by the half-gates
-// theorem (ZRE15, Thm 1, privacy) simulatable from the output label alone, whose lsb is q's share
+// theorem (ZRE15, privacy) simulatable from the output label alone, whose lsb is q's share
 // of le: uniform, because p's permutation bit masks it. What p sees: the OT extension matrix
 // (IKNP receiver privacy: it hides y). Neither learns le; it stays shared for the tournament.
 
