@@ -80,7 +80,7 @@ export interface Signals {
  * The generate signal of all blocks together (least significant block first), by a binary tree of
  * (G, P)∘(G', P') = (G ⊕ P∧G', P∧P'): ⌈log2 blocks⌉ AND layers. The lowest block's propagate
  * signal is never read. With g = [x_j < y_j] and p = [x_j = y_j] per block (g = [x_0 ≤ y_0] for the
- * lowest), the result is [x ≤ y] (extremes.ts).
+ * lowest), the result is [x ≤ y]; carryOut uses it for the carry of a sum's two last operands.
  */
 export async function prefixGenerate(engine: BitEngine, blocks: readonly Signals[]): Promise<Bits> {
   let nodes = [...blocks];

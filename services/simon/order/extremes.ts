@@ -7,10 +7,11 @@
 // (encoding.ts): its smallest key m_i, and the complement ~M_i of its largest (the maximum is the
 // minimum of the complements). A party without values offers the neutral key 2^64 − 1, which no
 // finite double has. Then, for both searches side by side:
-//   1. all n(n−1)/2 comparisons le_pq = [m_p ≤ m_q] in parallel: byte by byte by 1-out-of-256
-//      OTs that ride in the triples' OT messages (LeafComparisons below), then the 8 bytes'
-//      generate signals joined by compare.ts prefixGenerate: AND depth log2 8 = 3 (from one-bit
-//      leaves, the carry of (2^64 − m_p) + m_q, it was 1 + log2 64 = 7);
+//   1. all n(n−1)/2 comparisons le_pq = [m_p ≤ m_q] in parallel, each a two-party function of
+//      keys p and q hold in the clear: a garbled circuit p sends in its ot-fix message, whose
+//      input labels q obtains by OTs riding in the triples' extension (garbled.ts). It leaves XOR
+//      shares of le at p and q after the OT flight: no AND layer of its own (the byte tables it
+//      replaced left a GMW tree of log2 8 = 3 AND layers; one-bit leaves, 1 + log2 64 = 7);
 //   2. party i's winner bit w_i = ∧_{j<i} ¬le_ji ∧ ∧_{j>i} le_ij ("strictly below every earlier
 //      party, not above any later one"): exactly one w_i is 1, ties going to the lowest index;
 //      AND depth ⌈log2(n−1)⌉;
@@ -18,17 +19,20 @@
 //      depth 1;
 //   4. opening those 64 shared bits: the minimum's key, which is the output.
 // Every message before the opening is a GMW message d = x ⊕ a, e = y ⊕ b, one-time padded by the
-// triple's uniform bits, or an OT message (uniform to the receiver, triples.ts; a leaf table is
-// padded by keys the receiver lacks except at its own entry, which the sender's fresh shares pad), so a coalition of
+// triple's uniform bits, or an OT message (uniform to the receiver, triples.ts; the garbled
+// circuit reveals to q only an output label whose lowest bit p's random permutation bit masks,
+// garbled.ts), so a coalition of
 // up to n−1 parties sees uniform bits whatever the honest parties hold; the output shares are
 // fresh XOR sharings (every Beaver product is), so the opened shares are uniform given their XOR,
 // the output. What is revealed is therefore the minimum and the maximum and nothing else: no
 // comparison bit, no winner, no party's count or local extreme. The transcript's shape depends on
 // n alone (test/services/simon/order/transcript.test.ts checks all of it).
 //
-// Cost, three parties: 7 rounds (1 for the oblivious transfers once their public-key base part is
-// reused across sessions, 2 the first time, triples.ts; 3 + 1 + 1 AND layers; 1 opening), 460
-// triples and 128 leaf OTs per pair (11 rounds and about 1,700 triples with one-bit leaves).
+// Cost, three parties: 4 sequential exchanges (1 for the oblivious transfers, a round trip, once
+// their public-key base part is reused across sessions, 2 the first time, triples.ts; 1 + 1 AND
+// layers; 1 opening), 392 triples and 128 chosen-input OTs per pair, 8 KiB of garbled circuits
+// per pair (7 exchanges and 460 triples with the byte tables; 11 and about 1,700 with one-bit
+// leaves).
 // The earlier construction here, a 16-round digit search that opened Σ r_i·[m_i ≤ T] over F_p,
 // took 32 rounds and let n−1 parties subtract their own terms and learn whether the last party's
 // minimum was ≤ T: the honest party's own minimum.
@@ -36,121 +40,15 @@
 import { BadInputError } from '../../errors.js';
 import { unanimous } from '../engine.js';
 import type { Session } from '../../peer.js';
-import { concat, randomBits, type Bits } from './bits.js';
-import { prefixGenerate, type Signals } from './compare.js';
+import { concat, type Bits } from './bits.js';
 import { fromOrderKey, orderKey } from './encoding.js';
 import { AndCounter, Gmw, type BitEngine } from './gmw.js';
 import { stageNames } from './stages.js';
-import { dealerFreeTriples, type RiderOts } from './triples.js';
+import { GarbledComparisons } from './garbled.js';
+import { dealerFreeTriples } from './triples.js';
 
 const KEY_BITS = 64;
 const ALL = (1n << 64n) - 1n;
-/** Bits per leaf of a comparison: one 1-out-of-2^8 OT compares a byte of each side. */
-const BLOCK_BITS = 8;
-const BLOCKS = KEY_BITS / BLOCK_BITS;
-const ENTRIES = 1 << BLOCK_BITS;
-/** A leaf's table: two bits (g, p) per entry. */
-const TABLE_BYTES = (2 * ENTRIES) / 8;
-/** Wide OT keys of 4 AES blocks: 512 bits, two for each of the 256 entries. */
-const KEY_BLOCKS = (2 * ENTRIES) / 128;
-const KEY_BYTES = 16 * KEY_BLOCKS;
-
-/**
- * The leaves of every comparison le_pq = [m_p ≤ m_q] (p < q), made by oblivious transfer in the
- * same messages as the triples (triples.ts RiderOts): for each byte j of the keys, the sender p
- * (holding x = m_p) and the receiver q (holding y = m_q) end with XOR shares of
- * g_j = [x_j < y_j] (for the lowest byte [x_0 ≤ y_0]) and p_j = [x_j = y_j]. The receiver's 8
- * choice bits of byte j are y_j's bits; it learns one wide key of each of those 8 OTs. The sender
- * draws its shares (r_g, r_p) and sends, for every y in 0 … 255, the two bits
- * (g(x_j, y) ⊕ r_g, p(x_j, y) ⊕ r_p) ⊕ ⊕_i K_i^{y_i}[2y, 2y + 1], where K_i^0, K_i^1 are OT i's two
- * wide keys: the receiver can strip the pad of entry y_j alone, every other entry keeping at least
- * one pad bit from a key it lacks (Naor and Pinkas, STOC 1999, §3; the same leaves as the
- * millionaires' protocol of Rathee et al., "CrypTFlow2", CCS 2020, §3.1, which builds its 1-out-of-
- * 2^m OTs by the Kolesnikov–Kumaresan extension instead). Each pad bit serves one entry only, so
- * the unopened entries are pseudorandom together, and the receiver's share is r_g or r_p masked:
- * uniform. The leaves cost no message and no round of their own; 8 of them per comparison leave
- * a tree of ⌈log2 8⌉ = 3 AND layers (compare.ts prefixGenerate) where 64 one-bit leaves needed 7.
- */
-class LeafComparisons implements RiderOts {
-  readonly count: number;
-  readonly blocks = KEY_BLOCKS;
-  readonly payloadBytes: number;
-  /** Per peer: this party's shares, bit (s·BLOCKS + j)·2 is g_j of search s, + 1 its p_j. */
-  readonly #shares = new Map<number, Bits>();
-
-  constructor(private readonly mine: readonly bigint[]) {
-    this.count = mine.length * KEY_BITS;
-    this.payloadBytes = mine.length * BLOCKS * TABLE_BYTES;
-  }
-
-  #byte(s: number, j: number): number {
-    return Number((this.mine[s]! >> BigInt(BLOCK_BITS * j)) & 0xffn);
-  }
-
-  choices(): Bits {
-    return Uint8Array.from({ length: this.count }, (_, t) => Number((this.mine[t >> 6]! >> BigInt(t & 63)) & 1n));
-  }
-
-  payload(peer: number, keys0: Uint8Array, keys1: Uint8Array): Uint8Array {
-    const out = new Uint8Array(this.payloadBytes);
-    const shares = randomBits(this.mine.length * BLOCKS * 2);
-    for (let s = 0; s < this.mine.length; s++) {
-      for (let j = 0; j < BLOCKS; j++) {
-        const x = this.#byte(s, j);
-        const leaf = s * BLOCKS + j;
-        const mask = shares[2 * leaf]! | (shares[2 * leaf + 1]! << 1);
-        const table = out.subarray(leaf * TABLE_BYTES, (leaf + 1) * TABLE_BYTES);
-        for (let y = 0; y < ENTRIES; y++) {
-          let entry = (Number(j === 0 ? x <= y : x < y) | (Number(x === y) << 1)) ^ mask;
-          for (let i = 0; i < BLOCK_BITS; i++) {
-            const key = (y >> i) & 1 ? keys1 : keys0;
-            entry ^= (key[(leaf * BLOCK_BITS + i) * KEY_BYTES + (y >> 2)]! >> (2 * (y & 3))) & 3;
-          }
-          table[y >> 2]! |= entry << (2 * (y & 3));
-        }
-      }
-    }
-    this.#shares.set(peer, shares);
-    return out;
-  }
-
-  receive(peer: number, keys: Uint8Array, payload: Uint8Array): void {
-    const shares = new Uint8Array(this.mine.length * BLOCKS * 2);
-    for (let s = 0; s < this.mine.length; s++) {
-      for (let j = 0; j < BLOCKS; j++) {
-        const y = this.#byte(s, j);
-        const leaf = s * BLOCKS + j;
-        let entry = (payload[leaf * TABLE_BYTES + (y >> 2)]! >> (2 * (y & 3))) & 3;
-        for (let i = 0; i < BLOCK_BITS; i++) entry ^= (keys[(leaf * BLOCK_BITS + i) * KEY_BYTES + (y >> 2)]! >> (2 * (y & 3))) & 3;
-        shares[2 * leaf] = entry & 1;
-        shares[2 * leaf + 1] = entry >> 1;
-      }
-    }
-    this.#shares.set(peer, shares);
-  }
-
-  /**
-   * The leaves as the circuit's inputs: block j's signals, one bit per lane (s, pair), this
-   * party's share where it is one of the pair and 0 elsewhere.
-   */
-  signals(session: Session, pairs: readonly (readonly [number, number])[]): Signals[] {
-    const me = session.myself;
-    const S = this.mine.length;
-    return Array.from({ length: BLOCKS }, (_, j) => {
-      const g = new Uint8Array(S * pairs.length);
-      const p = new Uint8Array(S * pairs.length);
-      for (let s = 0; s < S; s++) {
-        pairs.forEach(([a, b], e) => {
-          if (me !== a && me !== b) return;
-          const shares = this.#shares.get(me === a ? b : a)!;
-          g[s * pairs.length + e] = shares[2 * (s * BLOCKS + j)]!;
-          p[s * pairs.length + e] = shares[2 * (s * BLOCKS + j) + 1]!;
-        });
-      }
-      return { g, p };
-    });
-  }
-}
 
 /** Every pair (p, q), p < q, in the order the lanes of the comparisons follow. */
 function allPairs(n: number): [number, number][] {
@@ -183,8 +81,8 @@ export interface MinMaxFlags extends MinMax {
 /**
  * A BitEngine that carries a second, independent AND tree along: every AND layer the caller
  * asks for also evaluates the next level of the tree, in the same message, so the tree costs no
- * round of its own while the caller's circuit is deeper (the comparisons are 7 layers deep, an
- * AND of n bits ⌈log2 n⌉).
+ * round of its own while the caller's circuit is as deep (the winner and selection layers,
+ * ⌈log2(n−1)⌉ + 1 ≥ ⌈log2 n⌉, the depth of an AND of n bits).
  */
 class Riders implements BitEngine {
   constructor(
@@ -235,7 +133,8 @@ async function smallest(
   session: Session,
   mine: readonly bigint[],
   flags: readonly boolean[],
-  leaves: readonly Signals[],
+  /** Shares of le_pq = [m_p ≤ m_q], lane (s, pair), from the garbled comparisons. */
+  le: Bits,
   beforeOpening?: Promise<unknown>,
 ): Promise<{ keys: bigint[]; flags: boolean[] }> {
   const n = session.parties;
@@ -247,9 +146,7 @@ async function smallest(
   const engine = new Riders(inner, notFlags);
   const pairs = allPairs(n);
 
-  // 1. le[s][pair] = [m_p ≤ m_q], from the byte comparisons the oblivious transfers left.
-  const lanes = S * pairs.length;
-  const le = lanes === 0 ? new Uint8Array(0) : await prefixGenerate(engine, leaves);
+  // 1. le[s][pair] = [m_p ≤ m_q] came shared out of the garbled comparisons (garbled.ts).
   const pairIndex = (p: number, q: number) => pairs.findIndex(([a, b]) => a === p && b === q);
 
   // 2. Winner bits: column k holds, for every (s, i), the k-th of the n−1 conditions on party i.
@@ -312,12 +209,11 @@ async function smallest(
   return { keys, flags: Array.from({ length: F }, (_, f) => opened[S * KEY_BITS + f] === 1) };
 }
 
-/** How many triples the circuit after the leaves takes: it depends on n and the flags alone. */
+/** How many triples the circuit after the garbled comparisons takes: it depends on n and the flags alone. */
 async function triplesNeeded(session: Session, searches: number, flagCount: number): Promise<number> {
   const counter = new AndCounter();
   const lanes = searches * allPairs(session.parties).length;
-  const zeros = Array.from({ length: BLOCKS }, () => ({ g: new Uint8Array(lanes), p: new Uint8Array(lanes) }));
-  await smallest(counter, session, Array.from({ length: searches }, () => ALL), Array.from({ length: flagCount }, () => false), zeros);
+  await smallest(counter, session, Array.from({ length: searches }, () => ALL), Array.from({ length: flagCount }, () => false), new Uint8Array(lanes));
   return counter.ands;
 }
 
@@ -339,7 +235,7 @@ export function minMaxCircuitStages(prefix: string): string[] {
  * The least of every party's `minima` and the greatest of every party's `maxima` (a party may
  * hold none; some party must hold one, else a BadInputError at every party). Every party calls
  * it with the same `prefix` (whose stages, orderStages(prefix), the session declares) and the same
- * number of flags. It starts sending at once (the oblivious transfers carry the leaves of its
+ * number of flags. It starts sending at once (the oblivious transfers carry the garbled
  * comparisons, so they need the values). `beforeOpening`, if given, is awaited after the whole circuit and before the one opening (and
  * its rejection is this call's): a caller runs the tournament beside other sub-protocols and
  * releases the output only once their checks passed (StatisticsUnivariate: N > 0 and the
@@ -367,11 +263,11 @@ export async function secureMinMax(
   const flags = input.flags ?? [];
 
   // One flight of oblivious transfers (two the first time between two servers) makes the triples
-  // and the comparisons' leaves together.
-  const leaves = new LeafComparisons(mine);
-  const triples = await dealerFreeTriples(session, await triplesNeeded(session, mine.length, flags.length), stages, `tessera/order/${prefix}/extremes`, leaves);
+  // and carries the garbled comparisons, whose outputs are the tournament's le shares.
+  const comparisons = new GarbledComparisons(mine);
+  const triples = await dealerFreeTriples(session, await triplesNeeded(session, mine.length, flags.length), stages, `tessera/order/${prefix}/extremes`, comparisons);
   const pairs = allPairs(session.parties);
-  const opened = await smallest(new Gmw(session, stages, triples), session, mine, flags, leaves.signals(session, pairs), beforeOpening);
+  const opened = await smallest(new Gmw(session, stages, triples), session, mine, flags, comparisons.shares(session, pairs), beforeOpening);
   const [minKey, maxComplement] = opened.keys;
   // Every party sees the same opened keys, so they all throw alike.
   if (minKey === ALL) throw unanimous(new BadInputError('no party gave any value', { where }));

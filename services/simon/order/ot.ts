@@ -22,10 +22,10 @@
 // best; the receiver computes both candidate points and selects, but nothing here is guaranteed
 // free of timing channels. See SECURITY.md.
 
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes, type Cipher } from 'node:crypto';
 import { ristretto255 } from '@noble/curves/ed25519.js';
 import { PeerError } from '../../errors.js';
-import { ivFor, MaskStream } from '../../common/prg.js';
+import { ivFor } from '../../common/prg.js';
 import type { Bits } from './bits.js';
 
 /** Number of base OTs per pair: the computational security parameter. */
@@ -143,16 +143,44 @@ export function columnBytes(m: number): number {
 }
 
 /**
+ * One AES-256-ECB cipher per base key, made once and kept as long as the key (its base stays in
+ * triples.ts's cache): creating a cipher (the key schedule and OpenSSL's context) cost more than
+ * the few blocks each column of an extension needs, and was the largest CPU cost of a min/max.
+ * ECB with padding off is stateless per block, so one cipher object serves every extension.
+ */
+const COLUMN_CIPHERS = new WeakMap<Uint8Array, Cipher>();
+
+function columnCipher(seed: Uint8Array): Cipher {
+  let cipher = COLUMN_CIPHERS.get(seed);
+  if (cipher === undefined) {
+    cipher = createCipheriv('aes-256-ecb', seed, null);
+    cipher.setAutoPadding(false);
+    COLUMN_CIPHERS.set(seed, cipher);
+  }
+  return cipher;
+}
+
+/**
  * G(k_j) for every column j of one extension: AES-256-CTR keyed by the column's base key, all
  * under one initial counter block derived from the extension's label. The keys differ per column
  * (independent base-OT keys) and the label per extension (its nonce), so no (key, counter block)
  * pair repeats; deriving the counter block once per extension rather than once per column saves
  * a SHA-256 per column, the larger part of G's cost at the sizes the order statistics use.
+ *
+ * The keystream is computed as CTR mode defines it (NIST SP 800-38A, §6.5): the encryptions of
+ * the counter blocks iv, iv + 1, …, by each column's cached ECB cipher. ivFor leaves the low 64
+ * bits of iv zero, so counter block i is iv's high half followed by i, big-endian: byte for byte
+ * the stream of MaskStream.rawCipher(seed, iv) (test/services/simon/order/ot.test.ts checks it).
  */
-function expandColumns(seeds: readonly Buffer[], label: string, bytes: number): Buffer[] {
+export function expandColumns(seeds: readonly Uint8Array[], label: string, bytes: number): Buffer[] {
   const iv = ivFor(`${label}/columns`);
-  const zero = Buffer.alloc(bytes);
-  return seeds.map((seed) => MaskStream.rawCipher(seed, iv).update(zero));
+  const blocks = Math.ceil(bytes / 16);
+  const counters = Buffer.alloc(16 * blocks);
+  for (let i = 0; i < blocks; i++) {
+    iv.copy(counters, 16 * i, 0, 8);
+    counters.writeBigUInt64BE(BigInt(i), 16 * i + 8);
+  }
+  return seeds.map((seed) => columnCipher(seed).update(counters).subarray(0, bytes));
 }
 
 /**
@@ -192,10 +220,28 @@ export function transpose(columns: readonly Uint8Array[], m: number): Uint8Array
 /** The fixed, public AES-128 key of the permutation π (any fixed key will do, §7 of Guo et al.). */
 const PI_KEY = createHash('sha256').update('tessera/ot/tmmo/aes-128/v1').digest().subarray(0, 16);
 
+/** π as one reusable ECB cipher: blocks are independent, so no per-call key schedule. */
+const PI = createCipheriv('aes-128-ecb', PI_KEY, null);
+PI.setAutoPadding(false);
+
 function pi(blocks: Uint8Array): Buffer {
-  const cipher = createCipheriv('aes-128-ecb', PI_KEY, null);
-  cipher.setAutoPadding(false);
-  return Buffer.concat([cipher.update(blocks), cipher.final()]);
+  return PI.update(blocks);
+}
+
+/**
+ * H(x_i, t_i) = π(π(x_i) ⊕ t_i) ⊕ π(x_i) for every 16-byte block x_i of `inputs` with its tweak
+ * t_i (the 16-byte block at the same offset of `tweaks`), in full: the tweakable circular
+ * correlation-robust hash of Guo, Katz, Wang and Yu (IEEE S&P 2020, §7), on which garbling with
+ * free XOR and half gates is secure (garbled.ts). Two AES-ECB passes for the whole batch.
+ */
+export function tweakedHash(inputs: Uint8Array, tweaks: Uint8Array): Buffer {
+  if (inputs.length % ROW_BYTES !== 0 || tweaks.length !== inputs.length) throw new RangeError('hash inputs and tweaks must be equal numbers of 16-byte blocks');
+  const first = pi(inputs);
+  const tweaked = Buffer.allocUnsafe(first.length);
+  for (let i = 0; i < first.length; i++) tweaked[i] = first[i]! ^ tweaks[i]!;
+  const second = pi(tweaked);
+  for (let i = 0; i < second.length; i++) second[i]! ^= first[i]!;
+  return second;
 }
 
 /**
@@ -220,10 +266,9 @@ export function hashRows(rows: Uint8Array, m: number, salt?: Uint8Array): Bits {
 
 /**
  * Which OTs of an extension also get wide keys, and how wide: rows from … from + count − 1, each
- * key `blocks` × 16 bytes. They serve chosen-input OTs of many-bit messages (extremes.ts's leaf
- * comparisons: the receiver's choice bits are its own input, and the sender's message is a table
- * encrypted under them; Naor and Pinkas, "Oblivious Transfer and Polynomial Evaluation", STOC
- * 1999, §3, build 1-out-of-N OT from log2 N such 1-out-of-2 OTs).
+ * key `blocks` × 16 bytes. They serve chosen-input OTs of many-bit messages (garbled.ts: the
+ * receiver's choice bits are its own key's bits, and the sender's messages are the two input
+ * labels of each bit, each encrypted under one of the keys).
  */
 export interface WideKeys {
   readonly from: number;

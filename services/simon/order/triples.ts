@@ -92,8 +92,8 @@ export interface OrderStageNames {
 /**
  * Chosen-input OTs that ride in one pair's extension, beside the triples' random OTs: the
  * receiver's choice bits are its own input bits, and the sender answers in its ot-fix message with
- * a payload built from both keys of every such OT (extremes.ts: a 1-out-of-256 table per byte of
- * a comparison). They cost no message and no round of their own. Per pair, the lower index is the
+ * a payload built from both keys of every such OT (garbled.ts: the input labels of the
+ * receiver's key bits, each under one key, and the garbled comparison). They cost no message and no round of their own. Per pair, the lower index is the
  * sender, as for the triples.
  */
 export interface RiderOts {

@@ -3,7 +3,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
-import { BaseOtSender, baseOtReceive, hashRows, iknpReceive, iknpSend, KAPPA, transpose } from '../../../../services/simon/order/ot.js';
+import { BaseOtSender, baseOtReceive, expandColumns, hashRows, iknpReceive, iknpSend, KAPPA, transpose } from '../../../../services/simon/order/ot.js';
+import { ivFor, MaskStream } from '../../../../services/common/prg.js';
 import { randomBits } from '../../../../services/simon/order/bits.js';
 
 async function baseOts() {
@@ -99,6 +100,17 @@ describe('IKNP OT extension (random OT, chosen choice bits)', () => {
     let mismatches = 0;
     for (let t = 0; t < m; t++) mismatches += Number(pads[t] !== (r[t] ? pad1[t] : pad0[t]));
     assert.ok(mismatches > 50);
+  });
+
+  test('G is AES-256-CTR: the cached ECB ciphers give the stream of a fresh CTR cipher, on every call', () => {
+    const seeds = Array.from({ length: 4 }, () => randomBytes(32));
+    for (const [label, bytes] of [['a', 1], ['b', 16], ['c', 131], ['a', 1000]] as const) {
+      const columns = expandColumns(seeds, label, bytes);
+      seeds.forEach((seed, j) => {
+        const ctr = MaskStream.rawCipher(seed, ivFor(`${label}/columns`)).update(Buffer.alloc(bytes));
+        assert.deepEqual(Buffer.from(columns[j]!), ctr, `label ${label}, ${bytes} bytes, column ${j}`);
+      });
+    }
   });
 
   test('transpose moves bit t of column j to bit j of row t', () => {
