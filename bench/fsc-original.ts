@@ -228,6 +228,51 @@ export function prepareFsc(dirFlag: string | undefined): { sources: FscSources; 
 }
 
 /**
+ * The original FSC for a table column (bench:simon): servers and clients that are started again
+ * after a computation that did not finish (its threads may still spin), and one cell per
+ * measurement: the median in ms, or why there is none.
+ */
+export class FscSide {
+  private constructor(
+    private readonly ready: { sources: FscSources; python: string },
+    private readonly parties: number,
+    private cluster: FscCluster,
+    private clients: FscClients,
+  ) {}
+
+  static async start(ready: { sources: FscSources; python: string }, parties: number): Promise<FscSide> {
+    const cluster = await startFscCluster(parties, ready.sources, ready.python);
+    return new FscSide(ready, parties, cluster, FscClients.start(parties, ready.sources, ready.python));
+  }
+
+  /** One computation on the first `parties` FSC servers: its wall time in ms, or an error's text. */
+  async once(microprotocol: string, parties: number, dataFor: (party: number) => unknown, timeoutMs: number): Promise<number | string> {
+    const nodes = this.cluster.nodes.slice(0, parties);
+    try {
+      const { ms, answers } = await this.clients.run({ nodes, uuid: randomUUID(), microprotocol, data: undefined }, dataFor, timeoutMs);
+      const failed = answers.find((a) => !a.ok);
+      // FSC's client raises with a W3C log line: date, time, method, uri, status, reason, body.
+      if (failed !== undefined && !failed.ok) return `error: ${failed.error.split('\t').slice(4, 6).join(' ') || failed.error.slice(0, 80)}`;
+      return ms;
+    } catch (err) {
+      if (!(err instanceof FscTimeoutError)) throw err;
+      await this.restart();
+      return `> ${timeoutMs / 1000} s`;
+    }
+  }
+
+  private async restart(): Promise<void> {
+    await Promise.all([this.clients.close(), this.cluster.close()]);
+    this.cluster = await startFscCluster(this.parties, this.ready.sources, this.ready.python);
+    this.clients = FscClients.start(this.parties, this.ready.sources, this.ready.python);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.clients.close(), this.cluster.close()]);
+  }
+}
+
+/**
  * A 3-party SecureSum (one number per party) on Tessera and on the original FSC, both through
  * FSC's Python client, `runs` of each interleaved; prints one table with median, p95, the ratio
  * of the medians and the servers' CPU per sum, and each system's result as party 0 downloads it.
