@@ -285,7 +285,13 @@ export async function secureSumSideBySide(dirFlag: string | undefined, runs: num
   }
   const parties = 3;
   console.error('FSC original: starting 3 FSC servers, 3 Tessera servers and 3 FSC clients');
-  const [tessera, fsc] = await Promise.all([startProcessCluster(parties), startFscCluster(parties, ready.sources, ready.python)]);
+  const started = await Promise.allSettled([startProcessCluster(parties), startFscCluster(parties, ready.sources, ready.python)]);
+  if (started[0].status === 'rejected' || started[1].status === 'rejected') {
+    // Stop whichever side did start before reporting the other's failure.
+    await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.close() : Promise.resolve())));
+    throw started[0].status === 'rejected' ? started[0].reason : (started[1] as PromiseRejectedResult).reason;
+  }
+  const [tessera, fsc] = [started[0].value, started[1].value];
   const clients = FscClients.start(parties, ready.sources, ready.python);
   try {
     const systems = [
