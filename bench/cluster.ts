@@ -75,6 +75,12 @@ export async function startProcessCluster(parties: number, extraArgs: string[] |
   }
 }
 
+/** CPU seconds (user + sys) a process has used, from /proc on Linux (clock ticks of 10 ms). */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Peak resident set of a process (VmHWM, from /proc on Linux), in bytes. */
 export function peakRss(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -6,8 +6,12 @@
 // interleaved so machine noise hits both alike. Rows up to --in-process-from run every party
 // server as its own process; from there on (50 parties) all servers share this process.
 // Then, for the first row's size, 100 numbers per party and the throughput of 100 concurrent sums.
+// Last, with the original FSC's sources at hand (--fsc-original DIR or TESSERA_FSC_ORIGINAL), a
+// 3-party SecureSum on Tessera and on the original side by side, both driven by FSC's unmodified
+// Python client (bench/fsc-original.ts); without them it says "FSC original: not at hand".
 //
-//   npm run bench:sum [-- --parties 3,10,50 --runs 100,30,10 --in-process-from 50 --no-peer-channel --skip-throughput]
+//   npm run bench:sum [-- --parties 3,10,50 --runs 100,30,10 --in-process-from 50 --no-peer-channel --skip-throughput
+//                         --fsc-original DIR --fsc-runs 100]
 import { parseArgs } from 'node:util';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,6 +22,7 @@ import { startServer } from '../server/main.js';
 import { printTable, quantile, startProcessCluster } from './cluster.js';
 import { startFloorCluster, type Carrier } from './floor.js';
 import { vectorSumMessages } from '../services/common/vectorsum.js';
+import { secureSumSideBySide } from './fsc-original.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +32,9 @@ const { values } = parseArgs({
     'no-peer-channel': { type: 'boolean', default: false },
     // The latency table alone (the 100-number and 100-concurrent rows of the first size skipped).
     'skip-throughput': { type: 'boolean', default: false },
+    // The directory holding FSC's checkouts (server, service-simon, webserver-django, client-python).
+    'fsc-original': { type: 'string' },
+    'fsc-runs': { type: 'string', default: '100' },
   },
 });
 const SIZES = values.parties.split(',').map(Number);
@@ -139,6 +147,7 @@ async function main(): Promise<void> {
   }
   console.log(`\nSecureSum latency (1 number per party) and the bare floor, peer carrier: ${CARRIER} (ms)\n`);
   printTable(['parties', 'servers', 'runs', 'sum median', 'sum p95', 'floor median', 'floor p95', 'sum/floor', 'client requests per party', 'peer messages'], rows);
+  await secureSumSideBySide(values['fsc-original'], Number(values['fsc-runs']));
 }
 
 main().catch((err: unknown) => {

@@ -4,20 +4,26 @@
 // has a size. Latency is the wall time until every party has its result (min, median and p95 of
 // RUNS after a warm-up); bytes per party are the peer payload bytes each party sends, counted in
 // simulation mode (the same protocol and cryptography on the in-memory network; the envelopes add
-// a fixed ~100 bytes per message). FSC's original (the Python service-simon) is not at hand on
-// this machine, so its column says so instead of quoting numbers measured elsewhere.
+// a fixed ~100 bytes per message). The "FSC original" column is the original's median on the
+// same inputs, measured in the same run through FSC's unmodified Python client (its runs
+// interleaved with Tessera's), when its sources are given with --fsc-original DIR (or
+// TESSERA_FSC_ORIGINAL; bench/fsc-original.ts, docs/performance.md); a computation it does not
+// finish within --fsc-timeout seconds shows as "> N s" and its larger sizes are skipped. Without
+// the sources the column says "not at hand" instead of quoting numbers measured elsewhere.
 //
 // Table-driven: a microprotocol joins with one entry in BENCHES. The per-family benchmarks
 // (bench:simon-order, bench:simon-sets, bench:simon-products) print the breakdowns (rounds, group
 // operation costs, bytes written per server process); `--family` runs them after these tables.
 //
-//   npm run bench:simon [-- --runs 5 --only SecureMedian --sizes 100,1000 --family]
+//   npm run bench:simon [-- --runs 5 --only SecureMedian --sizes 100,1000 --family --fsc-original DIR --fsc-timeout 120]
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { Api, type Remote } from '../clients/typescript/index.js';
 import { simulate } from '../services/simulation/index.js';
 import { patientFetch, printTable, quantile, startProcessCluster } from './cluster.js';
+import { FscSide, prepareFsc } from './fsc-original.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,11 +31,14 @@ const { values } = parseArgs({
     only: { type: 'string' },
     sizes: { type: 'string' },
     family: { type: 'boolean', default: false },
+    'fsc-original': { type: 'string' },
+    'fsc-timeout': { type: 'string', default: '120' },
   },
 });
 const RUNS = Number(values.runs);
 const SIZES = values.sizes?.split(',').map(Number) ?? [100, 1_000, 10_000];
-const FSC = 'not at hand';
+const FSC_READY = prepareFsc(values['fsc-original']);
+const FSC_TIMEOUT_MS = Number(values['fsc-timeout']) * 1000;
 
 /** A deterministic pseudo-random stream, so every run benchmarks the same data. */
 function numbers(seed: number, count: number): number[] {
@@ -99,6 +108,10 @@ const BENCHES: Record<string, Bench> = {
 
 async function main(): Promise<void> {
   const cluster = await startProcessCluster(3, ['--stage-timeout', '600']);
+  const fsc = 'why' in FSC_READY ? undefined : await FscSide.start(FSC_READY, 3).catch(async (err: unknown) => {
+    await cluster.close();
+    throw err;
+  });
   try {
     const apis = cluster.nodes.map((url) => new Api(url, { timeoutMs: 900_000, fetch: patientFetch }));
     const computes: Remote[] = await Promise.all(apis.map(async (api) => (await api.create({ protocol: 'Simon' })).attribute('compute')));
@@ -122,28 +135,46 @@ async function main(): Promise<void> {
       await once(microprotocol, parties, (p) => bench.data(10, p)); // warm-up: identities, connections, keys, JIT
       // The same in simulation, so that the bytes counted are a warm server's (base OTs reused).
       await simulate({ parties, microprotocol, data: Array.from({ length: parties }, (_, p) => bench.data(10, p)), timeoutMs: 900_000 });
+      if (fsc !== undefined) await fsc.once(microprotocol, parties, (p) => bench.data(10, p), FSC_TIMEOUT_MS); // warm-up
       const rows: (string | number)[][] = [];
+      // The FSC cell of a size: its median, or why there is none; once it has not finished, the
+      // larger sizes are not tried.
+      let fscGaveUp: string | undefined;
       for (const n of sizes) {
         const times: number[] = [];
-        for (let i = 0; i < RUNS; i++) times.push(await once(microprotocol, parties, (p) => bench.data(n, p)));
+        const fscTimes: number[] = [];
+        let fscFailed: string | undefined = fscGaveUp;
+        for (let i = 0; i < RUNS; i++) {
+          times.push(await once(microprotocol, parties, (p) => bench.data(n, p)));
+          if (fsc !== undefined && fscFailed === undefined) {
+            const t = await fsc.once(microprotocol, parties, (p) => bench.data(n, p), FSC_TIMEOUT_MS);
+            if (typeof t === 'number') fscTimes.push(t);
+            else fscFailed = t;
+          }
+        }
         times.sort((a, b) => a - b);
+        fscTimes.sort((a, b) => a - b);
+        if (fscFailed?.startsWith('>') === true) fscGaveUp = `not run (${fscFailed} at a smaller size)`;
+        const fscCell = 'why' in FSC_READY ? 'not at hand' : (fscFailed ?? `${quantile(fscTimes, 0.5).toFixed(1)} (×${(quantile(fscTimes, 0.5) / quantile(times, 0.5)).toFixed(1)})`);
         const data = Array.from({ length: parties }, (_, p) => bench.data(n, p));
         const sim = await simulate({ parties, microprotocol, data, timeoutMs: 900_000 });
         const failed = sim.results.find((r) => !r.ok);
         if (failed !== undefined && !failed.ok) throw failed.error;
         const ms = (q: number) => quantile(times, q).toFixed(1);
-        rows.push([bench.label?.(n) ?? n.toLocaleString('en-US'), RUNS, times[0]!.toFixed(1), ms(0.5), ms(0.95), sim.bytesSent.map((b) => b.toLocaleString('en-US')).join(' / '), FSC]);
+        rows.push([bench.label?.(n) ?? n.toLocaleString('en-US'), RUNS, times[0]!.toFixed(1), ms(0.5), ms(0.95), sim.bytesSent.map((b) => b.toLocaleString('en-US')).join(' / '), fscCell]);
         console.error(`done: ${microprotocol} ${n}`);
       }
       console.log(`\n${microprotocol}, ${parties} parties (servers in separate processes; latency in ms)\n`);
-      printTable([bench.label === undefined ? 'values per party' : 'inputs', 'runs', 'min', 'median', 'p95', 'bytes sent per party', 'FSC original'], rows);
+      printTable([bench.label === undefined ? 'values per party' : 'inputs', 'runs', 'min', 'median', 'p95', 'bytes sent per party', 'FSC original median (× Tessera)'], rows);
     }
     console.log(
-      "\nFSC original: FSC's Python sources (service-simon) are not on this machine, so its latency is not measured side by side" +
-        ' and no number is quoted in its place.\n',
+      'why' in FSC_READY
+        ? `\nFSC original: ${FSC_READY.why}; no number is quoted in its place.\n`
+        : "\nFSC original: the original's median on the same inputs, through FSC's unmodified Python client, runs interleaved with Tessera's" +
+            ` (Tessera's latency here is through the TypeScript client); load average ${loadavg().map((x) => x.toFixed(2)).join(', ')}.\n`,
     );
   } finally {
-    await cluster.close();
+    await Promise.all([cluster.close(), fsc?.close()]);
   }
   if (values.family) {
     for (const family of ['simon-order', 'simon-sets', 'simon-products']) {

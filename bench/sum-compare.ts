@@ -7,11 +7,8 @@
 //   npx tsx bench/sum-compare.ts /tmp/before [--runs 150]
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
-/** CPU seconds (user+sys) a process has used, from /proc (clock ticks of 10 ms). */
-const cpuOf = (pid: number): number => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) / 100; };
 import { Api, type Remote } from '../clients/typescript/index.js';
-import { printTable, quantile, startProcessCluster } from './cluster.js';
+import { cpuSeconds, printTable, quantile, startProcessCluster } from './cluster.js';
 
 const { values, positionals } = parseArgs({ options: { runs: { type: 'string', default: '150' } }, allowPositionals: true });
 const RUNS = Number(values.runs);
@@ -47,7 +44,7 @@ async function main(): Promise<void> {
     for (const [name, dataFor] of [['1 number per party', (p: number) => p + 0.5], ['100 numbers per party', (p: number) => Array.from({ length: 100 }, (_, k) => p * 1000 + k / 7)]] as const) {
       const times: number[][] = setups.map(() => []);
       const cpu = setups.map(() => 0);
-      const serverCpu = (k: number): number => setups[k]!.cluster.children.reduce((sum, c) => sum + cpuOf(c.pid!), 0);
+      const serverCpu = (k: number): number => setups[k]!.cluster.children.reduce((sum, c) => sum + cpuSeconds(c.pid!), 0);
       for (let i = 0; i < RUNS; i++) {
         // Alternate which tree goes first, so neither always runs right after the other.
         const order = i % 2 === 0 ? [0, 1] : [1, 0];

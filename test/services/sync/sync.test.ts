@@ -132,6 +132,40 @@ describe('Sync and Util microservices', () => {
     assertProblem(await client.call(await client.attribute(kv, 'set'), ['only-key']), 400, /value is required/, 'value');
   });
 
+  // FSC's own client calls these requests (its server's test_kvstorage: create the microservice,
+  // create(storage=...), store, retrieve); before, Tessera answered the create with a 404.
+  test("KeyValueStorage, the model's surface: create(storage) gives store/retrieve/exists/delete; delete(storage) drops it", async () => {
+    const kv = await client.create({ microservice: 'KeyValueStorage' });
+    const created = await client.call(await client.attribute(kv, 'create'), [], { storage: 'TestStorage' });
+    assert.equal(created.status, 200, created.text);
+    const storage = created.body.uuid as string;
+    assert.equal(await client.invoke(storage, 'store', [], { key: 'meaning', value: 42 }), undefined);
+    assert.equal(await client.invoke(storage, 'retrieve', ['meaning']), 42);
+    assert.equal(await client.invoke(storage, 'exists', [], { key: 'meaning' }), true);
+    // A key it does not hold: none, as the model answers, not an error.
+    assert.equal(await client.invoke(storage, 'retrieve', [], { key: 'absent' }), undefined);
+    assert.equal(await client.invoke(storage, 'exists', ['absent']), false);
+    // The same name is the same storage; another name is another one.
+    const again = (await client.call(await client.attribute(kv, 'create'), ['TestStorage'])).body.uuid as string;
+    assert.equal(await client.invoke(again, 'retrieve', ['meaning']), 42);
+    const other = (await client.call(await client.attribute(kv, 'create'), ['Other'])).body.uuid as string;
+    assert.equal(await client.invoke(other, 'exists', ['meaning']), false);
+    // The default storage is the one set/get use.
+    const byDefault = (await client.call(await client.attribute(kv, 'create'))).body.uuid as string;
+    await client.invoke(byDefault, 'store', ['shared-key', 'v']);
+    assert.equal(await client.invoke(kv, 'get', ['shared-key']), 'v');
+    await client.invoke(kv, 'delete', ['shared-key']);
+    // delete(key) on a storage, then delete(storage=...) of the whole storage.
+    await client.invoke(storage, 'delete', ['meaning']);
+    assert.equal(await client.invoke(storage, 'exists', ['meaning']), false);
+    assertProblem(await client.call(await client.attribute(storage, 'delete'), ['meaning']), 404, /no key 'meaning'/, 'key');
+    await client.invoke(storage, 'store', ['k', 1]);
+    await client.invoke(kv, 'delete', [], { storage: 'TestStorage' });
+    assertProblem(await client.call(await client.attribute(storage, 'retrieve'), ['k']), 404, /no storage 'TestStorage'/, 'storage');
+    assertProblem(await client.call(await client.attribute(kv, 'delete'), [], { storage: 'TestStorage' }), 404, /no storage/, 'storage');
+    assertProblem(await client.call(await client.attribute(kv, 'create'), [], { storage: 7 }), 400, /storage must be a non-empty string/, 'storage');
+  });
+
   test('KeyValueStorage stores the value a representation names', async () => {
     const kv = await client.create({ plugin: 'Util' });
     const uploaded = await client.upload({ weights: [1, 2] });
