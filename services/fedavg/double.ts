@@ -13,10 +13,12 @@
 //            included, since that is decided later. Holder h KEEPS each contribution apart and
 //            finishes nothing yet.
 //            Party h+1 also gets segment h of x_h + M_h + B_h, a backup of the one contribution
-//            to segment h that no one but h holds (1/n of the model more bytes).
+//            to segment h that no one but h holds (1/n of the model more bytes; not with
+//            rescue "none", where a holder lost after the decision fails the round unless its
+//            segment reached another party, which forwards it).
 //   decide   each party tells all which parties' contributions (all chunks and the weight) it
 //            holds, R_h. With C = this party and the parties in R_me whose R reached it, the
-//            included set is S = {i ∈ C : i ∈ R_h for every h ∈ C}; |S| < t fails the round
+//            included set S ⊆ C is one where everyone delivered to everyone (includedSet); |S| < t fails the round
 //            naming every missing party. This is the decision point: nothing was unmasked before.
 //   echo     before deciding, each party passes on every R it holds, so a party that died while
 //            sending its R (reaching some parties, not others) leaves every other with the same views.

@@ -26,6 +26,8 @@
 // Dropouts (docs/dropouts.md): min_parties=t (SecureFedAvg: t > n/2) lets a round finish with any
 // t parties; a party missing at setup is left out by a restart among the others, one dropping later
 // by double masking (double.ts), whose models are scaled by the public max_weight (default 65536).
+// rescue="backup" (default) also survives a segment holder dropping after the decision, for 1/n of
+// the model more bytes; rescue="none" saves them and fails such a round naming the holder.
 //
 // Sparse masks (docs/sparse-masks.md): mask_graph="auto" (default) masks with every party below 64
 // parties and with k = O(log n) neighbours of the SecAgg+ graph (graph.ts) from 64 on; "full" and
