@@ -18,7 +18,9 @@
 //                                   per size and party count: the default round, min_parties n−1
 //                                   with no dropout (double masking's cost), one party that never
 //                                   calls (restart), one killed after setup (recovered by
-//                                   unmasking; docs/dropouts.md); --skip leaves out size×parties;
+//                                   unmasking; docs/dropouts.md), and the no-dropout and killed
+//                                   rows again with rescue "none" (no backup); --skip leaves out
+//                                   size×parties; --cases default,double,lean,... runs only those;
 //                                   --stage-timeout S (default 5) for a loaded machine
 //   TESSERA_BENCH_REPS=3 runs each configuration 3 times (the fastest online run is reported);
 //   TESSERA_BENCH_ONLY="SecureFedAvg 64" runs one variant; TESSERA_BENCH_NODE_ARGS (bench/cluster.ts)
@@ -373,13 +375,17 @@ interface DropoutRow {
  * default: no min_parties (today's round). double: min_parties n−1, nobody drops (the cost of
  * double masking). absent: the last party never calls (restart among the others). crash: the last
  * party is killed (SIGKILL) after setup, before sending its model (recovery by double masking).
+ * lean, leancrash: double and crash with rescue "none" (no backup of a holder's own segment).
  */
-type DropoutCase = 'default' | 'double' | 'absent' | 'crash';
+type DropoutCase = 'default' | 'double' | 'absent' | 'crash' | 'lean' | 'leancrash';
+const DROPOUT_CASES: readonly DropoutCase[] = ['default', 'double', 'lean', 'absent', 'crash', 'leancrash'];
 const CASE_TEXT: Record<DropoutCase, string> = {
   default: 'no min_parties, no dropout',
   double: 'min_parties n−1, no dropout',
+  lean: 'min_parties n−1, rescue none, no dropout',
   absent: 'last party never calls (restart)',
   crash: 'last party killed after setup (unmasking)',
+  leancrash: 'rescue none, last party killed after setup',
 };
 
 /** One round of SecureFedAvg (64-bit ring) with prepare + submit, as a training loop would run it. */
@@ -390,7 +396,7 @@ async function dropoutRun(size: number, parties: number, models: TensorSet[], ki
     const preparing = nodes.map((_, i) => i).filter((i) => kind !== 'absent' || i !== last);
     const apis = nodes.map((url) => new Api(url, { timeoutMs: 600_000 }));
     const uuid = randomUUID();
-    const options = kind === 'default' ? {} : { min_parties: parties - 1, max_weight: 1000 };
+    const options = kind === 'default' ? {} : { min_parties: parties - 1, max_weight: 1000, ...(kind === 'lean' || kind === 'leancrash' ? { rescue: 'none' } : {}) };
     const uploaded = await Promise.all(preparing.map((i) => apis[i]!.uploadTensors(models[i]!)));
     const t0 = performance.now();
     const prepared = await Promise.all(preparing.map(async (i, k) => {
@@ -398,8 +404,9 @@ async function dropoutRun(size: number, parties: number, models: TensorSet[], ki
       const computation = await apis[i]!.call(prepare, { microprotocol: 'SecureFedAvg', data: { tensors: uploaded[k] }, network: { nodes, uuid, myself: i }, ...options });
       return computation!;
     }));
-    if (kind === 'crash') children[last]!.kill('SIGKILL');
-    const submitting = preparing.filter((i) => kind !== 'crash' || i !== last);
+    const crash = kind === 'crash' || kind === 'leancrash';
+    if (crash) children[last]!.kill('SIGKILL');
+    const submitting = preparing.filter((i) => !crash || i !== last);
     const t1 = performance.now();
     const results = await Promise.all(submitting.map((i) =>
       prepared[preparing.indexOf(i)]!.member('submit')({ data: { tensors: uploaded[preparing.indexOf(i)], weight: 100 * (i + 1) }, timeout: DROPOUT_STAGE_TIMEOUT_S })));
@@ -420,14 +427,14 @@ async function dropoutRun(size: number, parties: number, models: TensorSet[], ki
   }
 }
 
-async function dropoutTable(sizesInMillions: number[], partyCounts: number[], skip: ReadonlySet<string>): Promise<void> {
+async function dropoutTable(sizesInMillions: number[], partyCounts: number[], skip: ReadonlySet<string>, cases: readonly DropoutCase[]): Promise<void> {
   const rows: DropoutRow[] = [];
   for (const millions of sizesInMillions) {
     const size = Math.round(millions * 1e6);
     for (const parties of partyCounts) {
       if (skip.has(`${millions}x${parties}`)) continue;
       const models = Array.from({ length: parties }, (_, k) => model(size, 17 + k));
-      for (const kind of ['default', 'double', 'absent', 'crash'] as const) {
+      for (const kind of cases) {
         // A run that fails (on a loaded machine: a party starved past its stage timeout) is started
         // afresh once; if it fails again its row says so, and the table is still printed whole.
         let row: DropoutRow | undefined;
@@ -463,14 +470,18 @@ const [mode, arg] = process.argv.slice(2);
 if (mode === 'vector') {
   vectorTable(Number(arg ?? 25));
 } else if (mode === 'dropout') {
-  // npm run bench:fedavg -- dropout [1,25] [3,5] [--skip 25x5,...] [--stage-timeout 5]: --skip
-  // leaves out size×parties pairs.
+  // npm run bench:fedavg -- dropout [1,25] [3,5] [--skip 25x5,...] [--stage-timeout 5]
+  // [--cases default,double,lean,...]: --skip leaves out size×parties pairs, --cases runs only
+  // those cases (default first: the ratios are against it).
   const rest = process.argv.slice(2);
   const skipAt = rest.indexOf('--skip');
+  const casesAt = rest.indexOf('--cases');
   const skip = new Set(skipAt >= 0 ? (rest[skipAt + 1] ?? '').split(',') : []);
-  const flagged = new Set([skipAt, stageTimeoutAt - 2].filter((k) => k >= 0).flatMap((k) => [k, k + 1]));
+  const cases = casesAt >= 0 ? (rest[casesAt + 1] ?? '').split(',') as DropoutCase[] : DROPOUT_CASES;
+  if (cases[0] !== 'default' || cases.some((c) => !DROPOUT_CASES.includes(c))) throw new Error(`--cases: default first, then any of ${DROPOUT_CASES.join(', ')}`);
+  const flagged = new Set([skipAt, casesAt, stageTimeoutAt - 2].filter((k) => k >= 0).flatMap((k) => [k, k + 1]));
   const positional = rest.slice(1).filter((_, k) => !flagged.has(k + 1));
-  await dropoutTable((positional[0] ?? '1,25').split(',').map(Number), (positional[1] ?? '3,5').split(',').map(Number), skip);
+  await dropoutTable((positional[0] ?? '1,25').split(',').map(Number), (positional[1] ?? '3,5').split(',').map(Number), skip, cases);
 } else {
   const sizes = (mode ?? '1,10,25').split(',').map(Number);
   if (sizes.some((s) => !(s > 0))) {

@@ -13,10 +13,12 @@
 //            included, since that is decided later. Holder h KEEPS each contribution apart and
 //            finishes nothing yet.
 //            Party h+1 also gets segment h of x_h + M_h + B_h, a backup of the one contribution
-//            to segment h that no one but h holds (1/n of the model more bytes).
+//            to segment h that no one but h holds (1/n of the model more bytes; not with
+//            rescue "none", where a holder lost after the decision fails the round unless its
+//            segment reached another party, which forwards it).
 //   decide   each party tells all which parties' contributions (all chunks and the weight) it
 //            holds, R_h. With C = this party and the parties in R_me whose R reached it, the
-//            included set is S = {i ∈ C : i ∈ R_h for every h ∈ C}; |S| < t fails the round
+//            included set S ⊆ C is one where everyone delivered to everyone (includedSet); |S| < t fails the round
 //            naming every missing party. This is the decision point: nothing was unmasked before.
 //   echo     before deciding, each party passes on every R it holds, so a party that died while
 //            sending its R (reaching some parties, not others) leaves every other with the same views.
@@ -108,6 +110,60 @@ const pairSign = (i: number, j: number): 1 | -1 => (i < j ? 1 : -1);
 /** This party was left out by the others' decision: it fails, but tells nobody (they continue). */
 export class LeftOutError extends PeerError {}
 
+/**
+ * What the round does when a segment holder drops after the included set is decided (option
+ * `rescue`, docs/dropouts.md "A holder that drops after the decision"):
+ * - "backup" (default with min_parties): each party also sends its own-segment contribution to
+ *   its rescuer (1/n of the model more bytes), so the segment can be rebuilt without it;
+ * - "none": no backup; the segment is forwarded by any included party its gather reached, and if
+ *   it reached none the round fails at every party, naming the holder.
+ */
+export type RescueMode = 'backup' | 'none';
+export const RESCUE_MODES: readonly RescueMode[] = ['backup', 'none'];
+
+/**
+ * The included set S from the views (party → who delivered to it; each party's view of itself
+ * included). S must be a set in which every member delivered to every member (a holder in S sums
+ * the contributions of S to its segment; with a backup, delivering to the rescuer includes the
+ * backup); any such set computed alike by every party from the same views will do, since the
+ * confirm stage, not this rule, keeps two sets from being unmasked (docs/dropouts.md).
+ *
+ * Two rules, the larger set wins (ties: the first):
+ * - exclude every party whose contribution missed some candidate (the rule before);
+ * - repeatedly exclude the party with the most missing deliveries among those still in, either
+ *   way (ties: the one whose own contribution missed more parties, then the higher index).
+ * The second exists because under the first, a party that is itself about to be excluded still
+ * excludes every party it did not hear from: one party with a broken inbound link (it received
+ * from few) would take every party it missed out with it, where excluding it alone suffices.
+ */
+export function includedSet(views: ReadonlyMap<number, Uint8Array>): number[] {
+  const candidates = [...views.keys()].sort((a, b) => a - b);
+  const has = (h: number, i: number) => views.get(h)![i] === 1;
+  const byContribution = candidates.filter((i) => candidates.every((h) => has(h, i)));
+  let inSet = candidates;
+  for (;;) {
+    const missed = new Map(inSet.map((i) => [i, { total: 0, contribution: 0 }]));
+    for (const h of inSet) {
+      for (const i of inSet) {
+        if (has(h, i)) continue;
+        missed.get(h)!.total++;
+        missed.get(i)!.total++;
+        missed.get(i)!.contribution++;
+      }
+    }
+    let worst: number | undefined;
+    for (const i of inSet) {
+      const m = missed.get(i)!;
+      if (m.total === 0) continue;
+      const w = worst === undefined ? undefined : missed.get(worst)!;
+      if (w === undefined || m.total > w.total || (m.total === w.total && m.contribution >= w.contribution)) worst = i;
+    }
+    if (worst === undefined) break;
+    inSet = inSet.filter((i) => i !== worst);
+  }
+  return inSet.length > byContribution.length ? inSet : byContribution;
+}
+
 export interface DoubleInput {
   readonly layout: Layout;
   readonly fp: VectorFixedPoint;
@@ -132,6 +188,8 @@ export interface DoubleInput {
    * parties (services/fedavg/index.ts restartAfter, docs/dropouts.md "Restarting a double-masked round").
    */
   readonly onStatement?: () => void;
+  /** Whether a holder dropping after the decision is survived by a backup (default) or fails the round. */
+  readonly rescue?: RescueMode;
 }
 
 /** Messages in flight per destination, as the reduce-scatter of the default path. */
@@ -199,7 +257,9 @@ export async function onlineDouble(
   const n = session.parties;
   const others = otherParties(session);
   const chunksOf = (j: number) => Array.from({ length: layout.chunkCount(j) }, (_, c) => layout.chunkId(j, c));
-  const predecessor = (me + n - 1) % n; // the party whose own-segment contribution this one backs up
+  const withBackup = (d.rescue ?? 'backup') === 'backup';
+  // The party whose own-segment contribution this one backs up (none without backups).
+  const predecessor = withBackup ? (me + n - 1) % n : -1;
 
   // x_i + M_i + B_i, chunk by chunk as it is first needed (sent, or summed), so that sending
   // starts with the first chunk instead of after the whole model; and the masked weight.
@@ -234,7 +294,7 @@ export async function onlineDouble(
     }
     await Promise.all(inflight);
   };
-  const sendAll = (to: number) => sendChunks(to, stages.reduce, [weightSeq, ...chunksOf(to), ...(to === backupOf(me, n) ? chunksOf(me) : [])]);
+  const sendAll = (to: number) => sendChunks(to, stages.reduce, [weightSeq, ...chunksOf(to), ...(withBackup && to === backupOf(me, n) ? chunksOf(me) : [])]);
   const receiveFrom = async (from: number) => {
     const party = partyName(session, from);
     const weight = wordsOf(await session.receive(from, stages.reduce, weightSeq, waitMs)).slice();
@@ -292,15 +352,16 @@ export async function onlineDouble(
       }
     }),
   ]);
-  const candidates = [...views.keys()].sort((a, b) => a - b);
-  const included = candidates.filter((i) => candidates.every((h) => views.get(h)![i] === 1));
+  const included = includedSet(views);
   const dropped = Array.from({ length: n }, (_, i) => i).filter((i) => !included.includes(i));
   if (!included.includes(me)) {
-    const missed = candidates.find((h) => views.get(h)![me] !== 1);
-    throw new LeftOutError(
-      `this party was left out of the round: its contribution did not reach ${missed === undefined ? 'the others' : partyName(session, missed)} in time, and the others continue without it`,
-      { where: missed === undefined ? partyName(session, me) : partyName(session, missed) },
-    );
+    const missed = included.find((h) => views.get(h)![me] !== 1);
+    const unheard = included.find((h) => views.get(me)![h] !== 1);
+    const why = missed !== undefined ? `its contribution did not reach ${partyName(session, missed)} in time`
+      : unheard !== undefined ? `the contribution of ${partyName(session, unheard)} did not reach it in time`
+      : 'its contribution did not reach the others in time';
+    const where = partyName(session, missed ?? unheard ?? me);
+    throw new LeftOutError(`this party was left out of the round: ${why}, and the others continue without it`, { where });
   }
   if (included.length < setup.threshold) {
     // Nothing is stated yet, so this round may still restart among the survivors (index.ts
@@ -456,6 +517,7 @@ export async function onlineDouble(
   // contribution (its rescuer): the others recontribute theirs, which they still hold. Only a
   // holder's own segment has a backup; a substitute's extra segments do not (two dropouts).
   const rescuerOf = (s: number): number | undefined => {
+    if (!withBackup) return undefined;
     const r = backupOf(s, n);
     return owner(s) === s && included.includes(r) ? r : undefined;
   };
@@ -472,6 +534,14 @@ export async function onlineDouble(
     if (wanted.length !== n || wanted.some((b) => b > 1)) throw new PeerError('malformed rescue message', { where: party });
     for (let s = 0; s < n; s++) {
       if (wanted[s] !== 1 || s === me) continue;
+      if (!withBackup) {
+        // No backup: forward the segment if its holder's gather reached this party (it is part of
+        // the output, which every included party gets), else say so at once (an empty message).
+        const have = await ready.get(s)!.promise.then(() => true, () => false);
+        if (have) await sendSegment(from, stages.rescued, s);
+        else await session.send(from, stages.rescued, new Uint8Array(0), chunksOf(s)[0]!);
+        continue;
+      }
       const rescuer = rescuerOf(s);
       if (rescuer === me) {
         await ready.get(s)!.promise;
@@ -512,8 +582,12 @@ export async function onlineDouble(
           payload = await session.receive(from, stages.gather, id, later(1));
         } catch (err) {
           if (session.signal.aborted || !(err instanceof TimeoutError || err instanceof PeerError)) throw err;
-          // Its segments (the rest of them) go to their rescuers below.
-          for (const lost of theirs.slice(k)) missing.add(lost);
+          // Its segments (the rest of them) go to their rescuers below. Without backups, a segment
+          // missed here is never finished by this party: a peer asking for it learns that at once.
+          for (const lost of theirs.slice(k)) {
+            missing.add(lost);
+            if (!withBackup) ready.get(lost)!.reject(err);
+          }
           return;
         }
         writeFloatRange(layout, outputs, start, end, payload, party);
@@ -548,6 +622,7 @@ export async function onlineDouble(
         extra: { missing: both },
       });
     }
+    if (!withBackup) return forwarded(lost, gone);
     const unrecoverable = lost.filter((s) => rescuerOf(s) === undefined);
     if (unrecoverable.length > 0) {
       // The holder, and the party whose absence left its segment without a copy: its rescuer
@@ -608,6 +683,53 @@ export async function onlineDouble(
           });
         }
         ready.get(s)!.resolve();
+      }),
+    ]);
+  }
+
+  /**
+   * Without backups (rescue "none"): a lost segment comes from any included party that its
+   * holder's gather reached; each answers with it, or at once with an empty message if it missed
+   * it too. If none has it, the round fails here naming the holder, and the others learn it from
+   * this party's abort notice. Nothing is unmasked again: S stays as decided (no restart once a
+   * party stated it, index.ts restartAfter), so no second set is ever opened.
+   */
+  async function forwarded(lost: number[], gone: ReadonlySet<number>): Promise<void> {
+    const wanted = Uint8Array.from({ length: n }, (_, s) => (lost.includes(s) ? 1 : 0));
+    const asked = peers.filter((j) => !gone.has(j));
+    const fetch = async (j: number, s: number): Promise<Uint8Array[] | undefined> => {
+      const ids = chunksOf(s);
+      const first = await quiet(session.receive(j, stages.rescued, ids[0]!, later(4)));
+      if (first === undefined || first.length === 0) return undefined;
+      const payloads = [first];
+      for (const id of ids.slice(1)) {
+        const payload = await quiet(session.receive(j, stages.rescued, id, later(4)));
+        if (payload === undefined) return undefined;
+        payloads.push(payload);
+      }
+      return payloads;
+    };
+    await Promise.all([
+      ...asked.map((j) => tolerant(session, session.send(j, stages.rescue, wanted, 0))),
+      ...lost.map(async (s) => {
+        // The first party to send the whole segment; the values are the same at every party.
+        const answers = asked.map(async (j) => ({ j, payloads: await fetch(j, s) }));
+        const got = await new Promise<{ j: number; payloads: Uint8Array[] } | undefined>((resolve) => {
+          for (const a of answers) void a.then((r) => r.payloads !== undefined && resolve(r as { j: number; payloads: Uint8Array[] }));
+          void Promise.all(answers).then(() => resolve(undefined));
+        });
+        if (session.signal.aborted) throw session.signal.reason instanceof Error ? session.signal.reason : new PeerError('the computation was aborted');
+        const holder = partyName(session, s);
+        if (got === undefined) {
+          throw new TimeoutError(`${holder} dropped after the included parties were decided, and its segment of the average reached none of the others; this round keeps no backup to rebuild it (rescue "none"), and once the set is decided it cannot restart without it`, {
+            where: holder,
+            extra: { missing: [s] },
+          });
+        }
+        chunksOf(s).forEach((id, c) => {
+          const [start, end] = layout.chunk(s, id - layout.chunkId(s, 0));
+          writeFloatRange(layout, outputs, start, end, got.payloads[c]!, partyName(session, got.j));
+        });
       }),
     ]);
   }

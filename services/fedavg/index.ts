@@ -26,6 +26,8 @@
 // Dropouts (docs/dropouts.md): min_parties=t (SecureFedAvg: t > n/2) lets a round finish with any
 // t parties; a party missing at setup is left out by a restart among the others, one dropping later
 // by double masking (double.ts), whose models are scaled by the public max_weight (default 65536).
+// rescue="backup" (default) also survives a segment holder dropping after the decision, for 1/n of
+// the model more bytes; rescue="none" saves them and fails such a round naming the holder.
 //
 // Sparse masks (docs/sparse-masks.md): mask_graph="auto" (default) masks with every party below 64
 // parties and with k = O(log n) neighbours of the SecAgg+ graph (graph.ts) from 64 on; "full" and
@@ -45,6 +47,7 @@ import { runProtocol } from '../common/stages.js';
 import type { Session, Terms } from '../peer.js';
 import type { Json } from '../microservice.js';
 import { MASK_GRAPH_CHOICES, type MaskGraphChoice } from './masks.js';
+import { RESCUE_MODES, type RescueMode } from './double.js';
 import { checkWeight, FEDAVG_ORDER, FEDAVG_STAGES, FEDAVG_VERSION, FedAvgComputation, MAX_PARTIES, MAX_WEIGHT, termsFor, type Attempt, type FedAvgParams, type ModelInput, type Variant } from './protocol.js';
 
 export { FedAvgComputation, FEDAVG_STAGES } from './protocol.js';
@@ -129,7 +132,7 @@ function parseOptions(member: SimonMember, variant: Variant, kwargs: Record<stri
   try {
     // Each value against its schema in openapi.yaml first (type, enum, range); the parsers below
     // add what a schema cannot say (a majority of the parties, frac_bits below the ring width).
-    checkOptionValues(member, kwargs, [...OPTION_KEYS, 'mask_graph']);
+    checkOptionValues(member, kwargs, [...OPTION_KEYS, 'mask_graph', 'rescue']);
     return { params: { ...parseParams(variant, kwargs), ...dropoutParams(variant, kwargs, network.nodes.length), stageTimeoutMs: ctx.peers.stageTimeoutMs } };
   } catch (error) {
     // The refused option is stated as "invalid", never by its value (nothing a client gave leaves
@@ -207,15 +210,32 @@ function parseMaxWeight(value: unknown): number | undefined {
   return value;
 }
 
+/**
+ * rescue (SecureFedAvg with min_parties below the party count): "backup" (default) or "none".
+ * The default survives a segment holder dropping after the decision, which the issue asks for (a
+ * drop "before the average is known"); "none" saves the backup's bytes and fails such a round
+ * (docs/dropouts.md). Given where it changes nothing, it is refused: the client meant a round it
+ * is not getting.
+ */
+function parseRescue(variant: Variant, value: unknown, minParties: number | undefined, parties: number): RescueMode | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (variant !== 'SecureFedAvg' || minParties === undefined || minParties >= parties) {
+    throw new BadInputError('rescue applies only to SecureFedAvg with min_parties below the number of parties (the round that recovers from dropouts)', { where: 'kwargs.rescue' });
+  }
+  if (!RESCUE_MODES.includes(value as RescueMode)) throw new BadInputError(`rescue must be one of ${RESCUE_MODES.map((m) => `"${m}"`).join(', ')}`, { where: 'kwargs.rescue' });
+  return value as RescueMode;
+}
+
 /** The dropout options of a compute or prepare call, checked before any peer is contacted. */
-function dropoutParams(variant: Variant, kwargs: Record<string, unknown>, parties: number): Pick<FedAvgParams, 'minParties' | 'maxWeight'> {
+function dropoutParams(variant: Variant, kwargs: Record<string, unknown>, parties: number): Pick<FedAvgParams, 'minParties' | 'maxWeight' | 'rescue'> {
   const minParties = parseMinParties(variant, kwargs.min_parties, parties);
   const maxWeight = variant === 'SecureFedAvg' ? parseMaxWeight(kwargs.max_weight) : undefined;
+  const rescue = parseRescue(variant, kwargs.rescue, minParties, parties);
   if (kwargs.mask_graph === 'sparse' && minParties !== undefined && minParties < parties) {
     // The round that recovers from dropouts shares and unmasks with every party (masks.ts sparseDegree).
     throw new BadInputError('mask_graph "sparse" is not available with min_parties below the number of parties: that round masks with every party (docs/sparse-masks.md)', { where: 'kwargs.mask_graph' });
   }
-  return { ...(minParties === undefined ? {} : { minParties }), ...(maxWeight === undefined ? {} : { maxWeight }) };
+  return { ...(minParties === undefined ? {} : { minParties }), ...(maxWeight === undefined ? {} : { maxWeight }), ...(rescue === undefined ? {} : { rescue }) };
 }
 
 /** The parties an error says never arrived or could not be reached (indices of its session). */
@@ -326,7 +346,18 @@ export async function prepareFedAvg(kwargs: Record<string, unknown>, ctx: CallCo
   for (;;) {
     try {
       const { computation } = await open(options, networkFor(network, attempt), ctx, ttlMs, read, attempt);
-      return preparedObject(computation);
+      // A prepared double-masked round can still fail in setup terms after this party's setup
+      // completed: a party that could not reach a dropped one restarts without it and tells the
+      // others (docs/dropouts.md, "Restarting a double-masked round"). Its submit then follows it
+      // there, as compute does, with the same manifest and fresh masks.
+      const restart = (err: unknown, failed: FedAvgComputation, call: CallContext): Promise<FedAvgComputation> | undefined => {
+        const next = options.params === undefined ? undefined : restartAfter(err, failed.attempt, failed, options.params, network);
+        if (next === undefined) return undefined;
+        call.log.info({ uuid: network.uuid, dropped: next.dropped, vetoed: next.vetoed }, 'FedAvg submit restarts among the remaining parties');
+        const same = () => ({ manifest: failed.manifest, where: 'kwargs.data.tensors', value: undefined });
+        return open(options, networkFor(network, next), call, ttlMs, same, next).then((o) => o.computation);
+      };
+      return preparedObject(computation, restart);
     } catch (err) {
       const next = options.params === undefined ? undefined : restartAfter(err, attempt, undefined, options.params, network);
       if (next === undefined) throw err;
@@ -336,7 +367,11 @@ export async function prepareFedAvg(kwargs: Record<string, unknown>, ctx: CallCo
   }
 }
 
-function preparedObject(computation: FedAvgComputation): ServerObject {
+type SubmitRestart = (err: unknown, failed: FedAvgComputation, call: CallContext) => Promise<FedAvgComputation> | undefined;
+
+function preparedObject(first: FedAvgComputation, restart: SubmitRestart): ServerObject {
+  // The attempt a submit, cancel or status acts on: the prepared one, or its restart.
+  let computation = first;
   return {
     [SERVER_OBJECT]: true,
     members: Object.freeze({
@@ -349,7 +384,15 @@ function preparedObject(computation: FedAvgComputation): ServerObject {
           // A bad model or weight ends the computation for everyone at once (they learn the field).
           return Promise.reject(computation.refuse(err));
         }
-        return whileCalled(computation, ctx, () => computation.submit(input));
+        const running = computation;
+        return whileCalled(running, ctx, () => running.submit(input)).catch(async (err: unknown) => {
+          // restartAfter allows one restart per round: the restarted attempt's failure stands.
+          const next = restart(err, running, ctx);
+          if (next === undefined) throw err;
+          const again = await next;
+          computation = again;
+          return whileCalled(again, ctx, () => again.submit(input));
+        });
       },
       cancel: () => {
         computation.cancel();

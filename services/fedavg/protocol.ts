@@ -56,7 +56,7 @@ import {
   type FloatArray,
   type RingBits,
 } from '../common/vector.js';
-import { checkBelowMax, dhPairSeed, DOUBLE_SETUP_BYTES, keyFromSecret, LeftOutError, onlineDouble, selfSeed, type DoubleSetup } from './double.js';
+import { checkBelowMax, dhPairSeed, DOUBLE_SETUP_BYTES, keyFromSecret, LeftOutError, onlineDouble, selfSeed, type DoubleSetup, type RescueMode } from './double.js';
 import { hararyGraph, graphSeed } from './graph.js';
 import { combinedMask, pairTerms, sparseDegree, type MaskGraphChoice, type MaskTerm } from './masks.js';
 import { allocOutputs, compareManifests, floatRangeBytes, Layout, parseManifest, writeFloatRange, type Manifest } from './layout.js';
@@ -72,13 +72,15 @@ export const FEDAVG_STAGES = defineStages(['setup', 'weights', 'reduce', 'decide
  * delivery otherwise). Back edges, each for one reason: the default round streams its output
  * (gather) while its reduce chunks are still going out; a party that already said done may still
  * be asked to recontribute or to send a rescued segment, and a party asked to recontribute may find
- * only afterwards that it lacks the same segment (double.ts).
+ * only afterwards that it lacks the same segment; without backups (rescue "none") a party may
+ * answer another's request (rescued: the segment, or that it lacks it) before its own (double.ts).
  */
 export const FEDAVG_ORDER = new StageOrder(FEDAVG_STAGES.all, [
   [FEDAVG_STAGES.gather, FEDAVG_STAGES.reduce],
   [FEDAVG_STAGES.recontribute, FEDAVG_STAGES.rescue],
   [FEDAVG_STAGES.done, FEDAVG_STAGES.recontribute],
   [FEDAVG_STAGES.done, FEDAVG_STAGES.rescued],
+  [FEDAVG_STAGES.rescued, FEDAVG_STAGES.rescue],
 ]);
 
 export type Variant = 'SecureFedAvg' | 'PlainFedAvg';
@@ -114,6 +116,12 @@ export interface FedAvgParams {
    * only after the decision (double.ts); a weight above it is refused before anything is sent.
    */
   readonly maxWeight?: number;
+  /**
+   * With minParties below the party count: whether each party backs up its own-segment
+   * contribution at its rescuer ("backup", default), so a holder dropping after the decision is
+   * survived, or not ("none": 1/n of the model fewer bytes; such a drop fails the round).
+   */
+  readonly rescue?: RescueMode;
   /** The peer layer's per-wait timeout (not part of the terms): paces the waits of double.ts. */
   readonly stageTimeoutMs?: number;
   /** Which pairs mask (SecureFedAvg; masks.ts, graph.ts); default "auto". */
@@ -160,7 +168,7 @@ export function termsFor(params: FedAvgParams, nodes: readonly string[]): Terms 
   const base = { microprotocol: params.variant, nodes, fedavg: FEDAVG_VERSION, chunk_elements: params.chunkElements ?? CHUNK_ELEMENTS };
   const withMin = params.minParties === undefined ? base : { ...base, min_parties: params.minParties };
   if (params.variant === 'PlainFedAvg') return withMin;
-  const withMax = params.minParties === undefined ? withMin : { ...withMin, max_weight: params.maxWeight ?? DEFAULT_MAX_WEIGHT };
+  const withMax = params.minParties === undefined ? withMin : { ...withMin, max_weight: params.maxWeight ?? DEFAULT_MAX_WEIGHT, rescue: params.rescue ?? 'backup' };
   const fp = params.fixedPoint!;
   // With the sparse graph the degree is agreed (a party with another k would build another graph).
   const k = maskNeighbours(params, nodes.length);
@@ -608,6 +616,7 @@ export class FedAvgComputation {
         onStatement: () => {
           this.#stated = true;
         },
+        rescue: this.params.rescue ?? 'backup',
         ...(this.params.stageTimeoutMs === undefined ? {} : { stageTimeoutMs: this.params.stageTimeoutMs }),
       };
       const outcome = await onlineDouble(session, doubleInput, q, encode, outputs, input.waitMs);

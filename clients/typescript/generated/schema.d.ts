@@ -602,6 +602,20 @@ export interface components {
              */
             max_weight?: number;
             /**
+             * @description SecureFedAvg with min_parties below the party count: what survives a party that holds
+             *     a segment of the average and drops after the included parties are decided (the
+             *     average is not known yet). `backup` (default): each party also sends its contribution
+             *     to its own segment to the next party, so such a segment is rebuilt without its holder;
+             *     this costs 1/n of the model in bytes per party (1.33× the default round's bytes at 3
+             *     parties, 1.17× at 5). `none`: no backup, the bytes of the default round; a party
+             *     dropping before the decision is survived as with `backup`, but a holder dropping after
+             *     it ends the round at every party with a 504 naming it (unless its segment already
+             *     reached another included party, which then forwards it). Nothing is unmasked for a
+             *     second set either way (docs/dropouts.md). Every party must pass the same value.
+             * @enum {string}
+             */
+            rescue?: "backup" | "none";
+            /**
              * @description SecureFedAvg: which pairs of parties mask each other. `full`: every pair (a coalition
              *     of up to n−1 parties learns nothing beyond the average). `sparse`: each party masks
              *     with k = O(log n) neighbours of a random graph all parties derive alike (SecAgg+,
@@ -1129,6 +1143,11 @@ export interface components {
             min_parties?: number;
             /** @description As in ComputeKwargs. */
             max_weight?: number;
+            /**
+             * @description As in ComputeKwargs.
+             * @enum {string}
+             */
+            rescue?: "backup" | "none";
             /**
              * @description As in ComputeKwargs.
              * @enum {string}

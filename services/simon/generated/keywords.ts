@@ -15,6 +15,7 @@ export const KEYWORDS = {
         'frac_bits',
         'min_parties',
         'max_weight',
+        'rescue',
         'mask_graph'
       ],
       PlainFedAvg: [
@@ -41,6 +42,7 @@ export const KEYWORDS = {
         'frac_bits',
         'min_parties',
         'max_weight',
+        'rescue',
         'mask_graph'
       ],
       PlainFedAvg: [
@@ -74,6 +76,13 @@ export const OPTION_SCHEMAS = {
       type: 'number',
       maximum: 1073741824,
       exclusiveMinimum: 0
+    },
+    rescue: {
+      type: 'string',
+      enum: [
+        'backup',
+        'none'
+      ]
     },
     mask_graph: {
       type: 'string',
@@ -115,6 +124,13 @@ export const OPTION_SCHEMAS = {
       type: 'number',
       maximum: 1073741824,
       exclusiveMinimum: 0
+    },
+    rescue: {
+      type: 'string',
+      enum: [
+        'backup',
+        'none'
+      ]
     },
     mask_graph: {
       type: 'string',

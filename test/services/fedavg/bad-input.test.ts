@@ -66,6 +66,7 @@ describe('SecureFedAvg: one policy for bad input (checked after the session open
     ['min_parties not a number', { min_parties: 'two' }, 'kwargs.min_parties', 'two'],
     ['a negative max_weight', { max_weight: -12345 }, 'kwargs.max_weight', '12345'],
     ['ring_bits 16', { ring_bits: 16 }, 'kwargs.ring_bits'],
+    ['an unknown rescue', { rescue: 'sometimes' }, 'kwargs.rescue', 'sometimes'],
   ];
   for (const [name, bad, field, value] of cases) {
     test(`${name}: a 400 naming ${field} at party 1, the others fail at once naming it`, async () => {
@@ -125,6 +126,7 @@ describe('SecureFedAvg: its stages, declared once, in an explicit order', () => 
     [S.recontribute, S.rescue],
     [S.done, S.recontribute],
     [S.done, S.rescued],
+    [S.rescued, S.rescue],
   ];
   test('every transition: forward (or the same stage) and the declared back edges are allowed, every other is refused', () => {
     const all = S.all;

@@ -117,6 +117,47 @@ describe('FedAvg dropouts between the recovery mechanisms (real servers)', { tim
     }
   });
 
+  test('prepare, then submit: the same setup half done (2 of 3): party 1\'s prepare restarts without the victim, party 0\'s submit follows it there, and both get their average', async () => {
+    const nodes = await victimNetwork(3, 'setup-half-prepared');
+    let zeroOnline!: () => void;
+    const zeroReducing = new Promise<void>((resolve) => (zeroOnline = resolve));
+    let killed = false;
+    proxy.onEnvelope = async ({ stage, from }) => {
+      if (from === 0 && stage.endsWith('reduce')) zeroOnline();
+      if (from === 1 && stage.endsWith('setup')) {
+        await within(4 * STAGE_TIMEOUT_MS, 'party 0 reaching the reduce stage', zeroReducing);
+        killed = true;
+        await killVictim();
+      }
+    };
+    // Each party's client as a training loop runs it: prepare, then submit once prepared. Party 0's
+    // prepare completes (its setup reached everyone) and its submit is already running when party
+    // 1, which could not reach the victim, restarts without it and tells party 0.
+    const prepared = async (k: number, url: string, network: { nodes: string[]; uuid: string; myself: number }): Promise<TensorSet> => {
+      const api = new Api(url, { timeoutMs: 60_000 });
+      const uploaded = await api.uploadTensors(modelOf(k));
+      const prepare = await (await api.create(FEDAVG_SERVICE)).attribute('prepare');
+      const computation = await api.call(prepare, { microprotocol: 'SecureFedAvg', data: { tensors: uploaded }, network, min_parties: 2, max_weight: 64 });
+      assert.ok(computation);
+      const result = await computation.member('submit')({ data: { tensors: uploaded, weight: weights[k] }, timeout: STAGE_TIMEOUT_MS / 1000 });
+      assert.ok(result);
+      return api.downloadTensors(result);
+    };
+    try {
+      const uuid = randomUUID();
+      prepared(2, child!.url, { nodes, uuid, myself: 2 }).catch(() => undefined);
+      const got = await within(12 * STAGE_TIMEOUT_MS + 8000, 'survivors', Promise.all([0, 1].map((k) => prepared(k, nodes[k]!, { nodes, uuid, myself: k }))));
+      assert.ok(killed, 'the victim was killed with party 1\'s setup message in flight');
+      for (const g of got) {
+        expectAverage(g, [0, 1]);
+        assert.equal(g.metadata?.['tessera.included'], '[0,1]');
+        assert.equal(g.metadata?.['tessera.dropped'], '[2]');
+      }
+    } finally {
+      await restoreProxy();
+    }
+  });
+
   test('2 of 3: the victim dies while sending its decide messages (party 0 got its view, party 1 did not): the echo stage gives both the same view, and they finish with it decided in', async () => {
     // Party 0 and party 1 sit behind proxies of their own here, so the victim's outgoing messages
     // can be seen: its decide message to party 1 is held (never delivered in this round) and the

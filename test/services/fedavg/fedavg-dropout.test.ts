@@ -201,6 +201,64 @@ describe('FedAvg survives a party dropping out (min_parties)', { timeout: 180_00
     });
   }
 
+  // rescue "none": no backup of a holder's own-segment contribution. With nobody dropping the
+  // round sends exactly that much less; a holder that drops after the decision, before its
+  // segment reached anyone, fails the round at every survivor naming it.
+  test('rescue "none", 2 of 3, nobody drops: the same average as with the backup, for fewer bytes', async () => {
+    const nodes = servers.slice(0, 3).map((s) => s.url);
+    const run = (extra: Record<string, unknown>) => {
+      const uuid = randomUUID();
+      return Promise.all([0, 1, 2].map((k) => fedAvg(nodes[k]!, k, weights[k]!, { nodes, uuid, myself: k }, { min_parties: 2, max_weight: 64, ...extra })));
+    };
+    const lean = await within(6 * STAGE_TIMEOUT_MS, 'rescue none', run({ rescue: 'none' }));
+    const full = await within(6 * STAGE_TIMEOUT_MS, 'rescue backup', run({ rescue: 'backup' }));
+    for (const [k, g] of lean.entries()) {
+      expectAverage(g, [0, 1, 2], weights);
+      const saved = Number(full[k]!.metadata?.['tessera.bytes_sent']) - Number(g.metadata?.['tessera.bytes_sent']);
+      // The backup is party k's contribution to its own segment: a third of the model's 57 elements
+      // (rounded by the layout) in Z_2^64, plus the messages' framing.
+      assert.ok(saved >= 8 * 19 && saved < 8 * 57, `party ${k} saved ${saved} bytes`);
+    }
+  });
+
+  test('rescue "none", 2 of 3, the last party killed after the decision before its segment left it: both survivors fail with a 504 naming it', async () => {
+    child = await spawnParty(join(root, 'p-confirm-none'), secret, STAGE_TIMEOUT_MS);
+    proxy.target = child.url;
+    // Every unmask message to the victim is held: it never gets a share, so it never finishes its
+    // segment; the first one to arrive means its sender passed the confirm stage (S decided, the
+    // victim in it), and the victim is killed then.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let killed = false;
+    proxy.onEnvelope = async ({ stage }) => {
+      if (!stage.endsWith('unmask') && !stage.endsWith('gather')) return;
+      if (!killed) {
+        killed = true;
+        await child!.kill();
+      }
+      await held;
+    };
+    try {
+      const nodes = [servers[0]!.url, servers[1]!.url, proxy.url];
+      const uuid = randomUUID();
+      const options = { min_parties: 2, max_weight: 64, rescue: 'none' };
+      fedAvg(child.url, 2, weights[2]!, { nodes, uuid, myself: 2 }, options).catch(() => undefined);
+      const settled = await within(10 * STAGE_TIMEOUT_MS + 8000, 'survivors', Promise.allSettled([0, 1].map((k) => fedAvg(nodes[k]!, k, weights[k]!, { nodes, uuid, myself: k }, options))));
+      assert.ok(killed, 'the last party was killed after the decision');
+      for (const s of settled) {
+        assert.equal(s.status, 'rejected', 'no average');
+        const err = (s as PromiseRejectedResult).reason;
+        assert.ok(err instanceof TesseraApiError, String(err));
+        assert.equal(err.status, 504, String(err.problem.detail));
+        const text = `${String(err.problem.where)} ${String(err.problem.detail)}`;
+        assert.ok(text.includes(`party 2 (${nodes[2]})`), text);
+      }
+    } finally {
+      release();
+      await restoreProxy();
+    }
+  });
+
   test('prepare, then submit, with min_parties: a party that never submits is left out', async () => {
     const nodes = servers.slice(0, 3).map((s) => s.url);
     const uuid = randomUUID();

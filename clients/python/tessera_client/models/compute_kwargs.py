@@ -35,6 +35,7 @@ class ComputeKwargs(object):
         'frac_bits': 'int',
         'min_parties': 'int',
         'max_weight': 'float',
+        'rescue': 'str',
         'mask_graph': 'str',
         'max_set_size': 'int'
     }
@@ -47,11 +48,12 @@ class ComputeKwargs(object):
         'frac_bits': 'frac_bits',
         'min_parties': 'min_parties',
         'max_weight': 'max_weight',
+        'rescue': 'rescue',
         'mask_graph': 'mask_graph',
         'max_set_size': 'max_set_size'
     }
 
-    def __init__(self, microprotocol=None, data=None, network=None, ring_bits=None, frac_bits=None, min_parties=None, max_weight=None, mask_graph=None, max_set_size=None):  # noqa: E501
+    def __init__(self, microprotocol=None, data=None, network=None, ring_bits=None, frac_bits=None, min_parties=None, max_weight=None, rescue=None, mask_graph=None, max_set_size=None):  # noqa: E501
         """ComputeKwargs - a model defined in Swagger"""  # noqa: E501
         self._microprotocol = None
         self._data = None
@@ -60,6 +62,7 @@ class ComputeKwargs(object):
         self._frac_bits = None
         self._min_parties = None
         self._max_weight = None
+        self._rescue = None
         self._mask_graph = None
         self._max_set_size = None
         self.discriminator = None
@@ -74,6 +77,8 @@ class ComputeKwargs(object):
             self.min_parties = min_parties
         if max_weight is not None:
             self.max_weight = max_weight
+        if rescue is not None:
+            self.rescue = rescue
         if mask_graph is not None:
             self.mask_graph = mask_graph
         if max_set_size is not None:
@@ -249,6 +254,35 @@ class ComputeKwargs(object):
         """
 
         self._max_weight = max_weight
+
+    @property
+    def rescue(self):
+        """Gets the rescue of this ComputeKwargs.  # noqa: E501
+
+        SecureFedAvg with min_parties below the party count: what survives a party that holds a segment of the average and drops after the included parties are decided (the average is not known yet). `backup` (default): each party also sends its contribution to its own segment to the next party, so such a segment is rebuilt without its holder; this costs 1/n of the model in bytes per party (1.33× the default round's bytes at 3 parties, 1.17× at 5). `none`: no backup, the bytes of the default round; a party dropping before the decision is survived as with `backup`, but a holder dropping after it ends the round at every party with a 504 naming it (unless its segment already reached another included party, which then forwards it). Nothing is unmasked for a second set either way (docs/dropouts.md). Every party must pass the same value.   # noqa: E501
+
+        :return: The rescue of this ComputeKwargs.  # noqa: E501
+        :rtype: str
+        """
+        return self._rescue
+
+    @rescue.setter
+    def rescue(self, rescue):
+        """Sets the rescue of this ComputeKwargs.
+
+        SecureFedAvg with min_parties below the party count: what survives a party that holds a segment of the average and drops after the included parties are decided (the average is not known yet). `backup` (default): each party also sends its contribution to its own segment to the next party, so such a segment is rebuilt without its holder; this costs 1/n of the model in bytes per party (1.33× the default round's bytes at 3 parties, 1.17× at 5). `none`: no backup, the bytes of the default round; a party dropping before the decision is survived as with `backup`, but a holder dropping after it ends the round at every party with a 504 naming it (unless its segment already reached another included party, which then forwards it). Nothing is unmasked for a second set either way (docs/dropouts.md). Every party must pass the same value.   # noqa: E501
+
+        :param rescue: The rescue of this ComputeKwargs.  # noqa: E501
+        :type: str
+        """
+        allowed_values = ["backup", "none"]  # noqa: E501
+        if rescue not in allowed_values:
+            raise ValueError(
+                "Invalid value for `rescue` ({0}), must be one of {1}"  # noqa: E501
+                .format(rescue, allowed_values)
+            )
+
+        self._rescue = rescue
 
     @property
     def mask_graph(self):

@@ -36,6 +36,7 @@ class PrepareKwargs(object):
         'frac_bits': 'int',
         'min_parties': 'int',
         'max_weight': 'float',
+        'rescue': 'str',
         'mask_graph': 'str'
     }
 
@@ -48,10 +49,11 @@ class PrepareKwargs(object):
         'frac_bits': 'frac_bits',
         'min_parties': 'min_parties',
         'max_weight': 'max_weight',
+        'rescue': 'rescue',
         'mask_graph': 'mask_graph'
     }
 
-    def __init__(self, microprotocol=None, data=None, network=None, ttl=None, ring_bits=None, frac_bits=None, min_parties=None, max_weight=None, mask_graph=None):  # noqa: E501
+    def __init__(self, microprotocol=None, data=None, network=None, ttl=None, ring_bits=None, frac_bits=None, min_parties=None, max_weight=None, rescue=None, mask_graph=None):  # noqa: E501
         """PrepareKwargs - a model defined in Swagger"""  # noqa: E501
         self._microprotocol = None
         self._data = None
@@ -61,6 +63,7 @@ class PrepareKwargs(object):
         self._frac_bits = None
         self._min_parties = None
         self._max_weight = None
+        self._rescue = None
         self._mask_graph = None
         self.discriminator = None
         self.microprotocol = microprotocol
@@ -76,6 +79,8 @@ class PrepareKwargs(object):
             self.min_parties = min_parties
         if max_weight is not None:
             self.max_weight = max_weight
+        if rescue is not None:
+            self.rescue = rescue
         if mask_graph is not None:
             self.mask_graph = mask_graph
 
@@ -270,6 +275,35 @@ class PrepareKwargs(object):
         """
 
         self._max_weight = max_weight
+
+    @property
+    def rescue(self):
+        """Gets the rescue of this PrepareKwargs.  # noqa: E501
+
+        As in ComputeKwargs.  # noqa: E501
+
+        :return: The rescue of this PrepareKwargs.  # noqa: E501
+        :rtype: str
+        """
+        return self._rescue
+
+    @rescue.setter
+    def rescue(self, rescue):
+        """Sets the rescue of this PrepareKwargs.
+
+        As in ComputeKwargs.  # noqa: E501
+
+        :param rescue: The rescue of this PrepareKwargs.  # noqa: E501
+        :type: str
+        """
+        allowed_values = ["backup", "none"]  # noqa: E501
+        if rescue not in allowed_values:
+            raise ValueError(
+                "Invalid value for `rescue` ({0}), must be one of {1}"  # noqa: E501
+                .format(rescue, allowed_values)
+            )
+
+        self._rescue = rescue
 
     @property
     def mask_graph(self):
