@@ -20,6 +20,8 @@
 //            anything is sent) and sends segment j of x_i + M_i to party j (a direct reduce-scatter:
 //            each party sends (n−1)/n of the model, like one half of a ring all-reduce, in one hop).
 //            Party j adds the n contributions of its segment: the masks cancel, leaving Σ x_i.
+//            With at least three parties, segment j carries only the pairs without j (j knows
+//            the seeds of its own pairs, so they hid nothing from it; masks.ts segmentTerms).
 //   gather   party j decodes its segment — that is the public output — and sends it to all, in the
 //            tensors' own dtypes (float32 for a float32 model: the output carries no more).
 //
