@@ -59,7 +59,7 @@ export function cipherAt(seed: Uint8Array, label: string, byteOffset: number): C
  * Z_2^bits (target is overwritten; with no terms it becomes zero). `target` is a ring vector
  * (vector.ts layout: one word per element for 32 bits, two for 64). `onSlice`, when given, is
  * called as each slice is complete (with the element index of its first element), so a caller
- * can add more into it (SecureFedAvg adds the encoded model) while the slice is still in cache.
+ * can add more into it while the slice is still in cache.
  */
 export function expandMaskInto(
   bits: RingBits,
@@ -69,13 +69,44 @@ export function expandMaskInto(
   start: number,
   onSlice?: (slice: Uint32Array, firstElement: number) => void,
 ): void {
+  expand(bits, terms, label, target, start, undefined, onSlice);
+}
+
+/**
+ * target ← v + Σ_t sign_t · PRG(seed_t, label) over the same range as expandMaskInto, where `fill`
+ * writes v into each slice (every element of it, e.g. the encoded model) before the terms are
+ * added. One pass fewer than expandMaskInto with an onSlice that adds v: the keystreams are added
+ * straight onto v (target += s0·k0 + s1·k1), where expanding first and then adding an encoded
+ * block costs a pass to combine the keystreams and another to add the block (docs/performance.md
+ * "Kernels"). With no terms, target is v.
+ */
+export function maskOnto(
+  bits: RingBits,
+  terms: readonly MaskTerm[],
+  label: string,
+  target: Uint32Array,
+  start: number,
+  fill: (slice: Uint32Array, firstElement: number) => void,
+): void {
+  expand(bits, terms, label, target, start, fill, undefined);
+}
+
+function expand(
+  bits: RingBits,
+  terms: readonly MaskTerm[],
+  label: string,
+  target: Uint32Array,
+  start: number,
+  fill: ((slice: Uint32Array, firstElement: number) => void) | undefined,
+  onSlice: ((slice: Uint32Array, firstElement: number) => void) | undefined,
+): void {
   const w = wordsPerElement(bits);
   if (target.length % w !== 0) throw new BadInputError(`a ${bits}-bit ring vector has a multiple of ${w} words`, { where: 'expandMaskInto' });
   if (!Number.isSafeInteger(start) || start < 0) throw new BadInputError(`mask range start must be a non-negative integer, got ${start}`, { where: 'expandMaskInto' });
   const bytes = target.byteLength;
   const byteStart = start * (bits / 8);
-  // A term with sign +1 goes first when there is one: the first term is copied into the slice,
-  // and a first −1 term would need an extra negation pass.
+  // A term with sign +1 goes first when there is one: without `fill` the first term is copied
+  // into the slice, and a first −1 term would need an extra negation pass.
   const plus = terms.findIndex((t) => t.sign === 1);
   if (plus > 0) terms = [terms[plus]!, ...terms.slice(0, plus), ...terms.slice(plus + 1)];
   const ciphers = terms.map((t) => cipherAt(t.seed, label, byteStart));
@@ -84,16 +115,20 @@ export function expandMaskInto(
   for (let at = 0; at < bytes; at += SLICE_BYTES) {
     const n = Math.min(SLICE_BYTES, bytes - at);
     const slice = target.subarray(at / 4, (at + n) / 4);
-    if (ciphers.length === 0) slice.fill(0);
+    const first = start + at / (bits / 8);
+    if (fill !== undefined) fill(slice, first);
+    else if (ciphers.length === 0) slice.fill(0);
     let t = 0;
     if (ciphers.length >= 2) {
       // The first two terms in one pass: slice ← s0·k0 + s1·k1 (the whole mask of a party among
-      // three). Each pass over the slice costs about as much as the arithmetic it carries.
+      // three), or slice += s0·k0 + s1·k1 onto what `fill` wrote. Each pass over the slice costs
+      // about as much as the arithmetic it carries.
       const k0 = wordsOf(ciphers[0]!.update(zeros.subarray(0, n)), scratch);
       const k1 = wordsOf(ciphers[1]!.update(zeros.subarray(0, n)), scratch2);
-      combineInto(bits, slice, k0, terms[0]!.sign, k1, terms[1]!.sign);
+      if (fill !== undefined) addTwoInto(bits, slice, k0, terms[0]!.sign, k1, terms[1]!.sign);
+      else combineInto(bits, slice, k0, terms[0]!.sign, k1, terms[1]!.sign);
       t = 2;
-    } else if (ciphers.length === 1) {
+    } else if (ciphers.length === 1 && fill === undefined) {
       slice.set(wordsOf(ciphers[0]!.update(zeros.subarray(0, n)), scratch));
       if (terms[0]!.sign === -1) negateInto(bits, slice);
       t = 1;
@@ -101,8 +136,36 @@ export function expandMaskInto(
     for (; t < ciphers.length; t++) {
       addInto(bits, slice, wordsOf(ciphers[t]!.update(zeros.subarray(0, n)), scratch), terms[t]!.sign);
     }
-    onSlice?.(slice, start + at / (bits / 8));
+    onSlice?.(slice, first);
   }
+}
+
+/** target ← target + s0·a + s1·b (mod 2^k); a, b and target of equal length. */
+function addTwoInto(bits: RingBits, target: Uint32Array, a: Uint32Array, s0: 1 | -1, b: Uint32Array, s1: 1 | -1): void {
+  const n = target.length;
+  if (bits === 32) {
+    if (s0 === 1 && s1 === 1) for (let i = 0; i < n; i++) target[i] = target[i]! + a[i]! + b[i]!;
+    else if (s0 === 1) for (let i = 0; i < n; i++) target[i] = target[i]! + a[i]! - b[i]!;
+    else if (s1 === 1) for (let i = 0; i < n; i++) target[i] = target[i]! + b[i]! - a[i]!;
+    else for (let i = 0; i < n; i++) target[i] = target[i]! - a[i]! - b[i]!;
+    return;
+  }
+  if (target.byteOffset % 8 === 0 && a.byteOffset % 8 === 0 && b.byteOffset % 8 === 0) {
+    // Native 64-bit arithmetic through BigUint64Array views (vector.ts addInto): V8 lowers the
+    // whole expression, stored into a BigUint64Array, to machine adds; measured as fast as a
+    // two-operand add, so the third operand is free.
+    const m = n / 2;
+    const t = new BigUint64Array(target.buffer, target.byteOffset, m);
+    const x = new BigUint64Array(a.buffer, a.byteOffset, m);
+    const y = new BigUint64Array(b.buffer, b.byteOffset, m);
+    if (s0 === 1 && s1 === 1) for (let i = 0; i < m; i++) t[i] = t[i]! + x[i]! + y[i]!;
+    else if (s0 === 1) for (let i = 0; i < m; i++) t[i] = t[i]! + x[i]! - y[i]!;
+    else if (s1 === 1) for (let i = 0; i < m; i++) t[i] = t[i]! + y[i]! - x[i]!;
+    else for (let i = 0; i < m; i++) t[i] = t[i]! - x[i]! - y[i]!;
+    return;
+  }
+  addInto(bits, target, a, s0);
+  addInto(bits, target, b, s1);
 }
 
 /**

@@ -59,3 +59,25 @@ export function sparseDegree(choice: MaskGraphChoice, parties: number, dropoutRo
 export function pairTerms(me: number, partners: readonly number[], seedWith: (j: number) => Uint8Array): MaskTerm[] {
   return partners.map((j) => ({ seed: seedWith(j), sign: me < j ? 1 : -1 }));
 }
+
+/**
+ * The terms party `me` applies to each segment of the model in the default round (no dropout
+ * recovery): `terms[t]` is its pair term with `partners[t]` (pairTerms' order). Segment j goes to
+ * party j alone, and party j holds the seed of every pair it is in, so a pair term shared with j
+ * hides nothing from j, the one party that ever sees segment j masked; only the terms with third
+ * parties do. So, when every party has at least two partners:
+ *   - the segment of a partner j carries every term except the one with j;
+ *   - the party's own segment carries none (its contribution to it never leaves the party);
+ * and on every segment j the terms kept by all parties are exactly the pairs without j, each
+ * added once and subtracted once, so they still cancel. A coalition holding segment j learns what
+ * it learned before (what the dropped terms hid from it, it could remove itself), and the
+ * contributions of honest parties stay masked by their pairs with each other (docs/architecture.md
+ * §4). It cuts the keystream a party expands from (n−1)·E to (n−1)(n−2)/n·E elements: a third of
+ * it among three parties. With a single partner (two parties) that partner's term would be the
+ * only one left on its segment, so nothing is dropped: every party decides alike, since
+ * every party has as many partners (the complete graph, or the regular sparse graph).
+ */
+export function segmentTerms(me: number, partners: readonly number[], terms: readonly MaskTerm[], parties: number): MaskTerm[][] {
+  if (partners.length < 2) return Array.from({ length: parties }, () => [...terms]);
+  return Array.from({ length: parties }, (_, j) => (j === me ? [] : terms.filter((_, t) => partners[t] !== j)));
+}

@@ -20,6 +20,8 @@
 //            anything is sent) and sends segment j of x_i + M_i to party j (a direct reduce-scatter:
 //            each party sends (n−1)/n of the model, like one half of a ring all-reduce, in one hop).
 //            Party j adds the n contributions of its segment: the masks cancel, leaving Σ x_i.
+//            With at least three parties, segment j carries only the pairs without j (j knows
+//            the seeds of its own pairs, so they hid nothing from it; masks.ts segmentTerms).
 //   gather   party j decodes its segment — that is the public output — and sends it to all, in the
 //            tensors' own dtypes (float32 for a float32 model: the output carries no more).
 //
@@ -38,12 +40,13 @@ import type { AbortCause, Session, Terms } from '../peer.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { F25519 } from '../common/field.js';
 import { freshSeed, SEED_BYTES } from '../common/prg.js';
-import { expandMaskInto } from '../common/mask.js';
+import { expandMaskInto, maskOnto } from '../common/mask.js';
 import { SHARE_BYTES, shamirShare } from '../common/shamir.js';
 import { defineStages, gather, otherParties, partyName, runProtocol, scatter, StageOrder, whenAborted } from '../common/stages.js';
 import { TensorSet, type Tensor } from '../common/tensors.js';
 import {
   addBytesInto,
+  addInto,
   allocRing,
   checkEncodable,
   decodeInto,
@@ -58,7 +61,7 @@ import {
 } from '../common/vector.js';
 import { checkBelowMax, dhPairSeed, DOUBLE_SETUP_BYTES, keyFromSecret, LeftOutError, onlineDouble, selfSeed, type DoubleSetup, type RescueMode } from './double.js';
 import { hararyGraph, graphSeed } from './graph.js';
-import { combinedMask, pairTerms, sparseDegree, type MaskGraphChoice, type MaskTerm } from './masks.js';
+import { combinedMask, pairTerms, segmentTerms, sparseDegree, type MaskGraphChoice, type MaskTerm } from './masks.js';
 import { allocOutputs, compareManifests, floatRangeBytes, Layout, parseManifest, writeFloatRange, type Manifest } from './layout.js';
 
 // The stages of both rounds, declared once in protocol order. decide, echo, confirm, resend, unmask and
@@ -85,8 +88,12 @@ export const FEDAVG_ORDER = new StageOrder(FEDAVG_STAGES.all, [
 
 export type Variant = 'SecureFedAvg' | 'PlainFedAvg';
 
-/** Protocol version in the terms: parties running different wire formats fail at the first message. */
-export const FEDAVG_VERSION = 'tessera-fedavg/3';
+/**
+ * Protocol version in the terms: parties running different wire formats fail at the first message.
+ * 4: the default round leaves the segment holder's pair terms out of its segment (masks.ts
+ * segmentTerms); a party of version 3 would mask differently and the average would be wrong.
+ */
+export const FEDAVG_VERSION = 'tessera-fedavg/4';
 
 /** Elements per streamed message: 1 MiB of float32, 2 MiB of Z_2^64. */
 export const CHUNK_ELEMENTS = 1 << 18;
@@ -556,7 +563,8 @@ export class FedAvgComputation {
     if (doubleSetup === undefined) {
       // The default round: chunks up to MASK_PRECOMPUTE_BYTES expanded now, the rest fused with
       // the encoding when used; the seeds are kept for that and zeroed after the online part.
-      const masks = await precomputeMasks(bits, terms, LABEL_MODEL, layout, MASK_PRECOMPUTE_BYTES);
+      const bySegment = segmentTerms(me, partners, terms, session.parties);
+      const masks = await precomputeMasks(bits, terms, bySegment, LABEL_MODEL, layout, MASK_PRECOMPUTE_BYTES);
       return { layout, masks, weightMask, prepareMs: performance.now() - t0 };
     }
     // With dropout recovery every contribution is kept until the decision (double.ts), so the whole
@@ -728,7 +736,10 @@ interface Aggregator {
  */
 export interface PreparedMasks {
   readonly bits: RingBits;
+  /** Every term of this party (their seeds are zeroed after the online part). */
   readonly terms: readonly MaskTerm[];
+  /** The terms applied to each segment (masks.ts segmentTerms). */
+  readonly bySegment: readonly (readonly MaskTerm[])[];
   readonly label: string;
   readonly precomputed: Map<number, Uint32Array>;
 }
@@ -752,11 +763,16 @@ function chunkUseOrder(layout: Layout): number[] {
   return order;
 }
 
-/** Expands the first chunks (in use order) up to `budgetBytes`, yielding to the event loop between chunks. */
-async function precomputeMasks(bits: RingBits, terms: readonly MaskTerm[], label: string, layout: Layout, budgetBytes: number): Promise<PreparedMasks> {
+/**
+ * Expands the first chunks (in use order) up to `budgetBytes`, each with the terms of its segment
+ * (`bySegment`), yielding to the event loop between chunks. A chunk without terms (this party's
+ * own segment) has nothing to expand ahead.
+ */
+async function precomputeMasks(bits: RingBits, terms: readonly MaskTerm[], bySegment: readonly (readonly MaskTerm[])[], label: string, layout: Layout, budgetBytes: number): Promise<PreparedMasks> {
   const precomputed = new Map<number, Uint32Array>();
-  const byId = new Map<number, [number, number]>();
-  for (let j = 0; j < layout.parties; j++) for (let c = 0; c < layout.chunkCount(j); c++) byId.set(layout.chunkId(j, c), layout.chunk(j, c));
+  const byId = new Map<number, [number, number, number]>();
+  for (let j = 0; j < layout.parties; j++) for (let c = 0; c < layout.chunkCount(j); c++) byId.set(layout.chunkId(j, c), [...layout.chunk(j, c), j]);
+  const prepared = { bits, terms, bySegment, label, precomputed };
   // A model whose whole mask fits the budget is expanded in one pass and cut into its chunks:
   // chunk by chunk, each chunk would start one AES-CTR cipher per mask term, (chunks × terms) in
   // all, which for a small model among many parties (1,000 parameters, 100 parties: 100 one-chunk
@@ -764,26 +780,44 @@ async function precomputeMasks(bits: RingBits, terms: readonly MaskTerm[], label
   // round, docs/relay.md). The chunks are disjoint views, so using one in place touches no other.
   // Only up to 1 MiB: a larger mask is expanded chunk by chunk, yielding to the event loop between.
   const wholeBytes = layout.total * (bits / 8);
+  const w = bits / 32;
   if (wholeBytes <= Math.min(budgetBytes, 1024 * 1024)) {
     const whole = allocRing(bits, layout.total);
     expandMaskInto(bits, terms, label, whole, 0);
-    const w = bits / 32;
+    // Then each segment loses the terms it leaves out: its own segment is cleared, a partner's
+    // loses that partner's term, expanded over that segment alone (one cipher per partner, not
+    // one per segment and term).
+    for (let j = 0; j < layout.parties; j++) {
+      const [start, end] = layout.segment(j);
+      const kept = bySegment[j]!;
+      const dropped = terms.filter((t) => !kept.includes(t));
+      if (dropped.length === 0 || end === start) continue;
+      const segment = whole.subarray(start * w, end * w);
+      if (kept.length === 0) {
+        segment.fill(0);
+        continue;
+      }
+      const extra = allocRing(bits, end - start);
+      expandMaskInto(bits, dropped, label, extra, start);
+      addInto(bits, segment, extra, -1);
+    }
     for (const [id, [start, end]] of byId) precomputed.set(id, whole.subarray(start * w, end * w));
-    return { bits, terms, label, precomputed };
+    return prepared;
   }
   let used = 0;
   for (const id of chunkUseOrder(layout)) {
-    const [start, end] = byId.get(id)!;
+    const [start, end, j] = byId.get(id)!;
+    if (bySegment[j]!.length === 0) continue;
     const bytes = (end - start) * (bits / 8);
     if (used + bytes > budgetBytes) break;
     const chunk = allocRing(bits, end - start);
-    expandMaskInto(bits, terms, label, chunk, start);
+    expandMaskInto(bits, bySegment[j]!, label, chunk, start);
     precomputed.set(id, chunk);
     used += bytes;
     // Let the server answer other requests (and peers' messages) during a long expansion.
     await yieldToEventLoop();
   }
-  return { bits, terms, label, precomputed };
+  return prepared;
 }
 
 function secureAggregator(
@@ -810,19 +844,24 @@ function secureAggregator(
   const give = (chunk: Uint32Array): void => {
     if (chunk.length === fullWords && chunk.byteOffset === 0 && pool.length < 8) pool.push(chunk);
   };
-  /** Adds the encoding of flat elements [from, to) of the model into `target` (which starts at element `base`). */
-  const encodeRange = (target: Uint32Array, base: number, from: number, to: number): void => {
+  /**
+   * Writes (mode 'set') or adds (mode 'add') the encoding of flat elements [from, to) of the model
+   * into `target`, which starts at element `base`.
+   */
+  const encodeRange = (target: Uint32Array, base: number, from: number, to: number, mode: 'set' | 'add'): void => {
     for (const p of layout.pieces(from, to)) {
       const t = layout.tensors[p.tensor]!;
       const data = input.tensors.get(t.name)!.data.subarray(p.from, p.to);
       const at = t.offset + p.from - base;
       // Values were range-checked before the weights stage (`checked`).
-      encodeInto(fp, ringSlice(bits, target, at, at + data.length), data, multiplier, 'add', `${input.where}.${t.name}`, p.from, true);
+      encodeInto(fp, ringSlice(bits, target, at, at + data.length), data, multiplier, mode, `${input.where}.${t.name}`, p.from, true);
     }
   };
   /**
-   * x_i + M_i over chunk c of segment j. A chunk expanded at setup only gets the encoding added; any
-   * other is expanded and encoded in one pass, slice by slice while the slice is in cache.
+   * x_i + M_i over chunk c of segment j, with the terms of segment j. A chunk expanded at setup
+   * only gets the encoding added; any other is encoded slice by slice and the keystreams are added
+   * onto it while the slice is in cache (maskOnto). This party's own segment has no terms: it is
+   * only encoded.
    */
   const maskedChunk = (j: number, c: number): Uint32Array => {
     const [start, end] = layout.chunk(j, c);
@@ -830,11 +869,11 @@ function secureAggregator(
     const ready = masks.precomputed.get(id);
     if (ready !== undefined) {
       masks.precomputed.delete(id);
-      encodeRange(ready, start, start, end);
+      encodeRange(ready, start, start, end, 'add');
       return ready;
     }
     const chunk = take(end - start);
-    expandMaskInto(bits, masks.terms, masks.label, chunk, start, (slice, from) => encodeRange(chunk, start, from, from + slice.length / w));
+    maskOnto(bits, masks.bySegment[j]!, masks.label, chunk, start, (slice, from) => encodeRange(chunk, start, from, from + slice.length / w, 'set'));
     return chunk;
   };
   const outgoing = new Map<number, Uint32Array>();

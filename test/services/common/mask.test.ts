@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { cipherAt, expandMaskInto, SLICE_BYTES, type MaskTerm } from '../../../services/common/mask.js';
+import { cipherAt, expandMaskInto, maskOnto, SLICE_BYTES, type MaskTerm } from '../../../services/common/mask.js';
 import { MaskStream, freshSeed } from '../../../services/common/prg.js';
 import { allocRing, elementAt, type RingBits } from '../../../services/common/vector.js';
 import { BadInputError } from '../../../services/errors.js';
@@ -28,6 +28,41 @@ function reference(bits: RingBits, terms: MaskTerm[], label: string, start: numb
 function values(bits: RingBits, words: Uint32Array, length: number): bigint[] {
   return Array.from({ length }, (_, i) => BigInt.asUintN(bits, elementAt(bits, words, i)));
 }
+
+describe('maskOnto: a filled vector plus the combined mask, against the MaskStream reference', () => {
+  const signSets: (1 | -1)[][] = [[], [1], [-1], [1, -1], [-1, 1], [1, 1], [-1, -1], [-1, 1, 1]];
+  for (const bits of RINGS) {
+    for (const signs of signSets) {
+      const sliceElements = SLICE_BYTES / (bits / 8);
+      for (const [start, length, offset] of [[0, 7, 0], [3, 33, 0], [sliceElements - 3, sliceElements + 9, 0], [5, 301, 1]] as const) {
+        test(`Z_2^${bits}, signs [${signs.join(',')}], elements ${start}..${start + length}${offset ? ', unaligned target' : ''}`, () => {
+          const terms = signs.map((sign) => ({ seed: freshSeed(), sign }));
+          const backing = new Uint32Array(offset + (bits / 32) * length).fill(0xdeadbeef);
+          const target = backing.subarray(offset);
+          // v: element e of the range gets (e · 0x9e3779b97f4a7c15 + 7) mod 2^k, written by `fill`.
+          const v = (e: number) => BigInt.asUintN(bits, BigInt(e) * 0x9e3779b97f4a7c15n + 7n);
+          const seen: [number, number][] = [];
+          maskOnto(bits, terms, 'onto', target, start, (slice, first) => {
+            seen.push([first, slice.length / (bits / 32)]);
+            for (let i = 0; i < slice.length / (bits / 32); i++) {
+              const x = v(first + i);
+              if (bits === 32) slice[i] = Number(x);
+              else {
+                slice[2 * i] = Number(x & 0xffffffffn);
+                slice[2 * i + 1] = Number(x >> 32n);
+              }
+            }
+          });
+          const mask = reference(bits, terms, 'onto', start, length);
+          assert.deepEqual(values(bits, target, length), mask.map((m, i) => BigInt.asUintN(bits, m + v(start + i))));
+          // `fill` saw every element once, slice by slice, in order.
+          assert.deepEqual(seen.map(([first]) => first), seen.map((_, k) => start + k * sliceElements));
+          assert.equal(seen.reduce((a, [, n]) => a + n, 0), length);
+        });
+      }
+    }
+  }
+});
 
 describe('expandMaskInto: combined mask Σ sign·PRG(seed) against the MaskStream reference', () => {
   const signSets: (1 | -1)[][] = [[], [1], [-1], [1, 1], [1, -1], [-1, -1], [-1, -1, 1], [-1, -1, -1], [1, 1, 1, -1, -1]];

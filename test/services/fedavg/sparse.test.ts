@@ -106,14 +106,16 @@ describe('a 40-party sparse transcript', () => {
       for (const m of reduce.filter((x) => x.from === p)) {
         const [start, end] = layout.segment(m.to);
         const masked = int64s(m.payload!);
-        // Removing exactly the neighbours' pair masks leaves p's scaled model (w/n in fixed point, f = 32).
-        const mask = int64s(new Uint8Array(combinedMask(64, pairTerms(p, partners, (j) => pairSeed(p, j)), 'SecureFedAvg/v1/model', start, end).buffer));
+        // Removing exactly the neighbours' pair masks leaves p's scaled model (w/n in fixed point, f = 32);
+        // the pair with the segment's holder, if it is a neighbour, is left out of its segment (masks.ts segmentTerms).
+        const kept = partners.filter((j) => j !== m.to);
+        const mask = int64s(new Uint8Array(combinedMask(64, pairTerms(p, kept, (j) => pairSeed(p, j)), 'SecureFedAvg/v1/model', start, end).buffer));
         masked.forEach((y, e) => {
           const x = Number(BigInt.asIntN(64, y - mask[e]!)) / 2 ** 32;
           assert.ok(Math.abs(x - modelOf(p).get('w')!.data[start + e]! / n) < 1e-9, `party ${p}, element ${start + e}`);
         });
         // Leaving out one neighbour's mask (what a coalition of all the others would know) leaves it uniform.
-        const partial = new Uint8Array(combinedMask(64, pairTerms(p, partners.slice(1), (j) => pairSeed(p, j)), 'SecureFedAvg/v1/model', start, end).buffer);
+        const partial = new Uint8Array(combinedMask(64, pairTerms(p, kept.slice(1), (j) => pairSeed(p, j)), 'SecureFedAvg/v1/model', start, end).buffer);
         const rest = new BigInt64Array(masked.map((y, e) => BigInt.asIntN(64, y - int64s(partial)[e]!)));
         assert.deepEqual(zeroRuns(new Uint8Array(rest.buffer)), [], `party ${p} to ${m.to}, one neighbour's mask kept`);
       }
