@@ -168,10 +168,10 @@ if (process.argv[1]?.endsWith('floor.ts')) {
 }
 
 /** `n` floor parties: separate processes (as the Tessera servers of the same row), or in this one. */
-export async function startFloorCluster(n: number, carrier: Carrier, inProcess: boolean): Promise<{ nodes: string[]; close(): Promise<void> }> {
+export async function startFloorCluster(n: number, carrier: Carrier, inProcess: boolean): Promise<{ nodes: string[]; pids: number[]; close(): Promise<void> }> {
   if (inProcess) {
     const parties = await Promise.all(Array.from({ length: n }, () => startFloorParty(carrier)));
-    return { nodes: parties.map((p) => p.url), close: async () => void (await Promise.all(parties.map((p) => p.close()))) };
+    return { nodes: parties.map((p) => p.url), pids: [], close: async () => void (await Promise.all(parties.map((p) => p.close()))) };
   }
   const { spawn } = await import('node:child_process');
   const children = Array.from({ length: n }, () =>
@@ -197,7 +197,7 @@ export async function startFloorCluster(n: number, carrier: Carrier, inProcess: 
       });
       child.once('exit', (code) => reject(new Error(`a floor party exited with code ${code}`)));
     })));
-    return { nodes, close };
+    return { nodes, pids: children.map((child) => child.pid!), close };
   } catch (err) {
     await close();
     throw err;

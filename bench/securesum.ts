@@ -3,7 +3,8 @@
 // the same peer messages (two rounds of empty messages between every pair, over the same carrier:
 // the persistent channel, or POST with --no-peer-channel) between bare node:http servers
 // (bench/floor.ts). The ratio SecureSum / floor is what Tessera adds; sums and floor rounds are
-// interleaved so machine noise hits both alike. Rows up to --in-process-from run every party
+// interleaved so machine noise hits both alike. The floor's client requests go the way the
+// TypeScript client sends its JSON requests in Node: node:http on a keep-alive Agent. Rows up to --in-process-from run every party
 // server as its own process; from there on (50 parties) all servers share this process.
 // Then, for the first row's size, 100 numbers per party and the throughput of 100 concurrent sums.
 // Last, with the original FSC's sources at hand (--fsc-original DIR or TESSERA_FSC_ORIGINAL), a
@@ -13,7 +14,10 @@
 //   npm run bench:sum [-- --parties 3,10,50 --runs 100,30,10 --in-process-from 50 --no-peer-channel --skip-throughput
 //                         --fsc-original DIR --fsc-runs 100]
 import { parseArgs } from 'node:util';
+import { subscribe } from 'node:diagnostics_channel';
+import { Agent, request, type ClientRequest } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,21 +46,43 @@ const RUNS = values.runs.split(',').map(Number);
 const IN_PROCESS_FROM = Number(values['in-process-from']);
 const CARRIER: Carrier = values['no-peer-channel'] ? 'post' : 'channel';
 
-/** Counts the HTTP requests the clients make (the peer messages are counted by the protocol). */
+/**
+ * Counts the client API requests made in this process (the peer messages, on /peer/…, are
+ * counted by the protocol): the client's own transport is measured, not a wrapper around it.
+ */
 let clientRequests = 0;
-const countingFetch: typeof fetch = (input, init) => {
-  clientRequests += 1;
-  return fetch(input, init);
+const countClientRequest = (message: unknown): void => {
+  if ((message as { request: Pick<ClientRequest, 'path'> }).request.path.startsWith('/representation')) clientRequests += 1;
 };
+subscribe('http.client.request.start', countClientRequest);
+// Requests through fetch (a client given one, or outside the Node transport) are undici's.
+subscribe('undici:request:create', countClientRequest);
 
-async function startTessera(n: number, inProcess: boolean): Promise<{ nodes: string[]; close(): Promise<void> }> {
-  if (!inProcess) return startProcessCluster(n, CARRIER === 'post' ? ['--no-peer-channel'] : []);
+/** The floor's client: one empty request on a kept-alive connection, nothing else. */
+const floorAgent = new Agent({ keepAlive: true, scheduling: 'lifo', noDelay: true });
+function floorRequest(url: string, body?: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const req = request(url, { method: body === undefined ? 'GET' : 'POST', agent: floorAgent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve());
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function startTessera(n: number, inProcess: boolean): Promise<{ nodes: string[]; pids: number[]; close(): Promise<void> }> {
+  if (!inProcess) {
+    const cluster = await startProcessCluster(n, CARRIER === 'post' ? ['--no-peer-channel'] : []);
+    return { ...cluster, pids: cluster.children.map((child) => child.pid!) };
+  }
   const networkSecret = randomBytes(32);
   const root = await mkdtemp(join(tmpdir(), 'tessera-bench-'));
   const servers = await Promise.all(Array.from({ length: n }, (_, i) =>
     startServer({ dataDir: join(root, `party${i}`), port: 0, logLevel: 'error', peer: { networkSecret, noChannel: CARRIER === 'post' } })));
   return {
     nodes: servers.map((s) => s.url),
+    pids: [],
     close: async () => {
       await Promise.all(servers.map((s) => s.close()));
       await rm(root, { recursive: true, force: true });
@@ -65,6 +91,23 @@ async function startTessera(n: number, inProcess: boolean): Promise<{ nodes: str
 }
 
 const ms = (x: number): string => x.toFixed(2);
+
+/**
+ * CPU time (user + system, ms) this process and `pids` have used so far (/proc/<pid>/stat, in
+ * clock ticks of 10 ms: meaningful summed over many sums). On a machine shared with other work
+ * wall time measures the queue for the cores as much as the work; CPU time per sum does not.
+ */
+function cpuMs(pids: readonly number[]): number {
+  const own = process.cpuUsage();
+  let total = (own.user + own.system) / 1000;
+  for (const pid of pids) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command's closing parenthesis start at field 3 (state); utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    total += (Number(fields[11]) + Number(fields[12])) * 10;
+  }
+  return total;
+}
 
 async function main(): Promise<void> {
   const rows: (string | number)[][] = [];
@@ -75,7 +118,7 @@ async function main(): Promise<void> {
     const tessera = await startTessera(n, inProcess);
     const floor = await startFloorCluster(n, CARRIER, inProcess);
     try {
-      const apis = tessera.nodes.map((url) => new Api(url, { fetch: countingFetch, timeoutMs: 120_000 }));
+      const apis = tessera.nodes.map((url) => new Api(url, { timeoutMs: 120_000 }));
       // A client creates the microservice and its compute member once and calls it per sum, as a
       // long-running analysis script would.
       const computes: Remote[] = await Promise.all(apis.map(async (api) => (await api.create({ protocol: 'Simon' })).attribute('compute')));
@@ -94,9 +137,8 @@ async function main(): Promise<void> {
         const uuid = randomUUID();
         const started = performance.now();
         await Promise.all(floor.nodes.map(async (url, myself) => {
-          const round = await fetch(`${url}/round`, { method: 'POST', body: JSON.stringify({ uuid, nodes: floor.nodes, myself }) });
-          await round.arrayBuffer();
-          for (let r = 1; r < requestsPerParty; r++) await (await fetch(`${url}/empty`)).arrayBuffer();
+          await floorRequest(`${url}/round`, JSON.stringify({ uuid, nodes: floor.nodes, myself }));
+          for (let r = 1; r < requestsPerParty; r++) await floorRequest(`${url}/empty`);
         }));
         return performance.now() - started;
       };
@@ -111,16 +153,22 @@ async function main(): Promise<void> {
       console.error(`${n} parties: measuring`);
       const sums: number[] = [];
       const floors: number[] = [];
+      let sumCpu = 0;
+      let floorCpu = 0;
       for (let i = 0; i < runs; i++) {
+        const sumBefore = cpuMs(tessera.pids);
         sums.push(await oneSum((p) => p + 0.5));
+        sumCpu += cpuMs(tessera.pids) - sumBefore;
+        const floorBefore = cpuMs(floor.pids);
         floors.push(await oneFloor(perParty));
+        floorCpu += cpuMs(floor.pids) - floorBefore;
       }
       sums.sort((a, b) => a - b);
       floors.sort((a, b) => a - b);
       const median = quantile(sums, 0.5);
       const floorMedian = quantile(floors, 0.5);
       rows.push([n, inProcess ? 'one process' : 'processes', runs, ms(median), ms(quantile(sums, 0.95)), ms(floorMedian), ms(quantile(floors, 0.95)),
-        (median / floorMedian).toFixed(2), perParty, vectorSumMessages(n)]);
+        (median / floorMedian).toFixed(2), ms(sumCpu / runs), ms(floorCpu / runs), (sumCpu / floorCpu).toFixed(2), perParty, vectorSumMessages(n)]);
 
       if (index === 0 && !values['skip-throughput']) {
         console.error(`${n} parties: 100 numbers, throughput`);
@@ -145,8 +193,8 @@ async function main(): Promise<void> {
       await floor.close();
     }
   }
-  console.log(`\nSecureSum latency (1 number per party) and the bare floor, peer carrier: ${CARRIER} (ms)\n`);
-  printTable(['parties', 'servers', 'runs', 'sum median', 'sum p95', 'floor median', 'floor p95', 'sum/floor', 'client requests per party', 'peer messages'], rows);
+  console.log(`\nSecureSum latency (1 number per party) and the bare floor, peer carrier: ${CARRIER} (ms; CPU: mean user+system ms of the client and every server per sum)\n`);
+  printTable(['parties', 'servers', 'runs', 'sum median', 'sum p95', 'floor median', 'floor p95', 'sum/floor', 'sum CPU', 'floor CPU', 'CPU sum/floor', 'client requests per party', 'peer messages'], rows);
   await secureSumSideBySide(values['fsc-original'], Number(values['fsc-runs']));
 }
 

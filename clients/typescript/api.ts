@@ -13,6 +13,7 @@ import type { components, paths } from './generated/schema.js';
 import { TesseraApiError, TesseraRequestError, TesseraTimeoutError, toProblem, unreachable } from './errors.js';
 import { TensorSet, type Tensor } from '../../shared/tensors.js';
 import { secureFedAvg, type Averaged, type SecureFedAvgRequest } from './fedavg/average.js';
+import { nodeJsonTransport, type JsonRequest, type JsonTransport } from './transport.js';
 
 export type Schemas = components['schemas'];
 export type Description = Schemas['Description'];
@@ -53,7 +54,11 @@ export interface ApiOptions {
   timeoutMs?: number;
   /** Extra headers on every request. */
   headers?: Record<string, string>;
-  /** A fetch implementation (default: the global fetch). */
+  /**
+   * A fetch implementation. Without one, JSON requests in Node go through `node:http` on a
+   * keep-alive Agent (clients/typescript/transport.ts: a third of fetch's cost per request), and
+   * everything else through the global fetch; with one, every request goes through it.
+   */
   fetch?: (input: Request) => Promise<Response>;
 }
 
@@ -177,6 +182,12 @@ export class Api {
   readonly client: Client<paths>;
   readonly baseUrl: string;
   readonly timeoutMs: number;
+  /** The short path for JSON requests (Node, no fetch given), or undefined: everything through `client`. */
+  readonly #json: JsonTransport | undefined;
+  /** Every JSON request's headers: the caller's and the token (and the body's media type). */
+  readonly #jsonHeaders: Readonly<Record<string, string>>;
+  readonly #jsonBodyHeaders: Readonly<Record<string, string>>;
+  readonly #jsonAcceptHeaders: Readonly<Record<string, string>>;
 
   constructor(baseUrl: string, options: ApiOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
@@ -184,6 +195,41 @@ export class Api {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
     this.client = createClient<paths>({ baseUrl: this.baseUrl, headers, ...(options.fetch ? { fetch: options.fetch } : {}) });
+    this.#json = options.fetch ? undefined : nodeJsonTransport();
+    // As openapi-fetch sends them: Content-Type with a body; Accept only where the client asks for a form.
+    this.#jsonHeaders = headers;
+    this.#jsonBodyHeaders = { ...headers, 'Content-Type': 'application/json' };
+    this.#jsonAcceptHeaders = { ...headers, Accept: 'application/json' };
+  }
+
+  /**
+   * One JSON request: through the Node transport when there is one, else `viaFetch` (the same
+   * request through openapi-fetch). Either way the same typed errors and time limit.
+   */
+  #request<T>(
+    operation: string,
+    options: RequestOptions | undefined,
+    request: { method: JsonRequest['method']; path: string; body?: unknown; acceptJson?: true },
+    viaFetch: (signal: AbortSignal) => Promise<FetchResult<T>>,
+  ): Promise<T> {
+    const json = this.#json;
+    if (json === undefined) return this.#send(operation, options, viaFetch);
+    return this.#send<T>(operation, options, async (signal) => {
+      const answer = await json(this.baseUrl, {
+        method: request.method,
+        path: request.path,
+        headers: request.body !== undefined ? this.#jsonBodyHeaders : request.acceptJson === true ? this.#jsonAcceptHeaders : this.#jsonHeaders,
+        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+        signal,
+      });
+      const ok = answer.status >= 200 && answer.status < 300;
+      if (ok && (answer.malformed || typeof answer.body === 'string')) {
+        throw new TesseraRequestError(operation, `the server at ${this.baseUrl} answered ${answer.status} with a body that is not JSON`, { url: this.baseUrl });
+      }
+      // What openapi-fetch's result carries, and all #send reads of it.
+      const response = { ok, status: answer.status, statusText: answer.statusText } as Response;
+      return ok ? { data: answer.body as T, response } : { error: answer.body, response };
+    });
   }
 
   /** Runs one request with its time limit and turns every failure into a typed error. */
@@ -196,6 +242,7 @@ export class Api {
       result = await request(signal);
     } catch (err) {
       if (timeout.aborted) throw new TesseraTimeoutError(operation, timeoutMs, { cause: err, url: this.baseUrl });
+      if (err instanceof TesseraRequestError) throw err;
       throw new TesseraRequestError(operation, unreachable(this.baseUrl, err), { cause: err, url: this.baseUrl });
     }
     const { response } = result;
@@ -207,24 +254,32 @@ export class Api {
     return { path: { representation_uuid: uuidOf(rep, operation) } };
   }
 
+  #uuidPath(params: { path: { representation_uuid: string } }): string {
+    return `/representation/${encodeURIComponent(params.path.representation_uuid)}`;
+  }
+
   /** The descriptions of the microservices this server offers. */
   async list(options?: RequestOptions): Promise<Description[]> {
-    const data = await this.#send('listRepresentations', options, (signal) => this.client.GET('/representations', { signal }));
+    const data = await this.#request('listRepresentations', options, { method: 'GET', path: '/representations' }, (signal) =>
+      this.client.GET('/representations', { signal }),
+    );
     return data.list;
   }
 
   /** A representation of the first microservice whose description has every requirement. */
   async create<M extends string = never>(requirements: Record<string, string>, options?: RequestOptions): Promise<Remote<M>> {
-    const data = await this.#send('createRepresentation', options, (signal) =>
-      this.client.POST('/representations', { body: { args: [], kwargs: requirements }, signal }),
+    const body = { args: [], kwargs: requirements };
+    const data = await this.#request('createRepresentation', options, { method: 'POST', path: '/representations', body }, (signal) =>
+      this.client.POST('/representations', { body, signal }),
     );
     return remote<M>(this, data.uuid);
   }
 
   /** Upload a JSON value (representations inside it stand for the objects they name). */
   async upload(value: unknown, options?: RequestOptions): Promise<Remote> {
-    const data = await this.#send('uploadRepresentation', options, (signal) =>
-      this.client.PUT('/representations', { body: { args: [value], kwargs: {} }, signal }),
+    const body = { args: [value], kwargs: {} };
+    const data = await this.#request('uploadRepresentation', options, { method: 'PUT', path: '/representations', body }, (signal) =>
+      this.client.PUT('/representations', { body, signal }),
     );
     return remote<never>(this, data.uuid);
   }
@@ -259,7 +314,8 @@ export class Api {
   /** A representation of the attribute `name` of `rep`. */
   async attribute<M extends string = never>(rep: RepresentationLike, name: string, options?: RequestOptions): Promise<Remote<M>> {
     const representation_uuid = uuidOf(rep, 'createAttribute');
-    const data = await this.#send('createAttribute', options, (signal) =>
+    const path = `/representation/${encodeURIComponent(representation_uuid)}/${encodeURIComponent(name)}`;
+    const data = await this.#request('createAttribute', options, { method: 'GET', path }, (signal) =>
       this.client.GET('/representation/{representation_uuid}/{attribute_name}', {
         params: { path: { representation_uuid, attribute_name: name } },
         signal,
@@ -270,10 +326,12 @@ export class Api {
 
   /** Call `rep`; resolves to the result's representation, or undefined when the member returns nothing. */
   async call(rep: RepresentationLike, kwargs: Record<string, unknown> = {}, args: unknown[] = [], options?: RequestOptions): Promise<Remote | undefined> {
-    const data = await this.#send('callRepresentation', options, (signal) =>
+    const params = this.#path(rep, 'callRepresentation');
+    const body = { args, kwargs };
+    const data = await this.#request('callRepresentation', options, { method: 'PATCH', path: this.#uuidPath(params), body }, (signal) =>
       this.client.PATCH('/representation/{representation_uuid}', {
-        params: this.#path(rep, 'callRepresentation'),
-        body: { args, kwargs },
+        params,
+        body,
         signal,
       }),
     );
@@ -304,9 +362,10 @@ export class Api {
   async download<T = unknown>(rep: RepresentationLike | undefined, options?: RequestOptions): Promise<T> {
     if (rep === undefined) throw new TypeError('download: nothing to download (the call returned none)');
     // The operation answers JSON or safetensors; with Accept: application/json it is the JSON one.
-    const data = await this.#send<Schemas['ObjectResponse']>('downloadRepresentation', options, (signal) =>
+    const params = this.#path(rep, 'downloadRepresentation');
+    const data = await this.#request<Schemas['ObjectResponse']>('downloadRepresentation', options, { method: 'GET', path: this.#uuidPath(params), acceptJson: true }, (signal) =>
       this.client.GET('/representation/{representation_uuid}', {
-        params: this.#path(rep, 'downloadRepresentation'),
+        params,
         headers: { Accept: 'application/json' },
         signal,
       }) as Promise<FetchResult<Schemas['ObjectResponse']>>,
@@ -331,8 +390,9 @@ export class Api {
   /** Free `rep` on the server. Releasing `undefined` (a call that returned nothing) does nothing. */
   async release(rep: RepresentationLike | undefined, options?: RequestOptions): Promise<void> {
     if (rep === undefined) return;
-    await this.#send('releaseRepresentation', options, (signal) =>
-      this.client.DELETE('/representation/{representation_uuid}', { params: this.#path(rep, 'releaseRepresentation'), signal }),
+    const params = this.#path(rep, 'releaseRepresentation');
+    await this.#request('releaseRepresentation', options, { method: 'DELETE', path: this.#uuidPath(params) }, (signal) =>
+      this.client.DELETE('/representation/{representation_uuid}', { params, signal }),
     );
   }
 
