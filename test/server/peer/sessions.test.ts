@@ -237,3 +237,71 @@ describe('peer sessions, two parties with a small inbox (backpressure)', () => {
     s1!.close();
   });
 });
+
+// Identities are proven once per pair, not per computation (server/peer/node.ts open): a party
+// that met its peers before starts at once and takes a peer's messages when a proof of that peer's
+// current run drawn after the open arrives, normally the receipt of its own first message to it.
+describe('identity requests: once per pair of servers, not per computation', () => {
+  let net: Network;
+  before(async () => {
+    net = await startNetwork(3);
+  });
+  after(() => net.close());
+
+  const identityRequests = () => net.parties.map((p) => p.requests.filter((r) => r === '/peer/identity').length);
+  const clearRequests = () => net.parties.forEach((p) => p.requests.splice(0));
+
+  /** Every party sends to every other, then receives from every other (a SecureSum's round). */
+  async function allPairs(uuid: string): Promise<void> {
+    const sessions = await within(5000, 'open', openAll(net, uuid));
+    try {
+      const payload = (from: number, to: number) => Buffer.from(`${uuid}:${from}->${to}`);
+      await within(10_000, 'round', Promise.all(sessions.map(async (s, me) => {
+        const others = [0, 1, 2].filter((p) => p !== me);
+        await Promise.all(others.map((to) => s.send(to, 'share', payload(me, to))));
+        for (const from of others) assert.equal(Buffer.from(await s.receive(from, 'share')).toString(), payload(from, me).toString());
+      })));
+    } finally {
+      sessions.forEach((s) => s.close());
+    }
+  }
+
+  test('the first computation asks every peer once; the next ones ask nobody, their receipts prove each peer\'s run', async () => {
+    await allPairs('first-contact');
+    assert.ok(identityRequests().every((n) => n >= 2), `each party was asked by both others: ${identityRequests()}`);
+    for (const round of [0, 1, 2]) {
+      clearRequests();
+      await allPairs(`warm-${round}`);
+      assert.deepEqual(identityRequests(), [0, 0, 0], `computation ${round} after the first asked for identities`);
+      assert.ok(net.parties.every((p) => p.requests.includes('/peer/messages')));
+    }
+  });
+
+  test('a party that waits for a peer before sending it anything asks that peer alone, and gets its message', async () => {
+    await allPairs('warm-up');
+    clearRequests();
+    const sessions = await within(5000, 'open', openAll(net, 'star'));
+    try {
+      // Parties 1 and 2 send to party 0, which sends nothing before it has both (a gather at a leader).
+      const gathered = Promise.all([1, 2].map((from) => sessions[0]!.receive(from, 'share')));
+      await within(10_000, 'to the leader', Promise.all([sessions[1]!.send(0, 'share', Buffer.from('one')), sessions[2]!.send(0, 'share', Buffer.from('two'))]));
+      assert.deepEqual((await within(10_000, 'gather', gathered)).map((b) => Buffer.from(b).toString()), ['one', 'two']);
+      // Only the leader had to ask (parties 1 and 2 each once); the senders learnt party 0's run from their receipts.
+      assert.deepEqual(identityRequests(), [0, 1, 1]);
+    } finally {
+      sessions.forEach((s) => s.close());
+    }
+  });
+
+  test('a peer that restarted between computations is still found out: its new run is learnt, the computation completes', async () => {
+    await allPairs('before-restart');
+    await net.parties[2]!.restart();
+    clearRequests();
+    await allPairs('after-restart');
+    // Sealed to its old run, party 2 answered 401 and was asked afresh (by each of the two others).
+    assert.ok(identityRequests()[2]! >= 1);
+    clearRequests();
+    await allPairs('after-restart-again');
+    assert.deepEqual(identityRequests(), [0, 0, 0]);
+  });
+});
