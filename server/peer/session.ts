@@ -161,6 +161,10 @@ export class PeerSession implements Session {
   whenJoined(timeoutMs: number = this.timeoutMs): Promise<boolean> {
     if (this.hasEveryone()) return Promise.resolve(true);
     if (this.closed) return Promise.resolve(false);
+    // A party not yet confirmed may have messages held for it here: have it confirmed.
+    this.bound.forEach((b, i) => {
+      if (b === undefined && i !== this.myself && this.confirmations[i] !== undefined) this.host.wantConfirmation(this, i);
+    });
     return new Promise<boolean>((resolve) => {
       const done = (joined: boolean) => {
         clearTimeout(timer);

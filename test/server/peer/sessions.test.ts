@@ -293,6 +293,18 @@ describe('identity requests: once per pair of servers, not per computation', () 
     }
   });
 
+  test('a party that waits only for everyone to have joined (before an abort) gets the peers it holds messages of confirmed', async () => {
+    await allPairs('warm-up-join');
+    const sessions = await within(5000, 'open', openAll(net, 'join'));
+    try {
+      await within(10_000, 'to party 0', Promise.all([sessions[1]!.send(0, 'share', Buffer.from('a')), sessions[2]!.send(0, 'share', Buffer.from('b'))]));
+      // Party 0 receives nothing: without asking, it would wait the whole minute for its held peers.
+      assert.equal(await within(10_000, 'joined', sessions[0]!.whenJoined(60_000)), true);
+    } finally {
+      sessions.forEach((s) => s.close());
+    }
+  });
+
   test('a peer that restarted between computations is still found out: its new run is learnt, the computation completes', async () => {
     await allPairs('before-restart');
     await net.parties[2]!.restart();
