@@ -187,7 +187,7 @@ export class InboundPath {
       throw new ConflictError('this message belongs to a computation that already ended here', { where: 'envelope.header.peer' });
     }
     if (session) {
-      const from = header.from;
+      const from = senderIndex(session, header);
       // A session that started with cached identities takes nothing from a sender before that
       // sender's identity is confirmed afresh (node.ts open): its boot check below then runs
       // against the run the sender proved current for this computation.
@@ -240,7 +240,7 @@ export class InboundPath {
         session.nodeBoots[from] = header.senderBoot;
       }
       if (session.bound[from] === header.instance) {
-        await session.accept(header, payload);
+        await session.accept(header, payload, false, from);
         return;
       }
     }
@@ -252,4 +252,24 @@ export class InboundPath {
   private markDead(header: EnvelopeHeader): void {
     this.finish(header.uuid, header.senderKey, header.instance, Date.now() + REPLAY_WINDOW_MS);
   }
+}
+
+/**
+ * The index in `session` of the party that sealed `header`: the index the sender gives itself
+ * (`header.from`), except for a party of this computation whose node list is not ours (another
+ * order, another spelling of a peer: its terms differ, and it counts itself at another index).
+ * That sender is judged as the party it is here: held until its own current run is confirmed, then
+ * refused (409) for the disagreement, which fails this computation too (session.ts accept), as any
+ * party's other terms do. Judged by the index it claims it would be refused as "not party N" (403),
+ * and this computation would not fail: when this party is the first to see the disagreement (it
+ * is, whenever the others' messages reach it before theirs reach them confirmed), no party would
+ * report the conflict, only the refusals it causes [test/services/simon/securesum.test.ts, "parties
+ * that disagree on the node list"; test/server/peer/sessions.test.ts]. An abort notice keeps the
+ * index it gives: it fails this computation whatever index it names.
+ */
+function senderIndex(session: PeerSession, header: EnvelopeHeader): number {
+  const claimed = header.from;
+  if (header.stage === ABORT_STAGE || session.nodeKeys[claimed] === header.senderKey || session.agreesOn(header.terms)) return claimed;
+  const here = session.nodeKeys.indexOf(header.senderKey);
+  return here >= 0 && here !== session.myself ? here : claimed;
 }

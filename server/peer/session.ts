@@ -303,9 +303,10 @@ export class PeerSession implements Session {
    * Accepts one authenticated message of this session's bound instance from party `from`.
    * `buffered` messages were already counted against the node's buffer: never wait for them.
    * Throws (the sender sees it) on a terms mismatch, an undeclared stage or a conflicting duplicate.
+   * `from` is the sender's index here: `header.from` unless its node list is not ours (inbound.ts
+   * senderIndex), when only the terms conflict can follow.
    */
-  async accept(header: EnvelopeHeader, payload: Buffer, buffered = false): Promise<void> {
-    const from = header.from;
+  async accept(header: EnvelopeHeader, payload: Buffer, buffered = false, from = header.from): Promise<void> {
     if (this.closed || this.failure) {
       if (header.stage === ABORT_STAGE) return;
       // Say why: a sender that arrives after the failure must learn its cause, not blame us.
@@ -365,6 +366,11 @@ export class PeerSession implements Session {
    * this party, a declared stage, session running): what the inbound path checks before it holds
    * a message of a sender still being confirmed, so a message accept() refuses is refused to its sender.
    */
+  /** Whether `terms` are this session's, as every party of it must state them. */
+  agreesOn(terms: Terms): boolean {
+    return canonicalJson(terms) === this.termsJson;
+  }
+
   wouldTake(header: EnvelopeHeader): boolean {
     return !this.closed && this.failure === undefined && header.to === this.myself && this.stageSet.has(header.stage) &&
       canonicalJson(header.terms) === this.termsJson;

@@ -135,6 +135,33 @@ describe('peer sessions, three parties (network secret)', () => {
     [s0, s1, s2].forEach((s) => s!.close());
   });
 
+  test('a party that lists the nodes in another order refuses the others for that disagreement, and fails itself naming the party', async () => {
+    // Party 2 counts party 0's server as its party 1 and party 1's as its party 0. Party 0's message
+    // is from a party of its computation that disagrees on the nodes (a 409, as for any other term),
+    // not from an impostor of its party 0 (a 403 that would not fail party 2: when party 2 saw the
+    // disagreement first, no party reported it, only the refusals it caused).
+    const uuid = 'swapped-nodes';
+    const swapped = [net.urls[1]!, net.urls[0]!, net.urls[2]!];
+    const open = (i: number, nodes: string[]) => net.parties[i]!.node.open({ uuid, myself: i, terms: termsFor(nodes), stages: STAGES });
+    const [s0, s2] = await within(5000, 'open', Promise.all([open(0, net.urls), open(2, swapped)]));
+    try {
+      await assert.rejects(within(5000, 'send', s0.send(2, 'share', Buffer.from('x'))), (err: Error) => {
+        assert.ok(err instanceof PeerError, err.message);
+        assert.match(err.message, /HTTP 409\): party 1 \(http:\/\/[^)]+\) disagrees on nodes/);
+        return true;
+      });
+      const failed = s2.signal.aborted ? Promise.resolve() : new Promise((resolve) => s2.signal.addEventListener('abort', resolve, { once: true }));
+      await within(5000, 'party 2 fails', failed);
+      const reason: unknown = s2.signal.reason;
+      assert.ok(reason instanceof ConflictError, String(reason));
+      assert.equal(reason.where, `party 1 (${net.urls[0]})`);
+      assert.match(reason.message, /disagrees on nodes/);
+    } finally {
+      s0.close();
+      s2.close();
+    }
+  });
+
   test('abort reaches every other party promptly with the reason', async () => {
     const sessions = await openAll(net, 'abort');
     // Settled into values at once: the rejections arrive while the abort is still being sent.
