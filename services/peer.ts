@@ -114,7 +114,9 @@ export interface PeerEndpoint {
   /**
    * POST /peer/messages: one sealed envelope. Throws a TesseraError when rejected. `owned`: the
    * caller hands the buffer over (a request body read for this call), so a large envelope may be
-   * decrypted in place and its bytes destroyed (server/peer/envelope.ts openInPlace).
+   * decrypted in place and its bytes destroyed (server/peer/envelope.ts openInPlace). Resolves
+   * with the receipt every carrier answers an accepted envelope with (server/peer/envelope.ts
+   * receiptFor; HTTP: the Tessera-Receipt header of the 204), if it gives one.
    */
-  deliver(envelope: Buffer, options?: { readonly owned?: boolean }): Promise<void>;
+  deliver(envelope: Buffer, options?: { readonly owned?: boolean }): Promise<string | void>;
 }

@@ -145,7 +145,7 @@ export class PeerChannelServer {
       }
       endpoint
         .deliver(body)
-        .then(() => answer(204, ''), (err: unknown) => fail(err, '/peer/messages'))
+        .then((receipt) => answer(204, receipt ?? ''), (err: unknown) => fail(err, '/peer/messages'))
         .finally(() => {
           this.#bodies -= 1;
           this.#bytes -= size;

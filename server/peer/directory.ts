@@ -2,6 +2,12 @@
 // answer against the trust mode (pinned key, or an HMAC proof of the network secret over the
 // key, the boot id and our challenge, so an answer cannot be replayed from another exchange),
 // and caches it per URL until the peer says its boot changed.
+//
+// Proofs are ordered by `proofTick()`: a computation that opens takes a tick, every identity
+// challenge and every sealed envelope takes one when its random value is drawn, and a proof counts
+// for a computation only if its tick is later (node.ts): the peer's run was alive after the
+// computation opened. Two kinds of proof exist: the answer to a fresh identity challenge (here),
+// and the receipt of a delivered envelope (`proven`, from outbound.ts; envelope.ts receiptFor).
 
 import { randomBytes } from 'node:crypto';
 import { PeerError } from '../../services/errors.js';
@@ -22,6 +28,16 @@ const MAX_CACHED = 1024;
 /** How many (key, boot) pairs found stale are remembered, so their replays cost no identity fetch. */
 const MAX_STALE_BOOTS = 10_000;
 
+let ticks = 0;
+/** The next value of the process-wide order of proofs and computations (see the top of this file). */
+export function proofTick(): number {
+  ticks += 1;
+  return ticks;
+}
+
+/** Told of every proof of a peer's current run: its identity, and the tick its fresh value was drawn at. */
+export type ProofListener = (identity: PeerIdentity, tick: number) => void;
+
 export class PeerDirectory {
   private readonly cache = new Map<string, PeerIdentity>();
   private readonly inflight = new Map<string, Promise<PeerIdentity>>();
@@ -29,6 +45,8 @@ export class PeerDirectory {
   private readonly boots = new Map<string, string>();
   /** `key|boot` of runs known to have ended: their envelopes are refused without asking again. */
   private readonly staleBoots = new Set<string>();
+  /** Set by the node (node.ts): confirms the peer for the computations waiting for a proof of it. */
+  onProof: ProofListener = () => undefined;
 
   constructor(
     private readonly self: Identity,
@@ -86,12 +104,34 @@ export class PeerDirectory {
     return false;
   }
 
+  /**
+   * The receipt of an envelope sealed for `identity` at `tick` verified (outbound.ts): that run of
+   * the server at `url` opened it, so it was running after `tick`. Recorded as a fresh identity
+   * answer would be; the receipt's key was derived from the key this directory authenticated.
+   */
+  proven(identity: PeerIdentity, tick: number): void {
+    this.record(identity);
+    this.onProof(identity, tick);
+  }
+
+  private record(identity: PeerIdentity): void {
+    const previous = this.boots.get(identity.publicKey);
+    if (previous !== undefined && previous !== identity.bootId) this.markStale(identity.publicKey, previous);
+    this.boots.delete(identity.publicKey);
+    this.boots.set(identity.publicKey, identity.bootId);
+    if (this.boots.size > MAX_CACHED) this.boots.delete(this.boots.keys().next().value!);
+    this.cache.delete(identity.url);
+    if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(identity.url, identity);
+  }
+
   private markStale(publicKey: string, bootId: string): void {
     if (this.staleBoots.size >= MAX_STALE_BOOTS) this.staleBoots.delete(this.staleBoots.values().next().value!);
     this.staleBoots.add(`${publicKey}|${bootId}`);
   }
 
   private async fetchIdentity(url: string, where: string): Promise<PeerIdentity> {
+    const tick = proofTick();
     const challenge = randomBytes(32);
     let response: { status: number; text: string };
     const bounded = boundedSignal(undefined, this.timeoutMs);
@@ -132,13 +172,8 @@ export class PeerDirectory {
       throw new PeerError(`${where} could not prove it holds the network secret`, { where });
     }
     const identity: PeerIdentity = { url, publicKey: body.publicKey as string, bootId: body.bootId as string };
-    const previous = this.boots.get(identity.publicKey);
-    if (previous !== undefined && previous !== identity.bootId) this.markStale(identity.publicKey, previous);
-    this.boots.delete(identity.publicKey);
-    this.boots.set(identity.publicKey, identity.bootId);
-    if (this.boots.size > MAX_CACHED) this.boots.delete(this.boots.keys().next().value!);
-    if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(url, identity);
+    this.record(identity);
+    this.onProof(identity, tick);
     return identity;
   }
 }

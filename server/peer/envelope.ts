@@ -10,9 +10,18 @@
 //               info = "tessera/v1/message" || senderPub || receiverPub || senderBoot || receiverBoot)
 // so a key is bound to both identities, the direction, and both processes' boots: an envelope
 // recorded before either side restarted never decrypts afterwards.
+//
+// The same HKDF, expanded to 64 bytes, gives a second key per direction and pair of boots: the
+// receipt key. HKDF-Expand's first block does not depend on the output length (RFC 5869 section
+// 2.3: T(1) = HMAC(PRK, info | 0x01)), so the message key is unchanged and the receipt key is its
+// second block T(2), independent of it. A receiver that opened an envelope answers with a receipt,
+// HMAC-SHA256(receipt key, nonce | tag) (RFC 2104): only the two holders of the pair's private keys,
+// in these two runs, can compute it, and the nonce the sender just drew makes it fresh. The sender
+// thus learns from the answer to a real message that the receiver's run it sealed to is running
+// now, which is what a fresh identity challenge proved (directory.ts, node.ts).
 
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../services/common/json.js';
-import { createCipheriv, createDecipheriv, createPublicKey, diffieHellman, hkdfSync, randomBytes, type DecipherGCM } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createPublicKey, diffieHellman, hkdfSync, randomBytes, timingSafeEqual, type DecipherGCM } from 'node:crypto';
 import { BadInputError, UnauthenticatedError } from '../../services/errors.js';
 import type { Terms } from '../../services/peer.js';
 import { fromBase64Url } from './codec.js';
@@ -45,6 +54,8 @@ export const LARGE_PAYLOAD_BYTES = 256 * 1024;
 export interface SealedParts {
   readonly parts: readonly Buffer[];
   readonly length: number;
+  /** What the receiver's receipt is computed over: the nonce and the GCM tag (receiptFor). */
+  readonly id: Buffer;
 }
 
 export interface EnvelopeHeader {
@@ -164,8 +175,15 @@ export function agreeX25519(identity: Identity, peerKey: string, where: string):
 }
 
 /** Derives and caches the per-direction message keys of this server. */
+interface DirectionKeys {
+  /** AES-256-GCM key of the envelopes. */
+  readonly message: Buffer;
+  /** HMAC-SHA256 key of the receipts their receiver answers with. */
+  readonly receipt: Buffer;
+}
+
 export class ChannelKeys {
-  private readonly cache = new Map<string, Buffer>();
+  private readonly cache = new Map<string, DirectionKeys>();
   private static readonly MAX_CACHED = 4096;
 
   constructor(
@@ -173,7 +191,7 @@ export class ChannelKeys {
     private readonly trust: Trust,
   ) {}
 
-  private key(senderKey: string, receiverKey: string, senderBoot: string, receiverBoot: string): Buffer {
+  private key(senderKey: string, receiverKey: string, senderBoot: string, receiverBoot: string): DirectionKeys {
     const id = `${senderKey}.${receiverKey}.${senderBoot}.${receiverBoot}`;
     const cached = this.cache.get(id);
     if (cached) return cached;
@@ -186,10 +204,29 @@ export class ChannelKeys {
       fromBase64Url(senderBoot, 16)!,
       fromBase64Url(receiverBoot, 16)!,
     ]);
-    const key = Buffer.from(hkdfSync('sha256', shared, this.trust.messageSalt, info, 32));
+    const okm = Buffer.from(hkdfSync('sha256', shared, this.trust.messageSalt, info, 64));
+    const keys: DirectionKeys = { message: okm.subarray(0, 32), receipt: okm.subarray(32) };
     if (this.cache.size >= ChannelKeys.MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(id, key);
-    return key;
+    this.cache.set(id, keys);
+    return keys;
+  }
+
+  /**
+   * The receipt for the envelope with this header and `id` (nonce | tag, SealedParts.id or
+   * envelopeId): base64url of HMAC-SHA256 under the direction's receipt key. The receiver answers
+   * it once the envelope opened; the sender checks it with `verifyReceipt`.
+   */
+  receiptFor(header: EnvelopeHeader, id: Buffer): string {
+    const { receipt } = this.key(header.senderKey, header.receiverKey, header.senderBoot, header.receiverBoot);
+    return createHmac('sha256', receipt).update(id).digest('base64url');
+  }
+
+  /** Whether `answer` is the receipt of the envelope we sealed with `header` and `id`. */
+  verifyReceipt(header: EnvelopeHeader, id: Buffer, answer: string | undefined): boolean {
+    if (answer === undefined) return false;
+    const expected = Buffer.from(this.receiptFor(header, id), 'utf8');
+    const given = Buffer.from(answer, 'utf8');
+    return given.length === expected.length && timingSafeEqual(expected, given);
   }
 
   /** Seals `payload` for the peer named in `header` (header.senderKey must be ours), as one buffer. */
@@ -204,7 +241,7 @@ export class ChannelKeys {
    * writev) sends a large message without ever copying its ciphertext into one buffer.
    */
   sealParts(header: EnvelopeHeader, payload: Uint8Array): SealedParts {
-    const key = this.key(header.senderKey, header.receiverKey, header.senderBoot, header.receiverBoot);
+    const key = this.key(header.senderKey, header.receiverKey, header.senderBoot, header.receiverBoot).message;
     const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
     const nonce = randomBytes(NONCE_BYTES); // 96-bit random nonces: fine far below 2^32 messages per key (SP 800-38D 8.3)
     const cipher = createCipheriv('aes-256-gcm', key, nonce);
@@ -218,8 +255,9 @@ export class ChannelKeys {
       let at = prefixBytes;
       at += cipher.update(payload).copy(envelope, at);
       at += cipher.final().copy(envelope, at);
-      cipher.getAuthTag().copy(envelope, at);
-      return { parts: [envelope], length };
+      const tag = cipher.getAuthTag();
+      tag.copy(envelope, at);
+      return { parts: [envelope], length, id: Buffer.concat([nonce, tag]) };
     }
     const prefix = Buffer.allocUnsafe(prefixBytes);
     writePrefix(prefix, headerBytes, nonce);
@@ -229,8 +267,9 @@ export class ChannelKeys {
     }
     const rest = cipher.final();
     if (rest.length > 0) parts.push(rest);
-    parts.push(cipher.getAuthTag());
-    return { parts, length };
+    const tag = cipher.getAuthTag();
+    parts.push(tag);
+    return { parts, length, id: Buffer.concat([nonce, tag]) };
   }
 
   /** Verifies and decrypts; throws UnauthenticatedError when the tag does not verify. */
@@ -267,12 +306,17 @@ export class ChannelKeys {
 
   private decipher(parsed: ParsedEnvelope): DecipherGCM {
     const { header } = parsed;
-    const key = this.key(header.senderKey, header.receiverKey, header.senderBoot, header.receiverBoot);
+    const key = this.key(header.senderKey, header.receiverKey, header.senderBoot, header.receiverBoot).message;
     const decipher = createDecipheriv('aes-256-gcm', key, parsed.nonce);
     decipher.setAAD(parsed.headerBytes);
     decipher.setAuthTag(parsed.tag);
     return decipher;
   }
+}
+
+/** The bytes a receipt is computed over (nonce | tag), copied: opening in place overwrites the nonce's tail. */
+export function envelopeId(parsed: ParsedEnvelope): Buffer {
+  return Buffer.concat([parsed.nonce, parsed.tag]);
 }
 
 function writePrefix(target: Buffer, headerBytes: Buffer, nonce: Buffer): void {

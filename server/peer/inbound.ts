@@ -10,7 +10,7 @@ import type { Logger } from '../../services/microservice.js';
 import { normaliseNodeUrl } from './codec.js';
 import type { PeerDirectory } from './directory.js';
 import type { EarlyMessages } from './early-messages.js';
-import { ENVELOPE_OVERHEAD, LARGE_PAYLOAD_BYTES, MAX_HEADER_BYTES, parseEnvelope, type ChannelKeys, type EnvelopeHeader } from './envelope.js';
+import { ENVELOPE_OVERHEAD, envelopeId, LARGE_PAYLOAD_BYTES, MAX_HEADER_BYTES, parseEnvelope, type ChannelKeys, type EnvelopeHeader } from './envelope.js';
 import type { Identity } from './identity.js';
 import type { PeerObserver } from './observer.js';
 import { ABORT_STAGE, type PeerSession } from './session.js';
@@ -35,6 +35,8 @@ export interface InboundConfig {
   readonly observer: PeerObserver;
   /** The open session of a uuid here, if any. */
   readonly session: (uuid: string) => PeerSession | undefined;
+  /** A message of party `from` waits for that party's confirmation: have it confirmed (node.ts). */
+  readonly wantConfirmation: (session: PeerSession, from: number) => void;
 }
 
 export class InboundPath {
@@ -48,8 +50,12 @@ export class InboundPath {
     return this.finished.size;
   }
 
-  /** `owned`: nobody else holds `envelope`, so a large one is opened in place (envelope.ts openInPlace). */
-  async deliver(envelope: Buffer, owned = false): Promise<void> {
+  /**
+   * `owned`: nobody else holds `envelope`, so a large one is opened in place (envelope.ts openInPlace).
+   * Resolves with the receipt the carrier answers with (envelope.ts receiptFor): proof to the
+   * sender that this run of this server opened its envelope.
+   */
+  async deliver(envelope: Buffer, owned = false): Promise<string> {
     const { maxMessageBytes, keys, log, observer } = this.config;
     let header: EnvelopeHeader | undefined;
     try {
@@ -62,6 +68,7 @@ export class InboundPath {
         throw new TooLargeError(`peer message payload exceeds the limit of ${maxMessageBytes} bytes`, { where: 'envelope' });
       }
       this.checkAddress(header);
+      const id = envelopeId(parsed);
       const payload = owned && parsed.ciphertext.length > LARGE_PAYLOAD_BYTES ? keys.openInPlace(parsed, envelope) : keys.open(parsed);
       // Authentic from here on: the header was the associated data.
       if (Math.abs(Date.now() - header.ts) > REPLAY_WINDOW_MS) {
@@ -69,11 +76,12 @@ export class InboundPath {
       }
       if (this.finished.has(`${header.uuid}|${header.senderKey}|${header.instance}`)) {
         // The notice of an instance that already ended here (or that we never joined) changes nothing.
-        if (header.stage === ABORT_STAGE) return;
+        if (header.stage === ABORT_STAGE) return keys.receiptFor(header, id);
         throw new ConflictError('this computation already finished or was aborted here (replayed message)', { where: 'envelope.header.instance' });
       }
       await this.route(header, payload);
       observer.message('in', envelope.length);
+      return keys.receiptFor(header, id);
     } catch (err) {
       if (err instanceof TesseraError) {
         // Never the payload: sender, uuid and stage are enough to investigate.
@@ -179,7 +187,7 @@ export class InboundPath {
       throw new ConflictError('this message belongs to a computation that already ended here', { where: 'envelope.header.peer' });
     }
     if (session) {
-      const from = header.from;
+      const from = senderIndex(session, header);
       // A session that started with cached identities takes nothing from a sender before that
       // sender's identity is confirmed afresh (node.ts open): its boot check below then runs
       // against the run the sender proved current for this computation.
@@ -199,6 +207,7 @@ export class InboundPath {
             return;
           }
         } else {
+          this.config.wantConfirmation(session, from);
           // Bounded like the inbox's held deliveries (session.ts accept): each waiting request
           // keeps its body in memory. Past a few, "busy", which senders resend on after a backoff.
           if (session.confirmWaits >= 2 * session.parties) {
@@ -231,7 +240,7 @@ export class InboundPath {
         session.nodeBoots[from] = header.senderBoot;
       }
       if (session.bound[from] === header.instance) {
-        await session.accept(header, payload);
+        await session.accept(header, payload, false, from);
         return;
       }
     }
@@ -243,4 +252,24 @@ export class InboundPath {
   private markDead(header: EnvelopeHeader): void {
     this.finish(header.uuid, header.senderKey, header.instance, Date.now() + REPLAY_WINDOW_MS);
   }
+}
+
+/**
+ * The index in `session` of the party that sealed `header`: the index the sender gives itself
+ * (`header.from`), except for a party of this computation whose node list is not ours (another
+ * order, another spelling of a peer: its terms differ, and it counts itself at another index).
+ * That sender is judged as the party it is here: held until its own current run is confirmed, then
+ * refused (409) for the disagreement, which fails this computation too (session.ts accept), as any
+ * party's other terms do. Judged by the index it claims it would be refused as "not party N" (403),
+ * and this computation would not fail: when this party is the first to see the disagreement (it
+ * is, whenever the others' messages reach it before theirs reach them confirmed), no party would
+ * report the conflict, only the refusals it causes [test/services/simon/securesum.test.ts, "parties
+ * that disagree on the node list"; test/server/peer/sessions.test.ts]. An abort notice keeps the
+ * index it gives: it fails this computation whatever index it names.
+ */
+function senderIndex(session: PeerSession, header: EnvelopeHeader): number {
+  const claimed = header.from;
+  if (header.stage === ABORT_STAGE || session.nodeKeys[claimed] === header.senderKey || session.agreesOn(header.terms)) return claimed;
+  const here = session.nodeKeys.indexOf(header.senderKey);
+  return here >= 0 && here !== session.myself ? here : claimed;
 }

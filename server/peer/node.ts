@@ -10,7 +10,7 @@ import type { Logger } from '../../services/microservice.js';
 import type { OpenOptions, PeerEndpoint, PeerNetwork, Session } from '../../services/peer.js';
 import { configDefault } from '../config.js';
 import { canonicalJson, fromBase64Url, normaliseNodeUrl } from './codec.js';
-import { PeerDirectory } from './directory.js';
+import { PeerDirectory, proofTick, type PeerIdentity } from './directory.js';
 import { EarlyMessages } from './early-messages.js';
 import { ChannelKeys, MAX_HEADER_BYTES } from './envelope.js';
 import type { Identity } from './identity.js';
@@ -24,6 +24,13 @@ import { HttpTransport, type PeerTransport } from './transport.js';
 import type { Trust } from './trust.js';
 
 export { BOOT_CHANGED, REPLAY_WINDOW_MS } from './inbound.js';
+
+/**
+ * How long a wanted confirmation waits for the receipts of this session's sends in flight to that
+ * party before it asks the party's identity anyway (a send held by the receiver's backpressure may
+ * take long; the identity request never waits for anything of ours).
+ */
+const CONFIRM_GRACE_MS = 1000;
 
 export interface PeerLimits {
   readonly maxBufferedMessages: number;
@@ -84,6 +91,8 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
   private readonly inbound: InboundPath;
   private readonly outbound: OutboundPath;
   private readonly pairSecrets: PairSecrets;
+  /** Per peer URL, the open sessions still waiting for a proof of that peer's current run. */
+  private readonly unconfirmed = new Map<string, Set<PeerSession>>();
   private active = 0;
   private readonly sweeper: NodeJS.Timeout;
   private closing = false;
@@ -99,11 +108,13 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
     this.transport = config.transport ?? new HttpTransport();
     this.observer = config.observer ?? NO_OBSERVER;
     this.directory = new PeerDirectory(this.self, this.trust, this.stageTimeoutMs, this.transport);
+    this.directory.onProof = (identity, tick) => this.proven(identity, tick);
     this.early = new EarlyMessages(this.limits, this.stageTimeoutMs);
     this.inbound = new InboundPath({
       self: this.self, trust: this.trust, keys, directory: this.directory, early: this.early,
       maxMessageBytes: this.limits.maxMessageBytes, log: this.log, observer: this.observer,
       session: (uuid) => this.sessions.get(uuid),
+      wantConfirmation: (session, from) => this.wantConfirmation(session, from, true),
     });
     this.pairSecrets = new PairSecrets(this.self, this.trust);
     this.outbound = new OutboundPath({ self: this.self, keys, directory: this.directory, transport: this.transport, observer: this.observer });
@@ -149,7 +160,7 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
   // ---------------------------------------------------------------- POST /peer/messages
 
   /** One envelope from any carrier: the inbound path checks and routes it (inbound.ts). */
-  deliver(envelope: Buffer, options: { readonly owned?: boolean } = {}): Promise<void> {
+  deliver(envelope: Buffer, options: { readonly owned?: boolean } = {}): Promise<string> {
     return this.inbound.deliver(envelope, options.owned === true);
   }
 
@@ -185,27 +196,30 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
       throw new LimitError(`this server already runs ${this.active} computations (limit ${this.limits.maxSessions})`, { where: 'kwargs.network.uuid' });
     }
     this.active += 1;
+    // Only proofs of a peer's run drawn after this point confirm it for this computation.
+    const openedTick = proofTick();
     const ticket = this.lanes.enqueue(uuid);
     let granted = false;
     try {
       const party = (i: number) => `party ${i} (${nodes[i]})`;
-      // Every peer's identity is asked afresh (one GET each, shared by concurrent opens): the boot
-      // it proves is the run this computation accepts messages from, so an envelope recorded
-      // before a peer restarted is never taken for this computation's (hardening finding 5).
-      // When every peer has been authenticated before, the computation does not wait for those
-      // answers: it starts with the identities last proven (sealing to a peer that restarted since
-      // is answered 401, and outbound.ts then learns its new run), and holds every message from a
-      // peer, buffered or arriving, until that peer's fresh answer has confirmed or replaced its
-      // identity (confirmPeer). The identity round trip then overlaps the first stage instead of
-      // preceding it, and what is taken into the computation is exactly what it was before.
+      // A computation takes messages from a peer's run only once that run is proven current after
+      // the computation opened, so an envelope recorded before a peer restarted is never taken for
+      // this computation's (hardening finding 5). The first time this server meets a peer, that
+      // proof is the answer to a fresh identity challenge (one GET each, before the computation
+      // starts). Once every peer has been authenticated before, the computation asks nobody: it
+      // starts with the identities last proven (sealing to a peer that restarted since is answered
+      // 401, and outbound.ts then learns its new run) and holds every message from a peer, buffered
+      // or arriving, until a proof of that peer's current run drawn after this open has confirmed or
+      // replaced its identity (confirmPeer). The proof is normally the receipt of this computation's
+      // own first message to that peer (envelope.ts receiptFor); only a peer this computation wants
+      // a message from before it has sent that peer anything is asked its identity
+      // (wantConfirmation). What is taken into the computation is exactly what it was with a fresh
+      // identity request per peer and computation, at no extra round trip.
       const cached = nodes.map((url, i) => (i === myself ? undefined : this.directory.cached(url)));
       const warm = cached.every((c, i) => i === myself || c !== undefined);
-      const fresh = nodes.map((url, i) => (i === myself ? undefined : this.directory.get(url, party(i), true)));
-      // Settled here as well: a fetch whose computation failed first must not go unhandled.
-      for (const f of fresh) f?.catch(() => undefined);
       const identities = warm
         ? await Promise.all(nodes.map((url, i) => (cached[i] !== undefined ? Promise.resolve(cached[i]) : this.directory.get(url, party(i), false))))
-        : await Promise.all(nodes.map((url, i) => fresh[i] ?? this.directory.get(url, party(i), false)));
+        : await Promise.all(nodes.map((url, i) => (i === myself ? this.directory.get(url, party(i), false) : this.directory.get(url, party(i), true))));
       if (myselfInRange && identities[myself]!.publicKey !== this.self.publicKey) {
         // The cache may predate a change of server at that URL: ask once more before refusing.
         identities[myself] = await this.directory.get(nodes[myself]!, party(myself), true);
@@ -254,16 +268,14 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
         randomBytes(16).toString('base64url'),
       );
       session.order = options.order;
+      session.openedTick = openedTick;
       if (warm) {
-        fresh.forEach((pending, i) => {
-          if (pending === undefined) return;
-          session.confirmations[i] = pending.then(
-            (identity) => this.confirmPeer(session, i, identity),
-            (err: unknown) => {
-              session.confirmations[i] = undefined;
-              session.fail(err instanceof TesseraError ? err : new PeerError(`cannot authenticate ${party(i)}`, { where: party(i) }));
-            },
-          );
+        nodes.forEach((url, i) => {
+          if (i === myself) return;
+          session.awaitConfirmation(i);
+          let waiting = this.unconfirmed.get(url);
+          if (waiting === undefined) this.unconfirmed.set(url, (waiting = new Set()));
+          waiting.add(session);
         });
       } else {
         this.adopt(session);
@@ -307,7 +319,9 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
    */
   private confirmPeer(session: PeerSession, i: number, identity: { publicKey: string; bootId: string }): void {
     // From here on the inbound path routes this peer's messages to the session itself.
-    session.confirmations[i] = undefined;
+    session.confirmed(i);
+    this.unconfirmed.get(session.nodes[i]!)?.delete(session);
+    if (this.unconfirmed.get(session.nodes[i]!)?.size === 0) this.unconfirmed.delete(session.nodes[i]!);
     if (session.signal.aborted) return;
     if (identity.publicKey !== session.nodeKeys[i] || identity.bootId !== session.nodeBoots[i]) {
       const clash = identity.publicKey === this.self.publicKey || session.nodeKeys.some((k, j) => j !== i && k === identity.publicKey);
@@ -319,6 +333,61 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
       session.nodeBoots[i] = identity.bootId;
     }
     this.adopt(session, i);
+  }
+
+  /**
+   * A proof of the run of the peer at `identity.url` (directory.ts: a fresh identity answer, or a
+   * verified receipt), drawn at `tick`: it confirms that peer for every session opened before it.
+   */
+  private proven(identity: PeerIdentity, tick: number): void {
+    const waiting = this.unconfirmed.get(identity.url);
+    if (waiting === undefined) return;
+    for (const session of [...waiting]) {
+      const i = session.nodes.indexOf(identity.url);
+      if (tick > session.openedTick && i >= 0 && session.confirmations[i] !== undefined) this.confirmPeer(session, i, identity);
+    }
+  }
+
+  /**
+   * Party `i` of `session` is still unconfirmed and a message of it is wanted. The receipt of a
+   * send of ours to it in flight will confirm it: wait for that (at most CONFIRM_GRACE_MS), unless
+   * `urgent` (a delivery of that party is held for it, which our own send to it may be waiting on
+   * in turn: asking never waits for anything of ours, so two parties cannot wait on each other).
+   * Otherwise ask the party's identity, once; a fetch that began before this session opened does
+   * not count (proven), so a second one is made then.
+   */
+  wantConfirmation(session: PeerSession, i: number, urgent = false): void {
+    if (session.confirmations[i] === undefined || session.confirmAsking[i] || session.signal.aborted) return;
+    if (!urgent && session.sendsInFlight[i]! > 0) {
+      if (session.confirmWanted[i]) return;
+      session.confirmWanted[i] = true;
+      setTimeout(() => this.wantConfirmation(session, i, true), CONFIRM_GRACE_MS).unref();
+      return;
+    }
+    if (!urgent) {
+      // A receive that comes just before the send to the same party (same tick): let the send start.
+      setImmediate(() => {
+        if (session.sendsInFlight[i] === 0) this.wantConfirmation(session, i, true);
+        else this.wantConfirmation(session, i);
+      });
+      return;
+    }
+    session.confirmAsking[i] = true;
+    const url = session.nodes[i]!;
+    const party = session.party(i);
+    this.directory.get(url, party, true)
+      .then(() => (session.confirmations[i] !== undefined && !session.signal.aborted ? this.directory.get(url, party, true) : undefined))
+      .catch((err: unknown) => {
+        if (session.confirmations[i] === undefined) return;
+        session.fail(err instanceof TesseraError ? err : new PeerError(`cannot authenticate ${party}`, { where: party }));
+      });
+  }
+
+  sendsEnded(session: PeerSession, i: number): void {
+    if (!session.confirmWanted[i] || session.confirmations[i] === undefined) return;
+    session.confirmWanted[i] = false;
+    // The sends ended without a receipt that verified (else the party would be confirmed): ask.
+    this.wantConfirmation(session, i, true);
   }
 
   /**
@@ -345,6 +414,12 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
 
   sessionClosed(session: PeerSession): void {
     this.observer.computationEnded(session.record());
+    session.nodes.forEach((url, i) => {
+      if (session.confirmations[i] === undefined) return;
+      const waiting = this.unconfirmed.get(url);
+      waiting?.delete(session);
+      if (waiting?.size === 0) this.unconfirmed.delete(url);
+    });
     if (this.sessions.get(session.uuid) === session) this.sessions.delete(session.uuid);
     const expiresAt = Date.now() + REPLAY_WINDOW_MS;
     // A peer still unconfirmed at the end: what it sent was held for this computation (the first

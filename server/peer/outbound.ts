@@ -2,10 +2,12 @@
 // carrier (PeerTransport), with the answers a sender acts on: 2xx delivered; 429 "busy" (the
 // receiver's in-flight budget was full, nothing was read) sent again after a short backoff; 401
 // (the receiver restarted) its identity asked afresh and the message sealed again, once; anything
-// else a PeerError naming the party and quoting the receiver's problem.
+// else a PeerError naming the party and quoting the receiver's problem. A 2xx carries the
+// envelope's receipt (envelope.ts receiptFor): when it verifies, the receiver's run we sealed to is
+// proven current (directory.ts proven), which confirms that peer for the computations waiting for it.
 
 import { PeerError, TesseraError } from '../../services/errors.js';
-import type { PeerDirectory } from './directory.js';
+import { proofTick, type PeerDirectory } from './directory.js';
 import type { ChannelKeys, EnvelopeHeader } from './envelope.js';
 import type { Identity } from './identity.js';
 import type { PeerObserver } from './observer.js';
@@ -66,6 +68,8 @@ export class OutboundPath {
         peer: session.bound[to] ?? '',
       };
       // Parts, not one buffer: a large envelope's ciphertext is never copied into one (envelope.ts).
+      // The tick is taken before the nonce is drawn: a receipt proves the receiver alive after it.
+      const tick = proofTick();
       const envelope = keys.sealParts(header, payload);
       let response: PeerResponse;
       const bounded = boundedSignal(signal, Math.max(1, deadline - Date.now()));
@@ -90,6 +94,11 @@ export class OutboundPath {
       const { text } = response;
       if (response.status >= 200 && response.status <= 299) {
         observer.message('out', envelope.length);
+        // No receipt, or one that does not verify (an old peer, or an answer forged on the way):
+        // delivered as before, but it proves nothing; the computation then asks the peer's identity.
+        if (keys.verifyReceipt(header, envelope.id, response.receipt ?? response.text)) {
+          directory.proven({ url, publicKey: header.receiverKey, bootId: header.receiverBoot }, tick);
+        }
         return;
       }
       if (response.status === 429 && isBusy(text) && Date.now() + busyWaitMs < deadline && !signal.aborted) {

@@ -525,7 +525,7 @@ class RelayEndpoint {
       this.#bytes += held;
     }
     this.peer.deliver(envelope).then(
-      () => respond(msg, 204, ''),
+      (receipt) => respond(msg, 204, receipt ?? ''),
       (err: unknown) => respondProblem(msg, err, '/peer/messages', this.log),
     ).finally(() => this.release(held));
   }

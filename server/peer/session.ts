@@ -32,6 +32,13 @@ export interface SessionHost {
   /** The pair secret shared with the party of public key `peerKey` for `info` (pair-secrets.ts). */
   pairSecret(peerKey: string, info: Uint8Array): Uint8Array;
   sessionClosed(session: PeerSession): void;
+  /**
+   * A message of party `i`, whose identity this session has not confirmed yet, is wanted
+   * (`urgent`: a delivery of it is waiting). The node gets it confirmed (node.ts wantConfirmation).
+   */
+  wantConfirmation(session: PeerSession, i: number, urgent?: boolean): void;
+  /** The last of this session's sends to party `i` in flight has ended (node.ts: a wanted confirmation may go ahead). */
+  sendsEnded(session: PeerSession, i: number): void;
   warn(obj: object, msg: string): void;
   debug(obj: object, msg: string): void;
 }
@@ -61,10 +68,18 @@ export class PeerSession implements Session {
   /** The sender instance bound per party (undefined until its first message). */
   readonly bound: (string | undefined)[];
   /**
-   * Per party, while its identity is being confirmed afresh (node.ts open with cached
-   * identities): settles once it is (or the session failed); its messages wait for it.
+   * Per party, while its current run is not yet proven since this session opened (node.ts open
+   * with cached identities): settles once it is (or the session failed); its messages wait for it.
    */
   readonly confirmations: (Promise<void> | undefined)[] = [];
+  private readonly confirmResolvers: ((() => void) | undefined)[] = [];
+  /** The proof tick (directory.ts proofTick) at which this session opened: only later proofs confirm a party. */
+  openedTick = 0;
+  /** Per party: this session's sends to it still in flight (their receipts may confirm it). */
+  readonly sendsInFlight: number[];
+  /** Per party, node.ts bookkeeping: a confirmation was wanted while sends were in flight; an identity request is under way. */
+  readonly confirmWanted: boolean[];
+  readonly confirmAsking: boolean[];
   /** Deliveries waiting for a confirmation now (bounded by the inbound path). */
   confirmWaits = 0;
   private readonly controller = new AbortController();
@@ -109,6 +124,23 @@ export class PeerSession implements Session {
     this.termsJson = canonicalJson(terms);
     this.stageSet = new Set(stages);
     this.bound = nodes.map(() => undefined);
+    this.sendsInFlight = nodes.map(() => 0);
+    this.confirmWanted = nodes.map(() => false);
+    this.confirmAsking = nodes.map(() => false);
+  }
+
+  /** Party `i`'s messages wait (inbound.ts) until `confirmed(i)` or this session fails. */
+  awaitConfirmation(i: number): void {
+    this.confirmations[i] = new Promise<void>((resolve) => {
+      this.confirmResolvers[i] = resolve;
+    });
+  }
+
+  /** Party `i`'s current run is proven: its waiting messages go on. */
+  confirmed(i: number): void {
+    this.confirmations[i] = undefined;
+    this.confirmResolvers[i]?.();
+    this.confirmResolvers[i] = undefined;
   }
 
   party(i: number): string {
@@ -129,6 +161,10 @@ export class PeerSession implements Session {
   whenJoined(timeoutMs: number = this.timeoutMs): Promise<boolean> {
     if (this.hasEveryone()) return Promise.resolve(true);
     if (this.closed) return Promise.resolve(false);
+    // A party not yet confirmed may have messages held for it here: have it confirmed.
+    this.bound.forEach((b, i) => {
+      if (b === undefined && i !== this.myself && this.confirmations[i] !== undefined) this.host.wantConfirmation(this, i);
+    });
     return new Promise<boolean>((resolve) => {
       const done = (joined: boolean) => {
         clearTimeout(timer);
@@ -189,7 +225,13 @@ export class PeerSession implements Session {
         `computation ${this.uuid}: stage ${stage}`,
       );
     }
-    await this.host.post(this, to, stage, seq, payload, this.signal, this.timeoutMs);
+    this.sendsInFlight[to] = (this.sendsInFlight[to] ?? 0) + 1;
+    try {
+      await this.host.post(this, to, stage, seq, payload, this.signal, this.timeoutMs);
+    } finally {
+      this.sendsInFlight[to] -= 1;
+      if (this.sendsInFlight[to] === 0) this.host.sendsEnded(this, to);
+    }
     this.traffic.bytesSent += payload.byteLength;
     this.traffic.messagesSent += 1;
   }
@@ -206,6 +248,7 @@ export class PeerSession implements Session {
     const ready = this.inbox.get(key);
     if (ready) return Promise.resolve(this.take(key, ready));
     if (this.failure) return Promise.reject(this.failure);
+    if (this.confirmations[from] !== undefined) this.host.wantConfirmation(this, from);
     if (this.waiters.has(key)) {
       return Promise.reject(new BadInputError(`already waiting for ${stage}[${seq}] from ${this.party(from)}`, { where: 'stage' }));
     }
@@ -260,9 +303,10 @@ export class PeerSession implements Session {
    * Accepts one authenticated message of this session's bound instance from party `from`.
    * `buffered` messages were already counted against the node's buffer: never wait for them.
    * Throws (the sender sees it) on a terms mismatch, an undeclared stage or a conflicting duplicate.
+   * `from` is the sender's index here: `header.from` unless its node list is not ours (inbound.ts
+   * senderIndex), when only the terms conflict can follow.
    */
-  async accept(header: EnvelopeHeader, payload: Buffer, buffered = false): Promise<void> {
-    const from = header.from;
+  async accept(header: EnvelopeHeader, payload: Buffer, buffered = false, from = header.from): Promise<void> {
     if (this.closed || this.failure) {
       if (header.stage === ABORT_STAGE) return;
       // Say why: a sender that arrives after the failure must learn its cause, not blame us.
@@ -322,6 +366,11 @@ export class PeerSession implements Session {
    * this party, a declared stage, session running): what the inbound path checks before it holds
    * a message of a sender still being confirmed, so a message accept() refuses is refused to its sender.
    */
+  /** Whether `terms` are this session's, as every party of it must state them. */
+  agreesOn(terms: Terms): boolean {
+    return canonicalJson(terms) === this.termsJson;
+  }
+
   wouldTake(header: EnvelopeHeader): boolean {
     return !this.closed && this.failure === undefined && header.to === this.myself && this.stageSet.has(header.stage) &&
       canonicalJson(header.terms) === this.termsJson;
@@ -373,6 +422,10 @@ export class PeerSession implements Session {
     if (this.failure) return;
     this.failure = err;
     this.controller.abort(err);
+    // Deliveries waiting for a confirmation go on, and are refused with this failure (accept).
+    // The pending confirmations stay set: sessionClosed reads them.
+    for (const resolve of this.confirmResolvers) resolve?.();
+    this.confirmResolvers.length = 0;
     for (const waiter of this.waiters.values()) waiter.reject(err);
     this.waiters.clear();
     for (const wake of this.spaceWaiters) wake();

@@ -15,8 +15,14 @@ import { PeerError, TimeoutError } from '../../services/errors.js';
 
 export interface PeerResponse {
   readonly status: number;
+  /** The answer's body; for an accepted envelope over the channel or the relay, its receipt. */
   readonly text: string;
+  /** An accepted envelope's receipt, where the carrier has a place for it apart from the body (HTTP: RECEIPT_HEADER). */
+  readonly receipt?: string;
 }
+
+/** The header of POST /peer/messages' 204 that carries the envelope's receipt (envelope.ts receiptFor). */
+export const RECEIPT_HEADER = 'tessera-receipt';
 
 export interface PeerRequest {
   readonly method: 'GET' | 'POST';
@@ -201,7 +207,14 @@ export class HttpTransport implements PeerTransport {
             }
             chunks.push(chunk);
           });
-          response.on('end', () => finish(undefined, { status: response.statusCode ?? 0, text: Buffer.concat(chunks, size).toString('utf8') }));
+          response.on('end', () => {
+            const receipt = response.headers[RECEIPT_HEADER];
+            finish(undefined, {
+              status: response.statusCode ?? 0,
+              text: Buffer.concat(chunks, size).toString('utf8'),
+              ...(typeof receipt === 'string' ? { receipt } : {}),
+            });
+          });
           response.on('error', (err) => finish(err));
           response.on('aborted', () => finish(Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' })));
         },

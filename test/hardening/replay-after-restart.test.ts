@@ -75,4 +75,24 @@ describe('finding 5: a replay across the sender\'s restart', { timeout: 60_000 }
       assert.equal((replay.json as { where?: string }).where, 'envelope.header.senderBoot');
     }
   });
+
+  // The same attack on a receiver that asks no identity when a computation opens: it has met the
+  // sender before, so it starts the next computation with the sender's cached (now stale) run and
+  // waits for a proof of the sender's current run drawn after the open (server/peer/node.ts open).
+  test('with the sender\'s identity cached at the receiver: the recording is still never taken', async () => {
+    const sum = (uuid: string) => within(20_000, 'an honest sum', Promise.all([receiver.url, sender.url].map((url, myself) =>
+      new RawClient(url).secureSum(myself + 20, { nodes: [receiver.url, sender.url], uuid, myself }))));
+    for (const r of await sum(randomUUID())) assert.equal(r.result.sum, 41);
+    const uuid = randomUUID();
+    const recorded = await recordedEnvelope(uuid);
+    sender = await cluster.restart(1, { samePort: true }); // a new run at the same URL
+    // The receiver still holds the old run as current: the recording is held for its computation…
+    const early = await post(recorded);
+    assert.equal(early.status, 204, early.text);
+    // …which never takes it: the sum on that uuid has the new run's input.
+    for (const r of await sum(uuid)) assert.equal(r.result.sum, 41);
+    const replay = await post(recorded);
+    assert.equal(replay.status, 401, replay.text);
+    assert.equal((replay.json as { where?: string }).where, 'envelope.header.senderBoot');
+  });
 });

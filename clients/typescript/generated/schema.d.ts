@@ -179,7 +179,7 @@ export interface paths {
          *     it; anything but a sealed envelope from a trusted peer is refused. Each envelope is
          *     authenticated and encrypted end to end (AES-256-GCM under per-direction keys from X25519
          *     and HKDF), bound to a task, a stage, a sender and a receiver. Accepted envelopes answer
-         *     204; forged, replayed or malformed ones a problem.
+         *     204 with a receipt (SECURITY.md, Peers); forged, replayed or malformed ones a problem.
          */
         post: operations["deliverPeerMessage"];
         delete?: never;
@@ -1775,6 +1775,11 @@ export interface operations {
             /** @description Accepted. */
             204: {
                 headers: {
+                    /**
+                     * @description Base64url HMAC-SHA256 over the envelope's nonce and tag under the receipt key of
+                     *     its direction: proves to the sender that this run of this server opened it.
+                     */
+                    "Tessera-Receipt"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;

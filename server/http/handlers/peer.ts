@@ -3,6 +3,7 @@
 
 import { BadInputError, NotImplementedError, TesseraError } from '../../../services/errors.js';
 import type { PeerEndpoint } from '../../../services/peer.js';
+import { RECEIPT_HEADER } from '../../peer/transport.js';
 import type { components, HandlerMap } from '../operations.js';
 import { markLogged } from '../problem.js';
 import type { HandlerDeps } from './context.js';
@@ -23,9 +24,11 @@ export function peerHandlers({ peer }: Pick<HandlerDeps, 'peer'>): Pick<HandlerM
       if (!Buffer.isBuffer(req.body)) throw new BadInputError('the body must be one sealed envelope', { where: 'body' });
       // deliver() logs every message it refuses, with the sender and stage: one line per refusal.
       // The body was read for this request alone (binaryBody): the peer layer may open it in place.
-      await requirePeer().deliver(req.body, { owned: true }).catch((err: unknown) => {
+      const receipt = await requirePeer().deliver(req.body, { owned: true }).catch((err: unknown) => {
         throw err instanceof TesseraError ? markLogged(err) : err;
       });
+      // The receipt tells the sender this run of this server opened its envelope (server/peer/envelope.ts).
+      if (typeof receipt === 'string') res.setHeader(RECEIPT_HEADER, receipt);
       res.status(204).end();
     },
   };

@@ -2,13 +2,13 @@
 // key (direction, receiver boot, trust salt) that make reflected or stale envelopes useless.
 
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createDecipheriv, createPublicKey, diffieHellman, hkdfSync, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { UnauthenticatedError } from '../../../services/errors.js';
-import { ChannelKeys, LARGE_PAYLOAD_BYTES, parseEnvelope, type EnvelopeHeader } from '../../../server/peer/envelope.js';
+import { ChannelKeys, envelopeId, LARGE_PAYLOAD_BYTES, parseEnvelope, type EnvelopeHeader } from '../../../server/peer/envelope.js';
 import { loadOrCreateIdentity, type Identity } from '../../../server/peer/identity.js';
 import { Trust } from '../../../server/peer/trust.js';
 import { memoryLog } from '../helpers.js';
@@ -79,6 +79,42 @@ describe('envelope', () => {
     const restarted = await loadOrCreateIdentity(join(dir, 'bob'), memoryLog());
     const parsed = parseEnvelope(sealed);
     assert.throws(() => new ChannelKeys(restarted, trust).open({ ...parsed, header: { ...parsed.header, receiverBoot: restarted.bootId } }), UnauthenticatedError);
+  });
+
+  test('the message key is HKDF-SHA256 of the X25519 secret, 32 bytes: the receipt key beside it changes nothing on the wire', () => {
+    const h = header(alice, bob);
+    const parsed = parseEnvelope(new ChannelKeys(alice, trust).seal(h, Buffer.from('wire')));
+    const shared = diffieHellman({ privateKey: bob.privateKey, publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: alice.publicKey }, format: 'jwk' }) });
+    const info = Buffer.concat([Buffer.from('tessera/v1/message'), ...[h.senderKey, h.receiverKey].map((k) => Buffer.from(k, 'base64url')), ...[h.senderBoot, h.receiverBoot].map((b) => Buffer.from(b, 'base64url'))]);
+    const key = Buffer.from(hkdfSync('sha256', shared, trust.messageSalt, info, 32));
+    const decipher = createDecipheriv('aes-256-gcm', key, parsed.nonce);
+    decipher.setAAD(parsed.headerBytes);
+    decipher.setAuthTag(parsed.tag);
+    assert.equal(Buffer.concat([decipher.update(parsed.ciphertext), decipher.final()]).toString(), 'wire');
+  });
+
+  test('receipts: the receiver\'s receipt verifies for that envelope only, in that direction, for those runs', async () => {
+    const h = header(alice, bob);
+    const sealed = new ChannelKeys(alice, trust).sealParts(h, Buffer.from('x'));
+    const parsed = parseEnvelope(Buffer.concat(sealed.parts));
+    assert.ok(envelopeId(parsed).equals(sealed.id), 'sender and receiver agree on what the receipt covers');
+    const receipt = new ChannelKeys(bob, trust).receiptFor(parsed.header, envelopeId(parsed));
+    const alices = new ChannelKeys(alice, trust);
+    assert.equal(alices.verifyReceipt(h, sealed.id, receipt), true);
+    // Another envelope of the same pair: its nonce and tag differ, the receipt does not carry over.
+    const other = alices.sealParts(h, Buffer.from('x'));
+    assert.equal(alices.verifyReceipt(h, other.id, receipt), false);
+    // Reflected: what Bob computes over the same bytes as if he had sent them is not Alice's receipt.
+    const reflected = { ...h, senderKey: bob.publicKey, receiverKey: alice.publicKey, senderBoot: bob.bootId, receiverBoot: alice.bootId };
+    assert.equal(alices.verifyReceipt(h, sealed.id, new ChannelKeys(bob, trust).receiptFor(reflected, sealed.id)), false);
+    // Another run of Bob (restarted: new boot) cannot vouch for the run Alice sealed to.
+    const restarted = await loadOrCreateIdentity(join(dir, 'bob'), memoryLog());
+    assert.equal(alices.verifyReceipt(h, sealed.id, new ChannelKeys(restarted, trust).receiptFor({ ...h, receiverBoot: restarted.bootId }, sealed.id)), false);
+    // Another network secret, no receipt; nor a missing, empty or garbled one.
+    assert.equal(alices.verifyReceipt(h, sealed.id, new ChannelKeys(bob, new Trust({ secret: Buffer.alloc(32, 2) })).receiptFor(h, sealed.id)), false);
+    for (const bad of [undefined, '', 'x'.repeat(43), 'é'.repeat(43), `${receipt.slice(0, 42)}${receipt.endsWith('A') ? 'B' : 'A'}`]) {
+      assert.equal(alices.verifyReceipt(h, sealed.id, bad), false);
+    }
   });
 
   test('wrong network secret: same keys, other salt, no message', () => {

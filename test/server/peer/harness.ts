@@ -13,6 +13,7 @@ import { TesseraError } from '../../../services/errors.js';
 import { createPeerNode, type PeerNode, type PeerNodeOptions } from '../../../server/peer/index.js';
 import { PeerChannelServer } from '../../../server/peer/channel-server.js';
 import { loadOrCreateIdentity } from '../../../server/peer/identity.js';
+import { RECEIPT_HEADER } from '../../../server/peer/transport.js';
 import { memoryLog } from '../helpers.js';
 
 export interface Party {
@@ -64,8 +65,9 @@ function handler(party: { node: PeerNode | undefined; received: Buffer[]; reques
           return;
         }
         party.received.push(body);
-        await node.deliver(body);
-        res.writeHead(204).end();
+        const receipt = await node.deliver(body);
+        // As the server's route answers (server/http/handlers/peer.ts): the receipt in a header.
+        res.writeHead(204, { [RECEIPT_HEADER]: receipt }).end();
       } else {
         res.writeHead(404).end();
       }

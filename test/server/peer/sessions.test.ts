@@ -135,6 +135,33 @@ describe('peer sessions, three parties (network secret)', () => {
     [s0, s1, s2].forEach((s) => s!.close());
   });
 
+  test('a party that lists the nodes in another order refuses the others for that disagreement, and fails itself naming the party', async () => {
+    // Party 2 counts party 0's server as its party 1 and party 1's as its party 0. Party 0's message
+    // is from a party of its computation that disagrees on the nodes (a 409, as for any other term),
+    // not from an impostor of its party 0 (a 403 that would not fail party 2: when party 2 saw the
+    // disagreement first, no party reported it, only the refusals it caused).
+    const uuid = 'swapped-nodes';
+    const swapped = [net.urls[1]!, net.urls[0]!, net.urls[2]!];
+    const open = (i: number, nodes: string[]) => net.parties[i]!.node.open({ uuid, myself: i, terms: termsFor(nodes), stages: STAGES });
+    const [s0, s2] = await within(5000, 'open', Promise.all([open(0, net.urls), open(2, swapped)]));
+    try {
+      await assert.rejects(within(5000, 'send', s0.send(2, 'share', Buffer.from('x'))), (err: Error) => {
+        assert.ok(err instanceof PeerError, err.message);
+        assert.match(err.message, /HTTP 409\): party 1 \(http:\/\/[^)]+\) disagrees on nodes/);
+        return true;
+      });
+      const failed = s2.signal.aborted ? Promise.resolve() : new Promise((resolve) => s2.signal.addEventListener('abort', resolve, { once: true }));
+      await within(5000, 'party 2 fails', failed);
+      const reason: unknown = s2.signal.reason;
+      assert.ok(reason instanceof ConflictError, String(reason));
+      assert.equal(reason.where, `party 1 (${net.urls[0]})`);
+      assert.match(reason.message, /disagrees on nodes/);
+    } finally {
+      s0.close();
+      s2.close();
+    }
+  });
+
   test('abort reaches every other party promptly with the reason', async () => {
     const sessions = await openAll(net, 'abort');
     // Settled into values at once: the rejections arrive while the abort is still being sent.
@@ -235,5 +262,85 @@ describe('peer sessions, two parties with a small inbox (backpressure)', () => {
     assert.ok(refused.length > 0, 'some parallel chunks must be refused');
     s0!.close();
     s1!.close();
+  });
+});
+
+// Identities are proven once per pair, not per computation (server/peer/node.ts open): a party
+// that met its peers before starts at once and takes a peer's messages when a proof of that peer's
+// current run drawn after the open arrives, normally the receipt of its own first message to it.
+describe('identity requests: once per pair of servers, not per computation', () => {
+  let net: Network;
+  before(async () => {
+    net = await startNetwork(3);
+  });
+  after(() => net.close());
+
+  const identityRequests = () => net.parties.map((p) => p.requests.filter((r) => r === '/peer/identity').length);
+  const clearRequests = () => net.parties.forEach((p) => p.requests.splice(0));
+
+  /** Every party sends to every other, then receives from every other (a SecureSum's round). */
+  async function allPairs(uuid: string): Promise<void> {
+    const sessions = await within(5000, 'open', openAll(net, uuid));
+    try {
+      const payload = (from: number, to: number) => Buffer.from(`${uuid}:${from}->${to}`);
+      await within(10_000, 'round', Promise.all(sessions.map(async (s, me) => {
+        const others = [0, 1, 2].filter((p) => p !== me);
+        await Promise.all(others.map((to) => s.send(to, 'share', payload(me, to))));
+        for (const from of others) assert.equal(Buffer.from(await s.receive(from, 'share')).toString(), payload(from, me).toString());
+      })));
+    } finally {
+      sessions.forEach((s) => s.close());
+    }
+  }
+
+  test('the first computation asks every peer once; the next ones ask nobody, their receipts prove each peer\'s run', async () => {
+    await allPairs('first-contact');
+    assert.ok(identityRequests().every((n) => n >= 2), `each party was asked by both others: ${identityRequests()}`);
+    for (const round of [0, 1, 2]) {
+      clearRequests();
+      await allPairs(`warm-${round}`);
+      assert.deepEqual(identityRequests(), [0, 0, 0], `computation ${round} after the first asked for identities`);
+      assert.ok(net.parties.every((p) => p.requests.includes('/peer/messages')));
+    }
+  });
+
+  test('a party that waits for a peer before sending it anything asks that peer alone, and gets its message', async () => {
+    await allPairs('warm-up');
+    clearRequests();
+    const sessions = await within(5000, 'open', openAll(net, 'star'));
+    try {
+      // Parties 1 and 2 send to party 0, which sends nothing before it has both (a gather at a leader).
+      const gathered = Promise.all([1, 2].map((from) => sessions[0]!.receive(from, 'share')));
+      await within(10_000, 'to the leader', Promise.all([sessions[1]!.send(0, 'share', Buffer.from('one')), sessions[2]!.send(0, 'share', Buffer.from('two'))]));
+      assert.deepEqual((await within(10_000, 'gather', gathered)).map((b) => Buffer.from(b).toString()), ['one', 'two']);
+      // Only the leader had to ask (parties 1 and 2 each once); the senders learnt party 0's run from their receipts.
+      assert.deepEqual(identityRequests(), [0, 1, 1]);
+    } finally {
+      sessions.forEach((s) => s.close());
+    }
+  });
+
+  test('a party that waits only for everyone to have joined (before an abort) gets the peers it holds messages of confirmed', async () => {
+    await allPairs('warm-up-join');
+    const sessions = await within(5000, 'open', openAll(net, 'join'));
+    try {
+      await within(10_000, 'to party 0', Promise.all([sessions[1]!.send(0, 'share', Buffer.from('a')), sessions[2]!.send(0, 'share', Buffer.from('b'))]));
+      // Party 0 receives nothing: without asking, it would wait the whole minute for its held peers.
+      assert.equal(await within(10_000, 'joined', sessions[0]!.whenJoined(60_000)), true);
+    } finally {
+      sessions.forEach((s) => s.close());
+    }
+  });
+
+  test('a peer that restarted between computations is still found out: its new run is learnt, the computation completes', async () => {
+    await allPairs('before-restart');
+    await net.parties[2]!.restart();
+    clearRequests();
+    await allPairs('after-restart');
+    // Sealed to its old run, party 2 answered 401 and was asked afresh (by each of the two others).
+    assert.ok(identityRequests()[2]! >= 1);
+    clearRequests();
+    await allPairs('after-restart-again');
+    assert.deepEqual(identityRequests(), [0, 0, 0]);
   });
 });

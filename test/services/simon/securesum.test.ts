@@ -99,7 +99,12 @@ describe('SecureSum with three parties', { timeout: 120_000 }, () => {
       assert.ok([409, 502].includes(err.status), `${err.status} ${err.message}`);
       assert.match(err.message, /nodes|party/);
     }
-    assert.ok(errors.some((e) => e?.status === 409 && /disagrees on nodes/.test(e.message)));
+    // With a message: without one, node:assert re-parses this file under tsx's loader to quote the
+    // expression, which took minutes and held every in-process server's event loop (nodejs/node#52677).
+    assert.ok(
+      errors.some((e) => e?.status === 409 && /disagrees on nodes/.test(e.message)),
+      `no party reported the disagreement: ${errors.map((e) => `${e?.status} ${e?.message}`).join(' | ')}`,
+    );
   });
 
   test('a malformed network is a 400 naming the field', async () => {

@@ -35,7 +35,7 @@ class PeerApi(object):
     def deliver_peer_message(self, body, **kwargs):  # noqa: E501
         """Deliver one sealed envelope from a peer (server to server)  # noqa: E501
 
-        Server to server only: the parties' Tessera servers send each other the messages of running computations here (shares, masked chunks, protocol terms). A client never calls it; anything but a sealed envelope from a trusted peer is refused. Each envelope is authenticated and encrypted end to end (AES-256-GCM under per-direction keys from X25519 and HKDF), bound to a task, a stage, a sender and a receiver. Accepted envelopes answer 204; forged, replayed or malformed ones a problem.   # noqa: E501
+        Server to server only: the parties' Tessera servers send each other the messages of running computations here (shares, masked chunks, protocol terms). A client never calls it; anything but a sealed envelope from a trusted peer is refused. Each envelope is authenticated and encrypted end to end (AES-256-GCM under per-direction keys from X25519 and HKDF), bound to a task, a stage, a sender and a receiver. Accepted envelopes answer 204 with a receipt (SECURITY.md, Peers); forged, replayed or malformed ones a problem.   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.deliver_peer_message(body, async_req=True)
@@ -57,7 +57,7 @@ class PeerApi(object):
     def deliver_peer_message_with_http_info(self, body, **kwargs):  # noqa: E501
         """Deliver one sealed envelope from a peer (server to server)  # noqa: E501
 
-        Server to server only: the parties' Tessera servers send each other the messages of running computations here (shares, masked chunks, protocol terms). A client never calls it; anything but a sealed envelope from a trusted peer is refused. Each envelope is authenticated and encrypted end to end (AES-256-GCM under per-direction keys from X25519 and HKDF), bound to a task, a stage, a sender and a receiver. Accepted envelopes answer 204; forged, replayed or malformed ones a problem.   # noqa: E501
+        Server to server only: the parties' Tessera servers send each other the messages of running computations here (shares, masked chunks, protocol terms). A client never calls it; anything but a sealed envelope from a trusted peer is refused. Each envelope is authenticated and encrypted end to end (AES-256-GCM under per-direction keys from X25519 and HKDF), bound to a task, a stage, a sender and a receiver. Accepted envelopes answer 204 with a receipt (SECURITY.md, Peers); forged, replayed or malformed ones a problem.   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.deliver_peer_message_with_http_info(body, async_req=True)
