@@ -92,6 +92,7 @@ export interface paths {
          *     | Simon `prepare` | `PrepareKwargs` | a prepared computation (members `submit`, `status`, `cancel`) |
          *     | prepared `submit` | `SubmitKwargs` | `SecureFedAvgResult` |
          *     | KeyValueStorage `set`, `get`, `delete`, `keys` | `key`, `value` (or positionally) | the value, or none |
+         *     | KeyValueStorage `create`, `delete` (FSC's surface) | `storage` (default `default`) | a storage with `store`, `retrieve`, `exists`, `delete` (`key`, `value`); none |
          *     | Barrier `wait` | `name`, `parties`, `timeout_seconds` | none, once `parties` clients of this server have arrived |
          *     | Broadcast `send`, `receive` | `name`, `value`; `name`, `timeout_seconds` | none; the latest value |
          *
