@@ -15,7 +15,10 @@ export const KEYWORDS = {
         'frac_bits',
         'min_parties',
         'max_weight',
-        'mask_graph'
+        'mask_graph',
+        'mask_sparse_from',
+        'mask_coalition',
+        'mask_failure_bits'
       ],
       PlainFedAvg: [
         'min_parties'
@@ -41,7 +44,10 @@ export const KEYWORDS = {
         'frac_bits',
         'min_parties',
         'max_weight',
-        'mask_graph'
+        'mask_graph',
+        'mask_sparse_from',
+        'mask_coalition',
+        'mask_failure_bits'
       ],
       PlainFedAvg: [
         'ttl',
@@ -83,6 +89,21 @@ export const OPTION_SCHEMAS = {
         'sparse'
       ]
     },
+    mask_sparse_from: {
+      type: 'integer',
+      minimum: 3,
+      maximum: 257
+    },
+    mask_coalition: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      exclusiveMaximum: 0.5
+    },
+    mask_failure_bits: {
+      type: 'integer',
+      minimum: 20,
+      maximum: 128
+    },
     max_set_size: {
       type: 'integer',
       minimum: 1,
@@ -123,6 +144,21 @@ export const OPTION_SCHEMAS = {
         'full',
         'sparse'
       ]
+    },
+    mask_sparse_from: {
+      type: 'integer',
+      minimum: 3,
+      maximum: 257
+    },
+    mask_coalition: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      exclusiveMaximum: 0.5
+    },
+    mask_failure_bits: {
+      type: 'integer',
+      minimum: 20,
+      maximum: 128
     }
   }
 } as const;
