@@ -17,6 +17,10 @@
 // subject to their sum being Σ_{i∈H} x_i, which the output gives anyway (Bonawitz et al., CCS 2017,
 // §4, the same argument with the complete graph). If it is not connected, C learns the sum of each
 // honest component separately; a component of one party is that party's model.
+// In the dropout round (min_parties = t < n; double.ts) the dropped parties' keys are rebuilt, so
+// their edges are known too: the honest INCLUDED parties must stay connected with the coalition
+// and up to n − t dropped parties removed. The count below holds for any fixed removed set, so
+// neighbourCount takes the worst case over every removed count up to ⌊γn⌋ + n − t.
 //
 // When is the honest part of H(n, k) disconnected? Honest parties at ring distance ≤ k/2 are
 // joined. Walk the ring: between two honest parties that follow each other there is a run of g
