@@ -52,6 +52,7 @@ import { otherParties, partyName } from '../common/stages.js';
 import { addBytesInto, addInto, decodeInto, elementAt, ringBytes, ringSlice, wordsOf, type VectorFixedPoint, type FloatArray } from '../common/vector.js';
 import { floatRangeBytes, writeFloatRange, type Layout } from './layout.js';
 import { combinedMask, type MaskTerm } from './masks.js';
+import type { MaskGraph } from './graph.js';
 
 /** What setup leaves for a round with dropout recovery. */
 export interface DoubleSetup {
@@ -64,6 +65,12 @@ export interface DoubleSetup {
   readonly keyShares: readonly bigint[];
   /** Q: the public weight scale (max_weight quantised). */
   readonly maxQ: number;
+  /**
+   * Who masks with whom: the complete graph, or the sparse graph sized for this round's coalition
+   * and dropout budget (graph.ts, docs/sparse-masks.md "The dropout round"). A dropped party's
+   * pair masks are removed with its neighbours in S only: no other party added one.
+   */
+  readonly graph: MaskGraph;
 }
 
 /** Bytes of a double-masking setup message's extra part: public key, share of b, share of sk. */
@@ -478,8 +485,8 @@ export async function onlineDouble(
     if (!Buffer.from(x25519.getPublicKey(sk)).equals(Buffer.from(setup.publicKeys[k]!))) {
       throw new PeerError(`the shares of ${partyName(session, k)}'s key do not rebuild its public key`, { where: partyName(session, k) });
     }
-    // Party i added pairSign(i, k)·PRG(s_ik); remove it.
-    for (const i of included) corrections.push({ seed: dhPairSeed(sk, setup.publicKeys[i]!, i, k), sign: (-pairSign(i, k)) as 1 | -1 });
+    // Each included neighbour i of k added pairSign(i, k)·PRG(s_ik); remove it.
+    for (const i of setup.graph.neighbours(k).filter((j) => included.includes(j))) corrections.push({ seed: dhPairSeed(sk, setup.publicKeys[i]!, i, k), sign: (-pairSign(i, k)) as 1 | -1 });
     sk.fill(0);
   });
 

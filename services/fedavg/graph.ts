@@ -17,6 +17,10 @@
 // subject to their sum being Σ_{i∈H} x_i, which the output gives anyway (Bonawitz et al., CCS 2017,
 // §4, the same argument with the complete graph). If it is not connected, C learns the sum of each
 // honest component separately; a component of one party is that party's model.
+// In the dropout round (min_parties = t < n; double.ts) the dropped parties' keys are rebuilt, so
+// their edges are known too: the honest INCLUDED parties must stay connected with the coalition
+// and up to n − t dropped parties removed. The count below holds for any fixed removed set, so
+// neighbourCount takes the worst case over every removed count up to ⌊γn⌋ + n − t.
 //
 // When is the honest part of H(n, k) disconnected? Honest parties at ring distance ≤ k/2 are
 // joined. Walk the ring: between two honest parties that follow each other there is a run of g
@@ -116,20 +120,52 @@ export function coalitionSize(n: number, fraction = SPARSE_COALITION): number {
 }
 
 /**
- * The smallest even k with P_fail(n, ⌊fraction·n⌋, k) ≤ 2^-failureBits; n − 1 (the complete
- * graph: every pair masks) when no smaller k does (P_fail is not increasing in k, so the search is
- * a scan from the bottom).
+ * What sizes the graph, as a consortium sets it (SecureFedAvg kwargs mask_sparse_from,
+ * mask_coalition, mask_failure_bits; docs/sparse-masks.md "Choosing the constants").
  */
-export function neighbourCount(n: number, fraction = SPARSE_COALITION, failureBits = SPARSE_FAILURE_BITS): number {
+export interface SparseOptions {
+  /** mask_graph "auto" masks with the sparse graph from this many parties on. */
+  readonly threshold: number;
+  /** γ: the graph holds against coalitions of ⌊γ·n⌋ parties. */
+  readonly coalition: number;
+  /** The graph fails with probability at most 2^-failureBits. */
+  readonly failureBits: number;
+}
+export const SPARSE_DEFAULTS: SparseOptions = { threshold: SPARSE_THRESHOLD, coalition: SPARSE_COALITION, failureBits: SPARSE_FAILURE_BITS };
+
+/**
+ * log2 of the largest P_fail(n, r, k) over every removed set size r ≤ removed: the failure
+ * probability of H(n, k) when up to `removed` parties (a coalition and the dropped parties, fixed
+ * before the coins) leave the graph. P_fail is not monotone in r (with one honest party left
+ * nothing can disconnect), so every r is counted; r < k is 0 (k-connectivity). The largest r is
+ * tried first: it is the worst case for every k this scan rejects, so a rejected k costs one count.
+ */
+export function worstDisconnectLog2(n: number, removed: number, k: number): number {
+  let worst = -Infinity;
+  for (let r = Math.min(removed, n); r >= k; r--) worst = Math.max(worst, disconnectLog2(n, r, k));
+  return worst;
+}
+
+/**
+ * The smallest even k such that, with a coalition of ⌊fraction·n⌋ parties and up to `dropouts`
+ * dropped parties removed (fixed before the coins), the remaining parties stay connected except
+ * with probability at most 2^-failureBits: max over r ≤ ⌊fraction·n⌋ + dropouts of P_fail(n, r, k).
+ * n − 1 (the complete graph: every pair masks) when no smaller k does (P_fail is not increasing in
+ * k, so the search is a scan from the bottom). With dropouts = 0 this is the default round's k.
+ */
+export function neighbourCount(n: number, fraction = SPARSE_COALITION, failureBits = SPARSE_FAILURE_BITS, dropouts = 0): number {
   if (!Number.isInteger(n) || n < 2) throw new RangeError(`neighbourCount: n must be an integer ≥ 2, got ${n}`);
-  // Exact counting costs tens of milliseconds at a few hundred parties: once per (n, fraction, bits).
-  const key = `${n}/${fraction}/${failureBits}`;
+  if (!Number.isInteger(dropouts) || dropouts < 0 || dropouts >= n) throw new RangeError(`neighbourCount: dropouts must be an integer in [0, ${n}), got ${dropouts}`);
+  // Exact counting costs up to a second at a few hundred parties with a large dropout budget:
+  // once per (n, fraction, bits, dropouts) and process.
+  const key = `${n}/${fraction}/${failureBits}/${dropouts}`;
   let k = degrees.get(key);
   if (k === undefined) {
-    const c = coalitionSize(n, fraction);
+    const removed = coalitionSize(n, fraction) + dropouts;
     k = n - 1;
     for (let even = 2; even < n - 1; even += 2) {
-      if (disconnectLog2(n, c, even) <= -failureBits) {
+      if (disconnectLog2(n, Math.min(removed, n), even) > -failureBits) continue; // the usual worst case, first
+      if (worstDisconnectLog2(n, removed, even) <= -failureBits) {
         k = even;
         break;
       }

@@ -31,7 +31,8 @@
 //
 // Sparse masks (docs/sparse-masks.md): mask_graph="auto" (default) masks with every party below 64
 // parties and with k = O(log n) neighbours of the SecAgg+ graph (graph.ts) from 64 on; "full" and
-// "sparse" force either. The dropout round (min_parties below n) always masks with every party.
+// "sparse" force either. The dropout round (min_parties below n) sizes k for its dropout budget
+// too. mask_sparse_from, mask_coalition and mask_failure_bits set the 64, the ⌊n/3⌋ and the 2^-40.
 //
 // PlainFedAvg is the same aggregation WITHOUT ANY SECRECY: every party sees the others' scaled
 // weights in clear. It exists as the benchmark baseline; never use it for private models.
@@ -48,6 +49,7 @@ import type { Session, Terms } from '../peer.js';
 import type { Json } from '../microservice.js';
 import { MASK_GRAPH_CHOICES, type MaskGraphChoice } from './masks.js';
 import { RESCUE_MODES, type RescueMode } from './double.js';
+import type { SparseOptions } from './graph.js';
 import { checkWeight, FEDAVG_ORDER, FEDAVG_STAGES, FEDAVG_VERSION, FedAvgComputation, MAX_PARTIES, MAX_WEIGHT, termsFor, type Attempt, type FedAvgParams, type ModelInput, type Variant } from './protocol.js';
 
 export { FedAvgComputation, FEDAVG_STAGES } from './protocol.js';
@@ -78,7 +80,30 @@ export function parseParams(variant: Variant, kwargs: Record<string, unknown>): 
   if (!MASK_GRAPH_CHOICES.includes(maskGraph as MaskGraphChoice)) {
     throw new BadInputError(`mask_graph must be one of ${MASK_GRAPH_CHOICES.map((c) => `"${c}"`).join(', ')}`, { where: 'kwargs.mask_graph' });
   }
-  return { variant, fixedPoint: fixedPoint(bits, frac as number, 'kwargs.frac_bits'), maskGraph: maskGraph as MaskGraphChoice };
+  const sparse = parseSparseOptions(kwargs);
+  return { variant, fixedPoint: fixedPoint(bits, frac as number, 'kwargs.frac_bits'), maskGraph: maskGraph as MaskGraphChoice, ...(sparse === undefined ? {} : { sparse }) };
+}
+
+/**
+ * What sizes the sparse graph (docs/sparse-masks.md "Choosing the constants"). Per computation,
+ * not per server: k is part of the agreed terms, so every party must use the same values, and one
+ * server may serve consortia with different policies. The bounds say what the argument covers:
+ * a coalition fraction in (0, 1/2) (the double-masked round's Shamir threshold t > n/2 must exceed
+ * the coalition), a failure probability from 2^-20 (below that the graph stops being a guarantee)
+ * to 2^-128, a threshold of 3 to MAX_PARTIES + 1 parties (the latter: never sparse under "auto").
+ */
+function parseSparseOptions(kwargs: Record<string, unknown>): Partial<SparseOptions> | undefined {
+  const pick = (key: string, ok: (v: number) => boolean, what: string): number | undefined => {
+    const value = kwargs[key];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'number' || !ok(value)) throw new BadInputError(`${key} must be ${what}`, { where: `kwargs.${key}` });
+    return value;
+  };
+  const threshold = pick('mask_sparse_from', (v) => Number.isInteger(v) && v >= 3 && v <= MAX_PARTIES + 1, `an integer from 3 to ${MAX_PARTIES + 1}`);
+  const coalition = pick('mask_coalition', (v) => v > 0 && v < 0.5, 'a number greater than 0 and less than 0.5');
+  const failureBits = pick('mask_failure_bits', (v) => Number.isInteger(v) && v >= 20 && v <= 128, 'an integer from 20 to 128');
+  if (threshold === undefined && coalition === undefined && failureBits === undefined) return undefined;
+  return { ...(threshold === undefined ? {} : { threshold }), ...(coalition === undefined ? {} : { coalition }), ...(failureBits === undefined ? {} : { failureBits }) };
 }
 
 function parseData(kwargs: Record<string, unknown>, args: unknown[] = []): Record<string, unknown> {
@@ -126,7 +151,7 @@ function networkFor(network: Network, attempt: Attempt): Network {
  */
 type Options = { readonly params: FedAvgParams; readonly error?: undefined } | { readonly params?: undefined; readonly error: unknown; readonly terms: Terms };
 
-const OPTION_KEYS = ['min_parties', 'max_weight', 'ring_bits', 'frac_bits'] as const;
+const OPTION_KEYS = ['min_parties', 'max_weight', 'ring_bits', 'frac_bits', 'mask_sparse_from', 'mask_coalition', 'mask_failure_bits'] as const;
 
 function parseOptions(member: SimonMember, variant: Variant, kwargs: Record<string, unknown>, network: Network, ctx: CallContext): Options {
   try {
@@ -231,10 +256,6 @@ function dropoutParams(variant: Variant, kwargs: Record<string, unknown>, partie
   const minParties = parseMinParties(variant, kwargs.min_parties, parties);
   const maxWeight = variant === 'SecureFedAvg' ? parseMaxWeight(kwargs.max_weight) : undefined;
   const rescue = parseRescue(variant, kwargs.rescue, minParties, parties);
-  if (kwargs.mask_graph === 'sparse' && minParties !== undefined && minParties < parties) {
-    // The round that recovers from dropouts shares and unmasks with every party (masks.ts sparseDegree).
-    throw new BadInputError('mask_graph "sparse" is not available with min_parties below the number of parties: that round masks with every party (docs/sparse-masks.md)', { where: 'kwargs.mask_graph' });
-  }
   return { ...(minParties === undefined ? {} : { minParties }), ...(maxWeight === undefined ? {} : { maxWeight }), ...(rescue === undefined ? {} : { rescue }) };
 }
 

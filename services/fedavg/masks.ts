@@ -11,7 +11,7 @@
 
 import { expandMaskInto, type MaskTerm } from '../common/mask.js';
 import { allocRing, type RingBits } from '../common/vector.js';
-import { neighbourCount, SPARSE_THRESHOLD } from './graph.js';
+import { neighbourCount, SPARSE_DEFAULTS, type SparseOptions } from './graph.js';
 
 export type { MaskTerm };
 
@@ -31,22 +31,23 @@ export function combinedMask(bits: RingBits, terms: readonly MaskTerm[], label: 
 /**
  * Which graph the pairwise masks follow (compute keyword mask_graph): "full" — every pair of
  * parties (Bonawitz et al., CCS 2017); "sparse" — the SecAgg+ graph of graph.ts (Bell et al.,
- * CCS 2020), k neighbours per party; "auto" (default) — sparse from SPARSE_THRESHOLD parties on.
+ * CCS 2020), k neighbours per party; "auto" (default) — sparse from SparseOptions.threshold parties on.
  */
 export type MaskGraphChoice = 'auto' | 'full' | 'sparse';
 export const MASK_GRAPH_CHOICES: readonly MaskGraphChoice[] = ['auto', 'full', 'sparse'];
 
 /**
  * The number of neighbours k each party masks with in a round of `parties` parties, or undefined
- * for the complete graph. The round that recovers from dropouts (double masking, double.ts) always
- * uses the complete graph: its Shamir shares go to every party and its unmasking removes the pair
- * masks of dropped parties with every survivor, which SecAgg+'s neighbour-only sharing would
- * change (docs/sparse-masks.md). A sparse graph no smaller than the complete one is the complete one.
+ * for the complete graph. `dropouts` is the round's dropout budget n − min_parties (0 without
+ * min_parties): the double-masked round (double.ts) removes the dropped parties' pair masks, so
+ * its graph must keep the honest survivors connected with a coalition AND the dropped parties
+ * gone, and k grows with the budget (graph.ts neighbourCount; docs/sparse-masks.md "The dropout
+ * round"). A sparse graph no smaller than the complete one is the complete one.
  */
-export function sparseDegree(choice: MaskGraphChoice, parties: number, dropoutRound: boolean): number | undefined {
-  if (dropoutRound || choice === 'full') return undefined;
-  if (choice === 'auto' && parties < SPARSE_THRESHOLD) return undefined;
-  const k = neighbourCount(parties);
+export function sparseDegree(choice: MaskGraphChoice, parties: number, dropouts = 0, options: SparseOptions = SPARSE_DEFAULTS): number | undefined {
+  if (choice === 'full') return undefined;
+  if (choice === 'auto' && parties < options.threshold) return undefined;
+  const k = neighbourCount(parties, options.coalition, options.failureBits, dropouts);
   return k < parties - 1 ? k : undefined;
 }
 

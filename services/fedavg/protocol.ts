@@ -60,7 +60,7 @@ import {
   type RingBits,
 } from '../common/vector.js';
 import { checkBelowMax, dhPairSeed, DOUBLE_SETUP_BYTES, keyFromSecret, LeftOutError, onlineDouble, selfSeed, type DoubleSetup, type RescueMode } from './double.js';
-import { hararyGraph, graphSeed } from './graph.js';
+import { completeGraph, hararyGraph, graphSeed, SPARSE_DEFAULTS, type SparseOptions } from './graph.js';
 import { combinedMask, pairTerms, segmentTerms, sparseDegree, type MaskGraphChoice, type MaskTerm } from './masks.js';
 import { allocOutputs, compareManifests, floatRangeBytes, Layout, parseManifest, writeFloatRange, type Manifest } from './layout.js';
 
@@ -133,12 +133,31 @@ export interface FedAvgParams {
   readonly stageTimeoutMs?: number;
   /** Which pairs mask (SecureFedAvg; masks.ts, graph.ts); default "auto". */
   readonly maskGraph?: MaskGraphChoice;
+  /**
+   * What sizes the sparse graph, when the parties set it (kwargs mask_sparse_from, mask_coalition,
+   * mask_failure_bits); graph.ts SPARSE_DEFAULTS for the rest. Given ones are agreed in the terms.
+   */
+  readonly sparse?: Partial<SparseOptions>;
 }
 
-/** k when this round masks with the sparse graph (SecureFedAvg, no dropout recovery), else undefined. */
+/**
+ * k when this round masks with the sparse graph (SecureFedAvg), else undefined. The double-masked
+ * round sizes it for its dropout budget n − min_parties as well as the coalition (masks.ts).
+ */
 export function maskNeighbours(params: FedAvgParams, parties: number): number | undefined {
   if (params.variant !== 'SecureFedAvg') return undefined;
-  return sparseDegree(params.maskGraph ?? 'auto', parties, doubleMasking(params, parties));
+  const dropouts = doubleMasking(params, parties) ? parties - params.minParties! : 0;
+  return sparseDegree(params.maskGraph ?? 'auto', parties, dropouts, { ...SPARSE_DEFAULTS, ...params.sparse });
+}
+
+/** The sparse-graph options the parties gave, under their kwarg names (agreed in the terms). */
+function sparseTerms(params: FedAvgParams): Record<string, number> {
+  const given = params.sparse ?? {};
+  return {
+    ...(given.threshold === undefined ? {} : { mask_sparse_from: given.threshold }),
+    ...(given.coalition === undefined ? {} : { mask_coalition: given.coalition }),
+    ...(given.failureBits === undefined ? {} : { mask_failure_bits: given.failureBits }),
+  };
 }
 
 /** max_weight when min_parties is given and max_weight is not (docs/dropouts.md: precision). */
@@ -179,7 +198,7 @@ export function termsFor(params: FedAvgParams, nodes: readonly string[]): Terms 
   const fp = params.fixedPoint!;
   // With the sparse graph the degree is agreed (a party with another k would build another graph).
   const k = maskNeighbours(params, nodes.length);
-  const withGraph = k === undefined ? withMax : { ...withMax, mask_neighbours: k };
+  const withGraph = { ...withMax, ...sparseTerms(params), ...(k === undefined ? {} : { mask_neighbours: k }) };
   // "ring_frac_bits" sorts after "ring_bits", so a ring width mismatch is reported as such (peers
   // report the first differing key) rather than as the fractional bits that follow from it.
   return { ...withGraph, ring_bits: fp.bits, ring_frac_bits: fp.fracBits };
@@ -533,9 +552,10 @@ export class FedAvgComputation {
     const bits = this.params.fixedPoint!.bits;
     // Whom this party masks with: every other party, or its neighbours in the sparse graph, built
     // alike at every party from everyone's coins (graph.ts).
-    const partners = degree === undefined
-      ? others
-      : hararyGraph(session.parties, degree, graphSeed(Array.from({ length: session.parties }, (_, j) => (j === me ? coin : received.get(j)!.coin)))).neighbours(me);
+    const graph = degree === undefined
+      ? completeGraph(session.parties)
+      : hararyGraph(session.parties, degree, graphSeed(Array.from({ length: session.parties }, (_, j) => (j === me ? coin : received.get(j)!.coin))));
+    const partners = graph.neighbours(me);
     // The mask terms of this party (masks.ts): the lower-indexed party of a pair adds the pair's
     // mask, the higher one subtracts it; with dropout recovery, plus its own self mask B_i.
     const terms: MaskTerm[] = pairTerms(me, partners, (j) => {
@@ -553,6 +573,7 @@ export class FedAvgComputation {
       ownDouble.secretKey.fill(0);
       doubleSetup = {
         threshold: this.params.minParties!,
+        graph,
         publicKeys: Array.from({ length: session.parties }, (_, j) => (j === me ? ownDouble.publicKey : received.get(j)!.publicKey)),
         selfShares: Array.from({ length: session.parties }, (_, j) => (j === me ? ownDouble.selfShares[me]! : received.get(j)!.selfShare)),
         keyShares: Array.from({ length: session.parties }, (_, j) => (j === me ? ownDouble.keyShares[me]! : received.get(j)!.keyShare)),

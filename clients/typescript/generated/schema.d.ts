@@ -623,11 +623,32 @@ export interface components {
              *     Bell et al., CCS 2020; k is agreed in the terms, e.g. 26 of 99 at 100 parties), which
              *     holds against any coalition of at most a third of the parties except with probability
              *     at most 2^-40 (docs/sparse-masks.md). `auto` (default): `sparse` from 64 parties on.
-             *     The round with min_parties below the party count always masks with every pair, and
-             *     refuses `sparse`. Every party must pass the same value.
+             *     The round with min_parties below the party count sizes k for its dropout budget
+             *     (n − min_parties) as well: the honest parties that remain must stay connected with
+             *     the coalition and the dropped parties gone, so k grows with the budget. Every party
+             *     must pass the same value.
              * @enum {string}
              */
             mask_graph?: "auto" | "full" | "sparse";
+            /**
+             * @description SecureFedAvg: from how many parties on `mask_graph: auto` masks with the sparse
+             *     graph (default 64; 257 = never). Every party must pass the same value.
+             */
+            mask_sparse_from?: number;
+            /**
+             * @description SecureFedAvg with the sparse graph: the coalition γ the graph is sized against, as a
+             *     fraction of the parties (default 1/3: coalitions of ⌊n/3⌋). Larger means a larger k.
+             *     Below 1/2, so that the dropout round's Shamir threshold (more than half of the
+             *     parties) stays above the coalition (docs/sparse-masks.md). Every party must pass the
+             *     same value.
+             */
+            mask_coalition?: number;
+            /**
+             * @description SecureFedAvg with the sparse graph: the graph leaves the honest parties connected
+             *     except with probability at most 2^-mask_failure_bits (default 40). Every party must
+             *     pass the same value.
+             */
+            mask_failure_bits?: number;
             /**
              * @description SetIntersection and SetIntersectionSize: a public bound B on every party's set size.
              *     Each party pads its list with dummy elements to exactly B, so no party learns another's
@@ -1154,6 +1175,12 @@ export interface components {
              * @enum {string}
              */
             mask_graph?: "auto" | "full" | "sparse";
+            /** @description As in ComputeKwargs. */
+            mask_sparse_from?: number;
+            /** @description As in ComputeKwargs. */
+            mask_coalition?: number;
+            /** @description As in ComputeKwargs. */
+            mask_failure_bits?: number;
         };
         /**
          * @description Keyword arguments of a prepared computation's `submit`: the trained model and weight.

@@ -16,7 +16,10 @@ export const KEYWORDS = {
         'min_parties',
         'max_weight',
         'rescue',
-        'mask_graph'
+        'mask_graph',
+        'mask_sparse_from',
+        'mask_coalition',
+        'mask_failure_bits'
       ],
       PlainFedAvg: [
         'min_parties'
@@ -43,7 +46,10 @@ export const KEYWORDS = {
         'min_parties',
         'max_weight',
         'rescue',
-        'mask_graph'
+        'mask_graph',
+        'mask_sparse_from',
+        'mask_coalition',
+        'mask_failure_bits'
       ],
       PlainFedAvg: [
         'ttl',
@@ -92,6 +98,21 @@ export const OPTION_SCHEMAS = {
         'sparse'
       ]
     },
+    mask_sparse_from: {
+      type: 'integer',
+      minimum: 3,
+      maximum: 257
+    },
+    mask_coalition: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      exclusiveMaximum: 0.5
+    },
+    mask_failure_bits: {
+      type: 'integer',
+      minimum: 20,
+      maximum: 128
+    },
     max_set_size: {
       type: 'integer',
       minimum: 1,
@@ -139,6 +160,21 @@ export const OPTION_SCHEMAS = {
         'full',
         'sparse'
       ]
+    },
+    mask_sparse_from: {
+      type: 'integer',
+      minimum: 3,
+      maximum: 257
+    },
+    mask_coalition: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      exclusiveMaximum: 0.5
+    },
+    mask_failure_bits: {
+      type: 'integer',
+      minimum: 20,
+      maximum: 128
     }
   }
 } as const;

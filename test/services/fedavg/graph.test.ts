@@ -14,7 +14,9 @@ import {
   ringOrder,
   SPARSE_COALITION,
   SPARSE_FAILURE_BITS,
+  SPARSE_DEFAULTS,
   SPARSE_THRESHOLD,
+  worstDisconnectLog2,
 } from '../../../services/fedavg/graph.js';
 import { sparseDegree } from '../../../services/fedavg/masks.js';
 
@@ -83,17 +85,74 @@ describe('the exact failure probability', () => {
     assert.ok(b - a <= 6 && d - b <= 6, `k(100)=${a}, k(200)=${b}, k(400)=${d}`);
   });
 
-  test('small rounds keep the complete graph unless sparse is asked for; the dropout round always does', () => {
-    assert.equal(sparseDegree('auto', SPARSE_THRESHOLD - 1, false), undefined);
-    assert.equal(sparseDegree('auto', SPARSE_THRESHOLD, false), neighbourCount(SPARSE_THRESHOLD));
-    assert.equal(sparseDegree('full', 200, false), undefined);
-    assert.equal(sparseDegree('sparse', 40, false), neighbourCount(40));
-    assert.equal(sparseDegree('sparse', 200, true), undefined);
-    assert.equal(sparseDegree('auto', 200, true), undefined);
+  test('small rounds keep the complete graph unless sparse is asked for, or the threshold is moved', () => {
+    assert.equal(sparseDegree('auto', SPARSE_THRESHOLD - 1), undefined);
+    assert.equal(sparseDegree('auto', SPARSE_THRESHOLD), neighbourCount(SPARSE_THRESHOLD));
+    assert.equal(sparseDegree('full', 200), undefined);
+    assert.equal(sparseDegree('sparse', 40), neighbourCount(40));
     // Three parties: no graph sparser than the complete one. Five, a coalition of one: the ring.
-    assert.equal(sparseDegree('sparse', 3, false), undefined);
-    assert.equal(sparseDegree('sparse', 5, false), 2);
+    assert.equal(sparseDegree('sparse', 3), undefined);
+    assert.equal(sparseDegree('sparse', 5), 2);
+    // The options a consortium sets (kwargs mask_sparse_from, mask_coalition, mask_failure_bits).
+    const options = { ...SPARSE_DEFAULTS, threshold: 40 };
+    assert.equal(sparseDegree('auto', 40, 0, options), neighbourCount(40));
+    assert.equal(sparseDegree('auto', 39, 0, options), undefined);
+    const loose = { ...SPARSE_DEFAULTS, coalition: 0.2, failureBits: 30 };
+    assert.equal(sparseDegree('sparse', 100, 0, loose), neighbourCount(100, 0.2, 30));
+    assert.ok(neighbourCount(100, 0.2, 30) < neighbourCount(100), 'a smaller coalition and a looser bound need fewer neighbours');
+    assert.ok(neighbourCount(100, SPARSE_COALITION, 60) > neighbourCount(100), 'a tighter bound needs more');
   });
+});
+
+describe('the dropout round: a coalition and the dropped parties removed', () => {
+  test('k grows with the dropout budget, and is the smallest even k meeting the bound over every removed count', () => {
+    for (const n of [64, 100, 200]) {
+      const c = coalitionSize(n, SPARSE_COALITION);
+      let previous = 0;
+      const budgets = [0, Math.floor(n / 20), Math.floor(n / 10), Math.floor(n / 5)];
+      for (const dropouts of budgets) {
+        const k = neighbourCount(n, SPARSE_COALITION, SPARSE_FAILURE_BITS, dropouts);
+        assert.ok(k >= previous, `n=${n}: k=${k} with ${dropouts} dropouts, ${previous} with fewer`);
+        previous = k;
+        if (k === n - 1) continue;
+        assert.ok(k % 2 === 0);
+        assert.ok(worstDisconnectLog2(n, c + dropouts, k) <= -SPARSE_FAILURE_BITS, `n=${n}, ${dropouts} dropouts: k=${k} meets the bound`);
+        assert.ok(worstDisconnectLog2(n, c + dropouts, k - 2) > -SPARSE_FAILURE_BITS, `n=${n}, ${dropouts} dropouts: k−2 does not`);
+      }
+      assert.ok(previous > neighbourCount(n), `n=${n}: a budget of n/5 dropouts needs more neighbours than none`);
+    }
+    // Where it stays sparse: 200 parties, min_parties 180.
+    assert.ok(neighbourCount(200, SPARSE_COALITION, SPARSE_FAILURE_BITS, 20) < 100);
+    assert.equal(sparseDegree('sparse', 100, 20), neighbourCount(100, SPARSE_COALITION, SPARSE_FAILURE_BITS, 20));
+  });
+
+  // The coalition-size check: by brute force over every set of removed parties (coalition ∪
+  // dropped) up to the bound, on the ring (a uniformly random relabelling with a fixed set is a
+  // fixed ring with a uniform set), the fraction that disconnects the rest is within 2^-bits for
+  // every size, at the k chosen; at k − 2 some size exceeds it. Small rings need a loose bound.
+  for (const [n, fraction, dropouts, bits] of [[16, 0.25, 2, 3], [15, 0.2, 3, 2], [14, 0.3, 1, 4]] as const) {
+    test(`n=${n}, coalition ⌊${fraction}·n⌋, ${dropouts} dropouts, 2^-${bits}: every removed set, by brute force`, () => {
+      const k = neighbourCount(n, fraction, bits, dropouts);
+      assert.ok(k < n - 1, `the cases are chosen so that the graph is sparse (k=${k})`);
+      const removed = coalitionSize(n, fraction) + dropouts;
+      const worstAt = (degree: number): number => {
+        let worst = 0;
+        for (let r = 1; r <= removed; r++) {
+          let bad = 0;
+          let all = 0;
+          for (const s of subsets(n, r)) {
+            all += 1;
+            if (!honestConnected(n, degree, new Set(s))) bad += 1;
+          }
+          worst = Math.max(worst, bad / all);
+        }
+        return worst;
+      };
+      assert.ok(worstAt(k) <= 2 ** -bits, `k=${k}: at most 2^-${bits}`);
+      if (k > 2) assert.ok(worstAt(k - 2) > 2 ** -bits, `k−2=${k - 2} exceeds 2^-${bits}`);
+      assert.ok(Math.abs(2 ** worstDisconnectLog2(n, removed, k) - worstAt(k)) < 1e-12, 'the count matches the brute force');
+    });
+  }
 });
 
 describe('the graph', () => {

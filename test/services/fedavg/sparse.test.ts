@@ -68,12 +68,62 @@ describe('SecureFedAvg with the sparse graph', () => {
     for (const r of results) assert.equal(r.metadata?.['tessera.mask_neighbours'], String(k));
   });
 
-  test('a mask_graph that is not one of the choices, or sparse in the dropout round: 400 naming kwargs.mask_graph', async () => {
+  test('a mask_graph that is not one of the choices: 400 naming kwargs.mask_graph', async () => {
     const hub = new MemoryHub(nodes(5), 2000);
     const network = { nodes: hub.nodes, uuid: `sparse-bad-${++counter}`, myself: 0 };
     const data = { tensors: modelOf(0), weight: 1 };
     await assert.rejects(secureFedAvg({ data, network, mask_graph: 'ring' }, ctx(hub, 0)), (err: Error) => err instanceof BadInputError && err.where === 'kwargs.mask_graph' && /"auto", "full", "sparse"/.test(err.message));
-    await assert.rejects(secureFedAvg({ data, network, mask_graph: 'sparse', min_parties: 4 }, ctx(hub, 0)), (err: Error) => err instanceof BadInputError && err.where === 'kwargs.mask_graph');
+  });
+});
+
+describe('the constants as options (mask_sparse_from, mask_coalition, mask_failure_bits)', () => {
+  test('mask_sparse_from moves the threshold of "auto"; mask_coalition and mask_failure_bits change k; the average stays exact', async () => {
+    const n = 12;
+    const moved = await run(n, { mask_sparse_from: 12 });
+    const kept = await run(n, { mask_sparse_from: 13 });
+    const loose = await run(n, { mask_graph: 'sparse', mask_coalition: 0.1, mask_failure_bits: 20 });
+    const k = neighbourCount(n);
+    const kLoose = neighbourCount(n, 0.1, 20);
+    assert.ok(kLoose < k && k < n - 1, `k=${k}, with a coalition of 0.1 and 2^-20: ${kLoose}`);
+    const want = Float64Array.from({ length: ELEMENTS }, (_, e) => Array.from({ length: n }, (_, i) => (i + 1) * 0.01 + e * 1e-4).reduce((a, b) => a + b, 0) / n);
+    for (let i = 0; i < n; i++) {
+      assert.equal(moved.results[i]!.metadata?.['tessera.mask_neighbours'], String(k));
+      assert.equal(kept.results[i]!.metadata?.['tessera.mask_neighbours'], String(n - 1));
+      assert.equal(loose.results[i]!.metadata?.['tessera.mask_neighbours'], String(kLoose));
+      loose.results[i]!.get('w')!.data.forEach((v, e) => assert.ok(Math.abs(v - want[e]!) < 1e-8, `element ${e}`));
+    }
+  });
+
+  for (const [key, bad] of [
+    ['mask_sparse_from', 2], ['mask_sparse_from', 1000], ['mask_sparse_from', 7.5], ['mask_sparse_from', '64'],
+    ['mask_coalition', 0], ['mask_coalition', 0.5], ['mask_coalition', -0.1], ['mask_coalition', 'third'],
+    ['mask_failure_bits', 19], ['mask_failure_bits', 129], ['mask_failure_bits', 40.5], ['mask_failure_bits', null],
+  ] as const) {
+    test(`${key} = ${JSON.stringify(bad)}: ${bad === null ? 'the default' : 'a 400 naming the field, never the value'}`, async () => {
+      const hub = new MemoryHub(nodes(3), 2000);
+      const network = { nodes: hub.nodes, uuid: `sparse-option-${++counter}`, myself: 0 };
+      const call = secureFedAvg({ data: { tensors: modelOf(0), weight: 1 }, network, [key]: bad }, ctx(hub, 0));
+      if (bad === null) {
+        // null is "not given" as for every option; the call then waits for the others: run them.
+        const rest = [1, 2].map((i) => secureFedAvg({ data: { tensors: modelOf(i), weight: 1 }, network: { ...network, myself: i } }, ctx(hub, i)));
+        await Promise.all([call, ...rest]);
+        return;
+      }
+      // The message states the bounds (0 and 0.5 are bounds of mask_coalition), never a given value.
+      const echoes = (message: string) => bad !== 0 && bad !== 0.5 && message.includes(String(bad));
+      await assert.rejects(call, (err: Error) => err instanceof BadInputError && err.where === `kwargs.${key}` && !echoes(err.message));
+    });
+  }
+
+  test('parties that pass different values fail at their first message, naming the key', async () => {
+    const hub = new MemoryHub(nodes(3), 5000);
+    const uuid = `sparse-mismatch-${++counter}`;
+    const settled = await Promise.allSettled(hub.nodes.map((_, i) =>
+      secureFedAvg({ data: { tensors: modelOf(i), weight: 1 }, network: { nodes: hub.nodes, uuid, myself: i }, mask_coalition: i === 2 ? 0.25 : 0.3 }, ctx(hub, i))));
+    for (const s of settled) {
+      assert.equal(s.status, 'rejected');
+      assert.match(String((s as PromiseRejectedResult).reason), /mask_coalition/);
+    }
   });
 });
 

@@ -37,6 +37,9 @@ class ComputeKwargs(object):
         'max_weight': 'float',
         'rescue': 'str',
         'mask_graph': 'str',
+        'mask_sparse_from': 'int',
+        'mask_coalition': 'float',
+        'mask_failure_bits': 'int',
         'max_set_size': 'int'
     }
 
@@ -50,10 +53,13 @@ class ComputeKwargs(object):
         'max_weight': 'max_weight',
         'rescue': 'rescue',
         'mask_graph': 'mask_graph',
+        'mask_sparse_from': 'mask_sparse_from',
+        'mask_coalition': 'mask_coalition',
+        'mask_failure_bits': 'mask_failure_bits',
         'max_set_size': 'max_set_size'
     }
 
-    def __init__(self, microprotocol=None, data=None, network=None, ring_bits=None, frac_bits=None, min_parties=None, max_weight=None, rescue=None, mask_graph=None, max_set_size=None):  # noqa: E501
+    def __init__(self, microprotocol=None, data=None, network=None, ring_bits=None, frac_bits=None, min_parties=None, max_weight=None, rescue=None, mask_graph=None, mask_sparse_from=None, mask_coalition=None, mask_failure_bits=None, max_set_size=None):  # noqa: E501
         """ComputeKwargs - a model defined in Swagger"""  # noqa: E501
         self._microprotocol = None
         self._data = None
@@ -64,6 +70,9 @@ class ComputeKwargs(object):
         self._max_weight = None
         self._rescue = None
         self._mask_graph = None
+        self._mask_sparse_from = None
+        self._mask_coalition = None
+        self._mask_failure_bits = None
         self._max_set_size = None
         self.discriminator = None
         self.microprotocol = microprotocol
@@ -81,6 +90,12 @@ class ComputeKwargs(object):
             self.rescue = rescue
         if mask_graph is not None:
             self.mask_graph = mask_graph
+        if mask_sparse_from is not None:
+            self.mask_sparse_from = mask_sparse_from
+        if mask_coalition is not None:
+            self.mask_coalition = mask_coalition
+        if mask_failure_bits is not None:
+            self.mask_failure_bits = mask_failure_bits
         if max_set_size is not None:
             self.max_set_size = max_set_size
 
@@ -288,7 +303,7 @@ class ComputeKwargs(object):
     def mask_graph(self):
         """Gets the mask_graph of this ComputeKwargs.  # noqa: E501
 
-        SecureFedAvg: which pairs of parties mask each other. `full`: every pair (a coalition of up to n−1 parties learns nothing beyond the average). `sparse`: each party masks with k = O(log n) neighbours of a random graph all parties derive alike (SecAgg+, Bell et al., CCS 2020; k is agreed in the terms, e.g. 26 of 99 at 100 parties), which holds against any coalition of at most a third of the parties except with probability at most 2^-40 (docs/sparse-masks.md). `auto` (default): `sparse` from 64 parties on. The round with min_parties below the party count always masks with every pair, and refuses `sparse`. Every party must pass the same value.   # noqa: E501
+        SecureFedAvg: which pairs of parties mask each other. `full`: every pair (a coalition of up to n−1 parties learns nothing beyond the average). `sparse`: each party masks with k = O(log n) neighbours of a random graph all parties derive alike (SecAgg+, Bell et al., CCS 2020; k is agreed in the terms, e.g. 26 of 99 at 100 parties), which holds against any coalition of at most a third of the parties except with probability at most 2^-40 (docs/sparse-masks.md). `auto` (default): `sparse` from 64 parties on. The round with min_parties below the party count sizes k for its dropout budget (n − min_parties) as well: the honest parties that remain must stay connected with the coalition and the dropped parties gone, so k grows with the budget. Every party must pass the same value.   # noqa: E501
 
         :return: The mask_graph of this ComputeKwargs.  # noqa: E501
         :rtype: str
@@ -299,7 +314,7 @@ class ComputeKwargs(object):
     def mask_graph(self, mask_graph):
         """Sets the mask_graph of this ComputeKwargs.
 
-        SecureFedAvg: which pairs of parties mask each other. `full`: every pair (a coalition of up to n−1 parties learns nothing beyond the average). `sparse`: each party masks with k = O(log n) neighbours of a random graph all parties derive alike (SecAgg+, Bell et al., CCS 2020; k is agreed in the terms, e.g. 26 of 99 at 100 parties), which holds against any coalition of at most a third of the parties except with probability at most 2^-40 (docs/sparse-masks.md). `auto` (default): `sparse` from 64 parties on. The round with min_parties below the party count always masks with every pair, and refuses `sparse`. Every party must pass the same value.   # noqa: E501
+        SecureFedAvg: which pairs of parties mask each other. `full`: every pair (a coalition of up to n−1 parties learns nothing beyond the average). `sparse`: each party masks with k = O(log n) neighbours of a random graph all parties derive alike (SecAgg+, Bell et al., CCS 2020; k is agreed in the terms, e.g. 26 of 99 at 100 parties), which holds against any coalition of at most a third of the parties except with probability at most 2^-40 (docs/sparse-masks.md). `auto` (default): `sparse` from 64 parties on. The round with min_parties below the party count sizes k for its dropout budget (n − min_parties) as well: the honest parties that remain must stay connected with the coalition and the dropped parties gone, so k grows with the budget. Every party must pass the same value.   # noqa: E501
 
         :param mask_graph: The mask_graph of this ComputeKwargs.  # noqa: E501
         :type: str
@@ -312,6 +327,75 @@ class ComputeKwargs(object):
             )
 
         self._mask_graph = mask_graph
+
+    @property
+    def mask_sparse_from(self):
+        """Gets the mask_sparse_from of this ComputeKwargs.  # noqa: E501
+
+        SecureFedAvg: from how many parties on `mask_graph: auto` masks with the sparse graph (default 64; 257 = never). Every party must pass the same value.   # noqa: E501
+
+        :return: The mask_sparse_from of this ComputeKwargs.  # noqa: E501
+        :rtype: int
+        """
+        return self._mask_sparse_from
+
+    @mask_sparse_from.setter
+    def mask_sparse_from(self, mask_sparse_from):
+        """Sets the mask_sparse_from of this ComputeKwargs.
+
+        SecureFedAvg: from how many parties on `mask_graph: auto` masks with the sparse graph (default 64; 257 = never). Every party must pass the same value.   # noqa: E501
+
+        :param mask_sparse_from: The mask_sparse_from of this ComputeKwargs.  # noqa: E501
+        :type: int
+        """
+
+        self._mask_sparse_from = mask_sparse_from
+
+    @property
+    def mask_coalition(self):
+        """Gets the mask_coalition of this ComputeKwargs.  # noqa: E501
+
+        SecureFedAvg with the sparse graph: the coalition γ the graph is sized against, as a fraction of the parties (default 1/3: coalitions of ⌊n/3⌋). Larger means a larger k. Below 1/2, so that the dropout round's Shamir threshold (more than half of the parties) stays above the coalition (docs/sparse-masks.md). Every party must pass the same value.   # noqa: E501
+
+        :return: The mask_coalition of this ComputeKwargs.  # noqa: E501
+        :rtype: float
+        """
+        return self._mask_coalition
+
+    @mask_coalition.setter
+    def mask_coalition(self, mask_coalition):
+        """Sets the mask_coalition of this ComputeKwargs.
+
+        SecureFedAvg with the sparse graph: the coalition γ the graph is sized against, as a fraction of the parties (default 1/3: coalitions of ⌊n/3⌋). Larger means a larger k. Below 1/2, so that the dropout round's Shamir threshold (more than half of the parties) stays above the coalition (docs/sparse-masks.md). Every party must pass the same value.   # noqa: E501
+
+        :param mask_coalition: The mask_coalition of this ComputeKwargs.  # noqa: E501
+        :type: float
+        """
+
+        self._mask_coalition = mask_coalition
+
+    @property
+    def mask_failure_bits(self):
+        """Gets the mask_failure_bits of this ComputeKwargs.  # noqa: E501
+
+        SecureFedAvg with the sparse graph: the graph leaves the honest parties connected except with probability at most 2^-mask_failure_bits (default 40). Every party must pass the same value.   # noqa: E501
+
+        :return: The mask_failure_bits of this ComputeKwargs.  # noqa: E501
+        :rtype: int
+        """
+        return self._mask_failure_bits
+
+    @mask_failure_bits.setter
+    def mask_failure_bits(self, mask_failure_bits):
+        """Sets the mask_failure_bits of this ComputeKwargs.
+
+        SecureFedAvg with the sparse graph: the graph leaves the honest parties connected except with probability at most 2^-mask_failure_bits (default 40). Every party must pass the same value.   # noqa: E501
+
+        :param mask_failure_bits: The mask_failure_bits of this ComputeKwargs.  # noqa: E501
+        :type: int
+        """
+
+        self._mask_failure_bits = mask_failure_bits
 
     @property
     def max_set_size(self):

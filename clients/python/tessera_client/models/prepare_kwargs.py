@@ -37,7 +37,10 @@ class PrepareKwargs(object):
         'min_parties': 'int',
         'max_weight': 'float',
         'rescue': 'str',
-        'mask_graph': 'str'
+        'mask_graph': 'str',
+        'mask_sparse_from': 'int',
+        'mask_coalition': 'float',
+        'mask_failure_bits': 'int'
     }
 
     attribute_map = {
@@ -50,10 +53,13 @@ class PrepareKwargs(object):
         'min_parties': 'min_parties',
         'max_weight': 'max_weight',
         'rescue': 'rescue',
-        'mask_graph': 'mask_graph'
+        'mask_graph': 'mask_graph',
+        'mask_sparse_from': 'mask_sparse_from',
+        'mask_coalition': 'mask_coalition',
+        'mask_failure_bits': 'mask_failure_bits'
     }
 
-    def __init__(self, microprotocol=None, data=None, network=None, ttl=None, ring_bits=None, frac_bits=None, min_parties=None, max_weight=None, rescue=None, mask_graph=None):  # noqa: E501
+    def __init__(self, microprotocol=None, data=None, network=None, ttl=None, ring_bits=None, frac_bits=None, min_parties=None, max_weight=None, rescue=None, mask_graph=None, mask_sparse_from=None, mask_coalition=None, mask_failure_bits=None):  # noqa: E501
         """PrepareKwargs - a model defined in Swagger"""  # noqa: E501
         self._microprotocol = None
         self._data = None
@@ -65,6 +71,9 @@ class PrepareKwargs(object):
         self._max_weight = None
         self._rescue = None
         self._mask_graph = None
+        self._mask_sparse_from = None
+        self._mask_coalition = None
+        self._mask_failure_bits = None
         self.discriminator = None
         self.microprotocol = microprotocol
         self.data = data
@@ -83,6 +92,12 @@ class PrepareKwargs(object):
             self.rescue = rescue
         if mask_graph is not None:
             self.mask_graph = mask_graph
+        if mask_sparse_from is not None:
+            self.mask_sparse_from = mask_sparse_from
+        if mask_coalition is not None:
+            self.mask_coalition = mask_coalition
+        if mask_failure_bits is not None:
+            self.mask_failure_bits = mask_failure_bits
 
     @property
     def microprotocol(self):
@@ -333,6 +348,75 @@ class PrepareKwargs(object):
             )
 
         self._mask_graph = mask_graph
+
+    @property
+    def mask_sparse_from(self):
+        """Gets the mask_sparse_from of this PrepareKwargs.  # noqa: E501
+
+        As in ComputeKwargs.  # noqa: E501
+
+        :return: The mask_sparse_from of this PrepareKwargs.  # noqa: E501
+        :rtype: int
+        """
+        return self._mask_sparse_from
+
+    @mask_sparse_from.setter
+    def mask_sparse_from(self, mask_sparse_from):
+        """Sets the mask_sparse_from of this PrepareKwargs.
+
+        As in ComputeKwargs.  # noqa: E501
+
+        :param mask_sparse_from: The mask_sparse_from of this PrepareKwargs.  # noqa: E501
+        :type: int
+        """
+
+        self._mask_sparse_from = mask_sparse_from
+
+    @property
+    def mask_coalition(self):
+        """Gets the mask_coalition of this PrepareKwargs.  # noqa: E501
+
+        As in ComputeKwargs.  # noqa: E501
+
+        :return: The mask_coalition of this PrepareKwargs.  # noqa: E501
+        :rtype: float
+        """
+        return self._mask_coalition
+
+    @mask_coalition.setter
+    def mask_coalition(self, mask_coalition):
+        """Sets the mask_coalition of this PrepareKwargs.
+
+        As in ComputeKwargs.  # noqa: E501
+
+        :param mask_coalition: The mask_coalition of this PrepareKwargs.  # noqa: E501
+        :type: float
+        """
+
+        self._mask_coalition = mask_coalition
+
+    @property
+    def mask_failure_bits(self):
+        """Gets the mask_failure_bits of this PrepareKwargs.  # noqa: E501
+
+        As in ComputeKwargs.  # noqa: E501
+
+        :return: The mask_failure_bits of this PrepareKwargs.  # noqa: E501
+        :rtype: int
+        """
+        return self._mask_failure_bits
+
+    @mask_failure_bits.setter
+    def mask_failure_bits(self, mask_failure_bits):
+        """Sets the mask_failure_bits of this PrepareKwargs.
+
+        As in ComputeKwargs.  # noqa: E501
+
+        :param mask_failure_bits: The mask_failure_bits of this PrepareKwargs.  # noqa: E501
+        :type: int
+        """
+
+        self._mask_failure_bits = mask_failure_bits
 
     def to_dict(self):
         """Returns the model properties as a dict"""
