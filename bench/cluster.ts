@@ -17,6 +17,19 @@ export interface ProcessCluster {
   close(): Promise<void>;
 }
 
+/** Stops a child process: SIGTERM, then SIGKILL if it has not exited within 5 s. */
+export function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
 /** `extraArgs`: flags for every server, or per party (e.g. each party's --relay-name). */
 export async function startProcessCluster(parties: number, extraArgs: string[] | ((party: number) => string[]) = []): Promise<ProcessCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'tessera-bench-'));
@@ -25,20 +38,7 @@ export async function startProcessCluster(parties: number, extraArgs: string[] |
   // E.g. TESSERA_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles each server.
   const nodeArgs = (process.env.TESSERA_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const close = async (): Promise<void> => {
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-            child.once('exit', () => {
-              clearTimeout(force);
-              resolve();
-            });
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(children.map(stopChild));
     await rm(dir, { recursive: true, force: true });
   };
   try {

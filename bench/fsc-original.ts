@@ -27,7 +27,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { cpuSeconds, printTable, quantile, startProcessCluster } from './cluster.js';
+import { cpuSeconds, printTable, quantile, startProcessCluster, stopChild } from './cluster.js';
 
 /** The `src/` folder of each FSC checkout the comparison needs, found by a file only it has. */
 export interface FscSources {
@@ -92,17 +92,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
 
 export interface FscCluster {
   readonly nodes: string[];
@@ -125,7 +114,7 @@ export async function startFscCluster(n: number, sources: FscSources, python: st
   };
   const children: ChildProcess[] = [];
   const close = async (): Promise<void> => {
-    await Promise.all(children.map(stop));
+    await Promise.all(children.map(stopChild));
     await rm(cache, { recursive: true, force: true });
   };
   try {
@@ -212,7 +201,7 @@ export class FscClients {
 
   async close(): Promise<void> {
     for (const child of this.children) child.stdin!.end();
-    await Promise.all(this.children.map(stop));
+    await Promise.all(this.children.map(stopChild));
   }
 }
 
