@@ -121,3 +121,24 @@ export async function startProxy(target: string): Promise<Proxy> {
   (state as { url: string }).url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return state;
 }
+
+/**
+ * Kills the party behind `proxy` once a reduce message of each of the `senders` other parties of a
+ * SecureFedAvg has reached it, then takes the proxy down: every party has then finished setup (a
+ * party sends reduce messages only after it), so there is no restart, and the survivors' average
+ * can come only from the double-masked round's decision and unmasking. A message count would not
+ * do: under load one party's reduce messages can arrive before another's setup message.
+ */
+export function killAfterReduceFromAll(proxy: Proxy, senders: number, kill: () => Promise<void>): { readonly killed: boolean } {
+  const reducing = new Set<number>();
+  const state = { killed: false };
+  proxy.onEnvelope = async ({ stage, from }) => {
+    if (stage.endsWith('reduce')) reducing.add(from);
+    if (reducing.size === senders && !state.killed) {
+      state.killed = true;
+      await kill();
+      proxy.mode = { kind: 'down' };
+    }
+  };
+  return state;
+}

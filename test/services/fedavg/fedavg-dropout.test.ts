@@ -14,7 +14,7 @@ import type { RunningServer } from '../../../server/main.js';
 import { TensorSet } from '../../../services/common/tensors.js';
 import { FEDAVG_SERVICE, startCluster, type Cluster } from '../../support/cluster.js';
 import { spawnParty, type ChildParty } from '../../support/process.js';
-import type { Proxy } from '../../support/proxy.js';
+import { killAfterReduceFromAll, type Proxy } from '../../support/proxy.js';
 import { within } from '../../within.js';
 
 const STAGE_TIMEOUT_MS = 3000;
@@ -133,16 +133,7 @@ describe('FedAvg survives a party dropping out (min_parties)', { timeout: 180_00
     test(`${t} of ${n}, the last party killed (SIGKILL) mid-reduce: the survivors get their average through unmasking`, async () => {
       child = await spawnParty(join(root, `p-mid-${n}`), secret, STAGE_TIMEOUT_MS);
       proxy.target = child.url;
-      const reducing = new Set<number>();
-      let killed = false;
-      proxy.onEnvelope = async ({ stage, from }) => {
-        if (stage.endsWith('reduce')) reducing.add(from);
-        if (reducing.size === n - 1 && !killed) {
-          killed = true;
-          await child!.kill();
-          proxy.mode = { kind: 'down' };
-        }
-      };
+      const killing = killAfterReduceFromAll(proxy, n - 1, () => child!.kill());
       try {
         const nodes = [...servers.slice(0, n - 1).map((s) => s.url), proxy.url];
         const uuid = randomUUID();
@@ -150,7 +141,7 @@ describe('FedAvg survives a party dropping out (min_parties)', { timeout: 180_00
         const victim = fedAvg(child.url, n - 1, weights[n - 1]!, { nodes, uuid, myself: n - 1 }, { min_parties: t, max_weight: 64 });
         victim.catch(() => undefined);
         const got = await within(8 * STAGE_TIMEOUT_MS + 8000, 'survivors', Promise.all(survivors.map((k) => fedAvg(nodes[k]!, k, weights[k]!, { nodes, uuid, myself: k }, { min_parties: t, max_weight: 64 }))));
-        assert.ok(killed, 'the last party was killed mid-round');
+        assert.ok(killing.killed, 'the last party was killed mid-round');
         for (const g of got) {
           expectAverage(g, survivors, weights);
           assert.equal(g.metadata?.['tessera.included'], JSON.stringify(survivors));

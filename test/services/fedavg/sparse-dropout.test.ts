@@ -31,7 +31,7 @@ import { zeroRuns } from '../../support/transcript.js';
 import type { CallContext } from '../../../services/microservice.js';
 import { FEDAVG_SERVICE, startCluster, type Cluster } from '../../support/cluster.js';
 import { spawnParty, type ChildParty } from '../../support/process.js';
-import type { Proxy } from '../../support/proxy.js';
+import { killAfterReduceFromAll, type Proxy } from '../../support/proxy.js';
 import { within } from '../../within.js';
 
 // Longer than the other dropout tests' 3 s: six server processes on a shared 2-core machine.
@@ -89,16 +89,7 @@ describe('a sparse dropout round on real servers (6 parties, min_parties 5)', { 
     // Killed once a reduce message of every other party reached it: every party has finished
     // setup (so no restart), and the survivors' average exists only through the double-masked
     // round's decision and unmasking.
-    const reducing = new Set<number>();
-    let killed = false;
-    proxy.onEnvelope = async ({ stage, from }) => {
-      if (stage.endsWith('reduce')) reducing.add(from);
-      if (reducing.size === n - 1 && !killed) {
-        killed = true;
-        await child!.kill();
-        proxy.mode = { kind: 'down' };
-      }
-    };
+    const killing = killAfterReduceFromAll(proxy, n - 1, () => child!.kill());
     try {
       const nodes = [...servers.slice(0, n - 1).map((s) => s.url), proxy.url];
       const uuid = randomUUID();
@@ -107,7 +98,7 @@ describe('a sparse dropout round on real servers (6 parties, min_parties 5)', { 
       victim.catch(() => undefined);
       const survivors = Array.from({ length: n - 1 }, (_, i) => i);
       const got = await within(10 * STAGE_TIMEOUT_MS + 10_000, 'survivors', Promise.all(survivors.map((i) => fedAvg(nodes[i]!, i, { nodes, uuid, myself: i }, options))));
-      assert.ok(killed, 'the last party was killed mid-round');
+      assert.ok(killing.killed, 'the last party was killed mid-round');
       for (const g of got) {
         expectAverage(g, survivors, weights);
         assert.equal(g.metadata?.['tessera.mask_neighbours'], String(k));
