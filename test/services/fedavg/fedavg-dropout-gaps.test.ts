@@ -85,28 +85,38 @@ describe('FedAvg dropouts between the recovery mechanisms (real servers)', { tim
     proxy.target = cluster.nodes[3]!;
   }
 
+  /**
+   * Holds party 1's setup message at the proxy until party 0's first reduce message reaches the
+   * victim (party 0 has then finished setup with everyone), then kills the victim, so the held
+   * message fails: setup half done.
+   */
+  function killWithSetupHalfDone(): { readonly killed: boolean } {
+    let zeroOnline!: () => void;
+    const zeroReducing = new Promise<void>((resolve) => (zeroOnline = resolve));
+    const state = { killed: false };
+    proxy.onEnvelope = async ({ stage, from }) => {
+      if (from === 0 && stage.endsWith('reduce')) zeroOnline();
+      if (from === 1 && stage.endsWith('setup')) {
+        await within(4 * STAGE_TIMEOUT_MS, 'party 0 reaching the reduce stage', zeroReducing);
+        state.killed = true;
+        await killVictim();
+      }
+    };
+    return state;
+  }
+
   test('2 of 3: the victim dies after completing setup with party 0, while party 1\'s setup message to it fails: both survivors get their average', async () => {
     const nodes = await victimNetwork(3, 'setup-half');
     // Party 1's setup message is held at the proxy until party 0's first reduce message reaches
     // the victim: party 0 has then finished setup with everyone and is in the double-masked round.
     // Then the victim dies and party 1's held message fails (its connection is cut).
-    let zeroOnline!: () => void;
-    const zeroReducing = new Promise<void>((resolve) => (zeroOnline = resolve));
-    let killed = false;
-    proxy.onEnvelope = async ({ stage, from }) => {
-      if (from === 0 && stage.endsWith('reduce')) zeroOnline();
-      if (from === 1 && stage.endsWith('setup')) {
-        await within(4 * STAGE_TIMEOUT_MS, 'party 0 reaching the reduce stage', zeroReducing);
-        killed = true;
-        await killVictim();
-      }
-    };
+    const killing = killWithSetupHalfDone();
     try {
       const uuid = randomUUID();
       const victim = fedAvg(2, child!.url, { nodes, uuid, myself: 2 }, 2);
       victim.catch(() => undefined);
       const got = await within(12 * STAGE_TIMEOUT_MS + 8000, 'survivors', Promise.all([0, 1].map((k) => fedAvg(k, nodes[k]!, { nodes, uuid, myself: k }, 2))));
-      assert.ok(killed, 'the victim was killed with party 1\'s setup message in flight');
+      assert.ok(killing.killed, 'the victim was killed with party 1\'s setup message in flight');
       for (const g of got) {
         expectAverage(g, [0, 1]);
         assert.equal(g.metadata?.['tessera.included'], '[0,1]');
@@ -119,17 +129,7 @@ describe('FedAvg dropouts between the recovery mechanisms (real servers)', { tim
 
   test('prepare, then submit: the same setup half done (2 of 3): party 1\'s prepare restarts without the victim, party 0\'s submit follows it there, and both get their average', async () => {
     const nodes = await victimNetwork(3, 'setup-half-prepared');
-    let zeroOnline!: () => void;
-    const zeroReducing = new Promise<void>((resolve) => (zeroOnline = resolve));
-    let killed = false;
-    proxy.onEnvelope = async ({ stage, from }) => {
-      if (from === 0 && stage.endsWith('reduce')) zeroOnline();
-      if (from === 1 && stage.endsWith('setup')) {
-        await within(4 * STAGE_TIMEOUT_MS, 'party 0 reaching the reduce stage', zeroReducing);
-        killed = true;
-        await killVictim();
-      }
-    };
+    const killing = killWithSetupHalfDone();
     // Each party's client as a training loop runs it: prepare, then submit once prepared. Party 0's
     // prepare completes (its setup reached everyone) and its submit is already running when party
     // 1, which could not reach the victim, restarts without it and tells party 0.
@@ -147,7 +147,7 @@ describe('FedAvg dropouts between the recovery mechanisms (real servers)', { tim
       const uuid = randomUUID();
       prepared(2, child!.url, { nodes, uuid, myself: 2 }).catch(() => undefined);
       const got = await within(12 * STAGE_TIMEOUT_MS + 8000, 'survivors', Promise.all([0, 1].map((k) => prepared(k, nodes[k]!, { nodes, uuid, myself: k }))));
-      assert.ok(killed, 'the victim was killed with party 1\'s setup message in flight');
+      assert.ok(killing.killed, 'the victim was killed with party 1\'s setup message in flight');
       for (const g of got) {
         expectAverage(g, [0, 1]);
         assert.equal(g.metadata?.['tessera.included'], '[0,1]');
