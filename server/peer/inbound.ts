@@ -79,7 +79,7 @@ export class InboundPath {
         if (header.stage === ABORT_STAGE) return keys.receiptFor(header, id);
         throw new ConflictError('this computation already finished or was aborted here (replayed message)', { where: 'envelope.header.instance' });
       }
-      await this.route(header, payload);
+      await this.route(header, payload, id);
       observer.message('in', envelope.length);
       return keys.receiptFor(header, id);
     } catch (err) {
@@ -175,7 +175,8 @@ export class InboundPath {
    *   the buffer and failed the next computation on the uuid, whose own notice then failed the
    *   next one elsewhere: a uuid stuck in a chain of "gave up waiting" [test/faults/stuck-uuid.test.ts].
    */
-  private async route(header: EnvelopeHeader, payload: Buffer): Promise<void> {
+  /** `id`: the envelope's nonce | tag (envelopeId), by which the session knows a large payload it consumed. */
+  private async route(header: EnvelopeHeader, payload: Buffer, id?: Buffer): Promise<void> {
     // The boot check may ask the sender (an await): look the session up only after it, so a
     // session that opened meanwhile gets this message, not the buffer it has already adopted.
     if (this.config.session(header.uuid) === undefined) await this.checkSenderBoot(header);
@@ -240,7 +241,7 @@ export class InboundPath {
         session.nodeBoots[from] = header.senderBoot;
       }
       if (session.bound[from] === header.instance) {
-        await session.accept(header, payload, false, from);
+        await session.accept(header, payload, false, from, id);
         return;
       }
     }

@@ -14,7 +14,7 @@ import {
 } from '../../services/errors.js';
 import type { AbortCause, Session, StageOrderCheck, Terms } from '../../services/peer.js';
 import { canonicalJson } from './codec.js';
-import type { EnvelopeHeader } from './envelope.js';
+import { LARGE_PAYLOAD_BYTES, type EnvelopeHeader } from './envelope.js';
 import type { ComputationRecord } from './observer.js';
 import { pairSecretInfo } from './pair-secrets.js';
 import { abortError, abortNotice } from '../../services/abort.js';
@@ -56,6 +56,31 @@ function digest(payload: Uint8Array): Buffer {
   return createHash('sha256').update(payload).digest();
 }
 
+/**
+ * What a session remembers of a payload it consumed, to tell a late duplicate from a conflicting
+ * message in the same slot. A large payload (the bulk of SecureFedAvg: megabytes per message) is
+ * known by its envelope, the nonce and GCM tag (`id`, envelope.ts envelopeId), not by a hash of its
+ * bytes: that costs nothing per byte, where SHA-256 of every consumed payload was 8.7% of a
+ * SecureFedAvg party's CPU (docs/performance.md). Under the pair's direction key the tag
+ * authenticates the ciphertext for that nonce, so another ciphertext with the same nonce and tag
+ * would be a GCM forgery (NIST SP 800-38D §5.2.1.2, §8.3), and the same ciphertext under the same
+ * key and nonce is the same plaintext: equal ids mean the same message. Every honest resend of an
+ * envelope is the same envelope (a carrier's retry, outbound.ts; a replay); a large payload sealed
+ * afresh for a slot already consumed is refused like any other second message, whatever it holds.
+ * Small payloads (and one delivered without its id: early-messages.ts) keep their SHA-256, so a
+ * small message sent twice by a protocol stays an idempotent duplicate.
+ */
+type Fingerprint = { readonly envelope: Buffer } | { readonly sha256: Buffer };
+
+function fingerprint(payload: Uint8Array, id: Buffer | undefined): Fingerprint {
+  return id !== undefined && payload.byteLength > LARGE_PAYLOAD_BYTES ? { envelope: id } : { sha256: digest(payload) };
+}
+
+function sameMessage(seen: Fingerprint, payload: Uint8Array, id: Buffer | undefined): boolean {
+  if ('envelope' in seen) return id !== undefined && seen.envelope.equals(id);
+  return seen.sha256.equals(digest(payload));
+}
+
 function shortJson(value: unknown): string {
   const text = value === undefined ? 'nothing' : canonicalJson(value);
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
@@ -85,8 +110,10 @@ export class PeerSession implements Session {
   private readonly controller = new AbortController();
   private readonly stageSet: Set<string>;
   private readonly inbox = new Map<string, Buffer>();
+  /** The envelope ids (nonce | tag) of the inbox's payloads that came with one. */
+  private readonly inboxIds = new Map<string, Buffer>();
   private inboxBytes = 0;
-  private readonly consumed = new Map<string, Buffer>();
+  private readonly consumed = new Map<string, Fingerprint>();
   private readonly waiters = new Map<string, Waiter>();
   private readonly spaceWaiters = new Set<() => void>();
   private failure: TesseraError | undefined;
@@ -294,7 +321,8 @@ export class PeerSession implements Session {
     this.inbox.delete(key);
     this.inboxBytes -= payload.length;
     // Remember what was consumed, so a late duplicate is told apart from a conflicting resend.
-    this.consumed.set(key, digest(payload));
+    this.consumed.set(key, fingerprint(payload, this.inboxIds.get(key)));
+    this.inboxIds.delete(key);
     for (const wake of this.spaceWaiters) wake();
     return payload;
   }
@@ -304,9 +332,10 @@ export class PeerSession implements Session {
    * `buffered` messages were already counted against the node's buffer: never wait for them.
    * Throws (the sender sees it) on a terms mismatch, an undeclared stage or a conflicting duplicate.
    * `from` is the sender's index here: `header.from` unless its node list is not ours (inbound.ts
-   * senderIndex), when only the terms conflict can follow.
+   * senderIndex), when only the terms conflict can follow. `id`: the envelope's nonce | tag, by
+   * which a large payload is remembered once consumed (Fingerprint).
    */
-  async accept(header: EnvelopeHeader, payload: Buffer, buffered = false, from = header.from): Promise<void> {
+  async accept(header: EnvelopeHeader, payload: Buffer, buffered = false, from = header.from, id?: Buffer): Promise<void> {
     if (this.closed || this.failure) {
       if (header.stage === ABORT_STAGE) return;
       // Say why: a sender that arrives after the failure must learn its cause, not blame us.
@@ -331,7 +360,7 @@ export class PeerSession implements Session {
     this.checkStage(header.stage, 'envelope.header.stage');
     this.checkOrder(from, header.stage);
     const key = slot(from, header.stage, header.seq);
-    if (this.isDuplicate(key, payload)) return;
+    if (this.isDuplicate(key, payload, id)) return;
     // Backpressure: while the inbox holds more than its limit of unconsumed bytes, hold the
     // sender's request (bounded by the stage timeout) unless a receive is waiting for exactly this.
     if (!buffered) {
@@ -345,7 +374,7 @@ export class PeerSession implements Session {
       while (mustWait()) {
         await this.waitForSpace(deadline, from);
         if (this.failure) throw new ConflictError(`computation ${this.uuid} was aborted here`, { where: this.party(this.myself) });
-        if (this.isDuplicate(key, payload)) return;
+        if (this.isDuplicate(key, payload, id)) return;
       }
     }
     this.traffic.bytesReceived += payload.length;
@@ -353,11 +382,12 @@ export class PeerSession implements Session {
     const waiter = this.waiters.get(key);
     if (waiter) {
       this.waiters.delete(key);
-      this.consumed.set(key, digest(payload));
+      this.consumed.set(key, fingerprint(payload, id));
       waiter.resolve(payload);
       return;
     }
     this.inbox.set(key, payload);
+    if (id !== undefined) this.inboxIds.set(key, id);
     this.inboxBytes += payload.length;
   }
 
@@ -377,11 +407,11 @@ export class PeerSession implements Session {
   }
 
   /** True for an identical resend (accepted idempotently); throws for a conflicting one. */
-  private isDuplicate(key: string, payload: Buffer): boolean {
+  private isDuplicate(key: string, payload: Buffer, id: Buffer | undefined): boolean {
     const held = this.inbox.get(key);
     const seen = held === undefined ? this.consumed.get(key) : undefined;
     if (held === undefined && seen === undefined) return false;
-    const same = held !== undefined ? held.equals(payload) : seen!.equals(digest(payload));
+    const same = held !== undefined ? held.equals(payload) : sameMessage(seen!, payload, id);
     if (same) return true;
     const [from, stage, seq] = key.split('\u0000');
     throw new ConflictError(`${this.party(Number(from))} sent two different "${stage}" messages with seq ${seq}`, {
@@ -430,6 +460,7 @@ export class PeerSession implements Session {
     this.waiters.clear();
     for (const wake of this.spaceWaiters) wake();
     this.inbox.clear();
+    this.inboxIds.clear();
     this.inboxBytes = 0;
   }
 

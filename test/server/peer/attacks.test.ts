@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BadInputError, PeerError } from '../../../services/errors.js';
 import type { Session } from '../../../services/peer.js';
-import { ChannelKeys, type EnvelopeHeader } from '../../../server/peer/envelope.js';
+import { ChannelKeys, LARGE_PAYLOAD_BYTES, parseEnvelope, type EnvelopeHeader } from '../../../server/peer/envelope.js';
 import { loadOrCreateIdentity, type Identity } from '../../../server/peer/identity.js';
 import { Trust } from '../../../server/peer/trust.js';
 import { memoryLog } from '../helpers.js';
@@ -171,6 +171,30 @@ describe('attacks on a network-secret deployment', () => {
     assert.equal((await post(b.url, recorded)).status, 409);
     await stillWorks(next);
     next.forEach((s) => s.close());
+  });
+
+  test('a large payload is known by its envelope: its replay is a duplicate, held or consumed; the same bytes sealed afresh for a consumed slot are refused', async () => {
+    // Large payloads are remembered by nonce | tag, not by a hash of their bytes (session.ts Fingerprint).
+    const sessions = await openAll(net, 'large-replay');
+    const b = net.parties[1]!;
+    const payload = randomBytes(LARGE_PAYLOAD_BYTES + 4096);
+    const before = b.received.length;
+    await sessions[0]!.send(1, 'share', payload);
+    const recorded = b.received[before]!;
+    assert.equal((await post(b.url, recorded)).status, 204, 'a replay while the payload is held is a duplicate');
+    assert.ok(Buffer.from(await sessions[1]!.receive(0, 'share')).equals(payload));
+    assert.equal((await post(b.url, recorded)).status, 204, 'a replay of the consumed envelope is a duplicate');
+    // Party 0's own keys sealing its own header again: a new nonce, so another envelope.
+    const alice = await loadOrCreateIdentity(net.parties[0]!.dataDir, memoryLog());
+    const resealed = new ChannelKeys(alice, new Trust({ secret: SECRET })).seal(parseEnvelope(recorded).header, payload);
+    const { status, problem } = await post(b.url, resealed);
+    assert.equal(status, 409);
+    assert.match(String(problem.detail), /two different "share" messages with seq 0/);
+    const other = Buffer.from(payload);
+    other[other.length - 1] = other[other.length - 1]! ^ 1;
+    assert.equal((await post(b.url, new ChannelKeys(alice, new Trust({ secret: SECRET })).seal(parseEnvelope(recorded).header, other))).status, 409);
+    await stillWorks(sessions);
+    sessions.forEach((s) => s.close());
   });
 
   test('replay of old traffic: an envelope outside the time window is refused', async () => {
