@@ -27,6 +27,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { Api, type Remote } from '../clients/typescript/index.js';
 import { cpuSeconds, printTable, quantile, startProcessCluster, stopChild } from './cluster.js';
 
 /** The `src/` folder of each FSC checkout the comparison needs, found by a file only it has. */
@@ -199,9 +200,48 @@ export class FscClients {
     }
   }
 
+  /** CPU seconds (user + sys) the client processes have used together. */
+  cpuSeconds(): number {
+    return this.children.reduce((sum, c) => sum + cpuSeconds(c.pid!), 0);
+  }
+
   async close(): Promise<void> {
     for (const child of this.children) child.stdin!.end();
     await Promise.all(this.children.map(stopChild));
+  }
+}
+
+/**
+ * The FSC client's floor: `n` bare node:http servers (bench/fsc-floor-server.mjs), each a process
+ * of its own as Tessera's and FSC's servers are, answering the client's five requests per sum
+ * with JSON of Tessera's shapes and computing nothing.
+ */
+export async function startFloorCluster(n: number): Promise<FscCluster> {
+  const script = join(import.meta.dirname, 'fsc-floor-server.mjs');
+  const children: ChildProcess[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(children.map(stopChild));
+  };
+  try {
+    const nodes = await Promise.all(
+      Array.from({ length: n }, async () => {
+        const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+        children.push(child);
+        const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+        const first = await Promise.race([
+          lines.next(),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('a floor server did not start within 30 s')), 30_000).unref()),
+        ]);
+        const url = first.done === true ? undefined : /^listening (\S+)$/.exec(first.value)?.[1];
+        if (url === undefined) throw new Error('a floor server exited before it listened');
+        child.stdout!.resume();
+        return url;
+      }),
+    );
+    return { nodes, children, close };
+  } catch (err) {
+    await close();
+    throw err;
   }
 }
 
@@ -264,7 +304,11 @@ export class FscSide {
 /**
  * A 3-party SecureSum (one number per party) on Tessera and on the original FSC, both through
  * FSC's Python client, `runs` of each interleaved; prints one table with median, p95, the ratio
- * of the medians and the servers' CPU per sum, and each system's result as party 0 downloads it.
+ * of the medians and the servers' and clients' CPU per sum, and each system's result as party 0
+ * downloads it. Two more rows, interleaved with the same runs, say where the limit is: the same
+ * sum on Tessera through its TypeScript client (as bench:sum runs it: compute, download, release
+ * per party on a kept-alive connection), and the FSC client's floor, its five requests per party
+ * answered by bare node:http servers that compute nothing (bench/fsc-floor-server.mjs).
  */
 export async function secureSumSideBySide(dirFlag: string | undefined, runs: number): Promise<void> {
   const ready = prepareFsc(dirFlag);
@@ -273,46 +317,81 @@ export async function secureSumSideBySide(dirFlag: string | undefined, runs: num
     return;
   }
   const parties = 3;
-  console.error('FSC original: starting 3 FSC servers, 3 Tessera servers and 3 FSC clients');
-  const started = await Promise.allSettled([startProcessCluster(parties), startFscCluster(parties, ready.sources, ready.python)]);
-  if (started[0].status === 'rejected' || started[1].status === 'rejected') {
-    // Stop whichever side did start before reporting the other's failure.
+  console.error('FSC original: starting 3 FSC servers, 3 Tessera servers, 3 floor servers and 3 FSC clients');
+  const started = await Promise.allSettled([startProcessCluster(parties), startFscCluster(parties, ready.sources, ready.python), startFloorCluster(parties)]);
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed !== undefined) {
+    // Stop whichever sides did start before reporting the failure.
     await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.close() : Promise.resolve())));
-    throw started[0].status === 'rejected' ? started[0].reason : (started[1] as PromiseRejectedResult).reason;
+    throw failed.reason;
   }
-  const [tessera, fsc] = [started[0].value, started[1].value];
+  const [tessera, fsc, floor] = started.map((s) => (s as PromiseFulfilledResult<FscCluster>).value) as [FscCluster, FscCluster, FscCluster];
   const clients = FscClients.start(parties, ready.sources, ready.python);
   try {
-    const systems = [
-      { name: 'Tessera', cluster: tessera },
-      { name: 'FSC original', cluster: fsc },
-    ];
     // 0.5 + 1.5 + 2.5: exact in binary, so both systems must print exactly 4.5.
     const dataFor = (party: number): number => party + 0.5;
     const expected = 4.5;
-    const shapes: string[] = systems.map(() => '');
-    const oneSum = async (k: number): Promise<number> => {
-      const { ms, answers } = await clients.run({ nodes: systems[k]!.cluster.nodes, uuid: randomUUID(), microprotocol: 'SecureSum', data: undefined }, dataFor, 60_000);
-      answers.forEach((a, party) => {
-        if (!a.ok) throw new Error(`${systems[k]!.name}, party ${party}: ${a.error}`);
-        const sum = (a.result as { result?: { sum?: unknown } }).result?.sum;
-        if (sum !== expected) throw new Error(`${systems[k]!.name}, party ${party}: sum ${String(sum)}, expected ${expected}`);
-      });
-      shapes[k] = JSON.stringify(answers[0]!.ok ? answers[0]!.result : null);
-      return ms;
+    const checkSum = (name: string, party: number, result: unknown): void => {
+      const sum = (result as { result?: { sum?: unknown } } | undefined)?.result?.sum;
+      if (sum !== expected) throw new Error(`${name}, party ${party}: sum ${String(sum)}, expected ${expected}`);
     };
-    const serverCpu = (k: number): number => systems[k]!.cluster.children.reduce((sum, c) => sum + cpuSeconds(c.pid!), 0);
+    const throughFsc = (name: string, cluster: FscCluster, check: boolean) => async (): Promise<unknown> => {
+      const { answers } = await clients.run({ nodes: cluster.nodes, uuid: randomUUID(), microprotocol: 'SecureSum', data: undefined }, dataFor, 60_000);
+      answers.forEach((a, party) => {
+        if (!a.ok) throw new Error(`${name}, party ${party}: ${a.error}`);
+        if (check) checkSum(name, party, a.result);
+      });
+      return answers[0]!.ok ? answers[0]!.result : null;
+    };
+    const apis = tessera.nodes.map((url) => new Api(url, { timeoutMs: 60_000 }));
+    const computes: Remote[] = await Promise.all(apis.map(async (api) => (await api.create({ protocol: 'Simon' })).attribute('compute')));
+    const throughTypeScript = async (): Promise<unknown> => {
+      const uuid = randomUUID();
+      const results = await Promise.all(
+        apis.map(async (api, myself) => {
+          const result = await computes[myself]!.call({ microprotocol: 'SecureSum', data: dataFor(myself), network: { nodes: tessera.nodes, uuid, myself } });
+          const value = await api.download(result);
+          await api.release(result);
+          checkSum('Tessera, TypeScript client', myself, value);
+          return value;
+        }),
+      );
+      return results[0];
+    };
+    const ownCpu = (): number => {
+      const { user, system } = process.cpuUsage();
+      return (user + system) / 1e6;
+    };
+    const serverCpu = (cluster: FscCluster): number => cluster.children.reduce((sum, c) => sum + cpuSeconds(c.pid!), 0);
+    const systems = [
+      { name: 'Tessera, FSC client', cluster: tessera, sum: throughFsc('Tessera', tessera, true), clientCpu: () => clients.cpuSeconds() },
+      { name: 'FSC original, FSC client', cluster: fsc, sum: throughFsc('FSC original', fsc, true), clientCpu: () => clients.cpuSeconds() },
+      // The bench process is the client here; its CPU includes the bench's own bookkeeping.
+      { name: 'Tessera, TypeScript client', cluster: tessera, sum: throughTypeScript, clientCpu: ownCpu },
+      { name: 'floor: FSC client, bare node:http', cluster: floor, sum: throughFsc('floor', floor, false), clientCpu: () => clients.cpuSeconds() },
+    ];
+    const shapes: string[] = systems.map(() => '');
+    const oneSum = async (k: number): Promise<{ ms: number; server: number; client: number }> => {
+      const system = systems[k]!;
+      const [server, client] = [serverCpu(system.cluster), system.clientCpu()];
+      const startedAt = performance.now();
+      shapes[k] = JSON.stringify(await system.sum());
+      const ms = performance.now() - startedAt;
+      return { ms, server: serverCpu(system.cluster) - server, client: system.clientCpu() - client };
+    };
     // Warm-up: Python's and Node's first calls, connections, identities.
-    for (let i = 0; i < 5; i++) for (const k of [0, 1]) await oneSum(k);
+    for (let i = 0; i < 5; i++) for (let k = 0; k < systems.length; k++) await oneSum(k);
     console.error(`FSC original: measuring ${runs} sums on each`);
-    const times: number[][] = [[], []];
-    const cpu = [0, 0];
+    const times: number[][] = systems.map(() => []);
+    const cpu = systems.map(() => ({ server: 0, client: 0 }));
     for (let i = 0; i < runs; i++) {
-      // Alternate which system goes first, so neither always runs right after the other.
-      for (const k of i % 2 === 0 ? [0, 1] : [1, 0]) {
-        const before = serverCpu(k);
-        times[k]!.push(await oneSum(k));
-        cpu[k]! += serverCpu(k) - before;
+      // Rotate which system goes first, so none always runs right after the same other.
+      for (let j = 0; j < systems.length; j++) {
+        const k = (i + j) % systems.length;
+        const one = await oneSum(k);
+        times[k]!.push(one.ms);
+        cpu[k]!.server += one.server;
+        cpu[k]!.client += one.client;
       }
     }
     for (const t of times) t.sort((a, b) => a - b);
@@ -324,15 +403,17 @@ export async function secureSumSideBySide(dirFlag: string | undefined, runs: num
       quantile(times[k]!, 0.5).toFixed(2),
       quantile(times[k]!, 0.95).toFixed(2),
       (quantile(times[k]!, 0.5) / tesseraMedian).toFixed(2),
-      ((cpu[k]! * 1000) / runs).toFixed(1),
+      ((cpu[k]!.server * 1000) / runs).toFixed(1),
+      ((cpu[k]!.client * 1000) / runs).toFixed(1),
     ]);
     console.log(`\nSecureSum, ${parties} parties, FSC's unmodified Python client driving both systems, interleaved (ms)\n`);
-    printTable(['system', 'runs', 'min', 'median', 'p95', "median / Tessera's", 'server CPU ms per sum (3 servers)'], rows);
-    console.log(`\nTessera is ${(quantile(times[1]!, 0.5) / tesseraMedian).toFixed(1)}× faster than the original FSC (medians).`);
-    systems.forEach((s, k) => console.log(`${s.name} result at party 0: ${shapes[k]}`));
+    printTable(['system, client', 'runs', 'min', 'median', 'p95', "median / Tessera's", 'server CPU ms per sum (3 servers)', 'client CPU ms per sum'], rows);
+    console.log(`\nTessera is ${(quantile(times[1]!, 0.5) / tesseraMedian).toFixed(1)}× faster than the original FSC (medians, FSC's client on both).`);
+    console.log(`The FSC client's floor (its requests against bare node:http) is ${((quantile(times[3]!, 0.5) / tesseraMedian) * 100).toFixed(0)}% of Tessera's median through it.`);
+    systems.forEach((s, k) => console.log(`${s.name}, result at party 0: ${shapes[k]}`));
     console.log(`Load average (1, 5, 15 min): ${loadavg().map((x) => x.toFixed(2)).join(', ')}`);
   } finally {
-    await Promise.all([clients.close(), tessera.close(), fsc.close()]);
+    await Promise.all([clients.close(), tessera.close(), fsc.close(), floor.close()]);
   }
 }
 

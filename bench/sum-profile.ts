@@ -1,16 +1,20 @@
 // Where a 3-party SecureSum's server CPU goes: runs the servers under `node --cpu-prof`, drives
 // `--runs` sums with the TypeScript client (as bench:sum does), stops the servers and prints the
 // self time of the hottest functions and files over all three servers' profiles, per sum.
+// With `--fsc-client DIR` the sums are driven by FSC's unmodified Python client instead (its
+// checkouts in DIR, as bench/fsc-original.ts takes them): five requests per party per sum, each
+// on a new connection, which is the client path issue 16 compares with the original FSC.
 //
-//   npx tsx bench/sum-profile.ts [--runs 300] [--top 40] [--dir /tmp/tessera-prof]
+//   npx tsx bench/sum-profile.ts [--runs 300] [--top 40] [--dir /tmp/tessera-prof] [--fsc-client DIR]
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Api, type Remote } from '../clients/typescript/index.js';
 import { startProcessCluster } from './cluster.js';
+import { FscClients, prepareFsc } from './fsc-original.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '300' }, top: { type: 'string', default: '40' }, dir: { type: 'string', default: '/tmp/tessera-prof' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '300' }, top: { type: 'string', default: '40' }, dir: { type: 'string', default: '/tmp/tessera-prof' }, 'fsc-client': { type: 'string' } } });
 const RUNS = Number(values.runs);
 const dir = values.dir;
 
@@ -26,22 +30,35 @@ async function main(): Promise<void> {
   process.env.TESSERA_BENCH_NODE_ARGS = `--cpu-prof --cpu-prof-dir=${dir} --cpu-prof-interval 200`;
   const cluster = await startProcessCluster(3);
   try {
+    const fsc = values['fsc-client'] === undefined ? undefined : prepareFsc(values['fsc-client']);
+    if (fsc !== undefined && 'why' in fsc) throw new Error(`--fsc-client: ${fsc.why}`);
+    const python = fsc === undefined ? undefined : FscClients.start(3, fsc.sources, fsc.python);
     const apis = cluster.nodes.map((url) => new Api(url, { timeoutMs: 60_000 }));
-    const computes: Remote[] = await Promise.all(apis.map(async (api) => (await api.create({ protocol: 'Simon' })).attribute('compute')));
+    const computes: Remote[] = python !== undefined ? [] : await Promise.all(apis.map(async (api) => (await api.create({ protocol: 'Simon' })).attribute('compute')));
     const oneSum = async (): Promise<void> => {
       const uuid = randomUUID();
+      if (python !== undefined) {
+        const { answers } = await python.run({ nodes: cluster.nodes, uuid, microprotocol: 'SecureSum', data: undefined }, (myself) => myself + 0.5, 60_000);
+        const failed = answers.find((a) => !a.ok);
+        if (failed !== undefined && !failed.ok) throw new Error(failed.error);
+        return;
+      }
       await Promise.all(apis.map(async (api, myself) => {
         const result = await computes[myself]!.call({ microprotocol: 'SecureSum', data: myself + 0.5, network: { nodes: cluster.nodes, uuid, myself } });
         await api.download(result);
         await api.release(result);
       }));
     };
-    for (let i = 0; i < 20; i++) await oneSum();
-    const started = performance.now();
-    window[0] = Number(process.hrtime.bigint() / 1000n);
-    for (let i = 0; i < RUNS; i++) await oneSum();
-    window[1] = Number(process.hrtime.bigint() / 1000n);
-    console.log(`${RUNS} sums in ${(performance.now() - started).toFixed(0)} ms`);
+    try {
+      for (let i = 0; i < 20; i++) await oneSum();
+      const started = performance.now();
+      window[0] = Number(process.hrtime.bigint() / 1000n);
+      for (let i = 0; i < RUNS; i++) await oneSum();
+      window[1] = Number(process.hrtime.bigint() / 1000n);
+      console.log(`${RUNS} sums in ${(performance.now() - started).toFixed(0)} ms${python !== undefined ? ", FSC's Python client" : ''}`);
+    } finally {
+      await python?.close();
+    }
   } finally {
     await cluster.close();
   }

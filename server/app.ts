@@ -3,7 +3,7 @@
 // typed map; one error mapper turns every failure into application/problem+json.
 // Handlers stay thin: parse, call the bus or the peer endpoint, respond. Logic lives in services/.
 
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { NotFoundError, NotImplementedError } from '../services/errors.js';
 import type { Logger } from '../services/microservice.js';
@@ -22,7 +22,7 @@ import { acceptEmptyBodyOnGetAndDelete, asyncHandler, rejectDeepJson, requestLog
 import type { Handler, OperationId } from './http/operations.js';
 import { PROBLEM_MEDIA_TYPE, instancePath, problem, problemHandler } from './http/problem.js';
 import { browserGuard, clientAuthentication, type SecurityOptions } from './http/security.js';
-import { expressPath, loadSpec } from './http/spec.js';
+import { loadSpec } from './http/spec.js';
 import { requestValidator } from './http/validator.js';
 
 export { checkHandlersMatchSpec, type Handler, type MetricsEndpoint, type ReadinessCheck };
@@ -194,9 +194,10 @@ export function createApp(options: AppOptions): Express {
 
   app.use(requestValidator(spec, { validateResponses: options.validateResponses === true }));
 
-  for (const op of spec.operations) {
-    app[op.method](expressPath(op.path), asyncHandler(untyped(handlers[op.operationId as OperationId])));
-  }
+  // The validator has already matched every request to its operation (it must, to know the
+  // schema): dispatch on that match rather than have Express test each operation's route pattern
+  // again, one regular expression per operation per request, on every client request.
+  app.use(operationDispatch(spec.operations.map((op) => [op.operationId, asyncHandler(untyped(handlers[op.operationId as OperationId]))])));
 
   // Whatever no route took (another spelling of a path, a method the validator let through) is a
   // 404 problem, never Express's default HTML page.
@@ -216,6 +217,31 @@ export function createApp(options: AppOptions): Express {
     res.end(JSON.stringify(problem(500, 'internal', 'internal error; see the server log', { instance: instancePath(req.originalUrl) })));
   });
   return app;
+}
+
+/** What express-openapi-validator leaves on a request it matched to an operation. */
+interface MatchedRequest {
+  openapi?: { schema?: { operationId?: unknown }; pathParams?: Record<string, string> };
+}
+
+/**
+ * Calls the handler of the operation the validator matched, with the path parameters it decoded
+ * (decodeURIComponent, as Express's router does); a request it matched to none goes on to the
+ * 404. Express sets `req.params` per layer (empty for a middleware), hence set here.
+ */
+function operationDispatch(entries: readonly (readonly [string, RequestHandler])[]): RequestHandler {
+  const byOperation = new Map(entries);
+  return (req, res, next) => {
+    const matched = (req as MatchedRequest).openapi;
+    const operationId = matched?.schema?.operationId;
+    const handler = typeof operationId === 'string' ? byOperation.get(operationId) : undefined;
+    if (handler === undefined) {
+      next();
+      return;
+    }
+    req.params = matched?.pathParams ?? {};
+    handler(req, res, next);
+  };
 }
 
 /**

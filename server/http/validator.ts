@@ -28,17 +28,20 @@ function cacheRouteMatchers(): void {
   const module = require(require.resolve('path-to-regexp', { paths: [validatorEntry] })) as { pathToRegexp: PathToRegexp };
   const compile = module.pathToRegexp;
   if (typeof compile !== 'function') return;
-  const cache = new Map<string, unknown>();
+  // By path, then by the two options as an index 0–3: no key string is built per lookup (the
+  // validator asks for every route on every request).
+  const cache = new Map<string, unknown[]>();
   module.pathToRegexp = (path, options) => {
     // Only the spec's routes reach here (a bounded set); other callers keep the uncached path.
-    if (typeof path !== 'string' || cache.size > 1024) return compile(path, options);
-    const key = `${options?.sensitive === true ? 'S' : 's'}${options?.strict === true ? 'T' : 't'}${path}`;
-    let compiled = cache.get(key);
-    if (compiled === undefined) {
-      compiled = compile(path, options);
-      cache.set(key, compiled);
+    if (typeof path !== 'string') return compile(path, options);
+    let byOptions = cache.get(path);
+    if (byOptions === undefined) {
+      if (cache.size >= 1024) return compile(path, options);
+      byOptions = [];
+      cache.set(path, byOptions);
     }
-    return compiled;
+    const index = (options?.sensitive === true ? 2 : 0) + (options?.strict === true ? 1 : 0);
+    return (byOptions[index] ??= compile(path, options));
   };
 }
 

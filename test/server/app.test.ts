@@ -239,6 +239,15 @@ describe('client API: attributes', () => {
   test('an attribute of an unknown uuid is a 404 naming representation_uuid', async () => {
     assertProblem(await request(app).get(`/representation/${UNKNOWN_UUID}/get`), 404, /no representation/, 'representation_uuid');
   });
+
+  // Handlers are dispatched on the operation the validator matched (server/app.ts,
+  // operationDispatch): they must see the path parameters decoded, as Express's router gave them.
+  test('a percent-encoded attribute name reaches the handler decoded', async () => {
+    const uuid = await client.upload({ 'a b': 5, sum: 85 });
+    assert.equal(await client.download((await request(app).get(`/representation/${uuid}/%73um`).expect(200)).body.uuid), 85);
+    assert.equal(await client.download((await request(app).get(`/representation/${uuid}/a%20b`).expect(200)).body.uuid), 5);
+    assertProblem(await request(app).get(`/representation/${uuid}/%5Fsum`), 403, /not accessible/, '_sum');
+  });
 });
 
 describe('client API: calls and release', () => {
