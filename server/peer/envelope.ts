@@ -20,10 +20,8 @@
 // thus learns from the answer to a real message that the receiver's run it sealed to is running
 // now, which is what a fresh identity challenge proved (directory.ts, node.ts).
 
-import { hmac } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../services/common/json.js';
-import { createCipheriv, createDecipheriv, createPublicKey, diffieHellman, hkdfSync, randomFillSync, timingSafeEqual, type DecipherGCM } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createPublicKey, diffieHellman, hkdfSync, randomFillSync, timingSafeEqual, type DecipherGCM } from 'node:crypto';
 import { BadInputError, UnauthenticatedError } from '../../services/errors.js';
 import type { Terms } from '../../services/peer.js';
 import { fromBase64Url } from './codec.js';
@@ -196,11 +194,8 @@ export function agreeX25519(identity: Identity, peerKey: string, where: string):
 interface DirectionKeys {
   /** AES-256-GCM key of the envelopes. */
   readonly message: Buffer;
-  /**
-   * HMAC-SHA256 of the receipts their receiver answers with, keyed once: each receipt continues a
-   * copy of this keyed state (@noble/hashes' hmac clone) instead of keying a new HMAC per message.
-   */
-  readonly receipt: ReturnType<typeof hmac.create>;
+  /** HMAC-SHA256 key of the receipts their receiver answers with. */
+  readonly receipt: Buffer;
 }
 
 /**
@@ -245,7 +240,7 @@ export class ChannelKeys {
       fromBase64Url(receiverBoot, 16)!,
     ]);
     const okm = Buffer.from(hkdfSync('sha256', shared, this.trust.messageSalt, info, 64));
-    const keys: DirectionKeys = { message: okm.subarray(0, 32), receipt: hmac.create(sha256, okm.subarray(32)) };
+    const keys: DirectionKeys = { message: okm.subarray(0, 32), receipt: okm.subarray(32) };
     if (this.cache.size >= ChannelKeys.MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(id, keys);
     return keys;
@@ -257,12 +252,12 @@ export class ChannelKeys {
    * it once the envelope opened; the sender checks it with `verifyReceipt`.
    */
   receiptFor(header: EnvelopeHeader, id: Buffer): string {
-    return Buffer.from(this.receiptBytes(header, id)).toString('base64url');
+    return this.receiptBytes(header, id).toString('base64url');
   }
 
-  private receiptBytes(header: EnvelopeHeader, id: Buffer): Uint8Array {
+  private receiptBytes(header: EnvelopeHeader, id: Buffer): Buffer {
     const { receipt } = this.key(header.senderKey, header.receiverKey, header.senderBoot, header.receiverBoot);
-    return receipt.clone().update(id).digest();
+    return createHmac('sha256', receipt).update(id).digest();
   }
 
   /** Whether `answer` is the receipt of the envelope we sealed with `header` and `id`. */
