@@ -21,7 +21,7 @@
 // now, which is what a fresh identity challenge proved (directory.ts, node.ts).
 
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../services/common/json.js';
-import { createCipheriv, createDecipheriv, createHmac, createPublicKey, diffieHellman, hkdfSync, randomBytes, timingSafeEqual, type DecipherGCM } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createPublicKey, diffieHellman, hkdfSync, randomFillSync, timingSafeEqual, type DecipherGCM } from 'node:crypto';
 import { BadInputError, UnauthenticatedError } from '../../services/errors.js';
 import type { Terms } from '../../services/peer.js';
 import { fromBase64Url } from './codec.js';
@@ -95,8 +95,24 @@ function bad(message: string, field?: string): BadInputError {
   return new BadInputError(message, { where: field ? `envelope.header.${field}` : 'envelope' });
 }
 
-const B64_16 = (v: unknown) => fromBase64Url(v, 16) !== undefined;
-const B64_32 = (v: unknown) => fromBase64Url(v, 32) !== undefined;
+/**
+ * Base64url strings already checked: a computation's envelopes repeat the same keys, boots and
+ * instances in every header, so each is decoded and re-encoded (fromBase64Url) once, not per
+ * message. Bounded; the check is the same either way.
+ */
+const validBase64 = new Set<string>();
+const MAX_VALID_BASE64 = 4096;
+function isBase64Url(v: unknown, length: number): boolean {
+  if (typeof v !== 'string') return false;
+  const key = length === 32 ? v : `${v}.`;
+  if (validBase64.has(key)) return true;
+  if (fromBase64Url(v, length) === undefined) return false;
+  if (validBase64.size >= MAX_VALID_BASE64) validBase64.delete(validBase64.values().next().value!);
+  validBase64.add(key);
+  return true;
+}
+const B64_16 = (v: unknown) => isBase64Url(v, 16);
+const B64_32 = (v: unknown) => isBase64Url(v, 32);
 const INDEX = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v < 1 << 16;
 const SHORT_STRING = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 256;
 
@@ -182,6 +198,25 @@ interface DirectionKeys {
   readonly receipt: Buffer;
 }
 
+/**
+ * 96-bit GCM nonces are cut from a pool of CSPRNG bytes (randomFillSync, refilled when used up),
+ * each byte used once: one call into the generator per 341 nonces instead of one per message.
+ * Random nonces stay fine far below 2^32 messages per key (NIST SP 800-38D section 8.3).
+ */
+const NONCE_POOL_BYTES = NONCE_BYTES * 341;
+const noncePool = Buffer.allocUnsafe(NONCE_POOL_BYTES);
+let noncePoolAt = NONCE_POOL_BYTES;
+
+function nextNonce(): Buffer {
+  if (noncePoolAt + NONCE_BYTES > NONCE_POOL_BYTES) {
+    randomFillSync(noncePool);
+    noncePoolAt = 0;
+  }
+  const nonce = Buffer.from(noncePool.subarray(noncePoolAt, noncePoolAt + NONCE_BYTES));
+  noncePoolAt += NONCE_BYTES;
+  return nonce;
+}
+
 export class ChannelKeys {
   private readonly cache = new Map<string, DirectionKeys>();
   private static readonly MAX_CACHED = 4096;
@@ -217,21 +252,24 @@ export class ChannelKeys {
    * it once the envelope opened; the sender checks it with `verifyReceipt`.
    */
   receiptFor(header: EnvelopeHeader, id: Buffer): string {
+    return this.receiptBytes(header, id).toString('base64url');
+  }
+
+  private receiptBytes(header: EnvelopeHeader, id: Buffer): Buffer {
     const { receipt } = this.key(header.senderKey, header.receiverKey, header.senderBoot, header.receiverBoot);
-    return createHmac('sha256', receipt).update(id).digest('base64url');
+    return createHmac('sha256', receipt).update(id).digest();
   }
 
   /** Whether `answer` is the receipt of the envelope we sealed with `header` and `id`. */
   verifyReceipt(header: EnvelopeHeader, id: Buffer, answer: string | undefined): boolean {
-    if (answer === undefined) return false;
-    const expected = Buffer.from(this.receiptFor(header, id), 'utf8');
-    const given = Buffer.from(answer, 'utf8');
-    return given.length === expected.length && timingSafeEqual(expected, given);
+    // The one spelling of 32 bytes in base64url (fromBase64Url refuses the others); compared as bytes.
+    const given = fromBase64Url(answer, 32);
+    return given !== undefined && timingSafeEqual(this.receiptBytes(header, id), given);
   }
 
   /** Seals `payload` for the peer named in `header` (header.senderKey must be ours), as one buffer. */
-  seal(header: EnvelopeHeader, payload: Uint8Array): Buffer {
-    const { parts, length } = this.sealParts(header, payload);
+  seal(header: EnvelopeHeader, payload: Uint8Array, termsJson?: string): Buffer {
+    const { parts, length } = this.sealParts(header, payload, termsJson);
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
   }
 
@@ -239,11 +277,12 @@ export class ChannelKeys {
    * The same envelope as parts: the prefix (magic, version, header, nonce), the ciphertext in the
    * slices the cipher produced, the tag. A carrier that can write a list of buffers (a socket's
    * writev) sends a large message without ever copying its ciphertext into one buffer.
+   * `termsJson`: header.terms already as JSON (a session's canonical terms), written as they are.
    */
-  sealParts(header: EnvelopeHeader, payload: Uint8Array): SealedParts {
+  sealParts(header: EnvelopeHeader, payload: Uint8Array, termsJson?: string): SealedParts {
     const key = this.key(header.senderKey, header.receiverKey, header.senderBoot, header.receiverBoot).message;
-    const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
-    const nonce = randomBytes(NONCE_BYTES); // 96-bit random nonces: fine far below 2^32 messages per key (SP 800-38D 8.3)
+    const headerBytes = Buffer.from(termsJson === undefined ? JSON.stringify(header) : headerJson(header, termsJson), 'utf8');
+    const nonce = nextNonce();
     const cipher = createCipheriv('aes-256-gcm', key, nonce);
     cipher.setAAD(headerBytes);
     const prefixBytes = PREFIX_BYTES + headerBytes.length + NONCE_BYTES;
@@ -317,6 +356,18 @@ export class ChannelKeys {
 /** The bytes a receipt is computed over (nonce | tag), copied: opening in place overwrites the nonce's tail. */
 export function envelopeId(parsed: ParsedEnvelope): Buffer {
   return Buffer.concat([parsed.nonce, parsed.tag]);
+}
+
+/**
+ * The header as JSON with its terms given as JSON already: the terms are most of a header, and a
+ * session's canonical terms (the same value, keys sorted) are written once per computation, not
+ * serialised again per message. The receiver parses whichever JSON it gets (parseEnvelope).
+ */
+function headerJson(header: EnvelopeHeader, termsJson: string): string {
+  const { terms, ...rest } = header;
+  void terms;
+  const text = JSON.stringify(rest);
+  return `${text.slice(0, -1)},"terms":${termsJson}}`;
 }
 
 function writePrefix(target: Buffer, headerBytes: Buffer, nonce: Buffer): void {

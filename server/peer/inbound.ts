@@ -21,6 +21,7 @@ export const REPLAY_WINDOW_MS = 5 * 60 * 1000;
 /** Members of the 401 a receiver answers after a restart, so the sender refetches and retries. */
 export const BOOT_CHANGED = 'receiver-boot-changed';
 const MAX_FINISHED = 100_000;
+const MAX_SENDER_URLS = 4096;
 /** Messages up to this size from a peer whose identity is being confirmed are held, not waited on. */
 const HOLD_UNCONFIRMED_BYTES = 64 * 1024;
 
@@ -42,6 +43,8 @@ export interface InboundConfig {
 export class InboundPath {
   /** uuid|senderKey|instance of computations that ended here, until the replay window passes. */
   private readonly finished = new Map<string, number>();
+  /** Node URLs as senders' terms spell them, normalised and trusted (or null): trustedSenderUrl. */
+  private readonly senderUrls = new Map<string, string | null>();
 
   constructor(private readonly config: InboundConfig) {}
 
@@ -115,18 +118,33 @@ export class InboundPath {
    * server can still open it. Asks the sender's URL from the authenticated terms when in doubt.
    */
   private async checkSenderBoot(header: EnvelopeHeader): Promise<void> {
-    let url: string | undefined;
-    try {
-      url = normaliseNodeUrl(header.terms.nodes[header.from], 'envelope.header.terms.nodes');
-    } catch {
-      url = undefined;
-    }
-    if (url !== undefined && !this.config.trust.isTrustedUrl(url)) url = undefined;
+    const url = this.trustedSenderUrl(header.terms.nodes[header.from]);
     if (!(await this.config.directory.isCurrentBoot(header.senderKey, header.senderBoot, url, `party ${header.from} (${url ?? 'unknown URL'})`))) {
       throw new UnauthenticatedError('peer message was sealed by an earlier run of its sender, which has restarted since (a replay)', {
         where: 'envelope.header.senderBoot',
       });
     }
+  }
+
+  /**
+   * The sender's node URL as the terms give it, normalised, if it is a trusted URL; else undefined.
+   * Every envelope of a computation names the same few URLs: each is parsed (new URL) once, not
+   * per message. Bounded; trust does not change while the server runs.
+   */
+  private trustedSenderUrl(node: unknown): string | undefined {
+    if (typeof node !== 'string') return undefined;
+    const known = this.senderUrls.get(node);
+    if (known !== undefined) return known === null ? undefined : known;
+    let url: string | null;
+    try {
+      url = normaliseNodeUrl(node, 'envelope.header.terms.nodes');
+    } catch {
+      url = null;
+    }
+    if (url !== null && !this.config.trust.isTrustedUrl(url)) url = null;
+    if (this.senderUrls.size >= MAX_SENDER_URLS) this.senderUrls.delete(this.senderUrls.keys().next().value!);
+    this.senderUrls.set(node, url);
+    return url ?? undefined;
   }
 
   private checkAddress(header: EnvelopeHeader): void {

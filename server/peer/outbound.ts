@@ -12,9 +12,11 @@ import type { ChannelKeys, EnvelopeHeader } from './envelope.js';
 import type { Identity } from './identity.js';
 import type { PeerObserver } from './observer.js';
 import type { PeerSession } from './session.js';
-import { boundedSignal, transportFailure, type PeerResponse, type PeerTransport } from './transport.js';
+import { transportFailure, type PeerResponse, type PeerTransport } from './transport.js';
 
 const MAX_PROBLEM_CHARS = 2000;
+const MESSAGES_PATH = '/peer/messages';
+const ENVELOPE_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/octet-stream' });
 
 /** A 429 whose problem says `reason: "busy"`: the receiver's in-flight envelope budget was full. */
 function isBusy(text: string): boolean {
@@ -70,15 +72,17 @@ export class OutboundPath {
       // Parts, not one buffer: a large envelope's ciphertext is never copied into one (envelope.ts).
       // The tick is taken before the nonce is drawn: a receipt proves the receiver alive after it.
       const tick = proofTick();
-      const envelope = keys.sealParts(header, payload);
+      const envelope = keys.sealParts(header, payload, session.termsJson);
       let response: PeerResponse;
-      const bounded = boundedSignal(signal, Math.max(1, deadline - Date.now()));
       try {
-        response = await transport.request(`${url}/peer/messages`, {
+        // The time limit goes with the request (timeoutMs), not as a signal of its own: the
+        // channel keeps one deadline sweep for all its requests (transport-channel.ts).
+        response = await transport.request(`${url}${MESSAGES_PATH}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/octet-stream' },
+          headers: ENVELOPE_HEADERS,
           body: envelope.parts,
-          signal: bounded.signal,
+          signal,
+          timeoutMs: Math.max(1, deadline - Date.now()),
           maxResponseBytes: MAX_PROBLEM_CHARS * 8,
           idempotent: true,
         });
@@ -88,8 +92,6 @@ export class OutboundPath {
           onTimeout: { party: to, stage },
           onFailure: { party: to },
         });
-      } finally {
-        bounded.dispose();
       }
       const { text } = response;
       if (response.status >= 200 && response.status <= 299) {

@@ -38,7 +38,7 @@ import {
   requestFrame,
   type RequestKind,
 } from './channel-frames.js';
-import { bodyLength, HttpTransport, joinBody, type PeerRequest, type PeerResponse, type PeerTransport, type TransportOptions } from './transport.js';
+import { bodyLength, HttpTransport, joinBody, timeLimitReason, withTimeLimit, type PeerRequest, type PeerResponse, type PeerTransport, type TransportOptions } from './transport.js';
 
 /** A peer whose channel could not be opened (any answer but 101, no answer, no connection) is reached by POST for this long. */
 export const REFUSED_RETRY_MS = 60_000;
@@ -67,18 +67,38 @@ interface ChannelRoute {
   readonly body: Uint8Array;
 }
 
-function channelRoute(url: string, req: PeerRequest): ChannelRoute | undefined {
+/**
+ * Per envelope URL (a node URL + /peer/messages), the base its channel is keyed by, or null when
+ * it goes by POST (https): parsed once per peer, not per message. Bounded like the other caches
+ * of the peer layer; a URL evicted is parsed again.
+ */
+const messageBases = new Map<string, string | null>();
+const MAX_MESSAGE_BASES = 4096;
+
+function messageBase(url: string): string | null {
+  let base = messageBases.get(url);
+  if (base !== undefined) return base;
   const target = new URL(url);
   // https peers are reached by POST for now: test/security/tls.test.ts failed with the channel
   // on (identity requests missing their 3 s timeouts) on a machine so loaded that it also failed
   // once with the channel off; until it has run on a quiet machine, TLS peers keep the tested path.
   // The server side accepts the upgrade on its TLS listener too (a single wss channel works).
-  if (target.protocol !== 'http:') return undefined;
-  if (req.method === 'POST' && target.pathname.endsWith(MESSAGES_PATH) && target.search === '' && req.body !== undefined) {
+  base = target.protocol === 'http:' && target.pathname.endsWith(MESSAGES_PATH) && target.search === '' ? baseOf(target, MESSAGES_PATH) : null;
+  if (messageBases.size >= MAX_MESSAGE_BASES) messageBases.delete(messageBases.keys().next().value!);
+  messageBases.set(url, base);
+  return base;
+}
+
+function channelRoute(url: string, req: PeerRequest): ChannelRoute | undefined {
+  if (req.method === 'POST' && req.body !== undefined && url.endsWith(MESSAGES_PATH)) {
+    const base = messageBase(url);
+    if (base === null) return undefined;
     const length = bodyLength(req.body);
     if (length + REQUEST_HEADER_BYTES > MAX_CHANNEL_REQUEST_BYTES || length > CHANNEL_BULK_BYTES) return undefined;
-    return { base: baseOf(target, MESSAGES_PATH), kind: FRAME_DELIVER, body: joinBody(req.body) };
+    return { base, kind: FRAME_DELIVER, body: joinBody(req.body) };
   }
+  const target = new URL(url);
+  if (target.protocol !== 'http:') return undefined;
   if (req.method === 'GET' && target.pathname.endsWith(IDENTITY_PATH) && req.body === undefined) {
     const challenge = target.searchParams.get('challenge') ?? '';
     return { base: baseOf(target, IDENTITY_PATH), kind: FRAME_IDENTITY, body: Buffer.from(challenge, 'utf8') };
@@ -101,9 +121,36 @@ function abortReason(signal: AbortSignal): Error {
   return Object.assign(new Error('the request was aborted'), { name: 'AbortError' });
 }
 
-interface Pending {
-  resolve(answer: PeerResponse): void;
-  reject(err: Error): void;
+/**
+ * One request in flight on a channel: settled once, by its answer, its signal (it is its own abort
+ * listener: no closure per request), its deadline (the channel's sweep), or the channel's end.
+ */
+class Call {
+  constructor(
+    readonly id: number,
+    readonly signal: AbortSignal,
+    /** performance.now() past which it fails with a "TimeoutError"; Infinity without a limit. */
+    readonly deadline: number,
+    private readonly channel: Channel,
+    private readonly resolve: (answer: PeerResponse) => void,
+    private readonly reject: (err: Error) => void,
+  ) {}
+
+  /** The signal fired: EventTarget calls an object listener's handleEvent. */
+  handleEvent(): void {
+    this.channel.forget(this.id);
+    this.fail(abortReason(this.signal));
+  }
+
+  answer(answer: PeerResponse): void {
+    this.signal.removeEventListener('abort', this);
+    this.resolve(answer);
+  }
+
+  fail(err: Error): void {
+    this.signal.removeEventListener('abort', this);
+    this.reject(err);
+  }
 }
 
 /** One WebSocket to one peer server, and the requests in flight on it. */
@@ -111,11 +158,24 @@ class Channel {
   readonly opened: Promise<void>;
   isOpen = false;
   private readonly ws: WebSocket;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new Map<number, Call>();
   private nextId = 0;
   private unflushed = 0;
   private readonly drainWaiters: (() => void)[] = [];
+  /**
+   * One timer per channel for the time limits of its requests, armed for the earliest deadline
+   * (sweepAt): requests of a round share a stage timeout, so it is rarely re-armed.
+   */
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweepAt = Infinity;
+  /** One idle timer, re-armed only when it fires: a request only records when the channel was last used. */
   private idleTimer: NodeJS.Timeout | undefined;
+  private lastUsed = 0;
+  private readonly afterSend = (err?: Error | null, length = 0): void => {
+    void err; // a failed write closes the socket, which fails the requests in flight (end)
+    this.unflushed -= length;
+    if (this.unflushed <= MAX_UNFLUSHED_BYTES && this.drainWaiters.length > 0) for (const wake of this.drainWaiters.splice(0)) wake();
+  };
   private gone = false;
 
   constructor(
@@ -130,12 +190,15 @@ class Channel {
       maxPayload: MAX_CHANNEL_ANSWER_BYTES,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       followRedirects: false,
+      // Every frame of the channel is binary (channel-frames.ts): nothing to validate as UTF-8.
+      skipUTF8Validation: true,
     });
     this.ws.binaryType = 'nodebuffer';
     this.opened = new Promise<void>((resolve, reject) => {
       this.ws.once('open', () => {
         this.isOpen = true;
-        this.touch();
+        this.lastUsed = performance.now();
+        this.armIdle(CHANNEL_IDLE_MS);
         resolve();
       });
       this.ws.on('error', (err) => {
@@ -152,78 +215,108 @@ class Channel {
         this.ws.terminate();
         return;
       }
-      const waiter = this.pending.get(answer.id);
-      if (waiter === undefined) return; // its request gave up (signal) before the answer came
+      const call = this.pending.get(answer.id);
+      if (call === undefined) return; // its request gave up (signal, deadline) before the answer came
       this.pending.delete(answer.id);
-      this.touch();
-      waiter.resolve({ status: answer.status, text: answer.text });
+      this.lastUsed = performance.now();
+      call.answer({ status: answer.status, text: answer.text });
     });
   }
 
-  /** Sends one request frame and waits for its answer, its signal, or the channel's end. */
-  async call(kind: RequestKind, body: Uint8Array, signal: AbortSignal): Promise<PeerResponse> {
-    while (this.unflushed > MAX_UNFLUSHED_BYTES && !this.gone) await this.drained(signal);
+  /**
+   * Sends one request frame and waits for its answer, its signal, its deadline (performance.now()
+   * ms, Infinity for none) or the channel's end.
+   */
+  async call(kind: RequestKind, body: Uint8Array, signal: AbortSignal, deadline: number): Promise<PeerResponse> {
+    while (this.unflushed > MAX_UNFLUSHED_BYTES && !this.gone) await this.drained(signal, deadline);
     if (this.gone) throw channelBroken('closed before sending');
     if (signal.aborted) throw abortReason(signal);
+    if (deadline <= performance.now()) throw timeLimitReason();
     const id = this.nextId;
     this.nextId = (this.nextId + 1) >>> 0;
     const frame = requestFrame(kind, id, body);
     return new Promise<PeerResponse>((resolve, reject) => {
-      const onAbort = (): void => {
-        this.pending.delete(id);
-        reject(abortReason(signal));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(id, {
-        resolve: (answer) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(answer);
-        },
-        reject: (err) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(err);
-        },
-      });
-      this.clearIdle();
+      const call = new Call(id, signal, deadline, this, resolve, reject);
+      signal.addEventListener('abort', call, { once: true });
+      this.pending.set(id, call);
+      if (deadline < this.sweepAt) this.armSweep(deadline);
+      this.lastUsed = performance.now();
       this.unflushed += frame.length;
-      this.ws.send(frame, { binary: true }, () => {
-        this.unflushed -= frame.length;
-        if (this.unflushed <= MAX_UNFLUSHED_BYTES) for (const wake of this.drainWaiters.splice(0)) wake();
-      });
+      this.ws.send(frame, { binary: true }, (err) => this.afterSend(err, frame.length));
     });
   }
 
-  private drained(signal: AbortSignal): Promise<void> {
+  /** A request gave up (its signal fired): its answer, if one comes, is dropped. */
+  forget(id: number): void {
+    this.pending.delete(id);
+  }
+
+  private armSweep(deadline: number): void {
+    if (this.sweepTimer !== undefined) clearTimeout(this.sweepTimer);
+    this.sweepAt = deadline;
+    this.sweepTimer = setTimeout(() => this.sweep(), Math.max(0, Math.ceil(deadline - performance.now()))).unref();
+  }
+
+  /** Fails the requests past their deadline ("TimeoutError", as a timeout signal would) and re-arms for the next. */
+  private sweep(): void {
+    this.sweepTimer = undefined;
+    this.sweepAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const [id, call] of this.pending) {
+      if (call.deadline <= now) {
+        this.pending.delete(id);
+        call.fail(timeLimitReason());
+      } else if (call.deadline < next) {
+        next = call.deadline;
+      }
+    }
+    if (next !== Infinity && !this.gone) this.armSweep(next);
+  }
+
+  private drained(signal: AbortSignal, deadline: number): Promise<void> {
     if (signal.aborted) return Promise.reject(abortReason(signal));
     return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => reject(abortReason(signal));
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(abortReason(signal));
+      };
+      // Waiting for the socket to drain counts against the request's time limit too.
+      const timer = deadline === Infinity ? undefined : setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        reject(timeLimitReason());
+      }, Math.max(0, Math.ceil(deadline - performance.now())));
       signal.addEventListener('abort', onAbort, { once: true });
       this.drainWaiters.push(() => {
+        clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
         resolve();
       });
     });
   }
 
-  /** An idle open channel closes itself after CHANNEL_IDLE_MS; any request in flight keeps it. */
-  private touch(): void {
-    if (this.pending.size > 0 || this.gone) return;
-    this.clearIdle();
-    this.idleTimer = setTimeout(() => this.close(), CHANNEL_IDLE_MS).unref();
-  }
-
-  private clearIdle(): void {
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
+  /**
+   * An open channel unused for CHANNEL_IDLE_MS closes itself; any request in flight keeps it. The
+   * timer is not moved per request: when it fires early it waits out the rest.
+   */
+  private armIdle(ms: number): void {
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.gone) return;
+      const idleFor = performance.now() - this.lastUsed;
+      if (this.pending.size === 0 && idleFor >= CHANNEL_IDLE_MS) this.close();
+      else this.armIdle(this.pending.size === 0 ? CHANNEL_IDLE_MS - idleFor : CHANNEL_IDLE_MS);
+    }, Math.max(1, Math.ceil(ms))).unref();
   }
 
   /** Fails every request in flight with `err` (once) and forgets the channel. */
   private end(err: Error): void {
     if (this.gone) return;
     this.gone = true;
-    this.clearIdle();
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
+    if (this.sweepTimer !== undefined) clearTimeout(this.sweepTimer);
     this.onGone(this);
-    for (const waiter of this.pending.values()) waiter.reject(err);
+    for (const call of this.pending.values()) call.fail(err);
     this.pending.clear();
     for (const wake of this.drainWaiters.splice(0)) wake();
   }
@@ -259,13 +352,22 @@ export class ChannelTransport implements PeerTransport {
 
   async request(url: string, req: PeerRequest): Promise<PeerResponse> {
     const route = channelRoute(url, req);
-    if (route === undefined) return this.#fallback.request(url, req);
+    if (route === undefined) return this.viaFallback(url, req, Infinity);
     const refusedUntil = this.#refused.get(route.base);
     if (refusedUntil !== undefined) {
-      if (refusedUntil > Date.now()) return this.#fallback.request(url, req);
+      if (refusedUntil > Date.now()) return this.viaFallback(url, req, Infinity);
       this.#refused.delete(route.base);
     }
-    return this.send(url, req, route, true);
+    // One deadline for the request, whichever way and however often it is sent.
+    const deadline = req.timeoutMs === undefined ? Infinity : performance.now() + req.timeoutMs;
+    return this.send(url, req, route, true, deadline);
+  }
+
+  /** The request by POST (HttpTransport), with what is left of its time limit. */
+  private viaFallback(url: string, req: PeerRequest, deadline: number): Promise<PeerResponse> {
+    const fallback = this.#fallback;
+    if (deadline === Infinity) return withTimeLimit(req, (bounded) => fallback.request(url, bounded));
+    return withTimeLimit({ ...req, timeoutMs: Math.max(1, deadline - performance.now()) }, (bounded) => fallback.request(url, bounded));
   }
 
   private openChannel(base: string): void {
@@ -279,27 +381,27 @@ export class ChannelTransport implements PeerTransport {
     });
   }
 
-  private async send(url: string, req: PeerRequest, route: ChannelRoute, mayRetry: boolean): Promise<PeerResponse> {
+  private async send(url: string, req: PeerRequest, route: ChannelRoute, mayRetry: boolean, deadline: number): Promise<PeerResponse> {
     const channel = this.#channels.get(route.base);
     if (channel === undefined) {
       // The first request to a peer goes by POST; once it is answered, the channel is opened for
       // the requests after it. Opening it alongside the first request doubled the connections a
       // computation's start makes to every peer at once (with TLS, and with 50 parties in one
       // process, those first requests then missed their timeouts).
-      const answer = await this.#fallback.request(url, req);
+      const answer = await this.viaFallback(url, req, deadline);
       if (!this.#channels.has(route.base) && !this.#closed) this.openChannel(route.base);
       return answer;
     }
     // A channel still opening is not waited for: this request goes by POST now, later ones use
     // the channel once it is open. So a peer whose upgrade hangs (an HTTP proxy that forwards the
     // Upgrade header but not the switched connection) costs no request any time.
-    if (!channel.isOpen) return this.#fallback.request(url, req);
+    if (!channel.isOpen) return this.viaFallback(url, req, deadline);
     try {
-      return await channel.call(route.kind, route.body, req.signal);
+      return await channel.call(route.kind, route.body, req.signal, deadline);
     } catch (err) {
       const broken = (err as { channelBroken?: boolean }).channelBroken === true;
-      if (broken && mayRetry && req.idempotent === true && !req.signal.aborted) {
-        return this.send(url, req, route, false);
+      if (broken && mayRetry && req.idempotent === true && !req.signal.aborted && deadline > performance.now()) {
+        return this.send(url, req, route, false, deadline);
       }
       throw err;
     }

@@ -34,6 +34,14 @@ export interface PeerRequest {
   readonly body?: Uint8Array | readonly Uint8Array[];
   /** Ends the request (connect, send and the answer) when it fires; the rejection is its reason. */
   readonly signal: AbortSignal;
+  /**
+   * A time limit of the request's own besides `signal` (the rest of a stage's timeout): past it
+   * the request fails as if a signal had fired with a "TimeoutError" (transportFailure then says
+   * which party). Every carrier honours it; how is the carrier's: a timer per request over HTTP
+   * (withTimeLimit), one deadline sweep per channel (transport-channel.ts). It replaced a
+   * per-message AbortController, listener and timer (boundedSignal) on the small-message path.
+   */
+  readonly timeoutMs?: number;
   /** Answers longer than this are cut off and refused. Default 1 MiB (problems and identities are small). */
   readonly maxResponseBytes?: number;
   /**
@@ -154,7 +162,11 @@ export class HttpTransport implements PeerTransport {
     });
   }
 
-  async request(url: string, req: PeerRequest): Promise<PeerResponse> {
+  request(url: string, req: PeerRequest): Promise<PeerResponse> {
+    return withTimeLimit(req, (bounded) => this.requestOnce(url, bounded));
+  }
+
+  private async requestOnce(url: string, req: PeerRequest): Promise<PeerResponse> {
     try {
       return await this.send(url, req);
     } catch (err) {
@@ -262,7 +274,7 @@ export function boundedSignal(signal: AbortSignal | undefined, ms: number): { re
   }
   const onAbort = (): void => controller.abort(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
-  const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), ms);
+  const timer = setTimeout(() => controller.abort(timeLimitReason()), ms);
   timer.unref();
   return {
     signal: controller.signal,
@@ -271,6 +283,26 @@ export function boundedSignal(signal: AbortSignal | undefined, ms: number): { re
       signal?.removeEventListener('abort', onAbort);
     },
   };
+}
+
+/**
+ * Runs `send` with `req`'s time limit (timeoutMs) folded into its signal (boundedSignal), for a
+ * carrier that knows only signals; a request without a limit is sent as it is.
+ */
+export async function withTimeLimit<T>(req: PeerRequest, send: (req: PeerRequest) => Promise<T>): Promise<T> {
+  if (req.timeoutMs === undefined) return send(req);
+  const { timeoutMs, ...rest } = req;
+  const bounded = boundedSignal(req.signal, timeoutMs);
+  try {
+    return await send({ ...rest, signal: bounded.signal });
+  } finally {
+    bounded.dispose();
+  }
+}
+
+/** The abort reason a request's own time limit gives (what AbortSignal.timeout gives). */
+export function timeLimitReason(): DOMException {
+  return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
 }
 
 /** The signal's reason as an Error (a DOMException "TimeoutError" for AbortSignal.timeout). */

@@ -260,6 +260,33 @@ test('a request whose signal fires on a silent channel ends with the signal, and
   }
 });
 
+// The time limit a request carries itself (timeoutMs, what outbound.ts gives an envelope instead
+// of a signal of its own): the channel's one deadline sweep fails it, re-armed for the next one.
+test('a request whose own time limit passes on a silent channel fails with a TimeoutError, later limits still fire, and the channel stays usable', async () => {
+  const peer = await scriptedPeer((_connection, request) => (request <= 2 ? 'silent' : 204));
+  const transport = new ChannelTransport();
+  const never = new AbortController().signal;
+  try {
+    await openChannel(transport, peer.url);
+    const url = `${peer.url}/peer/messages`;
+    const send = (byte: number, timeoutMs: number) =>
+      transport.request(url, { method: 'POST', body: new Uint8Array([byte]), idempotent: true, signal: never, timeoutMs });
+    // A long limit first, then a short one: the sweep armed for the first must be moved earlier.
+    const long = send(1, 3000);
+    let longSettled = false;
+    long.catch(() => undefined).finally(() => (longSettled = true));
+    const short = send(2, 100);
+    await assert.rejects(within(10_000, 'short', short), (err: Error) => err.name === 'TimeoutError');
+    assert.equal(longSettled, false, 'the short limit fired on its own, not with the long one');
+    await assert.rejects(within(10_000, 'long', long), (err: Error) => err.name === 'TimeoutError');
+    assert.equal((await within(10_000, 'next', send(3, 5000))).status, 204);
+    assert.equal(peer.connections, 1, 'the same channel');
+  } finally {
+    transport.close();
+    await peer.close();
+  }
+});
+
 test('past its in-flight budget the channel answers 429 busy, which senders resend on', async () => {
   let release: () => void = () => undefined;
   const held = new Promise<void>((resolve) => { release = resolve; });
