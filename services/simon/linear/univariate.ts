@@ -127,16 +127,27 @@ export const statisticsUnivariate = microprotocol({
   disclosure: true,
   async run({ session, data, policy }) {
     const values = numberList(data);
-    const moments = secureVectorSum(session, MOMENTS, localAggregates(values)).then((sums) => {
-      const n = sums[DEGREE + 1]![0]!;
-      if (n === 0n) throw unanimous(new BadInputError('no party gave any value (N = 0)', { where: 'kwargs.data' }));
-      enforceMinimumCount(policy, [Number(n)], 'the number of samples is');
-      return sums;
-    });
+    // The min/max block is the longer chain (an OT round trip, an AND layer, the opening against
+    // the moments' 2 exchanges), so its oblivious transfers go out first: the local aggregates
+    // (exact power sums, a few ms of BigInt arithmetic) are computed after its first flight is
+    // on its way (setImmediate runs after the microtasks that send it).
+    let release!: (moments: Promise<bigint[][]>) => void;
+    const released = new Promise<bigint[][]>((resolve) => (release = resolve));
+    // Awaited by secureMinMax only after its AND layers; a rejection before then is handled here.
+    released.catch(() => undefined);
     // The extremes are opened only once N > 0 and the disclosure policy is met (every party
     // checks the same opened N, so all open or none does).
-    const opening = secureMinMax(session, { minima: values, maxima: values, flags: [values.includes(0)] }, EXTREMES, 'kwargs.data', moments);
+    const opening = secureMinMax(session, { minima: values, maxima: values, flags: [values.includes(0)] }, EXTREMES, 'kwargs.data', released);
     opening.catch(() => undefined);
+    const moments = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => secureVectorSum(session, MOMENTS, localAggregates(values)))
+      .then((sums) => {
+        const n = sums[DEGREE + 1]![0]!;
+        if (n === 0n) throw unanimous(new BadInputError('no party gave any value (N = 0)', { where: 'kwargs.data' }));
+        enforceMinimumCount(policy, [Number(n)], 'the number of samples is');
+        return sums;
+      });
+    release(moments);
     let sums: bigint[][];
     try {
       sums = await moments;

@@ -6,33 +6,42 @@
 // dealer-free triples of triples.ts. Each party reduces its own values to two 64-bit order keys
 // (encoding.ts): its smallest key m_i, and the complement ~M_i of its largest (the maximum is the
 // minimum of the complements). A party without values offers the neutral key 2^64 − 1, which no
-// finite double has. Then, for both searches side by side:
-//   1. all n(n−1)/2 comparisons le_pq = [m_p ≤ m_q] in parallel, each a two-party function of
-//      keys p and q hold in the clear: a garbled circuit p sends in its ot-fix message, whose
-//      input labels q obtains by OTs riding in the triples' extension (garbled.ts). It leaves XOR
-//      shares of le at p and q after the OT flight: no AND layer of its own (the byte tables it
-//      replaced left a GMW tree of log2 8 = 3 AND layers; one-bit leaves, 1 + log2 64 = 7);
-//   2. party i's winner bit w_i = ∧_{j<i} ¬le_ji ∧ ∧_{j>i} le_ij ("strictly below every earlier
-//      party, not above any later one"): exactly one w_i is 1, ties going to the lowest index;
-//      AND depth ⌈log2(n−1)⌉;
-//   3. the winner's key, Σ_i w_i·m_i as 64 ANDs per party (XOR of the products, as one w_i is 1):
-//      depth 1;
+// finite double has. Call the last party L = n − 1 and the others the contenders. Then, for both
+// searches side by side:
+//   1. every pair at once, by a garbled circuit p sends in its ot-fix message, whose input labels q
+//      obtains by OTs riding in the triples' extension (garbled.ts), leaving XOR shares at p and q
+//      after the OT flight with no AND layer of its own:
+//      - two contenders p < q: le_pq = [m_p ≤ m_q];
+//      - a contender i and L: v_i = min(m_i, m_L), all 64 bits (the comparison's output selects
+//        inside the circuit, one more half gate per bit), and g_i = f_i ∨ f_L for each flag;
+//   2. contender i's winner bit w_i = ∧_{j<i} ¬le_ji ∧ ∧_{j>i} le_ij ("strictly below every earlier
+//      contender, not above any later one"): exactly one w_i is 1, ties going to the lowest index;
+//      AND depth ⌈log2(n−2)⌉, none for three parties (w_0 = le_01);
+//   3. min(m_0, …, m_L) = min(m_i*, m_L) = v_i* for the winner i*, i.e. v_last ⊕ ⊕_i w_i·(v_i ⊕
+//      v_last) over the contenders but the last (as one w_i is 1): 64 ANDs each, depth 1, none for
+//      two parties;
 //   4. opening those 64 shared bits: the minimum's key, which is the output.
+// Flags (bits whose OR over the parties is opened too): OR_i g_i over the contenders, an AND tree of
+// ⌈log2(n−1)⌉ ≤ ⌈log2(n−2)⌉ + 1 layers riding in the messages of steps 2–3 (Riders): no round of
+// its own. With all pairs playing in the garbled circuits, step 3's selection of the winner's key
+// by the last party's circuits saves the layer that separate winner and selection layers took.
 // Every message before the opening is a GMW message d = x ⊕ a, e = y ⊕ b, one-time padded by the
 // triple's uniform bits, or an OT message (uniform to the receiver, triples.ts; the garbled
-// circuit reveals to q only an output label whose lowest bit p's random permutation bit masks,
-// garbled.ts), so a coalition of
-// up to n−1 parties sees uniform bits whatever the honest parties hold; the output shares are
-// fresh XOR sharings (every Beaver product is), so the opened shares are uniform given their XOR,
-// the output. What is revealed is therefore the minimum and the maximum and nothing else: no
-// comparison bit, no winner, no party's count or local extreme. The transcript's shape depends on
-// n alone (test/services/simon/order/transcript.test.ts checks all of it).
+// circuit reveals to q only output labels whose lowest bits p's random permutation bits mask,
+// garbled.ts), so a coalition of up to n−1 parties sees uniform bits whatever the honest parties
+// hold; the output shares are fresh XOR sharings (every Beaver product is; for two parties, with
+// no product, they are the garbler's permutation bits and the evaluator's label bits, which XOR to
+// the output), so the opened shares are uniform given their XOR, the output. What is revealed is
+// therefore the minimum and the maximum and nothing else: no comparison bit, no winner, no v_i, no
+// party's count or local extreme. The transcript's shape depends on n alone
+// (test/services/simon/order/transcript.test.ts checks all of it).
 //
-// Cost, three parties: 4 sequential exchanges (1 for the oblivious transfers, a round trip, once
-// their public-key base part is reused across sessions, 2 the first time, triples.ts; 1 + 1 AND
-// layers; 1 opening), 392 triples and 128 chosen-input OTs per pair, 8 KiB of garbled circuits
-// per pair (7 exchanges and 460 triples with the byte tables; 11 and about 1,700 with one-bit
-// leaves).
+// Cost, three parties: 3 sequential exchanges (1 for the oblivious transfers, a round trip, once
+// their public-key base part is reused across sessions, 2 the first time, triples.ts; 1 AND layer;
+// 1 opening), 128 triples (+1 per flag), 128 chosen-input OTs per pair (+1 per flag with the last
+// party), 8 KiB of garbled circuits per pair, 12 KiB with the last party (4 exchanges and 392
+// triples when every party's winner bit and key were selected in GMW; 7 exchanges and 460 triples
+// with byte tables; 11 and about 1,700 with one-bit leaves).
 // The earlier construction here, a 16-round digit search that opened Σ r_i·[m_i ≤ T] over F_p,
 // took 32 rounds and let n−1 parties subtract their own terms and learn whether the last party's
 // minimum was ≤ T: the honest party's own minimum.
@@ -49,13 +58,6 @@ import { dealerFreeTriples } from './triples.js';
 
 const KEY_BITS = 64;
 const ALL = (1n << 64n) - 1n;
-
-/** Every pair (p, q), p < q, in the order the lanes of the comparisons follow. */
-function allPairs(n: number): [number, number][] {
-  const pairs: [number, number][] = [];
-  for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) pairs.push([p, q]);
-  return pairs;
-}
 
 export interface MinMax {
   readonly minimum: number;
@@ -124,40 +126,59 @@ class Riders implements BitEngine {
   }
 }
 
+/** Where the tournament's inputs come from: the garbled circuits' shares (GarbledComparisons). */
+interface Leaves {
+  /** This party's share of le_pq = [m_p ≤ m_q], search s (0 unless it is p or q). */
+  le(s: number, p: number, q: number): number;
+  /** Its share of bit b of v_i = min(m_i, m_last), search s. */
+  selected(s: number, i: number, b: number): number;
+  /** Its share of g_i = f_i ∨ f_last, flag f. */
+  flagged(f: number, i: number): number;
+}
+
+/** Zero shares of the right shape: the dry run that counts the triples reads these. */
+const NO_LEAVES: Leaves = { le: () => 0, selected: () => 0, flagged: () => 0 };
+
 /**
  * For every search s, the least of the parties' keys mine[s] (one key per party and search),
  * on XOR shares, and opened. Run once on an AndCounter to size the triples.
+ *
+ * With c = n − 1 contenders (the parties but the last; c = 1 when n = 1) and v_i = min(m_i, m_last)
+ * shared by the garbled circuits, the least key is v_i* for the contender i* with the least m_i:
+ * min(m_0, …, m_last) = min(m_i*, m_last). One w_i is 1 (w_i = [i = i*], ties to the lowest index),
+ * so Σ_i w_i·v_i = v_(c−1) ⊕ ⊕_(i<c−1) w_i·(v_i ⊕ v_(c−1)), and w_(c−1) is never needed.
  */
 async function smallest(
   inner: BitEngine,
   session: Session,
   mine: readonly bigint[],
   flags: readonly boolean[],
-  /** Shares of le_pq = [m_p ≤ m_q], lane (s, pair), from the garbled comparisons. */
-  le: Bits,
+  leaves: Leaves,
   beforeOpening?: Promise<unknown>,
 ): Promise<{ keys: bigint[]; flags: boolean[] }> {
   const n = session.parties;
   const me = session.myself;
   const S = mine.length;
   const F = flags.length;
-  // OR_i f_i = ¬ AND_i ¬f_i: column i holds party i's ¬f (its own bits; the others' shares are 0).
-  const notFlags = Array.from({ length: n }, (_, i) => Uint8Array.from(flags, (f) => (i === me ? (f ? 0 : 1) : 0)));
-  const engine = new Riders(inner, notFlags);
-  const pairs = allPairs(n);
+  const c = Math.max(1, n - 1);
+  // One party alone holds its own key and flags (no circuit at all).
+  const v = (s: number, i: number, b: number) => (n === 1 ? Number((mine[s]! >> BigInt(b)) & 1n) : leaves.selected(s, i, b));
+  const g = (f: number, i: number) => (n === 1 ? (flags[f] ? 1 : 0) : leaves.flagged(f, i));
+  // OR_i f_i = OR_(i<c) g_i = ¬ AND_(i<c) ¬g_i: column i holds this party's share of ¬g_i.
+  const notG = Array.from({ length: c }, (_, i) => Uint8Array.from({ length: F }, (_, f) => g(f, i) ^ (me === 0 ? 1 : 0)));
+  const engine = new Riders(inner, notG);
 
-  // 1. le[s][pair] = [m_p ≤ m_q] came shared out of the garbled comparisons (garbled.ts).
-  const pairIndex = (p: number, q: number) => pairs.findIndex(([a, b]) => a === p && b === q);
-
-  // 2. Winner bits: column k holds, for every (s, i), the k-th of the n−1 conditions on party i.
-  const columns: Bits[] = Array.from({ length: n - 1 }, () => new Uint8Array(S * n));
+  // 1. Winner bits w_i for the contenders i < c − 1: column k holds, for every (s, i), the k-th of
+  //    the c − 1 conditions on contender i ("strictly below every earlier, not above any later").
+  const lanes = S * (c - 1);
+  const columns: Bits[] = Array.from({ length: c - 1 }, () => new Uint8Array(lanes));
   for (let s = 0; s < S; s++) {
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < c - 1; i++) {
       let k = 0;
-      for (let j = 0; j < n; j++) {
+      for (let j = 0; j < c; j++) {
         if (j === i) continue;
-        const bit = j > i ? le[s * pairs.length + pairIndex(i, j)]! : le[s * pairs.length + pairIndex(j, i)]! ^ (me === 0 ? 1 : 0);
-        columns[k++]![s * n + i] = bit;
+        const bit = j > i ? leaves.le(s, i, j) : leaves.le(s, j, i) ^ (me === 0 ? 1 : 0);
+        columns[k++]![s * (c - 1) + i] = bit;
       }
     }
   }
@@ -167,35 +188,37 @@ async function smallest(
     const x = concat(level.slice(0, half));
     const y = concat(level.slice(half, 2 * half));
     const z = await engine.and(x, y);
-    const next = Array.from({ length: half }, (_, m) => z.subarray(m * S * n, (m + 1) * S * n));
+    const next = Array.from({ length: half }, (_, m) => z.subarray(m * lanes, (m + 1) * lanes));
     if (level.length % 2) next.push(level[level.length - 1]!);
     level = next;
   }
-  // With one party there are no conditions: it wins.
-  const winner = n === 1 ? Uint8Array.from({ length: S }, () => 1) : level[0]!;
+  const winner = level[0] ?? new Uint8Array(0);
 
-  // 3. Σ_i w_i·m_i: lane (s, i, bit) = w_(s,i) ∧ bit of party i's key (only party i holds it).
-  const x = new Uint8Array(S * n * KEY_BITS);
-  const y = new Uint8Array(S * n * KEY_BITS);
-  for (let s = 0; s < S; s++) {
-    for (let i = 0; i < n; i++) {
-      for (let bit = 0; bit < KEY_BITS; bit++) {
-        const at = (s * n + i) * KEY_BITS + bit;
-        x[at] = winner[s * n + i]!;
-        y[at] = i === me ? Number((mine[s]! >> BigInt(bit)) & 1n) : 0;
+  // 2. v_(c−1) ⊕ ⊕_(i<c−1) w_i·(v_i ⊕ v_(c−1)): lane (s, i, bit); one AND layer (none if c = 1).
+  const shares = new Uint8Array(S * KEY_BITS);
+  for (let s = 0; s < S; s++) for (let bit = 0; bit < KEY_BITS; bit++) shares[s * KEY_BITS + bit] = v(s, c - 1, bit);
+  if (c > 1) {
+    const x = new Uint8Array(lanes * KEY_BITS);
+    const y = new Uint8Array(lanes * KEY_BITS);
+    for (let s = 0; s < S; s++) {
+      for (let i = 0; i < c - 1; i++) {
+        for (let bit = 0; bit < KEY_BITS; bit++) {
+          const at = (s * (c - 1) + i) * KEY_BITS + bit;
+          x[at] = winner[s * (c - 1) + i]!;
+          y[at] = v(s, i, bit) ^ v(s, c - 1, bit);
+        }
+      }
+    }
+    const products = await engine.and(x, y);
+    for (let s = 0; s < S; s++) {
+      for (let i = 0; i < c - 1; i++) {
+        const from = (s * (c - 1) + i) * KEY_BITS;
+        for (let bit = 0; bit < KEY_BITS; bit++) shares[s * KEY_BITS + bit]! ^= products[from + bit]!;
       }
     }
   }
-  const products = await engine.and(x, y);
-  const shares = new Uint8Array(S * KEY_BITS);
-  for (let s = 0; s < S; s++) {
-    for (let i = 0; i < n; i++) {
-      const from = (s * n + i) * KEY_BITS;
-      for (let bit = 0; bit < KEY_BITS; bit++) shares[s * KEY_BITS + bit]! ^= products[from + bit]!;
-    }
-  }
 
-  // 4. Open the winners' keys and the flags' ORs (¬ at party 0 turns the AND into the OR).
+  // 3. Open the winners' keys and the flags' ORs (¬ at party 0 turns the AND into the OR).
   const ands = await engine.result();
   const ors = Uint8Array.from(ands, (b) => (me === 0 ? b ^ 1 : b));
   // Everything so far is uniform shares; only the opening reveals, so only it waits for the caller.
@@ -212,8 +235,7 @@ async function smallest(
 /** How many triples the circuit after the garbled comparisons takes: it depends on n and the flags alone. */
 async function triplesNeeded(session: Session, searches: number, flagCount: number): Promise<number> {
   const counter = new AndCounter();
-  const lanes = searches * allPairs(session.parties).length;
-  await smallest(counter, session, Array.from({ length: searches }, () => ALL), Array.from({ length: flagCount }, () => false), new Uint8Array(lanes));
+  await smallest(counter, session, Array.from({ length: searches }, () => ALL), Array.from({ length: flagCount }, () => false), NO_LEAVES);
   return counter.ands;
 }
 
@@ -264,10 +286,9 @@ export async function secureMinMax(
 
   // One flight of oblivious transfers (two the first time between two servers) makes the triples
   // and carries the garbled comparisons, whose outputs are the tournament's le shares.
-  const comparisons = new GarbledComparisons(mine);
+  const comparisons = new GarbledComparisons(session, mine, flags);
   const triples = await dealerFreeTriples(session, await triplesNeeded(session, mine.length, flags.length), stages, `tessera/order/${prefix}/extremes`, comparisons);
-  const pairs = allPairs(session.parties);
-  const opened = await smallest(new Gmw(session, stages, triples), session, mine, flags, comparisons.shares(session, pairs), beforeOpening);
+  const opened = await smallest(new Gmw(session, stages, triples), session, mine, flags, comparisons, beforeOpening);
   const [minKey, maxComplement] = opened.keys;
   // Every party sees the same opened keys, so they all throw alike.
   if (minKey === ALL) throw unanimous(new BadInputError('no party gave any value', { where }));

@@ -97,12 +97,12 @@ export interface OrderStageNames {
  * sender, as for the triples.
  */
 export interface RiderOts {
-  /** OTs per pair (the same at both ends). */
-  readonly count: number;
+  /** OTs with `peer` (the same at both ends of a pair; pairs may differ). */
+  count(peer: number): number;
   /** 16-byte blocks per key. */
   readonly blocks: number;
-  /** The sender's payload length (public). */
-  readonly payloadBytes: number;
+  /** The sender's payload length for the pair with `peer` (public: both ends compute it). */
+  payloadBytes(peer: number): number;
   /** Receiver: its choice bits for the OTs with `peer` (count of them). */
   choices(peer: number): Bits;
   /** Sender: the payload for `peer`, given both keys of each OT (count × 16·blocks bytes each). */
@@ -174,8 +174,10 @@ function pairLabel(session: Session, peer: number, label: string, nonce: string)
  */
 async function crossTerms(session: Session, peer: number, a: Bits, b: Bits, stages: OrderStageNames, label: string, riders?: RiderOts): Promise<Bits> {
   const count = a.length;
-  const m = 2 * count + (riders?.count ?? 0);
-  const wide: WideKeys | undefined = riders && { from: 2 * count, count: riders.count, blocks: riders.blocks };
+  const riderCount = riders?.count(peer) ?? 0;
+  const riderBytes = riders?.payloadBytes(peer) ?? 0;
+  const m = 2 * count + riderCount;
+  const wide: WideKeys | undefined = riders && { from: 2 * count, count: riderCount, blocks: riders.blocks };
   const fixBytes = columnBytes(2 * count);
   const where = partyName(session, peer);
   const extBytes = KAPPA * columnBytes(m);
@@ -247,7 +249,7 @@ async function crossTerms(session: Session, peer: number, a: Bits, b: Bits, stag
     await Promise.all([sending, sendChunked(session, peer, stages.ext, extension.u, optimistic ? chunks : 0)]);
   }
   const message = await receiveFrom(session, peer, stages.fix);
-  if (message.length !== fixBytes + (riders?.payloadBytes ?? 0)) throw new PeerError(`stage ${stages.fix}: expected ${fixBytes + (riders?.payloadBytes ?? 0)} bytes, got ${message.length}`, { where });
+  if (message.length !== fixBytes + riderBytes) throw new PeerError(`stage ${stages.fix}: expected ${fixBytes + riderBytes} bytes, got ${message.length}`, { where });
   const fix = unpack(message.subarray(0, fixBytes), 2 * count, where);
   riders?.receive(peer, keys, message.subarray(fixBytes));
   return xor(pads.subarray(0, 2 * count), and(choices.subarray(0, 2 * count), fix));

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
-import { evaluate, garble } from '../../../../services/simon/order/garbled.js';
+import { evaluate, garble, payloadLength } from '../../../../services/simon/order/garbled.js';
 
 const LABEL = 16;
 
@@ -23,6 +23,29 @@ function compare(xs: readonly bigint[], ys: readonly bigint[]) {
   const garbler = garble(xs, keys0, keys1);
   const evaluator = evaluate(ys, chosen, garbler.payload);
   return { garbler, evaluator, keys0, keys1 };
+}
+
+/**
+ * A selecting pair's circuit (the pairs with the last party): xs/fs at the garbler, ys/gs at the
+ * evaluator; it outputs shares of min(x, y) per search, bit by bit, and of f ∨ g per flag.
+ */
+function select(xs: readonly bigint[], ys: readonly bigint[], fs: readonly boolean[], gs: readonly boolean[]) {
+  const ots = xs.length * 64 + gs.length;
+  const keys0 = randomBytes(ots * LABEL);
+  const keys1 = randomBytes(ots * LABEL);
+  const choice = (t: number) => (t < xs.length * 64 ? Number((ys[t >> 6]! >> BigInt(t & 63)) & 1n) : Number(gs[t - xs.length * 64]!));
+  const chosen = new Uint8Array(ots * LABEL);
+  for (let t = 0; t < ots; t++) chosen.set((choice(t) ? keys1 : keys0).subarray(t * LABEL, (t + 1) * LABEL), t * LABEL);
+  const garbler = garble(xs, keys0, keys1, { flags: fs });
+  const evaluator = evaluate(ys, chosen, garbler.payload, { flags: gs });
+  assert.equal(garbler.payload.length, payloadLength(xs.length, { flags: fs.length }));
+  const min = xs.map((x, s) => {
+    let v = 0n;
+    for (let b = 63; b >= 0; b--) v = (v << 1n) | BigInt(garbler.shares[s * 64 + b]! ^ evaluator[s * 64 + b]!);
+    return v;
+  });
+  const ors = fs.map((_, f) => (garbler.shares[xs.length * 64 + f]! ^ evaluator[xs.length * 64 + f]!) === 1);
+  return { garbler, evaluator, min, ors };
 }
 
 const key = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
@@ -86,5 +109,42 @@ describe('garbled comparisons', () => {
     const blocks = (p: Uint8Array) => new Set(Array.from({ length: p.length / LABEL }, (_, i) => Buffer.from(p.subarray(i * LABEL, (i + 1) * LABEL)).toString('hex')));
     const seen = blocks(a);
     for (const block of blocks(b)) assert.ok(!seen.has(block));
+  });
+
+  test('a selecting pair: the shares XOR to min(x, y) and to f ∨ g, for random keys, neighbours and edges', () => {
+    const top = (1n << 64n) - 1n;
+    fc.assert(
+      fc.property(key, key, fc.integer({ min: 0, max: 63 }), fc.array(fc.boolean(), { maxLength: 3 }), fc.array(fc.boolean(), { maxLength: 3 }), (x, y, flip, f, g) => {
+        const flags = Math.min(f.length, g.length);
+        const xs = [x, x, x, top, 0n];
+        const ys = [y, x, x ^ (1n << BigInt(flip)), top, top];
+        const out = select(xs, ys, f.slice(0, flags), g.slice(0, flags));
+        xs.forEach((xv, s) => assert.equal(out.min[s], xv < ys[s]! ? xv : ys[s]!, `search ${s}`));
+        assert.deepEqual(out.ors, f.slice(0, flags).map((fv, i) => fv || g[i]!));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  test('a selecting pair: each side’s shares alone are fair coins, whatever min(x, y) and f ∨ g are', () => {
+    // The garbler's shares are its output labels' permutation bits, the evaluator's those XORed
+    // with the output: over many garblings each bit of each is 1 about half the time.
+    const runs = 200;
+    const garblerOnes = new Array<number>(65).fill(0);
+    const evaluatorOnes = new Array<number>(65).fill(0);
+    for (let i = 0; i < runs; i++) {
+      const out = select([5n], [3n], [false], [true]);
+      assert.equal(out.min[0], 3n);
+      assert.deepEqual(out.ors, [true]);
+      for (let b = 0; b < 65; b++) {
+        garblerOnes[b]! += out.garbler.shares[b]!;
+        evaluatorOnes[b]! += out.evaluator[b]!;
+      }
+    }
+    const bound = 5 * Math.sqrt(runs / 4);
+    for (let b = 0; b < 65; b++) {
+      assert.ok(Math.abs(garblerOnes[b]! - runs / 2) < bound, `garbler bit ${b}: ${garblerOnes[b]} of ${runs}`);
+      assert.ok(Math.abs(evaluatorOnes[b]! - runs / 2) < bound, `evaluator bit ${b}: ${evaluatorOnes[b]} of ${runs}`);
+    }
   });
 });

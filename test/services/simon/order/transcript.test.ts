@@ -141,12 +141,13 @@ describe('order statistics transcripts', { timeout: 300_000 }, () => {
   test('MinimumMaximum: the garbled comparisons in ot-fix carry every label under an OT key, never the garbling offset in clear', async () => {
     const { log } = await run(minimumMaximum, [[{ minimum: 1, maximum: 2 }], [{ minimum: -5, maximum: 0 }], [{ minimum: 3, maximum: 30 }]]);
     // Per pair, after the triples' fix bits: 2 searches × (64 label pairs of 2 × 16 bytes, then
-    // 1 + 2·63 ciphertexts of 16 bytes) (services/simon/order/garbled.ts).
+    // 1 + 2·63 ciphertexts of 16 bytes, then, for a pair with the last party, which selects
+    // min(x, y), 2·64 more) (services/simon/order/garbled.ts).
     const LABEL = 16;
-    const SEARCH = 64 * 2 * LABEL + (1 + 2 * 63) * LABEL;
     const fixes = log.filter((m) => m.stage === 'minmax-ot-fix');
     assert.equal(fixes.length, 3, 'one per pair');
     for (const m of fixes) {
+      const SEARCH = 64 * 2 * LABEL + (1 + 2 * 63) * LABEL + (m.to === 2 ? 2 * 64 * LABEL : 0);
       const garbled = m.payload!.subarray(m.payload!.length - 2 * SEARCH);
       for (let s = 0; s < 2; s++) {
         // Sent in clear, the two labels of each bit of the receiver's key would XOR to the one
