@@ -1,6 +1,7 @@
 // The carrier's fragments and flow control, against a real nats-server with a 64 KiB max_payload:
-// a receiver that never acknowledges holds the sender at the window (4 fragments), and a
-// receiving server refuses fragments that do not describe one body within its limits.
+// a receiver that never acknowledges holds the sender at the window (4 fragments), a transfer
+// within the window is sent whole without waiting, and a receiving server refuses fragments that
+// do not describe one body within its limits.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -48,6 +49,24 @@ describe('fragments and flow control', { timeout: 120_000 }, () => {
     assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: FRAGMENT_WINDOW }, (_, i) => i));
   });
 
+  test('a transfer within the window goes out whole before any acknowledgement, in equal fragments, the last one last', async () => {
+    const seen: { index: number; bytes: number }[] = [];
+    raw.subscribe('tessera.peer.mute', { callback: (err, msg) => { if (!err) seen.push({ index: Number(msg.headers?.get('Tessera-Fragment')), bytes: msg.data.byteLength }); } });
+    await raw.flush();
+    // Just over two fragments: the old carrier sent a third of a few bytes, and only after the
+    // first two were acknowledged (two round trips through the relay per transfer).
+    const body = new Uint8Array(2 * carrier.fragmentBytes + 100);
+    await assert.rejects(
+      carrier.request('relay://mute/peer/messages', { method: 'POST', body, signal: AbortSignal.timeout(1500) }),
+      (err: Error) => err.name === 'TimeoutError',
+    );
+    await raw.flush();
+    assert.deepEqual(seen.map((f) => f.index), [0, 1, 2]);
+    const sizes = seen.map((f) => f.bytes);
+    assert.equal(sizes.reduce((a, b) => a + b, 0), body.byteLength);
+    assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 2, `fragment sizes ${sizes.join(', ')}`);
+  });
+
   /** One fragment sent to the receiving server as a raw NATS request; resolves with its status. */
   async function fragment(id: string, index: number, count: number, size: number, length: number, data: Uint8Array): Promise<number> {
     const h = natsHeaders();
@@ -72,6 +91,10 @@ describe('fragments and flow control', { timeout: 120_000 }, () => {
     assert.equal(await fragment('twice', 0, 3, 1000, 2500, new Uint8Array(1000)), 400);
     assert.equal(await fragment('early', 0, 3, 1000, 2500, new Uint8Array(1000)), 100);
     assert.equal(await fragment('early', 2, 3, 1000, 2500, new Uint8Array(500)), 400);
+    // A transfer starts at fragment 0: a later fragment of an unknown one (its start refused as
+    // busy, or its transfer dropped) is refused and reserves nothing; the next one is as well.
+    assert.equal(await fragment('headless', 1, 3, 1000, 2500, new Uint8Array(1000)), 400);
+    assert.equal(await fragment('headless', 2, 3, 1000, 2500, new Uint8Array(500)), 400);
   });
 
   test('a whole body of garbage fragments reaches the envelope check and is refused like any forged envelope', async () => {
