@@ -15,7 +15,8 @@
 // 100). The sender keeps at most FRAGMENT_WINDOW fragments unacknowledged, so a slow receiver
 // stalls its sender instead of filling the relay or the sender's memory: the relay holds at most
 // a window per transfer (NATS core keeps no backlog; a slow consumer is cut off by the server).
-// The last fragment is sent only after all others were acknowledged; its answer is the answer.
+// Fragments go out in order, the last one within the window like the others (NATS keeps one
+// connection's order, so it arrives last); its answer is the answer.
 
 import { randomBytes } from 'node:crypto';
 import {
