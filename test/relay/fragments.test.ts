@@ -97,6 +97,30 @@ describe('fragments and flow control', { timeout: 120_000 }, () => {
     assert.equal(await fragment('headless', 2, 3, 1000, 2500, new Uint8Array(500)), 400);
   });
 
+  test('a transfer survives a receiver whose event loop was blocked past the idle time while its last fragment waited in the socket', async () => {
+    const header = (index: number) => {
+      const h = natsHeaders();
+      for (const [k, v] of Object.entries({ Method: 'POST', Path: '/peer/messages', Transfer: 'stalled', Fragment: String(index), Fragments: '2', 'Fragment-Size': '1000', Length: '1500' })) h.set(`Tessera-${k}`, v);
+      return h;
+    };
+    assert.equal(Number((await raw.request('tessera.peer.receiver', new Uint8Array(1000).fill(7), { timeout: 5000, headers: header(0) })).headers?.get('Tessera-Status')), 100);
+    const last = raw.request('tessera.peer.receiver', new Uint8Array(500).fill(7), { timeout: 20_000, headers: header(1) });
+    // The client writes it to its socket in a microtask; then, before any I/O is read, block
+    // this process (the receiving server runs in it) past the transfer's idle time (5 s plus
+    // 1000 bytes at 1 MiB/s) while the last fragment arrives in the receiver's socket. When the
+    // loop is free its timers run before the socket is read: the transfer must not be dropped.
+    await Promise.resolve();
+    await Promise.resolve();
+    const until = Date.now() + 6500;
+    while (Date.now() < until) { /* busy */ }
+    const answer = await last;
+    const status = Number(answer.headers?.get('Tessera-Status'));
+    // Whole: the garbage body reaches the envelope check (a dropped transfer would answer 400
+    // "the last fragment came before the others").
+    assert.ok(status === 400 || status === 401, `answered ${status}`);
+    assert.doesNotMatch(new TextDecoder().decode(answer.data), /fragment/);
+  });
+
   test('a whole body of garbage fragments reaches the envelope check and is refused like any forged envelope', async () => {
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push(await fragment('junk', i, 3, 1000, 2500, new Uint8Array(i === 2 ? 500 : 1000).fill(7)));
