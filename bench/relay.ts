@@ -15,13 +15,14 @@
 // {"mask_graph": "full"}, since from 64 parties on the default round is already sparse.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Api } from '../clients/typescript/index.js';
 import { TensorSet } from '../services/common/tensors.js';
 import { startNats, type Nats } from '../test/relay/nats.js';
 import { computeOnBus, startRelayCluster } from '../test/relay/harness.js';
 import { computeAll } from '../test/support/cluster.js';
-import { peakRss, resultMetadata, startProcessCluster } from './cluster.js';
+import { cpuSeconds, peakRss, resultMetadata, startProcessCluster } from './cluster.js';
 
 /** The SecureFedAvg options that select the SecAgg+ sparse neighbour graph and the full mesh. */
 const SPARSE_OPTION: Record<string, unknown> | undefined = { mask_graph: 'sparse' };
@@ -111,6 +112,10 @@ interface FedAvgRow {
   bytesSent: number;
   peakRss: number;
   relayBytesPerParty: number;
+  /** CPU seconds (user + sys) of all parties' processes together during the online phase. */
+  partiesCpu: number;
+  /** CPU seconds of the nats-server during the online phase (it runs in both cases; direct leaves it idle). */
+  natsCpu: number;
 }
 
 async function fedAvgOnce(carrier: Carrier, nats: Nats, models: TensorSet[]): Promise<FedAvgRow> {
@@ -128,9 +133,15 @@ async function fedAvgOnce(carrier: Carrier, nats: Nats, models: TensorSet[]): Pr
       }),
     );
     const before = carrier === 'relay' ? await nats.varz() : undefined;
+    // CPU, not only wall time: on a loaded machine every process waits alike and the relay's own
+    // cost hides in the waiting; the CPU seconds are what a quiet 2-core machine pays in time.
+    const pids = parties.children.map((c) => c.pid!);
+    const cpu = (): [number, number] => [pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0), cpuSeconds(nats.pid)];
+    const cpuBefore = cpu();
     const t = performance.now();
     const results = await Promise.all(prepared.map(({ api, submit }, i) => api.call(submit, { data: { tensors: uploaded[i], weight: i + 1 } })));
     const onlineMs = performance.now() - t;
+    const cpuAfter = cpu();
     const after = carrier === 'relay' ? await nats.varz() : undefined;
     const sent = await Promise.all(results.map((r, i) => bytesSent(parties.nodes[i]!, r!.uuid)));
     return {
@@ -139,6 +150,8 @@ async function fedAvgOnce(carrier: Carrier, nats: Nats, models: TensorSet[]): Pr
       peakRss: Math.max(...parties.children.map((c) => peakRss(c.pid!))),
       // What the relay took in (every party's requests and answers) during the online phase, per party.
       relayBytesPerParty: before !== undefined && after !== undefined ? (after.in_bytes! - before.in_bytes!) / n : NaN,
+      partiesCpu: cpuAfter[0] - cpuBefore[0],
+      natsCpu: cpuAfter[1] - cpuBefore[1],
     };
   } finally {
     await parties.close();
@@ -154,6 +167,8 @@ const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
 
 async function fedAvgTable(nats: Nats): Promise<void> {
   const rows: string[] = [];
+  const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
+  const loadStart = load();
   for (const millions of SIZES) {
     const parameters = Math.round(millions * 1e6);
     const models = [1, 2, 3].map((seed) => model(parameters, seed));
@@ -161,13 +176,16 @@ async function fedAvgTable(nats: Nats): Promise<void> {
     const relay = await fedAvgOnce('relay', nats, models);
     rows.push(
       `| ${millions}M | ${(direct.onlineMs / 1000).toFixed(2)} | ${(relay.onlineMs / 1000).toFixed(2)} | ${(relay.onlineMs / direct.onlineMs).toFixed(2)} | ` +
+        `${direct.partiesCpu.toFixed(2)} | ${relay.partiesCpu.toFixed(2)} | ${relay.natsCpu.toFixed(2)} | ${((relay.partiesCpu + relay.natsCpu) / (direct.partiesCpu + direct.natsCpu)).toFixed(2)} | ` +
         `${mib(direct.bytesSent)} | ${mib(relay.bytesSent)} | ${mib(relay.relayBytesPerParty)} | ${mib(direct.peakRss)} | ${mib(relay.peakRss)} |`,
     );
   }
   console.log('\nSecureFedAvg, 3 parties (one process each), float32; online = submit to result, slowest party; sent = envelope bytes per party;');
-  console.log('relay in = bytes the nats-server took in during the online phase (fragments, headers, answers), per party');
-  console.log('| params | direct online s | relay online s | relay/direct | direct sent MiB | relay sent MiB | relay in MiB/party | direct peak RSS MiB | relay peak RSS MiB |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('CPU = user + sys seconds in the online phase (/proc/PID/stat): parties = the three server processes together, nats = the nats-server;');
+  console.log('CPU relay/direct = (relay parties + nats) / (direct parties + nats); relay in = bytes the nats-server took in during the online phase, per party');
+  console.log(`load average (1, 5, 15 min): ${loadStart} at the start, ${load()} at the end`);
+  console.log('| params | direct online s | relay online s | relay/direct | direct parties CPU s | relay parties CPU s | relay nats CPU s | CPU relay/direct | direct sent MiB | relay sent MiB | relay in MiB/party | direct peak RSS MiB | relay peak RSS MiB |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) console.log(row);
 }
 

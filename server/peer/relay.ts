@@ -15,7 +15,8 @@
 // 100). The sender keeps at most FRAGMENT_WINDOW fragments unacknowledged, so a slow receiver
 // stalls its sender instead of filling the relay or the sender's memory: the relay holds at most
 // a window per transfer (NATS core keeps no backlog; a slow consumer is cut off by the server).
-// The last fragment is sent only after all others were acknowledged; its answer is the answer.
+// Fragments go out in order, the last one within the window like the others (NATS keeps one
+// connection's order, so it arrives last); its answer is the answer.
 
 import { randomBytes } from 'node:crypto';
 import {
@@ -226,24 +227,37 @@ export class RelayCarrier implements PeerTransport {
   }
 
   private async sendFragmented(subject: string, name: string, head: { method: string; path: string }, body: Uint8Array, req: PeerRequest): Promise<PeerResponse> {
-    const size = this.fragmentBytes;
-    const count = Math.ceil(body.byteLength / size);
+    // Fragments of equal size (the last at most one byte shorter per fragment): a body a little
+    // over a multiple of fragmentBytes (a 2 MiB chunk and its envelope header) would otherwise end
+    // in a fragment of a few KiB that costs a message and an answer like a full one.
+    const count = Math.ceil(body.byteLength / this.fragmentBytes);
+    const even = Math.ceil(body.byteLength / count);
+    const size = (count - 1) * even < body.byteLength ? even : this.fragmentBytes;
     const transfer = { id: randomBytes(16).toString('base64url'), count, size, length: body.byteLength };
     const fragment = (i: number): Uint8Array => body.subarray(i * size, Math.min(body.byteLength, (i + 1) * size));
-    let refusal: PeerResponse | undefined;
+    // Answers by fragment index: the first refusal (lowest index) is the answer of the request,
+    // otherwise the last fragment's answer is (the receiver delivers the body when it arrives).
+    const answers: (PeerResponse | undefined)[] = new Array<PeerResponse | undefined>(count);
+    let refused = false;
     let next = 0;
-    // FRAGMENT_WINDOW senders pull the next fragment when theirs is acknowledged: at most that
-    // many are unacknowledged at any time (the flow control described at the top).
+    // FRAGMENT_WINDOW senders pull the next fragment when theirs is answered: at most that many
+    // are unacknowledged at any time (the flow control described at the top). Each publishes in
+    // index order (`next` is taken synchronously), and NATS delivers one connection's messages to
+    // a subscriber in the order they were published, so the last fragment, sent without waiting
+    // for the others' acknowledgements, still arrives after them: a whole transfer within the
+    // window costs one round trip through the relay, not two. Should it ever arrive early, the
+    // receiver refuses the transfer (400): a failed request, never a wrong body.
     const sender = async (): Promise<void> => {
-      while (refusal === undefined && next < count - 1) {
+      while (!refused && next < count) {
         const i = next++;
         const answer = await this.exchange(subject, name, head, { ...transfer, index: i }, fragment(i), req);
-        if (answer.status !== CONTINUE) refusal ??= answer;
+        answers[i] = answer;
+        if (i < count - 1 && answer.status !== CONTINUE) refused = true;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(FRAGMENT_WINDOW, count - 1) }, sender));
-    if (refusal !== undefined) return refusal;
-    return this.exchange(subject, name, head, { ...transfer, index: count - 1 }, fragment(count - 1), req);
+    await Promise.all(Array.from({ length: Math.min(FRAGMENT_WINDOW, count) }, sender));
+    const refusal = answers.find((a, i) => a !== undefined && i < count - 1 && a.status !== CONTINUE);
+    return refusal ?? answers[count - 1]!;
   }
 
   /** One NATS request and its answer, bounded by the caller's signal and the relay's state. */
@@ -426,7 +440,18 @@ interface Transfer {
   readonly size: number;
   readonly have: boolean[];
   received: number;
-  readonly timer: NodeJS.Timeout;
+  /** A fragment arrived since the idle timer last looked. */
+  busy: boolean;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * How long a transfer may wait for its next fragment: a grace period plus one fragment at 1 MiB/s.
+ * Counted from the last fragment, not from the first: a large body on a busy machine may take
+ * longer in all than any fixed bound, and only a sender that stopped should lose its transfer.
+ */
+function idleMs(fragmentBytes: number): number {
+  return 5000 + (1000 * fragmentBytes) / (1024 * 1024);
 }
 
 /**
@@ -481,13 +506,18 @@ class RelayEndpoint {
       if (![index, count, size, length].every(Number.isSafeInteger) || count < 2 || size < 1 || length <= (count - 1) * size || length > count * size) {
         throw new BadInputError('fragment headers do not describe one body', { where: 'fragment' });
       }
+      // A sender publishes its fragments in order and NATS keeps that order, so a transfer starts
+      // at fragment 0. A later fragment of an unknown transfer belongs to one refused (429 busy) or
+      // dropped already: refused too, rather than holding a reservation for a body that cannot
+      // complete (the sender answers with its first refusal and resends the whole envelope).
+      if (index !== 0) throw new BadInputError('a transfer starts at its first fragment', { where: 'fragment' });
       if (length > this.limits.maxBody) throw new TooLargeError(`peer message of ${length} bytes exceeds the limit of ${this.limits.maxBody}`, { where: 'envelope' });
       this.reserve(length);
-      const timer = setTimeout(() => this.drop(id, 'its fragments stopped arriving'), 5000 + (1000 * length) / (1024 * 1024));
-      timer.unref();
-      transfer = { buffer: Buffer.allocUnsafe(length), count, size, have: new Array<boolean>(count).fill(false), received: 0, timer };
+      transfer = { buffer: Buffer.allocUnsafe(length), count, size, have: new Array<boolean>(count).fill(false), received: 0, busy: true, timer: undefined };
       this.#transfers.set(id, transfer);
+      this.watchIdle(id, transfer);
     }
+    transfer.busy = true;
     if (!Number.isSafeInteger(index) || index < 0 || index >= transfer.count || count !== transfer.count || size !== transfer.size || length !== transfer.buffer.length) {
       this.drop(id, 'a fragment did not match its transfer');
       throw new BadInputError('a fragment does not match its transfer', { where: 'fragment' });
@@ -510,6 +540,7 @@ class RelayEndpoint {
     }
     // Whole: the reservation passes from the transfer to the delivery.
     clearTimeout(transfer.timer);
+    transfer.timer = undefined;
     this.#transfers.delete(id);
     this.deliver(msg, transfer.buffer, 0);
     this.release(transfer.buffer.length);
@@ -543,10 +574,36 @@ class RelayEndpoint {
     this.#bytes -= bytes;
   }
 
+  /**
+   * Drops the transfer once no fragment arrived for idleMs. When the timer fires without progress
+   * the verdict waits for setImmediate, which runs after this turn's poll phase: if this process's
+   * event loop was busy (a large mask, a loaded machine) the next fragment may already sit in the
+   * socket, and it is read first. A verdict from the timer alone dropped such transfers, and their
+   * last fragment was then refused ("came before the others") under load.
+   */
+  private watchIdle(id: string, transfer: Transfer): void {
+    const look = (): void => {
+      if (this.#transfers.get(id) !== transfer) return;
+      if (transfer.busy) {
+        transfer.busy = false;
+        transfer.timer = setTimeout(look, idleMs(transfer.size));
+        transfer.timer.unref();
+        return;
+      }
+      setImmediate(() => {
+        if (this.#transfers.get(id) !== transfer) return;
+        if (transfer.busy) look();
+        else this.drop(id, 'its fragments stopped arriving');
+      });
+    };
+    look();
+  }
+
   private drop(id: string, why: string): void {
     const transfer = this.#transfers.get(id);
     if (transfer === undefined) return;
     clearTimeout(transfer.timer);
+    transfer.timer = undefined;
     this.#transfers.delete(id);
     this.release(transfer.buffer.length);
     this.log.warn({ why }, 'dropped an unfinished peer message from the relay');

@@ -1,6 +1,7 @@
 // The carrier's fragments and flow control, against a real nats-server with a 64 KiB max_payload:
-// a receiver that never acknowledges holds the sender at the window (4 fragments), and a
-// receiving server refuses fragments that do not describe one body within its limits.
+// a receiver that never acknowledges holds the sender at the window (4 fragments), a transfer
+// within the window is sent whole without waiting, and a receiving server refuses fragments that
+// do not describe one body within its limits.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -48,6 +49,24 @@ describe('fragments and flow control', { timeout: 120_000 }, () => {
     assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: FRAGMENT_WINDOW }, (_, i) => i));
   });
 
+  test('a transfer within the window goes out whole before any acknowledgement, in equal fragments, the last one last', async () => {
+    const seen: { index: number; bytes: number }[] = [];
+    raw.subscribe('tessera.peer.mute', { callback: (err, msg) => { if (!err) seen.push({ index: Number(msg.headers?.get('Tessera-Fragment')), bytes: msg.data.byteLength }); } });
+    await raw.flush();
+    // Just over two fragments: the old carrier sent a third of a few bytes, and only after the
+    // first two were acknowledged (two round trips through the relay per transfer).
+    const body = new Uint8Array(2 * carrier.fragmentBytes + 100);
+    await assert.rejects(
+      carrier.request('relay://mute/peer/messages', { method: 'POST', body, signal: AbortSignal.timeout(1500) }),
+      (err: Error) => err.name === 'TimeoutError',
+    );
+    await raw.flush();
+    assert.deepEqual(seen.map((f) => f.index), [0, 1, 2]);
+    const sizes = seen.map((f) => f.bytes);
+    assert.equal(sizes.reduce((a, b) => a + b, 0), body.byteLength);
+    assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 2, `fragment sizes ${sizes.join(', ')}`);
+  });
+
   /** One fragment sent to the receiving server as a raw NATS request; resolves with its status. */
   async function fragment(id: string, index: number, count: number, size: number, length: number, data: Uint8Array): Promise<number> {
     const h = natsHeaders();
@@ -72,6 +91,34 @@ describe('fragments and flow control', { timeout: 120_000 }, () => {
     assert.equal(await fragment('twice', 0, 3, 1000, 2500, new Uint8Array(1000)), 400);
     assert.equal(await fragment('early', 0, 3, 1000, 2500, new Uint8Array(1000)), 100);
     assert.equal(await fragment('early', 2, 3, 1000, 2500, new Uint8Array(500)), 400);
+    // A transfer starts at fragment 0: a later fragment of an unknown one (its start refused as
+    // busy, or its transfer dropped) is refused and reserves nothing; the next one is as well.
+    assert.equal(await fragment('headless', 1, 3, 1000, 2500, new Uint8Array(1000)), 400);
+    assert.equal(await fragment('headless', 2, 3, 1000, 2500, new Uint8Array(500)), 400);
+  });
+
+  test('a transfer survives a receiver whose event loop was blocked past the idle time while its last fragment waited in the socket', async () => {
+    const header = (index: number) => {
+      const h = natsHeaders();
+      for (const [k, v] of Object.entries({ Method: 'POST', Path: '/peer/messages', Transfer: 'stalled', Fragment: String(index), Fragments: '2', 'Fragment-Size': '1000', Length: '1500' })) h.set(`Tessera-${k}`, v);
+      return h;
+    };
+    assert.equal(Number((await raw.request('tessera.peer.receiver', new Uint8Array(1000).fill(7), { timeout: 5000, headers: header(0) })).headers?.get('Tessera-Status')), 100);
+    const last = raw.request('tessera.peer.receiver', new Uint8Array(500).fill(7), { timeout: 20_000, headers: header(1) });
+    // The client writes it to its socket in a microtask; then, before any I/O is read, block
+    // this process (the receiving server runs in it) past the transfer's idle time (5 s plus
+    // 1000 bytes at 1 MiB/s) while the last fragment arrives in the receiver's socket. When the
+    // loop is free its timers run before the socket is read: the transfer must not be dropped.
+    await Promise.resolve();
+    await Promise.resolve();
+    const until = Date.now() + 6500;
+    while (Date.now() < until) { /* busy */ }
+    const answer = await last;
+    const status = Number(answer.headers?.get('Tessera-Status'));
+    // Whole: the garbage body reaches the envelope check (a dropped transfer would answer 400
+    // "the last fragment came before the others").
+    assert.ok(status === 400 || status === 401, `answered ${status}`);
+    assert.doesNotMatch(new TextDecoder().decode(answer.data), /fragment/);
   });
 
   test('a whole body of garbage fragments reaches the envelope check and is refused like any forged envelope', async () => {

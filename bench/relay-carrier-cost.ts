@@ -1,0 +1,42 @@
+// The relay carrier's own cost, apart from any protocol: one sender pushes 2 MiB envelopes (as
+// SecureFedAvg's reduce chunks, two in flight like its send window) to one receiver through a
+// local nats-server, both carriers in this process; prints CPU seconds of this process and of the
+// nats-server per 100 MiB carried.   npx tsx bench/relay-carrier-cost.ts [--mib 190]
+import { parseArgs } from 'node:util';
+import { RelayCarrier } from '../server/peer/relay.js';
+import { startNats } from '../test/relay/nats.js';
+import { cpuSeconds } from './cluster.js';
+
+const { values } = parseArgs({ options: { mib: { type: 'string', default: '190' }, 'max-payload': { type: 'string' } } });
+const silent = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+const nats = await startNats(values['max-payload'] !== undefined ? { maxPayload: Number(values['max-payload']) } : {});
+try {
+  const sender = await RelayCarrier.connect({ servers: [nats.url], name: 'cost-sender' }, silent, 60_000);
+  const receiver = await RelayCarrier.connect({ servers: [nats.url], name: 'cost-receiver' }, silent, 60_000);
+  let delivered = 0;
+  await receiver.serve({ identity: () => ({}), deliver: async (envelope) => { delivered += envelope.length; } }, { maxBody: 64 << 20, bodies: 64, bytes: 256 << 20 });
+  const chunk = new Uint8Array((2 << 20) + 300).fill(1);
+  const count = Math.ceil((Number(values.mib) << 20) / chunk.byteLength);
+  const send = async (): Promise<void> => {
+    const answer = await sender.request('relay://cost-receiver/peer/messages', { method: 'POST', body: chunk, signal: AbortSignal.timeout(120_000) });
+    if (answer.status !== 204) throw new Error(`answered ${answer.status}: ${answer.text}`);
+  };
+  await send(); // warm-up
+  const before = [process.cpuUsage(), cpuSeconds(nats.pid)] as const;
+  const t = performance.now();
+  let next = 0;
+  await Promise.all([0, 1].map(async () => { while (next++ < count) await send(); }));
+  const wall = (performance.now() - t) / 1000;
+  const usage = process.cpuUsage(before[0]);
+  const node = (usage.user + usage.system) / 1e6;
+  const natsCpu = cpuSeconds(nats.pid) - before[1];
+  const per100 = 100 / ((count * chunk.byteLength) / 2 ** 20);
+  console.log(`${count} envelopes of ${chunk.byteLength} bytes, fragments of ${sender.fragmentBytes}; delivered ${(delivered / 2 ** 20).toFixed(0)} MiB`);
+  console.log('| wall s | sender+receiver CPU s | nats-server CPU s | CPU s per 100 MiB (both carriers) | nats CPU s per 100 MiB |');
+  console.log('|---:|---:|---:|---:|---:|');
+  console.log(`| ${wall.toFixed(2)} | ${node.toFixed(2)} | ${natsCpu.toFixed(2)} | ${(node * per100).toFixed(2)} | ${(natsCpu * per100).toFixed(2)} |`);
+  await sender.closed();
+  await receiver.closed();
+} finally {
+  await nats.stop();
+}
