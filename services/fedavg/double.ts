@@ -504,12 +504,16 @@ export async function onlineDouble(
   if (totalQ <= 0n) throw new PeerError('the weights do not sum to a positive total (a party sent a malformed weight)');
   const rescale = setup.maxQ / Number(totalQ);
   type Contributions = (i: number, c: number, id: number) => Uint32Array;
+  // Without backups this party's own-segment contribution was masked in setup without its self
+  // mask (it never leaves this party; protocol.ts), so its own B_i is not removed there.
+  const ownSelfMasked = withBackup;
+  const ownCorrections = ownSelfMasked ? corrections : corrections.filter((_, k) => k !== included.indexOf(me));
   /** Σ_{i∈S} of chunk c of segment s (this party's own contribution in place, the others' from `of`), unmasked into the outputs. */
   const finishChunk = (s: number, c: number, id: number, of: Contributions) => {
     const sum = contribution(id);
     for (const i of peers) addInto(bits, sum, of(i, c, id), 1);
     const [start, end] = layout.chunk(s, c);
-    addInto(bits, sum, combinedMask(bits, corrections, d.modelLabel, start, end), 1);
+    addInto(bits, sum, combinedMask(bits, s === me ? ownCorrections : corrections, d.modelLabel, start, end), 1);
     for (const p of layout.pieces(start, end)) {
       const t = layout.tensors[p.tensor]!;
       const at = t.offset + p.from - start;

@@ -574,8 +574,10 @@ export class FedAvgComputation {
     });
     for (const c of contributions.values()) c.fill(0);
     let doubleSetup: DoubleSetup | undefined;
+    let selfTerm: MaskTerm | undefined;
     if (ownDouble !== undefined) {
-      terms.push({ seed: selfSeed(ownDouble.self, me), sign: 1 });
+      selfTerm = { seed: selfSeed(ownDouble.self, me), sign: 1 };
+      terms.push(selfTerm);
       ownDouble.secretKey.fill(0);
       doubleSetup = {
         threshold: this.params.minParties!,
@@ -596,11 +598,15 @@ export class FedAvgComputation {
     }
     // With dropout recovery every contribution is kept until the decision (double.ts), so the whole
     // combined mask is expanded here, chunk by chunk in flat order, and the seeds can go at once.
+    // Without backups (rescue "none") this party's contribution to its own segment never leaves it,
+    // so it carries no self mask: that is B_i's share of the online unmasking done here, in setup
+    // (double.ts ownSelfMasked).
+    const unsentOwn = this.params.rescue === 'none' ? terms.filter((t) => t !== selfTerm) : terms;
     const modelMask: Uint32Array[] = [];
     for (let j = 0; j < session.parties; j++) {
       for (let c = 0; c < layout.chunkCount(j); c++) {
         const [start, end] = layout.chunk(j, c);
-        modelMask.push(combinedMask(bits, terms, LABEL_MODEL, start, end));
+        modelMask.push(combinedMask(bits, j === me ? unsentOwn : terms, LABEL_MODEL, start, end));
         // Let the server answer other requests (and peers' messages) during a long expansion.
         await yieldToEventLoop();
       }
