@@ -30,7 +30,10 @@
 //            for every i ∈ S, of sk_d for every d ∉ S, never both for one party. Any t of them
 //            (its own included) let a holder rebuild the seeds and remove Σ_{i∈S} B_i and the
 //            pair masks between S and the dropped parties from the sum over S of its segment.
-//   gather   each holder decodes its segment(s), scales by Q / N_S and sends them to all in S.
+//   gather   each holder decodes its segment(s), scales by Q / N_S and sends them to all in S,
+//            each chunk as soon as it is finished.
+//   done     a party holding the whole average says so. With rescue "none" it answers its
+//            client only once every other party of S said so (all or nothing, allHoldIt).
 //
 //   rescue   a party missing the segment of a holder h that dropped after the decision asks for
 //            it; party h+1 rebuilds it from the backup and the others' contributions to it, which
