@@ -602,7 +602,8 @@ export async function onlineDouble(
         const values = segmentBytes(s, id);
         for (const j of reachable) {
           // A party gone by now needs nothing more from us; the others still get every chunk.
-          const sent = tolerant(session, session.send(j, stages.gather, values, id)).then((r) => {
+          // (send resolves with nothing: map success to true, so undefined means gone.)
+          const sent = tolerant(session, session.send(j, stages.gather, values, id).then(() => true)).then((r) => {
             if (r === undefined) reachable.delete(j);
           });
           sent.catch(() => {});
