@@ -30,7 +30,10 @@
 //            for every i ∈ S, of sk_d for every d ∉ S, never both for one party. Any t of them
 //            (its own included) let a holder rebuild the seeds and remove Σ_{i∈S} B_i and the
 //            pair masks between S and the dropped parties from the sum over S of its segment.
-//   gather   each holder decodes its segment(s), scales by Q / N_S and sends them to all in S.
+//   gather   each holder decodes its segment(s), scales by Q / N_S and sends them to all in S,
+//            each chunk as soon as it is finished.
+//   done     a party holding the whole average says so. With rescue "none" it answers its
+//            client only once every other party of S said so (all or nothing, allHoldIt).
 //
 //   rescue   a party missing the segment of a holder h that dropped after the decision asks for
 //            it; party h+1 rebuilds it from the backup and the others' contributions to it, which
@@ -222,6 +225,12 @@ export interface DoubleOutcome {
   readonly totalWeight: number;
   /** Session indices of the parties in the average. */
   readonly included: readonly number[];
+  /**
+   * Session indices of included parties whose segment this party got from another party, not
+   * from them: they stopped answering after the decision. Their models are in the average (they
+   * were decided in before anything was unmasked; docs/dropouts.md), so they are also in `included`.
+   */
+  readonly lostAfterDecision: readonly number[];
   /**
    * Settles once no included party can need this one any more: every other included party said
    * it holds the whole average, or the last wait for a rescue request ended. The caller answers
@@ -497,28 +506,32 @@ export async function onlineDouble(
   const totalQ = elementAt(64, weightSum, 0);
   if (totalQ <= 0n) throw new PeerError('the weights do not sum to a positive total (a party sent a malformed weight)');
   const rescale = setup.maxQ / Number(totalQ);
-  /** Σ_{i∈S} of segment s (this party's own contribution in place, the others' from `of`), unmasked into the outputs. */
-  const finishSegment = (s: number, of: (i: number, c: number, id: number) => Uint32Array) => {
-    chunksOf(s).forEach((id, c) => {
-      const sum = contribution(id);
-      for (const i of peers) addInto(bits, sum, of(i, c, id), 1);
-      const [start, end] = layout.chunk(s, c);
-      addInto(bits, sum, combinedMask(bits, corrections, d.modelLabel, start, end), 1);
-      for (const p of layout.pieces(start, end)) {
-        const t = layout.tensors[p.tensor]!;
-        const at = t.offset + p.from - start;
-        const values = new Float64Array(p.to - p.from);
-        decodeInto(fp, ringSlice(bits, sum, at, at + values.length), values);
-        for (let e = 0; e < values.length; e++) values[e] = values[e]! * rescale;
-        outputs[p.tensor]!.set(values, p.from);
-      }
-    });
+  type Contributions = (i: number, c: number, id: number) => Uint32Array;
+  // Without backups this party's own-segment contribution was masked in setup without its self
+  // mask (it never leaves this party; protocol.ts), so its own B_i is not removed there.
+  const ownSelfMasked = withBackup;
+  const ownCorrections = ownSelfMasked ? corrections : corrections.filter((_, k) => k !== included.indexOf(me));
+  /** Σ_{i∈S} of chunk c of segment s (this party's own contribution in place, the others' from `of`), unmasked into the outputs. */
+  const finishChunk = (s: number, c: number, id: number, of: Contributions) => {
+    const sum = contribution(id);
+    for (const i of peers) addInto(bits, sum, of(i, c, id), 1);
+    const [start, end] = layout.chunk(s, c);
+    addInto(bits, sum, combinedMask(bits, s === me ? ownCorrections : corrections, d.modelLabel, start, end), 1);
+    for (const p of layout.pieces(start, end)) {
+      const t = layout.tensors[p.tensor]!;
+      const at = t.offset + p.from - start;
+      const values = new Float64Array(p.to - p.from);
+      decodeInto(fp, ringSlice(bits, sum, at, at + values.length), values);
+      for (let e = 0; e < values.length; e++) values[e] = values[e]! * rescale;
+      outputs[p.tensor]!.set(values, p.from);
+    }
   };
+  const finishSegment = (s: number, of: Contributions) => chunksOf(s).forEach((id, c) => finishChunk(s, c, id, of));
+  /** Where the others' contributions to an owned segment are: received in the reduce stage (its own), resent (a dropped party's). */
+  const ownedContributions = (s: number): Contributions => (i, c, id) => (s === me ? received.get(i)!.chunks[c]! : resent.get(i)!.get(id)!);
+  // Each owned segment is finished chunk by chunk in the gather stage below, each chunk sent as
+  // soon as it is unmasked; `ready` says when a segment is complete here (owned or received).
   const ready = new Map(Array.from({ length: n }, (_, s) => [s, deferredVoid()]));
-  for (const s of mySegments) {
-    finishSegment(s, (i, c, id) => (s === me ? received.get(i)!.chunks[c]! : resent.get(i)!.get(id)!));
-    ready.get(s)!.resolve();
-  }
 
   // A segment whose holder drops from here on is rebuilt by the backup holder of the holder's own
   // contribution (its rescuer): the others recontribute theirs, which they still hold. Only a
@@ -563,8 +576,11 @@ export async function onlineDouble(
   // Serve peers' rescue requests until each says done (or the last wait ends): a party that has
   // the average may still hold what another needs to finish.
   const finished = deferredVoid();
+  // Each peer's "done" (it holds the whole average), or undefined if none came within the last
+  // wait: the end of lingering, and with rescue "none" the condition for releasing the average.
+  const doneFrom = new Map(peers.map((j) => [j, quiet(session.receive(j, stages.done, 0, later(6)))]));
   const serve = async (from: number) => {
-    const done = quiet(session.receive(from, stages.done, 0, later(6)));
+    const done = doneFrom.get(from)!;
     const request = await Promise.race([done.then(() => undefined), quiet(session.receive(from, stages.rescue, 0, later(6)))]);
     if (request !== undefined) await quiet(answerRescue(from, request));
     await done;
@@ -573,9 +589,31 @@ export async function onlineDouble(
     for (const c of corrections) c.seed.fill(0);
   });
 
-  // Stage "gather": each owner sends its segments' values to every other included party.
-  const sendOutputs = async (j: number) => {
-    for (const s of mySegments) await sendSegment(j, stages.gather, s);
+  // Stage "gather": each owner finishes its segments chunk by chunk and streams each finished
+  // chunk to every other included party, so that unmasking (the self-mask keystream) overlaps
+  // the transfer instead of preceding it; as in sendChunks, a few chunks per peer in flight.
+  const streamOutputs = async () => {
+    const reachable = new Set(peers);
+    const inflight: Promise<void>[] = [];
+    for (const s of mySegments) {
+      const of = ownedContributions(s);
+      for (const [c, id] of chunksOf(s).entries()) {
+        finishChunk(s, c, id, of);
+        const values = segmentBytes(s, id);
+        for (const j of reachable) {
+          // A party gone by now needs nothing more from us; the others still get every chunk.
+          // (send resolves with nothing: map success to true, so undefined means gone.)
+          const sent = tolerant(session, session.send(j, stages.gather, values, id).then(() => true)).then((r) => {
+            if (r === undefined) reachable.delete(j);
+          });
+          sent.catch(() => {});
+          inflight.push(sent);
+        }
+        while (inflight.length > SEND_WINDOW * peers.length) await inflight.shift();
+      }
+      ready.get(s)!.resolve();
+    }
+    await Promise.all(inflight);
   };
   const missing = new Set<number>();
   const receiveOutputs = async (from: number) => {
@@ -604,7 +642,7 @@ export async function onlineDouble(
   };
   try {
     // A party gone by now needs nothing more from us.
-    await Promise.all([...peers.map((j) => tolerant(session, sendOutputs(j))), ...peers.map(receiveOutputs)]);
+    await Promise.all([streamOutputs(), ...peers.map(receiveOutputs)]);
     if (missing.size > 0) await rescue([...missing].sort((a, b) => a - b));
   } catch (err) {
     finished.resolve();
@@ -613,11 +651,38 @@ export async function onlineDouble(
   }
   // This party has the average: it says so, and serves requests until the others have it too.
   void Promise.all(peers.map((j) => tolerant(session, session.send(j, stages.done, Uint8Array.of(1), 0)))).catch(() => {}).finally(() => finished.resolve());
-  return { totalWeight: Number(totalQ) / 2 ** 24, included, linger };
+  if (!withBackup) await allHoldIt();
+  // Included parties whose segment was rebuilt for this party: they did not deliver it after the
+  // decision. Without backups none: every included party said done, so each still held the average.
+  const lostAfterDecision = withBackup ? [...new Set([...missing].map(owner))].sort((a, b) => a - b) : [];
+  return { totalWeight: Number(totalQ) / 2 ** 24, included, lostAfterDecision, linger };
+
+  /**
+   * Without backups (rescue "none"): the average is released only once every other included party
+   * said it holds it too (stage done), so that the round ends the same way at every party: a
+   * party that cannot finish (its segment reached no one, or a link broke) never says done, its
+   * abort notice or its silence fails the others. The wait is bounded by the last stage's
+   * (later(6)); what remains open is a party dying between its own done messages, or one done
+   * lost: the parties that got every done have the average, the others fail naming it
+   * (docs/dropouts.md, "All or nothing without the backup").
+   */
+  async function allHoldIt(): Promise<void> {
+    const heard = await Promise.all(peers.map((j) => doneFrom.get(j)!));
+    if (session.signal.aborted) throw session.signal.reason instanceof Error ? session.signal.reason : new PeerError('the computation was aborted');
+    const silent = peers.filter((_, k) => heard[k] === undefined);
+    if (silent.length === 0) return;
+    const names = silent.map((j) => partyName(session, j)).join(', ');
+    throw new TimeoutError(`stage ${stages.done}: ${names} did not say it holds the average; with rescue "none" the average is released only when every included party holds it, so that all get it or none does`, {
+      where: names,
+      extra: { missing: silent },
+    });
+  }
 
   /** Segments whose holder dropped after the decision: rebuilt by their rescuers (stage "rescue"). */
   async function rescue(lost: number[]): Promise<void> {
     const gone = new Set(lost.map(owner));
+    // Without backups any number of lost segments can be forwarded by a party that holds them.
+    if (!withBackup) return forwarded(lost, gone);
     if (gone.size > 1) {
       // Every segment sums a contribution of every included party, and a holder's contributions to
       // the others' segments are kept only by itself and by their holders: with two holders gone,
@@ -629,7 +694,6 @@ export async function onlineDouble(
         extra: { missing: both },
       });
     }
-    if (!withBackup) return forwarded(lost, gone);
     const unrecoverable = lost.filter((s) => rescuerOf(s) === undefined);
     if (unrecoverable.length > 0) {
       // The holder, and the party whose absence left its segment without a copy: its rescuer

@@ -441,7 +441,7 @@ export class FedAvgComputation {
       aborted.dispose();
     }
     const t1 = performance.now();
-    let result: { outputs: FloatArray[]; totalWeight: number; included?: readonly number[]; linger?: Promise<void> };
+    let result: { outputs: FloatArray[]; totalWeight: number; included?: readonly number[]; lostAfterDecision?: readonly number[]; linger?: Promise<void> };
     try {
       result = await this.#online(session, prepared, input);
     } catch (err) {
@@ -461,6 +461,12 @@ export class FedAvgComputation {
       'tessera.prepare_ms': prepared.prepareMs.toFixed(1),
       'tessera.online_ms': (performance.now() - t1).toFixed(1),
     };
+    if (result.lostAfterDecision !== undefined) {
+      // Parties in tessera.included that stopped answering after the included set was decided:
+      // their models are in the average (decided in before anything was unmasked, so they cannot
+      // be taken out; docs/dropouts.md), their segment rebuilt for this party by their rescuer.
+      metadata['tessera.dropped_after_decision'] = JSON.stringify(result.lostAfterDecision.map((i) => this.attempt.included[i]!));
+    }
     if (this.params.fixedPoint) {
       // Whom each party masked with: k neighbours of the sparse graph, or every other party (n − 1).
       metadata['tessera.mask_neighbours'] = String(maskNeighbours(this.params, session.parties) ?? session.parties - 1);
@@ -568,8 +574,10 @@ export class FedAvgComputation {
     });
     for (const c of contributions.values()) c.fill(0);
     let doubleSetup: DoubleSetup | undefined;
+    let selfTerm: MaskTerm | undefined;
     if (ownDouble !== undefined) {
-      terms.push({ seed: selfSeed(ownDouble.self, me), sign: 1 });
+      selfTerm = { seed: selfSeed(ownDouble.self, me), sign: 1 };
+      terms.push(selfTerm);
       ownDouble.secretKey.fill(0);
       doubleSetup = {
         threshold: this.params.minParties!,
@@ -590,11 +598,15 @@ export class FedAvgComputation {
     }
     // With dropout recovery every contribution is kept until the decision (double.ts), so the whole
     // combined mask is expanded here, chunk by chunk in flat order, and the seeds can go at once.
+    // Without backups (rescue "none") this party's contribution to its own segment never leaves it,
+    // so it carries no self mask: that is B_i's share of the online unmasking done here, in setup
+    // (double.ts ownSelfMasked).
+    const unsentOwn = this.params.rescue === 'none' ? terms.filter((t) => t !== selfTerm) : terms;
     const modelMask: Uint32Array[] = [];
     for (let j = 0; j < session.parties; j++) {
       for (let c = 0; c < layout.chunkCount(j); c++) {
         const [start, end] = layout.chunk(j, c);
-        modelMask.push(combinedMask(bits, terms, LABEL_MODEL, start, end));
+        modelMask.push(combinedMask(bits, j === me ? unsentOwn : terms, LABEL_MODEL, start, end));
         // Let the server answer other requests (and peers' messages) during a long expansion.
         await yieldToEventLoop();
       }
@@ -603,7 +615,7 @@ export class FedAvgComputation {
     return { layout, modelMask, weightMask, double: doubleSetup, prepareMs: performance.now() - t0 };
   }
 
-  async #online(session: Session, prepared: Prepared, input: ModelInput): Promise<{ outputs: FloatArray[]; totalWeight: number; included?: readonly number[]; linger?: Promise<void> }> {
+  async #online(session: Session, prepared: Prepared, input: ModelInput): Promise<{ outputs: FloatArray[]; totalWeight: number; included?: readonly number[]; lostAfterDecision?: readonly number[]; linger?: Promise<void> }> {
     const { layout } = prepared;
     const others = otherParties(session);
     checkAgainstManifest(this.manifest, input);
@@ -649,7 +661,7 @@ export class FedAvgComputation {
         ...(this.params.stageTimeoutMs === undefined ? {} : { stageTimeoutMs: this.params.stageTimeoutMs }),
       };
       const outcome = await onlineDouble(session, doubleInput, q, encode, outputs, input.waitMs);
-      return { outputs, totalWeight: outcome.totalWeight, included: outcome.included, linger: outcome.linger };
+      return { outputs, totalWeight: outcome.totalWeight, included: outcome.included, lostAfterDecision: outcome.lostAfterDecision, linger: outcome.linger };
     }
 
     // Stage "weights".

@@ -2,8 +2,9 @@
 // that decides the included set (services/fedavg/double.ts, docs/dropouts.md), over the
 // in-memory network:
 // - rescue "none": no backup is sent; a party dropping before the decision is survived as with
-//   the backup, a holder dropping after it fails the round at every survivor naming it (or, if its
-//   segment reached one survivor, that one forwards it); nothing is unmasked for a second set.
+//   the backup, a party dropping after it fails the round at every survivor naming it; a segment
+//   that missed one party is forwarded by another; nothing is unmasked for a second set; and the
+//   average is released only once every included party holds it (all or nothing).
 // - the included set: a party that will be excluded no longer excludes the parties it did not hear
 //   from (includedSet), so one party with a broken inbound link costs itself, not the others.
 import { describe, test } from 'node:test';
@@ -112,16 +113,52 @@ describe('rescue "none": the double-masked round without the backup (2 of 3)', (
     });
   }
 
-  test('party 1 dies in the gather stage (its segment reached party 0 only): party 0 forwards it, both get the decided average', async () => {
+  test('party 1\'s gather to party 2 is lost, party 1 alive: party 0 forwards its segment, all three get the decided average', async () => {
+    const hub = new MemoryHub(nodes, STAGE_MS);
+    hub.fault = (m) => (m.from === 1 && m.to === 2 && m.stage === 'gather' ? { kind: 'drop' } : undefined);
+    const settled = await round(hub, 3, 2, { rescue: 'none' });
+    for (const s of settled) {
+      assert.equal(s.status, 'fulfilled', s.status === 'rejected' ? String((s.reason as Error).message) : '');
+      assertAverage((s as PromiseFulfilledResult<TensorSet>).value, [0, 1, 2]);
+      // Party 1 was slow to one party, not gone: it said done, so nobody reports it dropped.
+      assert.equal((s as PromiseFulfilledResult<TensorSet>).value.metadata?.['tessera.dropped_after_decision'], '[]');
+    }
+    assert.ok(hub.log.some((m) => m.from === 0 && m.to === 2 && m.stage === 'rescued' && m.bytes > 0), 'party 0 forwarded segment 1');
+  });
+
+  // All or nothing: the average is released only once every included party said it holds it.
+  // Before, in both cases below, the parties that held the whole average returned it while
+  // another failed (or, in the first, while the party that had died was never confirmed).
+  test('party 1 dies in the gather stage (its segment reached party 0 only): party 0 forwards it, yet neither survivor gets the average, since party 1 never said it holds it', async () => {
     const hub = new MemoryHub(nodes, STAGE_MS);
     hub.dieAfter = { party: 1, messages: 15 };
     const settled = await round(hub, 3, 2, { rescue: 'none' }, [1]);
     for (const i of [0, 2]) {
       const s = settled[i]!;
-      assert.equal(s.status, 'fulfilled', s.status === 'rejected' ? String((s.reason as Error).message) : '');
-      assertAverage((s as PromiseFulfilledResult<TensorSet>).value, [0, 1, 2]);
+      assert.equal(s.status, 'rejected', `party ${i} got an average`);
+      const err = (s as PromiseRejectedResult).reason as TesseraError;
+      assert.ok(err instanceof TimeoutError || err instanceof PeerError, String(err));
+      assert.match(`${err.where} ${err.message}`, /party 1 \(/);
     }
     assert.ok(hub.log.some((m) => m.from === 0 && m.to === 2 && m.stage === 'rescued' && m.bytes > 0), 'party 0 forwarded segment 1');
+  });
+
+  test('party 2 receives nothing from the gather stage on: it fails, and so do parties 0 and 1, which held the whole average', async () => {
+    const hub = new MemoryHub(nodes, STAGE_MS);
+    let cut = false;
+    hub.fault = (m) => {
+      if (m.to === 2 && m.stage === 'gather') cut = true;
+      return cut && m.to === 2 && !m.abort ? { kind: 'drop' } : undefined;
+    };
+    const settled = await round(hub, 3, 2, { rescue: 'none' });
+    settled.forEach((s, i) => {
+      assert.equal(s.status, 'rejected', `party ${i} got an average`);
+      const err = (s as PromiseRejectedResult).reason as TesseraError;
+      assert.ok(err instanceof TimeoutError || err instanceof PeerError, String(err));
+    });
+    // Parties 0 and 1 did hold it: they said done to each other; party 2 never did.
+    for (const [from, to] of [[0, 1], [1, 0]] as const) assert.ok(hub.log.some((m) => m.from === from && m.to === to && m.stage === 'done'));
+    assert.ok(!hub.log.some((m) => m.from === 2 && m.stage === 'done'));
   });
 
   test('rescue is refused where it changes nothing, and an unknown value is refused, naming the field', async () => {

@@ -183,8 +183,10 @@ describe('FedAvg survives a party dropping out (min_parties)', { timeout: 180_00
         assert.ok(killed, 'the last party was killed after the confirm stage');
         for (const g of got) {
           expectAverage(g, everyone, weights);
+          // Its model is in the average (decided in), and the result says it left after that.
           assert.equal(g.metadata?.['tessera.included'], JSON.stringify(everyone));
           assert.equal(g.metadata?.['tessera.dropped'], '[]');
+          assert.equal(g.metadata?.['tessera.dropped_after_decision'], JSON.stringify([n - 1]));
         }
       } finally {
         await restoreProxy();
@@ -244,6 +246,40 @@ describe('FedAvg survives a party dropping out (min_parties)', { timeout: 180_00
         const text = `${String(err.problem.where)} ${String(err.problem.detail)}`;
         assert.ok(text.includes(`party 2 (${nodes[2]})`), text);
       }
+    } finally {
+      release();
+      await restoreProxy();
+    }
+  });
+
+  // All or nothing with rescue "none": party 2's inbound link breaks when the gather stage reaches
+  // it (every peer message to it is held from then on; its own messages still go out). Parties 0
+  // and 1 then hold the whole average, party 2 cannot get its missing segments. Before, 0 and 1
+  // returned their average and party 2 failed; now the average is released only once every
+  // included party said it holds it, so all three fail alike, naming party 2.
+  test('rescue "none", 2 of 3, party 2 stops receiving in the gather stage: no party gets the average, not even the two that held it', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let cut = false;
+    proxy.onEnvelope = async ({ stage }) => {
+      if (!cut && !stage.endsWith('gather')) return;
+      cut = true;
+      proxy.mode = { kind: 'hang-messages' };
+      await held;
+    };
+    try {
+      const nodes = [servers[0]!.url, servers[1]!.url, proxy.url];
+      const uuid = randomUUID();
+      const options = { min_parties: 2, max_weight: 64, rescue: 'none' };
+      const settled = await within(12 * STAGE_TIMEOUT_MS + 8000, 'all three', Promise.allSettled([0, 1, 2].map((k) => fedAvg(nodes[k]!, k, weights[k]!, { nodes, uuid, myself: k }, options))));
+      assert.ok(cut, 'the gather stage reached party 2');
+      settled.forEach((s, k) => {
+        assert.equal(s.status, 'rejected', `party ${k} got an average while another did not`);
+        const err = (s as PromiseRejectedResult).reason;
+        assert.ok(err instanceof TesseraApiError, String(err));
+        assert.ok([502, 504].includes(err.status), `party ${k}: ${err.status} ${String(err.problem.detail)}`);
+        if (k < 2) assert.ok(`${String(err.problem.where)} ${String(err.problem.detail)}`.includes(`party 2 (${nodes[2]})`), `party ${k}: ${String(err.problem.detail)}`);
+      });
     } finally {
       release();
       await restoreProxy();

@@ -1,0 +1,39 @@
+// The double-masked round with a model of several chunks per segment (services/fedavg/double.ts):
+// the gather streams each segment chunk by chunk as it is unmasked, a few chunks per peer in
+// flight; every chunk must reach every party, with and without the backup. The other dropout
+// tests use one chunk per segment, where a gather that stopped after its first window passed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryHub } from '../../../services/simulation/network.js';
+import { secureFedAvg } from '../../../services/fedavg/index.js';
+import { TensorSet } from '../../../services/common/tensors.js';
+import { CHUNK_ELEMENTS } from '../../../services/fedavg/protocol.js';
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+// Four chunks per segment at 3 parties (the last one partial).
+const ELEMENTS = 3 * 3 * CHUNK_ELEMENTS + 17;
+const WEIGHTS = [3, 5, 11];
+const modelOf = (k: number) => TensorSet.from({ w: new Float64Array(ELEMENTS).map((_, i) => Math.cos(k * 3 + i)) });
+
+for (const rescue of ['none', 'backup'] as const) {
+  test(`2 of 3, rescue "${rescue}", four chunks per segment: every party gets every chunk of the average`, { timeout: 300_000 }, async () => {
+    const nodes = [0, 1, 2].map((i) => `http://127.0.0.1:${57300 + i}`);
+    const hub = new MemoryHub(nodes, 60_000);
+    const got = await Promise.all(nodes.map((_, i) =>
+      secureFedAvg(
+        { data: { tensors: modelOf(i), weight: WEIGHTS[i] }, network: { nodes, uuid: `chunks-${rescue}`, myself: i }, min_parties: 2, max_weight: 64, rescue },
+        { signal: new AbortController().signal, peers: hub.network(i), log: silent },
+      ) as Promise<TensorSet>));
+    const total = WEIGHTS.reduce((a, w) => a + w, 0);
+    for (const g of got) {
+      const data = g.get('w')!.data;
+      for (let e = 0; e < ELEMENTS; e += 997) {
+        const want = WEIGHTS.reduce((a, w, k) => a + w * Math.cos(k * 3 + e), 0) / total;
+        assert.ok(Math.abs(data[e]! - want) <= 1e-6, `w[${e}]: ${data[e]} vs ${want}`);
+      }
+      assert.ok(Math.abs(data[ELEMENTS - 1]! - WEIGHTS.reduce((a, w, k) => a + w * Math.cos(k * 3 + ELEMENTS - 1), 0) / total) <= 1e-6, 'the last element');
+    }
+    // Each holder sent each of its four chunks to each of the two others.
+    assert.equal(hub.log.filter((m) => m.stage === 'gather').length, 3 * 4 * 2);
+  });
+}
