@@ -1016,6 +1016,8 @@ export interface components {
          *     (the total weight Σ n_k), `tessera.bytes_sent`, `tessera.prepare_ms`, `tessera.online_ms`,
          *     `tessera.included` and `tessera.dropped` (JSON lists of indices into the node list the
          *     clients gave: the parties in this average, and those left out under `min_parties`),
+         *     `tessera.dropped_after_decision` (parties in the average that stopped answering after
+         *     the included set was decided, as this party saw it; always empty with `rescue: none`),
          *     and for SecureFedAvg `tessera.ring_bits`, `tessera.frac_bits` and
          *     `tessera.mask_neighbours` (how many parties each party masked with: n − 1, or k with
          *     `mask_graph` sparse).
