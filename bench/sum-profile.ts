@@ -1,11 +1,11 @@
-// Where a 3-party SecureSum's server CPU goes: runs the servers under `node --cpu-prof`, drives
-// `--runs` sums with the TypeScript client (as bench:sum does), stops the servers and prints the
-// self time of the hottest functions and files over all three servers' profiles, per sum.
+// Where a SecureSum's server CPU goes: runs the servers (3 by default) under `node --cpu-prof`,
+// drives `--runs` sums with the TypeScript client (as bench:sum does), stops the servers and prints
+// the self time of the hottest functions and files over all servers' profiles, per sum.
 // With `--fsc-client DIR` the sums are driven by FSC's unmodified Python client instead (its
 // checkouts in DIR, as bench/fsc-original.ts takes them): five requests per party per sum, each
 // on a new connection, which is the client path issue 16 compares with the original FSC.
 //
-//   npx tsx bench/sum-profile.ts [--runs 300] [--top 40] [--dir /tmp/tessera-prof] [--fsc-client DIR]
+//   npx tsx bench/sum-profile.ts [--parties 3] [--runs 300] [--top 40] [--dir /tmp/tessera-prof] [--fsc-client DIR]
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,8 +14,9 @@ import { Api, type Remote } from '../clients/typescript/index.js';
 import { startProcessCluster } from './cluster.js';
 import { FscClients, prepareFsc } from './fsc-original.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '300' }, top: { type: 'string', default: '40' }, dir: { type: 'string', default: '/tmp/tessera-prof' }, 'fsc-client': { type: 'string' } } });
+const { values } = parseArgs({ options: { parties: { type: 'string', default: '3' }, runs: { type: 'string', default: '300' }, top: { type: 'string', default: '40' }, dir: { type: 'string', default: '/tmp/tessera-prof' }, 'fsc-client': { type: 'string' } } });
 const RUNS = Number(values.runs);
+const PARTIES = Number(values.parties);
 const dir = values.dir;
 
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }
@@ -28,11 +29,11 @@ async function main(): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   process.env.TESSERA_BENCH_NODE_ARGS = `--cpu-prof --cpu-prof-dir=${dir} --cpu-prof-interval 200`;
-  const cluster = await startProcessCluster(3);
+  const cluster = await startProcessCluster(PARTIES);
   try {
     const fsc = values['fsc-client'] === undefined ? undefined : prepareFsc(values['fsc-client']);
     if (fsc !== undefined && 'why' in fsc) throw new Error(`--fsc-client: ${fsc.why}`);
-    const python = fsc === undefined ? undefined : FscClients.start(3, fsc.sources, fsc.python);
+    const python = fsc === undefined ? undefined : FscClients.start(PARTIES, fsc.sources, fsc.python);
     const apis = cluster.nodes.map((url) => new Api(url, { timeoutMs: 60_000 }));
     const computes: Remote[] = python !== undefined ? [] : await Promise.all(apis.map(async (api) => (await api.create({ protocol: 'Simon' })).attribute('compute')));
     const oneSum = async (): Promise<void> => {
@@ -60,14 +61,32 @@ async function main(): Promise<void> {
       await python?.close();
     }
   } finally {
+    // A profile is written when its server exits: give them longer to stop than cluster.close
+    // does before its SIGKILL (a loaded machine stops ten servers slowly).
+    const started = performance.now();
+    await Promise.all(cluster.children.map((child) => new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const timer = setTimeout(resolve, 60_000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    })));
+    console.error(`servers stopped in ${(performance.now() - started).toFixed(0)} ms`);
     await cluster.close();
   }
   const self = new Map<string, number>();
   const files = new Map<string, number>();
+  // Inclusive time of Tessera's own functions (server/, services/, shared/): a sample counts once
+  // for every distinct function on its stack, so callers show what their callees cost.
+  const inclusive = new Map<string, number>();
   let total = 0;
   for (const f of (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'))) {
     const p = JSON.parse(await readFile(join(dir, f), 'utf8')) as Profile;
     const byId = new Map(p.nodes.map((n) => [n.id, n]));
+    const parent = new Map<number, number>();
+    for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
     const time = new Map<number, number>();
     let at = p.startTime;
     p.samples.forEach((id, k) => {
@@ -82,12 +101,21 @@ async function main(): Promise<void> {
       const fk = n.callFrame.url === '' ? n.callFrame.functionName : file.replace(/^node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1');
       files.set(fk, (files.get(fk) ?? 0) + us);
       if (n.callFrame.functionName !== '(idle)') total += us;
+      const onStack = new Set<string>();
+      for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+        const frame = byId.get(at)!.callFrame;
+        const own = /\/(server|services|shared)\/(.*)$/.exec(frame.url);
+        if (own !== null && !frame.url.includes('node_modules')) onStack.add(`${frame.functionName || '(anon)'} ${own[1]}/${own[2]}`);
+      }
+      for (const k of onStack) inclusive.set(k, (inclusive.get(k) ?? 0) + us);
     }
   }
   const per = (us: number): string => (us / 1000 / RUNS).toFixed(3);
-  console.log(`\nserver CPU per sum (3 servers, measured sums only): ${per(total)} ms\n\n| self ms per sum | file |\n|---:|---|`);
+  console.log(`\nserver CPU per sum (${PARTIES} servers, measured sums only): ${per(total)} ms\n\n| self ms per sum | file |\n|---:|---|`);
   for (const [k, us] of [...files].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) console.log(`| ${per(us)} | ${k} |`);
   console.log(`\n| self ms per sum | function |\n|---:|---|`);
   for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) console.log(`| ${per(us)} | ${k} |`);
+  console.log(`\n| inclusive ms per sum | Tessera function |\n|---:|---|`);
+  for (const [k, us] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) console.log(`| ${per(us)} | ${k} |`);
 }
 main().catch((err: unknown) => { console.error(err); process.exit(1); });

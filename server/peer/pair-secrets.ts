@@ -13,11 +13,21 @@
 // distinct HKDF info, so the two keys are independent (RFC 5869 §3.2); in the secret trust modes
 // the secret salt keeps the pair secrets from anyone without the network secret, as it does the
 // message keys. The keys enter the root ordered, so both parties derive the same root. The root
-// is cached per peer (one X25519 per peer and process, not per computation); the second HKDF
+// is derived once per peer and process (one X25519, not one per computation; its Extract step
+// below is what is cached); the second HKDF
 // binds the computation (uuid, the agreed terms, the two indices) and the caller's context, which
 // the caller must make fresh per computation (services/peer.ts says why).
+//
+// Cost: a secure vector sum of n parties derives (n−1)(n−2) pair secrets per computation (2352 at
+// 50 parties), so the second HKDF is computed in its parts. HKDF(ikm, salt = empty, info, 32) is
+// Extract, PRK = HMAC(salt, ikm) with the empty salt standing for HashLen zero bytes (RFC 5869
+// §2.2), then Expand, whose output for L ≤ HashLen is its first block T(1) = HMAC(PRK, info ‖ 0x01)
+// (§2.3). The PRK depends on the root alone, so it is computed once per peer and cached with it;
+// each secret is then one HMAC with Node's own. The bytes are exactly hkdfSync's (a test checks
+// it), at a quarter of its cost: hkdfSync builds a key object and a job per call. The SHA-256 of
+// the terms is computed once per terms, not once per pair.
 
-import { createHash, hkdfSync } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { fromBase64Url } from './codec.js';
 import { agreeX25519 } from './envelope.js';
 import type { Identity } from './identity.js';
@@ -26,6 +36,37 @@ import type { Trust } from './trust.js';
 const ROOT_INFO = Buffer.from('tessera/v1/pair-root');
 const SECRET_INFO = Buffer.from('tessera/v1/pair-secret');
 const MAX_CACHED = 4096;
+/** The SHA-256 of the terms of the computations running now (a handful; bounded). */
+const MAX_TERMS_DIGESTS = 64;
+const SECRET_BYTES = 32;
+/** RFC 5869 §2.2: an absent salt is HashLen zero bytes (HMAC pads a shorter key with zeros anyway). */
+const EMPTY_SALT = Buffer.alloc(32);
+const FIRST_BLOCK = Buffer.from([1]);
+const termsDigests = new Map<string, Buffer>();
+
+function termsDigest(termsJson: string): Buffer {
+  const known = termsDigests.get(termsJson);
+  if (known !== undefined) return known;
+  const digest = createHash('sha256').update(termsJson, 'utf8').digest();
+  if (termsDigests.size >= MAX_TERMS_DIGESTS) termsDigests.delete(termsDigests.keys().next().value!);
+  termsDigests.set(termsJson, digest);
+  return digest;
+}
+
+/** HKDF-SHA256-Extract(salt = empty, ikm): the PRK of RFC 5869 §2.2, as a key for Expand's HMAC. */
+function extract(ikm: Uint8Array): KeyObject {
+  return createSecretKey(createHmac('sha256', EMPTY_SALT).update(ikm).digest());
+}
+
+/** HKDF-SHA256-Expand(prk, info, 32): for L = HashLen it is T(1) alone (RFC 5869 §2.3). */
+function expandOneBlock(prk: KeyObject, info: Uint8Array): Uint8Array {
+  return new Uint8Array(createHmac('sha256', prk).update(info).update(FIRST_BLOCK).digest());
+}
+
+/** What `secret` computes, with Node's HKDF in one call: the reference the tests compare it with. */
+export function referencePairSecret(root: Uint8Array, info: Uint8Array): Uint8Array {
+  return new Uint8Array(hkdfSync('sha256', root, Buffer.alloc(0), info, SECRET_BYTES));
+}
 
 /** Length-prefixed (uint32 BE), so that no two different field lists encode alike. */
 function field(bytes: Uint8Array): Buffer {
@@ -45,7 +86,7 @@ export function pairSecretInfo(uuid: string, termsJson: string, a: number, b: nu
   return Buffer.concat([
     SECRET_INFO,
     field(Buffer.from(uuid, 'utf8')),
-    createHash('sha256').update(termsJson, 'utf8').digest(),
+    termsDigest(termsJson),
     index(Math.min(a, b)),
     index(Math.max(a, b)),
     field(context),
@@ -53,7 +94,8 @@ export function pairSecretInfo(uuid: string, termsJson: string, a: number, b: nu
 }
 
 export class PairSecrets {
-  readonly #roots = new Map<string, Buffer>();
+  /** Per peer key, the Extract step of the second HKDF over its root (see the top of this file). */
+  readonly #prks = new Map<string, KeyObject>();
 
   constructor(
     private readonly identity: Identity,
@@ -62,19 +104,24 @@ export class PairSecrets {
 
   /** The pair secret shared with the party whose public key is `peerKey`, for `info` (pairSecretInfo). */
   secret(peerKey: string, info: Uint8Array): Uint8Array {
-    return new Uint8Array(hkdfSync('sha256', this.#root(peerKey), Buffer.alloc(0), info, 32));
+    return expandOneBlock(this.#prk(peerKey), info);
   }
 
-  #root(peerKey: string): Buffer {
-    const cached = this.#roots.get(peerKey);
-    if (cached !== undefined) return cached;
+  /** The pair's root (for tests: `secret` is referencePairSecret(root, info)). */
+  root(peerKey: string): Buffer {
     const shared = agreeX25519(this.identity, peerKey, 'pair secret');
     const peerBytes = fromBase64Url(peerKey, 32)!; // agreeX25519 checked it
     const own = this.identity.publicKeyBytes;
     const [low, high] = Buffer.compare(own, peerBytes) < 0 ? [own, peerBytes] : [peerBytes, own];
-    const root = Buffer.from(hkdfSync('sha256', shared, this.trust.messageSalt, Buffer.concat([ROOT_INFO, low, high]), 32));
-    if (this.#roots.size >= MAX_CACHED) this.#roots.delete(this.#roots.keys().next().value!);
-    this.#roots.set(peerKey, root);
-    return root;
+    return Buffer.from(hkdfSync('sha256', shared, this.trust.messageSalt, Buffer.concat([ROOT_INFO, low, high]), 32));
+  }
+
+  #prk(peerKey: string): KeyObject {
+    const cached = this.#prks.get(peerKey);
+    if (cached !== undefined) return cached;
+    const prk = extract(this.root(peerKey));
+    if (this.#prks.size >= MAX_CACHED) this.#prks.delete(this.#prks.keys().next().value!);
+    this.#prks.set(peerKey, prk);
+    return prk;
   }
 }

@@ -24,6 +24,13 @@ export function freshSeed(): Buffer {
 }
 
 /**
+ * The nonce half of ivFor per label, remembered: a secure vector sum of n parties opens (n−1)(n−2)
+ * streams per computation under one label, and the SHA-256 was a tenth of a stream's setup.
+ */
+const nonces = new Map<string, Buffer>();
+const MAX_NONCES = 256;
+
+/**
  * The initial counter block for a label: the first 8 bytes of SHA-256(domain ‖ label) as a nonce,
  * then a 64-bit block counter starting at 0 (SP 800-38A Appendix B.2 "nonce ‖ counter" layout).
  * OpenSSL increments the whole 128-bit block big-endian, so a stream would have to exceed 2^64
@@ -31,8 +38,15 @@ export function freshSeed(): Buffer {
  * their 64-bit nonces do (probability 2^-64 per pair).
  */
 export function ivFor(label: string): Buffer {
+  let nonce = nonces.get(label);
+  if (nonce === undefined) {
+    nonce = createHash('sha256').update(LABEL_DOMAIN).update(label, 'utf8').digest().subarray(0, 8);
+    if (nonces.size >= MAX_NONCES) nonces.delete(nonces.keys().next().value!);
+    nonces.set(label, nonce);
+  }
+  // A fresh block each call: callers may advance its counter in place (mask.ts).
   const iv = Buffer.alloc(16);
-  createHash('sha256').update(LABEL_DOMAIN).update(label, 'utf8').digest().copy(iv, 0, 0, 8);
+  nonce.copy(iv, 0);
   return iv;
 }
 

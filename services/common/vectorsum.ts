@@ -137,6 +137,17 @@ function readLE(bytes: Uint8Array): bigint {
   return bytes.length === 0 ? 0n : BigInt('0x' + Buffer.from(bytes).reverse().toString('hex'));
 }
 
+/** Per group, the bits an element is drawn with: bitLength(modulus − 1) (a 2176-bit toString per mask was a tenth of it). */
+const drawBits = new WeakMap<AdditiveGroup, number>();
+function bitsOf(group: AdditiveGroup): number {
+  let bits = drawBits.get(group);
+  if (bits === undefined) {
+    bits = (group.modulus - 1n).toString(2).length;
+    drawBits.set(group, bits);
+  }
+  return bits;
+}
+
 /**
  * PRG(k) laid over the lanes: one uniform element per position. The keystream is read in one piece
  * (bitLength(modulus) bits per element, the excess bits of the last byte dropped); an element at or
@@ -149,7 +160,7 @@ function expandMask(lanes: readonly Lane[], seed: Uint8Array): bigint[][] {
   let at = 0;
   return lanes.map((lane) => {
     const { byteLength, modulus } = lane.group;
-    const bits = (modulus - 1n).toString(2).length;
+    const bits = bitsOf(lane.group);
     return lane.values.map(() => {
       let x = BigInt.asUintN(bits, readLE(bytes.subarray(at, at + byteLength)));
       at += byteLength;
@@ -228,9 +239,10 @@ async function maskedSum(session: Session, stages: VectorSumStages, lanes: reado
   const from = [AGGREGATOR];
   const nonce = (await gather(session, stages.nonce, from, (p) => checkNonce(p, partyName(session, AGGREGATOR)), { seq })).get(AGGREGATOR)!;
   const masked = own;
+  const context = maskContext(stages.masked, seq, nonce); // the same for every pair of this run
   for (let j = 0; j < session.parties; j++) {
     if (j === AGGREGATOR || j === session.myself) continue;
-    const mask = pairMask(session, j, lanes, stages.masked, seq, nonce);
+    const mask = expandMask(lanes, session.pairSecret(j, context));
     if (session.myself < j) addInto(lanes, masked, mask);
     else subInto(lanes, masked, mask);
   }

@@ -5,12 +5,19 @@
 // aggregator's nonce).
 
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { loadOrCreateIdentity } from '../../../server/peer/identity.js';
+import { PairSecrets, pairSecretInfo, referencePairSecret } from '../../../server/peer/pair-secrets.js';
+import { Trust } from '../../../server/peer/trust.js';
 import { openAll, startNetwork, type Network } from './harness.js';
 import { within } from '../../within.js';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+const quiet = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
 
 describe('pair secrets', () => {
   let net: Network;
@@ -64,5 +71,38 @@ describe('pair secrets', () => {
     } finally {
       second.forEach((s) => s.close());
     }
+  });
+});
+
+describe('pair secrets: the second HKDF in its parts', () => {
+  test('is exactly HKDF-SHA256(root, empty salt, info, 32) as node:crypto computes it in one call', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-pair-'));
+    try {
+      const [a, b] = await Promise.all([loadOrCreateIdentity(join(dir, 'a'), quiet), loadOrCreateIdentity(join(dir, 'b'), quiet)]);
+      for (const trust of [new Trust({ secret: randomBytes(32) }), new Trust({ secret: randomBytes(32), secretIsLocal: true })]) {
+        const ours = new PairSecrets(a, trust);
+        const theirs = new PairSecrets(b, trust);
+        for (const context of [new Uint8Array(0), randomBytes(32), randomBytes(300)]) {
+          const info = pairSecretInfo(randomUUID(), JSON.stringify({ microprotocol: 'SecureSum', nodes: ['http://127.0.0.1:1', 'http://127.0.0.1:2'] }), 0, 1, context);
+          const secret = ours.secret(b.publicKey, info);
+          assert.equal(hex(secret), hex(referencePairSecret(ours.root(b.publicKey), info)));
+          // Twice (the cached Extract step) and from the other side: the same bytes.
+          assert.equal(hex(ours.secret(b.publicKey, info)), hex(secret));
+          assert.equal(hex(theirs.secret(a.publicKey, info)), hex(secret));
+        }
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the terms enter the info as their SHA-256, whatever terms came before', () => {
+    const terms = (k: number) => JSON.stringify({ microprotocol: 'SecureSum', nodes: [`http://127.0.0.1:${k}`, 'http://127.0.0.1:2'] });
+    const context = randomBytes(32);
+    const first = pairSecretInfo('u', terms(1), 1, 0, context);
+    for (let k = 2; k < 200; k++) pairSecretInfo('u', terms(k), 0, 1, context); // more terms than the digest cache holds
+    assert.equal(hex(pairSecretInfo('u', terms(1), 0, 1, context)), hex(first));
+    assert.ok(first.includes(createHash('sha256').update(terms(1), 'utf8').digest()));
+    assert.notEqual(hex(pairSecretInfo('u', terms(2), 0, 1, context)), hex(first));
   });
 });
