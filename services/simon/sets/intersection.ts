@@ -30,6 +30,7 @@ import { defineStages, gather, scatter, broadcast, runProtocol, partyName } from
 import { microprotocol } from '../engine.js';
 import { ELEMENT_BYTES, ExponentKey, checkElements, randomElement, countOf, elementAt, elementKey, hashToGroup, indexElements, sortElements, type Elements } from './group.js';
 import { MAX_ITEMS, compareCodePoints, parseSetInput } from './input.js';
+import { TWO_PARTY_STAGES, twoPartyMatches } from './two-party.js';
 
 /** Domain separation for the item hash: another protocol (or version) hashes the same item elsewhere. */
 const DST = 'tessera/simon/set-intersection/v1 curve25519_XMD:SHA-512_ELL2_RO_';
@@ -53,6 +54,14 @@ const hop = (h: number) => `hop-${h}`;
 /** The stages for n parties, declared when the session opens: the ring has n − 1 hops. */
 export function intersectionStages(parties: number): readonly string[] {
   return defineStages([...Array.from({ length: parties - 1 }, (_, h) => hop(h + 1)), ...Object.values(STAGE)]).all;
+}
+
+/**
+ * SetIntersection's stages: for two parties the OPRF path (two-party.ts), which reveals to P0 which
+ * of its items P1 holds — the output, there — and is therefore not used for the size alone.
+ */
+export function setIntersectionStages(parties: number): readonly string[] {
+  return parties === 2 ? defineStages([...TWO_PARTY_STAGES, STAGE.result]).all : intersectionStages(parties);
 }
 
 /** What one party holds: its exponent(s). */
@@ -95,7 +104,42 @@ export async function runIntersection(
   /** Bounds each wait for the X25519 workers (the engine passes its stage timeout). */
   timeoutMs?: number,
 ): Promise<{ items: string[]; size: number }> {
-  return runProtocol(session, () => intersection(session, readItems(), sizeOnly, keys, bound, timeoutMs));
+  return runProtocol(session, () => dispatch(session, readItems(), sizeOnly, keys, bound, timeoutMs));
+}
+
+/** SetIntersection of two parties takes the OPRF path; everything else the ring. */
+function dispatch(
+  session: Session,
+  items: string[],
+  sizeOnly: boolean,
+  keys: (me: number) => PartyKeys,
+  bound?: number,
+  timeoutMs?: number,
+): Promise<{ items: string[]; size: number }> {
+  return session.parties === 2 && !sizeOnly ? twoParty(session, items, bound) : intersection(session, items, sizeOnly, keys, bound, timeoutMs);
+}
+
+/** Two parties by the OPRF (two-party.ts): P0 learns which of its items P1 holds and publishes them. */
+async function twoParty(session: Session, items: string[], bound?: number): Promise<{ items: string[]; size: number }> {
+  if (bound !== undefined && items.length > bound) {
+    throw new BadInputError(`this party's set has more items than max_set_size (${bound}) allows`, { where: 'kwargs.data' });
+  }
+  const found = await twoPartyMatches(session, items, bound);
+  if (found !== undefined) return publishItems(session, found.map((i) => items[i]!));
+  return receivePublished(session, false);
+}
+
+/** P0 publishes the items in every set, in code-point order. */
+async function publishItems(session: Session, inAll: string[]): Promise<{ items: string[]; size: number }> {
+  inAll.sort(compareCodePoints);
+  await broadcast(session, STAGE.result, utf8.encode(JSON.stringify(inAll)));
+  return { items: inAll, size: inAll.length };
+}
+
+/** Every other party reads P0's published result. */
+async function receivePublished(session: Session, sizeOnly: boolean): Promise<{ items: string[]; size: number }> {
+  const published = (await gather(session, STAGE.result, [LEADER], (p, from) => (sizeOnly ? decodeCount(p, partyName(session, from)) : decodeItems(p, partyName(session, from))))).get(LEADER)!;
+  return typeof published === 'number' ? { items: [], size: published } : { items: published, size: published.length };
 }
 
 /**
@@ -232,13 +276,10 @@ async function intersection(
       await broadcast(session, STAGE.result, encodeCount(inAll.length));
       return { items: [], size: inAll.length };
     }
-    inAll.sort(compareCodePoints);
-    await broadcast(session, STAGE.result, utf8.encode(JSON.stringify(inAll)));
-    return { items: inAll, size: inAll.length };
+    return publishItems(session, inAll);
   }
 
-  const published = (await gather(session, STAGE.result, [LEADER], (p, from) => (sizeOnly ? decodeCount(p, partyName(session, from)) : decodeItems(p, partyName(session, from))))).get(LEADER)!;
-  return typeof published === 'number' ? { items: [], size: published } : { items: published, size: published.length };
+  return receivePublished(session, sizeOnly);
 }
 
 /** The length of the padded intersection of the non-leaders' sets: the smallest of their sizes. */
@@ -291,12 +332,12 @@ function decodeItems(payload: Uint8Array, where: string): string[] {
 /** `compute(microprotocol="SetIntersection", data, network)`, on the engine (engine.ts). */
 export const setIntersection = microprotocol<SetIntersectionResult>({
   name: 'SetIntersection',
-  stages: intersectionStages,
+  stages: setIntersectionStages,
   minParties: 2,
   publicTerms: boundTerm,
   async run({ session, data, kwargs, stageTimeoutMs }) {
     // Read inside the engine's runProtocol: a bad input aborts the other parties at once.
-    const { items, size } = await intersection(session, parseSetInput(data), false, freshKeys, parseBound(kwargs), stageTimeoutMs);
+    const { items, size } = await dispatch(session, parseSetInput(data), false, freshKeys, parseBound(kwargs), stageTimeoutMs);
     return { inputs: session.parties, result: { intersection: items, size_intersection: size } };
   },
 });
