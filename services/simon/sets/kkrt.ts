@@ -21,7 +21,7 @@
 // Both sides expand the seeds and transpose with the OT-extension pieces of ../order/ot.ts; u is
 // sent as rows (the receiver XORs in row space), so neither side ever transposes rows back.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, hash as cryptoHash, randomBytes } from 'node:crypto';
 import { PeerError } from '../../errors.js';
 import { KAPPA, columnBytes, expandColumns, transpose } from '../order/ot.js';
 import type { Bits } from '../order/bits.js';
@@ -42,6 +42,8 @@ export const SALT_BYTES = 16;
 export const HASHES = 3;
 
 const utf8 = new TextEncoder();
+/** Bytes of an item's id and of one AES block. */
+export const ID_BYTES = 16;
 
 /**
  * Bins for `count` receiver items: 1.27·count, the load at which three-way cuckoo hashing without
@@ -54,29 +56,90 @@ export function binsFor(count: number): number {
   return Math.ceil(1.27 * count) + 32;
 }
 
-/** Per item: SHA-256 of the salt and its UTF-8 bytes; the bins and the code words come from it. */
-function digests(items: readonly string[], salt: Uint8Array): Uint8Array[] {
-  return items.map((item) => createHash('sha256').update('tessera/simon/sets/kkrt/item/v1\0').update(salt).update(utf8.encode(item)).digest());
+/**
+ * Each item's id: the first 16 bytes of SHA-256 of a domain tag and its exact UTF-8 bytes (two
+ * distinct items share an id with probability n²/2^129). Hashed once per computation; everything
+ * per batch is derived from the ids by AES, batched (one OpenSSL call per list, no object per item).
+ */
+export function itemIds(items: readonly string[]): Uint8Array {
+  const out = new Uint8Array(items.length * ID_BYTES);
+  items.forEach((item, x) => out.set(hash('sha256', Buffer.concat([ITEM_DOMAIN, utf8.encode(item)])).subarray(0, ID_BYTES), x * ID_BYTES));
+  return out;
+}
+const ITEM_DOMAIN = Buffer.from('tessera/simon/sets/kkrt/item/v1\0');
+
+/** AES-128 in ECB mode under `key` over whole blocks: a pseudorandom permutation of each block. */
+export function aesBlocks(key: Uint8Array, blocks: Uint8Array): Uint8Array {
+  const cipher = createCipheriv('aes-128-ecb', key, null);
+  cipher.setAutoPadding(false);
+  return cipher.update(blocks);
 }
 
 /**
- * Bin h_i(x) for i = 0, 1, 2: the i-th 32-bit word of the digest mod bins. The modulo bias (below
+ * The batch's view of the ids: e_x = AES_salt(id_x). The bins and code words of x come from e_x,
+ * so a fresh salt gives fresh bins (a new cuckoo table) and fresh code words.
+ */
+export function saltedIds(ids: Uint8Array, salt: Uint8Array): Uint8Array {
+  return aesBlocks(salt, ids);
+}
+
+/**
+ * Bin h_i(x) for i = 0, 1, 2: the i-th 32-bit word of e_x mod bins. The modulo bias (below
  * bins / 2^32) only makes some bins slightly fuller; the bins are public, so it costs no secrecy.
  */
-function binOf(digest: Uint8Array, i: number, bins: number): number {
-  return new DataView(digest.buffer, digest.byteOffset + 4 * i, 4).getUint32(0, true) % bins;
+function binOf(salted: Uint8Array, x: number, i: number, bins: number): number {
+  return new DataView(salted.buffer, salted.byteOffset + x * ID_BYTES + 4 * i, 4).getUint32(0, true) % bins;
 }
 
-/** C(x‖i): SHA-512 of the salt, the hash index and x's digest, a random oracle onto {0,1}^512. */
-function codeWord(digest: Uint8Array, i: number, salt: Uint8Array): Buffer {
-  return createHash('sha512').update('tessera/simon/sets/kkrt/code/v1\0').update(salt).update(Uint8Array.of(i)).update(digest).digest();
+/** e_x with the tweak t XORed into its last byte: distinct (x, t) give distinct blocks except with probability about n²·2^-128. */
+function tweaked(salted: Uint8Array, x: number, t: number, out: Uint8Array, at: number): void {
+  out.set(salted.subarray(x * ID_BYTES, (x + 1) * ID_BYTES), at);
+  out[at + ID_BYTES - 1]! ^= t;
 }
 
-/** H(b, row): SHA-256 of the salt, the bin and the 512-bit row, cut to VALUE_BYTES (a random oracle; KKRT §4). */
-function outputHash(salt: Uint8Array, bin: number, row: Uint8Array): Buffer {
-  const index = Buffer.alloc(4);
-  index.writeUInt32LE(bin);
-  return createHash('sha256').update('tessera/simon/sets/kkrt/out/v1\0').update(salt).update(index).update(row).digest().subarray(0, VALUE_BYTES);
+/**
+ * The code words C(x‖i) of every item and hash, item-major (HASHES · CODE_BYTES per item): the four
+ * blocks AES_salt(e_x ⊕ (i, j)), j = 0…3, of a pseudorandom function under the batch's salt; KKRT
+ * §4 needs only a pseudorandom code, and with CODE_BITS = 512 two code words agree in fewer than
+ * κ = 128 positions with negligible probability.
+ */
+function codeWords(salted: Uint8Array, salt: Uint8Array): Uint8Array {
+  const n = salted.length / ID_BYTES;
+  const blocks = new Uint8Array(n * HASHES * CODE_BYTES);
+  for (let x = 0; x < n; x++) {
+    for (let i = 0; i < HASHES; i++) {
+      for (let j = 0; j < CODE_BYTES / ID_BYTES; j++) tweaked(salted, x, 1 + 4 * i + j, blocks, ((x * HASHES + i) * CODE_BYTES) + j * ID_BYTES);
+    }
+  }
+  return aesBlocks(salt, blocks);
+}
+
+/** The key of item x under hash i in a hint table (multi-party.ts): e_x tweaked by 16 + i, apart from every code block's tweak. */
+export function tableKey(salted: Uint8Array, x: number, i: number): Uint8Array {
+  const out = new Uint8Array(ID_BYTES);
+  tweaked(salted, x, 16 + i, out, 0);
+  return out;
+}
+
+/**
+ * H(tag, b, row): SHA-256 of the salt, the tag, the bin and the 512-bit row, cut to VALUE_BYTES (a
+ * random oracle; KKRT §4). Distinct tags give independent functions from one batch: the
+ * multi-party protocol needs two OPRFs on the same inputs from the same pair (multi-party.ts).
+ */
+function outputHash(salt: Uint8Array, tag: number, bin: number, row: Uint8Array): Uint8Array {
+  const input = Buffer.allocUnsafe(OUT_DOMAIN.length + SALT_BYTES + 5 + CODE_BYTES);
+  OUT_DOMAIN.copy(input);
+  input.set(salt, OUT_DOMAIN.length);
+  input.writeUInt8(tag, OUT_DOMAIN.length + SALT_BYTES);
+  input.writeUInt32LE(bin, OUT_DOMAIN.length + SALT_BYTES + 1);
+  input.set(row, OUT_DOMAIN.length + SALT_BYTES + 5);
+  return hash('sha256', input).subarray(0, VALUE_BYTES);
+}
+const OUT_DOMAIN = Buffer.from('tessera/simon/sets/kkrt/out/v1\0');
+
+/** One SHA-256 without a Hash object per call (crypto.hash, Node ≥ 20.12): the per-item objects cost more in garbage collection than the hashing. */
+function hash(algorithm: 'sha256', input: Uint8Array): Buffer {
+  return cryptoHash(algorithm, input, 'buffer') as unknown as Buffer;
 }
 
 /** The bins × 512 matrix whose columns are G(seed_j), as rows of CODE_BYTES: four 128-column transposes. */
@@ -97,19 +160,19 @@ interface Table {
 }
 
 /** Inserts every item by random-walk cuckoo hashing; undefined when a walk exceeds its bound. */
-function cuckoo(ds: readonly Uint8Array[], bins: number): Table | undefined {
+function cuckoo(salted: Uint8Array, bins: number): Table | undefined {
+  const n = salted.length / ID_BYTES;
   const item = new Int32Array(bins).fill(-1);
   const hash = new Uint8Array(bins);
   const limit = 100 + 10 * Math.ceil(Math.log2(bins + 1)) ** 2;
-  const coin = randomBytes(4 * (ds.length + 1));
+  const coin = randomBytes(4 * (n + 1));
   let c = 0;
-  for (let x = 0; x < ds.length; x++) {
+  for (let x = 0; x < n; x++) {
     let current = x;
     let placed = false;
     for (let step = 0; step < limit && !placed; step++) {
-      const d = ds[current]!;
       for (let i = 0; i < HASHES; i++) {
-        const b = binOf(d, i, bins);
+        const b = binOf(salted, current, i, bins);
         if (item[b] === -1) {
           item[b] = current;
           hash[b] = i;
@@ -120,7 +183,7 @@ function cuckoo(ds: readonly Uint8Array[], bins: number): Table | undefined {
       if (placed) break;
       // Evict the occupant of a random one of the three bins and carry it on.
       const i = coin[c++ % coin.length]! % HASHES;
-      const b = binOf(d, i, bins);
+      const b = binOf(salted, current, i, bins);
       const evicted = item[b]!;
       item[b] = current;
       hash[b] = i;
@@ -132,29 +195,32 @@ function cuckoo(ds: readonly Uint8Array[], bins: number): Table | undefined {
 }
 
 /**
- * The receiver's side of one batch: its items in a cuckoo table under a fresh salt (a new salt if
- * insertion fails, which happens with probability about 2^-40; the salt the sender sees is then
- * one that works for the receiver's set, see docs), then `query` with its OT seed pairs.
+ * The receiver's side of one batch: its items (by their ids, itemIds) in a cuckoo table under a
+ * fresh salt (a new salt if insertion fails, which happens with probability about 2^-40; the salt
+ * the sender sees is then one that works for the receiver's set, see docs), then `query` with its
+ * OT seed pairs.
  */
 export class OprfReceiver {
   readonly salt: Uint8Array;
   readonly bins: number;
   readonly #table: Table;
-  readonly #digests: Uint8Array[];
-  /** H(b, T_b) per bin, after query. */
-  #values: Uint8Array | undefined;
+  readonly #salted: Uint8Array;
+  readonly #count: number;
+  /** T, a row per bin, after query: the receiver's value in bin b is H(tag, b, T_b). */
+  #t: Uint8Array | undefined;
 
-  constructor(items: readonly string[], bins: number = binsFor(items.length)) {
-    if (bins < items.length) throw new RangeError('fewer bins than items');
+  constructor(ids: Uint8Array, bins: number = binsFor(ids.length / ID_BYTES)) {
+    this.#count = ids.length / ID_BYTES;
+    if (bins < this.#count) throw new RangeError('fewer bins than items');
     for (let attempt = 0; ; attempt++) {
       const salt = randomBytes(SALT_BYTES);
-      const ds = digests(items, salt);
-      const table = cuckoo(ds, bins);
+      const salted = saltedIds(ids, salt);
+      const table = cuckoo(salted, bins);
       if (table !== undefined) {
         this.salt = salt;
         this.bins = bins;
         this.#table = table;
-        this.#digests = ds;
+        this.#salted = salted;
         return;
       }
       if (attempt === 16) throw new Error('cuckoo hashing failed 17 times (probability about 2^-680)');
@@ -170,37 +236,45 @@ export class OprfReceiver {
     if (seeds0.length !== CODE_BITS || seeds1.length !== CODE_BITS) throw new RangeError(`expected ${CODE_BITS} seed pairs`);
     const t = expandRows(seeds0, this.bins, label);
     const u = expandRows(seeds1, this.bins, label);
-    const values = new Uint8Array(this.bins * VALUE_BYTES);
+    const codes = codeWords(this.#salted, this.salt);
+    const empty = randomBytes(CODE_BYTES * this.bins);
     for (let b = 0; b < this.bins; b++) {
       const x = this.#table.item[b]!;
-      const code = x === -1 ? randomBytes(CODE_BYTES) : codeWord(this.#digests[x]!, this.#table.hash[b]!, this.salt);
+      const code = x === -1 ? empty.subarray(b * CODE_BYTES) : codes.subarray((x * HASHES + this.#table.hash[b]!) * CODE_BYTES);
       const row = b * CODE_BYTES;
       for (let k = 0; k < CODE_BYTES; k++) u[row + k]! ^= t[row + k]! ^ code[k]!;
-      values.set(outputHash(this.salt, b, t.subarray(row, row + CODE_BYTES)), b * VALUE_BYTES);
     }
-    this.#values = values;
+    this.#t = t;
     return u;
   }
 
-  /** The positions (in the item list given) of the items whose OPRF value is among `values`. */
+  /** The positions (in the item list given) of the items whose OPRF value (tag 0) is among `values`. */
   matches(values: ReadonlySet<string>): number[] {
-    if (this.#values === undefined) throw new Error('query first');
     const found: number[] = [];
-    for (let b = 0; b < this.bins; b++) {
-      const x = this.#table.item[b]!;
-      if (x === -1) continue;
-      if (values.has(Buffer.from(this.#values.subarray(b * VALUE_BYTES, (b + 1) * VALUE_BYTES)).toString('latin1'))) found.push(x);
-    }
-    return found.sort((a, b) => a - b);
+    this.valuesByItem().forEach((v, x) => {
+      if (values.has(Buffer.from(v).toString('latin1'))) found.push(x);
+    });
+    return found;
   }
 
-  /** F_b(y_b) for every item, in the item list's order (for the tests' plaintext reference). */
-  valuesByItem(): Uint8Array[] {
-    if (this.#values === undefined) throw new Error('query first');
-    const out: Uint8Array[] = [];
+  /** F_b(y_b‖i) under `tag` for every item y_b (in bin b under hash i), in the item list's order. */
+  valuesByItem(tag = 0): Uint8Array[] {
+    const t = this.#t;
+    if (t === undefined) throw new Error('query first');
+    const out: Uint8Array[] = new Array<Uint8Array>(this.#count);
     for (let b = 0; b < this.bins; b++) {
       const x = this.#table.item[b]!;
-      if (x !== -1) out[x] = this.#values.subarray(b * VALUE_BYTES, (b + 1) * VALUE_BYTES);
+      if (x !== -1) out[x] = outputHash(this.salt, tag, b, t.subarray(b * CODE_BYTES, (b + 1) * CODE_BYTES));
+    }
+    return out;
+  }
+
+  /** The hint-table key of each item under the hash it sits in (multi-party.ts), in the item list's order. */
+  tableKeys(): Uint8Array[] {
+    const out = new Array<Uint8Array>(this.#count);
+    for (let b = 0; b < this.bins; b++) {
+      const x = this.#table.item[b]!;
+      if (x !== -1) out[x] = tableKey(this.#salted, x, this.#table.hash[b]!);
     }
     return out;
   }
@@ -213,7 +287,7 @@ export class OprfReceiver {
 export class OprfSender {
   readonly #q: Uint8Array;
   readonly #s: Uint8Array;
-  readonly #salt: Uint8Array;
+  readonly salt: Uint8Array;
   readonly bins: number;
 
   constructor(s: Bits, seeds: readonly Uint8Array[], u: Uint8Array, bins: number, salt: Uint8Array, label: string, where: string) {
@@ -221,7 +295,7 @@ export class OprfSender {
     if (u.length !== bins * CODE_BYTES) throw new PeerError(`expected an OPRF query of ${bins * CODE_BYTES} bytes, got ${u.length}`, { where });
     if (salt.length !== SALT_BYTES) throw new PeerError(`expected a salt of ${SALT_BYTES} bytes, got ${salt.length}`, { where });
     this.bins = bins;
-    this.#salt = Uint8Array.from(salt);
+    this.salt = Uint8Array.from(salt);
     this.#s = new Uint8Array(CODE_BYTES);
     for (let j = 0; j < CODE_BITS; j++) this.#s[j >>> 3]! |= (s[j]! & 1) << (j & 7);
     const q = expandRows(seeds, bins, label);
@@ -233,22 +307,28 @@ export class OprfSender {
   }
 
   /**
-   * F_{h_i(x)}(x‖i) for every item x and i = 0, 1, 2: HASHES values per item, item-major
-   * (item x, hash i at position HASHES·x + i). One of them is the receiver's value exactly when
-   * the receiver holds x.
+   * F_{h_i(x)}(x‖i) for every item x (by id) and i = 0, 1, 2, under each tag: per tag HASHES
+   * values per item, item-major (item x, hash i at position HASHES·x + i). One of them is the
+   * receiver's value exactly when the receiver holds x. With `keys`, also the hint-table key of
+   * every (x, i) in the same order.
    */
-  evaluate(items: readonly string[]): Uint8Array {
-    const out = new Uint8Array(items.length * HASHES * VALUE_BYTES);
+  evaluate(ids: Uint8Array, tags: readonly number[] = [0]): { values: Uint8Array[]; keys: Uint8Array[] } {
+    const salted = saltedIds(ids, this.salt);
+    const n = salted.length / ID_BYTES;
+    const codes = codeWords(salted, this.salt);
+    const values = tags.map(() => new Uint8Array(n * HASHES * VALUE_BYTES));
+    const keys: Uint8Array[] = [];
     const row = new Uint8Array(CODE_BYTES);
-    digests(items, this.#salt).forEach((d, x) => {
+    for (let x = 0; x < n; x++) {
       for (let i = 0; i < HASHES; i++) {
-        const b = binOf(d, i, this.bins);
-        const code = codeWord(d, i, this.#salt);
+        const b = binOf(salted, x, i, this.bins);
+        const code = (x * HASHES + i) * CODE_BYTES;
         const at = b * CODE_BYTES;
-        for (let k = 0; k < CODE_BYTES; k++) row[k] = this.#q[at + k]! ^ (code[k]! & this.#s[k]!);
-        out.set(outputHash(this.#salt, b, row), (HASHES * x + i) * VALUE_BYTES);
+        for (let k = 0; k < CODE_BYTES; k++) row[k] = this.#q[at + k]! ^ (codes[code + k]! & this.#s[k]!);
+        tags.forEach((tag, k) => values[k]!.set(outputHash(this.salt, tag, b, row), (HASHES * x + i) * VALUE_BYTES));
+        keys.push(tableKey(salted, x, i));
       }
-    });
-    return out;
+    }
+    return { values, keys };
   }
 }

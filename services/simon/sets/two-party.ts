@@ -2,9 +2,9 @@
 // Rosulek, Trieu, CCS 2016, §5): symmetric-key operations per item instead of the ring's
 // exponentiations. The leader P0 is the OPRF receiver, P1 the sender; docs/set-protocols.md §3.
 //
-//   ot-base-a … ot-fix  the CODE_BITS random OTs, P1 choosing s: one IKNP extension of the pair's
-//                       base OTs (../order/triples.ts: cached per pair of servers, so only the first
-//                       computation between two servers pays the public-key base OTs).
+//   ot-base-a … ot-fix  the CODE_BITS random OTs, P1 choosing s (pair-ots.ts: they ride in the
+//                       IKNP extension of ../order/triples.ts on the pair's cached base OTs, so only
+//                       the first computation between two servers pays for public-key base OTs).
 //   oprf-query  P0 → P1: the bins, the salt, and u (a row per bin), in chunks.
 //   oprf-values P1 → P0: F_{h_i(x)}(x‖i) for every item x of P1 and i = 0, 1, 2, sorted (a random
 //                       order for pseudorandom values), padded with random values to the bound.
@@ -14,16 +14,14 @@ import { randomBytes } from 'node:crypto';
 import { PeerError } from '../../errors.js';
 import type { Session } from '../../peer.js';
 import { gather, partyName, scatter } from '../../common/stages.js';
-import { dealerFreeTriples, type OrderStageNames, type RiderOts } from '../order/triples.js';
-import { randomBits } from '../order/bits.js';
-import { CODE_BITS, CODE_BYTES, HASHES, OprfReceiver, OprfSender, SALT_BYTES, SEED_BYTES, VALUE_BYTES, binsFor } from './kkrt.js';
+import { CODE_BYTES, HASHES, OprfReceiver, OprfSender, SALT_BYTES, VALUE_BYTES, binsFor, itemIds } from './kkrt.js';
+import { OT_STAGES, pairSeeds } from './pair-ots.js';
 import { MAX_ITEMS } from './input.js';
 
-const OT: OrderStageNames = { baseA: 'oprf-ot-base-a', baseB: 'oprf-ot-base-b', ext: 'oprf-ot-ext', fix: 'oprf-ot-fix' };
 const QUERY = 'oprf-query';
 const VALUES = 'oprf-values';
 /** The stages of the two-party OPRF path, before the result. */
-export const TWO_PARTY_STAGES: readonly string[] = [OT.baseA, OT.baseB, OT.ext, OT.fix, QUERY, VALUES];
+export const TWO_PARTY_STAGES: readonly string[] = [...Object.values(OT_STAGES), QUERY, VALUES];
 
 /** Bytes per chunk of a long message: well below the peer layer's message limit (32 MiB by default). */
 const CHUNK_BYTES = 4 * 1024 * 1024;
@@ -31,39 +29,7 @@ const LABEL = 'tessera/simon/sets/kkrt/v1';
 const RECEIVER = 0;
 const SENDER = 1;
 
-/** What each side holds after the random OTs: the receiver both seeds, the sender s and k^s. */
-type Seeds = { seeds0: Uint8Array[]; seeds1: Uint8Array[] } | { s: Uint8Array; seeds: Uint8Array[] };
-
-function split(keys: Uint8Array): Uint8Array[] {
-  return Array.from({ length: CODE_BITS }, (_, j) => keys.subarray(j * SEED_BYTES, (j + 1) * SEED_BYTES));
-}
-
-/**
- * CODE_BITS random OTs with 32-byte messages, P1 choosing: they ride (as chosen-input OTs with an
- * empty payload) in the pair's IKNP extension of ../order/triples.ts, which makes no triples here.
- * Its lower index (P0) is the OT sender, which is the OPRF receiver's role.
- */
-async function randomOts(session: Session): Promise<Seeds> {
-  const s = randomBits(CODE_BITS);
-  let seeds: Seeds | undefined;
-  const riders: RiderOts = {
-    count: CODE_BITS,
-    blocks: SEED_BYTES / 16,
-    payloadBytes: 0,
-    choices: () => s,
-    payload: (_peer, keys0, keys1) => {
-      seeds = { seeds0: split(keys0), seeds1: split(keys1) };
-      return new Uint8Array(0);
-    },
-    receive: (_peer, keys) => {
-      seeds = { s, seeds: split(keys) };
-    },
-  };
-  await dealerFreeTriples(session, 0, OT, LABEL, riders);
-  return seeds!;
-}
-
-async function sendChunked(session: Session, to: number, stage: string, head: Uint8Array, body: Uint8Array): Promise<void> {
+export async function sendChunked(session: Session, to: number, stage: string, head: Uint8Array, body: Uint8Array): Promise<void> {
   const chunks = Math.ceil(body.length / CHUNK_BYTES);
   await Promise.all([
     scatter(session, stage, () => head, { to: [to] }),
@@ -73,7 +39,7 @@ async function sendChunked(session: Session, to: number, stage: string, head: Ui
   ]);
 }
 
-async function receiveChunked(session: Session, from: number, stage: string, length: number): Promise<Uint8Array> {
+export async function receiveChunked(session: Session, from: number, stage: string, length: number): Promise<Uint8Array> {
   const out = new Uint8Array(length);
   const chunks = Math.ceil(length / CHUNK_BYTES);
   await Promise.all(
@@ -98,10 +64,10 @@ async function receiveChunked(session: Session, from: number, stage: string, len
  */
 export async function twoPartyMatches(session: Session, items: readonly string[], bound?: number): Promise<number[] | undefined> {
   const where = partyName(session, session.myself === RECEIVER ? SENDER : RECEIVER);
-  const seeds = await randomOts(session);
-  if ('seeds0' in seeds) {
-    const receiver = new OprfReceiver(items, binsFor(bound ?? items.length));
-    const u = receiver.query(seeds.seeds0, seeds.seeds1, LABEL);
+  const seeds = (await pairSeeds(session, OT_STAGES, LABEL, false)).get(session.myself === RECEIVER ? SENDER : RECEIVER)!;
+  if (seeds.asReceiver !== undefined) {
+    const receiver = new OprfReceiver(itemIds(items), binsFor(bound ?? items.length));
+    const u = receiver.query(seeds.asReceiver.seeds0, seeds.asReceiver.seeds1, LABEL);
     const head = new Uint8Array(4 + SALT_BYTES);
     new DataView(head.buffer).setUint32(0, receiver.bins);
     head.set(receiver.salt, 4);
@@ -133,8 +99,8 @@ export async function twoPartyMatches(session: Session, items: readonly string[]
     })
   ).get(RECEIVER)!;
   const u = await receiveChunked(session, RECEIVER, QUERY, head.bins * CODE_BYTES);
-  const sender = new OprfSender(seeds.s, seeds.seeds, u, head.bins, head.salt, LABEL, where);
-  const own = sender.evaluate(items);
+  const sender = new OprfSender(seeds.asSender!.s, seeds.asSender!.seeds, u, head.bins, head.salt, LABEL, where);
+  const own = sender.evaluate(itemIds(items)).values[0]!;
   // Padding to the bound: random values, which match nothing (except with probability 2^-128 each).
   const total = HASHES * (bound ?? items.length);
   const list = new Uint8Array(total * VALUE_BYTES);

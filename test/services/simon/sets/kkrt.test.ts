@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { CODE_BITS, HASHES, OprfReceiver, OprfSender, SEED_BYTES, VALUE_BYTES, binsFor } from '../../../../services/simon/sets/kkrt.js';
+import { CODE_BITS, HASHES, OprfReceiver, OprfSender, SEED_BYTES, VALUE_BYTES, binsFor, itemIds } from '../../../../services/simon/sets/kkrt.js';
 import { randomBits } from '../../../../services/simon/order/bits.js';
 
 const LABEL = 'test/kkrt';
@@ -28,7 +28,7 @@ function hex(v: Uint8Array): string {
 
 function run(receiverItems: string[], senderItems: string[], bits = randomBits(CODE_BITS)) {
   const o = ots(bits);
-  const receiver = new OprfReceiver(receiverItems);
+  const receiver = new OprfReceiver(itemIds(receiverItems));
   const u = receiver.query(o.seeds0, o.seeds1, LABEL);
   const sender = new OprfSender(bits, o.chosen(bits), u, receiver.bins, receiver.salt, LABEL, 'test');
   return { receiver, sender, u, o };
@@ -48,7 +48,7 @@ describe('KKRT batched OPRF', () => {
       const mine = [...common, ...Array.from({ length: r - shared }, (_, i) => `receiver ${i}`)];
       const theirs = [...Array.from({ length: s - shared }, (_, i) => `sender ${i}`), ...common];
       const { receiver, sender } = run(mine, theirs);
-      const found = receiver.matches(values(sender.evaluate(theirs))).map((i) => mine[i]);
+      const found = receiver.matches(values(sender.evaluate(itemIds(theirs)).values[0]!)).map((i) => mine[i]);
       const reference = mine.filter((x) => theirs.includes(x));
       assert.deepEqual(found, reference, `${r} × ${s} with ${shared} shared`);
       assert.equal(receiver.bins, binsFor(r));
@@ -60,9 +60,9 @@ describe('KKRT batched OPRF', () => {
     const { receiver, sender } = run(mine, []);
     const own = receiver.valuesByItem();
     assert.equal(own.length, mine.length);
-    const everyOther = values(sender.evaluate(mine.map((x) => `${x}!`)));
+    const everyOther = values(sender.evaluate(itemIds(mine.map((x) => `${x}!`))).values[0]!);
     mine.forEach((x, i) => {
-      const evaluations = sender.evaluate([x]);
+      const evaluations = sender.evaluate(itemIds([x])).values[0]!;
       assert.equal(evaluations.length, HASHES * VALUE_BYTES);
       assert.ok(values(evaluations).has(hex(own[i]!)), x);
       assert.ok(!everyOther.has(hex(own[i]!)));
@@ -75,14 +75,14 @@ describe('KKRT batched OPRF', () => {
     const mine = Array.from({ length: 300 }, (_, i) => `r${i}`);
     const theirs = [...mine.slice(0, 100), ...Array.from({ length: 200 }, (_, i) => `s${i}`)];
     const o = ots();
-    const receiver = new OprfReceiver(mine);
+    const receiver = new OprfReceiver(itemIds(mine));
     const u = receiver.query(o.seeds0, o.seeds1, LABEL);
     // Everything the receiver holds — its items, salt, both seeds of every OT, u — is fixed; only
     // the sender's secret choice bits differ between the two worlds.
     const s1 = randomBits(CODE_BITS);
     const s2 = randomBits(CODE_BITS);
-    const world1 = new OprfSender(s1, o.chosen(s1), u, receiver.bins, receiver.salt, LABEL, 'test').evaluate(theirs);
-    const world2 = new OprfSender(s2, o.chosen(s2), u, receiver.bins, receiver.salt, LABEL, 'test').evaluate(theirs);
+    const world1 = new OprfSender(s1, o.chosen(s1), u, receiver.bins, receiver.salt, LABEL, 'test').evaluate(itemIds(theirs)).values[0]!;
+    const world2 = new OprfSender(s2, o.chosen(s2), u, receiver.bins, receiver.salt, LABEL, 'test').evaluate(itemIds(theirs)).values[0]!;
     const own = new Set(receiver.valuesByItem().map(hex));
     for (let x = 0; x < theirs.length; x++) {
       const v1 = values(world1.subarray(x * HASHES * VALUE_BYTES, (x + 1) * HASHES * VALUE_BYTES));
@@ -116,7 +116,7 @@ describe('KKRT batched OPRF', () => {
   test('a query of the wrong length or salt is refused, naming the sender', () => {
     const bits = randomBits(CODE_BITS);
     const o = ots(bits);
-    const receiver = new OprfReceiver(['x']);
+    const receiver = new OprfReceiver(itemIds(['x']));
     const u = receiver.query(o.seeds0, o.seeds1, LABEL);
     assert.throws(() => new OprfSender(bits, o.chosen(bits), u.subarray(1), receiver.bins, receiver.salt, LABEL, 'party 0'), /OPRF query of .* bytes/);
     assert.throws(() => new OprfSender(bits, o.chosen(bits), u, receiver.bins, receiver.salt.subarray(1), LABEL, 'party 0'), /salt/);
