@@ -96,6 +96,12 @@ async function run(apis: Api[], nodes: string[], pids: number[], microprotocol: 
   return { ms, bytes: pids.map((pid, i) => wchar(pid) - before[i]!), result: results[0] };
 }
 
+/** What each set microprotocol runs on (docs/set-protocols.md §2, §2b), side by side in the table. */
+const CONSTRUCTION: Record<string, string> = {
+  SetIntersection: 'OPRFs from OT extension (KKRT/KMPRT)',
+  SetIntersectionSize: 'Diffie–Hellman ring (X25519)',
+};
+
 /** Prints the three tables (see the header). The entry point `npm run bench:simon` calls. */
 export async function benchSimonSets({ sizes: SIZES, runs: RUNS }: SetsBenchOptions = { sizes: [100, 1000, 10_000], runs: 2 }): Promise<void> {
   await groupCosts();
@@ -118,11 +124,11 @@ export async function benchSimonSets({ sizes: SIZES, runs: RUNS }: SetsBenchOpti
           times.push(out.ms);
           bytes = out.bytes;
         }
-        rows.push([microprotocol, `3 × ${size}`, times.length, Math.min(...times).toFixed(0), ...bytes.map(kib)]);
+        rows.push([microprotocol, CONSTRUCTION[microprotocol]!, `3 × ${size}`, times.length, Math.min(...times).toFixed(0), ...bytes.map(kib)]);
       }
     }
     console.log('\nSet intersection, 3 parties (servers in separate processes; half the items shared)\n');
-    printTable(['microprotocol', 'items', 'runs', 'best latency ms', 'P0 wrote KiB', 'P1 wrote KiB', 'P2 wrote KiB'], rows);
+    printTable(['microprotocol', 'construction', 'items', 'runs', 'best latency ms', 'P0 wrote KiB', 'P1 wrote KiB', 'P2 wrote KiB'], rows);
 
     const cvRows: (string | number)[][] = [];
     const nodes = cluster.nodes.slice(0, 2);

@@ -1,28 +1,32 @@
 // SetIntersection and SetIntersectionSize: n parties, each with a set of strings; every party
-// learns the intersection (or only its size). Diffie–Hellman PSI in the style of Meadows (1986)
-// and Huberman, Franklin and Hogg (EC 1999), arranged so that the leader P0 learns which of its
-// own items are in every set, and no party or coalition can compare P0's items with another
-// party's set outside the intersection. docs/set-protocols.md gives the construction and the
-// argument; SECURITY.md the leakage.
+// learns the intersection (or only its size). docs/set-protocols.md gives the constructions and
+// the arguments; SECURITY.md the leakage.
 //
-// Every party hashes its items onto the group (group.ts) and each list travels once around the
-// ring P0 → P1 → … → Pn−1 → P0, every party raising each element to its secret exponent and,
-// except for P0's own list in SetIntersection, putting the list in sorted order (for
-// pseudorandom elements, a fresh random order). Exponents: P0 has a (blinds its own list),
-// b (finishes it) and c = a·b (for every other list); Pi has k_i, and k_i² for P0's list.
-// Every other list ends under K = a·b·K' (K' = k1⋯kn−1), P0's own list under K·K'.
-// No list of another party ever carries a k_i twice, so nobody — P0 included, with any
-// coalition that lacks one party — can bring it to P0's exponent; only the intersection gets there.
+// SetIntersection runs on OPRFs from OT extension: two parties by KKRT's batched OPRF
+// (two-party.ts), three or more by KMPRT's programmed OPRFs with a conditional zero-sharing
+// (multi-party.ts). In both the leader P0 learns which of its items are in every set — the output
+// — and publishes them.
+//
+// SetIntersectionSize must not tell P0 which of its items are shared, so it keeps the
+// Diffie–Hellman ring below, in the style of Meadows (1986) and Huberman, Franklin and Hogg
+// (EC 1999), in which P0 only counts. Every party hashes its items onto the group (group.ts) and
+// each list travels once around the ring P0 → P1 → … → Pn−1 → P0, every party raising each
+// element to its secret exponent and putting the list in sorted order (for pseudorandom elements,
+// a fresh random order). Exponents: P0 has a (blinds its own list), b (finishes it) and c = a·b
+// (for every other list); Pi has k_i, and k_i² for P0's list. Every other list ends under
+// K = a·b·K' (K' = k1⋯kn−1), P0's own list under K·K'. No list of another party ever carries a
+// k_i twice, so nobody — P0 included, with any coalition that lacks one party — can bring it to
+// P0's exponent; only the intersection gets there.
 //   hop-1 … hop-(n−1): the ring; after hop h party i holds the list that started at i − h.
 //   return:  Pn−1 hands P0's list back; P0 applies b.
 //   combine: every complete list of a party j ≥ 1 goes to the combiner P1, which intersects them
 //            and pads the result with dummy elements to the smallest of those sets' sizes.
 //   matches: that padded intersection passes P1 → … → Pn−1 → P0, each adding k_i once more; P0
-//            intersects it with its own list.
-//   result:  P0 publishes the intersection in code-point order (or, for the size, the count).
+//            counts how many of its own elements it meets.
+//   result:  P0 publishes the count.
 // With the keyword max_set_size (a public bound B, agreed in the terms) every party first pads its
-// own list with dummies to B elements, so the list lengths, which every party sees, no longer
-// tell the set sizes.
+// own list with dummies to B elements (both constructions size every message by B), so the
+// message lengths, which every party sees, no longer tell the set sizes.
 
 import { BadInputError, PeerError } from '../../errors.js';
 import type { Session } from '../../peer.js';
@@ -30,6 +34,8 @@ import { defineStages, gather, scatter, broadcast, runProtocol, partyName } from
 import { microprotocol } from '../engine.js';
 import { ELEMENT_BYTES, ExponentKey, checkElements, randomElement, countOf, elementAt, elementKey, hashToGroup, indexElements, sortElements, type Elements } from './group.js';
 import { MAX_ITEMS, compareCodePoints, parseSetInput } from './input.js';
+import { TWO_PARTY_STAGES, twoPartyMatches } from './two-party.js';
+import { MULTI_PARTY_STAGES, multiPartyMatches } from './multi-party.js';
 
 /** Domain separation for the item hash: another protocol (or version) hashes the same item elsewhere. */
 const DST = 'tessera/simon/set-intersection/v1 curve25519_XMD:SHA-512_ELL2_RO_';
@@ -53,6 +59,15 @@ const hop = (h: number) => `hop-${h}`;
 /** The stages for n parties, declared when the session opens: the ring has n − 1 hops. */
 export function intersectionStages(parties: number): readonly string[] {
   return defineStages([...Array.from({ length: parties - 1 }, (_, h) => hop(h + 1)), ...Object.values(STAGE)]).all;
+}
+
+/**
+ * SetIntersection's stages: the OPRF paths (two-party.ts, multi-party.ts), in which P0 learns which
+ * of its items are in every set — the output of SetIntersection, more than SetIntersectionSize's,
+ * which therefore keeps the ring.
+ */
+export function setIntersectionStages(parties: number): readonly string[] {
+  return defineStages([...(parties === 2 ? TWO_PARTY_STAGES : MULTI_PARTY_STAGES), STAGE.result]).all;
 }
 
 /** What one party holds: its exponent(s). */
@@ -81,9 +96,9 @@ function mod(i: number, n: number): number {
 }
 
 /**
- * Runs one SetIntersection(Size) on an open session. `sizeOnly`: P0's own list is shuffled by
- * every other party too, so P0 cannot tell which of its items are in the intersection, and only
- * the count is published.
+ * Runs one SetIntersection(Size) on an open session. `sizeOnly`: the ring, in which P0's own list
+ * is shuffled by every other party, so P0 cannot tell which of its items are in the intersection,
+ * and only the count is published; otherwise the OPRF paths. `keys` serve the ring only.
  */
 export async function runIntersection(
   session: Session,
@@ -95,7 +110,42 @@ export async function runIntersection(
   /** Bounds each wait for the X25519 workers (the engine passes its stage timeout). */
   timeoutMs?: number,
 ): Promise<{ items: string[]; size: number }> {
-  return runProtocol(session, () => intersection(session, readItems(), sizeOnly, keys, bound, timeoutMs));
+  return runProtocol(session, () => dispatch(session, readItems(), sizeOnly, keys, bound, timeoutMs));
+}
+
+/** SetIntersection takes the OPRF paths; SetIntersectionSize the ring. */
+function dispatch(
+  session: Session,
+  items: string[],
+  sizeOnly: boolean,
+  keys: (me: number) => PartyKeys,
+  bound?: number,
+  timeoutMs?: number,
+): Promise<{ items: string[]; size: number }> {
+  return sizeOnly ? ringSize(session, items, keys, bound, timeoutMs) : fromOprf(session, items, bound);
+}
+
+/** By OPRFs (two-party.ts, multi-party.ts): P0 learns which of its items every party holds and publishes them. */
+async function fromOprf(session: Session, items: string[], bound?: number): Promise<{ items: string[]; size: number }> {
+  if (bound !== undefined && items.length > bound) {
+    throw new BadInputError(`this party's set has more items than max_set_size (${bound}) allows`, { where: 'kwargs.data' });
+  }
+  const found = await (session.parties === 2 ? twoPartyMatches : multiPartyMatches)(session, items, bound);
+  if (found !== undefined) return publishItems(session, found.map((i) => items[i]!));
+  return receivePublished(session, false);
+}
+
+/** P0 publishes the items in every set, in code-point order. */
+async function publishItems(session: Session, inAll: string[]): Promise<{ items: string[]; size: number }> {
+  inAll.sort(compareCodePoints);
+  await broadcast(session, STAGE.result, utf8.encode(JSON.stringify(inAll)));
+  return { items: inAll, size: inAll.length };
+}
+
+/** Every other party reads P0's published result. */
+async function receivePublished(session: Session, sizeOnly: boolean): Promise<{ items: string[]; size: number }> {
+  const published = (await gather(session, STAGE.result, [LEADER], (p, from) => (sizeOnly ? decodeCount(p, partyName(session, from)) : decodeItems(p, partyName(session, from))))).get(LEADER)!;
+  return typeof published === 'number' ? { items: [], size: published } : { items: published, size: published.length };
 }
 
 /**
@@ -117,11 +167,10 @@ function boundTerm(_data: unknown, kwargs: Readonly<Record<string, unknown>>): {
   return { max_set_size: typeof value === 'number' && Number.isSafeInteger(value) ? value : null };
 }
 
-/** The protocol body on an open session (inside the engine's or runIntersection's runProtocol). */
-async function intersection(
+/** SetIntersectionSize's ring on an open session (inside the engine's or runIntersection's runProtocol). */
+async function ringSize(
   session: Session,
   items: string[],
-  sizeOnly: boolean,
   keys: (me: number) => PartyKeys,
   bound?: number,
   timeoutMs?: number,
@@ -135,15 +184,13 @@ async function intersection(
     throw new BadInputError(`this party's set has more items than max_set_size (${bound}) allows`, { where: 'kwargs.data' });
   }
 
-  // Own list: hashed, padded to the public bound if there is one, keyed, and sorted; P0
-  // remembers which of its items sits where (positions from items.length on are dummies). A
+  // Own list: hashed, padded to the public bound if there is one, keyed, and sorted. A
   // dummy is a fresh X25519 public key [s]·B, which the key turns into [k·s]·B: under DDH as
   // random a point of the group as a real [k]·H(x), and equal to none (except with probability
   // about 2⁻²⁵⁰), so it never joins the intersection.
   const hashed = await hashToGroup(items, DST);
   const keyed = await party.key.apply(bound === undefined ? hashed : withDummies(hashed, bound), 'own items', timeoutMs);
-  const sent = sortElements(keyed);
-  let current: Elements = sent;
+  let current: Elements = sortElements(keyed);
   // Every list passes through every party, so each knows every list's length: every set's size
   // (a named leakage), or, with max_set_size, the bound. The padded intersection's length below
   // is a function of these lengths only.
@@ -165,10 +212,7 @@ async function intersection(
     if (party.leader !== undefined) {
       current = sortElements(await party.leader.c.apply(list, from, timeoutMs));
     } else {
-      const keyedAgain = await (origin === LEADER ? party.square! : party.key).apply(list, from, timeoutMs);
-      // P0's own list keeps its order in SetIntersection, so P0 can find its items again; the
-      // order P0 chose is that of pseudorandom values, so it tells the others nothing.
-      current = origin === LEADER && !sizeOnly ? keyedAgain : sortElements(keyedAgain);
+      current = sortElements(await (origin === LEADER ? party.square! : party.key).apply(list, from, timeoutMs));
     }
   }
 
@@ -211,34 +255,17 @@ async function intersection(
 
   if (party.leader !== undefined) {
     const matches = (await gather(session, STAGE.matches, [n - 1], (p, from) => checkElements(p, partyName(session, from), paddedLength(sizes)))).get(n - 1)!;
-    // In SetIntersection the returned list is in the order P0 sent (`sent`); position i there
-    // is the item whose keyed hash is sent[i]. In SetIntersectionSize only the count is used.
+    // P0's list came back in an order the others chose: only the count can be read off. (A dummy
+    // of P0's own list meets no other set except with probability about 2⁻²⁵⁰.)
     const own = leaderList!;
     const shared = indexElements(matches);
-    const itemOf = indexElements(keyed);
-    const inAll: string[] = [];
-    for (let i = 0; i < countOf(own); i++) {
-      if (!shared.has(elementKey(own, i))) continue;
-      if (sizeOnly) {
-        inAll.push('');
-        continue;
-      }
-      // A dummy of P0's own list (position items.length or later) meets no other set except
-      // with negligible probability; even then it is no item.
-      const at = itemOf.get(elementKey(sent, i))!;
-      if (at < items.length) inAll.push(items[at]!);
-    }
-    if (sizeOnly) {
-      await broadcast(session, STAGE.result, encodeCount(inAll.length));
-      return { items: [], size: inAll.length };
-    }
-    inAll.sort(compareCodePoints);
-    await broadcast(session, STAGE.result, utf8.encode(JSON.stringify(inAll)));
-    return { items: inAll, size: inAll.length };
+    let count = 0;
+    for (let i = 0; i < countOf(own); i++) if (shared.has(elementKey(own, i))) count++;
+    await broadcast(session, STAGE.result, encodeCount(count));
+    return { items: [], size: count };
   }
 
-  const published = (await gather(session, STAGE.result, [LEADER], (p, from) => (sizeOnly ? decodeCount(p, partyName(session, from)) : decodeItems(p, partyName(session, from))))).get(LEADER)!;
-  return typeof published === 'number' ? { items: [], size: published } : { items: published, size: published.length };
+  return receivePublished(session, true);
 }
 
 /** The length of the padded intersection of the non-leaders' sets: the smallest of their sizes. */
@@ -291,12 +318,12 @@ function decodeItems(payload: Uint8Array, where: string): string[] {
 /** `compute(microprotocol="SetIntersection", data, network)`, on the engine (engine.ts). */
 export const setIntersection = microprotocol<SetIntersectionResult>({
   name: 'SetIntersection',
-  stages: intersectionStages,
+  stages: setIntersectionStages,
   minParties: 2,
   publicTerms: boundTerm,
   async run({ session, data, kwargs, stageTimeoutMs }) {
     // Read inside the engine's runProtocol: a bad input aborts the other parties at once.
-    const { items, size } = await intersection(session, parseSetInput(data), false, freshKeys, parseBound(kwargs), stageTimeoutMs);
+    const { items, size } = await dispatch(session, parseSetInput(data), false, freshKeys, parseBound(kwargs), stageTimeoutMs);
     return { inputs: session.parties, result: { intersection: items, size_intersection: size } };
   },
 });
@@ -308,7 +335,7 @@ export const setIntersectionSize = microprotocol<SetIntersectionSizeResult>({
   minParties: 2,
   publicTerms: boundTerm,
   async run({ session, data, kwargs, stageTimeoutMs }) {
-    const { size } = await intersection(session, parseSetInput(data), true, freshKeys, parseBound(kwargs), stageTimeoutMs);
+    const { size } = await ringSize(session, parseSetInput(data), freshKeys, parseBound(kwargs), stageTimeoutMs);
     return { inputs: session.parties, result: { size_intersection: size } };
   },
 });

@@ -13,7 +13,7 @@ import { ConflictError, PeerError, TesseraError, TimeoutError } from '../../../.
 import type { PeerNetwork } from '../../../../services/peer.js';
 import type { CallContext } from '../../../../services/microservice.js';
 import { StageOrder } from '../../../../services/common/stages.js';
-import { freshKeys, intersectionStages, runIntersection, setIntersection, type PartyKeys } from '../../../../services/simon/sets/intersection.js';
+import { freshKeys, intersectionStages, runIntersection, setIntersectionSize, type PartyKeys } from '../../../../services/simon/sets/intersection.js';
 import { ELEMENT_BYTES, ExponentKey, hashToGroup, sortElements } from '../../../../services/simon/sets/group.js';
 import { POOL_THRESHOLD, PoolFailure, X25519Pool } from '../../../../services/simon/sets/x25519-pool.js';
 import { within } from '../../../within.js';
@@ -42,7 +42,7 @@ after(async () => {
   await Promise.all(pools.map((p) => p.close()));
 });
 
-/** Runs a SetIntersection of `sets` on the in-memory network; every party's outcome, settled. */
+/** Runs a SetIntersectionSize (the ring, where the X25519 pool works) of `sets` on the in-memory network; every party's outcome, settled. */
 async function runThree(options: { keys?: (me: number) => PartyKeys; fault?: (m: InFlight) => Fault | undefined }) {
   const hub = new MemoryHub(sets.map((_, i) => `http://party-${i}.test`), STAGE_TIMEOUT_MS);
   hub.fault = options.fault;
@@ -52,8 +52,8 @@ async function runThree(options: { keys?: (me: number) => PartyKeys; fault?: (m:
     'every party of the failing intersection',
     Promise.allSettled(
       sets.map(async (items, me) => {
-        const session = await hub.network(me).open({ uuid: 'u', myself: me, terms: { microprotocol: 'SetIntersection', nodes: hub.nodes }, stages: order.stages, order });
-        return runIntersection(session, () => items, false, options.keys ?? freshKeys, undefined, POOL_DEADLINE_MS);
+        const session = await hub.network(me).open({ uuid: 'u', myself: me, terms: { microprotocol: 'SetIntersectionSize', nodes: hub.nodes }, stages: order.stages, order });
+        return runIntersection(session, () => items, true, options.keys ?? freshKeys, undefined, POOL_DEADLINE_MS);
       }),
     ),
   );
@@ -187,7 +187,7 @@ describe('on the engine (compute, as a server runs it)', { timeout: 600_000 }, (
     const results = await within(
       STAGE_TIMEOUT_MS,
       'every party',
-      Promise.allSettled(sets.map((items, myself) => setIntersection({ data: [items], network: { nodes: hub.nodes, uuid: 'u', myself } }, ctx(hub.network(myself))))),
+      Promise.allSettled(sets.map((items, myself) => setIntersectionSize({ data: [items], network: { nodes: hub.nodes, uuid: 'u', myself } }, ctx(hub.network(myself))))),
     );
     const errors = everyPartyFailed(results);
     assert.ok(errors[2] instanceof PeerError && /whole number/.test(errors[2].message) && /party 1/.test(String(errors[2].where)), errors[2]!.message);

@@ -21,7 +21,8 @@ async function computeOne(api: Api, microprotocol: string, data: unknown, networ
 
 function computeAll(cluster: Cluster, microprotocol: string, inputs: unknown[], nodes = cluster.nodes): Promise<Outcome[]> {
   const uuid = randomUUID();
-  return within(60_000, microprotocol, Promise.all(inputs.map((data, myself) => computeOne(cluster.apis[myself]!, microprotocol, data, { nodes, uuid, myself }))));
+  // A hang guard: the first SetIntersection between two servers pays for their base OTs.
+  return within(180_000, microprotocol, Promise.all(inputs.map((data, myself) => computeOne(cluster.apis[myself]!, microprotocol, data, { nodes, uuid, myself }))));
 }
 
 /** Expected: a party's set is the intersection of its lists; the result in code-point order. */
@@ -35,7 +36,7 @@ function reference(inputs: string[][][]): string[] {
 describe('set intersection with three parties', { timeout: 300_000 }, () => {
   let cluster: Cluster;
   before(async () => {
-    cluster = await startCluster(3, { stageTimeoutMs: 30_000 });
+    cluster = await startCluster(3, { stageTimeoutMs: 90_000 });
   });
   after(async () => {
     await cluster.close();
