@@ -71,9 +71,9 @@ export async function pairSeeds(session: Session, stages: OrderStageNames, label
   // The wanted choices of the reversed OTs, per peer (lower index only).
   const wanted = new Map<number, Bits>();
   const riders: RiderOts = {
-    count,
+    count: () => count,
     blocks: 1,
-    payloadBytes: reverse ? REVERSED / 8 : 0,
+    payloadBytes: () => (reverse ? REVERSED / 8 : 0),
     choices: (peer) => {
       const c = randomBits(count);
       choices.set(peer, c);
