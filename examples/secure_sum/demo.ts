@@ -122,7 +122,6 @@ async function main(argv: string[]): Promise<number> {
   console.log(`Starting ${ports.length} Tessera servers${relay === undefined ? '' : ' that connect to the relay outbound only'} ...`);
   const started = await Promise.allSettled(ports.map((port, i) => startServer(port, i, relay?.url)));
   const parties = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  const children = [...parties.map((p) => p.child), ...(relay === undefined ? [] : [relay.child])];
   try {
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
@@ -137,7 +136,10 @@ async function main(argv: string[]): Promise<number> {
     console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   } finally {
-    await stop(children);
+    // The parties first, then the relay: a relay stopped under running parties makes each of them
+    // log that it lost the relay and is reconnecting, after the demo has succeeded.
+    await stop(parties.map((p) => p.child));
+    if (relay !== undefined) await stop([relay.child]);
   }
 }
 
