@@ -20,6 +20,7 @@ import { TensorSet } from '../../../services/common/tensors.js';
 import { FEDAVG_SERVICE, startCluster, type Cluster } from '../../support/cluster.js';
 import { spawnParty, type ChildParty } from '../../support/process.js';
 import { startProxy, type Proxy } from '../../support/proxy.js';
+import { expectWeightedAverage } from '../../support/average.js';
 import { within } from '../../within.js';
 
 const STAGE_TIMEOUT_MS = 3000;
@@ -32,13 +33,7 @@ function modelOf(k: number): TensorSet {
 }
 
 function expectAverage(got: TensorSet, parties: readonly number[]): void {
-  const total = parties.reduce((a, k) => a + weights[k]!, 0);
-  for (const name of ['dense.weight', 'dense.bias']) {
-    got.get(name)!.data.forEach((v, i) => {
-      const want = parties.reduce((a, k) => a + (weights[k]! * modelOf(k).get(name)!.data[i]!) / total, 0);
-      assert.ok(Math.abs(v - want) <= 1e-6, `${name}[${i}]: ${v} vs ${want}`);
-    });
-  }
+  expectWeightedAverage(got, modelOf, parties, weights);
 }
 
 describe('FedAvg dropouts between the recovery mechanisms (real servers)', { timeout: 240_000 }, () => {

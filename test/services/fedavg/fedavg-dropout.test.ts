@@ -15,6 +15,7 @@ import { TensorSet } from '../../../services/common/tensors.js';
 import { FEDAVG_SERVICE, startCluster, type Cluster } from '../../support/cluster.js';
 import { spawnParty, type ChildParty } from '../../support/process.js';
 import { killAfterReduceFromAll, type Proxy } from '../../support/proxy.js';
+import { expectWeightedAverage } from '../../support/average.js';
 import { within } from '../../within.js';
 
 const STAGE_TIMEOUT_MS = 3000;
@@ -26,14 +27,7 @@ function modelOf(k: number): TensorSet {
 }
 
 function expectAverage(got: TensorSet, parties: number[], weights: number[]): void {
-  const total = parties.reduce((a, k) => a + weights[k]!, 0);
-  for (const name of ['dense.weight', 'dense.bias']) {
-    const out = got.get(name)!.data;
-    out.forEach((v, i) => {
-      const want = parties.reduce((a, k) => a + (weights[k]! * modelOf(k).get(name)!.data[i]!) / total, 0);
-      assert.ok(Math.abs(v - want) <= 1e-6, `${name}[${i}]: ${v} vs ${want}`);
-    });
-  }
+  expectWeightedAverage(got, modelOf, parties, weights);
 }
 
 async function fedAvg(url: string, k: number, weight: number, network: { nodes: string[]; uuid: string; myself: number }, extra: Record<string, unknown> = {}) {

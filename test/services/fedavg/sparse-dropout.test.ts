@@ -32,6 +32,7 @@ import type { CallContext } from '../../../services/microservice.js';
 import { FEDAVG_SERVICE, startCluster, type Cluster } from '../../support/cluster.js';
 import { spawnParty, type ChildParty } from '../../support/process.js';
 import { killAfterReduceFromAll, type Proxy } from '../../support/proxy.js';
+import { expectWeightedAverage } from '../../support/average.js';
 import { within } from '../../within.js';
 
 // Longer than the other dropout tests' 3 s: six server processes on a shared 2-core machine.
@@ -44,13 +45,7 @@ function modelOf(k: number): TensorSet {
 }
 
 function expectAverage(got: TensorSet, parties: number[], weights: number[]): void {
-  const total = parties.reduce((a, k) => a + weights[k]!, 0);
-  for (const name of ['dense.weight', 'dense.bias']) {
-    got.get(name)!.data.forEach((v, i) => {
-      const want = parties.reduce((a, k) => a + (weights[k]! * modelOf(k).get(name)!.data[i]!) / total, 0);
-      assert.ok(Math.abs(v - want) <= 1e-6, `${name}[${i}]: ${v} vs ${want}`);
-    });
-  }
+  expectWeightedAverage(got, modelOf, parties, weights);
 }
 
 describe('a sparse dropout round on real servers (6 parties, min_parties 5)', { timeout: 180_000 }, () => {
