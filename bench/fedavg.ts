@@ -320,25 +320,31 @@ async function protocolTable(sizesInMillions: number[]): Promise<void> {
   console.log('\nCPU seconds (user + sys) of the busiest server process; raw = raw TCP CPU of the busiest node:net process + AES-256-CTR keystream');
   console.log('of its masks alone ((n−1)(n−2) streams × E/n·k/8 bytes: the holder\'s pairs are left out of its segment). Target: SecureFedAvg CPU ≤ 2× raw.');
   console.log('envelope GCM = AES-256-GCM sealing what it sent and opening as much, 64 KiB per call (not in raw: what SECURITY.md requires of every peer message).');
-  console.log('| params | protocol | CPU prepare s | CPU online s | CPU total s | raw TCP CPU s | keystream CPU s | raw CPU s | CPU/raw | envelope GCM CPU s | CPU/(raw + GCM) |');
-  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('CPU/plain = CPU total against PlainFedAvg\'s in the same run: what the masks and the ring cost beyond the same transport.');
+  console.log('| params | protocol | CPU prepare s | CPU online s | CPU total s | raw TCP CPU s | keystream CPU s | raw CPU s | CPU/raw | envelope GCM CPU s | CPU/(raw + GCM) | CPU/plain |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) {
     const raw = row.raw!.cpuSeconds + row.keystreamSeconds!;
+    const plain = plainOf(row);
     console.log(
       `| ${rowName(row)} | ${row.cpuPrepare.toFixed(2)} | ${row.cpuOnline.toFixed(2)} | ${row.cpuTotal.toFixed(2)} | ` +
         `${row.raw!.cpuSeconds.toFixed(2)} | ${row.keystreamSeconds!.toFixed(2)} | ${raw.toFixed(2)} | ${(row.cpuTotal / raw).toFixed(2)} | ` +
-        `${row.envelopeSeconds!.toFixed(2)} | ${(row.cpuTotal / (raw + row.envelopeSeconds!)).toFixed(2)} |`,
+        `${row.envelopeSeconds!.toFixed(2)} | ${(row.cpuTotal / (raw + row.envelopeSeconds!)).toFixed(2)} | ` +
+        `${plain ? (row.cpuTotal / plain.cpuTotal).toFixed(2) : '-'} |`,
     );
   }
   console.log('\nPeak RSS (VmHWM) of the largest server; idle = a fresh server before any upload (Node, tsx, the HTTP stack); model = float32 bytes.');
   console.log('computation/model = (peak − idle) / model: the input, the output, masks and messages in flight. Target: ≤ 3.');
-  console.log('| params | protocol | model MiB | idle MiB | after upload MiB | peak MiB | peak/model | computation/model |');
-  console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
+  console.log('floor/model = (idle + input + output) / model, what any run holds at its end; beyond in+out = peak − idle − input − output:');
+  console.log('chunk buffers, messages in flight and garbage not yet collected (the part the protocol and the transport control).');
+  console.log('| params | protocol | model MiB | idle MiB | after upload MiB | peak MiB | peak/model | computation/model | floor/model | beyond in+out MiB |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) {
     const modelBytes = row.size * 4;
     console.log(
       `| ${rowName(row)} | ${mb(modelBytes)} | ${mb(row.rssIdle)} | ${mb(row.rssUploaded)} | ${mb(row.peakRss)} | ` +
-        `${(row.peakRss / modelBytes).toFixed(2)} | ${((row.peakRss - row.rssIdle) / modelBytes).toFixed(2)} |`,
+        `${(row.peakRss / modelBytes).toFixed(2)} | ${((row.peakRss - row.rssIdle) / modelBytes).toFixed(2)} | ` +
+        `${((row.rssIdle + 2 * modelBytes) / modelBytes).toFixed(2)} | ${mb(row.peakRss - row.rssIdle - 2 * modelBytes)} |`,
     );
   }
 }
