@@ -229,6 +229,27 @@ describe('PlainFedAvg (insecure baseline)', () => {
   });
 });
 
+describe('PlainFedAvg, streamed', () => {
+  test('a multi-chunk model: every chunk right, recycled chunk buffers included', async () => {
+    // Segments of four chunks each: a party sends each destination several full float32 chunks,
+    // written into buffers recycled from the chunks already delivered (protocol.ts plainAggregator).
+    const n = 3;
+    const hub = new MemoryHub(nodes(n));
+    const specs: Spec[] = [{ name: 'big', dtype: 'F32', shape: [CHUNK_ELEMENTS * 12 + 777] }, { name: 'small', dtype: 'F64', shape: [3] }];
+    const models = Array.from({ length: n }, (_, k) => model(specs, 61 + k, 5));
+    const weights = [2, 5, 3];
+    const got = results(await runAll(plainFedAvg, hub, (i) => ({ data: { tensors: models[i], weight: weights[i] } })));
+    const want = reference(models, weights);
+    for (const r of got) {
+      assert.ok(maxError(r, want) <= 1e-5 * 5, `max error ${maxError(r, want)}`);
+      assert.deepEqual(r.get('small')!.data, got[0]!.get('small')!.data);
+      assert.ok(Buffer.from(r.get('big')!.data.buffer).equals(Buffer.from(got[0]!.get('big')!.data.buffer)), 'every party holds the same average');
+    }
+    const reduce = hub.log.filter((m) => m.stage === 'reduce' && m.from === 0 && m.to === 1);
+    assert.ok(reduce.length >= 4, `${reduce.length} reduce chunks to one party`);
+  });
+});
+
 function assertNames(err: unknown, ...needles: string[]): void {
   assert.ok(err instanceof TesseraError, `expected a TesseraError, got ${String(err)}`);
   const text = `${err.message} ${err.where ?? ''}`;
