@@ -530,7 +530,7 @@ export async function onlineDouble(
     const [start, end] = layout.chunk(s, c);
     maskOnto(bits, s === me ? ownCorrections : corrections, d.modelLabel, sum, start, (slice, first) => {
       const from = (first - start) * w;
-      for (const contribution of theirs) addInto(bits, slice, contribution.subarray(from, from + slice.length), 1);
+      for (const other of theirs) addInto(bits, slice, other.subarray(from, from + slice.length), 1);
     });
     for (const p of layout.pieces(start, end)) {
       const t = layout.tensors[p.tensor]!;
@@ -835,8 +835,8 @@ function noticeWithin(session: Session, ms: number): Promise<void> {
 /**
  * A received payload's ring words in a buffer of this round's own (kept past the receive, and
  * 8-byte aligned for addInto's fast path), copied once: wordsOf already copies a payload that is
- * not 4-byte aligned into a fresh buffer, so only an aligned view needs the copy. (Before, every
- * such payload was copied twice: 133 MB more per party at 25M parameters and three parties.)
+ * not 4-byte aligned into a fresh buffer, so only an aligned view needs the copy. (Before, such a
+ * payload was copied twice.)
  */
 function ownWords(payload: Uint8Array): Uint32Array {
   const words = wordsOf(payload);
