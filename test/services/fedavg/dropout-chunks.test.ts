@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryHub } from '../../../services/simulation/network.js';
-import { secureFedAvg } from '../../../services/fedavg/index.js';
+import { prepareFedAvg, secureFedAvg } from '../../../services/fedavg/index.js';
+import type { ServerObject } from '../../../services/microservice.js';
 import { TensorSet } from '../../../services/common/tensors.js';
 import { CHUNK_ELEMENTS } from '../../../services/fedavg/protocol.js';
 
@@ -35,5 +36,35 @@ for (const rescue of ['none', 'backup'] as const) {
     }
     // Each holder sent each of its four chunks to each of the two others.
     assert.equal(hub.log.filter((m) => m.stage === 'gather').length, 3 * 4 * 2);
+  });
+}
+
+// A party that prepared but never submits: the survivors decide without it, and the substitute of
+// its segment (party 0, services/fedavg/double.ts `owner`) finishes that segment from the
+// contributions resent to it. With segments of several full chunks (each many slices of the
+// unmasking pass, double.ts finishChunk), every chunk of the resent path is checked, not only the
+// first slice of a one-chunk segment as in dropout.test.ts.
+for (const rescue of ['none', 'backup'] as const) {
+  test(`2 of 3, rescue "${rescue}", four chunks per segment, party 1 never submits: the substitute finishes its segment from resent chunks`, { timeout: 300_000 }, async () => {
+    const nodes = [0, 1, 2].map((i) => `http://127.0.0.1:${57310 + i}`);
+    const hub = new MemoryHub(nodes, 20_000);
+    const ctx = (i: number) => ({ signal: new AbortController().signal, peers: hub.network(i), log: silent });
+    const uuid = `chunks-absent-${rescue}`;
+    const prepared = (await Promise.all(nodes.map((_, i) =>
+      prepareFedAvg({ microprotocol: 'SecureFedAvg', data: { tensors: modelOf(i) }, network: { nodes, uuid, myself: i }, min_parties: 2, max_weight: 64, rescue }, ctx(i))))) as ServerObject[];
+    // The wait for party 1's reduce messages is the submit timeout (seconds).
+    const submit = (i: number) => prepared[i]!.members.submit!([], { data: { tensors: modelOf(i), weight: WEIGHTS[i] }, timeout: 8 }, ctx(i)) as Promise<TensorSet>;
+    const got = await Promise.all([submit(0), submit(2)]);
+    const total = WEIGHTS[0]! + WEIGHTS[2]!;
+    const want = (e: number) => [0, 2].reduce((a, k) => a + WEIGHTS[k]! * Math.cos(k * 3 + e), 0) / total;
+    for (const g of got) {
+      assert.equal(g.metadata?.['tessera.included'], '[0,2]');
+      const data = g.get('w')!.data;
+      for (let e = 0; e < ELEMENTS; e += 997) assert.ok(Math.abs(data[e]! - want(e)) <= 1e-6, `w[${e}]: ${data[e]} vs ${want(e)}`);
+      assert.ok(Math.abs(data[ELEMENTS - 1]! - want(ELEMENTS - 1)) <= 1e-6, 'the last element');
+    }
+    // Party 2 resent its four chunks of segment 1 to party 0, which sent each chunk of segments 0 and 1 to party 2.
+    assert.equal(hub.log.filter((m) => m.stage === 'resend' && m.from === 2 && m.to === 0).length, 4);
+    assert.equal(hub.log.filter((m) => m.stage === 'gather' && m.from === 0).length, 8);
   });
 }
