@@ -128,10 +128,11 @@ export async function startFscCluster(n: number, sources: FscSources, python: st
         let tail = '';
         child.stderr!.setEncoding('utf8').on('data', (c: string) => (tail = (tail + c).slice(-2000)));
         const url = `http://127.0.0.1:${port}`;
-        const deadline = Date.now() + 120_000;
+        // Generous: on a loaded machine three Django servers importing NumPy start slowly.
+        const deadline = Date.now() + 300_000;
         for (;;) {
           if (child.exitCode !== null) throw new Error(`an FSC server exited with code ${child.exitCode}:\n${tail}`);
-          if (Date.now() > deadline) throw new Error(`an FSC server did not answer within 120 s:\n${tail}`);
+          if (Date.now() > deadline) throw new Error(`an FSC server did not answer within 300 s:\n${tail}`);
           const ok = await fetch(`${url}/representations`, { signal: AbortSignal.timeout(5000) }).then((r) => r.ok, () => false);
           if (ok) return url;
           await new Promise((r) => setTimeout(r, 250));

@@ -192,7 +192,13 @@ export function createApp(options: AppOptions): Express {
   app.use(rejectDeepJson(jsonDepth));
   app.use(acceptEmptyBodyOnGetAndDelete);
 
-  app.use(requestValidator(spec, { validateResponses: options.validateResponses === true }));
+  app.use(
+    requestValidator(spec, {
+      validateResponses: options.validateResponses === true,
+      caseSensitive: app.enabled('case sensitive routing'),
+      strict: app.enabled('strict routing'),
+    }),
+  );
 
   // The validator has already matched every request to its operation (it must, to know the
   // schema): dispatch on that match rather than have Express test each operation's route pattern
