@@ -476,6 +476,26 @@ export class ExponentKey {
   }
 
   /**
+   * A fresh random key `blind` and the key `finish` that acts as `this` with `blind` taken off,
+   * finish ≡ this·blind⁻¹ (mod ℓ): a party blinds its own list with `blind`, lets every other
+   * party key it, and finishes it itself, so its list ends under every party's key without
+   * anyone else seeing it so (SetIntersectionSize, docs/set-protocols.md §2). Drawn until the
+   * product has a clamped representative, as for withSecond. `blind` is a multiple of 8 like
+   * every clamped scalar, so it also clears the hashed point's cofactor; from then on both act
+   * on the prime-order subgroup, where blind⁻¹ mod ℓ exists (ℓ is prime, blind < 2^255 < ℓ²).
+   */
+  withBlinding(): { blind: ExponentKey; finish: ExponentKey } {
+    for (;;) {
+      const blind = ExponentKey.random();
+      const residue = blind.#scalar % GROUP_ORDER;
+      if (residue === 0n) continue;
+      const inverse = modPow(residue, GROUP_ORDER - 2n, GROUP_ORDER);
+      const m = representative((this.#scalar * inverse) % GROUP_ORDER);
+      if (m !== undefined) return { blind, finish: new ExponentKey(clampedFrom(m)) };
+    }
+  }
+
+  /**
    * [k]P for every element, in the same order; `where` names the sender for an invalid element.
    * A long list is spread over the worker threads (x25519-pool.ts), a short one done here.
    * `timeoutMs` bounds the wait for a worker (the protocols pass their stage timeout): a worker
