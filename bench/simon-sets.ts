@@ -81,9 +81,16 @@ function wchar(pid: number): number {
 
 const kib = (b: number) => (b / 1024).toFixed(0);
 
-async function run(apis: Api[], nodes: string[], pids: number[], microprotocol: string, inputs: unknown[]): Promise<{ ms: number; bytes: number[]; result: unknown }> {
+/** CPU seconds (user + system) a process has used so far: /proc/<pid>/stat fields 14 and 15, in clock ticks of 1/100 s. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function run(apis: Api[], nodes: string[], pids: number[], microprotocol: string, inputs: unknown[]): Promise<{ ms: number; bytes: number[]; cpu: number[]; result: unknown }> {
   const uuid = randomUUID();
   const before = pids.map(wchar);
+  const cpuBefore = pids.map(cpuSeconds);
   const started = performance.now();
   const results = await Promise.all(
     inputs.map(async (data, myself) => {
@@ -96,7 +103,7 @@ async function run(apis: Api[], nodes: string[], pids: number[], microprotocol: 
     }),
   );
   const ms = performance.now() - started;
-  return { ms, bytes: pids.map((pid, i) => wchar(pid) - before[i]!), result: results[0] };
+  return { ms, bytes: pids.map((pid, i) => wchar(pid) - before[i]!), cpu: pids.map((pid, i) => cpuSeconds(pid) - cpuBefore[i]!), result: results[0] };
 }
 
 /** What each set microprotocol runs on (docs/set-protocols.md §2, §2b), side by side in the table. */
@@ -123,16 +130,18 @@ export async function benchSimonSets({ sizes: SIZES, runs: RUNS, only, groups = 
         const inputs = [0, 1, 2].map((p) => [Array.from({ length: size }, (_, k) => (k < size / 2 ? `shared-${k}` : `p${p}-${k}`))]);
         const times: number[] = [];
         let bytes: number[] = [];
+        let cpu: number[] = [];
         for (let r = 0; r < (size >= 10_000 ? 1 : RUNS); r++) {
           const out = await run(apis, cluster.nodes, pids, microprotocol, inputs);
           times.push(out.ms);
           bytes = out.bytes;
+          cpu = out.cpu;
         }
-        rows.push([microprotocol, CONSTRUCTION[microprotocol]!, `3 × ${size}`, times.length, Math.min(...times).toFixed(0), ...bytes.map(kib)]);
+        rows.push([microprotocol, CONSTRUCTION[microprotocol]!, `3 × ${size}`, times.length, Math.min(...times).toFixed(0), cpu.map((c) => c.toFixed(1)).join(' / '), ...bytes.map(kib)]);
       }
     }
     console.log('\nSet intersection, 3 parties (servers in separate processes; half the items shared)\n');
-    printTable(['microprotocol', 'construction', 'items', 'runs', 'best latency ms', 'P0 wrote KiB', 'P1 wrote KiB', 'P2 wrote KiB'], rows);
+    printTable(['microprotocol', 'construction', 'items', 'runs', 'best latency ms', 'CPU s P0 / P1 / P2 (last run)', 'P0 wrote KiB', 'P1 wrote KiB', 'P2 wrote KiB'], rows);
 
     const cvRows: (string | number)[][] = [];
     const nodes = cluster.nodes.slice(0, 2);
