@@ -7,7 +7,7 @@
 //   3. StatisticsContingencyVertical, 2 parties, 100 / 1,000 records (3 × 2 categories).
 // A benchmark prints; it asserts nothing.
 //
-//   npm run bench:simon-sets [-- --sizes 100,1000,10000 --runs 2]
+//   npm run bench:simon-sets [-- --sizes 100,1000,10000 --runs 2 --only SetIntersectionSize --no-groups]
 //   or, from another script: await benchSimonSets({ sizes: [100, 1000, 10000], runs: 2 })
 import { parseArgs } from 'node:util';
 import { randomUUID, createPublicKey, diffieHellman, generateKeyPairSync } from 'node:crypto';
@@ -24,6 +24,9 @@ export interface SetsBenchOptions {
   readonly sizes: readonly number[];
   /** Runs per row below 10,000 items (the best is printed); 10,000-item rows run once. */
   readonly runs: number;
+  /** Only these microprotocols (default: all three); the group table is printed unless `groups` is false. */
+  readonly only?: readonly string[];
+  readonly groups?: boolean;
 }
 
 /** CPU µs of this process since `since`: unlike wall time, barely moved by other jobs on the machine. */
@@ -78,9 +81,16 @@ function wchar(pid: number): number {
 
 const kib = (b: number) => (b / 1024).toFixed(0);
 
-async function run(apis: Api[], nodes: string[], pids: number[], microprotocol: string, inputs: unknown[]): Promise<{ ms: number; bytes: number[]; result: unknown }> {
+/** CPU seconds (user + system) a process has used so far: /proc/<pid>/stat fields 14 and 15, in clock ticks of 1/100 s. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function run(apis: Api[], nodes: string[], pids: number[], microprotocol: string, inputs: unknown[]): Promise<{ ms: number; bytes: number[]; cpu: number[]; result: unknown }> {
   const uuid = randomUUID();
   const before = pids.map(wchar);
+  const cpuBefore = pids.map(cpuSeconds);
   const started = performance.now();
   const results = await Promise.all(
     inputs.map(async (data, myself) => {
@@ -93,18 +103,19 @@ async function run(apis: Api[], nodes: string[], pids: number[], microprotocol: 
     }),
   );
   const ms = performance.now() - started;
-  return { ms, bytes: pids.map((pid, i) => wchar(pid) - before[i]!), result: results[0] };
+  return { ms, bytes: pids.map((pid, i) => wchar(pid) - before[i]!), cpu: pids.map((pid, i) => cpuSeconds(pid) - cpuBefore[i]!), result: results[0] };
 }
 
 /** What each set microprotocol runs on (docs/set-protocols.md §2, §2b), side by side in the table. */
 const CONSTRUCTION: Record<string, string> = {
   SetIntersection: 'OPRFs from OT extension (KKRT/KMPRT)',
-  SetIntersectionSize: 'Diffie–Hellman ring (X25519)',
+  SetIntersectionSize: 'X25519 shuffle, then the OPRFs',
 };
 
 /** Prints the three tables (see the header). The entry point `npm run bench:simon` calls. */
-export async function benchSimonSets({ sizes: SIZES, runs: RUNS }: SetsBenchOptions = { sizes: [100, 1000, 10_000], runs: 2 }): Promise<void> {
-  await groupCosts();
+export async function benchSimonSets({ sizes: SIZES, runs: RUNS, only, groups = true }: SetsBenchOptions = { sizes: [100, 1000, 10_000], runs: 2 }): Promise<void> {
+  const wanted = (name: string) => only === undefined || only.includes(name);
+  if (groups) await groupCosts();
   const cluster = await startProcessCluster(3, ['--stage-timeout', '600']);
   try {
     const apis = cluster.nodes.map((url) => new Api(url, { timeoutMs: 900_000, fetch: patientFetch }));
@@ -113,26 +124,28 @@ export async function benchSimonSets({ sizes: SIZES, runs: RUNS }: SetsBenchOpti
     await run(apis, cluster.nodes, pids, 'SetIntersection', warm);
 
     const rows: (string | number)[][] = [];
-    for (const microprotocol of ['SetIntersection', 'SetIntersectionSize']) {
+    for (const microprotocol of ['SetIntersection', 'SetIntersectionSize'].filter(wanted)) {
       for (const size of SIZES) {
         // Half of each party's items are shared by all; the rest are its own.
         const inputs = [0, 1, 2].map((p) => [Array.from({ length: size }, (_, k) => (k < size / 2 ? `shared-${k}` : `p${p}-${k}`))]);
         const times: number[] = [];
         let bytes: number[] = [];
+        let cpu: number[] = [];
         for (let r = 0; r < (size >= 10_000 ? 1 : RUNS); r++) {
           const out = await run(apis, cluster.nodes, pids, microprotocol, inputs);
           times.push(out.ms);
           bytes = out.bytes;
+          cpu = out.cpu;
         }
-        rows.push([microprotocol, CONSTRUCTION[microprotocol]!, `3 × ${size}`, times.length, Math.min(...times).toFixed(0), ...bytes.map(kib)]);
+        rows.push([microprotocol, CONSTRUCTION[microprotocol]!, `3 × ${size}`, times.length, Math.min(...times).toFixed(0), cpu.map((c) => c.toFixed(1)).join(' / '), ...bytes.map(kib)]);
       }
     }
     console.log('\nSet intersection, 3 parties (servers in separate processes; half the items shared)\n');
-    printTable(['microprotocol', 'construction', 'items', 'runs', 'best latency ms', 'P0 wrote KiB', 'P1 wrote KiB', 'P2 wrote KiB'], rows);
+    printTable(['microprotocol', 'construction', 'items', 'runs', 'best latency ms', 'CPU s P0 / P1 / P2 (last run)', 'P0 wrote KiB', 'P1 wrote KiB', 'P2 wrote KiB'], rows);
 
     const cvRows: (string | number)[][] = [];
     const nodes = cluster.nodes.slice(0, 2);
-    for (const size of SIZES.filter((s) => s <= 1000)) {
+    for (const size of SIZES.filter((s) => s <= 1000 && wanted('StatisticsContingencyVertical'))) {
       const ids = Array.from({ length: size }, (_, k) => `id-${k}`);
       const inputs = [
         ids.filter((_, k) => k % 10 !== 0).map((id, k) => [id, ['north', 'south', 'east'][k % 3]]),
@@ -141,8 +154,10 @@ export async function benchSimonSets({ sizes: SIZES, runs: RUNS }: SetsBenchOpti
       const out = await run(apis.slice(0, 2), nodes, pids.slice(0, 2), 'StatisticsContingencyVertical', inputs);
       cvRows.push(['StatisticsContingencyVertical', `~${size} records each`, out.ms.toFixed(0), ...out.bytes.map(kib)]);
     }
-    console.log('\nVertical contingency table, 2 parties, 3 × 2 categories\n');
-    printTable(['microprotocol', 'records', 'latency ms', 'P0 wrote KiB', 'P1 wrote KiB'], cvRows);
+    if (cvRows.length > 0) {
+      console.log('\nVertical contingency table, 2 parties, 3 × 2 categories\n');
+      printTable(['microprotocol', 'records', 'latency ms', 'P0 wrote KiB', 'P1 wrote KiB'], cvRows);
+    }
   } finally {
     await cluster.close();
   }
@@ -150,8 +165,10 @@ export async function benchSimonSets({ sizes: SIZES, runs: RUNS }: SetsBenchOpti
 
 // Run as a script (not when imported by another benchmark).
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '100,1000,10000' }, runs: { type: 'string', default: '2' } } });
-  benchSimonSets({ sizes: values.sizes.split(',').map(Number), runs: Number(values.runs) }).catch((err: unknown) => {
+  const { values } = parseArgs({
+    options: { sizes: { type: 'string', default: '100,1000,10000' }, runs: { type: 'string', default: '2' }, only: { type: 'string' }, 'no-groups': { type: 'boolean', default: false } },
+  });
+  benchSimonSets({ sizes: values.sizes.split(',').map(Number), runs: Number(values.runs), only: values.only?.split(','), groups: !values['no-groups'] }).catch((err: unknown) => {
     console.error(err);
     process.exit(1);
   });

@@ -14,7 +14,7 @@ import type { PeerNetwork } from '../../services/peer.js';
 import { BadInputError, PeerError } from '../../services/errors.js';
 import { freshKeys, intersectionStages, runIntersection, setIntersection, setIntersectionSize, type PartyKeys } from '../../services/simon/sets/intersection.js';
 import { statisticsContingencyVertical } from '../../services/simon/sets/contingency-vertical.js';
-import { hashToGroup, elementAt, countOf, indexElements, elementKey } from '../../services/simon/sets/group.js';
+import { ExponentKey, hashToGroup, elementAt, countOf, elementKey } from '../../services/simon/sets/group.js';
 import { within } from '../within.js';
 import { contains } from '../support/transcript.js';
 import { wrapNetwork } from '../support/network.js';
@@ -88,24 +88,13 @@ describe('set intersection transcripts', { timeout: 300_000 }, () => {
     });
   }
 
-  test('SetIntersectionSize: every list the leader gets back is in a fresh order, so it cannot link its items to the count', async () => {
+  test('SetIntersectionSize: every list a party receives in the shuffle is in a fresh order, its own included, so it cannot link its items to the count', async () => {
     const { hub, results } = await run(setIntersectionSize, inputs);
     assert.ok(results.every((r) => r.status === 'fulfilled'));
-    const toLeader = hub.log.filter((m) => m.to === 0 && ['return', 'matches'].includes(m.stage) || (m.to === 0 && m.stage.startsWith('hop-')));
-    assert.ok(toLeader.some((m) => m.stage === 'return'));
-    for (const m of toLeader) assert.ok(isSorted(m.payload!), `stage ${m.stage} reaches the leader sorted`);
-  });
-
-  test('the intersection of the non-leaders\' sets travels padded to their smallest size: only P1 sees its size', async () => {
-    // SetIntersectionSize's ring (SetIntersection has no combiner). |X1 ∩ X2| is 3 in one run and
-    // 1 in the other; every matches message has 3 elements in both.
-    for (const x2 of [['a', 'b', 'c', 'z'], ['a', 'd', 'e', 'z']]) {
-      const { hub, results } = await run(setIntersectionSize, [[['a', 'q']], [['a', 'b', 'c']], [[...x2]]]);
-      for (const r of results) assert.equal((r as PromiseFulfilledResult<{ result: { size_intersection: number } }>).value.result.size_intersection, 1);
-      const matches = hub.log.filter((m) => m.stage === 'matches');
-      assert.deepEqual(matches.map((m) => [m.from, m.to]).sort(), [[1, 2], [2, 0]]);
-      for (const m of matches) assert.equal(countOf(m.payload!), 3, `matches ${m.from} → ${m.to}`);
-    }
+    const mixed = hub.log.filter((m) => m.stage.startsWith('mix-'));
+    // Four parties: four hops, one list per party and hop; the fourth brings each list home.
+    assert.equal(mixed.length, 16);
+    for (const m of mixed) assert.ok(isSorted(m.payload!), `stage ${m.stage} reaches party ${m.to} sorted`);
   });
 
   test('with max_set_size every list travels padded to the bound: no message depends on a set size', async () => {
@@ -127,8 +116,8 @@ describe('set intersection transcripts', { timeout: 300_000 }, () => {
           assert.equal(result.size_intersection, 1);
           if (name === 'SetIntersection') assert.deepEqual(result.intersection, ['a']);
         }
-        // The ring's lists hold exactly B elements each; the OPRF path's messages are sized by B.
-        if (name === 'SetIntersectionSize') for (const m of hub.log.filter((m) => m.stage !== 'result')) assert.equal(countOf(m.payload!), 6, `${name} ${m.stage} ${m.from} → ${m.to}`);
+        // The shuffle's lists hold exactly B elements each; the OPRF path's messages are sized by B.
+        if (name === 'SetIntersectionSize') for (const m of hub.log.filter((m) => m.stage.startsWith('mix-'))) assert.equal(countOf(m.payload!), 6, `${name} ${m.stage} ${m.from} → ${m.to}`);
         // The OT stages are left out: their lengths depend only on whether the pair's cached base
         // OTs are reused (the first run of a pair makes them), never on a set.
         shapes.push(hub.log.filter((m) => !m.stage.startsWith('oprf-ot-')).map((m) => `${m.stage} ${m.from}→${m.to} ${m.payload!.length}`).sort());
@@ -153,14 +142,14 @@ describe('set intersection transcripts', { timeout: 300_000 }, () => {
   });
 
   test("SetIntersectionSize: a peer's point of small order is refused, naming that peer, and every party fails", async () => {
-    // Party 1 replaces the first element of what it forwards in hop 1 with u = 1 (order 4).
+    // Party 1 replaces the first element of what it forwards in the first hop with u = 1 (order 4).
     const tamper = (i: number, net: PeerNetwork): PeerNetwork =>
       i !== 1
         ? net
         : wrapNetwork(net, (s) => ({
             send: (to, stage, payload, seq) => {
               const bad = Uint8Array.from(payload);
-              if (stage === 'hop-1') bad.set(Uint8Array.from({ length: 32 }, (_, k) => (k === 0 ? 1 : 0)), 0);
+              if (stage === 'mix-1') bad.set(Uint8Array.from({ length: 32 }, (_, k) => (k === 0 ? 1 : 0)), 0);
               return s.send(to, stage, bad, seq);
             },
           }));
@@ -173,20 +162,41 @@ describe('set intersection transcripts', { timeout: 300_000 }, () => {
   });
 });
 
-describe("attacks on P0's items with the parties' own keys (SetIntersectionSize's ring)", { timeout: 300_000 }, () => {
-  // X0 ∩ X1 and X0 ∩ X2 are large, X0 ∩ X1 ∩ X2 is empty: any match below is a leak.
-  const sets = [
-    ['a', 'b', 'c', 'd', 'e', 'f'],
-    ['a', 'b', 'c', 'x'],
-    ['d', 'e', 'f', 'x'],
+describe('what a coalition of n − 1 parties can compute from its view (SetIntersectionSize)', { timeout: 600_000 }, () => {
+  // For each coalition of two of three parties, two runs in which the coalition's own sets are the
+  // same and the honest party's set has the same size and the same three-way intersection, but
+  // shares three items with each coalition member in one run and one in the other. The coalition
+  // mounts every attack equality allows: it raises every list it holds — its own hashed items and
+  // every group-element message any of its members received — to every product of its members'
+  // exponents, and counts, for each pair of lists, the elements they have in common. Whatever that
+  // tells it must be the same in both runs; with the construction of the previous waves (P1
+  // intersecting the complete lists of P1 and P2) the coalition {P0, P1} found |X1 ∩ X2| here.
+  const coalitionSets = [
+    ['s', 'u1', 'u2', 'u3', 'w'],
+    ['s', 'v1', 'v2', 'v3', 'w'],
   ];
+  const honestSets = [
+    ['s', 'u1', 'u2', 'v1', 'v2'],
+    ['s', 'n1', 'n2', 'n3', 'n4'],
+  ];
+  /** Stages whose messages are lists of group elements, in this construction or the ring before it. */
+  const ELEMENT_STAGES = /^(mix-|hop-|return$|combine$|matches$)/;
 
-  async function runWithKeys() {
+  /** Every exponent in a party's keys, whatever their shape. */
+  function exponents(keys: unknown): ExponentKey[] {
+    if (keys instanceof ExponentKey) return [keys];
+    if (typeof keys !== 'object' || keys === null) return [];
+    return Object.values(keys).flatMap(exponents);
+  }
+
+  async function view(honest: number, honestSet: string[]) {
+    const coalition = [0, 1, 2].filter((i) => i !== honest);
+    const sets = [0, 1, 2].map((i) => (i === honest ? honestSet : coalitionSets[coalition.indexOf(i)]!));
     const hub = new MemoryHub(sets.map((_, i) => `http://party-${i}.test`), 60_000);
     hub.capture = true;
     const keys: PartyKeys[] = [];
     const results = await within(
-      60_000,
+      180_000,
       'intersection',
       Promise.all(
         sets.map(async (items, me) => {
@@ -195,41 +205,42 @@ describe("attacks on P0's items with the parties' own keys (SetIntersectionSize'
         }),
       ),
     );
-    return { hub, keys, results };
-  }
-
-  function common(a: Uint8Array, b: Uint8Array): number {
-    const index = indexElements(b);
-    let n = 0;
-    for (let i = 0; i < countOf(a); i++) if (index.has(elementKey(a, i))) n += 1;
-    return n;
-  }
-
-  test('P0 alone cannot test its items against the last list it forwards (P1\'s, under k1·k2)', async () => {
-    const { hub, keys, results } = await runWithKeys();
-    assert.equal(results[0]!.size, 0);
-    const p0 = keys[0]!;
-    const returned = hub.log.find((m) => m.to === 0 && m.stage === 'return')!.payload!;
-    const ones = hub.log.find((m) => m.to === 0 && m.stage === 'hop-2')!.payload!; // origin 1
-    const own = await p0.leader!.b.apply(returned, 'test');
-    // Raise P1's list to a, to c, or to c then b: none meets P0's list before or after b.
-    for (const candidate of [await p0.key.apply(ones, 't'), await p0.leader!.c.apply(ones, 't')]) {
-      assert.equal(common(candidate, returned), 0);
-      assert.equal(common(candidate, own), 0);
+    for (const r of results) assert.equal(r.size, 1);
+    // The lists the coalition holds, named the same way in every run.
+    const lists = new Map<string, Uint8Array>();
+    for (const c of coalition) lists.set(`P${c}'s hashed items`, await hashToGroup(sets[c]!, PSI_DST));
+    for (const m of hub.log.filter((m) => coalition.includes(m.to) && ELEMENT_STAGES.test(m.stage))) lists.set(`${m.stage} ${m.from}→${m.to}`, m.payload!);
+    const mine = coalition.flatMap((c) => exponents(keys[c]));
+    // Every list under every product of the coalition's exponents: which lists each element is in.
+    const holders = new Map<string, Set<string>>();
+    for (const [name, list] of lists) {
+      for (let subset = 0; subset < 1 << mine.length; subset++) {
+        let raised = list;
+        for (let k = 0; k < mine.length; k++) if (subset & (1 << k)) raised = await mine[k]!.apply(raised, 'test');
+        for (let i = 0; i < countOf(raised); i++) {
+          const key = elementKey(raised, i);
+          holders.set(key, (holders.get(key) ?? new Set()).add(name));
+        }
+      }
     }
-  });
+    const common = new Map<string, number>();
+    for (const names of holders.values()) {
+      const sorted = [...names].sort();
+      for (let i = 0; i < sorted.length; i++) for (let j = i + 1; j < sorted.length; j++) common.set(`${sorted[i]} & ${sorted[j]}`, (common.get(`${sorted[i]} & ${sorted[j]}`) ?? 0) + 1);
+    }
+    return { coalition, common };
+  }
 
-  test('P0 with the combiner P1 cannot test P0\'s items against P2\'s list', async () => {
-    const { hub, keys } = await runWithKeys();
-    const [p0, p1] = [keys[0]!, keys[1]!];
-    const own = await p0.leader!.b.apply(hub.log.find((m) => m.to === 0 && m.stage === 'return')!.payload!, 't');
-    // P2's list as P1 receives it in hop 2: under k2·c. Complete it with k1, and with k1 twice.
-    const twos = hub.log.find((m) => m.to === 1 && m.stage === 'hop-2')!.payload!;
-    const once = await p1.key.apply(twos, 't');
-    const twice = await p1.square!.apply(twos, 't');
-    assert.equal(common(once, own), 0, 'X0 ∩ X2 would show here if P0\'s list carried each k_i once');
-    assert.equal(common(twice, own), 0);
-  });
+  for (const honest of [0, 1, 2]) {
+    test(`the coalition without P${honest} sees the same matches whether P${honest} shares 3 or 1 items with each of its members`, async () => {
+      const [first, second] = [await view(honest, honestSets[0]!), await view(honest, honestSets[1]!)];
+      // The attack works: it finds what the coalition knows, the two members' common items (s and
+      // w, under every product of exponents).
+      const [a, b] = first.coalition;
+      assert.ok((first.common.get(`P${a}'s hashed items & P${b}'s hashed items`) ?? 0) >= 2);
+      assert.deepEqual([...second.common].sort(), [...first.common].sort());
+    });
+  }
 });
 
 describe('StatisticsContingencyVertical transcripts', { timeout: 300_000 }, () => {

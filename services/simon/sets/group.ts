@@ -446,32 +446,23 @@ export class ExponentKey {
     return new ExponentKey(clampedFrom(m));
   }
 
-  /** The key that acts as this one applied twice (this² mod ℓ), if it has a clamped representative. */
-  #square(): ExponentKey | undefined {
-    const m = representative((this.#scalar * this.#scalar) % GROUP_ORDER);
-    return m === undefined ? undefined : new ExponentKey(clampedFrom(m));
-  }
-
-  /** A fresh random key k and the key acting as k² (drawn until k² mod ℓ has a clamped representative). */
-  static randomWithSquare(): { key: ExponentKey; square: ExponentKey } {
-    for (;;) {
-      const key = ExponentKey.random();
-      const square = key.#square();
-      if (square !== undefined) return { key, square };
-    }
-  }
-
   /**
-   * A fresh random key `second` and the key `product` that acts as `this` then `second` in one
-   * exponentiation, i.e. product ≡ this·second (mod ℓ). Found by drawing `second` until the
-   * product has a clamped representative, which holds for about half of all residues (m must be
-   * below 2^251 while ℓ ≈ 2^252).
+   * A fresh random key `blind` and the key `finish` that acts as `this` with `blind` taken off,
+   * finish ≡ this·blind⁻¹ (mod ℓ): a party blinds its own list with `blind`, lets every other
+   * party key it, and finishes it itself, so its list ends under every party's key without
+   * anyone else seeing it so (SetIntersectionSize, docs/set-protocols.md §2). Drawn until the
+   * product has a clamped representative (m below 2^251 while ℓ ≈ 2^252: about half of all residues). `blind` is a multiple of 8 like
+   * every clamped scalar, so it also clears the hashed point's cofactor; from then on both act
+   * on the prime-order subgroup, where blind⁻¹ mod ℓ exists (ℓ is prime, blind < 2^255 < ℓ²).
    */
-  withSecond(): { second: ExponentKey; product: ExponentKey } {
+  withBlinding(): { blind: ExponentKey; finish: ExponentKey } {
     for (;;) {
-      const second = ExponentKey.random();
-      const m = representative((this.#scalar * second.#scalar) % GROUP_ORDER);
-      if (m !== undefined) return { second, product: new ExponentKey(clampedFrom(m)) };
+      const blind = ExponentKey.random();
+      const residue = blind.#scalar % GROUP_ORDER;
+      if (residue === 0n) continue;
+      const inverse = modPow(residue, GROUP_ORDER - 2n, GROUP_ORDER);
+      const m = representative((this.#scalar * inverse) % GROUP_ORDER);
+      if (m !== undefined) return { blind, finish: new ExponentKey(clampedFrom(m)) };
     }
   }
 

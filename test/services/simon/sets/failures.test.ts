@@ -30,11 +30,7 @@ const COUNT = POOL_THRESHOLD + 44;
 const sets = [0, 1, 2].map((p) => Array.from({ length: COUNT }, (_, i) => (i % 2 === 0 ? `shared ${i}` : `party ${p} item ${i}`)));
 
 function onPool(keys: PartyKeys, pool: X25519Pool): PartyKeys {
-  return {
-    key: keys.key.onPool(pool),
-    ...(keys.leader !== undefined ? { leader: { b: keys.leader.b.onPool(pool), c: keys.leader.c.onPool(pool) } } : {}),
-    ...(keys.square !== undefined ? { square: keys.square.onPool(pool) } : {}),
-  };
+  return { key: keys.key.onPool(pool), blind: keys.blind.onPool(pool), finish: keys.finish.onPool(pool) };
 }
 
 const pools: X25519Pool[] = [];
@@ -144,7 +140,7 @@ describe("a peer's bad message fails the intersection at every party", { timeout
 
   test('a non-canonical point in a hop: the receiver refuses it naming the sender; everyone fails at once', async () => {
     const errors = everyPartyFailed(
-      await replacing('hop-1', 0, (p) => {
+      await replacing('mix-1', 0, (p) => {
         const bad = Uint8Array.from(p);
         bad.fill(0xff, 5 * ELEMENT_BYTES, 6 * ELEMENT_BYTES); // u ≥ p: element 5 is not canonical
         return bad;
@@ -156,7 +152,7 @@ describe("a peer's bad message fails the intersection at every party", { timeout
 
   test('a point of small order in a long list (the pool\'s path): refused naming the sender and its position', async () => {
     const errors = everyPartyFailed(
-      await replacing('hop-1', 2, (p) => {
+      await replacing('mix-1', 2, (p) => {
         const bad = Uint8Array.from(p);
         bad.set(le(1n), 200 * ELEMENT_BYTES); // u = 1: a point of order 4
         return bad;
@@ -182,7 +178,7 @@ describe("a peer's bad message fails the intersection at every party", { timeout
 describe('on the engine (compute, as a server runs it)', { timeout: 600_000 }, () => {
   test('a malformed hop message fails every party with a problem naming the culprit, none times out', async () => {
     const hub = new MemoryHub(sets.map((_, i) => `http://party-${i}.test`), STAGE_TIMEOUT_MS);
-    hub.fault = (m) => (m.stage === 'hop-2' && m.from === 1 && !m.abort ? { kind: 'replace', payload: new Uint8Array(33) } : undefined);
+    hub.fault = (m) => (m.stage === 'mix-2' && m.from === 1 && !m.abort ? { kind: 'replace', payload: new Uint8Array(33) } : undefined);
     const ctx = (peers: PeerNetwork): CallContext => ({ signal: new AbortController().signal, peers, log: silent });
     const results = await within(
       STAGE_TIMEOUT_MS,
