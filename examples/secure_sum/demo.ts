@@ -88,7 +88,10 @@ async function startRelay(): Promise<{ child: ChildProcess; url: string }> {
       probe.close(() => resolve(free));
     });
   });
-  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The configuration a consortium relay would use for its message limit (nats-relay.conf: 8 MiB);
+  // the command line's address and port take precedence over the file's.
+  const config = join(root, 'examples', 'secure_sum', 'nats-relay.conf');
+  const child = spawn('nats-server', ['-c', config, '-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`nats-server did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
     let log = '';
