@@ -38,7 +38,12 @@ function startServer(port: string, index: number, relay?: string): Promise<Party
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server on port ${port} did not start within ${START_TIMEOUT_MS} ms: ${out.slice(-300)}`)), START_TIMEOUT_MS);
+    // A server that did not get ready is stopped, not left behind: the demo stops only the servers
+    // that started, and a loaded machine once left one running after the demo had failed.
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`server on port ${port} did not start within ${START_TIMEOUT_MS} ms: ${out.slice(-300)}`));
+    }, START_TIMEOUT_MS);
     let out = '';
     const onData = (chunk: Buffer): void => {
       out += chunk.toString();
