@@ -2,13 +2,16 @@
 // nats-server (Debian package nats-server). Prints three tables:
 //   1. SecureSum latency, direct vs relay (3 and 10 parties; one server process per party);
 //   2. SecureFedAvg online time, bytes per party and peak memory, direct vs relay (3 parties,
-//      1M parameters; 25M with --sizes 1,25), plus what crossed the relay (nats-server /varz);
+//      1M parameters; 25M with --sizes 1,25), plus what crossed the relay (nats-server /varz),
+//      through a relay with each max_payload of --max-payload (default the nats-server default,
+//      1 MiB, and 8 MiB, the consortium configuration docs/relay.md recommends);
 //   3. SecureSum and SecureFedAvg time for 10, 30 and 100 parties through the relay (servers in
 //      this process: 100 processes do not fit a small machine), with the full mesh of pairwise
 //      masks and, when SecureFedAvg offers it, the SecAgg+ sparse neighbour graph.
 //
 //   npx tsx bench/relay.ts [--sizes 1,25] [--sum-parties 3,10] [--scale 10,30,100] [--reps 5]
 //                          [--scale-model 10000] [--sparse-option '{"mask_graph": "sparse"}']
+//                          [--max-payload 1048576,8388608]
 //
 // --sparse-option: the SecureFedAvg option (JSON) that selects the sparse neighbour graph
 // (default {"mask_graph": "sparse"}, docs/sparse-masks.md); the full-mesh column passes
@@ -36,6 +39,7 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '5' },
     'scale-model': { type: 'string', default: '10000' },
     'sparse-option': { type: 'string' },
+    'max-payload': { type: 'string', default: `${1 << 20},${8 << 20}` },
   },
 });
 const list = (text: string): number[] => text.split(',').map(Number).filter((n) => Number.isFinite(n) && n > 0);
@@ -44,6 +48,8 @@ const SUM_PARTIES = list(values['sum-parties']!);
 const SCALE = list(values.scale!);
 const REPS = Math.max(1, Number(values.reps));
 const SCALE_MODEL = Number(values['scale-model']);
+/** The relay's max_payload for the SecureFedAvg table's relay rows: one nats-server each. */
+const MAX_PAYLOADS = list(values['max-payload']!);
 const sparseOption = values['sparse-option'] !== undefined ? (JSON.parse(values['sparse-option']) as Record<string, unknown>) : SPARSE_OPTION;
 
 type Carrier = 'direct' | 'relay';
@@ -169,24 +175,38 @@ async function fedAvgTable(nats: Nats): Promise<void> {
   const rows: string[] = [];
   const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
   const loadStart = load();
-  for (const millions of SIZES) {
-    const parameters = Math.round(millions * 1e6);
-    const models = [1, 2, 3].map((seed) => model(parameters, seed));
-    const direct = await fedAvgOnce('direct', nats, models);
-    const relay = await fedAvgOnce('relay', nats, models);
-    rows.push(
-      `| ${millions}M | ${(direct.onlineMs / 1000).toFixed(2)} | ${(relay.onlineMs / 1000).toFixed(2)} | ${(relay.onlineMs / direct.onlineMs).toFixed(2)} | ` +
-        `${direct.partiesCpu.toFixed(2)} | ${relay.partiesCpu.toFixed(2)} | ${relay.natsCpu.toFixed(2)} | ${((relay.partiesCpu + relay.natsCpu) / (direct.partiesCpu + direct.natsCpu)).toFixed(2)} | ` +
-        `${mib(direct.bytesSent)} | ${mib(relay.bytesSent)} | ${mib(relay.relayBytesPerParty)} | ${mib(direct.peakRss)} | ${mib(relay.peakRss)} |`,
-    );
+  // One relay per max_payload; the default relay (`nats`) serves the rows at the nats-server
+  // default, so no second server runs when only that one is asked for.
+  const relays = await Promise.all(MAX_PAYLOADS.map((limit) => (limit === 1 << 20 ? Promise.resolve(nats) : startNats({ monitor: true, maxPayload: limit }))));
+  try {
+    for (const millions of SIZES) {
+      const parameters = Math.round(millions * 1e6);
+      const models = [1, 2, 3].map((seed) => model(parameters, seed));
+      const direct = await fedAvgOnce('direct', nats, models);
+      for (const [at, relayServer] of relays.entries()) {
+        const relay = await fedAvgOnce('relay', relayServer, models);
+        rows.push(fedAvgRow(millions, MAX_PAYLOADS[at]!, direct, relay));
+      }
+    }
+  } finally {
+    await Promise.all(relays.filter((r) => r !== nats).map((r) => r.stop()));
   }
   console.log('\nSecureFedAvg, 3 parties (one process each), float32; online = submit to result, slowest party; sent = envelope bytes per party;');
+  console.log('max_payload = the relay\'s largest NATS message (1 MiB: the nats-server default); the direct columns repeat the one direct run per size;');
   console.log('CPU = user + sys seconds in the online phase (/proc/PID/stat): parties = the three server processes together, nats = the nats-server;');
   console.log('CPU relay/direct = (relay parties + nats) / (direct parties + nats); relay in = bytes the nats-server took in during the online phase, per party');
   console.log(`load average (1, 5, 15 min): ${loadStart} at the start, ${load()} at the end`);
-  console.log('| params | direct online s | relay online s | relay/direct | direct parties CPU s | relay parties CPU s | relay nats CPU s | CPU relay/direct | direct sent MiB | relay sent MiB | relay in MiB/party | direct peak RSS MiB | relay peak RSS MiB |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| params | max_payload | direct online s | relay online s | relay/direct | direct parties CPU s | relay parties CPU s | relay nats CPU s | CPU relay/direct | direct sent MiB | relay sent MiB | relay in MiB/party | direct peak RSS MiB | relay peak RSS MiB |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) console.log(row);
+}
+
+function fedAvgRow(millions: number, maxPayload: number, direct: FedAvgRow, relay: FedAvgRow): string {
+  return (
+      `| ${millions}M | ${maxPayload >= 1 << 20 ? `${maxPayload / (1 << 20)} MiB` : `${maxPayload / 1024} KiB`} | ${(direct.onlineMs / 1000).toFixed(2)} | ${(relay.onlineMs / 1000).toFixed(2)} | ${(relay.onlineMs / direct.onlineMs).toFixed(2)} | ` +
+        `${direct.partiesCpu.toFixed(2)} | ${relay.partiesCpu.toFixed(2)} | ${relay.natsCpu.toFixed(2)} | ${((relay.partiesCpu + relay.natsCpu) / (direct.partiesCpu + direct.natsCpu)).toFixed(2)} | ` +
+        `${mib(direct.bytesSent)} | ${mib(relay.bytesSent)} | ${mib(relay.relayBytesPerParty)} | ${mib(direct.peakRss)} | ${mib(relay.peakRss)} |`
+  );
 }
 
 async function scaleTable(nats: Nats): Promise<void> {

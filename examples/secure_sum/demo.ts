@@ -38,7 +38,12 @@ function startServer(port: string, index: number, relay?: string): Promise<Party
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server on port ${port} did not start within ${START_TIMEOUT_MS} ms: ${out.slice(-300)}`)), START_TIMEOUT_MS);
+    // A server that did not get ready is stopped, not left behind: the demo stops only the servers
+    // that started, and a loaded machine once left one running after the demo had failed.
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`server on port ${port} did not start within ${START_TIMEOUT_MS} ms: ${out.slice(-300)}`));
+    }, START_TIMEOUT_MS);
     let out = '';
     const onData = (chunk: Buffer): void => {
       out += chunk.toString();
@@ -88,7 +93,10 @@ async function startRelay(): Promise<{ child: ChildProcess; url: string }> {
       probe.close(() => resolve(free));
     });
   });
-  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The configuration a consortium relay would use for its message limit (nats-relay.conf: 8 MiB);
+  // the command line's address and port take precedence over the file's.
+  const config = join(root, 'examples', 'secure_sum', 'nats-relay.conf');
+  const child = spawn('nats-server', ['-c', config, '-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`nats-server did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
     let log = '';

@@ -128,3 +128,45 @@ describe('fragments and flow control', { timeout: 120_000 }, () => {
     assert.ok(statuses[2] === 400 || statuses[2] === 401, `answered ${statuses[2]}`);
   });
 });
+
+// The consortium configuration (docs/relay.md, examples/secure_sum/nats-relay.conf): max_payload
+// 8 MiB. The carrier takes the limit the relay advertises, so a SecureFedAvg chunk (2 MiB and its
+// envelope header) crosses as one NATS message, and arrives byte for byte.
+describe('a relay with max_payload 8 MiB', { timeout: 120_000 }, () => {
+  let nats: Nats;
+  let sender: RelayCarrier;
+  let receiver: RelayCarrier;
+  let raw: NatsConnection;
+  before(async () => {
+    nats = await startNats({ maxPayload: 8 * 1024 * 1024 });
+    sender = await RelayCarrier.connect({ servers: [nats.url], name: 'big-sender' }, silent, 10_000);
+    receiver = await RelayCarrier.connect({ servers: [nats.url], name: 'big-receiver' }, silent, 10_000);
+    raw = await connect({ servers: nats.url });
+  });
+  after(async () => {
+    await raw?.close();
+    await sender?.closed();
+    await receiver?.closed();
+    await nats?.stop();
+  });
+
+  test('a 2 MiB chunk travels as one message, unfragmented, and is delivered byte for byte', async () => {
+    assert.equal(sender.fragmentBytes, 8 * 1024 * 1024 - 4096);
+    const delivered: Buffer[] = [];
+    await receiver.serve({ identity: () => ({}), deliver: async (envelope) => { delivered.push(Buffer.from(envelope)); return 'receipt'; } }, { maxBody: 16 << 20, bodies: 4, bytes: 32 << 20 });
+    // What reaches the receiver's subject, seen from outside: one message, no fragment headers.
+    const seen: { bytes: number; fragment: string | undefined }[] = [];
+    raw.subscribe('tessera.peer.big-receiver', { callback: (err, msg) => { if (!err) seen.push({ bytes: msg.data.byteLength, fragment: msg.headers?.get('Tessera-Fragment') || undefined }); } });
+    await raw.flush();
+    const body = new Uint8Array((2 << 20) + 300);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 31 + 7) & 0xff;
+    // As the peer layer hands it over: the envelope in parts.
+    const answer = await sender.request('relay://big-receiver/peer/messages', { method: 'POST', body: [body.subarray(0, 300), body.subarray(300)], signal: AbortSignal.timeout(30_000) });
+    assert.equal(answer.status, 204);
+    assert.equal(answer.text, 'receipt');
+    assert.equal(delivered.length, 1);
+    assert.ok(Buffer.from(body).equals(delivered[0]!), 'the delivered envelope differs from the one sent');
+    await raw.flush();
+    assert.deepEqual(seen, [{ bytes: body.byteLength, fragment: undefined }]);
+  });
+});
