@@ -10,11 +10,10 @@
 // and the receipt of a delivered envelope (`proven`, from outbound.ts; envelope.ts receiptFor).
 
 import { randomBytes } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import { PeerError } from '../../services/errors.js';
 import { fromBase64Url } from './codec.js';
 import type { Identity } from './identity.js';
-import { HttpTransport, transportFailure, type PeerTransport } from './transport.js';
+import { boundedSignal, HttpTransport, transportFailure, type PeerTransport } from './transport.js';
 import type { Trust } from './trust.js';
 
 export interface PeerIdentity {
@@ -24,14 +23,6 @@ export interface PeerIdentity {
 }
 
 const MAX_IDENTITY_BYTES = 16 * 1024;
-const IDENTITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({ accept: 'application/json' });
-/**
- * An identity request is bounded by its own time limit (timeoutMs) alone, not by a computation's
- * signal (one fetch serves every computation waiting for that peer). One signal that never fires
- * for all of them; requests in flight listen on it concurrently, hence no listener limit.
- */
-const NEVER_ABORTED = new AbortController().signal;
-setMaxListeners(0, NEVER_ABORTED);
 const MAX_CACHED = 1024;
 
 /** How many (key, boot) pairs found stale are remembered, so their replays cost no identity fetch. */
@@ -153,20 +144,20 @@ export class PeerDirectory {
     const tick = proofTick();
     const challenge = randomBytes(32);
     let response: { status: number; text: string };
+    const bounded = boundedSignal(undefined, this.timeoutMs);
     try {
-      // The time limit goes with the request (as outbound.ts sends envelopes): the channel keeps
-      // one deadline sweep for all its requests, the other carriers fold it into a signal.
       response = await this.transport.request(`${url}/peer/identity?challenge=${challenge.toString('base64url')}`, {
         method: 'GET',
-        headers: IDENTITY_HEADERS,
-        signal: NEVER_ABORTED,
-        timeoutMs: this.timeoutMs,
+        headers: { accept: 'application/json' },
+        signal: bounded.signal,
         maxResponseBytes: MAX_IDENTITY_BYTES,
         idempotent: true,
       });
     } catch (err) {
       if ((err as { code?: unknown }).code === 'ERESPONSETOOLARGE') throw new PeerError(`${where} sent an oversized identity`, { where });
       throw transportFailure(err, where, `${where} did not answer its identity request within ${this.timeoutMs} ms`);
+    } finally {
+      bounded.dispose();
     }
     // The transport already refused an answer longer than MAX_IDENTITY_BYTES.
     const { text } = response;
