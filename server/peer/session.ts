@@ -93,8 +93,9 @@ export class PeerSession implements Session {
   /** SHA-256 of termsJson, base64url: how this party's envelopes state the terms once the receiver has them (envelope.ts). */
   readonly termsDigest: string;
   /**
-   * Per party, the boot of its run that has taken an envelope of this computation stating the
-   * terms in full (its receipt verified, outbound.ts): envelopes to that run state them by digest.
+   * Per party, the boot of its run that is known to hold this computation's terms: it took an
+   * envelope of ours that stated them in full (its receipt verified, outbound.ts), or it sent us
+   * one whose terms agreed with ours (accept). Envelopes to that run state them by digest.
    */
   private readonly termsStated: (string | undefined)[];
   /** The sender instance bound per party (undefined until its first message). */
@@ -169,11 +170,13 @@ export class PeerSession implements Session {
 
   /**
    * How the next envelope to party `to` states the terms: in full until that party's current run
-   * (as this session knows it, nodeBoots) has taken one that stated them, then by their digest.
-   * Every envelope a receiver takes after that one is compared after it: a sender's envelopes
-   * reach a session in the order they were taken (a delivery is answered only once routed or
-   * held, and held ones are adopted in arrival order, node.ts adopt), so the full terms are
-   * always compared first, and a disagreement is reported with what differs (termsConflict).
+   * (as this session knows it, nodeBoots) is known to hold them, then by their digest. Known in
+   * one of two ways. (a) It took an envelope of ours that stated them: every envelope it takes
+   * from us after that one is compared after it (a delivery is answered only once routed or held,
+   * and held ones are adopted in arrival order, node.ts adopt), so our full terms are compared
+   * first and a disagreement is reported with what differs (termsConflict). (b) It sent us an
+   * envelope whose terms agreed with ours: its terms are ours, so our digest is its digest (had
+   * they differed, we would have refused that envelope, naming what differs, and failed).
    */
   termsFor(to: number): { readonly terms: Terms } | { readonly termsDigest: string } {
     return this.termsStated[to] !== undefined && this.termsStated[to] === this.nodeBoots[to] ? { termsDigest: this.termsDigest } : { terms: this.terms };
@@ -382,6 +385,8 @@ export class PeerSession implements Session {
       void this.abort(err.message);
       throw err;
     }
+    // Its run holds our terms: what we send it from now on states them by digest (termsFor).
+    if (from === header.from) this.termsStated[from] = header.senderBoot;
     if (header.to !== this.myself) {
       throw new BadInputError(`message addressed to party ${header.to}, but this server is party ${this.myself}`, { where: 'envelope.header.to' });
     }

@@ -1,7 +1,7 @@
 // The terms in envelope headers (server/peer/envelope.ts termsDigest, session.ts termsFor): a
-// sender states the agreed terms in full until its receiver's run has taken one envelope of the
-// computation that did, then by their SHA-256 digest, authenticated as the GCM associated data
-// exactly as the terms were. These tests run real nodes over real HTTP (the peer harness) and
+// sender states the agreed terms in full until its receiver's run is known to hold them (it took
+// one envelope of the computation that did, or sent one whose terms agreed), then by their
+// SHA-256 digest, authenticated as the GCM associated data exactly as the terms were. These tests run real nodes over real HTTP (the peer harness) and
 // check what goes on the wire, that a digest that disagrees is refused as the disagreement with a
 // clear error, and that a header must state the terms one way or the other.
 
@@ -55,6 +55,25 @@ describe('terms in envelope headers: in full once per receiver run, then by dige
     assert.ok(second.headerBytes.length < first.headerBytes.length, 'the digest header is the shorter one');
     assert.equal(Buffer.from(await within(3000, 'share', sessions[1]!.receive(0, 'share'))).toString(), 'first');
     assert.equal(Buffer.from(await within(3000, 'result', sessions[1]!.receive(0, 'result'))).toString(), 'second');
+    sessions.forEach((s) => s.close());
+  });
+
+  test('a party that sent us its terms, and they agreed, is sent the digest from our first envelope on', async () => {
+    const sessions = await openAll(net, 'digest-heard');
+    const a = net.parties[0]!;
+    const b = net.parties[1]!;
+    // Party 1 speaks first (as the aggregator of a star does): its terms are compared at party 0.
+    await sessions[1]!.send(0, 'share', Buffer.from('from 1'));
+    assert.equal(Buffer.from(await within(3000, 'share', sessions[0]!.receive(1, 'share'))).toString(), 'from 1');
+    assert.ok(parseEnvelope(a.received.at(-1)!).header.terms !== undefined, 'party 1 stated them in full');
+    const before = b.received.length;
+    await sessions[0]!.send(1, 'result', Buffer.from('reply'));
+    const [reply] = b.received.slice(before).map((e) => parseEnvelope(e));
+    assert.equal(reply?.header.terms, undefined);
+    assert.equal(reply?.header.termsDigest, termsDigest(canonicalJson(termsFor(net.urls))));
+    assert.equal(Buffer.from(await within(3000, 'result', sessions[1]!.receive(0, 'result'))).toString(), 'reply');
+    // Party 2 has sent party 0 nothing: it is told the terms in full.
+    assert.ok('terms' in (sessions[0] as PeerSession).termsFor(2));
     sessions.forEach((s) => s.close());
   });
 
