@@ -114,6 +114,16 @@ export class PeerDirectory {
     this.onProof(identity, tick);
   }
 
+  /**
+   * The URL whose last proven identity has this public key, if any: for an envelope that names no
+   * URL (its header states the terms by digest, inbound.ts). A scan of the bounded cache; it runs
+   * only when the sender's boot is not the one recorded for its key.
+   */
+  urlOf(publicKey: string): string | undefined {
+    for (const identity of this.cache.values()) if (identity.publicKey === publicKey) return identity.url;
+    return undefined;
+  }
+
   private record(identity: PeerIdentity): void {
     const previous = this.boots.get(identity.publicKey);
     if (previous !== undefined && previous !== identity.bootId) this.markStale(identity.publicKey, previous);

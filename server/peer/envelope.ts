@@ -21,7 +21,7 @@
 // now, which is what a fresh identity challenge proved (directory.ts, node.ts).
 
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../services/common/json.js';
-import { createCipheriv, createDecipheriv, createHmac, createPublicKey, diffieHellman, hkdfSync, randomFillSync, timingSafeEqual, type DecipherGCM } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, createPublicKey, diffieHellman, hkdfSync, randomFillSync, timingSafeEqual, type DecipherGCM } from 'node:crypto';
 import { BadInputError, UnauthenticatedError } from '../../services/errors.js';
 import type { Terms } from '../../services/peer.js';
 import { fromBase64Url } from './codec.js';
@@ -74,7 +74,18 @@ export interface EnvelopeHeader {
   readonly senderBoot: string;
   readonly receiverKey: string;
   readonly receiverBoot: string;
-  readonly terms: Terms;
+  /**
+   * The agreed terms (microprotocol, node list, protocol parameters), as the sender states them.
+   * A header carries either these or `termsDigest` (termsOf / termsDigestOf).
+   */
+  readonly terms?: Terms;
+  /**
+   * base64url of SHA-256 over the canonical JSON of the terms (termsDigest): what a sender writes
+   * instead of the terms once its receiver's run has taken an envelope of this computation that
+   * stated them in full (outbound.ts). Authenticated exactly as the terms are: the header is the
+   * GCM associated data, and equal digests mean equal terms (SHA-256 collision resistance).
+   */
+  readonly termsDigest?: string;
   /**
    * The receiver's computation instance as the sender has bound it ("" while the sender has heard
    * nothing from the receiver). A receiver uses it to tell a message meant for the computation it
@@ -116,7 +127,7 @@ const B64_32 = (v: unknown) => isBase64Url(v, 32);
 const INDEX = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v < 1 << 16;
 const SHORT_STRING = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 256;
 
-const HEADER_FIELDS: Record<Exclude<keyof EnvelopeHeader, 'v' | 'peer'>, (v: unknown) => boolean> = {
+const HEADER_FIELDS: Record<Exclude<keyof EnvelopeHeader, 'v' | 'peer' | 'terms' | 'termsDigest'>, (v: unknown) => boolean> = {
   uuid: SHORT_STRING,
   instance: B64_16,
   stage: SHORT_STRING,
@@ -128,11 +139,21 @@ const HEADER_FIELDS: Record<Exclude<keyof EnvelopeHeader, 'v' | 'peer'>, (v: unk
   senderBoot: B64_16,
   receiverKey: B64_32,
   receiverBoot: B64_16,
-  terms: (v) =>
-    typeof v === 'object' && v !== null && !Array.isArray(v) &&
-    typeof (v as Record<string, unknown>).microprotocol === 'string' &&
-    Array.isArray((v as Record<string, unknown>).nodes),
 };
+
+function validTerms(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) &&
+    typeof (v as Record<string, unknown>).microprotocol === 'string' &&
+    Array.isArray((v as Record<string, unknown>).nodes);
+}
+
+/**
+ * The digest a header states the terms by: base64url(SHA-256(canonical JSON of the terms)). A
+ * session computes it once from its canonical terms JSON (session.ts termsDigest).
+ */
+export function termsDigest(termsJson: string): string {
+  return createHash('sha256').update(termsJson, 'utf8').digest('base64url');
+}
 
 /** Splits an envelope and checks the header's shape. Nothing in it is authentic until `open` succeeds. */
 export function parseEnvelope(envelope: Buffer): ParsedEnvelope {
@@ -160,6 +181,10 @@ export function parseEnvelope(envelope: Buffer): ParsedEnvelope {
     if (!Object.hasOwn(fields, name) || !valid(fields[name])) throw bad(`missing or malformed ${name}`, name);
   }
   if (fields.peer !== undefined && fields.peer !== '' && !B64_16(fields.peer)) throw bad('malformed peer', 'peer');
+  // The terms in full, or their digest: exactly one of the two.
+  const hasTerms = Object.hasOwn(fields, 'terms');
+  if (hasTerms === Object.hasOwn(fields, 'termsDigest')) throw bad('a header states either terms or termsDigest, exactly one', 'terms');
+  if (hasTerms ? !validTerms(fields.terms) : !B64_32(fields.termsDigest)) throw bad(`missing or malformed ${hasTerms ? 'terms' : 'termsDigest'}`, hasTerms ? 'terms' : 'termsDigest');
   const nonceAt = PREFIX_BYTES + headerLength;
   const tagAt = envelope.length - TAG_BYTES;
   return {
@@ -364,6 +389,8 @@ export function envelopeId(parsed: ParsedEnvelope): Buffer {
  * serialised again per message. The receiver parses whichever JSON it gets (parseEnvelope).
  */
 function headerJson(header: EnvelopeHeader, termsJson: string): string {
+  // A header that states the terms by their digest has nothing to splice in.
+  if (header.terms === undefined) return JSON.stringify(header);
   const { terms, ...rest } = header;
   void terms;
   const text = JSON.stringify(rest);

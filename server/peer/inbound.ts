@@ -118,7 +118,9 @@ export class InboundPath {
    * server can still open it. Asks the sender's URL from the authenticated terms when in doubt.
    */
   private async checkSenderBoot(header: EnvelopeHeader): Promise<void> {
-    const url = this.trustedSenderUrl(header.terms.nodes[header.from]);
+    // A header that states the terms by digest names no URL: the sender is then known here (it
+    // stated them in full to this run first, and that envelope's boot check recorded its run).
+    const url = header.terms !== undefined ? this.trustedSenderUrl(header.terms.nodes[header.from]) : this.config.directory.urlOf(header.senderKey);
     if (!(await this.config.directory.isCurrentBoot(header.senderKey, header.senderBoot, url, `party ${header.from} (${url ?? 'unknown URL'})`))) {
       throw new UnauthenticatedError('peer message was sealed by an earlier run of its sender, which has restarted since (a replay)', {
         where: 'envelope.header.senderBoot',
@@ -288,7 +290,7 @@ export class InboundPath {
  */
 function senderIndex(session: PeerSession, header: EnvelopeHeader): number {
   const claimed = header.from;
-  if (header.stage === ABORT_STAGE || session.nodeKeys[claimed] === header.senderKey || session.agreesOn(header.terms)) return claimed;
+  if (header.stage === ABORT_STAGE || session.nodeKeys[claimed] === header.senderKey || session.agreesWith(header)) return claimed;
   const here = session.nodeKeys.indexOf(header.senderKey);
   return here >= 0 && here !== session.myself ? here : claimed;
 }

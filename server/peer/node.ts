@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { BadInputError, LimitError, PeerError, TesseraError } from '../../services/errors.js';
 import type { Logger } from '../../services/microservice.js';
-import type { OpenOptions, PeerEndpoint, PeerNetwork, Session } from '../../services/peer.js';
+import type { OpenOptions, PeerEndpoint, PeerNetwork, Session, Terms } from '../../services/peer.js';
 import { configDefault } from '../config.js';
 import { canonicalJson, fromBase64Url, normaliseNodeUrl } from './codec.js';
 import { PeerDirectory, proofTick, type PeerIdentity } from './directory.js';
@@ -31,6 +31,8 @@ export { BOOT_CHANGED, REPLAY_WINDOW_MS } from './inbound.js';
  * take long; the identity request never waits for anything of ours).
  */
 const CONFIRM_GRACE_MS = 1000;
+/** How many node URL spellings normalisedNode remembers. */
+const MAX_NODE_SPELLINGS = 4096;
 
 export interface PeerLimits {
   readonly maxBufferedMessages: number;
@@ -94,6 +96,9 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
   /** Per peer URL, the open sessions still waiting for a proof of that peer's current run. */
   private readonly unconfirmed = new Map<string, Set<PeerSession>>();
   private active = 0;
+  /** Node URLs as clients spell them, normalised (normalisedNode), and the normalised ones that are trusted. */
+  private readonly nodeSpellings = new Map<string, string>();
+  private readonly trustedNodes = new Set<string>();
   private readonly sweeper: NodeJS.Timeout;
   private closing = false;
 
@@ -177,7 +182,11 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
     // that the other parties can be told (below) instead of waiting for their timeout.
     const myselfInRange = typeof myself === 'number' && Number.isInteger(myself) && myself >= 0 && myself < nodes.length;
     if (typeof terms.microprotocol !== 'string') throw new BadInputError('terms need a microprotocol', { where: 'terms.microprotocol' });
-    if (canonicalJson(terms).length > MAX_HEADER_BYTES / 2) throw new BadInputError('terms are too large', { where: 'terms' });
+    // The agreed terms carry the normalised node list, whatever spelling the client used; their
+    // canonical JSON is made once here, for this check and for the session (its digest, its headers).
+    const agreed: Terms = { ...terms, nodes };
+    const termsJson = canonicalJson(agreed);
+    if (termsJson.length > MAX_HEADER_BYTES / 2) throw new BadInputError('terms are too large', { where: 'terms' });
     if (!Array.isArray(stages) || stages.length === 0 || new Set(stages).size !== stages.length ||
         stages.some((s) => typeof s !== 'string' || s.length === 0 || s.length > 256 || s === ABORT_STAGE)) {
       throw new BadInputError(`stages must be distinct non-empty names other than "${ABORT_STAGE}"`, { where: 'stages' });
@@ -186,7 +195,7 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new BadInputError('timeoutMs must be positive', { where: 'timeoutMs' });
     // Trust before contact: a client must not make this server talk to arbitrary URLs.
     nodes.forEach((url, i) => {
-      if (!this.trust.isTrustedUrl(url)) {
+      if (!this.trustedNodes.has(url) && !this.trust.isTrustedUrl(url)) {
         throw new BadInputError(`${url} is not a trusted peer (this server accepts ${this.trust.allowDescription})`, {
           where: `kwargs.network.nodes[${i}]`,
         });
@@ -261,11 +270,11 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
         nodes,
         identities.map((p) => p.publicKey),
         identities.map((p) => p.bootId),
-        // The agreed terms carry the normalised node list, whatever spelling the client used.
-        { ...terms, nodes },
+        agreed,
         stages,
         timeoutMs,
         randomBytes(16).toString('base64url'),
+        termsJson,
       );
       session.order = options.order;
       session.openedTick = openedTick;
@@ -304,12 +313,34 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
     const seen = new Map<string, number>();
     return value.map((node: unknown, i) => {
       const where = `kwargs.network.nodes[${i}]`;
-      const url = normaliseNodeUrl(node, where);
+      const url = this.normalisedNode(node, where);
       const earlier = seen.get(url);
       if (earlier !== undefined) throw new BadInputError(`${url} is listed twice (also at nodes[${earlier}])`, { where });
       seen.set(url, i);
       return url;
     });
+  }
+
+  /**
+   * normaliseNodeUrl, remembered per spelling: a client names the same few node URLs in every
+   * computation, and parsing each (new URL) at every open was 3% of a 10-party sum's server CPU
+   * (docs/performance.md). Only spellings that normalise are kept, so an error is thrown afresh
+   * each time with its own `where`; the trust check of the result is remembered with it
+   * (trustedNodes: trust does not change while the server runs). Both bounded.
+   */
+  private normalisedNode(node: unknown, where: string): string {
+    if (typeof node === 'string') {
+      const known = this.nodeSpellings.get(node);
+      if (known !== undefined) return known;
+    }
+    const url = normaliseNodeUrl(node, where);
+    if (this.nodeSpellings.size >= MAX_NODE_SPELLINGS) this.nodeSpellings.delete(this.nodeSpellings.keys().next().value!);
+    this.nodeSpellings.set(node as string, url);
+    if (this.trust.isTrustedUrl(url)) {
+      if (this.trustedNodes.size >= MAX_NODE_SPELLINGS) this.trustedNodes.delete(this.trustedNodes.values().next().value!);
+      this.trustedNodes.add(url);
+    }
+    return url;
   }
 
   /**

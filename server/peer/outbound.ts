@@ -66,7 +66,7 @@ export class OutboundPath {
         senderBoot: self.bootId,
         receiverKey: session.nodeKeys[to]!,
         receiverBoot: session.nodeBoots[to]!,
-        terms: session.terms,
+        ...session.termsFor(to),
         peer: session.bound[to] ?? '',
       };
       // Parts, not one buffer: a large envelope's ciphertext is never copied into one (envelope.ts).
@@ -99,6 +99,7 @@ export class OutboundPath {
         // No receipt, or one that does not verify (an old peer, or an answer forged on the way):
         // delivered as before, but it proves nothing; the computation then asks the peer's identity.
         if (keys.verifyReceipt(header, envelope.id, response.receipt ?? response.text)) {
+          session.delivered(to, header);
           directory.proven({ url, publicKey: header.receiverKey, bootId: header.receiverBoot }, tick);
         }
         return;

@@ -14,7 +14,7 @@ import {
 } from '../../services/errors.js';
 import type { AbortCause, Session, StageOrderCheck, Terms } from '../../services/peer.js';
 import { canonicalJson } from './codec.js';
-import { LARGE_PAYLOAD_BYTES, type EnvelopeHeader } from './envelope.js';
+import { LARGE_PAYLOAD_BYTES, termsDigest, type EnvelopeHeader } from './envelope.js';
 import type { ComputationRecord } from './observer.js';
 import { pairSecretInfo } from './pair-secrets.js';
 import { abortError, abortNotice } from '../../services/abort.js';
@@ -90,6 +90,14 @@ export class PeerSession implements Session {
   readonly parties: number;
   readonly signal: AbortSignal;
   readonly termsJson: string;
+  /** SHA-256 of termsJson, base64url: how this party's envelopes state the terms once the receiver has them (envelope.ts). */
+  readonly termsDigest: string;
+  /**
+   * Per party, the boot of its run that is known to hold this computation's terms: it took an
+   * envelope of ours that stated them in full (its receipt verified, outbound.ts), or it sent us
+   * one whose terms agreed with ours (accept). Envelopes to that run state them by digest.
+   */
+  private readonly termsStated: (string | undefined)[];
   /** The sender instance bound per party (undefined until its first message). */
   readonly bound: (string | undefined)[];
   /**
@@ -142,18 +150,41 @@ export class PeerSession implements Session {
     readonly timeoutMs: number,
     /** This party's computation nonce for this session (16 random bytes, base64url). */
     readonly instance: string,
+    /** canonicalJson(terms), when the opener has it already (node.ts open). */
+    termsJson: string = canonicalJson(terms),
   ) {
     this.parties = nodes.length;
     this.signal = this.controller.signal;
     // Every concurrent wait (one per party and streamed chunk) listens on this signal: with many
     // parties that legitimately exceeds Node's default of 10 listeners.
     setMaxListeners(0, this.signal);
-    this.termsJson = canonicalJson(terms);
+    this.termsJson = termsJson;
+    this.termsDigest = termsDigest(termsJson);
+    this.termsStated = nodes.map(() => undefined);
     this.stageSet = new Set(stages);
     this.bound = nodes.map(() => undefined);
     this.sendsInFlight = nodes.map(() => 0);
     this.confirmWanted = nodes.map(() => false);
     this.confirmAsking = nodes.map(() => false);
+  }
+
+  /**
+   * How the next envelope to party `to` states the terms: in full until that party's current run
+   * (as this session knows it, nodeBoots) is known to hold them, then by their digest. Known in
+   * one of two ways. (a) It took an envelope of ours that stated them: every envelope it takes
+   * from us after that one is compared after it (a delivery is answered only once routed or held,
+   * and held ones are adopted in arrival order, node.ts adopt), so our full terms are compared
+   * first and a disagreement is reported with what differs (termsConflict). (b) It sent us an
+   * envelope whose terms agreed with ours: its terms are ours, so our digest is its digest (had
+   * they differed, we would have refused that envelope, naming what differs, and failed).
+   */
+  termsFor(to: number): { readonly terms: Terms } | { readonly termsDigest: string } {
+    return this.termsStated[to] !== undefined && this.termsStated[to] === this.nodeBoots[to] ? { termsDigest: this.termsDigest } : { terms: this.terms };
+  }
+
+  /** The receipt of `header`, sealed by this session to party `to`, verified: its run has the terms if the header stated them. */
+  delivered(to: number, header: EnvelopeHeader): void {
+    if (header.terms !== undefined) this.termsStated[to] = header.receiverBoot;
   }
 
   /** Party `i`'s messages wait (inbound.ts) until `confirmed(i)` or this session fails. */
@@ -348,12 +379,14 @@ export class PeerSession implements Session {
       this.fail(abortError(this.party(from), from, payload));
       return;
     }
-    if (canonicalJson(header.terms) !== this.termsJson) {
-      const err = this.termsConflict(from, header.terms);
+    if (!this.agreesWith(header)) {
+      const err = header.terms !== undefined ? this.termsConflict(from, header.terms) : this.digestConflict(from, header.termsDigest);
       this.fail(err);
       void this.abort(err.message);
       throw err;
     }
+    // Its run holds our terms: what we send it from now on states them by digest (termsFor).
+    if (from === header.from) this.termsStated[from] = header.senderBoot;
     if (header.to !== this.myself) {
       throw new BadInputError(`message addressed to party ${header.to}, but this server is party ${this.myself}`, { where: 'envelope.header.to' });
     }
@@ -396,14 +429,14 @@ export class PeerSession implements Session {
    * this party, a declared stage, session running): what the inbound path checks before it holds
    * a message of a sender still being confirmed, so a message accept() refuses is refused to its sender.
    */
-  /** Whether `terms` are this session's, as every party of it must state them. */
-  agreesOn(terms: Terms): boolean {
-    return canonicalJson(terms) === this.termsJson;
+  /** Whether `header` states this session's terms (in full or by digest), as every party of it must. */
+  agreesWith(header: EnvelopeHeader): boolean {
+    return header.terms !== undefined ? canonicalJson(header.terms) === this.termsJson : header.termsDigest === this.termsDigest;
   }
 
   wouldTake(header: EnvelopeHeader): boolean {
     return !this.closed && this.failure === undefined && header.to === this.myself && this.stageSet.has(header.stage) &&
-      canonicalJson(header.terms) === this.termsJson;
+      this.agreesWith(header);
   }
 
   /** True for an identical resend (accepted idempotently); throws for a conflicting one. */
@@ -444,6 +477,20 @@ export class PeerSession implements Session {
     return new ConflictError(
       `${this.party(from)} disagrees on ${key}: ${shortJson(ours[key])} here, ${shortJson(other[key])} there`,
       { where: this.party(from), extra: { party: from, term: key } },
+    );
+  }
+
+  /**
+   * A header that states the terms by a digest that is not ours. An honest sender states them by
+   * digest only after this run took an envelope of it stating them in full, which was compared
+   * first (termsFor), and what differs was reported then. So this one came from a sender that did
+   * not follow that order: all that can be said is that the digests differ, and what ours are of.
+   */
+  private digestConflict(from: number, theirs: string | undefined): ConflictError {
+    return new ConflictError(
+      `${this.party(from)} disagrees on the terms: its message states them by the digest ${theirs ?? 'nothing'}, ` +
+        `the terms here have the digest ${this.termsDigest} (SHA-256 of ${shortJson(this.terms)})`,
+      { where: this.party(from), extra: { party: from, term: 'termsDigest' } },
     );
   }
 
