@@ -217,7 +217,8 @@ export function requestValidator(spec: LoadedSpec, options: ValidatorOptions): R
     ];
     if (oav.options.validateResponses) built.push(oav.responseValidationMiddleware(preprocessed.apiDocRes, context.serial));
     chain = built;
-  }, (err: unknown) => {
+  }).catch((err: unknown) => {
+    // Every request then fails with why (as the stock middleware does), none waits.
     failed = err ?? new Error('the OpenAPI document could not be loaded');
   });
   const run = (middlewares: Middleware[], i: number, req: Request, res: Response, next: NextFunction): void => {
