@@ -8,7 +8,7 @@
 // minimum of the complements). A party without values offers the neutral key 2^64 − 1, which no
 // finite double has. Call the last party L = n − 1 and the others the contenders. Then, for both
 // searches side by side:
-//   1. every pair at once, by a garbled circuit p sends in its ot-fix message, whose input labels q
+//   1. every pair at once, by a garbled circuit p sends in its OT answer, whose input labels q
 //      obtains by OTs riding in the triples' extension (garbled.ts), leaving XOR shares at p and q
 //      after the OT flight with no AND layer of its own:
 //      - two contenders p < q: le_pq = [m_p ≤ m_q];

@@ -11,9 +11,10 @@
 // shares b_i·a_j (j chooses a_j). The receiver's choices stay hidden by the OT, and f is a_i
 // masked by the pad p_{1−r} the receiver never learns, so neither side learns the other's bits.
 //
-// Messages per pair: ot-base-a (j→i: an offer of a cached base and one point), ot-base-b (i→j:
-// "accepted", or KAPPA points), ot-ext (j→i, KAPPA·2T bits, in chunks), ot-fix (i→j, 2T bits);
-// see crossTerms.
+// Messages per pair, with a reused base: ot-base-a (j→i: an offer of a cached base, one point and
+// the extension matrix, KAPPA·2T bits) and ot-base-b (i→j: "accepted" and the 2T derandomization
+// bits); after fresh base OTs: ot-base-a, ot-base-b (KAPPA points), ot-ext (the matrix), ot-fix
+// (the bits). See crossTerms.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { randomBits, type Bits, pack, unpack, xor, and, concat } from './bits.js';
@@ -92,7 +93,7 @@ export interface OrderStageNames {
 
 /**
  * Chosen-input OTs that ride in one pair's extension, beside the triples' random OTs: the
- * receiver's choice bits are its own input bits, and the sender answers in its ot-fix message with
+ * receiver's choice bits are its own input bits, and the sender answers in its OT answer (ot-base-b or ot-fix) with
  * a payload built from both keys of every such OT (garbled.ts: the input labels of the
  * receiver's key bits, each under one key, and the garbled comparison). They cost no message and no round of their own. Per pair, the lower index is the
  * sender, as for the triples.
