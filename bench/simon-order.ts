@@ -5,7 +5,7 @@
 // (the transcript's shape depends only on n and N, test/services/simon/order/transcript.test.ts):
 // bytes = the largest total of peer payloads one party sends; rounds = sequential message
 // exchanges (2 for the count, the oblivious transfers, then AND layers and openings; the OTs count
-// their stages, 4, though with a reused base they take one round trip: docs/order-statistics.md §3).
+// their stages: 2 with a reused base, one message each way, 4 the first time: docs/order-statistics.md §3).
 //
 //   npm run bench:simon-order [-- --runs 3 --sizes 100,1000,10000]
 import { parseArgs } from 'node:util';

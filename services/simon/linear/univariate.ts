@@ -20,7 +20,7 @@ import { COUNT_RING, REAL_RING, secureVectorSum, vectorSumStages, type Lane } fr
 import { EXACT_SCALAR } from '../../common/fixedpoint.js';
 import { enforceMinimumCount, microprotocol, unanimous } from '../engine.js';
 import { minMaxCircuitStages, secureMinMax } from '../order/extremes.js';
-import { orderStages } from '../order/stages.js';
+import { circuitLoops, orderStages } from '../order/stages.js';
 import { binomial, F, numberList, powerRing, powerSums, ratio } from './exact.js';
 
 const DEGREE = 6;
@@ -123,7 +123,8 @@ export const statisticsUnivariate = microprotocol({
   // The min/max block's whole circuit (oblivious transfers, then every AND layer: uniform shares
   // and one-time-padded bits only) runs beside the moments' vector sum, so a party's OT and AND
   // messages interleave with its moments messages; only the opening waits for the moments.
-  loops: minMaxCircuitStages(EXTREMES).flatMap((ot) => MOMENTS.all.map((m) => [ot, m] as const)),
+  // Its own messages may overtake one another where the block allows it (circuitLoops).
+  loops: [...minMaxCircuitStages(EXTREMES).flatMap((ot) => MOMENTS.all.map((m) => [ot, m] as const)), ...circuitLoops(EXTREMES)],
   disclosure: true,
   async run({ session, data, policy }) {
     const values = numberList(data);

@@ -8,7 +8,7 @@
 // minimum of the complements). A party without values offers the neutral key 2^64 − 1, which no
 // finite double has. Call the last party L = n − 1 and the others the contenders. Then, for both
 // searches side by side:
-//   1. every pair at once, by a garbled circuit p sends in its ot-fix message, whose input labels q
+//   1. every pair at once, by a garbled circuit p sends in its OT answer, whose input labels q
 //      obtains by OTs riding in the triples' extension (garbled.ts), leaving XOR shares at p and q
 //      after the OT flight with no AND layer of its own:
 //      - two contenders p < q: le_pq = [m_p ≤ m_q];
@@ -55,6 +55,7 @@ import { AndCounter, Gmw, type BitEngine } from './gmw.js';
 import { stageNames } from './stages.js';
 import { GarbledComparisons } from './garbled.js';
 import { dealerFreeTriples } from './triples.js';
+import { Deliveries } from './deliveries.js';
 
 const KEY_BITS = 64;
 const ALL = (1n << 64n) - 1n;
@@ -286,9 +287,13 @@ export async function secureMinMax(
 
   // One flight of oblivious transfers (two the first time between two servers) makes the triples
   // and carries the garbled comparisons, whose outputs are the tournament's le shares.
+  // No send waits for its receipt before the next step (deliveries.ts; the session declares
+  // circuitLoops); all are awaited before the result.
   const comparisons = new GarbledComparisons(session, mine, flags);
-  const triples = await dealerFreeTriples(session, await triplesNeeded(session, mine.length, flags.length), stages, `tessera/order/${prefix}/extremes`, comparisons);
-  const opened = await smallest(new Gmw(session, stages, triples), session, mine, flags, comparisons, beforeOpening);
+  const deliveries = new Deliveries();
+  const triples = await dealerFreeTriples(session, await triplesNeeded(session, mine.length, flags.length), stages, `tessera/order/${prefix}/extremes`, comparisons, deliveries);
+  const opened = await smallest(new Gmw(session, stages, triples, deliveries), session, mine, flags, comparisons, beforeOpening);
+  await deliveries.settled();
   const [minKey, maxComplement] = opened.keys;
   // Every party sees the same opened keys, so they all throw alike.
   if (minKey === ALL) throw unanimous(new BadInputError('no party gave any value', { where }));

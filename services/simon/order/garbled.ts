@@ -4,8 +4,9 @@
 // Yao's garbled circuits compute it in the messages the oblivious transfers send anyway (Yao,
 // FOCS 1986; Lindell and Pinkas, J. Cryptology 2009, for the semi-honest proof): p garbles, q
 // obtains the labels of its bits y_b by the chosen-input OTs that ride in the triples' extension
-// (triples.ts RiderOts: q's choice bits are y's bits), and p's ot-fix message carries the OT
-// corrections and the garbled tables. q evaluates locally: no message and no round of their own,
+// (triples.ts RiderOts: q's choice bits are y's bits), and p's OT answer (ot-base-b with a reused
+// base, ot-fix after fresh base OTs) carries the OT corrections and the garbled tables. q
+// evaluates locally: no message and no round of their own,
 // where the byte tables this replaces left a tree of log2 8 = 3 AND layers of GMW to join the
 // bytes' signals.
 //

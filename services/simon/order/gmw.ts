@@ -15,6 +15,7 @@ import { otherParties, partyName } from '../../common/stages.js';
 import { pack, unpack, type Bits } from './bits.js';
 import type { Triples } from './triples.js';
 import { receiveFrom } from './triples.js';
+import type { Deliveries } from './deliveries.js';
 
 /** Evaluates AND layers and openings on one session; every party makes the same calls in order. */
 export interface BitEngine {
@@ -33,6 +34,11 @@ export class Gmw implements BitEngine {
     private readonly session: Session,
     private readonly stages: { readonly and: string; readonly open: string },
     private readonly triples: Triples,
+    /**
+     * If given, a layer's sends are tracked there instead of awaited (deliveries.ts): the next
+     * layer needs only the peers' messages; the caller awaits `deliveries.settled()` at its end.
+     */
+    private readonly deliveries?: Deliveries,
   ) {}
 
   /** Triples still unused. */
@@ -45,10 +51,14 @@ export class Gmw implements BitEngine {
     const session = this.session;
     const others = otherParties(session);
     const payload = pack(mine);
-    const [, received] = await Promise.all([
-      Promise.all(others.map((to) => session.send(to, stage, payload, seq))),
-      Promise.all(others.map(async (from) => unpack(await receiveFrom(session, from, stage, seq), mine.length, `${partyName(session, from)}, stage ${stage}`))),
-    ]);
+    const sending = Promise.all(others.map((to) => session.send(to, stage, payload, seq))).then(() => undefined);
+    const receiving = Promise.all(others.map(async (from) => unpack(await receiveFrom(session, from, stage, seq), mine.length, `${partyName(session, from)}, stage ${stage}`)));
+    let received: Bits[];
+    if (this.deliveries === undefined) [, received] = await Promise.all([sending, receiving]);
+    else {
+      this.deliveries.track(sending);
+      received = await this.deliveries.race(receiving);
+    }
     const total = Uint8Array.from(mine);
     for (const bits of received) for (let i = 0; i < total.length; i++) total[i]! ^= bits[i]!;
     return total;

@@ -21,6 +21,7 @@ import { countAtMost, fromOrderKey, sortedKeys } from './encoding.js';
 import { carryOut, operandWires, type SharedNumber } from './compare.js';
 import { AndCounter, Gmw } from './gmw.js';
 import { dealerFreeTriples, receiveFrom } from './triples.js';
+import { Deliveries } from './deliveries.js';
 import { countBesideLoops, orderStages, searchLoops, stageNames } from './stages.js';
 import { unanimous } from '../engine.js';
 import { secureMinMax } from './extremes.js';
@@ -134,8 +135,11 @@ export async function kthRanked(session: Session, searches: readonly KthSearch[]
 
   // Offline: exactly as many triples as the search consumes (base OTs reused if both hold one).
   const needed = await triplesNeeded(session.parties, L, plan, searches.length);
-  const triples = await dealerFreeTriples(session, needed, stages, `tessera/order/${prefix}`);
-  const gmw = new Gmw(session, stages, triples);
+  // No send waits for its receipt before the next layer (deliveries.ts; sessions declare
+  // searchLoops); all are awaited before the result.
+  const deliveries = new Deliveries();
+  const triples = await dealerFreeTriples(session, needed, stages, `tessera/order/${prefix}`, undefined, deliveries);
+  const gmw = new Gmw(session, stages, triples, deliveries);
 
   // Online: one comparison layer batch and one opening per digit.
   const found = searches.map(() => 0n);
@@ -161,6 +165,7 @@ export async function kthRanked(session: Session, searches: readonly KthSearch[]
       found[i] = found[i]! + (BigInt(digit) << BigInt(below));
     });
   }
+  await deliveries.settled();
   return found.map(fromOrderKey);
 }
 

@@ -8,7 +8,7 @@ import { microprotocol } from '../engine.js';
 import { finiteNumber, record, units } from './inputs.js';
 import { secureCount } from './kth.js';
 import { secureMinMax } from './extremes.js';
-import { countBesideLoops, orderStages } from './stages.js';
+import { circuitLoops, countBesideLoops, orderStages } from './stages.js';
 
 export interface MinimumMaximumResult {
   inputs: number;
@@ -32,7 +32,7 @@ export function parseMinimumMaximumInput(data: unknown): { minima: number[]; max
 export const minimumMaximum = microprotocol<MinimumMaximumResult>({
   name: 'MinimumMaximum',
   stages: orderStages(STAGE_PREFIX),
-  loops: countBesideLoops(STAGE_PREFIX),
+  loops: [...countBesideLoops(STAGE_PREFIX), ...circuitLoops(STAGE_PREFIX)],
   async run({ session, data }) {
     const { minima, maxima } = parseMinimumMaximumInput(data);
     const counting = secureCount(session, minima.length, STAGE_PREFIX);

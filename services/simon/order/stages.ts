@@ -32,13 +32,35 @@ export function orderStages(prefix: string): string[] {
 }
 
 /**
- * The back edge of a search that runs its comparison rounds several times (kth.ts: AND layers,
+ * The back edges of a search that runs its comparison rounds several times (kth.ts: AND layers,
  * an opening, the next digit's AND layers): after an opening, a sender may send AND messages
- * again. Pass it as the session's `loops` with orderStages(prefix).
+ * again; with them the overtakings of circuitLoops (the same edges, the open → and one included).
+ * Pass it as the session's `loops` with orderStages(prefix).
  */
 export function searchLoops(prefix: string): [string, string][] {
+  return circuitLoops(prefix);
+}
+
+/**
+ * The overtakings the order blocks allow themselves (deliveries.ts): they do not wait for a
+ * message's receipt before sending the next, so one sender's OT answer (ot-base-b, or ot-fix after
+ * fresh base OTs), AND layers and openings may arrive in another order than they were sent. Each
+ * (stage, seq) is still received once and by name, so the protocol reads the same messages: an AND
+ * layer may arrive before the OT answer sent just before it, an opening before either (two
+ * parties' min/max has no AND layer), and an AND layer before an opening (the next round's, kth.ts;
+ * or the one layer before the min/max's opening). Nothing may arrive before the offer or the
+ * matrix, which every later message depends on (no party sends a later stage before it received
+ * them: the answer needs the matrix, and every AND layer needs the triples).
+ */
+export function circuitLoops(prefix: string): [string, string][] {
   const s = stageNames(prefix);
-  return [[s.open, s.and]];
+  return [
+    [s.and, s.baseB],
+    [s.and, s.fix],
+    [s.open, s.baseB],
+    [s.open, s.fix],
+    [s.open, s.and],
+  ];
 }
 
 /**

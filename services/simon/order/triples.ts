@@ -11,9 +11,10 @@
 // shares b_i·a_j (j chooses a_j). The receiver's choices stay hidden by the OT, and f is a_i
 // masked by the pad p_{1−r} the receiver never learns, so neither side learns the other's bits.
 //
-// Messages per pair: ot-base-a (j→i: an offer of a cached base and one point), ot-base-b (i→j:
-// "accepted", or KAPPA points), ot-ext (j→i, KAPPA·2T bits, in chunks), ot-fix (i→j, 2T bits);
-// see crossTerms.
+// Messages per pair, with a reused base: ot-base-a (j→i: an offer of a cached base, one point and
+// the extension matrix, KAPPA·2T bits) and ot-base-b (i→j: "accepted" and the 2T derandomization
+// bits); after fresh base OTs: ot-base-a, ot-base-b (KAPPA points), ot-ext (the matrix), ot-fix
+// (the bits). See crossTerms.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { randomBits, type Bits, pack, unpack, xor, and, concat } from './bits.js';
@@ -21,6 +22,7 @@ import { BaseOtSender, baseOtReceive, iknpReceive, iknpSend, KAPPA, columnBytes,
 import type { Session } from '../../peer.js';
 import { partyName, otherParties } from '../../common/stages.js';
 import { PeerError, TesseraError } from '../../errors.js';
+import type { Deliveries } from './deliveries.js';
 
 export interface Triples {
   readonly a: Bits;
@@ -91,7 +93,7 @@ export interface OrderStageNames {
 
 /**
  * Chosen-input OTs that ride in one pair's extension, beside the triples' random OTs: the
- * receiver's choice bits are its own input bits, and the sender answers in its ot-fix message with
+ * receiver's choice bits are its own input bits, and the sender answers in its OT answer (ot-base-b or ot-fix) with
  * a payload built from both keys of every such OT (garbled.ts: the input labels of the
  * receiver's key bits, each under one key, and the garbled comparison). They cost no message and no round of their own. Per pair, the lower index is the
  * sender, as for the triples.
@@ -120,25 +122,34 @@ export async function receiveFrom(session: Session, from: number, stage: string,
   }
 }
 
-async function sendChunked(session: Session, to: number, stage: string, bytes: Uint8Array, offset: number): Promise<void> {
+/** Sends chunks `from`… of `bytes` in `stage`, chunk k at seq offset + k (chunk 0 always exists). */
+async function sendChunked(session: Session, to: number, stage: string, bytes: Uint8Array, offset: number, from = 0): Promise<void> {
   const sends: Promise<void>[] = [];
-  for (let at = 0, seq = 0; at < bytes.length || seq === 0; at += EXT_CHUNK_BYTES, seq++) {
-    sends.push(session.send(to, stage, bytes.subarray(at, Math.min(bytes.length, at + EXT_CHUNK_BYTES)), offset + seq));
+  const chunks = Math.max(1, Math.ceil(bytes.length / EXT_CHUNK_BYTES));
+  for (let k = from; k < chunks; k++) {
+    sends.push(session.send(to, stage, bytes.subarray(k * EXT_CHUNK_BYTES, Math.min(bytes.length, (k + 1) * EXT_CHUNK_BYTES)), offset + k));
   }
   await Promise.all(sends);
 }
 
-async function receiveChunked(session: Session, from: number, stage: string, length: number, offset: number): Promise<Uint8Array> {
+/**
+ * Receives a matrix of `length` bytes in chunks of EXT_CHUNK_BYTES, chunk k from `stage` at seq
+ * offset + k; chunk 0 may have come already (`first`, inside the offer).
+ */
+async function receiveChunked(session: Session, from: number, stage: string, length: number, offset: number, first?: Uint8Array): Promise<Uint8Array> {
   const out = new Uint8Array(length);
   const chunks = Math.max(1, Math.ceil(length / EXT_CHUNK_BYTES));
+  const check = (k: number, part: Uint8Array): void => {
+    if (part.length !== Math.min(EXT_CHUNK_BYTES, length - k * EXT_CHUNK_BYTES)) {
+      throw new PeerError(`stage ${stage}: chunk ${k} has ${part.length} bytes`, { where: partyName(session, from) });
+    }
+    out.set(part, k * EXT_CHUNK_BYTES);
+  };
+  if (first !== undefined) check(0, first);
   await Promise.all(
-    Array.from({ length: chunks }, async (_, seq) => {
-      const part = await receiveFrom(session, from, stage, offset + seq);
-      const at = seq * EXT_CHUNK_BYTES;
-      if (part.length !== Math.min(EXT_CHUNK_BYTES, length - at)) {
-        throw new PeerError(`stage ${stage}: chunk ${seq} has ${part.length} bytes`, { where: partyName(session, from) });
-      }
-      out.set(part, at);
+    Array.from({ length: chunks }, async (_, k) => {
+      if (k === 0 && first !== undefined) return;
+      check(k, await receiveFrom(session, from, stage, offset + k));
     }),
   );
   return out;
@@ -162,17 +173,23 @@ function pairLabel(session: Session, peer: number, label: string, nonce: string)
  * This party's XOR shares of a_i·b_j and a_j·b_i (interleaved, 2 per triple) with one peer: base
  * OTs (reused if both hold the same base) and one IKNP extension. The lower index is the
  * extension's sender. Messages, with seq numbers:
- *   ot-base-a[0]  receiver → sender: [1 | id | nonce | S] offering the cached base `id`, or
- *                 [0 | 0…0 | nonce | S]; S is a Chou–Orlandi first message either way
- *                 (with an offer, the spare S of earlier offers that went unanswered).
- *   ot-ext[0…]    receiver → sender, at once if it offered a base: the extension matrix under it.
- *   ot-base-b[0]  sender → receiver: [1] (it holds `id` too: done), or [0 | KAPPA reply points]
- *                 (a fresh base, answering S).
- *   ot-ext[c…]    after a refused offer: the matrix under the fresh base, after the c unused chunks.
- *   ot-fix[0]     sender → receiver: the derandomization bits (then the riders' payload, if any).
- * With a reused base that is one round trip (base-a and ext out, base-b and fix back).
+ *   ot-base-a[0]  receiver → sender: [1 | id | nonce | S | the extension matrix under the base `id`
+ *                 (its first chunk)] offering the cached base `id`, or [0 | 0…0 | nonce | S];
+ *                 S is a Chou–Orlandi first message either way (with an offer, the spare S of
+ *                 earlier offers that went unanswered).
+ *   ot-ext[1…]    receiver → sender, after the offer: the offered matrix's further chunks, if any.
+ *   ot-base-b[0]  sender → receiver: [1 | the derandomization bits | the riders' payload] (it holds
+ *                 `id` too: done), or [0 | KAPPA reply points] (a fresh base, answering S).
+ *   ot-ext[c…]    after a refused offer (or none): the matrix under the fresh base, after the c
+ *                 chunk numbers of the offered one.
+ *   ot-fix[0]     sender → receiver, after a fresh base: the derandomization bits and the riders'
+ *                 payload.
+ * With a reused base that is one message each way: the offer carries the matrix and the
+ * acceptance the answer, so the OTs cost one round trip and no wait for a receipt in between
+ * (each further message to the same peer waits for the previous one's receipt, so that a peer
+ * receives one sender's stages in order, services/common/stages.ts StageOrder).
  */
-async function crossTerms(session: Session, peer: number, a: Bits, b: Bits, stages: OrderStageNames, label: string, riders?: RiderOts): Promise<Bits> {
+async function crossTerms(session: Session, peer: number, a: Bits, b: Bits, stages: OrderStageNames, label: string, riders?: RiderOts, deliveries?: Deliveries): Promise<Bits> {
   const count = a.length;
   const riderCount = riders?.count(peer) ?? 0;
   const riderBytes = riders?.payloadBytes(peer) ?? 0;
@@ -182,38 +199,56 @@ async function crossTerms(session: Session, peer: number, a: Bits, b: Bits, stag
   const where = partyName(session, peer);
   const extBytes = KAPPA * columnBytes(m);
   const chunks = Math.max(1, Math.ceil(extBytes / EXT_CHUNK_BYTES));
+  const firstChunk = Math.min(extBytes, EXT_CHUNK_BYTES);
+  const HEAD = 1 + ID_BYTES + NONCE_BYTES + POINT_BYTES;
   if (session.myself < peer) {
     const key = cacheKey(session, peer, 'sender');
     const head = await receiveFrom(session, peer, stages.baseA);
-    if (head.length !== 1 + ID_BYTES + NONCE_BYTES + POINT_BYTES || head[0]! > 1) throw new PeerError(`stage ${stages.baseA}: malformed message`, { where });
     const offered = head[0] === 1;
+    if (head.length !== HEAD + (offered ? firstChunk : 0) || head[0]! > 1) throw new PeerError(`stage ${stages.baseA}: malformed message`, { where });
     const nonce = Buffer.from(head.subarray(1 + ID_BYTES, 1 + ID_BYTES + NONCE_BYTES)).toString('hex');
     const cached = BASE_CACHE.get(key);
+    const accepted = offered && cached?.role === 'sender' && Buffer.from(cached.id).equals(head.subarray(1, 1 + ID_BYTES)) ? cached : undefined;
     let base: CachedBase;
-    let offset = 0;
-    if (offered && cached?.role === 'sender' && Buffer.from(cached.id).equals(head.subarray(1, 1 + ID_BYTES))) {
-      base = cached;
-      await session.send(peer, stages.baseB, Uint8Array.of(1));
+    let u: Uint8Array;
+    let refusal: Promise<void> | undefined;
+    if (accepted) {
+      base = accepted;
+      u = await receiveChunked(session, peer, stages.ext, extBytes, 0, head.subarray(HEAD));
     } else {
-      const first = head.subarray(1 + ID_BYTES + NONCE_BYTES);
+      const first = head.subarray(1 + ID_BYTES + NONCE_BYTES, HEAD);
       const s = randomBits(KAPPA);
       const { reply, keys } = await baseOtReceive(first, s, where);
-      await session.send(peer, stages.baseB, concat([Uint8Array.of(0), reply]));
+      refusal = session.send(peer, stages.baseB, concat([Uint8Array.of(0), reply]));
+      refusal.catch(() => undefined);
       base = { role: 'sender', s, keys, id: baseId(first, reply) };
       remember(key, base);
-      if (offered) offset = chunks;
+      // The receiver sends the matrix under the fresh base after the chunk numbers of the offered one.
+      [u] = await Promise.all([receiveChunked(session, peer, stages.ext, extBytes, offered ? chunks : 0), refusal]);
     }
     if (base.role !== 'sender') throw new Error('unreachable');
-    const u = await receiveChunked(session, peer, stages.ext, extBytes, offset);
     const { pad0, pad1, keys0, keys1 } = iknpSend(base.keys, base.s, u, m, pairLabel(session, peer, label, nonce), where, wide);
     const fix = new Uint8Array(2 * count);
     for (let t = 0; t < count; t++) {
       fix[2 * t] = pad0[2 * t]! ^ pad1[2 * t]! ^ a[t]!;
       fix[2 * t + 1] = pad0[2 * t + 1]! ^ pad1[2 * t + 1]! ^ b[t]!;
     }
-    await session.send(peer, stages.fix, riders ? concat([pack(fix), riders.payload(peer, keys0, keys1)]) : pack(fix));
+    const answer = [pack(fix), ...(riders ? [riders.payload(peer, keys0, keys1)] : [])];
+    // Accepted: the answer is the acceptance; after a fresh base, its own message. This party's
+    // shares are ready now: with `deliveries`, its next messages need not wait for the receipt.
+    const sent = accepted ? session.send(peer, stages.baseB, concat([Uint8Array.of(1), ...answer])) : session.send(peer, stages.fix, concat(answer));
+    if (deliveries === undefined) await sent;
+    else deliveries.track(sent);
     return pad0.subarray(0, 2 * count);
   }
+
+  /** The receiver's shares from the sender's answer: the derandomization bits, then the riders' payload. */
+  const derandomize = (pads: Bits, keys: Uint8Array, choices: Bits, message: Uint8Array): Bits => {
+    if (message.length !== fixBytes + riderBytes) throw new PeerError(`stage ${stages.fix}: expected ${fixBytes + riderBytes} bytes, got ${message.length}`, { where });
+    const fix = unpack(message.subarray(0, fixBytes), 2 * count, where);
+    riders?.receive(peer, keys, message.subarray(fixBytes));
+    return xor(pads.subarray(0, 2 * count), and(choices.subarray(0, 2 * count), fix));
+  };
 
   const key = cacheKey(session, peer, 'receiver');
   const nonceBytes = randomBytes(NONCE_BYTES);
@@ -224,47 +259,43 @@ async function crossTerms(session: Session, peer: number, a: Bits, b: Bits, stag
   const offer = cached?.role === 'receiver' ? cached : undefined;
   const fresh = SPARE_SENDERS.get(key) ?? new BaseOtSender();
   SPARE_SENDERS.delete(key);
-  await session.send(peer, stages.baseA, concat([Uint8Array.of(offer ? 1 : 0), offer?.id ?? new Uint8Array(ID_BYTES), nonceBytes, fresh.first]));
-  // Optimistically extend under the offered base, in the same flight as the offer.
+  // Optimistically extend under the offered base, and send the matrix inside the offer.
   const optimistic = offer && iknpReceive(offer.k0, offer.k1, choices, label2, wide);
-  const sending = optimistic ? sendChunked(session, peer, stages.ext, optimistic.u, 0) : Promise.resolve();
+  const head = [Uint8Array.of(offer ? 1 : 0), offer?.id ?? new Uint8Array(ID_BYTES), nonceBytes, fresh.first];
+  const offering = session.send(peer, stages.baseA, concat(optimistic ? [...head, optimistic.u.subarray(0, firstChunk)] : head));
+  offering.catch(() => undefined);
+  // Further chunks only after the offer is in (a peer takes one sender's stages in order).
+  const sending = optimistic && chunks > 1 ? offering.then(() => sendChunked(session, peer, stages.ext, optimistic.u, 0, 1)) : offering;
   sending.catch(() => undefined);
-  const answer = await receiveFrom(session, peer, stages.baseB);
-  let pads: Bits;
-  let keys: Uint8Array;
-  if (optimistic && answer.length === 1 && answer[0] === 1) {
-    pads = optimistic.pads;
-    keys = optimistic.keys;
+  // The answer comes only after the offer arrived; a failed send fails at once.
+  const [answer] = await Promise.all([receiveFrom(session, peer, stages.baseB), sending]);
+  if (optimistic && answer[0] === 1) {
+    if (answer.length !== 1 + fixBytes + riderBytes) throw new PeerError(`stage ${stages.baseB}: expected ${1 + fixBytes + riderBytes} bytes, got ${answer.length}`, { where });
     // S went unanswered: it may ride along the next offer.
     if (SPARE_SENDERS.size < BASE_CACHE_LIMIT) SPARE_SENDERS.set(key, fresh);
-    await sending;
-  } else {
-    if (answer.length !== 1 + KAPPA * POINT_BYTES || answer[0] !== 0) throw new PeerError(`stage ${stages.baseB}: malformed answer`, { where });
-    const reply = answer.subarray(1);
-    const base = { role: 'receiver' as const, ...(await fresh.keys(reply, where)), id: baseId(fresh.first, reply) };
-    remember(key, base);
-    const extension = iknpReceive(base.k0, base.k1, choices, label2, wide);
-    pads = extension.pads;
-    keys = extension.keys;
-    await Promise.all([sending, sendChunked(session, peer, stages.ext, extension.u, optimistic ? chunks : 0)]);
+    return derandomize(optimistic.pads, optimistic.keys, choices, answer.subarray(1));
   }
-  const message = await receiveFrom(session, peer, stages.fix);
-  if (message.length !== fixBytes + riderBytes) throw new PeerError(`stage ${stages.fix}: expected ${fixBytes + riderBytes} bytes, got ${message.length}`, { where });
-  const fix = unpack(message.subarray(0, fixBytes), 2 * count, where);
-  riders?.receive(peer, keys, message.subarray(fixBytes));
-  return xor(pads.subarray(0, 2 * count), and(choices.subarray(0, 2 * count), fix));
+  if (answer.length !== 1 + KAPPA * POINT_BYTES || answer[0] !== 0) throw new PeerError(`stage ${stages.baseB}: malformed answer`, { where });
+  const reply = answer.subarray(1);
+  const base = { role: 'receiver' as const, ...(await fresh.keys(reply, where)), id: baseId(fresh.first, reply) };
+  remember(key, base);
+  const extension = iknpReceive(base.k0, base.k1, choices, label2, wide);
+  const [, message] = await Promise.all([sendChunked(session, peer, stages.ext, extension.u, optimistic ? chunks : 0), receiveFrom(session, peer, stages.fix)]);
+  return derandomize(extension.pads, extension.keys, choices, message);
 }
 
 /**
  * `count` Beaver triples over XOR shares, one share of each at this party, made with every peer by
  * oblivious transfer (no dealer). Every party calls it with the same count, stages and label (and
- * the same shape of `riders`: chosen-input OTs carried in the same messages).
+ * the same shape of `riders`: chosen-input OTs carried in the same messages). With `deliveries`,
+ * an OT sender's last message (its answer) is tracked there rather than awaited (deliveries.ts),
+ * so the caller's first AND layer may overtake it: its session must declare circuitLoops.
  */
-export async function dealerFreeTriples(session: Session, count: number, stages: OrderStageNames, label: string, riders?: RiderOts): Promise<Triples> {
+export async function dealerFreeTriples(session: Session, count: number, stages: OrderStageNames, label: string, riders?: RiderOts, deliveries?: Deliveries): Promise<Triples> {
   const a = randomBits(count);
   const b = randomBits(count);
   const c = and(a, b);
-  const shares = await Promise.all(otherParties(session).map((peer) => crossTerms(session, peer, a, b, stages, label, riders)));
+  const shares = await Promise.all(otherParties(session).map((peer) => crossTerms(session, peer, a, b, stages, label, riders, deliveries)));
   for (const s of shares) {
     for (let t = 0; t < count; t++) c[t]! ^= s[2 * t]! ^ s[2 * t + 1]!;
   }

@@ -11,7 +11,7 @@ import { StageOrder } from '../../../../services/common/stages.js';
 import { secureMedian } from '../../../../services/simon/order/median.js';
 import { kthElement } from '../../../../services/simon/order/kthelement.js';
 import { minimumMaximum } from '../../../../services/simon/order/minmax.js';
-import { countBesideLoops, orderStages, searchLoops } from '../../../../services/simon/order/stages.js';
+import { circuitLoops, countBesideLoops, orderStages, searchLoops } from '../../../../services/simon/order/stages.js';
 import type { Microprotocol } from '../../../../services/simon/engine.js';
 import type { CallContext } from '../../../../services/microservice.js';
 
@@ -107,7 +107,10 @@ describe('order microprotocols on the engine: declared stage order', () => {
     assert.deepEqual(KTH_STAGES, ['kth-count-shares', 'kth-count-partials', 'kth-ot-base-a', 'kth-ot-base-b', 'kth-ot-ext', 'kth-ot-fix', 'kth-and', 'kth-open']);
   });
 
-  // A search: the count, then the oblivious transfers, then AND layers and openings, digit after digit.
+  // A search: the count, then the oblivious transfers, then AND layers and openings, digit after
+  // digit. No send waits for its receipt (services/simon/order/deliveries.ts), so an AND layer or
+  // an opening may overtake the OT answer (ot-base-b, or ot-fix after fresh base OTs) and an
+  // opening the AND layer before it; nothing overtakes the offer or the matrix.
   const SEARCH: Record<string, string[]> = {
     '(none)': KTH_STAGES,
     'kth-count-shares': KTH_STAGES,
@@ -116,8 +119,8 @@ describe('order microprotocols on the engine: declared stage order', () => {
     'kth-ot-base-b': KTH_STAGES.slice(3),
     'kth-ot-ext': KTH_STAGES.slice(4),
     'kth-ot-fix': KTH_STAGES.slice(5),
-    'kth-and': ['kth-and', 'kth-open'],
-    'kth-open': ['kth-open', 'kth-and'],
+    'kth-and': ['kth-ot-base-b', 'kth-ot-fix', 'kth-and', 'kth-open'],
+    'kth-open': ['kth-ot-base-b', 'kth-ot-fix', 'kth-and', 'kth-open'],
   };
   const searchOrder = new StageOrder(KTH_STAGES, searchLoops('kth'));
   for (const previous of Object.keys(SEARCH)) {
@@ -130,7 +133,9 @@ describe('order microprotocols on the engine: declared stage order', () => {
   }
 
   // MinimumMaximum: the count runs beside the tournament, so a count message may follow any
-  // tournament message; the tournament's own stages never go back (one opening, no loop).
+  // tournament message; of the tournament's own stages only the overtakings of sends that do not
+  // wait for their receipts (circuitLoops): an AND layer or the opening may arrive before the OT
+  // answer, the opening before the AND layer.
   const count = ['minmax-count-shares', 'minmax-count-partials'];
   const BESIDE: Record<string, string[]> = {
     '(none)': MINMAX_STAGES,
@@ -140,10 +145,10 @@ describe('order microprotocols on the engine: declared stage order', () => {
     'minmax-ot-base-b': [...count, ...MINMAX_STAGES.slice(3)],
     'minmax-ot-ext': [...count, ...MINMAX_STAGES.slice(4)],
     'minmax-ot-fix': [...count, ...MINMAX_STAGES.slice(5)],
-    'minmax-and': [...count, 'minmax-and', 'minmax-open'],
-    'minmax-open': [...count, 'minmax-open'],
+    'minmax-and': [...count, 'minmax-ot-base-b', 'minmax-ot-fix', 'minmax-and', 'minmax-open'],
+    'minmax-open': [...count, 'minmax-ot-base-b', 'minmax-ot-fix', 'minmax-and', 'minmax-open'],
   };
-  const besideOrder = new StageOrder(MINMAX_STAGES, countBesideLoops('minmax'));
+  const besideOrder = new StageOrder(MINMAX_STAGES, [...countBesideLoops('minmax'), ...circuitLoops('minmax')]);
   for (const previous of Object.keys(BESIDE)) {
     for (const next of MINMAX_STAGES) {
       const valid = BESIDE[previous]!.includes(next);

@@ -77,7 +77,7 @@ function extremesOpening(minimum: number, maximum: number): number[][] {
   return [[...bitsOf(orderKey(minimum)), ...bitsOf(all - orderKey(maximum))]];
 }
 
-function checkTranscript(log: Awaited<ReturnType<typeof run>>['log'], secret: number, want: number[][], openStage: string) {
+function checkTranscript(log: Awaited<ReturnType<typeof run>>['log'], secret: number, want: number[][], openStage: string, least = 21) {
   const forbidden = encodings(secret);
   let checked = 0;
   for (const m of log) {
@@ -86,7 +86,7 @@ function checkTranscript(log: Awaited<ReturnType<typeof run>>['log'], secret: nu
     for (const needle of forbidden) assert.equal(payload.indexOf(needle), -1, `stage ${m.stage}[${m.seq}] from party ${m.from} to party ${m.to} holds the value`);
     checked += 1;
   }
-  assert.ok(checked > 20, 'the transcript was recorded');
+  assert.ok(checked >= least, 'the transcript was recorded');
 
   // The openings: every party publishes its share of each round's opened bits; their XOR must be
   // exactly the bits the output implies.
@@ -123,6 +123,17 @@ describe('order statistics transcripts', { timeout: 300_000 }, () => {
     checkTranscript(log, 3.0625, extremesOpening(secret, 9), 'minmax-open');
   });
 
+  test('MinimumMaximum with a reused base, whose offer carries the matrix and whose acceptance the garbled circuits: the same', async () => {
+    const secret = -98.765;
+    const inputs = [[{ minimum: -1, maximum: 4 }], { minimum: secret, maximum: 3.0625 }, [{ minimum: 0, maximum: 9 }]];
+    await run(minimumMaximum, inputs);
+    const { results, log } = await run(minimumMaximum, inputs, false);
+    for (const r of results) assert.deepEqual(r, { inputs: 3, result: { minimum: secret, maximum: 9, samples: 3 } });
+    assert.ok(log.some((m) => m.stage === 'minmax-ot-base-b' && m.payload![0] === 1), 'the base was reused');
+    // 30 messages, 10 to each party (2 of the OTs, 4 of the count, 2 AND, 2 opening): 20 to parties 0 and 2.
+    checkTranscript(log, 3.0625, extremesOpening(secret, 9), 'minmax-open', 20);
+  });
+
   test('the transcript’s shape depends only on n and N, not on the values', async () => {
     const a = await run(secureMedian, [[1, 2, 3], [4], [5, 6, 7]]);
     const b = await run(secureMedian, [[-1e300, 0.5, 7e-300], [123], [9, 9, 9]]);
@@ -138,57 +149,83 @@ describe('order statistics transcripts', { timeout: 300_000 }, () => {
     assert.deepEqual(shape(a.log), shape(b.log));
   });
 
-  test('MinimumMaximum: the garbled comparisons in ot-fix carry every label under an OT key, never the garbling offset in clear', async () => {
-    const { log } = await run(minimumMaximum, [[{ minimum: 1, maximum: 2 }], [{ minimum: -5, maximum: 0 }], [{ minimum: 3, maximum: 30 }]]);
+  /** Per pair, the sender's answer after the triples' fix bits: ot-fix after fresh base OTs, ot-base-b (after its leading 1) when the offered base was accepted. */
+  function answers(log: { stage: string; payload?: Uint8Array; from: number; to: number }[]) {
+    return log.flatMap((m) => {
+      if (m.stage === 'minmax-ot-fix') return [{ ...m, body: m.payload! }];
+      if (m.stage === 'minmax-ot-base-b' && m.payload![0] === 1) return [{ ...m, body: m.payload!.subarray(1) }];
+      return [];
+    });
+  }
+
+  test('MinimumMaximum: the garbled comparisons in the OT answer carry every label under an OT key, never the garbling offset in clear', async () => {
+    const inputs = [[{ minimum: 1, maximum: 2 }], [{ minimum: -5, maximum: 0 }], [{ minimum: 3, maximum: 30 }]];
+    const first = await run(minimumMaximum, inputs);
+    const reused = await run(minimumMaximum, inputs, false);
     // Per pair, after the triples' fix bits: 2 searches × (64 label pairs of 2 × 16 bytes, then
     // 1 + 2·63 ciphertexts of 16 bytes, then, for a pair with the last party, which selects
     // min(x, y), 2·64 more) (services/simon/order/garbled.ts).
     const LABEL = 16;
-    const fixes = log.filter((m) => m.stage === 'minmax-ot-fix');
-    assert.equal(fixes.length, 3, 'one per pair');
-    for (const m of fixes) {
-      const SEARCH = 64 * 2 * LABEL + (1 + 2 * 63) * LABEL + (m.to === 2 ? 2 * 64 * LABEL : 0);
-      const garbled = m.payload!.subarray(m.payload!.length - 2 * SEARCH);
-      for (let s = 0; s < 2; s++) {
-        // Sent in clear, the two labels of each bit of the receiver's key would XOR to the one
-        // offset R, and the receiver could decode every wire of the circuit.
-        const xors = new Set<string>();
-        for (let b = 0; b < 64; b++) {
-          const at = s * SEARCH + 2 * b * LABEL;
-          const pair = garbled.subarray(at, at + 2 * LABEL);
-          xors.add(Buffer.from(pair.subarray(0, LABEL).map((v, i) => v ^ pair[LABEL + i]!)).toString('hex'));
+    for (const log of [first.log, reused.log]) {
+      const sent = answers(log);
+      assert.equal(sent.length, 3, 'one per pair');
+      for (const m of sent) {
+        const SEARCH = 64 * 2 * LABEL + (1 + 2 * 63) * LABEL + (m.to === 2 ? 2 * 64 * LABEL : 0);
+        const garbled = m.body.subarray(m.body.length - 2 * SEARCH);
+        for (let s = 0; s < 2; s++) {
+          // Sent in clear, the two labels of each bit of the receiver's key would XOR to the one
+          // offset R, and the receiver could decode every wire of the circuit.
+          const xors = new Set<string>();
+          for (let b = 0; b < 64; b++) {
+            const at = s * SEARCH + 2 * b * LABEL;
+            const pair = garbled.subarray(at, at + 2 * LABEL);
+            xors.add(Buffer.from(pair.subarray(0, LABEL).map((v, i) => v ^ pair[LABEL + i]!)).toString('hex'));
+          }
+          assert.equal(xors.size, 64, `search ${s} from party ${m.from} to party ${m.to}`);
         }
-        assert.equal(xors.size, 64, `search ${s} from party ${m.from} to party ${m.to}`);
       }
     }
   });
 
-  test('a second computation between the same servers reuses the base OTs: no public-key OT messages, same results', async () => {
+  test('a second computation between the same servers reuses the base OTs: one message each way per pair, no public-key OT messages, same results', async () => {
     const inputs = [[{ minimum: 2, maximum: 4 }], [{ minimum: -3.5, maximum: 1 }], []];
     const first = await run(minimumMaximum, inputs);
     const second = await run(minimumMaximum, inputs, false);
     for (const r of [...first.results, ...second.results]) assert.deepEqual(r, { inputs: 3, result: { minimum: -3.5, maximum: 4, samples: 2 } });
-    const baseBytes = (log: typeof first.log) => log.filter((m) => /-ot-base-/.test(m.stage)).reduce((t, m) => t + m.bytes, 0);
-    // Fresh: KAPPA = 128 points of 32 bytes per pair; reused: an 81-byte offer and a 1-byte answer.
-    assert.ok(baseBytes(first.log) > 3 * 128 * 32);
-    assert.equal(baseBytes(second.log), 3 * (81 + 1));
+    const ots = (log: typeof first.log) => log.filter((m) => /-ot-/.test(m.stage));
+    // Fresh: an offer with no matrix, KAPPA = 128 points of 32 bytes, the matrix, the answer.
+    assert.equal(ots(first.log).length, 3 * 4);
+    assert.ok(ots(first.log).filter((m) => /-ot-base-b$/.test(m.stage)).every((m) => m.bytes === 1 + 128 * 32));
+    // Reused: per pair an 81-byte offer carrying the extension matrix, and the acceptance
+    // carrying the answer; the same matrix and answer as the fresh run's, with no group element.
+    const bytes = (log: typeof first.log, stage: RegExp) => log.filter((m) => stage.test(m.stage)).reduce((t, m) => t + m.bytes, 0);
+    assert.deepEqual(
+      ots(second.log).map((m) => m.stage).sort(),
+      ['minmax-ot-base-a', 'minmax-ot-base-a', 'minmax-ot-base-a', 'minmax-ot-base-b', 'minmax-ot-base-b', 'minmax-ot-base-b'],
+    );
+    assert.equal(bytes(second.log, /-ot-base-a$/), 3 * 81 + bytes(first.log, /-ot-ext$/));
+    assert.equal(bytes(second.log, /-ot-base-b$/), 3 * 1 + bytes(first.log, /-ot-fix$/));
     // The nonce makes every reuse fresh: the OT-extension matrices of the two runs differ.
-    const ext = (log: typeof first.log) => log.filter((m) => /-ot-ext$/.test(m.stage)).map((m) => Buffer.from(m.payload!).toString('hex'));
-    assert.notDeepEqual(ext(first.log), ext(second.log));
+    const matrices = (log: typeof first.log) =>
+      log.filter((m) => /-ot-ext$/.test(m.stage) || (/-ot-base-a$/.test(m.stage) && m.bytes > 81)).map((m) => Buffer.from(m.payload!.subarray(m.bytes > 81 ? 81 : 0)).toString('hex'));
+    assert.notDeepEqual(matrices(first.log), matrices(second.log));
   });
 
   test('a base one side no longer holds (it restarted) is refused, and fresh base OTs follow in the same computation', async () => {
     const inputs = [[{ minimum: 2, maximum: 4 }], [], [{ minimum: -3.5, maximum: 1 }]];
-    await run(minimumMaximum, inputs);
+    const first = await run(minimumMaximum, inputs);
     forgetBaseOts('sender');
     const again = await run(minimumMaximum, inputs, false);
     for (const r of again.results) assert.deepEqual(r, { inputs: 3, result: { minimum: -3.5, maximum: 4, samples: 2 } });
-    // Every pair's receiver offered its base, every sender answered with fresh points, and the
-    // extension was sent twice (once under the refused base, once under the fresh one).
-    const answers = again.log.filter((m) => /-ot-base-b$/.test(m.stage));
-    assert.equal(answers.length, 3);
-    for (const m of answers) assert.equal(m.bytes, 1 + 128 * 32);
-    assert.equal(new Set(again.log.filter((m) => /-ot-ext$/.test(m.stage)).map((m) => `${m.from}>${m.to}/${m.seq}`)).size, 6);
+    // Every pair's receiver offered its base with a matrix under it, every sender answered with
+    // fresh points, and the matrix was sent again under the fresh base, then the answer.
+    const ofStage = (stage: string) => again.log.filter((m) => m.stage === `minmax-ot-${stage}`);
+    const extBytes = first.log.filter((m) => m.stage === 'minmax-ot-ext').reduce((t, m) => t + m.bytes, 0);
+    assert.equal(ofStage('base-a').reduce((t, m) => t + m.bytes, 0), 3 * 81 + extBytes);
+    assert.equal(ofStage('base-b').length, 3);
+    for (const m of ofStage('base-b')) assert.equal(m.bytes, 1 + 128 * 32);
+    assert.equal(ofStage('ext').length, 3);
+    assert.equal(ofStage('fix').length, 3);
   });
 
   test('planting the bug is caught: a payload carrying the value fails the check', () => {
