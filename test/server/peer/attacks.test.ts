@@ -15,20 +15,10 @@ import { ChannelKeys, LARGE_PAYLOAD_BYTES, parseEnvelope, type EnvelopeHeader } 
 import { loadOrCreateIdentity, type Identity } from '../../../server/peer/identity.js';
 import { Trust } from '../../../server/peer/trust.js';
 import { memoryLog } from '../helpers.js';
-import { openAll, STAGES, startNetwork, termsFor, type Network, type Party } from './harness.js';
+import { identityOf, openAll, post, STAGES, startNetwork, termsFor, type Network, type Party } from './harness.js';
 import { within } from '../../within.js';
-import { rawRequest } from '../../support/http.js';
 
 const SECRET = Buffer.alloc(32, 7); // the harness's default network secret
-
-async function post(url: string, body: Buffer): Promise<{ status: number; problem: Record<string, unknown> }> {
-  const res = await rawRequest(url, '/peer/messages', { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body, timeoutMs: 5000 });
-  return { status: res.status, problem: res.text ? (JSON.parse(res.text) as Record<string, unknown>) : {} };
-}
-
-async function identityOf(url: string): Promise<{ publicKey: string; bootId: string }> {
-  return (await rawRequest(url, '/peer/identity', { timeoutMs: 5000 })).json as { publicKey: string; bootId: string };
-}
 
 /** An attacker's sealing kit: any identity, any secret, any header. */
 async function forger(identity: Identity, trust: Trust) {

@@ -14,6 +14,7 @@ import { createPeerNode, type PeerNode, type PeerNodeOptions } from '../../../se
 import { PeerChannelServer } from '../../../server/peer/channel-server.js';
 import { loadOrCreateIdentity } from '../../../server/peer/identity.js';
 import { RECEIPT_HEADER } from '../../../server/peer/transport.js';
+import { rawRequest } from '../../support/http.js';
 import { memoryLog } from '../helpers.js';
 
 export interface Party {
@@ -201,4 +202,15 @@ export function openAll(net: Network, uuid: string, extra: Record<string, string
       p.node.open({ uuid, myself, terms: termsFor(net.urls, extra), stages: STAGES, ...(timeoutMs ? { timeoutMs } : {}) }),
     ),
   );
+}
+
+/** POSTs raw bytes as an envelope to a party, as an attacker on the network would. */
+export async function post(url: string, body: Buffer): Promise<{ status: number; problem: Record<string, unknown> }> {
+  const res = await rawRequest(url, '/peer/messages', { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body, timeoutMs: 5000 });
+  return { status: res.status, problem: res.text ? (JSON.parse(res.text) as Record<string, unknown>) : {} };
+}
+
+/** A party's identity as its GET /peer/identity states it. */
+export async function identityOf(url: string): Promise<{ publicKey: string; bootId: string }> {
+  return (await rawRequest(url, '/peer/identity', { timeoutMs: 5000 })).json as { publicKey: string; bootId: string };
 }

@@ -14,21 +14,11 @@ import { loadOrCreateIdentity } from '../../../server/peer/identity.js';
 import type { PeerSession } from '../../../server/peer/session.js';
 import { Trust } from '../../../server/peer/trust.js';
 import { BadInputError, ConflictError } from '../../../services/errors.js';
-import { rawRequest } from '../../support/http.js';
 import { within } from '../../within.js';
 import { memoryLog } from '../helpers.js';
-import { openAll, startNetwork, termsFor, type Network } from './harness.js';
+import { identityOf, openAll, post, startNetwork, termsFor, type Network } from './harness.js';
 
 const SECRET = Buffer.alloc(32, 7); // the harness's default network secret
-
-async function post(url: string, body: Buffer): Promise<{ status: number; problem: Record<string, unknown> }> {
-  const res = await rawRequest(url, '/peer/messages', { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body, timeoutMs: 5000 });
-  return { status: res.status, problem: res.text ? (JSON.parse(res.text) as Record<string, unknown>) : {} };
-}
-
-async function identityOf(url: string): Promise<{ publicKey: string; bootId: string }> {
-  return (await rawRequest(url, '/peer/identity', { timeoutMs: 5000 })).json as { publicKey: string; bootId: string };
-}
 
 describe('terms in envelope headers: in full once per receiver run, then by digest', () => {
   let net: Network;
