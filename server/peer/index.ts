@@ -102,7 +102,7 @@ export async function createPeerNode(opts: PeerNodeOptions): Promise<ConnectedPe
   }
   const stageTimeoutMs = opts.stageTimeoutMs ?? DEFAULT_STAGE_TIMEOUT_MS;
   const transportOptions = opts.tlsCa !== undefined ? { ca: opts.tlsCa } : {};
-  const direct = opts.channel === false ? new HttpTransport(transportOptions) : new ChannelTransport(transportOptions);
+  const direct = opts.channel === false ? new HttpTransport(transportOptions) : new ChannelTransport({ ...transportOptions, log });
   // The NATS client is loaded only by servers that use a relay.
   const relay = opts.relay === undefined
     ? undefined

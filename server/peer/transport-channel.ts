@@ -1,5 +1,6 @@
 // The persistent peer channel, sender side: one WebSocket (RFC 6455, the `ws` package) per peer
-// server, upgraded on that server's existing HTTP(S) port at /peer/channel, carrying the same
+// server, upgraded on that server's existing HTTP(S) port at /peer/channel (wss: for an https:
+// peer, RFC 6455 section 11.1.2, with the POSTs' TLS checks, see below), carrying the same
 // sealed envelopes and identity requests as the HTTP routes, as request/answer pairs with ids
 // (channel-frames.ts). Many requests share it at once, so a peer round costs one frame each way
 // instead of an HTTP request/response with its headers, parsing and middleware.
@@ -8,7 +9,13 @@
 // themselves end to end and identity answers are checked by the directory, whatever carried them.
 // Its failure semantics are those of the keep-alive POSTs it replaces:
 // - the first request to a peer goes by POST, and once it is answered the channel is opened;
-//   https peers are reached by POST only for now (see channelRoute);
+// - an https peer's channel is a wss connection with exactly the POSTs' TLS settings (transport.ts
+//   peerTlsOptions: one shared SecureContext of Node's roots plus --tls-ca, rejectUnauthorized,
+//   the URL's host as the name the certificate must carry); a certificate that does not verify
+//   ends the connection in the TLS handshake, before the upgrade request is written, and the
+//   peer is then reached by POST, which checks it again and fails naming the peer if it fails
+//   there too (the refusal is logged as a warning: a gateway that shows the channel another
+//   certificate than the POSTs is worth knowing about);
 // - a peer that does not offer the channel (any answer but 101 to the upgrade: an older server, a
 //   server with the channel off, an HTTP proxy in between; or no answer within the handshake
 //   timeout) is reached by POST (HttpTransport), and not asked again for REFUSED_RETRY_MS; so is a
@@ -38,7 +45,22 @@ import {
   requestFrame,
   type RequestKind,
 } from './channel-frames.js';
-import { bodyLength, HttpTransport, joinBody, timeLimitReason, withTimeLimit, type PeerRequest, type PeerResponse, type PeerTransport, type TransportOptions } from './transport.js';
+import type { Logger } from '../../services/microservice.js';
+import {
+  bodyLength,
+  describeTransportError,
+  HttpTransport,
+  isCertificateError,
+  joinBody,
+  peerTlsOptions,
+  timeLimitReason,
+  withTimeLimit,
+  type PeerRequest,
+  type PeerResponse,
+  type PeerTlsOptions,
+  type PeerTransport,
+  type TransportOptions,
+} from './transport.js';
 
 /** A peer whose channel could not be opened (any answer but 101, no answer, no connection) is reached by POST for this long. */
 export const REFUSED_RETRY_MS = 60_000;
@@ -52,7 +74,6 @@ export const MAX_UNFLUSHED_BYTES = 8 * 1024 * 1024;
 const MESSAGES_PATH = '/peer/messages';
 const IDENTITY_PATH = '/peer/identity';
 
-/** What a peer URL becomes on the channel: the server's base URL and the frame to send. */
 /**
  * Envelopes larger than this go by POST even with a channel open. The channel's gain is the round
  * trip of small messages; a bulk transfer gains nothing from it and pays the client-side frame
@@ -61,6 +82,7 @@ const IDENTITY_PATH = '/peer/identity';
  */
 export const CHANNEL_BULK_BYTES = 256 * 1024;
 
+/** What a peer URL becomes on the channel: the server's base URL and the frame to send. */
 interface ChannelRoute {
   readonly base: string;
   readonly kind: RequestKind;
@@ -69,7 +91,7 @@ interface ChannelRoute {
 
 /**
  * Per envelope URL (a node URL + /peer/messages), the base its channel is keyed by, or null when
- * it goes by POST (https): parsed once per peer, not per message. Bounded like the other caches
+ * it cannot go on a channel: parsed once per peer, not per message. Bounded like the other caches
  * of the peer layer; a URL evicted is parsed again.
  */
 const messageBases = new Map<string, string | null>();
@@ -79,11 +101,8 @@ function messageBase(url: string): string | null {
   let base = messageBases.get(url);
   if (base !== undefined) return base;
   const target = new URL(url);
-  // https peers are reached by POST for now: test/security/tls.test.ts failed with the channel
-  // on (identity requests missing their 3 s timeouts) on a machine so loaded that it also failed
-  // once with the channel off; until it has run on a quiet machine, TLS peers keep the tested path.
-  // The server side accepts the upgrade on its TLS listener too (a single wss channel works).
-  base = target.protocol === 'http:' && target.pathname.endsWith(MESSAGES_PATH) && target.search === '' ? baseOf(target, MESSAGES_PATH) : null;
+  // http: peers over ws:, https: peers over wss: (the POSTs' certificate checks, Channel).
+  base = isDirect(target) && target.pathname.endsWith(MESSAGES_PATH) && target.search === '' ? baseOf(target, MESSAGES_PATH) : null;
   if (messageBases.size >= MAX_MESSAGE_BASES) messageBases.delete(messageBases.keys().next().value!);
   messageBases.set(url, base);
   return base;
@@ -98,12 +117,17 @@ function channelRoute(url: string, req: PeerRequest): ChannelRoute | undefined {
     return { base, kind: FRAME_DELIVER, body: joinBody(req.body) };
   }
   const target = new URL(url);
-  if (target.protocol !== 'http:') return undefined;
+  if (!isDirect(target)) return undefined;
   if (req.method === 'GET' && target.pathname.endsWith(IDENTITY_PATH) && req.body === undefined) {
     const challenge = target.searchParams.get('challenge') ?? '';
     return { base: baseOf(target, IDENTITY_PATH), kind: FRAME_IDENTITY, body: Buffer.from(challenge, 'utf8') };
   }
   return undefined;
+}
+
+/** A peer this carrier reaches itself (http: or https:), not through a relay. */
+function isDirect(target: URL): boolean {
+  return target.protocol === 'http:' || target.protocol === 'https:';
 }
 
 function baseOf(target: URL, suffix: string): string {
@@ -180,6 +204,7 @@ class Channel {
 
   constructor(
     base: string,
+    tls: PeerTlsOptions,
     private readonly onGone: (channel: Channel) => void,
   ) {
     const url = `${base.replace(/^http/, 'ws')}${CHANNEL_PATH}`;
@@ -192,6 +217,11 @@ class Channel {
       followRedirects: false,
       // Every frame of the channel is binary (channel-frames.ts): nothing to validate as UTF-8.
       skipUTF8Validation: true,
+      // For wss: the POSTs' SecureContext and rejectUnauthorized; ws hands them to tls.connect
+      // with the URL's host (SNI for a name; an IP address is checked against the certificate's
+      // IP entries), so the chain and the host name are checked exactly as for a POST. Unused
+      // for ws:.
+      ...tls,
     });
     this.ws.binaryType = 'nodebuffer';
     this.opened = new Promise<void>((resolve, reject) => {
@@ -335,14 +365,24 @@ class Channel {
  */
 export class ChannelTransport implements PeerTransport {
   readonly #fallback: PeerTransport;
+  /** The POSTs' TLS settings, for the wss channels to https peers. */
+  readonly #tls: PeerTlsOptions;
+  readonly #log: Logger | undefined;
   readonly #channels = new Map<string, Channel>();
   /** Per base URL, until when it is reached by POST because it refused the upgrade. */
   readonly #refused = new Map<string, number>();
   #closed = false;
 
-  /** `ca`: private CAs for the https peers, which the fallback (HttpTransport) reaches. */
-  constructor(options: TransportOptions & { readonly fallback?: PeerTransport } = {}) {
-    this.#fallback = options.fallback ?? new HttpTransport(options.ca !== undefined ? { ca: options.ca } : {});
+  /**
+   * `ca`: private CAs for the https peers, trusted by the channel (wss) and the fallback (an
+   * HttpTransport unless given) alike; `log`: where a refused channel is told (a warning when
+   * its certificate did not verify, debug otherwise).
+   */
+  constructor(options: TransportOptions & { readonly fallback?: PeerTransport; readonly log?: Logger } = {}) {
+    const tls = options.ca !== undefined ? { ca: options.ca } : {};
+    this.#fallback = options.fallback ?? new HttpTransport(tls);
+    this.#tls = peerTlsOptions(tls);
+    this.#log = options.log;
   }
 
   /** Channels open now (for tests and metrics). */
@@ -371,11 +411,15 @@ export class ChannelTransport implements PeerTransport {
   }
 
   private openChannel(base: string): void {
-    const channel = new Channel(base, (gone) => {
+    const channel = new Channel(base, this.#tls, (gone) => {
       if (this.#channels.get(base) === gone) this.#channels.delete(base);
     });
     this.#channels.set(base, channel);
-    channel.opened.catch(() => {
+    channel.opened.catch((err: unknown) => {
+      // The peer URL and an error code only: nothing of any computation is in either.
+      const reason = describeTransportError(err);
+      if (isCertificateError(err)) this.#log?.warn({ peer: base }, `peer channel to ${base} refused: ${reason}; reached by POST`);
+      else this.#log?.debug({ peer: base, reason }, 'peer channel not offered; reached by POST');
       this.#refused.set(base, Date.now() + REFUSED_RETRY_MS);
       if (this.#refused.size > 10_000) this.#refused.delete(this.#refused.keys().next().value!);
     });

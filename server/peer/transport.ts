@@ -10,7 +10,7 @@
 
 import { request as httpRequest, Agent as HttpAgent, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { PeerError, TimeoutError } from '../../services/errors.js';
 
 export interface PeerResponse {
@@ -86,14 +86,25 @@ const CERTIFICATE_ERRORS = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+function errorCode(err: unknown): string | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } };
+  return typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : undefined;
+}
+
+/** Whether a failed connection failed because the peer's certificate did not verify. */
+export function isCertificateError(err: unknown): boolean {
+  const code = errorCode(err);
+  return code !== undefined && CERTIFICATE_ERRORS.has(code);
+}
+
 /** A short, log-safe reason for a failed request: the error code, with a hint for certificates. */
-function describeTransportError(err: unknown): string {
-  const e = err as { code?: unknown; cause?: { code?: unknown }; message?: unknown };
-  const code = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : undefined;
+export function describeTransportError(err: unknown): string {
+  const code = errorCode(err);
   if (code !== undefined && CERTIFICATE_ERRORS.has(code)) {
     return `its TLS certificate did not verify (${code}); give its CA with --tls-ca`;
   }
-  return code ?? (typeof e.message === 'string' ? e.message : 'request failed');
+  const message = (err as { message?: unknown }).message;
+  return code ?? (typeof message === 'string' ? message : 'request failed');
 }
 
 /** The byte length of a body given whole or in parts. */
@@ -145,20 +156,55 @@ export interface PeerTransport {
   close(): void;
 }
 
+/** What every carrier that reaches an https peer passes to tls.connect (peerTlsOptions). */
+export interface PeerTlsOptions {
+  readonly secureContext: SecureContext;
+  readonly rejectUnauthorized: true;
+}
+
+/**
+ * One SecureContext per CA configuration, shared by every carrier (the POSTs' agent, the
+ * channel's wss) and every server in the process that trusts the same CAs. Given `ca` instead,
+ * tls.connect builds a context per connection, and a context with a private CA must list Node's
+ * ~140 roots too (below), so each new connection to an https peer parsed them all again. Keyed by
+ * the PEM text itself: the server reads its certificate files once, at start (it has no reload),
+ * so a different configuration is a different key and gets its own context. Bounded; one evicted
+ * is built again when next asked for.
+ */
+const secureContexts = new Map<string, SecureContext>();
+const MAX_SECURE_CONTEXTS = 16;
+
+/**
+ * The TLS options every carrier reaching an https peer uses: the certificate chain must verify
+ * against Node's roots plus the private CAs given (--tls-ca), and the certificate must name the
+ * URL's host (tls.connect's default checkServerIdentity: RFC 9110 section 4.3.4, RFC 6125).
+ * This server presents no client certificate to its peers (peers authenticate each other by
+ * their envelope keys, not by TLS), on the POSTs and on wss alike.
+ */
+export function peerTlsOptions(options: TransportOptions = {}): PeerTlsOptions {
+  const extra = (options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca]).map((c: string | Buffer) => c.toString());
+  const key = extra.join('\n');
+  let secureContext = secureContexts.get(key);
+  if (secureContext === undefined) {
+    // `ca` replaces Node's default roots, so the well-known ones are listed with the private ones.
+    secureContext = createSecureContext(extra.length > 0 ? { ca: [...rootCertificates, ...extra] } : {});
+    if (secureContexts.size >= MAX_SECURE_CONTEXTS) secureContexts.delete(secureContexts.keys().next().value!);
+    secureContexts.set(key, secureContext);
+  }
+  return { secureContext, rejectUnauthorized: true };
+}
+
 /** Peers reached by HTTP(S) requests: the default carrier. */
 export class HttpTransport implements PeerTransport {
   readonly #http = new HttpAgent({ keepAlive: true, scheduling: 'lifo', timeout: AGENT_FREE_SOCKET_TIMEOUT_MS });
   readonly #https: HttpsAgent;
 
   constructor(options: TransportOptions = {}) {
-    const extra = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
     this.#https = new HttpsAgent({
       keepAlive: true,
       scheduling: 'lifo',
       timeout: AGENT_FREE_SOCKET_TIMEOUT_MS,
-      // `ca` replaces Node's default roots, so the well-known ones are listed with the private ones.
-      ...(extra.length > 0 ? { ca: [...rootCertificates, ...extra.map((c) => c.toString())] } : {}),
-      rejectUnauthorized: true,
+      ...peerTlsOptions(options),
     });
   }
 

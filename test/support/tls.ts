@@ -21,9 +21,13 @@ export async function makeCa(dir: string, name: string): Promise<Pem> {
   return { cert: await readFile(join(dir, `${name}.pem`), 'utf8'), key: await readFile(join(dir, `${name}.key`), 'utf8') };
 }
 
-/** A server certificate for 127.0.0.1 and localhost, signed by the CA named `ca` in `dir` (or self-signed without one). */
-export async function makeLeaf(dir: string, name: string, ca?: string): Promise<Pem> {
-  const san = 'subjectAltName=IP:127.0.0.1,DNS:localhost';
+/**
+ * A server certificate for 127.0.0.1 and localhost, signed by the CA named `ca` in `dir` (or
+ * self-signed without one); `names`: other subjectAltName entries instead (e.g. `DNS:localhost`
+ * alone, for a host-name check to fail on 127.0.0.1).
+ */
+export async function makeLeaf(dir: string, name: string, ca?: string, names = 'IP:127.0.0.1,DNS:localhost'): Promise<Pem> {
+  const san = `subjectAltName=${names}`;
   if (ca === undefined) {
     openssl(dir, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`,
       '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', san]);
