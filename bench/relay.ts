@@ -7,7 +7,10 @@
 //      1 MiB, and 8 MiB, the consortium configuration docs/relay.md recommends);
 //   3. SecureSum and SecureFedAvg time for 10, 30 and 100 parties through the relay (servers in
 //      this process: 100 processes do not fit a small machine), with the full mesh of pairwise
-//      masks and, when SecureFedAvg offers it, the SecAgg+ sparse neighbour graph.
+//      masks and, when SecureFedAvg offers it, the SecAgg+ sparse neighbour graph; one row per
+//      trust setup (--scale-trust): parties pinned in a peers file besides the network secret, and
+//      the secret alone, each with its first SecureSum (every pair's first contact) and a warm one,
+//      their CPU seconds and NATS messages (docs/relay.md "First contact with pinned peers").
 //
 //   npx tsx bench/relay.ts [--sizes 1,25] [--sum-parties 3,10] [--scale 10,30,100] [--reps 5]
 //                          [--scale-model 10000] [--sparse-option '{"mask_graph": "sparse"}']
