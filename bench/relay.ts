@@ -7,11 +7,14 @@
 //      1 MiB, and 8 MiB, the consortium configuration docs/relay.md recommends);
 //   3. SecureSum and SecureFedAvg time for 10, 30 and 100 parties through the relay (servers in
 //      this process: 100 processes do not fit a small machine), with the full mesh of pairwise
-//      masks and, when SecureFedAvg offers it, the SecAgg+ sparse neighbour graph.
+//      masks and, when SecureFedAvg offers it, the SecAgg+ sparse neighbour graph; one row per
+//      trust setup (--scale-trust): parties pinned in a peers file besides the network secret, and
+//      the secret alone, each with its first SecureSum (every pair's first contact) and a warm one,
+//      their CPU seconds and NATS messages (docs/relay.md "First contact with pinned peers").
 //
 //   npx tsx bench/relay.ts [--sizes 1,25] [--sum-parties 3,10] [--scale 10,30,100] [--reps 5]
 //                          [--scale-model 10000] [--sparse-option '{"mask_graph": "sparse"}']
-//                          [--max-payload 1048576,8388608]
+//                          [--max-payload 1048576,8388608] [--scale-trust pinned,secret] [--scale-sum-only]
 //
 // --sparse-option: the SecureFedAvg option (JSON) that selects the sparse neighbour graph
 // (default {"mask_graph": "sparse"}, docs/sparse-masks.md); the full-mesh column passes
@@ -40,6 +43,8 @@ const { values } = parseArgs({
     'scale-model': { type: 'string', default: '10000' },
     'sparse-option': { type: 'string' },
     'max-payload': { type: 'string', default: `${1 << 20},${8 << 20}` },
+    'scale-trust': { type: 'string', default: 'pinned,secret' },
+    'scale-sum-only': { type: 'boolean', default: false },
   },
 });
 const list = (text: string): number[] => text.split(',').map(Number).filter((n) => Number.isFinite(n) && n > 0);
@@ -50,6 +55,15 @@ const REPS = Math.max(1, Number(values.reps));
 const SCALE_MODEL = Number(values['scale-model']);
 /** The relay's max_payload for the SecureFedAvg table's relay rows: one nats-server each. */
 const MAX_PAYLOADS = list(values['max-payload']!);
+/**
+ * How the scale table's parties trust each other, one row each: "secret" (the network secret only:
+ * a first contact asks every party's identity) and "pinned" (the secret and a peers file pinning
+ * every relay:// URL to its key: a first contact asks only the peers it exchanges messages with;
+ * docs/relay.md "First contact with pinned peers").
+ */
+const SCALE_TRUST = values['scale-trust']!.split(',').filter((t): t is 'pinned' | 'secret' => t === 'pinned' || t === 'secret');
+/** Only the two SecureSums of the scale table (first contact, then warm), no SecureFedAvg: a quick A/B of first contact. */
+const SCALE_SUM_ONLY = values['scale-sum-only'] === true;
 const sparseOption = values['sparse-option'] !== undefined ? (JSON.parse(values['sparse-option']) as Record<string, unknown>) : SPARSE_OPTION;
 
 type Carrier = 'direct' | 'relay';
@@ -211,9 +225,13 @@ function fedAvgRow(millions: number, maxPayload: number, direct: FedAvgRow, rela
 
 async function scaleTable(nats: Nats): Promise<void> {
   const rows: string[] = [];
-  for (const n of SCALE) {
+  const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
+  for (const n of SCALE) for (const trust of SCALE_TRUST) {
     // A generous connect timeout: 100 servers connecting at once on a busy machine take a while.
-    const cluster = await startRelayCluster(nats.url, { parties: n, stageTimeoutMs: 300_000, relay: { connectTimeoutMs: 120_000 }, config: { peer: { limits: { maxParties: Math.max(64, n) } } } });
+    const cluster = await startRelayCluster(nats.url, {
+      parties: n, stageTimeoutMs: 300_000, relay: { connectTimeoutMs: 120_000 }, config: { peer: { limits: { maxParties: Math.max(64, n) } } },
+      pinned: trust === 'pinned',
+    });
     try {
       // Each party calls its own server's bus (what its HTTP handlers call): in one process, 100
       // HTTP clients would measure the client API, not the relay.
@@ -221,43 +239,59 @@ async function scaleTable(nats: Nats): Promise<void> {
         const uuid = randomUUID();
         return Promise.all(cluster.servers.map((s, myself) => computeOnBus(s, microprotocol, data(myself), { nodes: cluster.nodes, uuid, myself }, extra)));
       };
-      let t = performance.now();
-      const sums = await all('SecureSum', (i) => i + 1);
-      const sumMs = performance.now() - t;
-      // The table is only worth printing if every party got the right answer.
-      for (const r of sums) assert.deepEqual((r as { result: unknown }).result, { samples: n, sum: (n * (n + 1)) / 2 });
-      const models = Array.from({ length: n }, (_, i) => model(SCALE_MODEL, i + 1));
-      const fedAvgData = (i: number) => ({ tensors: { representation_uuid: cluster.servers[i]!.bus.upload(models[i]) }, weight: 1 });
-      t = performance.now();
-      const check = (results: unknown[]): void => {
-        const want = models.map((m) => m.get('layer.weight')!.data).reduce((acc, d) => acc.map((v, e) => v + d[e]! / n), new Float64Array(SCALE_MODEL));
-        for (const r of results) (r as TensorSet).get('layer.weight')!.data.forEach((v, e) => assert.ok(Math.abs(v - want[e]!) < 1e-3, `SecureFedAvg at ${n} parties: element ${e} is off`));
+      // A SecureSum's wall time, the CPU seconds of this process (every party's server) and of the
+      // nats-server, and the NATS messages it cost (requests and answers, /varz in_msgs).
+      const sum = async (): Promise<{ s: number; cpu: number; natsCpu: number; msgs: number }> => {
+        const before = await nats.varz();
+        const cpu = process.cpuUsage();
+        const natsCpu = cpuSeconds(nats.pid);
+        const t = performance.now();
+        const results = await all('SecureSum', (i) => i + 1);
+        const s = (performance.now() - t) / 1000;
+        const used = process.cpuUsage(cpu);
+        const after = await nats.varz();
+        // The table is only worth printing if every party got the right answer.
+        for (const r of results) assert.deepEqual((r as { result: unknown }).result, { samples: n, sum: (n * (n + 1)) / 2 });
+        return { s, cpu: (used.user + used.system) / 1e6, natsCpu: cpuSeconds(nats.pid) - natsCpu, msgs: after.in_msgs! - before.in_msgs! };
       };
-      check(await all('SecureFedAvg', fedAvgData, FULL_OPTION));
-      const meshMs = performance.now() - t;
+      const first = await sum();
+      let mesh = '—';
       let sparse = '—';
       let k = '—';
-      if (sparseOption !== undefined) {
-        t = performance.now();
-        const results = await all('SecureFedAvg', fedAvgData, sparseOption);
-        sparse = ((performance.now() - t) / 1000).toFixed(2);
-        check(results);
-        k = (results[0] as TensorSet).metadata?.['tessera.mask_neighbours'] ?? '?';
+      if (!SCALE_SUM_ONLY) {
+        const models = Array.from({ length: n }, (_, i) => model(SCALE_MODEL, i + 1));
+        const fedAvgData = (i: number) => ({ tensors: { representation_uuid: cluster.servers[i]!.bus.upload(models[i]) }, weight: 1 });
+        const check = (results: unknown[]): void => {
+          const want = models.map((m) => m.get('layer.weight')!.data).reduce((acc, d) => acc.map((v, e) => v + d[e]! / n), new Float64Array(SCALE_MODEL));
+          for (const r of results) (r as TensorSet).get('layer.weight')!.data.forEach((v, e) => assert.ok(Math.abs(v - want[e]!) < 1e-3, `SecureFedAvg at ${n} parties: element ${e} is off`));
+        };
+        let t = performance.now();
+        check(await all('SecureFedAvg', fedAvgData, FULL_OPTION));
+        mesh = ((performance.now() - t) / 1000).toFixed(2);
+        if (sparseOption !== undefined) {
+          t = performance.now();
+          const results = await all('SecureFedAvg', fedAvgData, sparseOption);
+          sparse = ((performance.now() - t) / 1000).toFixed(2);
+          check(results);
+          k = (results[0] as TensorSet).metadata?.['tessera.mask_neighbours'] ?? '?';
+        }
       }
       // Once the servers have met, a computation asks no identities (receipts, docs/performance.md):
       // the warm sum is what a federation that computes again pays.
-      t = performance.now();
-      const again = await all('SecureSum', (i) => i + 1);
-      const warmMs = performance.now() - t;
-      for (const r of again) assert.deepEqual((r as { result: unknown }).result, { samples: n, sum: (n * (n + 1)) / 2 });
-      rows.push(`| ${n} | ${(sumMs / 1000).toFixed(2)} | ${(warmMs / 1000).toFixed(2)} | ${(meshMs / 1000).toFixed(2)} | ${sparse} | ${k} |`);
+      const warm = await sum();
+      rows.push(
+        `| ${n} | ${trust} | ${first.s.toFixed(2)} | ${first.cpu.toFixed(2)} | ${first.natsCpu.toFixed(2)} | ${first.msgs} | ` +
+          `${warm.s.toFixed(2)} | ${warm.cpu.toFixed(2)} | ${warm.natsCpu.toFixed(2)} | ${warm.msgs} | ${mesh} | ${sparse} | ${k} | ${load()} |`,
+      );
     } finally {
       await cluster.close();
     }
   }
-  console.log(`\nThrough the relay, all servers in this process (the first SecureSum asks every identity; the warm one runs after the averages); SecureFedAvg of ${SCALE_MODEL} float32 parameters`);
-  console.log('| parties | SecureSum first s | SecureSum warm s | SecureFedAvg full mesh s | SecureFedAvg sparse graph s | neighbours k (sparse) |');
-  console.log('|---:|---:|---:|---:|---:|---:|');
+  console.log(`\nThrough the relay, all servers in this process (the first SecureSum is every pair's first contact; the warm one runs ${SCALE_SUM_ONLY ? 'right after it' : 'after the averages'}); SecureFedAvg of ${SCALE_MODEL} float32 parameters`);
+  console.log('trust: secret = network secret only (a first contact asks every identity), pinned = secret and a peers file pinning every relay:// URL;');
+  console.log('CPU = user + sys seconds of this process (all parties) and of the nats-server during that sum; msgs = NATS messages in (requests and answers)');
+  console.log('| parties | trust | SecureSum first s | first CPU s | first nats CPU s | first msgs | SecureSum warm s | warm CPU s | warm nats CPU s | warm msgs | SecureFedAvg full mesh s | SecureFedAvg sparse graph s | neighbours k (sparse) | load average at the end |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const row of rows) console.log(row);
 }
 

@@ -35,6 +35,13 @@ export function proofTick(): number {
   return ticks;
 }
 
+/**
+ * The boot id of a peer whose key the peers file pins but whose run this server has not met yet
+ * (PeerDirectory.known): no envelope is sealed to it (outbound.ts asks the run first), no message
+ * is compared with it (the session holds that peer's messages until its run is proven, node.ts).
+ */
+export const UNKNOWN_BOOT = '';
+
 /** Told of every proof of a peer's current run: its identity, and the tick its fresh value was drawn at. */
 export type ProofListener = (identity: PeerIdentity, tick: number) => void;
 
@@ -82,6 +89,22 @@ export class PeerDirectory {
   cached(url: string): PeerIdentity | undefined {
     if (this.trust.pinnedKey(url) === this.self.publicKey) return { url, publicKey: this.self.publicKey, bootId: this.self.bootId };
     return this.cache.get(url);
+  }
+
+  /**
+   * What this server knows of the peer at `url` without asking: the identity last proven there
+   * (cached), else, when the peers file pins `url`, the pinned key with its run not known yet
+   * (bootId UNKNOWN_BOOT). The pinned key is what any answer at `url` would have to present
+   * (fetchIdentity refuses another), so asking adds nothing to who the peer is; what a fresh
+   * answer adds, a proof that its current run is alive after a computation opened, is drawn later
+   * and only for the peers a computation exchanges messages with (node.ts open, docs/relay.md
+   * "First contact with pinned peers").
+   */
+  known(url: string): PeerIdentity | undefined {
+    const cached = this.cached(url);
+    if (cached !== undefined) return cached;
+    const pinned = this.trust.pinnedKey(url);
+    return pinned === undefined ? undefined : { url, publicKey: pinned, bootId: UNKNOWN_BOOT };
   }
 
   /**

@@ -21,7 +21,7 @@
 // now, which is what a fresh identity challenge proved (directory.ts, node.ts).
 
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../services/common/json.js';
-import { createCipheriv, createDecipheriv, createHash, createHmac, createPublicKey, diffieHellman, hkdfSync, randomFillSync, timingSafeEqual, type DecipherGCM } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, createPublicKey, diffieHellman, hkdfSync, randomFillSync, timingSafeEqual, type DecipherGCM, type KeyObject } from 'node:crypto';
 import { BadInputError, UnauthenticatedError } from '../../services/errors.js';
 import type { Terms } from '../../services/peer.js';
 import { fromBase64Url } from './codec.js';
@@ -203,16 +203,46 @@ export function parseEnvelope(envelope: Buffer): ParsedEnvelope {
  * section 6.1 lets a peer force an all-zero shared secret with one, so the result is checked.
  */
 export function agreeX25519(identity: Identity, peerKey: string, where: string): Buffer {
+  let known = sharedSecrets.get(identity);
+  const cached = known?.get(peerKey);
+  if (cached !== undefined) return cached;
   if (fromBase64Url(peerKey, 32) === undefined) throw new UnauthenticatedError('the peer public key is not a valid X25519 key', { where });
   let shared: Buffer;
   try {
-    const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: peerKey }, format: 'jwk' });
-    shared = diffieHellman({ privateKey: identity.privateKey, publicKey });
+    shared = diffieHellman({ privateKey: identity.privateKey, publicKey: publicKeyObject(peerKey) });
   } catch {
     throw new UnauthenticatedError('the peer public key is not a valid X25519 key', { where });
   }
   if (shared.every((b) => b === 0)) throw new UnauthenticatedError('the peer public key is a small-order point', { where });
+  if (known === undefined) sharedSecrets.set(identity, (known = new Map()));
+  if (known.size >= MAX_AGREED) known.delete(known.keys().next().value!);
+  known.set(peerKey, shared);
   return shared;
+}
+
+/**
+ * The agreement with a peer is the same for its message keys in either direction, for every pair
+ * of runs (a peer that restarts keeps its key), and for its pair secret (pair-secrets.ts), so it
+ * is computed once per own identity and peer key, not once per use: a first contact of n parties
+ * needed three X25519 per pair where one does. Kept no longer than the identity (WeakMap) and
+ * bounded; the keys derived from it are cached in memory alike (ChannelKeys, PairSecrets).
+ */
+const sharedSecrets = new WeakMap<Identity, Map<string, Buffer>>();
+/**
+ * Peer public keys as key objects, parsed from their JWK form once per process: every server in
+ * a process (the benchmarks' and tests' 100 parties) meets the same keys. Only keys that parsed
+ * are kept. Bounded.
+ */
+const publicKeyObjects = new Map<string, KeyObject>();
+const MAX_AGREED = 4096;
+
+function publicKeyObject(peerKey: string): KeyObject {
+  const known = publicKeyObjects.get(peerKey);
+  if (known !== undefined) return known;
+  const key = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: peerKey }, format: 'jwk' });
+  if (publicKeyObjects.size >= MAX_AGREED) publicKeyObjects.delete(publicKeyObjects.keys().next().value!);
+  publicKeyObjects.set(peerKey, key);
+  return key;
 }
 
 /** Derives and caches the per-direction message keys of this server. */

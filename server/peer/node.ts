@@ -224,7 +224,13 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
       // a message from before it has sent that peer anything is asked its identity
       // (wantConfirmation). What is taken into the computation is exactly what it was with a fresh
       // identity request per peer and computation, at no extra round trip.
-      const cached = nodes.map((url, i) => (i === myself ? undefined : this.directory.cached(url)));
+      // A peer the peers file pins counts as known too, even before this server ever met it
+      // (directory.ts known): its key is the pinned one, its run is learnt from the first proof
+      // (outbound.ts asks it before the first envelope to it; a message from it is held until its
+      // run is proven, as above). So with pinned peers a first contact asks only the peers this
+      // computation exchanges messages with, each once, not every party of the node list; a
+      // secure sum's star asks 2(n − 1) identities, not n(n − 1) (docs/relay.md).
+      const cached = nodes.map((url, i) => (i === myself ? undefined : this.directory.known(url)));
       const warm = cached.every((c, i) => i === myself || c !== undefined);
       const identities = warm
         ? await Promise.all(nodes.map((url, i) => (cached[i] !== undefined ? Promise.resolve(cached[i]) : this.directory.get(url, party(i), false))))

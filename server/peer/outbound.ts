@@ -7,7 +7,7 @@
 // proven current (directory.ts proven), which confirms that peer for the computations waiting for it.
 
 import { PeerError, TesseraError } from '../../services/errors.js';
-import { proofTick, type PeerDirectory } from './directory.js';
+import { proofTick, UNKNOWN_BOOT, type PeerDirectory } from './directory.js';
 import type { ChannelKeys, EnvelopeHeader } from './envelope.js';
 import type { Identity } from './identity.js';
 import type { PeerObserver } from './observer.js';
@@ -51,6 +51,7 @@ export class OutboundPath {
     const party = session.party(to);
     const url = session.nodes[to]!;
     const deadline = Date.now() + timeoutMs;
+    if (session.nodeBoots[to] === UNKNOWN_BOOT) await this.learnRun(session, to, signal);
     let refreshed = false;
     for (let busyWaitMs = 50; ; ) {
       const header: EnvelopeHeader = {
@@ -139,5 +140,23 @@ export class OutboundPath {
         extra: { party: to, peerStatus: response.status },
       });
     }
+  }
+
+  /**
+   * Party `to` is pinned and this server has not met its run (directory.ts known): an envelope is
+   * sealed to a run, so ask which one, once (concurrent sends share the request, directory.ts get).
+   * The answer is checked against the pin, and, being a fresh one, confirms that peer for the
+   * sessions waiting for it (node.ts proven), this one included.
+   */
+  private async learnRun(session: PeerSession, to: number, signal: AbortSignal): Promise<void> {
+    const party = session.party(to);
+    const identity = await this.config.directory.get(session.nodes[to]!, party, false);
+    if (signal.aborted && signal.reason instanceof TesseraError) throw signal.reason;
+    // A confirmation that ran meanwhile has set the run already (node.ts confirmPeer).
+    if (session.nodeBoots[to] !== UNKNOWN_BOOT) return;
+    if (identity.publicKey !== session.nodeKeys[to]) {
+      throw new PeerError(`${party} presented a public key that is not the one pinned in the peers file`, { where: party });
+    }
+    session.nodeBoots[to] = identity.bootId;
   }
 }

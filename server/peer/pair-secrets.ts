@@ -68,6 +68,12 @@ export function referencePairSecret(root: Uint8Array, info: Uint8Array): Uint8Ar
   return new Uint8Array(hkdfSync('sha256', root, Buffer.alloc(0), info, SECRET_BYTES));
 }
 
+/** What `root` computes, with Node's HKDF in one call: the reference the tests compare it with. */
+export function referencePairRoot(shared: Uint8Array, salt: Uint8Array, own: Uint8Array, peer: Uint8Array): Uint8Array {
+  const [low, high] = Buffer.compare(own, peer) < 0 ? [own, peer] : [peer, own];
+  return new Uint8Array(hkdfSync('sha256', shared, salt, Buffer.concat([ROOT_INFO, low, high]), SECRET_BYTES));
+}
+
 /** Length-prefixed (uint32 BE), so that no two different field lists encode alike. */
 function field(bytes: Uint8Array): Buffer {
   const length = Buffer.alloc(4);
@@ -107,13 +113,19 @@ export class PairSecrets {
     return expandOneBlock(this.#prk(peerKey), info);
   }
 
-  /** The pair's root (for tests: `secret` is referencePairSecret(root, info)). */
+  /**
+   * The pair's root (for tests: `secret` is referencePairSecret(root, info), and the root is
+   * referencePairRoot's). HKDF in its two HMACs, as for the secrets (RFC 5869 §2.2–2.3: Extract
+   * with the trust salt, then Expand's first block): hkdfSync's bytes without its key object and
+   * job, for the n − 1 roots each party derives at its first computation with n parties.
+   */
   root(peerKey: string): Buffer {
     const shared = agreeX25519(this.identity, peerKey, 'pair secret');
     const peerBytes = fromBase64Url(peerKey, 32)!; // agreeX25519 checked it
     const own = this.identity.publicKeyBytes;
     const [low, high] = Buffer.compare(own, peerBytes) < 0 ? [own, peerBytes] : [peerBytes, own];
-    return Buffer.from(hkdfSync('sha256', shared, this.trust.messageSalt, Buffer.concat([ROOT_INFO, low, high]), 32));
+    const prk = createHmac('sha256', this.trust.messageSalt).update(shared).digest();
+    return createHmac('sha256', prk).update(ROOT_INFO).update(low).update(high).update(FIRST_BLOCK).digest();
   }
 
   #prk(peerKey: string): KeyObject {

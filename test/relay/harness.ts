@@ -2,12 +2,17 @@
 // connection to one real nats-server, named in the node list either by their relay URL
 // (relay://<name>: reached only through the relay) or by their HTTP URL (reached directly).
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Api } from '../../clients/typescript/index.js';
 import type { RunningServer, ServerConfig } from '../../server/main.js';
+import { loadOrCreateIdentity } from '../../server/peer/identity.js';
 import { TensorSet } from '../../services/common/tensors.js';
 import { startCluster, type Cluster } from '../support/cluster.js';
 import assert from 'node:assert/strict';
 import { within } from '../within.js';
+import { memoryLog } from '../server/helpers.js';
 
 export type Reach = 'relay' | 'direct' | 'direct-no-relay';
 
@@ -19,20 +24,45 @@ export interface RelayClusterOptions {
   /** Extra relay options for every party (credentials). */
   relay?: Partial<NonNullable<NonNullable<ServerConfig['peer']>['relay']>>;
   config?: Partial<ServerConfig>;
+  /**
+   * Every party also gets one peers file pinning every party's relay:// URL to its key (made here
+   * before the servers start), besides the network secret: a federation configured with its keys
+   * (docs/relay.md "First contact with pinned peers"). Every party must be reached through the relay.
+   */
+  pinned?: boolean;
 }
 
 export async function startRelayCluster(natsUrl: string, options: RelayClusterOptions = {}): Promise<Cluster & { servers: RunningServer[] }> {
   const reach = options.reach ?? Array.from({ length: options.parties ?? 3 }, (): Reach => 'relay');
   const tag = randomBytes(4).toString('hex');
+  const name = (i: number) => `p${i}-${tag}`;
+  let keys: { dir: string; peersFile: string } | undefined;
+  if (options.pinned === true) {
+    assert.ok(reach.every((r) => r === 'relay'), 'pinned: every party through the relay (a direct URL is known only once its server listens)');
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-pins-'));
+    const pins = await Promise.all(reach.map(async (_, i) => ({ url: `relay://${name(i)}`, publicKey: (await loadOrCreateIdentity(join(dir, `p${i}`), memoryLog())).publicKey })));
+    keys = { dir, peersFile: join(dir, 'peers.json') };
+    await writeFile(keys.peersFile, JSON.stringify(pins));
+  }
   const cluster = await startCluster(reach.length, {
     ...(options.stageTimeoutMs !== undefined ? { stageTimeoutMs: options.stageTimeoutMs } : {}),
     config: { validateResponses: false, ...options.config },
     // The server's own default connect timeout (30 s): thirty servers connecting at once on a
     // loaded 2-core machine took longer than 5 s. Tests of a relay that is down set their own.
-    party: (i) => (reach[i] === 'direct-no-relay' ? {} : { peer: { relay: { servers: [natsUrl], name: `p${i}-${tag}`, ...options.relay } } }),
+    party: (i) => (reach[i] === 'direct-no-relay' ? {} : {
+      ...(keys !== undefined ? { dataDir: join(keys.dir, `p${i}`) } : {}),
+      peer: { relay: { servers: [natsUrl], name: name(i), ...options.relay }, ...(keys !== undefined ? { peersFile: keys.peersFile } : {}) },
+    }),
+  }).catch(async (err: unknown) => {
+    if (keys !== undefined) await rm(keys.dir, { recursive: true, force: true });
+    throw err;
   });
   const nodes = cluster.servers.map((s, i) => (reach[i] === 'relay' ? s.relayUrl! : s.url));
-  return { ...cluster, nodes, apis: cluster.servers.map((s) => new Api(s.url, { timeoutMs: 120_000 })) };
+  const close = async () => {
+    await cluster.close();
+    if (keys !== undefined) await rm(keys.dir, { recursive: true, force: true });
+  };
+  return { ...cluster, close, nodes, apis: cluster.servers.map((s) => new Api(s.url, { timeoutMs: 120_000 })) };
 }
 
 /** A small deterministic model (not secret) of `count` float32 parameters. */

@@ -5,13 +5,13 @@
 // aggregator's nonce).
 
 import assert from 'node:assert/strict';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createPublicKey, diffieHellman, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadOrCreateIdentity } from '../../../server/peer/identity.js';
-import { PairSecrets, pairSecretInfo, referencePairSecret } from '../../../server/peer/pair-secrets.js';
+import { PairSecrets, pairSecretInfo, referencePairRoot, referencePairSecret } from '../../../server/peer/pair-secrets.js';
 import { Trust } from '../../../server/peer/trust.js';
 import { openAll, startNetwork, type Network } from './harness.js';
 import { within } from '../../within.js';
@@ -79,13 +79,17 @@ describe('pair secrets: the second HKDF in its parts', () => {
     const dir = await mkdtemp(join(tmpdir(), 'tessera-pair-'));
     try {
       const [a, b] = await Promise.all([loadOrCreateIdentity(join(dir, 'a'), quiet), loadOrCreateIdentity(join(dir, 'b'), quiet)]);
-      for (const trust of [new Trust({ secret: randomBytes(32) }), new Trust({ secret: randomBytes(32), secretIsLocal: true })]) {
+      for (const trust of [new Trust({ secret: randomBytes(32) }), new Trust({ secret: randomBytes(32), secretIsLocal: true }), new Trust({ pinned: [{ url: 'http://127.0.0.1:2', publicKey: b.publicKey }] })]) {
         const ours = new PairSecrets(a, trust);
         const theirs = new PairSecrets(b, trust);
         for (const context of [new Uint8Array(0), randomBytes(32), randomBytes(300)]) {
           const info = pairSecretInfo(randomUUID(), JSON.stringify({ microprotocol: 'SecureSum', nodes: ['http://127.0.0.1:1', 'http://127.0.0.1:2'] }), 0, 1, context);
           const secret = ours.secret(b.publicKey, info);
           assert.equal(hex(secret), hex(referencePairSecret(ours.root(b.publicKey), info)));
+          // The root in its two HMACs is hkdfSync's, over X25519 computed here without the peer layer's caches.
+          const shared = diffieHellman({ privateKey: a.privateKey, publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b.publicKey }, format: 'jwk' }) });
+          assert.equal(hex(ours.root(b.publicKey)), hex(referencePairRoot(shared, trust.messageSalt, a.publicKeyBytes, b.publicKeyBytes)));
+          assert.equal(hex(theirs.root(a.publicKey)), hex(ours.root(b.publicKey)));
           // Twice (the cached Extract step) and from the other side: the same bytes.
           assert.equal(hex(ours.secret(b.publicKey, info)), hex(secret));
           assert.equal(hex(theirs.secret(a.publicKey, info)), hex(secret));
