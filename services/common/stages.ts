@@ -8,6 +8,7 @@
 
 import { BadInputError, ConflictError, PeerError, TesseraError, TimeoutError, TooLargeError } from '../errors.js';
 import type { Session } from '../peer.js';
+import type { Deliveries } from './deliveries.js';
 
 /** The ordered stage list (`all`, for Session OpenOptions.stages) and one constant per stage. */
 export type Stages<N extends readonly string[]> = { readonly all: N } & { readonly [K in N[number]]: K };
@@ -59,8 +60,11 @@ export function subProtocol<const N extends readonly string[]>(id: string, stage
  * (another chunk or another party's share), or any later stage (it may send us nothing in the
  * stages between), or, along a declared `loop` edge [last, first], start a sub-protocol's next
  * run. Anything else — an earlier stage, a stage of a finished loop's past — is out of order.
- * Every step of our protocols awaits its sends before the next stage starts, so per sender the
- * order of delivery is the order of sending and an honest party never trips this check.
+ * A block whose steps await their sends' receipts before the next stage delivers, per sender, in
+ * the order it sent. A block that does not wait (deliveries.ts: the order blocks, the secure
+ * vector sum) may have its next stage's message overtake the last one on the way; it names each
+ * such overtaking as a `loop` edge (order/stages.ts circuitLoops, vectorsum.ts vectorSumLoops), so
+ * an honest party never trips this check and everything else stays refused.
  */
 export class StageOrder {
   readonly #index: ReadonlyMap<string, number>;
@@ -117,6 +121,15 @@ export interface StageOptions {
   readonly seq?: number;
   /** Overrides the session's per-wait timeout. */
   readonly timeoutMs?: number;
+  /**
+   * Sends that are not awaited (deliveries.ts). scatter/broadcast then resolve once their sends
+   * are under way, tracked there, instead of on their receipts; gather fails with the first
+   * tracked send that failed (a message that was never delivered would only show as the peer's
+   * silence) as well as with its own failures. Whoever made the tracker awaits its settled()
+   * before the session closes. The session's stage order must then allow the overtakings this
+   * makes possible (a sender's next stage may arrive before its last one).
+   */
+  readonly deliveries?: Deliveries;
 }
 
 /** Every party but this one, in index order. */
@@ -196,7 +209,8 @@ export async function gather<T>(
         throw blame(err, session, from, stage, 'invalid message from');
       }
     });
-    return new Map(await Promise.race([allOrEveryMissing(received, session, stage, senders), aborted.promise]));
+    const all = Promise.race([allOrEveryMissing(received, session, stage, senders), aborted.promise]);
+    return new Map(await (options.deliveries === undefined ? all : options.deliveries.race(all)));
   } finally {
     aborted.dispose();
   }
@@ -225,7 +239,10 @@ async function allOrEveryMissing<T>(received: Promise<T>[], session: Session, st
   }
 }
 
-/** Sends `payloadFor(to)` to each of `to` (default: every other party) concurrently. */
+/**
+ * Sends `payloadFor(to)` to each of `to` (default: every other party) concurrently; resolves on
+ * their receipts, or at once with `options.deliveries` (the sends are tracked there).
+ */
 export async function scatter(
   session: Session,
   stage: string,
@@ -234,7 +251,7 @@ export async function scatter(
 ): Promise<void> {
   const recipients = options.to ?? otherParties(session);
   checkPeers(session, recipients, stage);
-  await Promise.all(
+  const sending = Promise.all(
     recipients.map(async (to) => {
       const payload = payloadFor(to);
       try {
@@ -243,7 +260,9 @@ export async function scatter(
         throw blame(err, session, to, stage, 'sending to');
       }
     }),
-  );
+  ).then(() => undefined);
+  if (options.deliveries !== undefined) options.deliveries.track(sending);
+  else await sending;
 }
 
 /** The same payload to every other party. */

@@ -38,6 +38,16 @@
 //
 // A microprotocol runs it as a sub-protocol under its own id (stages.ts subProtocol) and may run
 // it several times in one session, numbering the runs with `seq`.
+//
+// No stage waits for the receipts of its own sends (deliveries.ts): a stage's messages go out and
+// the party waits only for the messages it needs next, or the first send that failed; the sends
+// are awaited once, at the end (or by the caller, which then passes its own tracker and may go
+// on with the totals before the last receipts are in: StatisticsUnivariate). What a party sends,
+// to whom, and when relative to what it received is unchanged; only its wait for receipts moved.
+// So one sender's "partials" may reach a party before its "shares" (sent first, still on the
+// way): the session declares that overtaking with vectorSumLoops. In the masked star nothing can
+// overtake: the aggregator sends a leaf the total only after that leaf's masked vector, which the
+// leaf sent only after the nonce had reached it.
 
 import { randomBytes } from 'node:crypto';
 import { PeerError } from '../errors.js';
@@ -46,6 +56,7 @@ import type { AdditiveGroup } from './field.js';
 import { Ring } from './ring.js';
 import { EXACT_SCALAR } from './fixedpoint.js';
 import { MaskStream } from './prg.js';
+import { Deliveries } from './deliveries.js';
 import { broadcast, defineStages, gather, otherParties, partyName, scatter, subProtocol, type SubStages } from './stages.js';
 
 export const VECTOR_SUM_STAGES = defineStages(['shares', 'partials', 'nonce', 'masked', 'total'] as const);
@@ -54,6 +65,16 @@ export type VectorSumStages = SubStages<typeof VECTOR_SUM_STAGES.all>;
 /** The stages of one vector-sum sub-protocol named `id` ("moments" → "moments.nonce", …). */
 export function vectorSumStages(id: string): VectorSumStages {
   return subProtocol(id, VECTOR_SUM_STAGES);
+}
+
+/**
+ * The one overtaking the sum allows itself (StageOrder `loops`, beside a protocol's own): a
+ * party's "partials" go out once every other party's shares are in, without waiting for the
+ * receipts of its own "shares", so they may arrive before those. Every other order stays refused
+ * (nothing comes before the nonce, nor after the total). Declare it with the sum's stages.
+ */
+export function vectorSumLoops(stages: VectorSumStages): [string, string][] {
+  return [[stages.partials, stages.shares]];
 }
 
 /** One lane of the vector: its elements and the group they live in. */
@@ -207,37 +228,42 @@ export function vectorSumMessages(n: number): number {
  * Runs one secure vector sum on an open session and returns the element-wise totals, lane by
  * lane: pairwise-masked aggregation from MASKED_FROM parties on, additive sharing below (or the
  * construction `options.construction` names, for tests). Sending and receiving of a stage run
- * together, so a stage costs one delivery.
+ * together, and no stage waits for its own sends' receipts, so a stage costs one delivery.
+ * Every send has been accepted when it resolves, unless `options.deliveries` is given: the sends
+ * are then tracked there, the totals come as soon as the peers' messages are in, and the caller
+ * awaits `deliveries.settled()` before its session closes. The session must declare
+ * vectorSumLoops(stages).
  */
-export function secureVectorSum(
+export async function secureVectorSum(
   session: Session,
   stages: VectorSumStages,
   lanes: readonly Lane[],
-  options: { readonly seq?: number; readonly construction?: 'masked' | 'shared' } = {},
+  options: { readonly seq?: number; readonly construction?: 'masked' | 'shared'; readonly deliveries?: Deliveries } = {},
 ): Promise<bigint[][]> {
   const seq = options.seq ?? 0;
   const construction = options.construction ?? (session.parties >= MASKED_FROM ? 'masked' : 'shared');
-  return construction === 'masked' ? maskedSum(session, stages, lanes, seq) : sharedSum(session, stages, lanes, seq);
+  const deliveries = options.deliveries ?? new Deliveries();
+  const totals = await (construction === 'masked' ? maskedSum : sharedSum)(session, stages, lanes, seq, deliveries);
+  if (options.deliveries === undefined) await deliveries.settled();
+  return totals;
 }
 
-async function maskedSum(session: Session, stages: VectorSumStages, lanes: readonly Lane[], seq: number): Promise<bigint[][]> {
+async function maskedSum(session: Session, stages: VectorSumStages, lanes: readonly Lane[], seq: number, deliveries: Deliveries): Promise<bigint[][]> {
   const own = lanes.map((lane) => lane.values.map((x) => lane.group.reduce(x)));
   const decoder = (p: Uint8Array, from: number) => decode(lanes, p, partyName(session, from));
 
   if (session.myself === AGGREGATOR) {
     const others = otherParties(session);
-    const [, masked] = await Promise.all([
-      broadcast(session, stages.nonce, randomBytes(NONCE_BYTES), { seq }),
-      gather(session, stages.masked, others, decoder, { seq }),
-    ]);
+    await broadcast(session, stages.nonce, randomBytes(NONCE_BYTES), { seq, deliveries });
+    const masked = await gather(session, stages.masked, others, decoder, { seq, deliveries });
     const total = own;
     for (const term of masked.values()) addInto(lanes, total, term);
-    await broadcast(session, stages.total, encode(lanes, total), { seq });
+    await broadcast(session, stages.total, encode(lanes, total), { seq, deliveries });
     return total;
   }
 
   const from = [AGGREGATOR];
-  const nonce = (await gather(session, stages.nonce, from, (p) => checkNonce(p, partyName(session, AGGREGATOR)), { seq })).get(AGGREGATOR)!;
+  const nonce = (await gather(session, stages.nonce, from, (p) => checkNonce(p, partyName(session, AGGREGATOR)), { seq, deliveries })).get(AGGREGATOR)!;
   const masked = own;
   const context = maskContext(stages.masked, seq, nonce); // the same for every pair of this run
   for (let j = 0; j < session.parties; j++) {
@@ -246,10 +272,8 @@ async function maskedSum(session: Session, stages: VectorSumStages, lanes: reado
     if (session.myself < j) addInto(lanes, masked, mask);
     else subInto(lanes, masked, mask);
   }
-  const [, total] = await Promise.all([
-    scatter(session, stages.masked, () => encode(lanes, masked), { seq, to: from }),
-    gather(session, stages.total, from, decoder, { seq }),
-  ]);
+  await scatter(session, stages.masked, () => encode(lanes, masked), { seq, to: from, deliveries });
+  const total = await gather(session, stages.total, from, decoder, { seq, deliveries });
   return total.get(AGGREGATOR)!;
 }
 
@@ -265,7 +289,7 @@ async function maskedSum(session: Session, stages: VectorSumStages, lanes: reado
  * shares determine nothing beyond the total. Fresh randomness from the OS per share, so nothing
  * repeats across computations on one uuid.
  */
-async function sharedSum(session: Session, stages: VectorSumStages, lanes: readonly Lane[], seq: number): Promise<bigint[][]> {
+async function sharedSum(session: Session, stages: VectorSumStages, lanes: readonly Lane[], seq: number, deliveries: Deliveries): Promise<bigint[][]> {
   const n = session.parties;
   const others = otherParties(session);
   // Stage "shares": shares[j][l][k] is party j's share of lane l, element k.
@@ -282,18 +306,15 @@ async function sharedSum(session: Session, stages: VectorSumStages, lanes: reado
       shares[session.myself]![l]!.push(rest);
     }
   });
-  const [, received] = await Promise.all([
-    scatter(session, stages.shares, (to) => encode(lanes, shares[to]!), { seq }),
-    gather(session, stages.shares, others, (p, from) => decode(lanes, p, partyName(session, from)), { seq }),
-  ]);
+  await scatter(session, stages.shares, (to) => encode(lanes, shares[to]!), { seq, deliveries });
+  const received = await gather(session, stages.shares, others, (p, from) => decode(lanes, p, partyName(session, from)), { seq, deliveries });
   const partial = shares[session.myself]!.map((lane) => [...lane]);
   for (const term of received.values()) addInto(lanes, partial, term);
 
   // Stage "partials": publish the sum of the held shares; the sum of all partials is the total.
-  const [, partials] = await Promise.all([
-    broadcast(session, stages.partials, encode(lanes, partial), { seq }),
-    gather(session, stages.partials, others, (p, from) => decode(lanes, p, partyName(session, from)), { seq }),
-  ]);
+  // They go out as soon as every peer's shares are in, whether or not ours have been receipted.
+  await broadcast(session, stages.partials, encode(lanes, partial), { seq, deliveries });
+  const partials = await gather(session, stages.partials, others, (p, from) => decode(lanes, p, partyName(session, from)), { seq, deliveries });
   const total = partial.map((lane) => [...lane]);
   for (const term of partials.values()) addInto(lanes, total, term);
   return total;

@@ -16,11 +16,12 @@
 
 import { BadInputError } from '../../errors.js';
 import { withFloats } from '../../common/resultjson.js';
-import { COUNT_RING, REAL_RING, secureVectorSum, vectorSumStages, type Lane } from '../../common/vectorsum.js';
+import { COUNT_RING, REAL_RING, secureVectorSum, vectorSumLoops, vectorSumStages, type Lane } from '../../common/vectorsum.js';
+import { Deliveries } from '../../common/deliveries.js';
 import { EXACT_SCALAR } from '../../common/fixedpoint.js';
 import { enforceMinimumCount, microprotocol, unanimous } from '../engine.js';
 import { minMaxCircuitStages, secureMinMax } from '../order/extremes.js';
-import { circuitLoops, orderStages } from '../order/stages.js';
+import { circuitLoops, orderStages, stageNames } from '../order/stages.js';
 import { binomial, F, numberList, powerRing, powerSums, ratio } from './exact.js';
 
 const DEGREE = 6;
@@ -123,8 +124,14 @@ export const statisticsUnivariate = microprotocol({
   // The min/max block's whole circuit (oblivious transfers, then every AND layer: uniform shares
   // and one-time-padded bits only) runs beside the moments' vector sum, so a party's OT and AND
   // messages interleave with its moments messages; only the opening waits for the moments.
-  // Its own messages may overtake one another where the block allows it (circuitLoops).
-  loops: [...minMaxCircuitStages(EXTREMES).flatMap((ot) => MOMENTS.all.map((m) => [ot, m] as const)), ...circuitLoops(EXTREMES)],
+  // Its own messages may overtake one another where the block allows it (circuitLoops), and so
+  // may the sum's (vectorSumLoops). The opening goes out once the moments' totals are in, without
+  // waiting for the receipts of the moments' last sends, so it may overtake those too.
+  loops: [
+    ...[...minMaxCircuitStages(EXTREMES), stageNames(EXTREMES).open].flatMap((ot) => MOMENTS.all.map((m) => [ot, m] as const)),
+    ...circuitLoops(EXTREMES),
+    ...vectorSumLoops(MOMENTS),
+  ],
   disclosure: true,
   async run({ session, data, policy }) {
     const values = numberList(data);
@@ -140,9 +147,14 @@ export const statisticsUnivariate = microprotocol({
     // checks the same opened N, so all open or none does).
     const opening = secureMinMax(session, { minima: values, maxima: values, flags: [values.includes(0)] }, EXTREMES, 'kwargs.data', released);
     opening.catch(() => undefined);
+    // The moments' sends are not awaited before their totals release the opening; they are
+    // awaited at the end (a failed one fails the computation, naming the party, at once).
+    const deliveries = new Deliveries();
+    let summed = false;
     const moments = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => secureVectorSum(session, MOMENTS, localAggregates(values)))
+      .then(() => secureVectorSum(session, MOMENTS, localAggregates(values), { deliveries }))
       .then((sums) => {
+        summed = true;
         const n = sums[DEGREE + 1]![0]!;
         if (n === 0n) throw unanimous(new BadInputError('no party gave any value (N = 0)', { where: 'kwargs.data' }));
         enforceMinimumCount(policy, [Number(n)], 'the number of samples is');
@@ -155,12 +167,18 @@ export const statisticsUnivariate = microprotocol({
     } catch (err) {
       // Every party stops at the same point (its AND layers done, before the opening).
       await opening.catch(() => undefined);
+      // A check every party fails alike on the totals (N = 0, the disclosure policy) ends the
+      // computation without an abort: our last moments messages must still reach the others, or
+      // they would time out instead of reaching the same answer. After any other failure the
+      // session is aborted and closed, which ends the sends still in flight.
+      if (summed) await deliveries.settled().catch(() => undefined);
       throw err;
     }
     const s = [0n, ...POWER_RINGS.map((ring, j) => ring.toSigned(sums[j]![0]!))];
     const [reciprocals, logs] = sums[DEGREE]!;
     const n = sums[DEGREE + 1]![0]!;
-    const extremes = await opening;
+    const extremes = await deliveries.race(opening);
+    await deliveries.settled();
     const [anyZero] = extremes.flags;
     const result = univariateFromSums(
       s,

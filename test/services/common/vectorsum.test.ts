@@ -2,15 +2,19 @@
 // reals, counts, F_p), repeated runs numbered by seq, and a shape disagreement named; then the
 // masked construction's claims (services/common/vectorsum.ts, SECURITY.md "Secure vector sum"):
 // 3(n−1) messages in a star, a transcript of uniformly masked vectors, fresh masks on a reused
-// uuid, and what a coalition with the aggregator is left with.
+// uuid, and what a coalition with the aggregator is left with. Last, the stages' sends: no stage
+// waits for its receipts, the one overtaking this allows is declared, and a lost send still fails.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryHub, simulatedNodes } from '../../../services/simulation/index.js';
-import { AGGREGATOR, COUNT_RING, MASKED_FROM, pairMask, REAL_RING, secureVectorSum, vectorSumMessages, vectorSumStages } from '../../../services/common/vectorsum.js';
+import { AGGREGATOR, COUNT_RING, MASKED_FROM, pairMask, REAL_RING, secureVectorSum, vectorSumLoops, vectorSumMessages, vectorSumStages } from '../../../services/common/vectorsum.js';
+import { Deliveries } from '../../../services/common/deliveries.js';
+import { PeerError } from '../../../services/errors.js';
 import { F25519 } from '../../../services/common/field.js';
 import { EXACT_SCALAR } from '../../../services/common/fixedpoint.js';
-import { runProtocol } from '../../../services/common/stages.js';
+import { runProtocol, StageOrder } from '../../../services/common/stages.js';
 import { zeroRuns } from '../../support/transcript.js';
+import { within } from '../../within.js';
 
 const STAGES = vectorSumStages('test');
 
@@ -193,3 +197,89 @@ test('a coalition of the aggregator and all but two parties, removing every mask
   assert.equal(EXACT_SCALAR.decode(REAL_RING.add(stripped[0]![0]!, stripped[1]![0]!), 'sum'), inputs[2]! + inputs[4]!);
   assert.equal(COUNT_RING.add(stripped[0]![1]!, stripped[1]![1]!), 2n);
 });
+
+// ---- no stage waits for its sends' receipts (deliveries.ts); a failed send still fails ---------
+
+/** A hub on which every message arrives at once but its receipt (send's resolution) waits for `release`. */
+function heldReceipts(n: number, timeoutMs = 60_000): { hub: MemoryHub; release: () => void } {
+  const hub = new MemoryHub(simulatedNodes(n), timeoutMs);
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const deliver = hub.deliver.bind(hub);
+  hub.deliver = async (...args: Parameters<MemoryHub['deliver']>) => {
+    await deliver(...args);
+    await gate;
+  };
+  return { hub, release };
+}
+
+function openAll(hub: MemoryHub, uuid: string, order?: StageOrder) {
+  return Promise.all(hub.nodes.map((_, myself) =>
+    hub.network(myself).open({ uuid, myself, terms: { microprotocol: 'T', nodes: hub.nodes }, stages: STAGES.all, ...(order ? { order } : {}) })));
+}
+
+const ORDER = new StageOrder(STAGES.all, vectorSumLoops(STAGES));
+
+for (const [n, construction] of [[3, 'shared'], [MASKED_FROM, 'masked']] as const) {
+  test(`${construction}: the totals come while every receipt is still held; the sends are awaited at the end`, async () => {
+    const { hub, release } = heldReceipts(n);
+    const sessions = await openAll(hub, 'held', ORDER);
+    const lanes = (i: number) => [{ group: COUNT_RING, values: [BigInt(i + 1), 10n] }];
+    const trackers = sessions.map(() => new Deliveries());
+    // Had any stage waited for its receipts, no total would come before release().
+    const totals = await within(20_000, 'the totals with every receipt held', Promise.all(sessions.map((s, i) =>
+      secureVectorSum(s, STAGES, lanes(i), { construction, deliveries: trackers[i]! }))));
+    const expected = [BigInt((n * (n + 1)) / 2), BigInt(10 * n)];
+    for (const [counts] of totals) assert.deepEqual(counts, expected);
+    assert.equal(hub.log.length, vectorSumMessages(n), 'every message was delivered');
+    // Without a tracker of its own the call resolves only once its sends are accepted.
+    const second = await openAll(hub, 'held-2', ORDER);
+    let done = 0;
+    const own = Promise.all(second.map((s, i) => secureVectorSum(s, STAGES, lanes(i), { construction }).then((t) => {
+      done += 1;
+      return t;
+    })));
+    const settled = Promise.all(trackers.map((t) => t.settled()));
+    while (hub.log.length < 2 * vectorSumMessages(n)) await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(done, 0, 'no untracked sum returned before its receipts');
+    release();
+    await within(20_000, 'the held receipts', settled);
+    for (const [counts] of await within(20_000, 'the untracked sums', own)) assert.deepEqual(counts, expected);
+    for (const s of [...sessions, ...second]) s.close();
+  });
+}
+
+test('shared: a party\'s partials may reach a peer before its shares, and the declared order takes them', async () => {
+  const hub = new MemoryHub(simulatedNodes(3), 20_000);
+  // Party 0's shares to party 1 are held back and delivered after its next message to party 1: its partials.
+  hub.fault = (m) => (m.from === 0 && m.to === 1 && m.stage === STAGES.shares ? { kind: 'reorder' } : undefined);
+  const sessions = await openAll(hub, 'overtaken', ORDER);
+  const totals = await within(20_000, 'the sum', Promise.all(sessions.map((s, i) =>
+    runProtocol(s, () => secureVectorSum(s, STAGES, [{ group: COUNT_RING, values: [BigInt(i)] }], { construction: 'shared' })))));
+  for (const [counts] of totals) assert.deepEqual(counts, [3n]);
+  const toOne = hub.log.filter((m) => m.from === 0 && m.to === 1).map((m) => m.stage);
+  assert.deepEqual(toOne, [STAGES.shares, STAGES.partials], 'sent in order; the fault delivered them the other way round');
+});
+
+for (const stage of ['shares', 'partials'] as const) {
+  test(`shared: a ${stage} message that is never delivered fails its sender at once, naming the receiver`, async () => {
+    // A stage timeout far beyond the test's limit: the failure must come from the failed send.
+    const hub = new MemoryHub(simulatedNodes(3), 600_000);
+    const deliver = hub.deliver.bind(hub);
+    hub.deliver = async (...args: Parameters<MemoryHub['deliver']>) => {
+      const [, to, nodes, m] = args;
+      if (m.from === 0 && to === 1 && m.stage === STAGES[stage]) throw new PeerError(`cannot reach party 1 (${nodes[1]}): connection refused`, { where: `party 1 (${nodes[1]})` });
+      return deliver(...args);
+    };
+    const sessions = await openAll(hub, `lost-${stage}`, ORDER);
+    const outcomes = await within(20_000, 'every party', Promise.allSettled(sessions.map((s, i) =>
+      runProtocol(s, () => secureVectorSum(s, STAGES, [{ group: COUNT_RING, values: [BigInt(i)] }], { construction: 'shared' })))));
+    const first = outcomes[0]!;
+    assert.equal(first.status, 'rejected', 'party 0 fails though (for lost partials) it holds every total');
+    const err = (first as PromiseRejectedResult).reason as Error & { where?: string };
+    assert.ok(err instanceof PeerError, String(err));
+    assert.equal(err.where, `party 1 (${hub.nodes[1]})`);
+    assert.ok(outcomes.every((o) => o.status === 'rejected'), 'the others are told and fail too');
+  });
+}
