@@ -300,6 +300,14 @@ export async function onlineDouble(
   // this party's own-segment contribution, under its own chunk ids.
   const weightSeq = position.size;
   const received = new Map<number, { weight: Uint32Array; chunks: Uint32Array[] }>();
+  // Without backups this party's own-segment contribution never leaves it, so each other party's
+  // contribution to the own segment is added onto it as it arrives, as the default round does
+  // (reduceAndGather), instead of after the decision: the encoding of the own segment and these
+  // adds leave the path between the decision and the gather. Each contribution is still kept, by
+  // sender, as far as it arrived: if its sender is decided out, finishChunk subtracts it again.
+  // (With the backup the own-segment chunks are sent to the rescuer, so they stay as sent.)
+  const sumEarly = !withBackup;
+  const summed = new Map<number, Uint32Array[]>(); // sender → its contributions added onto the own segment, by chunk
   const backup = new Map<number, Uint32Array>(); // chunk id of the predecessor's segment → its contribution
   const sendChunks = async (to: number, stage: string, ids: readonly number[]) => {
     const inflight: Promise<void>[] = [];
@@ -322,7 +330,12 @@ export async function onlineDouble(
       return ownWords(payload);
     };
     const chunks: Uint32Array[] = [];
-    for (const id of chunksOf(me)) chunks.push(await take(id));
+    if (sumEarly) summed.set(from, chunks);
+    for (const id of chunksOf(me)) {
+      const words = await take(id);
+      chunks.push(words);
+      if (sumEarly) addInto(bits, contribution(id), words, 1);
+    }
     if (from === predecessor) for (const id of chunksOf(from)) backup.set(id, await take(id));
     received.set(from, { weight, chunks });
   };
@@ -526,11 +539,16 @@ export async function onlineDouble(
    */
   const finishChunk = (s: number, c: number, id: number, of: Contributions) => {
     const sum = contribution(id);
-    const theirs = peers.map((i) => of(i, c, id));
+    // Added onto the own segment during the reduce (sumEarly): nothing to add for the included
+    // parties; a party decided out whose contribution (or part of it) arrived is subtracted.
+    const early = sumEarly && s === me;
+    const theirs: [Uint32Array, 1 | -1][] = early
+      ? [...summed].filter(([i, chunks]) => !included.includes(i) && chunks[c] !== undefined).map(([, chunks]) => [chunks[c]!, -1])
+      : peers.map((i) => [of(i, c, id), 1]);
     const [start, end] = layout.chunk(s, c);
     maskOnto(bits, s === me ? ownCorrections : corrections, d.modelLabel, sum, start, (slice, first) => {
       const from = (first - start) * w;
-      for (const other of theirs) addInto(bits, slice, other.subarray(from, from + slice.length), 1);
+      for (const [other, sign] of theirs) addInto(bits, slice, other.subarray(from, from + slice.length), sign);
     });
     for (const p of layout.pieces(start, end)) {
       const t = layout.tensors[p.tensor]!;
