@@ -11,7 +11,8 @@
 //            and segment h of x_i + M_i + B_i to party h, where x_i is its model
 //            scaled by q_i / Q (Q = the public max_weight): the scale cannot depend on who will be
 //            included, since that is decided later. Holder h KEEPS each contribution apart and
-//            finishes nothing yet.
+//            finishes nothing yet (with rescue "none" it also adds each onto its own contribution
+//            to its segment as it arrives, subtracting it again if its sender is decided out).
 //            Party h+1 also gets segment h of x_h + M_h + B_h, a backup of the one contribution
 //            to segment h that no one but h holds (1/n of the model more bytes; not with
 //            rescue "none", where a holder lost after the decision fails the round unless its
@@ -411,6 +412,10 @@ export async function onlineDouble(
   const mySegments = Array.from({ length: n }, (_, s) => s).filter((s) => owner(s) === me);
   const peers = included.filter((i) => i !== me);
   const selfView = Uint8Array.from({ length: n }, (_, i) => (included.includes(i) ? 1 : 0));
+  // An included party's contribution to the own segment, already added onto it (sumEarly), is
+  // never subtracted: drop it now rather than carry it through the gather (a third of the model
+  // in the ring at three parties). The one array is referenced from `received` too.
+  if (sumEarly) for (const i of peers) summed.get(i)?.splice(0);
 
   // Stage "confirm": reveal nothing until t parties (this one included) state the same included
   // set and none states another. Each party states one set, so two honest parties with different
