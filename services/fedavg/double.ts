@@ -11,7 +11,8 @@
 //            and segment h of x_i + M_i + B_i to party h, where x_i is its model
 //            scaled by q_i / Q (Q = the public max_weight): the scale cannot depend on who will be
 //            included, since that is decided later. Holder h KEEPS each contribution apart and
-//            finishes nothing yet.
+//            finishes nothing yet (with rescue "none" it also adds each onto its own contribution
+//            to its segment as it arrives, subtracting it again if its sender is decided out).
 //            Party h+1 also gets segment h of x_h + M_h + B_h, a backup of the one contribution
 //            to segment h that no one but h holds (1/n of the model more bytes; not with
 //            rescue "none", where a holder lost after the decision fails the round unless its
@@ -300,6 +301,14 @@ export async function onlineDouble(
   // this party's own-segment contribution, under its own chunk ids.
   const weightSeq = position.size;
   const received = new Map<number, { weight: Uint32Array; chunks: Uint32Array[] }>();
+  // Without backups this party's own-segment contribution never leaves it, so each other party's
+  // contribution to the own segment is added onto it as it arrives, as the default round does
+  // (reduceAndGather), instead of after the decision: the encoding of the own segment and these
+  // adds leave the path between the decision and the gather. Each contribution is still kept, by
+  // sender, as far as it arrived: if its sender is decided out, finishChunk subtracts it again.
+  // (With the backup the own-segment chunks are sent to the rescuer, so they stay as sent.)
+  const sumEarly = !withBackup;
+  const summed = new Map<number, Uint32Array[]>(); // sender → its contributions added onto the own segment, by chunk
   const backup = new Map<number, Uint32Array>(); // chunk id of the predecessor's segment → its contribution
   const sendChunks = async (to: number, stage: string, ids: readonly number[]) => {
     const inflight: Promise<void>[] = [];
@@ -322,7 +331,12 @@ export async function onlineDouble(
       return ownWords(payload);
     };
     const chunks: Uint32Array[] = [];
-    for (const id of chunksOf(me)) chunks.push(await take(id));
+    if (sumEarly) summed.set(from, chunks);
+    for (const id of chunksOf(me)) {
+      const words = await take(id);
+      chunks.push(words);
+      if (sumEarly) addInto(bits, contribution(id), words, 1);
+    }
     if (from === predecessor) for (const id of chunksOf(from)) backup.set(id, await take(id));
     received.set(from, { weight, chunks });
   };
@@ -398,6 +412,10 @@ export async function onlineDouble(
   const mySegments = Array.from({ length: n }, (_, s) => s).filter((s) => owner(s) === me);
   const peers = included.filter((i) => i !== me);
   const selfView = Uint8Array.from({ length: n }, (_, i) => (included.includes(i) ? 1 : 0));
+  // An included party's contribution to the own segment, already added onto it (sumEarly), is
+  // never subtracted: drop it now rather than carry it through the gather (a third of the model
+  // in the ring at three parties). The one array is referenced from `received` too.
+  if (sumEarly) for (const i of peers) summed.get(i)?.splice(0);
 
   // Stage "confirm": reveal nothing until t parties (this one included) state the same included
   // set and none states another. Each party states one set, so two honest parties with different
@@ -526,11 +544,16 @@ export async function onlineDouble(
    */
   const finishChunk = (s: number, c: number, id: number, of: Contributions) => {
     const sum = contribution(id);
-    const theirs = peers.map((i) => of(i, c, id));
+    // Added onto the own segment during the reduce (sumEarly): nothing to add for the included
+    // parties; a party decided out whose contribution (or part of it) arrived is subtracted.
+    const early = sumEarly && s === me;
+    const theirs: [Uint32Array, 1 | -1][] = early
+      ? [...summed].filter(([i, chunks]) => !included.includes(i) && chunks[c] !== undefined).map(([, chunks]) => [chunks[c]!, -1])
+      : peers.map((i) => [of(i, c, id), 1]);
     const [start, end] = layout.chunk(s, c);
     maskOnto(bits, s === me ? ownCorrections : corrections, d.modelLabel, sum, start, (slice, first) => {
       const from = (first - start) * w;
-      for (const other of theirs) addInto(bits, slice, other.subarray(from, from + slice.length), 1);
+      for (const [other, sign] of theirs) addInto(bits, slice, other.subarray(from, from + slice.length), sign);
     });
     for (const p of layout.pieces(start, end)) {
       const t = layout.tensors[p.tensor]!;
