@@ -20,7 +20,6 @@
 
 import { randomBytes } from 'node:crypto';
 import {
-  connect,
   createInbox,
   credsAuthenticator,
   headers as natsHeaders,
@@ -33,6 +32,7 @@ import { BadInputError, LimitError, PeerError, TesseraError, TooLargeError, Unau
 import type { Logger } from '../../services/microservice.js';
 import type { PeerEndpoint } from '../../services/peer.js';
 import { toProblem } from '../http/problem.js';
+import { connectFramed } from './relay-framing.js';
 import { checkRelayName, checkRelayUrl, RELAY_NAME, RELAY_SCHEME, SUBJECT_PREFIX } from './relay-names.js';
 import { joinBody, type PeerRequest, type PeerResponse, type PeerTransport } from './transport.js';
 
@@ -244,7 +244,7 @@ export class RelayCarrier implements PeerTransport {
     const deadline = Date.now() + (options.connectTimeoutMs ?? 30_000);
     for (let attempt = 1, waitMs = 250; ; attempt += 1) {
       try {
-        const nc = await connect(natsOptions);
+        const nc = await connectFramed(natsOptions);
         const carrier = new RelayCarrier(nc, options, log, requestTimeoutMs);
         log.info({ relay: label, name: options.name, server: nc.getServer(), maxPayload: nc.info?.max_payload }, `connected to the relay as ${carrier.url}`);
         return carrier;
