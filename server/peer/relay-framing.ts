@@ -31,6 +31,12 @@ import { NatsConnectionImpl, setTransportFactory, type NatsConnection, type Node
  * gathered here; smaller ones are left to the parser, whose copies are small for them.
  */
 export const GATHER_FROM_BYTES = 64 * 1024;
+/**
+ * Messages announced as longer than this are left to the parser too: a NATS server allows at most
+ * 64 MiB per message (its max_payload ceiling), so a longer count is not a message any relay
+ * delivers, and the framer must not reserve memory on a count alone.
+ */
+export const GATHER_UP_TO_BYTES = 64 * 1024 * 1024;
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -96,7 +102,7 @@ export class MessageFramer {
         i = end;
         continue;
       }
-      if (size + 2 < this.gatherFrom) {
+      if (size + 2 < this.gatherFrom || size > GATHER_UP_TO_BYTES) {
         this.#skip = end - buf.length;
         i = buf.length;
         continue;

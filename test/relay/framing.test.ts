@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { GATHER_FROM_BYTES, MessageFramer, connectFramed } from '../../server/peer/relay-framing.js';
+import { GATHER_FROM_BYTES, GATHER_UP_TO_BYTES, MessageFramer, connectFramed } from '../../server/peer/relay-framing.js';
 import { startNats } from './nats.js';
 
 const enc = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -64,6 +64,16 @@ test('the framer hands on the same bytes and every large message in one piece, h
       assert.ok(pieces.some((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength).indexOf(message) >= 0), `${label}: large message ${k} was not in one piece`);
     }
   }
+});
+
+test('a count beyond any NATS message reserves nothing: the chunk goes on to the parser as it came', () => {
+  const framer = new MessageFramer();
+  const chunk = enc(`MSG a 1 ${GATHER_UP_TO_BYTES + 1}\r\n`);
+  const pieces = framer.push(Buffer.concat([chunk, randomBytes(1000)]));
+  assert.equal(pieces.length, 1);
+  assert.equal(pieces[0]!.byteLength, chunk.length + 1000);
+  // What follows is that message's payload, still handed on untouched.
+  assert.deepEqual(framer.push(enc('PING\r\n')).map((p) => p.byteLength), [6]);
 });
 
 test('a connection through the framer carries messages of 8 MiB whole and intact', async () => {
