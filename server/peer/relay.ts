@@ -17,6 +17,10 @@
 // a window per transfer (NATS core keeps no backlog; a slow consumer is cut off by the server).
 // Fragments go out in order, the last one within the window like the others (NATS keeps one
 // connection's order, so it arrives last); its answer is the answer.
+//
+// Receiving: the NATS connection feeds its parser through a framer (relay-framing.ts) that hands
+// it every large message in one exactly sized buffer, so the client's own gathering of messages
+// that span socket reads (a buffer grown by doubling) never runs for SecureFedAvg's chunks.
 
 import { randomBytes } from 'node:crypto';
 import {
