@@ -21,6 +21,7 @@
 // {"mask_graph": "full"}, since from 64 parties on the default round is already sparse.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Api } from '../clients/typescript/index.js';
@@ -136,6 +137,15 @@ interface FedAvgRow {
   partiesCpu: number;
   /** CPU seconds of the nats-server during the online phase (it runs in both cases; direct leaves it idle). */
   natsCpu: number;
+  /** Of partiesCpu, the seconds in the kernel (system time), and the parties' minor page faults. */
+  partiesSys: number;
+  partiesFaults: number;
+}
+
+/** A process's system CPU seconds and minor page faults so far (/proc/PID/stat, Linux). */
+function kernelStat(pid: number): { sys: number; faults: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return { sys: Number(fields[12]) / 100, faults: Number(fields[7]) };
 }
 
 async function fedAvgOnce(carrier: Carrier, nats: Nats, models: TensorSet[]): Promise<FedAvgRow> {
@@ -157,11 +167,16 @@ async function fedAvgOnce(carrier: Carrier, nats: Nats, models: TensorSet[]): Pr
     // cost hides in the waiting; the CPU seconds are what a quiet 2-core machine pays in time.
     const pids = parties.children.map((c) => c.pid!);
     const cpu = (): [number, number] => [pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0), cpuSeconds(nats.pid)];
+    // System time and page faults: a fresh large buffer costs the kernel a zeroed page per 4 KiB
+    // touched, and whether the allocator hands out fresh pages or reuses freed ones varies by run.
+    const kernel = (): { sys: number; faults: number } => pids.map(kernelStat).reduce((a, b) => ({ sys: a.sys + b.sys, faults: a.faults + b.faults }));
     const cpuBefore = cpu();
+    const kernelBefore = kernel();
     const t = performance.now();
     const results = await Promise.all(prepared.map(({ api, submit }, i) => api.call(submit, { data: { tensors: uploaded[i], weight: i + 1 } })));
     const onlineMs = performance.now() - t;
     const cpuAfter = cpu();
+    const kernelAfter = kernel();
     const after = carrier === 'relay' ? await nats.varz() : undefined;
     const sent = await Promise.all(results.map((r, i) => bytesSent(parties.nodes[i]!, r!.uuid)));
     return {
@@ -172,6 +187,8 @@ async function fedAvgOnce(carrier: Carrier, nats: Nats, models: TensorSet[]): Pr
       relayBytesPerParty: before !== undefined && after !== undefined ? (after.in_bytes! - before.in_bytes!) / n : NaN,
       partiesCpu: cpuAfter[0] - cpuBefore[0],
       natsCpu: cpuAfter[1] - cpuBefore[1],
+      partiesSys: kernelAfter.sys - kernelBefore.sys,
+      partiesFaults: kernelAfter.faults - kernelBefore.faults,
     };
   } finally {
     await parties.close();
@@ -209,9 +226,10 @@ async function fedAvgTable(nats: Nats): Promise<void> {
   console.log('max_payload = the relay\'s largest NATS message (1 MiB: the nats-server default); the direct columns repeat the one direct run per size;');
   console.log('CPU = user + sys seconds in the online phase (/proc/PID/stat): parties = the three server processes together, nats = the nats-server;');
   console.log('CPU relay/direct = (relay parties + nats) / (direct parties + nats); relay in = bytes the nats-server took in during the online phase, per party');
+  console.log('sys = of the parties\' CPU, the seconds in the kernel; faults = the parties\' minor page faults (thousands) in the online phase');
   console.log(`load average (1, 5, 15 min): ${loadStart} at the start, ${load()} at the end`);
-  console.log('| params | max_payload | direct online s | relay online s | relay/direct | direct parties CPU s | relay parties CPU s | relay nats CPU s | CPU relay/direct | direct sent MiB | relay sent MiB | relay in MiB/party | direct peak RSS MiB | relay peak RSS MiB |');
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| params | max_payload | direct online s | relay online s | relay/direct | direct parties CPU s | relay parties CPU s | relay nats CPU s | CPU relay/direct | direct / relay parties sys s | direct / relay faults k | direct sent MiB | relay sent MiB | relay in MiB/party | direct peak RSS MiB | relay peak RSS MiB |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) console.log(row);
 }
 
@@ -219,6 +237,7 @@ function fedAvgRow(millions: number, maxPayload: number, direct: FedAvgRow, rela
   return (
       `| ${millions}M | ${maxPayload >= 1 << 20 ? `${maxPayload / (1 << 20)} MiB` : `${maxPayload / 1024} KiB`} | ${(direct.onlineMs / 1000).toFixed(2)} | ${(relay.onlineMs / 1000).toFixed(2)} | ${(relay.onlineMs / direct.onlineMs).toFixed(2)} | ` +
         `${direct.partiesCpu.toFixed(2)} | ${relay.partiesCpu.toFixed(2)} | ${relay.natsCpu.toFixed(2)} | ${((relay.partiesCpu + relay.natsCpu) / (direct.partiesCpu + direct.natsCpu)).toFixed(2)} | ` +
+        `${direct.partiesSys.toFixed(2)} / ${relay.partiesSys.toFixed(2)} | ${(direct.partiesFaults / 1000).toFixed(0)} / ${(relay.partiesFaults / 1000).toFixed(0)} | ` +
         `${mib(direct.bytesSent)} | ${mib(relay.bytesSent)} | ${mib(relay.relayBytesPerParty)} | ${mib(direct.peakRss)} | ${mib(relay.peakRss)} |`
   );
 }

@@ -17,10 +17,13 @@
 // a window per transfer (NATS core keeps no backlog; a slow consumer is cut off by the server).
 // Fragments go out in order, the last one within the window like the others (NATS keeps one
 // connection's order, so it arrives last); its answer is the answer.
+//
+// Receiving: the NATS connection feeds its parser through a framer (relay-framing.ts) that hands
+// it every large message in one exactly sized buffer, so the client's own gathering of messages
+// that span socket reads (a buffer grown by doubling) never runs for SecureFedAvg's chunks.
 
 import { randomBytes } from 'node:crypto';
 import {
-  connect,
   createInbox,
   credsAuthenticator,
   headers as natsHeaders,
@@ -33,6 +36,7 @@ import { BadInputError, LimitError, PeerError, TesseraError, TooLargeError, Unau
 import type { Logger } from '../../services/microservice.js';
 import type { PeerEndpoint } from '../../services/peer.js';
 import { toProblem } from '../http/problem.js';
+import { connectFramed } from './relay-framing.js';
 import { checkRelayName, checkRelayUrl, RELAY_NAME, RELAY_SCHEME, SUBJECT_PREFIX } from './relay-names.js';
 import { joinBody, type PeerRequest, type PeerResponse, type PeerTransport } from './transport.js';
 
@@ -244,7 +248,7 @@ export class RelayCarrier implements PeerTransport {
     const deadline = Date.now() + (options.connectTimeoutMs ?? 30_000);
     for (let attempt = 1, waitMs = 250; ; attempt += 1) {
       try {
-        const nc = await connect(natsOptions);
+        const nc = await connectFramed(natsOptions);
         const carrier = new RelayCarrier(nc, options, log, requestTimeoutMs);
         log.info({ relay: label, name: options.name, server: nc.getServer(), maxPayload: nc.info?.max_payload }, `connected to the relay as ${carrier.url}`);
         return carrier;
