@@ -8,7 +8,8 @@
 // demo`, the tests and `npx tessera serve` on a fresh clone all compile on their first start.
 //
 // Where: node_modules/.cache/tessera/<digest>/, the digest being SHA-256 over the path and content
-// of every file the server loads (server/, services/, shared/, openapi.yaml, package.json). A
+// of every file the server loads (server/, services/, shared/, openapi.yaml, package.json) and of
+// tsconfig.json (esbuild's settings) and esbuild's version. A
 // changed source is a new digest, so a stale build is never run, and an edit during development
 // is compiled on the next start. openapi.yaml and package.json are copied next to the compiled
 // tree, where the modules look for them (server/http/spec.ts, server/cli.ts). Several servers
@@ -29,10 +30,12 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SOURCE_DIRS = ['server', 'services', 'shared'];
 /** Files the compiled modules read by a path relative to their own (copied as they are). */
 const ROOT_FILES = ['openapi.yaml', 'package.json'];
+/** esbuild reads its TypeScript settings (class fields, imports kept or elided) from here. */
+const COMPILER_FILES = ['tsconfig.json'];
 /** Builds older than this are removed by the next build (a running server may still import lazily from its own). */
 const KEEP_MS = 24 * 3600 * 1000;
 
-function sourceFiles() {
+function sourceFiles(root) {
   const files = [];
   const walk = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -41,15 +44,15 @@ function sourceFiles() {
       else if (entry.isFile()) files.push(path);
     }
   };
-  for (const dir of SOURCE_DIRS) walk(join(ROOT, dir));
+  for (const dir of SOURCE_DIRS) walk(join(root, dir));
   return files;
 }
 
-/** SHA-256 over every source's path and content, and the compiler's version. */
-function digestOf(files, compilerVersion) {
+/** SHA-256 over every source's path and content, the compiler's settings and its version. */
+function digestOf(root, files, compilerVersion) {
   const hash = createHash('sha256').update(`esbuild ${compilerVersion}\0`);
-  for (const path of [...files, ...ROOT_FILES.map((f) => join(ROOT, f))]) {
-    hash.update(relative(ROOT, path)).update('\0').update(readFileSync(path)).update('\0');
+  for (const path of [...files, ...[...ROOT_FILES, ...COMPILER_FILES].map((f) => join(root, f))]) {
+    hash.update(relative(root, path)).update('\0').update(readFileSync(path)).update('\0');
   }
   return hash.digest('hex').slice(0, 24);
 }
@@ -57,15 +60,16 @@ function digestOf(files, compilerVersion) {
 /**
  * The folder holding the compiled server for the current sources (its `server/cli.js` is the
  * entry point), compiling it first if needed; undefined when it cannot be compiled here.
+ * `root`: the checkout whose sources are compiled (a test compiles a copy).
  */
-export async function compiledServer() {
+export async function compiledServer(root = ROOT) {
   try {
     // The compiler's version from its package.json: loading esbuild itself is only needed to build.
     const require = createRequire(import.meta.url);
     const { version } = JSON.parse(readFileSync(require.resolve('esbuild/package.json'), 'utf8'));
-    const files = sourceFiles();
-    const cache = join(ROOT, 'node_modules', '.cache', 'tessera');
-    const target = join(cache, digestOf(files, version));
+    const files = sourceFiles(root);
+    const cache = join(root, 'node_modules', '.cache', 'tessera');
+    const target = join(cache, digestOf(root, files, version));
     if (existsSync(join(target, 'server', 'cli.js'))) return target;
 
     const esbuild = await import('esbuild');
@@ -76,7 +80,7 @@ export async function compiledServer() {
     await esbuild.build({
       entryPoints: typescript,
       outdir: scratch,
-      outbase: ROOT,
+      outbase: root,
       bundle: false,
       format: 'esm',
       platform: 'node',
@@ -86,11 +90,12 @@ export async function compiledServer() {
     });
     // Plain JavaScript next to the TypeScript (a worker's .mjs) is loaded by path: copied as is.
     for (const f of files.filter((f) => /\.(mjs|js|cjs|json)$/.test(f))) {
-      const to = join(scratch, relative(ROOT, f));
+      const to = join(scratch, relative(root, f));
       mkdirSync(join(to, '..'), { recursive: true });
       copyFileSync(f, to);
     }
-    for (const f of ROOT_FILES) copyFileSync(join(ROOT, f), join(scratch, f));
+    mkdirSync(cache, { recursive: true });
+    for (const f of ROOT_FILES) copyFileSync(join(root, f), join(scratch, f));
     try {
       renameSync(scratch, target);
     } catch {
