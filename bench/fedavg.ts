@@ -333,7 +333,7 @@ async function protocolTable(sizesInMillions: number[]): Promise<void> {
         `${plain ? (row.cpuTotal / plain.cpuTotal).toFixed(2) : '-'} |`,
     );
   }
-  console.log('\nPeak RSS (VmHWM) of the largest server; idle = a fresh server before any upload (Node, tsx, the HTTP stack); model = float32 bytes.');
+  console.log('\nPeak RSS (VmHWM) of the largest server; idle = a fresh server before any upload (Node, the compiled server or tsx (TESSERA_TSX=1), the HTTP stack); model = float32 bytes.');
   console.log('computation/model = (peak − idle) / model: the input, the output, masks and messages in flight. Target: ≤ 3.');
   console.log('floor/model = (idle + input + output) / model, what any run holds at its end; beyond in+out = peak − idle − input − output:');
   console.log('chunk buffers, messages in flight and garbage not yet collected (the part the protocol and the transport control).');
