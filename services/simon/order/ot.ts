@@ -38,7 +38,6 @@ const ROW_BYTES = KAPPA / 8;
 const POINT_BYTES = 32;
 const Point = ristretto255.Point;
 type RPoint = InstanceType<typeof Point>;
-const ORDER = Point.Fn.ORDER;
 
 /**
  * The base OTs take a good fraction of a second of CPU: hand the event loop back every few
@@ -47,46 +46,81 @@ const ORDER = Point.Fn.ORDER;
 const YIELD_EVERY = 8;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** PKCS #8 header of a raw X25519 private key (RFC 8410 §7). */
-const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const Fp = ed25519.Point.Fp;
+/** The X25519 base point, u = 9 (RFC 7748 §4.1): the Montgomery image of ristretto255's and Ed25519's generator. */
+const BASE_U = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from([9, ...new Array<number>(31).fill(0)]).toString('base64url') }, format: 'jwk' });
+/**
+ * The JWK form's `x` member must be a string, but Node 20 makes the key from `d` alone (OpenSSL's
+ * raw private-key import; `x` is not read for a private key), so a placeholder will do (ot.test.ts
+ * checks the keys against noble's). The JWK import costs a tenth of the PKCS #8 DER one (OpenSSL
+ * 3's decoder lookup): about 0.1 ms here against 1 ms, more than a scalar's multiplications.
+ */
+const JWK_X_PLACEHOLDER = Buffer.alloc(32).toString('base64url');
 
 /**
- * A secret scalar drawn clamped (RFC 7748 §5: 2^254 + 8m, m uniform below 2^251), held both as
- * an X25519 private key for OpenSSL and as its residue mod ℓ for noble. On the prime-order group
- * the two act alike; the clamped value is a multiple of 8, so X25519 also drops the 4-torsion
- * part by which a ristretto255 element's Edwards representatives differ, and the result is one
- * u-coordinate per group element. m has 251 uniform bits, so the residue mod ℓ ≈ 2^252 takes one
- * of 2^251 values, each equally likely: as good a secret as Chou–Orlandi's uniform scalar for the
- * computational Diffie–Hellman problem its keys rest on.
+ * A secret scalar drawn clamped (RFC 7748 §5: 2^254 + 8m, m uniform below 2^251), held as an
+ * X25519 private key for OpenSSL. On the prime-order group a clamped scalar k acts as k mod ℓ;
+ * it is a multiple of 8, so X25519 also drops the 4-torsion part by which a ristretto255
+ * element's Edwards representatives differ, and the result is one u-coordinate per group element.
+ * m has 251 uniform bits, so the residue mod ℓ ≈ 2^252 takes one of 2^251 values, each equally
+ * likely: as good a secret as Chou–Orlandi's uniform scalar for the computational Diffie–Hellman
+ * problem its keys rest on.
  */
 class ClampedScalar {
   readonly #key: KeyObject;
-  readonly residue: bigint;
 
   constructor() {
     const bytes = randomBytes(32);
     bytes[0]! &= 248;
     bytes[31]! &= 127;
     bytes[31]! |= 64;
-    this.#key = createPrivateKey({ key: Buffer.concat([PKCS8_X25519, bytes]), format: 'der', type: 'pkcs8' });
-    this.residue = BigInt('0x' + Buffer.from(bytes).reverse().toString('hex')) % ORDER;
+    this.#key = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: bytes.toString('base64url'), x: JWK_X_PLACEHOLDER }, format: 'jwk' });
   }
 
-  /** u([k]P), 32 bytes little-endian, by X25519 on P's Montgomery u = (1 + y)/(1 − y) (RFC 7748 §4.1). */
+  /**
+   * ±[k]G as a ristretto255 element, the sign drawn at random. The fixed-base multiplication is
+   * OpenSSL's (X25519 of the base point: k's public key), which gives u([k]G) only; the Edwards
+   * y = (u − 1)/(u + 1) (RFC 7748 §4.1) fixes the point up to its sign, and the Edwards decoding
+   * (RFC 8032 §5.1.3) takes the root whose sign bit we set from a fresh random bit: [k]G or
+   * −[k]G = [−k]G, each with probability ½. No key depends on the sign, since u([a]P) = u([−a]P):
+   * an X25519 by k or by the peer's scalar gives the same u-coordinate either way. What is sent
+   * does, which is why the sign is random: under a fixed rule (say, the even root) the prime-order
+   * part of the receiver's R = ±[x]G + c·S would show the rule's parity whenever c = 0, and the
+   * sender could read c from it.
+   */
+  basePoint(): RPoint {
+    const u = diffieHellman({ privateKey: this.#key, publicKey: BASE_U });
+    const uu = Fp.create(BigInt('0x' + Buffer.from(u).reverse().toString('hex')));
+    const y = Fp.mul(Fp.sub(uu, Fp.ONE), Fp.inv(Fp.add(uu, Fp.ONE)));
+    const encoded = Buffer.from(y.toString(16).padStart(64, '0'), 'hex').reverse();
+    encoded[31]! |= (randomBytes(1)[0]! & 1) << 7;
+    return new Point(ed25519.Point.fromBytes(encoded));
+  }
+
+  /** u([k]P), 32 bytes little-endian, by X25519 on P's Montgomery u-coordinate (montgomery). */
   times(p: RPoint, where: string): Buffer {
-    const { y } = p.toAffine();
-    const denominator = Fp.sub(Fp.ONE, y);
-    if (Fp.is0(denominator)) throw new PeerError('the identity in an OT message', { where });
-    const u = Fp.mul(Fp.add(Fp.ONE, y), Fp.inv(denominator));
-    const x = Buffer.from(u.toString(16).padStart(64, '0'), 'hex').reverse().toString('base64url');
+    return this.timesU(montgomery(p, where), where);
+  }
+
+  /** u([k]P) for P given as an imported u-coordinate (a point used many times is imported once). */
+  timesU(p: KeyObject, where: string): Buffer {
     try {
-      return diffieHellman({ privateKey: this.#key, publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' }) });
+      return diffieHellman({ privateKey: this.#key, publicKey: p });
     } catch {
       // OpenSSL refuses an all-zero result: a point of small order, i.e. the identity class.
       throw new PeerError('the identity in an OT message', { where });
     }
   }
+}
+
+/** P's Montgomery u = (1 + y)/(1 − y) (RFC 7748 §4.1) as an X25519 public key. */
+function montgomery(p: RPoint, where: string): KeyObject {
+  const { y } = p.toAffine();
+  const denominator = Fp.sub(Fp.ONE, y);
+  if (Fp.is0(denominator)) throw new PeerError('the identity in an OT message', { where });
+  const u = Fp.mul(Fp.add(Fp.ONE, y), Fp.inv(denominator));
+  const x = Buffer.from(u.toString(16).padStart(64, '0'), 'hex').reverse().toString('base64url');
+  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' });
 }
 
 function decodePoint(bytes: Uint8Array, where: string): RPoint {
@@ -115,7 +149,7 @@ function baseKey(t: number, first: Uint8Array, reply: Uint8Array, shared: Buffer
  */
 export class BaseOtSender {
   readonly #y = new ClampedScalar();
-  readonly #S: RPoint = Point.BASE.multiply(this.#y.residue);
+  readonly #S: RPoint = this.#y.basePoint();
   readonly first: Uint8Array = this.#S.toBytes();
 
   async keys(reply: Uint8Array, where: string): Promise<{ k0: Buffer[]; k1: Buffer[] }> {
@@ -141,17 +175,19 @@ export class BaseOtSender {
 export async function baseOtReceive(first: Uint8Array, choices: Bits, where: string): Promise<{ reply: Uint8Array; keys: Buffer[] }> {
   if (first.length !== POINT_BYTES) throw new PeerError(`expected one OT point, got ${first.length} bytes`, { where });
   const S = decodePoint(first, where);
+  // S is the same in every OT: its u-coordinate is imported once.
+  const sU = montgomery(S, where);
   const reply = new Uint8Array(KAPPA * POINT_BYTES);
   const keys: Buffer[] = [];
   for (let t = 0; t < KAPPA; t++) {
     if (t % YIELD_EVERY === 0) await yieldToEventLoop();
     const x = new ClampedScalar();
-    const xG = Point.BASE.multiply(x.residue);
+    const xG = x.basePoint();
     // Both candidates are computed and one is selected by the secret bit.
     const candidates = [xG, xG.add(S)];
     const R = candidates[choices[t]! & 1]!.toBytes();
     reply.set(R, t * POINT_BYTES);
-    keys.push(baseKey(t, first, R, x.times(S, where)));
+    keys.push(baseKey(t, first, R, x.timesU(sU, where)));
   }
   return { reply, keys };
 }
@@ -233,9 +269,20 @@ export function transpose(columns: readonly Uint8Array[], m: number): Uint8Array
       t = (x & 0xf0f0f0f0) | ((y >>> 4) & 0x0f0f0f0f);
       y = ((x << 4) & 0xf0f0f0f0) | (y & 0x0f0f0f0f);
       x = t;
-      const base = 8 * tb;
-      const block = [x >>> 24, (x >>> 16) & 0xff, (x >>> 8) & 0xff, x & 0xff, y >>> 24, (y >>> 16) & 0xff, (y >>> 8) & 0xff, y & 0xff];
-      for (let b = 0; b < 8 && base + b < m; b++) rows[(base + b) * ROW_BYTES + jb] = block[7 - b]!;
+      // Row base + b takes byte b of y then x, least significant first (a Uint8Array keeps the low byte).
+      const at = 8 * tb * ROW_BYTES + jb;
+      if (8 * tb + 8 <= m) {
+        rows[at] = y;
+        rows[at + ROW_BYTES] = y >>> 8;
+        rows[at + 2 * ROW_BYTES] = y >>> 16;
+        rows[at + 3 * ROW_BYTES] = y >>> 24;
+        rows[at + 4 * ROW_BYTES] = x;
+        rows[at + 5 * ROW_BYTES] = x >>> 8;
+        rows[at + 6 * ROW_BYTES] = x >>> 16;
+        rows[at + 7 * ROW_BYTES] = x >>> 24;
+      } else {
+        for (let b = 0; 8 * tb + b < m; b++) rows[at + b * ROW_BYTES] = (b < 4 ? y : x) >>> (8 * (b & 3));
+      }
     }
   }
   return rows;
@@ -277,15 +324,27 @@ export function tweakedHash(inputs: Uint8Array, tweaks: Uint8Array): Buffer {
 export function hashRows(rows: Uint8Array, m: number, salt?: Uint8Array): Bits {
   const first = pi(rows);
   const tweaked = Buffer.from(first);
-  if (salt !== undefined) {
-    if (salt.length !== ROW_BYTES) throw new RangeError('the hash salt must be 16 bytes');
-    for (let t = 0; t < m; t++) for (let b = 0; b < ROW_BYTES; b++) tweaked[t * ROW_BYTES + b]! ^= salt[b]!;
+  if (salt !== undefined && salt.length !== ROW_BYTES) throw new RangeError('the hash salt must be 16 bytes');
+  // Word by word (one DataView, little-endian as the tweak's definition): the salt, then t into word 0.
+  const words = new DataView(tweaked.buffer, tweaked.byteOffset, tweaked.length);
+  const s = salt === undefined ? [0, 0, 0, 0] : saltWords(salt);
+  for (let t = 0; t < m; t++) {
+    const at = t * ROW_BYTES;
+    words.setUint32(at, words.getUint32(at, true) ^ s[0]! ^ t, true);
+    words.setUint32(at + 4, words.getUint32(at + 4, true) ^ s[1]!, true);
+    words.setUint32(at + 8, words.getUint32(at + 8, true) ^ s[2]!, true);
+    words.setUint32(at + 12, words.getUint32(at + 12, true) ^ s[3]!, true);
   }
-  for (let t = 0; t < m; t++) tweaked.writeUInt32LE((tweaked.readUInt32LE(t * ROW_BYTES) ^ t) >>> 0, t * ROW_BYTES);
   const second = pi(tweaked);
   const out = new Uint8Array(m);
   for (let t = 0; t < m; t++) out[t] = (second[t * ROW_BYTES]! ^ first[t * ROW_BYTES]!) & 1;
   return out;
+}
+
+/** The salt's four little-endian 32-bit words. */
+function saltWords(salt: Uint8Array): number[] {
+  const view = new DataView(salt.buffer, salt.byteOffset, ROW_BYTES);
+  return [0, 4, 8, 12].map((at) => view.getUint32(at, true));
 }
 
 /**
@@ -310,20 +369,29 @@ export function hashRowsWide(rows: Uint8Array, wide: WideKeys, salt: Uint8Array)
   const { from, count, blocks } = wide;
   if (salt.length !== ROW_BYTES) throw new RangeError('the hash salt must be 16 bytes');
   const first = pi(rows.subarray(from * ROW_BYTES, (from + count) * ROW_BYTES));
+  const firstWords = new DataView(first.buffer, first.byteOffset, first.length);
   const tweaked = Buffer.alloc(count * blocks * ROW_BYTES);
+  const words = new DataView(tweaked.buffer, tweaked.byteOffset, tweaked.length);
+  const s = saltWords(salt);
   for (let c = 0; c < count; c++) {
+    const f0 = firstWords.getUint32(c * ROW_BYTES, true) ^ s[0]! ^ (from + c);
+    const f1 = firstWords.getUint32(c * ROW_BYTES + 4, true) ^ s[1]!;
+    const f2 = firstWords.getUint32(c * ROW_BYTES + 8, true) ^ s[2]!;
+    const f3 = firstWords.getUint32(c * ROW_BYTES + 12, true) ^ s[3]!;
     for (let k = 0; k < blocks; k++) {
       const at = (c * blocks + k) * ROW_BYTES;
-      for (let b = 0; b < ROW_BYTES; b++) tweaked[at + b] = first[c * ROW_BYTES + b]! ^ salt[b]!;
-      tweaked.writeUInt32LE((tweaked.readUInt32LE(at) ^ (from + c)) >>> 0, at);
-      tweaked.writeUInt32LE((tweaked.readUInt32LE(at + 4) ^ (k + 1)) >>> 0, at + 4);
+      words.setUint32(at, f0, true);
+      words.setUint32(at + 4, f1 ^ (k + 1), true);
+      words.setUint32(at + 8, f2, true);
+      words.setUint32(at + 12, f3, true);
     }
   }
   const second = pi(tweaked);
+  const out = new DataView(second.buffer, second.byteOffset, second.length);
   for (let c = 0; c < count; c++) {
     for (let k = 0; k < blocks; k++) {
       const at = (c * blocks + k) * ROW_BYTES;
-      for (let b = 0; b < ROW_BYTES; b++) second[at + b]! ^= first[c * ROW_BYTES + b]!;
+      for (let w = 0; w < ROW_BYTES; w += 4) out.setUint32(at + w, out.getUint32(at + w, true) ^ firstWords.getUint32(c * ROW_BYTES + w, true), true);
     }
   }
   return second;
@@ -391,6 +459,14 @@ export function iknpSend(
   const salt = labelSalt(label);
   const pad0 = hashRows(rows, m, salt);
   const keys0 = wide === undefined ? new Uint8Array(0) : hashRowsWide(rows, wide, salt);
-  for (let t = 0; t < m; t++) for (let b = 0; b < ROW_BYTES; b++) rows[t * ROW_BYTES + b]! ^= sRow[b]!;
+  // rows ⊕ s, four bytes at a time (transpose's rows are a fresh, aligned array).
+  const rowWords = new Int32Array(rows.buffer, rows.byteOffset, rows.length / 4);
+  const sWords = new Int32Array(sRow.buffer);
+  for (let t = 0; t < rowWords.length; t += 4) {
+    rowWords[t]! ^= sWords[0]!;
+    rowWords[t + 1]! ^= sWords[1]!;
+    rowWords[t + 2]! ^= sWords[2]!;
+    rowWords[t + 3]! ^= sWords[3]!;
+  }
   return { pad0, pad1: hashRows(rows, m, salt), keys0, keys1: wide === undefined ? new Uint8Array(0) : hashRowsWide(rows, wide, salt) };
 }

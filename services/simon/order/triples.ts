@@ -103,14 +103,20 @@ export interface RiderOts {
   count(peer: number): number;
   /** 16-byte blocks per key. */
   readonly blocks: number;
+  /**
+   * How many of the OTs with `peer` (the first ones) get wide keys; default all. The others get
+   * only their one-bit pads (the triples' hash, which the extension computes for every OT anyway),
+   * passed as `pads0`/`pads1` and `pads`, one bit per rider OT.
+   */
+  wideCount?(peer: number): number;
   /** The sender's payload length for the pair with `peer` (public: both ends compute it). */
   payloadBytes(peer: number): number;
   /** Receiver: its choice bits for the OTs with `peer` (count of them). */
   choices(peer: number): Bits;
-  /** Sender: the payload for `peer`, given both keys of each OT (count × 16·blocks bytes each). */
-  payload(peer: number, keys0: Uint8Array, keys1: Uint8Array): Uint8Array;
-  /** Receiver: reads the sender's payload with the key of each chosen message. */
-  receive(peer: number, keys: Uint8Array, payload: Uint8Array): void;
+  /** Sender: the payload for `peer`, given both keys of each wide OT (16·blocks bytes each) and both one-bit pads of every rider OT. */
+  payload(peer: number, keys0: Uint8Array, keys1: Uint8Array, pads0: Bits, pads1: Bits): Uint8Array;
+  /** Receiver: reads the sender's payload with the key of each chosen message (and the one-bit pad of every rider OT). */
+  receive(peer: number, keys: Uint8Array, payload: Uint8Array, pads: Bits): void;
 }
 
 export async function receiveFrom(session: Session, from: number, stage: string, seq = 0): Promise<Uint8Array> {
@@ -194,7 +200,7 @@ async function crossTerms(session: Session, peer: number, a: Bits, b: Bits, stag
   const riderCount = riders?.count(peer) ?? 0;
   const riderBytes = riders?.payloadBytes(peer) ?? 0;
   const m = 2 * count + riderCount;
-  const wide: WideKeys | undefined = riders && { from: 2 * count, count: riderCount, blocks: riders.blocks };
+  const wide: WideKeys | undefined = riders && { from: 2 * count, count: riders.wideCount?.(peer) ?? riderCount, blocks: riders.blocks };
   const fixBytes = columnBytes(2 * count);
   const where = partyName(session, peer);
   const extBytes = KAPPA * columnBytes(m);
@@ -233,7 +239,7 @@ async function crossTerms(session: Session, peer: number, a: Bits, b: Bits, stag
       fix[2 * t] = pad0[2 * t]! ^ pad1[2 * t]! ^ a[t]!;
       fix[2 * t + 1] = pad0[2 * t + 1]! ^ pad1[2 * t + 1]! ^ b[t]!;
     }
-    const answer = [pack(fix), ...(riders ? [riders.payload(peer, keys0, keys1)] : [])];
+    const answer = [pack(fix), ...(riders ? [riders.payload(peer, keys0, keys1, pad0.subarray(2 * count), pad1.subarray(2 * count))] : [])];
     // Accepted: the answer is the acceptance; after a fresh base, its own message. This party's
     // shares are ready now: with `deliveries`, its next messages need not wait for the receipt.
     const sent = accepted ? session.send(peer, stages.baseB, concat([Uint8Array.of(1), ...answer])) : session.send(peer, stages.fix, concat(answer));
@@ -246,7 +252,7 @@ async function crossTerms(session: Session, peer: number, a: Bits, b: Bits, stag
   const derandomize = (pads: Bits, keys: Uint8Array, choices: Bits, message: Uint8Array): Bits => {
     if (message.length !== fixBytes + riderBytes) throw new PeerError(`stage ${stages.fix}: expected ${fixBytes + riderBytes} bytes, got ${message.length}`, { where });
     const fix = unpack(message.subarray(0, fixBytes), 2 * count, where);
-    riders?.receive(peer, keys, message.subarray(fixBytes));
+    riders?.receive(peer, keys, message.subarray(fixBytes), pads.subarray(2 * count));
     return xor(pads.subarray(0, 2 * count), and(choices.subarray(0, 2 * count), fix));
   };
 

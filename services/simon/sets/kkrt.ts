@@ -16,12 +16,13 @@
 //   receiver: T = G(k^0) (a bins × 512 bit matrix, column j = G(k_j^0)), u_b = T_b ⊕ G(k^1)_b ⊕ C(y_b);
 //   sender:   Q_b = G(k^s)_b ⊕ (u_b ∧ s) = T_b ⊕ (C(y_b) ∧ s);
 //   F_b(x) = H(b, Q_b ⊕ (C(x) ∧ s)), which for x = y_b is H(b, T_b), the receiver's value.
+// H is a fixed-key AES chain over the row's four blocks (outputHashes), batched over every value.
 // For x ≠ y_b, Q_b ⊕ (C(x) ∧ s) = T_b ⊕ ((C(x) ⊕ C(y_b)) ∧ s): the receiver knows T_b but not the
 // bits of s where the two code words differ (about half of 512), so F_b(x) is pseudorandom to it.
 // Both sides expand the seeds and transpose with the OT-extension pieces of ../order/ot.ts; u is
 // sent as rows (the receiver XORs in row space), so neither side ever transposes rows back.
 
-import { createCipheriv, hash as cryptoHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, hash as cryptoHash, randomBytes } from 'node:crypto';
 import { PeerError } from '../../errors.js';
 import { KAPPA, columnBytes, expandColumns, transpose } from '../order/ot.js';
 import type { Bits } from '../order/bits.js';
@@ -41,7 +42,6 @@ export const SALT_BYTES = 16;
 /** Hash functions of the cuckoo table. */
 export const HASHES = 3;
 
-const utf8 = new TextEncoder();
 /** Bytes of an item's id and of one AES block. */
 export const ID_BYTES = 16;
 
@@ -63,10 +63,11 @@ export function binsFor(count: number): number {
  */
 export function itemIds(items: readonly string[]): Uint8Array {
   const out = new Uint8Array(items.length * ID_BYTES);
-  items.forEach((item, x) => out.set(hash('sha256', Buffer.concat([ITEM_DOMAIN, utf8.encode(item)])).subarray(0, ID_BYTES), x * ID_BYTES));
+  // A string input is hashed as its UTF-8 bytes: the same bytes as the domain followed by the item's.
+  for (let x = 0; x < items.length; x++) out.set((cryptoHash('sha256', ITEM_DOMAIN + items[x]!, 'buffer') as unknown as Buffer).subarray(0, ID_BYTES), x * ID_BYTES);
   return out;
 }
-const ITEM_DOMAIN = Buffer.from('tessera/simon/sets/kkrt/item/v1\0');
+const ITEM_DOMAIN = 'tessera/simon/sets/kkrt/item/v1\0';
 
 /** AES-128 in ECB mode under `key` over whole blocks: a pseudorandom permutation of each block. */
 export function aesBlocks(key: Uint8Array, blocks: Uint8Array): Uint8Array {
@@ -84,11 +85,22 @@ export function saltedIds(ids: Uint8Array, salt: Uint8Array): Uint8Array {
 }
 
 /**
- * Bin h_i(x) for i = 0, 1, 2: the i-th 32-bit word of e_x mod bins. The modulo bias (below
- * bins / 2^32) only makes some bins slightly fuller; the bins are public, so it costs no secrecy.
+ * Bin h_i(x) for i = 0, 1, 2: the i-th 32-bit word (little-endian) of e_x mod bins. The modulo bias
+ * (below bins / 2^32) only makes some bins slightly fuller; the bins are public, so it costs no
+ * secrecy. `words` is one DataView over all the salted ids (no object per lookup).
  */
-function binOf(salted: Uint8Array, x: number, i: number, bins: number): number {
-  return new DataView(salted.buffer, salted.byteOffset + x * ID_BYTES + 4 * i, 4).getUint32(0, true) % bins;
+function binOf(words: DataView, x: number, i: number, bins: number): number {
+  return words.getUint32(x * ID_BYTES + 4 * i, true) % bins;
+}
+
+function wordsOf(salted: Uint8Array): DataView {
+  return new DataView(salted.buffer, salted.byteOffset, salted.length);
+}
+
+/** A 32-bit view of `bytes` (copied first if it is not 4-byte aligned), for XOR and AND four bytes at a time. */
+function int32(bytes: Uint8Array): Int32Array {
+  if (bytes.byteOffset % 4 === 0 && bytes.length % 4 === 0) return new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  return new Int32Array(Uint8Array.from(bytes).buffer);
 }
 
 /** e_x with the tweak t XORed into its last byte: distinct (x, t) give distinct blocks except with probability about n²·2^-128. */
@@ -105,42 +117,85 @@ function tweaked(salted: Uint8Array, x: number, t: number, out: Uint8Array, at: 
  */
 function codeWords(salted: Uint8Array, salt: Uint8Array): Uint8Array {
   const n = salted.length / ID_BYTES;
-  const blocks = new Uint8Array(n * HASHES * CODE_BYTES);
+  const perItem = HASHES * CODE_BYTES;
+  const blocks = new Uint8Array(n * perItem);
+  const from = int32(salted);
+  const to = new Int32Array(blocks.buffer);
   for (let x = 0; x < n; x++) {
-    for (let i = 0; i < HASHES; i++) {
-      for (let j = 0; j < CODE_BYTES / ID_BYTES; j++) tweaked(salted, x, 1 + 4 * i + j, blocks, ((x * HASHES + i) * CODE_BYTES) + j * ID_BYTES);
+    for (let k = 0; k < perItem / ID_BYTES; k++) {
+      // Block k = 4i + j of item x: e_x with the tweak 1 + k in its last byte.
+      const at = x * (perItem / 4) + 4 * k;
+      to[at] = from[4 * x]!;
+      to[at + 1] = from[4 * x + 1]!;
+      to[at + 2] = from[4 * x + 2]!;
+      to[at + 3] = from[4 * x + 3]!;
+      blocks[4 * at + ID_BYTES - 1]! ^= 1 + k;
     }
   }
   return aesBlocks(salt, blocks);
 }
 
-/** The key of item x under hash i in a hint table (multi-party.ts): e_x tweaked by 16 + i, apart from every code block's tweak. */
-export function tableKey(salted: Uint8Array, x: number, i: number): Uint8Array {
-  const out = new Uint8Array(ID_BYTES);
-  tweaked(salted, x, 16 + i, out, 0);
-  return out;
+/**
+ * The key of item x under hash i in a hint table (multi-party.ts), written at `at` of `out`: e_x
+ * tweaked by 16 + i, apart from every code block's tweak.
+ */
+function tableKey(salted: Uint8Array, x: number, i: number, out: Uint8Array, at: number): void {
+  tweaked(salted, x, 16 + i, out, at);
 }
 
 /**
- * H(tag, b, row): SHA-256 of the salt, the tag, the bin and the 512-bit row, cut to VALUE_BYTES (a
- * random oracle; KKRT §4). Distinct tags give independent functions from one batch: the
- * multi-party protocol needs two OPRFs on the same inputs from the same pair (multi-party.ts).
+ * The output hash H(tag, b, row) of every value at once: `bins[v]` and the 512-bit `rows[v]`
+ * (CODE_BYTES each) give value v (VALUE_BYTES each). KKRT (§3) need H to be "d-Hamming
+ * correlation robust": for rows t_v ⊕ (d_v ∧ s) with every d_v of weight at least d = κ and s
+ * secret, the values must look random (a random oracle is; the code's distance gives the d). Here
+ * H is a Matyas–Meyer–Oseas chain of a fixed-key AES-128 permutation π over the row's four
+ * 16-byte blocks r_1 … r_4:
+ *   h_0 = AES_salt(b ‖ tag ‖ domain),  y_j = h_{j−1} ⊕ r_j,  h_j = π(y_j) ⊕ y_j,  H = h_4,
+ * computed a block position at a time for all values (four AES-ECB calls under π and one under
+ * the salt per batch, instead of one SHA-256 call per value, which was half of SetIntersection's
+ * CPU). The argument, in the random-permutation model for π (as Guo, Katz, Wang and Yu, "Efficient
+ * and Secure Multiparty Computation from Fixed-Key Block Ciphers", IEEE S&P 2020, analyse
+ * π(x) ⊕ x; docs/set-protocols.md §2b): h_4 is uniform to anyone who has not queried π at y_4,
+ * and y_4 is known only to whoever knows h_3 and r_4, hence, down the chain, the whole row: for a
+ * value the receiver should not learn, the bits of s under d, at least κ of them, so each query
+ * finds any of the V values' chains with probability at most V·2^-κ. The tweak h_0 is distinct
+ * for every (batch salt, bin, tag), so chains of different bins, tags or batches never share an
+ * input (except with probability 2^-128 per pair); within one (bin, tag) two values meet only
+ * where their rows do, as they would under a random oracle. π's key is its own, not the one of
+ * ../order/ot.ts, so the two hashes are independent permutations.
  */
-function outputHash(salt: Uint8Array, tag: number, bin: number, row: Uint8Array): Uint8Array {
-  const input = Buffer.allocUnsafe(OUT_DOMAIN.length + SALT_BYTES + 5 + CODE_BYTES);
-  OUT_DOMAIN.copy(input);
-  input.set(salt, OUT_DOMAIN.length);
-  input.writeUInt8(tag, OUT_DOMAIN.length + SALT_BYTES);
-  input.writeUInt32LE(bin, OUT_DOMAIN.length + SALT_BYTES + 1);
-  input.set(row, OUT_DOMAIN.length + SALT_BYTES + 5);
-  return hash('sha256', input).subarray(0, VALUE_BYTES);
+export function outputHashes(salt: Uint8Array, tag: number, bins: Uint32Array, rows: Uint8Array): Uint8Array {
+  const count = bins.length;
+  if (rows.length !== count * CODE_BYTES) throw new RangeError('one 512-bit row per value');
+  const tweaks = Buffer.alloc(count * VALUE_BYTES, OUT_TWEAK);
+  for (let v = 0; v < count; v++) {
+    tweaks.writeUInt32LE(bins[v]!, v * VALUE_BYTES);
+    tweaks[v * VALUE_BYTES + 4] = tag;
+  }
+  const h = int32(aesBlocks(salt, tweaks));
+  const r = int32(rows);
+  const y = new Int32Array(count * 4);
+  const yBytes = new Uint8Array(y.buffer);
+  const words = CODE_BYTES / 4;
+  for (let j = 0; j < CODE_BYTES / VALUE_BYTES; j++) {
+    for (let v = 0; v < count; v++) {
+      const at = 4 * v;
+      const from = words * v + 4 * j;
+      y[at] = h[at]! ^ r[from]!;
+      y[at + 1] = h[at + 1]! ^ r[from + 1]!;
+      y[at + 2] = h[at + 2]! ^ r[from + 2]!;
+      y[at + 3] = h[at + 3]! ^ r[from + 3]!;
+    }
+    const p = int32(OUT_PI.update(yBytes));
+    for (let k = 0; k < y.length; k++) h[k] = p[k]! ^ y[k]!;
+  }
+  return new Uint8Array(h.buffer, h.byteOffset, count * VALUE_BYTES);
 }
-const OUT_DOMAIN = Buffer.from('tessera/simon/sets/kkrt/out/v1\0');
-
-/** One SHA-256 without a Hash object per call (crypto.hash, Node ≥ 20.12): the per-item objects cost more in garbage collection than the hashing. */
-function hash(algorithm: 'sha256', input: Uint8Array): Buffer {
-  return cryptoHash(algorithm, input, 'buffer') as unknown as Buffer;
-}
+/** The tweak block's fixed part (bytes 5…15; bytes 0…4 are the bin and the tag): a new domain, since H changed from SHA-256 (v1). */
+const OUT_TWEAK = Buffer.from('\0\0\0\0\0kkrt/out/v2', 'latin1');
+/** π of outputHashes: AES-128 under a fixed, public key (any fixed key will do), one reusable ECB cipher. */
+const OUT_PI = createCipheriv('aes-128-ecb', createHash('sha256').update('tessera/simon/sets/kkrt/out/aes-128/v2').digest().subarray(0, 16), null);
+OUT_PI.setAutoPadding(false);
 
 /** The bins × 512 matrix whose columns are G(seed_j), as rows of CODE_BYTES: four 128-column transposes. */
 function expandRows(seeds: readonly Uint8Array[], bins: number, label: string): Uint8Array {
@@ -166,13 +221,14 @@ function cuckoo(salted: Uint8Array, bins: number): Table | undefined {
   const hash = new Uint8Array(bins);
   const limit = 100 + 10 * Math.ceil(Math.log2(bins + 1)) ** 2;
   const coin = randomBytes(4 * (n + 1));
+  const words = wordsOf(salted);
   let c = 0;
   for (let x = 0; x < n; x++) {
     let current = x;
     let placed = false;
     for (let step = 0; step < limit && !placed; step++) {
       for (let i = 0; i < HASHES; i++) {
-        const b = binOf(salted, current, i, bins);
+        const b = binOf(words, current, i, bins);
         if (item[b] === -1) {
           item[b] = current;
           hash[b] = i;
@@ -183,7 +239,7 @@ function cuckoo(salted: Uint8Array, bins: number): Table | undefined {
       if (placed) break;
       // Evict the occupant of a random one of the three bins and carry it on.
       const i = coin[c++ % coin.length]! % HASHES;
-      const b = binOf(salted, current, i, bins);
+      const b = binOf(words, current, i, bins);
       const evicted = item[b]!;
       item[b] = current;
       hash[b] = i;
@@ -251,30 +307,40 @@ export class OprfReceiver {
   /** The positions (in the item list given) of the items whose OPRF value (tag 0) is among `values`. */
   matches(values: ReadonlySet<string>): number[] {
     const found: number[] = [];
-    this.valuesByItem().forEach((v, x) => {
-      if (values.has(Buffer.from(v).toString('latin1'))) found.push(x);
-    });
+    const mine = this.values(0);
+    for (let x = 0; x < this.#count; x++) {
+      if (values.has(Buffer.from(mine.buffer, mine.byteOffset + x * VALUE_BYTES, VALUE_BYTES).toString('latin1'))) found.push(x);
+    }
     return found;
   }
 
-  /** F_b(y_b‖i) under `tag` for every item y_b (in bin b under hash i), in the item list's order. */
-  valuesByItem(tag = 0): Uint8Array[] {
+  /** F_b(y_b‖i) under `tag` for every item y_b (in bin b under hash i), in the item list's order: VALUE_BYTES each. */
+  values(tag = 0): Uint8Array {
     const t = this.#t;
     if (t === undefined) throw new Error('query first');
-    const out: Uint8Array[] = new Array<Uint8Array>(this.#count);
+    const bins = new Uint32Array(this.#count);
+    const rows = new Uint8Array(this.#count * CODE_BYTES);
     for (let b = 0; b < this.bins; b++) {
       const x = this.#table.item[b]!;
-      if (x !== -1) out[x] = outputHash(this.salt, tag, b, t.subarray(b * CODE_BYTES, (b + 1) * CODE_BYTES));
+      if (x === -1) continue;
+      bins[x] = b;
+      rows.set(t.subarray(b * CODE_BYTES, (b + 1) * CODE_BYTES), x * CODE_BYTES);
     }
-    return out;
+    return outputHashes(this.salt, tag, bins, rows);
   }
 
-  /** The hint-table key of each item under the hash it sits in (multi-party.ts), in the item list's order. */
-  tableKeys(): Uint8Array[] {
-    const out = new Array<Uint8Array>(this.#count);
+  /** The same values, one array per item. */
+  valuesByItem(tag = 0): Uint8Array[] {
+    const all = this.values(tag);
+    return Array.from({ length: this.#count }, (_, x) => all.subarray(x * VALUE_BYTES, (x + 1) * VALUE_BYTES));
+  }
+
+  /** The hint-table key of each item under the hash it sits in (multi-party.ts), in the item list's order: ID_BYTES each. */
+  tableKeys(): Uint8Array {
+    const out = new Uint8Array(this.#count * ID_BYTES);
     for (let b = 0; b < this.bins; b++) {
       const x = this.#table.item[b]!;
-      if (x !== -1) out[x] = tableKey(this.#salted, x, this.#table.hash[b]!);
+      if (x !== -1) tableKey(this.#salted, x, this.#table.hash[b]!, out, x * ID_BYTES);
     }
     return out;
   }
@@ -309,26 +375,32 @@ export class OprfSender {
   /**
    * F_{h_i(x)}(x‖i) for every item x (by id) and i = 0, 1, 2, under each tag: per tag HASHES
    * values per item, item-major (item x, hash i at position HASHES·x + i). One of them is the
-   * receiver's value exactly when the receiver holds x. With `keys`, also the hint-table key of
-   * every (x, i) in the same order.
+   * receiver's value exactly when the receiver holds x. Also the hint-table key of every (x, i)
+   * in the same order (ID_BYTES each).
    */
-  evaluate(ids: Uint8Array, tags: readonly number[] = [0]): { values: Uint8Array[]; keys: Uint8Array[] } {
+  evaluate(ids: Uint8Array, tags: readonly number[] = [0]): { values: Uint8Array[]; keys: Uint8Array } {
     const salted = saltedIds(ids, this.salt);
+    const words = wordsOf(salted);
     const n = salted.length / ID_BYTES;
-    const codes = codeWords(salted, this.salt);
-    const values = tags.map(() => new Uint8Array(n * HASHES * VALUE_BYTES));
-    const keys: Uint8Array[] = [];
-    const row = new Uint8Array(CODE_BYTES);
+    const codes = int32(codeWords(salted, this.salt));
+    const q = int32(this.#q);
+    const s = int32(this.#s);
+    const perRow = CODE_BYTES / 4;
+    const count = n * HASHES;
+    const bins = new Uint32Array(count);
+    const rows = new Int32Array(count * perRow);
+    const keys = new Uint8Array(count * ID_BYTES);
     for (let x = 0; x < n; x++) {
       for (let i = 0; i < HASHES; i++) {
-        const b = binOf(salted, x, i, this.bins);
-        const code = (x * HASHES + i) * CODE_BYTES;
-        const at = b * CODE_BYTES;
-        for (let k = 0; k < CODE_BYTES; k++) row[k] = this.#q[at + k]! ^ (codes[code + k]! & this.#s[k]!);
-        tags.forEach((tag, k) => values[k]!.set(outputHash(this.salt, tag, b, row), (HASHES * x + i) * VALUE_BYTES));
-        keys.push(tableKey(salted, x, i));
+        const v = HASHES * x + i;
+        const b = binOf(words, x, i, this.bins);
+        bins[v] = b;
+        // Q_b ⊕ (C(x‖i) ∧ s), four bytes at a time.
+        for (let k = 0; k < perRow; k++) rows[v * perRow + k] = q[b * perRow + k]! ^ (codes[v * perRow + k]! & s[k]!);
+        tableKey(salted, x, i, keys, v * ID_BYTES);
       }
     }
-    return { values, keys };
+    const rowBytes = new Uint8Array(rows.buffer);
+    return { values: tags.map((tag) => outputHashes(this.salt, tag, bins, rowBytes)), keys };
   }
 }

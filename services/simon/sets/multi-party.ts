@@ -41,16 +41,24 @@ const LEADER = 0;
 const SHARE_TAG = 0;
 const FINAL_TAG = 1;
 
-/** v_x ⊕ F for every (x, i): the values of the hint table (values: one 16-byte cell per item). */
+/** v_x ⊕ F for every (x, i): the values of the hint table (perItem: one 16-byte cell per item). */
 function hintValues(evaluations: Uint8Array, perItem: Uint8Array): Uint8Array {
   const out = new Uint8Array(evaluations);
+  const o = new Int32Array(out.buffer);
+  const v = int32(perItem);
   for (let x = 0; x < perItem.length / CELL_BYTES; x++) {
     for (let i = 0; i < HASHES; i++) {
-      const at = (HASHES * x + i) * CELL_BYTES;
-      for (let b = 0; b < CELL_BYTES; b++) out[at + b]! ^= perItem[x * CELL_BYTES + b]!;
+      const at = 4 * (HASHES * x + i);
+      for (let w = 0; w < 4; w++) o[at + w]! ^= v[4 * x + w]!;
     }
   }
   return out;
+}
+
+/** A 32-bit view of `bytes` (copied first if it is not 4-byte aligned), to XOR cells four bytes at a time. */
+function int32(bytes: Uint8Array): Int32Array {
+  if (bytes.byteOffset % 4 === 0 && bytes.length % 4 === 0) return new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  return new Int32Array(Uint8Array.from(bytes).buffer);
 }
 
 /** A hint on the wire: the number of keys (public: 3 × the set size or the bound), then the table. */
@@ -74,14 +82,13 @@ async function receiveHint(session: Session, from: number, stage: string, bound:
   return fromBytes(await receiveChunked(session, from, stage, okvsBytes(cells)), cells, where);
 }
 
-/** What an OPPRF's receiver gets for each of its items: decode(hint, key of y) ⊕ F(y). */
-function opprfOutputs(receiver: OprfReceiver, hint: ReturnType<typeof fromBytes>, tag: number): Uint8Array[] {
+/** What an OPPRF's receiver gets for each of its items: decode(hint, key of y) ⊕ F(y), CELL_BYTES per item. */
+function opprfOutputs(receiver: OprfReceiver, hint: ReturnType<typeof fromBytes>, tag: number): Uint8Array {
   const decoded = decode(hint, receiver.tableKeys());
-  const values = receiver.valuesByItem(tag);
-  return decoded.map((d, y) => {
-    for (let b = 0; b < CELL_BYTES; b++) d[b]! ^= values[y]![b]!;
-    return d;
-  });
+  const d = int32(decoded);
+  const values = int32(receiver.values(tag));
+  for (let k = 0; k < d.length; k++) d[k]! ^= values[k]!;
+  return decoded;
 }
 
 /**
@@ -127,7 +134,7 @@ export async function multiPartyMatches(session: Session, items: readonly string
   const shares = new Map(peers.map((p) => [p, new Uint8Array(randomBytes(items.length * CELL_BYTES))]));
   const kept = new Uint8Array(items.length * CELL_BYTES);
   for (const s of shares.values()) for (let k = 0; k < kept.length; k++) kept[k]! ^= s[k]!;
-  const finals = new Map<number, { values: Uint8Array; keys: Uint8Array[] }>();
+  const finals = new Map<number, { values: Uint8Array; keys: Uint8Array }>();
   const hints = peers.map(async (p) => {
     const tags = p === LEADER ? [SHARE_TAG, FINAL_TAG] : [SHARE_TAG];
     const { values: [forShares, forFinal], keys } = sendersTo.get(p)!.evaluate(ids, tags);
@@ -135,14 +142,14 @@ export async function multiPartyMatches(session: Session, items: readonly string
     const table = encode(keys, hintValues(forShares!, shares.get(p)!), okvsCells(HASHES * size));
     await sendHint(session, p, SHARES, HASHES * size, toBytes(table));
   });
-  const received = peers.map(async (p): Promise<Uint8Array[]> => opprfOutputs(receivers.get(p)!, await receiveHint(session, p, SHARES, bound), SHARE_TAG));
+  const received = peers.map(async (p): Promise<Uint8Array> => opprfOutputs(receivers.get(p)!, await receiveHint(session, p, SHARES, bound), SHARE_TAG));
   const [, fromPeers] = await Promise.all([Promise.all(hints), Promise.all(received)]);
   // S_me(y) = s_me,me(y) ⊕ ⊕_p ŝ_me,p(y).
   const value = kept;
+  const valueWords = int32(value);
   for (const outputs of fromPeers) {
-    outputs.forEach((o, y) => {
-      for (let b = 0; b < CELL_BYTES; b++) value[y * CELL_BYTES + b]! ^= o[b]!;
-    });
+    const o = int32(outputs);
+    for (let k = 0; k < valueWords.length; k++) valueWords[k]! ^= o[k]!;
   }
 
   // opprf-final: every other party programs S into its OPPRF to the leader.
@@ -152,16 +159,16 @@ export async function multiPartyMatches(session: Session, items: readonly string
     await sendHint(session, LEADER, FINAL, HASHES * size, toBytes(table));
     return undefined;
   }
-  const fromAll = await Promise.all(peers.map(async (p) => opprfOutputs(receivers.get(p)!, await receiveHint(session, p, FINAL, bound), FINAL_TAG)));
+  const fromAll = (await Promise.all(peers.map(async (p) => opprfOutputs(receivers.get(p)!, await receiveHint(session, p, FINAL, bound), FINAL_TAG)))).map(int32);
   const found: number[] = [];
   for (let y = 0; y < items.length; y++) {
-    let zero = true;
-    for (let b = 0; b < CELL_BYTES; b++) {
-      let acc = value[y * CELL_BYTES + b]!;
-      for (const outputs of fromAll) acc ^= outputs[y]![b]!;
-      if (acc !== 0) zero = false;
+    let nonzero = 0;
+    for (let w = 4 * y; w < 4 * y + 4; w++) {
+      let acc = valueWords[w]!;
+      for (const outputs of fromAll) acc ^= outputs[w]!;
+      nonzero |= acc;
     }
-    if (zero) found.push(y);
+    if (nonzero === 0) found.push(y);
   }
   return found;
 }

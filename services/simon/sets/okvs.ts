@@ -26,20 +26,18 @@ export function okvsCells(keys: number): number {
 }
 
 /**
- * The three cells of every key (keys of 16 bytes): one in each third of the table, from the words
- * of AES_seed(key) — a pseudorandom permutation under the table's seed, over all keys in one call.
+ * The three cells of every key (`keys`: KEY_BYTES each, back to back): one in each third of the
+ * table, from the words of AES_seed(key) — a pseudorandom permutation under the table's seed, over
+ * all keys in one call.
  */
-function cellsOf(seed: Uint8Array, keys: readonly Uint8Array[], cells: number): Uint32Array {
-  const blocks = new Uint8Array(keys.length * KEY_BYTES);
-  keys.forEach((key, k) => {
-    if (key.length !== KEY_BYTES) throw new RangeError('keys are 16 bytes');
-    blocks.set(key, k * KEY_BYTES);
-  });
-  const h = aesBlocks(seed, blocks);
+function cellsOf(seed: Uint8Array, keys: Uint8Array, cells: number): Uint32Array {
+  if (keys.length % KEY_BYTES !== 0) throw new RangeError('keys are 16 bytes');
+  const n = keys.length / KEY_BYTES;
+  const h = aesBlocks(seed, keys);
   const words = new DataView(h.buffer, h.byteOffset, h.length);
   const third = cells / 3;
-  const out = new Uint32Array(3 * keys.length);
-  for (let k = 0; k < keys.length; k++) for (let j = 0; j < 3; j++) out[3 * k + j] = j * third + (words.getUint32(k * KEY_BYTES + 4 * j, true) % third);
+  const out = new Uint32Array(3 * n);
+  for (let k = 0; k < n; k++) for (let j = 0; j < 3; j++) out[3 * k + j] = j * third + (words.getUint32(k * KEY_BYTES + 4 * j, true) % third);
   return out;
 }
 
@@ -49,30 +47,45 @@ export interface Okvs {
   readonly table: Uint8Array;
 }
 
+/** A 32-bit view of `bytes` (copied first if it is not 4-byte aligned): cells are XORed four bytes at a time. */
+function int32(bytes: Uint8Array): Int32Array {
+  if (bytes.byteOffset % 4 === 0 && bytes.length % 4 === 0) return new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  return new Int32Array(Uint8Array.from(bytes).buffer);
+}
+
 /**
- * A table in which each key decodes to its value (values: keys.length × CELL_BYTES). Peeling fails
- * with small probability; a fresh seed is drawn then. The seed that succeeds depends on the keys,
- * but a reader who does not know them cannot test a seed against them.
+ * A table in which each key decodes to its value (`keys`: KEY_BYTES each, back to back; `values`:
+ * CELL_BYTES per key). Peeling fails with small probability; a fresh seed is drawn then. The seed
+ * that succeeds depends on the keys, but a reader who does not know them cannot test a seed
+ * against them.
  */
-export function encode(keys: readonly Uint8Array[], values: Uint8Array, cells = okvsCells(keys.length)): Okvs {
-  const n = keys.length;
+export function encode(keys: Uint8Array, values: Uint8Array, cells = okvsCells(keys.length / KEY_BYTES)): Okvs {
+  const n = keys.length / KEY_BYTES;
   if (values.length !== n * CELL_BYTES) throw new RangeError('one 16-byte value per key');
+  const v = int32(values);
   for (let attempt = 0; attempt < 32; attempt++) {
     const seed = randomBytes(SEED_BYTES);
     const at = cellsOf(seed, keys, cells);
     const order = peel(at, n, cells);
     if (order === undefined) continue;
     const table = new Uint8Array(randomBytes(cells * CELL_BYTES));
+    const t = new Int32Array(table.buffer);
     // In reverse peeling order each key's own cell is the one no later-solved key touches.
     for (let r = order.length - 1; r >= 0; r--) {
       const k = order[r]! >>> 2;
-      const own = at[3 * k + (order[r]! & 3)]!;
-      const cell = table.subarray(own * CELL_BYTES, (own + 1) * CELL_BYTES);
-      cell.set(values.subarray(k * CELL_BYTES, (k + 1) * CELL_BYTES));
+      const which = order[r]! & 3;
+      const own = 4 * at[3 * k + which]!;
+      t[own] = v[4 * k]!;
+      t[own + 1] = v[4 * k + 1]!;
+      t[own + 2] = v[4 * k + 2]!;
+      t[own + 3] = v[4 * k + 3]!;
       for (let j = 0; j < 3; j++) {
-        const other = at[3 * k + j]!;
-        if (other === own) continue;
-        for (let b = 0; b < CELL_BYTES; b++) cell[b]! ^= table[other * CELL_BYTES + b]!;
+        if (j === which) continue;
+        const other = 4 * at[3 * k + j]!;
+        t[own]! ^= t[other]!;
+        t[own + 1]! ^= t[other + 1]!;
+        t[own + 2]! ^= t[other + 2]!;
+        t[own + 3]! ^= t[other + 3]!;
       }
     }
     return { seed, table };
@@ -114,17 +127,17 @@ function peel(at: Uint32Array, n: number, cells: number): Uint32Array | undefine
   return done === n ? order : undefined;
 }
 
-/** D[p1(k)] ⊕ D[p2(k)] ⊕ D[p3(k)] for every key. */
-export function decode(okvs: Okvs, keys: readonly Uint8Array[]): Uint8Array[] {
+/** D[p1(k)] ⊕ D[p2(k)] ⊕ D[p3(k)] for every key (`keys` back to back): CELL_BYTES per key, in the keys' order. */
+export function decode(okvs: Okvs, keys: Uint8Array): Uint8Array {
+  const n = keys.length / KEY_BYTES;
   const at = cellsOf(okvs.seed, keys, okvs.table.length / CELL_BYTES);
-  return keys.map((_, k) => {
-    const out = new Uint8Array(CELL_BYTES);
-    for (let j = 0; j < 3; j++) {
-      const c = at[3 * k + j]!;
-      for (let b = 0; b < CELL_BYTES; b++) out[b]! ^= okvs.table[c * CELL_BYTES + b]!;
-    }
-    return out;
-  });
+  const t = int32(okvs.table);
+  const out = new Int32Array(n * 4);
+  for (let k = 0; k < n; k++) {
+    const a = 4 * at[3 * k]!, b = 4 * at[3 * k + 1]!, c = 4 * at[3 * k + 2]!;
+    for (let w = 0; w < 4; w++) out[4 * k + w] = t[a + w]! ^ t[b + w]! ^ t[c + w]!;
+  }
+  return new Uint8Array(out.buffer);
 }
 
 /** The wire form: the seed, then the cells. */

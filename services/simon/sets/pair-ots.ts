@@ -73,13 +73,16 @@ export async function pairSeeds(session: Session, stages: OrderStageNames, label
   const riders: RiderOts = {
     count: () => count,
     blocks: 1,
+    // Wide keys (the seeds) only for the CODE_BITS OTs taken as they come; a reversed OT is a bit
+    // OT, for which the extension's one-bit pad is the key (no 16-byte hash for its 65,536 rows).
+    wideCount: () => CODE_BITS,
     payloadBytes: () => (reverse ? REVERSED / 8 : 0),
     choices: (peer) => {
       const c = randomBits(count);
       choices.set(peer, c);
       return c;
     },
-    payload: (peer, keys0, keys1) => {
+    payload: (peer, keys0, keys1, pads0, pads1) => {
       const seeds0 = Array.from({ length: CODE_BITS }, (_, t) => stretch(keyAt(keys0, t)));
       const seeds1 = Array.from({ length: CODE_BITS }, (_, t) => stretch(keyAt(keys1, t)));
       if (!reverse) {
@@ -91,15 +94,15 @@ export async function pairSeeds(session: Session, stages: OrderStageNames, label
       const mine = new Uint8Array(REVERSED);
       const e = new Uint8Array(REVERSED);
       for (let r = 0; r < REVERSED; r++) {
-        const k0 = keys0[(CODE_BITS + r) * KEY_BYTES]! & 1;
-        const k1 = keys1[(CODE_BITS + r) * KEY_BYTES]! & 1;
+        const k0 = pads0[CODE_BITS + r]!;
+        const k1 = pads1[CODE_BITS + r]!;
         mine[r] = k0;
         e[r] = s[Math.floor(r / SEED_BITS)]! ^ k0 ^ k1;
       }
       out.set(peer, { asReceiver: { seeds0, seeds1 }, asSender: { s, seeds: seedsFromBits(mine) } });
       return pack(e);
     },
-    receive: (peer, keys, payload) => {
+    receive: (peer, keys, payload, pads) => {
       const c = choices.get(peer)!;
       const s = c.slice(0, CODE_BITS);
       const seeds = Array.from({ length: CODE_BITS }, (_, t) => stretch(keyAt(keys, t)));
@@ -111,7 +114,7 @@ export async function pairSeeds(session: Session, stages: OrderStageNames, label
       const a = new Uint8Array(REVERSED);
       const b = new Uint8Array(REVERSED);
       for (let r = 0; r < REVERSED; r++) {
-        const m0 = keys[(CODE_BITS + r) * KEY_BYTES]! & 1;
+        const m0 = pads[CODE_BITS + r]!;
         const m1 = m0 ^ c[CODE_BITS + r]!;
         a[r] = e[r] ? m1 : m0;
         b[r] = e[r] ? m0 : m1;

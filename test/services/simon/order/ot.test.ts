@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
+import { ed25519, ristretto255 } from '@noble/curves/ed25519.js';
 import { BaseOtSender, baseOtReceive, expandColumns, hashRows, iknpReceive, iknpSend, KAPPA, transpose } from '../../../../services/simon/order/ot.js';
 import { ivFor, MaskStream } from '../../../../services/common/prg.js';
 import { randomBits } from '../../../../services/simon/order/bits.js';
@@ -24,6 +25,23 @@ describe('base OT (Chou–Orlandi, ristretto255)', () => {
     }
     // Both choices occur, and the keys are distinct per index.
     assert.equal(new Set([...k0, ...k1].map((k) => k.toString('hex'))).size, 2 * KAPPA);
+  });
+
+  test("the receiver's points (made by OpenSSL's fixed-base X25519, ±[x]G with a random sign) do not show its choice bits", async () => {
+    // With choices all 0, R_t = ±[x_t]G. Its prime-order part (an element has one Edwards point of
+    // order ℓ) must not keep one x-parity: a fixed root rule would make every R_t's parity the same
+    // when c_t = 0 and so tell the sender c_t. With a random sign about half are odd.
+    const sender = new BaseOtSender();
+    const { reply } = await baseOtReceive(sender.first, new Uint8Array(KAPPA), 'party 0 (y)');
+    const eight = 8n, inverse = ed25519.Point.Fn.inv(8n);
+    let odd = 0;
+    for (let t = 0; t < KAPPA; t++) {
+      const edwards = ed25519.Point.fromAffine(ristretto255.Point.fromBytes(reply.subarray(32 * t, 32 * (t + 1))).toAffine()).multiply(eight).multiply(inverse);
+      assert.ok(edwards.isTorsionFree());
+      odd += Number(edwards.toAffine().x & 1n);
+    }
+    // Binomial(128, ½): outside 34…94 with probability below 10^-7.
+    assert.ok(odd >= 34 && odd <= 94, `${odd} of ${KAPPA} odd`);
   });
 
   test('a reply that is not a group element is a PeerError naming the party, not a crash', async () => {

@@ -3,8 +3,8 @@
 // whole state of both sides and compare with a plaintext reference.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { CODE_BITS, HASHES, OprfReceiver, OprfSender, SEED_BYTES, VALUE_BYTES, binsFor, itemIds } from '../../../../services/simon/sets/kkrt.js';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { CODE_BITS, CODE_BYTES, HASHES, OprfReceiver, OprfSender, SEED_BYTES, VALUE_BYTES, binsFor, itemIds, outputHashes } from '../../../../services/simon/sets/kkrt.js';
 import { randomBits } from '../../../../services/simon/order/bits.js';
 
 const LABEL = 'test/kkrt';
@@ -120,5 +120,62 @@ describe('KKRT batched OPRF', () => {
     const u = receiver.query(o.seeds0, o.seeds1, LABEL);
     assert.throws(() => new OprfSender(bits, o.chosen(bits), u.subarray(1), receiver.bins, receiver.salt, LABEL, 'party 0'), /OPRF query of .* bytes/);
     assert.throws(() => new OprfSender(bits, o.chosen(bits), u, receiver.bins, receiver.salt.subarray(1), LABEL, 'party 0'), /salt/);
+  });
+});
+
+describe('the OPRF output hash H', () => {
+  // The construction written out one value and one block at a time, with its own AES calls: a
+  // Matyas–Meyer–Oseas chain of a fixed-key AES-128 permutation over the row's four blocks,
+  // started at AES_salt(bin ‖ tag ‖ domain) (kkrt.ts, outputHashes).
+  const piKey = createHash('sha256').update('tessera/simon/sets/kkrt/out/aes-128/v2').digest().subarray(0, 16);
+  const ecb = (key: Uint8Array, block: Uint8Array) => {
+    const c = createCipheriv('aes-128-ecb', key, null);
+    c.setAutoPadding(false);
+    return c.update(block);
+  };
+  function reference(salt: Uint8Array, tag: number, bin: number, row: Uint8Array): Buffer {
+    const tweak = Buffer.concat([Buffer.alloc(5), Buffer.from('kkrt/out/v2')]);
+    tweak.writeUInt32LE(bin, 0);
+    tweak[4] = tag;
+    let h = ecb(salt, tweak);
+    for (let j = 0; j < 4; j++) {
+      const y = Buffer.alloc(16);
+      for (let k = 0; k < 16; k++) y[k] = h[k]! ^ row[16 * j + k]!;
+      const p = ecb(piKey, y);
+      h = Buffer.alloc(16);
+      for (let k = 0; k < 16; k++) h[k] = p[k]! ^ y[k]!;
+    }
+    return h;
+  }
+
+  test('the batched hash equals the chain computed value by value, for rows at any offset', () => {
+    const salt = randomBytes(16);
+    const count = 37;
+    const bins = Uint32Array.from({ length: count }, () => randomBytes(4).readUInt32LE(0));
+    const rows = new Uint8Array(randomBytes(1 + count * CODE_BYTES)).subarray(1);
+    for (const tag of [0, 1]) {
+      const batched = outputHashes(salt, tag, bins, rows);
+      assert.equal(batched.length, count * VALUE_BYTES);
+      for (let v = 0; v < count; v++) {
+        assert.deepEqual(Buffer.from(batched.subarray(v * VALUE_BYTES, (v + 1) * VALUE_BYTES)), reference(salt, tag, bins[v]!, rows.subarray(v * CODE_BYTES, (v + 1) * CODE_BYTES)), `value ${v}, tag ${tag}`);
+      }
+    }
+  });
+
+  test('every input changes the value: the row (any one bit), the bin, the tag and the salt', () => {
+    const salt = randomBytes(16);
+    const row = new Uint8Array(randomBytes(CODE_BYTES));
+    const one = (s: Uint8Array, tag: number, bin: number, r: Uint8Array) => Buffer.from(outputHashes(s, tag, Uint32Array.of(bin), r)).toString('hex');
+    const base = one(salt, 0, 5, row);
+    const seen = new Set([base]);
+    for (let bit = 0; bit < CODE_BITS; bit++) {
+      const flipped = Uint8Array.from(row);
+      flipped[bit >>> 3]! ^= 1 << (bit & 7);
+      seen.add(one(salt, 0, 5, flipped));
+    }
+    seen.add(one(salt, 1, 5, row));
+    seen.add(one(salt, 0, 6, row));
+    seen.add(one(randomBytes(16), 0, 5, row));
+    assert.equal(seen.size, 1 + CODE_BITS + 3);
   });
 });
