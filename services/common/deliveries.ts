@@ -12,13 +12,12 @@
 // What this changes at the receiver: one sender's messages may arrive out of the order they were
 // sent (the carrier need not keep it), e.g. an opening before the AND layer sent just before it.
 // Each (stage, seq) is received by name, so the protocol reads the same messages either way; the
-// stage order a session declares lets exactly these overtakings (order/stages.ts circuitLoops,
-// vectorsum.ts vectorSumLoops).
+// stage order a session declares lets exactly these overtakings (order/stages.ts circuitLoops;
+// StatisticsUnivariate's opening after the moments' last stage).
 //
 // The stage machinery takes a tracker too (stages.ts scatter/broadcast/gather `deliveries`), so a
-// building block that sends in one stage and receives in the next (the secure vector sum) goes on
-// as soon as the peers' messages are in, and a caller that runs several blocks in one session can
-// pass one tracker through all of them and settle it once, at its end.
+// building block (the secure vector sum's last stage) can leave its receipts to a caller that
+// runs several blocks in one session and settles one tracker once, at its end.
 
 export class Deliveries {
   readonly #pending: Promise<void>[] = [];

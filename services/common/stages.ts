@@ -62,8 +62,8 @@ export function subProtocol<const N extends readonly string[]>(id: string, stage
  * run. Anything else — an earlier stage, a stage of a finished loop's past — is out of order.
  * A block whose steps await their sends' receipts before the next stage delivers, per sender, in
  * the order it sent. A block that does not wait (deliveries.ts: the order blocks, the secure
- * vector sum) may have its next stage's message overtake the last one on the way; it names each
- * such overtaking as a `loop` edge (order/stages.ts circuitLoops, vectorsum.ts vectorSumLoops), so
+ * vector sum's last stage, in StatisticsUnivariate) may have its next stage's message overtake the
+ * last one on the way; it names each such overtaking as a `loop` edge (order/stages.ts circuitLoops), so
  * an honest party never trips this check and everything else stays refused.
  */
 export class StageOrder {

@@ -39,15 +39,16 @@
 // A microprotocol runs it as a sub-protocol under its own id (stages.ts subProtocol) and may run
 // it several times in one session, numbering the runs with `seq`.
 //
-// No stage waits for the receipts of its own sends (deliveries.ts): a stage's messages go out and
-// the party waits only for the messages it needs next, or the first send that failed; the sends
-// are awaited once, at the end (or by the caller, which then passes its own tracker and may go
-// on with the totals before the last receipts are in: StatisticsUnivariate). What a party sends,
-// to whom, and when relative to what it received is unchanged; only its wait for receipts moved.
-// So one sender's "partials" may reach a party before its "shares" (sent first, still on the
-// way): the session declares that overtaking with vectorSumLoops. In the masked star nothing can
-// overtake: the aggregator sends a leaf the total only after that leaf's masked vector, which the
-// leaf sent only after the nonce had reached it.
+// The last stage's sends (partials; the total, and a leaf's masked vector) are tracked rather than
+// awaited inside the sum (deliveries.ts): a caller that passes its own tracker goes on with the
+// totals as soon as the peers' messages are in and awaits the receipts later (StatisticsUnivariate
+// opens its extremes meanwhile); without one, the sum awaits them before it returns, as before.
+// The first stage still awaits its receipts before the second goes out, so one sender's messages
+// of a sum never overtake one another and never share a time limit: tried without that wait, a
+// party's partials were sent while its shares to the same peer were still in flight, and under
+// load the fault tests' 2-second limit saw the partials time out (docs/performance.md, "The
+// vector sum's stages without receipts"); between warm servers that wait costs nothing anyway,
+// since a peer's shares are taken only once our own shares' receipt has confirmed that peer.
 
 import { randomBytes } from 'node:crypto';
 import { PeerError } from '../errors.js';
@@ -65,16 +66,6 @@ export type VectorSumStages = SubStages<typeof VECTOR_SUM_STAGES.all>;
 /** The stages of one vector-sum sub-protocol named `id` ("moments" → "moments.nonce", …). */
 export function vectorSumStages(id: string): VectorSumStages {
   return subProtocol(id, VECTOR_SUM_STAGES);
-}
-
-/**
- * The one overtaking the sum allows itself (StageOrder `loops`, beside a protocol's own): a
- * party's "partials" go out once every other party's shares are in, without waiting for the
- * receipts of its own "shares", so they may arrive before those. Every other order stays refused
- * (nothing comes before the nonce, nor after the total). Declare it with the sum's stages.
- */
-export function vectorSumLoops(stages: VectorSumStages): [string, string][] {
-  return [[stages.partials, stages.shares]];
 }
 
 /** One lane of the vector: its elements and the group they live in. */
@@ -228,11 +219,10 @@ export function vectorSumMessages(n: number): number {
  * Runs one secure vector sum on an open session and returns the element-wise totals, lane by
  * lane: pairwise-masked aggregation from MASKED_FROM parties on, additive sharing below (or the
  * construction `options.construction` names, for tests). Sending and receiving of a stage run
- * together, and no stage waits for its own sends' receipts, so a stage costs one delivery.
- * Every send has been accepted when it resolves, unless `options.deliveries` is given: the sends
- * are then tracked there, the totals come as soon as the peers' messages are in, and the caller
- * awaits `deliveries.settled()` before its session closes. The session must declare
- * vectorSumLoops(stages).
+ * together, so a stage costs one delivery. Every send has been accepted when it resolves, unless
+ * `options.deliveries` is given: the last stage's sends are then tracked there, the totals come
+ * as soon as the peers' messages are in, and the caller awaits `deliveries.settled()` before its
+ * session closes (a message of its next step may then overtake them: declare that edge).
  */
 export async function secureVectorSum(
   session: Session,
@@ -254,8 +244,10 @@ async function maskedSum(session: Session, stages: VectorSumStages, lanes: reado
 
   if (session.myself === AGGREGATOR) {
     const others = otherParties(session);
-    await broadcast(session, stages.nonce, randomBytes(NONCE_BYTES), { seq, deliveries });
-    const masked = await gather(session, stages.masked, others, decoder, { seq, deliveries });
+    const [, masked] = await Promise.all([
+      broadcast(session, stages.nonce, randomBytes(NONCE_BYTES), { seq }),
+      gather(session, stages.masked, others, decoder, { seq, deliveries }),
+    ]);
     const total = own;
     for (const term of masked.values()) addInto(lanes, total, term);
     await broadcast(session, stages.total, encode(lanes, total), { seq, deliveries });
@@ -306,13 +298,14 @@ async function sharedSum(session: Session, stages: VectorSumStages, lanes: reado
       shares[session.myself]![l]!.push(rest);
     }
   });
-  await scatter(session, stages.shares, (to) => encode(lanes, shares[to]!), { seq, deliveries });
-  const received = await gather(session, stages.shares, others, (p, from) => decode(lanes, p, partyName(session, from)), { seq, deliveries });
+  const [, received] = await Promise.all([
+    scatter(session, stages.shares, (to) => encode(lanes, shares[to]!), { seq }),
+    gather(session, stages.shares, others, (p, from) => decode(lanes, p, partyName(session, from)), { seq, deliveries }),
+  ]);
   const partial = shares[session.myself]!.map((lane) => [...lane]);
   for (const term of received.values()) addInto(lanes, partial, term);
 
   // Stage "partials": publish the sum of the held shares; the sum of all partials is the total.
-  // They go out as soon as every peer's shares are in, whether or not ours have been receipted.
   await broadcast(session, stages.partials, encode(lanes, partial), { seq, deliveries });
   const partials = await gather(session, stages.partials, others, (p, from) => decode(lanes, p, partyName(session, from)), { seq, deliveries });
   const total = partial.map((lane) => [...lane]);

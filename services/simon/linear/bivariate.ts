@@ -13,7 +13,7 @@
 
 import { BadInputError } from '../../errors.js';
 import { withFloats } from '../../common/resultjson.js';
-import { COUNT_RING, secureVectorSum, vectorSumLoops, vectorSumStages } from '../../common/vectorsum.js';
+import { COUNT_RING, secureVectorSum, vectorSumStages } from '../../common/vectorsum.js';
 import { enforceMinimumCount, microprotocol, unanimous } from '../engine.js';
 import { F, finiteNumber, powerRing, ratio, scaledPower, scaledProduct } from './exact.js';
 
@@ -72,7 +72,6 @@ export function bivariateFromSums(n: bigint, sx: bigint, sy: bigint, sxx: bigint
 export const statisticsBivariate = microprotocol({
   name: 'StatisticsBivariate',
   stages: SUMS.all,
-  loops: vectorSumLoops(SUMS),
   disclosure: true,
   async run({ session, data, policy }) {
     const pairs = pairList(data);

@@ -12,7 +12,7 @@
 import { BadInputError } from '../../errors.js';
 import { withFloats } from '../../common/resultjson.js';
 import { labelUnion, labelUnionStages } from '../../common/labelunion.js';
-import { vectorSumLoops, vectorSumStages } from '../../common/vectorsum.js';
+import { vectorSumStages } from '../../common/vectorsum.js';
 import { enforceMinimumCount, microprotocol, unanimous } from '../engine.js';
 import { countsOver, label, tally } from './categories.js';
 import { modeOf } from './frequency.js';
@@ -45,7 +45,6 @@ const cell = (x: string, y: string) => JSON.stringify([x, y]);
 export const statisticsContingency = microprotocol({
   name: 'StatisticsContingency',
   stages: [...UNION.all, ...COUNTS.all],
-  loops: vectorSumLoops(COUNTS),
   disclosure: true,
   async run({ session, data, policy }) {
     const given = pairs(data);

@@ -11,7 +11,7 @@
 import { BadInputError } from '../../errors.js';
 import { withFloats } from '../../common/resultjson.js';
 import { labelUnion, labelUnionStages } from '../../common/labelunion.js';
-import { vectorSumLoops, vectorSumStages } from '../../common/vectorsum.js';
+import { vectorSumStages } from '../../common/vectorsum.js';
 import { enforceMinimumCount, microprotocol } from '../engine.js';
 import { countsOver, label, tally } from './categories.js';
 
@@ -43,7 +43,6 @@ export function modeOf<K>(keys: readonly K[], counts: readonly number[]): K | nu
 export const statisticsFrequency = microprotocol({
   name: 'StatisticsFrequency',
   stages: [...UNION.all, ...COUNTS.all],
-  loops: vectorSumLoops(COUNTS),
   disclosure: true,
   async run({ session, data, policy }) {
     const local = tally(items(data));

@@ -11,7 +11,7 @@ import { BadInputError } from '../../errors.js';
 import type { Session } from '../../peer.js';
 import { EXACT_SCALAR } from '../../common/fixedpoint.js';
 import { withFloats } from '../../common/resultjson.js';
-import { COUNT_RING, REAL_RING, secureVectorSum, vectorSumLoops, vectorSumStages } from '../../common/vectorsum.js';
+import { COUNT_RING, REAL_RING, secureVectorSum, vectorSumStages } from '../../common/vectorsum.js';
 import { microprotocol } from '../engine.js';
 
 export const SECURE_SUM_STAGES = vectorSumStages('sum');
@@ -72,7 +72,5 @@ export async function sumOnSession(session: Session, input: LocalInput): Promise
 export const secureSum = microprotocol({
   name: 'SecureSum',
   stages: SECURE_SUM_STAGES.all,
-  // The sum does not wait for its shares' receipts before its partials (vectorsum.ts).
-  loops: vectorSumLoops(SECURE_SUM_STAGES),
   run: ({ session, data }) => sumOnSession(session, parseSecureSumInput(data)),
 });

@@ -16,7 +16,7 @@
 
 import { BadInputError } from '../../errors.js';
 import { withFloats } from '../../common/resultjson.js';
-import { COUNT_RING, REAL_RING, secureVectorSum, vectorSumLoops, vectorSumStages, type Lane } from '../../common/vectorsum.js';
+import { COUNT_RING, REAL_RING, secureVectorSum, vectorSumStages, type Lane } from '../../common/vectorsum.js';
 import { Deliveries } from '../../common/deliveries.js';
 import { EXACT_SCALAR } from '../../common/fixedpoint.js';
 import { enforceMinimumCount, microprotocol, unanimous } from '../engine.js';
@@ -124,13 +124,12 @@ export const statisticsUnivariate = microprotocol({
   // The min/max block's whole circuit (oblivious transfers, then every AND layer: uniform shares
   // and one-time-padded bits only) runs beside the moments' vector sum, so a party's OT and AND
   // messages interleave with its moments messages; only the opening waits for the moments.
-  // Its own messages may overtake one another where the block allows it (circuitLoops), and so
-  // may the sum's (vectorSumLoops). The opening goes out once the moments' totals are in, without
-  // waiting for the receipts of the moments' last sends, so it may overtake those too.
+  // Its own messages may overtake one another where the block allows it (circuitLoops). The
+  // opening goes out once the moments' totals are in, without waiting for the receipts of the
+  // moments' last sends (vectorsum.ts), so it may overtake those too.
   loops: [
     ...[...minMaxCircuitStages(EXTREMES), stageNames(EXTREMES).open].flatMap((ot) => MOMENTS.all.map((m) => [ot, m] as const)),
     ...circuitLoops(EXTREMES),
-    ...vectorSumLoops(MOMENTS),
   ],
   disclosure: true,
   async run({ session, data, policy }) {

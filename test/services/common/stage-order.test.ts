@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { ConflictError } from '../../../services/errors.js';
 import { StageOrder, subProtocol, defineStages } from '../../../services/common/stages.js';
 import { MemoryHub } from '../../../services/simulation/network.js';
-import { vectorSumLoops, vectorSumStages } from '../../../services/common/vectorsum.js';
 import { startNetwork, termsFor, type Network } from '../../server/peer/harness.js';
 import { within } from '../../within.js';
 
@@ -92,44 +91,3 @@ describe('stage order at delivery', () => {
   });
 });
 
-// The secure vector sum sends its partials without waiting for its shares' receipts
-// (services/common/vectorsum.ts), so it declares that one overtaking and nothing more.
-describe('the secure vector sum\'s declared order (vectorSumLoops)', () => {
-  const SUM_STAGES = vectorSumStages('sum');
-  const SUM_ORDER = new StageOrder(SUM_STAGES.all, vectorSumLoops(SUM_STAGES));
-  // Written out by hand: previous stage -> allowed next stages.
-  const SUM_VALID: Record<string, string[]> = {
-    '(none)': ['sum.shares', 'sum.partials', 'sum.nonce', 'sum.masked', 'sum.total'],
-    'sum.shares': ['sum.shares', 'sum.partials', 'sum.nonce', 'sum.masked', 'sum.total'],
-    'sum.partials': ['sum.partials', 'sum.shares', 'sum.nonce', 'sum.masked', 'sum.total'],
-    'sum.nonce': ['sum.nonce', 'sum.masked', 'sum.total'],
-    'sum.masked': ['sum.masked', 'sum.total'],
-    'sum.total': ['sum.total'],
-  };
-
-  for (const previous of ['(none)', ...SUM_STAGES.all]) {
-    for (const next of [...SUM_STAGES.all, 'undeclared']) {
-      const valid = SUM_VALID[previous]!.includes(next);
-      test(`${previous} -> ${next}: ${valid ? 'allowed' : 'refused'}`, () => {
-        assert.equal(SUM_ORDER.allows(previous === '(none)' ? undefined : previous, next), valid);
-      });
-    }
-  }
-
-  test('at delivery: shares after partials is taken; a nonce after the total, or shares after the nonce, is refused', async () => {
-    const nodes = ['http://a.invalid', 'http://b.invalid'];
-    const hub = new MemoryHub(nodes, 2000);
-    const open = (myself: number, uuid: string) => hub.network(myself).open({ uuid, myself, terms: { microprotocol: 'T', nodes }, stages: SUM_STAGES.all, order: SUM_ORDER });
-    const [a, b] = await Promise.all([open(0, 'overtaken'), open(1, 'overtaken')]);
-    await a!.send(1, SUM_STAGES.partials, new Uint8Array([2]));
-    await a!.send(1, SUM_STAGES.shares, new Uint8Array([1]));
-    assert.deepEqual([...(await b!.receive(0, SUM_STAGES.shares))], [1]);
-    assert.deepEqual([...(await b!.receive(0, SUM_STAGES.partials))], [2]);
-    await a!.send(1, SUM_STAGES.nonce, new Uint8Array([3]));
-    await assert.rejects(a!.send(1, SUM_STAGES.shares, new Uint8Array([4]), 1), /"sum\.shares" message after "sum\.nonce": out of order/);
-    await a!.send(1, SUM_STAGES.total, new Uint8Array([5]));
-    await assert.rejects(a!.send(1, SUM_STAGES.nonce, new Uint8Array([6]), 1), /"sum\.nonce" message after "sum\.total": out of order/);
-    a!.close();
-    b!.close();
-  });
-});
