@@ -4,10 +4,11 @@
 //    on the prime-order group ristretto255 (RFC 9496; @noble/curves). KAPPA = 128 of them per pair
 //    of parties, with 32-byte keys hashed from the Diffie–Hellman point (SHA-256 over the
 //    transcript and the OT index, the paper's random oracle). The messages are ristretto255
-//    encodings and the additions noble's; every multiplication by a secret scalar of a point that
-//    is not the base point is X25519 through OpenSSL (RFC 7748) on the point's Montgomery
-//    u-coordinate, with the scalars drawn clamped: about thirty times cheaper than noble's
-//    variable-base multiplication, which made the base OTs cost 0.6 s of CPU per pair.
+//    encodings and the additions noble's; every multiplication by a secret scalar is X25519
+//    through OpenSSL (RFC 7748) on the point's Montgomery u-coordinate, with the scalars drawn
+//    clamped: about thirty times cheaper than noble's variable-base multiplication, which made the
+//    base OTs cost 0.6 s of CPU per pair. A multiple of the base point is X25519 of u = 9, lifted
+//    back to the Edwards point with a random sign (ClampedScalar.basePoint says why random).
 // 2. OT extension: Ishai, Kilian, Nissim, Petrank, "Extending Oblivious Transfers Efficiently",
 //    CRYPTO 2003, §3 (semi-honest), in its random-OT form (Asharov, Lindell, Schneider, Zohner,
 //    "More Efficient Oblivious Transfer and Extensions for Faster Secure Computation", CCS 2013,
