@@ -4,10 +4,11 @@
 //    on the prime-order group ristretto255 (RFC 9496; @noble/curves). KAPPA = 128 of them per pair
 //    of parties, with 32-byte keys hashed from the Diffie–Hellman point (SHA-256 over the
 //    transcript and the OT index, the paper's random oracle). The messages are ristretto255
-//    encodings and the additions noble's; every multiplication by a secret scalar of a point that
-//    is not the base point is X25519 through OpenSSL (RFC 7748) on the point's Montgomery
-//    u-coordinate, with the scalars drawn clamped: about thirty times cheaper than noble's
-//    variable-base multiplication, which made the base OTs cost 0.6 s of CPU per pair.
+//    encodings and the additions noble's; every multiplication by a secret scalar is X25519
+//    through OpenSSL (RFC 7748) on the point's Montgomery u-coordinate, with the scalars drawn
+//    clamped: about thirty times cheaper than noble's variable-base multiplication, which made the
+//    base OTs cost 0.6 s of CPU per pair. A multiple of the base point is X25519 of u = 9, lifted
+//    back to the Edwards point with a random sign (ClampedScalar.basePoint says why random).
 // 2. OT extension: Ishai, Kilian, Nissim, Petrank, "Extending Oblivious Transfers Efficiently",
 //    CRYPTO 2003, §3 (semi-honest), in its random-OT form (Asharov, Lindell, Schneider, Zohner,
 //    "More Efficient Oblivious Transfer and Extensions for Faster Secure Computation", CCS 2013,
@@ -248,8 +249,12 @@ export function expandColumns(seeds: readonly Uint8Array[], label: string, bytes
  * column j at byte t>>3, bit t&7), as m rows of 16 bytes (bit j of row t at byte j>>3, bit j&7).
  * Works on 8×8 blocks with the shift-and-mask transpose of Warren, "Hacker's Delight", §7-3.
  */
-export function transpose(columns: readonly Uint8Array[], m: number): Uint8Array {
-  const rows = new Uint8Array(m * ROW_BYTES);
+export function transpose(columns: readonly Uint8Array[], m: number, into?: { rows: Uint8Array; stride: number; offset: number }): Uint8Array {
+  // By default a fresh m × 16-byte matrix; `into` writes row t at into.offset + t·into.stride of a
+  // wider matrix instead (kkrt.ts: four 128-column parts side by side in 64-byte rows).
+  const stride = into?.stride ?? ROW_BYTES;
+  const rows = into?.rows ?? new Uint8Array(m * ROW_BYTES);
+  const first = into?.offset ?? 0;
   const cb = columnBytes(m);
   for (let jb = 0; jb < ROW_BYTES; jb++) {
     const c0 = columns[8 * jb]!, c1 = columns[8 * jb + 1]!, c2 = columns[8 * jb + 2]!, c3 = columns[8 * jb + 3]!;
@@ -270,18 +275,18 @@ export function transpose(columns: readonly Uint8Array[], m: number): Uint8Array
       y = ((x << 4) & 0xf0f0f0f0) | (y & 0x0f0f0f0f);
       x = t;
       // Row base + b takes byte b of y then x, least significant first (a Uint8Array keeps the low byte).
-      const at = 8 * tb * ROW_BYTES + jb;
+      const at = first + 8 * tb * stride + jb;
       if (8 * tb + 8 <= m) {
         rows[at] = y;
-        rows[at + ROW_BYTES] = y >>> 8;
-        rows[at + 2 * ROW_BYTES] = y >>> 16;
-        rows[at + 3 * ROW_BYTES] = y >>> 24;
-        rows[at + 4 * ROW_BYTES] = x;
-        rows[at + 5 * ROW_BYTES] = x >>> 8;
-        rows[at + 6 * ROW_BYTES] = x >>> 16;
-        rows[at + 7 * ROW_BYTES] = x >>> 24;
+        rows[at + stride] = y >>> 8;
+        rows[at + 2 * stride] = y >>> 16;
+        rows[at + 3 * stride] = y >>> 24;
+        rows[at + 4 * stride] = x;
+        rows[at + 5 * stride] = x >>> 8;
+        rows[at + 6 * stride] = x >>> 16;
+        rows[at + 7 * stride] = x >>> 24;
       } else {
-        for (let b = 0; 8 * tb + b < m; b++) rows[at + b * ROW_BYTES] = (b < 4 ? y : x) >>> (8 * (b & 3));
+        for (let b = 0; 8 * tb + b < m; b++) rows[at + b * stride] = (b < 4 ? y : x) >>> (8 * (b & 3));
       }
     }
   }
@@ -449,9 +454,17 @@ export function iknpSend(
   for (let j = 0; j < KAPPA; j++) {
     const qj = columns[j]!;
     // q^j = G(k_j^{s_j}) ⊕ s_j·u^j, without branching on the secret bit s_j.
-    const mask = -(s[j]! & 1) & 0xff;
     const uj = u.subarray(j * cb, (j + 1) * cb);
-    for (let i = 0; i < cb; i++) qj[i]! ^= uj[i]! & mask;
+    if (cb % 4 === 0 && qj.byteOffset % 4 === 0 && uj.byteOffset % 4 === 0) {
+      // Four bytes at a time where both columns are aligned (cb a multiple of 4: most extensions).
+      const mask = -(s[j]! & 1);
+      const q32 = new Int32Array(qj.buffer, qj.byteOffset, cb / 4);
+      const u32 = new Int32Array(uj.buffer, uj.byteOffset, cb / 4);
+      for (let i = 0; i < q32.length; i++) q32[i]! ^= u32[i]! & mask;
+    } else {
+      const mask = -(s[j]! & 1) & 0xff;
+      for (let i = 0; i < cb; i++) qj[i]! ^= uj[i]! & mask;
+    }
   }
   const rows = transpose(columns, m);
   const sRow = new Uint8Array(ROW_BYTES);

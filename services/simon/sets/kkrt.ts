@@ -201,10 +201,7 @@ OUT_PI.setAutoPadding(false);
 function expandRows(seeds: readonly Uint8Array[], bins: number, label: string): Uint8Array {
   const columns = expandColumns(seeds, label, columnBytes(bins));
   const rows = new Uint8Array(bins * CODE_BYTES);
-  for (let g = 0; g < CODE_BITS / KAPPA; g++) {
-    const part = transpose(columns.slice(g * KAPPA, (g + 1) * KAPPA), bins);
-    for (let b = 0; b < bins; b++) rows.set(part.subarray(b * 16, b * 16 + 16), b * CODE_BYTES + g * 16);
-  }
+  for (let g = 0; g < CODE_BITS / KAPPA; g++) transpose(columns.slice(g * KAPPA, (g + 1) * KAPPA), bins, { rows, stride: CODE_BYTES, offset: g * 16 });
   return rows;
 }
 
