@@ -270,6 +270,20 @@ export function broadcast(session: Session, stage: string, payload: Uint8Array, 
   return scatter(session, stage, () => payload, options);
 }
 
+/** Failures every party raises by itself (see raisedByEveryParty). */
+const everyPartyRaises = new WeakSet<object>();
+
+/**
+ * Marks a failure that follows only from values every party already holds (for instance the
+ * shapes both parties of a product received and acknowledged): each party reaches the same check
+ * and raises the same error, so runProtocol tells no peer. An abort notice would race the peer's
+ * own check and could replace its clear 409 or 413 with a 502 naming this party.
+ */
+export function raisedByEveryParty<E extends Error>(err: E): E {
+  everyPartyRaises.add(err);
+  return err;
+}
+
 /** How long a party whose own input is bad waits to hear from every peer before it tells them. */
 const JOIN_WAIT_MS = 3_000;
 
@@ -297,8 +311,9 @@ export async function runProtocol<T>(
     result = await body();
   } catch (err) {
     // A failure that concerns this party alone (e.g. a FedAvg party the others left out and
-    // continue without): close quietly, the peers must not fail for it.
-    if (options.tellPeers?.(err) === false) {
+    // continue without), or one every party raises by itself: close quietly, the peers must not
+    // fail for it.
+    if (options.tellPeers?.(err) === false || (typeof err === 'object' && err !== null && everyPartyRaises.has(err))) {
       session.close();
       throw err;
     }

@@ -26,7 +26,7 @@ import { randomBytes } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ConflictError, PeerError, TesseraError, TooLargeError } from '../../errors.js';
 import type { Session } from '../../peer.js';
-import { defineStages, gather, partyName, scatter } from '../../common/stages.js';
+import { defineStages, gather, partyName, raisedByEveryParty, scatter } from '../../common/stages.js';
 import { PaillierPublicKey, serverPaillierKey, type PaillierKeyPair } from '../../common/paillier.js';
 import { decodeProduct, type Shape } from './matrix.js';
 
@@ -123,11 +123,16 @@ export async function secureProduct(session: Session, input: ProductInput, optio
   ]);
   const x = me === 0 ? input.shape : theirs;
   const y = me === 1 ? input.shape : theirs;
+  // Both shapes were received and acknowledged at both parties, so each party makes these two
+  // checks itself and answers the same 409 or 413; neither tells the other (an abort notice would
+  // race the other's own check).
   if (x.cols !== y.rows) {
-    throw new ConflictError(options.mismatch(x, y), { where: 'kwargs.data', extra: { x: [x.rows, x.cols], y: [y.rows, y.cols] } });
+    throw raisedByEveryParty(new ConflictError(options.mismatch(x, y), { where: 'kwargs.data', extra: { x: [x.rows, x.cols], y: [y.rows, y.cols] } }));
   }
   if (x.rows * x.cols * y.cols > MAX_TERMS) {
-    throw new TooLargeError(`X·Y with X ${x.rows}×${x.cols} and Y ${y.rows}×${y.cols} takes ${x.rows * x.cols * y.cols} products; at most ${MAX_TERMS}`, { where: 'kwargs.data' });
+    throw raisedByEveryParty(
+      new TooLargeError(`X·Y with X ${x.rows}×${x.cols} and Y ${y.rows}×${y.cols} takes ${x.rows * x.cols * y.cols} products; at most ${MAX_TERMS}`, { where: 'kwargs.data' }),
+    );
   }
   const sizes = { p: x.rows, n: x.cols, q: y.cols };
   if (me === 0) return evaluator(session, peer, input, sizes);

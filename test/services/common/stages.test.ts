@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { BadInputError, ConflictError, PeerError, TimeoutError } from '../../../services/errors.js';
 import type { Session } from '../../../services/peer.js';
 import {
-  broadcast, defineStages, gather, otherParties, runProtocol, scatter, type StageOf,
+  broadcast, defineStages, gather, otherParties, raisedByEveryParty, runProtocol, scatter, type StageOf,
 } from '../../../services/common/stages.js';
 import { MemoryHub } from '../../support/network.js';
 
@@ -228,6 +228,17 @@ describe('runProtocol', () => {
     assert.deepEqual(reasons, ['BadInputError: invalid input at kwargs.data.tensors.w']);
     assert.ok(!reasons.join().includes('2500'), 'no input value in the notice');
     assert.deepEqual(hub.closed, [`${UUID}/0`]);
+  });
+
+  test('a failure every party raises by itself is rethrown and closes the session, telling no peer', async () => {
+    const { hub, sessions: [s] } = await network();
+    const err = raisedByEveryParty(new ConflictError('X at party 0 is 2×3 and Y at party 1 is 2×2', { where: 'kwargs.data' }));
+    await assert.rejects(runProtocol(s, async () => { throw err; }), (e: unknown) => e === err);
+    assert.deepEqual([hub.closed, hub.aborts], [[`${UUID}/0`], []]);
+    // The same error unmarked is told to the peers.
+    const { hub: told, sessions: [t] } = await network();
+    await assert.rejects(runProtocol(t, async () => { throw new ConflictError('X at party 0 is 2×3 and Y at party 1 is 2×2', { where: 'kwargs.data' }); }));
+    assert.equal(told.aborts.length, 1);
   });
 
   test('an unexpected exception is reported to peers without its text', async () => {
