@@ -55,7 +55,7 @@ import { AndCounter, Gmw, type BitEngine } from './gmw.js';
 import { stageNames } from './stages.js';
 import { GarbledComparisons } from './garbled.js';
 import { dealerFreeTriples } from './triples.js';
-import { Deliveries } from './deliveries.js';
+import { Deliveries } from '../../common/deliveries.js';
 
 const KEY_BITS = 64;
 const ALL = (1n << 64n) - 1n;

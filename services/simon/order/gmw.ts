@@ -15,7 +15,7 @@ import { otherParties, partyName } from '../../common/stages.js';
 import { pack, unpack, type Bits } from './bits.js';
 import type { Triples } from './triples.js';
 import { receiveFrom } from './triples.js';
-import type { Deliveries } from './deliveries.js';
+import type { Deliveries } from '../../common/deliveries.js';
 
 /** Evaluates AND layers and openings on one session; every party makes the same calls in order. */
 export interface BitEngine {

@@ -21,7 +21,7 @@ import { countAtMost, fromOrderKey, sortedKeys } from './encoding.js';
 import { carryOut, operandWires, type SharedNumber } from './compare.js';
 import { AndCounter, Gmw } from './gmw.js';
 import { dealerFreeTriples, receiveFrom } from './triples.js';
-import { Deliveries } from './deliveries.js';
+import { Deliveries } from '../../common/deliveries.js';
 import { countBesideLoops, orderStages, searchLoops, stageNames } from './stages.js';
 import { unanimous } from '../engine.js';
 import { secureMinMax } from './extremes.js';

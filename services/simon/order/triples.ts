@@ -22,7 +22,7 @@ import { BaseOtSender, baseOtReceive, iknpReceive, iknpSend, KAPPA, columnBytes,
 import type { Session } from '../../peer.js';
 import { partyName, otherParties } from '../../common/stages.js';
 import { PeerError, TesseraError } from '../../errors.js';
-import type { Deliveries } from './deliveries.js';
+import type { Deliveries } from '../../common/deliveries.js';
 
 export interface Triples {
   readonly a: Bits;

@@ -108,7 +108,7 @@ describe('order microprotocols on the engine: declared stage order', () => {
   });
 
   // A search: the count, then the oblivious transfers, then AND layers and openings, digit after
-  // digit. No send waits for its receipt (services/simon/order/deliveries.ts), so an AND layer or
+  // digit. No send waits for its receipt (services/common/deliveries.ts), so an AND layer or
   // an opening may overtake the OT answer (ot-base-b, or ot-fix after fresh base OTs) and an
   // opening the AND layer before it; nothing overtakes the offer or the matrix.
   const SEARCH: Record<string, string[]> = {
