@@ -19,6 +19,17 @@ const RUNS = Number(values.runs);
 const PARTIES = Number(values.parties);
 const dir = values.dir;
 
+/**
+ * A frame's file as a path in this repository when it is Tessera's own code: the sources (tsx) or
+ * their compiled copies, which the servers run (node_modules/.cache/tessera/<hash>/, bin/build.mjs);
+ * undefined for Node's and the dependencies' code.
+ */
+function ownFile(url: string): string | undefined {
+  const own = /^file:\/\/.*?\/(?:node_modules\/\.cache\/tessera\/[0-9a-f]+\/)?((?:server|services|shared)\/.*)$/.exec(url);
+  if (own === null || (url.includes('/node_modules/') && !url.includes('/node_modules/.cache/tessera/'))) return undefined;
+  return own[1];
+}
+
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }
 interface Profile { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
 
@@ -95,7 +106,7 @@ async function main(): Promise<void> {
     });
     for (const [id, us] of time) {
       const n = byId.get(id)!;
-      const file = n.callFrame.url.replace(/^.*\/(node_modules\/)/, '$1').replace(/^file:\/\/.*?\/(server|services|shared)\//, '$1/');
+      const file = ownFile(n.callFrame.url) ?? n.callFrame.url.replace(/^.*\/(node_modules\/)/, '$1');
       const key = `${n.callFrame.functionName || '(anon)'} ${file}:${n.callFrame.lineNumber + 1}`;
       self.set(key, (self.get(key) ?? 0) + us);
       const fk = n.callFrame.url === '' ? n.callFrame.functionName : file.replace(/^node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1');
@@ -104,8 +115,8 @@ async function main(): Promise<void> {
       const onStack = new Set<string>();
       for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
         const frame = byId.get(at)!.callFrame;
-        const own = /\/(server|services|shared)\/(.*)$/.exec(frame.url);
-        if (own !== null && !frame.url.includes('node_modules')) onStack.add(`${frame.functionName || '(anon)'} ${own[1]}/${own[2]}`);
+        const own = ownFile(frame.url);
+        if (own !== undefined) onStack.add(`${frame.functionName || '(anon)'} ${own}`);
       }
       for (const k of onStack) inclusive.set(k, (inclusive.get(k) ?? 0) + us);
     }

@@ -235,7 +235,14 @@ export class Api {
   /** Runs one request with its time limit and turns every failure into a typed error. */
   async #send<T>(operation: string, options: RequestOptions | undefined, request: (signal: AbortSignal) => Promise<FetchResult<T>>): Promise<T> {
     const timeoutMs = options?.timeoutMs ?? this.timeoutMs;
-    const timeout = AbortSignal.timeout(timeoutMs);
+    // The time limit as one controller and one timer, cleared once the request settled (every
+    // request reads its whole body before that): AbortSignal.timeout cost Node 20 about twice as
+    // much per call and leaves its timer to the garbage collector, for each of a sum's nine
+    // requests. The reason is the DOMException AbortSignal.timeout gives; unref as its timer is.
+    const limit = new AbortController();
+    const timer = setTimeout(() => limit.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), timeoutMs);
+    (timer as { unref?: () => void }).unref?.();
+    const timeout = limit.signal;
     const signal = options?.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     let result: FetchResult<T>;
     try {
@@ -244,6 +251,8 @@ export class Api {
       if (timeout.aborted) throw new TesseraTimeoutError(operation, timeoutMs, { cause: err, url: this.baseUrl });
       if (err instanceof TesseraRequestError) throw err;
       throw new TesseraRequestError(operation, unreachable(this.baseUrl, err), { cause: err, url: this.baseUrl });
+    } finally {
+      clearTimeout(timer);
     }
     const { response } = result;
     if (!response.ok) throw new TesseraApiError(operation, response.status, toProblem(response.status, response.statusText, result.error));
