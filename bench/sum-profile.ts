@@ -1,6 +1,7 @@
 // Where a SecureSum's server CPU goes: runs the servers (3 by default) under `node --cpu-prof`,
 // drives `--runs` sums with the TypeScript client (as bench:sum does), stops the servers and prints
-// the self time of the hottest functions and files over all servers' profiles, per sum.
+// the self time of the hottest functions and files over all servers' profiles, per sum, and the
+// servers' time by layer (LAYERS: client path, protocol, peer send, peer receive, the rest).
 // With `--fsc-client DIR` the sums are driven by FSC's unmodified Python client instead (its
 // checkouts in DIR, as bench/fsc-original.ts takes them): five requests per party per sum, each
 // on a new connection, which is the client path issue 16 compares with the original FSC.
@@ -29,6 +30,19 @@ function ownFile(url: string): string | undefined {
   if (own === null || (url.includes('/node_modules/') && !url.includes('/node_modules/.cache/tessera/'))) return undefined;
   return own[1];
 }
+
+/**
+ * The layers a sample is counted in: the first of these with a frame anywhere on its stack (so a
+ * seal under outbound.ts counts as sending, a receipt written by the channel server as receiving,
+ * and a session opened under Express's router as the protocol). The kernel's writes count in the
+ * layer that made them; the floor makes the same writes.
+ */
+const LAYERS: readonly (readonly [string, RegExp])[] = [
+  ['peer receive: ws receiver, channel server, parse, open, receipt', /\/ws\/lib\/receiver|\/server\/peer\/(channel-server|inbound)\./],
+  ['peer send: seal, channel, ws sender, receipt check', /\/ws\/lib\/sender|\/server\/peer\/(outbound|transport-channel|carriers)\./],
+  ['protocol: engine, microprotocol, stages, session', /\/services\/|\/server\/peer\//],
+  ['client path: Express, validator, body, handlers, bus, node:http server', /\/express|\/server\/http\/|\/server\/(app|bus)\.|node:_http_server|node:_http_incoming/],
+];
 
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }
 interface Profile { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
@@ -92,6 +106,7 @@ async function main(): Promise<void> {
   // Inclusive time of Tessera's own functions (server/, services/, shared/): a sample counts once
   // for every distinct function on its stack, so callers show what their callees cost.
   const inclusive = new Map<string, number>();
+  const layers = new Map<string, number>();
   let total = 0;
   for (const f of (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'))) {
     const p = JSON.parse(await readFile(join(dir, f), 'utf8')) as Profile;
@@ -113,10 +128,17 @@ async function main(): Promise<void> {
       files.set(fk, (files.get(fk) ?? 0) + us);
       if (n.callFrame.functionName !== '(idle)') total += us;
       const onStack = new Set<string>();
+      let layer = LAYERS.length;
       for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
         const frame = byId.get(at)!.callFrame;
         const own = ownFile(frame.url);
         if (own !== undefined) onStack.add(`${frame.functionName || '(anon)'} ${own}`);
+        const found = LAYERS.findIndex(([, re]) => re.test(frame.url));
+        if (found >= 0 && found < layer) layer = found;
+      }
+      if (n.callFrame.functionName !== '(idle)') {
+        const name = LAYERS[layer]?.[0] ?? (n.callFrame.url === '' ? n.callFrame.functionName : 'other: event loop, streams, timers');
+        layers.set(name, (layers.get(name) ?? 0) + us);
       }
       for (const k of onStack) inclusive.set(k, (inclusive.get(k) ?? 0) + us);
     }
@@ -124,6 +146,8 @@ async function main(): Promise<void> {
   const per = (us: number): string => (us / 1000 / RUNS).toFixed(3);
   console.log(`\nserver CPU per sum (${PARTIES} servers, measured sums only): ${per(total)} ms\n\n| self ms per sum | file |\n|---:|---|`);
   for (const [k, us] of [...files].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) console.log(`| ${per(us)} | ${k} |`);
+  console.log(`\n| ms per sum | layer (LAYERS: the first with a frame on the stack) |\n|---:|---|`);
+  for (const [k, us] of [...layers].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`| ${per(us)} | ${k} |`);
   console.log(`\n| self ms per sum | function |\n|---:|---|`);
   for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) console.log(`| ${per(us)} | ${k} |`);
   console.log(`\n| inclusive ms per sum | Tessera function |\n|---:|---|`);
