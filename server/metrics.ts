@@ -17,9 +17,6 @@ export interface MetricsSources {
 }
 
 /** A microprotocol name as a label: the services' own names pass, anything else is "other". */
-/** Series of the computation metrics kept bound (ServerMetrics): far above the microprotocols times the outcomes. */
-const MAX_BOUND_OUTCOMES = 1024;
-
 function label(name: string): string {
   return /^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(name) ? name : 'other';
 }
@@ -89,39 +86,21 @@ export class ServerMetrics {
         this.set(sources.representations());
       },
     });
-    // The series of each direction, bound once: every peer message counts in two of them, and
-    // prom-client hashes a label object on each call given one. Zero until the first message, so a
-    // scrape before it shows them.
-    const byDirection = {
-      in: { bytes: peerBytes.labels({ direction: 'in' }), messages: peerMessages.labels({ direction: 'in' }) },
-      out: { bytes: peerBytes.labels({ direction: 'out' }), messages: peerMessages.labels({ direction: 'out' }) },
-    };
-    for (const series of Object.values(byDirection)) {
-      series.bytes.inc(0);
-      series.messages.inc(0);
+    // Zero series for the two directions, so a scrape before the first message shows them.
+    for (const direction of ['in', 'out'] as const) {
+      peerBytes.inc({ direction }, 0);
+      peerMessages.inc({ direction }, 0);
     }
-    // Likewise per microprotocol and outcome, bound when first seen: prom-client keeps a series per
-    // pair anyway; this map holds the same pairs, and stops growing at MAX_BOUND_OUTCOMES.
-    const byOutcome = new Map<string, { count: ReturnType<typeof computations.labels>; duration: ReturnType<typeof durations.labels> }>();
 
     this.observer = {
       message(direction, bytes) {
-        const series = byDirection[direction];
-        series.bytes.inc(bytes);
-        series.messages.inc();
+        peerBytes.inc({ direction }, bytes);
+        peerMessages.inc({ direction });
       },
       computationEnded(record) {
-        const microprotocol = label(record.microprotocol);
-        const outcome = label(record.outcome);
-        const key = `${microprotocol} ${outcome}`;
-        let series = byOutcome.get(key);
-        if (series === undefined) {
-          const labels = { microprotocol, outcome };
-          series = { count: computations.labels(labels), duration: durations.labels(labels) };
-          if (byOutcome.size < MAX_BOUND_OUTCOMES) byOutcome.set(key, series);
-        }
-        series.count.inc();
-        series.duration.observe(record.durationMs / 1000);
+        const labels = { microprotocol: label(record.microprotocol), outcome: label(record.outcome) };
+        computations.inc(labels);
+        durations.observe(labels, record.durationMs / 1000);
         logComputation(log, record);
       },
     };
