@@ -59,8 +59,11 @@ export function scaledProduct(x: number, y: number): bigint {
   return a.negative !== b.negative ? -v : v;
 }
 
+/** The bit length of a ≥ 0, from its hex digits: a quarter of the string toString(2) built. */
 function bitLength(a: bigint): number {
-  return a === 0n ? 0 : a.toString(2).length;
+  if (a === 0n) return 0;
+  const hex = a.toString(16);
+  return 4 * (hex.length - 1) + 32 - Math.clz32(parseInt(hex[0]!, 16));
 }
 
 /**

@@ -76,13 +76,26 @@ export function univariateFromSums(
 ): UnivariateStatistics {
   const N = Number(n);
   const scale = (k: number) => 1n << BigInt(F * k);
-  // T_k = N^k·C_k·2^(1074·k) = Σ_j C(k,j)·s_j·(−s_1)^(k−j)·N^j, with s_0 = N.
+  // T_k = N^k·C_k·2^(1074·k) = Σ_j C(k,j)·s_j·(−s_1)^(k−j)·N^j, with s_0 = N. Numbers of up to
+  // 1074·k bits: each T_k is formed once, from powers of −s_1 and N formed once (the skewness,
+  // kurtosis and hyper_* read T_2…T_6, some twice).
+  const minusS1 = [1n];
+  const nPower = [1n];
+  for (let k = 1; k <= DEGREE + 1; k++) {
+    minusS1.push(minusS1[k - 1]! * -s[1]!);
+    nPower.push(nPower[k - 1]! * n);
+  }
+  const Ts = new Map<number, bigint>();
   const T = (k: number): bigint => {
-    let t = 0n;
-    for (let j = 0; j <= k; j++) t += binomial(k, j) * (j === 0 ? n : s[j]!) * (-s[1]!) ** BigInt(k - j) * n ** BigInt(j);
+    let t = Ts.get(k);
+    if (t === undefined) {
+      t = 0n;
+      for (let j = 0; j <= k; j++) t += binomial(k, j) * (j === 0 ? n : s[j]!) * minusS1[k - j]! * nPower[j]!;
+      Ts.set(k, t);
+    }
     return t;
   };
-  const m = (k: number) => ratio(T(k), n ** BigInt(k + 1) * scale(k)); // m_k = C_k/N
+  const m = (k: number) => ratio(T(k), nPower[k + 1]! * scale(k)); // m_k = C_k/N
   const mean = ratio(s[1]!, n * scale(1));
   const t2 = T(2);
   const m2 = m(2);
@@ -115,6 +128,20 @@ export function univariateFromSums(
     hyper_skewness: spread ? m(5) / m2 ** 2.5 : null,
     hyper_flatness: spread ? m(6) / m2 ** 3 : null,
   };
+}
+
+/**
+ * The moments' vector sum is the masked star (vectorsum.ts) from 3 parties on, not only from
+ * MASKED_FROM = 4: at 3 parties it sends 6 messages where additive sharing sent 12, each a vector
+ * of the power sums' rings (about 6 KB: S_6 alone is 12,656 bits), so a third of the bytes to seal
+ * and carry, and a third of the share draws and codings. Its three stages (nonce, masked, total)
+ * still end before the min/max's opening needs the totals, after the OT round trip and the AND
+ * layer. The fault behaviour the small networks keep additive sharing for (every party hears from
+ * every other) holds here anyway: every pair exchanges the min/max's OT messages. Two parties keep
+ * additive sharing, whose two stages the opening (no AND layer there) would otherwise wait for.
+ */
+export function momentsConstruction(parties: number): 'masked' | undefined {
+  return parties >= 3 ? 'masked' : undefined;
 }
 
 /** `compute(microprotocol="StatisticsUnivariate", data, network)`. */
@@ -151,7 +178,7 @@ export const statisticsUnivariate = microprotocol({
     const deliveries = new Deliveries();
     let summed = false;
     const moments = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => secureVectorSum(session, MOMENTS, localAggregates(values), { deliveries }))
+      .then(() => secureVectorSum(session, MOMENTS, localAggregates(values), { deliveries, construction: momentsConstruction(session.parties) }))
       .then((sums) => {
         summed = true;
         const n = sums[DEGREE + 1]![0]!;

@@ -67,6 +67,17 @@ describe('transcripts: a party holding one value', () => {
     });
   }
 
+  test('StatisticsUnivariate: from 3 parties the moments are the masked star (nonce, masked vectors to party 0, totals), one result', async () => {
+    const { hub, results } = await transcript('StatisticsUnivariate', [[1.5, 7.25, -3], [secret], [2, 0.5]]);
+    const moments = hub.log.filter((m) => m.stage.startsWith('moments.')).map((m) => `${m.stage} ${m.from}→${m.to}`).sort();
+    assert.deepEqual(moments, ['moments.masked 1→0', 'moments.masked 2→0', 'moments.nonce 0→1', 'moments.nonce 0→2', 'moments.total 0→1', 'moments.total 0→2']);
+    const [first, ...others] = results.map((r) => (r.ok ? r.value : null));
+    for (const other of others) assert.deepEqual(other, first);
+    // Two parties keep additive sharing (two stages, which the 2-party min/max's opening does not outlast).
+    const pair = await transcript('StatisticsUnivariate', [[1.5, 7.25, -3], [secret]]);
+    assert.deepEqual(new Set(pair.hub.log.filter((m) => m.stage.startsWith('moments.')).map((m) => m.stage)), new Set(['moments.shares', 'moments.partials']));
+  });
+
   test('StatisticsBivariate: party 1\'s pair appears in no message another party receives', async () => {
     const [x, y] = [4.123456789, -17.0625];
     const { hub } = await transcript('StatisticsBivariate', [[[1, 2], [3, 5.5]], [[x, y]], [[-2, 0.25]]]);
