@@ -5,9 +5,12 @@
 // then the minimum and maximum by the one min/max block (order/extremes.ts), which also opens the
 // OR over parties of "I hold a 0". Every opened value is a function of the output: the moments
 // give S_1…S_6 back; "some value is 0" is what a null harmonic mean says, and "some value is ≤ 0"
-// is not opened at all, since it is "minimum ≤ 0"; and a party holding a 0 (a value ≤ 0) adds a
-// uniform ring element to its Σ1/x (Σ ln x), so that sum opens as noise exactly when the
-// harmonic (geometric) mean is null and is not used.
+// is not opened at all, since it is "minimum ≤ 0". Σ1/x and Σ ln x are opened only where their
+// mean is defined: every party adds a fresh uniform pad to each of the two in the vector sum, so
+// both open as uniform noise, and releases its pads (stage means.pads) only once the min/max has
+// shown that mean defined. A party holding a 0 (a value ≤ 0) puts uniform noise in place of its
+// Σ1/x (Σ ln x); the mean is then null, no pad is released, and the honest parties' unreleased
+// pads hide the others' sums even from a coalition that knows that noise.
 //
 // Formulas (FSC's StatisticsUnivariate accumulator): x̄ = S1/N, C_k = Σ(x−x̄)^k from S_1…S_k exactly,
 // m_k = C_k/N. Undefined statistics are null (FSC crashed or hung): the N−1 forms when N = 1;
@@ -18,6 +21,8 @@ import { BadInputError } from '../../errors.js';
 import { withFloats } from '../../common/resultjson.js';
 import { COUNT_RING, REAL_RING, secureVectorSum, vectorSumStages, type Lane } from '../../common/vectorsum.js';
 import { Deliveries } from '../../common/deliveries.js';
+import { broadcast, gather, otherParties } from '../../common/stages.js';
+import type { Session } from '../../peer.js';
 import { EXACT_SCALAR } from '../../common/fixedpoint.js';
 import { enforceMinimumCount, microprotocol, unanimous } from '../engine.js';
 import { minMaxCircuitStages, secureMinMax } from '../order/extremes.js';
@@ -37,8 +42,14 @@ export type UnivariateStatistics = Record<
   number | null
 >;
 
-/** A party's local aggregates, as the lanes of one vector sum. */
-export function localAggregates(values: readonly number[], where = 'kwargs.data'): Lane[] {
+/** The stage in which the parties release their pads on Σ1/x and Σ ln x, where that mean is defined. */
+const PADS = 'means.pads';
+
+/**
+ * A party's local aggregates, as the lanes of one vector sum; `pads` (one uniform ring element for
+ * Σ1/x, one for Σ ln x) are added to those two sums, which then open as uniform noise.
+ */
+export function localAggregates(values: readonly number[], pads: readonly [bigint, bigint], where = 'kwargs.data'): Lane[] {
   const powers = powerSums(values, DEGREE).map((sum, j) => POWER_RINGS[j]!.reduce(sum));
   let reciprocals = 0n;
   let logs = 0n;
@@ -59,7 +70,7 @@ export function localAggregates(values: readonly number[], where = 'kwargs.data'
   if (nonPositive > 0n) logs = REAL_RING.random();
   return [
     ...POWER_RINGS.map((group, j) => ({ group, values: [powers[j]!] })),
-    { group: REAL_RING, values: [reciprocals, logs] },
+    { group: REAL_RING, values: [REAL_RING.add(reciprocals, pads[0]), REAL_RING.add(logs, pads[1])] },
     { group: COUNT_RING, values: [BigInt(values.length)] },
   ];
 }
@@ -147,7 +158,7 @@ export function momentsConstruction(parties: number): 'masked' | undefined {
 /** `compute(microprotocol="StatisticsUnivariate", data, network)`. */
 export const statisticsUnivariate = microprotocol({
   name: 'StatisticsUnivariate',
-  stages: [...MOMENTS.all, ...orderStages(EXTREMES)],
+  stages: [...MOMENTS.all, ...orderStages(EXTREMES), PADS],
   // The min/max block's whole circuit (oblivious transfers, then every AND layer: uniform shares
   // and one-time-padded bits only) runs beside the moments' vector sum, so a party's OT and AND
   // messages interleave with its moments messages; only the opening waits for the moments.
@@ -161,6 +172,7 @@ export const statisticsUnivariate = microprotocol({
   disclosure: true,
   async run({ session, data, policy }) {
     const values = numberList(data);
+    const pads: [bigint, bigint] = [REAL_RING.random(), REAL_RING.random()];
     // The min/max block is the longer chain (an OT round trip, an AND layer, the opening against
     // the moments' 2 exchanges), so its oblivious transfers go out first: the local aggregates
     // (exact power sums, a few ms of BigInt arithmetic) are computed after its first flight is
@@ -178,7 +190,7 @@ export const statisticsUnivariate = microprotocol({
     const deliveries = new Deliveries();
     let summed = false;
     const moments = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => secureVectorSum(session, MOMENTS, localAggregates(values), { deliveries, construction: momentsConstruction(session.parties) }))
+      .then(() => secureVectorSum(session, MOMENTS, localAggregates(values, pads), { deliveries, construction: momentsConstruction(session.parties) }))
       .then((sums) => {
         summed = true;
         const n = sums[DEGREE + 1]![0]!;
@@ -206,13 +218,39 @@ export const statisticsUnivariate = microprotocol({
     const extremes = await deliveries.race(opening);
     await deliveries.settled();
     const [anyZero] = extremes.flags;
-    const result = univariateFromSums(
-      s,
-      n,
-      anyZero ? null : EXACT_SCALAR.decode(reciprocals!, 'Σ1/x'),
-      extremes.minimum > 0 ? EXACT_SCALAR.decode(logs!, 'Σ ln x') : null,
-      extremes,
-    );
+    const [sumOfReciprocals, sumOfLogs] = await unpad(session, [!anyZero, extremes.minimum > 0], [reciprocals!, logs!], pads);
+    const result = univariateFromSums(s, n, sumOfReciprocals, sumOfLogs, extremes);
     return withFloats({ inputs: session.parties, result }, { result: { '*': true, minimum: false, maximum: false } });
   },
 });
+
+/**
+ * Σ1/x and Σ ln x from their padded totals: where `defined` (the same at every party: it follows
+ * from the opened min/max), each party sends the others its pad and subtracts everyone's; where
+ * not, nothing is sent and the sum stays null. One exchange, only when a mean is defined.
+ */
+async function unpad(
+  session: Session,
+  defined: readonly [boolean, boolean],
+  padded: readonly [bigint, bigint],
+  pads: readonly [bigint, bigint],
+): Promise<[number | null, number | null]> {
+  const released = [0, 1].filter((k) => defined[k]);
+  const totals = [...padded];
+  if (released.length > 0 && session.parties > 1) {
+    const width = REAL_RING.encodeBytes(0n).length;
+    const [, others] = await Promise.all([
+      broadcast(session, PADS, Buffer.concat(released.map((k) => REAL_RING.encodeBytes(pads[k]!)))),
+      gather(session, PADS, otherParties(session), (payload) => {
+        if (payload.length !== released.length * width) throw new Error(`expected ${released.length * width} bytes, got ${payload.length}`);
+        return released.map((_, i) => REAL_RING.decodeBytes(payload.subarray(i * width, (i + 1) * width), PADS));
+      }),
+    ]);
+    released.forEach((k, i) => {
+      let total = REAL_RING.sub(padded[k]!, pads[k]!);
+      for (const theirs of others.values()) total = REAL_RING.sub(total, theirs[i]!);
+      totals[k] = total;
+    });
+  }
+  return [defined[0] ? EXACT_SCALAR.decode(totals[0]!, 'Σ1/x') : null, defined[1] ? EXACT_SCALAR.decode(totals[1]!, 'Σ ln x') : null];
+}

@@ -78,6 +78,32 @@ describe('transcripts: a party holding one value', () => {
     assert.deepEqual(new Set(pair.hub.log.filter((m) => m.stage.startsWith('moments.')).map((m) => m.stage)), new Set(['moments.shares', 'moments.partials']));
   });
 
+  test('StatisticsUnivariate: Σ1/x and Σ ln x open only as noise; pads are released only where their mean is defined', async () => {
+    const ring = EXACT_SCALAR.ring;
+    const exactSum = (values: number[], f: (x: number) => number) =>
+      Buffer.from(ring.encodeBytes(values.reduce((t, x) => ring.add(t, EXACT_SCALAR.encode(f(x), 'x')), 0n)));
+    const padMessages = (hub: MemoryHub) => hub.log.filter((m) => m.stage === 'means.pads');
+    const width = ring.encodeBytes(0n).length;
+    // All positive: both means defined, each party sends both pads to each other party; the
+    // vector sum's messages never hold the plain Σ1/x or Σ ln x, only the padded totals.
+    const positive = [[1.5, 7.25], [secret], [2, 0.5]];
+    const all = await transcript('StatisticsUnivariate', positive);
+    const flat = positive.flat();
+    assertAbsent(all.hub, -1, [exactSum(flat, (x) => 1 / x), exactSum(flat, Math.log)], (stage) => !stage.startsWith('moments.'));
+    assert.deepEqual(padMessages(all.hub).map((m) => `${m.from}→${m.to} ${m.payload!.length}`).sort(),
+      ['0→1', '0→2', '1→0', '1→2', '2→0', '2→1'].map((e) => `${e} ${2 * width}`));
+    // A negative value: the geometric mean is null, only the Σ1/x pads go.
+    const negative = await transcript('StatisticsUnivariate', [[1.5, -7.25], [secret], [2, 0.5]]);
+    assert.deepEqual(new Set(padMessages(negative.hub).map((m) => m.payload!.length)), new Set([width]));
+    // A 0: both means are null and no pad leaves any party, so a coalition that knows the noise
+    // the 0's holder added still faces the other parties' pads on their Σ1/x and Σ ln x.
+    const zero = await transcript('StatisticsUnivariate', [[1.5, 0], [secret], [2, 0.5]]);
+    assert.equal(padMessages(zero.hub).length, 0);
+    const result = zero.results[0]!.ok ? (zero.results[0]!.value as { result: Record<string, unknown> }).result : {};
+    assert.equal(result['harmonic_mean'], null);
+    assert.equal(result['geometric_mean'], null);
+  });
+
   test('StatisticsBivariate: party 1\'s pair appears in no message another party receives', async () => {
     const [x, y] = [4.123456789, -17.0625];
     const { hub } = await transcript('StatisticsBivariate', [[[1, 2], [3, 5.5]], [[x, y]], [[-2, 0.25]]]);
