@@ -168,6 +168,9 @@ export const statisticsUnivariate = microprotocol({
   loops: [
     ...[...minMaxCircuitStages(EXTREMES), stageNames(EXTREMES).open].flatMap((ot) => MOMENTS.all.map((m) => [ot, m] as const)),
     ...circuitLoops(EXTREMES),
+    // A party sends its pads once it holds every opening, before the receipts of its own opening
+    // and moments sends are in, so its pads may overtake those.
+    ...[stageNames(EXTREMES).open, ...MOMENTS.all].map((earlier) => [PADS, earlier] as const),
   ],
   disclosure: true,
   async run({ session, data, policy }) {
@@ -183,11 +186,12 @@ export const statisticsUnivariate = microprotocol({
     released.catch(() => undefined);
     // The extremes are opened only once N > 0 and the disclosure policy is met (every party
     // checks the same opened N, so all open or none does).
-    const opening = secureMinMax(session, { minima: values, maxima: values, flags: [values.includes(0)] }, EXTREMES, 'kwargs.data', released);
-    opening.catch(() => undefined);
     // The moments' sends are not awaited before their totals release the opening; they are
-    // awaited at the end (a failed one fails the computation, naming the party, at once).
+    // awaited at the end with the min/max's and the pads' (a failed one fails the computation,
+    // naming the party, at once).
     const deliveries = new Deliveries();
+    const opening = secureMinMax(session, { minima: values, maxima: values, flags: [values.includes(0)] }, EXTREMES, 'kwargs.data', released, deliveries);
+    opening.catch(() => undefined);
     let summed = false;
     const moments = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => secureVectorSum(session, MOMENTS, localAggregates(values, pads), { deliveries, construction: momentsConstruction(session.parties) }))
@@ -216,9 +220,9 @@ export const statisticsUnivariate = microprotocol({
     const [reciprocals, logs] = sums[DEGREE]!;
     const n = sums[DEGREE + 1]![0]!;
     const extremes = await deliveries.race(opening);
-    await deliveries.settled();
     const [anyZero] = extremes.flags;
-    const [sumOfReciprocals, sumOfLogs] = await unpad(session, [!anyZero, extremes.minimum > 0], [reciprocals!, logs!], pads);
+    const [sumOfReciprocals, sumOfLogs] = await unpad(session, [!anyZero, extremes.minimum > 0], [reciprocals!, logs!], pads, deliveries);
+    await deliveries.settled();
     const result = univariateFromSums(s, n, sumOfReciprocals, sumOfLogs, extremes);
     return withFloats({ inputs: session.parties, result }, { result: { '*': true, minimum: false, maximum: false } });
   },
@@ -234,17 +238,18 @@ async function unpad(
   defined: readonly [boolean, boolean],
   padded: readonly [bigint, bigint],
   pads: readonly [bigint, bigint],
+  deliveries: Deliveries,
 ): Promise<[number | null, number | null]> {
   const released = [0, 1].filter((k) => defined[k]);
   const totals = [...padded];
   if (released.length > 0 && session.parties > 1) {
     const width = REAL_RING.encodeBytes(0n).length;
     const [, others] = await Promise.all([
-      broadcast(session, PADS, Buffer.concat(released.map((k) => REAL_RING.encodeBytes(pads[k]!)))),
+      broadcast(session, PADS, Buffer.concat(released.map((k) => REAL_RING.encodeBytes(pads[k]!))), { deliveries }),
       gather(session, PADS, otherParties(session), (payload) => {
         if (payload.length !== released.length * width) throw new Error(`expected ${released.length * width} bytes, got ${payload.length}`);
         return released.map((_, i) => REAL_RING.decodeBytes(payload.subarray(i * width, (i + 1) * width), PADS));
-      }),
+      }, { deliveries }),
     ]);
     released.forEach((k, i) => {
       let total = REAL_RING.sub(padded[k]!, pads[k]!);

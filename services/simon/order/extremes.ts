@@ -270,6 +270,12 @@ export async function secureMinMax(
   prefix: string,
   where = 'kwargs.data',
   beforeOpening?: Promise<unknown>,
+  /**
+   * The caller's tracker for the block's sends: given, the block leaves its last receipts (the
+   * opening's) to the caller's settled(), so a caller that sends on once the output is known
+   * (StatisticsUnivariate's pads) waits for those receipts and its own together.
+   */
+  shared?: Deliveries,
 ): Promise<MinMaxFlags> {
   const stages = stageNames(prefix);
   let low = ALL;
@@ -290,12 +296,16 @@ export async function secureMinMax(
   // No send waits for its receipt before the next step (deliveries.ts; the session declares
   // circuitLoops); all are awaited before the result.
   const comparisons = new GarbledComparisons(session, mine, flags);
-  const deliveries = new Deliveries();
+  const deliveries = shared ?? new Deliveries();
   const triples = await dealerFreeTriples(session, await triplesNeeded(session, mine.length, flags.length), stages, `tessera/order/${prefix}/extremes`, comparisons, deliveries);
   const opened = await smallest(new Gmw(session, stages, triples, deliveries), session, mine, flags, comparisons, beforeOpening);
-  await deliveries.settled();
+  if (shared === undefined) await deliveries.settled();
   const [minKey, maxComplement] = opened.keys;
   // Every party sees the same opened keys, so they all throw alike.
-  if (minKey === ALL) throw unanimous(new BadInputError('no party gave any value', { where }));
+  if (minKey === ALL) {
+    // Our opening must reach the others, who then throw alike, before this session closes.
+    if (shared !== undefined) await shared.settled();
+    throw unanimous(new BadInputError('no party gave any value', { where }));
+  }
   return { minimum: fromOrderKey(minKey!), maximum: fromOrderKey(ALL - maxComplement!), flags: opened.flags };
 }
