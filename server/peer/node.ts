@@ -112,7 +112,8 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
     const keys = new ChannelKeys(this.self, this.trust);
     this.transport = config.transport ?? new HttpTransport();
     this.observer = config.observer ?? NO_OBSERVER;
-    this.directory = new PeerDirectory(this.self, this.trust, this.stageTimeoutMs, this.transport);
+    this.pairSecrets = new PairSecrets(this.self, this.trust);
+    this.directory = new PeerDirectory(this.self, this.trust, this.pairSecrets, this.stageTimeoutMs, this.transport);
     this.directory.onProof = (identity, tick) => this.proven(identity, tick);
     this.early = new EarlyMessages(this.limits, this.stageTimeoutMs);
     this.inbound = new InboundPath({
@@ -121,7 +122,6 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
       session: (uuid) => this.sessions.get(uuid),
       wantConfirmation: (session, from) => this.wantConfirmation(session, from, true),
     });
-    this.pairSecrets = new PairSecrets(this.self, this.trust);
     this.outbound = new OutboundPath({ self: this.self, keys, directory: this.directory, transport: this.transport, observer: this.observer });
     this.sweeper = setInterval(() => this.sweep(), Math.min(1000, this.stageTimeoutMs)).unref();
   }
@@ -150,7 +150,15 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
 
   // ---------------------------------------------------------------- GET /peer/identity
 
-  identity(challenge: string | undefined): Record<string, unknown> {
+  /**
+   * The identity answer: this server's key and run, with the proofs a `challenge` asks for. With a
+   * network secret, `proof` (trust.ts): "I hold the secret". With the asker's public key (`asker`),
+   * `pairProof` (pair-secrets.ts identityProof): "I hold the private key of `publicKey`, run
+   * `bootId`, and answer this challenge of yours", which only the two servers can compute, with or
+   * without a secret. An asker this server's peers file does not pin gets no pair proof: it could
+   * not compute with this server anyway, and a stranger's key costs an X25519 (SECURITY.md "Peers").
+   */
+  identity(challenge: string | undefined, asker?: string): Record<string, unknown> {
     const answer: Record<string, unknown> = { publicKey: this.self.publicKey, bootId: this.self.bootId };
     if (challenge === undefined || challenge === '') return answer;
     const bytes = fromBase64Url(challenge);
@@ -159,6 +167,16 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
     }
     const proof = this.trust.proof(this.self.publicKeyBytes, this.self.bootIdBytes, bytes);
     if (proof) answer.proof = proof.toString('base64url');
+    if (asker === undefined || asker === '') return answer;
+    const askerKey = fromBase64Url(asker, 32);
+    if (askerKey === undefined) throw new BadInputError('asker must be a base64url X25519 public key (32 bytes)', { where: 'asker' });
+    if (!this.trust.mayBeSender(asker)) return answer;
+    try {
+      answer.pairProof = this.pairSecrets.identityProof(asker, askerKey, this.self.publicKeyBytes, this.self.bootIdBytes, bytes).toString('base64url');
+    } catch {
+      // agreeX25519 refuses a key that is no X25519 point or a small-order one.
+      throw new BadInputError('asker is not a usable X25519 public key', { where: 'asker' });
+    }
     return answer;
   }
 
