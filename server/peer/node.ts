@@ -151,11 +151,11 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
   // ---------------------------------------------------------------- GET /peer/identity
 
   /**
-   * The identity answer: this server's key and run, with the proofs a `challenge` asks for. With a
-   * network secret, `proof` (trust.ts): "I hold the secret". With the asker's public key (`asker`),
-   * `pairProof` (pair-secrets.ts identityProof): "I hold the private key of `publicKey`, run
-   * `bootId`, and answer this challenge of yours", which only the two servers can compute, with or
-   * without a secret. An asker this server's peers file does not pin gets no pair proof: it could
+   * The identity answer: this server's key and run, with the proof a `challenge` asks for. With the
+   * asker's public key (`asker`), `pairProof` (pair-secrets.ts identityProof): "I hold the private
+   * key of `publicKey`, run `bootId`, and answer this challenge of yours", which only the two
+   * servers can compute, with or without a secret. Else, with a network secret, `proof` (trust.ts):
+   * "I hold the secret". An asker this server's peers file does not pin gets no pair proof: it could
    * not compute with this server anyway, and a stranger's key costs an X25519 (SECURITY.md "Peers").
    */
   identity(challenge: string | undefined, asker?: string): Record<string, unknown> {
@@ -165,18 +165,23 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
     if (!bytes || bytes.length < 16 || bytes.length > 64) {
       throw new BadInputError('challenge must be 16 to 64 bytes of base64url', { where: 'challenge' });
     }
+    const askerKey = asker === undefined || asker === '' ? undefined : fromBase64Url(asker, 32);
+    if (asker !== undefined && asker !== '' && askerKey === undefined) {
+      throw new BadInputError('asker must be a base64url X25519 public key (32 bytes)', { where: 'asker' });
+    }
+    if (askerKey !== undefined && this.trust.mayBeSender(asker!)) {
+      try {
+        answer.pairProof = this.pairSecrets.identityProof(asker!, askerKey, this.self.publicKeyBytes, this.self.bootIdBytes, bytes).toString('base64url');
+      } catch {
+        // agreeX25519 refuses a key that is no X25519 point or a small-order one.
+        throw new BadInputError('asker is not a usable X25519 public key', { where: 'asker' });
+      }
+      // With a secret, the pair key's salt is derived from it: the pair proof proves the secret too
+      // (SECURITY.md "Peers"), and an asker that names itself checks that one.
+      return answer;
+    }
     const proof = this.trust.proof(this.self.publicKeyBytes, this.self.bootIdBytes, bytes);
     if (proof) answer.proof = proof.toString('base64url');
-    if (asker === undefined || asker === '') return answer;
-    const askerKey = fromBase64Url(asker, 32);
-    if (askerKey === undefined) throw new BadInputError('asker must be a base64url X25519 public key (32 bytes)', { where: 'asker' });
-    if (!this.trust.mayBeSender(asker)) return answer;
-    try {
-      answer.pairProof = this.pairSecrets.identityProof(asker, askerKey, this.self.publicKeyBytes, this.self.bootIdBytes, bytes).toString('base64url');
-    } catch {
-      // agreeX25519 refuses a key that is no X25519 point or a small-order one.
-      throw new BadInputError('asker is not a usable X25519 public key', { where: 'asker' });
-    }
     return answer;
   }
 

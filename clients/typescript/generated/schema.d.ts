@@ -1226,7 +1226,7 @@ export interface components {
             publicKey: string;
             /** @description Random per process start; a change tells peers the server restarted. */
             bootId: string;
-            /** @description With a network secret and a challenge, proof of knowing the secret. */
+            /** @description With a network secret and a challenge, proof of knowing the secret (absent when `pairProof` is given, which proves the secret too). */
             proof?: string;
             /**
              * @description With a challenge and an `asker` this server may compute with, HMAC-SHA256 under a key
