@@ -109,8 +109,12 @@ export interface PeerNetwork {
 
 /** The server side of the peer API, mounted by the HTTP layer without knowing its internals. */
 export interface PeerEndpoint {
-  /** GET /peer/identity: this server's public identity (and, with a network secret, a proof). */
-  identity(challenge: string | undefined): Promise<Record<string, unknown>> | Record<string, unknown>;
+  /**
+   * GET /peer/identity: this server's public identity, and for a challenge its proofs: of the
+   * network secret, if one is set; for the asking server's public key `asker`, of this server's key
+   * and run (server/peer/node.ts).
+   */
+  identity(challenge: string | undefined, asker?: string): Promise<Record<string, unknown>> | Record<string, unknown>;
   /**
    * POST /peer/messages: one sealed envelope. Throws a TesseraError when rejected. `owned`: the
    * caller hands the buffer over (a request body read for this call), so a large envelope may be

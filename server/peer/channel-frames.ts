@@ -3,7 +3,8 @@
 //
 //   request  [kind: u8 = DELIVER | IDENTITY][id: u32 BE][body]
 //            DELIVER: body is one sealed envelope, exactly the bytes POST /peer/messages carries;
-//            IDENTITY: body is the challenge (base64url text), as in GET /peer/identity?challenge=
+//            IDENTITY: body is the challenge (base64url text), as in GET /peer/identity?challenge=,
+//                      then `.` and the asker's public key when the request names one (&asker=)
 //   answer   [kind: u8 = ANSWER][id: u32 BE][status: u16 BE][text: UTF-8]
 //            status and text are what the HTTP route would answer (204 and nothing for a delivered
 //            envelope, 200 and the identity JSON, or an error status and its problem document).

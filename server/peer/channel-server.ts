@@ -121,9 +121,12 @@ export class PeerChannelServer {
       const endpoint = this.#options.endpoint();
       if (endpoint === undefined) return fail(new PeerError('this server runs without a peer layer', { where: 'peer' }), CHANNEL_PATH);
       if (request.kind === FRAME_IDENTITY) {
-        const challenge = body.toString('utf8');
+        // The challenge, then `.` and the asker's key when the request names one (channel-frames.ts).
+        const text = body.toString('utf8');
+        const dot = text.indexOf('.');
+        const [challenge, asker] = dot < 0 ? [text, undefined] : [text.slice(0, dot), text.slice(dot + 1)];
         Promise.resolve()
-          .then(() => endpoint.identity(challenge === '' ? undefined : challenge))
+          .then(() => endpoint.identity(challenge === '' ? undefined : challenge, asker))
           .then((identity) => answer(200, JSON.stringify(identity)), (err: unknown) => fail(err, '/peer/identity'));
         return;
       }

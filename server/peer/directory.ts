@@ -1,7 +1,10 @@
-// Who is at a peer URL: fetches GET <url>/peer/identity?challenge=<fresh random>, checks the
-// answer against the trust mode (pinned key, or an HMAC proof of the network secret over the
-// key, the boot id and our challenge, so an answer cannot be replayed from another exchange),
-// and caches it per URL until the peer says its boot changed.
+// Who is at a peer URL: fetches GET <url>/peer/identity?challenge=<fresh random>&asker=<our key>,
+// checks the answer against the trust mode (the pinned key, if any) and its proof over the key,
+// the boot id and our challenge, so an answer cannot be replayed from another exchange: the pair
+// proof (pair-secrets.ts identityProof, a key only the peer and we derive), or, from a peer that
+// gives none, the HMAC proof of the network secret where one is set. Without a secret an answer
+// without a pair proof is refused: it would prove nothing (SECURITY.md "Peers"). The identity is
+// cached per URL until the peer says its boot changed.
 //
 // Proofs are ordered by `proofTick()`: a computation that opens takes a tick, every identity
 // challenge and every sealed envelope takes one when its random value is drawn, and a proof counts
@@ -9,10 +12,11 @@
 // computation opened. Two kinds of proof exist: the answer to a fresh identity challenge (here),
 // and the receipt of a delivered envelope (`proven`, from outbound.ts; envelope.ts receiptFor).
 
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { PeerError } from '../../services/errors.js';
 import { fromBase64Url } from './codec.js';
 import type { Identity } from './identity.js';
+import type { PairSecrets } from './pair-secrets.js';
 import { boundedSignal, HttpTransport, transportFailure, type PeerTransport } from './transport.js';
 import type { Trust } from './trust.js';
 
@@ -58,6 +62,7 @@ export class PeerDirectory {
   constructor(
     private readonly self: Identity,
     private readonly trust: Trust,
+    private readonly pairs: PairSecrets,
     private readonly timeoutMs: number,
     private readonly transport: PeerTransport = new HttpTransport(),
   ) {}
@@ -163,13 +168,25 @@ export class PeerDirectory {
     this.staleBoots.add(`${publicKey}|${bootId}`);
   }
 
+  /** Is `proof` the pair proof (pair-secrets.ts identityProof) of the server with `peerKey` for our `challenge`? */
+  private verifyPairProof(peerKey: string, peerKeyBytes: Buffer, bootId: Buffer, challenge: Buffer, proof: Buffer | undefined): boolean {
+    if (proof === undefined) return false;
+    let expected: Buffer;
+    try {
+      expected = this.pairs.identityProof(peerKey, this.self.publicKeyBytes, peerKeyBytes, bootId, challenge);
+    } catch {
+      return false; // agreeX25519 refused the key: no point, or a small-order one
+    }
+    return timingSafeEqual(proof, expected);
+  }
+
   private async fetchIdentity(url: string, where: string): Promise<PeerIdentity> {
     const tick = proofTick();
     const challenge = randomBytes(32);
     let response: { status: number; text: string };
     const bounded = boundedSignal(undefined, this.timeoutMs);
     try {
-      response = await this.transport.request(`${url}/peer/identity?challenge=${challenge.toString('base64url')}`, {
+      response = await this.transport.request(`${url}/peer/identity?challenge=${challenge.toString('base64url')}&asker=${this.self.publicKey}`, {
         method: 'GET',
         headers: { accept: 'application/json' },
         signal: bounded.signal,
@@ -200,9 +217,20 @@ export class PeerDirectory {
     if (pinned !== undefined && pinned !== body.publicKey) {
       throw new PeerError(`${where} presented a public key that is not the one pinned in the peers file`, { where });
     }
-    const proof = body.proof === undefined ? undefined : fromBase64Url(body.proof, 32);
-    if (!this.trust.verifyProof(publicKey, bootId, challenge, proof)) {
-      throw new PeerError(`${where} could not prove it holds the network secret`, { where });
+    if (body.pairProof !== undefined || !this.trust.holdsSecret) {
+      if (body.pairProof === undefined) {
+        throw new PeerError(`${where} answered its identity request without a proof for this server's key (it runs an older Tessera, or its peers file does not list this server)`, { where });
+      }
+      if (!this.verifyPairProof(body.publicKey as string, publicKey, bootId, challenge, fromBase64Url(body.pairProof, 32))) {
+        // With a secret, that is the usual cause: the pair key's salt is derived from it (trust.ts).
+        const what = this.trust.holdsSecret ? 'it holds the network secret (its pair proof does not verify)' : 'its key and current run to this server';
+        throw new PeerError(`${where} could not prove ${what}`, { where });
+      }
+    } else {
+      const proof = body.proof === undefined ? undefined : fromBase64Url(body.proof, 32);
+      if (!this.trust.verifyProof(publicKey, bootId, challenge, proof)) {
+        throw new PeerError(`${where} could not prove it holds the network secret`, { where });
+      }
     }
     const identity: PeerIdentity = { url, publicKey: body.publicKey as string, bootId: body.bootId as string };
     this.record(identity);

@@ -112,7 +112,8 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
     const keys = new ChannelKeys(this.self, this.trust);
     this.transport = config.transport ?? new HttpTransport();
     this.observer = config.observer ?? NO_OBSERVER;
-    this.directory = new PeerDirectory(this.self, this.trust, this.stageTimeoutMs, this.transport);
+    this.pairSecrets = new PairSecrets(this.self, this.trust);
+    this.directory = new PeerDirectory(this.self, this.trust, this.pairSecrets, this.stageTimeoutMs, this.transport);
     this.directory.onProof = (identity, tick) => this.proven(identity, tick);
     this.early = new EarlyMessages(this.limits, this.stageTimeoutMs);
     this.inbound = new InboundPath({
@@ -121,7 +122,6 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
       session: (uuid) => this.sessions.get(uuid),
       wantConfirmation: (session, from) => this.wantConfirmation(session, from, true),
     });
-    this.pairSecrets = new PairSecrets(this.self, this.trust);
     this.outbound = new OutboundPath({ self: this.self, keys, directory: this.directory, transport: this.transport, observer: this.observer });
     this.sweeper = setInterval(() => this.sweep(), Math.min(1000, this.stageTimeoutMs)).unref();
   }
@@ -150,12 +150,35 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
 
   // ---------------------------------------------------------------- GET /peer/identity
 
-  identity(challenge: string | undefined): Record<string, unknown> {
+  /**
+   * The identity answer: this server's key and run, with the proof a `challenge` asks for. With the
+   * asker's public key (`asker`), `pairProof` (pair-secrets.ts identityProof): "I hold the private
+   * key of `publicKey`, run `bootId`, and answer this challenge of yours", which only the two
+   * servers can compute, with or without a secret. Else, with a network secret, `proof` (trust.ts):
+   * "I hold the secret". An asker this server's peers file does not pin gets no pair proof: it could
+   * not compute with this server anyway, and a stranger's key costs an X25519 (SECURITY.md "Peers").
+   */
+  identity(challenge: string | undefined, asker?: string): Record<string, unknown> {
     const answer: Record<string, unknown> = { publicKey: this.self.publicKey, bootId: this.self.bootId };
     if (challenge === undefined || challenge === '') return answer;
     const bytes = fromBase64Url(challenge);
     if (!bytes || bytes.length < 16 || bytes.length > 64) {
       throw new BadInputError('challenge must be 16 to 64 bytes of base64url', { where: 'challenge' });
+    }
+    const askerKey = asker === undefined || asker === '' ? undefined : fromBase64Url(asker, 32);
+    if (asker !== undefined && asker !== '' && askerKey === undefined) {
+      throw new BadInputError('asker must be a base64url X25519 public key (32 bytes)', { where: 'asker' });
+    }
+    if (askerKey !== undefined && this.trust.mayBeSender(asker!)) {
+      try {
+        answer.pairProof = this.pairSecrets.identityProof(asker!, askerKey, this.self.publicKeyBytes, this.self.bootIdBytes, bytes).toString('base64url');
+      } catch {
+        // agreeX25519 refuses a key that is no X25519 point or a small-order one.
+        throw new BadInputError('asker is not a usable X25519 public key', { where: 'asker' });
+      }
+      // With a secret, the pair key's salt is derived from it: the pair proof proves the secret too
+      // (SECURITY.md "Peers"), and an asker that names itself checks that one.
+      return answer;
     }
     const proof = this.trust.proof(this.self.publicKeyBytes, this.self.bootIdBytes, bytes);
     if (proof) answer.proof = proof.toString('base64url');

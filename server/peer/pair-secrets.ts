@@ -35,6 +35,8 @@ import type { Trust } from './trust.js';
 
 const ROOT_INFO = Buffer.from('tessera/v1/pair-root');
 const SECRET_INFO = Buffer.from('tessera/v1/pair-secret');
+/** Differs from SECRET_INFO within its first bytes, so no identity proof is ever a pair secret. */
+const IDENTITY_PROOF_INFO = Buffer.from('tessera/v1/identity-pair-proof');
 const MAX_CACHED = 4096;
 /** The SHA-256 of the terms of the computations running now (a handful; bounded). */
 const MAX_TERMS_DIGESTS = 64;
@@ -111,6 +113,21 @@ export class PairSecrets {
   /** The pair secret shared with the party whose public key is `peerKey`, for `info` (pairSecretInfo). */
   secret(peerKey: string, info: Uint8Array): Uint8Array {
     return expandOneBlock(this.#prk(peerKey), info);
+  }
+
+  /**
+   * The proof that the server with key `answererKey` answers, running `bootId`, the identity request
+   * `challenge` of the server with key `askerKey` (one of the two keys is this server's, `peerKey`
+   * the other): HKDF-Expand of the pair's root under an info that binds both keys in their roles,
+   * the run and the challenge, so it holds for that one exchange only. Only the two parties derive
+   * the root (X25519 of one's private key with the other's public key; in the secret trust modes the
+   * secret is its salt), so nobody else can make it, and a fresh challenge makes an old one useless
+   * (trust.ts, SECURITY.md "Peers"). The root is the one the pair secrets use, cached per peer: a
+   * first contact derives it once for both.
+   */
+  identityProof(peerKey: string, askerKey: Uint8Array, answererKey: Uint8Array, bootId: Uint8Array, challenge: Uint8Array): Buffer {
+    const info = Buffer.concat([IDENTITY_PROOF_INFO, askerKey, answererKey, bootId, field(challenge)]);
+    return Buffer.from(expandOneBlock(this.#prk(peerKey), info));
   }
 
   /**

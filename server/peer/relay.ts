@@ -102,16 +102,19 @@ function target(url: string): { name: string; subject: string; path: string } {
 }
 
 /**
- * The challenge of GET /peer/identity?challenge=<base64url>, as URLSearchParams would give it; the
- * common form (one base64url parameter, nothing to decode) without building a URLSearchParams.
+ * The challenge and the asker's key of GET /peer/identity?challenge=<base64url>&asker=<base64url>,
+ * as URLSearchParams would give them; the common form (the peer layer's own, nothing to decode)
+ * without building a URLSearchParams.
  */
-function identityChallenge(path: string): string | undefined {
+function identityQuery(path: string): { challenge: string | undefined; asker: string | undefined } {
   const query = path.slice(IDENTITY_PATH.length + 1);
-  if (query.startsWith('challenge=') && BASE64URL.test(query.slice('challenge='.length))) return query.slice('challenge='.length);
-  return new URLSearchParams(query).get('challenge') ?? undefined;
+  const common = COMMON_IDENTITY_QUERY.exec(query);
+  if (common !== null) return { challenge: common[1], asker: common[2] };
+  const params = new URLSearchParams(query);
+  return { challenge: params.get('challenge') ?? undefined, asker: params.get('asker') ?? undefined };
 }
 const IDENTITY_PATH = '/peer/identity';
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
+const COMMON_IDENTITY_QUERY = /^challenge=([A-Za-z0-9_-]*)(?:&asker=([A-Za-z0-9_-]*))?$/;
 
 /**
  * Headers that never change, built once: a header object is only read when a message is published
@@ -543,9 +546,9 @@ class RelayEndpoint {
     const path = h?.get(H_PATH) ?? '';
     try {
       if (method === 'GET' && (path === IDENTITY_PATH || path.startsWith(`${IDENTITY_PATH}?`))) {
-        const challenge = identityChallenge(path);
+        const { challenge, asker } = identityQuery(path);
         Promise.resolve()
-          .then(() => this.peer.identity(challenge))
+          .then(() => this.peer.identity(challenge, asker))
           .then((identity) => respond(msg, 200, JSON.stringify(identity)), (err: unknown) => respondProblem(msg, err, path, this.log));
         return;
       }

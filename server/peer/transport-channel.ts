@@ -120,7 +120,9 @@ function channelRoute(url: string, req: PeerRequest): ChannelRoute | undefined {
   if (!isDirect(target)) return undefined;
   if (req.method === 'GET' && target.pathname.endsWith(IDENTITY_PATH) && req.body === undefined) {
     const challenge = target.searchParams.get('challenge') ?? '';
-    return { base: baseOf(target, IDENTITY_PATH), kind: FRAME_IDENTITY, body: Buffer.from(challenge, 'utf8') };
+    const asker = target.searchParams.get('asker');
+    // `.` is no base64url character: it separates the two (channel-frames.ts).
+    return { base: baseOf(target, IDENTITY_PATH), kind: FRAME_IDENTITY, body: Buffer.from(asker === null ? challenge : `${challenge}.${asker}`, 'utf8') };
   }
   return undefined;
 }

@@ -181,6 +181,11 @@ export class Trust {
     return this.pinnedKeys === undefined || this.pinnedKeys.has(publicKey);
   }
 
+  /** Does this server hold a network secret (or the local user's), so that identity answers can prove it? */
+  get holdsSecret(): boolean {
+    return this.proofKey !== undefined;
+  }
+
   /** HMAC-SHA256(proof key, label || publicKey || bootId || challenge): "I hold the network secret, and this is my key". */
   proof(publicKey: Buffer, bootId: Buffer, challenge: Buffer): Buffer | undefined {
     if (!this.proofKey) return undefined;

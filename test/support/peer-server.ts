@@ -25,7 +25,7 @@ export async function startPeerNodeServer(options: PeerNodeOptions): Promise<Pee
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const answer = url.pathname === '/peer/identity'
-        ? Promise.resolve(node.identity(url.searchParams.get('challenge') ?? undefined)).then((id) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(id)))
+        ? Promise.resolve(node.identity(url.searchParams.get('challenge') ?? undefined, url.searchParams.get('asker') ?? undefined)).then((id) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(id)))
         : node.deliver(Buffer.concat(chunks)).then(() => res.writeHead(204).end());
       answer.catch((err: unknown) => res.writeHead(err instanceof TesseraError ? err.status : 500).end());
     });

@@ -153,7 +153,10 @@ export interface paths {
          * @description Server to server: another party's server reads it to authenticate this one before it
          *     opens an encrypted channel; people read it to pin this server's key in a peers file.
          *     The long-term public key and the id of this boot. With a `challenge` and a network
-         *     secret configured, `proof` shows knowledge of the secret bound to the challenge.
+         *     secret configured, `proof` shows knowledge of the secret bound to the challenge. With a
+         *     `challenge` and the asking server's public key (`asker`), `pairProof` shows, to that
+         *     server alone, that this server holds the private key of `publicKey` and runs `bootId`
+         *     now (SECURITY.md, Peers).
          */
         get: operations["getPeerIdentity"];
         put?: never;
@@ -1223,8 +1226,14 @@ export interface components {
             publicKey: string;
             /** @description Random per process start; a change tells peers the server restarted. */
             bootId: string;
-            /** @description With a network secret and a challenge, proof of knowing the secret. */
+            /** @description With a network secret and a challenge, proof of knowing the secret (absent when `pairProof` is given, which proves the secret too). */
             proof?: string;
+            /**
+             * @description With a challenge and an `asker` this server may compute with, HMAC-SHA256 under a key
+             *     only this server and the asker derive (X25519 of their keys), over both keys, the boot
+             *     id and the challenge.
+             */
+            pairProof?: string;
         };
         /** @description The server is up, whether it is ready, and a few counters. */
         Health: {
@@ -1763,6 +1772,11 @@ export interface operations {
                  * @example q1Vq2uN0h9r3kQ6x0Tn2mA
                  */
                 challenge?: string;
+                /**
+                 * @description The asking server's X25519 public key (base64url, 32 bytes), for `pairProof`.
+                 * @example m8Kc0lB1lVvK3bq7w7Ujbq1J6iYyJ9FQ8G6KJ0lH1wY
+                 */
+                asker?: string;
             };
             header?: never;
             path?: never;

@@ -16,9 +16,10 @@ export function peerHandlers({ peer }: Pick<HandlerDeps, 'peer'>): Pick<HandlerM
   return {
     async getPeerIdentity(req, res) {
       const challenge = typeof req.query.challenge === 'string' ? req.query.challenge : undefined;
-      // The peer layer builds the document (server/peer/identity.ts) and types it loosely; the
+      const asker = typeof req.query.asker === 'string' ? req.query.asker : undefined;
+      // The peer layer builds the document (server/peer/node.ts identity) and types it loosely; the
       // tests' response validation checks it against PeerIdentity.
-      res.json((await requirePeer().identity(challenge)) as components['schemas']['PeerIdentity']);
+      res.json((await requirePeer().identity(challenge, asker)) as components['schemas']['PeerIdentity']);
     },
     async deliverPeerMessage(req, res) {
       if (!Buffer.isBuffer(req.body)) throw new BadInputError('the body must be one sealed envelope', { where: 'body' });

@@ -57,7 +57,7 @@ function handler(party: { node: PeerNode | undefined; received: Buffer[]; reques
       const node = party.node;
       if (!node) throw new Error('node not ready');
       if (req.method === 'GET' && url.pathname === '/peer/identity') {
-        const answer = node.identity(url.searchParams.get('challenge') ?? undefined);
+        const answer = node.identity(url.searchParams.get('challenge') ?? undefined, url.searchParams.get('asker') ?? undefined);
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
       } else if (req.method === 'POST' && url.pathname === '/peer/messages') {
         const body = await readBody(req, 64 * 1024 * 1024);
@@ -108,9 +108,9 @@ export async function startNetwork(
     server.keepAliveTimeout = 1000;
     const channels = new PeerChannelServer({
       endpoint: () => state.node && {
-        identity: (challenge) => {
+        identity: (challenge, asker) => {
           state.requests.push('/peer/identity');
-          return state.node!.identity(challenge);
+          return state.node!.identity(challenge, asker);
         },
         deliver: (envelope) => {
           state.requests.push('/peer/messages');

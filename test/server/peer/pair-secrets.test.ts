@@ -100,6 +100,34 @@ describe('pair secrets: the second HKDF in its parts', () => {
     }
   });
 
+  test('the identity pair proof: HKDF-Expand of the root over both keys in their roles, the run and the challenge; both sides agree', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-pair-'));
+    try {
+      const [a, b] = await Promise.all([loadOrCreateIdentity(join(dir, 'a'), quiet), loadOrCreateIdentity(join(dir, 'b'), quiet)]);
+      const trust = new Trust({ pinned: [{ url: 'http://127.0.0.1:2', publicKey: b.publicKey }] });
+      const ours = new PairSecrets(a, trust);
+      const theirs = new PairSecrets(b, trust);
+      const boot = randomBytes(16);
+      const challenge = randomBytes(32);
+      // B answers A's challenge; A checks it with its own side of the pair.
+      const proof = theirs.identityProof(a.publicKey, a.publicKeyBytes, b.publicKeyBytes, boot, challenge);
+      assert.equal(hex(ours.identityProof(b.publicKey, a.publicKeyBytes, b.publicKeyBytes, boot, challenge)), hex(proof));
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(challenge.length);
+      const info = Buffer.concat([Buffer.from('tessera/v1/identity-pair-proof'), a.publicKeyBytes, b.publicKeyBytes, boot, length, challenge]);
+      assert.equal(hex(proof), hex(referencePairSecret(ours.root(b.publicKey), info)));
+      // The roles, the run and the challenge each change it.
+      assert.notEqual(hex(ours.identityProof(b.publicKey, b.publicKeyBytes, a.publicKeyBytes, boot, challenge)), hex(proof));
+      assert.notEqual(hex(ours.identityProof(b.publicKey, a.publicKeyBytes, b.publicKeyBytes, randomBytes(16), challenge)), hex(proof));
+      assert.notEqual(hex(ours.identityProof(b.publicKey, a.publicKeyBytes, b.publicKeyBytes, boot, randomBytes(32))), hex(proof));
+      // A third party's pair with B gives another.
+      const c = await loadOrCreateIdentity(join(dir, 'c'), quiet);
+      assert.notEqual(hex(new PairSecrets(c, trust).identityProof(b.publicKey, a.publicKeyBytes, b.publicKeyBytes, boot, challenge)), hex(proof));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('the terms enter the info as their SHA-256, whatever terms came before', () => {
     const terms = (k: number) => JSON.stringify({ microprotocol: 'SecureSum', nodes: [`http://127.0.0.1:${k}`, 'http://127.0.0.1:2'] });
     const context = randomBytes(32);

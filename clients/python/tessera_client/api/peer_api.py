@@ -134,7 +134,7 @@ class PeerApi(object):
     def get_peer_identity(self, **kwargs):  # noqa: E501
         """This server's public identity (server to server)  # noqa: E501
 
-        Server to server: another party's server reads it to authenticate this one before it opens an encrypted channel; people read it to pin this server's key in a peers file. The long-term public key and the id of this boot. With a `challenge` and a network secret configured, `proof` shows knowledge of the secret bound to the challenge.   # noqa: E501
+        Server to server: another party's server reads it to authenticate this one before it opens an encrypted channel; people read it to pin this server's key in a peers file. The long-term public key and the id of this boot. With a `challenge` and a network secret configured, `proof` shows knowledge of the secret bound to the challenge. With a `challenge` and the asking server's public key (`asker`), `pairProof` shows, to that server alone, that this server holds the private key of `publicKey` and runs `bootId` now (SECURITY.md, Peers).   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.get_peer_identity(async_req=True)
@@ -142,6 +142,7 @@ class PeerApi(object):
 
         :param async_req bool
         :param str challenge: A fresh random value (base64url, no padding) to bind the proof to.
+        :param str asker: The asking server's X25519 public key (base64url, 32 bytes), for `pairProof`.
         :return: PeerIdentity
                  If the method is called asynchronously,
                  returns the request thread.
@@ -156,7 +157,7 @@ class PeerApi(object):
     def get_peer_identity_with_http_info(self, **kwargs):  # noqa: E501
         """This server's public identity (server to server)  # noqa: E501
 
-        Server to server: another party's server reads it to authenticate this one before it opens an encrypted channel; people read it to pin this server's key in a peers file. The long-term public key and the id of this boot. With a `challenge` and a network secret configured, `proof` shows knowledge of the secret bound to the challenge.   # noqa: E501
+        Server to server: another party's server reads it to authenticate this one before it opens an encrypted channel; people read it to pin this server's key in a peers file. The long-term public key and the id of this boot. With a `challenge` and a network secret configured, `proof` shows knowledge of the secret bound to the challenge. With a `challenge` and the asking server's public key (`asker`), `pairProof` shows, to that server alone, that this server holds the private key of `publicKey` and runs `bootId` now (SECURITY.md, Peers).   # noqa: E501
         This method makes a synchronous HTTP request by default. To make an
         asynchronous HTTP request, please pass async_req=True
         >>> thread = api.get_peer_identity_with_http_info(async_req=True)
@@ -164,12 +165,13 @@ class PeerApi(object):
 
         :param async_req bool
         :param str challenge: A fresh random value (base64url, no padding) to bind the proof to.
+        :param str asker: The asking server's X25519 public key (base64url, 32 bytes), for `pairProof`.
         :return: PeerIdentity
                  If the method is called asynchronously,
                  returns the request thread.
         """
 
-        all_params = ['challenge']  # noqa: E501
+        all_params = ['challenge', 'asker']  # noqa: E501
         all_params.append('async_req')
         all_params.append('_return_http_data_only')
         all_params.append('_preload_content')
@@ -192,6 +194,8 @@ class PeerApi(object):
         query_params = []
         if 'challenge' in params:
             query_params.append(('challenge', params['challenge']))  # noqa: E501
+        if 'asker' in params:
+            query_params.append(('asker', params['asker']))  # noqa: E501
 
         header_params = {}
 

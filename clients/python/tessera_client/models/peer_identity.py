@@ -30,25 +30,30 @@ class PeerIdentity(object):
     swagger_types = {
         'public_key': 'str',
         'boot_id': 'str',
-        'proof': 'str'
+        'proof': 'str',
+        'pair_proof': 'str'
     }
 
     attribute_map = {
         'public_key': 'publicKey',
         'boot_id': 'bootId',
-        'proof': 'proof'
+        'proof': 'proof',
+        'pair_proof': 'pairProof'
     }
 
-    def __init__(self, public_key=None, boot_id=None, proof=None):  # noqa: E501
+    def __init__(self, public_key=None, boot_id=None, proof=None, pair_proof=None):  # noqa: E501
         """PeerIdentity - a model defined in Swagger"""  # noqa: E501
         self._public_key = None
         self._boot_id = None
         self._proof = None
+        self._pair_proof = None
         self.discriminator = None
         self.public_key = public_key
         self.boot_id = boot_id
         if proof is not None:
             self.proof = proof
+        if pair_proof is not None:
+            self.pair_proof = pair_proof
 
     @property
     def public_key(self):
@@ -104,7 +109,7 @@ class PeerIdentity(object):
     def proof(self):
         """Gets the proof of this PeerIdentity.  # noqa: E501
 
-        With a network secret and a challenge, proof of knowing the secret.  # noqa: E501
+        With a network secret and a challenge, proof of knowing the secret (absent when `pairProof` is given, which proves the secret too).  # noqa: E501
 
         :return: The proof of this PeerIdentity.  # noqa: E501
         :rtype: str
@@ -115,13 +120,36 @@ class PeerIdentity(object):
     def proof(self, proof):
         """Sets the proof of this PeerIdentity.
 
-        With a network secret and a challenge, proof of knowing the secret.  # noqa: E501
+        With a network secret and a challenge, proof of knowing the secret (absent when `pairProof` is given, which proves the secret too).  # noqa: E501
 
         :param proof: The proof of this PeerIdentity.  # noqa: E501
         :type: str
         """
 
         self._proof = proof
+
+    @property
+    def pair_proof(self):
+        """Gets the pair_proof of this PeerIdentity.  # noqa: E501
+
+        With a challenge and an `asker` this server may compute with, HMAC-SHA256 under a key only this server and the asker derive (X25519 of their keys), over both keys, the boot id and the challenge.   # noqa: E501
+
+        :return: The pair_proof of this PeerIdentity.  # noqa: E501
+        :rtype: str
+        """
+        return self._pair_proof
+
+    @pair_proof.setter
+    def pair_proof(self, pair_proof):
+        """Sets the pair_proof of this PeerIdentity.
+
+        With a challenge and an `asker` this server may compute with, HMAC-SHA256 under a key only this server and the asker derive (X25519 of their keys), over both keys, the boot id and the challenge.   # noqa: E501
+
+        :param pair_proof: The pair_proof of this PeerIdentity.  # noqa: E501
+        :type: str
+        """
+
+        self._pair_proof = pair_proof
 
     def to_dict(self):
         """Returns the model properties as a dict"""
