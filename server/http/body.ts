@@ -46,8 +46,8 @@ export function binaryBody(limitBytes: number, options: { required?: boolean } =
     }
 
     // Known length: one allocation; for a peer message of FedAvg's size, memory the protocol handed
-    // back after its last message (services/common/recycle.ts: fresh memory costs a page fault per
-    // 4 KiB). Chunked: collect, then one concatenation (bounded by the limit).
+    // back after an earlier message (services/common/recycle.ts). Chunked: collect, then one
+    // concatenation (bounded by the limit).
     const body = length !== undefined ? takeRecycled(length) ?? Buffer.allocUnsafe(length) : undefined;
     const chunks: Buffer[] = [];
     let received = 0;
