@@ -86,6 +86,12 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
+/** Minor page faults a process has taken so far (/proc/<pid>/stat field 10). */
+function minorFaults(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+}
+
 interface RawTcp {
   wallMs: number;
   /** CPU seconds of the busiest process. */
@@ -169,6 +175,8 @@ interface Row {
   cpuPrepare: number;
   cpuOnline: number;
   cpuTotal: number;
+  /** Minor page faults of the busiest server during submit: first touches of fresh memory (each a trip into the kernel). */
+  faultsOnline: number;
   /** Peak RSS of a freshly started server, before any upload (the runtime alone). */
   rssIdle: number;
   raw?: RawTcp;
@@ -214,11 +222,17 @@ async function runOne(size: number, variant: (typeof VARIANTS)[number], models: 
     );
     const t1 = performance.now();
     const cpu1 = pids.map(cpuSeconds);
+    const faults1 = pids.map(minorFaults);
+    const mark1 = process.hrtime.bigint() / 1000n;
     const results = await Promise.all(
       prepared.map(({ api, submit }, i) => api.call(submit, { data: { tensors: uploaded[i], weight: 100 * (i + 1) } })),
     );
     const t2 = performance.now();
     const cpu2 = pids.map(cpuSeconds);
+    const faults2 = pids.map(minorFaults);
+    // For a profile of the servers (TESSERA_BENCH_NODE_ARGS="--cpu-prof ..."): the online window on
+    // the profiles' clock (CLOCK_MONOTONIC, µs), so that only submit's samples are counted.
+    if (process.env.TESSERA_BENCH_NODE_ARGS) process.stderr.write(`  ${size / 1e6}M ${variant.name}: online window ${mark1} ${process.hrtime.bigint() / 1000n} µs, pids ${pids.join(',')}\n`);
     const metadata = await Promise.all(results.map((r, i) => resultMetadata(nodes[i]!, r!.uuid)));
     const rss = children.map((c) => peakRss(c.pid!));
     return {
@@ -228,6 +242,7 @@ async function runOne(size: number, variant: (typeof VARIANTS)[number], models: 
       cpuPrepare: Math.max(...pids.map((_, i) => cpu1[i]! - cpu0[i]!)),
       cpuOnline: Math.max(...pids.map((_, i) => cpu2[i]! - cpu1[i]!)),
       cpuTotal: Math.max(...pids.map((_, i) => cpu2[i]! - cpu0[i]!)),
+      faultsOnline: Math.max(...pids.map((_, i) => faults2[i]! - faults1[i]!)),
       rssIdle,
       prepareMs: t1 - t0,
       onlineMs: t2 - t1,
@@ -321,8 +336,9 @@ async function protocolTable(sizesInMillions: number[]): Promise<void> {
   console.log('of its masks alone ((n−1)(n−2) streams × E/n·k/8 bytes: the holder\'s pairs are left out of its segment). Target: SecureFedAvg CPU ≤ 2× raw.');
   console.log('envelope GCM = AES-256-GCM sealing what it sent and opening as much, 64 KiB per call (not in raw: what SECURITY.md requires of every peer message).');
   console.log('CPU/plain = CPU total against PlainFedAvg\'s in the same run: what the masks and the ring cost beyond the same transport.');
-  console.log('| params | protocol | CPU prepare s | CPU online s | CPU total s | raw TCP CPU s | keystream CPU s | raw CPU s | CPU/raw | envelope GCM CPU s | CPU/(raw + GCM) | CPU/plain |');
-  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('online page faults = minor faults of the busiest server during submit: each 4 KiB of memory touched for the first time (docs/performance.md).');
+  console.log('| params | protocol | CPU prepare s | CPU online s | CPU total s | raw TCP CPU s | keystream CPU s | raw CPU s | CPU/raw | envelope GCM CPU s | CPU/(raw + GCM) | CPU/plain | online page faults |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) {
     const raw = row.raw!.cpuSeconds + row.keystreamSeconds!;
     const plain = plainOf(row);
@@ -330,7 +346,7 @@ async function protocolTable(sizesInMillions: number[]): Promise<void> {
       `| ${rowName(row)} | ${row.cpuPrepare.toFixed(2)} | ${row.cpuOnline.toFixed(2)} | ${row.cpuTotal.toFixed(2)} | ` +
         `${row.raw!.cpuSeconds.toFixed(2)} | ${row.keystreamSeconds!.toFixed(2)} | ${raw.toFixed(2)} | ${(row.cpuTotal / raw).toFixed(2)} | ` +
         `${row.envelopeSeconds!.toFixed(2)} | ${(row.cpuTotal / (raw + row.envelopeSeconds!)).toFixed(2)} | ` +
-        `${plain ? (row.cpuTotal / plain.cpuTotal).toFixed(2) : '-'} |`,
+        `${plain ? (row.cpuTotal / plain.cpuTotal).toFixed(2) : '-'} | ${row.faultsOnline} |`,
     );
   }
   console.log('\nPeak RSS (VmHWM) of the largest server; idle = a fresh server before any upload (Node, the compiled server or tsx (TESSERA_TSX=1), the HTTP stack); model = float32 bytes.');

@@ -41,6 +41,7 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import { F25519 } from '../common/field.js';
 import { freshSeed, SEED_BYTES } from '../common/prg.js';
 import { expandMaskInto, maskOnto } from '../common/mask.js';
+import { recycle } from '../common/recycle.js';
 import { SHARE_BYTES, shamirShare } from '../common/shamir.js';
 import { defineStages, gather, otherParties, partyName, runProtocol, scatter, StageOrder, whenAborted } from '../common/stages.js';
 import { TensorSet, type Tensor } from '../common/tensors.js';
@@ -958,8 +959,6 @@ function secureAggregator(
 
 function plainAggregator(layout: Layout, input: ModelInput, share: number, outputs: FloatArray[], me: number): Aggregator {
   const [segStart, segEnd] = layout.segment(me);
-  // This party's segment, summed in float64 (the contributions arrive rounded to their dtype).
-  const sums = new Float64Array(segEnd - segStart);
   const data = layout.tensors.map((t) => input.tensors.get(t.name)!.data);
   const reject = (tensor: string, index: number, x: number): never => {
     throw new BadInputError(`element ${index} of ${input.where}.${tensor} is ${Number.isNaN(x) ? 'NaN' : 'infinite'}`, { where: `${input.where}.${tensor}`, extra: { element: index } });
@@ -969,16 +968,38 @@ function plainAggregator(layout: Layout, input: ModelInput, share: number, outpu
   const fullBytes = layout.chunkElements * 4;
   const outgoing = new Map<number, Uint8Array>();
   const takeF32 = (elements: number): Float32Array => (elements * 4 === fullBytes ? pool.pop() ?? new Float32Array(elements) : new Float32Array(elements));
+  // This party's segment is summed in float64 (the contributions arrive rounded to their dtype),
+  // chunk by chunk: an accumulator is created at the first contribution to arrive for its chunk,
+  // holding this party's own share, and recycled once the chunk is written to the output, as
+  // secureAggregator's are. A float64 array of the whole segment (8 bytes per element, a third of
+  // the model) was fresh memory the round faulted in page by page (docs/performance.md).
+  const sumsPool: Float64Array[] = [];
+  const own = new Map<number, Float64Array>();
+  const finished = new Set<number>();
+  const ownSums = (c: number, party: string): Float64Array => {
+    if (finished.has(c)) throw new PeerError(`chunk ${c} of segment ${me} was already finished`, { where: party });
+    let sums = own.get(c);
+    if (sums !== undefined) return sums;
+    const [start, end] = layout.chunk(me, c);
+    sums = end - start === layout.chunkElements ? sumsPool.pop() ?? new Float64Array(end - start) : new Float64Array(end - start);
+    for (const p of layout.pieces(start, end)) {
+      const src = data[p.tensor]!;
+      const base = layout.tensors[p.tensor]!.offset - start;
+      // Checked finite by `ready`.
+      for (let i = p.from; i < p.to; i++) sums[base + i] = src[i]! * share;
+    }
+    own.set(c, sums);
+    return sums;
+  };
   return {
+    // This party's own segment is checked before anything is sent, as the others' are in `contribution`.
     ready: Promise.resolve().then(() => {
       for (const p of layout.pieces(segStart, segEnd)) {
         const t = layout.tensors[p.tensor]!;
         const src = data[p.tensor]!;
-        const base = t.offset - segStart;
         for (let i = p.from; i < p.to; i++) {
           const x = src[i]!;
           if (!Number.isFinite(x)) reject(t.name, i, x);
-          sums[base + i] = x * share;
         }
       }
     }),
@@ -1016,6 +1037,7 @@ function plainAggregator(layout: Layout, input: ModelInput, share: number, outpu
       if (payload.length !== expected) {
         throw new PeerError(`expected ${expected} bytes for elements ${start}..${end}, got ${payload.length}`, { where: party });
       }
+      const sums = ownSums(c, party);
       // Typed-array views need aligned offsets; a received payload may sit anywhere in a pool.
       const bytes = payload.byteOffset % 8 === 0 ? payload : Uint8Array.from(payload);
       let at = bytes.byteOffset;
@@ -1026,17 +1048,21 @@ function plainAggregator(layout: Layout, input: ModelInput, share: number, outpu
         const raw = aligned ? bytes.buffer : bytes.buffer.slice(at, at + n * (t.dtype === 'F32' ? 4 : 8));
         const offset = aligned ? at : 0;
         const values = t.dtype === 'F32' ? new Float32Array(raw, offset, n) : new Float64Array(raw, offset, n);
-        const base = t.offset + p.from - segStart;
+        const base = t.offset + p.from - start;
         for (let i = 0; i < n; i++) sums[base + i] = sums[base + i]! + values[i]!;
         at += values.byteLength;
       }
     },
     finish(c) {
       const [start, end] = layout.chunk(me, c);
+      const sums = ownSums(c, `segment ${me}`);
       for (const p of layout.pieces(start, end)) {
         const t = layout.tensors[p.tensor]!;
-        outputs[p.tensor]!.set(sums.subarray(t.offset + p.from - segStart, t.offset + p.to - segStart), p.from);
+        outputs[p.tensor]!.set(sums.subarray(t.offset + p.from - start, t.offset + p.to - start), p.from);
       }
+      own.delete(c);
+      finished.add(c);
+      if (sums.length === layout.chunkElements && sumsPool.length < 8) sumsPool.push(sums);
     },
   };
 }
@@ -1078,7 +1104,11 @@ async function reduceAndGather(session: Session, layout: Layout, aggregator: Agg
   const reduceReceive = async (from: number) => {
     const party = partyName(session, from);
     for (let c = 0; c < myChunks; c++) {
-      await gather(session, FEDAVG_STAGES.reduce, [from], (p) => aggregator.accumulate(c, p, party), { seq: c });
+      // Both consumers copy (or add) the payload and keep no view of it: its memory is recycled.
+      await gather(session, FEDAVG_STAGES.reduce, [from], (p) => {
+        aggregator.accumulate(c, p, party);
+        recycle(p);
+      }, { seq: c });
       arrived[c] = arrived[c]! + 1;
       if (arrived[c] === others.length) {
         aggregator.finish(c);
@@ -1094,7 +1124,10 @@ async function reduceAndGather(session: Session, layout: Layout, aggregator: Agg
     const party = partyName(session, from);
     for (let c = 0; c < layout.chunkCount(from); c++) {
       const [start, end] = layout.chunk(from, c);
-      await gather(session, FEDAVG_STAGES.gather, [from], (p) => writeFloatRange(layout, outputs, start, end, p, party), { seq: c });
+      await gather(session, FEDAVG_STAGES.gather, [from], (p) => {
+        writeFloatRange(layout, outputs, start, end, p, party);
+        recycle(p);
+      }, { seq: c });
     }
   };
 

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Api, TesseraApiError } from '../../../clients/typescript/index.js';
 import { TensorSet, type DType, type Tensor } from '../../../services/common/tensors.js';
+import { recycledFreeBytes } from '../../../services/common/recycle.js';
+import { CHUNK_ELEMENTS } from '../../../services/fedavg/protocol.js';
 import { FEDAVG_SERVICE, startFedAvgCluster, type FedAvgCluster } from '../../support/cluster.js';
 import { within } from '../../within.js';
 
@@ -130,6 +132,41 @@ for (const n of [2, 3, 7]) {
     }
   });
 }
+
+// Chunks of a full CHUNK_ELEMENTS travel in envelopes of 1 MiB (float32) and 2 MiB (64-bit ring),
+// whose bodies are read into recycled buffers (services/common/recycle.ts) and handed back once
+// consumed. Two chunks per segment, so later bodies reuse earlier ones' memory while the servers
+// (one process here: one pool for all three) still hold messages of the round in their inboxes.
+describe('FedAvg with chunk-sized messages across real servers: recycled bodies', { timeout: 120_000 }, () => {
+  const n = 3;
+  const specs: Spec[] = [{ name: 'w', dtype: 'F32', shape: [n * 2 * CHUNK_ELEMENTS] }];
+  let cluster: FedAvgCluster;
+  before(async () => {
+    cluster = await startFedAvgCluster(n, 30_000);
+  });
+  after(async () => {
+    await cluster.close();
+  });
+  for (const [microprotocol, options, tolerance] of [['PlainFedAvg', {}, 1e-6], ['SecureFedAvg', { ring_bits: 64 }, 1e-6]] as const) {
+    test(`${microprotocol}: every party gets the same average, within ${tolerance} of float64, and the bodies' memory came back`, async () => {
+      const models = Array.from({ length: n }, (_, k) => model(specs, 7 + k, 1));
+      const weights = [3, 5, 11];
+      const parties = fulfilled(await within(90_000, microprotocol, fedAvgAll(cluster, microprotocol, models, weights, () => options)));
+      const want = reference(models, weights);
+      const downloaded = await Promise.all(parties.map((p) => p.api.downloadTensors(p.result)));
+      const bytes = (t: TensorSet) => {
+        const data = t.get('w')!.data;
+        return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      };
+      for (const got of downloaded) {
+        assert.ok(maxError(got, want) <= tolerance, `max error ${maxError(got, want)}`);
+        assert.ok(bytes(got).equals(bytes(downloaded[0]!)), 'every party holds the same tensors, bit for bit');
+      }
+      assert.ok(recycledFreeBytes() > 0, 'consumed bodies were handed back for reuse');
+      await Promise.all(parties.map(async (p) => Promise.all([p.api.release(p.result), p.api.release(p.uploaded)])));
+    });
+  }
+});
 
 function problemOf(reason: unknown): { status: number; text: string } {
   assert.ok(reason instanceof TesseraApiError, `expected a problem, got ${String(reason)}`);
