@@ -6,7 +6,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import express, { type NextFunction, type Request, type RequestHandler } from 'express';
 import { BadInputError, LimitError, TooLargeError, UnsupportedMediaTypeError } from '../../services/errors.js';
-import { takeRecycled } from '../../services/common/recycle.js';
 import { templatePattern, type LoadedSpec } from './spec.js';
 
 const MEDIA_TYPE = 'application/octet-stream';
@@ -45,10 +44,8 @@ export function binaryBody(limitBytes: number, options: { required?: boolean } =
       return fail(new TooLargeError(`request body of ${length} bytes is larger than ${limitBytes} bytes, the limit`, { where: 'body' }));
     }
 
-    // Known length: one allocation; for a peer message of FedAvg's size, memory the protocol handed
-    // back after an earlier message (services/common/recycle.ts). Chunked: collect, then one
-    // concatenation (bounded by the limit).
-    const body = length !== undefined ? takeRecycled(length) ?? Buffer.allocUnsafe(length) : undefined;
+    // Known length: one allocation. Chunked: collect, then one concatenation (bounded by the limit).
+    const body = length !== undefined ? Buffer.allocUnsafe(length) : undefined;
     const chunks: Buffer[] = [];
     let received = 0;
     let done = false;

@@ -41,7 +41,6 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import { F25519 } from '../common/field.js';
 import { freshSeed, SEED_BYTES } from '../common/prg.js';
 import { expandMaskInto, maskOnto } from '../common/mask.js';
-import { recycle } from '../common/recycle.js';
 import { SHARE_BYTES, shamirShare } from '../common/shamir.js';
 import { defineStages, gather, otherParties, partyName, runProtocol, scatter, StageOrder, whenAborted } from '../common/stages.js';
 import { TensorSet, type Tensor } from '../common/tensors.js';
@@ -1104,11 +1103,7 @@ async function reduceAndGather(session: Session, layout: Layout, aggregator: Agg
   const reduceReceive = async (from: number) => {
     const party = partyName(session, from);
     for (let c = 0; c < myChunks; c++) {
-      // Both consumers copy (or add) the payload and keep no view of it: its memory is recycled.
-      await gather(session, FEDAVG_STAGES.reduce, [from], (p) => {
-        aggregator.accumulate(c, p, party);
-        recycle(p);
-      }, { seq: c });
+      await gather(session, FEDAVG_STAGES.reduce, [from], (p) => aggregator.accumulate(c, p, party), { seq: c });
       arrived[c] = arrived[c]! + 1;
       if (arrived[c] === others.length) {
         aggregator.finish(c);
@@ -1124,10 +1119,7 @@ async function reduceAndGather(session: Session, layout: Layout, aggregator: Agg
     const party = partyName(session, from);
     for (let c = 0; c < layout.chunkCount(from); c++) {
       const [start, end] = layout.chunk(from, c);
-      await gather(session, FEDAVG_STAGES.gather, [from], (p) => {
-        writeFloatRange(layout, outputs, start, end, p, party);
-        recycle(p);
-      }, { seq: c });
+      await gather(session, FEDAVG_STAGES.gather, [from], (p) => writeFloatRange(layout, outputs, start, end, p, party), { seq: c });
     }
   };
 
