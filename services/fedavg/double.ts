@@ -655,10 +655,16 @@ export async function onlineDouble(
       }
       await Promise.all(inflight);
     };
+    let failed: { err: unknown } | undefined;
     const senders = Promise.all(peers.map(sendTo));
-    senders.catch(() => {});
+    senders.catch((err: unknown) => {
+      failed = { err };
+    });
     try {
       for (const { s, c, id, finished } of order) {
+        // A failed or aborted round finishes nothing more (and its senders, waiting on these chunks, end).
+        if (failed !== undefined) throw failed.err;
+        if (session.signal.aborted) throw session.signal.reason instanceof Error ? session.signal.reason : new PeerError('the computation was aborted');
         finishChunk(s, c, id, ownedContributions(s));
         finished.resolve();
         if (c === layout.chunkCount(s) - 1) ready.get(s)!.resolve();
