@@ -206,6 +206,11 @@ export interface DoubleInput {
 
 /** Messages in flight per destination, as the reduce-scatter of the default path. */
 const SEND_WINDOW = 2;
+/**
+ * Gather messages in flight per destination. The gather runs after the decision, when the reduce
+ * no longer competes for the links, and its chunks are float32 (half a reduce chunk's bytes).
+ */
+const GATHER_WINDOW = 4;
 
 /**
  * A send or receive whose failure means a party dropped: undefined then. Still thrown: this
@@ -328,7 +333,7 @@ export async function onlineDouble(
     const take = async (id: number) => {
       const payload = await session.receive(from, stages.reduce, id, waitMs);
       if (payload.length !== mask[id]!.byteLength) throw new PeerError(`invalid reduce message: expected ${mask[id]!.byteLength} bytes`, { where: party });
-      return ownWords(payload);
+      return keptWords(payload);
     };
     const chunks: Uint32Array[] = [];
     if (sumEarly) summed.set(from, chunks);
@@ -463,7 +468,7 @@ export async function onlineDouble(
       for (const id of chunksOf(s)) {
         const payload = await session.receive(from, stages.resend, id, after(4));
         if (payload.length !== mask[id]!.byteLength) throw new PeerError(`invalid resend message: expected ${mask[id]!.byteLength} bytes`, { where: party });
-        chunks.set(id, ownWords(payload));
+        chunks.set(id, keptWords(payload));
       }
     }
     resent.set(from, chunks);
@@ -626,29 +631,51 @@ export async function onlineDouble(
 
   // Stage "gather": each owner finishes its segments chunk by chunk and streams each finished
   // chunk to every other included party, so that unmasking (the self-mask keystream) overlaps
-  // the transfer instead of preceding it; as in sendChunks, a few chunks per peer in flight.
+  // the transfer instead of preceding it. Each peer has its own sender with GATHER_WINDOW chunks
+  // in flight: a peer slow to accept (or gone) holds back only its own stream, never the
+  // finishing or the other peers' sends. A finished chunk is a view of the outputs (no copy), and
+  // the finisher yields after each one so that the sends (and the receives of the others'
+  // segments) run between chunks rather than after the whole segment.
   const streamOutputs = async () => {
-    const reachable = new Set(peers);
-    const inflight: Promise<void>[] = [];
-    for (const s of mySegments) {
-      const of = ownedContributions(s);
-      for (const [c, id] of chunksOf(s).entries()) {
-        finishChunk(s, c, id, of);
-        const values = segmentBytes(s, id);
-        for (const j of reachable) {
-          // A party gone by now needs nothing more from us; the others still get every chunk.
-          // (send resolves with nothing: map success to true, so undefined means gone.)
-          const sent = tolerant(session, session.send(j, stages.gather, values, id).then(() => true)).then((r) => {
-            if (r === undefined) reachable.delete(j);
-          });
-          sent.catch(() => {});
-          inflight.push(sent);
-        }
-        while (inflight.length > SEND_WINDOW * peers.length) await inflight.shift();
+    const order = mySegments.flatMap((s) => chunksOf(s).map((id, c) => ({ s, c, id, finished: deferredVoid() })));
+    const sendTo = async (j: number) => {
+      const inflight: Promise<void>[] = [];
+      let reachable = true;
+      for (const { s, id, finished } of order) {
+        if (inflight.length >= GATHER_WINDOW) await inflight.shift();
+        await finished.promise;
+        // A party gone by now needs nothing more from us; the others still get every chunk.
+        // (send resolves with nothing: map success to true, so undefined means gone.)
+        if (!reachable) return;
+        const sent = tolerant(session, session.send(j, stages.gather, segmentBytes(s, id), id).then(() => true)).then((r) => {
+          if (r === undefined) reachable = false;
+        });
+        sent.catch(() => {});
+        inflight.push(sent);
       }
-      ready.get(s)!.resolve();
+      await Promise.all(inflight);
+    };
+    let failed: { err: unknown } | undefined;
+    const senders = Promise.all(peers.map(sendTo));
+    senders.catch((err: unknown) => {
+      failed = { err };
+    });
+    try {
+      for (const { s, c, id, finished } of order) {
+        // A failed or aborted round finishes nothing more (and its senders, waiting on these chunks, end).
+        if (failed !== undefined) throw failed.err;
+        if (session.signal.aborted) throw session.signal.reason instanceof Error ? session.signal.reason : new PeerError('the computation was aborted');
+        finishChunk(s, c, id, ownedContributions(s));
+        finished.resolve();
+        if (c === layout.chunkCount(s) - 1) ready.get(s)!.resolve();
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      for (const s of mySegments) ready.get(s)!.resolve(); // a segment of no elements has no chunk
+    } catch (err) {
+      for (const o of order) o.finished.reject(err);
+      throw err;
     }
-    await Promise.all(inflight);
+    await senders;
   };
   const missing = new Set<number>();
   const receiveOutputs = async (from: number) => {
@@ -766,7 +793,7 @@ export async function onlineDouble(
                   throw err;
                 });
                 if (payload.length !== mask[id]!.byteLength) throw new PeerError(`invalid recontribute message: expected ${mask[id]!.byteLength} bytes`, { where: partyName(session, j) });
-                chunks.set(id, ownWords(payload));
+                chunks.set(id, keptWords(payload));
               }
               recontributed.set(j, chunks);
             }));
@@ -856,14 +883,18 @@ function noticeWithin(session: Session, ms: number): Promise<void> {
 }
 
 /**
- * A received payload's ring words in a buffer of this round's own (kept past the receive, and
- * 8-byte aligned for addInto's fast path), copied once: wordsOf already copies a payload that is
- * not 4-byte aligned into a fresh buffer, so only an aligned view needs the copy. (Before, such a
- * payload was copied twice.)
+ * A received payload's ring words, kept past the receive (until the decision, or for a rescue).
+ * A delivered payload is this round's own: the transport decrypts each message into the request
+ * body read for that delivery (envelope.ts openInPlace) or a fresh buffer, and nothing here ever
+ * writes into a received contribution (they are only added onto this party's own). So an 8-byte
+ * aligned view is kept as it is; only one that addInto could not read on its fast path is copied
+ * (wordsOf copies one that is not even 4-byte aligned). Before, every aligned payload was copied
+ * too: a third of the model in the ring per party at three parties (133 MB at 25M parameters),
+ * written to freshly faulted memory, on the reduce stage's path.
  */
-function ownWords(payload: Uint8Array): Uint32Array {
+function keptWords(payload: Uint8Array): Uint32Array {
   const words = wordsOf(payload);
-  return words.buffer === payload.buffer ? words.slice() : words;
+  return words.byteOffset % 8 === 0 ? words : words.slice();
 }
 
 /** A wait whose failure only means "nothing more will come": undefined then. */
