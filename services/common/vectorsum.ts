@@ -83,7 +83,8 @@ function width(lanes: readonly Lane[]): number {
   return lanes.reduce((n, lane) => n + lane.values.length * lane.group.byteLength, 0);
 }
 
-function encode(lanes: readonly Lane[], vectors: readonly (readonly bigint[])[]): Uint8Array {
+/** One vector per lane, each element at its ring's byte width, in lane order. */
+export function encodeLanes(lanes: readonly Lane[], vectors: readonly (readonly bigint[])[]): Uint8Array {
   const out = new Uint8Array(width(lanes));
   let at = 0;
   lanes.forEach((lane, l) => {
@@ -95,7 +96,8 @@ function encode(lanes: readonly Lane[], vectors: readonly (readonly bigint[])[])
   return out;
 }
 
-function decode(lanes: readonly Lane[], payload: Uint8Array, where: string): bigint[][] {
+/** Inverse of encodeLanes; refuses a payload of another length (a PeerError naming `where`). */
+export function decodeLanes(lanes: readonly Lane[], payload: Uint8Array, where: string): bigint[][] {
   const expected = width(lanes);
   if (payload.length !== expected) {
     throw new PeerError(`malformed vector-sum message of ${payload.length} bytes (expected ${expected}: do the parties agree on the shape?)`, { where });
@@ -240,7 +242,7 @@ export async function secureVectorSum(
 
 async function maskedSum(session: Session, stages: VectorSumStages, lanes: readonly Lane[], seq: number, deliveries: Deliveries): Promise<bigint[][]> {
   const own = lanes.map((lane) => lane.values.map((x) => lane.group.reduce(x)));
-  const decoder = (p: Uint8Array, from: number) => decode(lanes, p, partyName(session, from));
+  const decoder = (p: Uint8Array, from: number) => decodeLanes(lanes, p, partyName(session, from));
 
   if (session.myself === AGGREGATOR) {
     const others = otherParties(session);
@@ -250,7 +252,7 @@ async function maskedSum(session: Session, stages: VectorSumStages, lanes: reado
     ]);
     const total = own;
     for (const term of masked.values()) addInto(lanes, total, term);
-    await broadcast(session, stages.total, encode(lanes, total), { seq, deliveries });
+    await broadcast(session, stages.total, encodeLanes(lanes, total), { seq, deliveries });
     return total;
   }
 
@@ -264,7 +266,7 @@ async function maskedSum(session: Session, stages: VectorSumStages, lanes: reado
     if (session.myself < j) addInto(lanes, masked, mask);
     else subInto(lanes, masked, mask);
   }
-  await scatter(session, stages.masked, () => encode(lanes, masked), { seq, to: from, deliveries });
+  await scatter(session, stages.masked, () => encodeLanes(lanes, masked), { seq, to: from, deliveries });
   const total = await gather(session, stages.total, from, decoder, { seq, deliveries });
   return total.get(AGGREGATOR)!;
 }
@@ -299,15 +301,15 @@ async function sharedSum(session: Session, stages: VectorSumStages, lanes: reado
     }
   });
   const [, received] = await Promise.all([
-    scatter(session, stages.shares, (to) => encode(lanes, shares[to]!), { seq }),
-    gather(session, stages.shares, others, (p, from) => decode(lanes, p, partyName(session, from)), { seq, deliveries }),
+    scatter(session, stages.shares, (to) => encodeLanes(lanes, shares[to]!), { seq }),
+    gather(session, stages.shares, others, (p, from) => decodeLanes(lanes, p, partyName(session, from)), { seq, deliveries }),
   ]);
   const partial = shares[session.myself]!.map((lane) => [...lane]);
   for (const term of received.values()) addInto(lanes, partial, term);
 
   // Stage "partials": publish the sum of the held shares; the sum of all partials is the total.
-  await broadcast(session, stages.partials, encode(lanes, partial), { seq, deliveries });
-  const partials = await gather(session, stages.partials, others, (p, from) => decode(lanes, p, partyName(session, from)), { seq, deliveries });
+  await broadcast(session, stages.partials, encodeLanes(lanes, partial), { seq, deliveries });
+  const partials = await gather(session, stages.partials, others, (p, from) => decodeLanes(lanes, p, partyName(session, from)), { seq, deliveries });
   const total = partial.map((lane) => [...lane]);
   for (const term of partials.values()) addInto(lanes, total, term);
   return total;

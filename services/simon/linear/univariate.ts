@@ -19,9 +19,9 @@
 
 import { BadInputError } from '../../errors.js';
 import { withFloats } from '../../common/resultjson.js';
-import { COUNT_RING, REAL_RING, secureVectorSum, vectorSumStages, type Lane } from '../../common/vectorsum.js';
+import { COUNT_RING, decodeLanes, encodeLanes, REAL_RING, secureVectorSum, vectorSumStages, type Lane } from '../../common/vectorsum.js';
 import { Deliveries } from '../../common/deliveries.js';
-import { broadcast, gather, otherParties } from '../../common/stages.js';
+import { broadcast, gather, otherParties, partyName } from '../../common/stages.js';
 import type { Session } from '../../peer.js';
 import { EXACT_SCALAR } from '../../common/fixedpoint.js';
 import { enforceMinimumCount, microprotocol, unanimous } from '../engine.js';
@@ -243,13 +243,11 @@ async function unpad(
   const released = [0, 1].filter((k) => defined[k]);
   const totals = [...padded];
   if (released.length > 0 && session.parties > 1) {
-    const width = REAL_RING.encodeBytes(0n).length;
+    const mine = released.map((k) => pads[k]!);
+    const lanes: Lane[] = [{ group: REAL_RING, values: mine }];
     const [, others] = await Promise.all([
-      broadcast(session, PADS, Buffer.concat(released.map((k) => REAL_RING.encodeBytes(pads[k]!))), { deliveries }),
-      gather(session, PADS, otherParties(session), (payload) => {
-        if (payload.length !== released.length * width) throw new Error(`expected ${released.length * width} bytes, got ${payload.length}`);
-        return released.map((_, i) => REAL_RING.decodeBytes(payload.subarray(i * width, (i + 1) * width), PADS));
-      }, { deliveries }),
+      broadcast(session, PADS, encodeLanes(lanes, [mine]), { deliveries }),
+      gather(session, PADS, otherParties(session), (payload, from) => decodeLanes(lanes, payload, partyName(session, from))[0]!, { deliveries }),
     ]);
     released.forEach((k, i) => {
       let total = REAL_RING.sub(padded[k]!, pads[k]!);
