@@ -31,8 +31,8 @@ test('every docs/*.md a file cites exists', () => {
 test('every section of docs/performance.md and docs/relay.md a file cites by name exists', () => {
   // Those two documents are cited by section (the document's path, then the section's name in
   // quotes) from code comments, SECURITY.md and other documents; a section renamed or dropped
-  // leaves such a citation pointing nowhere. A section is a heading or a bold lead-in; the citation may be cut
-  // across comment lines, so line breaks and comment markers are folded to spaces first.
+  // leaves such a citation pointing nowhere. A section is a heading or a bold lead-in; a citation
+  // may be cut across comment lines, so line breaks and comment markers are folded to spaces.
   const cited = ['docs/performance.md', 'docs/relay.md'];
   const sections = new Map(cited.map((doc) => {
     const text = readFileSync(doc, 'utf8');
