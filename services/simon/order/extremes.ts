@@ -301,17 +301,23 @@ export async function secureMinMax(
   const label = `tessera/order/${prefix}/extremes`;
   const triples = await dealerFreeTriples(session, needed, stages, label, comparisons, deliveries);
   const opened = await smallest(new Gmw(session, stages, triples, deliveries), session, mine, flags, comparisons, beforeOpening);
-  // The output is known: this party's OT-receiver work for the next computation of the same shape
-  // between the same servers is done now, after the continuations that use the output, rather
-  // than at that computation's start. Preparing is local (no message); should it fail, the next
-  // computation extends as if nothing had been prepared.
-  setImmediate(() => {
-    try {
-      prepareExtensions(session, needed, label, comparisons);
-    } catch {
-      // nothing prepared: nothing to undo
-    }
-  });
+  // This party's OT-receiver work for the next computation of the same shape between the same
+  // servers is done once this one is over (its session closed: the caller may still exchange
+  // after the output, as StatisticsUnivariate's pads), rather than at that computation's start.
+  // Preparing is local (no message); should it fail, the next computation extends as if nothing
+  // had been prepared.
+  session.signal.addEventListener(
+    'abort',
+    () =>
+      setImmediate(() => {
+        try {
+          prepareExtensions(session, needed, label, comparisons);
+        } catch {
+          // nothing prepared: nothing to undo
+        }
+      }),
+    { once: true },
+  );
   if (shared === undefined) await deliveries.settled();
   const [minKey, maxComplement] = opened.keys;
   // Every party sees the same opened keys, so they all throw alike.
