@@ -54,7 +54,7 @@ import { fromOrderKey, orderKey } from './encoding.js';
 import { AndCounter, Gmw, type BitEngine } from './gmw.js';
 import { stageNames } from './stages.js';
 import { GarbledComparisons } from './garbled.js';
-import { dealerFreeTriples } from './triples.js';
+import { dealerFreeTriples, prepareExtensions } from './triples.js';
 import { Deliveries } from '../../common/deliveries.js';
 
 const KEY_BITS = 64;
@@ -297,8 +297,27 @@ export async function secureMinMax(
   // circuitLoops); all are awaited before the result.
   const comparisons = new GarbledComparisons(session, mine, flags);
   const deliveries = shared ?? new Deliveries();
-  const triples = await dealerFreeTriples(session, await triplesNeeded(session, mine.length, flags.length), stages, `tessera/order/${prefix}/extremes`, comparisons, deliveries);
+  const needed = await triplesNeeded(session, mine.length, flags.length);
+  const label = `tessera/order/${prefix}/extremes`;
+  const triples = await dealerFreeTriples(session, needed, stages, label, comparisons, deliveries);
   const opened = await smallest(new Gmw(session, stages, triples, deliveries), session, mine, flags, comparisons, beforeOpening);
+  // This party's OT-receiver work for the next computation of the same shape between the same
+  // servers is done once this one is over (its session closed: the caller may still exchange
+  // after the output, as StatisticsUnivariate's pads), rather than at that computation's start.
+  // Preparing is local (no message); should it fail, the next computation extends as if nothing
+  // had been prepared.
+  session.signal.addEventListener(
+    'abort',
+    () =>
+      setImmediate(() => {
+        try {
+          prepareExtensions(session, needed, label, comparisons);
+        } catch {
+          // nothing prepared: nothing to undo
+        }
+      }),
+    { once: true },
+  );
   if (shared === undefined) await deliveries.settled();
   const [minKey, maxComplement] = opened.keys;
   // Every party sees the same opened keys, so they all throw alike.

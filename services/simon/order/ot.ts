@@ -403,6 +403,48 @@ export function hashRowsWide(rows: Uint8Array, wide: WideKeys, salt: Uint8Array)
 }
 
 /**
+ * The part of an IKNP receiver's extension that does not depend on its choices (m OTs under
+ * `label`): the column expansions t^j = G(k_j^0) and g^j = G(k_j^0) ⊕ G(k_j^1), and the pads
+ * H(t, t_t) (and wide keys) of the rows of t. Only u = g ⊕ r needs the choices (iknpChoose), so a
+ * receiver may prepare this before it knows them; it must use it for one extension only.
+ */
+export interface PreparedExtension {
+  readonly label: string;
+  readonly m: number;
+  /** g^j, KAPPA columns of ⌈m/8⌉ bytes. */
+  readonly g: Uint8Array;
+  readonly pads: Bits;
+  readonly keys: Uint8Array;
+}
+
+export function iknpPrepare(k0: readonly Buffer[], k1: readonly Buffer[], m: number, label: string, wide?: WideKeys): PreparedExtension {
+  const cb = columnBytes(m);
+  const g = new Uint8Array(KAPPA * cb);
+  const t = expandColumns(k0, label, cb);
+  const other = expandColumns(k1, label, cb);
+  for (let j = 0; j < KAPPA; j++) {
+    const tj = t[j]!;
+    const oj = other[j]!;
+    const gj = g.subarray(j * cb, (j + 1) * cb);
+    for (let i = 0; i < cb; i++) gj[i] = tj[i]! ^ oj[i]!;
+  }
+  const rows = transpose(t, m);
+  const salt = labelSalt(label);
+  return { label, m, g, pads: hashRows(rows, m, salt), keys: wide === undefined ? new Uint8Array(0) : hashRowsWide(rows, wide, salt) };
+}
+
+/** The message u^j = g^j ⊕ r of a prepared extension for choice bits r (as many as it was prepared for). */
+export function iknpChoose(prepared: PreparedExtension, choices: Bits): { u: Uint8Array; pads: Bits; keys: Uint8Array } {
+  if (choices.length !== prepared.m) throw new Error(`the extension was prepared for ${prepared.m} OTs, not ${choices.length}`);
+  const cb = columnBytes(prepared.m);
+  const r = new Uint8Array(cb);
+  for (let t = 0; t < prepared.m; t++) r[t >>> 3]! |= (choices[t]! & 1) << (t & 7);
+  const u = new Uint8Array(prepared.g);
+  for (let j = 0; j < KAPPA; j++) for (let i = 0; i < cb; i++) u[j * cb + i]! ^= r[i]!;
+  return { u, pads: prepared.pads, keys: prepared.keys };
+}
+
+/**
  * IKNP, extension receiver: for choice bits `choices` (length m) and the base-OT key pairs,
  * the message u (KAPPA columns of ⌈m/8⌉ bytes) for the sender, and the pads H(t, t_t) it
  * learns, which equal the sender's pad_{r_t}.
@@ -414,24 +456,7 @@ export function iknpReceive(
   label: string,
   wide?: WideKeys,
 ): { u: Uint8Array; pads: Bits; keys: Uint8Array } {
-  const m = choices.length;
-  const cb = columnBytes(m);
-  const r = new Uint8Array(cb);
-  for (let t = 0; t < m; t++) r[t >>> 3]! |= (choices[t]! & 1) << (t & 7);
-  const u = new Uint8Array(KAPPA * cb);
-  const columns: Uint8Array[] = [];
-  const t = expandColumns(k0, label, cb);
-  const g = expandColumns(k1, label, cb);
-  for (let j = 0; j < KAPPA; j++) {
-    const tj = t[j]!;
-    const gj = g[j]!;
-    const uj = u.subarray(j * cb, (j + 1) * cb);
-    for (let i = 0; i < cb; i++) uj[i] = tj[i]! ^ gj[i]! ^ r[i]!;
-    columns.push(tj);
-  }
-  const rows = transpose(columns, m);
-  const salt = labelSalt(label);
-  return { u, pads: hashRows(rows, m, salt), keys: wide === undefined ? new Uint8Array(0) : hashRowsWide(rows, wide, salt) };
+  return iknpChoose(iknpPrepare(k0, k1, choices.length, label, wide), choices);
 }
 
 /**

@@ -18,7 +18,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { randomBits, type Bits, pack, unpack, xor, and, concat } from './bits.js';
-import { BaseOtSender, baseOtReceive, iknpReceive, iknpSend, KAPPA, columnBytes, type WideKeys } from './ot.js';
+import { BaseOtSender, baseOtReceive, iknpChoose, iknpPrepare, iknpReceive, iknpSend, KAPPA, columnBytes, type PreparedExtension, type WideKeys } from './ot.js';
 import type { Session } from '../../peer.js';
 import { partyName, otherParties } from '../../common/stages.js';
 import { PeerError, TesseraError } from '../../errors.js';
@@ -62,7 +62,24 @@ function remember(key: string, base: CachedBase): void {
   BASE_CACHE.delete(key);
   BASE_CACHE.set(key, base);
   if (BASE_CACHE.size > BASE_CACHE_LIMIT) BASE_CACHE.delete(BASE_CACHE.keys().next().value!);
+  // Extensions prepared under the base this one replaces (the peer restarted) are never used.
+  for (const [shape, ready] of PREPARED) if (ready.base === key) PREPARED.delete(shape);
 }
+
+/**
+ * IKNP receivers' extensions prepared for the next computation (prepareExtensions), one per
+ * (base, pair label without its nonce, number of OTs, wide keys), each under its own fresh nonce
+ * and bound to the base's id: the next offer of that base with that shape takes it out and uses
+ * it once (crossTerms); one prepared under a base since replaced is dropped.
+ */
+interface Prepared {
+  /** The cache key of the receiver base it was prepared under, and that base's id. */
+  readonly base: string;
+  readonly id: Uint8Array;
+  readonly nonce: Buffer;
+  readonly extension: PreparedExtension;
+}
+const PREPARED = new Map<string, Prepared>();
 
 /**
  * Chou–Orlandi first messages S = yG not yet answered, per (own node, peer): an offer of a cached
@@ -76,7 +93,15 @@ const SPARE_SENDERS = new Map<string, BaseOtSender>();
 /** Forgets the cached bases (of one role only, if given: tests of a one-sided restart). */
 export function forgetBaseOts(role?: CachedBase['role']): void {
   for (const [key, base] of BASE_CACHE) if (role === undefined || base.role === role) BASE_CACHE.delete(key);
-  if (role !== 'sender') SPARE_SENDERS.clear();
+  if (role !== 'sender') {
+    SPARE_SENDERS.clear();
+    PREPARED.clear();
+  }
+}
+
+/** The nonces of the receiver extensions prepared and not yet used, in hex (tests). */
+export function preparedNonces(): string[] {
+  return [...PREPARED.values()].map((ready) => ready.nonce.toString('hex'));
 }
 
 /** The id both sides give one base: SHA-256 of its two public messages. */
@@ -175,6 +200,45 @@ function pairLabel(session: Session, peer: number, label: string, nonce: string)
   return `${label}/${Math.min(session.myself, peer)}-${Math.max(session.myself, peer)}/${nonce}`;
 }
 
+/** The OTs of one pair's extension: 2 per triple, then the riders' (the first `wide.count` of them with wide keys). */
+function extensionShape(peer: number, count: number, riders?: RiderOts): { m: number; wide: WideKeys | undefined } {
+  const riderCount = riders?.count(peer) ?? 0;
+  return { m: 2 * count + riderCount, wide: riders && { from: 2 * count, count: riders.wideCount?.(peer) ?? riderCount, blocks: riders.blocks } };
+}
+
+/** Where an extension prepared for this pair, label and shape waits: under the receiver base's key. */
+function preparedKey(session: Session, peer: number, label: string, m: number, wide: WideKeys | undefined): string {
+  return `${cacheKey(session, peer, 'receiver')}\u0000${pairLabel(session, peer, label, '')}\u0000${m}\u0000${wide ? `${wide.from},${wide.count},${wide.blocks}` : ''}`;
+}
+
+/**
+ * As this party's receiver side of the next dealerFreeTriples of the same shape with the same
+ * peers (count, label, riders' counts) will need, prepares each extension's choice-independent
+ * part (ot.ts iknpPrepare: the column expansions and the pads, about a sixth of the min/max's CPU)
+ * under a cached base and a fresh nonce, so that the next computation's offer goes out without it.
+ * Call it once a computation has its output, off its critical path.
+ */
+export function prepareExtensions(session: Session, count: number, label: string, riders?: RiderOts): void {
+  for (const peer of otherParties(session)) {
+    if (peer > session.myself) continue; // the lower index is the extension's sender
+    const base = BASE_CACHE.get(cacheKey(session, peer, 'receiver'));
+    if (base?.role !== 'receiver') continue;
+    const { m, wide } = extensionShape(peer, count, riders);
+    const nonce = randomBytes(NONCE_BYTES);
+    const extension = iknpPrepare(base.k0, base.k1, m, pairLabel(session, peer, label, nonce.toString('hex')), wide);
+    PREPARED.set(preparedKey(session, peer, label, m, wide), { base: cacheKey(session, peer, 'receiver'), id: base.id, nonce, extension });
+    if (PREPARED.size > BASE_CACHE_LIMIT) PREPARED.delete(PREPARED.keys().next().value!);
+  }
+}
+
+/** The extension prepared for this offer, taken out (used once), if it was prepared under the base offered. */
+function takePrepared(session: Session, peer: number, label: string, m: number, wide: WideKeys | undefined, offered: Uint8Array): Prepared | undefined {
+  const key = preparedKey(session, peer, label, m, wide);
+  const ready = PREPARED.get(key);
+  PREPARED.delete(key);
+  return ready !== undefined && Buffer.from(ready.id).equals(offered) ? ready : undefined;
+}
+
 /**
  * This party's XOR shares of a_i·b_j and a_j·b_i (interleaved, 2 per triple) with one peer: base
  * OTs (reused if both hold the same base) and one IKNP extension. The lower index is the
@@ -197,10 +261,8 @@ function pairLabel(session: Session, peer: number, label: string, nonce: string)
  */
 async function crossTerms(session: Session, peer: number, a: Bits, b: Bits, stages: OrderStageNames, label: string, riders?: RiderOts, deliveries?: Deliveries): Promise<Bits> {
   const count = a.length;
-  const riderCount = riders?.count(peer) ?? 0;
   const riderBytes = riders?.payloadBytes(peer) ?? 0;
-  const m = 2 * count + riderCount;
-  const wide: WideKeys | undefined = riders && { from: 2 * count, count: riders.wideCount?.(peer) ?? riderCount, blocks: riders.blocks };
+  const { m, wide } = extensionShape(peer, count, riders);
   const fixBytes = columnBytes(2 * count);
   const where = partyName(session, peer);
   const extBytes = KAPPA * columnBytes(m);
@@ -257,16 +319,17 @@ async function crossTerms(session: Session, peer: number, a: Bits, b: Bits, stag
   };
 
   const key = cacheKey(session, peer, 'receiver');
-  const nonceBytes = randomBytes(NONCE_BYTES);
-  const nonce = nonceBytes.toString('hex');
-  const label2 = pairLabel(session, peer, label, nonce);
   const choices = riders ? concat([choicesFor(a, b), riders.choices(peer)]) : choicesFor(a, b);
   const cached = BASE_CACHE.get(key);
   const offer = cached?.role === 'receiver' ? cached : undefined;
+  // An extension prepared under the offered base comes with its own nonce; else a fresh one.
+  const ready = offer && takePrepared(session, peer, label, m, wide, offer.id);
+  const nonceBytes = ready?.nonce ?? randomBytes(NONCE_BYTES);
+  const label2 = pairLabel(session, peer, label, nonceBytes.toString('hex'));
   const fresh = SPARE_SENDERS.get(key) ?? new BaseOtSender();
   SPARE_SENDERS.delete(key);
   // Optimistically extend under the offered base, and send the matrix inside the offer.
-  const optimistic = offer && iknpReceive(offer.k0, offer.k1, choices, label2, wide);
+  const optimistic = offer && (ready ? iknpChoose(ready.extension, choices) : iknpReceive(offer.k0, offer.k1, choices, label2, wide));
   const head = [Uint8Array.of(offer ? 1 : 0), offer?.id ?? new Uint8Array(ID_BYTES), nonceBytes, fresh.first];
   const offering = session.send(peer, stages.baseA, concat(optimistic ? [...head, optimistic.u.subarray(0, firstChunk)] : head));
   offering.catch(() => undefined);

@@ -11,7 +11,7 @@ import { secureMedian } from '../../../../services/simon/order/median.js';
 import { minimumMaximum } from '../../../../services/simon/order/minmax.js';
 import { DIGIT_BITS } from '../../../../services/simon/order/kth.js';
 import { orderKey } from '../../../../services/simon/order/encoding.js';
-import { forgetBaseOts } from '../../../../services/simon/order/triples.js';
+import { forgetBaseOts, preparedNonces } from '../../../../services/simon/order/triples.js';
 import type { CallContext } from '../../../../services/microservice.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
@@ -226,6 +226,51 @@ describe('order statistics transcripts', { timeout: 300_000 }, () => {
     for (const m of ofStage('base-b')) assert.equal(m.bytes, 1 + 128 * 32);
     assert.equal(ofStage('ext').length, 3);
     assert.equal(ofStage('fix').length, 3);
+  });
+
+  test('each OT receiver prepares its next extension after a computation, under a fresh nonce, and the next offer uses it once; a refused base discards it', async () => {
+    const inputs = [[{ minimum: 2, maximum: 4 }], [{ minimum: -3.5, maximum: 1 }], []];
+    const expected = { inputs: 3, result: { minimum: -3.5, maximum: 4, samples: 2 } };
+    // The nonces the offers (ot-base-a: a flag byte, a 32-byte base id, then the nonce) carried.
+    const offered = (log: Awaited<ReturnType<typeof run>>['log']) =>
+      log.filter((m) => m.stage === 'minmax-ot-base-a').map((m) => Buffer.from(m.payload!.subarray(33, 49)).toString('hex')).sort();
+    // prepareExtensions runs once the output is known, in a later turn of the event loop.
+    const prepared = async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return preparedNonces().sort();
+    };
+    const first = await run(minimumMaximum, inputs);
+    const afterFirst = await prepared();
+    // Fresh base OTs: nothing was prepared before; afterwards one extension per receiver and peer.
+    assert.equal(afterFirst.length, 3);
+    assert.equal(new Set([...afterFirst, ...offered(first.log)]).size, 6);
+    const second = await run(minimumMaximum, inputs, false);
+    for (const r of [...first.results, ...second.results]) assert.deepEqual(r, expected);
+    // The second computation offered exactly the prepared nonces (accepted: one message each way),
+    // and what it left prepared is new: no nonce, so no PRG stream or hash tweak, serves twice.
+    assert.deepEqual(offered(second.log), afterFirst);
+    assert.ok(second.log.filter((m) => m.stage === 'minmax-ot-base-b').every((m) => m.payload![0] === 1));
+    const afterSecond = await prepared();
+    assert.equal(new Set([...afterFirst, ...afterSecond]).size, 6);
+    // A peer that lost its bases (it restarted) refuses the offers made with the prepared
+    // extensions; fresh base OTs follow, and the extensions prepared next are under the new bases.
+    forgetBaseOts('sender');
+    const refused = await run(minimumMaximum, inputs, false);
+    assert.deepEqual(offered(refused.log), afterSecond);
+    assert.equal(refused.log.filter((m) => m.stage === 'minmax-ot-fix').length, 3);
+    const afterRefused = await prepared();
+    const accepted = await run(minimumMaximum, inputs, false);
+    for (const r of [...refused.results, ...accepted.results]) assert.deepEqual(r, expected);
+    assert.deepEqual(offered(accepted.log), afterRefused);
+    assert.ok(accepted.log.filter((m) => m.stage === 'minmax-ot-base-b').every((m) => m.payload![0] === 1));
+    // Two computations at once between the same servers: one takes each prepared extension, the
+    // other extends under nonces of its own.
+    const afterAccepted = await prepared();
+    const both = await Promise.all([run(minimumMaximum, inputs, false), run(minimumMaximum, inputs, false)]);
+    for (const r of both.flatMap((b) => b.results)) assert.deepEqual(r, expected);
+    const nonces = both.flatMap((b) => offered(b.log));
+    assert.equal(new Set(nonces).size, 6);
+    assert.deepEqual(nonces.filter((n) => afterAccepted.includes(n)).sort(), afterAccepted);
   });
 
   test('planting the bug is caught: a payload carrying the value fails the check', () => {
