@@ -726,7 +726,7 @@ export async function onlineDouble(
    * abort notice or its silence fails the others. The wait is bounded by the last stage's
    * (later(6)); what remains open is a party dying between its own done messages, or one done
    * lost: the parties that got every done have the average, the others fail naming it
-   * (docs/dropouts.md, "All or nothing without the backup").
+   * (docs/dropouts.md, "All or nothing").
    */
   async function allHoldIt(): Promise<void> {
     const heard = await Promise.all(peers.map((j) => doneFrom.get(j)!));
