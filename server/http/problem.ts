@@ -84,14 +84,15 @@ function isValidatorError(err: unknown): err is InstanceType<typeof validatorErr
 }
 
 interface BodyParserError {
-  type: string;
+  /** Absent on an inflate error (isInflateError). */
+  type?: string;
   status: number;
   limit?: number;
   charset?: string;
   encoding?: string;
 }
 function isBodyParserError(err: unknown): err is BodyParserError {
-  return (
+  return isInflateError(err) || (
     typeof err === 'object' &&
     err !== null &&
     typeof (err as { type?: unknown }).type === 'string' &&
@@ -102,6 +103,15 @@ function isBodyParserError(err: unknown): err is BodyParserError {
       (err as { type: string }).type === 'request.size.invalid' ||
       (err as { type: string }).type === 'stream.encoding.set')
   );
+}
+
+/**
+ * A JSON body whose Content-Encoding (gzip, deflate) does not inflate: body-parser passes zlib's
+ * error on as a 400 with no `type`, only zlib's `code` (Z_DATA_ERROR, Z_BUF_ERROR, …).
+ */
+function isInflateError(err: unknown): err is BodyParserError {
+  const { status, code } = (err ?? {}) as { status?: unknown; code?: unknown };
+  return status === 400 && typeof code === 'string' && code.startsWith('Z_');
 }
 
 /**

@@ -362,6 +362,7 @@ describe('bad input: each a 4xx problem, and the server keeps serving', () => {
     ['an oversized binary body', () => request(app).put('/representations').set('Content-Type', 'application/octet-stream').send(Buffer.alloc(8192)), 413, /larger than 4096/],
     ['a wrong content type', () => request(app).post('/representations').set('Content-Type', 'text/plain').send('hi'), 415, /text\/plain/, 'Content-Type'],
     ['no body at all', () => request(app).patch(`/representation/${UNKNOWN_UUID}`), 415, /Content-Type/, 'Content-Type'],
+    ['a JSON body that says gzip but is not', () => request(app).post('/representations').set('Content-Type', 'application/json').set('Content-Encoding', 'gzip').send('{}'), 400, /could not be read/, 'body'],
     ['binary where only JSON is taken', () => request(app).post('/representations').set('Content-Type', 'application/octet-stream').send(Buffer.from('{}')), 415, /octet-stream/],
     ['an unknown path', () => request(app).get('/nothing/here'), 404, /not found/],
     ['a method the path lacks', () => request(app).post('/health'), 405, /not allowed/],
