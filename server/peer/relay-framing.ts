@@ -23,6 +23,13 @@
 // client's own. The factory is process-wide in nats.js; any other code that connects with
 // transport-node's `connect` installs the plain NodeTransport again, which is correct too, only
 // slower for large messages.
+//
+// Sending, the same transport writes a large message from its parts (publishParts): the protocol
+// line, the headers and the sealed envelope's parts go to the socket in one corked write, where
+// the client's publish would join the payload and pack everything into one fresh buffer first.
+// It uses the client's connection state as the client's own flush does (ProtocolHandler:
+// connected, outbound, transport; typed in nats-core's declarations) and falls back to publish
+// whenever that state is not the expected one.
 import { NodeTransport, nodeResolveHost } from '@nats-io/transport-node/lib/node_transport.js';
 import { NatsConnectionImpl, setTransportFactory, type MsgHdrs, type MsgHdrsImpl, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 

@@ -18,6 +18,10 @@
 // Fragments go out in order, the last one within the window like the others (NATS keeps one
 // connection's order, so it arrives last); its answer is the answer.
 //
+// Sending: a payload of 64 KiB or more is written to the socket from the sealed envelope's parts
+// (relay-framing.ts publishParts), a fragment as views of them: no copy of the payload before
+// the kernel's. Smaller ones go through the client's publish.
+//
 // Receiving: the NATS connection feeds its parser through a framer (relay-framing.ts) that hands
 // it every large message in one exactly sized buffer, so the client's own gathering of messages
 // that span socket reads (a buffer grown by doubling) never runs for SecureFedAvg's chunks.
