@@ -2,7 +2,9 @@
 // carriers in this process; prints CPU seconds of this process and of the nats-server.
 //   npx tsx bench/relay-carrier-cost.ts [--mib 190] [--max-payload BYTES] [--small 20000]
 // Bulk (--mib): one sender pushes 2 MiB envelopes (as SecureFedAvg's reduce chunks, two in flight
-// like its send window) to one receiver; CPU seconds per 100 MiB carried.
+// like its send window) to one receiver; CPU seconds per 100 MiB carried. Each envelope is given
+// in the parts a large envelope is sealed in (envelope.ts sealParts: prefix, 64 KiB ciphertext
+// slices, tag), as the peer layer hands it to a carrier.
 // Small (--small N): N identity requests (GET /peer/identity?challenge=…, as every party of a
 // first computation sends each peer), 100 in flight; CPU milliseconds per 1,000 exchanges. This
 // is what a 100-party first SecureSum sends 9,900 of through the relay (docs/relay.md).
@@ -49,9 +51,12 @@ try {
   const mib = small > 0 ? 0 : Number(values.mib);
   if (mib > 0) {
     const chunk = new Uint8Array((2 << 20) + 300).fill(1);
+    const parts = [chunk.subarray(0, 284)];
+    for (let at = 284; at < chunk.byteLength - 16; at += 64 * 1024) parts.push(chunk.subarray(at, Math.min(at + 64 * 1024, chunk.byteLength - 16)));
+    parts.push(chunk.subarray(chunk.byteLength - 16));
     const count = Math.ceil((mib << 20) / chunk.byteLength);
     const send = async (): Promise<void> => {
-      const answer = await sender.request('relay://cost-receiver/peer/messages', { method: 'POST', body: chunk, signal: AbortSignal.timeout(120_000) });
+      const answer = await sender.request('relay://cost-receiver/peer/messages', { method: 'POST', body: parts, signal: AbortSignal.timeout(120_000) });
       if (answer.status !== 204) throw new Error(`answered ${answer.status}: ${answer.text}`);
     };
     await send(); // warm-up

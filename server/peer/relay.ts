@@ -18,6 +18,10 @@
 // Fragments go out in order, the last one within the window like the others (NATS keeps one
 // connection's order, so it arrives last); its answer is the answer.
 //
+// Sending: a payload of 64 KiB or more is written to the socket from the sealed envelope's parts
+// (relay-framing.ts publishParts), a fragment as views of them: no copy of the payload before
+// the kernel's. Smaller ones go through the client's publish.
+//
 // Receiving: the NATS connection feeds its parser through a framer (relay-framing.ts) that hands
 // it every large message in one exactly sized buffer, so the client's own gathering of messages
 // that span socket reads (a buffer grown by doubling) never runs for SecureFedAvg's chunks.
@@ -36,10 +40,16 @@ import { BadInputError, LimitError, PeerError, TesseraError, TooLargeError, Unau
 import type { Logger } from '../../services/microservice.js';
 import type { PeerEndpoint } from '../../services/peer.js';
 import { toProblem } from '../http/problem.js';
-import { connectFramed } from './relay-framing.js';
+import { connectFramed, publishParts } from './relay-framing.js';
 import { checkRelayName, checkRelayUrl, RELAY_NAME, RELAY_SCHEME, SUBJECT_PREFIX } from './relay-names.js';
-import { joinBody, type PeerRequest, type PeerResponse, type PeerTransport } from './transport.js';
+import { bodyLength, joinBody, type PeerRequest, type PeerResponse, type PeerTransport } from './transport.js';
 
+/**
+ * Payloads at least this long are written to the socket from their parts (publishParts: no join,
+ * no pack); smaller ones go through the client's publish, whose copies are small for them and
+ * which gathers the messages of one microtask turn into one socket write.
+ */
+const WRITE_PIECES_FROM_BYTES = 64 * 1024;
 /** Fragments of one body unacknowledged at once: the most the relay holds for one transfer. */
 export const FRAGMENT_WINDOW = 4;
 /** Room kept in each NATS message for the headers (NATS counts them against max_payload). */
@@ -130,6 +140,19 @@ function fixed(fields: readonly (readonly [string, string])[]): MsgHdrs {
     if (fixedHeaders.size < 64) fixedHeaders.set(key, h);
   }
   return h;
+}
+
+/** Views of the bytes [start, end) of the body made of `parts`, in order; nothing copied. */
+function sliceParts(parts: readonly Uint8Array[], start: number, end: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let at = 0;
+  for (const part of parts) {
+    const next = at + part.byteLength;
+    if (next > start && at < end) out.push(part.subarray(Math.max(0, start - at), Math.min(part.byteLength, end - at)));
+    if (next >= end) break;
+    at = next;
+  }
+  return out;
 }
 
 /** An error whose message is log-safe and names the relay (transportFailure puts it after "cannot reach <party>: "). */
@@ -312,21 +335,28 @@ export class RelayCarrier implements PeerTransport {
 
   async request(url: string, req: PeerRequest): Promise<PeerResponse> {
     const { subject, path, name } = target(url);
-    const body = req.body === undefined ? new Uint8Array(0) : joinBody(req.body);
+    // The envelope's parts as sealed (envelope.ts sealParts), never joined here: a large payload
+    // is written to the socket from them (publishParts), a fragment as views of them.
+    const parts: readonly Uint8Array[] = req.body === undefined ? [] : Array.isArray(req.body) ? req.body : [req.body as Uint8Array];
+    const length = bodyLength(parts);
     const head = { method: req.method, path };
-    if (body.byteLength <= this.fragmentBytes) return this.exchange(subject, name, head, undefined, body, req);
-    return this.sendFragmented(subject, name, head, body, req);
+    if (length <= this.fragmentBytes) return this.exchange(subject, name, head, undefined, parts, length, req);
+    return this.sendFragmented(subject, name, head, parts, length, req);
   }
 
-  private async sendFragmented(subject: string, name: string, head: { method: string; path: string }, body: Uint8Array, req: PeerRequest): Promise<PeerResponse> {
+  private async sendFragmented(subject: string, name: string, head: { method: string; path: string }, parts: readonly Uint8Array[], length: number, req: PeerRequest): Promise<PeerResponse> {
     // Fragments of equal size (the last at most one byte shorter per fragment): a body a little
     // over a multiple of fragmentBytes (a 2 MiB chunk and its envelope header) would otherwise end
     // in a fragment of a few KiB that costs a message and an answer like a full one.
-    const count = Math.ceil(body.byteLength / this.fragmentBytes);
-    const even = Math.ceil(body.byteLength / count);
-    const size = (count - 1) * even < body.byteLength ? even : this.fragmentBytes;
-    const transfer = { id: randomBytes(16).toString('base64url'), count, size, length: body.byteLength };
-    const fragment = (i: number): Uint8Array => body.subarray(i * size, Math.min(body.byteLength, (i + 1) * size));
+    const count = Math.ceil(length / this.fragmentBytes);
+    const even = Math.ceil(length / count);
+    const size = (count - 1) * even < length ? even : this.fragmentBytes;
+    const transfer = { id: randomBytes(16).toString('base64url'), count, size, length };
+    const fragment = (i: number): { parts: Uint8Array[]; length: number } => {
+      const start = i * size;
+      const end = Math.min(length, start + size);
+      return { parts: sliceParts(parts, start, end), length: end - start };
+    };
     // Answers by fragment index: the first refusal (lowest index) is the answer of the request,
     // otherwise the last fragment's answer is (the receiver delivers the body when it arrives).
     const answers: (PeerResponse | undefined)[] = new Array<PeerResponse | undefined>(count);
@@ -342,7 +372,8 @@ export class RelayCarrier implements PeerTransport {
     const sender = async (): Promise<void> => {
       while (!refused && next < count) {
         const i = next++;
-        const answer = await this.exchange(subject, name, head, { ...transfer, index: i }, fragment(i), req);
+        const piece = fragment(i);
+        const answer = await this.exchange(subject, name, head, { ...transfer, index: i }, piece.parts, piece.length, req);
         answers[i] = answer;
         if (i < count - 1 && answer.status !== CONTINUE) refused = true;
       }
@@ -358,7 +389,8 @@ export class RelayCarrier implements PeerTransport {
     name: string,
     head: { method: string; path: string },
     part: { id: string; count: number; size: number; length: number; index: number } | undefined,
-    data: Uint8Array,
+    data: readonly Uint8Array[],
+    length: number,
     req: PeerRequest,
   ): Promise<PeerResponse> {
     const { signal } = req;
@@ -392,8 +424,9 @@ export class RelayCarrier implements PeerTransport {
       this.#answers.set(token, waiting);
       signal.addEventListener('abort', waiting, { once: true });
       waiting.timer = setTimeout(expire, this.requestTimeoutMs, waiting);
+      const reply = `${this.#inbox}.${token}`;
       try {
-        this.nc.publish(subject, data, { reply: `${this.#inbox}.${token}`, headers: h });
+        if (length < WRITE_PIECES_FROM_BYTES || !publishParts(this.nc, subject, reply, h, data)) this.nc.publish(subject, joinBody(data), { reply, headers: h });
       } catch (err) {
         waiting.finish(relayError(`the relay ${this.label} failed the request: ${describeNatsError(err)}`));
       }

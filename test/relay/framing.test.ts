@@ -4,7 +4,8 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { GATHER_FROM_BYTES, GATHER_UP_TO_BYTES, MessageFramer, connectFramed } from '../../server/peer/relay-framing.js';
+import { headers as natsHeaders, type Msg } from '@nats-io/transport-node';
+import { GATHER_FROM_BYTES, GATHER_UP_TO_BYTES, MessageFramer, connectFramed, publishParts } from '../../server/peer/relay-framing.js';
 import { startNats } from './nats.js';
 
 const enc = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -93,6 +94,54 @@ test('a connection through the framer carries messages of 8 MiB whole and intact
     sent.forEach((payload, k) => assert.ok(Buffer.from(got[k]!).equals(payload), `message ${k} changed`));
   } finally {
     await nc.close();
+    await nats.stop();
+  }
+});
+
+test('a message published from its parts arrives whole, with its headers and reply subject, in publishing order', async () => {
+  const nats = await startNats({ maxPayload: 1 << 20 });
+  const nc = await connectFramed({ servers: [nats.url] });
+  try {
+    // Parts as a sealed envelope comes (a short prefix, 64 KiB slices, a tag), some empty.
+    const payload = randomBytes(700_001);
+    const parts = [payload.subarray(0, 300), new Uint8Array(0)];
+    for (let at = 300; at < payload.length - 16; at += 64 * 1024) parts.push(payload.subarray(at, Math.min(at + 64 * 1024, payload.length - 16)));
+    parts.push(payload.subarray(payload.length - 16));
+    const got: Msg[] = [];
+    const done = new Promise<void>((resolve) => {
+      nc.subscribe('framing.parts', { callback: (_err, msg) => { got.push(msg); if (got.length === 4) resolve(); } });
+    });
+    await nc.flush();
+    const h = natsHeaders();
+    h.set('Tessera-Fragment', '3');
+    // Two small messages still in the client's outbound buffer (written at the end of this turn)
+    // must reach the subscriber before the large one written straight to the socket.
+    nc.publish('framing.parts', 'first');
+    nc.publish('framing.parts', 'second');
+    assert.equal(publishParts(nc, 'framing.parts', 'reply.to.me', h, parts), true);
+    nc.publish('framing.parts', 'after');
+    await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error('messages did not arrive within 30 s')), 30_000).unref())]);
+    assert.deepEqual(got.map((m) => (m.data.byteLength === payload.length ? 'large' : m.string())), ['first', 'second', 'large', 'after']);
+    assert.ok(Buffer.from(got[2]!.data).equals(payload), 'the payload changed');
+    assert.equal(got[2]!.headers?.get('Tessera-Fragment'), '3');
+    assert.equal(got[2]!.reply, 'reply.to.me');
+    // Over the relay's max_payload: refused here, as the client's publish refuses it, nothing written.
+    assert.throws(() => publishParts(nc, 'framing.parts', 'reply.to.me', h, [payload, payload]), /exceeds the relay's max_payload/);
+    await nc.flush();
+    assert.equal(got.length, 4);
+  } finally {
+    await nc.close();
+    await nats.stop();
+  }
+});
+
+test('publishParts declines a connection it cannot write to, and the caller publishes through the client', async () => {
+  const nats = await startNats();
+  const nc = await connectFramed({ servers: [nats.url] });
+  await nc.close();
+  try {
+    assert.equal(publishParts(nc, 'framing.parts', 'reply.to.me', natsHeaders(), [randomBytes(100_000)]), false);
+  } finally {
     await nats.stop();
   }
 });
