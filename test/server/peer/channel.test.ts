@@ -260,6 +260,41 @@ test('a request whose signal fires on a silent channel ends with the signal, and
   }
 });
 
+// A computation's requests share its session's signal, and the channel listens on each signal once
+// (transport-channel.ts Channel.watch): when it fires, every request of that signal ends with it,
+// and only those.
+test('requests sharing one signal all end when it fires; a request of another signal on the same channel is answered', async () => {
+  const release: (() => void)[] = [];
+  const peer = await channelServer({
+    identity: (challenge) => ({ challenge }),
+    // Envelope 1 is never answered; envelope 2 is answered once the test lets it.
+    deliver: (body) => new Promise<void>((resolve) => {
+      if (body[0] === 2) release.push(resolve);
+    }),
+  });
+  const transport = new ChannelTransport();
+  try {
+    await openChannel(transport, peer.url);
+    const url = `${peer.url}/peer/messages`;
+    const send = (b: number, signal: AbortSignal) => transport.request(url, { method: 'POST', body: new Uint8Array([b]), idempotent: true, signal });
+    const session = new AbortController();
+    const shared = [send(1, session.signal), send(1, session.signal), send(1, session.signal)];
+    const other = send(2, AbortSignal.timeout(10_000));
+    await within(10_000, 'the other request delivered', (async () => {
+      while (release.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    })());
+    session.abort(Object.assign(new Error('the computation failed'), { name: 'AbortError' }));
+    for (const request of shared) await assert.rejects(within(10_000, 'shared', request), /the computation failed/);
+    release[0]!();
+    assert.equal((await within(10_000, 'other', other)).status, 204, 'a request of another signal is not ended by it');
+    await assert.rejects(within(10_000, 'after', send(1, session.signal)), /the computation failed/, 'a fired signal ends a new request at once');
+    assert.equal(peer.posts.filter((p) => p.startsWith('POST')).length, 0, 'all went over the channel');
+  } finally {
+    transport.close();
+    await peer.close();
+  }
+});
+
 // The time limit a request carries itself (timeoutMs, what outbound.ts gives an envelope instead
 // of a signal of its own): the channel's one deadline sweep fails it, re-armed for the next one.
 test('a request whose own time limit passes on a silent channel fails with a TimeoutError, later limits still fire, and the channel stays usable', async () => {
