@@ -62,6 +62,8 @@ function assertAverage(got: TensorSet, want: Map<string, Float64Array>): void {
 }
 
 const WEIGHTS = [1, 2, 1];
+/** Stage timeout of the in-memory network: generous, for a loaded machine (a model of nine chunks per party). */
+const WAIT_MS = 30_000;
 
 for (const [variant, entry, options] of [
   ['SecureFedAvg, 64-bit ring', secureFedAvg, {}],
@@ -70,7 +72,7 @@ for (const [variant, entry, options] of [
 ] as const) {
   describe(`${variant}: the average is written into the input`, () => {
     test('every party gets the exact average, in its own input buffers', async () => {
-      const hub = new MemoryHub(['http://127.0.0.1:57001', 'http://127.0.0.1:57002', 'http://127.0.0.1:57003']);
+      const hub = new MemoryHub(['http://127.0.0.1:57001', 'http://127.0.0.1:57002', 'http://127.0.0.1:57003'], WAIT_MS);
       const models = WEIGHTS.map((_, k) => model(k));
       const want = reference(models, WEIGHTS);
       const buffers = models.map((m) => m.get('big')!.data.buffer);
@@ -83,7 +85,7 @@ for (const [variant, entry, options] of [
     });
 
     test('the consumed input is refused at its next use (409 naming it); the other parties fail naming that party', async () => {
-      const hub = new MemoryHub(['http://127.0.0.1:57001', 'http://127.0.0.1:57002']);
+      const hub = new MemoryHub(['http://127.0.0.1:57001', 'http://127.0.0.1:57002'], WAIT_MS);
       const models = [model(0, 1000), model(1, 1000)];
       results(await runAll(entry, hub, (i) => ({ data: { tensors: models[i], weight: 1 }, ...options })));
       const again = await runAll(entry, hub, (i) => ({ data: { tensors: i === 0 ? models[0] : model(1, 1000), weight: 1 }, ...options }));
@@ -103,7 +105,7 @@ for (const [variant, entry, options] of [
 
 describe('where the input is kept', () => {
   test('with min_parties below the party count (a restart would submit the input again) the output is separate and the input unchanged', async () => {
-    const hub = new MemoryHub(['http://127.0.0.1:57001', 'http://127.0.0.1:57002', 'http://127.0.0.1:57003']);
+    const hub = new MemoryHub(['http://127.0.0.1:57001', 'http://127.0.0.1:57002', 'http://127.0.0.1:57003'], WAIT_MS);
     const models = WEIGHTS.map((_, k) => model(k, 5000));
     const want = reference(models, WEIGHTS);
     const copies = models.map((m) => Float32Array.from(m.get('big')!.data));
@@ -118,7 +120,7 @@ describe('where the input is kept', () => {
   });
 
   test('tensors that share memory are averaged into separate arrays (one average would overwrite the other\'s input)', async () => {
-    const hub = new MemoryHub(['http://127.0.0.1:57001', 'http://127.0.0.1:57002', 'http://127.0.0.1:57003']);
+    const hub = new MemoryHub(['http://127.0.0.1:57001', 'http://127.0.0.1:57002', 'http://127.0.0.1:57003'], WAIT_MS);
     // "a" and "b" overlap by half: b starts in the middle of a's memory.
     const shared = WEIGHTS.map((_, k) => Float32Array.from({ length: 3 * CHUNK_ELEMENTS }, (_, e) => ((e + 5 * k) % 32) / 8));
     const half = 3 * CHUNK_ELEMENTS / 2;
