@@ -350,17 +350,18 @@ async function protocolTable(sizesInMillions: number[]): Promise<void> {
     );
   }
   console.log('\nPeak RSS (VmHWM) of the largest server; idle = a fresh server before any upload (Node, the compiled server or tsx (TESSERA_TSX=1), the HTTP stack); model = float32 bytes.');
-  console.log('computation/model = (peak − idle) / model: the input, the output, masks and messages in flight. Target: ≤ 3.');
-  console.log('floor/model = (idle + input + output) / model, what any run holds at its end; beyond in+out = peak − idle − input − output:');
-  console.log('chunk buffers, messages in flight and garbage not yet collected (the part the protocol and the transport control).');
-  console.log('| params | protocol | model MiB | idle MiB | after upload MiB | peak MiB | peak/model | computation/model | floor/model | beyond in+out MiB |');
-  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('computation/model = (peak − idle) / model: the input (which the average is written into), masks and messages in flight. Target: peak ≤ 3.');
+  console.log('floor/model = (idle + input) / model, what any run holds at its end (the default round averages in place: services/fedavg/protocol.ts');
+  console.log('outputStorage); beyond input = peak − idle − input: chunk buffers, messages in flight and garbage not yet collected (the part the');
+  console.log('protocol and the transport control); beyond in+out = the same less one more model, for a run that holds a separate output.');
+  console.log('| params | protocol | model MiB | idle MiB | after upload MiB | peak MiB | peak/model | computation/model | floor/model | beyond input MiB | beyond in+out MiB |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) {
     const modelBytes = row.size * 4;
     console.log(
       `| ${rowName(row)} | ${mb(modelBytes)} | ${mb(row.rssIdle)} | ${mb(row.rssUploaded)} | ${mb(row.peakRss)} | ` +
         `${(row.peakRss / modelBytes).toFixed(2)} | ${((row.peakRss - row.rssIdle) / modelBytes).toFixed(2)} | ` +
-        `${((row.rssIdle + 2 * modelBytes) / modelBytes).toFixed(2)} | ${mb(row.peakRss - row.rssIdle - 2 * modelBytes)} |`,
+        `${((row.rssIdle + modelBytes) / modelBytes).toFixed(2)} | ${mb(row.peakRss - row.rssIdle - modelBytes)} | ${mb(row.peakRss - row.rssIdle - 2 * modelBytes)} |`,
     );
   }
 }

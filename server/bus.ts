@@ -197,6 +197,7 @@ export class RepresentationBus {
   download(uuid: string): Downloadable {
     const entry = this.#lookup(uuid, 'representation_uuid');
     if (entry.kind === 'value' && !isServerObject(entry.value)) {
+      if (entry.value instanceof TensorSet) entry.value.ensureUsable('representation_uuid');
       return entry.value instanceof TensorSet ? { kind: 'tensors', value: entry.value } : { kind: 'json', value: entry.value };
     }
     throw new BadInputError('this representation is not downloadable (a microservice, member or server object)', {
@@ -232,6 +233,7 @@ export class RepresentationBus {
         case 'service':
           return entry.service;
         case 'value':
+          if (entry.value instanceof TensorSet) entry.value.ensureUsable(where);
           return entry.value;
         case 'member':
           throw new BadInputError('a bound member cannot be passed as an argument', { where });

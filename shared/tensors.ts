@@ -12,7 +12,7 @@
 // protocols reject them later, naming the party that gave them.
 
 import { MAX_JSON_DEPTH, nestedDeeperThan } from './json.js';
-import { BadInputError, TooLargeError } from './errors.js';
+import { BadInputError, ConflictError, TooLargeError } from './errors.js';
 
 /**
  * An untrusted value in an error message: JSON, cut to a few hundred characters, and never a
@@ -200,7 +200,8 @@ function toFloatArray(values: ArrayLike<number>, dtype: DType, where: string): F
 
 /**
  * An immutable set of named float tensors (a model's weights, a protocol's input or result), with an
- * optional free-form string metadata map, as in a safetensors file.
+ * optional free-form string metadata map, as in a safetensors file. Immutable until a computation
+ * consumes it (consume): then it may not be used again.
  */
 export class TensorSet {
   readonly #tensors: ReadonlyMap<string, Tensor>;
@@ -211,6 +212,8 @@ export class TensorSet {
   readonly parameterCount: number;
   /** Total bytes of tensor data (the safetensors data section). */
   readonly byteLength: number;
+  /** What consumed the buffers, if anything did (consume). */
+  #consumedBy: string | undefined;
 
   constructor(tensors: ReadonlyMap<string, Tensor>, metadata?: Record<string, string>) {
     let parameters = 0;
@@ -505,6 +508,23 @@ export class TensorSet {
   }
 
   /** What parties compare before a joint computation: names, dtypes and shapes, no values. */
+  /**
+   * Gives the tensors' buffers to a computation that writes its result into them (SecureFedAvg
+   * averages in place: services/fedavg/protocol.ts outputStorage). The set is immutable until then;
+   * afterwards its values are no longer the ones given, so every later use is refused (ensureUsable)
+   * rather than read as if they were. A second consumer is refused at once.
+   */
+  consume(by: string, where: string): void {
+    this.ensureUsable(where);
+    this.#consumedBy = by;
+  }
+
+  /** Throws a ConflictError (409) naming `where` when a computation has consumed this set. */
+  ensureUsable(where: string): void {
+    if (this.#consumedBy === undefined) return;
+    throw new ConflictError(`these tensors were consumed by ${this.#consumedBy}, which wrote its result into their buffers; upload the model again to use it again`, { where });
+  }
+
   manifest(): { name: string; dtype: DType; shape: number[] }[] {
     return [...this.#tensors].map(([name, t]) => ({ name, dtype: t.dtype, shape: [...t.shape] }));
   }

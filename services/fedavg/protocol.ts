@@ -31,8 +31,9 @@
 // nothing beyond the output (and N). PlainFedAvg runs the same stages with floats and no masks:
 // every party sees the others' scaled weights in clear — a baseline, never for private data.
 //
-// Memory: the combined mask (E·k/8 bytes) becomes the masked vector in place; the output tensors
-// are written chunk by chunk; messages stream in chunks of CHUNK_ELEMENTS with seq numbers.
+// Memory: masks are expanded chunk by chunk, fused with the encoding; the average is written chunk
+// by chunk into the input's own buffers (outputStorage); messages stream in chunks of
+// CHUNK_ELEMENTS with seq numbers.
 
 import { hkdfSync } from 'node:crypto';
 import { BadInputError, ConflictError, PeerError, TesseraError, TimeoutError } from '../errors.js';
@@ -615,6 +616,27 @@ export class FedAvgComputation {
     return { layout, modelMask, weightMask, double: doubleSetup, prepareMs: performance.now() - t0 };
   }
 
+  /**
+   * Where the default round writes this party's average: into its input's own arrays (the uploaded
+   * model's buffers) whenever nothing can need the input after this attempt. Every element of the
+   * input is read (range-checked, then encoded into a contribution or into this party's own
+   * accumulator) before its average can exist: a chunk of party j's segment is averaged only once
+   * j holds this party's contribution to it (reduceAndGather). So a party holds its input and the
+   * chunks in flight, not its input and a separate output (docs/performance.md "Memory"). The
+   * input is marked consumed, so that a later use of it is a 409 rather than a read of the average.
+   * Fresh arrays instead when the round may go on without some parties (min_parties below their
+   * count: a restart among the survivors submits the same input again, index.ts restartAfter), or
+   * when two of the input's tensors share memory (the average of one would overwrite the other).
+   */
+  #outputStorage(layout: Layout, input: ModelInput, uuid: string): FloatArray[] {
+    const roundParties = this.attempt.included.length + this.attempt.dropped.length;
+    const mayRestart = this.params.minParties !== undefined && this.params.minParties < roundParties;
+    const arrays = layout.tensors.map((t) => input.tensors.get(t.name)!.data);
+    if (mayRestart || sharesMemory(arrays)) return allocOutputs(layout);
+    input.tensors.consume(`${this.params.variant} computation ${uuid}`, input.where);
+    return arrays;
+  }
+
   async #online(session: Session, prepared: Prepared, input: ModelInput): Promise<{ outputs: FloatArray[]; totalWeight: number; included?: readonly number[]; lostAfterDecision?: readonly number[]; linger?: Promise<void> }> {
     const { layout } = prepared;
     const others = otherParties(session);
@@ -664,6 +686,8 @@ export class FedAvgComputation {
       return { outputs, totalWeight: outcome.totalWeight, included: outcome.included, lostAfterDecision: outcome.lostAfterDecision, linger: outcome.linger };
     }
 
+    const outputs = this.#outputStorage(layout, input, session.uuid);
+
     // Stage "weights".
     let share: number;
     let totalWeight: number;
@@ -701,7 +725,6 @@ export class FedAvgComputation {
       share = input.weight / totalWeight;
     }
 
-    const outputs = allocOutputs(layout);
     const aggregator =
       this.params.variant === 'SecureFedAvg'
         ? secureAggregator(this.params.fixedPoint!, layout, prepared.masks!, input, share, outputs, session.myself)
@@ -714,6 +737,21 @@ export class FedAvgComputation {
     }
     return { outputs, totalWeight };
   }
+}
+
+/** Whether any two of `arrays` overlap in memory. */
+function sharesMemory(arrays: readonly FloatArray[]): boolean {
+  const spans = new Map<ArrayBufferLike, [number, number][]>();
+  for (const a of arrays) {
+    const list = spans.get(a.buffer) ?? [];
+    list.push([a.byteOffset, a.byteOffset + a.byteLength]);
+    spans.set(a.buffer, list);
+  }
+  for (const list of spans.values()) {
+    list.sort((x, y) => x[0] - y[0]);
+    for (let i = 1; i < list.length; i++) if (list[i]![0] < list[i - 1]![1]) return true;
+  }
+  return false;
 }
 
 /** The submitted model must be the one announced at setup: same names, dtypes, shapes. */

@@ -69,3 +69,20 @@ test('a model submitted after a peer already gave up gets that failure (502 nami
   assert.equal(err.status, 502, err.message);
   assert.match(err.problem.detail ?? '', new RegExp(`party 0 \\(${cluster.nodes[0]}\\) aborted`));
 });
+
+test('an uploaded model a computation averaged into is consumed: downloading it or computing with it again is a 409 naming it', { timeout: 120_000 }, async () => {
+  const uuid = randomUUID();
+  const uploaded = await Promise.all(cluster.apis.map((api) => api.uploadTensors({ w: new Float32Array([1, 2]) })));
+  const compute = (myself: number, network: string) =>
+    cluster.apis[myself]!.callSimon('compute', { microprotocol: 'SecureFedAvg', data: { tensors: uploaded[myself], weight: 1 }, network: { nodes: cluster.nodes, uuid: network, myself } });
+  const results = await within(60_000, 'compute', Promise.all([0, 1].map((i) => compute(i, uuid))));
+  assert.deepEqual(Array.from((await cluster.apis[0]!.downloadTensors(results[0]!)).get('w')!.data), [1, 2]);
+  const download = await cluster.apis[0]!.downloadTensors(uploaded[0]!).then(() => assert.fail('must be refused'), (e: unknown) => e as TesseraApiError);
+  assert.ok(download instanceof TesseraApiError, String(download));
+  assert.equal(download.status, 409);
+  assert.match(download.problem.detail ?? '', /consumed by SecureFedAvg computation/);
+  const again = await compute(0, randomUUID()).then(() => assert.fail('must be refused'), (e: unknown) => e as TesseraApiError);
+  assert.ok(again instanceof TesseraApiError, String(again));
+  assert.equal(again.status, 409);
+  assert.equal(again.problem.where, 'kwargs.data.tensors');
+});

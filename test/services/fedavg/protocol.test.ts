@@ -53,7 +53,7 @@ function model(specs: Spec[], seed: number, scale: number): TensorSet {
   return new TensorSet(map);
 }
 
-/** Σ n_k·w_k / Σ n_k in float64, per tensor. */
+/** Σ n_k·w_k / Σ n_k in float64, per tensor: before the run, which writes the average into the inputs. */
 function reference(models: TensorSet[], weights: number[]): Map<string, Float64Array> {
   const total = weights.reduce((a, b) => a + b, 0);
   const out = new Map<string, Float64Array>();
@@ -120,8 +120,8 @@ describe('SecureFedAvg against a float64 reference', () => {
       const hub = new MemoryHub(nodes(n));
       const models = Array.from({ length: n }, (_, k) => model(MIXED, 100 * n + k + ringBits, scale));
       const weights = Array.from({ length: n }, (_, k) => [120, 7, 1, 3000, 0.5, 42, 9][k]!);
-      const got = results(await runAll(secureFedAvg, hub, (i) => ({ data: { tensors: models[i], weight: weights[i] }, ring_bits: ringBits })));
       const want = reference(models, weights);
+      const got = results(await runAll(secureFedAvg, hub, (i) => ({ data: { tensors: models[i], weight: weights[i] }, ring_bits: ringBits })));
       const f = ringBits === 64 ? 32 : 20;
       for (const r of got) {
         // Names, shapes and dtypes as given.
@@ -150,8 +150,8 @@ describe('SecureFedAvg against a float64 reference', () => {
     const specs: Spec[] = [{ name: 'w', dtype: 'F64', shape: [64] }, { name: 'b', dtype: 'F32', shape: [5] }];
     const models = Array.from({ length: n }, (_, k) => model(specs, 7000 + k, 1e3));
     const weights = Array.from({ length: n }, (_, k) => 1 + k * 17);
-    const got = results(await runAll(secureFedAvg, hub, (i) => ({ data: { tensors: models[i], weight: weights[i] } })));
     const want = reference(models, weights);
+    const got = results(await runAll(secureFedAvg, hub, (i) => ({ data: { tensors: models[i], weight: weights[i] } })));
     for (const r of got) {
       for (const [tensor, ref] of want) {
         const t = r.get(tensor)!;
@@ -171,8 +171,8 @@ describe('SecureFedAvg against a float64 reference', () => {
     const specs: Spec[] = [{ name: 'big', dtype: 'F32', shape: [CHUNK_ELEMENTS * 4 + 12345] }, { name: 'small', dtype: 'F64', shape: [3] }];
     const models = Array.from({ length: n }, (_, k) => model(specs, 33 + k, 5));
     const weights = [1, 2, 3];
-    const got = results(await runAll(secureFedAvg, hub, (i) => ({ data: { tensors: models[i], weight: weights[i] } })));
     const want = reference(models, weights);
+    const got = results(await runAll(secureFedAvg, hub, (i) => ({ data: { tensors: models[i], weight: weights[i] } })));
     for (const r of got) assert.ok(maxError(r, want) <= 1e-6 * 5);
     const reduce = hub.log.filter((m) => m.stage === 'reduce');
     assert.ok(Math.max(...reduce.map((m) => m.seq)) >= 1, 'more than one chunk per segment');
@@ -194,7 +194,8 @@ describe('SecureFedAvg against a float64 reference', () => {
     hub.capture = true;
     const m = model([{ name: 'w', dtype: 'F32', shape: [16] }], 5, 1);
     for (let run = 0; run < 2; run++) {
-      results(await runAll(secureFedAvg, hub, () => ({ data: { tensors: m, weight: 1 } })));
+      // A copy per party and run: a computation writes its average into its input (and consumes it).
+      results(await runAll(secureFedAvg, hub, () => ({ data: { tensors: TensorSet.parseSafetensors(m.toSafetensors()), weight: 1 } })));
     }
     const reduce = hub.log.filter((x) => x.stage === 'reduce' && x.from === 0);
     assert.equal(reduce.length, 2);
@@ -216,8 +217,8 @@ describe('PlainFedAvg (insecure baseline)', () => {
     const hub = new MemoryHub(nodes(n));
     const models = Array.from({ length: n }, (_, k) => model(MIXED, 900 + k, 100));
     const weights = [3, 1, 2];
-    const got = results(await runAll(plainFedAvg, hub, (i) => ({ data: { tensors: models[i], weight: weights[i] } })));
     const want = reference(models, weights);
+    const got = results(await runAll(plainFedAvg, hub, (i) => ({ data: { tensors: models[i], weight: weights[i] } })));
     for (const r of got) {
       assert.ok(maxError(r, want) <= 1e-4, `max error ${maxError(r, want)}`);
       assert.equal(r.metadata?.['tessera.microprotocol'], 'PlainFedAvg');
@@ -238,8 +239,8 @@ describe('PlainFedAvg, streamed', () => {
     const specs: Spec[] = [{ name: 'big', dtype: 'F32', shape: [CHUNK_ELEMENTS * 12 + 777] }, { name: 'small', dtype: 'F64', shape: [3] }];
     const models = Array.from({ length: n }, (_, k) => model(specs, 61 + k, 5));
     const weights = [2, 5, 3];
-    const got = results(await runAll(plainFedAvg, hub, (i) => ({ data: { tensors: models[i], weight: weights[i] } })));
     const want = reference(models, weights);
+    const got = results(await runAll(plainFedAvg, hub, (i) => ({ data: { tensors: models[i], weight: weights[i] } })));
     for (const r of got) {
       assert.ok(maxError(r, want) <= 1e-5 * 5, `max error ${maxError(r, want)}`);
       assert.deepEqual(r.get('small')!.data, got[0]!.get('small')!.data);
@@ -362,11 +363,11 @@ describe('announce first, model later', () => {
     assert.deepEqual(prepared[0]!.members.status!([], {}, ctxFor(hub, 0)), { stage: 'prepared' });
     const models = [0, 1, 2].map((k) => model(specs, 50 + k, 3));
     const weights = [5, 10, 15];
+    const want = reference(models, weights);
     const got = results(
       await Promise.allSettled(prepared.map((p, i) => p.members.submit!([], { data: { tensors: models[i], weight: weights[i] } }, ctxFor(hub, i)) as Promise<unknown>)),
     );
     assert.ok(hub.log.slice(setupMessages).every((m) => m.stage !== 'setup'));
-    const want = reference(models, weights);
     for (const r of got) assert.ok(maxError(r, want) <= 3e-6);
     // A second submit is refused.
     await assert.rejects(
