@@ -507,7 +507,6 @@ export class TensorSet {
     return this.#tensors.entries();
   }
 
-  /** What parties compare before a joint computation: names, dtypes and shapes, no values. */
   /**
    * Gives the tensors' buffers to a computation that writes its result into them (SecureFedAvg
    * averages in place: services/fedavg/protocol.ts outputStorage). The set is immutable until then;
@@ -525,6 +524,7 @@ export class TensorSet {
     throw new ConflictError(`these tensors were consumed by ${this.#consumedBy}, which wrote its result into their buffers; upload the model again to use it again`, { where });
   }
 
+  /** What parties compare before a joint computation: names, dtypes and shapes, no values. */
   manifest(): { name: string; dtype: DType; shape: number[] }[] {
     return [...this.#tensors].map(([name, t]) => ({ name, dtype: t.dtype, shape: [...t.shape] }));
   }
