@@ -31,7 +31,7 @@ import { createCipheriv, createHash, createPrivateKey, createPublicKey, diffieHe
 import { ed25519, ristretto255 } from '@noble/curves/ed25519.js';
 import { PeerError } from '../../errors.js';
 import { ivFor } from '../../common/prg.js';
-import type { Bits } from './bits.js';
+import { pack, type Bits } from './bits.js';
 
 /** Number of base OTs per pair: the computational security parameter. */
 export const KAPPA = 128;
@@ -437,8 +437,7 @@ export function iknpPrepare(k0: readonly Buffer[], k1: readonly Buffer[], m: num
 export function iknpChoose(prepared: PreparedExtension, choices: Bits): { u: Uint8Array; pads: Bits; keys: Uint8Array } {
   if (choices.length !== prepared.m) throw new Error(`the extension was prepared for ${prepared.m} OTs, not ${choices.length}`);
   const cb = columnBytes(prepared.m);
-  const r = new Uint8Array(cb);
-  for (let t = 0; t < prepared.m; t++) r[t >>> 3]! |= (choices[t]! & 1) << (t & 7);
+  const r = pack(choices);
   const u = new Uint8Array(prepared.g);
   for (let j = 0; j < KAPPA; j++) for (let i = 0; i < cb; i++) u[j * cb + i]! ^= r[i]!;
   return { u, pads: prepared.pads, keys: prepared.keys };
