@@ -7,7 +7,7 @@
 // On a real network a hop costs the carrier's latency plus the receiving process's scheduling, so
 // fewer delays here is fewer milliseconds there, whatever the load; the CPU column is the rest.
 //
-//   npm run bench:simon-critical-path [-- --delay 50 --runs 7 --size 100 --only StatisticsUnivariate,MinimumMaximum --root DIR]
+//   npm run bench:simon-critical-path [-- --delay 50 --runs 7 --warmup 10 --size 100 --only StatisticsUnivariate,MinimumMaximum --root DIR]
 //
 // --root runs another checkout's code (e.g. a worktree of main) for a before/after in one sitting.
 import { parseArgs } from 'node:util';
@@ -19,6 +19,7 @@ const { values } = parseArgs({
   options: {
     delay: { type: 'string', default: '50' },
     runs: { type: 'string', default: '7' },
+    warmup: { type: 'string', default: '10' },
     size: { type: 'string', default: '100' },
     only: { type: 'string', default: 'StatisticsUnivariate,MinimumMaximum,SecureSum' },
     root: { type: 'string' },
@@ -26,6 +27,7 @@ const { values } = parseArgs({
 });
 const D = Number(values.delay);
 const RUNS = Number(values.runs);
+const WARMUP = Number(values.warmup);
 const SIZE = Number(values.size);
 const ROOT = values.root === undefined ? '..' : resolve(values.root);
 
@@ -72,8 +74,12 @@ async function once(microprotocol: string, data: unknown[], d: number): Promise<
 const rows: (string | number)[][] = [];
 for (const microprotocol of values.only.split(',')) {
   const data = [0, 1, 2].map((p) => DATA[microprotocol]!(SIZE, p));
-  // Warm-up: JIT, and the base OTs, which later runs between the same "servers" reuse.
-  for (let i = 0; i < 2; i++) await once(microprotocol, data, 0);
+  // Warm-up: the base OTs, which later runs between the same "servers" reuse, and JIT. V8 takes
+  // several computations to compile the hot code; with two warm-ups the first microprotocol
+  // measured paid that in its CPU column (StatisticsUnivariate first: about twice
+  // MinimumMaximum's, which shares its OT and garbling code; in either order, once warm, within
+  // a few ms of it).
+  for (let i = 0; i < WARMUP; i++) await once(microprotocol, data, 0);
   const cpu: number[] = [];
   const cpuTime: number[] = [];
   const delayed: number[] = [];

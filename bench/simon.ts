@@ -2,7 +2,10 @@
 // processes (real HTTP, encrypted peer envelopes), clients in this process; three parties (two for
 // the two-party microprotocols, as FSC), 100, 1,000 and 10,000 values per party where the input
 // has a size. Latency is the wall time until every party has its result (min, median and p95 of
-// RUNS after a warm-up); bytes per party are the peer payload bytes each party sends, counted in
+// RUNS after WARMUP computations of that microprotocol at 10 values: enough that V8 has compiled
+// its hot code, which takes several computations of fresh servers; with one warm-up the first
+// microprotocol of a run paid the servers' JIT inside its timed runs, and those after it, sharing
+// its code, did not); bytes per party are the peer payload bytes each party sends, counted in
 // simulation mode (the same protocol and cryptography on the in-memory network; the envelopes add
 // a fixed ~100 bytes per message). The "FSC original" column is the original's median on the
 // same inputs, measured in the same run through FSC's unmodified Python client (its runs
@@ -15,7 +18,9 @@
 // (bench:simon-order, bench:simon-sets, bench:simon-products) print the breakdowns (rounds, group
 // operation costs, bytes written per server process); `--family` runs them after these tables.
 //
-//   npm run bench:simon [-- --runs 5 --only SecureMedian --sizes 100,1000 --family --fsc-original DIR --fsc-timeout 120]
+//   npm run bench:simon [-- --runs 5 --warmup 10 --only SecureMedian --sizes 100,1000 --family --fsc-original DIR --fsc-timeout 120 --root DIR]
+//
+// --root serves another checkout's code (e.g. a worktree of main) for a before/after in one sitting.
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -28,14 +33,17 @@ import { FscSide, prepareFsc } from './fsc-original.js';
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '10' },
     only: { type: 'string' },
     sizes: { type: 'string' },
     family: { type: 'boolean', default: false },
     'fsc-original': { type: 'string' },
     'fsc-timeout': { type: 'string', default: '120' },
+    root: { type: 'string' },
   },
 });
 const RUNS = Number(values.runs);
+const WARMUP = Number(values.warmup);
 const SIZES = values.sizes?.split(',').map(Number) ?? [100, 1_000, 10_000];
 const FSC_READY = prepareFsc(values['fsc-original']);
 const FSC_TIMEOUT_MS = Number(values['fsc-timeout']) * 1000;
@@ -107,6 +115,8 @@ const BENCHES: Record<string, Bench> = {
 };
 
 async function main(): Promise<void> {
+  // The servers start from the working directory's bin/tessera.mjs.
+  if (values.root !== undefined) process.chdir(values.root);
   const cluster = await startProcessCluster(3, ['--stage-timeout', '600']);
   const fsc = 'why' in FSC_READY ? undefined : await FscSide.start(FSC_READY, 3).catch(async (err: unknown) => {
     await cluster.close();
@@ -132,7 +142,8 @@ async function main(): Promise<void> {
       if (values.only !== undefined && !values.only.split(',').includes(microprotocol)) continue;
       const parties = bench.parties ?? 3;
       const sizes = values.sizes === undefined ? (bench.sizes ?? SIZES) : SIZES;
-      await once(microprotocol, parties, (p) => bench.data(10, p)); // warm-up: identities, connections, keys, JIT
+      // Warm-up: identities, connections, keys, the base OTs, JIT.
+      for (let i = 0; i < WARMUP; i++) await once(microprotocol, parties, (p) => bench.data(10, p));
       // The same in simulation, so that the bytes counted are a warm server's (base OTs reused).
       await simulate({ parties, microprotocol, data: Array.from({ length: parties }, (_, p) => bench.data(10, p)), timeoutMs: 900_000 });
       if (fsc !== undefined) await fsc.once(microprotocol, parties, (p) => bench.data(10, p), FSC_TIMEOUT_MS); // warm-up
