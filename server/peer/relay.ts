@@ -656,7 +656,10 @@ class RelayEndpoint {
       this.#bodies += 1;
       this.#bytes += held;
     }
-    this.peer.deliver(envelope).then(
+    // Owned: nobody reads these bytes after this call (a transfer's own buffer, or the client's
+    // bytes of one message, already dispatched), so a large envelope is decrypted in place, as on
+    // the HTTP route, rather than into a second buffer of its size.
+    this.peer.deliver(envelope, { owned: true }).then(
       (receipt) => respond(msg, 204, receipt ?? ''),
       (err: unknown) => respondProblem(msg, err, '/peer/messages', this.log),
     ).finally(() => this.release(held));
