@@ -24,7 +24,9 @@
 //
 // Receiving: the NATS connection feeds its parser through a framer (relay-framing.ts) that hands
 // it every large message in one exactly sized buffer, so the client's own gathering of messages
-// that span socket reads (a buffer grown by doubling) never runs for SecureFedAvg's chunks.
+// that span socket reads (a buffer grown by doubling) never runs for SecureFedAvg's chunks. Every
+// envelope then goes to the peer layer owned (a transfer's buffer, or the client's bytes of that
+// one message), so a large one is decrypted in place, as on the HTTP route.
 
 import { randomBytes } from 'node:crypto';
 import {
@@ -656,7 +658,10 @@ class RelayEndpoint {
       this.#bodies += 1;
       this.#bytes += held;
     }
-    this.peer.deliver(envelope).then(
+    // Owned: nobody reads these bytes after this call (a transfer's own buffer, or the client's
+    // bytes of one message, already dispatched), so a large envelope is decrypted in place, as on
+    // the HTTP route, rather than into a second buffer of its size.
+    this.peer.deliver(envelope, { owned: true }).then(
       (receipt) => respond(msg, 204, receipt ?? ''),
       (err: unknown) => respondProblem(msg, err, '/peer/messages', this.log),
     ).finally(() => this.release(held));

@@ -170,3 +170,48 @@ describe('a relay with max_payload 8 MiB', { timeout: 120_000 }, () => {
     assert.deepEqual(seen, [{ bytes: body.byteLength, fragment: undefined }]);
   });
 });
+
+// The receiver hands every envelope over to be opened in place (PeerEndpoint.deliver `owned`,
+// envelope.ts openInPlace, as the HTTP route does): a transfer's own buffer, or the client's
+// bytes of one message. The endpoint here destroys each envelope as opening in place does, while
+// messages of every kind (fragmented, one large message, a small one) are in flight at once:
+// every envelope still arrives byte for byte and every answer is its own.
+describe('envelopes handed over to be opened in place', { timeout: 120_000 }, () => {
+  let nats: Nats;
+  let sender: RelayCarrier;
+  let receiver: RelayCarrier;
+  before(async () => {
+    nats = await startNats({ maxPayload: 256 * 1024 });
+    sender = await RelayCarrier.connect({ servers: [nats.url], name: 'own-sender' }, silent, 10_000);
+    receiver = await RelayCarrier.connect({ servers: [nats.url], name: 'own-receiver' }, silent, 10_000);
+  });
+  after(async () => {
+    await sender?.closed();
+    await receiver?.closed();
+    await nats?.stop();
+  });
+
+  test('every envelope is owned by the delivery, and destroying it harms no other message nor its answer', async () => {
+    const delivered = new Map<string, { owned: boolean | undefined }>();
+    await receiver.serve({
+      identity: () => ({}),
+      deliver: async (envelope, options) => {
+        const copy = Buffer.from(envelope);
+        envelope.fill(0xee); // what openInPlace leaves of it
+        await new Promise((resolve) => setImmediate(resolve));
+        delivered.set(copy.toString('base64'), { owned: options?.owned });
+        return `receipt ${copy.length}`;
+      },
+    }, { maxBody: 16 << 20, bodies: 64, bytes: 64 << 20 });
+    const bodies = [1 << 20, 200 * 1024, 100, 700 * 1024, 1 << 20, 300].map((length, k) => {
+      const body = Buffer.allocUnsafe(length);
+      for (let i = 0; i < length; i++) body[i] = (i * 31 + k * 7) & 0xff;
+      return body;
+    });
+    const answers = await Promise.all(bodies.map((body) =>
+      sender.request('relay://own-receiver/peer/messages', { method: 'POST', body: [body.subarray(0, 50), body.subarray(50)], signal: AbortSignal.timeout(30_000) })));
+    assert.deepEqual(answers.map((a) => [a.status, a.text]), bodies.map((b) => [204, `receipt ${b.length}`]));
+    assert.equal(delivered.size, bodies.length);
+    for (const body of bodies) assert.deepEqual(delivered.get(body.toString('base64')), { owned: true }, `the body of ${body.length} bytes did not arrive whole, or not owned`);
+  });
+});
