@@ -443,6 +443,8 @@ interface DropoutRow {
   onlineMs: number;
   /** CPU seconds (user + sys, every thread) of the busiest surviving server during submit. */
   cpuOnline: number;
+  /** Minor page faults of the busiest surviving server during submit (fresh memory touched). */
+  faultsOnline: number;
   bytesSent: number;
   included: string;
 }
@@ -484,11 +486,13 @@ async function dropoutRun(size: number, parties: number, models: TensorSet[], ki
     if (crash) children[last]!.kill('SIGKILL');
     const submitting = preparing.filter((i) => !crash || i !== last);
     const cpu1 = submitting.map((i) => cpuSeconds(children[i]!.pid!));
+    const faults1 = submitting.map((i) => minorFaults(children[i]!.pid!));
     const t1 = performance.now();
     const results = await Promise.all(submitting.map((i) =>
       prepared[preparing.indexOf(i)]!.member('submit')({ data: { tensors: uploaded[preparing.indexOf(i)], weight: 100 * (i + 1) }, timeout: DROPOUT_STAGE_TIMEOUT_S })));
     const t2 = performance.now();
     const cpu2 = submitting.map((i) => cpuSeconds(children[i]!.pid!));
+    const faults2 = submitting.map((i) => minorFaults(children[i]!.pid!));
     const metadata = await Promise.all(results.map((r, k) => resultMetadata(nodes[submitting[k]!]!, r!.uuid)));
     void t0;
     return {
@@ -498,6 +502,7 @@ async function dropoutRun(size: number, parties: number, models: TensorSet[], ki
       ms: t2 - t1,
       onlineMs: Math.max(...metadata.map((m) => Number(m['tessera.online_ms']))),
       cpuOnline: Math.max(...cpu2.map((c, k) => c - cpu1[k]!)),
+      faultsOnline: Math.max(...faults2.map((f, k) => f - faults1[k]!)),
       bytesSent: Math.max(...metadata.map((m) => Number(m['tessera.bytes_sent']))),
       included: metadata[0]!['tessera.included'] ?? '?',
     };
@@ -523,7 +528,7 @@ async function dropoutTable(sizesInMillions: number[], partyCounts: number[], sk
           } catch (err) {
             const why = (err as Error).message.replace(/\s+/g, ' ').slice(0, 160);
             process.stderr.write(`  ${millions}M x${parties} ${kind}: attempt ${attempt} failed (${why})\n`);
-            if (attempt >= 2) row = { size, parties, case: kind, ms: NaN, onlineMs: NaN, cpuOnline: NaN, bytesSent: NaN, included: `failed: ${why}` };
+            if (attempt >= 2) row = { size, parties, case: kind, ms: NaN, onlineMs: NaN, cpuOnline: NaN, faultsOnline: NaN, bytesSent: NaN, included: `failed: ${why}` };
           }
         }
         rows.push(row);
@@ -534,13 +539,13 @@ async function dropoutTable(sizesInMillions: number[], partyCounts: number[], sk
   console.log(`
 SecureFedAvg (64-bit ring), one process per party, float32 models, prepare then submit (submit timeout ${DROPOUT_STAGE_TIMEOUT_S} s);`);
   console.log('submit s = the slowest survivor\'s submit wall clock (a dropout after setup includes the wait that detects it); online s = the largest tessera.online_ms; CPU s = the busiest survivor\'s CPU seconds (user + sys) during submit, steadier than wall time on a shared machine; bytes = payload sent per party in the round that produced the result');
-  console.log('| params | parties | case | included | submit s | online s | online vs default | CPU s | CPU vs default | sent MiB | bytes vs default |');
-  console.log('|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| params | parties | case | included | submit s | online s | online vs default | CPU s | CPU vs default | page faults | sent MiB | bytes vs default |');
+  console.log('|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) {
     const base = rows.find((r) => r.size === row.size && r.parties === row.parties && r.case === 'default')!;
     console.log(
       `| ${row.size / 1e6}M | ${row.parties} | ${CASE_TEXT[row.case]} | ${row.included} | ${(row.ms / 1000).toFixed(2)} | ${(row.onlineMs / 1000).toFixed(2)} | ` +
-        `${(row.onlineMs / base.onlineMs).toFixed(2)} | ${row.cpuOnline.toFixed(2)} | ${(row.cpuOnline / base.cpuOnline).toFixed(2)} | ${mb(row.bytesSent)} | ${(row.bytesSent / base.bytesSent).toFixed(2)} |`,
+        `${(row.onlineMs / base.onlineMs).toFixed(2)} | ${row.cpuOnline.toFixed(2)} | ${(row.cpuOnline / base.cpuOnline).toFixed(2)} | ${row.faultsOnline} | ${mb(row.bytesSent)} | ${(row.bytesSent / base.bytesSent).toFixed(2)} |`,
     );
   }
 }

@@ -245,6 +245,8 @@ export interface DoubleOutcome {
    * rejects.
    */
   readonly linger: Promise<void>;
+  /** The average, per tensor of the layout (from outputStorage). */
+  readonly outputs: FloatArray[];
 }
 
 /**
@@ -256,16 +258,18 @@ export interface DoubleOutcome {
 export const backupOf = (i: number, n: number): number => (i + 1) % n;
 
 /**
- * Runs the online part with dropout recovery. `encode(chunk, id)` adds x_i to the chunk with
- * global id `id` (the caller knows the model); q is the quantised weight (≤ maxQ, checked by the
- * caller before anything is sent).
+ * Runs the online part with dropout recovery. `encode(chunk, segment, c)` adds x_i to chunk c of
+ * that segment (the caller knows the model); q is the quantised weight (≤ maxQ, checked by the
+ * caller before anything is sent). `outputStorage()` is called once, after this party stated its
+ * included set and once every chunk of the model is encoded (the model is never read again): it
+ * returns where the average goes, which may be the input's own arrays (protocol.ts outputStorage).
  */
 export async function onlineDouble(
   session: Session,
   d: DoubleInput,
   q: number,
   encode: (chunk: Uint32Array, segment: number, c: number) => void,
-  outputs: FloatArray[],
+  outputStorage: () => FloatArray[],
   waitMs: number | undefined,
 ): Promise<DoubleOutcome> {
   const { layout, fp, mask, setup, stages } = d;
@@ -448,6 +452,16 @@ export async function onlineDouble(
       extra: { missing: gone },
     });
   }
+
+  // Nothing restarts this round any more (onStatement), so the model is needed only as its
+  // contributions: encode every chunk not yet encoded, and only then take the storage of the
+  // average, which may be the input's own arrays. With nobody dropped there is none (each chunk
+  // was sent to its holder or summed into the own segment); a dropped party's segment may have
+  // some, needed by the resend below. After this, contribution() reads only the encoded chunks
+  // (the resend, the sums, a recontribution for a rescue), never the model: every element is
+  // encoded before any average can be written over it.
+  for (const id of position.keys()) contribution(id);
+  const outputs = outputStorage();
 
   // Stages "resend" and "unmask". The unmask message reveals, per party, a share of b_i (included)
   // or of sk_d (dropped): the one decision above is the only input to that choice.
@@ -717,7 +731,7 @@ export async function onlineDouble(
   // Included parties whose segment was rebuilt for this party: they did not deliver it after the
   // decision. Without backups none: every included party said done, so each still held the average.
   const lostAfterDecision = withBackup ? [...new Set([...missing].map(owner))].sort((a, b) => a - b) : [];
-  return { totalWeight: Number(totalQ) / 2 ** 24, included, lostAfterDecision, linger };
+  return { totalWeight: Number(totalQ) / 2 ** 24, included, lostAfterDecision, linger, outputs };
 
   /**
    * Without backups (rescue "none"): the average is released only once every other included party

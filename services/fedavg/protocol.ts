@@ -624,13 +624,14 @@ export class FedAvgComputation {
    * j holds this party's contribution to it (reduceAndGather). So a party holds its input and the
    * chunks in flight, not its input and a separate output (docs/performance.md "Memory"). The
    * input is marked consumed, so that a later use of it is a 409 rather than a read of the average.
-   * Fresh arrays instead when the round may go on without some parties (min_parties below their
-   * count: a restart among the survivors submits the same input again, index.ts restartAfter), or
-   * when two of the input's tensors share memory (the average of one would overwrite the other).
+   * Fresh arrays instead while the round may still restart among the survivors with the same
+   * input (min_parties below the party count, before this party stated its included set: index.ts
+   * restartAfter; the double-masked round asks only after its statement, double.ts), or when two
+   * of the input's tensors share memory (the average of one would overwrite the other).
    */
   #outputStorage(layout: Layout, input: ModelInput, uuid: string): FloatArray[] {
     const roundParties = this.attempt.included.length + this.attempt.dropped.length;
-    const mayRestart = this.params.minParties !== undefined && this.params.minParties < roundParties;
+    const mayRestart = this.params.minParties !== undefined && this.params.minParties < roundParties && !this.#stated;
     const arrays = layout.tensors.map((t) => input.tensors.get(t.name)!.data);
     if (mayRestart || sharesMemory(arrays)) return allocOutputs(layout);
     input.tensors.consume(`${this.params.variant} computation ${uuid}`, input.where);
@@ -655,7 +656,6 @@ export class FedAvgComputation {
     if (prepared.double !== undefined) {
       const q = quantiseWeight(input.weight);
       checkBelowMax(q, prepared.double.maxQ, this.params.maxWeight ?? DEFAULT_MAX_WEIGHT, input.where.replace(/\.tensors$/, '.weight'));
-      const outputs = allocOutputs(layout);
       // x_i = round(w_i · q_i/Q · 2^f): the scale is public and fixed before anyone can drop.
       const multiplier = (q / prepared.double.maxQ) * fp!.scale;
       const encode = (chunk: Uint32Array, j: number, c: number) => {
@@ -682,8 +682,8 @@ export class FedAvgComputation {
         rescue: this.params.rescue ?? 'backup',
         ...(this.params.stageTimeoutMs === undefined ? {} : { stageTimeoutMs: this.params.stageTimeoutMs }),
       };
-      const outcome = await onlineDouble(session, doubleInput, q, encode, outputs, input.waitMs);
-      return { outputs, totalWeight: outcome.totalWeight, included: outcome.included, lostAfterDecision: outcome.lostAfterDecision, linger: outcome.linger };
+      const outcome = await onlineDouble(session, doubleInput, q, encode, () => this.#outputStorage(layout, input, session.uuid), input.waitMs);
+      return { outputs: outcome.outputs, totalWeight: outcome.totalWeight, included: outcome.included, lostAfterDecision: outcome.lostAfterDecision, linger: outcome.linger };
     }
 
     const outputs = this.#outputStorage(layout, input, session.uuid);

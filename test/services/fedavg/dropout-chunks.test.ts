@@ -2,6 +2,7 @@
 // the gather streams each segment chunk by chunk as it is unmasked, a few chunks per peer in
 // flight; every chunk must reach every party, with and without the backup. The other dropout
 // tests use one chunk per segment, where a gather that stopped after its first window passed.
+// Each party's average is written into its own input (after its statement), checked here too.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryHub } from '../../../services/simulation/network.js';
@@ -9,6 +10,7 @@ import { prepareFedAvg, secureFedAvg } from '../../../services/fedavg/index.js';
 import type { ServerObject } from '../../../services/microservice.js';
 import { TensorSet } from '../../../services/common/tensors.js';
 import { CHUNK_ELEMENTS } from '../../../services/fedavg/protocol.js';
+import { ConflictError } from '../../../services/errors.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 // Four chunks per segment at 3 parties (the last one partial).
@@ -16,13 +18,27 @@ const ELEMENTS = 3 * 3 * CHUNK_ELEMENTS + 17;
 const WEIGHTS = [3, 5, 11];
 const modelOf = (k: number) => TensorSet.from({ w: new Float64Array(ELEMENTS).map((_, i) => Math.cos(k * 3 + i)) });
 
+/**
+ * Once a party stated its included set the round never restarts (docs/dropouts.md), so its average
+ * is written into its input's own buffers, as in the default round, and the input is consumed: a
+ * later use is a 409 naming it. The averages checked above were read from those buffers, after
+ * every chunk of each input (a resent one too) was encoded from them.
+ */
+function assertInPlace(got: TensorSet[], inputs: TensorSet[]): void {
+  got.forEach((g, k) => {
+    assert.equal(g.get('w')!.data, inputs[k]!.get('w')!.data, `result ${k} is in its input's buffer`);
+    assert.throws(() => inputs[k]!.ensureUsable('kwargs.data.tensors'), (err: ConflictError) => err instanceof ConflictError && err.status === 409 && /consumed by SecureFedAvg computation/.test(err.message));
+  });
+}
+
 for (const rescue of ['none', 'backup'] as const) {
   test(`2 of 3, rescue "${rescue}", four chunks per segment: every party gets every chunk of the average`, { timeout: 300_000 }, async () => {
     const nodes = [0, 1, 2].map((i) => `http://127.0.0.1:${57300 + i}`);
     const hub = new MemoryHub(nodes, 60_000);
+    const inputs = nodes.map((_, i) => modelOf(i));
     const got = await Promise.all(nodes.map((_, i) =>
       secureFedAvg(
-        { data: { tensors: modelOf(i), weight: WEIGHTS[i] }, network: { nodes, uuid: `chunks-${rescue}`, myself: i }, min_parties: 2, max_weight: 64, rescue },
+        { data: { tensors: inputs[i], weight: WEIGHTS[i] }, network: { nodes, uuid: `chunks-${rescue}`, myself: i }, min_parties: 2, max_weight: 64, rescue },
         { signal: new AbortController().signal, peers: hub.network(i), log: silent },
       ) as Promise<TensorSet>));
     const total = WEIGHTS.reduce((a, w) => a + w, 0);
@@ -34,6 +50,7 @@ for (const rescue of ['none', 'backup'] as const) {
       }
       assert.ok(Math.abs(data[ELEMENTS - 1]! - WEIGHTS.reduce((a, w, k) => a + w * Math.cos(k * 3 + ELEMENTS - 1), 0) / total) <= 1e-6, 'the last element');
     }
+    assertInPlace(got, inputs);
     // Each holder sent each of its four chunks to each of the two others.
     assert.equal(hub.log.filter((m) => m.stage === 'gather').length, 3 * 4 * 2);
   });
@@ -53,7 +70,8 @@ for (const rescue of ['none', 'backup'] as const) {
     const prepared = (await Promise.all(nodes.map((_, i) =>
       prepareFedAvg({ microprotocol: 'SecureFedAvg', data: { tensors: modelOf(i) }, network: { nodes, uuid, myself: i }, min_parties: 2, max_weight: 64, rescue }, ctx(i))))) as ServerObject[];
     // The wait for party 1's reduce messages is the submit timeout (seconds).
-    const submit = (i: number) => prepared[i]!.members.submit!([], { data: { tensors: modelOf(i), weight: WEIGHTS[i] }, timeout: 8 }, ctx(i)) as Promise<TensorSet>;
+    const inputs = nodes.map((_, i) => modelOf(i));
+    const submit = (i: number) => prepared[i]!.members.submit!([], { data: { tensors: inputs[i], weight: WEIGHTS[i] }, timeout: 8 }, ctx(i)) as Promise<TensorSet>;
     const got = await Promise.all([submit(0), submit(2)]);
     const total = WEIGHTS[0]! + WEIGHTS[2]!;
     const want = (e: number) => [0, 2].reduce((a, k) => a + WEIGHTS[k]! * Math.cos(k * 3 + e), 0) / total;
@@ -63,6 +81,7 @@ for (const rescue of ['none', 'backup'] as const) {
       for (let e = 0; e < ELEMENTS; e += 997) assert.ok(Math.abs(data[e]! - want(e)) <= 1e-6, `w[${e}]: ${data[e]} vs ${want(e)}`);
       assert.ok(Math.abs(data[ELEMENTS - 1]! - want(ELEMENTS - 1)) <= 1e-6, 'the last element');
     }
+    assertInPlace(got, [inputs[0]!, inputs[2]!]);
     // Party 2 resent its four chunks of segment 1 to party 0, which sent each chunk of segments 0 and 1 to party 2.
     assert.equal(hub.log.filter((m) => m.stage === 'resend' && m.from === 2 && m.to === 0).length, 4);
     assert.equal(hub.log.filter((m) => m.stage === 'gather' && m.from === 0).length, 8);
