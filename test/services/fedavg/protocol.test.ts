@@ -205,6 +205,21 @@ describe('SecureFedAvg against a float64 reference', () => {
     assert.deepEqual(chunk({ variant: 'SecureFedAvg', fixedPoint: fixedPoint(64), chunkElements: 1000 }), [1000, '1000 elements']);
   });
 
+  test('every chunk is masked with its own stretch of keystream: a zero model gives no two equal chunks', async () => {
+    // With a zero model a reduce message is its mask alone (party 0's term with party 2 over
+    // segment 1): a chunk masked from the wrong offset of the stream would repeat another chunk.
+    const n = 3;
+    const hub = new MemoryHub(nodes(n));
+    hub.capture = true;
+    const zeros = new TensorSet(new Map([['w', { dtype: 'F32' as const, shape: [3 * 3 * CHUNK_RING_BYTES / 8 + 5], data: new Float32Array(3 * 3 * CHUNK_RING_BYTES / 8 + 5) }]]));
+    results(await runAll(secureFedAvg, hub, () => ({ data: { tensors: TensorSet.parseSafetensors(zeros.toSafetensors()), weight: 1 } })));
+    const chunks = hub.log.filter((x) => x.stage === 'reduce' && x.from === 0 && x.to === 1).map((x) => Buffer.from(x.payload!));
+    assert.ok(chunks.length >= 3, `${chunks.length} chunks`);
+    const heads = new Set(chunks.map((c) => c.subarray(0, 16).toString('hex')));
+    assert.equal(heads.size, chunks.length, 'no two chunks start with the same mask');
+    assert.ok(chunks.every((c) => c.some((b) => b !== 0)), 'every chunk is masked');
+  });
+
   test('masks are fresh per computation: identical inputs give different reduce messages', async () => {
     const n = 2;
     const hub = new MemoryHub(nodes(n));
