@@ -32,8 +32,8 @@
 // every party sees the others' scaled weights in clear — a baseline, never for private data.
 //
 // Memory: masks are expanded chunk by chunk, fused with the encoding; the average is written chunk
-// by chunk into the input's own buffers (outputStorage); messages stream in chunks of
-// CHUNK_ELEMENTS with seq numbers.
+// by chunk into the input's own buffers (outputStorage); messages stream in chunks (chunkElements:
+// 1 MiB of ring elements or float32) with seq numbers.
 
 import { hkdfSync } from 'node:crypto';
 import { BadInputError, ConflictError, PeerError, TesseraError, TimeoutError } from '../errors.js';
@@ -93,11 +93,16 @@ export type Variant = 'SecureFedAvg' | 'PlainFedAvg';
  * Protocol version in the terms: parties running different wire formats fail at the first message.
  * 4: the default round leaves the segment holder's pair terms out of its segment (masks.ts
  * segmentTerms); a party of version 3 would mask differently and the average would be wrong.
+ * 5: the default secure round streams 1 MiB of ring elements per message (chunk_bytes), 2^17
+ * elements of Z_2^64 where version 4 sent 2^18.
  */
-export const FEDAVG_VERSION = 'tessera-fedavg/4';
+export const FEDAVG_VERSION = 'tessera-fedavg/5';
 
-/** Elements per streamed message: 1 MiB of float32, 2 MiB of Z_2^64. */
+/** Elements per streamed message of PlainFedAvg and of a round with min_parties: 1 MiB of float32, 2 MiB of Z_2^64. */
 export const CHUNK_ELEMENTS = 1 << 18;
+
+/** Ring bytes per reduce message of the default SecureFedAvg round: 2^18 elements of Z_2^32, 2^17 of Z_2^64. */
+export const CHUNK_RING_BYTES = 1 << 20;
 
 /** Weights are fixed point with this many fractional bits in Z_2^64 (integers are exact). */
 export const WEIGHT_FRAC_BITS = 24;
@@ -191,8 +196,29 @@ export interface ModelInput {
   readonly waitMs?: number;
 }
 
+/**
+ * Whether this round's chunks are sized in ring bytes: the default secure round, so that the 64-bit
+ * ring's reduce messages are 1 MiB, as PlainFedAvg's and the 32-bit ring's are. What a party holds
+ * in flight (chunk buffers, sealed messages, received bodies, own-segment accumulators) scales with
+ * the message, and 2 MiB messages kept the 64-bit round near or above 3× the model at 25M
+ * parameters (docs/performance.md "SecureFedAvg's messages of one MiB"). A round with min_parties
+ * keeps CHUNK_ELEMENTS: it holds its whole mask anyway (double.ts).
+ */
+function chunkedByBytes(params: FedAvgParams): boolean {
+  return params.chunkElements === undefined && params.variant === 'SecureFedAvg' && params.minParties === undefined;
+}
+
+/** Elements per streamed message (chunk c of a segment is message seq c). */
+export function chunkElements(params: FedAvgParams): number {
+  if (chunkedByBytes(params)) return CHUNK_RING_BYTES / (params.fixedPoint!.bits / 8);
+  return params.chunkElements ?? CHUNK_ELEMENTS;
+}
+
 export function termsFor(params: FedAvgParams, nodes: readonly string[]): Terms {
-  const base = { microprotocol: params.variant, nodes, fedavg: FEDAVG_VERSION, chunk_elements: params.chunkElements ?? CHUNK_ELEMENTS };
+  // In bytes where the chunk follows from the ring, so that parties with different ring widths
+  // disagree on ring_bits rather than on the chunk it implies.
+  const chunk: Record<string, number> = chunkedByBytes(params) ? { chunk_bytes: CHUNK_RING_BYTES } : { chunk_elements: chunkElements(params) };
+  const base = { microprotocol: params.variant, nodes, fedavg: FEDAVG_VERSION, ...chunk };
   const withMin = params.minParties === undefined ? base : { ...base, min_parties: params.minParties };
   if (params.variant === 'PlainFedAvg') return withMin;
   const withMax = params.minParties === undefined ? withMin : { ...withMin, max_weight: params.maxWeight ?? DEFAULT_MAX_WEIGHT, rescue: params.rescue ?? 'backup' };
@@ -553,7 +579,7 @@ export class FedAvgComputation {
       const conflict = compareManifests(this.manifest, received.get(j)!.manifest, partyName(session, j), j);
       if (conflict) throw conflict;
     }
-    const layout = new Layout(this.manifest, session.parties, this.params.chunkElements ?? CHUNK_ELEMENTS);
+    const layout = new Layout(this.manifest, session.parties, chunkElements(this.params));
     if (!secure) return { layout, prepareMs: performance.now() - t0 };
 
     const bits = this.params.fixedPoint!.bits;

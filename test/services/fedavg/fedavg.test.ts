@@ -132,9 +132,9 @@ for (const n of [2, 3, 7]) {
   });
 }
 
-// Chunks of a full CHUNK_ELEMENTS travel in envelopes of 1 MiB (float32) and 2 MiB (64-bit ring),
-// two per segment, so PlainFedAvg's per-chunk accumulators (reused from chunk to chunk) and the
-// secure round's are each used more than once.
+// Full chunks travel in envelopes of 1 MiB (PlainFedAvg: CHUNK_ELEMENTS float32; the 64-bit ring:
+// half as many elements), two per segment for PlainFedAvg and four for the secure round, so the
+// per-chunk accumulators of both (reused from chunk to chunk) are each used more than once.
 describe('FedAvg with chunk-sized messages across real servers', { timeout: 120_000 }, () => {
   const n = 3;
   const specs: Spec[] = [{ name: 'w', dtype: 'F32', shape: [n * 2 * CHUNK_ELEMENTS] }];

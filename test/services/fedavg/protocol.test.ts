@@ -2,7 +2,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryHub } from '../../../services/simulation/network.js';
 import { plainFedAvg, prepareFedAvg, secureFedAvg } from '../../../services/fedavg/index.js';
-import { CHUNK_ELEMENTS } from '../../../services/fedavg/protocol.js';
+import { chunkElements, CHUNK_ELEMENTS, CHUNK_RING_BYTES, termsFor } from '../../../services/fedavg/protocol.js';
+import { fixedPoint } from '../../../services/common/vector.js';
 import { TensorSet, type DType, type Tensor } from '../../../services/common/tensors.js';
 import { BadInputError, ConflictError, PeerError, TesseraError, TimeoutError } from '../../../services/errors.js';
 import { isServerObject, type CallContext, type ServerObject } from '../../../services/microservice.js';
@@ -165,7 +166,7 @@ describe('SecureFedAvg against a float64 reference', () => {
     }
   });
 
-  test('a multi-chunk model streams every segment in chunks of CHUNK_ELEMENTS', async () => {
+  test('a multi-chunk model streams every segment in messages of 1 MiB of ring elements (64-bit ring: 2^17 per chunk)', async () => {
     const n = 3;
     const hub = new MemoryHub(nodes(n));
     const specs: Spec[] = [{ name: 'big', dtype: 'F32', shape: [CHUNK_ELEMENTS * 4 + 12345] }, { name: 'small', dtype: 'F64', shape: [3] }];
@@ -176,7 +177,10 @@ describe('SecureFedAvg against a float64 reference', () => {
     for (const r of got) assert.ok(maxError(r, want) <= 1e-6 * 5);
     const reduce = hub.log.filter((m) => m.stage === 'reduce');
     assert.ok(Math.max(...reduce.map((m) => m.seq)) >= 1, 'more than one chunk per segment');
-    assert.ok(Math.max(...reduce.map((m) => m.bytes)) <= CHUNK_ELEMENTS * 8);
+    // Full chunks of the 64-bit ring are 1 MiB on the wire, not CHUNK_ELEMENTS × 8 bytes = 2 MiB;
+    // the gather stage carries the same chunks as float32.
+    assert.equal(Math.max(...reduce.map((m) => m.bytes)), CHUNK_RING_BYTES);
+    assert.equal(Math.max(...hub.log.filter((m) => m.stage === 'gather').map((m) => m.bytes)), CHUNK_RING_BYTES / 2);
     // Bytes per party: (n−1)/n of the model as ring elements (8 B) plus as float32 (4 B), and a few
     // hundred bytes of setup and weights.
     const total = CHUNK_ELEMENTS * 4 + 12345 + 3;
@@ -186,6 +190,34 @@ describe('SecureFedAvg against a float64 reference', () => {
       assert.ok(Math.abs(sent - ideal) / ideal < 0.01, `party ${i} sent ${sent}, ideal ${ideal}`);
       assert.ok(hub.bytesSent[i]! - sent < 2000, 'setup and weights are small');
     }
+  });
+
+  test('chunks: 1 MiB of ring elements in the default secure round (chunk_bytes in the terms), CHUNK_ELEMENTS otherwise', () => {
+    const chunk = (params: Parameters<typeof termsFor>[0]) => {
+      const terms = termsFor(params, nodes(3));
+      return [chunkElements(params), terms.chunk_bytes ?? `${terms.chunk_elements} elements`];
+    };
+    assert.deepEqual(chunk({ variant: 'SecureFedAvg', fixedPoint: fixedPoint(64) }), [CHUNK_RING_BYTES / 8, CHUNK_RING_BYTES]);
+    assert.deepEqual(chunk({ variant: 'SecureFedAvg', fixedPoint: fixedPoint(32) }), [CHUNK_RING_BYTES / 4, CHUNK_RING_BYTES]);
+    assert.deepEqual(chunk({ variant: 'PlainFedAvg' }), [CHUNK_ELEMENTS, `${CHUNK_ELEMENTS} elements`]);
+    // A round with min_parties chunks as before (double.ts), and an explicit size is kept.
+    assert.deepEqual(chunk({ variant: 'SecureFedAvg', fixedPoint: fixedPoint(64), minParties: 2 }), [CHUNK_ELEMENTS, `${CHUNK_ELEMENTS} elements`]);
+    assert.deepEqual(chunk({ variant: 'SecureFedAvg', fixedPoint: fixedPoint(64), chunkElements: 1000 }), [1000, '1000 elements']);
+  });
+
+  test('every chunk is masked with its own stretch of keystream: a zero model gives no two equal chunks', async () => {
+    // With a zero model a reduce message is its mask alone (party 0's term with party 2 over
+    // segment 1): a chunk masked from the wrong offset of the stream would repeat another chunk.
+    const n = 3;
+    const hub = new MemoryHub(nodes(n));
+    hub.capture = true;
+    const zeros = new TensorSet(new Map([['w', { dtype: 'F32' as const, shape: [3 * 3 * CHUNK_RING_BYTES / 8 + 5], data: new Float32Array(3 * 3 * CHUNK_RING_BYTES / 8 + 5) }]]));
+    results(await runAll(secureFedAvg, hub, () => ({ data: { tensors: TensorSet.parseSafetensors(zeros.toSafetensors()), weight: 1 } })));
+    const chunks = hub.log.filter((x) => x.stage === 'reduce' && x.from === 0 && x.to === 1).map((x) => Buffer.from(x.payload!));
+    assert.ok(chunks.length >= 3, `${chunks.length} chunks`);
+    const heads = new Set(chunks.map((c) => c.subarray(0, 16).toString('hex')));
+    assert.equal(heads.size, chunks.length, 'no two chunks start with the same mask');
+    assert.ok(chunks.every((c) => c.some((b) => b !== 0)), 'every chunk is masked');
   });
 
   test('masks are fresh per computation: identical inputs give different reduce messages', async () => {
