@@ -342,9 +342,11 @@ export class PeerSession implements Session {
 
   /** Fails the receives past their deadline, naming the silent party and the stage, and re-arms for the next. */
   private expireWaiters(): void {
+    // Node fired this timer as it would a timer of each wait due by then (its clock may run a little
+    // behind performance.now()): those waits end now, not one re-arm later.
+    const now = Math.max(this.deadlineAt, performance.now());
     this.deadlineTimer = undefined;
     this.deadlineAt = Infinity;
-    const now = performance.now();
     let next = Infinity;
     for (const [key, waiter] of this.waiters) {
       if (waiter.deadline <= now) {
