@@ -43,12 +43,7 @@ export interface SessionHost {
   debug(obj: object, msg: string): void;
 }
 
-/** A receive waiting for its message, until `deadline` (performance.now() ms). */
 interface Waiter {
-  readonly from: number;
-  readonly stage: string;
-  readonly timeoutMs: number;
-  readonly deadline: number;
   resolve(payload: Buffer): void;
   reject(err: Error): void;
 }
@@ -133,13 +128,6 @@ export class PeerSession implements Session {
   private inboxBytes = 0;
   private readonly consumed = new Map<string, Fingerprint>();
   private readonly waiters = new Map<string, Waiter>();
-  /**
-   * One timer for the deadlines of every receive waiting, armed for the earliest (deadlineAt) and
-   * not cleared when a message comes: a computation's receives share its stage timeout, so a sum
-   * arms it about once instead of setting and clearing a timer per waited message.
-   */
-  private deadlineTimer: NodeJS.Timeout | undefined;
-  private deadlineAt = Infinity;
   private readonly spaceWaiters = new Set<() => void>();
   private failure: TesseraError | undefined;
   /** The typed cause this party gave when it aborted (its own failure, as the others learn it). */
@@ -327,42 +315,26 @@ export class PeerSession implements Session {
     if (this.waiters.has(key)) {
       return Promise.reject(new BadInputError(`already waiting for ${stage}[${seq}] from ${this.party(from)}`, { where: 'stage' }));
     }
-    const deadline = performance.now() + timeoutMs;
     return new Promise<Uint8Array>((resolve, reject) => {
-      this.waiters.set(key, { from, stage, timeoutMs, deadline, resolve, reject });
-      if (deadline < this.deadlineAt) this.armDeadlines(deadline);
-    });
-  }
-
-  private armDeadlines(deadline: number): void {
-    if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
-    this.deadlineAt = deadline;
-    this.deadlineTimer = setTimeout(() => this.expireWaiters(), Math.max(0, Math.ceil(deadline - performance.now())));
-  }
-
-  /** Fails the receives past their deadline, naming the silent party and the stage, and re-arms for the next. */
-  private expireWaiters(): void {
-    // Node fired this timer as it would a timer of each wait due by then (its clock may run a little
-    // behind performance.now()): those waits end now, not one re-arm later.
-    const now = Math.max(this.deadlineAt, performance.now());
-    this.deadlineTimer = undefined;
-    this.deadlineAt = Infinity;
-    let next = Infinity;
-    for (const [key, waiter] of this.waiters) {
-      if (waiter.deadline <= now) {
+      const timer = setTimeout(() => {
         this.waiters.delete(key);
-        waiter.reject(this.receiveTimeout(waiter));
-      } else if (waiter.deadline < next) {
-        next = waiter.deadline;
-      }
-    }
-    if (next !== Infinity) this.armDeadlines(next);
-  }
-
-  private receiveTimeout({ from, stage, timeoutMs }: Waiter): TimeoutError {
-    return new TimeoutError(`${this.party(from)} sent no "${stage}" message within ${timeoutMs} ms${this.silentParties()}`, {
-      where: this.party(from),
-      extra: { party: from, stage, missing: [from] },
+        reject(
+          new TimeoutError(`${this.party(from)} sent no "${stage}" message within ${timeoutMs} ms${this.silentParties()}`, {
+            where: this.party(from),
+            extra: { party: from, stage, missing: [from] },
+          }),
+        );
+      }, timeoutMs);
+      this.waiters.set(key, {
+        resolve: (payload) => {
+          clearTimeout(timer);
+          resolve(payload);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      });
     });
   }
 
@@ -538,9 +510,6 @@ export class PeerSession implements Session {
     this.confirmResolvers.length = 0;
     for (const waiter of this.waiters.values()) waiter.reject(err);
     this.waiters.clear();
-    clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = undefined;
-    this.deadlineAt = Infinity;
     for (const wake of this.spaceWaiters) wake();
     this.inbox.clear();
     this.inboxIds.clear();
