@@ -4,7 +4,7 @@
 // carrier, no sealing and no protocol (those are bench/floor-peer.ts and bench:sum). With another
 // checkout as argument its session.ts is measured too, the two in alternating rounds, so a change
 // to the session is compared with main in the same minutes (docs/performance.md, "A party's
-// session: receive deadlines on one timer, small payloads kept by their bytes").
+// session: small payloads kept by their bytes, and one receive timer taken back").
 //
 //   npx tsx bench/floor-session.ts [--rounds 9] [--sessions 20000] [/path/to/other/checkout]
 
