@@ -68,16 +68,21 @@ function digest(payload: Uint8Array): Buffer {
  * envelope is the same envelope (a carrier's retry, outbound.ts; a replay); a large payload sealed
  * afresh for a slot already consumed is refused like any other second message, whatever it holds.
  * Small payloads (and one delivered without its id: early-messages.ts) keep their SHA-256, so a
- * small message sent twice by a protocol stays an idempotent duplicate.
+ * small message sent twice by a protocol stays an idempotent duplicate; one no longer than that
+ * digest (a sum's 8-byte element, its 32-byte nonce) is kept as a copy of its bytes, which tells
+ * the same apart exactly, for no hash per message.
  */
-type Fingerprint = { readonly envelope: Buffer } | { readonly sha256: Buffer };
+type Fingerprint = { readonly envelope: Buffer } | { readonly sha256: Buffer } | { readonly bytes: Buffer };
+const DIGEST_BYTES = 32;
 
 function fingerprint(payload: Uint8Array, id: Buffer | undefined): Fingerprint {
+  if (payload.byteLength <= DIGEST_BYTES) return { bytes: Buffer.from(payload) };
   return id !== undefined && payload.byteLength > LARGE_PAYLOAD_BYTES ? { envelope: id } : { sha256: digest(payload) };
 }
 
 function sameMessage(seen: Fingerprint, payload: Uint8Array, id: Buffer | undefined): boolean {
   if ('envelope' in seen) return id !== undefined && seen.envelope.equals(id);
+  if ('bytes' in seen) return seen.bytes.equals(payload);
   return seen.sha256.equals(digest(payload));
 }
 

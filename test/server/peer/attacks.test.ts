@@ -163,6 +163,27 @@ describe('attacks on a network-secret deployment', () => {
     next.forEach((s) => s.close());
   });
 
+  test('a small consumed payload: the same bytes sealed afresh are a duplicate, other bytes for its slot are refused', async () => {
+    // An 8-byte payload (a sum's element) is remembered by its bytes, a 40-byte one by its SHA-256 (session.ts Fingerprint).
+    for (const [name, payload] of [['8-byte', randomBytes(8)], ['40-byte', randomBytes(40)]] as const) {
+      const sessions = await openAll(net, `small-replay-${name}`);
+      const b = net.parties[1]!;
+      const before = b.received.length;
+      await sessions[0]!.send(1, 'share', payload);
+      const header = parseEnvelope(b.received[before]!).header;
+      assert.ok(Buffer.from(await sessions[1]!.receive(0, 'share')).equals(payload));
+      const alice = await loadOrCreateIdentity(net.parties[0]!.dataDir, memoryLog());
+      const keys = new ChannelKeys(alice, new Trust({ secret: SECRET }));
+      assert.equal((await post(b.url, keys.seal(header, payload))).status, 204, `${name}: the same bytes again are a harmless duplicate`);
+      const other = Buffer.from(payload);
+      other[0] = other[0]! ^ 1;
+      const { status, problem } = await post(b.url, keys.seal(header, other));
+      assert.equal(status, 409, `${name}: other bytes for a consumed slot`);
+      assert.match(String(problem.detail), /two different "share" messages with seq 0/);
+      sessions.forEach((s) => s.close());
+    }
+  });
+
   test('a large payload is known by its envelope: its replay is a duplicate, held or consumed; the same bytes sealed afresh for a consumed slot are refused', async () => {
     // Large payloads are remembered by nonce | tag, not by a hash of their bytes (session.ts Fingerprint).
     const sessions = await openAll(net, 'large-replay');

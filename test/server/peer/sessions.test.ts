@@ -194,6 +194,27 @@ describe('peer sessions, three parties (network secret)', () => {
     });
     s0.close();
   });
+
+  test('every waited message keeps its own time limit, whichever waits began first', async () => {
+    const s0 = await net.parties[0]!.node.open({ uuid: 'deadlines', myself: 0, terms: termsFor(net.urls), stages: STAGES, timeoutMs: 10_000 });
+    try {
+      const started = performance.now();
+      const elapsed = (wait: Promise<Uint8Array>) => wait.then(() => assert.fail('no message was sent'), (err: Error) => {
+        assert.ok(err instanceof TimeoutError, err.message);
+        return performance.now() - started;
+      });
+      const long = s0.receive(2, 'share', 0).catch((err: unknown) => err);
+      // Shorter limits than the one already waiting, and a later one after an earlier expired.
+      const [short, later] = await within(3000, 'the shorter limits', Promise.all([elapsed(s0.receive(1, 'share', 0, 150)), elapsed(s0.receive(1, 'share', 1, 600))]));
+      assert.ok(short >= 140 && short < 600, `the 150 ms wait ended after ${short} ms`);
+      assert.ok(later >= 590, `the 600 ms wait ended after ${later} ms`);
+      s0.close();
+      // The wait with the session's 10 s limit was still waiting: it ends with the session.
+      assert.match(String(await long), /is closed/);
+    } finally {
+      s0.close();
+    }
+  });
 });
 
 describe('a peer set up anew (new identity key at the same URL)', () => {
