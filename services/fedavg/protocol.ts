@@ -33,7 +33,7 @@
 //
 // Memory: masks are expanded chunk by chunk, fused with the encoding; the average is written chunk
 // by chunk into the input's own buffers (outputStorage); messages stream in chunks (chunkElements:
-// 1 MiB of ring elements or float32) with seq numbers.
+// just under 1 MiB of ring elements, or 1 MiB of float32) with seq numbers.
 
 import { hkdfSync } from 'node:crypto';
 import { BadInputError, ConflictError, PeerError, TesseraError, TimeoutError } from '../errors.js';
@@ -93,16 +93,23 @@ export type Variant = 'SecureFedAvg' | 'PlainFedAvg';
  * Protocol version in the terms: parties running different wire formats fail at the first message.
  * 4: the default round leaves the segment holder's pair terms out of its segment (masks.ts
  * segmentTerms); a party of version 3 would mask differently and the average would be wrong.
- * 5: the default secure round streams 1 MiB of ring elements per message (chunk_bytes), 2^17
- * elements of Z_2^64 where version 4 sent 2^18.
+ * 5: the default secure round streams 1 MiB less 8 KiB of ring elements per message (chunk_bytes),
+ * 130,048 elements of Z_2^64 where version 4 sent 2^18.
  */
 export const FEDAVG_VERSION = 'tessera-fedavg/5';
 
 /** Elements per streamed message of PlainFedAvg and of a round with min_parties: 1 MiB of float32, 2 MiB of Z_2^64. */
 export const CHUNK_ELEMENTS = 1 << 18;
 
-/** Ring bytes per reduce message of the default SecureFedAvg round: 2^18 elements of Z_2^32, 2^17 of Z_2^64. */
-export const CHUNK_RING_BYTES = 1 << 20;
+/**
+ * Ring bytes per reduce message of the default SecureFedAvg round: 260,096 elements of Z_2^32,
+ * 130,048 of Z_2^64. 1 MiB less 8 KiB, so that the sealed message (its header and GCM overhead: a
+ * few hundred bytes once the terms go by digest) and the relay's header room (relay.ts HEADER_ROOM,
+ * 4 KiB) fit one NATS message at the nats-server's default max_payload of 1 MiB: through the relay a
+ * chunk then crosses unfragmented, with no reassembly and half the NATS messages of a chunk of 1 MiB
+ * (docs/relay.md "SecureFedAvg's chunks in one NATS message").
+ */
+export const CHUNK_RING_BYTES = (1 << 20) - (8 << 10);
 
 /** Weights are fixed point with this many fractional bits in Z_2^64 (integers are exact). */
 export const WEIGHT_FRAC_BITS = 24;
@@ -198,7 +205,7 @@ export interface ModelInput {
 
 /**
  * Whether this round's chunks are sized in ring bytes: the default secure round, so that the 64-bit
- * ring's reduce messages are 1 MiB, as PlainFedAvg's and the 32-bit ring's are. What a party holds
+ * ring's reduce messages are under 1 MiB, as the 32-bit ring's are (CHUNK_RING_BYTES). What a party holds
  * in flight (chunk buffers, sealed messages, received bodies, own-segment accumulators) scales with
  * the message, and 2 MiB messages kept the 64-bit round near or above 3× the model at 25M
  * parameters (docs/performance.md "SecureFedAvg's messages of one MiB"). A round with min_parties

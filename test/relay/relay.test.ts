@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { startNats, type Nats } from './nats.js';
 import { computeAll, fedAvgAll, maxDifference, plainAverage, smallModel, startRelayCluster } from './harness.js';
 import { within } from '../within.js';
+import { connect } from '@nats-io/transport-node';
+import { CHUNK_RING_BYTES } from '../../services/fedavg/protocol.js';
 
 describe('every party reached through the relay only', { timeout: 180_000 }, () => {
   let nats: Nats;
@@ -65,5 +67,40 @@ describe('a mixed network: two parties reached directly, two through the relay',
     const models = [1, 2, 3, 4].map((seed) => smallModel(1000, seed));
     const got = await within(60_000, 'SecureFedAvg', fedAvgAll(cluster, models));
     for (const tensors of got) assert.ok(maxDifference(tensors, plainAverage(models)) < 1e-4);
+  });
+});
+
+// SecureFedAvg's reduce messages are sized (protocol.ts CHUNK_RING_BYTES) so that, sealed, they fit
+// one NATS message at the nats-server's default max_payload: no fragments, no reassembly.
+describe("SecureFedAvg through a relay at the nats-server's default max_payload (1 MiB)", { timeout: 120_000 }, () => {
+  let nats: Nats;
+  let cluster: Awaited<ReturnType<typeof startRelayCluster>>;
+  before(async () => {
+    nats = await startNats();
+    cluster = await startRelayCluster(nats.url, { parties: 3 });
+  });
+  after(async () => {
+    await cluster?.close();
+    await nats?.stop();
+  });
+
+  test('every full chunk crosses as one NATS message, and the average is right', async () => {
+    // What reaches the parties' subjects, seen from outside: sizes and fragment headers.
+    const raw = await connect({ servers: nats.url });
+    const seen: { bytes: number; fragment: boolean }[] = [];
+    raw.subscribe('tessera.peer.>', { callback: (err, msg) => { if (!err) seen.push({ bytes: msg.data.byteLength, fragment: Boolean(msg.headers?.get('Tessera-Fragment')) }); } });
+    await raw.flush();
+    try {
+      // Segments of 200,000 elements: a full chunk of the 64-bit ring and a partial one each.
+      const models = [1, 2, 3].map((seed) => smallModel(600_000, seed));
+      const got = await within(90_000, 'SecureFedAvg', fedAvgAll(cluster, models));
+      for (const tensors of got) assert.ok(maxDifference(tensors, plainAverage(models)) < 1e-4);
+      await raw.flush();
+    } finally {
+      await raw.close();
+    }
+    const full = seen.filter((m) => m.bytes > CHUNK_RING_BYTES);
+    assert.ok(full.length >= 6, `${full.length} messages carried a full chunk`);
+    assert.deepEqual(seen.filter((m) => m.fragment), [], 'no message was a fragment');
   });
 });

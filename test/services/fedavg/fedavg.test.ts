@@ -132,8 +132,8 @@ for (const n of [2, 3, 7]) {
   });
 }
 
-// Full chunks travel in envelopes of 1 MiB (PlainFedAvg: CHUNK_ELEMENTS float32; the 64-bit ring:
-// half as many elements), two per segment for PlainFedAvg and four for the secure round, so the
+// Full chunks travel in envelopes of about 1 MiB (PlainFedAvg: CHUNK_ELEMENTS float32; the 64-bit
+// ring: CHUNK_RING_BYTES / 8 elements), two per segment for PlainFedAvg and five for the secure round, so the
 // per-chunk accumulators of both (reused from chunk to chunk) are each used more than once.
 describe('FedAvg with chunk-sized messages across real servers', { timeout: 120_000 }, () => {
   const n = 3;

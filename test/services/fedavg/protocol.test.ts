@@ -166,7 +166,7 @@ describe('SecureFedAvg against a float64 reference', () => {
     }
   });
 
-  test('a multi-chunk model streams every segment in messages of 1 MiB of ring elements (64-bit ring: 2^17 per chunk)', async () => {
+  test('a multi-chunk model streams every segment in messages of CHUNK_RING_BYTES of ring elements (just under 1 MiB; 64-bit ring: 130,048 per chunk)', async () => {
     const n = 3;
     const hub = new MemoryHub(nodes(n));
     const specs: Spec[] = [{ name: 'big', dtype: 'F32', shape: [CHUNK_ELEMENTS * 4 + 12345] }, { name: 'small', dtype: 'F64', shape: [3] }];
@@ -177,7 +177,7 @@ describe('SecureFedAvg against a float64 reference', () => {
     for (const r of got) assert.ok(maxError(r, want) <= 1e-6 * 5);
     const reduce = hub.log.filter((m) => m.stage === 'reduce');
     assert.ok(Math.max(...reduce.map((m) => m.seq)) >= 1, 'more than one chunk per segment');
-    // Full chunks of the 64-bit ring are 1 MiB on the wire, not CHUNK_ELEMENTS × 8 bytes = 2 MiB;
+    // Full chunks of the 64-bit ring are CHUNK_RING_BYTES on the wire, not CHUNK_ELEMENTS × 8 bytes = 2 MiB;
     // the gather stage carries the same chunks as float32.
     assert.equal(Math.max(...reduce.map((m) => m.bytes)), CHUNK_RING_BYTES);
     assert.equal(Math.max(...hub.log.filter((m) => m.stage === 'gather').map((m) => m.bytes)), CHUNK_RING_BYTES / 2);
@@ -192,7 +192,7 @@ describe('SecureFedAvg against a float64 reference', () => {
     }
   });
 
-  test('chunks: 1 MiB of ring elements in the default secure round (chunk_bytes in the terms), CHUNK_ELEMENTS otherwise', () => {
+  test('chunks: CHUNK_RING_BYTES of ring elements in the default secure round (chunk_bytes in the terms), CHUNK_ELEMENTS otherwise', () => {
     const chunk = (params: Parameters<typeof termsFor>[0]) => {
       const terms = termsFor(params, nodes(3));
       return [chunkElements(params), terms.chunk_bytes ?? `${terms.chunk_elements} elements`];
