@@ -6,7 +6,7 @@
 // (e.g. a checkout of main), its channel is measured too, in alternating rounds in this process,
 // so a busy machine slows both alike.
 //
-//   npx tsx bench/channel-calls.ts [--rounds 9] [--requests 4000] [/work/wt/base]
+//   npx tsx bench/channel-calls.ts [--rounds 9] [--requests 4000] [OTHER_CHECKOUT]
 import { createServer, type Server } from 'node:http';
 import { once, setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
