@@ -487,12 +487,15 @@ async function dropoutRun(size: number, parties: number, models: TensorSet[], ki
     const submitting = preparing.filter((i) => !crash || i !== last);
     const cpu1 = submitting.map((i) => cpuSeconds(children[i]!.pid!));
     const faults1 = submitting.map((i) => minorFaults(children[i]!.pid!));
+    const mark1 = process.hrtime.bigint() / 1000n;
     const t1 = performance.now();
     const results = await Promise.all(submitting.map((i) =>
       prepared[preparing.indexOf(i)]!.member('submit')({ data: { tensors: uploaded[preparing.indexOf(i)], weight: 100 * (i + 1) }, timeout: DROPOUT_STAGE_TIMEOUT_S })));
     const t2 = performance.now();
     const cpu2 = submitting.map((i) => cpuSeconds(children[i]!.pid!));
     const faults2 = submitting.map((i) => minorFaults(children[i]!.pid!));
+    // For a profile of the servers (TESSERA_BENCH_NODE_ARGS="--cpu-prof ..."), as in protocolRun.
+    if (process.env.TESSERA_BENCH_NODE_ARGS) process.stderr.write(`  ${size / 1e6}M x${parties} ${kind}: online window ${mark1} ${process.hrtime.bigint() / 1000n} µs, pids ${submitting.map((i) => children[i]!.pid).join(',')}\n`);
     const metadata = await Promise.all(results.map((r, k) => resultMetadata(nodes[submitting[k]!]!, r!.uuid)));
     void t0;
     return {

@@ -55,7 +55,7 @@ import { SHARE_BYTES, shamirReconstruct } from '../common/shamir.js';
 import { otherParties, partyName } from '../common/stages.js';
 import { addBytesInto, addInto, decodeInto, elementAt, ringBytes, ringSlice, wordsOf, type VectorFixedPoint, type FloatArray } from '../common/vector.js';
 import { floatRangeBytes, writeFloatRange, type Layout } from './layout.js';
-import { maskOnto } from '../common/mask.js';
+import { expandMaskInto, maskOnto } from '../common/mask.js';
 import { combinedMask, type MaskTerm } from './masks.js';
 import type { MaskGraph } from './graph.js';
 
@@ -76,6 +76,12 @@ export interface DoubleSetup {
    * pair masks are removed with its neighbours in S only: no other party added one.
    */
   readonly graph: MaskGraph;
+  /**
+   * With rescue "none": the terms of this party's own-segment contribution (its pair masks, no self
+   * mask), kept past setup so that a holder that summed a party decided out can mask that
+   * contribution afresh (onlineDouble, "dirty"). Zeroed once the included set is decided.
+   */
+  readonly ownTerms?: readonly MaskTerm[];
 }
 
 /** Bytes of a double-masking setup message's extra part: public key, share of b, share of sk. */
@@ -301,6 +307,16 @@ export async function onlineDouble(
     }
     return mask[id]!;
   };
+  /**
+   * Without backups: chunk `id` of the own segment back to x_i + M_i (pair masks only), as it was
+   * before anything was summed onto it; for a holder that summed a party decided out (`dirty`).
+   * The model is still the input as given (the average is written over it only later), so the
+   * chunk is encoded again when next used.
+   */
+  const maskOwnAfresh = (id: number): void => {
+    expandMaskInto(bits, setup.ownTerms!, d.modelLabel, mask[id]!, layout.chunk(me, position.get(id)![1])[0]);
+    encoded.delete(id);
+  };
   addBytesInto(64, d.weightMask, ringBytes(Uint32Array.of(q % 2 ** 32, Math.floor(q / 2 ** 32))), 1);
 
   // Stage "reduce": send everything; receive this party's segment from each party into its own
@@ -311,13 +327,15 @@ export async function onlineDouble(
   const weightSeq = position.size;
   const received = new Map<number, { weight: Uint32Array; chunks: Uint32Array[] }>();
   // Without backups this party's own-segment contribution never leaves it, so each other party's
-  // contribution to the own segment is added onto it as it arrives, as the default round does
-  // (reduceAndGather), instead of after the decision: the encoding of the own segment and these
-  // adds leave the path between the decision and the gather. Each contribution is still kept, by
-  // sender, as far as it arrived: if its sender is decided out, finishChunk subtracts it again.
-  // (With the backup the own-segment chunks are sent to the rescuer, so they stay as sent.)
+  // contribution to the own segment is added onto it as it arrives and then dropped, as the
+  // default round does (reduceAndGather): one accumulator, no received contribution kept (their
+  // pages were most of what this round faulted in online beyond the default round's). If a sender
+  // whose contribution was added (in whole or in part) is decided out, the accumulator is masked
+  // afresh and the included parties resend theirs (stage "resend", `dirty` below): the views say
+  // who, so every party knows. (With the backup the own-segment chunks are sent to the rescuer,
+  // so they stay as sent, and the others' are kept by sender until the decision.)
   const sumEarly = !withBackup;
-  const summed = new Map<number, Uint32Array[]>(); // sender → its contributions added onto the own segment, by chunk
+  const summedFrom = new Set<number>(); // senders with some of their contribution added onto the own segment
   const backup = new Map<number, Uint32Array>(); // chunk id of the predecessor's segment → its contribution
   const sendChunks = async (to: number, stage: string, ids: readonly number[]) => {
     const inflight: Promise<void>[] = [];
@@ -340,26 +358,32 @@ export async function onlineDouble(
       return keptWords(payload);
     };
     const chunks: Uint32Array[] = [];
-    if (sumEarly) summed.set(from, chunks);
     for (const id of chunksOf(me)) {
       const words = await take(id);
-      chunks.push(words);
-      if (sumEarly) addInto(bits, contribution(id), words, 1);
+      if (sumEarly) {
+        addInto(bits, contribution(id), words, 1);
+        summedFrom.add(from);
+      } else {
+        chunks.push(words);
+      }
     }
     if (from === predecessor) for (const id of chunksOf(from)) backup.set(id, await take(id));
     received.set(from, { weight, chunks });
   };
   await Promise.all([...others.map((h) => tolerant(session, sendAll(h))), ...others.map((i) => tolerant(session, receiveFrom(i)))]);
 
-  // Stage "decide".
-  const mine = Uint8Array.from({ length: n }, (_, i) => (i === me || received.has(i) ? 1 : 0));
+  // Stage "decide": 1 for a party that delivered everything; without backups, 2 for one whose
+  // contribution was added here in part (it is not in R_me, but if it is decided out this party's
+  // accumulator holds some of it: see `dirty`).
+  const mine = Uint8Array.from({ length: n }, (_, i) => (i === me || received.has(i) ? 1 : summedFrom.has(i) ? 2 : 0));
+  const viewMax = sumEarly ? 2 : 1;
   const views = new Map<number, Uint8Array>([[me, mine]]);
   await Promise.all([
     ...others.map((h) => tolerant(session, session.send(h, stages.decide, mine, 0))),
     ...[...received.keys()].map(async (h) => {
       const view = await tolerant(session, session.receive(h, stages.decide, 0, after(1)));
       if (view === undefined) return;
-      if (view.length !== n || view.some((b) => b > 1)) throw new PeerError('malformed decide message', { where: partyName(session, h) });
+      if (view.length !== n || view.some((b) => b > viewMax)) throw new PeerError('malformed decide message', { where: partyName(session, h) });
       views.set(h, view);
     }),
   ]);
@@ -382,7 +406,7 @@ export async function onlineDouble(
       const payload = await tolerant(session, session.receive(h, stages.echo, 0, after(2)));
       if (payload === undefined) return;
       const party = partyName(session, h);
-      if (payload.length !== n + n * n || payload.some((b) => b > 1)) throw new PeerError('malformed echo message', { where: party });
+      if (payload.length !== n + n * n || payload.some((b, k) => b > (k < n ? 1 : viewMax))) throw new PeerError('malformed echo message', { where: party });
       for (let j = 0; j < n; j++) {
         if (payload[j] !== 1) continue;
         const view = Uint8Array.from(payload.subarray(n + j * n, n + (j + 1) * n));
@@ -421,10 +445,14 @@ export async function onlineDouble(
   const mySegments = Array.from({ length: n }, (_, s) => s).filter((s) => owner(s) === me);
   const peers = included.filter((i) => i !== me);
   const selfView = Uint8Array.from({ length: n }, (_, i) => (included.includes(i) ? 1 : 0));
-  // An included party's contribution to the own segment, already added onto it (sumEarly), is
-  // never subtracted: drop it now rather than carry it through the gather (a third of the model
-  // in the ring at three parties). The one array is referenced from `received` too.
-  if (sumEarly) for (const i of peers) summed.get(i)?.splice(0);
+  // Without backups, an included holder whose view shows any part of a dropped party's
+  // contribution summed into its accumulator: it discards the accumulator and gets the included
+  // parties' contributions to its segment again (the same masked values it received in the
+  // reduce: stage "resend"). Every party computes this alike from the same views.
+  const dirty = (h: number): boolean => sumEarly && included.includes(h) && dropped.some((k) => views.get(h)![k]! > 0);
+  // The segments a party of S finishes from resent contributions: a dropped party's it substitutes
+  // for, and its own if dirty.
+  const resentSegments = (j: number): number[] => Array.from({ length: n }, (_, s) => s).filter((s) => owner(s) === j && (s !== j || dirty(j)));
 
   // Stage "confirm": reveal nothing until t parties (this one included) state the same included
   // set and none states another. Each party states one set, so two honest parties with different
@@ -460,6 +488,8 @@ export async function onlineDouble(
   // some, needed by the resend below. After this, contribution() reads only the encoded chunks
   // (the resend, the sums, a recontribution for a rescue), never the model: every element is
   // encoded before any average can be written over it.
+  if (dirty(me)) for (const id of chunksOf(me)) maskOwnAfresh(id);
+  for (const t of setup.ownTerms ?? []) t.seed.fill(0);
   for (const id of position.keys()) contribution(id);
   const outputs = outputStorage();
 
@@ -472,13 +502,13 @@ export async function onlineDouble(
   ]);
   const resent = new Map<number, Map<number, Uint32Array>>(); // party → chunk id → contribution
   const toSend = async (j: number) => {
-    for (const s of dropped.filter((k) => owner(k) === j)) await sendChunks(j, stages.resend, chunksOf(s));
+    for (const s of resentSegments(j)) await sendChunks(j, stages.resend, chunksOf(s));
     await session.send(j, stages.unmask, unmaskMessage, 0);
   };
   const receiveResent = async (from: number) => {
     const party = partyName(session, from);
     const chunks = new Map<number, Uint32Array>();
-    for (const s of mySegments.filter((k) => k !== me)) {
+    for (const s of resentSegments(me)) {
       for (const id of chunksOf(s)) {
         const payload = await session.receive(from, stages.resend, id, after(4));
         if (payload.length !== mask[id]!.byteLength) throw new PeerError(`invalid resend message: expected ${mask[id]!.byteLength} bytes`, { where: party });
@@ -563,16 +593,12 @@ export async function onlineDouble(
    */
   const finishChunk = (s: number, c: number, id: number, of: Contributions) => {
     const sum = contribution(id);
-    // Added onto the own segment during the reduce (sumEarly): nothing to add for the included
-    // parties; a party decided out whose contribution (or part of it) arrived is subtracted.
-    const early = sumEarly && s === me;
-    const theirs: [Uint32Array, 1 | -1][] = early
-      ? [...summed].filter(([i, chunks]) => !included.includes(i) && chunks[c] !== undefined).map(([, chunks]) => [chunks[c]!, -1])
-      : peers.map((i) => [of(i, c, id), 1]);
+    // Summed onto the own segment during the reduce (sumEarly), over exactly S unless dirty.
+    const theirs = sumEarly && s === me && !dirty(me) ? [] : peers.map((i) => of(i, c, id));
     const [start, end] = layout.chunk(s, c);
     maskOnto(bits, s === me ? ownCorrections : corrections, d.modelLabel, sum, start, (slice, first) => {
       const from = (first - start) * w;
-      for (const [other, sign] of theirs) addInto(bits, slice, other.subarray(from, from + slice.length), sign);
+      for (const other of theirs) addInto(bits, slice, other.subarray(from, from + slice.length), 1);
     });
     for (const p of layout.pieces(start, end)) {
       const t = layout.tensors[p.tensor]!;
@@ -581,8 +607,8 @@ export async function onlineDouble(
     }
   };
   const finishSegment = (s: number, of: Contributions) => chunksOf(s).forEach((id, c) => finishChunk(s, c, id, of));
-  /** Where the others' contributions to an owned segment are: received in the reduce stage (its own), resent (a dropped party's). */
-  const ownedContributions = (s: number): Contributions => (i, c, id) => (s === me ? received.get(i)!.chunks[c]! : resent.get(i)!.get(id)!);
+  /** Where the others' contributions to an owned segment are: kept from the reduce stage (its own, with the backup), or resent. */
+  const ownedContributions = (s: number): Contributions => (i, c, id) => (resentSegments(me).includes(s) ? resent.get(i)!.get(id)! : received.get(i)!.chunks[c]!);
   // Each owned segment is finished chunk by chunk in the gather stage below, each chunk sent as
   // soon as it is unmasked; `ready` says when a segment is complete here (owned or received).
   const ready = new Map(Array.from({ length: n }, (_, s) => [s, deferredVoid()]));

@@ -95,8 +95,10 @@ export type Variant = 'SecureFedAvg' | 'PlainFedAvg';
  * segmentTerms); a party of version 3 would mask differently and the average would be wrong.
  * 5: the default secure round streams 1 MiB less 8 KiB of ring elements per message (chunk_bytes),
  * 130,048 elements of Z_2^64 where version 4 sent 2^18.
+ * 6: with rescue "none" a decide view marks a sender whose contribution reached the holder in part
+ * (2), and a holder that summed a party decided out gets its segment's contributions resent.
  */
-export const FEDAVG_VERSION = 'tessera-fedavg/5';
+export const FEDAVG_VERSION = 'tessera-fedavg/6';
 
 /** Elements per streamed message of PlainFedAvg and of a round with min_parties: 1 MiB of float32, 2 MiB of Z_2^64. */
 export const CHUNK_ELEMENTS = 1 << 18;
@@ -620,6 +622,10 @@ export class FedAvgComputation {
         selfShares: Array.from({ length: session.parties }, (_, j) => (j === me ? ownDouble.selfShares[me]! : received.get(j)!.selfShare)),
         keyShares: Array.from({ length: session.parties }, (_, j) => (j === me ? ownDouble.keyShares[me]! : received.get(j)!.keyShare)),
         maxQ: quantiseWeight(this.params.maxWeight ?? DEFAULT_MAX_WEIGHT),
+        // Without backups the own-segment contribution (masked below without the self mask) is
+        // where the others' are summed as they arrive; a holder that summed a party decided out
+        // masks it afresh, so these seeds outlive setup (double.ts ownTerms).
+        ...(this.params.rescue === 'none' ? { ownTerms: terms.filter((t) => t !== selfTerm).map((t) => ({ seed: Buffer.from(t.seed), sign: t.sign })) } : {}),
       };
     }
     const weightMask = combinedMask(64, terms, LABEL_WEIGHT, 0, 1);
