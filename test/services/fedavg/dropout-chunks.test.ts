@@ -11,6 +11,8 @@ import type { ServerObject } from '../../../services/microservice.js';
 import { TensorSet } from '../../../services/common/tensors.js';
 import { CHUNK_ELEMENTS } from '../../../services/fedavg/protocol.js';
 import { ConflictError } from '../../../services/errors.js';
+import { LeftOutError } from '../../../services/fedavg/double.js';
+import { Layout, manifestOf } from '../../../services/fedavg/layout.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 // Four chunks per segment at 3 parties (the last one partial).
@@ -87,3 +89,43 @@ for (const rescue of ['none', 'backup'] as const) {
     assert.equal(hub.log.filter((m) => m.stage === 'gather' && m.from === 0).length, 8);
   });
 }
+
+// Rescue "none": a holder adds each contribution to its segment onto its own as it arrives and
+// keeps none of them (services/fedavg/double.ts, `dirty`). Here party 2's third chunk to party 0
+// is lost: party 0 has added two chunks of party 2's contribution, its view marks party 2 as
+// arrived in part, and party 2 is decided out. Party 1 had all of party 2's contribution to its
+// segment added. So both holders mask their own contribution afresh, and each gets the other's
+// contribution to its segment again (stage "resend"); the average is over parties 0 and 1 alone.
+// Without the resend, or with the partial arrival not marked, a holder's segment would keep
+// party 2's masked chunks (under a self mask nobody removes) and its average would be wrong.
+test('2 of 3, rescue "none", four chunks per segment: a party decided out after part of its contribution was summed is taken out by a resend', { timeout: 300_000 }, async () => {
+  const nodes = [0, 1, 2].map((i) => `http://127.0.0.1:${57320 + i}`);
+  const hub = new MemoryHub(nodes, 10_000);
+  hub.capture = true;
+  const layout = new Layout(manifestOf(modelOf(0)), 3, CHUNK_ELEMENTS);
+  const lost = layout.chunkId(0, 2);
+  hub.fault = (m) => (m.from === 2 && m.to === 0 && m.stage === 'reduce' && m.seq === lost ? { kind: 'drop' } : undefined);
+  const inputs = nodes.map((_, i) => modelOf(i));
+  const calls = nodes.map((_, i) =>
+    secureFedAvg(
+      { data: { tensors: inputs[i], weight: WEIGHTS[i] }, network: { nodes, uuid: 'chunks-partly-summed', myself: i }, min_parties: 2, max_weight: 64, rescue: 'none' },
+      { signal: new AbortController().signal, peers: hub.network(i), log: silent },
+    ) as Promise<TensorSet>);
+  await assert.rejects(calls[2]!, (err: Error) => err instanceof LeftOutError);
+  const got = await Promise.all(calls.slice(0, 2));
+  const total = WEIGHTS[0]! + WEIGHTS[1]!;
+  const want = (e: number) => [0, 1].reduce((a, k) => a + WEIGHTS[k]! * Math.cos(k * 3 + e), 0) / total;
+  for (const g of got) {
+    assert.equal(g.metadata?.['tessera.included'], '[0,1]');
+    const data = g.get('w')!.data;
+    for (let e = 0; e < ELEMENTS; e += 997) assert.ok(Math.abs(data[e]! - want(e)) <= 1e-6, `w[${e}]: ${data[e]} vs ${want(e)}`);
+  }
+  // Party 0 had two of party 2's chunks added (its view: 2, in part), party 1 all four (1).
+  const view = (from: number) => [...hub.log.find((m) => m.stage === 'decide' && m.from === from && m.to === 1 - from)!.payload!];
+  assert.deepEqual(view(0), [1, 1, 2]);
+  assert.deepEqual(view(1), [1, 1, 1]);
+  const resent = (from: number, to: number) => hub.log.filter((m) => m.stage === 'resend' && m.from === from && m.to === to).map((m) => m.seq);
+  // Party 0 also finishes party 2's segment (its substitute), from resent chunks as ever.
+  assert.deepEqual(resent(1, 0), [0, 2].flatMap((s) => [0, 1, 2, 3].map((c) => layout.chunkId(s, c))));
+  assert.deepEqual(resent(0, 1), [0, 1, 2, 3].map((c) => layout.chunkId(1, c)));
+});

@@ -66,6 +66,7 @@ describe('rescue "none": the double-masked round without the backup (2 of 3)', (
     for (let i = 0; i < 3; i++) {
       assert.equal(hub.log.filter((m) => m.from === i && m.stage === 'reduce' && m.seq === layout.chunkId(i, 0)).length, 0, `party ${i} sent no backup`);
     }
+    assert.equal(hub.log.filter((m) => m.stage === 'resend').length, 0, 'nobody dropped: nothing resent');
     // With the backup (the default) each party sends exactly one more reduce message: the backup.
     const withBackup = new MemoryHub(nodes, STAGE_MS);
     const full = await round(withBackup, 3, 2, {});
@@ -87,6 +88,12 @@ describe('rescue "none": the double-masked round without the backup (2 of 3)', (
       assert.equal(s.status, 'fulfilled', s.status === 'rejected' ? String((s.reason as Error).message) : '');
       assertAverage((s as PromiseFulfilledResult<TensorSet>).value, [0, 2]);
     }
+    // Both holders had party 1's whole contribution added to their own: each masks its own afresh
+    // and gets the other's contribution to its segment again (stage "resend"; double.ts `dirty`).
+    // Party 0 also gets party 2's contribution to segment 1, whose substitute it is.
+    const resent = (from: number, to: number) => hub.log.filter((m) => m.stage === 'resend' && m.from === from && m.to === to).map((m) => m.seq);
+    assert.deepEqual(resent(2, 0), [layout.chunkId(0, 0), layout.chunkId(1, 0)]);
+    assert.deepEqual(resent(0, 2), [layout.chunkId(2, 0)]);
   });
 
   for (const [name, messages] of [['in the confirm stage', 12], ['in the unmask stage (its shares reached party 0 only)', 13], ['after the unmask stage, before its gather', 14]] as const) {

@@ -246,6 +246,43 @@ describe('FedAvg survives a party dropping out (min_parties)', { timeout: 180_00
     }
   });
 
+  // Rescue "none": a holder adds each contribution to its segment onto its own as it arrives and
+  // keeps none (services/fedavg/double.ts, `dirty`). Party 1 sits behind the proxy, which holds
+  // every reduce message of party 2 to it: party 0 has party 2's whole contribution added, party 1
+  // none of it, and party 2 is decided out (its contribution missed party 1). Party 0 then masks its
+  // own contribution afresh and party 1 resends its contribution to segment 0; without that, party
+  // 0's segment would keep party 2's masked contribution and both averages would be wrong.
+  test('rescue "none", 2 of 3, party 2 decided out after its contribution was summed at party 0: party 1 resends, both get the average of 0 and 1', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let heldBack = 0;
+    proxy.onEnvelope = async ({ stage, from }) => {
+      if (from !== 2 || !stage.endsWith('reduce')) return;
+      heldBack++;
+      await held;
+    };
+    try {
+      const nodes = [servers[0]!.url, proxy.url, servers[2]!.url];
+      const uuid = randomUUID();
+      const options = { min_parties: 2, max_weight: 64, rescue: 'none' };
+      const calls = [servers[0]!.url, servers[4]!.url, servers[2]!.url].map((url, k) => fedAvg(url, k, weights[k]!, { nodes, uuid, myself: k }, options));
+      const settled = await within(10 * STAGE_TIMEOUT_MS + 8000, 'all three', Promise.allSettled(calls));
+      assert.ok(heldBack > 0, 'party 2 sent reduce messages to party 1');
+      for (const k of [0, 1]) {
+        const s = settled[k]!;
+        assert.equal(s.status, 'fulfilled', s.status === 'rejected' ? String((s.reason as Error).message) : '');
+        const g = (s as PromiseFulfilledResult<TensorSet>).value;
+        expectAverage(g, [0, 1], weights);
+        assert.equal(g.metadata?.['tessera.included'], '[0,1]');
+        assert.equal(g.metadata?.['tessera.dropped'], '[2]');
+      }
+      assert.equal(settled[2]!.status, 'rejected', 'party 2 was left out');
+    } finally {
+      release();
+      await restoreProxy();
+    }
+  });
+
   // All or nothing with rescue "none": party 2's inbound link breaks when the gather stage reaches
   // it (every peer message to it is held from then on; its own messages still go out). Parties 0
   // and 1 then hold the whole average, party 2 cannot get its missing segments. Before, 0 and 1
