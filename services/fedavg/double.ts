@@ -11,8 +11,8 @@
 //            and segment h of x_i + M_i + B_i to party h, where x_i is its model
 //            scaled by q_i / Q (Q = the public max_weight): the scale cannot depend on who will be
 //            included, since that is decided later. Holder h KEEPS each contribution apart and
-//            finishes nothing yet (with rescue "none" it also adds each onto its own contribution
-//            to its segment as it arrives, subtracting it again if its sender is decided out).
+//            finishes nothing yet (with rescue "none" it instead adds each onto its own
+//            contribution to its segment as it arrives and keeps none: see resend).
 //            Party h+1 also gets segment h of x_h + M_h + B_h, a backup of the one contribution
 //            to segment h that no one but h holds (1/n of the model more bytes; not with
 //            rescue "none", where a holder lost after the decision fails the round unless its
@@ -26,7 +26,9 @@
 //   confirm  each party states its S to the others and goes on only when t parties (itself
 //            included) stated the same S and none another: at most one S is ever unmasked.
 //   resend   the segments of parties outside S go to substitutes in S: each party in S sends
-//            its (still masked) contribution to that segment again.
+//            its (still masked) contribution to that segment again; with rescue "none" also to a
+//            holder that added any of a party outside S (its view says so), which masks its own
+//            contribution afresh.
 //   unmask   each party in S sends every other party in S its view of S and its shares: of b_i
 //            for every i ∈ S, of sk_d for every d ∉ S, never both for one party. Any t of them
 //            (its own included) let a holder rebuild the seeds and remove Σ_{i∈S} B_i and the
@@ -320,7 +322,8 @@ export async function onlineDouble(
   addBytesInto(64, d.weightMask, ringBytes(Uint32Array.of(q % 2 ** 32, Math.floor(q / 2 ** 32))), 1);
 
   // Stage "reduce": send everything; receive this party's segment from each party into its own
-  // buffers (a contribution is summed only once its sender is known to be included). The masked
+  // buffers (with the backup a contribution is summed only once its sender is known to be
+  // included; without, as it arrives: see sumEarly). The masked
   // weight is the stage's first message, under the first chunk id no segment uses (one message
   // stream, so no extra round trip to keep the declared stage order). The backup holder also gets
   // this party's own-segment contribution, under its own chunk ids.
