@@ -15,6 +15,11 @@
 //   npx tsx bench/relay.ts [--sizes 1,25] [--sum-parties 3,10] [--scale 10,30,100] [--reps 5]
 //                          [--scale-model 10000] [--sparse-option '{"mask_graph": "sparse"}']
 //                          [--max-payload 1048576,8388608] [--scale-trust pinned,secret] [--scale-sum-only]
+//                          [--nats-procs 1]
+//
+// --nats-procs: GOMAXPROCS of the benchmark's nats-servers (default 1: the relay shares this
+// machine's cores with the parties; 0 = Go's default, one per core; docs/relay.md "The relay's own CPU
+// on the parties' cores").
 //
 // --sparse-option: the SecureFedAvg option (JSON) that selects the sparse neighbour graph
 // (default {"mask_graph": "sparse"}, docs/sparse-masks.md); the full-mesh column passes
@@ -46,6 +51,7 @@ const { values } = parseArgs({
     'max-payload': { type: 'string', default: `${1 << 20},${8 << 20}` },
     'scale-trust': { type: 'string', default: 'pinned,secret' },
     'scale-sum-only': { type: 'boolean', default: false },
+    'nats-procs': { type: 'string', default: '1' },
   },
 });
 const list = (text: string): number[] => text.split(',').map(Number).filter((n) => Number.isFinite(n) && n > 0);
@@ -65,6 +71,8 @@ const MAX_PAYLOADS = list(values['max-payload']!);
 const SCALE_TRUST = values['scale-trust']!.split(',').filter((t): t is 'pinned' | 'secret' => t === 'pinned' || t === 'secret');
 /** Only the two SecureSums of the scale table (first contact, then warm), no SecureFedAvg: a quick A/B of first contact. */
 const SCALE_SUM_ONLY = values['scale-sum-only'] === true;
+/** GOMAXPROCS of the nats-servers; undefined: Go's default. */
+const NATS_PROCS = Number(values['nats-procs']) > 0 ? Number(values['nats-procs']) : undefined;
 const sparseOption = values['sparse-option'] !== undefined ? (JSON.parse(values['sparse-option']) as Record<string, unknown>) : SPARSE_OPTION;
 
 type Carrier = 'direct' | 'relay';
@@ -208,7 +216,7 @@ async function fedAvgTable(nats: Nats): Promise<void> {
   const loadStart = load();
   // One relay per max_payload; the default relay (`nats`) serves the rows at the nats-server
   // default, so no second server runs when only that one is asked for.
-  const relays = await Promise.all(MAX_PAYLOADS.map((limit) => (limit === 1 << 20 ? Promise.resolve(nats) : startNats({ monitor: true, maxPayload: limit }))));
+  const relays = await Promise.all(MAX_PAYLOADS.map((limit) => (limit === 1 << 20 ? Promise.resolve(nats) : startNats({ monitor: true, maxPayload: limit, goMaxProcs: NATS_PROCS }))));
   try {
     for (const millions of SIZES) {
       const parameters = Math.round(millions * 1e6);
@@ -314,9 +322,9 @@ async function scaleTable(nats: Nats): Promise<void> {
   for (const row of rows) console.log(row);
 }
 
-const nats = await startNats({ monitor: true });
+const nats = await startNats({ monitor: true, goMaxProcs: NATS_PROCS });
 try {
-  console.log(`nats-server ${nats.url} (pid ${nats.pid}); node ${process.version}`);
+  console.log(`nats-server ${nats.url} (pid ${nats.pid}, GOMAXPROCS ${NATS_PROCS ?? 'Go default'}); node ${process.version}`);
   if (SUM_PARTIES.length > 0) await secureSumLatency(nats);
   if (SIZES.length > 0) await fedAvgTable(nats);
   if (SCALE.length > 0) await scaleTable(nats);

@@ -5,7 +5,7 @@
 // so all parties agree on how each one is reached. Envelopes are sealed above this layer; no
 // carrier sees more than their bytes (docs/relay.md).
 
-import { withTimeLimit, type PeerRequest, type PeerResponse, type PeerTransport } from './transport.js';
+import { type PeerRequest, type PeerResponse, type PeerTransport } from './transport.js';
 import { RELAY_SCHEME } from './relay-names.js';
 
 export class CarrierSelector implements PeerTransport {
@@ -17,9 +17,8 @@ export class CarrierSelector implements PeerTransport {
 
   request(url: string, req: PeerRequest): Promise<PeerResponse> {
     if (!url.startsWith(`${RELAY_SCHEME}//`)) return this.direct.request(url, req);
-    // The relay knows only signals: a request's own time limit (timeoutMs) is folded into one.
-    const relay = this.relay;
-    if (relay !== undefined) return withTimeLimit(req, (bounded) => relay.request(url, bounded));
+    // The relay carrier honours a request's own time limit (timeoutMs) itself, as the HTTP one does.
+    if (this.relay !== undefined) return this.relay.request(url, req);
     // transportFailure (transport.ts) turns this into "cannot reach party i (relay://x): …".
     return Promise.reject(new Error('that party is reached through a NATS relay and this server has none (start it with --relay nats://HOST:PORT)'));
   }

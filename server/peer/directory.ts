@@ -12,12 +12,13 @@
 // computation opened. Two kinds of proof exist: the answer to a fresh identity challenge (here),
 // and the receipt of a delivered envelope (`proven`, from outbound.ts; envelope.ts receiptFor).
 
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { entropy } from '../../services/common/field.js';
 import { PeerError } from '../../services/errors.js';
 import { fromBase64Url } from './codec.js';
 import type { Identity } from './identity.js';
 import type { PairSecrets } from './pair-secrets.js';
-import { boundedSignal, HttpTransport, transportFailure, type PeerTransport } from './transport.js';
+import { HttpTransport, transportFailure, type PeerTransport } from './transport.js';
 import type { Trust } from './trust.js';
 
 export interface PeerIdentity {
@@ -27,6 +28,12 @@ export interface PeerIdentity {
 }
 
 const MAX_IDENTITY_BYTES = 16 * 1024;
+/**
+ * An identity challenge: 32 bytes from the CSPRNG, cut from a pool (field.ts entropy: each byte
+ * handed out once, a fresh pool when it is used up), since one randomBytes call costs 10-25 µs here
+ * and a first contact of n parties draws n(n − 1) challenges.
+ */
+const CHALLENGE_BYTES = 32;
 const MAX_CACHED = 1024;
 
 /** How many (key, boot) pairs found stale are remembered, so their replays cost no identity fetch. */
@@ -58,6 +65,11 @@ export class PeerDirectory {
   private readonly staleBoots = new Set<string>();
   /** Set by the node (node.ts): confirms the peer for the computations waiting for a proof of it. */
   onProof: ProofListener = () => undefined;
+  /**
+   * The signal of this directory's identity requests, which no caller ends: each is bounded by its
+   * time limit (timeoutMs), which the carriers honour without a signal of its own per request.
+   */
+  readonly #requests = new AbortController();
 
   constructor(
     private readonly self: Identity,
@@ -182,22 +194,20 @@ export class PeerDirectory {
 
   private async fetchIdentity(url: string, where: string): Promise<PeerIdentity> {
     const tick = proofTick();
-    const challenge = randomBytes(32);
+    const challenge = entropy(CHALLENGE_BYTES);
     let response: { status: number; text: string };
-    const bounded = boundedSignal(undefined, this.timeoutMs);
     try {
       response = await this.transport.request(`${url}/peer/identity?challenge=${challenge.toString('base64url')}&asker=${this.self.publicKey}`, {
         method: 'GET',
         headers: { accept: 'application/json' },
-        signal: bounded.signal,
+        signal: this.#requests.signal,
+        timeoutMs: this.timeoutMs,
         maxResponseBytes: MAX_IDENTITY_BYTES,
         idempotent: true,
       });
     } catch (err) {
       if ((err as { code?: unknown }).code === 'ERESPONSETOOLARGE') throw new PeerError(`${where} sent an oversized identity`, { where });
       throw transportFailure(err, where, `${where} did not answer its identity request within ${this.timeoutMs} ms`);
-    } finally {
-      bounded.dispose();
     }
     // The transport already refused an answer longer than MAX_IDENTITY_BYTES.
     const { text } = response;

@@ -164,8 +164,9 @@ function relayError(message: string): Error {
 
 /**
  * One request waiting for its answer: an object, not a set of closures per request (a first
- * 100-party computation makes 9,900 of them in one process). It listens for its signal's abort
- * (handleEvent) and expires by a timer that gets it as the argument.
+ * 100-party computation makes 9,900 of them in one process). It expires by a timer that gets it
+ * as the argument; its signal's abort reaches it through the carrier's one listener on that
+ * signal (RelayCarrier.followSignal).
  */
 class Waiting {
   #settled = false;
@@ -181,16 +182,11 @@ class Waiting {
     readonly reject: (err: Error) => void,
   ) {}
 
-  handleEvent(): void {
-    this.finish(abortReason(this.signal));
-  }
-
   finish(err: Error | undefined, value?: PeerResponse): void {
     if (this.#settled) return;
     this.#settled = true;
     clearTimeout(this.timer);
     this.answers.delete(this.token);
-    this.signal.removeEventListener('abort', this);
     if (err === undefined) this.resolve(value!);
     else this.reject(err);
   }
@@ -237,6 +233,12 @@ export class RelayCarrier implements PeerTransport {
   readonly #inbox = createInbox();
   readonly #answers = new Map<string, Waiting>();
   #nextToken = 0;
+  /**
+   * The signals this carrier listens on, one listener each (followSignal): the requests of a computation
+   * share its session's signal, and a directory's identity requests their directory's, so a
+   * request costs no AbortController, listener or timer of its own besides its expiry timer.
+   */
+  readonly #watched = new WeakSet<AbortSignal>();
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -335,18 +337,35 @@ export class RelayCarrier implements PeerTransport {
 
   // ---------------------------------------------------------------- sending (PeerTransport)
 
+  /**
+   * Honours the request's own time limit (timeoutMs) itself, as its expiry timer, rather than
+   * through a signal of its own per request (withTimeLimit): one first 100-party contact sends
+   * 9,900 identity requests through one process. A fragmented body shares one deadline.
+   */
   async request(url: string, req: PeerRequest): Promise<PeerResponse> {
     const { subject, path, name } = target(url);
+    const deadline = req.timeoutMs === undefined ? Infinity : performance.now() + req.timeoutMs;
+    this.followSignal(req.signal);
     // The envelope's parts as sealed (envelope.ts sealParts), never joined here: a large payload
     // is written to the socket from them (publishParts), a fragment as views of them.
     const parts: readonly Uint8Array[] = req.body === undefined ? [] : Array.isArray(req.body) ? req.body : [req.body as Uint8Array];
     const length = bodyLength(parts);
     const head = { method: req.method, path };
-    if (length <= this.fragmentBytes) return this.exchange(subject, name, head, undefined, parts, length, req);
-    return this.sendFragmented(subject, name, head, parts, length, req);
+    if (length <= this.fragmentBytes) return this.exchange(subject, name, head, undefined, parts, length, req, deadline);
+    return this.sendFragmented(subject, name, head, parts, length, req, deadline);
   }
 
-  private async sendFragmented(subject: string, name: string, head: { method: string; path: string }, parts: readonly Uint8Array[], length: number, req: PeerRequest): Promise<PeerResponse> {
+  /** Fails the requests waiting with `signal` when it fires: one listener per signal, not per request. */
+  private followSignal(signal: AbortSignal): void {
+    if (this.#watched.has(signal)) return;
+    this.#watched.add(signal);
+    signal.addEventListener('abort', () => {
+      const reason = abortReason(signal);
+      for (const waiting of [...this.#answers.values()]) if (waiting.signal === signal) waiting.finish(reason);
+    }, { once: true });
+  }
+
+  private async sendFragmented(subject: string, name: string, head: { method: string; path: string }, parts: readonly Uint8Array[], length: number, req: PeerRequest, deadline: number): Promise<PeerResponse> {
     // Fragments of equal size (the last at most one byte shorter per fragment): a body a little
     // over a multiple of fragmentBytes (a 2 MiB chunk and its envelope header) would otherwise end
     // in a fragment of a few KiB that costs a message and an answer like a full one.
@@ -375,7 +394,7 @@ export class RelayCarrier implements PeerTransport {
       while (!refused && next < count) {
         const i = next++;
         const piece = fragment(i);
-        const answer = await this.exchange(subject, name, head, { ...transfer, index: i }, piece.parts, piece.length, req);
+        const answer = await this.exchange(subject, name, head, { ...transfer, index: i }, piece.parts, piece.length, req, deadline);
         answers[i] = answer;
         if (i < count - 1 && answer.status !== CONTINUE) refused = true;
       }
@@ -385,7 +404,7 @@ export class RelayCarrier implements PeerTransport {
     return refusal ?? answers[count - 1]!;
   }
 
-  /** One NATS request and its answer, bounded by the caller's signal and the relay's state. */
+  /** One NATS request and its answer, bounded by the caller's signal, its deadline (performance.now()) and the relay's state. */
   private exchange(
     subject: string,
     name: string,
@@ -394,6 +413,7 @@ export class RelayCarrier implements PeerTransport {
     data: readonly Uint8Array[],
     length: number,
     req: PeerRequest,
+    deadline: number,
   ): Promise<PeerResponse> {
     const { signal } = req;
     if (signal.aborted) return Promise.reject(abortReason(signal));
@@ -424,8 +444,7 @@ export class RelayCarrier implements PeerTransport {
       const token = (this.#nextToken++).toString(36);
       const waiting = new Waiting(this.#answers, this.label, token, name, limit, signal, resolve, reject);
       this.#answers.set(token, waiting);
-      signal.addEventListener('abort', waiting, { once: true });
-      waiting.timer = setTimeout(expire, this.requestTimeoutMs, waiting);
+      waiting.timer = setTimeout(expire, Math.max(1, Math.min(this.requestTimeoutMs, deadline - performance.now())), waiting);
       const reply = `${this.#inbox}.${token}`;
       try {
         if (length < WRITE_PIECES_FROM_BYTES || !publishParts(this.nc, subject, reply, h, data)) this.nc.publish(subject, joinBody(data), { reply, headers: h });

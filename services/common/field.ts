@@ -15,7 +15,7 @@ import { BadInputError } from '../errors.js';
  */
 let pool = Buffer.alloc(0);
 let poolAt = 0;
-function entropy(length: number): Buffer {
+export function entropy(length: number): Buffer {
   if (poolAt + length > pool.length) {
     pool = randomBytes(Math.max(4096, length));
     poolAt = 0;

@@ -3,6 +3,7 @@
 // within the window is sent whole without waiting, and a receiving server refuses fragments that
 // do not describe one body within its limits.
 import { after, before, describe, test } from 'node:test';
+import { getEventListeners } from 'node:events';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -65,6 +66,50 @@ describe('fragments and flow control', { timeout: 120_000 }, () => {
     const sizes = seen.map((f) => f.bytes);
     assert.equal(sizes.reduce((a, b) => a + b, 0), body.byteLength);
     assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 2, `fragment sizes ${sizes.join(', ')}`);
+  });
+
+  test('a request\'s own time limit (timeoutMs) ends it with no signal of its own, and a fragmented body has one deadline for all its fragments', async () => {
+    raw.subscribe('tessera.peer.deaf', { callback: () => undefined });
+    // Acknowledges every fragment after 300 ms: each fragment alone would be within a 500 ms limit.
+    raw.subscribe('tessera.peer.sluggish', {
+      callback: (err, msg) => {
+        if (err) return;
+        const h = natsHeaders();
+        h.set('Tessera-Status', '100');
+        setTimeout(() => msg.respond(new Uint8Array(0), { headers: h }), 300);
+      },
+    });
+    await raw.flush();
+    // The carrier's own limit is 10 s, and nothing fires this signal: only timeoutMs can end these.
+    const never = new AbortController().signal;
+    const cases = [
+      ['deaf', new Uint8Array(10)],
+      // The window's fragments are acknowledged at 300 ms, the last one at 600 ms: past 500 ms.
+      ['sluggish', new Uint8Array(FRAGMENT_WINDOW * carrier.fragmentBytes + 100)],
+    ] as const;
+    for (const [name, body] of cases) {
+      const started = performance.now();
+      await assert.rejects(
+        carrier.request(`relay://${name}/peer/messages`, { method: 'POST', body, signal: never, timeoutMs: 500 }),
+        (err: Error) => err.name === 'TimeoutError',
+      );
+      assert.ok(performance.now() - started < 3000, `${name}: ended after ${Math.round(performance.now() - started)} ms`);
+    }
+  });
+
+  test('requests that share a signal share one listener on it, and its abort fails all of them with its reason', async () => {
+    raw.subscribe('tessera.peer.quiet', { callback: () => undefined });
+    await raw.flush();
+    const stage = new AbortController();
+    const pending = Array.from({ length: 5 }, () =>
+      carrier.request('relay://quiet/peer/messages', { method: 'POST', body: new Uint8Array(10), signal: stage.signal, timeoutMs: 60_000 }));
+    // A listener per request made a first 100-party contact add and remove 9,900 of them.
+    assert.equal(getEventListeners(stage.signal, 'abort').length, 1);
+    stage.abort(new Error('the stage ended'));
+    const settled = await Promise.allSettled(pending);
+    assert.deepEqual(settled.map((s) => (s.status === 'rejected' ? (s.reason as Error).message : 'answered')), Array(5).fill('the stage ended'));
+    // Once fired, the signal ends every later request at once.
+    await assert.rejects(carrier.request('relay://quiet/peer/messages', { method: 'POST', body: new Uint8Array(10), signal: stage.signal }), /the stage ended/);
   });
 
   /** One fragment sent to the receiving server as a raw NATS request; resolves with its status. */

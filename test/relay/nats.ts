@@ -19,6 +19,12 @@ export interface NatsOptions {
   maxPayload?: number;
   /** Serve nats-server's monitoring endpoint (for varz(): bytes through the relay). */
   monitor?: boolean;
+  /**
+   * GOMAXPROCS for the nats-server (Go's default: one per core). 1 for a relay that shares a small
+   * machine with the parties (the benchmark's): the Go scheduler then does not spin on a second
+   * core looking for work between messages (docs/relay.md "The relay's own CPU on the parties' cores").
+   */
+  goMaxProcs?: number;
 }
 
 export interface Nats {
@@ -51,7 +57,8 @@ export async function startNats(options: NatsOptions = {}): Promise<Nats> {
   if (options.user !== undefined) conf.push(`authorization { user: "${options.user}", password: "${options.password ?? ''}" }`);
   else if (options.token !== undefined) conf.push(`authorization { token: "${options.token}" }`);
   await writeFile(join(dir, 'nats.conf'), `${conf.join('\n')}\n`);
-  const child: ChildProcess = spawn(NATS_SERVER, ['-c', join(dir, 'nats.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const env = options.goMaxProcs === undefined ? process.env : { ...process.env, GOMAXPROCS: String(options.goMaxProcs) };
+  const child: ChildProcess = spawn(NATS_SERVER, ['-c', join(dir, 'nats.conf')], { stdio: ['ignore', 'ignore', 'pipe'], env });
   const pid = child.pid;
   if (pid === undefined) throw new Error('nats-server did not start');
   await new Promise<void>((resolve, reject) => {
