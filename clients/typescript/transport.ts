@@ -28,9 +28,9 @@ export interface JsonRequest {
 
 /**
  * The request's own time limit ran out (not the caller's signal). Its own timer rather than an
- * AbortController per request: Node 20's AbortSignal and its listeners are most of what a
- * request costs in JavaScript beyond node:http (docs/performance.md, "The TypeScript client's
- * requests").
+ * AbortController per request: Node 20's AbortSignal and its listeners were the largest part of
+ * what a request cost in JavaScript beyond node:http (docs/performance.md, "The TypeScript
+ * client's requests").
  */
 export class TimeLimitReached extends Error {
   constructor(readonly timeoutMs: number) {
