@@ -13,7 +13,7 @@ import type { components, paths } from './generated/schema.js';
 import { TesseraApiError, TesseraRequestError, TesseraTimeoutError, toProblem, unreachable } from './errors.js';
 import { TensorSet, type Tensor } from '../../shared/tensors.js';
 import { secureFedAvg, type Averaged, type SecureFedAvgRequest } from './fedavg/average.js';
-import { nodeJsonTransport, type JsonRequest, type JsonTransport } from './transport.js';
+import { nodeJsonTransport, TimeLimitReached, type JsonAnswer, type JsonRequest, type JsonTransport } from './transport.js';
 
 export type Schemas = components['schemas'];
 export type Description = Schemas['Description'];
@@ -213,32 +213,46 @@ export class Api {
     viaFetch: (signal: AbortSignal) => Promise<FetchResult<T>>,
   ): Promise<T> {
     const json = this.#json;
-    if (json === undefined) return this.#send(operation, options, viaFetch);
-    return this.#send<T>(operation, options, async (signal) => {
-      const answer = await json(this.baseUrl, {
-        method: request.method,
-        path: request.path,
-        headers: request.body !== undefined ? this.#jsonBodyHeaders : request.acceptJson === true ? this.#jsonAcceptHeaders : this.#jsonHeaders,
-        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
-        signal,
-      });
-      const ok = answer.status >= 200 && answer.status < 300;
-      if (ok && (answer.malformed || typeof answer.body === 'string')) {
-        throw new TesseraRequestError(operation, `the server at ${this.baseUrl} answered ${answer.status} with a body that is not JSON`, { url: this.baseUrl });
-      }
-      // What openapi-fetch's result carries, and all #send reads of it.
-      const response = { ok, status: answer.status, statusText: answer.statusText } as Response;
-      return ok ? { data: answer.body as T, response } : { error: answer.body, response };
-    });
+    return json === undefined ? this.#send(operation, options, viaFetch) : this.#sendJson<T>(json, operation, options, request);
   }
 
-  /** Runs one request with its time limit and turns every failure into a typed error. */
+  /** A JSON request through the Node transport, which keeps the time limit itself. */
+  async #sendJson<T>(
+    json: JsonTransport,
+    operation: string,
+    options: RequestOptions | undefined,
+    request: { method: JsonRequest['method']; path: string; body?: unknown; acceptJson?: true },
+  ): Promise<T> {
+    const timeoutMs = options?.timeoutMs ?? this.timeoutMs;
+    const hasBody = request.body !== undefined;
+    let answer: JsonAnswer;
+    try {
+      answer = await json(this.baseUrl, {
+        method: request.method,
+        path: request.path,
+        headers: hasBody ? this.#jsonBodyHeaders : request.acceptJson === true ? this.#jsonAcceptHeaders : this.#jsonHeaders,
+        ...(hasBody ? { body: JSON.stringify(request.body) } : {}),
+        timeoutMs,
+        ...(options?.signal ? { signal: options.signal } : {}),
+      });
+    } catch (err) {
+      throw this.#requestError(operation, timeoutMs, err, err instanceof TimeLimitReached);
+    }
+    const { status } = answer;
+    if (status < 200 || status >= 300) throw new TesseraApiError(operation, status, toProblem(status, answer.statusText, answer.body));
+    if (answer.malformed || typeof answer.body === 'string') {
+      throw new TesseraRequestError(operation, `the server at ${this.baseUrl} answered ${status} with a body that is not JSON`, { url: this.baseUrl });
+    }
+    return answer.body as T;
+  }
+
+  /** Runs one request through openapi-fetch with its time limit and turns every failure into a typed error. */
   async #send<T>(operation: string, options: RequestOptions | undefined, request: (signal: AbortSignal) => Promise<FetchResult<T>>): Promise<T> {
     const timeoutMs = options?.timeoutMs ?? this.timeoutMs;
     // The time limit as one controller and one timer, cleared once the request settled (every
     // request reads its whole body before that): AbortSignal.timeout cost Node 20 about twice as
-    // much per call and leaves its timer to the garbage collector, for each of a sum's nine
-    // requests. The reason is the DOMException AbortSignal.timeout gives; unref as its timer is.
+    // much per call and leaves its timer to the garbage collector. The reason is the DOMException
+    // AbortSignal.timeout gives; unref as its timer is.
     const limit = new AbortController();
     const timer = setTimeout(() => limit.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), timeoutMs);
     (timer as { unref?: () => void }).unref?.();
@@ -248,15 +262,20 @@ export class Api {
     try {
       result = await request(signal);
     } catch (err) {
-      if (timeout.aborted) throw new TesseraTimeoutError(operation, timeoutMs, { cause: err, url: this.baseUrl });
-      if (err instanceof TesseraRequestError) throw err;
-      throw new TesseraRequestError(operation, unreachable(this.baseUrl, err), { cause: err, url: this.baseUrl });
+      throw this.#requestError(operation, timeoutMs, err, timeout.aborted);
     } finally {
       clearTimeout(timer);
     }
     const { response } = result;
     if (!response.ok) throw new TesseraApiError(operation, response.status, toProblem(response.status, response.statusText, result.error));
     return result.data as T;
+  }
+
+  /** A request that got no answer as a typed error: its time ran out, or the server was not reached. */
+  #requestError(operation: string, timeoutMs: number, err: unknown, timedOut: boolean): TesseraRequestError {
+    if (timedOut) return new TesseraTimeoutError(operation, timeoutMs, { cause: err, url: this.baseUrl });
+    if (err instanceof TesseraRequestError) return err;
+    return new TesseraRequestError(operation, unreachable(this.baseUrl, err), { cause: err, url: this.baseUrl });
   }
 
   #path(rep: RepresentationLike, operation: string) {

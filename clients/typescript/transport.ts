@@ -17,9 +17,26 @@ export interface JsonRequest {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** The path and query, e.g. `/representation/<uuid>`, appended to the base URL's path. */
   readonly path: string;
+  /** Sent as they are (Node adds Content-Length for the body); not modified. */
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
-  readonly signal: AbortSignal;
+  /** The request's time limit in milliseconds: past it, it fails with a TimeLimitReached. */
+  readonly timeoutMs: number;
+  /** The caller's signal, if any: when it fires, the request fails with its reason. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The request's own time limit ran out (not the caller's signal). Its own timer rather than an
+ * AbortController per request: Node 20's AbortSignal and its listeners were the largest part of
+ * what a request cost in JavaScript beyond node:http (docs/performance.md, "The TypeScript
+ * client's requests").
+ */
+export class TimeLimitReached extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms`);
+    this.name = 'TimeLimitReached';
+  }
 }
 
 /** The answer: status and the body, parsed as JSON when it is JSON (else its text; undefined when empty). */
@@ -78,6 +95,7 @@ export function nodeJsonTransport(): JsonTransport | undefined {
   const m = nodeModules();
   if (m === null) return undefined;
   return async (baseUrl, request) => {
+    const started = performance.now();
     try {
       return await send(m, baseUrl, request);
     } catch (err) {
@@ -86,8 +104,9 @@ export function nodeJsonTransport(): JsonTransport | undefined {
       // server closed the idle connection just as the request was written; nothing reached a
       // handler. Retried only for the requests that are safe to repeat (RFC 9110 §9.2.2).
       if ((request.method === 'GET' || request.method === 'DELETE') && stale.reusedSocket === true &&
-          typeof stale.code === 'string' && STALE_CONNECTION_CODES.has(stale.code) && !request.signal.aborted) {
-        return send(m, baseUrl, request);
+          typeof stale.code === 'string' && STALE_CONNECTION_CODES.has(stale.code) && request.signal?.aborted !== true) {
+        // The retry has what is left of the request's time, not a limit of its own.
+        return send(m, baseUrl, { ...request, timeoutMs: Math.max(0, request.timeoutMs - (performance.now() - started)) });
       }
       throw err;
     }
@@ -97,56 +116,57 @@ export function nodeJsonTransport(): JsonTransport | undefined {
 function send(m: Modules, baseUrl: string, request: JsonRequest): Promise<JsonAnswer> {
   return new Promise<JsonAnswer>((resolve, reject) => {
     const { signal } = request;
-    if (signal.aborted) {
+    if (signal?.aborted === true) {
       reject(signal.reason);
       return;
     }
     const secure = baseUrl.startsWith('https:');
-    const headers: Record<string, string | number> = { ...request.headers };
-    if (request.body !== undefined) headers['Content-Length'] = Buffer.byteLength(request.body);
     const req = (secure ? m.https : m.http).request(baseUrl + request.path, {
       method: request.method,
-      headers,
+      headers: request.headers,
       agent: secure ? m.httpsAgent : m.httpAgent,
     });
+    // Ended early, by the time limit or the caller's signal, the request fails with that reason
+    // (node:http emits the error given to destroy, even when the answer was under way).
+    const timer = setTimeout(() => req.destroy(new TimeLimitReached(request.timeoutMs)), request.timeoutMs);
     const onAbort = (): void => {
-      req.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      req.destroy(signal!.reason instanceof Error ? signal!.reason : new Error('aborted'));
     };
-    signal.addEventListener('abort', onAbort, { once: true });
-    const done = (): void => signal.removeEventListener('abort', onAbort);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
     req.on('error', (err: Error & { reusedSocket?: boolean }) => {
       done();
       err.reusedSocket = req.reusedSocket;
       reject(err);
     });
     req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      // A decoder of the stream's own: a character split across two chunks stays whole.
+      res.setEncoding('utf8');
+      let text = '';
+      res.on('data', (chunk: string) => (text += chunk));
       res.on('error', (err) => {
         done();
         reject(err);
       });
       res.on('end', () => {
         done();
-        const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
-        const status = res.statusCode ?? 0;
-        const answer = { status, statusText: res.statusMessage ?? '' };
-        if (text.length === 0) {
-          resolve({ ...answer, body: undefined, malformed: false });
-          return;
-        }
-        const type = res.headers['content-type'] ?? '';
-        if (!/[/+]json\b/i.test(type)) {
-          resolve({ ...answer, body: text, malformed: false });
-          return;
-        }
-        try {
-          resolve({ ...answer, body: JSON.parse(text) as unknown, malformed: false });
-        } catch {
-          resolve({ ...answer, body: text, malformed: true });
-        }
+        resolve(answerOf(res.statusCode ?? 0, res.statusMessage ?? '', res.headers['content-type'], text));
       });
     });
     req.end(request.body);
   });
+}
+
+/** The body as JSON when the answer says it is JSON; else its text, or undefined when empty. */
+function answerOf(status: number, statusText: string, type: string | undefined, text: string): JsonAnswer {
+  if (text.length === 0) return { status, statusText, body: undefined, malformed: false };
+  if (type === undefined || !/[/+]json\b/i.test(type)) return { status, statusText, body: text, malformed: false };
+  try {
+    return { status, statusText, body: JSON.parse(text) as unknown, malformed: false };
+  } catch {
+    return { status, statusText, body: text, malformed: true };
+  }
 }

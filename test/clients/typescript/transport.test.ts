@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startTestServer, type TestServer } from '../../support/cluster.js';
-import { Api, TesseraApiError, TesseraRequestError } from '../../../clients/typescript/index.js';
+import { Api, TesseraApiError, TesseraRequestError, TesseraTimeoutError } from '../../../clients/typescript/index.js';
 
 const KEY_VALUE_STORAGE = { namespace: 'federatedsecure', plugin: 'Util', version: '0.6.0', microservice: 'KeyValueStorage' };
 
@@ -107,6 +107,58 @@ describe('the Node transport against servers that are not Tessera', () => {
     try {
       await assert.rejects(new Api(url, { timeoutMs: 5000 }).list(), (err: unknown) =>
         err instanceof TesseraApiError && err.status === 502 && err.problem.detail === 'upstream down' && err.problem.title === 'Bad Gateway');
+    } finally {
+      await stop(server);
+    }
+  });
+
+  test('a character split across two chunks of the answer reads whole', async () => {
+    const body = Buffer.from(JSON.stringify({ list: [{ name: 'é€😀' }] }), 'utf8');
+    const cut = body.indexOf(Buffer.from('€', 'utf8')) + 1;
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+      res.write(body.subarray(0, cut));
+      // The rest in a later write, so the client reads the answer in two chunks.
+      setTimeout(() => res.end(body.subarray(cut)), 20);
+    });
+    const url = await listen(server);
+    try {
+      assert.deepEqual(await new Api(url, { timeoutMs: 5000 }).list(), [{ name: 'é€😀' }]);
+    } finally {
+      await stop(server);
+    }
+  });
+
+  test('the time limit covers the answer\'s body: headers and then nothing is a TesseraTimeoutError', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': 100 });
+      res.write('{"list": [');
+    });
+    const url = await listen(server);
+    try {
+      await assert.rejects(new Api(url, { timeoutMs: 200 }).list(), (err: unknown) =>
+        err instanceof TesseraTimeoutError && err.timeoutMs === 200 && err.operation === 'listRepresentations');
+    } finally {
+      await stop(server);
+    }
+  });
+
+  test('the caller\'s signal ends a request at once: a TesseraRequestError, not a timeout, and the connection closed', async () => {
+    let closed!: () => void;
+    const connectionClosed = new Promise<void>((resolve) => (closed = resolve));
+    const server = createServer((req) => req.socket.on('close', () => closed()));
+    const url = await listen(server);
+    try {
+      const controller = new AbortController();
+      const started = Date.now();
+      const pending = new Api(url, { timeoutMs: 60_000 }).list({ signal: controller.signal });
+      setTimeout(() => controller.abort(new Error('the caller gave up')), 50);
+      await assert.rejects(pending, (err: unknown) =>
+        err instanceof TesseraRequestError && !(err instanceof TesseraTimeoutError) && /the caller gave up/.test(err.message));
+      await connectionClosed;
+      assert.ok(Date.now() - started < 5000);
+      // A signal that has already fired sends nothing.
+      await assert.rejects(new Api(url, { timeoutMs: 60_000 }).list({ signal: AbortSignal.abort(new Error('too late')) }), /too late/);
     } finally {
       await stop(server);
     }
