@@ -33,7 +33,7 @@
 //
 // Memory: masks are expanded chunk by chunk, fused with the encoding; the average is written chunk
 // by chunk into the input's own buffers (outputStorage); messages stream in chunks (chunkElements:
-// just under 1 MiB of ring elements, or 1 MiB of float32) with seq numbers.
+// just under 1 MiB of ring elements or of float32) with seq numbers.
 
 import { hkdfSync } from 'node:crypto';
 import { BadInputError, ConflictError, PeerError, TesseraError, TimeoutError } from '../errors.js';
@@ -95,19 +95,22 @@ export type Variant = 'SecureFedAvg' | 'PlainFedAvg';
  * segmentTerms); a party of version 3 would mask differently and the average would be wrong.
  * 5: the default secure round streams 1 MiB less 8 KiB of ring elements per message (chunk_bytes),
  * 130,048 elements of Z_2^64 where version 4 sent 2^18.
+ * 6: PlainFedAvg's default round is cut the same way, 260,096 float32 elements per message where
+ * version 5 sent 2^18.
  */
-export const FEDAVG_VERSION = 'tessera-fedavg/5';
+export const FEDAVG_VERSION = 'tessera-fedavg/6';
 
-/** Elements per streamed message of PlainFedAvg and of a round with min_parties: 1 MiB of float32, 2 MiB of Z_2^64. */
+/** Elements per streamed message of a round with min_parties: 1 MiB of float32, 2 MiB of Z_2^64. */
 export const CHUNK_ELEMENTS = 1 << 18;
 
 /**
- * Ring bytes per reduce message of the default SecureFedAvg round: 260,096 elements of Z_2^32,
- * 130,048 of Z_2^64. 1 MiB less 8 KiB, so that the sealed message (its header and GCM overhead: a
- * few hundred bytes once the terms go by digest) and the relay's header room (relay.ts HEADER_ROOM,
- * 4 KiB) fit one NATS message at the nats-server's default max_payload of 1 MiB: through the relay a
- * chunk then crosses unfragmented, with no reassembly and half the NATS messages of a chunk of 1 MiB
- * (docs/relay.md "SecureFedAvg's chunks in one NATS message").
+ * Bytes per reduce message of the default round: of ring elements in SecureFedAvg (260,096 elements
+ * of Z_2^32, 130,048 of Z_2^64), of float32 elements in PlainFedAvg (260,096; a float64 tensor's
+ * elements take twice the bytes). 1 MiB less 8 KiB, so that the sealed message (its header and GCM
+ * overhead: a few hundred bytes once the terms go by digest) and the relay's header room (relay.ts
+ * HEADER_ROOM, 4 KiB) fit one NATS message at the nats-server's default max_payload of 1 MiB: through
+ * the relay a chunk then crosses unfragmented, with no reassembly and half the NATS messages of a
+ * chunk of 1 MiB (docs/relay.md "SecureFedAvg's chunks in one NATS message").
  */
 export const CHUNK_RING_BYTES = (1 << 20) - (8 << 10);
 
@@ -204,21 +207,24 @@ export interface ModelInput {
 }
 
 /**
- * Whether this round's chunks are sized in ring bytes: the default secure round, so that the 64-bit
- * ring's reduce messages are under 1 MiB, as the 32-bit ring's are (CHUNK_RING_BYTES). What a party holds
- * in flight (chunk buffers, sealed messages, received bodies, own-segment accumulators) scales with
- * the message, and 2 MiB messages kept the 64-bit round near or above 3× the model at 25M
- * parameters (docs/performance.md "SecureFedAvg's messages of one MiB"). A round with min_parties
- * keeps CHUNK_ELEMENTS: it holds its whole mask anyway (double.ts).
+ * Whether this round's chunks are sized in bytes (CHUNK_RING_BYTES): the default round, so that the
+ * 64-bit ring's reduce messages are under 1 MiB, as the 32-bit ring's and PlainFedAvg's float32
+ * are, and so that each fits one NATS message. What a party holds in flight (chunk buffers, sealed
+ * messages, received bodies, own-segment accumulators) scales with the message, and 2 MiB messages
+ * kept the 64-bit round near or above 3× the model at 25M parameters (docs/performance.md
+ * "SecureFedAvg's messages of one MiB"). A round with min_parties keeps CHUNK_ELEMENTS: it holds
+ * its whole mask anyway (double.ts).
  */
 function chunkedByBytes(params: FedAvgParams): boolean {
-  return params.chunkElements === undefined && params.variant === 'SecureFedAvg' && params.minParties === undefined;
+  return params.chunkElements === undefined && params.minParties === undefined;
 }
 
 /** Elements per streamed message (chunk c of a segment is message seq c). */
 export function chunkElements(params: FedAvgParams): number {
-  if (chunkedByBytes(params)) return CHUNK_RING_BYTES / (params.fixedPoint!.bits / 8);
-  return params.chunkElements ?? CHUNK_ELEMENTS;
+  if (!chunkedByBytes(params)) return params.chunkElements ?? CHUNK_ELEMENTS;
+  // PlainFedAvg sends floats: sized for float32, the dtype of nearly every model.
+  const elementBytes = params.fixedPoint === undefined ? Float32Array.BYTES_PER_ELEMENT : params.fixedPoint.bits / 8;
+  return CHUNK_RING_BYTES / elementBytes;
 }
 
 export function termsFor(params: FedAvgParams, nodes: readonly string[]): Terms {
