@@ -1044,28 +1044,25 @@ function plainAggregator(layout: Layout, input: ModelInput, share: number, outpu
   const fullBytes = layout.chunkElements * 4;
   const outgoing = new Map<number, Uint8Array>();
   const takeF32 = (elements: number): Float32Array => (elements * 4 === fullBytes ? pool.pop() ?? new Float32Array(elements) : new Float32Array(elements));
-  // This party's segment is summed in float64 (the contributions arrive rounded to their dtype),
-  // chunk by chunk: an accumulator is created at the first contribution to arrive for its chunk,
-  // holding this party's own share, and recycled once the chunk is written to the output, as
-  // secureAggregator's are. A float64 array of the whole segment (8 bytes per element, a third of
-  // the model) was fresh memory the round faulted in page by page (docs/performance.md).
-  const sumsPool: Float64Array[] = [];
-  const own = new Map<number, Float64Array>();
+  // This party's segment is summed where its average goes, in the output's own arrays and dtype,
+  // as a plain float32 all-reduce sums: a chunk starts as this party's own share at the first
+  // contribution to arrive for it, and each contribution is added in place. A float64 accumulator
+  // per chunk (twice the message, live while the chunk is reduced, and a pass to copy it out) was
+  // memory and work SecureFedAvg's round does not hold beyond its ring chunks. The sum now rounds
+  // to the dtype at each of its n − 1 additions, where the float64 one rounded once.
+  const started = new Set<number>();
   const finished = new Set<number>();
-  const ownSums = (c: number, party: string): Float64Array => {
+  const ownChunk = (c: number, party: string): void => {
     if (finished.has(c)) throw new PeerError(`chunk ${c} of segment ${me} was already finished`, { where: party });
-    let sums = own.get(c);
-    if (sums !== undefined) return sums;
+    if (started.has(c)) return;
     const [start, end] = layout.chunk(me, c);
-    sums = end - start === layout.chunkElements ? sumsPool.pop() ?? new Float64Array(end - start) : new Float64Array(end - start);
     for (const p of layout.pieces(start, end)) {
       const src = data[p.tensor]!;
-      const base = layout.tensors[p.tensor]!.offset - start;
-      // Checked finite by `ready`.
-      for (let i = p.from; i < p.to; i++) sums[base + i] = src[i]! * share;
+      const out = outputs[p.tensor]!;
+      // Checked finite by `ready`. `out` may be `src` itself (the average written into the input).
+      for (let i = p.from; i < p.to; i++) out[i] = src[i]! * share;
     }
-    own.set(c, sums);
-    return sums;
+    started.add(c);
   };
   return {
     // This party's own segment is checked before anything is sent, as the others' are in `contribution`.
@@ -1113,7 +1110,7 @@ function plainAggregator(layout: Layout, input: ModelInput, share: number, outpu
       if (payload.length !== expected) {
         throw new PeerError(`expected ${expected} bytes for elements ${start}..${end}, got ${payload.length}`, { where: party });
       }
-      const sums = ownSums(c, party);
+      ownChunk(c, party);
       // Typed-array views need aligned offsets; a received payload may sit anywhere in a pool.
       const bytes = payload.byteOffset % 8 === 0 ? payload : Uint8Array.from(payload);
       let at = bytes.byteOffset;
@@ -1124,21 +1121,14 @@ function plainAggregator(layout: Layout, input: ModelInput, share: number, outpu
         const raw = aligned ? bytes.buffer : bytes.buffer.slice(at, at + n * (t.dtype === 'F32' ? 4 : 8));
         const offset = aligned ? at : 0;
         const values = t.dtype === 'F32' ? new Float32Array(raw, offset, n) : new Float64Array(raw, offset, n);
-        const base = t.offset + p.from - start;
-        for (let i = 0; i < n; i++) sums[base + i] = sums[base + i]! + values[i]!;
+        const out = outputs[p.tensor]!.subarray(p.from, p.to);
+        for (let i = 0; i < n; i++) out[i] = out[i]! + values[i]!;
         at += values.byteLength;
       }
     },
     finish(c) {
-      const [start, end] = layout.chunk(me, c);
-      const sums = ownSums(c, `segment ${me}`);
-      for (const p of layout.pieces(start, end)) {
-        const t = layout.tensors[p.tensor]!;
-        outputs[p.tensor]!.set(sums.subarray(t.offset + p.from - start, t.offset + p.to - start), p.from);
-      }
-      own.delete(c);
+      ownChunk(c, `segment ${me}`);
       finished.add(c);
-      if (sums.length === layout.chunkElements && sumsPool.length < 8) sumsPool.push(sums);
     },
   };
 }
