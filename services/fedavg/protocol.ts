@@ -33,7 +33,7 @@
 //
 // Memory: masks are expanded chunk by chunk, fused with the encoding; the average is written chunk
 // by chunk into the input's own buffers (outputStorage); messages stream in chunks (chunkElements:
-// just under 1 MiB of ring elements, or 1 MiB of float32) with seq numbers.
+// just under 1 MiB of ring elements or of float32) with seq numbers.
 
 import { hkdfSync } from 'node:crypto';
 import { BadInputError, ConflictError, PeerError, TesseraError, TimeoutError } from '../errors.js';
@@ -95,21 +95,24 @@ export type Variant = 'SecureFedAvg' | 'PlainFedAvg';
  * segmentTerms); a party of version 3 would mask differently and the average would be wrong.
  * 5: the default secure round streams 1 MiB less 8 KiB of ring elements per message (chunk_bytes),
  * 130,048 elements of Z_2^64 where version 4 sent 2^18.
- * 6: with rescue "none" a decide view marks a sender whose contribution reached the holder in part
- * (2), and a holder that summed a party decided out gets its segment's contributions resent.
+ * 6: PlainFedAvg's default round is cut the same way, 260,096 float32 elements per message where
+ * version 5 sent 2^18; and with rescue "none" a decide view marks a sender whose contribution
+ * reached the holder in part (2), and a holder that summed a party decided out gets its segment's
+ * contributions resent.
  */
 export const FEDAVG_VERSION = 'tessera-fedavg/6';
 
-/** Elements per streamed message of PlainFedAvg and of a round with min_parties: 1 MiB of float32, 2 MiB of Z_2^64. */
+/** Elements per streamed message of a round with min_parties: 1 MiB of float32, 2 MiB of Z_2^64. */
 export const CHUNK_ELEMENTS = 1 << 18;
 
 /**
- * Ring bytes per reduce message of the default SecureFedAvg round: 260,096 elements of Z_2^32,
- * 130,048 of Z_2^64. 1 MiB less 8 KiB, so that the sealed message (its header and GCM overhead: a
- * few hundred bytes once the terms go by digest) and the relay's header room (relay.ts HEADER_ROOM,
- * 4 KiB) fit one NATS message at the nats-server's default max_payload of 1 MiB: through the relay a
- * chunk then crosses unfragmented, with no reassembly and half the NATS messages of a chunk of 1 MiB
- * (docs/relay.md "SecureFedAvg's chunks in one NATS message").
+ * Bytes per reduce message of the default round: of ring elements in SecureFedAvg (260,096 elements
+ * of Z_2^32, 130,048 of Z_2^64), of float32 elements in PlainFedAvg (260,096; a float64 tensor's
+ * elements take twice the bytes). 1 MiB less 8 KiB, so that the sealed message (its header and GCM
+ * overhead: a few hundred bytes once the terms go by digest) and the relay's header room (relay.ts
+ * HEADER_ROOM, 4 KiB) fit one NATS message at the nats-server's default max_payload of 1 MiB: through
+ * the relay a chunk then crosses unfragmented, with no reassembly and half the NATS messages of a
+ * chunk of 1 MiB (docs/relay.md "SecureFedAvg's chunks in one NATS message").
  */
 export const CHUNK_RING_BYTES = (1 << 20) - (8 << 10);
 
@@ -206,21 +209,24 @@ export interface ModelInput {
 }
 
 /**
- * Whether this round's chunks are sized in ring bytes: the default secure round, so that the 64-bit
- * ring's reduce messages are under 1 MiB, as the 32-bit ring's are (CHUNK_RING_BYTES). What a party holds
- * in flight (chunk buffers, sealed messages, received bodies, own-segment accumulators) scales with
- * the message, and 2 MiB messages kept the 64-bit round near or above 3× the model at 25M
- * parameters (docs/performance.md "SecureFedAvg's messages of one MiB"). A round with min_parties
- * keeps CHUNK_ELEMENTS: it holds its whole mask anyway (double.ts).
+ * Whether this round's chunks are sized in bytes (CHUNK_RING_BYTES): the default round, so that the
+ * 64-bit ring's reduce messages are under 1 MiB, as the 32-bit ring's and PlainFedAvg's float32
+ * are, and so that each fits one NATS message. What a party holds in flight (chunk buffers, sealed
+ * messages, received bodies, own-segment accumulators) scales with the message, and 2 MiB messages
+ * kept the 64-bit round near or above 3× the model at 25M parameters (docs/performance.md
+ * "SecureFedAvg's messages of one MiB"). A round with min_parties keeps CHUNK_ELEMENTS: it holds
+ * its whole mask anyway (double.ts).
  */
 function chunkedByBytes(params: FedAvgParams): boolean {
-  return params.chunkElements === undefined && params.variant === 'SecureFedAvg' && params.minParties === undefined;
+  return params.chunkElements === undefined && params.minParties === undefined;
 }
 
 /** Elements per streamed message (chunk c of a segment is message seq c). */
 export function chunkElements(params: FedAvgParams): number {
-  if (chunkedByBytes(params)) return CHUNK_RING_BYTES / (params.fixedPoint!.bits / 8);
-  return params.chunkElements ?? CHUNK_ELEMENTS;
+  if (!chunkedByBytes(params)) return params.chunkElements ?? CHUNK_ELEMENTS;
+  // PlainFedAvg sends floats: sized for float32, the dtype of nearly every model.
+  const elementBytes = params.fixedPoint === undefined ? Float32Array.BYTES_PER_ELEMENT : params.fixedPoint.bits / 8;
+  return CHUNK_RING_BYTES / elementBytes;
 }
 
 export function termsFor(params: FedAvgParams, nodes: readonly string[]): Terms {
@@ -1044,28 +1050,25 @@ function plainAggregator(layout: Layout, input: ModelInput, share: number, outpu
   const fullBytes = layout.chunkElements * 4;
   const outgoing = new Map<number, Uint8Array>();
   const takeF32 = (elements: number): Float32Array => (elements * 4 === fullBytes ? pool.pop() ?? new Float32Array(elements) : new Float32Array(elements));
-  // This party's segment is summed in float64 (the contributions arrive rounded to their dtype),
-  // chunk by chunk: an accumulator is created at the first contribution to arrive for its chunk,
-  // holding this party's own share, and recycled once the chunk is written to the output, as
-  // secureAggregator's are. A float64 array of the whole segment (8 bytes per element, a third of
-  // the model) was fresh memory the round faulted in page by page (docs/performance.md).
-  const sumsPool: Float64Array[] = [];
-  const own = new Map<number, Float64Array>();
+  // This party's segment is summed where its average goes, in the output's own arrays and dtype,
+  // as a plain float32 all-reduce sums: a chunk starts as this party's own share at the first
+  // contribution to arrive for it, and each contribution is added in place. A float64 accumulator
+  // per chunk (twice the message, live while the chunk is reduced, and a pass to copy it out) was
+  // memory and work SecureFedAvg's round does not hold beyond its ring chunks. The sum now rounds
+  // to the dtype at each of its n − 1 additions, where the float64 one rounded once.
+  const started = new Set<number>();
   const finished = new Set<number>();
-  const ownSums = (c: number, party: string): Float64Array => {
+  const ownChunk = (c: number, party: string): void => {
     if (finished.has(c)) throw new PeerError(`chunk ${c} of segment ${me} was already finished`, { where: party });
-    let sums = own.get(c);
-    if (sums !== undefined) return sums;
+    if (started.has(c)) return;
     const [start, end] = layout.chunk(me, c);
-    sums = end - start === layout.chunkElements ? sumsPool.pop() ?? new Float64Array(end - start) : new Float64Array(end - start);
     for (const p of layout.pieces(start, end)) {
       const src = data[p.tensor]!;
-      const base = layout.tensors[p.tensor]!.offset - start;
-      // Checked finite by `ready`.
-      for (let i = p.from; i < p.to; i++) sums[base + i] = src[i]! * share;
+      const out = outputs[p.tensor]!;
+      // Checked finite by `ready`. `out` may be `src` itself (the average written into the input).
+      for (let i = p.from; i < p.to; i++) out[i] = src[i]! * share;
     }
-    own.set(c, sums);
-    return sums;
+    started.add(c);
   };
   return {
     // This party's own segment is checked before anything is sent, as the others' are in `contribution`.
@@ -1113,7 +1116,7 @@ function plainAggregator(layout: Layout, input: ModelInput, share: number, outpu
       if (payload.length !== expected) {
         throw new PeerError(`expected ${expected} bytes for elements ${start}..${end}, got ${payload.length}`, { where: party });
       }
-      const sums = ownSums(c, party);
+      ownChunk(c, party);
       // Typed-array views need aligned offsets; a received payload may sit anywhere in a pool.
       const bytes = payload.byteOffset % 8 === 0 ? payload : Uint8Array.from(payload);
       let at = bytes.byteOffset;
@@ -1124,21 +1127,14 @@ function plainAggregator(layout: Layout, input: ModelInput, share: number, outpu
         const raw = aligned ? bytes.buffer : bytes.buffer.slice(at, at + n * (t.dtype === 'F32' ? 4 : 8));
         const offset = aligned ? at : 0;
         const values = t.dtype === 'F32' ? new Float32Array(raw, offset, n) : new Float64Array(raw, offset, n);
-        const base = t.offset + p.from - start;
-        for (let i = 0; i < n; i++) sums[base + i] = sums[base + i]! + values[i]!;
+        const out = outputs[p.tensor]!.subarray(p.from, p.to);
+        for (let i = 0; i < n; i++) out[i] = out[i]! + values[i]!;
         at += values.byteLength;
       }
     },
     finish(c) {
-      const [start, end] = layout.chunk(me, c);
-      const sums = ownSums(c, `segment ${me}`);
-      for (const p of layout.pieces(start, end)) {
-        const t = layout.tensors[p.tensor]!;
-        outputs[p.tensor]!.set(sums.subarray(t.offset + p.from - start, t.offset + p.to - start), p.from);
-      }
-      own.delete(c);
+      ownChunk(c, `segment ${me}`);
       finished.add(c);
-      if (sums.length === layout.chunkElements && sumsPool.length < 8) sumsPool.push(sums);
     },
   };
 }

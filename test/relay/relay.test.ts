@@ -8,6 +8,7 @@ import { computeAll, fedAvgAll, maxDifference, plainAverage, smallModel, startRe
 import { within } from '../within.js';
 import { connect } from '@nats-io/transport-node';
 import { CHUNK_RING_BYTES } from '../../services/fedavg/protocol.js';
+import type { TensorSet } from '../../services/common/tensors.js';
 
 describe('every party reached through the relay only', { timeout: 180_000 }, () => {
   let nats: Nats;
@@ -70,9 +71,9 @@ describe('a mixed network: two parties reached directly, two through the relay',
   });
 });
 
-// SecureFedAvg's reduce messages are sized (protocol.ts CHUNK_RING_BYTES) so that, sealed, they fit
-// one NATS message at the nats-server's default max_payload: no fragments, no reassembly.
-describe("SecureFedAvg through a relay at the nats-server's default max_payload (1 MiB)", { timeout: 120_000 }, () => {
+// FedAvg's reduce messages are sized (protocol.ts CHUNK_RING_BYTES) so that, sealed, they fit one
+// NATS message at the nats-server's default max_payload: no fragments, no reassembly.
+describe("FedAvg through a relay at the nats-server's default max_payload (1 MiB)", { timeout: 120_000 }, () => {
   let nats: Nats;
   let cluster: Awaited<ReturnType<typeof startRelayCluster>>;
   before(async () => {
@@ -84,23 +85,36 @@ describe("SecureFedAvg through a relay at the nats-server's default max_payload 
     await nats?.stop();
   });
 
-  test('every full chunk crosses as one NATS message, and the average is right', async () => {
-    // What reaches the parties' subjects, seen from outside: sizes and fragment headers.
+  /** Runs the round while watching the parties' subjects from outside: what each NATS message carried. */
+  async function watched(models: TensorSet[], options: Record<string, unknown> = {}): Promise<{ bytes: number; fragment: boolean }[]> {
     const raw = await connect({ servers: nats.url });
     const seen: { bytes: number; fragment: boolean }[] = [];
     raw.subscribe('tessera.peer.>', { callback: (err, msg) => { if (!err) seen.push({ bytes: msg.data.byteLength, fragment: Boolean(msg.headers?.get('Tessera-Fragment')) }); } });
     await raw.flush();
     try {
-      // Segments of 200,000 elements: a full chunk of the 64-bit ring and a partial one each.
-      const models = [1, 2, 3].map((seed) => smallModel(600_000, seed));
-      const got = await within(90_000, 'SecureFedAvg', fedAvgAll(cluster, models));
+      const got = await within(90_000, 'FedAvg', fedAvgAll(cluster, models, undefined, options));
       for (const tensors of got) assert.ok(maxDifference(tensors, plainAverage(models)) < 1e-4);
       await raw.flush();
     } finally {
       await raw.close();
     }
+    return seen;
+  }
+
+  test('SecureFedAvg: every full chunk crosses as one NATS message, and the average is right', async () => {
+    // Segments of 200,000 elements: a full chunk of the 64-bit ring and a partial one each.
+    const seen = await watched([1, 2, 3].map((seed) => smallModel(600_000, seed)));
     const full = seen.filter((m) => m.bytes > CHUNK_RING_BYTES);
     assert.ok(full.length >= 6, `${full.length} messages carried a full chunk`);
+    assert.deepEqual(seen.filter((m) => m.fragment), [], 'no message was a fragment');
+  });
+
+  test('PlainFedAvg: every full chunk crosses as one NATS message, and the average is right', async () => {
+    // Segments of 300,000 float32 elements: a full chunk and a partial one each, both ways (reduce
+    // and gather): 12 full chunks in all.
+    const seen = await watched([1, 2, 3].map((seed) => smallModel(900_000, seed)), { microprotocol: 'PlainFedAvg' });
+    const full = seen.filter((m) => m.bytes > CHUNK_RING_BYTES);
+    assert.ok(full.length >= 12, `${full.length} messages carried a full chunk`);
     assert.deepEqual(seen.filter((m) => m.fragment), [], 'no message was a fragment');
   });
 });

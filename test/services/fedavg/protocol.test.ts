@@ -192,15 +192,16 @@ describe('SecureFedAvg against a float64 reference', () => {
     }
   });
 
-  test('chunks: CHUNK_RING_BYTES of ring elements in the default secure round (chunk_bytes in the terms), CHUNK_ELEMENTS otherwise', () => {
+  test('chunks: CHUNK_RING_BYTES of ring elements (SecureFedAvg) or float32 (PlainFedAvg) in the default round (chunk_bytes in the terms), CHUNK_ELEMENTS otherwise', () => {
     const chunk = (params: Parameters<typeof termsFor>[0]) => {
       const terms = termsFor(params, nodes(3));
       return [chunkElements(params), terms.chunk_bytes ?? `${terms.chunk_elements} elements`];
     };
     assert.deepEqual(chunk({ variant: 'SecureFedAvg', fixedPoint: fixedPoint(64) }), [CHUNK_RING_BYTES / 8, CHUNK_RING_BYTES]);
     assert.deepEqual(chunk({ variant: 'SecureFedAvg', fixedPoint: fixedPoint(32) }), [CHUNK_RING_BYTES / 4, CHUNK_RING_BYTES]);
-    assert.deepEqual(chunk({ variant: 'PlainFedAvg' }), [CHUNK_ELEMENTS, `${CHUNK_ELEMENTS} elements`]);
+    assert.deepEqual(chunk({ variant: 'PlainFedAvg' }), [CHUNK_RING_BYTES / 4, CHUNK_RING_BYTES]);
     // A round with min_parties chunks as before (double.ts), and an explicit size is kept.
+    assert.deepEqual(chunk({ variant: 'PlainFedAvg', minParties: 2 }), [CHUNK_ELEMENTS, `${CHUNK_ELEMENTS} elements`]);
     assert.deepEqual(chunk({ variant: 'SecureFedAvg', fixedPoint: fixedPoint(64), minParties: 2 }), [CHUNK_ELEMENTS, `${CHUNK_ELEMENTS} elements`]);
     assert.deepEqual(chunk({ variant: 'SecureFedAvg', fixedPoint: fixedPoint(64), chunkElements: 1000 }), [1000, '1000 elements']);
   });
@@ -280,6 +281,8 @@ describe('PlainFedAvg, streamed', () => {
     }
     const reduce = hub.log.filter((m) => m.stage === 'reduce' && m.from === 0 && m.to === 1);
     assert.ok(reduce.length >= 4, `${reduce.length} reduce chunks to one party`);
+    // Cut as SecureFedAvg's are: CHUNK_RING_BYTES of float32 per message.
+    assert.equal(Math.max(...reduce.map((m) => m.bytes)), CHUNK_RING_BYTES);
   });
 });
 
