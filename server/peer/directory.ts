@@ -13,6 +13,7 @@
 // and the receipt of a delivered envelope (`proven`, from outbound.ts; envelope.ts receiptFor).
 
 import { timingSafeEqual } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { entropy } from '../../services/common/field.js';
 import { PeerError } from '../../services/errors.js';
 import { fromBase64Url } from './codec.js';
@@ -77,7 +78,11 @@ export class PeerDirectory {
     private readonly pairs: PairSecrets,
     private readonly timeoutMs: number,
     private readonly transport: PeerTransport = new HttpTransport(),
-  ) {}
+  ) {
+    // The HTTP carrier listens on a request's signal while it is in flight: a first contact asks
+    // every peer at once, so this one signal has a listener per peer (each removed when answered).
+    setMaxListeners(0, this.#requests.signal);
+  }
 
   /** The authenticated identity at `url` (trusted, normalised); `where` names the party in errors. */
   async get(url: string, where: string, refresh = false): Promise<PeerIdentity> {
