@@ -16,6 +16,18 @@ export function zeroRuns(payload: Uint8Array): number[] {
   return out;
 }
 
+/**
+ * zeroRuns for checks that look at many words: a uniform payload flags a given word with probability
+ * about 2.6e-7, so a test checking tens of thousands of words would fail by chance about once in a
+ * few hundred runs. Two flagged words in one payload happen by chance with probability under
+ * C(W,2)·(2.6e-7)², while a value in clear flags every word it touches. So a payload of more than one
+ * word passes with at most one flagged word; a one-word payload (a weight, a count) must have none.
+ */
+export function zeroRunsBeyondChance(payload: Uint8Array): number[] {
+  const runs = zeroRuns(payload);
+  return payload.length > 8 && runs.length <= 1 ? [] : runs;
+}
+
 /** Whether `needle`'s bytes occur anywhere in `haystack`. */
 export function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
   // An empty needle is "in" every payload: that would fail a test for nothing.

@@ -27,7 +27,7 @@ import { Layout, manifestOf } from '../../../services/fedavg/layout.js';
 import { F25519 } from '../../../services/common/field.js';
 import { shamirReconstruct } from '../../../services/common/shamir.js';
 import { addInto, wordsOf } from '../../../services/common/vector.js';
-import { zeroRuns } from '../../support/transcript.js';
+import { zeroRunsBeyondChance } from '../../support/transcript.js';
 import type { CallContext } from '../../../services/microservice.js';
 import { FEDAVG_SERVICE, startCluster, type Cluster } from '../../support/cluster.js';
 import { spawnParty, type ChildParty } from '../../support/process.js';
@@ -192,7 +192,7 @@ describe('a sparse dropout round in memory (20 parties, min_parties 18)', () => 
         // What a coalition of every other party knows once b_p and the dropped party's key are out:
         // every mask but the pair with one honest included neighbour. The rest is uniform.
         const partial = minus(y, [selfMask(p), ...pairMasks(p, partners.filter((j) => j !== honestIncluded))], h);
-        assert.deepEqual(zeroRuns(new Uint8Array(partial.out.buffer)), [], `party ${p} to ${h}, the mask with ${honestIncluded} kept`);
+        assert.deepEqual(zeroRunsBeyondChance(new Uint8Array(partial.out.buffer)), [], `party ${p} to ${h}, the mask with ${honestIncluded} kept`);
       }
     }
     // Party 7, dropped: everyone can rebuild its key, so all of M_7 comes off; its self mask B_7 stays.
@@ -200,7 +200,7 @@ describe('a sparse dropout round in memory (20 parties, min_parties 18)', () => 
     assert.ok(sent.length > 0, 'party 7 sent some contributions before it died');
     for (const m of sent) {
       const { out } = minus(m.payload!, pairMasks(DEAD, graph.neighbours(DEAD)), m.to);
-      assert.deepEqual(zeroRuns(new Uint8Array(out.buffer)), [], `party 7 to ${m.to}: hidden by B_7`);
+      assert.deepEqual(zeroRunsBeyondChance(new Uint8Array(out.buffer)), [], `party 7 to ${m.to}: hidden by B_7`);
     }
     // And no share of b_7 left any party: each unmask message carries, for party 7, its share of sk_7.
     for (const m of hub.log.filter((x) => x.stage === 'unmask')) {

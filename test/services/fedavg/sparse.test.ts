@@ -16,7 +16,7 @@ import { SEED_BYTES } from '../../../services/common/prg.js';
 import { TensorSet } from '../../../services/common/tensors.js';
 import { BadInputError } from '../../../services/errors.js';
 import type { CallContext } from '../../../services/microservice.js';
-import { zeroRuns } from '../../support/transcript.js';
+import { zeroRunsBeyondChance } from '../../support/transcript.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const nodes = (n: number) => Array.from({ length: n }, (_, i) => `http://127.0.0.1:${58000 + i}`);
@@ -167,12 +167,12 @@ describe('a 40-party sparse transcript', () => {
         // Leaving out one neighbour's mask (what a coalition of all the others would know) leaves it uniform.
         const partial = new Uint8Array(combinedMask(64, pairTerms(p, kept.slice(1), (j) => pairSeed(p, j)), 'SecureFedAvg/v1/model', start, end).buffer);
         const rest = new BigInt64Array(masked.map((y, e) => BigInt.asIntN(64, y - int64s(partial)[e]!)));
-        assert.deepEqual(zeroRuns(new Uint8Array(rest.buffer)), [], `party ${p} to ${m.to}, one neighbour's mask kept`);
+        assert.deepEqual(zeroRunsBeyondChance(new Uint8Array(rest.buffer)), [], `party ${p} to ${m.to}, one neighbour's mask kept`);
       }
     }
     // Every masked message any party receives is uniform, and carries no party's value in clear.
     for (const m of hub.log.filter((x) => x.stage === 'reduce' || x.stage === 'weights')) {
-      assert.deepEqual(zeroRuns(m.payload!), [], `${m.stage} from ${m.from} to ${m.to}`);
+      assert.deepEqual(zeroRunsBeyondChance(m.payload!), [], `${m.stage} from ${m.from} to ${m.to}`);
       const value = Buffer.from(new Float64Array([modelOf(m.from).get('w')!.data[layout.segment(m.to)[0]]!]).buffer);
       assert.equal(Buffer.from(m.payload!).indexOf(value), -1);
     }
