@@ -11,8 +11,12 @@
 // 3-party SecureSum on Tessera and on the original side by side, both driven by FSC's unmodified
 // Python client (bench/fsc-original.ts); without them it says "FSC original: not at hand".
 //
-//   npm run bench:sum [-- --parties 3,10,50 --runs 100,30,10 --in-process-from 50 --no-peer-channel --skip-throughput
-//                         --fsc-original DIR --fsc-runs 100]
+// Before a row is measured its servers run --warm sums (and the floor as many rounds): a server's
+// first few hundred sums run partly unoptimised while V8 compiles its code on the same cores
+// (docs/performance.md, "SecureSum on warm servers"); `--warm 5` measures the sums right after start.
+//
+//   npm run bench:sum [-- --parties 3,10,50 --runs 100,30,10 --warm 1000,500,30 --in-process-from 50 --no-peer-channel
+//                         --skip-throughput --fsc-original DIR --fsc-runs 100]
 import { parseArgs } from 'node:util';
 import { subscribe } from 'node:diagnostics_channel';
 import { Agent, request, type ClientRequest } from 'node:http';
@@ -32,6 +36,8 @@ const { values } = parseArgs({
   options: {
     parties: { type: 'string', default: '3,10,50' },
     runs: { type: 'string', default: '100,30,10' },
+    // Sums (and floor rounds) per row before it is measured; at least WARM_COUNTED.
+    warm: { type: 'string', default: '1000,500,30' },
     'in-process-from': { type: 'string', default: '50' },
     'no-peer-channel': { type: 'boolean', default: false },
     // The latency table alone (the 100-number and 100-concurrent rows of the first size skipped).
@@ -43,6 +49,9 @@ const { values } = parseArgs({
 });
 const SIZES = values.parties.split(',').map(Number);
 const RUNS = values.runs.split(',').map(Number);
+const WARM = values.warm.split(',').map(Number);
+/** The first warm-up sums, whose client requests are counted (the floor makes as many per party). */
+const WARM_COUNTED = 5;
 const IN_PROCESS_FROM = Number(values['in-process-from']);
 const CARRIER: Carrier = values['no-peer-channel'] ? 'post' : 'channel';
 
@@ -143,11 +152,14 @@ async function main(): Promise<void> {
         return performance.now() - started;
       };
 
-      // Warm-up: identities fetched and connections opened once, as in any long-running server.
+      // Warm-up, as in any long-running server: identities fetched and connections opened once,
+      // and the code of both kinds of server compiled by V8 (the floor's is small and soon is).
+      const warm = Math.max(WARM_COUNTED, WARM[index] ?? WARM[WARM.length - 1]!);
       const before = clientRequests;
-      const warm = 5;
-      for (let i = 0; i < warm; i++) await oneSum((p) => p + 1);
-      const perParty = Math.round((clientRequests - before) / warm / n);
+      for (let i = 0; i < WARM_COUNTED; i++) await oneSum((p) => p + 1);
+      const perParty = Math.round((clientRequests - before) / WARM_COUNTED / n);
+      console.error(`${n} parties: ${warm} sums and floor rounds to warm up`);
+      for (let i = WARM_COUNTED; i < warm; i++) await oneSum((p) => p + 1);
       for (let i = 0; i < warm; i++) await oneFloor(perParty);
 
       console.error(`${n} parties: measuring`);
@@ -167,7 +179,7 @@ async function main(): Promise<void> {
       floors.sort((a, b) => a - b);
       const median = quantile(sums, 0.5);
       const floorMedian = quantile(floors, 0.5);
-      rows.push([n, inProcess ? 'one process' : 'processes', runs, ms(median), ms(quantile(sums, 0.95)), ms(floorMedian), ms(quantile(floors, 0.95)),
+      rows.push([n, inProcess ? 'one process' : 'processes', warm, runs, ms(median), ms(quantile(sums, 0.95)), ms(floorMedian), ms(quantile(floors, 0.95)),
         (median / floorMedian).toFixed(2), ms(sumCpu / runs), ms(floorCpu / runs), (sumCpu / floorCpu).toFixed(2), perParty, vectorSumMessages(n)]);
 
       if (index === 0 && !values['skip-throughput']) {
@@ -194,7 +206,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(`\nSecureSum latency (1 number per party) and the bare floor, peer carrier: ${CARRIER} (ms; CPU: mean user+system ms of the client and every server per sum)\n`);
-  printTable(['parties', 'servers', 'runs', 'sum median', 'sum p95', 'floor median', 'floor p95', 'sum/floor', 'sum CPU', 'floor CPU', 'CPU sum/floor', 'client requests per party', 'peer messages'], rows);
+  printTable(['parties', 'servers', 'warm-up', 'runs', 'sum median', 'sum p95', 'floor median', 'floor p95', 'sum/floor', 'sum CPU', 'floor CPU', 'CPU sum/floor', 'client requests per party', 'peer messages'], rows);
   await secureSumSideBySide(values['fsc-original'], Number(values['fsc-runs']));
 }
 

@@ -6,7 +6,10 @@
 // checkouts in DIR, as bench/fsc-original.ts takes them): five requests per party per sum, each
 // on a new connection, which is the client path issue 16 compares with the original FSC.
 //
-//   npx tsx bench/sum-profile.ts [--parties 3] [--runs 300] [--top 40] [--dir /tmp/tessera-prof] [--fsc-client DIR]
+// The servers first run --warm sums unprofiled in the window: until V8 has compiled their code (a
+// few hundred sums) a profile shows the compiler's work and unoptimised code, not a warm server's.
+//
+//   npx tsx bench/sum-profile.ts [--parties 3] [--runs 300] [--warm 1000] [--top 40] [--dir /tmp/tessera-prof] [--fsc-client DIR]
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,7 +18,7 @@ import { Api, type Remote } from '../clients/typescript/index.js';
 import { startProcessCluster } from './cluster.js';
 import { FscClients, prepareFsc } from './fsc-original.js';
 
-const { values } = parseArgs({ options: { parties: { type: 'string', default: '3' }, runs: { type: 'string', default: '300' }, top: { type: 'string', default: '40' }, dir: { type: 'string', default: '/tmp/tessera-prof' }, 'fsc-client': { type: 'string' } } });
+const { values } = parseArgs({ options: { parties: { type: 'string', default: '3' }, runs: { type: 'string', default: '300' }, warm: { type: 'string', default: '1000' }, top: { type: 'string', default: '40' }, dir: { type: 'string', default: '/tmp/tessera-prof' }, 'fsc-client': { type: 'string' } } });
 const RUNS = Number(values.runs);
 const PARTIES = Number(values.parties);
 const dir = values.dir;
@@ -76,7 +79,7 @@ async function main(): Promise<void> {
       }));
     };
     try {
-      for (let i = 0; i < 20; i++) await oneSum();
+      for (let i = 0; i < Number(values.warm); i++) await oneSum();
       const started = performance.now();
       window[0] = Number(process.hrtime.bigint() / 1000n);
       for (let i = 0; i < RUNS; i++) await oneSum();
