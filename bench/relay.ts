@@ -223,7 +223,7 @@ async function fedAvgTable(nats: Nats): Promise<void> {
   const loadStart = load();
   // One relay per max_payload; the default relay (`nats`) serves the rows at the nats-server
   // default, so no second server runs when only that one is asked for.
-  let relayRss = '';
+  let relayRss: string;
   const relays = await Promise.all(MAX_PAYLOADS.map((limit) => (limit === 1 << 20 ? Promise.resolve(nats) : startNats({ monitor: true, maxPayload: limit, ...NATS_GO }))));
   try {
     for (const millions of SIZES) {
