@@ -30,8 +30,8 @@ export interface NatsOptions {
    * socket reads into a fresh buffer of the message's size, so 1 MiB messages make garbage at the
    * rate they pass; at 100 the Go runtime collects and hands the pages back to the kernel
    * (madvise, a TLB flush on every core) several times a second, and faults them in again. 400
-   * lets its heap grow to five times what is live (a few MiB) and cuts its CPU per byte by about
-   * two fifths (docs/relay.md "The relay's own CPU on the parties' cores").
+   * lets its heap grow to five times what is live (a few MiB) and cuts its CPU per byte by a third
+   * to two fifths (docs/relay.md "The relay's garbage collector").
    */
   goGC?: number;
 }
