@@ -15,11 +15,13 @@
 //   npx tsx bench/relay.ts [--sizes 1,25] [--sum-parties 3,10] [--scale 10,30,100] [--reps 5]
 //                          [--scale-model 10000] [--sparse-option '{"mask_graph": "sparse"}']
 //                          [--max-payload 1048576,8388608] [--scale-trust pinned,secret] [--scale-sum-only]
-//                          [--nats-procs 1]
+//                          [--nats-procs 1] [--nats-gogc 400]
 //
 // --nats-procs: GOMAXPROCS of the benchmark's nats-servers (default 1: the relay shares this
 // machine's cores with the parties; 0 = Go's default, one per core; docs/relay.md "The relay's own CPU
 // on the parties' cores").
+// --nats-gogc: GOGC of the benchmark's nats-servers (default 400: fewer collections of the buffers
+// the server gathers large messages in; 0 = Go's default, 100; the same section).
 //
 // --sparse-option: the SecureFedAvg option (JSON) that selects the sparse neighbour graph
 // (default {"mask_graph": "sparse"}, docs/sparse-masks.md); the full-mesh column passes
@@ -52,6 +54,7 @@ const { values } = parseArgs({
     'scale-trust': { type: 'string', default: 'pinned,secret' },
     'scale-sum-only': { type: 'boolean', default: false },
     'nats-procs': { type: 'string', default: '1' },
+    'nats-gogc': { type: 'string', default: '400' },
   },
 });
 const list = (text: string): number[] => text.split(',').map(Number).filter((n) => Number.isFinite(n) && n > 0);
@@ -73,6 +76,10 @@ const SCALE_TRUST = values['scale-trust']!.split(',').filter((t): t is 'pinned' 
 const SCALE_SUM_ONLY = values['scale-sum-only'] === true;
 /** GOMAXPROCS of the nats-servers; undefined: Go's default. */
 const NATS_PROCS = Number(values['nats-procs']) > 0 ? Number(values['nats-procs']) : undefined;
+/** GOGC of the nats-servers; undefined: Go's default. */
+const NATS_GOGC = Number(values['nats-gogc']) > 0 ? Number(values['nats-gogc']) : undefined;
+/** The Go runtime settings of every nats-server the benchmark starts. */
+const NATS_GO = { goMaxProcs: NATS_PROCS, goGC: NATS_GOGC };
 const sparseOption = values['sparse-option'] !== undefined ? (JSON.parse(values['sparse-option']) as Record<string, unknown>) : SPARSE_OPTION;
 
 type Carrier = 'direct' | 'relay';
@@ -216,7 +223,8 @@ async function fedAvgTable(nats: Nats): Promise<void> {
   const loadStart = load();
   // One relay per max_payload; the default relay (`nats`) serves the rows at the nats-server
   // default, so no second server runs when only that one is asked for.
-  const relays = await Promise.all(MAX_PAYLOADS.map((limit) => (limit === 1 << 20 ? Promise.resolve(nats) : startNats({ monitor: true, maxPayload: limit, goMaxProcs: NATS_PROCS }))));
+  let relayRss: string;
+  const relays = await Promise.all(MAX_PAYLOADS.map((limit) => (limit === 1 << 20 ? Promise.resolve(nats) : startNats({ monitor: true, maxPayload: limit, ...NATS_GO }))));
   try {
     for (const millions of SIZES) {
       const parameters = Math.round(millions * 1e6);
@@ -227,6 +235,8 @@ async function fedAvgTable(nats: Nats): Promise<void> {
         rows.push(fedAvgRow(millions, MAX_PAYLOADS[at]!, direct, relay));
       }
     }
+    // What GOGC costs the relay in memory: the high-water mark of each relay's resident set.
+    relayRss = relays.map((r, at) => `${mib(peakRss(r.pid))} MiB at max_payload ${MAX_PAYLOADS[at]}`).join(', ');
   } finally {
     await Promise.all(relays.filter((r) => r !== nats).map((r) => r.stop()));
   }
@@ -239,6 +249,7 @@ async function fedAvgTable(nats: Nats): Promise<void> {
   console.log('| params | max_payload | direct online s | relay online s | relay/direct | direct parties CPU s | relay parties CPU s | relay nats CPU s | CPU relay/direct | direct / relay parties sys s | direct / relay faults k | direct sent MiB | relay sent MiB | relay in MiB/party | direct peak RSS MiB | relay peak RSS MiB |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of rows) console.log(row);
+  console.log(`nats-server peak RSS: ${relayRss}`);
 }
 
 function fedAvgRow(millions: number, maxPayload: number, direct: FedAvgRow, relay: FedAvgRow): string {
@@ -322,9 +333,9 @@ async function scaleTable(nats: Nats): Promise<void> {
   for (const row of rows) console.log(row);
 }
 
-const nats = await startNats({ monitor: true, goMaxProcs: NATS_PROCS });
+const nats = await startNats({ monitor: true, ...NATS_GO });
 try {
-  console.log(`nats-server ${nats.url} (pid ${nats.pid}, GOMAXPROCS ${NATS_PROCS ?? 'Go default'}); node ${process.version}`);
+  console.log(`nats-server ${nats.url} (pid ${nats.pid}, GOMAXPROCS ${NATS_PROCS ?? 'Go default'}, GOGC ${NATS_GOGC ?? 'Go default'}); node ${process.version}`);
   if (SUM_PARTIES.length > 0) await secureSumLatency(nats);
   if (SIZES.length > 0) await fedAvgTable(nats);
   if (SCALE.length > 0) await scaleTable(nats);
