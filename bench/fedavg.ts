@@ -284,10 +284,7 @@ function pairedRatios(key: string): number[] {
 }
 function medianText(values: number[]): string {
   if (values.length === 0) return '-';
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return `${median.toFixed(2)} (n=${values.length})`;
+  return `${median(values).toFixed(2)} (n=${values.length})`;
 }
 
 async function protocolTable(sizesInMillions: number[]): Promise<void> {
