@@ -23,7 +23,8 @@
 //                                   unmasking; docs/dropouts.md), and the no-dropout and killed
 //                                   rows again with rescue "none" (no backup); --skip leaves out
 //                                   size×parties; --cases default,double,lean,... runs only those;
-//                                   --stage-timeout S (default 5) for a loaded machine
+//                                   --stage-timeout S (default 5) for a loaded machine; --repeat N
+//                                   runs the cases N times, alternating, and adds their medians
 //   TESSERA_BENCH_REPS=3 runs each configuration 3 times (the fastest online run is reported);
 //   TESSERA_BENCH_ONLY="SecureFedAvg 64" runs one variant; TESSERA_BENCH_NODE_ARGS (bench/cluster.ts)
 //   passes Node options such as --cpu-prof to the servers.
@@ -283,10 +284,7 @@ function pairedRatios(key: string): number[] {
 }
 function medianText(values: number[]): string {
   if (values.length === 0) return '-';
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return `${median.toFixed(2)} (n=${values.length})`;
+  return `${median(values).toFixed(2)} (n=${values.length})`;
 }
 
 async function protocolTable(sizesInMillions: number[]): Promise<void> {
@@ -514,42 +512,87 @@ async function dropoutRun(size: number, parties: number, models: TensorSet[], ki
   }
 }
 
-async function dropoutTable(sizesInMillions: number[], partyCounts: number[], skip: ReadonlySet<string>, cases: readonly DropoutCase[]): Promise<void> {
-  const rows: DropoutRow[] = [];
-  for (const millions of sizesInMillions) {
-    const size = Math.round(millions * 1e6);
-    for (const parties of partyCounts) {
-      if (skip.has(`${millions}x${parties}`)) continue;
-      const models = Array.from({ length: parties }, (_, k) => model(size, 17 + k));
-      for (const kind of cases) {
-        // A run that fails (on a loaded machine: a party starved past its stage timeout) is started
-        // afresh once; if it fails again its row says so, and the table is still printed whole.
-        let row: DropoutRow | undefined;
-        for (let attempt = 1; row === undefined; attempt++) {
-          try {
-            row = await dropoutRun(size, parties, models, kind);
-          } catch (err) {
-            const why = (err as Error).message.replace(/\s+/g, ' ').slice(0, 160);
-            process.stderr.write(`  ${millions}M x${parties} ${kind}: attempt ${attempt} failed (${why})\n`);
-            if (attempt >= 2) row = { size, parties, case: kind, ms: NaN, onlineMs: NaN, cpuOnline: NaN, faultsOnline: NaN, bytesSent: NaN, included: `failed: ${why}` };
-          }
+/** The middle value (the mean of the two middle ones for an even count). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * Every case of one size × party count, `repeat` times: the cases alternate within each
+ * repetition (fresh servers per run), so that a change in the machine's load hits them alike and
+ * each run's ratios are against the default round of the same minutes.
+ */
+async function dropoutRuns(size: number, parties: number, cases: readonly DropoutCase[], repeat: number): Promise<DropoutRow[][]> {
+  const models = Array.from({ length: parties }, (_, k) => model(size, 17 + k));
+  const runs: DropoutRow[][] = [];
+  for (let rep = 1; rep <= repeat; rep++) {
+    const rows: DropoutRow[] = [];
+    for (const kind of cases) {
+      // A run that fails (on a loaded machine: a party starved past its stage timeout) is started
+      // afresh once; if it fails again its row says so, and the table is still printed whole.
+      let row: DropoutRow | undefined;
+      for (let attempt = 1; row === undefined; attempt++) {
+        try {
+          row = await dropoutRun(size, parties, models, kind);
+        } catch (err) {
+          const why = (err as Error).message.replace(/\s+/g, ' ').slice(0, 160);
+          process.stderr.write(`  ${size / 1e6}M x${parties} ${kind}: attempt ${attempt} failed (${why})\n`);
+          if (attempt >= 2) row = { size, parties, case: kind, ms: NaN, onlineMs: NaN, cpuOnline: NaN, faultsOnline: NaN, bytesSent: NaN, included: `failed: ${why}` };
         }
-        rows.push(row);
-        process.stderr.write(`  ${millions}M x${parties} ${kind}: ${row.ms.toFixed(0)} ms\n`);
       }
+      rows.push(row);
+      process.stderr.write(`  ${size / 1e6}M x${parties} ${kind} (run ${rep}/${repeat}, load ${loadAverage()}): ${row.ms.toFixed(0)} ms\n`);
+    }
+    runs.push(rows);
+  }
+  return runs;
+}
+
+/** The 1-minute load average (/proc/loadavg), printed with each run: a shared machine's noise. */
+function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ')[0]!;
+}
+
+/**
+ * The rows of each run (ratios against that run's default round) and, with `repeat` > 1, one
+ * row per case with the medians over the runs: of each column, and of the per-run ratios.
+ */
+async function dropoutTable(sizesInMillions: number[], partyCounts: number[], skip: ReadonlySet<string>, cases: readonly DropoutCase[], repeat: number): Promise<void> {
+  const runs: DropoutRow[][] = [];
+  for (const millions of sizesInMillions) {
+    for (const parties of partyCounts) {
+      if (!skip.has(`${millions}x${parties}`)) runs.push(...(await dropoutRuns(Math.round(millions * 1e6), parties, cases, repeat)));
     }
   }
   console.log(`
 SecureFedAvg (64-bit ring), one process per party, float32 models, prepare then submit (submit timeout ${DROPOUT_STAGE_TIMEOUT_S} s);`);
   console.log('submit s = the slowest survivor\'s submit wall clock (a dropout after setup includes the wait that detects it); online s = the largest tessera.online_ms; CPU s = the busiest survivor\'s CPU seconds (user + sys) during submit, steadier than wall time on a shared machine; bytes = payload sent per party in the round that produced the result');
-  console.log('| params | parties | case | included | submit s | online s | online vs default | CPU s | CPU vs default | page faults | sent MiB | bytes vs default |');
-  console.log('|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const row of rows) {
-    const base = rows.find((r) => r.size === row.size && r.parties === row.parties && r.case === 'default')!;
+  const header = () => {
+    console.log('| params | parties | case | included | submit s | online s | online vs default | CPU s | CPU vs default | page faults | sent MiB | bytes vs default |');
+    console.log('|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  };
+  const line = (row: DropoutRow, vs: { online: number; cpu: number; bytes: number }, runs = '') =>
     console.log(
-      `| ${row.size / 1e6}M | ${row.parties} | ${CASE_TEXT[row.case]} | ${row.included} | ${(row.ms / 1000).toFixed(2)} | ${(row.onlineMs / 1000).toFixed(2)} | ` +
-        `${(row.onlineMs / base.onlineMs).toFixed(2)} | ${row.cpuOnline.toFixed(2)} | ${(row.cpuOnline / base.cpuOnline).toFixed(2)} | ${row.faultsOnline} | ${mb(row.bytesSent)} | ${(row.bytesSent / base.bytesSent).toFixed(2)} |`,
+      `| ${row.size / 1e6}M | ${row.parties} | ${CASE_TEXT[row.case]}${runs} | ${row.included} | ${(row.ms / 1000).toFixed(2)} | ${(row.onlineMs / 1000).toFixed(2)} | ` +
+        `${vs.online.toFixed(2)} | ${row.cpuOnline.toFixed(2)} | ${vs.cpu.toFixed(2)} | ${row.faultsOnline} | ${mb(row.bytesSent)} | ${vs.bytes.toFixed(2)} |`,
     );
+  const ratios = (row: DropoutRow, base: DropoutRow) => ({ online: row.onlineMs / base.onlineMs, cpu: row.cpuOnline / base.cpuOnline, bytes: row.bytesSent / base.bytesSent });
+  header();
+  for (const rows of runs) for (const row of rows) line(row, ratios(row, rows[0]!));
+  if (repeat === 1) return;
+  console.log(`\nMedians over ${repeat} runs of each case; the ratio columns are medians of each run's ratio to its own default round:`);
+  header();
+  for (let first = 0; first < runs.length; first += repeat) {
+    const group = runs.slice(first, first + repeat);
+    for (let k = 0; k < cases.length; k++) {
+      const rows = group.map((r) => r[k]!);
+      const of = (pick: (row: DropoutRow) => number) => median(rows.map(pick));
+      const row: DropoutRow = { ...rows[0]!, ms: of((r) => r.ms), onlineMs: of((r) => r.onlineMs), cpuOnline: of((r) => r.cpuOnline), faultsOnline: Math.round(of((r) => r.faultsOnline)), bytesSent: of((r) => r.bytesSent) };
+      const vs = group.map((r) => ratios(r[k]!, r[0]!));
+      line(row, { online: median(vs.map((v) => v.online)), cpu: median(vs.map((v) => v.cpu)), bytes: median(vs.map((v) => v.bytes)) }, `, median of ${repeat}`);
+    }
   }
 }
 
@@ -558,17 +601,21 @@ if (mode === 'vector') {
   vectorTable(Number(arg ?? 25));
 } else if (mode === 'dropout') {
   // npm run bench:fedavg -- dropout [1,25] [3,5] [--skip 25x5,...] [--stage-timeout 5]
-  // [--cases default,double,lean,...]: --skip leaves out size×parties pairs, --cases runs only
-  // those cases (default first: the ratios are against it).
+  // [--cases default,double,lean,...] [--repeat N]: --skip leaves out size×parties pairs, --cases
+  // runs only those cases (default first: the ratios are against it), --repeat runs them all N
+  // times, alternating, and adds the medians.
   const rest = process.argv.slice(2);
   const skipAt = rest.indexOf('--skip');
   const casesAt = rest.indexOf('--cases');
+  const repeatAt = rest.indexOf('--repeat');
+  const repeat = repeatAt >= 0 ? Number(rest[repeatAt + 1]) : 1;
+  if (!(Number.isInteger(repeat) && repeat >= 1)) throw new Error(`--repeat: a whole number of runs, at least 1`);
   const skip = new Set(skipAt >= 0 ? (rest[skipAt + 1] ?? '').split(',') : []);
   const cases = casesAt >= 0 ? (rest[casesAt + 1] ?? '').split(',') as DropoutCase[] : DROPOUT_CASES;
   if (cases[0] !== 'default' || cases.some((c) => !DROPOUT_CASES.includes(c))) throw new Error(`--cases: default first, then any of ${DROPOUT_CASES.join(', ')}`);
-  const flagged = new Set([skipAt, casesAt, stageTimeoutAt - 2].filter((k) => k >= 0).flatMap((k) => [k, k + 1]));
+  const flagged = new Set([skipAt, casesAt, repeatAt, stageTimeoutAt - 2].filter((k) => k >= 0).flatMap((k) => [k, k + 1]));
   const positional = rest.slice(1).filter((_, k) => !flagged.has(k + 1));
-  await dropoutTable((positional[0] ?? '1,25').split(',').map(Number), (positional[1] ?? '3,5').split(',').map(Number), skip, cases);
+  await dropoutTable((positional[0] ?? '1,25').split(',').map(Number), (positional[1] ?? '3,5').split(',').map(Number), skip, cases, repeat);
 } else {
   const sizes = (mode ?? '1,10,25').split(',').map(Number);
   if (sizes.some((s) => !(s > 0))) {
