@@ -3,6 +3,7 @@
 // model briefly takes 200 MB of memory and every peer message is copied once more; with a
 // Content-Length we allocate once and copy each chunk into place as it arrives.
 
+import { release } from '../../services/common/release.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import express, { type NextFunction, type Request, type RequestHandler } from 'express';
 import { BadInputError, LimitError, TooLargeError, UnsupportedMediaTypeError } from '../../services/errors.js';
@@ -64,9 +65,13 @@ export function binaryBody(limitBytes: number, options: { required?: boolean } =
         // Node frames a body by its Content-Length, so only a chunked body gets here.
         return finish(new TooLargeError(`request body larger than ${limitBytes} bytes, the limit`, { where: 'body' }));
       }
-      if (body) chunk.copy(body, received);
-      else chunks.push(chunk);
-      received += chunk.length;
+      const n = chunk.length;
+      if (body) {
+        chunk.copy(body, received);
+        // A socket read of its own, copied and read by nobody else: freed now, not by the collector.
+        if (req.listenerCount('data') === 1) release(chunk);
+      } else chunks.push(chunk);
+      received += n;
     };
     const onEnd = (): void => {
       if (length !== undefined && received !== length) {

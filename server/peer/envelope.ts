@@ -20,6 +20,7 @@
 // thus learns from the answer to a real message that the receiver's run it sealed to is running
 // now, which is what a fresh identity challenge proved (directory.ts, node.ts).
 
+import { release } from '../../services/common/release.js';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../services/common/json.js';
 import { createCipheriv, createDecipheriv, createHash, createHmac, createPublicKey, diffieHellman, hkdfSync, randomFillSync, timingSafeEqual, type DecipherGCM, type KeyObject } from 'node:crypto';
 import { BadInputError, UnauthenticatedError } from '../../services/errors.js';
@@ -392,7 +393,9 @@ export class ChannelKeys {
     for (let offset = 0; offset < ciphertext.length; offset += SLICE_BYTES) {
       // The output is a fresh buffer, so writing it at or below its source never reads a byte
       // already overwritten: `at` trails the next unread ciphertext byte by at most 7 bytes.
-      at += decipher.update(ciphertext.subarray(offset, offset + SLICE_BYTES)).copy(envelope, at);
+      const slice = decipher.update(ciphertext.subarray(offset, offset + SLICE_BYTES));
+      at += slice.copy(envelope, at);
+      release(slice);
     }
     at += finalOrRefuse(decipher).copy(envelope, at);
     return envelope.subarray(to, at);

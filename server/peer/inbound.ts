@@ -6,6 +6,7 @@
 
 import { ConflictError, ForbiddenError, LimitError, TesseraError, TooLargeError, UnauthenticatedError } from '../../services/errors.js';
 import { INFLIGHT_BUSY } from '../http/body.js';
+import { handOver } from '../../services/common/release.js';
 import type { Logger } from '../../services/microservice.js';
 import { normaliseNodeUrl } from './codec.js';
 import type { PeerDirectory } from './directory.js';
@@ -73,6 +74,8 @@ export class InboundPath {
       this.checkAddress(header);
       const id = envelopeId(parsed);
       const payload = owned && parsed.ciphertext.length > LARGE_PAYLOAD_BYTES ? keys.openInPlace(parsed, envelope) : keys.open(parsed);
+      // Its buffer is this delivery's alone (an owned body, or the copying open's fresh output): its consumer may free it.
+      handOver(payload);
       // Authentic from here on: the header was the associated data.
       if (Math.abs(Date.now() - header.ts) > REPLAY_WINDOW_MS) {
         throw new UnauthenticatedError('peer message timestamp is outside the replay window', { where: 'envelope.header.ts' });

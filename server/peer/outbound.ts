@@ -6,6 +6,7 @@
 // envelope's receipt (envelope.ts receiptFor): when it verifies, the receiver's run we sealed to is
 // proven current (directory.ts proven), which confirms that peer for the computations waiting for it.
 
+import { release } from '../../services/common/release.js';
 import { PeerError, TesseraError } from '../../services/errors.js';
 import { proofTick, UNKNOWN_BOOT, type PeerDirectory } from './directory.js';
 import type { ChannelKeys, EnvelopeHeader } from './envelope.js';
@@ -96,6 +97,9 @@ export class OutboundPath {
       }
       const { text } = response;
       if (response.status >= 200 && response.status <= 299) {
+        // Taken: every byte was written (the receiver read the whole body to answer), so the
+        // cipher's output slices, this send's own, are freed now rather than by the collector.
+        for (const part of envelope.parts) release(part);
         observer.message('out', envelope.length);
         // No receipt, or one that does not verify (an old peer, or an answer forged on the way):
         // delivered as before, but it proves nothing; the computation then asks the peer's identity.

@@ -21,6 +21,7 @@
 import { createCipheriv, type Cipher } from 'node:crypto';
 import { BadInputError } from '../errors.js';
 import { ivFor, SEED_BYTES } from './prg.js';
+import { release } from './release.js';
 import { addInto, wordsOf, wordsPerElement, type RingBits } from './vector.js';
 
 /** One term of a combined mask: sign · PRG(seed, label). */
@@ -123,18 +124,28 @@ function expand(
       // The first two terms in one pass: slice ← s0·k0 + s1·k1 (the whole mask of a party among
       // three), or slice += s0·k0 + s1·k1 onto what `fill` wrote. Each pass over the slice costs
       // about as much as the arithmetic it carries.
-      const k0 = wordsOf(ciphers[0]!.update(zeros.subarray(0, n)), scratch);
-      const k1 = wordsOf(ciphers[1]!.update(zeros.subarray(0, n)), scratch2);
+      const s0 = ciphers[0]!.update(zeros.subarray(0, n));
+      const s1 = ciphers[1]!.update(zeros.subarray(0, n));
+      const k0 = wordsOf(s0, scratch);
+      const k1 = wordsOf(s1, scratch2);
       if (fill !== undefined) addTwoInto(bits, slice, k0, terms[0]!.sign, k1, terms[1]!.sign);
       else combineInto(bits, slice, k0, terms[0]!.sign, k1, terms[1]!.sign);
+      // Each call's output is a fresh buffer of its own, dead once added: freed now rather than by
+      // the collector (release.ts), so malloc hands the same memory to the next slice's keystream.
+      release(s0);
+      release(s1);
       t = 2;
     } else if (ciphers.length === 1 && fill === undefined) {
-      slice.set(wordsOf(ciphers[0]!.update(zeros.subarray(0, n)), scratch));
+      const s0 = ciphers[0]!.update(zeros.subarray(0, n));
+      slice.set(wordsOf(s0, scratch));
+      release(s0);
       if (terms[0]!.sign === -1) negateInto(bits, slice);
       t = 1;
     }
     for (; t < ciphers.length; t++) {
-      addInto(bits, slice, wordsOf(ciphers[t]!.update(zeros.subarray(0, n)), scratch), terms[t]!.sign);
+      const st = ciphers[t]!.update(zeros.subarray(0, n));
+      addInto(bits, slice, wordsOf(st, scratch), terms[t]!.sign);
+      release(st);
     }
     onSlice?.(slice, first);
   }

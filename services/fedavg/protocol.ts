@@ -42,6 +42,7 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import { F25519 } from '../common/field.js';
 import { freshSeed, SEED_BYTES } from '../common/prg.js';
 import { expandMaskInto, maskOnto } from '../common/mask.js';
+import { releaseHandedOver, RELEASE_MIN_BYTES } from '../common/release.js';
 import { SHARE_BYTES, shamirShare } from '../common/shamir.js';
 import { defineStages, gather, otherParties, partyName, runProtocol, scatter, StageOrder, whenAborted } from '../common/stages.js';
 import { TensorSet, type Tensor } from '../common/tensors.js';
@@ -1140,6 +1141,22 @@ function plainAggregator(layout: Layout, input: ModelInput, share: number, outpu
 }
 
 /**
+ * A bulk message's body once its payload has been added into an accumulator or copied into the
+ * output: freed at once (common/release.ts) instead of when a mark-compact finds it dead. A body
+ * that was promoted while it waited for its turn otherwise stays until V8's external-memory limit,
+ * about 64 MB of garbage later, starts one. Only a payload its transport handed over
+ * (`handOver`: nothing else holds its buffer) is freed, and only a buffer that holds the payload
+ * and at most an envelope's header and tag besides (CONSUMED_SLACK_BYTES). Deferred to the next
+ * turn of the event loop: the delivery that handed the payload over still reads its envelope's
+ * length after the session has given the payload to this round.
+ */
+const CONSUMED_SLACK_BYTES = 16 * 1024;
+function releaseConsumed(payload: Uint8Array): void {
+  if (payload.byteLength < RELEASE_MIN_BYTES) return;
+  setImmediate(() => releaseHandedOver(payload, CONSUMED_SLACK_BYTES));
+}
+
+/**
  * Stages "reduce" and "gather", streamed: chunk c of segment j goes from every party to j; once j
  * holds all n−1 contributions to chunk c it finishes it and sends the result to everyone, while
  * later chunks are still arriving. Per destination at most SEND_WINDOW messages are in flight
@@ -1176,7 +1193,16 @@ async function reduceAndGather(session: Session, layout: Layout, aggregator: Agg
   const reduceReceive = async (from: number) => {
     const party = partyName(session, from);
     for (let c = 0; c < myChunks; c++) {
-      await gather(session, FEDAVG_STAGES.reduce, [from], (p) => aggregator.accumulate(c, p, party), { seq: c });
+      await gather(
+        session,
+        FEDAVG_STAGES.reduce,
+        [from],
+        (p) => {
+          aggregator.accumulate(c, p, party);
+          releaseConsumed(p);
+        },
+        { seq: c },
+      );
       arrived[c] = arrived[c]! + 1;
       if (arrived[c] === others.length) {
         aggregator.finish(c);
@@ -1192,7 +1218,16 @@ async function reduceAndGather(session: Session, layout: Layout, aggregator: Agg
     const party = partyName(session, from);
     for (let c = 0; c < layout.chunkCount(from); c++) {
       const [start, end] = layout.chunk(from, c);
-      await gather(session, FEDAVG_STAGES.gather, [from], (p) => writeFloatRange(layout, outputs, start, end, p, party), { seq: c });
+      await gather(
+        session,
+        FEDAVG_STAGES.gather,
+        [from],
+        (p) => {
+          writeFloatRange(layout, outputs, start, end, p, party);
+          releaseConsumed(p);
+        },
+        { seq: c },
+      );
     }
   };
 
