@@ -82,7 +82,7 @@ const IDENTITY_PATH = '/peer/identity';
  * opened with a copy (25M PlainFedAvg online 6.23 s over the channel, 4.07 s by POST); now the
  * frame is built from the sealed parts in one copy, sent unmasked (zeroMask) and opened in place,
  * so FedAvg's 1 MiB messages save a POST each: an HTTP request and response with their objects,
- * headers and parsers on both sides (docs/performance.md, "SecureFedAvg's chunks on the channel").
+ * headers and parsers on both sides (docs/performance.md, "SecureFedAvg's chunks on the peer channel").
  * Larger envelopes (a round configured with bigger chunks) still go by POST, which holds no other
  * request behind them.
  */
