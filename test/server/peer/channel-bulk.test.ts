@@ -9,6 +9,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -18,6 +22,7 @@ import { PeerChannelServer } from '../../../server/peer/channel-server.js';
 import { CHANNEL_BULK_BYTES, ChannelTransport } from '../../../server/peer/transport-channel.js';
 import { HttpTransport, type PeerTransport } from '../../../server/peer/transport.js';
 import type { PeerEndpoint } from '../../../services/peer.js';
+import { makeCa, makeLeaf } from '../../support/tls.js';
 import { within } from '../../within.js';
 import { memoryLog } from '../helpers.js';
 
@@ -293,5 +298,50 @@ test('a bulk envelope past the receiver\'s in-flight byte bound is answered 429 
   } finally {
     transport.close();
     await peer.close();
+  }
+});
+
+// Over wss the parts are written to the TLS socket (a net.Socket too) behind their message head.
+test('a 1 MiB envelope in parts reaches an https peer over wss byte for byte', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-bulk-wss-'));
+  const delivered: Buffer[] = [];
+  let posts = 0;
+  try {
+    const ca = await makeCa(dir, 'ca');
+    const leaf = await makeLeaf(dir, 'peer', 'ca');
+    const server = createHttpsServer({ cert: leaf.cert, key: leaf.key }, (req, res) => {
+      if (req.method === 'POST') posts += 1;
+      req.resume();
+      req.on('end', () => (req.method === 'GET' ? res.writeHead(200).end('{}') : res.writeHead(204).end()));
+    });
+    const channels = new PeerChannelServer({
+      endpoint: () => ({ identity: (challenge) => ({ challenge }), deliver: (body) => (delivered.push(Buffer.from(body)), Promise.resolve('r')) }),
+      log: memoryLog(),
+      inflightBodies: 64,
+      inflightBytes: 256 * MiB,
+      maxChannels: 8,
+    });
+    channels.attach(server);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const transport = new ChannelTransport({ ca: ca.cert });
+    try {
+      await openChannel(transport, url);
+      const chunks = [sealedParts(MiB), sealedParts(MiB)];
+      for (const parts of chunks) {
+        assert.equal((await within(10_000, 'wss', transport.request(`${url}/peer/messages`, post(parts, AbortSignal.timeout(5000))))).status, 204);
+        assert.ok(delivered.at(-1)!.equals(Buffer.concat(parts)));
+      }
+      assert.equal(posts, 0, 'over the channel');
+      assert.equal(channels.stats().envelopes, 2);
+    } finally {
+      transport.close();
+      await channels.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
