@@ -103,8 +103,8 @@ export interface RunningServer {
   readonly relayUrl?: string;
   /** What the peer node holds right now: sessions, buffered messages and bytes (read-only). */
   peerStats(): PeerStats;
-  /** Peer channels open to this server and envelopes received over them (zero with noChannel). */
-  peerChannelStats(): { readonly open: number; readonly envelopes: number };
+  /** Peer channels open to this server, envelopes received over them and their bytes (zero with noChannel). */
+  peerChannelStats(): { readonly open: number; readonly envelopes: number; readonly bytes: number };
   /** Stop accepting, end running calls, close connections, the bus and the peer node. Idempotent. */
   close(): Promise<void>;
 }
@@ -261,7 +261,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     };
     return {
       url, port, app, bus: runningBus, publicKey: peerNode.publicKey, peerStats: () => peerNode.stats(), close,
-      peerChannelStats: () => channels?.stats() ?? { open: 0, envelopes: 0 },
+      peerChannelStats: () => channels?.stats() ?? { open: 0, envelopes: 0, bytes: 0 },
       ...(peerNode.relay !== undefined ? { relayUrl: peerNode.relay.url } : {}),
     };
   } catch (err) {

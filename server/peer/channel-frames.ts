@@ -22,8 +22,7 @@ export const REQUEST_HEADER_BYTES = 5;
 export const ANSWER_HEADER_BYTES = 7;
 
 /**
- * Largest request frame a channel carries: an envelope of FedAvg's 2 MiB chunks with room for its
- * header. Larger envelopes go by POST, whose in-flight guard reserves their declared length before
+ * Largest request frame a channel carries: an envelope of FedAvg's 1 MiB chunks with ample room. Larger envelopes go by POST, whose in-flight guard reserves their declared length before
  * reading them (server/http/body.ts); so what a channel can make its receiver hold before a frame is
  * whole stays bounded by channels × this (channel-server.ts).
  */
@@ -33,12 +32,50 @@ export const MAX_CHANNEL_ANSWER_BYTES = 64 * 1024;
 
 export type RequestKind = typeof FRAME_DELIVER | typeof FRAME_IDENTITY;
 
-export function requestFrame(kind: RequestKind, id: number, body: Uint8Array): Buffer {
-  const frame = Buffer.allocUnsafe(REQUEST_HEADER_BYTES + body.byteLength);
+/**
+ * A request frame: the header, then the body, given whole or as the parts it was sealed in
+ * (envelope.ts sealParts), copied once behind the header (no joined body first).
+ */
+export function requestFrame(kind: RequestKind, id: number, body: Uint8Array | readonly Uint8Array[]): Buffer {
+  const parts: readonly Uint8Array[] = Array.isArray(body) ? body : [body as Uint8Array];
+  let length = REQUEST_HEADER_BYTES;
+  for (const part of parts) length += part.byteLength;
+  const frame = Buffer.allocUnsafe(length);
   frame[0] = kind;
   frame.writeUInt32BE(id, 1);
-  frame.set(body, REQUEST_HEADER_BYTES);
+  let offset = REQUEST_HEADER_BYTES;
+  for (const part of parts) {
+    frame.set(part, offset);
+    offset += part.byteLength;
+  }
   return frame;
+}
+
+/**
+ * The head of a client's WebSocket message (RFC 6455 §5.2) carrying one request frame whose body
+ * follows as parts: FIN and the binary opcode, the payload length (header + body), the mask bit
+ * with a zero masking key (transport-channel.ts zeroMask: the payload goes unmasked), then the
+ * request header. Written to the socket before the body's parts, in one corked write, it puts on
+ * the wire exactly what `ws.send(requestFrame(kind, id, parts))` puts there, without the copy.
+ */
+export function maskedRequestHead(kind: RequestKind, id: number, bodyBytes: number): Buffer {
+  const payload = REQUEST_HEADER_BYTES + bodyBytes;
+  const lengthBytes = payload < 126 ? 0 : payload < 65536 ? 2 : 8;
+  const head = Buffer.alloc(2 + lengthBytes + 4 + REQUEST_HEADER_BYTES);
+  head[0] = 0x82; // FIN, binary
+  if (lengthBytes === 0) head[1] = 0x80 | payload;
+  else if (lengthBytes === 2) {
+    head[1] = 0x80 | 126;
+    head.writeUInt16BE(payload, 2);
+  } else {
+    head[1] = 0x80 | 127;
+    head.writeUIntBE(payload, 4, 6); // the upper two bytes stay 0: frames are at most a few MiB
+  }
+  // The masking key (4 bytes) stays zero.
+  const at = 2 + lengthBytes + 4;
+  head[at] = kind;
+  head.writeUInt32BE(id, at + 1);
+  return head;
 }
 
 export function answerFrame(id: number, status: number, text: string): Buffer {

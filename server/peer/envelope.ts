@@ -46,8 +46,8 @@ const MESSAGE_INFO = Buffer.from('tessera/v1/message');
 const SLICE_BYTES = 64 * 1024;
 /**
  * Payloads above this size take the large-envelope path: sealed as parts (no contiguous copy of
- * the ciphertext) and, when the receiver owns the bytes, opened in place. The same bound as the
- * channel's (transport-channel.ts CHANNEL_BULK_BYTES): such envelopes go by POST.
+ * the ciphertext) and, when the receiver owns the bytes (a POST's body, a channel frame), opened in
+ * place. The channel builds its frame from the same parts (channel-frames.ts requestFrame).
  */
 export const LARGE_PAYLOAD_BYTES = 256 * 1024;
 

@@ -27,12 +27,14 @@
 //   connection (a POST, while a new channel opens): the race with a peer that restarted or closed
 //   an idle channel, as for keep-alive sockets (Node's reusedSocket pattern);
 // - every request ends when its signal fires (the stage timeout), whatever the channel does.
-// Envelopes above CHANNEL_BULK_BYTES go by POST (bulk gains nothing from the channel).
+// Envelopes above CHANNEL_BULK_BYTES go by POST; FedAvg's 1 MiB messages go on the channel, one
+// frame each, built from the sealed parts with one copy and sent unmasked (zeroMask below).
 // It is bounded: request frames up to MAX_CHANNEL_REQUEST_BYTES (larger envelopes go by POST),
 // answers up to MAX_CHANNEL_ANSWER_BYTES, and at most MAX_UNFLUSHED_BYTES handed to the socket but
 // not yet written: past that, senders wait (backpressure for FedAvg's 2 MiB chunks), each until
 // its own signal fires.
 
+import { Socket } from 'node:net';
 import WebSocket from 'ws';
 import {
   CHANNEL_PATH,
@@ -41,6 +43,7 @@ import {
   MAX_CHANNEL_ANSWER_BYTES,
   MAX_CHANNEL_REQUEST_BYTES,
   REQUEST_HEADER_BYTES,
+  maskedRequestHead,
   parseAnswer,
   requestFrame,
   type RequestKind,
@@ -51,7 +54,6 @@ import {
   describeTransportError,
   HttpTransport,
   isCertificateError,
-  joinBody,
   peerTlsOptions,
   timeLimitReason,
   withTimeLimit,
@@ -75,18 +77,42 @@ const MESSAGES_PATH = '/peer/messages';
 const IDENTITY_PATH = '/peer/identity';
 
 /**
- * Envelopes larger than this go by POST even with a channel open. The channel's gain is the round
- * trip of small messages; a bulk transfer gains nothing from it and pays the client-side frame
- * masking (RFC 6455 §5.3) and a copy more. Measured with bench:fedavg, 25M parameters, 3 parties:
- * PlainFedAvg online 6.23 s with 2 MiB chunks over the channel, 4.07 s by POST.
+ * Envelopes larger than this go by POST even with a channel open. It was 256 KiB while a bulk
+ * envelope on the channel was joined, copied into its frame, copied and masked again by `ws` and
+ * opened with a copy (25M PlainFedAvg online 6.23 s over the channel, 4.07 s by POST); now the
+ * frame is built from the sealed parts in one copy, sent unmasked (zeroMask) and opened in place,
+ * so FedAvg's 1 MiB messages save a POST each: an HTTP request and response with their objects,
+ * headers and parsers on both sides (docs/performance.md, "SecureFedAvg's chunks on the peer channel").
+ * Larger envelopes (a round configured with bigger chunks) still go by POST, which holds no other
+ * request behind them.
  */
-export const CHANNEL_BULK_BYTES = 256 * 1024;
+export const CHANNEL_BULK_BYTES = 2 * 1024 * 1024;
+
+/**
+ * The channel's masking key: zero, so `ws` sends a frame's payload as it is (no masking pass over
+ * it and no masked copy; a receiver skips unmasking for a zero key). Masking (RFC 6455 §5.3,
+ * §10.3) keeps a hostile script in a browser from choosing the bytes a proxy on the path sees;
+ * the channel's client is this server, sending its own sealed envelopes (AES-GCM ciphertext
+ * behind a header it wrote), and the channel refuses browsers (channel-server.ts, Origin). The
+ * frames stay valid RFC 6455 client frames (the mask bit is set), which any server accepts.
+ */
+function zeroMask(mask: Buffer): void {
+  mask.fill(0, 0, 4);
+}
+
+/**
+ * Envelopes given as parts from this size on are written to the socket part by part behind their
+ * message head (Channel.call); smaller ones are copied into one frame, which costs less than the
+ * writes of their parts (a sealed envelope's header, ciphertext and tag are parts of their own).
+ */
+const WRITE_PARTS_FROM_BYTES = 64 * 1024;
 
 /** What a peer URL becomes on the channel: the server's base URL and the frame to send. */
 interface ChannelRoute {
   readonly base: string;
   readonly kind: RequestKind;
-  readonly body: Uint8Array;
+  /** Whole, or the parts it was sealed in: the frame is built from them (requestFrame). */
+  readonly body: Uint8Array | readonly Uint8Array[];
 }
 
 /**
@@ -114,7 +140,7 @@ function channelRoute(url: string, req: PeerRequest): ChannelRoute | undefined {
     if (base === null) return undefined;
     const length = bodyLength(req.body);
     if (length + REQUEST_HEADER_BYTES > MAX_CHANNEL_REQUEST_BYTES || length > CHANNEL_BULK_BYTES) return undefined;
-    return { base, kind: FRAME_DELIVER, body: joinBody(req.body) };
+    return { base, kind: FRAME_DELIVER, body: req.body };
   }
   const target = new URL(url);
   if (!isDirect(target)) return undefined;
@@ -206,6 +232,7 @@ class Channel {
       followRedirects: false,
       // Every frame of the channel is binary (channel-frames.ts): nothing to validate as UTF-8.
       skipUTF8Validation: true,
+      generateMask: zeroMask,
       // For wss: the POSTs' SecureContext and rejectUnauthorized; ws hands them to tls.connect
       // with the URL's host (SNI for a name; an IP address is checked against the certificate's
       // IP entries), so the chain and the host name are checked exactly as for a POST. Unused
@@ -246,26 +273,55 @@ class Channel {
    * Sends one request frame and waits for its answer, its signal, its deadline (performance.now()
    * ms, Infinity for none) or the channel's end.
    */
-  call(kind: RequestKind, body: Uint8Array, signal: AbortSignal, deadline: number): Promise<PeerResponse> {
+  call(kind: RequestKind, body: Uint8Array | readonly Uint8Array[], signal: AbortSignal, deadline: number): Promise<PeerResponse> {
     if (this.unflushed > MAX_UNFLUSHED_BYTES && !this.gone) return this.callWhenDrained(kind, body, signal, deadline);
     if (this.gone) return Promise.reject(channelBroken('closed before sending'));
     if (signal.aborted) return Promise.reject(abortReason(signal));
     if (deadline <= performance.now()) return Promise.reject(timeLimitReason());
     const id = this.nextId;
     this.nextId = (this.nextId + 1) >>> 0;
-    const frame = requestFrame(kind, id, body);
     this.watch(signal);
     return new Promise<PeerResponse>((resolve, reject) => {
       this.pending.set(id, { signal, deadline, resolve, reject });
       if (deadline < this.sweepAt) this.armSweep(deadline);
       this.lastUsed = performance.now();
+      const length = Array.isArray(body) ? bodyLength(body) : 0;
+      const socket = length >= WRITE_PARTS_FROM_BYTES ? this.socket() : undefined;
+      if (socket !== undefined) {
+        // A sealed envelope's parts go to the socket as they are, behind the message head, in one
+        // writev: no frame is built from them (what POST does with them, transport.ts).
+        const parts = body as readonly Uint8Array[];
+        const head = maskedRequestHead(kind, id, length);
+        const bytes = head.length + length;
+        this.unflushed += bytes;
+        socket.cork();
+        socket.write(head);
+        for (let i = 0; i < parts.length - 1; i++) socket.write(parts[i]!);
+        socket.write(parts[parts.length - 1]!, (err) => this.afterSend(err, bytes));
+        socket.uncork();
+        return;
+      }
+      const frame = requestFrame(kind, id, body);
       this.unflushed += frame.length;
       this.ws.send(frame, { binary: true }, (err) => this.afterSend(err, frame.length));
     });
   }
 
+  /**
+   * The channel's socket, to write a message of parts to it directly (call), or undefined to send
+   * through ws: when the channel is not open, or ws keeps its socket elsewhere than it does in
+   * the version this was written against (ws 8: `_socket`). Writing beside ws is sound because
+   * ws writes every message of this channel to the socket synchronously (no per-message
+   * compression, no Blobs: its Sender never queues), so messages cannot interleave.
+   */
+  private socket(): Socket | undefined {
+    if (this.ws.readyState !== WebSocket.OPEN) return undefined;
+    const socket = (this.ws as unknown as { _socket?: unknown })._socket;
+    return socket instanceof Socket && !socket.destroyed && socket.writable ? socket : undefined;
+  }
+
   /** call() once the socket has taken what it holds below MAX_UNFLUSHED_BYTES (backpressure). */
-  private async callWhenDrained(kind: RequestKind, body: Uint8Array, signal: AbortSignal, deadline: number): Promise<PeerResponse> {
+  private async callWhenDrained(kind: RequestKind, body: Uint8Array | readonly Uint8Array[], signal: AbortSignal, deadline: number): Promise<PeerResponse> {
     while (this.unflushed > MAX_UNFLUSHED_BYTES && !this.gone) await this.drained(signal, deadline);
     return this.call(kind, body, signal, deadline);
   }
