@@ -3,7 +3,7 @@
 // typed map; one error mapper turns every failure into application/problem+json.
 // Handlers stay thin: parse, call the bus or the peer endpoint, respond. Logic lives in services/.
 
-import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express, { type ErrorRequestHandler, type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { NotFoundError, NotImplementedError } from '../services/errors.js';
 import type { Logger } from '../services/microservice.js';
@@ -21,6 +21,7 @@ import { checkHandlersMatchSpec, createHandlers, type MetricsEndpoint, type Read
 import { acceptEmptyBodyOnGetAndDelete, asyncHandler, rejectDeepJson, requestLog, runAll } from './http/middleware.js';
 import type { Handler, OperationId } from './http/operations.js';
 import { PROBLEM_MEDIA_TYPE, instancePath, problem, problemHandler } from './http/problem.js';
+import { withFastPath } from './http/fastpath.js';
 import { browserGuard, clientAuthentication, type SecurityOptions } from './http/security.js';
 import { loadSpec } from './http/spec.js';
 import { requestValidator } from './http/validator.js';
@@ -82,6 +83,12 @@ export interface AppOptions {
    * identity; a relay connection adds its own). A failing check answers 503.
    */
   readiness?: Readonly<Record<string, ReadinessCheck>>;
+  /**
+   * Run the representation operations of a computation without Express's router
+   * (server/http/fastpath.ts). Default on; off, every request goes through Express (the
+   * differential test compares the two).
+   */
+  fastPath?: boolean;
 }
 
 /** The microservices every Tessera server offers, matched by description. */
@@ -151,12 +158,15 @@ export function createApp(options: AppOptions): Express {
   // reached the createRepresentation handler under a spelling no path check expects.
   app.set('case sensitive routing', true);
 
-  // The debug line costs a listener and a clock read per request: only when it is written.
-  if (debugEnabled(log)) app.use(requestLog(log));
   // Before anything else reads the request: foreign origins and hosts, then client tokens, so an
   // unauthenticated caller never makes this server read a body (server/http/security.ts).
-  app.use(browserGuard(security, log));
-  app.use(clientAuthentication(spec, security.clientToken, log));
+  // The debug line costs a listener and a clock read per request: only when it is written.
+  const guards: RequestHandler[] = [
+    ...(debugEnabled(log) ? [requestLog(log)] : []),
+    browserGuard(security, log),
+    clientAuthentication(spec, security.clientToken, log),
+  ];
+  for (const guard of guards) app.use(guard);
   // Swagger UI's static assets (CSS, JS) under /docs/…; the page itself is the getDocs operation.
   const docsAssets = swaggerUi.serveFiles(undefined, { swaggerUrl: '/openapi.json' });
   app.use('/docs', (req, res, next) => (req.path === '/' ? next() : runAll(docsAssets, req, res, next)));
@@ -185,35 +195,40 @@ export function createApp(options: AppOptions): Express {
     asyncHandler(untyped(handlers.deliverPeerMessage)),
   );
 
-  // Each operation's own body parser and limit (server/http/body.ts): paths that take no body,
-  // open ones like /health included, read at most a few KiB, so no anonymous caller can make this
-  // server parse a large body.
-  app.use(bodyByOperation(spec, { json: jsonLimit, binary: binaryLimit, other: Math.min(jsonLimit, DEFAULT_OPEN_BODY_LIMIT_BYTES) }));
-  app.use(rejectDeepJson(jsonDepth));
-  app.use(acceptEmptyBodyOnGetAndDelete);
-
-  app.use(
+  const operations: RequestHandler[] = [
+    // Each operation's own body parser and limit (server/http/body.ts): paths that take no body,
+    // open ones like /health included, read at most a few KiB, so no anonymous caller can make
+    // this server parse a large body.
+    bodyByOperation(spec, { json: jsonLimit, binary: binaryLimit, other: Math.min(jsonLimit, DEFAULT_OPEN_BODY_LIMIT_BYTES) }),
+    rejectDeepJson(jsonDepth),
+    acceptEmptyBodyOnGetAndDelete,
     requestValidator(spec, {
       validateResponses: options.validateResponses === true,
       caseSensitive: app.enabled('case sensitive routing'),
       strict: app.enabled('strict routing'),
     }),
-  );
+    // The validator has already matched every request to its operation (it must, to know the
+    // schema): dispatch on that match rather than have Express test each operation's route pattern
+    // again, one regular expression per operation per request, on every client request.
+    operationDispatch(spec.operations.map((op) => [op.operationId, asyncHandler(untyped(handlers[op.operationId as OperationId]))])),
+    // Whatever no route took (another spelling of a path, a method the validator let through) is a
+    // 404 problem, never Express's default HTML page.
+    (req, _res, next) => next(new NotFoundError(`no operation ${req.method} ${req.path.slice(0, 200)}`, { where: 'path' })),
+  ];
+  for (const step of operations) app.use(step);
+  const errors: ErrorRequestHandler[] = [problemHandler(log), lastResort(log)];
+  for (const handler of errors) app.use(handler);
+  // The representation operations of a computation run the same guards and operation steps
+  // without Express's router (server/http/fastpath.ts).
+  return options.fastPath === false ? app : withFastPath(app, { steps: [...guards, ...operations], errors });
+}
 
-  // The validator has already matched every request to its operation (it must, to know the
-  // schema): dispatch on that match rather than have Express test each operation's route pattern
-  // again, one regular expression per operation per request, on every client request.
-  app.use(operationDispatch(spec.operations.map((op) => [op.operationId, asyncHandler(untyped(handlers[op.operationId as OperationId]))])));
-
-  // Whatever no route took (another spelling of a path, a method the validator let through) is a
-  // 404 problem, never Express's default HTML page.
-  app.use((req: Request, _res: Response, next: NextFunction) => {
-    next(new NotFoundError(`no operation ${req.method} ${req.path.slice(0, 200)}`, { where: 'path' }));
-  });
-  app.use(problemHandler(log));
-  // Last resort, reached only when writing the problem itself failed: never Express's default
-  // handler, which would print a stack trace.
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+/**
+ * Last resort, reached only when writing the problem itself failed: never Express's default
+ * handler, which would print a stack trace.
+ */
+function lastResort(log: Logger): ErrorRequestHandler {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     log.error({ err, instance: req.originalUrl }, 'unhandled error');
     if (res.headersSent) {
       res.destroy();
@@ -221,8 +236,7 @@ export function createApp(options: AppOptions): Express {
     }
     res.status(500).setHeader('Content-Type', `${PROBLEM_MEDIA_TYPE}; charset=utf-8`);
     res.end(JSON.stringify(problem(500, 'internal', 'internal error; see the server log', { instance: instancePath(req.originalUrl) })));
-  });
-  return app;
+  };
 }
 
 /** What express-openapi-validator leaves on a request it matched to an operation. */
