@@ -148,11 +148,14 @@ export class PeerChannelServer {
         paused = true;
         ws.pause();
       }
-      // The frame's bytes are this channel's alone once ws hands them over (a buffer of their own,
-      // or their range of a socket read nothing else reads): a large envelope opens in place, as
-      // a POST's body does.
+      // A frame with a buffer of its own (ws joined it from several socket reads, as it does for
+      // every large envelope) is this channel's alone: a large envelope opens in place, as a POST's
+      // body does, and its consumer may free the buffer (release.ts). A frame that arrived within
+      // one socket read is a view of that read, which may also hold the start of the next frame:
+      // it is opened by copy, so nothing frees bytes ws has yet to parse.
+      const owned = data.byteOffset === 0 && data.buffer.byteLength === data.byteLength;
       endpoint
-        .deliver(body, { owned: true })
+        .deliver(body, { owned })
         .then((receipt) => answer(204, receipt ?? ''), (err: unknown) => fail(err, '/peer/messages'))
         .finally(() => {
           this.#bodies -= 1;
