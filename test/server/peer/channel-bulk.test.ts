@@ -16,8 +16,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { WebSocketServer } from 'ws';
-import { answerFrame, maskedRequestHead, parseRequest, requestFrame, FRAME_DELIVER, REQUEST_HEADER_BYTES } from '../../../server/peer/channel-frames.js';
+import { maskedRequestHead, parseRequest, requestFrame, FRAME_DELIVER, REQUEST_HEADER_BYTES } from '../../../server/peer/channel-frames.js';
 import { PeerChannelServer } from '../../../server/peer/channel-server.js';
 import { CHANNEL_BULK_BYTES, ChannelTransport } from '../../../server/peer/transport-channel.js';
 import { HttpTransport, type PeerTransport } from '../../../server/peer/transport.js';
@@ -25,6 +24,7 @@ import type { PeerEndpoint } from '../../../services/peer.js';
 import { makeCa, makeLeaf } from '../../support/tls.js';
 import { within } from '../../within.js';
 import { memoryLog } from '../helpers.js';
+import { scriptedPeer } from './scripted-peer.js';
 
 const MiB = 1024 * 1024;
 /** ws's frame builder (ws/lib/sender.js, exported as WebSocket.Sender; not in its type definitions). */
@@ -71,45 +71,12 @@ async function channelServer(endpoint: PeerEndpoint, limits: { inflightBytes?: n
   };
 }
 
-/** A channel peer under the test's control: per request, a status to answer, 'cut' or 'silent'. */
-async function scriptedPeer(onRequest: (connection: number, request: number) => number | 'cut' | 'silent') {
-  let posts = 0;
-  const server = createServer((req, res) => {
-    if (req.method === 'POST') posts += 1;
-    req.resume();
-    req.on('end', () => res.writeHead(req.method === 'GET' ? 200 : 204).end(req.method === 'GET' ? '{}' : undefined));
-  });
-  const wss = new WebSocketServer({ server, maxPayload: 8 * MiB });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  let connections = 0;
-  wss.on('connection', (ws) => {
-    connections += 1;
-    const connection = connections;
-    let requests = 0;
-    ws.on('message', (data: Buffer) => {
-      requests += 1;
-      const request = parseRequest(data)!;
-      const action = onRequest(connection, requests);
-      if (action === 'cut') ws.terminate();
-      else if (action !== 'silent') ws.send(answerFrame(request.id, action, ''));
-    });
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    get posts() {
-      return posts;
-    },
-    get connections() {
-      return connections;
-    },
-    close: async () => {
-      for (const ws of wss.clients) ws.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+/** The scripted peer for envelopes up to 8 MiB, answering the identity probe of openChannel. */
+const BULK_PEER = { maxPayload: 8 * MiB, getAnswersJson: true } as const;
+
+/** The envelopes a scripted peer took by POST (the fallback), not over the channel. */
+function postCount(peer: { readonly posts: readonly string[] }): number {
+  return peer.posts.filter((p) => p.startsWith('POST ')).length;
 }
 
 async function openChannel(transport: ChannelTransport, url: string): Promise<void> {
@@ -211,30 +178,30 @@ test('a 1 MiB envelope in sealed parts goes over the channel as one frame, owned
 // The failure semantics of the POST path, for a small and a bulk envelope on the channel alike.
 for (const [size, body] of [['small', () => new Uint8Array([1, 2, 3])], ['1 MiB', () => sealedParts(MiB)]] as const) {
   test(`a ${size} envelope: a channel cut under it fails it like a reset socket, an idempotent one is resent once by POST`, async () => {
-    const peer = await scriptedPeer((connection, request) => (connection === 1 && request === 2 ? 'cut' : 204));
+    const peer = await scriptedPeer((connection, request) => (connection === 1 && request === 2 ? 'cut' : 204), BULK_PEER);
     const transport = new ChannelTransport();
     try {
       await openChannel(transport, peer.url);
       const url = `${peer.url}/peer/messages`;
-      const postsBefore = peer.posts;
+      const postsBefore = postCount(peer);
       assert.equal((await within(10_000, 'first', transport.request(url, post(body(), AbortSignal.timeout(5000))))).status, 204);
-      assert.equal(peer.posts, postsBefore, 'the first went over the channel');
+      assert.equal(postCount(peer), postsBefore, 'the first went over the channel');
       assert.equal((await within(10_000, 'second', transport.request(url, post(body(), AbortSignal.timeout(5000))))).status, 204);
-      assert.equal(peer.posts, postsBefore + 1, 'the resend went by POST while a new channel opens');
+      assert.equal(postCount(peer), postsBefore + 1, 'the resend went by POST while a new channel opens');
     } finally {
       transport.close();
       await peer.close();
     }
-    const broken = await scriptedPeer(() => 'cut');
+    const broken = await scriptedPeer(() => 'cut', BULK_PEER);
     const t = new ChannelTransport();
     try {
       await openChannel(t, broken.url);
-      const postsBefore = broken.posts;
+      const postsBefore = postCount(broken);
       await assert.rejects(
         within(10_000, 'broken', t.request(`${broken.url}/peer/messages`, post(body(), AbortSignal.timeout(5000), { idempotent: false }))),
         (err: NodeJS.ErrnoException) => err.code === 'ECONNRESET',
       );
-      assert.equal(broken.posts, postsBefore, 'not idempotent: not sent again');
+      assert.equal(postCount(broken), postsBefore, 'not idempotent: not sent again');
     } finally {
       t.close();
       await broken.close();
@@ -242,7 +209,7 @@ for (const [size, body] of [['small', () => new Uint8Array([1, 2, 3])], ['1 MiB'
   });
 
   test(`a ${size} envelope on a silent channel ends at its own time limit or its signal (a TimeoutError), as by POST, and the channel stays usable`, async () => {
-    const peer = await scriptedPeer((_connection, request) => (request <= 2 ? 'silent' : 204));
+    const peer = await scriptedPeer((_connection, request) => (request <= 2 ? 'silent' : 204), BULK_PEER);
     const transport = new ChannelTransport();
     try {
       await openChannel(transport, peer.url);

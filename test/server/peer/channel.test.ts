@@ -9,13 +9,12 @@ import { once } from 'node:events';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { WebSocketServer } from 'ws';
 import { Api } from '../../../clients/typescript/index.js';
-import { answerFrame, parseRequest } from '../../../server/peer/channel-frames.js';
 import { PeerError } from '../../../services/errors.js';
 import type { PeerEndpoint } from '../../../services/peer.js';
 import { PeerChannelServer } from '../../../server/peer/channel-server.js';
 import { ChannelTransport } from '../../../server/peer/transport-channel.js';
+import { scriptedPeer } from './scripted-peer.js';
 import { startCluster } from '../../support/cluster.js';
 import { within } from '../../within.js';
 import { memoryLog } from '../helpers.js';
@@ -156,48 +155,6 @@ test('requests on one channel are multiplexed: answers come back to their own re
     await peer.close();
   }
 });
-
-/**
- * A peer speaking the channel protocol under the test's control: `onRequest(connection, count)`
- * returns the status to answer, or 'cut' to reset the connection with the request in flight.
- */
-async function scriptedPeer(onRequest: (connection: number, request: number) => number | 'cut' | 'silent') {
-  const posts: string[] = [];
-  const server = createServer((req, res) => {
-    posts.push(`${req.method} ${req.url}`);
-    req.resume();
-    req.on('end', () => res.writeHead(204).end());
-  });
-  const wss = new WebSocketServer({ server });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  let connections = 0;
-  wss.on('connection', (ws) => {
-    connections += 1;
-    const connection = connections;
-    let requests = 0;
-    ws.on('message', (data: Buffer) => {
-      requests += 1;
-      const request = parseRequest(data)!;
-      const action = onRequest(connection, requests);
-      if (action === 'cut') ws.terminate();
-      else if (action !== 'silent') ws.send(answerFrame(request.id, action, ''));
-    });
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    posts,
-    get connections() {
-      return connections;
-    },
-    close: async () => {
-      for (const ws of wss.clients) ws.terminate();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 /** The first request to a peer goes by POST and opens the channel; this waits until it is open. */
 async function openChannel(transport: ChannelTransport, url: string): Promise<void> {
