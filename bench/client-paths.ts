@@ -58,12 +58,7 @@ async function start(name: string, fastPath: boolean | 'bare' | 'bus'): Promise<
   registry.register(echoService());
   const bus = createBus({ log: quiet, registry });
   const server = createServer(createApp({ bus, log: quiet, security: { allowedHosts: ['127.0.0.1'] }, fastPath }));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const agent = new Agent({ keepAlive: true, scheduling: 'lifo', noDelay: true });
-  const service = await uuidOf(send({ url, agent }, 'POST', '/representations', '{"args":[],"kwargs":{"plugin":"Echo"}}'));
-  return { name, url, agent, server, service };
+  return listening(name, server);
 }
 
 /**
@@ -128,6 +123,11 @@ async function startBusOnly(name: string): Promise<Target> {
       });
     });
   });
+  return listening(name, server);
+}
+
+/** `server` listening on an ephemeral port, with a kept-alive agent and an Echo service created on it. */
+async function listening(name: string, server: Server): Promise<Target> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

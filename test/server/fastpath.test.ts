@@ -44,7 +44,11 @@ async function startParty(fastPath: boolean, security: SecurityOptions, limits: 
   const registry = createDefaultRegistry();
   registry.register(testService());
   const bus = createBus({ log, registry, limits });
-  const server: Server = createServer(createApp({ bus, log, limits, security, fastPath }));
+  return listening(createServer(createApp({ bus, log, limits, security, fastPath })), log, bus);
+}
+
+/** A party on `server`, listening on an ephemeral port; closing it closes the server and its bus. */
+async function listening(server: Server, log: Party['log'], bus: { close(): Promise<void> }): Promise<Party> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
@@ -228,19 +232,7 @@ test("a computation's requests skip Express's router; every other request goes t
     routed.push(`${req.method} ${req.url}`);
     return handle(...args);
   };
-  const server: Server = createServer(app);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const party: Party = {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    log,
-    names: new Map(),
-    async close() {
-      server.closeAllConnections();
-      server.close();
-      await bus.close();
-    },
-  };
+  const party = await listening(createServer(app), log, bus);
   parties.push(party);
   const computation: Sent[] = [
     { method: 'POST', path: '/representations', headers: json, body: '{"args":[],"kwargs":{"plugin":"Test"}}', name: 'svc' },
