@@ -24,7 +24,7 @@ import type { PeerEndpoint } from '../../../services/peer.js';
 import { makeCa, makeLeaf } from '../../support/tls.js';
 import { within } from '../../within.js';
 import { memoryLog } from '../helpers.js';
-import { scriptedPeer } from './scripted-peer.js';
+import { listeningWithChannels, scriptedPeer } from './scripted-peer.js';
 
 const MiB = 1024 * 1024;
 /** ws's frame builder (ws/lib/sender.js, exported as WebSocket.Sender; not in its type definitions). */
@@ -56,19 +56,7 @@ async function channelServer(endpoint: PeerEndpoint, limits: { inflightBytes?: n
     inflightBytes: limits.inflightBytes ?? 256 * MiB,
     maxChannels: 8,
   });
-  channels.attach(server);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    posts,
-    channels,
-    async close() {
-      await channels.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return listeningWithChannels(server, channels, posts);
 }
 
 /** The scripted peer for envelopes up to 8 MiB, answering the identity probe of openChannel. */

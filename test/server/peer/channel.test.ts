@@ -14,7 +14,7 @@ import { PeerError } from '../../../services/errors.js';
 import type { PeerEndpoint } from '../../../services/peer.js';
 import { PeerChannelServer } from '../../../server/peer/channel-server.js';
 import { ChannelTransport } from '../../../server/peer/transport-channel.js';
-import { scriptedPeer } from './scripted-peer.js';
+import { listeningWithChannels, scriptedPeer } from './scripted-peer.js';
 import { startCluster } from '../../support/cluster.js';
 import { within } from '../../within.js';
 import { memoryLog } from '../helpers.js';
@@ -34,20 +34,7 @@ async function channelServer(endpoint: PeerEndpoint, limits: { inflightBodies?: 
     inflightBytes: 256 * 1024 * 1024,
     maxChannels: 8,
   });
-  channels.attach(server);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    posts,
-    channels,
-    async close() {
-      await channels.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return listeningWithChannels(server, channels, posts);
 }
 
 function secureSumAll(apis: readonly Api[], nodes: string[], inputs: readonly number[]) {

@@ -5,10 +5,11 @@
 // 204, or 200 with `{}` for a GET when `getAnswersJson` is set.
 
 import { once } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { answerFrame, parseRequest } from '../../../server/peer/channel-frames.js';
+import type { PeerChannelServer } from '../../../server/peer/channel-server.js';
 
 /** What to do with a channel's request number `request` on connection number `connection` (both from 1). */
 export type ScriptedAction = number | 'cut' | 'silent';
@@ -55,6 +56,26 @@ export async function scriptedPeer(onRequest: (connection: number, request: numb
     close: async () => {
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * `server` with the channel server `channels` attached, listening on an ephemeral port; `posts` is
+ * what the test's HTTP handler records. Closing it closes the channels, then the server.
+ */
+export async function listeningWithChannels<P>(server: Server, channels: PeerChannelServer, posts: P) {
+  channels.attach(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    posts,
+    channels,
+    async close() {
+      await channels.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
