@@ -25,6 +25,7 @@ import { RawClient } from '../../support/http.js';
 import { makeCa, makeLeaf, type Pem } from '../../support/tls.js';
 import { within } from '../../within.js';
 import { memoryLog } from '../helpers.js';
+import { listeningWithChannels } from './scripted-peer.js';
 
 /** Polls `ready` every 5 ms until it holds, for at most 15 s. */
 function until(what: string, ready: () => boolean): Promise<void> {
@@ -51,23 +52,12 @@ async function httpsChannelServer(pem: Pem) {
     req.on('end', () => (req.method === 'GET' ? res.writeHead(200, { 'content-type': 'application/json' }).end('{}') : res.writeHead(204).end()));
   });
   const channels = new PeerChannelServer({ endpoint: () => endpoint, log: memoryLog(), inflightBodies: 64, inflightBytes: 1 << 24, maxChannels: 8 });
-  channels.attach(server);
+  const listening = await listeningWithChannels(server, channels, posts, 'https');
+  // Counted from here on: nothing has connected before the server is listening.
   const counts = { upgrades: 0, tlsConnections: 0 };
   server.on('upgrade', () => (counts.upgrades += 1));
   server.on('secureConnection', () => (counts.tlsConnections += 1));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    posts,
-    channels,
-    counts,
-    async close() {
-      await channels.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { ...listening, counts };
 }
 
 /**

@@ -6,6 +6,7 @@
 
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { answerFrame, parseRequest } from '../../../server/peer/channel-frames.js';
@@ -63,15 +64,15 @@ export async function scriptedPeer(onRequest: (connection: number, request: numb
 }
 
 /**
- * `server` with the channel server `channels` attached, listening on an ephemeral port; `posts` is
- * what the test's HTTP handler records. Closing it closes the channels, then the server.
+ * `server` (node:http, or node:https with `scheme` 'https') with the channel server `channels`
+ * attached, listening on an ephemeral port; `posts` is what the test's HTTP handler records. Closing it closes the channels, then the server.
  */
-export async function listeningWithChannels<P>(server: Server, channels: PeerChannelServer, posts: P) {
+export async function listeningWithChannels<P>(server: Server | HttpsServer, channels: PeerChannelServer, posts: P, scheme: 'http' | 'https' = 'http') {
   channels.attach(server);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`,
     posts,
     channels,
     async close() {
