@@ -1,5 +1,6 @@
-// Vectors over the rings Z_2^64 and Z_2^32 on typed arrays, and the fixed-point code that maps
-// float tensors into them — the arithmetic under SecureFedAvg (docs/architecture.md §4 "Arithmetic").
+// Vectors over the rings Z_2^k (k = 64, 48, 40, 32) on typed arrays, and the fixed-point code that
+// maps float tensors into them — the arithmetic under SecureFedAvg (docs/architecture.md §4
+// "Arithmetic").
 //
 // Representation (no BigInt per element, which would cost ~100x):
 //   - Z_2^32: one Uint32Array word per element; typed-array stores reduce modulo 2^32 for free.
@@ -8,6 +9,12 @@
 //     output (AES-CTR keystream bytes) is read as ring elements without any conversion. Addition
 //     adds the low words as float64 (exact below 2^53), and carries 1 into the high word when the
 //     low sum reaches 2^32.
+//   - Z_2^48 and Z_2^40: held as Z_2^64 (the same words, the same arithmetic). Reducing modulo 2^k
+//     commutes with addition and negation, so a sum computed modulo 2^64 and read modulo 2^k is the
+//     sum modulo 2^k, and a uniform 64-bit mask is uniform modulo 2^k. Only the low k bits of an
+//     element travel (packRing: k/8 bytes instead of 8), and decoding reads the low k bits as a
+//     signed k-bit value. This is what a narrower ring buys: fewer bytes on the wire for a smaller
+//     range, at the 64-bit ring's precision.
 //
 // Fixed point (Catrina & Saxena, "Secure computation with fixed-point numbers", FC 2010, §2):
 // a real x is encoded as round(x · m) with m = s · 2^f, where f is the number of fractional bits
@@ -34,7 +41,11 @@ if (endianness() !== 'LE') {
   throw new BadInputError('Tessera ring vectors need a little-endian host', { where: 'services/common/vector.ts' });
 }
 
+/** How a ring element is held: one 32-bit word, or two (Z_2^40 and Z_2^48 are held as Z_2^64). */
 export type RingBits = 32 | 64;
+/** The ring Z_2^k a computation works in (what travels: k/8 bytes per element). */
+export type RingWidth = 32 | 40 | 48 | 64;
+export const RING_WIDTHS: readonly RingWidth[] = [64, 48, 40, 32];
 export type FloatArray = Float32Array | Float64Array;
 
 const TWO32 = 4294967296;
@@ -45,10 +56,15 @@ export function wordsPerElement(bits: RingBits): 1 | 2 {
   return bits === 64 ? 2 : 1;
 }
 
-export function checkRingBits(value: unknown, where: string): RingBits {
-  if (value === 64 || value === 32) return value;
+export function checkRingBits(value: unknown, where: string): RingWidth {
+  if (RING_WIDTHS.includes(value as RingWidth)) return value as RingWidth;
   // Not the value given: an option is input too, and errors are logged (see rejectValue).
-  throw new BadInputError('ring width must be 64 or 32 bits', { where });
+  throw new BadInputError(`ring width must be one of ${RING_WIDTHS.join(', ')} bits`, { where });
+}
+
+/** The words a ring of width k is held in: Z_2^32 in one, the wider rings in two (as Z_2^64). */
+export function storageBits(k: RingWidth): RingBits {
+  return k === 32 ? 32 : 64;
 }
 
 /** A zero vector of `length` ring elements. */
@@ -146,7 +162,12 @@ export function addBytesInto(bits: RingBits, target: Uint32Array, bytes: Uint8Ar
  * of any width, is the FixedPoint class of fixedpoint.ts.
  */
 export interface VectorFixedPoint {
+  /** How each element is held (the typed-array kernels' width): 32 or 64. */
   readonly bits: RingBits;
+  /** The ring Z_2^k: k ≤ bits; only the low k bits of an element are sent and decoded. */
+  readonly ringBits: RingWidth;
+  /** Bytes per element on the wire: k/8. */
+  readonly elementBytes: number;
   /** Fractional bits f: the resolution is 2^-f. */
   readonly fracBits: number;
   /** 2^f. */
@@ -158,20 +179,23 @@ export interface VectorFixedPoint {
 /**
  * Defaults (see the error analysis at the top):
  *   - 64-bit ring, f = 32: |x| ≤ 2^31 - 1 ≈ 2.1e9, a sum of n parties within n·2^-33 ≈ n·1.2e-10.
+ *   - 48-bit ring, f = 32: |x| ≤ 2^15 - 1 = 32767, the 64-bit ring's precision in 6 bytes.
+ *   - 40-bit ring, f = 24: |x| ≤ 2^15 - 1 = 32767, a sum of n parties within n·2^-25 ≈ n·3.0e-8
+ *     (a float32's resolution near 1 is 6e-8), in 5 bytes.
  *   - 32-bit ring, f = 20: |x| ≤ 2^11 - 1 = 2047, a sum of n parties within n·2^-21 ≈ n·4.8e-7.
  *     (Half the bandwidth, at the precision of a float32 near 4 and a range that covers usual
  *     neural-network weights; `frac_bits` trades range for precision.)
  */
-export const DEFAULT_FRAC_BITS: Readonly<Record<RingBits, number>> = { 64: 32, 32: 20 };
+export const DEFAULT_FRAC_BITS: Readonly<Record<RingWidth, number>> = { 64: 32, 48: 32, 40: 24, 32: 20 };
 
-export function fixedPoint(bits: RingBits, fracBits: number = DEFAULT_FRAC_BITS[bits], where = 'frac_bits'): VectorFixedPoint {
+export function fixedPoint(k: RingWidth, fracBits: number = DEFAULT_FRAC_BITS[k], where = 'frac_bits'): VectorFixedPoint {
   // At least 8 fractional bits keeps the rounding slack of n ≤ 2^(f+1) parties below one unit of
   // the bound (see above); at least 1 integer bit besides the sign keeps the bound ≥ 1.
-  const max = bits - 2;
+  const max = k - 2;
   if (!Number.isInteger(fracBits) || fracBits < 8 || fracBits > max) {
-    throw new BadInputError(`fractional bits for a ${bits}-bit ring must be an integer in 8..${max}`, { where });
+    throw new BadInputError(`fractional bits for a ${k}-bit ring must be an integer in 8..${max}`, { where });
   }
-  return Object.freeze({ bits, fracBits, scale: 2 ** fracBits, bound: 2 ** (bits - 1 - fracBits) - 1 });
+  return Object.freeze({ bits: storageBits(k), ringBits: k, elementBytes: k / 8, fracBits, scale: 2 ** fracBits, bound: 2 ** (k - 1 - fracBits) - 1 });
 }
 
 function rejectValue(x: number, index: number, bound: number, where: string): never {
@@ -314,9 +338,140 @@ export function decodeInto(fp: VectorFixedPoint, source: Uint32Array, out: Float
     for (let i = 0; i < n; i++) out[i] = (source[i]! | 0) * inv;
     return;
   }
+  // The low k bits as a signed k-bit value: the high word's low k − 32 bits, sign-extended by a
+  // shift pair (s = 0 for the 64-bit ring, where this is the `| 0` of the high word).
+  const s = 64 - fp.ringBits;
   for (let i = 0, j = 0; i < n; i++, j += 2) {
-    out[i] = ((source[j + 1]! | 0) * TWO32 + source[j]!) * inv;
+    out[i] = (((source[j + 1]! << s) >> s) * TWO32 + source[j]!) * inv;
   }
+}
+
+/**
+ * The bytes of a ring vector as they travel: the vector's own bytes (a view) for Z_2^32 and
+ * Z_2^64; for Z_2^40 and Z_2^48 (held as Z_2^64) the low k bits of each element, in two planes: the
+ * n low words (4n bytes, little-endian), then the n high parts' low k − 32 bits (1 or 2 bytes each,
+ * little-endian). Planes keep both copies word- or byte-wise, without shifting bits across
+ * elements. `into` (exactly n·k/8 bytes) receives them when given, else a new buffer.
+ */
+export function packRing(fp: VectorFixedPoint, words: Uint32Array, into?: Uint8Array): Uint8Array {
+  if (fp.ringBits === fp.bits) return ringBytes(words);
+  const n = words.length / 2;
+  const bytes = n * fp.elementBytes;
+  const out = into ?? new Uint8Array(bytes);
+  if (out.byteLength !== bytes) throw new BadInputError(`a packed ${fp.ringBits}-bit vector of ${n} elements has ${bytes} bytes, the buffer ${out.byteLength}`, { where: 'packRing' });
+  if (out.byteOffset % 4 !== 0) {
+    // Packed where the planes can be typed arrays, then copied (only a caller's odd buffer).
+    out.set(packRing(fp, words));
+    return out;
+  }
+  // One pass over the words, each element's two planes written together.
+  const lo = new Uint32Array(out.buffer, out.byteOffset, n);
+  if (fp.ringBits === 40) {
+    const hi = out.subarray(4 * n);
+    for (let i = 0, j = 0; i < n; i++, j += 2) {
+      lo[i] = words[j]!;
+      hi[i] = words[j + 1]!; // a Uint8Array store keeps the low 8 bits
+    }
+  } else {
+    const hi = new Uint16Array(out.buffer, out.byteOffset + 4 * n, n); // 2-byte aligned: 4n past a 4-byte aligned start
+    for (let i = 0, j = 0; i < n; i++, j += 2) {
+      lo[i] = words[j]!;
+      hi[i] = words[j + 1]!; // the low 16 bits
+    }
+  }
+  return out;
+}
+
+/**
+ * The inverse of packRing for Z_2^40 and Z_2^48: each element's low k bits into a Z_2^64 element
+ * whose high bits are zero (they are reduced away modulo 2^k). Writes `out` (2n words) when given.
+ * For Z_2^32 and Z_2^64 the payload's words themselves (wordsOf: a view when aligned).
+ */
+export function unpackRing(fp: VectorFixedPoint, bytes: Uint8Array, out?: Uint32Array): Uint32Array {
+  if (fp.ringBits === fp.bits) return wordsOf(bytes);
+  const n = packedLength(fp, bytes);
+  const words = out ?? new Uint32Array(2 * n);
+  if (words.length !== 2 * n) throw new BadInputError(`${n} packed elements need ${2 * n} words, the buffer has ${words.length}`, { where: 'unpackRing' });
+  const lo = wordsOf(bytes.subarray(0, 4 * n));
+  const hi = highPlane(fp, bytes.subarray(4 * n), n);
+  for (let i = 0, j = 0; i < n; i++, j += 2) {
+    words[j] = lo[i]!;
+    words[j + 1] = hi[i]!;
+  }
+  return words;
+}
+
+function packedLength(fp: VectorFixedPoint, bytes: Uint8Array): number {
+  if (bytes.byteLength % fp.elementBytes !== 0) {
+    throw new BadInputError(`a packed ${fp.ringBits}-bit vector has a multiple of ${fp.elementBytes} bytes, got ${bytes.byteLength}`, { where: 'payload' });
+  }
+  return bytes.byteLength / fp.elementBytes;
+}
+
+
+
+/**
+ * target ← target + sign·(a packed vector, as packRing wrote it): addBytesInto for Z_2^32 and
+ * Z_2^64; for the narrower rings each element's low and high parts added onto the Z_2^64 element
+ * in one pass, the low word's carry (or borrow) taken into the high word without a branch, as
+ * addInto's carry loop does. `scratch` holds the low words when the payload is not 4-byte aligned.
+ */
+export function addPackedInto(fp: VectorFixedPoint, target: Uint32Array, bytes: Uint8Array, sign: 1 | -1 = 1, scratch?: { buffer?: Uint32Array }): void {
+  if (fp.ringBits === fp.bits) {
+    addBytesInto(fp.bits, target, bytes, sign, scratch);
+    return;
+  }
+  const n = packedLength(fp, bytes);
+  if (target.length !== 2 * n) {
+    throw new BadInputError(`ring vectors differ in length: ${target.length / 2} vs ${n} elements`, { where: 'addPackedInto' });
+  }
+  const lo = wordsOf(bytes.subarray(0, 4 * n), scratch);
+  const hi = highPlane(fp, bytes.subarray(4 * n), n);
+  // Two copies of one loop, so that each reads one kind of typed array (V8 compiles a loop over
+  // both element kinds to slower polymorphic loads).
+  if (hi instanceof Uint16Array) addPlanes16(target, lo, hi, sign);
+  else addPlanes8(target, lo, hi, sign);
+}
+
+function addPlanes8(target: Uint32Array, lo: Uint32Array, hi: Uint8Array, sign: 1 | -1): void {
+  const n = lo.length;
+  if (sign === 1) {
+    for (let i = 0, j = 0; i < n; i++, j += 2) {
+      const l = target[j]! + lo[i]!; // < 2^33, exact
+      target[j] = l;
+      target[j + 1] = target[j + 1]! + hi[i]! + Math.floor(l * INV_TWO32); // the carry, 0 or 1
+    }
+  } else {
+    for (let i = 0, j = 0; i < n; i++, j += 2) {
+      const l = target[j]! - lo[i]!; // > -2^32, exact
+      target[j] = l;
+      target[j + 1] = target[j + 1]! - hi[i]! + Math.floor(l * INV_TWO32); // the borrow, 0 or −1
+    }
+  }
+}
+
+function addPlanes16(target: Uint32Array, lo: Uint32Array, hi: Uint16Array, sign: 1 | -1): void {
+  const n = lo.length;
+  if (sign === 1) {
+    for (let i = 0, j = 0; i < n; i++, j += 2) {
+      const l = target[j]! + lo[i]!;
+      target[j] = l;
+      target[j + 1] = target[j + 1]! + hi[i]! + Math.floor(l * INV_TWO32);
+    }
+  } else {
+    for (let i = 0, j = 0; i < n; i++, j += 2) {
+      const l = target[j]! - lo[i]!;
+      target[j] = l;
+      target[j + 1] = target[j + 1]! - hi[i]! + Math.floor(l * INV_TWO32);
+    }
+  }
+}
+
+/** The high parts of n packed elements as a typed array: bytes (Z_2^40) or 16-bit words (Z_2^48, copied when odd-aligned). */
+function highPlane(fp: VectorFixedPoint, bytes: Uint8Array, n: number): Uint8Array | Uint16Array {
+  if (fp.ringBits === 40) return bytes;
+  if (bytes.byteOffset % 2 === 0) return new Uint16Array(bytes.buffer, bytes.byteOffset, n);
+  return new Uint16Array(Uint8Array.from(bytes).buffer);
 }
 
 /** Signed integer value of element i (exact as a bigint), for tests and diagnostics. */

@@ -55,7 +55,7 @@ import { F25519 } from '../common/field.js';
 import { SEED_BYTES } from '../common/prg.js';
 import { SHARE_BYTES, shamirReconstruct } from '../common/shamir.js';
 import { otherParties, partyName } from '../common/stages.js';
-import { addBytesInto, addInto, decodeInto, elementAt, ringBytes, ringSlice, wordsOf, type VectorFixedPoint, type FloatArray } from '../common/vector.js';
+import { addBytesInto, addInto, decodeInto, elementAt, packRing, ringBytes, ringSlice, unpackRing, wordsOf, type VectorFixedPoint, type FloatArray } from '../common/vector.js';
 import { floatRangeBytes, writeFloatRange, type Layout } from './layout.js';
 import { expandMaskInto, maskOnto } from '../common/mask.js';
 import { combinedMask, type MaskTerm } from './masks.js';
@@ -301,6 +301,8 @@ export async function onlineDouble(
   const position = new Map<number, [number, number]>();
   for (let j = 0; j < n; j++) for (let c = 0; c < layout.chunkCount(j); c++) position.set(layout.chunkId(j, c), [j, c]);
   const encoded = new Set<number>();
+  /** The bytes chunk `id`'s contribution travels in: k/8 per element (packRing). */
+  const sentBytes = (id: number): number => (mask[id]!.length / (bits / 32)) * fp.elementBytes;
   const contribution = (id: number): Uint32Array => {
     if (!encoded.has(id)) {
       const [j, c] = position.get(id)!;
@@ -344,7 +346,7 @@ export async function onlineDouble(
     const inflight: Promise<void>[] = [];
     for (const id of ids) {
       if (inflight.length >= SEND_WINDOW) await inflight.shift();
-      const sent = session.send(to, stage, ringBytes(id === weightSeq ? d.weightMask : contribution(id)), id);
+      const sent = session.send(to, stage, id === weightSeq ? ringBytes(d.weightMask) : packRing(fp, contribution(id)), id);
       sent.catch(() => {});
       inflight.push(sent);
     }
@@ -357,8 +359,8 @@ export async function onlineDouble(
     if (weight.length !== 2) throw new PeerError('malformed weight message', { where: party });
     const take = async (id: number) => {
       const payload = await session.receive(from, stages.reduce, id, waitMs);
-      if (payload.length !== mask[id]!.byteLength) throw new PeerError(`invalid reduce message: expected ${mask[id]!.byteLength} bytes`, { where: party });
-      return keptWords(payload);
+      if (payload.length !== sentBytes(id)) throw new PeerError(`invalid reduce message: expected ${sentBytes(id)} bytes`, { where: party });
+      return keptWords(fp, payload);
     };
     const chunks: Uint32Array[] = [];
     for (const id of chunksOf(me)) {
@@ -514,8 +516,8 @@ export async function onlineDouble(
     for (const s of resentSegments(me)) {
       for (const id of chunksOf(s)) {
         const payload = await session.receive(from, stages.resend, id, after(4));
-        if (payload.length !== mask[id]!.byteLength) throw new PeerError(`invalid resend message: expected ${mask[id]!.byteLength} bytes`, { where: party });
-        chunks.set(id, keptWords(payload));
+        if (payload.length !== sentBytes(id)) throw new PeerError(`invalid resend message: expected ${sentBytes(id)} bytes`, { where: party });
+        chunks.set(id, keptWords(fp, payload));
       }
     }
     resent.set(from, chunks);
@@ -835,8 +837,8 @@ export async function onlineDouble(
                   second = j;
                   throw err;
                 });
-                if (payload.length !== mask[id]!.byteLength) throw new PeerError(`invalid recontribute message: expected ${mask[id]!.byteLength} bytes`, { where: partyName(session, j) });
-                chunks.set(id, keptWords(payload));
+                if (payload.length !== sentBytes(id)) throw new PeerError(`invalid recontribute message: expected ${sentBytes(id)} bytes`, { where: partyName(session, j) });
+                chunks.set(id, keptWords(fp, payload));
               }
               recontributed.set(j, chunks);
             }));
@@ -935,7 +937,9 @@ function noticeWithin(session: Session, ms: number): Promise<void> {
  * too: a third of the model in the ring per party at three parties (133 MB at 25M parameters),
  * written to freshly faulted memory, on the reduce stage's path.
  */
-function keptWords(payload: Uint8Array): Uint32Array {
+function keptWords(fp: VectorFixedPoint, payload: Uint8Array): Uint32Array {
+  // A narrower ring's packed payload is unpacked into words of its own (vector.ts unpackRing).
+  if (fp.ringBits !== fp.bits) return unpackRing(fp, payload);
   const words = wordsOf(payload);
   return words.byteOffset % 8 === 0 ? words : words.slice();
 }

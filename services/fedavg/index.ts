@@ -2,7 +2,7 @@
 // Simon microservice dispatches to. The protocol itself is in protocol.ts.
 //
 //   compute(microprotocol="SecureFedAvg", data={"tensors": T, "weight": n_k}, network=N,
-//           ring_bits=64|32, frac_bits=f)
+//           ring_bits=64|48|40|32, frac_bits=f)
 //     T: an uploaded safetensors model (the bus resolves {"representation_uuid"} to a TensorSet) or
 //     a JSON object of named arrays. Returns the weighted average as a TensorSet with T's names,
 //     shapes and dtypes (downloads as JSON or safetensors); its metadata carries the party count,
@@ -18,6 +18,8 @@
 // result is within n·2^-(f+1) of the exact weighted average before the final rounding to the
 // tensor's dtype.
 //   ring_bits 64 (default), f = 32: |w| ≤ 2^31 − 1; error ≤ n·1.2e-10 (50 parties: 5.8e-9).
+//   ring_bits 48,           f = 32: |w| ≤ 32767;    error ≤ n·1.2e-10, 6 bytes per value sent.
+//   ring_bits 40,           f = 24: |w| ≤ 32767;    error ≤ n·3.0e-8,  5 bytes per value sent.
 //   ring_bits 32,           f = 20: |w| ≤ 2047;     error ≤ n·4.8e-7  (3 parties: 1.4e-6).
 //   frac_bits moves the split: range 2^(k−1−f) − 1, error n·2^-(f+1).
 // A value beyond the range, NaN or ±Inf is a 400 naming the tensor and element, for the party that

@@ -48,12 +48,14 @@ import { defineStages, gather, otherParties, partyName, runProtocol, scatter, St
 import { TensorSet, type Tensor } from '../common/tensors.js';
 import {
   addBytesInto,
+  addPackedInto,
   addInto,
   allocRing,
   checkEncodable,
   decodeInto,
   elementAt,
   encodeInto,
+  packRing,
   ringBytes,
   ringSlice,
   wordsOf,
@@ -226,8 +228,9 @@ function chunkedByBytes(params: FedAvgParams): boolean {
 export function chunkElements(params: FedAvgParams): number {
   if (!chunkedByBytes(params)) return params.chunkElements ?? CHUNK_ELEMENTS;
   // PlainFedAvg sends floats: sized for float32, the dtype of nearly every model.
-  const elementBytes = params.fixedPoint === undefined ? Float32Array.BYTES_PER_ELEMENT : params.fixedPoint.bits / 8;
-  return CHUNK_RING_BYTES / elementBytes;
+  // The narrower rings' 5 and 6 bytes do not divide the chunk: the whole elements that fit.
+  const elementBytes = params.fixedPoint === undefined ? Float32Array.BYTES_PER_ELEMENT : params.fixedPoint.elementBytes;
+  return Math.floor(CHUNK_RING_BYTES / elementBytes);
 }
 
 export function termsFor(params: FedAvgParams, nodes: readonly string[]): Terms {
@@ -244,7 +247,7 @@ export function termsFor(params: FedAvgParams, nodes: readonly string[]): Terms 
   const withGraph = { ...withMax, ...sparseTerms(params), ...(k === undefined ? {} : { mask_neighbours: k }) };
   // "ring_frac_bits" sorts after "ring_bits", so a ring width mismatch is reported as such (peers
   // report the first differing key) rather than as the fractional bits that follow from it.
-  return { ...withGraph, ring_bits: fp.bits, ring_frac_bits: fp.fracBits };
+  return { ...withGraph, ring_bits: fp.ringBits, ring_frac_bits: fp.fracBits };
 }
 
 /** Counts the payload bytes this party sends (reported with the result). */
@@ -513,7 +516,7 @@ export class FedAvgComputation {
     if (this.params.fixedPoint) {
       // Whom each party masked with: k neighbours of the sparse graph, or every other party (n − 1).
       metadata['tessera.mask_neighbours'] = String(maskNeighbours(this.params, session.parties) ?? session.parties - 1);
-      metadata['tessera.ring_bits'] = String(this.params.fixedPoint.bits);
+      metadata['tessera.ring_bits'] = String(this.params.fixedPoint.ringBits);
       metadata['tessera.frac_bits'] = String(this.params.fixedPoint.fracBits);
     }
     const tensors = new Map<string, Tensor>();
@@ -961,6 +964,15 @@ function secureAggregator(
   const give = (chunk: Uint32Array): void => {
     if (chunk.length === fullWords && chunk.byteOffset === 0 && pool.length < 8) pool.push(chunk);
   };
+  // Z_2^40 and Z_2^48 travel packed (vector.ts packRing): a contribution is packed into a buffer of
+  // its own, pooled like the chunks, and its chunk goes back to the pool at once.
+  const packs = fp.ringBits !== fp.bits;
+  const packedPool: Uint8Array[] = [];
+  const fullPacked = layout.chunkElements * fp.elementBytes;
+  const takePacked = (elements: number): Uint8Array => {
+    const bytes = elements * fp.elementBytes;
+    return bytes === fullPacked ? packedPool.pop() ?? new Uint8Array(bytes) : new Uint8Array(bytes);
+  };
   /**
    * Writes (mode 'set') or adds (mode 'add') the encoding of flat elements [from, to) of the model
    * into `target`, which starts at element `base`.
@@ -993,7 +1005,7 @@ function secureAggregator(
     maskOnto(bits, masks.bySegment[j]!, masks.label, chunk, start, (slice, from) => encodeRange(chunk, start, from, from + slice.length / w, 'set'));
     return chunk;
   };
-  const outgoing = new Map<number, Uint32Array>();
+  const outgoing = new Map<number, Uint32Array | Uint8Array>();
   // Own-segment accumulators, created at the first contribution to arrive for the chunk (so they
   // live only while that chunk is being reduced) and released when it is decoded.
   const own = new Map<number, Uint32Array>();
@@ -1008,22 +1020,29 @@ function secureAggregator(
     ready: Promise.resolve(),
     contribution(j, c) {
       const chunk = maskedChunk(j, c);
-      outgoing.set(layout.chunkId(j, c), chunk);
-      return ringBytes(chunk);
+      if (!packs) {
+        outgoing.set(layout.chunkId(j, c), chunk);
+        return ringBytes(chunk);
+      }
+      const packed = packRing(fp, chunk, takePacked(chunk.length / w));
+      give(chunk);
+      outgoing.set(layout.chunkId(j, c), packed);
+      return packed;
     },
     sent(j, c) {
       const id = layout.chunkId(j, c);
-      const chunk = outgoing.get(id);
+      const buffer = outgoing.get(id);
       outgoing.delete(id);
-      if (chunk !== undefined) give(chunk);
+      if (buffer instanceof Uint32Array) give(buffer);
+      else if (buffer !== undefined && buffer.byteLength === fullPacked && buffer.byteOffset === 0 && packedPool.length < 8) packedPool.push(buffer);
     },
     accumulate(c, payload, party) {
       const [start, end] = layout.chunk(me, c);
-      const expected = (end - start) * w * 4;
+      const expected = (end - start) * fp.elementBytes;
       if (payload.length !== expected) {
         throw new PeerError(`expected ${expected} bytes for chunk ${c}, got ${payload.length}`, { where: party });
       }
-      addBytesInto(bits, ownChunk(c, party), payload, 1, scratch);
+      addPackedInto(fp, ownChunk(c, party), payload, 1, scratch);
     },
     finish(c) {
       const [start, end] = layout.chunk(me, c);

@@ -4,12 +4,16 @@ import fc from 'fast-check';
 import {
   addBytesInto,
   addInto,
+  addPackedInto,
   allocRing,
+  checkRingBits,
   decodeInto,
   elementAt,
   encodeInto,
   fixedPoint,
+  packRing,
   ringBytes,
+  unpackRing,
   wordsOf,
   type RingBits,
 } from '../../../services/common/vector.js';
@@ -279,4 +283,84 @@ describe('pairwise masks (Bonawitz et al. 2017, §4)', () => {
       );
     });
   }
+});
+
+describe('the narrower rings Z_2^40 and Z_2^48: held as Z_2^64, sent as their low k bits', () => {
+  const fc64 = fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n });
+  for (const k of [40, 48] as const) {
+    const fp = fixedPoint(k);
+    const mod = (v: bigint) => BigInt.asIntN(k, v);
+
+    test(`Z_2^${k}: k/8 bytes per element, the bound 2^(k-1-f) - 1, the range check at the bound`, () => {
+      assert.equal(fp.bits, 64);
+      assert.equal(fp.elementBytes, k / 8);
+      assert.equal(fp.bound, 2 ** (k - 1 - fp.fracBits) - 1);
+      assert.equal(fp.bound, 32767);
+      assert.throws(() => encodeInto(fp, allocRing(64, 1), Float64Array.of(fp.bound + 1), fp.scale, 'set', 'w'), BadInputError);
+      assert.throws(() => fixedPoint(k, k - 1), BadInputError);
+    });
+
+    test(`Z_2^${k}: packing keeps each element's low k bits; unpacking gives them back with zero high bits`, () => {
+      fc.assert(
+        fc.property(fc.array(fc64, { minLength: 1, maxLength: 40 }), (values) => {
+          const words = ringOf(64, values);
+          const packed = packRing(fp, words);
+          assert.equal(packed.byteLength, values.length * (k / 8));
+          const back = unpackRing(fp, packed);
+          values.forEach((v, i) => assert.equal(elementAt(64, back, i), BigInt.asUintN(k, v)));
+        }),
+      );
+    });
+
+    test(`Z_2^${k}: a sum of masked vectors added packed (at any byte offset, over several blocks) decodes to the signed sum mod 2^${k}`, () => {
+      // 70,000 elements: more than one unpacking block of 65,536.
+      const n = 70_000;
+      const rnd = new MaskStream(freshSeed(), 'packed-test');
+      const a = wordsOf(new Uint8Array(rnd.next(8 * n)));
+      const b = wordsOf(new Uint8Array(rnd.next(8 * n)));
+      const packed = packRing(fp, b);
+      const shifted = new Uint8Array(packed.byteLength + 3);
+      shifted.set(packed, 3);
+      const sum = a.slice();
+      addPackedInto(fp, sum, shifted.subarray(3), 1, {});
+      for (const i of [0, 1, 65_535, 65_536, 65_537, n - 1]) {
+        const want = mod(elementAt(64, a, i) + elementAt(64, b, i));
+        const out = new Float64Array(1);
+        decodeInto(fp, sum.subarray(2 * i, 2 * i + 2), out);
+        assert.equal(out[0], Number(want) / fp.scale, `element ${i}`);
+      }
+      // And subtracted again: the low k bits of a.
+      addPackedInto(fp, sum, packed, -1);
+      for (const i of [0, 65_536, n - 1]) assert.equal(BigInt.asUintN(k, elementAt(64, sum, i)), BigInt.asUintN(k, elementAt(64, a, i)));
+    });
+
+    test(`Z_2^${k}: encoded values under a uniform mask, sent packed and summed, decode to their sum (negative ones too)`, () => {
+      const xs = Float64Array.of(-32767, -1.5, -(2 ** -20), 0, 3.25, 32000);
+      const ys = Float64Array.of(0.5, 1.5, 2 ** -20, -7, -3.25, -32000);
+      const rnd = new MaskStream(freshSeed(), 'mask');
+      const mask = wordsOf(new Uint8Array(rnd.next(8 * xs.length)));
+      // Party x adds the mask, party y subtracts it; y's contribution arrives packed.
+      const x = mask.slice();
+      encodeInto(fp, x, xs, fp.scale / 2, 'add', 'x');
+      const y = allocRing(64, ys.length);
+      addInto(64, y, mask, -1);
+      encodeInto(fp, y, ys, fp.scale / 2, 'add', 'y');
+      addPackedInto(fp, x, packRing(fp, y));
+      const out = new Float64Array(xs.length);
+      decodeInto(fp, x, out);
+      out.forEach((v, i) => assert.ok(Math.abs(v - (xs[i]! + ys[i]!) / 2) <= 2 ** -fp.fracBits, `${i}: ${v}`));
+    });
+
+    test(`Z_2^${k}: a packed payload of a wrong length is refused`, () => {
+      assert.throws(() => unpackRing(fp, new Uint8Array(k / 8 + 1)), BadInputError);
+      assert.throws(() => addPackedInto(fp, allocRing(64, 2), new Uint8Array(k / 8)), BadInputError);
+    });
+  }
+
+  test('ring widths other than 64, 48, 40 and 32 are refused, naming the field and not the value', () => {
+    for (const good of [64, 48, 40, 32]) assert.equal(checkRingBits(good, 'kwargs.ring_bits'), good);
+    for (const bad of [16, 56, 63, '64', null]) {
+      assert.throws(() => checkRingBits(bad, 'kwargs.ring_bits'), (err: unknown) => err instanceof BadInputError && err.where === 'kwargs.ring_bits' && !/\b(16|56|63)\b/.test(err.message));
+    }
+  });
 });

@@ -33,14 +33,16 @@ function assertInPlace(got: TensorSet[], inputs: TensorSet[]): void {
   });
 }
 
-for (const rescue of ['none', 'backup'] as const) {
-  test(`2 of 3, rescue "${rescue}", four chunks per segment: every party gets every chunk of the average`, { timeout: 300_000 }, async () => {
+// The ring widths alternate over the cases, so that the packed rings (40 and 48 bits, k/8 bytes
+// per element: vector.ts packRing) go through the reduce, resend and backup paths too.
+for (const [rescue, ringBits] of [['none', 64], ['backup', 48]] as const) {
+  test(`2 of 3, rescue "${rescue}", ${ringBits}-bit ring, four chunks per segment: every party gets every chunk of the average`, { timeout: 300_000 }, async () => {
     const nodes = [0, 1, 2].map((i) => `http://127.0.0.1:${57300 + i}`);
     const hub = new MemoryHub(nodes, 60_000);
     const inputs = nodes.map((_, i) => modelOf(i));
     const got = await Promise.all(nodes.map((_, i) =>
       secureFedAvg(
-        { data: { tensors: inputs[i], weight: WEIGHTS[i] }, network: { nodes, uuid: `chunks-${rescue}`, myself: i }, min_parties: 2, max_weight: 64, rescue },
+        { data: { tensors: inputs[i], weight: WEIGHTS[i] }, network: { nodes, uuid: `chunks-${rescue}`, myself: i }, min_parties: 2, max_weight: 64, rescue, ring_bits: ringBits },
         { signal: new AbortController().signal, peers: hub.network(i), log: silent },
       ) as Promise<TensorSet>));
     const total = WEIGHTS.reduce((a, w) => a + w, 0);
@@ -55,6 +57,8 @@ for (const rescue of ['none', 'backup'] as const) {
     assertInPlace(got, inputs);
     // Each holder sent each of its four chunks to each of the two others.
     assert.equal(hub.log.filter((m) => m.stage === 'gather').length, 3 * 4 * 2);
+    // A full chunk's contribution travels in ring_bits/8 bytes per element.
+    assert.equal(Math.max(...hub.log.filter((m) => m.stage === 'reduce').map((m) => m.bytes)), CHUNK_ELEMENTS * (ringBits / 8));
   });
 }
 
@@ -63,14 +67,14 @@ for (const rescue of ['none', 'backup'] as const) {
 // contributions resent to it. With segments of several full chunks (each many slices of the
 // unmasking pass, double.ts finishChunk), every chunk of the resent path is checked, not only the
 // first slice of a one-chunk segment as in dropout.test.ts.
-for (const rescue of ['none', 'backup'] as const) {
-  test(`2 of 3, rescue "${rescue}", four chunks per segment, party 1 never submits: the substitute finishes its segment from resent chunks`, { timeout: 300_000 }, async () => {
+for (const [rescue, ringBits] of [['none', 40], ['backup', 64]] as const) {
+  test(`2 of 3, rescue "${rescue}", ${ringBits}-bit ring, four chunks per segment, party 1 never submits: the substitute finishes its segment from resent chunks`, { timeout: 300_000 }, async () => {
     const nodes = [0, 1, 2].map((i) => `http://127.0.0.1:${57310 + i}`);
     const hub = new MemoryHub(nodes, 20_000);
     const ctx = (i: number) => ({ signal: new AbortController().signal, peers: hub.network(i), log: silent });
     const uuid = `chunks-absent-${rescue}`;
     const prepared = (await Promise.all(nodes.map((_, i) =>
-      prepareFedAvg({ microprotocol: 'SecureFedAvg', data: { tensors: modelOf(i) }, network: { nodes, uuid, myself: i }, min_parties: 2, max_weight: 64, rescue }, ctx(i))))) as ServerObject[];
+      prepareFedAvg({ microprotocol: 'SecureFedAvg', data: { tensors: modelOf(i) }, network: { nodes, uuid, myself: i }, min_parties: 2, max_weight: 64, rescue, ring_bits: ringBits }, ctx(i))))) as ServerObject[];
     // The wait for party 1's reduce messages is the submit timeout (seconds).
     const inputs = nodes.map((_, i) => modelOf(i));
     const submit = (i: number) => prepared[i]!.members.submit!([], { data: { tensors: inputs[i], weight: WEIGHTS[i] }, timeout: 8 }, ctx(i)) as Promise<TensorSet>;
@@ -86,6 +90,7 @@ for (const rescue of ['none', 'backup'] as const) {
     assertInPlace(got, [inputs[0]!, inputs[2]!]);
     // Party 2 resent its four chunks of segment 1 to party 0, which sent each chunk of segments 0 and 1 to party 2.
     assert.equal(hub.log.filter((m) => m.stage === 'resend' && m.from === 2 && m.to === 0).length, 4);
+    assert.equal(Math.max(...hub.log.filter((m) => m.stage === 'resend').map((m) => m.bytes)), CHUNK_ELEMENTS * (ringBits / 8));
     assert.equal(hub.log.filter((m) => m.stage === 'gather' && m.from === 0).length, 8);
   });
 }

@@ -114,6 +114,25 @@ describe('a party dropping in each stage of SecureFedAvg (min_parties 2 of 3)', 
   }
 });
 
+describe('a party dropping with a 40-bit ring (packed contributions, vector.ts packRing)', () => {
+  test('in the reduce stage (one masked contribution sent): the survivors get their average', async () => {
+    const hub = new MemoryHub(NODES, STAGE_MS);
+    hub.dieAfter = { party: 1, messages: 5 };
+    const settled = await round(hub, { ring_bits: 40 });
+    for (const i of [0, 2]) assertAverage((settled[i] as PromiseFulfilledResult<TensorSet>).value, [0, 2]);
+    // Contributions are 5 bytes per element: a 40-element model's segments are 13 or 14 elements.
+    const sizes = new Set(hub.log.filter((m) => m.stage === 'reduce' && m.seq < 3).map((m) => m.bytes));
+    assert.deepEqual([...sizes].sort(), [65, 70]);
+  });
+  test('in the confirm stage: decided in, its segment rebuilt from the backup and a recontribution', async () => {
+    const hub = new MemoryHub(NODES, STAGE_MS);
+    hub.dieAfter = { party: 1, messages: 12 };
+    const settled = await round(hub, { ring_bits: 40 });
+    for (const i of [0, 2]) assertAverage((settled[i] as PromiseFulfilledResult<TensorSet>).value, [0, 1, 2]);
+    assert.ok(hub.log.some((m) => m.from === 0 && m.to === 2 && m.stage === 'recontribute' && m.bytes % 5 === 0), 'party 0 recontributed to party 2, packed');
+  });
+});
+
 describe('bad input in a round with min_parties is not a dropout', () => {
   test('weight 0 at party 1: it fails at once naming the field, the others learn it from the abort', async () => {
     const hub = new MemoryHub(NODES, 2000);

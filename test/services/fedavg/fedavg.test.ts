@@ -105,6 +105,7 @@ for (const n of [2, 3, 7]) {
       ['64-bit ring, |w| ≤ 1e3', { microprotocol: 'SecureFedAvg', options: {}, scale: 1e3, tolerance: 1e-6 * 1e3 }],
       ['64-bit ring, |w| ≤ 1', { microprotocol: 'SecureFedAvg', options: { ring_bits: 64 }, scale: 1, tolerance: 1e-6 }],
       ['32-bit ring, |w| ≤ 100', { microprotocol: 'SecureFedAvg', options: { ring_bits: 32 }, scale: 100, tolerance: n * 2 ** -21 + 100 * 2 ** -24 }],
+      ['40-bit ring, |w| ≤ 1e4', { microprotocol: 'SecureFedAvg', options: { ring_bits: 40 }, scale: 1e4, tolerance: n * 2 ** -25 + 1e4 * 2 ** -24 }],
       ['PlainFedAvg baseline', { microprotocol: 'PlainFedAvg', options: {}, scale: 10, tolerance: 1e-5 }],
     ];
     for (const [name, { microprotocol, options, scale, tolerance }] of cases) {
@@ -145,8 +146,8 @@ describe('FedAvg with chunk-sized messages across real servers', { timeout: 120_
   after(async () => {
     await cluster.close();
   });
-  for (const [microprotocol, options, tolerance] of [['PlainFedAvg', {}, 1e-6], ['SecureFedAvg', { ring_bits: 64 }, 1e-6]] as const) {
-    test(`${microprotocol}: every party gets the same average, within ${tolerance} of float64`, async () => {
+  for (const [microprotocol, options, tolerance] of [['PlainFedAvg', {}, 1e-6], ['SecureFedAvg', { ring_bits: 64 }, 1e-6], ['SecureFedAvg', { ring_bits: 48 }, 1e-6]] as const) {
+    test(`${microprotocol}${'ring_bits' in options ? ` (${options.ring_bits}-bit ring)` : ''}: every party gets the same average, within ${tolerance} of float64`, async () => {
       const models = Array.from({ length: n }, (_, k) => model(specs, 7 + k, 1));
       const weights = [3, 5, 11];
       const parties = fulfilled(await within(90_000, microprotocol, fedAvgAll(cluster, microprotocol, models, weights, () => options)));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { MemoryHub } from '../../../services/simulation/network.js';
 import { plainFedAvg, prepareFedAvg, secureFedAvg } from '../../../services/fedavg/index.js';
 import { chunkElements, CHUNK_ELEMENTS, CHUNK_RING_BYTES, termsFor } from '../../../services/fedavg/protocol.js';
-import { fixedPoint } from '../../../services/common/vector.js';
+import { DEFAULT_FRAC_BITS, fixedPoint, type RingWidth } from '../../../services/common/vector.js';
 import { TensorSet, type DType, type Tensor } from '../../../services/common/tensors.js';
 import { BadInputError, ConflictError, PeerError, TesseraError, TimeoutError } from '../../../services/errors.js';
 import { isServerObject, type CallContext, type ServerObject } from '../../../services/microservice.js';
@@ -108,8 +108,10 @@ const MIXED: Spec[] = [
 
 describe('SecureFedAvg against a float64 reference', () => {
   // [name, {parties, ring_bits, scale of |w|}]
-  const cases: [string, { n: number; ringBits: 64 | 32; scale: number }][] = [
+  const cases: [string, { n: number; ringBits: RingWidth; scale: number }][] = [
     ['2 parties, 64-bit, |w| ≤ 1', { n: 2, ringBits: 64, scale: 1 }],
+    ['3 parties, 48-bit, |w| ≤ 1e3', { n: 3, ringBits: 48, scale: 1e3 }],
+    ['5 parties, 40-bit, |w| ≤ 1e4', { n: 5, ringBits: 40, scale: 1e4 }],
     ['3 parties, 64-bit, |w| ≤ 1e3', { n: 3, ringBits: 64, scale: 1e3 }],
     ['5 parties, 64-bit, |w| ≤ 10', { n: 5, ringBits: 64, scale: 10 }],
     ['7 parties, 64-bit, |w| ≤ 1e3', { n: 7, ringBits: 64, scale: 1e3 }],
@@ -123,7 +125,7 @@ describe('SecureFedAvg against a float64 reference', () => {
       const weights = Array.from({ length: n }, (_, k) => [120, 7, 1, 3000, 0.5, 42, 9][k]!);
       const want = reference(models, weights);
       const got = results(await runAll(secureFedAvg, hub, (i) => ({ data: { tensors: models[i], weight: weights[i] }, ring_bits: ringBits })));
-      const f = ringBits === 64 ? 32 : 20;
+      const f = DEFAULT_FRAC_BITS[ringBits];
       for (const r of got) {
         // Names, shapes and dtypes as given.
         assert.deepEqual(r.manifest(), models[0]!.manifest());
@@ -192,6 +194,57 @@ describe('SecureFedAvg against a float64 reference', () => {
     }
   });
 
+  for (const k of [40, 48] as const) {
+    test(`a ${k}-bit ring sends ${k / 8} bytes per element: multi-chunk messages of whole packed elements, the average as exact as its f allows`, async () => {
+      const n = 3;
+      const hub = new MemoryHub(nodes(n));
+      const perChunk = Math.floor(CHUNK_RING_BYTES / (k / 8));
+      // Values up to ±30000 (the default bound is 32767), negative ones among them, over three
+      // chunks of some segment, plus a float64 tensor.
+      const specs: Spec[] = [{ name: 'big', dtype: 'F32', shape: [perChunk * 7 + 999] }, { name: 'small', dtype: 'F64', shape: [5] }];
+      const models = Array.from({ length: n }, (_, i) => model(specs, 71 + i + k, 30000));
+      const weights = [3, 1, 2];
+      const want = reference(models, weights);
+      const got = results(await runAll(secureFedAvg, hub, (i) => ({ data: { tensors: models[i], weight: weights[i] }, ring_bits: k })));
+      const f = DEFAULT_FRAC_BITS[k];
+      for (const r of got) {
+        for (const [tensor, ref] of want) {
+          const t = r.get(tensor)!;
+          const eps = t.dtype === 'F32' ? 2 ** -24 : 2 ** -52;
+          for (let i = 0; i < ref.length; i++) {
+            const bound = n * 2 ** -(f + 1) + Math.abs(ref[i]!) * eps * 1.01;
+            if (!(Math.abs(t.data[i]! - ref[i]!) <= bound)) assert.fail(`${tensor}[${i}]: ${t.data[i]} vs ${ref[i]}, bound ${bound}`);
+          }
+        }
+        assert.equal(r.metadata?.['tessera.ring_bits'], String(k));
+      }
+      const reduce = hub.log.filter((m) => m.stage === 'reduce');
+      assert.ok(Math.max(...reduce.map((m) => m.seq)) >= 2, 'three chunks or more per segment');
+      // A full chunk is the whole elements that fit CHUNK_RING_BYTES, k/8 bytes each.
+      assert.equal(Math.max(...reduce.map((m) => m.bytes)), perChunk * (k / 8));
+      for (const m of reduce) assert.equal(m.bytes % (k / 8), 0);
+      // Bytes per party: (n−1)/n of the model at k/8 bytes plus as float32.
+      const total = perChunk * 7 + 999 + 5;
+      for (let i = 0; i < n; i++) {
+        const sent = hub.log.filter((m) => m.from === i && (m.stage === 'reduce' || m.stage === 'gather')).reduce((a, m) => a + m.bytes, 0);
+        const ideal = ((n - 1) / n) * total * (k / 8 + 4);
+        assert.ok(Math.abs(sent - ideal) / ideal < 0.01, `party ${i} sent ${sent}, ideal ${ideal}`);
+      }
+    });
+  }
+
+  test('a value beyond a 40-bit ring\'s bound is refused naming the element, never wrapped', async () => {
+    const hub = new MemoryHub(nodes(3));
+    const bound = fixedPoint(40).bound;
+    const settled = await runAll(secureFedAvg, hub, (i) => ({ data: { tensors: TensorSet.from({ w: Float32Array.of(1, i === 0 ? bound + 1 : -bound) }), weight: 1 }, ring_bits: 40 }));
+    const own = settled[0]!;
+    assert.equal(own.status, 'rejected');
+    assert.ok((own as PromiseRejectedResult).reason instanceof BadInputError);
+    assert.match(String((own as PromiseRejectedResult).reason.message), /element 1 of .*outside the encodable range ±32767/);
+    for (const s of settled.slice(1)) assert.equal(s.status, 'rejected');
+    assert.equal(hub.log.filter((m) => m.stage === 'reduce').length, 0, 'nothing masked was sent');
+  });
+
   test('chunks: CHUNK_RING_BYTES of ring elements (SecureFedAvg) or float32 (PlainFedAvg) in the default round (chunk_bytes in the terms), CHUNK_ELEMENTS otherwise', () => {
     const chunk = (params: Parameters<typeof termsFor>[0]) => {
       const terms = termsFor(params, nodes(3));
@@ -199,6 +252,9 @@ describe('SecureFedAvg against a float64 reference', () => {
     };
     assert.deepEqual(chunk({ variant: 'SecureFedAvg', fixedPoint: fixedPoint(64) }), [CHUNK_RING_BYTES / 8, CHUNK_RING_BYTES]);
     assert.deepEqual(chunk({ variant: 'SecureFedAvg', fixedPoint: fixedPoint(32) }), [CHUNK_RING_BYTES / 4, CHUNK_RING_BYTES]);
+    // 5 and 6 bytes do not divide the chunk: the whole elements that fit.
+    assert.deepEqual(chunk({ variant: 'SecureFedAvg', fixedPoint: fixedPoint(40) }), [Math.floor(CHUNK_RING_BYTES / 5), CHUNK_RING_BYTES]);
+    assert.deepEqual(chunk({ variant: 'SecureFedAvg', fixedPoint: fixedPoint(48) }), [Math.floor(CHUNK_RING_BYTES / 6), CHUNK_RING_BYTES]);
     assert.deepEqual(chunk({ variant: 'PlainFedAvg' }), [CHUNK_RING_BYTES / 4, CHUNK_RING_BYTES]);
     // A round with min_parties chunks as before (double.ts), and an explicit size is kept.
     assert.deepEqual(chunk({ variant: 'PlainFedAvg', minParties: 2 }), [CHUNK_ELEMENTS, `${CHUNK_ELEMENTS} elements`]);
