@@ -77,6 +77,14 @@ class LocalRefusals(unittest.TestCase):
             tessera.FedAvgClient(self.network, weight=0)
         self.assertEqual(caught.exception.where, "weight")
 
+    def test_ring_bits_is_one_of_the_servers_rings(self):
+        for ring_bits in (64, 48, 40, 32):
+            tessera.FedAvgClient(self.network, weight=1, ring_bits=ring_bits)
+        for ring_bits in (16, 56, "64"):
+            with self.assertRaises(TesseraInputError) as caught:
+                tessera.FedAvgClient(self.network, weight=1, ring_bits=ring_bits)
+            self.assertEqual(caught.exception.where, "ring_bits")
+
     def test_every_simon_name_has_a_function(self):
         self.assertEqual(len(tessera.MICROPROTOCOLS), 13)
         for name, function in tessera.MICROPROTOCOLS.items():

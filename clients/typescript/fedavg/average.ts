@@ -13,7 +13,7 @@ import type { Api, Network, Remote, RequestOptions, TensorsLike } from '../api.j
 import { progressReporter, safetensorsBytes, type FedAvgProgress } from './progress.js';
 
 export type FedAvgMicroprotocol = 'SecureFedAvg' | 'PlainFedAvg';
-export type RingBits = 64 | 32;
+export type RingBits = 64 | 48 | 40 | 32;
 
 export interface SecureFedAvgRequest<T extends TensorsLike = TensorsLike> extends RequestOptions {
   /** This party's model: named Float32Array/Float64Array (1-D), Tensor objects, or a TensorSet. */
@@ -28,8 +28,9 @@ export interface SecureFedAvgRequest<T extends TensorsLike = TensorsLike> extend
    */
   microprotocol?: FedAvgMicroprotocol;
   /**
-   * Ring width of SecureFedAvg's fixed-point encoding (services/fedavg/index.ts): 64 (default,
-   * |w| < 2^31, error ≤ n·1.2e-10) or 32 (half the bytes, |w| ≤ 2047, error ≤ n·4.8e-7).
+   * Ring width of SecureFedAvg's fixed-point encoding (services/fedavg/index.ts), ringBits/8 bytes
+   * per parameter sent: 64 (default, |w| < 2^31, error ≤ n·1.2e-10), 48 (|w| ≤ 32767, error ≤
+   * n·1.2e-10), 40 (|w| ≤ 32767, error ≤ n·3.0e-8) or 32 (|w| ≤ 2047, error ≤ n·4.8e-7).
    */
   ringBits?: RingBits;
   /** Told how the averaging goes: bytes uploaded, stages done (a progress bar for a large model). */

@@ -572,14 +572,17 @@ export interface components {
             data: unknown;
             network: components["schemas"]["Network"];
             /**
-             * @description SecureFedAvg only: the ring Z_2^k the masked values live in, 64 (default) or 32.
-             *     Every party must pass the same value.
+             * @description SecureFedAvg only: the ring Z_2^k the masked values live in, 64 (default), 48, 40
+             *     or 32. A party sends k/8 bytes per parameter in the reduce stage, so a narrower ring
+             *     costs less bandwidth for a smaller range: the largest |value| accepted is
+             *     2^(k−1−frac_bits) − 1 (default frac_bits 32, 32, 24, 20: ranges 2147483647, 32767,
+             *     32767, 2047). Every party must pass the same value.
              * @enum {integer}
              */
-            ring_bits?: 32 | 64;
+            ring_bits?: 32 | 40 | 48 | 64;
             /**
              * @description SecureFedAvg only: fraction bits f of the fixed-point encoding (default 32 with a
-             *     64-bit ring, 20 with 32 bits). Values must stay within ±(2^(k−1−f) − 1); the average
+             *     64- or 48-bit ring, 24 with 40 bits, 20 with 32 bits), at most ring_bits − 2. Values must stay within ±(2^(k−1−f) − 1); the average
              *     is within n·2^-(f+1) of the exact one.
              */
             frac_bits?: number;
@@ -1163,7 +1166,7 @@ export interface components {
              * @description As in ComputeKwargs.
              * @enum {integer}
              */
-            ring_bits?: 32 | 64;
+            ring_bits?: 32 | 40 | 48 | 64;
             /** @description As in ComputeKwargs. */
             frac_bits?: number;
             /** @description As in ComputeKwargs; a prepared round survives the same dropouts. */

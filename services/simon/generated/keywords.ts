@@ -66,6 +66,8 @@ export const OPTION_SCHEMAS = {
       type: 'integer',
       enum: [
         32,
+        40,
+        48,
         64
       ]
     },
@@ -129,6 +131,8 @@ export const OPTION_SCHEMAS = {
       type: 'integer',
       enum: [
         32,
+        40,
+        48,
         64
       ]
     },

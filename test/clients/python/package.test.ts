@@ -154,8 +154,8 @@ describe('the tessera Python package', () => {
       assert.notDeepEqual(outs[0]!.before, outs[1]!.before);
     });
 
-    for (const microprotocol of ['SecureFedAvg', 'PlainFedAvg']) {
-      test(`update_model averages a dict of NumPy arrays in place (${microprotocol})`, async () => {
+    for (const microprotocol of ['SecureFedAvg', 'PlainFedAvg', 'SecureFedAvg:40']) {
+      test(`update_model averages a dict of NumPy arrays in place (${microprotocol.replace(':40', ', ring_bits=40')})`, async () => {
         interface Out {
           weight: number;
           before: Tensors;

@@ -55,7 +55,10 @@ def fedavg_numpy(network, arg):
     weight = [1.5, 2.5, 4.0][network.myself]
     before = {k: v.tolist() for k, v in model.items()}
     alias = model["w"]
-    tessera.FedAvgClient(network, weight=weight, microprotocol=arg or "SecureFedAvg").update_model(model)
+    # arg: a microprotocol, optionally with a ring width ("SecureFedAvg:40").
+    microprotocol, _, ring = (arg or "SecureFedAvg").partition(":")
+    tessera.FedAvgClient(network, weight=weight, microprotocol=microprotocol,
+                         ring_bits=int(ring) if ring else None).update_model(model)
     return {"weight": weight, "before": before, "after": {k: v.tolist() for k, v in model.items()},
             "in_place": alias is model["w"], "dtypes": {k: str(v.dtype) for k, v in model.items()}}
 

@@ -83,10 +83,11 @@ describe('api.secureFedAvg with three real servers', { timeout: 120_000 }, () =>
   const weights = [120, 35, 7.5];
   // [name, {options, scale, tolerance}]: tolerances from the precision in services/fedavg/index.ts,
   // plus the float32 rounding of the F32 tensors (2^-24 relative).
-  const cases: [string, { options: { microprotocol?: 'SecureFedAvg' | 'PlainFedAvg'; ringBits?: 64 | 32 }; scale: number; tolerance: number }][] = [
+  const cases: [string, { options: { microprotocol?: 'SecureFedAvg' | 'PlainFedAvg'; ringBits?: 64 | 48 | 40 | 32 }; scale: number; tolerance: number }][] = [
     ['SecureFedAvg, 64-bit ring, |w| ≤ 1e3', { options: {}, scale: 1e3, tolerance: 1e-6 * 1e3 }],
     ['SecureFedAvg, 64-bit ring, |w| ≤ 1', { options: { ringBits: 64 }, scale: 1, tolerance: 1e-6 }],
     ['SecureFedAvg, 32-bit ring, |w| ≤ 100', { options: { ringBits: 32 }, scale: 100, tolerance: 3 * 2 ** -21 + 100 * 2 ** -24 }],
+    ['SecureFedAvg, 48-bit ring, |w| ≤ 1000', { options: { ringBits: 48 }, scale: 1000, tolerance: 3 * 2 ** -33 + 1000 * 2 ** -24 }],
     ['PlainFedAvg (insecure baseline)', { options: { microprotocol: 'PlainFedAvg' }, scale: 10, tolerance: 10 * 2 ** -23 }],
   ];
   for (const [name, { options, scale, tolerance }] of cases) {

@@ -176,7 +176,7 @@ class ComputeKwargs(object):
     def ring_bits(self):
         """Gets the ring_bits of this ComputeKwargs.  # noqa: E501
 
-        SecureFedAvg only: the ring Z_2^k the masked values live in, 64 (default) or 32. Every party must pass the same value.   # noqa: E501
+        SecureFedAvg only: the ring Z_2^k the masked values live in, 64 (default), 48, 40 or 32. A party sends k/8 bytes per parameter in the reduce stage, so a narrower ring costs less bandwidth for a smaller range: the largest |value| accepted is 2^(k−1−frac_bits) − 1 (default frac_bits 32, 32, 24, 20: ranges 2147483647, 32767, 32767, 2047). Every party must pass the same value.   # noqa: E501
 
         :return: The ring_bits of this ComputeKwargs.  # noqa: E501
         :rtype: int
@@ -187,12 +187,12 @@ class ComputeKwargs(object):
     def ring_bits(self, ring_bits):
         """Sets the ring_bits of this ComputeKwargs.
 
-        SecureFedAvg only: the ring Z_2^k the masked values live in, 64 (default) or 32. Every party must pass the same value.   # noqa: E501
+        SecureFedAvg only: the ring Z_2^k the masked values live in, 64 (default), 48, 40 or 32. A party sends k/8 bytes per parameter in the reduce stage, so a narrower ring costs less bandwidth for a smaller range: the largest |value| accepted is 2^(k−1−frac_bits) − 1 (default frac_bits 32, 32, 24, 20: ranges 2147483647, 32767, 32767, 2047). Every party must pass the same value.   # noqa: E501
 
         :param ring_bits: The ring_bits of this ComputeKwargs.  # noqa: E501
         :type: int
         """
-        allowed_values = [32, 64]  # noqa: E501
+        allowed_values = [32, 40, 48, 64]  # noqa: E501
         if ring_bits not in allowed_values:
             raise ValueError(
                 "Invalid value for `ring_bits` ({0}), must be one of {1}"  # noqa: E501
@@ -205,7 +205,7 @@ class ComputeKwargs(object):
     def frac_bits(self):
         """Gets the frac_bits of this ComputeKwargs.  # noqa: E501
 
-        SecureFedAvg only: fraction bits f of the fixed-point encoding (default 32 with a 64-bit ring, 20 with 32 bits). Values must stay within ±(2^(k−1−f) − 1); the average is within n·2^-(f+1) of the exact one.   # noqa: E501
+        SecureFedAvg only: fraction bits f of the fixed-point encoding (default 32 with a 64- or 48-bit ring, 24 with 40 bits, 20 with 32 bits), at most ring_bits − 2. Values must stay within ±(2^(k−1−f) − 1); the average is within n·2^-(f+1) of the exact one.   # noqa: E501
 
         :return: The frac_bits of this ComputeKwargs.  # noqa: E501
         :rtype: int
@@ -216,7 +216,7 @@ class ComputeKwargs(object):
     def frac_bits(self, frac_bits):
         """Sets the frac_bits of this ComputeKwargs.
 
-        SecureFedAvg only: fraction bits f of the fixed-point encoding (default 32 with a 64-bit ring, 20 with 32 bits). Values must stay within ±(2^(k−1−f) − 1); the average is within n·2^-(f+1) of the exact one.   # noqa: E501
+        SecureFedAvg only: fraction bits f of the fixed-point encoding (default 32 with a 64- or 48-bit ring, 24 with 40 bits, 20 with 32 bits), at most ring_bits − 2. Values must stay within ±(2^(k−1−f) − 1); the average is within n·2^-(f+1) of the exact one.   # noqa: E501
 
         :param frac_bits: The frac_bits of this ComputeKwargs.  # noqa: E501
         :type: int

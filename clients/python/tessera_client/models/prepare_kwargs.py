@@ -213,7 +213,7 @@ class PrepareKwargs(object):
         :param ring_bits: The ring_bits of this PrepareKwargs.  # noqa: E501
         :type: int
         """
-        allowed_values = [32, 64]  # noqa: E501
+        allowed_values = [32, 40, 48, 64]  # noqa: E501
         if ring_bits not in allowed_values:
             raise ValueError(
                 "Invalid value for `ring_bits` ({0}), must be one of {1}"  # noqa: E501
