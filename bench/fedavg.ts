@@ -1,5 +1,5 @@
 // SecureFedAvg benchmark: three party servers, each its own child process (so peak RSS is per
-// server), models of 1M, 10M and 25M float32 parameters; SecureFedAvg with a 64- and a 32-bit ring
+// server), models of 1M, 10M and 25M float32 parameters; SecureFedAvg with a 64-, 32-, 48- and 40-bit ring
 // and the insecure PlainFedAvg baseline, measured in the same run, next to a raw baseline of what
 // the work costs without Tessera. Prints three tables: time, CPU, memory.
 //
@@ -26,7 +26,8 @@
 //                                   --stage-timeout S (default 5) for a loaded machine; --repeat N
 //                                   runs the cases N times, alternating, and adds their medians
 //   TESSERA_BENCH_REPS=3 runs each configuration 3 times (the fastest online run is reported);
-//   TESSERA_BENCH_ONLY="SecureFedAvg 64" runs one variant; TESSERA_BENCH_NODE_ARGS (bench/cluster.ts)
+//   TESSERA_BENCH_ONLY="PlainFedAvg,SecureFedAvg 64" runs those variants (comma-separated; the
+//   others are SecureFedAvg 32, 48 and 40); TESSERA_BENCH_NODE_ARGS (bench/cluster.ts)
 //   passes Node options such as --cpu-prof to the servers.
 //
 // Per configuration, fresh servers are started (peak RSS is the child's VmHWM from /proc), every
@@ -197,7 +198,13 @@ const VARIANTS: { name: string; microprotocol: string; bits: number; options: Re
   { name: 'PlainFedAvg', microprotocol: 'PlainFedAvg', bits: 0, options: {} },
   { name: 'SecureFedAvg 64', microprotocol: 'SecureFedAvg', bits: 64, options: { ring_bits: 64 } },
   { name: 'SecureFedAvg 32', microprotocol: 'SecureFedAvg', bits: 32, options: { ring_bits: 32 } },
+  // The narrower rings are held and masked as Z_2^64 (8 bytes of keystream per element, `bits`)
+  // and sent as their low 40 or 48 bits (services/common/vector.ts packRing).
+  { name: 'SecureFedAvg 48', microprotocol: 'SecureFedAvg', bits: 64, options: { ring_bits: 48 } },
+  { name: 'SecureFedAvg 40', microprotocol: 'SecureFedAvg', bits: 64, options: { ring_bits: 40 } },
 ];
+/** TESSERA_BENCH_ONLY: the variants to run, by name, comma-separated (PlainFedAvg for the ratios). */
+const ONLY = process.env.TESSERA_BENCH_ONLY?.split(',').map((v) => v.trim());
 
 async function runOne(size: number, variant: (typeof VARIANTS)[number], models: TensorSet[]): Promise<Row> {
   // Fresh servers per configuration, so each peak RSS belongs to this run alone.
@@ -297,7 +304,7 @@ async function protocolTable(sizesInMillions: number[]): Promise<void> {
     const best = new Map<string, Row>();
     for (let rep = 0; rep < REPS; rep++) {
       let plainOnline: number | undefined;
-      for (const variant of VARIANTS.filter((v) => !process.env.TESSERA_BENCH_ONLY || v.name === process.env.TESSERA_BENCH_ONLY)) {
+      for (const variant of VARIANTS.filter((v) => ONLY === undefined || ONLY.includes(v.name))) {
         const row = await runWithRetries(size, variant, models);
         // The raw baseline right after the run it belongs to (same moment, same load).
         row.raw = await rawTcp(PARTIES, row.bytesSent);
