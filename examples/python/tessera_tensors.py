@@ -88,11 +88,19 @@ def upload_tensors(api_client, tensors, timeout=None):
     return api_client.deserialize(_JsonBody(answer), "UuidResponse").uuid
 
 
-def download_tensors(api_client, representation_uuid, timeout=None):
-    """GET /representation/{uuid} with Accept: application/octet-stream -> {name: np.ndarray}."""
+def metadata_of(blob):
+    """The __metadata__ of a safetensors file (strings; Tessera's results say how they were made)."""
+    (length,) = struct.unpack_from("<Q", blob, 0)
+    return json.loads(blob[8:8 + length].decode("utf-8")).get("__metadata__", {})
+
+
+def download_tensors(api_client, representation_uuid, timeout=None, with_metadata=False):
+    """GET /representation/{uuid} with Accept: application/octet-stream -> {name: np.ndarray}
+    (and the file's metadata, with_metadata=True)."""
     response = _binary_request(api_client, "GET", "/representation/%s" % representation_uuid,
                                "application/octet-stream", None, timeout)
-    return from_safetensors(response.data)
+    tensors = from_safetensors(response.data)
+    return (tensors, metadata_of(response.data)) if with_metadata else tensors
 
 
 class _JsonBody(object):

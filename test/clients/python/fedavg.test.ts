@@ -24,6 +24,8 @@ interface PartyOutput {
   weight: number;
   input: Record<string, TensorJson>;
   average: Record<string, TensorJson>;
+  /** The result's safetensors metadata (tessera.ring_bits among it). */
+  metadata: Record<string, string>;
 }
 
 describe('SecureFedAvg with NumPy and the generated Python client, three parties', () => {
@@ -40,12 +42,13 @@ describe('SecureFedAvg with NumPy and the generated Python client, three parties
     rmSync(dataRoot, { recursive: true, force: true });
   });
 
-  const cases: Array<[string, { microprotocol: string; weights: number[] }]> = [
+  const cases: Array<[string, { microprotocol: string; weights: number[]; ringBits?: number }]> = [
     ['SecureFedAvg, unequal weights', { microprotocol: 'SecureFedAvg', weights: [120, 80, 200] }],
     ['SecureFedAvg, fractional weights', { microprotocol: 'SecureFedAvg', weights: [0.5, 1.25, 3] }],
+    ['SecureFedAvg, --ring-bits 40', { microprotocol: 'SecureFedAvg', weights: [7, 11, 13], ringBits: 40 }],
   ];
   const uuid = randomUUID();
-  for (const [name, { microprotocol, weights }] of cases) {
+  for (const [name, { microprotocol, weights, ringBits }] of cases) {
     test(name, async () => {
       const nodes = parties.map((p) => p.url).join(',');
       const runs = await Promise.all(
@@ -69,6 +72,7 @@ describe('SecureFedAvg with NumPy and the generated Python client, three parties
               '--timeout',
               String(PYTHON_TIMEOUT_MS / 1000 - 5),
               '--json',
+              ...(ringBits === undefined ? [] : ['--ring-bits', String(ringBits)]),
             ],
             PYTHON_TIMEOUT_MS,
           ),
@@ -78,6 +82,8 @@ describe('SecureFedAvg with NumPy and the generated Python client, three parties
         assert.equal(run.code, 0, describeRun(`party ${myself}`, run));
         return JSON.parse(run.stdout.trim()) as PartyOutput;
       });
+      // The ring the example asked for is the ring the round ran in.
+      for (const output of outputs) assert.equal(output.metadata['tessera.ring_bits'], String(ringBits ?? 64));
       // The float64 reference from the inputs the parties report.
       const total = weights.reduce((a, b) => a + b, 0);
       const names = Object.keys(outputs[0]!.input).sort();
