@@ -408,8 +408,6 @@ function packedLength(fp: VectorFixedPoint, bytes: Uint8Array): number {
   return bytes.byteLength / fp.elementBytes;
 }
 
-
-
 /**
  * target ← target + sign·(a packed vector, as packRing wrote it): addBytesInto for Z_2^32 and
  * Z_2^64; for the narrower rings each element's low and high parts added onto the Z_2^64 element
