@@ -186,16 +186,33 @@ describe('fixed-point encoding', () => {
     });
   }
 
-  /** The straightforward reference: BigInt(Math.round(x·m)) mod 2^k, element by element. */
-  function referenceEncode(bits: RingBits, values: ArrayLike<number>, multiplier: number, start: bigint[]): bigint[] {
-    return Array.from(values, (x, i) => BigInt.asUintN(bits, start[i]! + BigInt(Math.round(x * multiplier))));
+  /**
+   * The straightforward reference: the nearest integer to x·m, ties to even, from ⌊y⌋ and the
+   * exact difference y − ⌊y⌋, as a BigInt mod 2^k, element by element.
+   */
+  function roundHalfEvenReference(y: number): bigint {
+    const f = Math.floor(y);
+    const d = y - f;
+    const r = d < 0.5 ? f : d > 0.5 ? f + 1 : f % 2 === 0 ? f : f + 1;
+    return BigInt(r);
   }
+  function referenceEncode(bits: RingBits, values: ArrayLike<number>, multiplier: number, start: bigint[]): bigint[] {
+    return Array.from(values, (x, i) => BigInt.asUintN(bits, start[i]! + roundHalfEvenReference(x * multiplier)));
+  }
+  test('the reference rounds ties to even and everything else to the nearest integer', () => {
+    const cases: [number, bigint][] = [[0.5, 0n], [1.5, 2n], [2.5, 2n], [-0.5, 0n], [-1.5, -2n], [-2.5, -2n], [0.49999999999999994, 0n], [0.5000000000000001, 1n], [-0.5000000000000001, -1n], [2 ** 51 + 0.5, 2n ** 51n], [2 ** 51 + 1.5, 2n ** 51n + 2n], [-(2 ** 51) - 0.5, -(2n ** 51n)], [2 ** 52 + 1, 2n ** 52n + 1n]];
+    for (const [y, r] of cases) assert.equal(roundHalfEvenReference(y), r, String(y));
+  });
   // Values whose product with the multiplier sits on or next to a tie (…5 exactly, the largest
-  // double below one half, −0.5, −2.5), integers beyond 2^52 where every double is an integer, and
-  // the bounds.
-  const edgeProducts = [0, -0, -5e-324, -1e-300, -(2 ** -54), -(1 - 2 ** -53), 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 0.49999999999999994, -0.49999999999999994, 1 - 2 ** -53, 2 ** 52 + 1, -(2 ** 52) - 3, 2 ** 62, -(2 ** 62), 7.5e-300];
+  // double below one half, −0.5, −2.5), on both sides of 2^51 where the rounding changes path
+  // (ties at ½ there), integers beyond 2^52 where every double is an integer, and the bounds.
+  const edgeProducts = [
+    0, -0, -5e-324, -1e-300, -(2 ** -54), -(1 - 2 ** -53), 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 3.5, -3.5, 0.49999999999999994, -0.49999999999999994, 1 - 2 ** -53,
+    2 ** 51 - 0.5, -(2 ** 51) + 0.5, 2 ** 51 - 1.5, 2 ** 51, -(2 ** 51), 2 ** 51 + 0.5, -(2 ** 51) - 0.5, 2 ** 51 + 1.5, -(2 ** 51) - 1.5, 2 ** 52 - 0.5, -(2 ** 52) + 0.5,
+    2 ** 52 + 1, -(2 ** 52) - 3, 2 ** 62, -(2 ** 62), 7.5e-300,
+  ];
   for (const bits of RINGS) {
-    test(`Z_2^${bits}: encode equals Math.round(x·m) mod 2^${bits} (ties, −0, beyond 2^52), set and add, odd lengths and unaligned targets`, () => {
+    test(`Z_2^${bits}: encode equals round(x·m), ties to even, mod 2^${bits} (ties, −0, around 2^51, beyond 2^52), set and add, odd lengths and unaligned targets`, () => {
       const fp = fixedPoint(bits);
       const w = bits / 32;
       // Multiplier 1 puts the edge products themselves into the kernel (bound checks are skipped with
