@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { Api, type Remote } from '../clients/typescript/index.js';
 import { printTable, quantile, startProcessCluster } from './cluster.js';
 import { startFloorCluster } from './floor.js';
+import { MASKED_FROM } from '../services/common/vectorsum.js';
 
 const { values } = parseArgs({ options: { parties: { type: 'string', default: '3' }, runs: { type: 'string', default: '600' }, other: { type: 'string' } } });
 const PARTIES = Number(values.parties);
@@ -66,12 +67,13 @@ async function bareSums(nodes: string[]): Promise<() => Promise<void>> {
   };
 }
 
-/** The floor's requests: per party one that runs the two peer rounds, then two empty ones. */
+/** The floor's requests: per party one that sends the sum's peer messages, then two empty ones. */
 function floorSums(nodes: string[]): () => Promise<void> {
+  const pattern = nodes.length >= MASKED_FROM ? 'star' : 'mesh';
   return async () => {
     const uuid = randomUUID();
     await Promise.all(nodes.map(async (url, myself) => {
-      await bare(`${url}/round`, 'POST', JSON.stringify({ uuid, nodes, myself }));
+      await bare(`${url}/round`, 'POST', JSON.stringify({ uuid, nodes, myself, pattern }));
       for (let r = 1; r < 3; r++) await bare(`${url}/empty`, 'GET');
     }));
   };

@@ -1,9 +1,12 @@
 // The bare floor of a SecureSum: what the same traffic costs with nothing of Tessera in it. A floor
 // party is a node:http server that answers empty client requests (GET /empty: 204) and, on
-// POST /round, exchanges two rounds of empty peer messages with every other floor party over the
-// same carrier Tessera's peers use (a WebSocket per pair with request/answer ids, or keep-alive
-// POSTs), then answers. No Express, validator, bus, sealing, session or JSON beyond the round's
-// three fields: so `bench:sum` can print SecureSum / floor, the part Tessera itself adds.
+// POST /round, sends the sum's empty peer messages in the sum's own pattern over the same carrier
+// Tessera's peers use (a WebSocket per pair with request/answer ids, or keep-alive POSTs), then
+// answers. The pattern is the secure vector sum's (services/common/vectorsum.ts): "mesh", two
+// rounds of a message to every other party (additive sharing, 2n(n−1) messages), or "star", three
+// stages through party 0 (to every other party, from every other party, to every other party:
+// 3(n−1)). No Express, validator, bus, sealing, session or JSON beyond the round's four fields: so
+// `bench:sum` can print SecureSum / floor, the part Tessera itself adds.
 //
 // Run as a process: `tsx bench/floor.ts --carrier channel|post` prints "floor listening on <url>".
 
@@ -14,6 +17,7 @@ import { parseArgs } from 'node:util';
 import WebSocket, { WebSocketServer } from 'ws';
 
 export type Carrier = 'channel' | 'post';
+export type Pattern = 'mesh' | 'star';
 
 export interface FloorParty {
   readonly url: string;
@@ -126,12 +130,20 @@ export async function startFloorParty(carrier: Carrier, host = '127.0.0.1'): Pro
         res.writeHead(204).end();
         return;
       }
-      // POST /round {uuid, nodes, myself}: two rounds, each an empty message to every other party.
-      const { uuid, nodes, myself } = JSON.parse(body.toString('utf8')) as { uuid: string; nodes: string[]; myself: number };
-      for (const round of [0, 1]) {
-        const key = Buffer.from(`${uuid}/${round}`, 'latin1');
-        const arrived = rounds.wait(key.toString('latin1'), nodes.length - 1);
-        await Promise.all(nodes.map((url, i) => (i === myself ? Promise.resolve() : sender.send(url, key))));
+      // POST /round {uuid, nodes, myself, pattern}: per stage, the parties this one sends an empty
+      // message to and how many it waits for.
+      const { uuid, nodes, myself, pattern } = JSON.parse(body.toString('utf8')) as { uuid: string; nodes: string[]; myself: number; pattern?: Pattern };
+      const others = nodes.flatMap((url, i) => (i === myself ? [] : [url]));
+      const stages: { to: string[]; from: number }[] =
+        pattern === 'star'
+          ? myself === 0
+            ? [{ to: others, from: 0 }, { to: [], from: others.length }, { to: others, from: 0 }]
+            : [{ to: [], from: 1 }, { to: [nodes[0]!], from: 0 }, { to: [], from: 1 }]
+          : [{ to: others, from: others.length }, { to: others, from: others.length }];
+      for (const [stage, { to, from }] of stages.entries()) {
+        const key = Buffer.from(`${uuid}/${stage}`, 'latin1');
+        const arrived = rounds.wait(key.toString('latin1'), from);
+        await Promise.all(to.map((url) => sender.send(url, key)));
         await arrived;
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');

@@ -1,8 +1,9 @@
 // `npm run bench:sum`: the latency of one SecureSum for 3, 10 and 50 parties, next to the bare
 // floor measured in the same run: the same number of client requests per party (empty ones) and
-// the same peer messages (two rounds of empty messages between every pair, over the same carrier:
-// the persistent channel, or POST with --no-peer-channel) between bare node:http servers
-// (bench/floor.ts). The ratio SecureSum / floor is what Tessera adds; sums and floor rounds are
+// the same peer messages in the same pattern (empty ones, as the secure vector sum sends them: two
+// rounds between every pair below MASKED_FROM parties, the three stages of the star through party
+// 0 from there on; over the same carrier: the persistent channel, or POST with --no-peer-channel)
+// between bare node:http servers (bench/floor.ts). The ratio SecureSum / floor is what Tessera adds; sums and floor rounds are
 // interleaved so machine noise hits both alike. The floor's client requests go the way the
 // TypeScript client sends its JSON requests in Node: node:http on a keep-alive Agent. Rows up to --in-process-from run every party
 // server as its own process; from there on (50 parties) all servers share this process.
@@ -29,7 +30,7 @@ import { Api, type Remote } from '../clients/typescript/index.js';
 import { startServer } from '../server/main.js';
 import { printTable, quantile, startProcessCluster } from './cluster.js';
 import { startFloorCluster, type Carrier } from './floor.js';
-import { vectorSumMessages } from '../services/common/vectorsum.js';
+import { MASKED_FROM, vectorSumMessages } from '../services/common/vectorsum.js';
 import { secureSumSideBySide } from './fsc-original.js';
 
 const { values } = parseArgs({
@@ -141,12 +142,13 @@ async function main(): Promise<void> {
         }));
         return performance.now() - started;
       };
-      // The floor: per party one request that runs the two peer rounds, then the rest empty.
+      // The floor: per party one request that sends the sum's peer messages, then the rest empty.
+      const pattern = n >= MASKED_FROM ? 'star' : 'mesh';
       const oneFloor = async (requestsPerParty: number): Promise<number> => {
         const uuid = randomUUID();
         const started = performance.now();
         await Promise.all(floor.nodes.map(async (url, myself) => {
-          await floorRequest(`${url}/round`, JSON.stringify({ uuid, nodes: floor.nodes, myself }));
+          await floorRequest(`${url}/round`, JSON.stringify({ uuid, nodes: floor.nodes, myself, pattern }));
           for (let r = 1; r < requestsPerParty; r++) await floorRequest(`${url}/empty`);
         }));
         return performance.now() - started;
