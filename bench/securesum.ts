@@ -3,10 +3,11 @@
 // the same peer messages in the same pattern (empty ones, as the secure vector sum sends them: two
 // rounds between every pair below MASKED_FROM parties, the three stages of the star through party
 // 0 from there on; over the same carrier: the persistent channel, or POST with --no-peer-channel)
-// between bare node:http servers (bench/floor.ts). The ratio SecureSum / floor is what Tessera adds; sums and floor rounds are
-// interleaved so machine noise hits both alike. The floor's client requests go the way the
-// TypeScript client sends its JSON requests in Node: node:http on a keep-alive Agent. Rows up to --in-process-from run every party
-// server as its own process; from there on (50 parties) all servers share this process.
+// between bare node:http servers (bench/floor.ts). The ratio SecureSum / floor is what Tessera
+// adds; sums and floor rounds are interleaved so machine noise hits both alike. The floor's client
+// requests go the way the TypeScript client sends its JSON requests in Node: node:http on a
+// keep-alive Agent. Rows up to --in-process-from run every party server as its own process; from
+// there on (50 parties) all servers share this process.
 // Then, for the first row's size, 100 numbers per party and the throughput of 100 concurrent sums.
 // Last, with the original FSC's sources at hand (--fsc-original DIR or TESSERA_FSC_ORIGINAL), a
 // 3-party SecureSum on Tessera and on the original side by side, both driven by FSC's unmodified

@@ -19,11 +19,11 @@
 // Fixed point (Catrina & Saxena, "Secure computation with fixed-point numbers", FC 2010, §2):
 // a real x is encoded as round(x · m) (to the nearest integer, ties to even) with m = s · 2^f,
 // where f is the number of fractional bits and s ≤ 1 an optional public-to-the-party scale
-// (SecureFedAvg's n_k / N); signed values use the two's-complement half ranges [-2^(k-1), 2^(k-1)). Every |x| must be at most
-// bound = 2^(k-1-f) - 1 (checked on the unscaled x): then any convex combination Σ s_k·x_k with
-// Σ s_k = 1 also fits after rounding (it exceeds the bound by at most n/2 units of 2^-f, and
-// 2^f > n/2 for every f this module accepts with n ≤ 2^(f+1)), so a sum in the ring decodes to the
-// true value, never a wrapped one. A value above the bound, NaN or ±Inf is a BadInputError naming
+// (SecureFedAvg's n_k / N); signed values use the two's-complement half ranges
+// [-2^(k-1), 2^(k-1)). Every |x| must be at most bound = 2^(k-1-f) - 1 (checked on the unscaled
+// x): then any convex combination Σ s_k·x_k with Σ s_k = 1 also fits after rounding (it exceeds
+// the bound by at most n/2 units of 2^-f, and 2^f > n/2 for every f this module accepts with
+// n ≤ 2^(f+1)), so a sum in the ring decodes to the true value, never a wrapped one. A value above the bound, NaN or ±Inf is a BadInputError naming
 // the tensor and the element: never a clip, never a wrap.
 //
 // Error: each encoding rounds by at most 2^-(f+1) (plus a float64 rounding of x·m, relative 2^-53),
