@@ -3,7 +3,7 @@
 // reason and its cause; the others turn it into the error they answer with.
 
 import { PeerError, TimeoutError, type TesseraError } from './errors.js';
-import type { AbortCause } from './peer.js';
+import type { AbortCause, Session } from './peer.js';
 
 const MAX_REASON_CHARS = 1000;
 
@@ -40,4 +40,34 @@ export function abortError(party: string, from: number, payload: Buffer): Tesser
     return new TimeoutError(`${party} gave up waiting: ${reason}`, { where: notice.where.slice(0, 300), extra: { party: from, missing } });
   }
   return new PeerError(`${party} aborted the computation: ${reason}`, { where: party, extra: { party: from } });
+}
+
+/** `promise`, or nothing once `ms` have passed (undefined: no bound); never rejects. */
+async function bounded(promise: Promise<void>, ms: number | undefined): Promise<void> {
+  const settled = promise.catch(() => {});
+  if (ms === undefined) return settled;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([settled, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+/**
+ * Tells every other party that this party gives up, each peer as soon as it has joined this
+ * computation (sent it a message), then aborts: local waits fail and the peers not told yet (those
+ * that did not join within `joinWaitMs`, default the stage timeout) are told. Each notice is
+ * bounded by `graceMs` once sent. Never rejects.
+ *
+ * Why wait at all: a notice reaches a computation only where that peer's client has called, and
+ * a peer that has sent us something has. Why per peer: a peer that never sends this party anything
+ * in the protocol (one leaf to another in the vector sum's star) must not hold up the notice to
+ * those that do; the star's aggregator hears it at once, fails, and tells the other leaves itself.
+ */
+export async function abortAsPeersJoin(session: Session, reason: string, cause: AbortCause | undefined, joinWaitMs?: number, graceMs?: number): Promise<void> {
+  const others = Array.from({ length: session.parties }, (_, i) => i).filter((i) => i !== session.myself);
+  await Promise.all(
+    others.map(async (peer) => {
+      if (await session.whenJoined(joinWaitMs, peer).catch(() => false)) await bounded(session.tell(peer, reason, cause), graceMs);
+    }),
+  );
+  await bounded(session.abort(reason, cause), graceMs);
 }

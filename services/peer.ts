@@ -70,12 +70,19 @@ export interface Session {
    */
   abort(reason: string, cause?: AbortCause): Promise<void>;
   /**
-   * Resolves true once every other party has joined this computation (sent it a message), false
-   * after `timeoutMs` (default: the stage timeout) or when the session closes. A party that fails
-   * on its own input waits for this before it aborts, so its notice reaches computations the
-   * others have joined rather than waiting at a server whose client has not called yet.
+   * Tells party `peer` alone, now, that this party gives up (the notice `abort` sends), without
+   * failing local waits; a later `abort` does not tell that peer again. For a party that tells
+   * each peer as soon as that peer has joined (services/abort.ts abortAsPeersJoin).
    */
-  whenJoined(timeoutMs?: number): Promise<boolean>;
+  tell(peer: number, reason: string, cause?: AbortCause): Promise<void>;
+  /**
+   * Resolves true once every other party has joined this computation (sent it a message), or with
+   * `peer` once that party has, false after `timeoutMs` (default: the stage timeout) or when the
+   * session closes. A party that fails on its own input waits for this before it tells a peer, so
+   * its notice reaches a computation that peer has joined rather than waiting at a server whose
+   * client has not called yet.
+   */
+  whenJoined(timeoutMs?: number, peer?: number): Promise<boolean>;
   /**
    * A 32-byte secret that this party and party `peer` alone can compute, with no message: derived
    * from the pair's long-term key agreement (server/peer/pair-secrets.ts) and bound to this

@@ -5,6 +5,7 @@
 // Carriers (transport.ts) move the sealed bytes; the node does not know which one did.
 
 import { randomBytes } from 'node:crypto';
+import { abortAsPeersJoin } from '../../services/abort.js';
 import { BadInputError, LimitError, PeerError, TesseraError } from '../../services/errors.js';
 import type { Logger } from '../../services/microservice.js';
 import type { OpenOptions, PeerEndpoint, PeerNetwork, Session, Terms } from '../../services/peer.js';
@@ -273,8 +274,7 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
           // at once rather than at their stage timeout.
           void this.open({ ...options, myself: actual })
             .then(async (session) => {
-              await session.whenJoined();
-              await session.abort(`BadInputError: invalid input at kwargs.network.myself (${party(actual)} was called with the wrong index)`, { slug: 'bad-input', where: 'kwargs.network.myself' });
+              await abortAsPeersJoin(session, `BadInputError: invalid input at kwargs.network.myself (${party(actual)} was called with the wrong index)`, { slug: 'bad-input', where: 'kwargs.network.myself' });
               session.close();
             })
             .catch(() => undefined);

@@ -134,7 +134,8 @@ export class PeerSession implements Session {
   private abortCause: AbortCause | undefined;
   private readonly joinWaiters = new Set<() => void>();
   private closed = false;
-  private abortSent = false;
+  /** Peers told of this party's abort already (tell), whom `abort` does not tell again. */
+  private readonly told = new Set<number>();
   /** What the computation's log line and metrics report: sizes and counts, never contents. */
   private readonly openedAt = Date.now();
   private readonly traffic = { bytesSent: 0, bytesReceived: 0, messagesSent: 0, messagesReceived: 0 };
@@ -214,27 +215,31 @@ export class PeerSession implements Session {
   bind(from: number, instance: string): void {
     if (this.bound[from] !== undefined) return;
     this.bound[from] = instance;
-    if (this.hasEveryone()) for (const wake of this.joinWaiters) wake();
+    for (const wake of [...this.joinWaiters]) wake();
   }
 
   private hasEveryone(): boolean {
     return this.bound.every((b, i) => b !== undefined || i === this.myself);
   }
 
-  whenJoined(timeoutMs: number = this.timeoutMs): Promise<boolean> {
-    if (this.hasEveryone()) return Promise.resolve(true);
+  whenJoined(timeoutMs: number = this.timeoutMs, peer?: number): Promise<boolean> {
+    const joined = peer === undefined ? () => this.hasEveryone() : () => this.bound[peer] !== undefined;
+    if (joined()) return Promise.resolve(true);
     if (this.closed) return Promise.resolve(false);
     // A party not yet confirmed may have messages held for it here: have it confirmed.
     this.bound.forEach((b, i) => {
-      if (b === undefined && i !== this.myself && this.confirmations[i] !== undefined) this.host.wantConfirmation(this, i);
+      if (b === undefined && i !== this.myself && (peer === undefined || i === peer) && this.confirmations[i] !== undefined) this.host.wantConfirmation(this, i);
     });
     return new Promise<boolean>((resolve) => {
-      const done = (joined: boolean) => {
+      const done = (result: boolean) => {
         clearTimeout(timer);
         this.joinWaiters.delete(wake);
-        resolve(joined);
+        resolve(result);
       };
-      const wake = () => done(this.hasEveryone());
+      // Woken at every bind and at close: a waiter for one peer checks that peer.
+      const wake = () => {
+        if (this.closed || joined()) done(joined());
+      };
       const timer = setTimeout(() => done(false), timeoutMs);
       this.joinWaiters.add(wake);
     });
@@ -519,20 +524,19 @@ export class PeerSession implements Session {
   async abort(reason: string, cause?: AbortCause): Promise<void> {
     this.abortCause ??= cause ?? { slug: 'peer-failed' };
     this.fail(new PeerError(`this party aborted the computation: ${reason}`, { where: this.party(this.myself) }));
-    if (this.abortSent) return;
-    this.abortSent = true;
-    const payload = abortNotice(reason, cause);
+    await Promise.all(this.nodes.map((_, i) => this.tell(i, reason, cause)));
+  }
+
+  async tell(peer: number, reason: string, cause?: AbortCause): Promise<void> {
+    if (peer === this.myself || this.told.has(peer)) return;
+    this.told.add(peer);
+    this.abortCause ??= cause ?? { slug: 'peer-failed' };
     const timeoutMs = Math.min(this.timeoutMs, 5000);
-    const results = await Promise.allSettled(
-      this.nodes.map((_, i) =>
-        i === this.myself ? Promise.resolve() : this.host.post(this, i, ABORT_STAGE, 0, payload, AbortSignal.timeout(timeoutMs), timeoutMs),
-      ),
-    );
-    results.forEach((result, i) => {
-      if (result.status === 'rejected') {
-        this.host.warn({ uuid: this.uuid, party: this.party(i), err: (result.reason as Error).message }, 'could not deliver abort');
-      }
-    });
+    try {
+      await this.host.post(this, peer, ABORT_STAGE, 0, abortNotice(reason, cause), AbortSignal.timeout(timeoutMs), timeoutMs);
+    } catch (err) {
+      this.host.warn({ uuid: this.uuid, party: this.party(peer), err: (err as Error).message }, 'could not deliver abort');
+    }
   }
 
   /** This computation as the operations side sees it (server/peer/observer.ts). */

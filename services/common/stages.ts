@@ -8,6 +8,7 @@
 
 import { BadInputError, ConflictError, PeerError, TesseraError, TimeoutError, TooLargeError } from '../errors.js';
 import type { Session } from '../peer.js';
+import { abortAsPeersJoin } from '../abort.js';
 import type { Deliveries } from './deliveries.js';
 
 /** The ordered stage list (`all`, for Session OpenOptions.stages) and one constant per stage. */
@@ -343,19 +344,11 @@ async function abortPeers(session: Session, err: unknown, waitForJoin: boolean, 
   const slug = unreachable ? 'timeout' : err instanceof TesseraError ? err.slug : undefined;
   const cause = err instanceof TesseraError ? { slug: slug!, ...(err.where !== undefined ? { where: err.where } : {}) } : undefined;
   try {
-    // Wait (briefly) until every peer has been heard from, so the notice reaches computations
-    // that are running there; a peer heard from by then fails at once. The wait is bounded: in a
-    // protocol whose first messages go around a ring, a party may hear from some peers only late,
-    // and its peers must not wait for their stage timeout meanwhile.
-    if (waitForJoin) await session.whenJoined(JOIN_WAIT_MS).catch(() => false);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      session.abort(reason, cause).catch(() => {}),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, graceMs);
-      }),
-    ]);
-    clearTimeout(timer);
+    // With waitForJoin, each peer is told once it has been heard from, so the notice reaches the
+    // computation running there and fails it at once (services/abort.ts abortAsPeersJoin). The
+    // wait is bounded: in a protocol whose first messages go around a ring, a party may hear from
+    // some peers only late, and in the vector sum's star a leaf never hears from another leaf.
+    await abortAsPeersJoin(session, reason, cause, waitForJoin ? JOIN_WAIT_MS : 0, graceMs);
   } finally {
     session.close();
   }

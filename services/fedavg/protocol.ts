@@ -275,7 +275,8 @@ class CountingSession implements Session {
   }
   abort(reason: string, cause?: AbortCause): Promise<void> { return this.inner.abort(reason, cause); }
   close(): void { this.inner.close(); }
-  whenJoined(timeoutMs?: number): Promise<boolean> { return this.inner.whenJoined(timeoutMs); }
+  tell(peer: number, reason: string, cause?: AbortCause): Promise<void> { return this.inner.tell(peer, reason, cause); }
+  whenJoined(timeoutMs?: number, peer?: number): Promise<boolean> { return this.inner.whenJoined(timeoutMs, peer); }
   pairSecret(peer: number, context: Uint8Array): Uint8Array { return this.inner.pairSecret(peer, context); }
 }
 

@@ -76,6 +76,9 @@ class MemorySession implements Session {
   /** The parties heard from in this computation (any message, an abort too): whenJoined. */
   readonly #joined = new Set<number>();
   readonly #joinWaiters = new Set<() => void>();
+  /** Peers told of this party's abort already (tell), whom `abort` does not tell again. */
+  readonly #told = new Set<number>();
+  #recorded = false;
   readonly termsJson: string;
 
   constructor(
@@ -139,7 +142,7 @@ class MemorySession implements Session {
     // As server/peer binds a sender on its first message, before the session judges it.
     if (m.from !== this.myself && !this.#joined.has(m.from)) {
       this.#joined.add(m.from);
-      if (this.#hasEveryone()) for (const wake of this.#joinWaiters) wake();
+      for (const wake of [...this.#joinWaiters]) wake();
     }
     if (!this.open) {
       if (m.abort) return;
@@ -224,16 +227,20 @@ class MemorySession implements Session {
    * enough: a failing party that told a peer before the peer had sent anything would fail it
    * differently from real servers (its first message would meet a closed session, a 409).
    */
-  whenJoined(timeoutMs: number = this.timeoutMs): Promise<boolean> {
-    if (this.#hasEveryone()) return Promise.resolve(true);
+  whenJoined(timeoutMs: number = this.timeoutMs, peer?: number): Promise<boolean> {
+    const joined = peer === undefined ? () => this.#hasEveryone() : () => this.#joined.has(peer);
+    if (joined()) return Promise.resolve(true);
     if (this.#closed) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
-      const done = (joined: boolean): void => {
+      const done = (result: boolean): void => {
         clearTimeout(timer);
         this.#joinWaiters.delete(wake);
-        resolve(joined);
+        resolve(result);
       };
-      const wake = (): void => done(this.#hasEveryone());
+      // Woken at every first message from a party and at close: a waiter for one peer checks that peer.
+      const wake = (): void => {
+        if (this.#closed || joined()) done(joined());
+      };
       const timer = setTimeout(() => done(false), timeoutMs);
       this.#joinWaiters.add(wake);
     });
@@ -243,15 +250,21 @@ class MemorySession implements Session {
     const first = this.#failure === undefined;
     this.fail(new PeerError(`this party aborted the computation: ${reason}`, { where: party(this.nodes, this.myself) }));
     if (!first && this.hub.abortsSent.has(`${this.uuid}/${this.myself}`)) return;
-    this.hub.abortsSent.add(`${this.uuid}/${this.myself}`);
-    this.hub.aborts.push({ uuid: this.uuid, from: this.myself, reason });
-    for (let i = 0; i < this.parties; i++) {
-      if (i !== this.myself) {
-        await this.hub
-          .deliver(this.uuid, i, this.nodes, { from: this.myself, stage: 'abort', seq: 0, payload: abortNotice(reason, cause), terms: this.termsJson, abort: true })
-          .catch(() => {});
-      }
+    for (let i = 0; i < this.parties; i++) await this.tell(i, reason, cause);
+  }
+
+  async tell(peer: number, reason: string, cause?: AbortCause): Promise<void> {
+    if (peer === this.myself || this.#told.has(peer)) return;
+    this.#told.add(peer);
+    // One record per session that aborts, however many peers it tells and when.
+    if (!this.#recorded) {
+      this.#recorded = true;
+      this.hub.abortsSent.add(`${this.uuid}/${this.myself}`);
+      this.hub.aborts.push({ uuid: this.uuid, from: this.myself, reason });
     }
+    await this.hub
+      .deliver(this.uuid, peer, this.nodes, { from: this.myself, stage: 'abort', seq: 0, payload: abortNotice(reason, cause), terms: this.termsJson, abort: true })
+      .catch(() => {});
   }
 
   /**
