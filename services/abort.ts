@@ -39,6 +39,13 @@ export function abortError(party: string, from: number, payload: Buffer): Tesser
     const missing = [...notice.where.matchAll(/party (\d+) \(/g)].map((m) => Number(m[1]));
     return new TimeoutError(`${party} gave up waiting: ${reason}`, { where: notice.where.slice(0, 300), extra: { party: from, missing } });
   }
+  // A party that failed because of another one names it (a party passing on an abort it was told,
+  // as the vector sum's aggregator does for its leaves, or one refusing a peer's message): the
+  // problem names that party, which the client can act on, and the detail says who passed it on.
+  const culprit = typeof notice.where === 'string' ? /^party (\d+) \(/.exec(notice.where) : null;
+  if (culprit !== null) {
+    return new PeerError(`${party} aborted the computation: ${reason}`, { where: notice.where!.slice(0, 300), extra: { party: Number(culprit[1]) } });
+  }
   return new PeerError(`${party} aborted the computation: ${reason}`, { where: party, extra: { party: from } });
 }
 
@@ -64,10 +71,23 @@ async function bounded(promise: Promise<void>, ms: number | undefined): Promise<
  */
 export async function abortAsPeersJoin(session: Session, reason: string, cause: AbortCause | undefined, joinWaitMs?: number, graceMs?: number): Promise<void> {
   const others = Array.from({ length: session.parties }, (_, i) => i).filter((i) => i !== session.myself);
-  await Promise.all(
-    others.map(async (peer) => {
-      if (await session.whenJoined(joinWaitMs, peer).catch(() => false)) await bounded(session.tell(peer, reason, cause), graceMs);
-    }),
-  );
+  // Once the session fails meanwhile (a peer told us it aborted, typically passing our own notice
+  // on), that peer has told every party it could: waiting longer for the others gains nothing.
+  let stopWaiting = (): void => {};
+  const failed = new Promise<false>((resolve) => {
+    stopWaiting = () => resolve(false);
+    if (session.signal.aborted) stopWaiting();
+    else session.signal.addEventListener('abort', stopWaiting, { once: true });
+  });
+  try {
+    await Promise.all(
+      others.map(async (peer) => {
+        const joined = await Promise.race([session.whenJoined(joinWaitMs, peer).catch(() => false), failed]);
+        if (joined) await bounded(session.tell(peer, reason, cause), graceMs);
+      }),
+    );
+  } finally {
+    session.signal.removeEventListener('abort', stopWaiting);
+  }
   await bounded(session.abort(reason, cause), graceMs);
 }

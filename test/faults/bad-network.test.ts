@@ -90,4 +90,33 @@ describe('bad network arguments and missing parties', { timeout: 120_000 }, () =
       assert.deepEqual(err.problem.missing, [2]);
     }
   });
+
+  test('a bad input at a leaf of the star (4 parties): every other party fails at once with a 502 naming that leaf', async () => {
+    // From 4 parties on the sum is the star: the leaves hear from the aggregator alone. The bad leaf
+    // tells the aggregator as soon as its nonce is in, and the aggregator passes the notice on,
+    // naming the leaf (services/abort.ts abortAsPeersJoin, abortError). Telling every peer only
+    // once all had sent something kept the other leaves waiting for the 3 s join wait, which no
+    // leaf ever ends, and met their 3 s stage timeout (a 504).
+    const uuid = randomUUID();
+    const nodes = cluster.nodes;
+    const started = Date.now();
+    const outcomes = await within(10 * STAGE_TIMEOUT_MS, 'all parties', Promise.allSettled(
+      [19, 5, 'abc', 61].map((data, myself) => clients[myself]!.secureSum(data, { nodes, uuid, myself })),
+    ));
+    const elapsed = Date.now() - started;
+    const own = problemOf(outcomes[2]!, 'party 2');
+    assert.equal(own.status, 400);
+    assert.equal(own.problem.where, 'kwargs.data');
+    const culprit = `party 2 (${nodes[2]})`;
+    for (const i of [0, 1, 3]) {
+      const err = problemOf(outcomes[i]!, `party ${i}`);
+      assert.equal(err.status, 502, err.message);
+      // Every problem says who failed and why. A leaf told by the aggregator names party 2 as its
+      // `where`; a leaf whose masked vector reached the aggregator after it had failed was refused
+      // (409) and names the aggregator, with party 2's abort as the reason.
+      assert.ok(String(err.problem.detail).includes(`${culprit} aborted the computation: BadInputError: invalid input at kwargs.data`), `party ${i}: ${err.problem.detail}`);
+      assert.ok(err.problem.where === culprit || (i !== 0 && err.problem.where === `party 0 (${nodes[0]})` && /refused/.test(String(err.problem.detail))), `party ${i}: ${err.problem.where}`);
+    }
+    assert.ok(elapsed < STAGE_TIMEOUT_MS / 2, `the others fail by the abort, long before the join wait and their timeouts (${elapsed} ms)`);
+  });
 });

@@ -230,6 +230,18 @@ describe('runProtocol', () => {
     assert.deepEqual(hub.closed, [`${UUID}/0`]);
   });
 
+  test('a bad input is told to each peer as soon as that peer has joined, not once every peer has', async () => {
+    const { sessions: [s, b, c] } = await network();
+    // Party 1 has sent party 0 something; party 2 never does (a leaf to another leaf in a star).
+    await scatter(b, STAGES.shares, () => byte(1), { to: [0] });
+    const started = Date.now();
+    await assert.rejects(runProtocol(s, async () => { throw new BadInputError('not a number', { where: 'kwargs.data' }); }), BadInputError);
+    // Party 1 fails at once, naming party 0; party 2 is told only when the join wait ends (3 s).
+    await assert.rejects(b.receive(0, STAGES.partials), (e: unknown) => e instanceof PeerError && /party 0 .*aborted the computation: BadInputError: invalid input at kwargs\.data/.test(e.message));
+    assert.ok(Date.now() - started < 1_000, `party 1 told at once (${Date.now() - started} ms)`);
+    assert.equal(c.signal.aborted, false, 'party 2, which never sent party 0 anything, is not told yet');
+  });
+
   test('a failure every party raises by itself is rethrown and closes the session, telling no peer', async () => {
     const { hub, sessions: [s] } = await network();
     const err = raisedByEveryParty(new ConflictError('X at party 0 is 2×3 and Y at party 1 is 2×2', { where: 'kwargs.data' }));
