@@ -201,14 +201,15 @@ function checkNonce(payload: Uint8Array, where: string): Uint8Array {
 
 /**
  * Below this many parties the sum runs by additive sharing between every pair (2n(n−1) messages
- * in two stages, see sharedSum): every party then hears from every other, which the fault
- * handling relies on to be prompt (a party whose own input is bad tells the others once each has
- * joined, stages.ts runProtocol; a party listing the nodes in another order meets a peer that
- * names the disagreement). In the star of the masked sum a party hears from the aggregator alone,
- * so there such notices reach the others through the aggregator or at their timeout. The star is
- * not slower even at 3 parties (bench/vectorsum.ts, one process: median 48 ms against 91 ms on a
- * loaded machine); the threshold keeps small networks' fault behaviour, and from 4 parties on the
- * message count decides: 3(n−1) against 2n(n−1).
+ * in two stages, see sharedSum): every party then hears from every other. In the star of the
+ * masked sum a party hears from the aggregator alone, so notices reach the others through the
+ * aggregator (a bad input: services/abort.ts abortAsPeersJoin, passed on at once) or at their
+ * timeout (a party listing the nodes in another order, refused by the aggregator), and a leaf
+ * masks with the key it last knew for each other leaf, never hearing from them
+ * (docs/performance.md "The 3-party sum as the star, measured and not made": a leaf whose server
+ * changed its key breaks the other leaves' masks). The star is not slower even at 3 parties
+ * (10–20% less time and CPU per SecureSum between servers); the threshold keeps small networks'
+ * fault behaviour, and from 4 parties on the message count decides: 3(n−1) against 2n(n−1).
  */
 export const MASKED_FROM = 4;
 
