@@ -74,11 +74,9 @@ export async function abortAsPeersJoin(session: Session, reason: string, cause: 
   // Once the session fails meanwhile (a peer told us it aborted, typically passing our own notice
   // on), that peer has told every party it could: waiting longer for the others gains nothing.
   let stopWaiting = (): void => {};
-  const failed = new Promise<false>((resolve) => {
-    stopWaiting = () => resolve(false);
-    if (session.signal.aborted) stopWaiting();
-    else session.signal.addEventListener('abort', stopWaiting, { once: true });
-  });
+  const failed = new Promise<false>((resolve) => (stopWaiting = () => resolve(false)));
+  if (session.signal.aborted) stopWaiting();
+  else session.signal.addEventListener('abort', stopWaiting, { once: true });
   try {
     await Promise.all(
       others.map(async (peer) => {

@@ -285,7 +285,7 @@ export function raisedByEveryParty<E extends Error>(err: E): E {
   return err;
 }
 
-/** How long a party whose own input is bad waits to hear from every peer before it tells them. */
+/** How long a party whose own input is bad waits to hear from a peer before it tells that peer anyway. */
 const JOIN_WAIT_MS = 3_000;
 
 /** How long a failing party waits for its abort notices before giving up on them. */
@@ -298,9 +298,10 @@ const ABORT_GRACE_MS = 2_000;
  * (which names a place, never a secret value), not arbitrary exception text.
  *
  * A party that fails on its own input (a BadInputError before any peer failed) answers its client
- * at once, but sends its notice only once every other party has joined (bounded by the stage
- * timeout): a notice sent to a party whose client has not called yet would name no computation
- * there (server/peer/inbound.ts route), whereas one sent to a party that joined fails it at once.
+ * at once, and sends its notice to each other party once that party has joined (bounded by
+ * JOIN_WAIT_MS): a notice sent to a party whose client has not called yet would name no
+ * computation there (server/peer/inbound.ts route), whereas one sent to a party that joined fails
+ * it at once.
  */
 export async function runProtocol<T>(
   session: Session,
