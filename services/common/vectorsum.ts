@@ -9,7 +9,8 @@
 // messages in all where additive sharing between every pair needed 2n(n−1):
 //   nonce:  the aggregator draws 32 fresh bytes and sends them to every party;
 //   masked: party i ≠ 0 sends the aggregator y_i = v_i + Σ_{j ∉ {0, i}} ±PRG(k_ij), the sign +
-//           when i < j and − when i > j, on each lane's own ring or field;
+//           when i < j and − when i > j, on each lane's own ring or field, followed by its key
+//           checks (keyChecks), which the aggregator compares pair by pair (checkPairKeys);
 //   total:  the aggregator adds its own v_0 and every y_i, and sends the total to every party.
 // Each pair's masks appear once with each sign, so they cancel: Σ_i y_i + v_0 = Σ_i v_i.
 //
@@ -192,6 +193,82 @@ export function pairMask(session: Session, peer: number, lanes: readonly Lane[],
   return expandMask(lanes, session.pairSecret(peer, maskContext(stage, seq, nonce)));
 }
 
+/**
+ * The bytes of one key check (keyChecks): enough that two different pair keys give the same check
+ * with probability 2^-64, which is all it is for (semi-honest parties; see keyChecks).
+ */
+const KEY_CHECK_BYTES = 8;
+
+/**
+ * A leaf's key checks for the run whose masks use `context`: for every other leaf j, in ascending
+ * order, the first KEY_CHECK_BYTES of the pair secret with j under `checkContext`, a context of
+ * the run's own that no mask uses. Leaves i and j send the same check for each other exactly when
+ * they derived the same pair key, i.e. when each knows the other's current identity key; the
+ * aggregator compares them (checkPairKeys). A leaf never hears from another leaf in the star, so
+ * it masks with the key it last knew for it: after a server was replaced by one with a new key at
+ * the same URL, that key is out of date, the masks no longer cancel, and without the checks the
+ * total would be silently wrong (or a decoded real out of range).
+ *
+ * What the aggregator learns from them: HKDF outputs under a context no mask is derived from, so
+ * nothing of any mask (HKDF's outputs for distinct info are independent), only whether each pair
+ * agrees.
+ */
+function keyChecks(session: Session, checkContext: Uint8Array): Uint8Array {
+  const leaves = leavesBut(session.parties, session.myself);
+  const out = new Uint8Array(leaves.length * KEY_CHECK_BYTES);
+  leaves.forEach((j, k) => out.set(session.pairSecret(j, checkContext).subarray(0, KEY_CHECK_BYTES), k * KEY_CHECK_BYTES));
+  return out;
+}
+
+/** Every leaf of the star (every party but the aggregator) except `but`, ascending. */
+function leavesBut(parties: number, but: number): number[] {
+  return Array.from({ length: parties }, (_, j) => j).filter((j) => j !== AGGREGATOR && j !== but);
+}
+
+/** What the aggregator takes from leaf i's masked message: its masked vector and its key checks. */
+interface MaskedMessage {
+  readonly vector: bigint[][];
+  readonly checks: Uint8Array;
+}
+
+function decodeMasked(lanes: readonly Lane[], parties: number, payload: Uint8Array, where: string): MaskedMessage {
+  const checkBytes = (parties - 2) * KEY_CHECK_BYTES;
+  const vectorBytes = payload.length - checkBytes;
+  if (vectorBytes !== width(lanes)) {
+    throw new PeerError(`malformed vector-sum message of ${payload.length} bytes (expected ${width(lanes) + checkBytes}: do the parties agree on the shape?)`, { where });
+  }
+  return { vector: decodeLanes(lanes, payload.subarray(0, vectorBytes), where), checks: payload.subarray(vectorBytes) };
+}
+
+/**
+ * The aggregator's comparison of the leaves' key checks: for every pair of leaves i < j, i's check
+ * for j against j's check for i. A pair that disagrees fails the computation (a PeerError every
+ * party answers 502 with), naming the party in the most such pairs (the replaced one, when there
+ * are three leaves or more) and every pair, rather than return a total whose masks do not cancel.
+ * The leaves drop the keys this computation did not confirm when it fails (server/peer/node.ts
+ * sessionClosed), so the next computation learns each peer's current key.
+ */
+function checkPairKeys(session: Session, masked: ReadonlyMap<number, MaskedMessage>): void {
+  const checkOf = (i: number, j: number) => {
+    const k = j - 1 - (j > i ? 1 : 0); // j's place in leavesBut(n, i): the leaves 1…n−1 but i
+    return Buffer.from(masked.get(i)!.checks.subarray(k * KEY_CHECK_BYTES, (k + 1) * KEY_CHECK_BYTES));
+  };
+  const pairs: [number, number][] = [];
+  const leaves = leavesBut(session.parties, AGGREGATOR);
+  for (const i of leaves) for (const j of leaves) if (i < j && !checkOf(i, j).equals(checkOf(j, i))) pairs.push([i, j]);
+  if (pairs.length === 0) return;
+  const count = new Map<number, number>();
+  for (const pair of pairs) for (const p of pair) count.set(p, (count.get(p) ?? 0) + 1);
+  const named = [...count.entries()].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+  const listed = pairs.slice(0, 5).map(([i, j]) => `${partyName(session, i)} and ${partyName(session, j)}`).join('; ');
+  throw new PeerError(
+    `parties derived different pair keys (${listed}${pairs.length > 5 ? `; ${pairs.length - 5} more pairs` : ''}). ` +
+      'One of each pair masked with a key of the other that is no longer current: was the server at one of these URLs replaced? ' +
+      'Each party has dropped the keys this computation did not confirm: run the computation again.',
+    { where: partyName(session, named) },
+  );
+}
+
 function checkNonce(payload: Uint8Array, where: string): Uint8Array {
   if (payload.length !== NONCE_BYTES) {
     throw new PeerError(`malformed vector-sum nonce of ${payload.length} bytes (expected ${NONCE_BYTES})`, { where });
@@ -205,11 +282,11 @@ function checkNonce(payload: Uint8Array, where: string): Uint8Array {
  * masked sum a party hears from the aggregator alone, so notices reach the others through the
  * aggregator (a bad input: services/abort.ts abortAsPeersJoin, passed on at once) or at their
  * timeout (a party listing the nodes in another order, refused by the aggregator), and a leaf
- * masks with the key it last knew for each other leaf, never hearing from them
- * (docs/performance.md "The 3-party sum as the star, measured and not made": a leaf whose server
- * changed its key breaks the other leaves' masks). The star is not slower even at 3 parties
- * (10–20% less time and CPU per SecureSum between servers); the threshold keeps small networks'
- * fault behaviour, and from 4 parties on the message count decides: 3(n−1) against 2n(n−1).
+ * masks with the key it last knew for each other leaf, never hearing from them (a leaf whose
+ * server changed its key is caught by the key checks: checkPairKeys). The star is not slower even
+ * at 3 parties (10–20% less time and CPU per SecureSum between servers); the threshold keeps small
+ * networks' fault behaviour, and from 4 parties on the message count decides: 3(n−1) against
+ * 2n(n−1).
  */
 export const MASKED_FROM = 4;
 
@@ -249,10 +326,11 @@ async function maskedSum(session: Session, stages: VectorSumStages, lanes: reado
     const others = otherParties(session);
     const [, masked] = await Promise.all([
       broadcast(session, stages.nonce, randomBytes(NONCE_BYTES), { seq }),
-      gather(session, stages.masked, others, decoder, { seq, deliveries }),
+      gather(session, stages.masked, others, (p, from) => decodeMasked(lanes, session.parties, p, partyName(session, from)), { seq, deliveries }),
     ]);
+    checkPairKeys(session, masked);
     const total = own;
-    for (const term of masked.values()) addInto(lanes, total, term);
+    for (const { vector } of masked.values()) addInto(lanes, total, vector);
     await broadcast(session, stages.total, encodeLanes(lanes, total), { seq, deliveries });
     return total;
   }
@@ -267,7 +345,8 @@ async function maskedSum(session: Session, stages: VectorSumStages, lanes: reado
     if (session.myself < j) addInto(lanes, masked, mask);
     else subInto(lanes, masked, mask);
   }
-  await scatter(session, stages.masked, () => encodeLanes(lanes, masked), { seq, to: from, deliveries });
+  const checks = keyChecks(session, maskContext(`${stages.masked}/key-check`, seq, nonce));
+  await scatter(session, stages.masked, () => Buffer.concat([encodeLanes(lanes, masked), checks]), { seq, to: from, deliveries });
   const total = await gather(session, stages.total, from, decoder, { seq, deliveries });
   return total.get(AGGREGATOR)!;
 }

@@ -8,11 +8,12 @@ export { simulatedNodes } from '../../services/simulation/index.js';
 
 /**
  * A network whose sessions pass every call through to `net`'s, except the ones `change` replaces
- * (send, receive): how a test plays a tampering or recording peer on the real session semantics.
+ * (send, receive, pairSecret): how a test plays a tampering or recording peer, or one whose key
+ * of a peer is out of date, on the real session semantics.
  */
 export function wrapNetwork(
   net: PeerNetwork,
-  change: (session: Session) => Partial<Pick<Session, 'send' | 'receive'>>,
+  change: (session: Session) => Partial<Pick<Session, 'send' | 'receive' | 'pairSecret'>>,
 ): PeerNetwork {
   return {
     stageTimeoutMs: net.stageTimeoutMs,

@@ -14,6 +14,7 @@ import { F25519 } from '../../../services/common/field.js';
 import { EXACT_SCALAR } from '../../../services/common/fixedpoint.js';
 import { runProtocol, StageOrder } from '../../../services/common/stages.js';
 import { zeroRuns } from '../../support/transcript.js';
+import { wrapNetwork } from '../../support/network.js';
 import { within } from '../../within.js';
 
 const STAGES = vectorSumStages('test');
@@ -177,7 +178,7 @@ test('a coalition of the aggregator and all but two parties, removing every mask
   const stripped = honest.map((h) => {
     const y = hub.log.find((m) => m.stage === STAGES.masked && m.from === h)!.payload!;
     const REAL = REAL_RING.byteLength;
-    const vector = [REAL_RING.decodeBytes(y.subarray(0, REAL), 'y'), COUNT_RING.decodeBytes(y.subarray(REAL), 'y')];
+    const vector = [REAL_RING.decodeBytes(y.subarray(0, REAL), 'y'), COUNT_RING.decodeBytes(y.subarray(REAL, REAL + COUNT_RING.byteLength), 'y')];
     // Every key the coalition holds with h: its members' own sessions derive them.
     for (const c of corrupt) {
       const mask = pairMask(runs[c]!.session, h, lanes, STAGES.masked, 0, nonce);
@@ -196,6 +197,32 @@ test('a coalition of the aggregator and all but two parties, removing every mask
   // … and the honest pair's masks cancel in the sum, which is what the output reveals.
   assert.equal(EXACT_SCALAR.decode(REAL_RING.add(stripped[0]![0]!, stripped[1]![0]!), 'sum'), inputs[2]! + inputs[4]!);
   assert.equal(COUNT_RING.add(stripped[0]![1]!, stripped[1]![1]!), 2n);
+});
+
+test('leaves whose pair keys disagree (one holds an out-of-date key of the other) fail at every party, naming the pair, and no total goes out', async () => {
+  const n = 5;
+  const [stale, of] = [3, 2]; // party 3 derives its pair key with party 2 from a key party 2 no longer has
+  const hub = new MemoryHub(simulatedNodes(n), 5000);
+  hub.capture = true;
+  const net = (myself: number) => wrapNetwork(hub.network(myself), (s) => (myself !== stale ? {} : {
+    pairSecret: (peer, context) => {
+      const secret = s.pairSecret(peer, context);
+      return peer === of ? secret.map((b) => b ^ 1) : secret;
+    },
+  }));
+  const outcomes = await Promise.allSettled(hub.nodes.map(async (_, myself) => {
+    const session = await net(myself).open({ uuid: 'stale', myself, terms: { microprotocol: 'T', nodes: hub.nodes }, stages: STAGES.all });
+    return runProtocol(session, () => secureVectorSum(session, STAGES, sumLanes(myself, 1n), { construction: 'masked' }));
+  }));
+  outcomes.forEach((o, i) => {
+    assert.equal(o.status, 'rejected', `party ${i} must fail, not return ${JSON.stringify((o as PromiseFulfilledResult<unknown>).value, (_, v) => (typeof v === 'bigint' ? String(v) : v))}`);
+    const err = (o as PromiseRejectedResult).reason as Error;
+    assert.ok(err instanceof PeerError, `party ${i}: ${String(err)}`);
+    assert.match(err.message, /derived different pair keys \(party 2 \([^)]*\) and party 3 \([^)]*\)\)/, `party ${i}`);
+  });
+  assert.equal(hub.log.filter((m) => m.stage === STAGES.total).length, 0, 'no total');
+  // Each leaf's checks ride with its masked vector: 8 bytes for each of the other n − 2 leaves.
+  for (const m of hub.log.filter((m) => m.stage === STAGES.masked)) assert.equal(m.payload!.length, encoded(0, 0n).length + 8 * (n - 2));
 });
 
 // ---- the last stage's receipts are the caller's to await (deliveries.ts); a lost send still fails -
