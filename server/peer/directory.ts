@@ -114,6 +114,14 @@ export class PeerDirectory {
   }
 
   /**
+   * Drops the identity cached for `url` if it still has `publicKey` (a computation that failed
+   * found it suspect, node.ts sessionClosed): the next computation with that peer asks for it.
+   */
+  forget(url: string, publicKey: string): void {
+    if (this.cache.get(url)?.publicKey === publicKey) this.cache.delete(url);
+  }
+
+  /**
    * What this server knows of the peer at `url` without asking: the identity last proven there
    * (cached), else, when the peers file pins `url`, the pinned key with its run not known yet
    * (bootId UNKNOWN_BOOT). The pinned key is what any answer at `url` would have to present

@@ -473,7 +473,18 @@ export class PeerNode implements PeerNetwork, PeerEndpoint, SessionHost {
   }
 
   sessionClosed(session: PeerSession): void {
-    this.observer.computationEnded(session.record());
+    const record = session.record();
+    this.observer.computationEnded(record);
+    // A computation that failed vouches for no key it never confirmed: a peer whose key it derived
+    // pair secrets with while unconfirmed (one leaf of the vector sum's star for another, which it
+    // never hears from) may have been replaced by a server with a new key at its URL, and that is
+    // a cause of such a failure (vectorsum.ts checkPairKeys). Its cached identity is dropped, so
+    // the next computation with it asks every peer's current identity (open, not warm).
+    if (record.outcome !== 'ok') {
+      for (const i of session.unconfirmedPairKeys) {
+        if (session.confirmations[i] !== undefined) this.directory.forget(session.nodes[i]!, session.nodeKeys[i]!);
+      }
+    }
     session.nodes.forEach((url, i) => {
       if (session.confirmations[i] === undefined) return;
       const waiting = this.unconfirmed.get(url);

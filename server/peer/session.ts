@@ -111,6 +111,12 @@ export class PeerSession implements Session {
    */
   readonly confirmations: (Promise<void> | undefined)[] = [];
   private readonly confirmResolvers: ((() => void) | undefined)[] = [];
+  /**
+   * The parties a pair secret was derived with while their key was still unconfirmed here (the one
+   * this server last knew): if this computation fails before confirming them, node.ts
+   * sessionClosed drops those keys, so the next computation asks for the current ones.
+   */
+  readonly unconfirmedPairKeys = new Set<number>();
   /** The proof tick (directory.ts proofTick) at which this session opened: only later proofs confirm a party. */
   openedTick = 0;
   /** Per party: this session's sends to it still in flight (their receipts may confirm it). */
@@ -345,6 +351,7 @@ export class PeerSession implements Session {
 
   pairSecret(peer: number, context: Uint8Array): Uint8Array {
     this.checkPeer(peer, 'peer');
+    if (this.confirmations[peer] !== undefined) this.unconfirmedPairKeys.add(peer);
     return this.host.pairSecret(this.nodeKeys[peer]!, pairSecretInfo(this.uuid, this.termsJson, this.myself, peer, context));
   }
 

@@ -364,4 +364,26 @@ describe('identity requests: once per pair of servers, not per computation', () 
     await allPairs('after-restart-again');
     assert.deepEqual(identityRequests(), [0, 0, 0]);
   });
+
+  test('a computation that fails after deriving a pair secret with a peer it never confirmed drops that key: its next computation asks every peer', async () => {
+    // Party 1 derives a pair secret with party 2 and exchanges nothing with it, as one leaf of the
+    // vector sum's star does with another: party 2's key stays unconfirmed in that computation.
+    // Whether the computation failed decides whether that key is kept (node.ts sessionClosed).
+    const context = Buffer.from('context');
+    for (const fails of [false, true]) {
+      await allPairs(`warm-up-pair-${fails}`);
+      const sessions = await within(5000, 'open', openAll(net, `pair-${fails}`));
+      sessions[1]!.pairSecret(2, context);
+      if (fails) {
+        // Party 0 gives up and tells the others; party 1 fails on that notice, sending party 2 nothing.
+        await within(5000, 'abort', sessions[0]!.abort('gave up'));
+        await within(5000, 'party 1 told', new Promise((resolve) => (sessions[1]!.signal.aborted ? resolve(undefined) : sessions[1]!.signal.addEventListener('abort', resolve))));
+      }
+      sessions.forEach((s) => s.close());
+      clearRequests();
+      await allPairs(`after-pair-${fails}`);
+      // Party 1 opens anew, asking both peers their identity (each once); no one else asks anyone.
+      assert.deepEqual(identityRequests(), fails ? [1, 0, 1] : [0, 0, 0], fails ? 'after a failure' : 'after a success');
+    }
+  });
 });
