@@ -49,6 +49,8 @@ export interface Session {
   /** Number of parties n. */
   readonly parties: number;
   readonly nodes: readonly string[];
+  /** The per-wait timeout a receive has unless it names its own (OpenOptions.timeoutMs, else the server's). */
+  readonly timeoutMs: number;
   /** Fires when the session fails (a peer aborted or disagreed on the terms, or it was closed). */
   readonly signal: AbortSignal;
   /**

@@ -2,7 +2,7 @@
 // own ring or field, e.g. exact fixed-point reals and 64-bit counts); every party learns the
 // element-wise sum over all parties and nothing else.
 //
-// Construction, from MASKED_FROM (4) parties on (below it, additive sharing: sharedSum at the
+// Construction, from MASKED_FROM (3) parties on (with two, additive sharing: sharedSum at the
 // end of this file): pairwise-masked aggregation (Ács and Castelluccia, "I Have a DREAM!", IH 2011;
 // Bonawitz et al., "Practical Secure Aggregation for Privacy-Preserving Machine Learning", CCS
 // 2017, §4 without its dropout recovery), with party 0 as the aggregator. Three stages, 3(n−1)
@@ -269,6 +269,18 @@ function checkPairKeys(session: Session, masked: ReadonlyMap<number, MaskedMessa
   );
 }
 
+/**
+ * How much longer than a stage's timeout a leaf waits for the total. The aggregator waits up to a
+ * stage timeout for the masked vectors, from before any leaf's wait for the total began; a leaf
+ * that never sends one is named by the aggregator's timeout, which it passes on to the others.
+ * Without the margin a leaf's own timeout came within milliseconds of that notice and, when first,
+ * named the aggregator instead of the party that never came (test/faults/stuck-uuid.test.ts at
+ * three parties; "two parties never arrive" in test/faults/bad-network.test.ts at four).
+ */
+function totalGraceMs(session: Session): number {
+  return Math.min(session.timeoutMs, 1000);
+}
+
 function checkNonce(payload: Uint8Array, where: string): Uint8Array {
   if (payload.length !== NONCE_BYTES) {
     throw new PeerError(`malformed vector-sum nonce of ${payload.length} bytes (expected ${NONCE_BYTES})`, { where });
@@ -277,22 +289,33 @@ function checkNonce(payload: Uint8Array, where: string): Uint8Array {
 }
 
 /**
- * Below this many parties the sum runs by additive sharing between every pair (2n(n−1) messages
- * in two stages, see sharedSum): every party then hears from every other. In the star of the
- * masked sum a party hears from the aggregator alone, so notices reach the others through the
- * aggregator (a bad input: services/abort.ts abortAsPeersJoin, passed on at once) or at their
- * timeout (a party listing the nodes in another order, refused by the aggregator), and a leaf
- * masks with the key it last knew for each other leaf, never hearing from them (a leaf whose
- * server changed its key is caught by the key checks: checkPairKeys). The star is not slower even
- * at 3 parties (10–20% less time and CPU per SecureSum between servers); the threshold keeps small
- * networks' fault behaviour, and from 4 parties on the message count decides: 3(n−1) against
- * 2n(n−1).
+ * From this many parties on the sum is the star (maskedSum): 3(n−1) messages against additive
+ * sharing's 2n(n−1), 6 against 12 at 3 parties, which takes 10–20% less time and CPU per SecureSum
+ * between servers (docs/performance.md "The 3-party sum as the star, made"). With two parties the
+ * star has no pair to mask with and takes three stages to the sharing's two, so two parties share.
+ * In the star a party hears from the aggregator alone: notices reach the others through the
+ * aggregator (a bad input: services/abort.ts abortAsPeersJoin, passed on at once; a timeout naming
+ * the missing party, which a leaf's grace on the total lets arrive first: totalGraceMs) or at their
+ * own timeout (a party listing the nodes in another order, refused by the aggregator), and a leaf
+ * masks with the key it last knew for each other leaf, never hearing from them (caught by the key
+ * checks when a server's key changed: checkPairKeys).
  */
-export const MASKED_FROM = 4;
+export const MASKED_FROM = 3;
 
 /** How many peer messages one secure vector sum of n parties sends (for benches and tests). */
 export function vectorSumMessages(n: number): number {
   return n >= MASKED_FROM ? 3 * (n - 1) : 2 * n * (n - 1);
+}
+
+/**
+ * How many of them party `from` sends party `to`: in the star the aggregator a leaf the nonce and
+ * the total, a leaf the aggregator its masked vector, and one leaf another nothing; in the sharing
+ * a share and a partial sum to every peer.
+ */
+export function vectorSumMessagesBetween(n: number, from: number, to: number): number {
+  if (from === to) return 0;
+  if (n < MASKED_FROM) return 2;
+  return from === AGGREGATOR ? 2 : to === AGGREGATOR ? 1 : 0;
 }
 
 /**
@@ -347,7 +370,7 @@ async function maskedSum(session: Session, stages: VectorSumStages, lanes: reado
   }
   const checks = keyChecks(session, maskContext(`${stages.masked}/key-check`, seq, nonce));
   await scatter(session, stages.masked, () => Buffer.concat([encodeLanes(lanes, masked), checks]), { seq, to: from, deliveries });
-  const total = await gather(session, stages.total, from, decoder, { seq, deliveries });
+  const total = await gather(session, stages.total, from, decoder, { seq, deliveries, timeoutMs: session.timeoutMs + totalGraceMs(session) });
   return total.get(AGGREGATOR)!;
 }
 

@@ -262,6 +262,7 @@ class CountingSession implements Session {
   get myself() { return this.inner.myself; }
   get parties() { return this.inner.parties; }
   get nodes() { return this.inner.nodes; }
+  get timeoutMs() { return this.inner.timeoutMs; }
   get signal() { return this.inner.signal; }
   send(to: number, stage: string, payload: Uint8Array, seq?: number): Promise<void> {
     this.bytesSent += payload.length;

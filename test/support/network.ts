@@ -24,6 +24,7 @@ export function wrapNetwork(
         myself: s.myself,
         parties: s.parties,
         nodes: s.nodes,
+        timeoutMs: s.timeoutMs,
         signal: s.signal,
         send: (to, stage, payload, seq) => s.send(to, stage, payload, seq),
         receive: (from, stage, seq, timeoutMs) => s.receive(from, stage, seq, timeoutMs),
