@@ -2,7 +2,7 @@
 // own ring or field, e.g. exact fixed-point reals and 64-bit counts); every party learns the
 // element-wise sum over all parties and nothing else.
 //
-// Construction, from MASKED_FROM (3) parties on (with two, additive sharing: sharedSum at the
+// Construction, from MASKED_FROM (4) parties on (below it, additive sharing: sharedSum at the
 // end of this file): pairwise-masked aggregation (Ács and Castelluccia, "I Have a DREAM!", IH 2011;
 // Bonawitz et al., "Practical Secure Aggregation for Privacy-Preserving Machine Learning", CCS
 // 2017, §4 without its dropout recovery), with party 0 as the aggregator. Three stages, 3(n−1)
@@ -274,8 +274,9 @@ function checkPairKeys(session: Session, masked: ReadonlyMap<number, MaskedMessa
  * stage timeout for the masked vectors, from before any leaf's wait for the total began; a leaf
  * that never sends one is named by the aggregator's timeout, which it passes on to the others.
  * Without the margin a leaf's own timeout came within milliseconds of that notice and, when first,
- * named the aggregator instead of the party that never came (test/faults/stuck-uuid.test.ts at
- * three parties; "two parties never arrive" in test/faults/bad-network.test.ts at four).
+ * named the aggregator instead of the party that never came (seen in test/faults/stuck-uuid.test.ts
+ * with the star tried at three parties, and the race of "two parties never arrive" in
+ * test/faults/bad-network.test.ts at four).
  */
 function totalGraceMs(session: Session): number {
   return Math.min(session.timeoutMs, 1000);
@@ -289,18 +290,20 @@ function checkNonce(payload: Uint8Array, where: string): Uint8Array {
 }
 
 /**
- * From this many parties on the sum is the star (maskedSum): 3(n−1) messages against additive
- * sharing's 2n(n−1), 6 against 12 at 3 parties, which takes 10–20% less time and CPU per SecureSum
- * between servers (docs/performance.md "The 3-party sum as the star, made"). With two parties the
- * star has no pair to mask with and takes three stages to the sharing's two, so two parties share.
- * In the star a party hears from the aggregator alone: notices reach the others through the
+ * Below this many parties the sum runs by additive sharing between every pair (2n(n−1) messages
+ * in two stages, see sharedSum): every party then hears from every other. In the star of the
+ * masked sum a party hears from the aggregator alone, so notices reach the others through the
  * aggregator (a bad input: services/abort.ts abortAsPeersJoin, passed on at once; a timeout naming
  * the missing party, which a leaf's grace on the total lets arrive first: totalGraceMs) or at their
  * own timeout (a party listing the nodes in another order, refused by the aggregator), and a leaf
  * masks with the key it last knew for each other leaf, never hearing from them (caught by the key
- * checks when a server's key changed: checkPairKeys).
+ * checks when a server's key changed, at the cost of one failed computation: checkPairKeys). At
+ * 3 parties the star halves the messages (6 against 12) but measured no faster between servers on
+ * a faster machine (docs/performance.md "The 3-party sum as the star, measured twice and not
+ * made"), so small networks keep the sharing's fault behaviour; from 4 parties on the message
+ * count decides: 3(n−1) against 2n(n−1).
  */
-export const MASKED_FROM = 3;
+export const MASKED_FROM = 4;
 
 /** How many peer messages one secure vector sum of n parties sends (for benches and tests). */
 export function vectorSumMessages(n: number): number {

@@ -92,7 +92,7 @@ describe('bad network arguments and missing parties', { timeout: 120_000 }, () =
   });
 
   test('a bad input at a leaf of the star (4 parties): every other party fails at once with a 502 naming that leaf', async () => {
-    // From 3 parties on the sum is the star: the leaves hear from the aggregator alone. The bad leaf
+    // From 4 parties on the sum is the star: the leaves hear from the aggregator alone. The bad leaf
     // tells the aggregator as soon as its nonce is in, and the aggregator passes the notice on,
     // naming the leaf (services/abort.ts abortAsPeersJoin, abortError). Telling every peer only
     // once all had sent something kept the other leaves waiting for the 3 s join wait, which no

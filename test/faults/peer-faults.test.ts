@@ -185,23 +185,20 @@ describe('a peer that fails mid-computation', { timeout: 180_000 }, () => {
     });
   }
 
-  test('an authenticated party that sends a garbage vector: the others fail at once naming it; nothing left; the next works', async () => {
-    // A rogue party 2: party 2's own key (its data folder), so its envelopes authenticate as party
-    // 2's, but it answers party 0's nonce with a malformed payload instead of its masked vector (the
-    // 3-party star). A rogue with a key of its own would be a server replaced at party 2's URL,
-    // which test/faults/replaced-peer.test.ts covers.
-    const rogue = await startPeerNodeServer({ dataDir: join(cluster.root, 'p2'), log: silent, networkSecret: cluster.networkSecret, stageTimeoutMs: STAGE_TIMEOUT_MS });
+  test('an authenticated party that sends garbage shares: the others fail at once naming it; nothing left; the next works', async () => {
+    // A rogue party 2: it holds the network secret (so its envelopes authenticate) but sends
+    // malformed payloads instead of shares.
+    const rogue = await startPeerNodeServer({ dataDir: join(cluster.root, 'rogue'), log: silent, networkSecret: cluster.networkSecret, stageTimeoutMs: STAGE_TIMEOUT_MS });
     proxy.target = rogue.url;
     try {
       const uuid = randomUUID();
       const started = Date.now();
       const others = Promise.allSettled([19, 5].map((v, i) => client(i).secureSum(v, { nodes, uuid, myself: i })));
       const session = await rogue.node.open({ uuid, myself: 2, terms: { microprotocol: 'SecureSum', nodes }, stages: SECURE_SUM_STAGES.all });
-      await within(FAIL_WITHIN_MS, 'the nonce', session.receive(0, SECURE_SUM_STAGES.nonce));
-      await session.send(0, SECURE_SUM_STAGES.masked, randomBytes(37)).catch(() => undefined);
-      const outcomes = await within(FAIL_WITHIN_MS + 5000, 'garbage vector', others);
-      // Party 0 decodes the garbage, names party 2 and aborts; party 1 hears it from party 0,
-      // whose reason carries the decoding error and names party 2.
+      await Promise.allSettled([0, 1].map((to) => session.send(to, SECURE_SUM_STAGES.shares, randomBytes(37))));
+      const outcomes = await within(FAIL_WITHIN_MS + 5000, 'garbage shares', others);
+      // The party that decodes the garbage first names party 2 and aborts; the other may hear
+      // that abort first, whose reason carries the decoding error.
       const problems = outcomes.map((o) => {
         assert.equal(o.status, 'rejected');
         return ((o as PromiseRejectedResult).reason as ProblemError).problem;

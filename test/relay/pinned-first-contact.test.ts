@@ -9,7 +9,7 @@ import { startNats, type Nats } from './nats.js';
 import { computeOnBus, startRelayCluster } from './harness.js';
 import { within } from '../within.js';
 
-const N = 6; // the secure sum's star (services/common/vectorsum.ts) from 3 parties
+const N = 6; // the secure sum's star (services/common/vectorsum.ts) from 4 parties
 
 describe('a pinned relay federation: the first SecureSum', { timeout: 120_000 }, () => {
   let nats: Nats;

@@ -48,15 +48,14 @@ describe('attacks on the peer API during a live computation', { timeout: 60_000 
     // Parties 0 and 1 start; party 2 comes later, so party 0's computation is live during the attacks.
     const early = [0, 1].map((i) => new RawClient(i === 0 ? servers[0]!.url : servers[1]!.url).secureSum([19, 5][i]!, { nodes, uuid, myself: i }));
     const deadline = Date.now() + 5000;
-    // Party 0 sends both the nonce; party 1 answers with its masked vector (the 3-party star).
-    while (!proxy.envelopes.some((e) => parseEnvelope(e).header.uuid === uuid && parseEnvelope(e).header.stage === SECURE_SUM_STAGES.masked)) {
-      assert.ok(Date.now() < deadline, 'party 1 sent its masked vector to party 0');
+    while (!proxy.envelopes.some((e) => parseEnvelope(e).header.uuid === uuid && parseEnvelope(e).header.stage === SECURE_SUM_STAGES.shares)) {
+      assert.ok(Date.now() < deadline, 'party 1 sent its shares to party 0');
       await new Promise((r) => setTimeout(r, 10));
     }
     const captured = proxy.envelopes.find((e) => parseEnvelope(e).header.uuid === uuid)!;
     const header = parseEnvelope(captured).header;
 
-    // A replay while the computation runs is an idempotent duplicate, never a second vector.
+    // A replay while the computation runs is an idempotent duplicate, never a second share.
     assert.equal((await post(captured)).status, 204);
 
     // Tampering: one flipped bit anywhere (header, nonce, ciphertext, tag) fails authentication.
@@ -81,7 +80,7 @@ describe('attacks on the peer API during a live computation', { timeout: 60_000 
     // A party with the secret, outside this computation, posing as party 2 of the same uuid.
     const outsiderUrl = outsider.url;
     const session = await outsider.node.open({ uuid, myself: 2, terms: { microprotocol: 'SecureSum', nodes: [proxy.url, servers[1]!.url, outsiderUrl] }, stages: SECURE_SUM_STAGES.all });
-    await assert.rejects(session.send(0, SECURE_SUM_STAGES.masked, randomBytes(280)), /HTTP 403|not part of this computation/);
+    await assert.rejects(session.send(0, SECURE_SUM_STAGES.shares, randomBytes(280)), /HTTP 403|not part of this computation/);
     session.close();
 
     // Party 2 arrives: the computation under attack completes, right.

@@ -141,6 +141,20 @@ export function univariateFromSums(
   };
 }
 
+/**
+ * The moments' vector sum is the masked star (vectorsum.ts) from 3 parties on, not only from
+ * MASKED_FROM = 4: at 3 parties it sends 6 messages where additive sharing sent 12, each a vector
+ * of the power sums' rings (about 6 KB: S_6 alone is 12,656 bits), so a third of the bytes to seal
+ * and carry, and a third of the share draws and codings. Its three stages (nonce, masked, total)
+ * still end before the min/max's opening needs the totals, after the OT round trip and the AND
+ * layer. The fault behaviour the small networks keep additive sharing for (every party hears from
+ * every other) holds here anyway: every pair exchanges the min/max's OT messages. Two parties keep
+ * additive sharing, whose two stages the opening (no AND layer there) would otherwise wait for.
+ */
+export function momentsConstruction(parties: number): 'masked' | undefined {
+  return parties >= 3 ? 'masked' : undefined;
+}
+
 /** `compute(microprotocol="StatisticsUnivariate", data, network)`. */
 export const statisticsUnivariate = microprotocol({
   name: 'StatisticsUnivariate',
@@ -180,7 +194,7 @@ export const statisticsUnivariate = microprotocol({
     opening.catch(() => undefined);
     let summed = false;
     const moments = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => secureVectorSum(session, MOMENTS, localAggregates(values, pads), { deliveries }))
+      .then(() => secureVectorSum(session, MOMENTS, localAggregates(values, pads), { deliveries, construction: momentsConstruction(session.parties) }))
       .then((sums) => {
         summed = true;
         const n = sums[DEGREE + 1]![0]!;

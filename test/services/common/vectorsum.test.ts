@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { MemoryHub, simulatedNodes } from '../../../services/simulation/index.js';
 import { AGGREGATOR, COUNT_RING, MASKED_FROM, pairMask, REAL_RING, secureVectorSum, vectorSumMessages, vectorSumStages } from '../../../services/common/vectorsum.js';
 import { Deliveries } from '../../../services/common/deliveries.js';
-import { PeerError } from '../../../services/errors.js';
+import { PeerError, TimeoutError } from '../../../services/errors.js';
 import { F25519 } from '../../../services/common/field.js';
 import { EXACT_SCALAR } from '../../../services/common/fixedpoint.js';
 import { runProtocol, StageOrder } from '../../../services/common/stages.js';
@@ -197,6 +197,32 @@ test('a coalition of the aggregator and all but two parties, removing every mask
   // … and the honest pair's masks cancel in the sum, which is what the output reveals.
   assert.equal(EXACT_SCALAR.decode(REAL_RING.add(stripped[0]![0]!, stripped[1]![0]!), 'sum'), inputs[2]! + inputs[4]!);
   assert.equal(COUNT_RING.add(stripped[0]![1]!, stripped[1]![1]!), 2n);
+});
+
+test('a leaf that never sends its masked vector is named by every party, though the aggregator\'s notice of it comes late', async () => {
+  // The aggregator's wait for the masked vectors and a leaf's wait for the total end one stage
+  // timeout after they began, which is milliseconds apart; the leaf's grace on the total
+  // (totalGraceMs) lets the aggregator's timeout, which names the missing leaf, arrive first, even
+  // when it takes 150 ms to get there. Without it the leaves' own timeouts name the aggregator.
+  const n = 5;
+  const missing = 3;
+  const hub = new MemoryHub(simulatedNodes(n), 400);
+  const deliver = hub.deliver.bind(hub);
+  hub.deliver = async (...args: Parameters<MemoryHub['deliver']>) => {
+    if (args[3].stage === 'abort') await new Promise((resolve) => setTimeout(resolve, 150));
+    return deliver(...args);
+  };
+  const outcomes = await within(10_000, 'every party', Promise.allSettled(hub.nodes.map(async (_, myself) => {
+    if (myself === missing) return new Promise<never>(() => {}); // its client never calls
+    const session = await hub.network(myself).open({ uuid: 'late', myself, terms: { microprotocol: 'T', nodes: hub.nodes }, stages: STAGES.all });
+    return runProtocol(session, () => secureVectorSum(session, STAGES, sumLanes(myself, 1n), { construction: 'masked' }));
+  }).filter((_, i) => i !== missing)));
+  outcomes.forEach((o, k) => {
+    assert.equal(o.status, 'rejected');
+    const err = (o as PromiseRejectedResult).reason as Error & { where?: string };
+    assert.ok(err instanceof TimeoutError, `party ${k}: ${String(err)}`);
+    assert.match(String(err.where), new RegExp(`^party ${missing} `), `party ${k} names party ${missing}: ${err.message}`);
+  });
 });
 
 test('leaves whose pair keys disagree (one holds an out-of-date key of the other) fail at every party, naming the pair, and no total goes out', async () => {
