@@ -168,12 +168,13 @@ function bitsOf(group: AdditiveGroup): number {
  * (bitLength(modulus) bits per element, the excess bits of the last byte dropped); an element at or
  * above the modulus, possible only in a field, is replaced by the next bytes of the stream. Both
  * parties of the pair run this same procedure on the same stream, so they draw the same elements.
+ * With `check`, the stream's next bytes after the mask fill it: the pair's key check (keyChecks).
  */
-function expandMask(lanes: readonly Lane[], seed: Uint8Array): bigint[][] {
+function expandMask(lanes: readonly Lane[], seed: Uint8Array, check?: Uint8Array): bigint[][] {
   const stream = new MaskStream(seed, MASK_LABEL);
   const bytes = stream.next(width(lanes));
   let at = 0;
-  return lanes.map((lane) => {
+  const mask = lanes.map((lane) => {
     const { byteLength, modulus } = lane.group;
     const bits = bitsOf(lane.group);
     return lane.values.map(() => {
@@ -183,6 +184,8 @@ function expandMask(lanes: readonly Lane[], seed: Uint8Array): bigint[][] {
       return x;
     });
   });
+  if (check !== undefined) check.set(stream.next(check.length));
+  return mask;
 }
 
 /**
@@ -194,30 +197,35 @@ export function pairMask(session: Session, peer: number, lanes: readonly Lane[],
 }
 
 /**
- * The bytes of one key check (keyChecks): enough that two different pair keys give the same check
- * with probability 2^-64, which is all it is for (semi-honest parties; see keyChecks).
+ * The bytes of one key check: enough that two different pair keys give the same check with
+ * probability 2^-64, which is all it is for (semi-honest parties; see keyChecks).
  */
 const KEY_CHECK_BYTES = 8;
 
 /**
- * A leaf's key checks for the run whose masks use `context`: for every other leaf j, in ascending
- * order, the first KEY_CHECK_BYTES of the pair secret with j under `checkContext`, a context of
- * the run's own that no mask uses. Leaves i and j send the same check for each other exactly when
- * they derived the same pair key, i.e. when each knows the other's current identity key; the
- * aggregator compares them (checkPairKeys). A leaf never hears from another leaf in the star, so
- * it masks with the key it last knew for it: after a server was replaced by one with a new key at
- * the same URL, that key is out of date, the masks no longer cancel, and without the checks the
- * total would be silently wrong (or a decoded real out of range).
+ * A leaf's key checks: for every other leaf j, in ascending order, the KEY_CHECK_BYTES of the
+ * pair's mask keystream that follow its mask (expandMask). Leaves i and j send the same check for
+ * each other exactly when they derived the same pair key, i.e. when each knows the other's current
+ * identity key; the aggregator compares them (checkPairKeys). A leaf never hears from another leaf
+ * in the star, so it masks with the key it last knew for it: after a server was replaced by one
+ * with a new key at the same URL, that key is out of date, the masks no longer cancel, and without
+ * the checks the total would be silently wrong (or a decoded real out of range).
  *
- * What the aggregator learns from them: HKDF outputs under a context no mask is derived from, so
- * nothing of any mask (HKDF's outputs for distinct info are independent), only whether each pair
- * agrees.
+ * What the aggregator learns from them: keystream bytes no mask element is drawn from, at other
+ * counter positions of AES-256-CTR under the pair key, so nothing of any mask (AES as a
+ * pseudo-random permutation), only whether each pair agrees. Taking them from the stream costs
+ * nothing: a pair secret of their own per pair (one HMAC over the terms) was a seventh of a
+ * 50-party sum (docs/performance.md "The 3-party sum as the star, measured twice and not made").
  */
-function keyChecks(session: Session, checkContext: Uint8Array): Uint8Array {
-  const leaves = leavesBut(session.parties, session.myself);
-  const out = new Uint8Array(leaves.length * KEY_CHECK_BYTES);
-  leaves.forEach((j, k) => out.set(session.pairSecret(j, checkContext).subarray(0, KEY_CHECK_BYTES), k * KEY_CHECK_BYTES));
-  return out;
+function keyChecks(session: Session): { readonly all: Uint8Array; of(j: number): Uint8Array } {
+  const all = new Uint8Array((session.parties - 2) * KEY_CHECK_BYTES);
+  return {
+    all,
+    of: (j) => {
+      const k = j - 1 - (j > session.myself ? 1 : 0); // j's place among the leaves 1…n−1 but this one
+      return all.subarray(k * KEY_CHECK_BYTES, (k + 1) * KEY_CHECK_BYTES);
+    },
+  };
 }
 
 /** Every leaf of the star (every party but the aggregator) except `but`, ascending. */
@@ -250,7 +258,7 @@ function decodeMasked(lanes: readonly Lane[], parties: number, payload: Uint8Arr
  */
 function checkPairKeys(session: Session, masked: ReadonlyMap<number, MaskedMessage>): void {
   const checkOf = (i: number, j: number) => {
-    const k = j - 1 - (j > i ? 1 : 0); // j's place in leavesBut(n, i): the leaves 1…n−1 but i
+    const k = j - 1 - (j > i ? 1 : 0); // j's place among the leaves 1…n−1 but i (keyChecks)
     return Buffer.from(masked.get(i)!.checks.subarray(k * KEY_CHECK_BYTES, (k + 1) * KEY_CHECK_BYTES));
   };
   const pairs: [number, number][] = [];
@@ -365,14 +373,14 @@ async function maskedSum(session: Session, stages: VectorSumStages, lanes: reado
   const nonce = (await gather(session, stages.nonce, from, (p) => checkNonce(p, partyName(session, AGGREGATOR)), { seq, deliveries })).get(AGGREGATOR)!;
   const masked = own;
   const context = maskContext(stages.masked, seq, nonce); // the same for every pair of this run
+  const checks = keyChecks(session);
   for (let j = 0; j < session.parties; j++) {
     if (j === AGGREGATOR || j === session.myself) continue;
-    const mask = expandMask(lanes, session.pairSecret(j, context));
+    const mask = expandMask(lanes, session.pairSecret(j, context), checks.of(j));
     if (session.myself < j) addInto(lanes, masked, mask);
     else subInto(lanes, masked, mask);
   }
-  const checks = keyChecks(session, maskContext(`${stages.masked}/key-check`, seq, nonce));
-  await scatter(session, stages.masked, () => Buffer.concat([encodeLanes(lanes, masked), checks]), { seq, to: from, deliveries });
+  await scatter(session, stages.masked, () => Buffer.concat([encodeLanes(lanes, masked), checks.all]), { seq, to: from, deliveries });
   const total = await gather(session, stages.total, from, decoder, { seq, deliveries, timeoutMs: session.timeoutMs + totalGraceMs(session) });
   return total.get(AGGREGATOR)!;
 }
