@@ -214,7 +214,7 @@ const KEY_CHECK_BYTES = 8;
  * What the aggregator learns from them: keystream bytes no mask element is drawn from, at other
  * counter positions of AES-256-CTR under the pair key, so nothing of any mask (AES as a
  * pseudo-random permutation), only whether each pair agrees. Taking them from the stream costs
- * nothing: a pair secret of their own per pair (one HMAC over the terms) was a seventh of a
+ * nothing: a pair secret of their own per pair (one HMAC over the terms) was 15–30% of a
  * 50-party sum (docs/performance.md "The 3-party sum as the star, measured twice and not made").
  */
 function keyChecks(session: Session): { readonly all: Uint8Array; of(j: number): Uint8Array } {
