@@ -2,7 +2,8 @@
 // reals, counts, F_p), repeated runs numbered by seq, and a shape disagreement named; then the
 // masked construction's claims (services/common/vectorsum.ts, SECURITY.md "Secure vector sum"):
 // 3(n−1) messages in a star, a transcript of uniformly masked vectors, fresh masks on a reused
-// uuid, and what a coalition with the aggregator is left with. Last, the stages' sends: no stage
+// uuid, what a coalition with the aggregator is left with, a missing leaf named by every party,
+// and leaves whose pair keys disagree caught by the key checks. Last, the stages' sends: no stage
 // awaits the last stage's receipts when the caller tracks them, and a lost send still fails.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
