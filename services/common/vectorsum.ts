@@ -228,11 +228,6 @@ function keyChecks(session: Session): { readonly all: Uint8Array; of(j: number):
   };
 }
 
-/** Every leaf of the star (every party but the aggregator) except `but`, ascending. */
-function leavesBut(parties: number, but: number): number[] {
-  return Array.from({ length: parties }, (_, j) => j).filter((j) => j !== AGGREGATOR && j !== but);
-}
-
 /** What the aggregator takes from leaf i's masked message: its masked vector and its key checks. */
 interface MaskedMessage {
   readonly vector: bigint[][];
@@ -262,7 +257,7 @@ function checkPairKeys(session: Session, masked: ReadonlyMap<number, MaskedMessa
     return Buffer.from(masked.get(i)!.checks.subarray(k * KEY_CHECK_BYTES, (k + 1) * KEY_CHECK_BYTES));
   };
   const pairs: [number, number][] = [];
-  const leaves = leavesBut(session.parties, AGGREGATOR);
+  const leaves = Array.from({ length: session.parties - 1 }, (_, k) => k + 1); // all but the aggregator, party 0
   for (const i of leaves) for (const j of leaves) if (i < j && !checkOf(i, j).equals(checkOf(j, i))) pairs.push([i, j]);
   if (pairs.length === 0) return;
   const count = new Map<number, number>();
