@@ -219,13 +219,13 @@ const KEY_CHECK_BYTES = 8;
  */
 function keyChecks(session: Session): { readonly all: Uint8Array; of(j: number): Uint8Array } {
   const all = new Uint8Array((session.parties - 2) * KEY_CHECK_BYTES);
-  return {
-    all,
-    of: (j) => {
-      const k = j - 1 - (j > session.myself ? 1 : 0); // j's place among the leaves 1…n−1 but this one
-      return all.subarray(k * KEY_CHECK_BYTES, (k + 1) * KEY_CHECK_BYTES);
-    },
-  };
+  return { all, of: (j) => checkOf(all, session.myself, j) };
+}
+
+/** Leaf `owner`'s check for leaf j within its checks `all`: j's place among the leaves 1…n−1 but `owner`. */
+function checkOf(all: Uint8Array, owner: number, j: number): Uint8Array {
+  const k = j - 1 - (j > owner ? 1 : 0);
+  return all.subarray(k * KEY_CHECK_BYTES, (k + 1) * KEY_CHECK_BYTES);
 }
 
 /** What the aggregator takes from leaf i's masked message: its masked vector and its key checks. */
@@ -252,13 +252,10 @@ function decodeMasked(lanes: readonly Lane[], parties: number, payload: Uint8Arr
  * sessionClosed), so the next computation learns each peer's current key.
  */
 function checkPairKeys(session: Session, masked: ReadonlyMap<number, MaskedMessage>): void {
-  const checkOf = (i: number, j: number) => {
-    const k = j - 1 - (j > i ? 1 : 0); // j's place among the leaves 1…n−1 but i (keyChecks)
-    return Buffer.from(masked.get(i)!.checks.subarray(k * KEY_CHECK_BYTES, (k + 1) * KEY_CHECK_BYTES));
-  };
+  const check = (i: number, j: number) => Buffer.from(checkOf(masked.get(i)!.checks, i, j));
   const pairs: [number, number][] = [];
   const leaves = Array.from({ length: session.parties - 1 }, (_, k) => k + 1); // all but the aggregator, party 0
-  for (const i of leaves) for (const j of leaves) if (i < j && !checkOf(i, j).equals(checkOf(j, i))) pairs.push([i, j]);
+  for (const i of leaves) for (const j of leaves) if (i < j && !check(i, j).equals(check(j, i))) pairs.push([i, j]);
   if (pairs.length === 0) return;
   const count = new Map<number, number>();
   for (const pair of pairs) for (const p of pair) count.set(p, (count.get(p) ?? 0) + 1);
