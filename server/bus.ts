@@ -215,11 +215,20 @@ export class RepresentationBus {
    * `where` is the field path of `value` (errors name the exact field, e.g. "kwargs.data.tensors").
    */
   resolve(value: unknown, where: string, depth = 0): unknown {
-    if (depth > this.#maxDepth) {
-      throw new BadInputError(`arguments nested deeper than ${this.#maxDepth} levels`, { where });
-    }
+    if (depth > this.#maxDepth) throw this.#tooDeep(where);
     if (Array.isArray(value)) {
-      return value.map((item, i) => this.resolve(item, `${where}[${i}]`, depth + 1));
+      // A number, string, boolean or null resolves to itself: a list of a million numbers is
+      // returned as it is, without a field path and a copy per item. Only objects and lists
+      // inside are visited (and the list copied once one of them changes).
+      if (depth + 1 > this.#maxDepth && value.length > 0) throw this.#tooDeep(`${where}[0]`);
+      let out: unknown[] | undefined;
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        if (item === null || typeof item !== 'object') continue;
+        const resolved = this.resolve(item, `${where}[${i}]`, depth + 1);
+        if (resolved !== item) (out ??= value.slice())[i] = resolved;
+      }
+      return out ?? value;
     }
     if (!isPlainObject(value)) return value;
     const keys = Object.keys(value);
@@ -250,6 +259,10 @@ export class RepresentationBus {
       });
     }
     return out;
+  }
+
+  #tooDeep(where: string): BadInputError {
+    return new BadInputError(`arguments nested deeper than ${this.#maxDepth} levels`, { where });
   }
 
   /** Drop every entry unused for longer than the TTL. */

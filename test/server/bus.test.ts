@@ -24,6 +24,23 @@ test('matches: every requirement present with an equal value', () => {
   }
 });
 
+test('argument resolution returns a list of plain values as it is, and copies a list only where a member is resolved', async () => {
+  const bus = createBus({ log: memoryLog(), limits: { maxArgumentDepth: 2 } });
+  try {
+    const plain = [1, 2.5, 'x', null, true];
+    assert.equal(bus.resolve(plain, 'kwargs.data'), plain);
+    const uuid = bus.upload(42);
+    const mixed = [1, { representation_uuid: uuid }, [{ representation_uuid: uuid }]];
+    assert.deepEqual(bus.resolve(mixed, 'kwargs.data'), [1, 42, [42]]);
+    assert.deepEqual(mixed, [1, { representation_uuid: uuid }, [{ representation_uuid: uuid }]]);
+    // A plain value one level past the limit is refused as before, naming the first one.
+    assert.throws(() => bus.resolve([[[1, 2]]], 'args'), (err: unknown) => err instanceof BadInputError && err.where === 'args[0][0][0]');
+    assert.deepEqual(bus.resolve([[[]]], 'args'), [[[]]]);
+  } finally {
+    await bus.close();
+  }
+});
+
 test('registering two microservices with one description is refused', () => {
   const registry = new Registry();
   registry.register(createSimon());
