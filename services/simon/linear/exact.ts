@@ -9,6 +9,7 @@
 import { BadInputError } from '../../errors.js';
 import { decompose } from '../../common/fixedpoint.js';
 import { Ring } from '../../common/ring.js';
+import { ExactPowerSums } from '../../common/exactsum.js';
 
 /** Fraction bits of one factor: every double is an integer multiple of 2^-1074. */
 export const F = 1074;
@@ -27,28 +28,13 @@ export function scaledPower(x: number, j: number): bigint {
 }
 
 /**
- * Σ_x x^j·2^(1074·j) for j = 1 … degree, exactly (the same integers as summing scaledPower),
- * computed cheaply: each value is decomposed once and its powers are formed by multiplying up,
- * and the terms are added at the least exponent among the values, m^j·2^(j·(e − e_min)), then
- * shifted once. A term widened to the full 2^(1074·j) scale is thousands of bits wide; at the
- * common exponent the terms of data of one magnitude stay a few hundred bits, so StatisticsUnivariate's
- * local aggregates cost a fraction of what one scaledPower per value and power did.
+ * Σ_x x^j·2^(1074·j) for j = 1 … degree, exactly: the same integers as summing scaledPower, in
+ * base-2^24 digits instead of a BigInt per value and power (services/common/exactsum.ts).
  */
 export function powerSums(values: readonly number[], degree: number): bigint[] {
-  const parts = values.map(decompose).filter((d) => d.m !== 0n);
-  if (parts.length === 0) return Array.from({ length: degree }, () => 0n);
-  const least = parts.reduce((e, d) => Math.min(e, d.e), Infinity);
-  const sums = Array.from({ length: degree }, () => 0n);
-  for (const { negative, m, e } of parts) {
-    const step = BigInt(e - least);
-    let power = 1n;
-    for (let j = 1; j <= degree; j++) {
-      power *= m;
-      const term = power << (BigInt(j) * step);
-      sums[j - 1] = negative && j % 2 === 1 ? sums[j - 1]! - term : sums[j - 1]! + term;
-    }
-  }
-  return sums.map((sum, i) => sum << (BigInt(i + 1) * (BigInt(least) + F_BIG)));
+  const sums = new ExactPowerSums(degree);
+  for (let i = 0; i < values.length; i++) sums.add(values[i]!);
+  return sums.sums();
 }
 
 /** x·y·2^(2·1074) exactly. */

@@ -10,6 +10,7 @@
 import { BadInputError } from '../../errors.js';
 import type { Session } from '../../peer.js';
 import { EXACT_SCALAR } from '../../common/fixedpoint.js';
+import { ExactDoubleSum } from '../../common/exactsum.js';
 import { withFloats } from '../../common/resultjson.js';
 import { COUNT_RING, REAL_RING, secureVectorSum, vectorSumStages } from '../../common/vectorsum.js';
 import { microprotocol } from '../engine.js';
@@ -30,28 +31,42 @@ export interface LocalInput {
   count: bigint;
 }
 
-function number(item: unknown, where: string): bigint {
+/** Refuses what is not a finite number, naming its place (`where` is built only then). */
+function checkNumber(item: unknown, where: () => string): asserts item is number {
   if (typeof item !== 'number') {
-    throw new BadInputError(`expected a number, got ${item === null ? 'null' : typeof item}`, { where });
+    throw new BadInputError(`expected a number, got ${item === null ? 'null' : typeof item}`, { where: where() });
   }
-  return EXACT_SCALAR.encode(item, where);
+  // EXACT_SCALAR encodes every finite double; for NaN and ±Infinity it throws its own error.
+  if (!Number.isFinite(item)) EXACT_SCALAR.encode(item, where());
 }
 
-/** Validates `data` (a number, or a list of numbers or lists of numbers) and sums it exactly. */
+/**
+ * Validates `data` (a number, or a list of numbers or lists of numbers) and sums it exactly: the
+ * total is the same ring element as adding every value's EXACT_SCALAR encoding, accumulated
+ * without a BigInt per value (exactsum.ts).
+ */
 export function parseSecureSumInput(data: unknown, where = 'kwargs.data'): LocalInput {
   const items = Array.isArray(data) ? data : [data];
-  let total = 0n;
+  const sum = new ExactDoubleSum();
   let count = 0;
-  items.forEach((item: unknown, i) => {
-    const at = Array.isArray(data) ? `${where}[${i}]` : where;
-    const inner: unknown[] = Array.isArray(item) ? item : [item];
-    count += inner.length;
+  for (let i = 0; i < items.length; i++) {
+    const item: unknown = items[i];
+    const at = (): string => (Array.isArray(data) ? `${where}[${i}]` : where);
+    if (!Array.isArray(item)) {
+      if (++count > MAX_ITEMS) throw new BadInputError(`at most ${MAX_ITEMS} numbers per party`, { where });
+      checkNumber(item, at);
+      sum.add(item);
+      continue;
+    }
+    count += item.length;
     if (count > MAX_ITEMS) throw new BadInputError(`at most ${MAX_ITEMS} numbers per party`, { where });
-    inner.forEach((x, k) => {
-      total = REAL_RING.add(total, number(x, Array.isArray(item) ? `${at}[${k}]` : at));
-    });
-  });
-  return { total, count: BigInt(count) };
+    for (let k = 0; k < item.length; k++) {
+      const x: unknown = item[k];
+      checkNumber(x, () => `${at()}[${k}]`);
+      sum.add(x);
+    }
+  }
+  return { total: REAL_RING.reduce(sum.scaled()), count: BigInt(count) };
 }
 
 /** The float-typed fields of a SecureSum result (`sum`; `samples` is Tessera's own int). */

@@ -24,6 +24,7 @@ import { Deliveries } from '../../common/deliveries.js';
 import { broadcast, gather, otherParties, partyName } from '../../common/stages.js';
 import type { Session } from '../../peer.js';
 import { EXACT_SCALAR } from '../../common/fixedpoint.js';
+import { ExactDoubleSum } from '../../common/exactsum.js';
 import { enforceMinimumCount, microprotocol, unanimous } from '../engine.js';
 import { minMaxCircuitStages, secureMinMax } from '../order/extremes.js';
 import { circuitLoops, orderStages, stageNames } from '../order/stages.js';
@@ -51,23 +52,25 @@ const PADS = 'means.pads';
  */
 export function localAggregates(values: readonly number[], pads: readonly [bigint, bigint], where = 'kwargs.data'): Lane[] {
   const powers = powerSums(values, DEGREE).map((sum, j) => POWER_RINGS[j]!.reduce(sum));
-  let reciprocals = 0n;
-  let logs = 0n;
-  let zeros = 0n;
-  let nonPositive = 0n;
-  values.forEach((x, i) => {
-    if (x === 0) zeros += 1n;
+  // Σ1/x and Σ ln x exactly, as the sums of their EXACT_SCALAR encodings (exactsum.ts).
+  const reciprocalSum = new ExactDoubleSum();
+  const logSum = new ExactDoubleSum();
+  let zeros = 0;
+  let nonPositive = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]!;
+    if (x === 0) zeros++;
     else {
       const r = 1 / x;
       if (!Number.isFinite(r)) throw new BadInputError('the reciprocal of this (subnormal) value overflows a double', { where: `${where}[${i}]` });
-      reciprocals = REAL_RING.add(reciprocals, EXACT_SCALAR.encode(r, `${where}[${i}]`));
+      reciprocalSum.add(r);
     }
-    if (x <= 0) nonPositive += 1n;
-    else logs = REAL_RING.add(logs, EXACT_SCALAR.encode(Math.log(x), `${where}[${i}]`));
-  });
+    if (x <= 0) nonPositive++;
+    else logSum.add(Math.log(x)); // finite: x is a positive finite double
+  }
   // Where the mean is undefined for this party's data, its sum opens as uniform noise.
-  if (zeros > 0n) reciprocals = REAL_RING.random();
-  if (nonPositive > 0n) logs = REAL_RING.random();
+  const reciprocals = zeros > 0 ? REAL_RING.random() : REAL_RING.reduce(reciprocalSum.scaled());
+  const logs = nonPositive > 0 ? REAL_RING.random() : REAL_RING.reduce(logSum.scaled());
   return [
     ...POWER_RINGS.map((group, j) => ({ group, values: [powers[j]!] })),
     { group: REAL_RING, values: [REAL_RING.add(reciprocals, pads[0]), REAL_RING.add(logs, pads[1])] },
