@@ -179,3 +179,23 @@ export class ExactPowerSums {
   }
 }
 
+/** Σ x·y·2^(2·1074) over pairs of finite doubles, exactly. */
+export class ExactProductSum {
+  readonly #sum = new WideSum(2 * 2098);
+  readonly #x = new Float64Array(3);
+  readonly #y = new Float64Array(3);
+  readonly #product = new Float64Array(6);
+
+  /** Adds x·y; both must be finite. */
+  add(x: number, y: number): void {
+    const px = significandDigits(x, this.#x);
+    const py = significandDigits(y, this.#y);
+    if (px < 0 || py < 0) return;
+    const count = multiplyBySignificand(this.#x, 3, this.#y, this.#product);
+    this.#sum.add(this.#product, count, px + py, x < 0 !== y < 0);
+  }
+
+  scaled(): bigint {
+    return this.#sum.value();
+  }
+}

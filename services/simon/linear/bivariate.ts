@@ -15,7 +15,7 @@ import { BadInputError } from '../../errors.js';
 import { withFloats } from '../../common/resultjson.js';
 import { COUNT_RING, secureVectorSum, vectorSumStages } from '../../common/vectorsum.js';
 import { enforceMinimumCount, microprotocol, unanimous } from '../engine.js';
-import { F, finiteNumber, powerRing, ratio, scaledPower, scaledProduct } from './exact.js';
+import { F, finiteNumber, pairSums, powerRing, ratio } from './exact.js';
 
 const LINEAR = powerRing(1);
 const QUADRATIC = powerRing(2);
@@ -75,17 +75,10 @@ export const statisticsBivariate = microprotocol({
   disclosure: true,
   async run({ session, data, policy }) {
     const pairs = pairList(data);
-    let [sx, sy, sxx, syy, sxy] = [0n, 0n, 0n, 0n, 0n];
-    for (const [x, y] of pairs) {
-      sx = LINEAR.add(sx, scaledPower(x, 1));
-      sy = LINEAR.add(sy, scaledPower(y, 1));
-      sxx = QUADRATIC.add(sxx, scaledPower(x, 2));
-      syy = QUADRATIC.add(syy, scaledPower(y, 2));
-      sxy = QUADRATIC.add(sxy, scaledProduct(x, y));
-    }
+    const [sx, sy, sxx, syy, sxy] = pairSums(pairs);
     const [linear, quadratic, counts] = await secureVectorSum(session, SUMS, [
-      { group: LINEAR, values: [sx, sy] },
-      { group: QUADRATIC, values: [sxx, syy, sxy] },
+      { group: LINEAR, values: [LINEAR.reduce(sx), LINEAR.reduce(sy)] },
+      { group: QUADRATIC, values: [QUADRATIC.reduce(sxx), QUADRATIC.reduce(syy), QUADRATIC.reduce(sxy)] },
       { group: COUNT_RING, values: [BigInt(pairs.length)] },
     ]);
     const n = counts![0]!;

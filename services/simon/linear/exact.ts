@@ -9,7 +9,7 @@
 import { BadInputError } from '../../errors.js';
 import { decompose } from '../../common/fixedpoint.js';
 import { Ring } from '../../common/ring.js';
-import { ExactPowerSums } from '../../common/exactsum.js';
+import { ExactPowerSums, ExactProductSum } from '../../common/exactsum.js';
 
 /** Fraction bits of one factor: every double is an integer multiple of 2^-1074. */
 export const F = 1074;
@@ -35,6 +35,25 @@ export function powerSums(values: readonly number[], degree: number): bigint[] {
   const sums = new ExactPowerSums(degree);
   for (let i = 0; i < values.length; i++) sums.add(values[i]!);
   return sums.sums();
+}
+
+/**
+ * [Σx·2^1074, Σy·2^1074, Σx²·2^2148, Σy²·2^2148, Σxy·2^2148] over the pairs, exactly: the same
+ * integers as summing scaledPower and scaledProduct pair by pair (services/common/exactsum.ts).
+ */
+export function pairSums(pairs: readonly (readonly [number, number])[]): [bigint, bigint, bigint, bigint, bigint] {
+  const xs = new ExactPowerSums(2);
+  const ys = new ExactPowerSums(2);
+  const xy = new ExactProductSum();
+  for (let i = 0; i < pairs.length; i++) {
+    const [x, y] = pairs[i]!;
+    xs.add(x);
+    ys.add(y);
+    xy.add(x, y);
+  }
+  const [sx, sxx] = xs.sums();
+  const [sy, syy] = ys.sums();
+  return [sx!, sy!, sxx!, syy!, xy.scaled()];
 }
 
 /** x·y·2^(2·1074) exactly. */
