@@ -5,7 +5,7 @@
 
 import { release } from '../../services/common/release.js';
 import type { IncomingHttpHeaders } from 'node:http';
-import express, { type NextFunction, type Request, type RequestHandler } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { BadInputError, LimitError, TooLargeError, UnsupportedMediaTypeError } from '../../services/errors.js';
 import { templatePattern, type LoadedSpec } from './spec.js';
 
@@ -15,10 +15,11 @@ const MEDIA_TYPE = 'application/octet-stream';
  * Sets `req.body` to a Buffer for an application/octet-stream request of at most `limitBytes`;
  * leaves any other request alone (the validator answers 415 where the operation takes no such
  * body), or with `required` answers that 415 itself. Too large: 413 before reading (when declared) or as soon as the limit is passed; a body
- * shorter than its Content-Length (the client went away): 400. On an error the connection is
- * closed rather than drained, so a refused 500 MB upload is not read to its end.
+ * shorter than its Content-Length (the client went away): 400. A refused body is read off only
+ * with `readOffRefused` (the client API's uploads) and when it is declared and short enough
+ * (`refuseBody`); otherwise, and for peer messages, the connection is closed after the answer.
  */
-export function binaryBody(limitBytes: number, options: { required?: boolean } = {}): RequestHandler {
+export function binaryBody(limitBytes: number, options: { required?: boolean; readOffRefused?: boolean } = {}): RequestHandler {
   return (req, res, next) => {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== MEDIA_TYPE) {
@@ -26,15 +27,10 @@ export function binaryBody(limitBytes: number, options: { required?: boolean } =
       if (!options.required) return next();
       return next(new UnsupportedMediaTypeError(`the body must be ${MEDIA_TYPE}, not ${type || 'missing'}`, { where: 'content-type' }));
     }
-    const fail = (err: Error): void => {
-      res.setHeader('Connection', 'close');
-      req.unpipe();
-      req.pause();
-      next(err);
-    };
+    const fail = (err: Error, declared?: number): void => refuseBody(req, res, next, err, options.readOffRefused === true ? declared : undefined);
     const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
     if (encoding !== 'identity') {
-      return fail(new UnsupportedMediaTypeError(`unsupported content encoding ${encoding}; send the bytes as they are`, { where: 'Content-Encoding' }));
+      return fail(new UnsupportedMediaTypeError(`unsupported content encoding ${encoding}; send the bytes as they are`, { where: 'Content-Encoding' }), Number(req.headers['content-length']));
     }
     const declared = req.headers['content-length'];
     const length = declared === undefined ? undefined : Number(declared);
@@ -42,7 +38,7 @@ export function binaryBody(limitBytes: number, options: { required?: boolean } =
       return fail(new BadInputError('Content-Length is not a byte count', { where: 'Content-Length' }));
     }
     if (length !== undefined && length > limitBytes) {
-      return fail(new TooLargeError(`request body of ${length} bytes is larger than ${limitBytes} bytes, the limit`, { where: 'body' }));
+      return fail(new TooLargeError(`request body of ${length} bytes is larger than ${limitBytes} bytes, the limit`, { where: 'body' }), length);
     }
 
     // Known length: one allocation. Chunked: collect, then one concatenation (bounded by the limit).
@@ -121,7 +117,7 @@ export function bodyByOperation(spec: LoadedSpec, limits: OperationBodyLimits): 
   const routes = operationBodies(spec);
   const parsers = {
     json: express.json({ limit: limits.json, strict: true }),
-    binary: binaryBody(limits.binary),
+    binary: binaryBody(limits.binary, { readOffRefused: true }),
     smallJson: express.json({ limit: limits.other, strict: true }),
     smallBinary: binaryBody(limits.other),
   };
@@ -135,9 +131,10 @@ export function bodyByOperation(spec: LoadedSpec, limits: OperationBodyLimits): 
     const chunked = declared === undefined && req.headers['transfer-encoding'] !== undefined;
     const readable = type === 'application/json' || type === MEDIA_TYPE;
     if ((declared !== undefined && Number(declared) > limit) || (chunked && !readable && !takesJson && !takesBinary)) {
-      res.setHeader('Connection', 'close');
-      req.pause();
-      next(new TooLargeError(`request body larger than ${limit} bytes, the limit of ${req.method} ${req.path.slice(0, 200)}`, { where: 'body' }));
+      const error = new TooLargeError(`request body larger than ${limit} bytes, the limit of ${req.method} ${req.path.slice(0, 200)}`, { where: 'body' });
+      // Read off only for an operation that takes a body (a party's own client, past the token
+      // check); a large body sent to any other path is not read.
+      refuseBody(req, res, next, error, declared !== undefined && (takesJson || takesBinary) ? Number(declared) : undefined);
       return;
     }
     // The two common cases of a client request, read without body-parser (see plainJsonBody):
@@ -157,6 +154,34 @@ export function bodyByOperation(spec: LoadedSpec, limits: OperationBodyLimits): 
     const binary = takesBinary ? parsers.binary : parsers.smallBinary;
     json(req, res, (err?: unknown) => (err === undefined ? binary(req, res, next) : next(err)));
   };
+}
+
+/**
+ * A refused body of the client API of at most this many declared bytes is read and dropped after
+ * the answer; a longer one, or one of unknown length, is not read at all.
+ */
+export const REFUSED_BODY_READ_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Answers `err` for a request whose body will not be used. The answer goes out at once. A client
+ * usually goes on writing the body it declared, and a connection closed under it shows that
+ * client a reset ("write EPIPE", "connection reset") instead of the answer: the TypeScript
+ * client, through Node's http, did so for most bodies of a few MiB past --max-json-body. So a body
+ * declared at most REFUSED_BODY_READ_BYTES long is read off and dropped, the connection staying
+ * open, and the client reads the 413 (or 415) with its reason. A longer body, one of unknown
+ * length, or `declared` left undefined by the caller (a path that takes no body, a peer message)
+ * is not read: the connection is closed after the answer, so a refused 5 GB upload costs this
+ * server nothing (HTTP/1.1 has no other way to stop a sender).
+ */
+export function refuseBody(req: Request, res: Response, next: NextFunction, err: Error, declared: number | undefined): void {
+  req.unpipe();
+  if (declared !== undefined && Number.isSafeInteger(declared) && declared >= 0 && declared <= REFUSED_BODY_READ_BYTES) {
+    req.resume();
+  } else {
+    res.setHeader('Connection', 'close');
+    req.pause();
+  }
+  next(err);
 }
 
 /** `Content-Type: application/json` (UTF-8, the default), no Content-Encoding, no chunks. */
