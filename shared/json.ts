@@ -8,12 +8,22 @@ export const MAX_JSON_DEPTH = 64;
 /** True when `value` nests objects/arrays deeper than `maxDepth` (checked without recursion). */
 export function nestedDeeperThan(value: unknown, maxDepth: number): boolean {
   if (typeof value !== 'object' || value === null) return false;
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop()!;
+  // Two parallel stacks, not one of [value, depth] pairs: no allocation per nested list (a list of
+  // 100,000 pairs made as many tuples).
+  const items: unknown[] = [value];
+  const depths: number[] = [1];
+  while (items.length > 0) {
+    const item = items.pop()!;
+    const depth = depths.pop()!;
     if (depth > maxDepth) return true;
     const children = Array.isArray(item) ? item : Object.values(item as object);
-    for (const child of children) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    for (let i = 0; i < children.length; i++) {
+      const child: unknown = children[i];
+      if (typeof child === 'object' && child !== null) {
+        items.push(child);
+        depths.push(depth + 1);
+      }
+    }
   }
   return false;
 }

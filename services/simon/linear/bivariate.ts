@@ -15,7 +15,7 @@ import { BadInputError } from '../../errors.js';
 import { withFloats } from '../../common/resultjson.js';
 import { COUNT_RING, secureVectorSum, vectorSumStages } from '../../common/vectorsum.js';
 import { enforceMinimumCount, microprotocol, unanimous } from '../engine.js';
-import { F, finiteNumber, pairSums, powerRing, ratio } from './exact.js';
+import { F, finiteNumber, isFiniteNumber, pairSums, powerRing, ratio } from './exact.js';
 
 const LINEAR = powerRing(1);
 const QUADRATIC = powerRing(2);
@@ -40,7 +40,10 @@ export function pairList(data: unknown, where = 'kwargs.data', max = 1_000_000):
     if (!Array.isArray(pair) || pair.length !== 2) {
       throw new BadInputError('expected a pair [x, y]; a single pair is written [[x, y]]', { where: `${where}[${i}]` });
     }
-    return [finiteNumber(pair[0], `${where}[${i}][0]`), finiteNumber(pair[1], `${where}[${i}][1]`)];
+    const [x, y] = pair as unknown[];
+    // The field paths are built only for a value that is refused.
+    if (isFiniteNumber(x) && isFiniteNumber(y)) return [x, y];
+    return [finiteNumber(x, `${where}[${i}][0]`), finiteNumber(y, `${where}[${i}][1]`)];
   });
 }
 

@@ -102,6 +102,11 @@ export function binomial(n: number, k: number): bigint {
   return r;
 }
 
+/** Whether `value` is a finite number (what finiteNumber accepts), without naming a field. */
+export function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
 /** A finite number, never a boolean, NaN or ±Infinity: a 400 naming the field otherwise. */
 export function finiteNumber(value: unknown, where: string): number {
   if (typeof value !== 'number') {
@@ -116,6 +121,7 @@ export function numberList(data: unknown, where = 'kwargs.data', max = 1_000_000
   if (!Array.isArray(data)) return [finiteNumber(data, where)];
   if (data.length > max) throw new BadInputError(`at most ${max} values per party`, { where });
   return data.map((v: unknown, i) => {
+    if (isFiniteNumber(v)) return v; // the field path is built only for a value that is refused
     if (Array.isArray(v)) throw new BadInputError('expected a flat list of numbers, e.g. [1, 2.5]; got a nested list', { where: `${where}[${i}]` });
     return finiteNumber(v, `${where}[${i}]`);
   });
