@@ -4,8 +4,8 @@
 // Every finite double is x = ±m·2^(p − 1074) with an integer significand m < 2^53 and a bit
 // position p = e + 1074 ∈ [0, 2045] (IEEE 754 binary64: 52 stored fraction bits, minimum
 // exponent −1074 for subnormals). So x·2^1074 = ±m·2^p is an integer, x^j·2^(1074·j) = ±m^j·2^(j·p)
-// too, and their sums are exact integers: SecureSum's local total on EXACT_SCALAR's ring, and
-// StatisticsUnivariate's power sums. Adding them one BigInt at a time built and dropped integers
+// too, and their sums are exact integers: SecureSum's local total on EXACT_SCALAR's ring,
+// StatisticsUnivariate's power sums and StatisticsBivariate's sums of x, y, x², y² and x·y. Adding them one BigInt at a time built and dropped integers
 // of thousands of bits per value: at a million values most of a party's CPU went to those
 // additions and the garbage collector.
 //
@@ -50,7 +50,8 @@ export function significandDigits(x: number, out: Float64Array): number {
 
 /**
  * out = a·m for a digit list a and a significand's three digits m; returns how many digits it
- * has (at most la + 3; leading zeros are left out). One pass: each digit is at most three products below 2^48 plus the carry, exact.
+ * has (at most la + 3; leading zeros are left out). One pass: each digit is at most three
+ * products below 2^48 plus the carry, exact.
  */
 function multiplyBySignificand(a: Float64Array, la: number, m: Float64Array, out: Float64Array): number {
   const m0 = m[0]!;

@@ -44,12 +44,12 @@ describe('refused bodies on a server process', { timeout: 120_000 }, () => {
     assert.fail('the body was accepted');
   }
 
-  test('JSON bodies of 2 to 32 MiB past a 1 MiB limit: every upload and call reads the 413, and the client goes on', async () => {
+  test('JSON bodies of 4 and 24 MiB past a 1 MiB limit: every upload and call reads the 413, and the client goes on', async () => {
     const api = new Api(url);
     const member = await (await api.create({ protocol: 'Simon' })).attribute('compute');
-    for (const mib of [2, 8, 24, 32]) {
+    for (const mib of [4, 24]) {
       const data = 'x'.repeat(mib * 1024 * 1024);
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 2; i++) {
         assert.match(await refused(() => api.upload(data)), /larger than 1048576 bytes, the limit of PUT \/representations/);
         assert.match(await refused(() => member.call({ data })), /larger than 1048576 bytes/);
       }
