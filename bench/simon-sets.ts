@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { ristretto255, ristretto255_hasher, x25519 } from '@noble/curves/ed25519.js';
 import { Api } from '../clients/typescript/index.js';
 import { hashToGroup, ExponentKey, elementAt, referenceU } from '../services/simon/sets/group.js';
-import { ElGamalSecretKey } from '../services/simon/sets/elgamal.js';
+import { ElGamal } from '../services/simon/sets/elgamal.js';
 import { patientFetch, printTable, startProcessCluster } from './cluster.js';
 
 export interface SetsBenchOptions {
@@ -50,7 +50,12 @@ async function groupCosts(): Promise<void> {
   const us = await hashToGroup(Array.from({ length: n }, (_, i) => `w${i}`), 'bench');
   const { privateKey } = generateKeyPairSync('x25519');
   const key = ExponentKey.random();
-  const elgamal = ElGamalSecretKey.random();
+  const group = await ElGamal.load();
+  const elgamal = group.secretKey();
+  const ciphertext = elgamal.encrypt(1);
+  const nobleG = ristretto255.Point.fromBytes(ristretto255.Point.BASE.toBytes()).precompute(8, false);
+  const encodings = points.map((p) => p.toBytes());
+  const scalars = Array.from({ length: n }, () => group.randomScalar());
   const xs = Array.from({ length: n }, (_, i) => elementAt(us, i));
   const started = process.cpuUsage();
   await key.apply(us, 'bench');
@@ -69,8 +74,15 @@ async function groupCosts(): Promise<void> {
       ['ristretto255 hash_to_curve (noble)', perOp(n, (i) => ristretto255_hasher.hashToCurve(utf8.encode(`r${i}`), { DST: 'bench' }))],
       ['hashToGroup per item (RFC 9380 RO to Curve25519, ours)', ours],
       ['the same hash by the reference path (noble SHA-512, BigInt chains)', perOp(50, (i) => referenceU(`ref${i}`, 'bench'))],
-      ['ElGamal encrypt (fixed bases precomputed)', perOp(n, (i) => elgamal.publicKey.encrypt(BigInt(i & 1)))],
-      ['ElGamal decrypt to m·G (variable point)', perOp(50, () => elgamal.decryptToPoint(elgamal.publicKey.encrypt(1n)))],
+      ['ristretto255 fixed-base multiply, window table, and encoding (noble)', perOp(n, (i) => nobleG.multiply(scalar + BigInt(i)).toBytes())],
+      ['ristretto255 decoding and check (noble fromBytes)', perOp(n, (i) => ristretto255.Point.fromBytes(encodings[i]!))],
+      ['ristretto255 fixed-base multiply to an encoding (libsodium)', perOp(n, (i) => group.baseTimes(scalars[i]!))],
+      ['ristretto255 variable-point multiply of an encoding (libsodium)', perOp(n, (i) => group.times(scalars[i]!, encodings[i]!))],
+      ['ristretto255 addition of two encodings (libsodium)', perOp(n, (i) => group.add(encodings[i]!, encodings[(i + 1) % n]!))],
+      ['ristretto255 canonical-encoding check (libsodium)', perOp(n, (i) => group.decodePoint(encodings[i]!, 'bench'))],
+      ['ElGamal encrypt by the key owner (libsodium)', perOp(n, (i) => elgamal.encrypt(i & 1))],
+      ['ElGamal re-randomise with the public key (libsodium)', perOp(n, () => elgamal.publicKey.rerandomize(ciphertext))],
+      ['ElGamal decrypt to m·G (libsodium)', perOp(n, () => elgamal.decryptToPoint(ciphertext))],
     ],
   );
 }

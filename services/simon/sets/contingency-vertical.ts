@@ -23,18 +23,7 @@ import type { Session } from '../../peer.js';
 import { defineStages, gather, scatter, runProtocol, partyName } from '../../common/stages.js';
 import { microprotocol } from '../engine.js';
 import { ELEMENT_BYTES, ExponentKey, checkElements, countOf, elementAt, elementKey, hashToGroup, indexElements, type Elements } from './group.js';
-import {
-  CIPHERTEXT_BYTES,
-  ElGamalPublicKey,
-  ElGamalSecretKey,
-  ZERO_CIPHERTEXT,
-  addCiphertexts,
-  countDecoder,
-  decodeCiphertexts,
-  encodeCiphertexts,
-  timesG,
-  type Ciphertext,
-} from './elgamal.js';
+import { CIPHERTEXT_BYTES, ElGamal, ZERO_CIPHERTEXT, encodeCiphertexts, type Ciphertext, type ElGamalPublicKey } from './elgamal.js';
 import { parseVerticalInput, type VerticalRecords } from './input.js';
 
 export const CONTINGENCY_VERTICAL_STAGES = defineStages(['categories', 'records', 'joined', 'cells', 'table'] as const);
@@ -70,7 +59,7 @@ function encodeRecords(ids: Elements, ciphertexts: readonly Ciphertext[][], perR
   return out;
 }
 
-function decodeRecords(payload: Uint8Array, perRecord: number, where: string, expected?: number): Records {
+function decodeRecords(group: ElGamal, payload: Uint8Array, perRecord: number, where: string, expected?: number): Records {
   const width = ELEMENT_BYTES + perRecord * CIPHERTEXT_BYTES;
   if (payload.length % width !== 0) throw new PeerError(`records of ${payload.length} bytes are not whole ${width}-byte records`, { where });
   const count = payload.length / width;
@@ -80,7 +69,7 @@ function decodeRecords(payload: Uint8Array, perRecord: number, where: string, ex
   for (let i = 0; i < count; i++) {
     const record = payload.subarray(i * width, (i + 1) * width);
     ids.set(record.subarray(0, ELEMENT_BYTES), i * ELEMENT_BYTES);
-    ciphertexts.push(decodeCiphertexts(record.subarray(ELEMENT_BYTES), perRecord, where));
+    ciphertexts.push(group.decodeCiphertexts(record.subarray(ELEMENT_BYTES), perRecord, where));
   }
   return { ids: checkElements(ids, where), ciphertexts };
 }
@@ -90,14 +79,14 @@ interface Announcement {
   readonly publicKey: ElGamalPublicKey;
 }
 
-function decodeAnnouncement(payload: Uint8Array, where: string): Announcement {
+function decodeAnnouncement(group: ElGamal, payload: Uint8Array, where: string): Announcement {
   const value = JSON.parse(utf8Decoder.decode(payload)) as { categories?: unknown; publicKey?: unknown };
   const { categories, publicKey } = value;
   if (!Array.isArray(categories) || categories.length === 0 || !categories.every((c) => typeof c === 'string') || new Set(categories).size !== categories.length) {
     throw new PeerError('categories must be a non-empty list of distinct strings', { where });
   }
   if (typeof publicKey !== 'string' || !/^[0-9a-f]{64}$/.test(publicKey)) throw new PeerError('publicKey must be 32 bytes in hex', { where });
-  return { categories: categories as string[], publicKey: ElGamalPublicKey.fromBytes(Buffer.from(publicKey, 'hex'), where) };
+  return { categories: categories as string[], publicKey: group.publicKey(Buffer.from(publicKey, 'hex'), where) };
 }
 
 /** The table keyed by the pair (never by a joined string: FSC's `_` tags collided), and its mode. */
@@ -143,13 +132,14 @@ async function contingencyVertical(session: Session, records: VerticalRecords, t
     const [, got] = await Promise.all([scatter(session, stage, () => payload, { to: [other] }), gather(session, stage, [other], (p) => decode(p, peer))]);
     return got.get(other)!;
   };
-  const elgamal = ElGamalSecretKey.random();
+  const group = await ElGamal.load();
+  const elgamal = group.secretKey();
   const dh = ExponentKey.random();
 
   const theirs = await exchange(
     S.categories,
     utf8.encode(JSON.stringify({ categories: records.categories, publicKey: Buffer.from(elgamal.publicKey.toBytes()).toString('hex') })),
-    decodeAnnouncement,
+    (p, where) => decodeAnnouncement(group, p, where),
   );
   const rows = me === ROWS ? records.categories : theirs.categories;
   const columns = me === ROWS ? theirs.categories : records.categories;
@@ -164,12 +154,12 @@ async function contingencyVertical(session: Session, records: VerticalRecords, t
   const ownIds = await dh.apply(await hashToGroup(records.ids, DST), 'own ids', timeoutMs);
   const own = records.ids.map((id) => {
     const category = records.categoryOf.get(id)!;
-    if (me === ROWS) return [elgamal.publicKey.encrypt(BigInt(rowOf.get(category)!))];
+    if (me === ROWS) return [elgamal.encrypt(rowOf.get(category)!)];
     const y = columnOf.get(category)!;
-    return columns.map((_, j) => elgamal.publicKey.encrypt(j === y ? 1n : 0n));
+    return columns.map((_, j) => elgamal.encrypt(j === y ? 1 : 0));
   });
   const perRecord = (side: number) => (side === ROWS ? 1 : columns.length);
-  const received = await exchange(S.records, encodeRecords(ownIds, own, perRecord(me)), (p, where) => decodeRecords(p, perRecord(other), where));
+  const received = await exchange(S.records, encodeRecords(ownIds, own, perRecord(me)), (p, where) => decodeRecords(group, p, perRecord(other), where));
 
   if (me === COLUMNS) {
     // joined: P0's ids under a·b with re-randomised row tags, in a fresh order.
@@ -178,25 +168,25 @@ async function contingencyVertical(session: Session, records: VerticalRecords, t
     await scatter(session, S.joined, () => encodeRecords(joinedIds, tags, 1), { to: [ROWS] });
     // cells: decrypt the counts; none can exceed the smaller of the two id lists.
     const cells = rows.length * columns.length;
-    const sums = (await gather(session, S.cells, [ROWS], (p) => decodeCiphertexts(p, cells, peer))).get(ROWS)!;
-    const decode = countDecoder(Math.min(countOf(received.ids), records.ids.length));
+    const sums = (await gather(session, S.cells, [ROWS], (p) => group.decodeCiphertexts(p, cells, peer))).get(ROWS)!;
+    const decode = group.countDecoder(Math.min(countOf(received.ids), records.ids.length));
     const counts = sums.map((c) => decode(elgamal.decryptToPoint(c), peer));
     await scatter(session, S.table, () => encodeCounts(counts), { to: [ROWS] });
     return { inputs: 2, result: buildTable(rows, columns, counts) };
   }
 
-  const joined = (await gather(session, S.joined, [COLUMNS], (p) => decodeRecords(p, 1, peer, records.ids.length))).get(COLUMNS)!;
+  const joined = (await gather(session, S.joined, [COLUMNS], (p) => decodeRecords(group, p, 1, peer, records.ids.length))).get(COLUMNS)!;
   const theirIds = await dh.apply(received.ids, peer, timeoutMs);
   const position = indexElements(joined.ids);
-  const rowPoints = rows.map((_, i) => timesG(BigInt(i)));
+  const rowOfTag = new Map(rows.map((_, i) => [Buffer.from(group.timesG(i)).toString('latin1'), i]));
   const sums: Ciphertext[][] = rows.map(() => columns.map(() => ZERO_CIPHERTEXT));
   for (let k = 0; k < countOf(theirIds); k++) {
     const at = position.get(elementKey(theirIds, k));
     if (at === undefined) continue;
     const tag = elgamal.decryptToPoint(joined.ciphertexts[at]![0]!);
-    const x = rowPoints.findIndex((p) => p.equals(tag));
-    if (x < 0) throw new PeerError('a re-randomised row tag does not decrypt to a row', { where: peer });
-    sums[x] = sums[x]!.map((sum, y) => addCiphertexts(sum, received.ciphertexts[k]![y]!));
+    const x = rowOfTag.get(Buffer.from(tag).toString('latin1'));
+    if (x === undefined) throw new PeerError('a re-randomised row tag does not decrypt to a row', { where: peer });
+    sums[x] = sums[x]!.map((sum, y) => group.addCiphertexts(sum, received.ciphertexts[k]![y]!));
   }
   await scatter(session, S.cells, () => encodeCiphertexts(sums.flat().map((c) => theirs.publicKey.rerandomize(c))), { to: [COLUMNS] });
   const counts = (await gather(session, S.table, [COLUMNS], (p) => decodeCounts(p, rows.length * columns.length, peer))).get(COLUMNS)!;

@@ -10,7 +10,7 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { createHash } from 'node:crypto';
 import { POOL_THRESHOLD } from '../../../../services/simon/sets/x25519-pool.js';
 import { ExponentKey, checkElements, elementAt, hashToEdwards, hashToField, hashToGroup, referenceU, sortElements } from '../../../../services/simon/sets/group.js';
-import { ElGamalSecretKey, addCiphertexts, countDecoder, decodeCiphertexts, decodePoint, encodeCiphertexts, timesG } from '../../../../services/simon/sets/elgamal.js';
+import { ElGamal, ZERO_CIPHERTEXT, encodeCiphertexts } from '../../../../services/simon/sets/elgamal.js';
 import { compareCodePoints, parseSetInput, parseVerticalInput } from '../../../../services/simon/sets/input.js';
 
 const P = (1n << 255n) - 19n;
@@ -161,33 +161,57 @@ describe("checks on a peer's list of elements", () => {
   });
 });
 
-describe('exponential ElGamal on ristretto255', () => {
-  const key = ElGamalSecretKey.random();
-  const decode = countDecoder(1000);
+describe('exponential ElGamal on ristretto255 (libsodium)', async () => {
+  const group = await ElGamal.load();
+  const key = group.secretKey();
+  const decode = group.countDecoder(1000);
+  const G = ristretto255.Point.BASE;
+  const noble = (p: Uint8Array) => ristretto255.Point.fromBytes(p);
 
   test('decrypts sums of encrypted counts; re-randomising changes the ciphertext, not the count', () => {
-    const sum = [3n, 0n, 1n, 996n].map((m) => key.publicKey.encrypt(m)).reduce(addCiphertexts);
+    const sum = [3, 0, 1, 996].map((m) => key.encrypt(m)).reduce((a, b) => group.addCiphertexts(a, b));
     assert.equal(decode(key.decryptToPoint(sum), 'test'), 1000);
     const again = key.publicKey.rerandomize(sum);
     assert.notDeepEqual(encodeCiphertexts([again]), encodeCiphertexts([sum]));
     assert.equal(decode(key.decryptToPoint(again), 'test'), 1000);
-    assert.ok(key.decryptToPoint(key.publicKey.encrypt(7n)).equals(timesG(7n)));
+    assert.deepEqual(key.decryptToPoint(key.encrypt(7)), group.timesG(7));
+    assert.equal(decode(key.decryptToPoint(group.addCiphertexts(ZERO_CIPHERTEXT, key.encrypt(0))), 'test'), 0);
+  });
+
+  test('is textbook ElGamal in an independent implementation (noble): m·G = C2 − s·C1, and the key is s·G', () => {
+    const s = 0x0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdefn;
+    const known = group.secretKeyFrom(le(s));
+    assert.ok(noble(known.publicKey.toBytes()).equals(G.multiply(s)));
+    for (const m of [0, 1, 2, 41, 1000]) {
+      const { c1, c2 } = known.encrypt(m);
+      const mG = noble(c2).subtract(noble(c1).multiply(s));
+      assert.ok(m === 0 ? mG.is0() : mG.equals(G.multiply(BigInt(m))), `m = ${m}`);
+      const { c1: r1, c2: r2 } = known.publicKey.rerandomize({ c1, c2 });
+      assert.ok(noble(r2).subtract(noble(r1).multiply(s)).equals(mG), `re-randomised m = ${m}`);
+      assert.ok(!noble(r1).equals(noble(c1)));
+    }
+    assert.deepEqual(group.timesG(5), G.multiply(5n).toBytes());
+    assert.deepEqual(group.add(group.timesG(2), group.timesG(3)), G.multiply(5n).toBytes());
+    assert.deepEqual(group.times(le(7n), group.timesG(3)), G.multiply(21n).toBytes());
   });
 
   test('a count beyond the bound is refused', () => {
-    assert.throws(() => decode(key.decryptToPoint(key.publicKey.encrypt(1001n)), 'party 0'), PeerError);
+    assert.throws(() => decode(key.decryptToPoint(key.encrypt(1001)), 'party 0'), PeerError);
   });
 
   test('round-trips ciphertexts and refuses invalid encodings from a peer', () => {
-    const c = [key.publicKey.encrypt(1n), key.publicKey.encrypt(2n)];
+    const c = [key.encrypt(1), key.encrypt(2)];
     const bytes = encodeCiphertexts(c);
-    assert.equal(decode(key.decryptToPoint(decodeCiphertexts(bytes, 2, 'p')[1]!), 'p'), 2);
-    assert.throws(() => decodeCiphertexts(bytes, 3, 'party 1'), PeerError);
+    assert.equal(decode(key.decryptToPoint(group.decodeCiphertexts(bytes, 2, 'p')[1]!), 'p'), 2);
+    assert.throws(() => group.decodeCiphertexts(bytes, 3, 'party 1'), PeerError);
     // Not canonical: a field element ≥ p, a negative (odd) s, and bytes that decode to no point.
     for (const bad of [new Uint8Array(32).fill(0xff), le(1n), le(P - 2n)]) {
-      assert.throws(() => decodePoint(bad, 'party 1'), (err: unknown) => err instanceof PeerError && err.where === 'party 1');
+      assert.throws(() => noble(bad));
+      assert.throws(() => group.decodePoint(bad, 'party 1'), (err: unknown) => err instanceof PeerError && err.where === 'party 1');
+      assert.throws(() => group.decodeCiphertexts(concat(bad, G.toBytes()), 1, 'party 1'), PeerError);
     }
-    assert.ok(decodePoint(ristretto255.Point.BASE.toBytes(), 'x').equals(ristretto255.Point.BASE));
+    assert.deepEqual(group.decodePoint(G.toBytes(), 'x'), G.toBytes());
+    assert.throws(() => group.publicKey(new Uint8Array(32), 'party 1'), (err: unknown) => err instanceof PeerError && /identity/.test(err.message));
   });
 });
 
