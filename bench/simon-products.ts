@@ -16,7 +16,9 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { generateRandomKeys } from 'paillier-bigint';
 import { Api } from '../clients/typescript/index.js';
+import { availableParallelism } from 'node:os';
 import { generatePaillierKeyPair } from '../services/common/paillier.js';
+import { ModExpPool, defaultModExpPool } from '../services/common/modexp-pool.js';
 import { printTable, startProcessCluster, type ProcessCluster } from './cluster.js';
 
 export interface ProductsBenchOptions {
@@ -60,6 +62,35 @@ async function primitives(): Promise<void> {
   ];
   console.log('\nPaillier operations, ms each (paillier-bigint in BigInt vs services/common/paillier.ts)\n');
   printTable(['operation', 'paillier-bigint', 'Tessera', 'speed-up'], rows.map(([name, a, b]) => [name, a.toFixed(1), b.toFixed(1), `${(a / b).toFixed(1)}×`]));
+
+  // The batched operations the products run, on one worker thread and on the default pool (one
+  // per core): wall time per operation, the best of two rounds.
+  const one = new ModExpPool({ size: 1 });
+  const count = QUICK ? 32 : 128;
+  const cs = Array.from({ length: count }, () => c);
+  const wall = async (f: (pool: ModExpPool) => Promise<unknown>, pool: ModExpPool): Promise<number> => {
+    let best = Infinity;
+    for (let round = 0; round < 2; round++) {
+      const t = performance.now();
+      await f(pool);
+      best = Math.min(best, (performance.now() - t) / count);
+    }
+    return best;
+  };
+  const batched: [string, (pool: ModExpPool) => Promise<unknown>][] = [
+    ['randomisers of the key owner (CRT)', (pool) => ours.randomizers(count, pool)],
+    ['randomisers with the public key (r^N mod N²)', (pool) => ours.publicKey.randomizers(count, pool)],
+    ['c^x for an 84-bit x (Σ terms)', (pool) => ours.publicKey.scaleAll(cs, [x], pool)],
+    ['decryptions (CRT)', (pool) => ours.decryptAll(cs, pool)],
+  ];
+  const poolRows: string[][] = [];
+  for (const [name, f] of batched) {
+    const [single, all] = [await wall(f, one), await wall(f, defaultModExpPool)];
+    poolRows.push([name, single.toFixed(2), all.toFixed(2), `${(single / all).toFixed(2)}×`]);
+  }
+  await one.close();
+  console.log(`\nThe batches on worker threads, wall ms per operation (${count} per batch; the default pool has ${defaultModExpPool.size} threads on ${availableParallelism()} cores)\n`);
+  printTable(['operation', '1 thread', `${defaultModExpPool.size} threads`, 'speed-up'], poolRows);
 }
 
 interface Row {

@@ -26,6 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { generateRandomKeys } from 'paillier-bigint';
 import { BadInputError, PeerError } from '../errors.js';
 import { ModExp, bigintToBytes, bytesToBigint, modInverse } from './modexp.js';
+import { defaultModExpPool, type ModExpPool } from './modexp-pool.js';
 
 /**
  * Randomisers a server keeps ready for its own key (the offline phase): 4096 of 512 bytes, 2 MiB.
@@ -84,6 +85,16 @@ export class PaillierPublicKey {
   /** A fresh uniform N-th residue r^N mod N² (what re-randomises a ciphertext). */
   randomizer(): bigint {
     return this.#modexp.pow(uniformBelow(this.n), this.n);
+  }
+
+  /** `count` fresh uniform N-th residues, their exponentiations spread over the pool's threads. */
+  randomizers(count: number, pool: ModExpPool = defaultModExpPool, timeoutMs?: number): Promise<bigint[]> {
+    return pool.powAll(this.n2, Array.from({ length: count }, () => uniformBelow(this.n)), [this.n], timeoutMs);
+  }
+
+  /** c_i^e_i mod N² for every i (every e_i ≥ 0) on the pool's threads: the encryptions of e_i·m_i. */
+  scaleAll(cs: readonly bigint[], es: readonly bigint[], pool: ModExpPool = defaultModExpPool, timeoutMs?: number): Promise<bigint[]> {
+    return pool.powAll(this.n2, cs, es, timeoutMs);
   }
 
   /** (1 + m·N)·ρ mod N²: the encryption of m mod N with randomiser ρ. */
@@ -246,6 +257,19 @@ export class PaillierKeyPair {
     return this.#pool.pop() ?? this.#freshRandomizer();
   }
 
+  /**
+   * `count` uniform N-th residues mod N²: those ready in the pool, the rest drawn now through the
+   * CRT with their exponentiations spread over the pool's threads.
+   */
+  async randomizers(count: number, pool: ModExpPool = defaultModExpPool, timeoutMs?: number): Promise<bigint[]> {
+    const ready = this.#pool.splice(Math.max(0, this.#pool.length - count));
+    const missing = count - ready.length;
+    if (missing === 0) return ready;
+    const draw = (side: PrimeSide) => pool.powAll(side.p2, Array.from({ length: missing }, () => uniformBelow(side.p)), [side.p], timeoutMs);
+    const [rp, rq] = await Promise.all([draw(this.#p), draw(this.#q)]);
+    return [...ready, ...rp.map((x, i) => crt(x, this.#p.p2, rq[i]!, this.#q.p2, this.#p2InvQ2))];
+  }
+
   /** A uniform N-th residue mod N², drawn through the CRT (see the header). */
   #freshRandomizer(): bigint {
     const rp = this.#p.modexp.pow(uniformBelow(this.#p.p), this.#p.p);
@@ -259,9 +283,21 @@ export class PaillierKeyPair {
 
   /** m in [0, N), by the CRT (Paillier 1999, §7). */
   decrypt(c: bigint): bigint {
-    const side = (s: PrimeSide) => (((s.modexp.pow(c % s.p2, s.p - 1n) - 1n) / s.p) * s.h) % s.p;
+    const side = (s: PrimeSide) => lOf(s, s.modexp.pow(c % s.p2, s.p - 1n));
     return crt(side(this.#p), this.#p.p, side(this.#q), this.#q.p, this.#pInvQ);
   }
+
+  /** decrypt for every ciphertext, the exponentiations spread over the pool's threads. */
+  async decryptAll(cs: readonly bigint[], pool: ModExpPool = defaultModExpPool, timeoutMs?: number): Promise<bigint[]> {
+    const powers = (s: PrimeSide) => pool.powAll(s.p2, cs.map((c) => c % s.p2), [s.p - 1n], timeoutMs);
+    const [xp, xq] = await Promise.all([powers(this.#p), powers(this.#q)]);
+    return xp.map((x, i) => crt(lOf(this.#p, x), this.#p.p, lOf(this.#q, xq[i]!), this.#q.p, this.#pInvQ));
+  }
+}
+
+/** m mod p from c^(p−1) mod p²: L_p(x)·h_p mod p with L_p(x) = (x − 1)/p. */
+function lOf(s: PrimeSide, x: bigint): bigint {
+  return (((x - 1n) / s.p) * s.h) % s.p;
 }
 
 /** The x mod a·b with x ≡ xa (mod a), x ≡ xb (mod b), given aInvB = a⁻¹ mod b (Garner). */

@@ -18,9 +18,10 @@
 // (X·Y)_ij from P1 up to statistical distance 2^(1−σ) per entry (docs/products.md); S = ⌊2046/
 // (κ+σ+1)⌋ digits fit far below N/2 (6 for any n up to 10^6).
 //
-// The CPU work is bounded per message (CHUNK entries) and yields to the event loop between
-// exponentiations, so a large product neither blocks the server nor outlives a stage timeout:
-// each wait gets the server's stage timeout plus a budget for the work the sender does first.
+// The exponentiations (randomisers, Σ terms, decryptions) run on the modexp pool's worker threads
+// (services/common/modexp-pool.ts), one batch at a time, so they use every core and the server's
+// event loop stays free; between batches a failed session stops the work. Each wait gets the
+// server's stage timeout plus a budget for the work the sender does first.
 
 import { randomBytes } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -28,6 +29,7 @@ import { ConflictError, PeerError, TesseraError, TooLargeError } from '../../err
 import type { Session } from '../../peer.js';
 import { defineStages, gather, partyName, raisedByEveryParty, scatter } from '../../common/stages.js';
 import { PaillierPublicKey, serverPaillierKey, type PaillierKeyPair } from '../../common/paillier.js';
+import { defaultModExpPool } from '../../common/modexp-pool.js';
 import { decodeProduct, type Shape } from './matrix.js';
 
 export const PRODUCT_STAGES = defineStages(['shapes', 'key', 'encrypted', 'masked', 'opened'] as const);
@@ -62,6 +64,8 @@ const KEY_BUDGET_MS = 120_000; // first use: prime search for a 2048-bit key
 const ENCRYPT_BUDGET_MS = 100; // per ciphertext at party 1
 const TERM_BUDGET_MS = 20; // per exponentiation at party 0
 const OUTPUT_BUDGET_MS = 200; // per re-randomised output at party 0
+/** Σ-term exponentiations per thread handed to the pool at once: tens of milliseconds of work. */
+const TERM_BATCH = 64;
 const DECRYPT_BUDGET_MS = 100; // per decryption at party 1
 
 export interface ProductInput {
@@ -135,9 +139,9 @@ export async function secureProduct(session: Session, input: ProductInput, optio
     );
   }
   const sizes = { p: x.rows, n: x.cols, q: y.cols };
-  if (me === 0) return evaluator(session, peer, input, sizes);
+  if (me === 0) return evaluator(session, peer, input, sizes, options.stageTimeoutMs);
   const key = await serverPaillierKey();
-  return key.online(() => keyOwner(session, peer, input, sizes, key));
+  return key.online(() => keyOwner(session, peer, input, sizes, key, options.stageTimeoutMs));
 }
 
 /** The other party, through stages.ts (errors name the party and the stage). */
@@ -181,7 +185,7 @@ function packRow(row: readonly bigint[], block: number, { width, slots }: Packin
 }
 
 /** Party 1: encrypts Y under its key, decrypts the masked product. */
-async function keyOwner(session: Session, peer: PeerLink, input: ProductInput, { p, n, q }: Sizes, key: PaillierKeyPair): Promise<number[][]> {
+async function keyOwner(session: Session, peer: PeerLink, input: ProductInput, { p, n, q }: Sizes, key: PaillierKeyPair, stageTimeoutMs: number): Promise<number[][]> {
   const pk = key.publicKey;
   await peer.send(PRODUCT_STAGES.key, pk.toBytes());
   const packing = packingFor(n);
@@ -192,11 +196,10 @@ async function keyOwner(session: Session, peer: PeerLink, input: ProductInput, {
   const count = n * blocksPerRow;
   let sending: Promise<void> = Promise.resolve();
   for (let s = 0; s < chunks(count); s++) {
-    const cts: bigint[] = [];
-    for (let index = s * CHUNK; index < Math.min(count, (s + 1) * CHUNK); index++) {
-      cts.push(key.encrypt(packRow(input.matrix[Math.floor(index / blocksPerRow)]!, index % blocksPerRow, packing)));
-      await checkpoint(session);
-    }
+    const first = s * CHUNK;
+    const rhos = await key.randomizers(Math.min(CHUNK, count - first), defaultModExpPool, stageTimeoutMs + CHUNK * ENCRYPT_BUDGET_MS);
+    await checkpoint(session);
+    const cts = rhos.map((rho, t) => pk.encryptWith(packRow(input.matrix[Math.floor((first + t) / blocksPerRow)]!, (first + t) % blocksPerRow, packing), rho));
     await sending;
     sending = peer.send(PRODUCT_STAGES.encrypted, pk.encodeCiphertexts(cts), s);
   }
@@ -211,11 +214,8 @@ async function keyOwner(session: Session, peer: PeerLink, input: ProductInput, {
     const count = Math.min(CHUNK, total - s * CHUNK);
     const budget = s === 0 ? firstBudget : CHUNK * OUTPUT_BUDGET_MS;
     const masked = await peer.receive(PRODUCT_STAGES.masked, s, budget, (b, who) => pk.decodeCiphertexts(b, count, who));
-    const plain: bigint[] = [];
-    for (const c of masked) {
-      plain.push(key.decrypt(c));
-      await checkpoint(session);
-    }
+    const plain = await key.decryptAll(masked, defaultModExpPool, stageTimeoutMs + count * DECRYPT_BUDGET_MS);
+    await checkpoint(session);
     z.push(...plain);
     sends.push(peer.send(PRODUCT_STAGES.opened, pk.encodeResidues(plain), s));
   }
@@ -229,7 +229,7 @@ async function keyOwner(session: Session, peer: PeerLink, input: ProductInput, {
 }
 
 /** Party 0: evaluates X·Enc(Y) + Enc(R) on P1's packed ciphertexts. */
-async function evaluator(session: Session, peer: PeerLink, input: ProductInput, { p, n, q }: Sizes): Promise<number[][]> {
+async function evaluator(session: Session, peer: PeerLink, input: ProductInput, { p, n, q }: Sizes, stageTimeoutMs: number): Promise<number[][]> {
   const pk = await peer.receive(PRODUCT_STAGES.key, 0, KEY_BUDGET_MS, (b, who) => PaillierPublicKey.fromBytes(b, who));
   const X = input.matrix;
   const packing = packingFor(n);
@@ -238,11 +238,11 @@ async function evaluator(session: Session, peer: PeerLink, input: ProductInput, 
   const count = n * blocksPerRow;
 
   // The randomisers of stage "masked" depend on nothing but the key: draw them while P1 is still
-  // encrypting (the two loops interleave at their checkpoints), not after its last chunk.
+  // encrypting (on the pool's threads, beside the Σ terms), not after its last chunk.
   const randomizers: bigint[] = [];
   const drawing = (async () => {
-    while (randomizers.length < total) {
-      randomizers.push(pk.randomizer());
+    for (let s = 0; s < chunks(total); s++) {
+      randomizers.push(...(await pk.randomizers(Math.min(CHUNK, total - s * CHUNK), defaultModExpPool, stageTimeoutMs + CHUNK * OUTPUT_BUDGET_MS)));
       await checkpoint(session);
     }
   })();
@@ -255,6 +255,10 @@ async function evaluator(session: Session, peer: PeerLink, input: ProductInput, 
   for (let s = 0; s < chunks(count); s++) {
     const received = Math.min(CHUNK, count - s * CHUNK);
     const cts = await peer.receive(PRODUCT_STAGES.encrypted, s, CHUNK * ENCRYPT_BUDGET_MS, (b, who) => pk.decodeCiphertexts(b, received, who));
+    // This chunk's terms: the ciphertext, |X_ik|, and the output (its bits inverted when X_ik < 0).
+    const bases: bigint[] = [];
+    const exponents: bigint[] = [];
+    const targets: number[] = [];
     for (let t = 0; t < received; t++) {
       const index = s * CHUNK + t;
       const k = Math.floor(index / blocksPerRow);
@@ -263,10 +267,22 @@ async function evaluator(session: Session, peer: PeerLink, input: ProductInput, 
         const xik = X[i]![k]!;
         if (xik === 0n) continue;
         const out = i * blocksPerRow + block;
-        if (xik > 0n) positive[out] = pk.add(positive[out]!, pk.scale(cts[t]!, xik));
-        else negative[out] = pk.add(negative[out]!, pk.scale(cts[t]!, -xik));
-        await checkpoint(session);
+        bases.push(cts[t]!);
+        exponents.push(xik > 0n ? xik : -xik);
+        targets.push(xik > 0n ? out : ~out);
       }
+    }
+    // In batches of TERM_BATCH per thread, so that a failed session stops the work within one.
+    const batch = TERM_BATCH * defaultModExpPool.size;
+    for (let from = 0; from < bases.length; from += batch) {
+      const to = Math.min(bases.length, from + batch);
+      const powers = await pk.scaleAll(bases.slice(from, to), exponents.slice(from, to), defaultModExpPool, stageTimeoutMs + batch * TERM_BUDGET_MS);
+      powers.forEach((power, j) => {
+        const out = targets[from + j]!;
+        if (out >= 0) positive[out] = pk.add(positive[out]!, power);
+        else negative[~out] = pk.add(negative[~out]!, power);
+      });
+      await checkpoint(session);
     }
   }
 

@@ -86,6 +86,24 @@ describe('Paillier (g = N+1, OpenSSL exponentiation, CRT)', { timeout: 300_000 }
     assert.deepEqual(pk.decodeCiphertexts(pk.encodeCiphertexts([c, c]), 2, 'x'), [c, c]);
   });
 
+  test('the batches on worker threads: fresh N-th residues (pooled ones first), the same powers and decryptions', async () => {
+    key.fillPool(3);
+    for (let i = 0; i < 200 && key.pooled < 3; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(key.pooled, 3);
+    const owner = await key.randomizers(10);
+    assert.equal(key.pooled, 0, 'the pooled randomisers are used first');
+    const pk = key.publicKey;
+    const publicOnes = await pk.randomizers(6);
+    for (const rho of [...owner, ...publicOnes]) assert.equal(key.decrypt(pk.encryptWith(0n, rho)), 0n);
+    assert.equal(new Set([...owner, ...publicOnes]).size, 16);
+    const ms = [5n, 0n, 123456789n, -77n, 1n << 300n, 42n];
+    const cs = ms.map((m) => key.encrypt(m));
+    const es = [3n, 0n, 1n << 80n, 7n, 1n, 99n];
+    assert.deepEqual(await pk.scaleAll(cs, es), cs.map((c, i) => pk.scale(c, es[i]!)));
+    assert.deepEqual(await key.decryptAll(cs), cs.map((c) => key.decrypt(c)));
+    assert.deepEqual((await key.decryptAll(cs)).map((m) => pk.toSigned(m)), ms);
+  });
+
   test('OpenSSL exponentiation agrees with BigInt, edge bases included', () => {
     const m = key.publicKey.n2;
     const mod = new ModExp(m);
