@@ -25,8 +25,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { PeerError } from '../../errors.js';
-
-type Sodium = typeof import('libsodium-wrappers-sumo').default;
+import { loadSodium, type Sodium } from '../../common/sodium.js';
 
 export const POINT_BYTES = 32;
 export const CIPHERTEXT_BYTES = 2 * POINT_BYTES;
@@ -79,10 +78,7 @@ export class ElGamal {
 
   /** Loads libsodium on the first call; every later call gets the same instance. */
   static load(): Promise<ElGamal> {
-    loading ??= import('libsodium-wrappers-sumo').then(async ({ default: sodium }) => {
-      await sodium.ready;
-      return new ElGamal(sodium);
-    });
+    loading ??= loadSodium().then((sodium) => new ElGamal(sodium));
     return loading;
   }
 
