@@ -22,12 +22,12 @@ import { BadInputError, PeerError } from '../../errors.js';
 import type { Session } from '../../peer.js';
 import { defineStages, gather, scatter, runProtocol, partyName } from '../../common/stages.js';
 import { microprotocol } from '../engine.js';
-import { ELEMENT_BYTES, ExponentKey, checkElements, countOf, elementAt, elementKey, hashToGroup, indexElements, type Elements } from './group.js';
+import { ELEMENT_BYTES, ExponentKey, ITEM_HASH, checkElements, countOf, elementAt, elementKey, hashToGroup, indexElements, type Elements } from './group.js';
 import { CIPHERTEXT_BYTES, ElGamal, ZERO_CIPHERTEXT, encodeCiphertexts, type Ciphertext, type ElGamalPublicKey } from './elgamal.js';
 import { parseVerticalInput, type VerticalRecords } from './input.js';
 
 export const CONTINGENCY_VERTICAL_STAGES = defineStages(['categories', 'records', 'joined', 'cells', 'table'] as const);
-const DST = 'tessera/simon/contingency-vertical/v1 curve25519_XMD:SHA-512_ELL2_RO_';
+export const ID_DST = 'tessera/simon/contingency-vertical/v2 ristretto255_XMD:SHA-512_R255MAP_RO_';
 /** Each cell costs P1 one ciphertext per record; beyond this many the table is refused. */
 const MAX_CELLS = 10_000;
 const ROWS = 0;
@@ -151,7 +151,7 @@ async function contingencyVertical(session: Session, records: VerticalRecords, t
   const columnOf = new Map(columns.map((y, j) => [y, j]));
 
   // records: our ids under our exponent, each with our encrypted category (under our own key).
-  const ownIds = await dh.apply(await hashToGroup(records.ids, DST), 'own ids', timeoutMs);
+  const ownIds = await dh.apply(await hashToGroup(records.ids, ID_DST), 'own ids', timeoutMs);
   const own = records.ids.map((id) => {
     const category = records.categoryOf.get(id)!;
     if (me === ROWS) return [elgamal.encrypt(rowOf.get(category)!)];
@@ -201,6 +201,9 @@ export const statisticsContingencyVertical = microprotocol<ContingencyVerticalRe
   name: 'StatisticsContingencyVertical',
   stages: CONTINGENCY_VERTICAL_STAGES.all,
   twoParty: true,
+  // Parties that hash ids differently would find no joined id and answer an empty table: the
+  // hash is an agreed term, so they fail at once instead (409).
+  publicTerms: () => ({ item_hash: ITEM_HASH }),
   // Read inside the engine's runProtocol: a bad input aborts the other party at once.
   run: ({ session, data, stageTimeoutMs }) => contingencyVertical(session, parseVerticalInput(data), stageTimeoutMs),
 });

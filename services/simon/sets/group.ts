@@ -7,14 +7,19 @@
 // order of magnitude faster here than a variable-point multiplication in @noble/curves
 // (bench/simon-sets.ts prints both), which is what makes 3×10,000 items feasible.
 //
-// Hashing onto the group: RFC 9380's random-oracle hash_to_curve (expand_message_xmd with SHA-512,
-// two Elligator 2 maps, point addition; the cofactor clearing is done by the clamped scalar, see
-// hashToEdwards) under our own domain separation tag, as a Curve25519 u-coordinate. hashToGroup
-// computes it on the Montgomery curve with the expensive parts native: SHA-512 from node:crypto,
-// each map's one field exponentiation from OpenSSL, the additions' divisions batched per slice.
-// hashToEdwards (assembled from @noble/curves' RFC 9380 pieces, on edwards25519, then the
-// birational map of RFC 7748 §4.1) is the reference it is tested against, item by item. The
-// result behaves as a random oracle onto the curve: nobody knows its discrete logarithm.
+// Hashing onto the group: RFC 9380's random-oracle hash_to_ristretto255 (suite
+// ristretto255_XMD:SHA-512_R255MAP_RO_: expand_message_xmd with SHA-512 to 64 bytes, then RFC 9496
+// §4.3.4's element derivation, two maps and an addition) under our own domain separation tag,
+// named by the Curve25519 u-coordinate of a representative. The expansion is node:crypto's SHA-512;
+// the derivation is libsodium's `crypto_core_ristretto255_from_hash` (WebAssembly), which returns
+// the element's canonical encoding s. RFC 9496 §4.3.1 decodes s to an Edwards point with
+// y = (1 − s²)/(1 + s²) (its square root only fixes x, which the u-coordinate ignores), so the
+// birational map u = (1 + y)/(1 − y) of RFC 7748 §4.1 gives u = 1/s²: one inversion, batched over
+// a slice. The representative differs from the element's other representatives by a 4-torsion
+// point, which every clamped X25519 scalar (a multiple of 8) removes, so applying a key gives the
+// same u whichever representative was named. referenceU computes the same u from
+// @noble/curves' implementation of the suite, the reference it is tested against. The result
+// behaves as a random oracle onto the prime-order group: nobody knows its discrete logarithm.
 //
 // Why not simply take 32 hashed bytes as the u-coordinate (X25519 accepts any): about half of
 // all u lie on the quadratic twist, not on the curve, and which one is a public property of the
@@ -32,18 +37,14 @@
 
 import { createHash, createPrivateKey, createPublicKey, diffieHellman, randomBytes, type KeyObject } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { ed25519, _map_to_curve_elligator2_curve25519 } from '@noble/curves/ed25519.js';
-import { hash_to_field } from '@noble/curves/abstract/hash-to-curve.js';
-import { sha512 } from '@noble/hashes/sha2.js';
+import { ed25519, ristretto255_hasher } from '@noble/curves/ed25519.js';
 import { FpInvertBatch } from '@noble/curves/abstract/modular.js';
 import { PeerError } from '../../errors.js';
-import { ModExp } from '../../common/modexp.js';
+import { loadSodium } from '../../common/sodium.js';
 import { POOL_THRESHOLD, SmallOrderElement, defaultPool, type X25519Pool } from './x25519-pool.js';
 
 /** Bytes of one group element (a little-endian u-coordinate). */
 export const ELEMENT_BYTES = 32;
-/** 2^255 − 19 */
-const P = (1n << 255n) - 19n;
 /** Work is cut into slices so a long list never blocks the server's event loop for long. */
 const SLICE = 64;
 
@@ -70,65 +71,19 @@ function leBytes(value: bigint): Uint8Array {
   return out;
 }
 
-// RFC 9380 §8.5's suite for Curve25519 (expand_message_xmd, SHA-512, k = 128, m = 1, L = 48).
-const H2C = { p: P, m: 1, k: 128, expand: 'xmd', hash: sha512 } as const;
 const Fp = ed25519.Point.Fp;
-/** c1 = sqrt(−486664) with sgn0(c1) = 0 (RFC 9380 Appendix G.2.2). */
-const C1 = (() => {
-  const root = Fp.sqrt(Fp.neg(486664n));
-  return root % 2n === 0n ? root : Fp.neg(root);
-})();
 
-/** map_to_curve_elligator2_edwards25519 (RFC 9380 G.2.2) in extended coordinates: no inversion. */
-function mapToEdwards(u: bigint): InstanceType<typeof ed25519.Point> {
-  const { xMn, xMd, yMn, yMd } = _map_to_curve_elligator2_curve25519(u);
-  let xn = Fp.mul(Fp.mul(xMn, yMd), C1);
-  let xd = Fp.mul(xMd, yMn);
-  let yn = Fp.sub(xMn, xMd);
-  let yd = Fp.add(xMn, xMd);
-  if (Fp.is0(Fp.mul(xd, yd))) [xn, xd, yn, yd] = [0n, 1n, 1n, 1n]; // the exceptional case: the identity
-  return new ed25519.Point(Fp.mul(xn, yd), Fp.mul(yn, xd), Fp.mul(xd, yd), Fp.mul(xn, yn));
-}
-
-/**
- * hash_to_curve (RFC 9380 §3) onto edwards25519 without its final clear_cofactor: the two mapped
- * points' sum. Clearing the cofactor is multiplying by 8, and every X25519 scalar is a multiple
- * of 8 (RFC 7748 §5 clamping), so [k]·R = [k/8]·clear_cofactor(R): applying a key to R gives
- * exactly what applying it to the RFC's output would. Exported for the known-answer test.
- */
-export function hashToEdwards(item: string, dst: string): InstanceType<typeof ed25519.Point> {
-  const [[u0], [u1]] = hash_to_field(utf8.encode(item), 2, { ...H2C, DST: dst }) as [[bigint], [bigint]];
-  return mapToEdwards(u0).add(mapToEdwards(u1));
-}
-
-/** (p − 5)/8: the exponent of RFC 9380 G.2.1 step 16 (c4), done by OpenSSL (services/common/modexp.ts). */
-const C4 = (P - 5n) / 8n;
-/** c2 = 2^((p + 3)/8) and c3 = sqrt(−1) (RFC 9380 G.2.1). */
-const C2 = Fp.pow(2n, (P + 3n) / 8n);
-const C3 = Fp.sqrt(Fp.neg(1n));
-/** J = A, the Montgomery coefficient of Curve25519 (v² = u³ + A·u² + u, RFC 7748 §4.1). */
-const J = 486662n;
-/**
- * OpenSSL computes powers modulo at least 512 bits (DH_compute_key refuses smaller moduli), so it
- * works modulo M = p·(2^257 + 1) (512 bits, odd) and the result is reduced mod p: as p divides M,
- * (b^e mod M) mod p = b^e mod p. That is still about four times faster than a BigInt chain.
- */
-const FIELD_POWER_MODULUS = P * ((1n << 257n) + 1n);
-const fieldPower = new ModExp(FIELD_POWER_MODULUS);
-
-/** b^c4 mod p (RFC 9380 G.2.1 step 16). */
-function powC4(b: bigint): bigint {
-  return fieldPower.pow(b, C4) % P;
-}
+/** The hash onto the group, as the suite's name (RFC 9380 §4): part of SetIntersectionSize's and the vertical table's agreed terms. */
+export const ITEM_HASH = 'ristretto255_XMD:SHA-512_R255MAP_RO_';
 
 /** SHA-512's input block size s_in_bytes (RFC 9380 §5.3.1). */
 const SHA512_BLOCK = 128;
-/** L = ceil((ceil(log2(p)) + k)/8) = 48 bytes per field element (RFC 9380 §5). */
-const FIELD_BYTES = 48;
+/** hash_to_ristretto255's uniform bytes (RFC 9380 Appendix B): 64. */
+const UNIFORM_BYTES = 64;
 
 /**
- * expand_message_xmd (RFC 9380 §5.3.1) with SHA-512 by node:crypto, for the 96 bytes of two field
- * elements. The same as @noble/hashes' (a unit test checks it), but about ten times cheaper:
+ * expand_message_xmd (RFC 9380 §5.3.1) with SHA-512 by node:crypto, for the 64 uniform bytes of
+ * hash_to_ristretto255. The same as @noble/hashes' (a unit test checks it), but about ten times cheaper:
  * @noble/hashes' SHA-512 runs in JavaScript.
  */
 function expandMessageXmd(msg: Uint8Array, dstPrime: Buffer, length: number): Buffer {
@@ -154,51 +109,14 @@ function dstPrime(dst: string): Buffer {
   return Buffer.concat([bytes, Buffer.from([bytes.length])]);
 }
 
-/** hash_to_field(msg, 2) for Curve25519's field (RFC 9380 §5.2): two elements u0, u1. */
-export function hashToField(item: string, dst: string): [bigint, bigint] {
-  return hashToFieldWith(utf8.encode(item), dstPrime(dst));
+/** The 64 uniform bytes hash_to_ristretto255 derives its element from (exported for the test against noble). */
+export function uniformBytes(item: string, dst: string): Buffer {
+  return expandMessageXmd(utf8.encode(item), dstPrime(dst), UNIFORM_BYTES);
 }
 
-function hashToFieldWith(msg: Uint8Array, prime: Buffer): [bigint, bigint] {
-  const uniform = expandMessageXmd(msg, prime, 2 * FIELD_BYTES);
-  const element = (i: number) => BigInt(`0x${uniform.toString('hex', i * FIELD_BYTES, (i + 1) * FIELD_BYTES)}`) % P;
-  return [element(0), element(1)];
-}
-
-/**
- * map_to_curve_elligator2_curve25519 (RFC 9380 G.2.1), line by line, with its one
- * exponentiation (step 16) done by OpenSSL instead of a BigInt addition chain: that chain was
- * most of the cost of hashing an item (about 250 BigInt squarings per map, two maps per item).
- * Returns the Montgomery point as (xn/xd, y).
- */
-function mapToMontgomery(u: bigint): { xn: bigint; xd: bigint; y: bigint } {
-  const tv1 = Fp.mul(Fp.sqr(u), 2n); //            1–2. tv1 = 2·u²
-  const xd = Fp.add(tv1, 1n); //                 3. xd = tv1 + 1 (nonzero: −1/2 is not a square)
-  const x1n = Fp.neg(J); //                      4. x1n = −J
-  let tv2 = Fp.sqr(xd); //                       5.
-  const gxd = Fp.mul(tv2, xd); //                6. gxd = xd³
-  let gx1 = Fp.mul(Fp.mul(tv1, J), x1n); //      7–8.
-  gx1 = Fp.mul(Fp.add(gx1, tv2), x1n); //        9–10. gx1 = x1n³ + J·x1n²·xd + x1n·xd²
-  let tv3 = Fp.sqr(gxd); //                      11.
-  tv2 = Fp.sqr(tv3); //                          12. gxd⁴
-  tv3 = Fp.mul(Fp.mul(tv3, gxd), gx1); //        13–14. gx1·gxd³
-  tv2 = Fp.mul(tv2, tv3); //                     15. gx1·gxd⁷
-  let y11 = powC4(tv2); //                      16. y11 = tv2^c4
-  y11 = Fp.mul(y11, tv3); //                     17.
-  const y12 = Fp.mul(y11, C3); //                18.
-  const e1 = Fp.eql(Fp.mul(Fp.sqr(y11), gxd), gx1); // 19–21.
-  const y1 = e1 ? y11 : y12; //                  22. if g(x1) is square, y1 is its root
-  const x2n = Fp.mul(x1n, tv1); //               23. x2 = 2·u²·x1
-  const y21 = Fp.mul(Fp.mul(y11, u), C2); //     24–25.
-  const y22 = Fp.mul(y21, C3); //                26.
-  const gx2 = Fp.mul(gx1, tv1); //               27. g(x2) = 2·u²·g(x1)
-  const e2 = Fp.eql(Fp.mul(Fp.sqr(y21), gxd), gx2); // 28–30.
-  const y2 = e2 ? y21 : y22; //                  31.
-  const e3 = Fp.eql(Fp.mul(Fp.sqr(y1), gxd), gx1); // 32–34.
-  const xn = e3 ? x1n : x2n; //                  35.
-  let y = e3 ? y1 : y2; //                       36.
-  if (e3 !== ((y & 1n) === 1n)) y = Fp.neg(y); // 37–38. sgn0(y) = y mod 2 (RFC 9380 §4.1), fixed
-  return { xn, xd, y };
+/** A little-endian field element from its 32 bytes. */
+function fromLe(bytes: Uint8Array): bigint {
+  return BigInt(`0x${Buffer.from(bytes).reverse().toString('hex')}`);
 }
 
 /** Little-endian bytes of a field element, into `out` at `offset`. */
@@ -208,60 +126,35 @@ function writeLe(value: bigint, out: Uint8Array, offset: number): void {
 
 /**
  * Hashes strings (their UTF-8 bytes, exactly as given) onto the group, under a domain separation
- * tag that names the protocol, so the same item hashes differently in another protocol.
- *
- * The same value as hashToEdwards followed by the birational map (a unit test checks it on many
- * items), computed on the Montgomery curve directly: two Elligator 2 maps (mapToMontgomery),
- * then the u-coordinate of their sum by the affine addition law (u3 = λ² − A − u1 − u2, with
- * λ = (y2 − y1)/(u2 − u1)), whose one division per item is batched over a slice. The rare item
- * whose two mapped points share a u-coordinate (their sum is a doubling or the identity; with
- * probability about 2⁻²⁵³ for a random oracle) takes the reference path.
+ * tag that names the protocol, so the same item hashes differently in another protocol: the
+ * u-coordinate 1/s² of hash_to_ristretto255's element s (see the header), the inversions batched
+ * per slice.
  */
 export async function hashToGroup(items: readonly string[], dst: string): Promise<Elements> {
+  const sodium = await loadSodium();
   const out = new Uint8Array(items.length * ELEMENT_BYTES);
   const prime = dstPrime(dst);
   for (let start = 0; start < items.length; start += SLICE) {
     const slice = items.slice(start, start + SLICE);
-    const nums: bigint[] = [];
-    const dens: bigint[] = [];
-    for (const item of slice) {
-      const [u0, u1] = hashToFieldWith(utf8.encode(item), prime);
-      const a = mapToMontgomery(u0);
-      const b = mapToMontgomery(u1);
-      // u1 = a.xn/a.xd, u2 = b.xn/b.xd; over the common denominator a.xd·b.xd:
-      const t1 = Fp.mul(a.xn, b.xd);
-      const t2 = Fp.mul(b.xn, a.xd);
-      const dd = Fp.mul(a.xd, b.xd);
-      const d = Fp.sub(t2, t1); // (u2 − u1)·dd
-      const lambdaN = Fp.mul(Fp.sub(b.y, a.y), dd); // λ = lambdaN / d
-      const d2 = Fp.sqr(d);
-      // u3 = lambdaN²/d² − A − (t1 + t2)/dd = (lambdaN²·dd − (A·dd + t1 + t2)·d²) / (d²·dd)
-      nums.push(Fp.sub(Fp.mul(Fp.sqr(lambdaN), dd), Fp.mul(Fp.add(Fp.mul(J, dd), Fp.add(t1, t2)), d2)));
-      dens.push(Fp.mul(d2, dd));
-    }
-    const inverses = FpInvertBatch(Fp, dens, false);
-    slice.forEach((item, i) => {
-      const inverse = inverses[i];
-      const offset = (start + i) * ELEMENT_BYTES;
-      if (inverse === undefined) out.set(referenceU(item, dst), offset);
-      else writeLe(Fp.mul(nums[i]!, inverse), out, offset);
+    const squares = slice.map((item) => Fp.sqr(fromLe(sodium.crypto_core_ristretto255_from_hash(expandMessageXmd(utf8.encode(item), prime, UNIFORM_BYTES)))));
+    const inverses = FpInvertBatch(Fp, squares, false);
+    inverses.forEach((inverse, i) => {
+      // s = 0 is the identity, which the random oracle reaches with negligible probability.
+      if (inverse === undefined) throw new PeerError('an item hashed to the identity', { where: 'hash to group' });
+      writeLe(inverse, out, (start + i) * ELEMENT_BYTES);
     });
     await yieldToLoop();
   }
   return out;
 }
 
-/**
- * The u-coordinate of hashToEdwards(item) by the birational map of RFC 7748 §4.1,
- * u = (1 + y)/(1 − y) = (Z + Y)/(Z − Y): the reference hashToGroup is checked against, and its
- * path for the exceptional items.
- */
+/** hashToGroup's u for one item, from @noble/curves' hash_to_ristretto255: the reference it is tested against. */
 export function referenceU(item: string, dst: string): Uint8Array {
-  const point = hashToEdwards(item, dst);
-  const denominator = Fp.sub(point.Z, point.Y);
-  // Z − Y = 0 only at the identity, which the random oracle reaches with negligible probability.
-  if (Fp.is0(denominator)) throw new PeerError('an item hashed to the identity', { where: 'hash to curve' });
-  return leBytes(Fp.div(Fp.add(point.Z, point.Y), denominator));
+  const s = fromLe(ristretto255_hasher.hashToCurve(utf8.encode(item), { DST: dst }).toBytes());
+  if (s === 0n) throw new PeerError('an item hashed to the identity', { where: 'hash to group' });
+  const out = new Uint8Array(ELEMENT_BYTES);
+  writeLe(Fp.inv(Fp.sqr(s)), out, 0);
+  return out;
 }
 
 /**

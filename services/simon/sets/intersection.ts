@@ -31,13 +31,13 @@ import { BadInputError, PeerError } from '../../errors.js';
 import type { Session } from '../../peer.js';
 import { defineStages, gather, scatter, broadcast, runProtocol, partyName } from '../../common/stages.js';
 import { microprotocol } from '../engine.js';
-import { ELEMENT_BYTES, ExponentKey, checkElements, randomElement, countOf, hashToGroup, sortElements, type Elements } from './group.js';
+import { ELEMENT_BYTES, ExponentKey, ITEM_HASH, checkElements, randomElement, countOf, hashToGroup, sortElements, type Elements } from './group.js';
 import { MAX_ITEMS, compareCodePoints, parseSetInput } from './input.js';
 import { TWO_PARTY_STAGES, twoPartyMatches } from './two-party.js';
 import { MULTI_PARTY_STAGES, multiPartyMatches } from './multi-party.js';
 
 /** Domain separation for the item hash: another protocol (or version) hashes the same item elsewhere. */
-const DST = 'tessera/simon/set-intersection/v1 curve25519_XMD:SHA-512_ELL2_RO_';
+export const ITEM_DST = 'tessera/simon/set-intersection/v2 ristretto255_XMD:SHA-512_R255MAP_RO_';
 const LEADER = 0;
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
@@ -189,7 +189,7 @@ async function shuffledSize(
   // fresh X25519 public key [s]·B, which the exponents turn into [s·K]·B: under DDH as random a
   // point of the group as a real H(x)^K, and equal to none (except with probability about 2⁻²⁵⁰),
   // so it never joins the intersection.
-  const hashed = await hashToGroup(items, DST);
+  const hashed = await hashToGroup(items, ITEM_DST);
   const own = bound === undefined ? hashed : withDummies(hashed, bound);
   let current: Elements = sortElements(await party.blind.apply(own, 'own items', timeoutMs));
 
@@ -268,7 +268,9 @@ export const setIntersectionSize = microprotocol<SetIntersectionSizeResult>({
   name: 'SetIntersectionSize',
   stages: intersectionStages,
   minParties: 2,
-  publicTerms: boundTerm,
+  // The hash is an agreed term: parties that hash items differently would silently find no
+  // common item; with it they fail at once (409).
+  publicTerms: (data, kwargs) => ({ ...boundTerm(data, kwargs), item_hash: ITEM_HASH }),
   async run({ session, data, kwargs, stageTimeoutMs }) {
     const { size } = await shuffledSize(session, parseSetInput(data), freshKeys, parseBound(kwargs), stageTimeoutMs);
     return { inputs: session.parties, result: { size_intersection: size } };

@@ -1,15 +1,15 @@
-// The building blocks of the set protocols: hashing onto Curve25519 (against @noble/curves'
-// RFC 9380 implementation), commuting X25519 exponents, the checks on a peer's group elements,
+// The building blocks of the set protocols: hashing onto the group (against @noble/curves'
+// RFC 9380 hash_to_ristretto255), commuting X25519 exponents, the checks on a peer's group elements,
 // exponential ElGamal on ristretto255, and how `data` is read.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ed25519, ed25519_hasher, ristretto255 } from '@noble/curves/ed25519.js';
+import { ed25519, ristretto255, ristretto255_hasher, x25519 } from '@noble/curves/ed25519.js';
 import { PeerError, BadInputError } from '../../../../services/errors.js';
-import { hash_to_field } from '@noble/curves/abstract/hash-to-curve.js';
+import { expand_message_xmd } from '@noble/curves/abstract/hash-to-curve.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { createHash } from 'node:crypto';
 import { POOL_THRESHOLD } from '../../../../services/simon/sets/x25519-pool.js';
-import { ExponentKey, checkElements, elementAt, hashToEdwards, hashToField, hashToGroup, referenceU, sortElements } from '../../../../services/simon/sets/group.js';
+import { ExponentKey, checkElements, elementAt, hashToGroup, referenceU, sortElements, uniformBytes } from '../../../../services/simon/sets/group.js';
 import { ElGamal, ZERO_CIPHERTEXT, encodeCiphertexts } from '../../../../services/simon/sets/elgamal.js';
 import { compareCodePoints, parseSetInput, parseVerticalInput } from '../../../../services/simon/sets/input.js';
 
@@ -18,26 +18,32 @@ const le = (v: bigint) => Uint8Array.from({ length: 32 }, (_, i) => Number((v >>
 const createHashHex = (s: string) => createHash('sha256').update(s).digest('hex');
 const concat = (...parts: Uint8Array[]) => Uint8Array.from(parts.flatMap((p) => [...p]));
 
-describe('hashing onto Curve25519', () => {
-  test('is RFC 9380 hash_to_curve for edwards25519 (noble) once the cofactor is cleared', () => {
-    for (const item of ['', 'Zürich', 'e\u0301', '\u{1F600}', 'x'.repeat(1000)]) {
-      const ours = hashToEdwards(item, 'dst-a');
-      const rfc = ed25519_hasher.hashToCurve(new TextEncoder().encode(item), { DST: 'dst-a' });
-      assert.ok(ours.clearCofactor().equals(rfc), item);
-    }
-  });
-
-  test('expand_message_xmd and hash_to_field on node:crypto agree with noble', () => {
+describe('hashing onto the group', () => {
+  test('expand_message_xmd on node:crypto agrees with noble', () => {
     for (const [item, dst] of [['', 'a'], ['Zürich', 'dst-a'], ['x'.repeat(300), 'd'.repeat(200)]] as const) {
-      const rfc = hash_to_field(new TextEncoder().encode(item), 2, { p: P, m: 1, k: 128, expand: 'xmd', hash: sha512, DST: dst });
-      assert.deepEqual(hashToField(item, dst), [rfc[0]![0], rfc[1]![0]], item);
+      assert.deepEqual(new Uint8Array(uniformBytes(item, dst)), expand_message_xmd(new TextEncoder().encode(item), new TextEncoder().encode(dst), 64, sha512), item);
     }
   });
 
-  test('the fast Montgomery path gives the reference u-coordinate for every item of several slices', async () => {
+  test("is 1/s² of noble's hash_to_ristretto255 for every item of several slices", async () => {
     const items = Array.from({ length: 150 }, (_, i) => (i % 3 === 0 ? `item ${i}` : i % 3 === 1 ? `ü${i}\u{1F600}` : String(i)));
+    items.push('', 'e\u0301', 'x'.repeat(1000));
     const fast = await hashToGroup(items, 'dst-fast');
     items.forEach((item, i) => assert.deepEqual(Buffer.from(elementAt(fast, i)), Buffer.from(referenceU(item, 'dst-fast')), item));
+  });
+
+  test("names the ristretto255 element: a clamped key gives X25519 of noble's Edwards representative", async () => {
+    const Fp = ed25519.Point.Fp;
+    const items = ['Genf', 'Zürich', '', 'x'.repeat(200)];
+    const us = await hashToGroup(items, 'dst-a');
+    const key = new Uint8Array(32).fill(0x5a);
+    items.forEach((item, i) => {
+      // The representative noble decodes s to, in extended coordinates; u = (Z + Y)/(Z − Y).
+      const { ep } = ristretto255_hasher.hashToCurve(new TextEncoder().encode(item), { DST: 'dst-a' }) as unknown as { ep: InstanceType<typeof ed25519.Point> };
+      const u = Fp.div(Fp.add(ep.Z, ep.Y), Fp.sub(ep.Z, ep.Y));
+      const theirs = Uint8Array.from({ length: 32 }, (_, j) => Number((u >> BigInt(8 * j)) & 0xffn));
+      assert.deepEqual(x25519.getSharedSecret(key, elementAt(us, i)), x25519.getSharedSecret(key, theirs), item);
+    });
   });
 
   test('every hashed element is on the curve, not on its twist', async () => {
@@ -47,12 +53,6 @@ describe('hashing onto Curve25519', () => {
       const rhs = ed25519.Point.Fp.create(u * u * u + 486662n * u * u + u);
       assert.equal(ed25519.Point.Fp.pow(rhs, (P - 1n) / 2n), 1n, `element ${i}`);
     }
-  });
-
-  test('gives the Montgomery u-coordinate of that point, as X25519 expects it', async () => {
-    const [u] = [await hashToGroup(['Genf'], 'dst-a')];
-    const point = hashToEdwards('Genf', 'dst-a');
-    assert.deepEqual(Buffer.from(elementAt(u, 0)), Buffer.from(ed25519.utils.toMontgomery(point.toBytes())));
   });
 
   test('hashes the exact bytes under the domain separation tag', async () => {
