@@ -14,25 +14,17 @@
 // call gets a fresh one) are services/common/worker-pool.ts's.
 
 import { ModExp } from './modexp.js';
-import { DEFAULT_PIECE_TIMEOUT_MS, WorkerPool } from './worker-pool.js';
+import { DEFAULT_PIECE_TIMEOUT_MS, WorkerPool, type PoolOptions } from './worker-pool.js';
 
 const WORKER_URL = new URL('./modexp-worker.mjs', import.meta.url);
 
 /** Fewer exponentiations than this are done on the calling thread: a round trip to a worker costs about as much as one. */
 export const MODEXP_POOL_THRESHOLD = 4;
 
-export interface ModExpPoolOptions {
-  /** Worker threads (default: one per core, at most 8). */
-  readonly size?: number;
-  /** The worker's script (the failure tests give a faulty one). */
-  readonly workerUrl?: URL;
-  readonly workerData?: unknown;
-}
-
 export class ModExpPool {
   readonly #pool: WorkerPool;
 
-  constructor(options: ModExpPoolOptions = {}) {
+  constructor(options: PoolOptions = {}) {
     this.#pool = new WorkerPool({ url: options.workerUrl ?? WORKER_URL, name: 'a modexp worker', size: options.size, workerData: options.workerData });
   }
 

@@ -104,6 +104,16 @@ class PooledWorker {
   }
 }
 
+/** What a pool's user may choose: the protocols take the defaults, the failure tests a faulty worker. */
+export interface PoolOptions {
+  /** Worker threads (default: one per core, at most 8). */
+  readonly size?: number;
+  /** The worker's script (default: the pool's own). */
+  readonly workerUrl?: URL;
+  /** Passed to each worker as `workerData` (the faulty test workers read their fault from it). */
+  readonly workerData?: unknown;
+}
+
 export interface WorkerPoolOptions {
   /** The worker's script. */
   readonly url: URL;

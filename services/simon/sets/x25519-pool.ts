@@ -10,9 +10,9 @@
 //
 // The pool itself, and why no piece can hang, is services/common/worker-pool.ts.
 
-import { WorkerPool, PoolFailure, DEFAULT_PIECE_TIMEOUT_MS } from '../../common/worker-pool.js';
+import { WorkerPool, PoolFailure, DEFAULT_PIECE_TIMEOUT_MS, type PoolOptions } from '../../common/worker-pool.js';
 
-export { PoolFailure, DEFAULT_PIECE_TIMEOUT_MS };
+export { PoolFailure, DEFAULT_PIECE_TIMEOUT_MS, type PoolOptions };
 
 /** Lists shorter than this are done on the calling thread: a round trip to a worker costs more. */
 export const POOL_THRESHOLD = 256;
@@ -24,15 +24,6 @@ export class SmallOrderElement extends Error {
   constructor(readonly index: number) {
     super(`element ${index} is a point of small order`);
   }
-}
-
-export interface PoolOptions {
-  /** Worker threads (default: one per core, at most 8). */
-  readonly size?: number;
-  /** The worker's script (default x25519-worker.mjs; the failure tests give a faulty one). */
-  readonly workerUrl?: URL;
-  /** Passed to each worker as `workerData` (the faulty test worker reads its fault from it). */
-  readonly workerData?: unknown;
 }
 
 /** A pool of X25519 worker threads. The protocols use `defaultPool`. */
