@@ -1,22 +1,25 @@
 // The product of two matrices held by two parties, revealing only the product to both:
 // party 0 holds X (p×n), party 1 holds Y (n×q), both learn X·Y. docs/products.md has the
 // construction and the argument of what each party sees. In short, on Paillier's additively
-// homomorphic encryption (Paillier 1999), with the product masked before it is decrypted:
+// homomorphic encryption (Paillier 1999), with the product masked before it is decrypted, between
+// the key owner K, which holds the right factor, and the evaluator E, which holds the left one:
 //
 //   shapes     both:   own shape (public: the output's shape and the shared n imply it)
-//   key        P1→P0:  P1's Paillier public key N
-//   encrypted  P1→P0:  Enc(Σ_t B^t·Y_k,sb+t): each row of Y packed, S entries per plaintext
-//   masked     P0→P1:  Π_k Enc(row k)^X_ik · Enc(R) = Enc(Σ_t B^t·((XY)_i,sb+t + m_t)), re-randomised
-//   opened     both:   P1 sends Z = Dec(masked), P0 sends R = Σ_t B^t·m_t
+//   key        K→E:    K's Paillier public key N
+//   encrypted  K→E:    Enc(Σ_t B^t·Y_k,sb+t): each row of Y packed, S entries per plaintext
+//   masked     E→K:    Π_k Enc(row k)^X_ik · Enc(R) = Enc(Σ_t B^t·((XY)_i,sb+t + m_t)), re-randomised
+//   opened     both:   K sends Z = Dec(masked), E sends R = Σ_t B^t·m_t
 //
-// then each reads digit t of Z − R in base B as (X·Y)_i,sb+t. Packing works because X_ik scales a
-// whole packed row of Y at once: one ciphertext per S entries of Y, one exponentiation per S
-// products, one re-randomisation and decryption per S outputs. Entries are fixed-point integers
-// (matrix.ts): |x|, |y| < 2^127 at scale 2^64, so a product entry has |Σ| < n·2^254 = 2^κ
-// (κ = 254 + bits(n)). Each mask digit m_t = 2^κ + u_t with u_t uniform in [0, 2^(κ+σ)), σ = 64,
-// makes every digit of Z non-negative and below B = 2^(κ+σ+1), so digits never carry, and hides
-// (X·Y)_ij from P1 up to statistical distance 2^(1−σ) per entry (docs/products.md); S = ⌊2046/
-// (κ+σ+1)⌋ digits fit far below N/2 (6 for any n up to 10^6).
+// then each reads digit t of Z − R in base B as (X·Y)_i,sb+t. K is party 1, holding Y, unless
+// the product is cheaper transposed, X·Y = (Yᵀ·Xᵀ)ᵀ: then party 0 is K with Xᵀ and party 1 is E
+// with Yᵀ (`orientation`: OLS's p×N by N×1 takes a p-th of the exponentiations that way). Packing
+// works because X_ik scales a whole packed row of Y at once: one ciphertext per S entries of Y, one
+// exponentiation per S products, one re-randomisation and decryption per S outputs. Entries are
+// fixed-point integers (matrix.ts): |x|, |y| < 2^127 at scale 2^64, so a product entry has
+// |Σ| < n·2^254 = 2^κ (κ = 254 + bits(n)). Each mask digit m_t = 2^κ + u_t with u_t uniform in
+// [0, 2^(κ+σ)), σ = 64, makes every digit of Z non-negative and below B = 2^(κ+σ+1), so digits
+// never carry, and hides (X·Y)_ij from K up to statistical distance 2^(1−σ) per entry
+// (docs/products.md); S = ⌊2046/(κ+σ+1)⌋ digits fit far below N/2 (6 for any n up to 10^6).
 //
 // The exponentiations (randomisers, Σ terms, decryptions) run on the modexp pool's worker threads
 // (services/common/modexp-pool.ts), one batch at a time, so they use every core and the server's
@@ -33,6 +36,13 @@ import { defaultModExpPool } from '../../common/modexp-pool.js';
 import { decodeProduct, type Shape } from './matrix.js';
 
 export const PRODUCT_STAGES = defineStages(['shapes', 'key', 'encrypted', 'masked', 'opened'] as const);
+
+/**
+ * An agreed term of both products: which party owns the key (`orientation`). Servers from before the
+ * transposed orientation always made party 1 the key owner; with one of them the session fails at
+ * once with a 409 "disagrees on key_owner", where both parties would otherwise wait for a key.
+ */
+export const KEY_OWNER_TERM = { key_owner: 'party 1, or party 0 where the transposed product takes fewer exponentiations' } as const;
 
 /** σ: the statistical hiding of a packed mask digit (distance 2^(1−σ) per entry). */
 export const MASK_SLACK_BITS = 64;
@@ -55,18 +65,18 @@ export function packingFor(n: number): Packing {
 
 /** Entries per message: 256 ciphertexts are 128 KiB and about a second of work. */
 export const CHUNK = 256;
-/** Most Σ terms (p·n·q exponentiations at party 0, a few ms each) one product may take: about two hours. */
+/** Most Σ terms (p·n·q exponentiations before packing, a few ms each) one product may take: about two hours. */
 export const MAX_TERMS = 2_000_000;
 
 // Budgets on top of the stage timeout, generous for a loaded machine (measured costs are about
 // a tenth: bench/simon-products.ts). They bound a wait; they do not slow anything down.
 const KEY_BUDGET_MS = 120_000; // first use: prime search for a 2048-bit key
-const ENCRYPT_BUDGET_MS = 100; // per ciphertext at party 1
-const TERM_BUDGET_MS = 20; // per exponentiation at party 0
-const OUTPUT_BUDGET_MS = 200; // per re-randomised output at party 0
+const ENCRYPT_BUDGET_MS = 100; // per ciphertext at the key owner
+const TERM_BUDGET_MS = 20; // per exponentiation at the evaluator
+const OUTPUT_BUDGET_MS = 200; // per re-randomised output at the evaluator
 /** Σ-term exponentiations per thread handed to the pool at once: tens of milliseconds of work. */
 const TERM_BATCH = 64;
-const DECRYPT_BUDGET_MS = 100; // per decryption at party 1
+const DECRYPT_BUDGET_MS = 100; // per decryption at the key owner
 
 export interface ProductInput {
   /** X at party 0, Y at party 1: signed fixed-point integers (scale 2^64), rows of equal length. */
@@ -139,9 +149,36 @@ export async function secureProduct(session: Session, input: ProductInput, optio
     );
   }
   const sizes = { p: x.rows, n: x.cols, q: y.cols };
-  if (me === 0) return evaluator(session, peer, input, sizes, options.stageTimeoutMs);
-  const key = await serverPaillierKey();
-  return key.online(() => keyOwner(session, peer, input, sizes, key, options.stageTimeoutMs));
+  const transposed = orientation(sizes) === 'transposed';
+  // The roles' product is X·Y as given, or Yᵀ·Xᵀ with party 1 on the left.
+  const roles: Roles = transposed
+    ? { sizes: { p: sizes.q, n: sizes.n, q: sizes.p }, other: partyName(session, 1 - me), entry: (i, j) => `[${j}][${i}]` }
+    : { sizes, other: partyName(session, 1 - me), entry: (i, j) => `[${i}][${j}]` };
+  const matrix = transposed ? transpose(input.matrix) : input.matrix;
+  let product: number[][];
+  if (me === (transposed ? 0 : 1)) {
+    const key = await serverPaillierKey();
+    product = await key.online(() => keyOwner(session, peer, matrix, roles, key, options.stageTimeoutMs));
+  } else {
+    product = await evaluator(session, peer, matrix, roles, options.stageTimeoutMs);
+  }
+  return transposed ? transpose(product) : product;
+}
+
+/**
+ * Which party owns the key, decided by both parties from the two shapes alone: 'as-given', party 1
+ * encrypts Y's rows and party 0 raises them to X's entries (p·n·⌈q/S⌉ Σ-term exponentiations, the
+ * bulk of the work), or 'transposed', party 0 encrypts X's columns (the rows of Xᵀ) and party 1
+ * raises them to Y's entries (q·n·⌈p/S⌉), whichever takes fewer; a tie stays as given. The
+ * encryptions (n·⌈q/S⌉ or n·⌈p/S⌉) are left out: they come mostly from the key owner's offline pool.
+ */
+export function orientation({ p, n, q }: Sizes): 'as-given' | 'transposed' {
+  const { slots } = packingFor(n);
+  return q * Math.ceil(p / slots) < p * Math.ceil(q / slots) ? 'transposed' : 'as-given';
+}
+
+function transpose<T>(rows: readonly (readonly T[])[]): T[][] {
+  return Array.from({ length: rows[0]!.length }, (_, j) => rows.map((row) => row[j]!));
 }
 
 /** The other party, through stages.ts (errors name the party and the stage). */
@@ -170,10 +207,20 @@ function peerLink(session: Session, stageTimeoutMs: number): PeerLink {
   };
 }
 
-interface Sizes {
+/** The left factor is p×n (the evaluator's), the right one n×q (the key owner's). */
+export interface Sizes {
   readonly p: number;
   readonly n: number;
   readonly q: number;
+}
+
+/** The product as the two roles compute it. */
+interface Roles {
+  readonly sizes: Sizes;
+  /** The other party, as errors name it. */
+  readonly other: string;
+  /** Entry (i, j) of the roles' product as the parties' output names it ("[i][j]"). */
+  entry(i: number, j: number): string;
 }
 
 /** Row k of Y packed: block b holds columns b·S … b·S + S − 1 as Σ_t B^t·Y_k,bS+t (a signed integer). */
@@ -184,8 +231,9 @@ function packRow(row: readonly bigint[], block: number, { width, slots }: Packin
   return v;
 }
 
-/** Party 1: encrypts Y under its key, decrypts the masked product. */
-async function keyOwner(session: Session, peer: PeerLink, input: ProductInput, { p, n, q }: Sizes, key: PaillierKeyPair, stageTimeoutMs: number): Promise<number[][]> {
+/** The key owner: encrypts the right factor's rows under its key, decrypts the masked product. */
+async function keyOwner(session: Session, peer: PeerLink, right: readonly (readonly bigint[])[], roles: Roles, key: PaillierKeyPair, stageTimeoutMs: number): Promise<number[][]> {
+  const { p, n, q } = roles.sizes;
   const pk = key.publicKey;
   await peer.send(PRODUCT_STAGES.key, pk.toBytes());
   const packing = packingFor(n);
@@ -199,7 +247,7 @@ async function keyOwner(session: Session, peer: PeerLink, input: ProductInput, {
     const first = s * CHUNK;
     const rhos = await key.randomizers(Math.min(CHUNK, count - first), defaultModExpPool, stageTimeoutMs + CHUNK * ENCRYPT_BUDGET_MS);
     await checkpoint(session);
-    const cts = rhos.map((rho, t) => pk.encryptWith(packRow(input.matrix[Math.floor((first + t) / blocksPerRow)]!, (first + t) % blocksPerRow, packing), rho));
+    const cts = rhos.map((rho, t) => pk.encryptWith(packRow(right[Math.floor((first + t) / blocksPerRow)]!, (first + t) % blocksPerRow, packing), rho));
     await sending;
     sending = peer.send(PRODUCT_STAGES.encrypted, pk.encodeCiphertexts(cts), s);
   }
@@ -225,20 +273,21 @@ async function keyOwner(session: Session, peer: PeerLink, input: ProductInput, {
     r.push(...(await peer.receive(PRODUCT_STAGES.opened, s, 0, (b, who) => pk.decodeResidues(b, count, who))));
   }
   await Promise.all(sends);
-  return open(z, r, p, q, packing, partyName(session, 0));
+  return open(z, r, p, q, packing, roles);
 }
 
-/** Party 0: evaluates X·Enc(Y) + Enc(R) on P1's packed ciphertexts. */
-async function evaluator(session: Session, peer: PeerLink, input: ProductInput, { p, n, q }: Sizes, stageTimeoutMs: number): Promise<number[][]> {
+/** The evaluator: computes left·Enc(right) + Enc(R) on the key owner's packed ciphertexts. */
+async function evaluator(session: Session, peer: PeerLink, left: readonly (readonly bigint[])[], roles: Roles, stageTimeoutMs: number): Promise<number[][]> {
+  const { p, n, q } = roles.sizes;
   const pk = await peer.receive(PRODUCT_STAGES.key, 0, KEY_BUDGET_MS, (b, who) => PaillierPublicKey.fromBytes(b, who));
-  const X = input.matrix;
+  const X = left;
   const packing = packingFor(n);
   const blocksPerRow = Math.ceil(q / packing.slots);
   const total = p * blocksPerRow;
   const count = n * blocksPerRow;
 
-  // The randomisers of stage "masked" depend on nothing but the key: draw them while P1 is still
-  // encrypting (on the pool's threads, beside the Σ terms), not after its last chunk.
+  // The randomisers of stage "masked" depend on nothing but the key: draw them while the key owner
+  // is still encrypting (on the pool's threads, beside the Σ terms), not after its last chunk.
   const randomizers: bigint[] = [];
   const drawing = (async () => {
     for (let s = 0; s < chunks(total); s++) {
@@ -286,8 +335,8 @@ async function evaluator(session: Session, peer: PeerLink, input: ProductInput, 
     }
   }
 
-  // Stage "masked": Enc(packed XY + R) with a fresh randomiser, so that its randomness (which P1
-  // can extract with its key) is uniform and independent of X.
+  // Stage "masked": Enc(packed XY + R) with a fresh randomiser, so that its randomness (which the
+  // key owner can extract with its key) is uniform and independent of X.
   await drawing;
   const r: bigint[] = [];
   const sends: Promise<void>[] = [];
@@ -316,7 +365,7 @@ async function evaluator(session: Session, peer: PeerLink, input: ProductInput, 
     z.push(...(await peer.receive(PRODUCT_STAGES.opened, s, CHUNK * DECRYPT_BUDGET_MS, (b, who) => pk.decodeResidues(b, count, who))));
   }
   await Promise.all(opened);
-  return open(z, r, p, q, packing, partyName(session, 1));
+  return open(z, r, p, q, packing, roles);
 }
 
 /** Σ_t B^t·(2^κ + u_t), u_t uniform in [0, 2^(κ+σ)) from the CSPRNG: one mask per packed output. */
@@ -333,11 +382,12 @@ function packedMask({ kappa, width, slots }: Packing): bigint {
 }
 
 /**
- * X·Y from Z (P1's decryptions) and R (P0's masks): digit t of output block (i, b) is
- * Z_digit − R_digit = (X·Y)_i,bS+t, a signed integer of scale 2^-128, read as a double. A digit of Z
- * below its mask digit, or beyond B, cannot come from an honest run (`other` sent a wrong value).
+ * X·Y from Z (the key owner's decryptions) and R (the evaluator's masks): digit t of output block
+ * (i, b) is Z_digit − R_digit = (X·Y)_i,bS+t, a signed integer of scale 2^-128, read as a double. A
+ * digit of Z below its mask digit, or beyond B, cannot come from an honest run (the other party
+ * sent a wrong value).
  */
-function open(z: readonly bigint[], r: readonly bigint[], p: number, q: number, { kappa, width, slots }: Packing, other: string): number[][] {
+function open(z: readonly bigint[], r: readonly bigint[], p: number, q: number, { kappa, width, slots }: Packing, { other, entry: name }: Roles): number[][] {
   const blocksPerRow = Math.ceil(q / slots);
   const digitMask = (1n << BigInt(width)) - 1n;
   const bound = 1n << BigInt(kappa);
@@ -346,8 +396,8 @@ function open(z: readonly bigint[], r: readonly bigint[], p: number, q: number, 
       const out = i * blocksPerRow + Math.floor(j / slots);
       const shift = BigInt((j % slots) * width);
       const entry = ((z[out]! >> shift) & digitMask) - ((r[out]! >> shift) & digitMask);
-      if (entry >= bound || entry <= -bound) throw new PeerError(`product entry [${i}][${j}] is out of range: a wrong opening`, { where: other });
-      return decodeProduct(entry, `product[${i}][${j}]`);
+      if (entry >= bound || entry <= -bound) throw new PeerError(`product entry ${name(i, j)} is out of range: a wrong opening`, { where: other });
+      return decodeProduct(entry, `product${name(i, j)}`);
     }),
   );
 }

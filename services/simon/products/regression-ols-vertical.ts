@@ -5,7 +5,7 @@
 
 import { microprotocol } from '../engine.js';
 import { encodeMatrix, leastSquaresOperator, parseMatrixData, parseVectorData } from './matrix.js';
-import { PRODUCT_STAGES, secureProduct } from './product.js';
+import { KEY_OWNER_TERM, PRODUCT_STAGES, secureProduct } from './product.js';
 
 export interface RegressionOLSVerticalResult {
   inputs: 2;
@@ -17,6 +17,7 @@ export const regressionOLSVertical = microprotocol<RegressionOLSVerticalResult>(
   name: 'StatisticsRegressionOLSVertical',
   stages: PRODUCT_STAGES.all,
   twoParty: true,
+  publicTerms: () => KEY_OWNER_TERM,
   async run({ session, data, stageTimeoutMs }) {
     let matrix: number[][];
     let where: (r: number, c: number) => string;

@@ -5,7 +5,7 @@
 
 import { microprotocol } from '../engine.js';
 import { encodeMatrix, parseMatrixData } from './matrix.js';
-import { PRODUCT_STAGES, secureProduct } from './product.js';
+import { KEY_OWNER_TERM, PRODUCT_STAGES, secureProduct } from './product.js';
 
 export interface SecureMatrixMultiplicationResult {
   inputs: 2;
@@ -17,6 +17,7 @@ export const secureMatrixMultiplication = microprotocol<SecureMatrixMultiplicati
   name: 'SecureMatrixMultiplication',
   stages: PRODUCT_STAGES.all,
   twoParty: true,
+  publicTerms: () => KEY_OWNER_TERM,
   // The engine calls this once the session is open, so that a bad input aborts the other party at once.
   async run({ session, data, stageTimeoutMs }) {
     const name = session.myself === 0 ? 'X' : 'Y';

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { BadInputError, ConflictError, PeerError, TimeoutError } from '../../../../services/errors.js';
 import type { CallContext } from '../../../../services/microservice.js';
 import { createSimon } from '../../../../services/simon/index.js';
-import { PRODUCT_STAGES } from '../../../../services/simon/products/product.js';
+import { KEY_OWNER_TERM, PRODUCT_STAGES } from '../../../../services/simon/products/product.js';
 import { MemoryHub, simulatedNodes } from '../../../support/network.js';
 import { within } from '../../../within.js';
 
@@ -105,11 +105,29 @@ describe('products on the engine', { timeout: 300_000 }, () => {
     const party0 = Promise.resolve(createSimon().members['compute']!([], { microprotocol: 'SecureMatrixMultiplication', data: [[[1, 2]]], network: { nodes: NODES, uuid, myself: 0 } }, ctx));
     party0.catch(() => undefined);
     // Party 1 plays out of order on a session with the same terms but without the declared order.
-    const rogue = await hub.network(1).open({ uuid, myself: 1, terms: { microprotocol: 'SecureMatrixMultiplication', nodes: NODES }, stages: PRODUCT_STAGES.all });
+    const rogue = await hub.network(1).open({ uuid, myself: 1, terms: { ...KEY_OWNER_TERM, microprotocol: 'SecureMatrixMultiplication', nodes: NODES }, stages: PRODUCT_STAGES.all });
     await rogue.send(0, PRODUCT_STAGES.opened, Uint8Array.of(0));
     await assert.rejects(rogue.send(0, PRODUCT_STAGES.shapes, Uint8Array.of(0)), (e: unknown) =>
       e instanceof ConflictError && e.where === `party 1 (${NODES[1]})` && /"shapes" message after "opened": out of order/.test(e.message));
     await rogue.abort('done');
     abortedBy(await within(30_000, 'party 0', party0.then(() => assert.fail('must fail'), (e: unknown) => e as Error)), 1);
   });
+
+  for (const name of ['SecureMatrixMultiplication', 'StatisticsRegressionOLSVertical']) {
+    test(`${name}: a party that always makes party 1 the key owner (no key_owner term) is refused at once, 409 naming the term`, async () => {
+      const hub = new MemoryHub(NODES, 60_000);
+      const uuid = randomUUID();
+      const ctx: CallContext = { signal: new AbortController().signal, peers: hub.network(0), log: silent };
+      const data = name === 'SecureMatrixMultiplication' ? [[[1, 2]]] : [[[1, 0.5], [1, 1.5], [1, 2.5]]];
+      const party0 = Promise.resolve(createSimon().members['compute']!([], { microprotocol: name, data, network: { nodes: NODES, uuid, myself: 0 } }, ctx));
+      party0.catch(() => undefined);
+      // Party 1 as a server from before the orientation: the same terms less key_owner.
+      const old = await hub.network(1).open({ uuid, myself: 1, terms: { microprotocol: name, nodes: NODES }, stages: PRODUCT_STAGES.all });
+      await assert.rejects(old.send(0, PRODUCT_STAGES.shapes, new TextEncoder().encode('{"rows":2,"cols":1}')), (e: unknown) =>
+        e instanceof ConflictError && /disagrees on key_owner/.test(e.message));
+      await old.abort('done');
+      const err = await within(30_000, 'party 0', party0.then(() => assert.fail('must fail'), (e: unknown) => e as Error));
+      assert.ok(!(err instanceof TimeoutError), `${err.name}: ${err.message}`);
+    });
+  }
 });

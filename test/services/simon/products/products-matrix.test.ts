@@ -1,11 +1,12 @@
 // The local parts of the products: reading [X] / [y] (bare forms refused with the expected shape,
 // every bad element named), the fixed-point encoding, and (XᵀX)⁻¹Xᵀ by QR with its singularity
-// check naming the dependent column.
+// check naming the dependent column; which party owns the key for given shapes.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { BadInputError, TooLargeError } from '../../../../services/errors.js';
 import { decodeProduct, encodeMatrix, leastSquaresOperator, parseMatrixData, parseVectorData } from '../../../../services/simon/products/matrix.js';
+import { orientation, packingFor } from '../../../../services/simon/products/product.js';
 
 function refuses(f: () => unknown, where: string, detail: RegExp, type: new (...a: never[]) => Error = BadInputError): void {
   assert.throws(f, (err: unknown) => {
@@ -117,4 +118,34 @@ describe('(XᵀX)⁻¹Xᵀ by QR', () => {
   for (const [name, X, detail] of singular) {
     test(`singular XᵀX: ${name}`, () => refuses(() => leastSquaresOperator(X, 'kwargs.data[0]'), 'kwargs.data[0]', detail));
   }
+});
+
+describe('which party owns the key', () => {
+  test('the side with fewer Σ-term exponentiations evaluates; a tie stays as given', () => {
+    const S = packingFor(1000).slots;
+    assert.equal(S, 6);
+    // OLS: M is p×N, y is N×1. As given p·N terms, transposed N: party 0 owns the key.
+    assert.equal(orientation({ p: 3, n: 1000, q: 1 }), 'transposed');
+    assert.equal(orientation({ p: 1, n: 1000, q: 1 }), 'as-given');
+    // Square factors, and a row times a matrix (Y's rows pack 6 entries a plaintext as given).
+    assert.equal(orientation({ p: 32, n: 32, q: 32 }), 'as-given');
+    assert.equal(orientation({ p: 1, n: 10, q: 12 }), 'as-given');
+    assert.equal(orientation({ p: 12, n: 10, q: 1 }), 'transposed');
+    // Both pack: 2·⌈8/6⌉ = 4 terms per inner index as given against 8·⌈2/6⌉ = 8 transposed.
+    assert.equal(orientation({ p: 2, n: 3, q: 8 }), 'as-given');
+    assert.equal(orientation({ p: 8, n: 3, q: 2 }), 'transposed');
+  });
+
+  test('the choice is the cheaper of the two counts for every shape up to 40×40', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: 40 }), (p, n, q) => {
+        const S = packingFor(n).slots;
+        const asGiven = p * n * Math.ceil(q / S);
+        const transposed = q * n * Math.ceil(p / S);
+        assert.equal(orientation({ p, n, q }), transposed < asGiven ? 'transposed' : 'as-given');
+        // Transposing the shapes swaps the choice, unless the two counts tie.
+        if (asGiven !== transposed) assert.notEqual(orientation({ p: q, n, q: p }), orientation({ p, n, q }));
+      }),
+    );
+  });
 });

@@ -93,9 +93,10 @@ function leaks(transcript: readonly Received[], values: readonly number[], n: bi
   return found;
 }
 
+/** The key owner's modulus, from the evaluator's transcript. */
 function modulus(transcript: readonly Received[]): bigint {
   const key = transcript.find((r) => r.stage === 'key');
-  assert.ok(key, 'party 0 receives party 1’s key');
+  assert.ok(key, 'the evaluator receives the key owner’s key');
   return PaillierPublicKey.fromBytes(key.payload, 'key').n;
 }
 
@@ -116,53 +117,63 @@ describe('what each party of a product receives', { timeout: 600_000 }, () => {
     await net.close();
   });
 
-  // Distinctive values (no digit string that a shape message could contain by chance).
-  const X = [[1234.5678, -987.654321, 3.25], [-0.0078125, 4096.125, -77.77]];
-  const Y = [[-31.4159, 2718.28], [0.5, -1.41421356], [65536.75, -299.792458]];
-
-  test('SecureMatrixMultiplication: no entry of the other matrix, in any form; fresh ciphertexts and masks', async () => {
-    const first = await run(net, secureMatrixMultiplication, [[X], [Y]]);
-    const second = await run(net, secureMatrixMultiplication, [[X], [Y]]);
-    for (const { transcripts } of [first, second]) {
-      const [p0, p1] = transcripts;
-      const n = modulus(p0);
-      assert.deepEqual(leaks(p0, Y.flat(), n), [], 'party 0 sees nothing of Y');
-      assert.deepEqual(leaks(p1, X.flat(), n), [], 'party 1 sees nothing of X');
-      assert.deepEqual(p0.map((r) => r.stage), ['shapes', 'key', 'encrypted', 'opened']);
-      assert.deepEqual(p1.map((r) => r.stage), ['shapes', 'masked', 'opened']);
-      // The shapes message holds the shape and nothing else.
-      assert.deepEqual(JSON.parse(Buffer.from(p0[0]!.payload).toString()), { rows: 3, cols: 2 });
-      assert.deepEqual(JSON.parse(Buffer.from(p1[0]!.payload).toString()), { rows: 2, cols: 3 });
-      // The opened values are packed: one per row of X·Y (2 columns fit one plaintext), and every
-      // digit of every one carries a mask of more than 2^κ, far above the entry's own size.
-      const { kappa, width, slots } = packingFor(3);
-      for (const stage of [p0, p1].map((t) => t.find((r) => r.stage === 'opened')!)) {
-        const values = blocks([stage], 'opened', 256).map((h) => BigInt(`0x${h}`));
-        assert.equal(values.length, 2);
-        for (const v of values) {
-          for (let t = 0; t < slots; t++) {
-            const digit = (v >> BigInt(t * width)) & ((1n << BigInt(width)) - 1n);
-            assert.ok(digit >= 1n << BigInt(kappa - 1), `digit ${t} is masked`);
+  // Distinctive values (no digit string that a shape message could contain by chance). As given
+  // (2×3 by 3×2, a tie) party 1 owns the key; with 3 rows in X and 1 column in Y the product is
+  // cheaper transposed, and party 0 owns it (product.ts orientation).
+  const cases = [
+    { name: 'party 1 owns the key', owner: 1, X: [[1234.5678, -987.654321, 3.25], [-0.0078125, 4096.125, -77.77]], Y: [[-31.4159, 2718.28], [0.5, -1.41421356], [65536.75, -299.792458]] },
+    { name: 'party 0 owns the key (transposed)', owner: 0, X: [[1234.5678, -987.654321], [3.25, -0.0078125], [4096.125, -77.77]], Y: [[-31.4159], [2718.28]] },
+  ];
+  for (const { name, owner, X, Y } of cases) {
+    test(`SecureMatrixMultiplication, ${name}: no entry of the other matrix, in any form; fresh ciphertexts and masks`, async () => {
+      const first = await run(net, secureMatrixMultiplication, [[X], [Y]]);
+      const second = await run(net, secureMatrixMultiplication, [[X], [Y]]);
+      const evaluator = 1 - owner;
+      for (const { transcripts } of [first, second]) {
+        const [p0, p1] = transcripts;
+        const n = modulus(transcripts[evaluator]!);
+        assert.deepEqual(leaks(p0, Y.flat(), n), [], 'party 0 sees nothing of Y');
+        assert.deepEqual(leaks(p1, X.flat(), n), [], 'party 1 sees nothing of X');
+        assert.deepEqual(transcripts[evaluator]!.map((r) => r.stage), ['shapes', 'key', 'encrypted', 'opened']);
+        assert.deepEqual(transcripts[owner]!.map((r) => r.stage), ['shapes', 'masked', 'opened']);
+        // The shapes message holds the shape and nothing else.
+        assert.deepEqual(JSON.parse(Buffer.from(p0[0]!.payload).toString()), { rows: Y.length, cols: Y[0]!.length });
+        assert.deepEqual(JSON.parse(Buffer.from(p1[0]!.payload).toString()), { rows: X.length, cols: X[0]!.length });
+        // The opened values are packed: one per row of the evaluator's factor (X·Y's rows, or
+        // Yᵀ·Xᵀ's when transposed; the other dimension fits one plaintext), and every digit of every
+        // one carries a mask of more than 2^κ, far above the entry's own size.
+        const { kappa, width, slots } = packingFor(Y.length);
+        for (const stage of [p0, p1].map((t) => t.find((r) => r.stage === 'opened')!)) {
+          const values = blocks([stage], 'opened', 256).map((h) => BigInt(`0x${h}`));
+          assert.equal(values.length, owner === 1 ? X.length : Y[0]!.length);
+          for (const v of values) {
+            for (let t = 0; t < slots; t++) {
+              const digit = (v >> BigInt(t * width)) & ((1n << BigInt(width)) - 1n);
+              assert.ok(digit >= 1n << BigInt(kappa - 1), `digit ${t} is masked`);
+            }
+            assert.ok(v < 1n << BigInt(slots * width), 'no digit carries beyond the packing');
           }
-          assert.ok(v < 1n << BigInt(slots * width), 'no digit carries beyond the packing');
         }
       }
-    }
-    // Fresh: the two runs share no ciphertext and no mask.
-    for (const [party, stage, width] of [[0, 'encrypted', 512], [1, 'masked', 512], [1, 'opened', 256], [0, 'opened', 256]] as const) {
-      const a = new Set(blocks(first.transcripts[party], stage, width));
-      const b = blocks(second.transcripts[party], stage, width);
-      assert.ok(b.length > 0 && b.every((h) => !a.has(h)), `${stage} at party ${party} is fresh in every run`);
-    }
-    assert.deepEqual(first.results, second.results, 'the same product both times');
-  });
+      // Fresh: the two runs share no ciphertext and no mask.
+      for (const [party, stage, width] of [[evaluator, 'encrypted', 512], [owner, 'masked', 512], [owner, 'opened', 256], [evaluator, 'opened', 256]] as const) {
+        const a = new Set(blocks(first.transcripts[party]!, stage, width));
+        const b = blocks(second.transcripts[party]!, stage, width);
+        assert.ok(b.length > 0 && b.every((h) => !a.has(h)), `${stage} at party ${party} is fresh in every run`);
+      }
+      assert.deepEqual(first.results, second.results, 'the same product both times');
+    });
+  }
 
   test('StatisticsRegressionOLSVertical: party 1 sees nothing of X or (XᵀX)⁻¹Xᵀ, party 0 nothing of y', async () => {
     const design = [[1, 0.5], [1, 1.5], [1, 2.0], [1, 3.5], [1, 4.0]];
     const y = [1.2, 2.9, 4.1, 6.8, 8.3];
     const { transcripts } = await run(net, regressionOLSVertical, [[design], [y]]);
     const [p0, p1] = transcripts;
-    const n = modulus(p0);
+    // M·y is p×N by N×1, cheaper transposed: party 0 owns the key and encrypts M's columns.
+    assert.deepEqual(p1.map((r) => r.stage), ['shapes', 'key', 'encrypted', 'opened']);
+    assert.deepEqual(p0.map((r) => r.stage), ['shapes', 'masked', 'opened']);
+    const n = modulus(p1);
     assert.deepEqual(leaks(p0, y, n), [], 'party 0 sees nothing of y');
     const M = leastSquaresOperator(design, 'X').flat();
     assert.deepEqual(leaks(p1, [...M, 0.5, 1.5, 3.5], n), [], 'party 1 sees nothing of X or M');

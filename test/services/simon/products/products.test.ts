@@ -154,6 +154,25 @@ describe('SecureMatrixMultiplication and StatisticsRegressionOLSVertical on two 
         exact: true,
       },
     ],
+    // The same product transposed: with 8 rows in X and 2 columns in Y, party 0 owns the key and
+    // packs X's columns (8 entries, two plaintexts) instead (product.ts orientation).
+    [
+      'columns of X in two packed plaintexts (party 0 owns the key), entries near ±2^63',
+      {
+        X: [
+          [9.2e18, -9.2e18, 9.2e18],
+          [-9.2e18, 9.2e18, 9.2e18],
+          [1, -0.5, -9.2e18],
+          [-1, 2, 0.125],
+          [0, 9.2e18, -4],
+          [9.2e18, 0, 1e6],
+          [-9.2e18, 7, -9.2e18],
+          [3.25, -9.2e18, 9.2e18],
+        ],
+        Y: [[9.2e18, -9.2e18], [-9.2e18, 0.5], [1, -9.2e18]],
+        exact: true,
+      },
+    ],
   ];
   for (const [name, { X, Y, exact }] of products) {
     test(`product: ${name}`, async () => {
