@@ -35,6 +35,8 @@ import { defaultModExpPool, type ModExpPool } from './modexp-pool.js';
  */
 export const RANDOMIZER_POOL = 4096;
 const POOL_PAUSE_MS = 50;
+/** Randomisers per worker thread in one batch of the refill: about 6 ms of work on each. */
+const REFILL_PER_THREAD = 2;
 
 /** Bits of N: 2048, the size NIST SP 800-57 Part 1 (Table 2) rates at 112 bits of security. */
 export const PAILLIER_MODULUS_BITS = 2048;
@@ -229,10 +231,13 @@ export class PaillierKeyPair {
   }
 
   /**
-   * Fills the pool up to `target` randomisers in the background, one per turn of the event loop,
-   * pausing while a computation is online. Idempotent: one filler at a time.
+   * Fills the pool up to `target` randomisers in the background, pausing while a computation is
+   * online. The exponentiations run on the modexp pool's threads, a few randomisers per thread at a
+   * time (a computation that starts waits for at most one such batch there), so the event loop
+   * stays free and every core helps. Idempotent: one filler at a time. A worker that fails ends
+   * this refill; the next computation's end starts another.
    */
-  fillPool(target = RANDOMIZER_POOL): void {
+  fillPool(target = RANDOMIZER_POOL, pool: ModExpPool = defaultModExpPool): void {
     if (this.#filling) return;
     this.#filling = true;
     void (async () => {
@@ -243,9 +248,12 @@ export class PaillierKeyPair {
             await sleep(POOL_PAUSE_MS, undefined, { ref: false });
             continue;
           }
-          this.#pool.push(this.#freshRandomizer());
+          const batch = Math.min(target - this.#pool.length, REFILL_PER_THREAD * pool.size);
+          this.#pool.push(...(await this.#fresh(batch, pool)));
           await sleep(0, undefined, { ref: false });
         }
+      } catch {
+        // PoolFailure: the randomisers are drawn online instead, where a failure is reported.
       } finally {
         this.#filling = false;
       }
@@ -265,9 +273,14 @@ export class PaillierKeyPair {
     const ready = this.#pool.splice(Math.max(0, this.#pool.length - count));
     const missing = count - ready.length;
     if (missing === 0) return ready;
-    const draw = (side: PrimeSide) => pool.powAll(side.p2, Array.from({ length: missing }, () => uniformBelow(side.p)), [side.p], timeoutMs);
+    return [...ready, ...(await this.#fresh(missing, pool, timeoutMs))];
+  }
+
+  /** `count` fresh uniform N-th residues through the CRT, their exponentiations on the pool's threads. */
+  async #fresh(count: number, pool: ModExpPool, timeoutMs?: number): Promise<bigint[]> {
+    const draw = (side: PrimeSide) => pool.powAll(side.p2, Array.from({ length: count }, () => uniformBelow(side.p)), [side.p], timeoutMs);
     const [rp, rq] = await Promise.all([draw(this.#p), draw(this.#q)]);
-    return [...ready, ...rp.map((x, i) => crt(x, this.#p.p2, rq[i]!, this.#q.p2, this.#p2InvQ2))];
+    return rp.map((x, i) => crt(x, this.#p.p2, rq[i]!, this.#q.p2, this.#p2InvQ2));
   }
 
   /** A uniform N-th residue mod N², drawn through the CRT (see the header). */

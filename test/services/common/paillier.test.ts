@@ -7,6 +7,9 @@ import fc from 'fast-check';
 import { PublicKey } from 'paillier-bigint';
 import { ModExp, modInverse } from '../../../services/common/modexp.js';
 import { generatePaillierKeyPair, PaillierPublicKey, type PaillierKeyPair } from '../../../services/common/paillier.js';
+import { ModExpPool } from '../../../services/common/modexp-pool.js';
+
+const FAULTY_WORKER = new URL('../../support/x25519-faulty-worker.mjs', import.meta.url);
 
 describe('Paillier (g = N+1, OpenSSL exponentiation, CRT)', { timeout: 300_000 }, () => {
   let key: PaillierKeyPair;
@@ -42,6 +45,25 @@ describe('Paillier (g = N+1, OpenSSL exponentiation, CRT)', { timeout: 300_000 }
     assert.equal(new Set(drawn).size, 4);
     // An N-th residue encrypts 0: (1 + 0·N)·ρ decrypts to 0.
     for (const rho of drawn) assert.equal(key.decrypt(key.publicKey.encryptWith(0n, rho)), 0n);
+  });
+
+  test('the refill draws on the worker pool: a failing pool ends it with nothing pooled, and the next refill works', async () => {
+    const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const fresh = await generatePaillierKeyPair(); // no refill of its own running yet
+    const faulty = new ModExpPool({ size: 2, workerUrl: FAULTY_WORKER, workerData: { fault: 'failed', after: 0 } });
+    try {
+      fresh.fillPool(8, faulty);
+      await wait(500);
+      assert.equal(fresh.pooled, 0, 'nothing computed beside the pool (on the main thread)');
+    } finally {
+      await faulty.close();
+    }
+    fresh.fillPool(8);
+    for (let i = 0; i < 200 && fresh.pooled < 8; i++) await wait(50);
+    assert.equal(fresh.pooled, 8, 'the failed refill let the next one start');
+    const drawn = await fresh.randomizers(8);
+    assert.equal(new Set(drawn).size, 8);
+    for (const rho of drawn) assert.equal(fresh.decrypt(fresh.publicKey.encryptWith(0n, rho)), 0n);
   });
 
   test("our decryption reads paillier-bigint's ciphertexts (same scheme, g = N+1)", () => {
