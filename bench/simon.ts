@@ -18,9 +18,12 @@
 // (bench:simon-order, bench:simon-sets, bench:simon-products) print the breakdowns (rounds, group
 // operation costs, bytes written per server process); `--family` runs them after these tables.
 //
-//   npm run bench:simon [-- --runs 5 --warmup 10 --only SecureMedian --sizes 100,1000 --family --fsc-original DIR --fsc-timeout 120 --root DIR]
+//   npm run bench:simon [-- --runs 5 --warmup 10 --only SecureMedian --sizes 100,1000 --family --fsc-original DIR --fsc-timeout 120 --root DIR --idle 0]
 //
 // --root serves another checkout's code (e.g. a worktree of main) for a before/after in one sitting.
+// --idle S lets the servers idle S seconds before each timed run, as between a user's occasional
+// computations: background work, such as the products' pool of Paillier randomisers, runs then.
+// The default 0 measures computations back to back.
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -40,10 +43,12 @@ const { values } = parseArgs({
     'fsc-original': { type: 'string' },
     'fsc-timeout': { type: 'string', default: '120' },
     root: { type: 'string' },
+    idle: { type: 'string', default: '0' },
   },
 });
 const RUNS = Number(values.runs);
 const WARMUP = Number(values.warmup);
+const IDLE_MS = Number(values.idle) * 1000;
 const SIZES = values.sizes?.split(',').map(Number) ?? [100, 1_000, 10_000];
 const FSC_READY = prepareFsc(values['fsc-original']);
 const FSC_TIMEOUT_MS = Number(values['fsc-timeout']) * 1000;
@@ -156,6 +161,7 @@ async function main(): Promise<void> {
         const fscTimes: number[] = [];
         let fscFailed: string | undefined = fscGaveUp;
         for (let i = 0; i < RUNS; i++) {
+          if (IDLE_MS > 0) await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
           times.push(await once(microprotocol, parties, (p) => bench.data(n, p)));
           if (fsc !== undefined && fscFailed === undefined) {
             const t = await fsc.once(microprotocol, parties, (p) => bench.data(n, p), FSC_TIMEOUT_MS);
@@ -175,7 +181,7 @@ async function main(): Promise<void> {
         rows.push([bench.label?.(n) ?? n.toLocaleString('en-US'), RUNS, times[0]!.toFixed(1), ms(0.5), ms(0.95), sim.bytesSent.map((b) => b.toLocaleString('en-US')).join(' / '), fscCell]);
         console.error(`done: ${microprotocol} ${n}`);
       }
-      console.log(`\n${microprotocol}, ${parties} parties (servers in separate processes; latency in ms)\n`);
+      console.log(`\n${microprotocol}, ${parties} parties (servers in separate processes; latency in ms${IDLE_MS > 0 ? `; ${values.idle} s idle before each run` : ''})\n`);
       printTable([bench.label === undefined ? 'values per party' : 'inputs', 'runs', 'min', 'median', 'p95', 'bytes sent per party', 'FSC original median (× Tessera)'], rows);
     }
     console.log(
