@@ -7,8 +7,8 @@
 //
 //   npm run bench:simon-products                 all rows
 //   TESSERA_BENCH_QUICK=1 npm run bench:simon-products   the small rows only
-//   TESSERA_BENCH_OFFLINE_S=120 npm run bench:simon-products   pause 120 s after the key is made,
-//     so party 1's offline phase (its pool of up to 4096 randomisers) runs before the rows; the
+//   TESSERA_BENCH_OFFLINE_S=120 npm run bench:simon-products   pause 120 s after the keys are made,
+//     so the key owners' offline phase (a pool of up to 4096 randomisers each) runs before the rows; the
 //     default 0 measures with the pool refilling only between rows (what back-to-back calls get)
 //   or, from another script: await benchSimonProducts({ quick: false, offlineSeconds: 0 })
 import { randomUUID } from 'node:crypto';
@@ -24,7 +24,7 @@ import { printTable, startProcessCluster, type ProcessCluster } from './cluster.
 export interface ProductsBenchOptions {
   /** The small rows only (no 20×20, no OLS with N = 10,000). */
   readonly quick: boolean;
-  /** Seconds to wait after party 1's key is made, for its offline phase (randomiser pool). */
+  /** Seconds to wait after the keys are made, for the key owners' offline phase (randomiser pools). */
   readonly offlineSeconds: number;
 }
 
@@ -135,8 +135,12 @@ export async function benchSimonProducts(options: ProductsBenchOptions = { quick
   try {
     const first = await run(cluster, apis, 'SecureMatrixMultiplication', [[[[1]]], [[[1]]]]);
     console.log(`\nFirst product on a fresh server (party 1 generates its 2048-bit key): ${(first.ms / 1000).toFixed(2)} s\n`);
+    // OLS is computed transposed (product.ts orientation): party 0 owns the key there.
+    const [X10, y10] = design(10);
+    const firstOls = await run(cluster, apis, 'StatisticsRegressionOLSVertical', [[X10], [y10]]);
+    console.log(`First OLS on a fresh server (party 0 generates its 2048-bit key): ${(firstOls.ms / 1000).toFixed(2)} s\n`);
     if (OFFLINE_S > 0) {
-      console.log(`Pausing ${OFFLINE_S} s for party 1's offline phase (randomiser pool)\n`);
+      console.log(`Pausing ${OFFLINE_S} s for the key owners' offline phase (randomiser pools)\n`);
       await new Promise((resolve) => setTimeout(resolve, OFFLINE_S * 1000));
     }
 
