@@ -35,16 +35,17 @@ export class ModExpPool {
 
   /**
    * base_i^exponent_i mod m for every i, in order; `exponents` holds one exponent per base or a
-   * single one for all. Long lists are cut into one contiguous piece per worker. Rejects with
-   * PoolFailure when a worker fails or does not answer within `timeoutMs`.
+   * single one for all. Long lists are cut into one contiguous piece per worker, on at most
+   * `threads` of them (background work takes one). Rejects with PoolFailure when a worker fails or
+   * does not answer within `timeoutMs`.
    */
-  async powAll(m: bigint, bases: readonly bigint[], exponents: readonly bigint[], timeoutMs = DEFAULT_PIECE_TIMEOUT_MS): Promise<bigint[]> {
+  async powAll(m: bigint, bases: readonly bigint[], exponents: readonly bigint[], timeoutMs = DEFAULT_PIECE_TIMEOUT_MS, threads = this.#pool.size): Promise<bigint[]> {
     if (exponents.length !== 1 && exponents.length !== bases.length) throw new RangeError('one exponent per base, or one for all');
     if (bases.length < MODEXP_POOL_THRESHOLD) {
       const modexp = new ModExp(m);
       return bases.map((b, i) => modexp.pow(b, exponents.length === 1 ? exponents[0]! : exponents[i]!));
     }
-    const per = Math.ceil(bases.length / this.#pool.size);
+    const per = Math.ceil(bases.length / Math.max(1, Math.min(threads, this.#pool.size)));
     const pieces: Promise<bigint[]>[] = [];
     for (let i = 0, start = 0; start < bases.length; i++, start += per) {
       const end = Math.min(bases.length, start + per);

@@ -26,7 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { generateRandomKeys } from 'paillier-bigint';
 import { BadInputError, PeerError } from '../errors.js';
 import { ModExp, bigintToBytes, bytesToBigint, modInverse } from './modexp.js';
-import { defaultModExpPool, type ModExpPool } from './modexp-pool.js';
+import { MODEXP_POOL_THRESHOLD, defaultModExpPool, type ModExpPool } from './modexp-pool.js';
 
 /**
  * Randomisers a server keeps ready for its own key (the offline phase): 4096 of 512 bytes, 2 MiB.
@@ -35,8 +35,24 @@ import { defaultModExpPool, type ModExpPool } from './modexp-pool.js';
  */
 export const RANDOMIZER_POOL = 4096;
 const POOL_PAUSE_MS = 50;
-/** Randomisers per worker thread in one batch of the refill: about 6 ms of work on each. */
-const REFILL_PER_THREAD = 2;
+/** Randomisers in one batch of the refill, on one worker thread: 8 exponentiations, about 11 ms. */
+const REFILL_BATCH = MODEXP_POOL_THRESHOLD;
+
+/** Products computing in this process, in either role: every key's refill pauses while there are any. */
+let productsOnline = 0;
+
+/**
+ * Marks a product's computation (key owner or evaluator) online for the duration of `work`: the
+ * offline phase of every key in this process waits meanwhile, so it never competes with one.
+ */
+export async function productOnline<T>(work: () => Promise<T>): Promise<T> {
+  productsOnline += 1;
+  try {
+    return await work();
+  } finally {
+    productsOnline -= 1;
+  }
+}
 
 /** Bits of N: 2048, the size NIST SP 800-57 Part 1 (Table 2) rates at 112 bits of security. */
 export const PAILLIER_MODULUS_BITS = 2048;
@@ -207,8 +223,6 @@ export class PaillierKeyPair {
    * one and a single multiplication mod N² with one.
    */
   readonly #pool: bigint[] = [];
-  /** Computations that encrypt right now: the offline phase pauses while there are any. */
-  #online = 0;
   #filling = false;
 
   /** Randomisers ready in the pool. */
@@ -217,25 +231,24 @@ export class PaillierKeyPair {
   }
 
   /**
-   * Marks an online computation for the duration of `work`: the pool's refill waits, so that it
-   * never slows a computation down, and resumes afterwards.
+   * Marks a computation with this key online for the duration of `work` (productOnline), and
+   * refills the pool afterwards.
    */
   async online<T>(work: () => Promise<T>): Promise<T> {
-    this.#online += 1;
     try {
-      return await work();
+      return await productOnline(work);
     } finally {
-      this.#online -= 1;
       this.fillPool();
     }
   }
 
   /**
-   * Fills the pool up to `target` randomisers in the background, pausing while a computation is
-   * online. The exponentiations run on the modexp pool's threads, a few randomisers per thread at a
-   * time (a computation that starts waits for at most one such batch there), so the event loop
-   * stays free and every core helps. Idempotent: one filler at a time. A worker that fails ends
-   * this refill; the next computation's end starts another.
+   * Fills the pool up to `target` randomisers in the background, pausing while a product is online
+   * in this process (with this key or another party's). The exponentiations run on one of the
+   * modexp pool's threads, a few randomisers at a time (about 11 ms there: a product that starts
+   * waits for at most one batch), so the event loop stays free and the other cores stay idle for
+   * other work. Idempotent: one filler at a time. A worker that fails ends this refill; the next
+   * computation's end starts another.
    */
   fillPool(target = RANDOMIZER_POOL, pool: ModExpPool = defaultModExpPool): void {
     if (this.#filling) return;
@@ -244,12 +257,12 @@ export class PaillierKeyPair {
       try {
         while (this.#pool.length < target) {
           // Unreferenced timers: the refill never keeps a process alive that has nothing else to do.
-          if (this.#online > 0) {
+          if (productsOnline > 0) {
             await sleep(POOL_PAUSE_MS, undefined, { ref: false });
             continue;
           }
-          const batch = Math.min(target - this.#pool.length, REFILL_PER_THREAD * pool.size);
-          this.#pool.push(...(await this.#fresh(batch, pool)));
+          const batch = Math.min(target - this.#pool.length, REFILL_BATCH);
+          this.#pool.push(...(await this.#fresh(batch, pool, undefined, 1)));
           await sleep(0, undefined, { ref: false });
         }
       } catch {
@@ -276,9 +289,9 @@ export class PaillierKeyPair {
     return [...ready, ...(await this.#fresh(missing, pool, timeoutMs))];
   }
 
-  /** `count` fresh uniform N-th residues through the CRT, their exponentiations on the pool's threads. */
-  async #fresh(count: number, pool: ModExpPool, timeoutMs?: number): Promise<bigint[]> {
-    const draw = (side: PrimeSide) => pool.powAll(side.p2, Array.from({ length: count }, () => uniformBelow(side.p)), [side.p], timeoutMs);
+  /** `count` fresh uniform N-th residues through the CRT, their exponentiations on up to `threads` of the pool's threads. */
+  async #fresh(count: number, pool: ModExpPool, timeoutMs?: number, threads?: number): Promise<bigint[]> {
+    const draw = (side: PrimeSide) => pool.powAll(side.p2, Array.from({ length: count }, () => uniformBelow(side.p)), [side.p], timeoutMs, threads);
     const [rp, rq] = await Promise.all([draw(this.#p), draw(this.#q)]);
     return rp.map((x, i) => crt(x, this.#p.p2, rq[i]!, this.#q.p2, this.#p2InvQ2));
   }

@@ -31,7 +31,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ConflictError, PeerError, TesseraError, TooLargeError } from '../../errors.js';
 import type { Session } from '../../peer.js';
 import { defineStages, gather, partyName, raisedByEveryParty, scatter } from '../../common/stages.js';
-import { PaillierPublicKey, serverPaillierKey, type PaillierKeyPair } from '../../common/paillier.js';
+import { PaillierPublicKey, productOnline, serverPaillierKey, type PaillierKeyPair } from '../../common/paillier.js';
 import { defaultModExpPool } from '../../common/modexp-pool.js';
 import { decodeProduct, type Shape } from './matrix.js';
 
@@ -160,7 +160,7 @@ export async function secureProduct(session: Session, input: ProductInput, optio
     const key = await serverPaillierKey();
     product = await key.online(() => keyOwner(session, peer, matrix, roles, key, options.stageTimeoutMs));
   } else {
-    product = await evaluator(session, peer, matrix, roles, options.stageTimeoutMs);
+    product = await productOnline(() => evaluator(session, peer, matrix, roles, options.stageTimeoutMs));
   }
   return transposed ? transpose(product) : product;
 }

@@ -50,6 +50,7 @@ describe('the modexp pool', { timeout: 120_000 }, () => {
     const want = bases.map((b) => new ModExp(m).pow(b, e));
     assert.deepEqual(await pool.powAll(m, bases, [e]), want);
     assert.deepEqual(await pool.powAll(m, bases.slice(0, 2), [e]), want.slice(0, 2));
+    assert.deepEqual(await pool.powAll(m, bases, [e], undefined, 1), want, 'on one thread (the background refill)');
     await assert.rejects(pool.powAll(m, bases, [e, e]), RangeError);
   });
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { PublicKey } from 'paillier-bigint';
 import { ModExp, modInverse } from '../../../services/common/modexp.js';
-import { generatePaillierKeyPair, PaillierPublicKey, type PaillierKeyPair } from '../../../services/common/paillier.js';
+import { generatePaillierKeyPair, PaillierPublicKey, productOnline, type PaillierKeyPair } from '../../../services/common/paillier.js';
 import { ModExpPool } from '../../../services/common/modexp-pool.js';
 
 const FAULTY_WORKER = new URL('../../support/x25519-faulty-worker.mjs', import.meta.url);
@@ -47,9 +47,18 @@ describe('Paillier (g = N+1, OpenSSL exponentiation, CRT)', { timeout: 300_000 }
     for (const rho of drawn) assert.equal(key.decrypt(key.publicKey.encryptWith(0n, rho)), 0n);
   });
 
-  test('the refill draws on the worker pool: a failing pool ends it with nothing pooled, and the next refill works', async () => {
+  test('the refill draws on the worker pool, and pauses while any product is online: a failing pool ends it with nothing pooled, and the next refill works', async () => {
     const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     const fresh = await generatePaillierKeyPair(); // no refill of its own running yet
+    // A product with another key (or as the evaluator) holds this key's refill back.
+    await productOnline(async () => {
+      fresh.fillPool(4);
+      await wait(300);
+      assert.equal(fresh.pooled, 0, 'no refill while a product is online');
+    });
+    for (let i = 0; i < 200 && fresh.pooled < 4; i++) await wait(50);
+    assert.equal(fresh.pooled, 4, 'the refill resumes once no product is online');
+    await fresh.randomizers(4);
     const faulty = new ModExpPool({ size: 2, workerUrl: FAULTY_WORKER, workerData: { fault: 'failed', after: 0 } });
     try {
       fresh.fillPool(8, faulty);
